@@ -1,0 +1,169 @@
+package ffn_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/ffn"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+var field = ecc.BN254.ScalarField()
+
+func smallModel(t *testing.T, cfg quant.Config, s quant.Scales, seed uint64) *quant.Model {
+	t.Helper()
+	m, err := quant.Quantize(quant.RandomModel(cfg, seed), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func randomInt8(rng *rand.Rand, seq, d int) [][]int64 {
+	x := make([][]int64, seq)
+	for i := range x {
+		x[i] = make([]int64, d)
+		for j := range x[i] {
+			x[i][j] = rng.Int64N(256) - 128
+		}
+	}
+	return x
+}
+
+func constInput(seq, d int, v int64) [][]int64 {
+	x := make([][]int64, seq)
+	for i := range x {
+		x[i] = make([]int64, d)
+		for j := range x[i] {
+			x[i][j] = v
+		}
+	}
+	return x
+}
+
+// The circuit's public output must equal the integer reference bit for bit,
+// on random inputs and on extremes that saturate.
+func TestCircuitMatchesReference(t *testing.T) {
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 8, DHidden: 16, SeqLen: 2, Activation: quant.ActivationReLU}
+	rng := rand.New(rand.NewPCG(7, 7))
+	models := map[string]*quant.Model{
+		// Fine scales: large int8 inputs overflow every layer.
+		"saturating": smallModel(t, cfg, quant.Scales{StreamFrac: 5, HiddenFrac: 5}, 1),
+		"calibrated": smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 3}, 2),
+	}
+	for name, m := range models {
+		circ := ffn.New(m)
+		inputs := [][][]int64{constInput(2, 8, -128), constInput(2, 8, 127), constInput(2, 8, 0)}
+		for range 100 {
+			inputs = append(inputs, randomInt8(rng, 2, 8))
+		}
+		var saturated int
+		for k, x := range inputs {
+			tr, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			saturated += countSaturated(tr)
+			if err := test.IsSolved(circ, ffn.Assignment(tr), field); err != nil {
+				t.Fatalf("%s input %d: %v", name, k, err)
+			}
+			bad := ffn.Assignment(tr)
+			bad.Y[k%2][k%8] = tr.Y[k%2][k%8] + 1
+			if test.IsSolved(circ, bad, field) == nil {
+				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
+			}
+		}
+		if name == "saturating" && saturated == 0 {
+			t.Fatal("the saturating model never saturated")
+		}
+		t.Logf("%s: %d saturated values over %d inputs", name, saturated, len(inputs))
+	}
+}
+
+func countSaturated(tr *quant.Trace) int {
+	n := 0
+	for _, rows := range [][][]int64{tr.Hidden, tr.Proj, tr.Y} {
+		for _, row := range rows {
+			for _, v := range row {
+				if v == quant.Int8Max || v == quant.Int8Min {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// Inputs outside int8 are rejected even when the output is computed from them.
+func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
+	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 3)
+	tr, err := m.Forward(constInput(1, 4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ffn.Assignment(tr)
+	a.X[0][0] = 200
+	if test.IsSolved(ffn.New(m), a, field) == nil {
+		t.Fatal("x = 200 accepted")
+	}
+}
+
+// A prover whose hints lie must fail: every hint of the block, tampered in
+// the real Groth16 prover.
+func TestProverRejectsTamperedHints(t *testing.T) {
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
+	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 4)
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, ffn.New(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(randomInt8(rand.New(rand.NewPCG(1, 1)), 1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(ffn.Assignment(tr), field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groth16.Prove(ccs, pk, w); err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	for name, fake := range map[string]struct {
+		id solver.HintID
+		h  solver.Hint
+	}{
+		"quotient": {solver.GetHintID(fixedpoint.DivPow2Hint), offset(fixedpoint.DivPow2Hint, 0)},
+		"low":      {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 0)},
+		"high":     {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 1)},
+	} {
+		_, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(fake.id, fake.h)))
+		if err == nil {
+			t.Errorf("tampered %s hint: prover succeeded", name)
+		}
+	}
+}
+
+func offset(h solver.Hint, k int) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		if err := h(f, in, out); err != nil {
+			return err
+		}
+		out[k].Add(out[k], big.NewInt(1))
+		return nil
+	}
+}

@@ -1,0 +1,159 @@
+package fixedpoint
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+func init() {
+	solver.RegisterHint(GetHints()...)
+}
+
+// GetHints lists the hints this package uses, for provers that register hints explicitly.
+func GetHints() []solver.Hint {
+	return []solver.Hint{DivPow2Hint, ClampSelectHint}
+}
+
+// Gadget constrains fixed-point operations; all values share one range checker.
+type Gadget struct {
+	api frontend.API
+	rc  frontend.Rangechecker
+}
+
+// New returns a fixed-point gadget over api.
+func New(api frontend.API) *Gadget {
+	return &Gadget{api: api, rc: rangecheck.New(api)}
+}
+
+// Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
+// qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits
+// (see QuotientBits).
+func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, hi int64, qBits int) frontend.Variable {
+	api := g.api
+	p := api.Add(api.Mul(acc, mult), quant.RoundingTerm(shift))
+	q := p
+	if shift > 0 {
+		res, err := api.Compiler().NewHint(DivPow2Hint, 1, p, shift)
+		if err != nil {
+			panic(err)
+		}
+		q = res[0]
+		// Pins q: the remainder is in [0, 2^shift), and the clamp below bounds q.
+		g.rc.Check(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+	}
+	return g.Clamp(q, lo, hi, qBits)
+}
+
+// Clamp saturates v into [lo, hi]. bits must bound the distance of v to
+// either bound: |v − lo| < 2^bits and |hi − v| < 2^bits for every honest v.
+func (g *Gadget) Clamp(v frontend.Variable, lo, hi int64, bits int) frontend.Variable {
+	api := g.api
+	sel, err := api.Compiler().NewHint(ClampSelectHint, 2, v, lo, hi)
+	if err != nil {
+		panic(err)
+	}
+	cL, cH := sel[0], sel[1]
+	api.AssertIsBoolean(cL)
+	api.AssertIsBoolean(cH)
+	a := api.Sub(v, lo)
+	b := api.Sub(hi, v)
+	cLa := api.Mul(cL, a)
+	cHb := api.Mul(cH, b)
+	// u = a − cL·(2a+1) and w = b − cH·(2b+1) are non-negative exactly when
+	// the selectors tell the truth.
+	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.rc.Check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
+	return api.Add(api.Sub(v, cLa), cHb)
+}
+
+// ClampLow returns max(v, lo). bits bounds |v − lo| < 2^bits.
+func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Variable {
+	api := g.api
+	sel, err := api.Compiler().NewHint(ClampSelectHint, 2, v, lo, v)
+	if err != nil {
+		panic(err)
+	}
+	cL := sel[0]
+	api.AssertIsBoolean(cL)
+	a := api.Sub(v, lo)
+	cLa := api.Mul(cL, a)
+	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	return api.Sub(v, cLa)
+}
+
+// AssertInt8 constrains v to [-128, 127].
+func (g *Gadget) AssertInt8(v frontend.Variable) {
+	g.rc.Check(g.api.Add(v, -quant.Int8Min), 8)
+}
+
+// QuotientBits returns the bits Requantize/Clamp need for an accumulator
+// bounded by |acc| ≤ accBound, multiplied by mult and shifted by shift.
+func QuotientBits(accBound, mult int64, shift uint) int {
+	maxQ := new(big.Int).Mul(big.NewInt(accBound), big.NewInt(mult))
+	maxQ.Add(maxQ, big.NewInt(quant.RoundingTerm(shift)))
+	maxQ.Rsh(maxQ, shift)
+	maxQ.Add(maxQ, big.NewInt(2-quant.Int8Min)) // distance to the farthest bound, and the -1 of a − cL·(2a+1)
+	return maxQ.BitLen()
+}
+
+// DivPow2Hint returns floor(p / 2^s) for a signed p (inputs: p, s), using
+// quant.DivPow2 so the circuit and the reference share one definition.
+func DivPow2Hint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != 2 || len(outputs) != 1 {
+		return fmt.Errorf("DivPow2Hint: want 2 inputs and 1 output")
+	}
+	p, err := signed(field, inputs[0])
+	if err != nil {
+		return err
+	}
+	s := inputs[1].Uint64()
+	if s > 62 {
+		return fmt.Errorf("DivPow2Hint: shift %d too large", s)
+	}
+	q, _ := quant.DivPow2(p, uint(s))
+	outputs[0].Mod(big.NewInt(q), field)
+	return nil
+}
+
+// ClampSelectHint returns the selectors (v < lo, v > hi) for inputs v, lo, hi.
+func ClampSelectHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != 3 || len(outputs) != 2 {
+		return fmt.Errorf("ClampSelectHint: want 3 inputs and 2 outputs")
+	}
+	var vals [3]int64
+	for i := range vals {
+		v, err := signed(field, inputs[i])
+		if err != nil {
+			return err
+		}
+		vals[i] = v
+	}
+	outputs[0].SetUint64(boolToUint(vals[0] < vals[1]))
+	outputs[1].SetUint64(boolToUint(vals[0] > vals[2]))
+	return nil
+}
+
+// signed reads a field element as a signed int64 (elements above p/2 are negative).
+func signed(field, v *big.Int) (int64, error) {
+	x := new(big.Int).Set(v)
+	if x.Cmp(new(big.Int).Rsh(field, 1)) > 0 {
+		x.Sub(x, field)
+	}
+	if !x.IsInt64() {
+		return 0, fmt.Errorf("fixedpoint: value %s does not fit int64", x)
+	}
+	return x.Int64(), nil
+}
+
+func boolToUint(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}

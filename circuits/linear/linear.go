@@ -1,0 +1,46 @@
+// Package linear constrains dense layers.
+//
+// With constant weights (the `fixed` visibility) every accumulator
+// acc[j] = Σ_i in[i]·W[i][j] + b[j] is a linear combination of the inputs: in
+// R1CS it costs no constraint at all, only the requantization that follows does.
+package linear
+
+import (
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Accumulate returns acc[j] = Σ_i in[i]·d.W[i·d.Out+j] + d.B[j] for the
+// constant weights of d. Zero weights add no term.
+func Accumulate(api frontend.API, d *quant.Dense, in []frontend.Variable) []frontend.Variable {
+	acc := make([]frontend.Variable, d.Out)
+	terms := make([]frontend.Variable, 0, d.In+1)
+	for j := 0; j < d.Out; j++ {
+		terms = append(terms[:0], d.B[j])
+		for i := 0; i < d.In; i++ {
+			if w := d.W[i*d.Out+j]; w != 0 {
+				terms = append(terms, api.Mul(in[i], int64(w)))
+			}
+		}
+		if len(terms) == 1 {
+			acc[j] = terms[0]
+			continue
+		}
+		acc[j] = api.Add(terms[0], terms[1], terms[2:]...)
+	}
+	return acc
+}
+
+// Dense applies d to in: constant-weight accumulation, then requantization
+// to [d.Lo, d.Hi] (with ReLU fused when d.Lo is 0), exactly as quant.Dense.Apply.
+func Dense(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, in []frontend.Variable) []frontend.Variable {
+	acc := Accumulate(api, d, in)
+	out := make([]frontend.Variable, d.Out)
+	for j := range acc {
+		bits := fixedpoint.QuotientBits(d.AccBound(j), d.Mult[j], d.Shift)
+		out[j] = fp.Requantize(acc[j], d.Mult[j], d.Shift, d.Lo, d.Hi, bits)
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package quant
+
+import "fmt"
+
+// Trace holds every intermediate of the integer forward pass of one input:
+// the circuit's witness is derived from it, and tests compare the circuit
+// with it. All tensors are seq × width, row-major per token.
+type Trace struct {
+	X      [][]int64 // input, int8 at StreamFrac
+	FCAcc  [][]int64 // c_fc accumulators
+	Hidden [][]int64 // ReLU(requant(FCAcc)), int8 at HiddenFrac
+	PAcc   [][]int64 // c_proj accumulators
+	Proj   [][]int64 // requant(PAcc), int8 at StreamFrac
+	Y      [][]int64 // clamp(X + Proj), int8 at StreamFrac
+}
+
+// QuantizeInput maps one float sample (seq_len·d_model values) to int8 at the stream scale.
+func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
+	c := m.Config
+	if len(x) != c.SeqLen*c.DModel {
+		return nil, fmt.Errorf("%w: input has %d values, want seq_len·d_model = %d·%d = %d", ErrShape, len(x), c.SeqLen, c.DModel, c.SeqLen*c.DModel)
+	}
+	out := make([][]int64, c.SeqLen)
+	for t := range out {
+		out[t] = make([]int64, c.DModel)
+		for i := range out[t] {
+			out[t][i] = QuantizeValue(x[t*c.DModel+i], m.Scales.StreamFrac)
+		}
+	}
+	return out, nil
+}
+
+// Forward runs the integer reference forward pass on x (seq × d_model, int8).
+func (m *Model) Forward(x [][]int64) (*Trace, error) {
+	c := m.Config
+	if len(x) != c.SeqLen {
+		return nil, fmt.Errorf("%w: input has %d tokens, want %d", ErrShape, len(x), c.SeqLen)
+	}
+	tr := &Trace{}
+	for t, xt := range x {
+		if len(xt) != c.DModel {
+			return nil, fmt.Errorf("%w: token %d has %d values, want %d", ErrShape, t, len(xt), c.DModel)
+		}
+		for i, v := range xt {
+			if v < Int8Min || v > Int8Max {
+				return nil, fmt.Errorf("%w: token %d value %d = %d is not int8", ErrRange, t, i, v)
+			}
+		}
+		fcAcc, h := m.FC.Apply(xt)
+		pAcc, p := m.Proj.Apply(h)
+		y := make([]int64, c.DModel)
+		for i := range y {
+			y[i] = ResidualAdd(xt[i], p[i])
+		}
+		tr.X = append(tr.X, append([]int64(nil), xt...))
+		tr.FCAcc = append(tr.FCAcc, fcAcc)
+		tr.Hidden = append(tr.Hidden, h)
+		tr.PAcc = append(tr.PAcc, pAcc)
+		tr.Proj = append(tr.Proj, p)
+		tr.Y = append(tr.Y, y)
+	}
+	return tr, nil
+}
+
+// ResidualAdd is the saturating int8 addition of two tensors at the same scale.
+func ResidualAdd(a, b int64) int64 {
+	return Clamp(a+b, Int8Min, Int8Max)
+}
+
+// DequantizeOutput maps the int8 output back to reals, row-major.
+func (m *Model) DequantizeOutput(y [][]int64) []float64 {
+	out := make([]float64, 0, len(y)*m.Config.DModel)
+	for _, row := range y {
+		for _, v := range row {
+			out = append(out, DequantizeValue(v, m.Scales.StreamFrac))
+		}
+	}
+	return out
+}
