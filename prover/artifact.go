@@ -1,0 +1,149 @@
+package prover
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/google/renameio/v2"
+)
+
+// Media types of the artifacts this package writes. A reader accepts exactly these.
+const (
+	FormatCircuit      = "application/vnd.zkinfer.circuit.v1"
+	FormatProvingKey   = "application/vnd.zkinfer.pk.v1"
+	FormatVerifyingKey = "application/vnd.zkinfer.vk.v1"
+)
+
+// Setup kinds recorded in key headers.
+const (
+	SetupDevUnsafe = "dev-unsafe"
+)
+
+// Errors of artifact reading; each wraps ErrArtifact.
+var (
+	ErrArtifact           = errors.New("bad artifact")
+	ErrUnsupportedVersion = fmt.Errorf("%w: unsupported format", ErrArtifact)
+	ErrCorrupted          = fmt.Errorf("%w: corrupted", ErrArtifact)
+	ErrCircuitMismatch    = fmt.Errorf("%w: made for another circuit", ErrArtifact)
+)
+
+const magic = "zkinfer\n"
+
+// maxHeader bounds the JSON header line.
+const maxHeader = 1 << 16
+
+// Header describes an artifact; it is the second line of the file.
+type Header struct {
+	Format        string    `json:"format"`
+	Backend       string    `json:"backend"`
+	Curve         string    `json:"curve"`
+	CircuitDigest string    `json:"circuit_digest"`
+	ModelDigest   string    `json:"model_digest,omitempty"`
+	Constraints   int       `json:"constraints,omitempty"`
+	Setup         string    `json:"setup,omitempty"`
+	Warning       string    `json:"warning,omitempty"`
+	Tool          string    `json:"tool_version"`
+	Gnark         string    `json:"gnark_version"`
+	Created       time.Time `json:"created"`
+	PayloadSHA256 string    `json:"payload_sha256"`
+}
+
+// writeArtifact writes header + payload to path atomically.
+func writeArtifact(path string, h Header, payload io.WriterTo) error {
+	var body bytes.Buffer
+	if _, err := payload.WriteTo(&body); err != nil {
+		return fmt.Errorf("%s: encode: %w", path, err)
+	}
+	sum := sha256.Sum256(body.Bytes())
+	h.PayloadSHA256 = hex.EncodeToString(sum[:])
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Cleanup()
+	w := bufio.NewWriter(f)
+	w.WriteString(magic)
+	w.Write(hdr)
+	w.WriteByte('\n')
+	w.Write(body.Bytes())
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := f.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// readArtifact reads path, checks its format and payload digest, and returns
+// the header and the payload bytes.
+func readArtifact(path, format string) (Header, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	h, payload, err := parseArtifact(data, format)
+	if err != nil {
+		return Header{}, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return h, payload, nil
+}
+
+func parseArtifact(data []byte, format string) (Header, []byte, error) {
+	var h Header
+	if !bytes.HasPrefix(data, []byte(magic)) {
+		return h, nil, fmt.Errorf("%w: not a zkinfer artifact (want %s)", ErrArtifact, format)
+	}
+	rest := data[len(magic):]
+	nl := bytes.IndexByte(rest[:min(len(rest), maxHeader)], '\n')
+	if nl < 0 {
+		return h, nil, fmt.Errorf("%w: header line missing or too long", ErrCorrupted)
+	}
+	if err := json.Unmarshal(rest[:nl], &h); err != nil {
+		return h, nil, fmt.Errorf("%w: header: %v", ErrCorrupted, err)
+	}
+	if h.Format != format {
+		return h, nil, fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, h.Format, format)
+	}
+	payload := rest[nl+1:]
+	sum := sha256.Sum256(payload)
+	if hex.EncodeToString(sum[:]) != h.PayloadSHA256 {
+		return h, nil, fmt.Errorf("%w: payload digest does not match its header (truncated or altered file)", ErrCorrupted)
+	}
+	return h, payload, nil
+}
+
+// ReadHeader returns the header of any zkinfer artifact without decoding its payload.
+func ReadHeader(path string) (Header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, maxHeader)
+	m := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, m); err != nil || string(m) != magic {
+		return Header{}, fmt.Errorf("%s: %w: not a zkinfer artifact", path, ErrArtifact)
+	}
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return Header{}, fmt.Errorf("%s: %w: header line missing or too long", path, ErrCorrupted)
+	}
+	var h Header
+	if err := json.Unmarshal(line, &h); err != nil {
+		return Header{}, fmt.Errorf("%s: %w: header: %v", path, ErrCorrupted, err)
+	}
+	return h, nil
+}

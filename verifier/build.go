@@ -1,0 +1,68 @@
+package verifier
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/consensys/gnark/backend/groth16"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Names of the public tensors of a feed-forward block, in circuit order.
+const (
+	TensorInput  = "input"
+	TensorOutput = "output"
+)
+
+// NewBundle assembles the bundle of one proof of model m on the trace tr.
+func NewBundle(m *quant.Model, c *prover.Circuit, vk groth16.VerifyingKey, vkHeader prover.Header, p *prover.Proof, tr *quant.Trace) (*Bundle, error) {
+	if vkHeader.CircuitDigest != c.Header.CircuitDigest {
+		return nil, fmt.Errorf("bundle: %w: verifying key is for circuit %s, proof is for %s", prover.ErrCircuitMismatch, vkHeader.CircuitDigest, c.Header.CircuitDigest)
+	}
+	var proof, vkb bytes.Buffer
+	if _, err := p.Proof.WriteTo(&proof); err != nil {
+		return nil, fmt.Errorf("bundle: proof: %w", err)
+	}
+	if _, err := vk.WriteTo(&vkb); err != nil {
+		return nil, fmt.Errorf("bundle: verifying key: %w", err)
+	}
+	modelDigest, err := m.Digest()
+	if err != nil {
+		return nil, err
+	}
+	return &Bundle{
+		MediaType:     MediaType,
+		Backend:       prover.BackendGroth16,
+		Curve:         prover.CurveBN254,
+		ModelDigest:   modelDigest,
+		CircuitDigest: c.Header.CircuitDigest,
+		Setup:         vkHeader.Setup,
+		Warning:       vkHeader.Warning,
+		ToolVersion:   prover.ToolVersion,
+		GnarkVersion:  prover.GnarkVersion(),
+		Created:       time.Now().UTC(),
+		PublicInputs: []Tensor{
+			tensor(TensorInput, tr.X, m.Scales.StreamFrac),
+			tensor(TensorOutput, tr.Y, m.Scales.StreamFrac),
+		},
+		Proof:        proof.Bytes(),
+		VerifyingKey: vkb.Bytes(),
+	}, nil
+}
+
+func tensor(name string, v [][]int64, frac int) Tensor {
+	t := Tensor{Name: name, Frac: frac, Shape: []int{len(v), 0}}
+	if len(v) > 0 {
+		t.Shape[1] = len(v[0])
+	}
+	for _, row := range v {
+		for _, x := range row {
+			t.Values = append(t.Values, big.NewInt(x))
+		}
+	}
+	return t
+}

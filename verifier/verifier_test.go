@@ -1,0 +1,178 @@
+package verifier_test
+
+import (
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+type fixture struct {
+	m      *quant.Model
+	c      *prover.Circuit
+	keys   *prover.Keys
+	bundle *verifier.Bundle
+	proof  *prover.Proof
+}
+
+func newFixture(t *testing.T, seed uint64) *fixture {
+	t.Helper()
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 2, Activation: quant.ActivationReLU}
+	fm := quant.RandomModel(cfg, seed)
+	samples := quant.RandomSamples(cfg, 4, seed)
+	s, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := prover.Compile(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xq, _ := m.QuantizeInput(samples[0])
+	tr, err := m.Forward(xq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prover.Prove(c, keys.PK, keys.PKHeader, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := verifier.NewBundle(m, c, keys.VK, keys.VKHeader, p, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p}
+}
+
+func TestBundleRoundTrip(t *testing.T) {
+	f := newFixture(t, 1)
+	// The bundle's public inputs are exactly the prover's public witness.
+	pub, _, err := verifier.PublicWitness(f.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pub.Vector().(fr.Vector), f.proof.Public.Vector().(fr.Vector)) {
+		t.Fatal("bundle public inputs differ from the prover's public witness")
+	}
+	path := filepath.Join(t.TempDir(), "proof.json")
+	if err := f.bundle.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := verifier.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := verifier.Verify(b)
+	if err != nil {
+		t.Fatalf("honest bundle rejected: %v", err)
+	}
+	if res.Setup != prover.SetupDevUnsafe || b.Warning == "" {
+		t.Fatalf("dev setup not labelled: %+v", res)
+	}
+}
+
+func TestTamperedBundlesRejected(t *testing.T) {
+	f := newFixture(t, 2)
+	data, err := f.bundle.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *verifier.Bundle {
+		b, err := verifier.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := map[string]func(b *verifier.Bundle){
+		"output+1": func(b *verifier.Bundle) {
+			o, _ := b.Tensor(verifier.TensorOutput)
+			o.Values[0] = new(big.Int).Add(o.Values[0], big.NewInt(1))
+		},
+		"input-1": func(b *verifier.Bundle) {
+			o, _ := b.Tensor(verifier.TensorInput)
+			o.Values[3] = new(big.Int).Sub(o.Values[3], big.NewInt(1))
+		},
+		"proof byte": func(b *verifier.Bundle) { b.Proof[len(b.Proof)/2] ^= 0x01 },
+		"vk byte":    func(b *verifier.Bundle) { b.VerifyingKey[100] ^= 0x01 },
+		"swapped outputs": func(b *verifier.Bundle) {
+			o, _ := b.Tensor(verifier.TensorOutput)
+			o.Values[0], o.Values[1] = o.Values[1], new(big.Int).Add(o.Values[0], big.NewInt(5))
+		},
+	}
+	for name, mutate := range cases {
+		b := fresh()
+		mutate(b)
+		if _, err := verifier.Verify(b); err == nil {
+			t.Errorf("%s: tampered bundle accepted", name)
+		}
+	}
+	// A proof of another model cannot pass for this one.
+	other := newFixture(t, 3)
+	b := fresh()
+	b.Proof = other.bundle.Proof
+	if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrRejected) {
+		t.Errorf("proof of another circuit: got %v, want ErrRejected", err)
+	}
+	// Keys of another circuit are refused before proving.
+	if _, err := prover.Prove(f.c, other.keys.PK, other.keys.PKHeader, nil, nil); !errors.Is(err, prover.ErrCircuitMismatch) {
+		t.Errorf("keys of another circuit: got %v", err)
+	}
+}
+
+func TestParseRejectsBadBundles(t *testing.T) {
+	f := newFixture(t, 4)
+	good, _ := f.bundle.Encode()
+	for name, data := range map[string][]byte{
+		"not json":       []byte("{"),
+		"empty":          nil,
+		"newer version":  []byte(`{"media_type": "application/vnd.zkinfer.bundle.v2+json"}`),
+		"unknown field":  append([]byte(`{"extra": 1, `), good[1:]...),
+		"shape mismatch": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [2], "values": [1]}]}`),
+		"null value":     []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "values": [null]}]}`),
+		"negative shape": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [-1], "values": []}]}`),
+	} {
+		if _, err := verifier.Parse(data); !errors.Is(err, verifier.ErrBundle) {
+			t.Errorf("%s: got %v, want ErrBundle", name, err)
+		}
+	}
+	// Corrupted proof bytes: a clear error, never a panic.
+	b, _ := verifier.Parse(good)
+	b.Proof = b.Proof[:10]
+	if _, err := verifier.Verify(b); err == nil {
+		t.Error("truncated proof accepted")
+	}
+	path := filepath.Join(t.TempDir(), "b.json")
+	os.WriteFile(path, []byte("garbage"), 0o644)
+	if _, err := verifier.Read(path); err == nil {
+		t.Error("garbage file accepted")
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `"}`))
+	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "values": [3]}], "proof": "AAAA"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := verifier.Parse(data)
+		if err != nil {
+			return
+		}
+		verifier.Verify(b) // must not panic
+	})
+}
