@@ -186,7 +186,11 @@ func Prove(c *Circuit, pk groth16.ProvingKey, pkHeader Header, tr *quant.Trace, 
 	if pkHeader.CircuitDigest != c.Header.CircuitDigest {
 		return nil, fmt.Errorf("prove: %w: proving key is for circuit %s, compiled circuit is %s", ErrCircuitMismatch, pkHeader.CircuitDigest, c.Header.CircuitDigest)
 	}
-	full, err := frontend.NewWitness(ffn.Assignment(tr), ecc.BN254.ScalarField())
+	assignment, err := ffn.Assignment(tr)
+	if err != nil {
+		return nil, fmt.Errorf("prove: %w", err)
+	}
+	full, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("prove: witness: %w", err)
 	}

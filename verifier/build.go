@@ -3,7 +3,6 @@ package verifier
 import (
 	"bytes"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/consensys/gnark/backend/groth16"
@@ -55,14 +54,9 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk groth16.VerifyingKey, vkHea
 }
 
 func tensor(name string, v [][]int64, frac int) Tensor {
-	t := Tensor{Name: name, Frac: frac, Shape: []int{len(v), 0}}
+	t := Tensor{Name: name, Frac: frac, Encoding: EncodingPackedInt8, Shape: []int{len(v), 0}, Values: quant.Flatten(v)}
 	if len(v) > 0 {
 		t.Shape[1] = len(v[0])
-	}
-	for _, row := range v {
-		for _, x := range row {
-			t.Values = append(t.Values, big.NewInt(x))
-		}
 	}
 	return t
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"os"
 	"time"
 
@@ -35,12 +34,18 @@ var (
 	ErrRejected           = errors.New("proof rejected")
 )
 
-// Tensor is a named group of public inputs: integers held at scale 2^-Frac.
+// EncodingPackedInt8 is the encoding of an int8 tensor in public inputs:
+// quant.PackInt8, 31 values per field element.
+const EncodingPackedInt8 = "int8-packed-31"
+
+// Tensor is a named group of public values: integers held at scale 2^-Frac,
+// exposed to the verifier in the given encoding.
 type Tensor struct {
-	Name   string     `json:"name"`
-	Shape  []int      `json:"shape"`
-	Frac   int        `json:"frac"`
-	Values []*big.Int `json:"values"`
+	Name     string  `json:"name"`
+	Shape    []int   `json:"shape"`
+	Frac     int     `json:"frac"`
+	Encoding string  `json:"encoding"`
+	Values   []int64 `json:"values"`
 }
 
 // Bundle is a self-contained proof of one inference.
@@ -116,10 +121,8 @@ func Parse(data []byte) (*Bundle, error) {
 		if want != len(t.Values) {
 			return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
 		}
-		for i, v := range t.Values {
-			if v == nil {
-				return nil, fmt.Errorf("%w: tensor %q value %d is null", ErrBundle, t.Name, i)
-			}
+		if t.Encoding != EncodingPackedInt8 {
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8)
 		}
 	}
 	return &b, nil

@@ -2,7 +2,6 @@ package verifier_test
 
 import (
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -103,17 +102,17 @@ func TestTamperedBundlesRejected(t *testing.T) {
 	cases := map[string]func(b *verifier.Bundle){
 		"output+1": func(b *verifier.Bundle) {
 			o, _ := b.Tensor(verifier.TensorOutput)
-			o.Values[0] = new(big.Int).Add(o.Values[0], big.NewInt(1))
+			o.Values[0] = o.Values[0] ^ 1
 		},
 		"input-1": func(b *verifier.Bundle) {
 			o, _ := b.Tensor(verifier.TensorInput)
-			o.Values[3] = new(big.Int).Sub(o.Values[3], big.NewInt(1))
+			o.Values[3] = o.Values[3] ^ 1
 		},
 		"proof byte": func(b *verifier.Bundle) { b.Proof[len(b.Proof)/2] ^= 0x01 },
 		"vk byte":    func(b *verifier.Bundle) { b.VerifyingKey[100] ^= 0x01 },
 		"swapped outputs": func(b *verifier.Bundle) {
 			o, _ := b.Tensor(verifier.TensorOutput)
-			o.Values[0], o.Values[1] = o.Values[1], new(big.Int).Add(o.Values[0], big.NewInt(5))
+			o.Values[0], o.Values[1] = o.Values[1]^2, o.Values[0]^4
 		},
 	}
 	for name, mutate := range cases {
@@ -144,7 +143,7 @@ func TestParseRejectsBadBundles(t *testing.T) {
 		"empty":          nil,
 		"newer version":  []byte(`{"media_type": "application/vnd.zkinfer.bundle.v2+json"}`),
 		"unknown field":  append([]byte(`{"extra": 1, `), good[1:]...),
-		"shape mismatch": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [2], "values": [1]}]}`),
+		"shape mismatch": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [2], "encoding": "int8-packed-31", "values": [1]}]}`),
 		"null value":     []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "values": [null]}]}`),
 		"negative shape": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [-1], "values": []}]}`),
 	} {
@@ -158,6 +157,12 @@ func TestParseRejectsBadBundles(t *testing.T) {
 	if _, err := verifier.Verify(b); err == nil {
 		t.Error("truncated proof accepted")
 	}
+	// A value outside int8 has no packed encoding.
+	b, _ = verifier.Parse(good)
+	b.PublicInputs[0].Values[0] = 300
+	if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrBundle) {
+		t.Errorf("out-of-range value: got %v", err)
+	}
 	path := filepath.Join(t.TempDir(), "b.json")
 	os.WriteFile(path, []byte("garbage"), 0o644)
 	if _, err := verifier.Read(path); err == nil {
@@ -167,7 +172,7 @@ func TestParseRejectsBadBundles(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `"}`))
-	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "values": [3]}], "proof": "AAAA"}`))
+	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "encoding": "int8-packed-31", "values": [3]}], "proof": "AAAA"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := verifier.Parse(data)
 		if err != nil {

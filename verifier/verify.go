@@ -5,12 +5,12 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/witness"
 
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // Result is what Verify checked.
@@ -53,11 +53,16 @@ func Verify(b *Bundle) (*Result, error) {
 	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, CircuitDigest: b.CircuitDigest, Setup: b.Setup, PublicInputs: n}, nil
 }
 
-// PublicWitness builds gnark's public witness from the bundle's tensors, in order.
+// PublicWitness builds gnark's public witness from the bundle's tensors, in
+// order, encoding each as the circuit exposes it.
 func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 	var vals []*big.Int
 	for _, t := range b.PublicInputs {
-		vals = append(vals, t.Values...)
+		packed, err := quant.PackInt8(t.Values)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+		}
+		vals = append(vals, packed...)
 	}
 	w, err := witness.New(ecc.BN254.ScalarField())
 	if err != nil {
@@ -65,7 +70,7 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 	}
 	ch := make(chan any, len(vals))
 	for _, v := range vals {
-		ch <- new(big.Int).Mod(v, fr.Modulus())
+		ch <- v
 	}
 	close(ch)
 	if err := w.Fill(len(vals), 0, ch); err != nil {

@@ -74,12 +74,16 @@ func TestCircuitMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			saturated += countSaturated(tr)
-			if err := test.IsSolved(circ, ffn.Assignment(tr), field); err != nil {
+			if err := test.IsSolved(circ, assignment(t, tr), field); err != nil {
 				t.Fatalf("%s input %d: %v", name, k, err)
 			}
-			bad := ffn.Assignment(tr)
-			bad.Y[k%2][k%8] = tr.Y[k%2][k%8] + 1
-			if test.IsSolved(circ, bad, field) == nil {
+			// Any other output is rejected: change one value of y.
+			y := tr.Y[k%2][k%8]
+			tr.Y[k%2][k%8] = y + 1
+			if y == quant.Int8Max {
+				tr.Y[k%2][k%8] = y - 1
+			}
+			if test.IsSolved(circ, assignment(t, tr), field) == nil {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -104,7 +108,17 @@ func countSaturated(tr *quant.Trace) int {
 	return n
 }
 
-// Inputs outside int8 are rejected even when the output is computed from them.
+func assignment(t *testing.T, tr *quant.Trace) *ffn.Circuit {
+	t.Helper()
+	a, err := ffn.Assignment(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The packed public input has exactly one int8 unpacking: a private x out of
+// int8 that packs to the same field element is rejected.
 func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
 	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 3)
@@ -112,10 +126,11 @@ func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := ffn.Assignment(tr)
-	a.X[0][0] = 200
+	a := assignment(t, tr)
+	a.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
+	a.X[0][1] = 1 - 1   // ... which x1 gives back
 	if test.IsSolved(ffn.New(m), a, field) == nil {
-		t.Fatal("x = 200 accepted")
+		t.Fatal("an out-of-range unpacking of the input was accepted")
 	}
 }
 
@@ -136,7 +151,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := frontend.NewWitness(ffn.Assignment(tr), field)
+	w, err := frontend.NewWitness(assignment(t, tr), field)
 	if err != nil {
 		t.Fatal(err)
 	}

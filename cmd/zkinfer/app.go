@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/zkinfer/zkinfer/prover"
+)
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "zkinfer",
+		Usage: "zero-knowledge proofs that a quantized model produced an output",
+		Description: `Stages (EZKL's names), each reading the previous stage's files:
+
+   gen-settings --model M        settings.json from a model file
+   calibrate-settings --data D   fixed-point scales from sample inputs, with an accuracy report
+   compile-circuit               model.quant.json (integers) and circuit.zkc (R1CS)
+   setup --dev                   pk.key, vk.key (dev setup: UNSAFE, for development)
+   prove --input I               proof.json: a self-contained proof bundle
+   verify                        check a bundle offline
+   create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
+   verify-evm                    deploy the verifier on an in-process EVM and verify a bundle there
+
+   demo                          all of the above on the bundled demo model`,
+		Version:   prover.ToolVersion + " (gnark " + prover.GnarkVersion() + ")",
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags:     []cli.Flag{QuietFlag},
+		Commands: []*cli.Command{
+			genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
+			proveCommand, verifyCommand, createEVMVerifierCommand, verifyEVMCommand,
+			demoCommand,
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself
+	}
+}
+
+// run executes the CLI and returns the exit code; errors are rendered as
+// "zkinfer: error: ..." with "zkinfer: hint: ..." lines.
+func run(args []string, stdout, stderr io.Writer) int {
+	if err := newApp(stdout, stderr).Run(args); err != nil {
+		fmt.Fprintf(stderr, "zkinfer: error: %v\n", err)
+		var h *hintError
+		if errors.As(err, &h) {
+			fmt.Fprintf(stderr, "zkinfer: hint: %s\n", h.hint)
+		}
+		return 1
+	}
+	return 0
+}
+
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// withHint attaches a suggestion for the user to err.
+func withHint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// progress draws a spinner with the elapsed time on a terminal, and one line
+// per finished stage otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+}
+
+func newProgress(ctx *cli.Context) *progress {
+	tty := false
+	if f, ok := ctx.App.ErrWriter.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progress{w: ctx.App.ErrWriter, tty: tty, quiet: ctx.Bool(QuietFlag.Name)}
+}
+
+func (p *progress) Start(stage string) func() {
+	if p.quiet {
+		return func() {}
+	}
+	start := time.Now()
+	if !p.tty {
+		fmt.Fprintf(p.w, "%s...\n", stage)
+		return func() { fmt.Fprintf(p.w, "%s: done in %s\n", stage, time.Since(start).Round(time.Millisecond)) }
+	}
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription(stage),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionClearOnFinish(),
+	)
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				bar.Add(1)
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		bar.Finish()
+		fmt.Fprintf(p.w, "%s: done in %s\n", stage, time.Since(start).Round(time.Millisecond))
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import "github.com/urfave/cli/v2"
+
+// Default artifact names, shared by the commands, the demo and the tests.
+const (
+	DefaultSettings  = "settings.json"
+	DefaultQuantized = "model.quant.json"
+	DefaultCircuit   = "circuit.zkc"
+	DefaultPK        = "pk.key"
+	DefaultVK        = "vk.key"
+	DefaultBundle    = "proof.json"
+	DefaultSolidity  = "Verifier.sol"
+	DefaultDemoDir   = "zkinfer-demo"
+)
+
+const (
+	catModel = "MODEL"
+	catFiles = "ARTIFACTS"
+	catOut   = "OUTPUT"
+)
+
+var (
+	ModelFlag = &cli.StringFlag{
+		Name: "model", Aliases: []string{"M"}, Category: catModel, Required: true,
+		Usage: "model weights: a safetensors `FILE` with GPT-2 tensor names (mlp.c_fc.*, mlp.c_proj.*)",
+	}
+	ConfigFlag = &cli.StringFlag{
+		Name: "config", Category: catModel,
+		Usage: "model config `FILE` (JSON: architecture, d_model, d_hidden, seq_len, activation); default: config.json beside the model",
+	}
+	DataFlag = &cli.StringFlag{
+		Name: "data", Aliases: []string{"D"}, Category: catModel, Required: true,
+		Usage: "calibration samples, EZKL-style JSON `FILE` {\"input_data\": [[...], ...]}",
+	}
+	InputFlag = &cli.StringFlag{
+		Name: "input", Aliases: []string{"I"}, Category: catModel, Required: true,
+		Usage: "input JSON `FILE` {\"input_data\": [[seq_len·d_model numbers]]} (one sample)",
+	}
+	SettingsFlag = &cli.StringFlag{
+		Name: "settings", Aliases: []string{"S"}, Category: catFiles, Value: DefaultSettings,
+		Usage: "settings `FILE` (written by gen-settings, completed by calibrate-settings)",
+	}
+	QuantizedFlag = &cli.StringFlag{
+		Name: "quantized", Category: catFiles, Value: DefaultQuantized,
+		Usage: "quantized model `FILE` (integers and scales, JSON)",
+	}
+	CircuitFlag = &cli.StringFlag{
+		Name: "circuit", Aliases: []string{"C"}, Category: catFiles, Value: DefaultCircuit,
+		Usage: "compiled circuit `FILE`",
+	}
+	PKFlag = &cli.StringFlag{
+		Name: "pk", Category: catFiles, Value: DefaultPK, Usage: "proving key `FILE`",
+	}
+	VKFlag = &cli.StringFlag{
+		Name: "vk", Category: catFiles, Value: DefaultVK, Usage: "verifying key `FILE`",
+	}
+	BundleFlag = &cli.StringFlag{
+		Name: "bundle", Aliases: []string{"proof"}, Category: catFiles, Value: DefaultBundle,
+		Usage: "proof bundle `FILE` (JSON: proof, public inputs, verifying key, digests)",
+	}
+	SolidityFlag = &cli.StringFlag{
+		Name: "sol", Category: catFiles, Value: DefaultSolidity, Usage: "Solidity verifier `FILE` to write",
+	}
+	DevFlag = &cli.BoolFlag{
+		Name: "dev", Category: catModel,
+		Usage: "UNSAFE single-party setup: this machine learns the toxic waste and could forge proofs; for development only",
+	}
+	DirFlag = &cli.StringFlag{
+		Name: "dir", Category: catFiles, Value: DefaultDemoDir, Usage: "`DIR` for the demo's artifacts",
+	}
+	JSONFlag = &cli.BoolFlag{
+		Name: "json", Category: catOut, Usage: "print the result as JSON",
+	}
+	QuietFlag = &cli.BoolFlag{
+		Name: "quiet", Aliases: []string{"q"}, Category: catOut, Usage: "no progress output on stderr",
+	}
+)

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+var genSettingsCommand = &cli.Command{
+	Name:      "gen-settings",
+	Usage:     "read a model file and write the settings for proving it",
+	UsageText: "zkinfer gen-settings --model model.safetensors [--config config.json] [--settings settings.json]",
+	Description: `Loads the weights (safetensors) and the config, checks every tensor's name and
+shape, and writes a settings file that records the model, its SHA-256 and the
+visibility (input, output public; weights fixed, i.e. circuit constants).
+Next: calibrate-settings.`,
+	Flags:  []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag},
+	Action: func(ctx *cli.Context) error {
+		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), ctx.String(ConfigFlag.Name), ctx.String(SettingsFlag.Name))
+	},
+}
+
+func genSettings(out io.Writer, model, config, settingsPath string) error {
+	if config == "" {
+		config = filepath.Join(filepath.Dir(model), "config.json")
+	}
+	s, _, err := quant.NewSettings(model, config, settingsPath)
+	if err != nil {
+		return withHint(err, "the model is a safetensors file with tensors %s, %s, %s, %s, and --config a JSON file with its shapes", quant.TensorFCWeight, quant.TensorFCBias, quant.TensorProjWeight, quant.TensorProjBias)
+	}
+	if err := s.Write(settingsPath); err != nil {
+		return err
+	}
+	c := s.Config
+	fmt.Fprintf(out, "settings: %s (%s: d_model=%d d_hidden=%d seq_len=%d activation=%s)\n", settingsPath, c.Architecture, c.DModel, c.DHidden, c.SeqLen, c.Activation)
+	return nil
+}
+
+var calibrateCommand = &cli.Command{
+	Name:      "calibrate-settings",
+	Usage:     "choose fixed-point scales from sample inputs and report the accuracy",
+	UsageText: "zkinfer calibrate-settings --data calibration.json [--settings settings.json]",
+	Description: `Runs the float model on the samples, picks for every activation the finest
+power-of-two scale that does not saturate on them, quantizes, and compares the
+integer reference with the float model (max abs and relative error per layer).
+The scales and the report are stored in the settings file. Next: compile-circuit.`,
+	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag},
+	Action: func(ctx *cli.Context) error {
+		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name))
+		if err != nil {
+			return err
+		}
+		if ctx.Bool(JSONFlag.Name) {
+			return printJSON(ctx.App.Writer, rep)
+		}
+		printAccuracy(ctx.App.Writer, rep)
+		return nil
+	},
+}
+
+func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
+	s, err := loadSettings(settingsPath)
+	if err != nil {
+		return nil, err
+	}
+	fm, err := s.LoadModel()
+	if err != nil {
+		return nil, withHint(err, "run gen-settings again if the model changed")
+	}
+	in, err := quant.LoadInput(dataPath, s.Config)
+	if err != nil {
+		return nil, err
+	}
+	scales, err := quant.Calibrate(fm, in.InputData)
+	if err != nil {
+		return nil, err
+	}
+	m, err := quant.Quantize(fm, scales)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := quant.Accuracy(fm, m, in.InputData)
+	if err != nil {
+		return nil, err
+	}
+	s.Scales, s.Accuracy = &scales, rep
+	return rep, s.Write(settingsPath)
+}
+
+func loadSettings(path string) (*quant.Settings, error) {
+	s, err := quant.LoadSettings(path)
+	if err != nil {
+		return nil, withHint(err, "create the settings with: zkinfer gen-settings --model MODEL --settings %s", path)
+	}
+	return s, nil
+}
+
+func printAccuracy(w io.Writer, rep *quant.AccuracyReport) {
+	fmt.Fprintf(w, "accuracy of the integer model vs float, over %d samples:\n", rep.Samples)
+	fmt.Fprintf(w, "  %-20s %14s %14s\n", "layer", "max abs error", "relative")
+	for _, l := range rep.Layers {
+		fmt.Fprintf(w, "  %-20s %14.5f %13.2f%%\n", l.Layer, l.MaxAbs, 100*l.Rel)
+	}
+}

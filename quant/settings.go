@@ -1,0 +1,184 @@
+package quant
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"github.com/google/renameio/v2"
+)
+
+// SettingsMediaType is the format of a settings file.
+const SettingsMediaType = "application/vnd.zkinfer.settings.v1+json"
+
+// Visibility names (EZKL's vocabulary). Only the spine's combination exists yet.
+const (
+	VisibilityPublic = "public"
+	VisibilityFixed  = "fixed"
+)
+
+// Visibility says what the verifier sees of each part of the model.
+type Visibility struct {
+	Input   string `json:"input"`
+	Output  string `json:"output"`
+	Weights string `json:"weights"`
+}
+
+// Settings ties a model file to the choices made for proving it. It is
+// written by gen-settings, completed by calibrate-settings, and read by every
+// later stage.
+type Settings struct {
+	MediaType string `json:"media_type"`
+	// Weights and ConfigPath are relative to the settings file's directory
+	// when they were given relative to it.
+	Weights       string          `json:"weights"`
+	WeightsSHA256 string          `json:"weights_sha256"`
+	ConfigPath    string          `json:"config"`
+	Config        Config          `json:"model"`
+	Visibility    Visibility      `json:"visibility"`
+	Backend       string          `json:"backend"`
+	Scales        *Scales         `json:"scales"`
+	Accuracy      *AccuracyReport `json:"accuracy,omitempty"`
+
+	dir string
+}
+
+// NewSettings creates settings for the model at weightsPath with its config at configPath.
+func NewSettings(weightsPath, configPath, settingsPath string) (*Settings, *FloatModel, error) {
+	cfg, err := LoadConfig(configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	fm, err := LoadModel(weightsPath, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := fileSHA256(weightsPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := filepath.Dir(settingsPath)
+	s := &Settings{
+		MediaType:     SettingsMediaType,
+		Weights:       relTo(dir, weightsPath),
+		WeightsSHA256: sum,
+		ConfigPath:    relTo(dir, configPath),
+		Config:        cfg,
+		Visibility:    Visibility{Input: VisibilityPublic, Output: VisibilityPublic, Weights: VisibilityFixed},
+		Backend:       "groth16",
+		dir:           dir,
+	}
+	return s, fm, nil
+}
+
+func relTo(dir, path string) string {
+	abs, err1 := filepath.Abs(path)
+	absDir, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(absDir, abs); err == nil {
+		return rel
+	}
+	return abs
+}
+
+func fileSHA256(path string) (string, error) {
+	data, err := readFileLimited(path, MaxModelFileSize)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// LoadSettings reads a settings file.
+func LoadSettings(path string) (*Settings, error) {
+	data, err := readFileLimited(path, MaxJSONFileSize)
+	if err != nil {
+		return nil, err
+	}
+	var s Settings
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%s: %w: malformed settings: %v", path, ErrValidation, err)
+	}
+	if s.MediaType != SettingsMediaType {
+		return nil, fmt.Errorf("%s: %w: %q (this build reads %q)", path, ErrUnsupportedVersion, s.MediaType, SettingsMediaType)
+	}
+	if err := s.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Scales != nil {
+		if err := s.Scales.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	s.dir = filepath.Dir(path)
+	return &s, nil
+}
+
+// Write writes the settings atomically.
+func (s *Settings) Write(path string) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// WeightsPath resolves the weights file against the settings file's directory.
+func (s *Settings) WeightsPath() string { return s.resolve(s.Weights) }
+
+func (s *Settings) resolve(p string) string {
+	if filepath.IsAbs(p) || s.dir == "" {
+		return p
+	}
+	return filepath.Join(s.dir, p)
+}
+
+// LoadModel loads the float model the settings name and checks that the
+// weights file is the one the settings were made for.
+func (s *Settings) LoadModel() (*FloatModel, error) {
+	path := s.WeightsPath()
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum != s.WeightsSHA256 {
+		return nil, fmt.Errorf("%s: %w: weights changed since gen-settings (sha256 %s, settings say %s)", path, ErrValidation, sum, s.WeightsSHA256)
+	}
+	return LoadModel(path, s.Config)
+}
+
+// Quantize loads the model and quantizes it at the calibrated scales.
+func (s *Settings) Quantize() (*Model, error) {
+	if s.Scales == nil {
+		return nil, fmt.Errorf("%w: settings are not calibrated", ErrValidation)
+	}
+	fm, err := s.LoadModel()
+	if err != nil {
+		return nil, err
+	}
+	return Quantize(fm, *s.Scales)
+}
+
+// WriteQuantized writes a quantized model atomically, as inspectable JSON.
+func WriteQuantized(path string, m *Model) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
