@@ -181,4 +181,3 @@ func WriteQuantized(path string, m *Model) error {
 	}
 	return nil
 }
-

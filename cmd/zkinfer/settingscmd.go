@@ -18,7 +18,7 @@ var genSettingsCommand = &cli.Command{
 shape, and writes a settings file that records the model, its SHA-256 and the
 visibility (input, output public; weights fixed, i.e. circuit constants).
 Next: calibrate-settings.`,
-	Flags:  []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag},
 	Action: func(ctx *cli.Context) error {
 		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), ctx.String(ConfigFlag.Name), ctx.String(SettingsFlag.Name))
 	},
