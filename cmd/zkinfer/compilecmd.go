@@ -31,6 +31,7 @@ func compileCircuit(out io.Writer, p prover.Progress, settingsPath, quantPath, c
 	}
 	m, err := s.Quantize()
 	if err != nil {
+		err = fmt.Errorf("%s: %w", settingsPath, err)
 		if s.Scales == nil {
 			return withHint(err, "run: zkinfer calibrate-settings --settings %s --data SAMPLES.json", settingsPath)
 		}
