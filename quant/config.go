@@ -71,7 +71,7 @@ func LoadConfig(path string) (Config, error) {
 
 func decodeStrict(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: malformed JSON: %v", ErrValidation, err)
+		return fmt.Errorf("%w: malformed JSON: %w", ErrValidation, err)
 	}
 	return nil
 }
