@@ -63,7 +63,7 @@ func BenchmarkProveFFN(b *testing.B) {
 			b.ResetTimer()
 			var proof *prover.Proof
 			for i := 0; i < b.N; i++ {
-				if proof, err = prover.Prove(c, keys.PK, keys.PKHeader, tr, nil); err != nil {
+				if proof, err = prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

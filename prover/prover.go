@@ -18,7 +18,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/logger"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
+	"github.com/zkinfer/zkinfer/circuits"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -51,8 +51,12 @@ func Compile(m *quant.Model, p Progress) (*Circuit, error) {
 	if err != nil {
 		return nil, err
 	}
+	circuit, err := circuits.New(m)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	done := orSilent(p).Start("compiling circuit")
-	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, ffn.New(m))
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
@@ -182,11 +186,11 @@ type Proof struct {
 // Prove proves one inference: tr is the reference trace of the input. pkHeader
 // must name the circuit c, so keys of another circuit fail here with a clear
 // error rather than with an invalid proof.
-func Prove(c *Circuit, pk groth16.ProvingKey, pkHeader Header, tr *quant.Trace, p Progress) (*Proof, error) {
+func Prove(c *Circuit, pk groth16.ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress) (*Proof, error) {
 	if pkHeader.CircuitDigest != c.Header.CircuitDigest {
 		return nil, fmt.Errorf("prove: %w: proving key is for circuit %s, compiled circuit is %s", ErrCircuitMismatch, pkHeader.CircuitDigest, c.Header.CircuitDigest)
 	}
-	assignment, err := ffn.Assignment(tr)
+	assignment, err := circuits.Assignment(m, tr)
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}

@@ -67,12 +67,18 @@ func ResidualAdd(a, b int64) int64 {
 	return Clamp(a+b, Int8Min, Int8Max)
 }
 
+// InputFrac is the fixed-point fraction of the model input.
+func (m *Model) InputFrac() int { return m.Scales.StreamFrac }
+
+// OutputFrac is the fixed-point fraction of the model output.
+func (m *Model) OutputFrac() int { return m.Scales.StreamFrac }
+
 // DequantizeOutput maps the int8 output back to reals, row-major.
 func (m *Model) DequantizeOutput(y [][]int64) []float64 {
 	out := make([]float64, 0, len(y)*m.Config.DModel)
 	for _, row := range y {
 		for _, v := range row {
-			out = append(out, DequantizeValue(v, m.Scales.StreamFrac))
+			out = append(out, DequantizeValue(v, m.OutputFrac()))
 		}
 	}
 	return out

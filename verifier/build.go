@@ -45,8 +45,8 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk groth16.VerifyingKey, vkHea
 		GnarkVersion:  prover.GnarkVersion(),
 		Created:       time.Now().UTC(),
 		PublicInputs: []Tensor{
-			tensor(TensorInput, tr.X, m.Scales.StreamFrac),
-			tensor(TensorOutput, tr.Y, m.Scales.StreamFrac),
+			tensor(TensorInput, tr.X, m.InputFrac()),
+			tensor(TensorOutput, tr.Y, m.OutputFrac()),
 		},
 		Proof:        proof.Bytes(),
 		VerifyingKey: vkb.Bytes(),

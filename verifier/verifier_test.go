@@ -48,7 +48,7 @@ func newFixture(t *testing.T, seed uint64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := prover.Prove(c, keys.PK, keys.PKHeader, tr, nil)
+	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestTamperedBundlesRejected(t *testing.T) {
 		t.Errorf("proof of another circuit: got %v, want ErrRejected", err)
 	}
 	// Keys of another circuit are refused before proving.
-	if _, err := prover.Prove(f.c, other.keys.PK, other.keys.PKHeader, nil, nil); !errors.Is(err, prover.ErrCircuitMismatch) {
+	if _, err := prover.Prove(f.c, other.keys.PK, other.keys.PKHeader, f.m, nil, nil); !errors.Is(err, prover.ErrCircuitMismatch) {
 		t.Errorf("keys of another circuit: got %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -75,9 +76,14 @@ into --dir, and prints a summary.`,
 		if err != nil {
 			return err
 		}
+		m, err := quant.LoadQuantized(path(DefaultQuantized))
+		if err != nil {
+			return err
+		}
+		mc := m.Config
 		fmt.Fprintf(out, `
 == zkinfer demo: %s ==
-model:              ffn block d_model=64 d_hidden=256 seq_len=4, %s
+model:              %s d_model=%d d_hidden=%d seq_len=%d, %s
 constraints:        %d (Groth16, BN254)
 prove time:         %s
 proof size:         %d bytes
@@ -85,7 +91,7 @@ verified offline:   %v (%d public inputs)
 verified on chain:  %v (embedded EVM: go-ethereum simulated backend)
 verify gas:         %d
 setup:              %s (UNSAFE, development only)
-`, dir, res.ModelDigest, c.Constraints, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
+`, dir, mc.Architecture, mc.DModel, mc.DHidden, mc.SeqLen, res.ModelDigest, c.Constraints, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
 		if !evm.Accepted {
 			return fmt.Errorf("%w: the verifier contract rejected the proof", verifier.ErrRejected)
 		}

@@ -88,7 +88,7 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 		return nil, err
 	}
 	start := time.Now()
-	proof, err := prover.Prove(c, pk, pkh, tr, p)
+	proof, err := prover.Prove(c, pk, pkh, m, tr, p)
 	if err != nil {
 		return nil, err
 	}
