@@ -6,6 +6,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkinfer/zkinfer/circuits/ffn"
+	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -16,6 +17,8 @@ func New(m *quant.Model) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
 		return ffn.New(m), nil
+	case quant.ArchitectureGPT2:
+		return gpt2.New(m), nil
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -26,6 +29,8 @@ func Assignment(m *quant.Model, tr *quant.Trace) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
 		return ffn.Assignment(tr)
+	case quant.ArchitectureGPT2:
+		return gpt2.Assignment(tr)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

@@ -15,6 +15,9 @@ func Calibrate(fm *FloatModel, samples [][]float64) (Scales, error) {
 	if len(samples) == 0 {
 		return Scales{}, fmt.Errorf("%w: calibration needs at least one sample", ErrValidation)
 	}
+	if fm.Config.Architecture == ArchitectureGPT2 {
+		return calibrateGPT2(fm, samples)
+	}
 	var stream, hidden float64
 	for i, x := range samples {
 		tr, err := fm.Forward(x)
@@ -32,18 +35,24 @@ func Calibrate(fm *FloatModel, samples [][]float64) (Scales, error) {
 }
 
 // fracFor returns the largest f with maxAbs·2^f ≤ 127, within [MinFrac, MaxFrac].
-func fracFor(maxAbs float64) int {
-	if maxAbs == 0 {
+func fracFor(maxAbs float64) int { return fracForRange(maxAbs, Int8Max) }
+
+// fracForRange returns the largest f with maxAbs·2^f ≤ limit, within [MinFrac, MaxFrac].
+func fracForRange(maxAbs, limit float64) int {
+	if maxAbs == 0 || math.IsNaN(maxAbs) {
 		return MaxFrac
 	}
-	f := int(math.Floor(math.Log2(Int8Max / maxAbs)))
+	f := int(math.Floor(math.Log2(limit / maxAbs)))
 	return int(Clamp(int64(f), MinFrac, MaxFrac))
 }
 
-func maxAbs(m *mat.Dense) float64 {
+func maxAbs(m mat.Matrix) float64 {
+	r, c := m.Dims()
 	mx := 0.0
-	for _, v := range m.RawMatrix().Data {
-		mx = math.Max(mx, math.Abs(v))
+	for i := 0; i < r; i++ {
+		for j := 0; j < c; j++ {
+			mx = math.Max(mx, math.Abs(m.At(i, j)))
+		}
 	}
 	return mx
 }
@@ -65,6 +74,9 @@ type AccuracyReport struct {
 // Accuracy runs both forward passes on every sample and reports, per layer,
 // the largest absolute error of the dequantized integer activations.
 func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, error) {
+	if m.Config.Architecture == ArchitectureGPT2 {
+		return accuracyGPT2(fm, m, samples)
+	}
 	names := []string{"c_fc+relu", "c_proj", "residual (output)"}
 	errs := make([]float64, len(names))
 	mags := make([]float64, len(names))

@@ -3,46 +3,79 @@ package quant
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 )
 
 // Activation names accepted in a config.
 const (
 	ActivationReLU = "relu"
+	// ActivationGELU is GPT-2's tanh approximation of GELU.
+	ActivationGELU = "gelu"
 )
 
-// Config gives the shapes of a feed-forward block model. It is the small JSON
-// file that accompanies the weights file.
+// Architectures: the layer lists this build knows.
+const (
+	// ArchitectureFFN is the transformer feed-forward block y = x + W2·act(W1·x + b1) + b2.
+	ArchitectureFFN = "ffn"
+	// ArchitectureGPT2 is a stack of GPT-2 decoder blocks (pre-LayerNorm,
+	// causal multi-head attention, GELU MLP), optionally followed by ln_f.
+	ArchitectureGPT2 = "gpt2"
+)
+
+// Config gives the shapes of a model. It is the small JSON file that
+// accompanies the weights file.
 type Config struct {
-	// Architecture names the layer list; "ffn" (a transformer feed-forward block) is the only one yet.
 	Architecture string `json:"architecture"`
 	DModel       int    `json:"d_model"`
 	DHidden      int    `json:"d_hidden"`
 	SeqLen       int    `json:"seq_len"`
 	Activation   string `json:"activation"`
+	// GPT-2 only.
+	NHead            int     `json:"n_head,omitempty"`
+	NLayer           int     `json:"n_layer,omitempty"`
+	LayerNormEpsilon float64 `json:"layer_norm_epsilon,omitempty"`
+	FinalLayerNorm   bool    `json:"final_layer_norm,omitempty"`
 }
-
-// ArchitectureFFN is the transformer feed-forward block y = x + W2·act(W1·x + b1) + b2.
-const ArchitectureFFN = "ffn"
 
 // Validate checks that the config describes a model this build supports.
 func (c Config) Validate() error {
-	if c.Architecture != ArchitectureFFN {
-		return fmt.Errorf("%w: architecture %q is not supported (supported: %q)", ErrValidation, c.Architecture, ArchitectureFFN)
-	}
-	if c.Activation != ActivationReLU {
-		return fmt.Errorf("%w: activation %q is not supported (supported: %q)", ErrValidation, c.Activation, ActivationReLU)
+	maxDim := MaxDim
+	switch c.Architecture {
+	case ArchitectureFFN:
+		if c.Activation != ActivationReLU {
+			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q)", ErrValidation, c.Activation, c.Architecture, ActivationReLU)
+		}
+	case ArchitectureGPT2:
+		if c.Activation != ActivationGELU {
+			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q)", ErrValidation, c.Activation, c.Architecture, ActivationGELU)
+		}
+		maxDim = MaxGPT2Dim
+		if c.NLayer < 1 || c.NLayer > MaxLayers {
+			return fmt.Errorf("%w: n_layer = %d, want 1..%d", ErrValidation, c.NLayer, MaxLayers)
+		}
+		if c.NHead < 1 || c.DModel%c.NHead != 0 {
+			return fmt.Errorf("%w: d_model = %d does not divide into n_head = %d heads", ErrShape, c.DModel, c.NHead)
+		}
+		if c.LayerNormEpsilon < 0 || c.LayerNormEpsilon > 1 || math.IsNaN(c.LayerNormEpsilon) {
+			return fmt.Errorf("%w: layer_norm_epsilon = %v, want 0..1", ErrValidation, c.LayerNormEpsilon)
+		}
+	default:
+		return fmt.Errorf("%w: architecture %q is not supported (supported: %q, %q)", ErrValidation, c.Architecture, ArchitectureFFN, ArchitectureGPT2)
 	}
 	for _, d := range []struct {
 		name string
 		v    int
 		max  int
-	}{{"d_model", c.DModel, MaxDim}, {"d_hidden", c.DHidden, MaxDim}, {"seq_len", c.SeqLen, MaxSeqLen}} {
+	}{{"d_model", c.DModel, maxDim}, {"d_hidden", c.DHidden, MaxDim}, {"seq_len", c.SeqLen, MaxSeqLen}} {
 		if d.v < 1 || d.v > d.max {
 			return fmt.Errorf("%w: %s = %d, want 1..%d", ErrValidation, d.name, d.v, d.max)
 		}
 	}
 	return nil
 }
+
+// HeadDim is d_model / n_head.
+func (c Config) HeadDim() int { return c.DModel / c.NHead }
 
 // ParseConfig decodes and validates a config.
 func ParseConfig(data []byte) (Config, error) {

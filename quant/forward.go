@@ -12,6 +12,10 @@ type Trace struct {
 	PAcc   [][]int64 // c_proj accumulators
 	Proj   [][]int64 // requant(PAcc), int8 at StreamFrac
 	Y      [][]int64 // clamp(X + Proj), int8 at StreamFrac
+
+	// GPT2 holds the intermediates of each block of a gpt2 model; X and Y
+	// are then the model's input and output.
+	GPT2 []BlockTrace
 }
 
 // QuantizeInput maps one float sample (seq_len·d_model values) to int8 at the stream scale.
@@ -24,7 +28,7 @@ func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 	for t := range out {
 		out[t] = make([]int64, c.DModel)
 		for i := range out[t] {
-			out[t][i] = QuantizeValue(x[t*c.DModel+i], m.Scales.StreamFrac)
+			out[t][i] = QuantizeValue(x[t*c.DModel+i], m.InputFrac())
 		}
 	}
 	return out, nil
@@ -36,16 +40,14 @@ func (m *Model) Forward(x [][]int64) (*Trace, error) {
 	if len(x) != c.SeqLen {
 		return nil, fmt.Errorf("%w: input has %d tokens, want %d", ErrShape, len(x), c.SeqLen)
 	}
+	if err := checkInt8Rows(x, c.DModel); err != nil {
+		return nil, err
+	}
+	if c.Architecture == ArchitectureGPT2 {
+		return m.forwardGPT2(x), nil
+	}
 	tr := &Trace{}
-	for t, xt := range x {
-		if len(xt) != c.DModel {
-			return nil, fmt.Errorf("%w: token %d has %d values, want %d", ErrShape, t, len(xt), c.DModel)
-		}
-		for i, v := range xt {
-			if v < Int8Min || v > Int8Max {
-				return nil, fmt.Errorf("%w: token %d value %d = %d is not int8", ErrRange, t, i, v)
-			}
-		}
+	for _, xt := range x {
 		fcAcc, h := m.FC.Apply(xt)
 		pAcc, p := m.Proj.Apply(h)
 		y := make([]int64, c.DModel)
@@ -68,10 +70,34 @@ func ResidualAdd(a, b int64) int64 {
 }
 
 // InputFrac is the fixed-point fraction of the model input.
-func (m *Model) InputFrac() int { return m.Scales.StreamFrac }
+func (m *Model) InputFrac() int {
+	if m.Scales.GPT2 != nil {
+		return m.Scales.GPT2.Formats.ResidualFrac
+	}
+	return m.Scales.StreamFrac
+}
 
 // OutputFrac is the fixed-point fraction of the model output.
-func (m *Model) OutputFrac() int { return m.Scales.StreamFrac }
+func (m *Model) OutputFrac() int {
+	if m.Scales.GPT2 != nil {
+		return m.Scales.GPT2.Formats.OutputFrac
+	}
+	return m.Scales.StreamFrac
+}
+
+func checkInt8Rows(x [][]int64, d int) error {
+	for t, xt := range x {
+		if len(xt) != d {
+			return fmt.Errorf("%w: token %d has %d values, want %d", ErrShape, t, len(xt), d)
+		}
+		for i, v := range xt {
+			if v < Int8Min || v > Int8Max {
+				return fmt.Errorf("%w: token %d value %d = %d is not int8", ErrRange, t, i, v)
+			}
+		}
+	}
+	return nil
+}
 
 // DequantizeOutput maps the int8 output back to reals, row-major.
 func (m *Model) DequantizeOutput(y [][]int64) []float64 {

@@ -5,6 +5,11 @@ package quant
 const (
 	// MaxDim bounds every model dimension (GPT-2 XL's hidden size is 6400).
 	MaxDim = 1 << 15
+	// MaxGPT2Dim bounds a GPT-2 d_model: LayerNorm intermediates of wider
+	// rows would not fit int64 (GPT-2 XL has d_model 1600).
+	MaxGPT2Dim = 1 << 12
+	// MaxLayers bounds the number of decoder blocks.
+	MaxLayers = 256
 	// MaxSeqLen bounds the sequence length.
 	MaxSeqLen = 1 << 12
 	// MaxModelFileSize bounds a weights file (bytes).

@@ -19,13 +19,17 @@ const (
 	TensorProjBias   = "mlp.c_proj.bias"
 )
 
-// FloatModel is a feed-forward block with float weights.
+// FloatModel is a model with float weights: the W/B fields for the ffn
+// architecture, Blocks and LNF for gpt2.
 type FloatModel struct {
 	Config Config
 	W1     *mat.Dense // d_model × d_hidden
 	B1     []float64  // d_hidden
 	W2     *mat.Dense // d_hidden × d_model
 	B2     []float64  // d_model
+
+	Blocks []FloatBlock
+	LNF    *FloatLayerNorm
 }
 
 // LoadModel reads a safetensors weights file and checks it against cfg.
@@ -59,6 +63,9 @@ func ParseModel(data []byte, cfg Config) (m *FloatModel, err error) {
 	st, err := safetensors.Deserialize(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, err)
+	}
+	if cfg.Architecture == ArchitectureGPT2 {
+		return parseGPT2(st, cfg)
 	}
 	d, h := cfg.DModel, cfg.DHidden
 	w1, err := tensor(st, TensorFCWeight, d, h)
@@ -140,22 +147,26 @@ func decodeFloats(tv safetensors.TensorView) ([]float64, error) {
 // GPT-2 tensor names. Test data and benchmarks use it to build models.
 func EncodeSafetensors(m *FloatModel) ([]byte, error) {
 	d, h := m.Config.DModel, m.Config.DHidden
+	tensors := []namedTensor{
+		{TensorFCWeight, m.W1.RawMatrix().Data, []int{d, h}},
+		{TensorFCBias, m.B1, []int{h}},
+		{TensorProjWeight, m.W2.RawMatrix().Data, []int{h, d}},
+		{TensorProjBias, m.B2, []int{d}},
+	}
+	if m.Config.Architecture == ArchitectureGPT2 {
+		tensors = gpt2Tensors(m)
+	}
 	views := map[string]safetensors.TensorView{}
-	for _, t := range []struct {
-		name  string
-		vals  []float64
-		shape []uint64
-	}{
-		{TensorFCWeight, m.W1.RawMatrix().Data, []uint64{uint64(d), uint64(h)}},
-		{TensorFCBias, m.B1, []uint64{uint64(h)}},
-		{TensorProjWeight, m.W2.RawMatrix().Data, []uint64{uint64(h), uint64(d)}},
-		{TensorProjBias, m.B2, []uint64{uint64(d)}},
-	} {
+	for _, t := range tensors {
 		buf := make([]byte, 0, 4*len(t.vals))
 		for _, v := range t.vals {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
 		}
-		tv, err := safetensors.NewTensorView(safetensors.F32, t.shape, buf)
+		shape := make([]uint64, len(t.shape))
+		for i, v := range t.shape {
+			shape[i] = uint64(v)
+		}
+		tv, err := safetensors.NewTensorView(safetensors.F32, shape, buf)
 		if err != nil {
 			return nil, err
 		}

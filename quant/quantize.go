@@ -11,14 +11,19 @@ import (
 // Scales are the fixed-point fractions chosen by calibration: a value r of a
 // tensor with fraction f is held as round(r·2^f).
 type Scales struct {
-	// StreamFrac is the fraction of the residual stream: the input x and the output y.
-	StreamFrac int `json:"stream_frac"`
-	// HiddenFrac is the fraction of the hidden activation h.
-	HiddenFrac int `json:"hidden_frac"`
+	// StreamFrac is the fraction of the residual stream: the input x and the output y (ffn).
+	StreamFrac int `json:"stream_frac,omitempty"`
+	// HiddenFrac is the fraction of the hidden activation h (ffn).
+	HiddenFrac int `json:"hidden_frac,omitempty"`
+	// GPT2 holds the formats of a gpt2 model.
+	GPT2 *GPT2Scales `json:"gpt2,omitempty"`
 }
 
 // Validate checks the fractions are within bounds.
 func (s Scales) Validate() error {
+	if s.GPT2 != nil {
+		return s.GPT2.Validate()
+	}
 	for name, f := range map[string]int{"stream_frac": s.StreamFrac, "hidden_frac": s.HiddenFrac} {
 		if f < MinFrac || f > MaxFrac {
 			return fmt.Errorf("%w: %s = %d, want %d..%d", ErrRange, name, f, MinFrac, MaxFrac)
@@ -131,8 +136,14 @@ type Model struct {
 	Version int    `json:"version"`
 	Config  Config `json:"config"`
 	Scales  Scales `json:"scales"`
-	FC      Dense  `json:"c_fc"`
-	Proj    Dense  `json:"c_proj"`
+	// ffn
+	FC   Dense `json:"c_fc"`
+	Proj Dense `json:"c_proj"`
+	// gpt2
+	Blocks    []Block    `json:"blocks,omitempty"`
+	LNF       *LayerNorm `json:"ln_f,omitempty"`
+	ExpTable  []int64    `json:"exp_table,omitempty"`
+	GELUTable []int64    `json:"gelu_table,omitempty"`
 }
 
 // ModelVersion is the format version of a quantized model file.
@@ -150,6 +161,9 @@ func (m *Model) Validate() error {
 		return err
 	}
 	c := m.Config
+	if c.Architecture == ArchitectureGPT2 {
+		return m.validateGPT2()
+	}
 	if m.FC.In != c.DModel || m.FC.Out != c.DHidden || m.Proj.In != c.DHidden || m.Proj.Out != c.DModel {
 		return fmt.Errorf("%w: layer shapes %d×%d, %d×%d do not match config d_model=%d d_hidden=%d", ErrShape, m.FC.In, m.FC.Out, m.Proj.In, m.Proj.Out, c.DModel, c.DHidden)
 	}
@@ -204,11 +218,14 @@ func Quantize(fm *FloatModel, s Scales) (*Model, error) {
 		return nil, err
 	}
 	cfg := fm.Config
-	fc, err := quantizeDense(fm.W1.RawMatrix().Data, fm.B1, cfg.DModel, cfg.DHidden, s.StreamFrac, s.HiddenFrac, 0)
+	if cfg.Architecture == ArchitectureGPT2 {
+		return quantizeGPT2(fm, s)
+	}
+	fc, err := quantizeDense(fm.W1.RawMatrix().Data, fm.B1, cfg.DModel, cfg.DHidden, s.StreamFrac, fixed(s.HiddenFrac), 0)
 	if err != nil {
 		return nil, fmt.Errorf("c_fc: %w", err)
 	}
-	proj, err := quantizeDense(fm.W2.RawMatrix().Data, fm.B2, cfg.DHidden, cfg.DModel, s.HiddenFrac, s.StreamFrac, Int8Min)
+	proj, err := quantizeDense(fm.W2.RawMatrix().Data, fm.B2, cfg.DHidden, cfg.DModel, s.HiddenFrac, fixed(s.StreamFrac), Int8Min)
 	if err != nil {
 		return nil, fmt.Errorf("c_proj: %w", err)
 	}
@@ -222,7 +239,7 @@ func Quantize(fm *FloatModel, s Scales) (*Model, error) {
 // quantizeDense quantizes w[in][out] per output channel (symmetric int8),
 // the bias at accumulator scale, and the multipliers that map the
 // accumulator (scale 2^-inFrac·s_w) to the output scale 2^-outFrac.
-func quantizeDense(w, b []float64, in, out, inFrac, outFrac int, lo int64) (*Dense, error) {
+func quantizeDense(w, b []float64, in, out, inFrac int, outFrac func(j int) int, lo int64) (*Dense, error) {
 	d := &Dense{In: in, Out: out, W: make([]int8, in*out), B: make([]int64, out), Mult: make([]int64, out), Lo: lo, Hi: Int8Max}
 	sw := make([]float64, out)
 	ratio := make([]float64, out) // accumulator scale / output scale
@@ -241,24 +258,35 @@ func quantizeDense(w, b []float64, in, out, inFrac, outFrac int, lo int64) (*Den
 		}
 		accScale := math.Ldexp(sw[j], -inFrac)
 		d.B[j] = Clamp(int64(math.Round(b[j]/accScale)), Int32Min, Int32Max)
-		ratio[j] = math.Ldexp(sw[j], outFrac-inFrac)
+		ratio[j] = math.Ldexp(sw[j], outFrac(j)-inFrac)
 		maxRatio = math.Max(maxRatio, ratio[j])
 	}
-	// The largest shift whose multipliers all stay below MaxMultiplier keeps
-	// the most precision.
+	shift, err := chooseShift(maxRatio)
+	if err != nil {
+		return nil, err
+	}
+	d.Shift = shift
+	for j := range ratio {
+		d.Mult[j] = int64(math.Round(math.Ldexp(ratio[j], int(shift))))
+	}
+	return d, nil
+}
+
+// chooseShift returns the largest shift at which the multiplier of the
+// largest ratio stays below MaxMultiplier: the most precision the multipliers can carry.
+func chooseShift(maxRatio float64) (uint, error) {
 	shift := 0
 	for shift < MaxShift && math.Round(math.Ldexp(maxRatio, shift+1)) < MaxMultiplier {
 		shift++
 	}
 	if math.Round(math.Ldexp(maxRatio, shift)) >= MaxMultiplier {
-		return nil, fmt.Errorf("%w: requantization multiplier %g too large for the chosen scales", ErrRange, maxRatio)
+		return 0, fmt.Errorf("%w: requantization multiplier %g too large for the chosen scales", ErrRange, maxRatio)
 	}
-	d.Shift = uint(shift)
-	for j := range ratio {
-		d.Mult[j] = int64(math.Round(math.Ldexp(ratio[j], shift)))
-	}
-	return d, nil
+	return uint(shift), nil
 }
+
+// fixed returns an outFrac function giving f for every channel.
+func fixed(f int) func(int) int { return func(int) int { return f } }
 
 func abs64(v int64) int64 {
 	if v < 0 {

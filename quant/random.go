@@ -20,6 +20,30 @@ func RandomModel(cfg Config, seed uint64) *FloatModel {
 		return out
 	}
 	d, h := cfg.DModel, cfg.DHidden
+	if cfg.Architecture == ArchitectureGPT2 {
+		ln := func() FloatLayerNorm {
+			g := gauss(d, 0.1)
+			for i := range g {
+				g[i]++
+			}
+			return FloatLayerNorm{Gamma: g, Beta: gauss(d, 0.1)}
+		}
+		m := &FloatModel{Config: cfg}
+		for range cfg.NLayer {
+			m.Blocks = append(m.Blocks, FloatBlock{
+				LN1: ln(), LN2: ln(),
+				AttnW: mat.NewDense(d, 3*d, gauss(3*d*d, 1/math.Sqrt(float64(d)))), AttnB: gauss(3*d, 0.1),
+				AttnProjW: mat.NewDense(d, d, gauss(d*d, 0.5/math.Sqrt(float64(d)))), AttnProjB: gauss(d, 0.1),
+				FCW: mat.NewDense(d, h, gauss(d*h, 1/math.Sqrt(float64(d)))), FCB: gauss(h, 0.1),
+				ProjW: mat.NewDense(h, d, gauss(h*d, 0.5/math.Sqrt(float64(h)))), ProjB: gauss(d, 0.1),
+			})
+		}
+		if cfg.FinalLayerNorm {
+			f := ln()
+			m.LNF = &f
+		}
+		return m
+	}
 	return &FloatModel{
 		Config: cfg,
 		W1:     mat.NewDense(d, h, gauss(d*h, 1/math.Sqrt(float64(d)))),

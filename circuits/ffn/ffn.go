@@ -85,34 +85,10 @@ func (c *Circuit) Define(api frontend.API) error {
 			ys = append(ys, fp.Clamp(api.Add(c.X[t][i], p[i]), quant.Int8Min, quant.Int8Max, 9))
 		}
 	}
-	if err := assertPacked(api, c.Input, xs); err != nil {
+	if err := fixedpoint.AssertPackedInt8(api, c.Input, xs); err != nil {
 		return err
 	}
-	return assertPacked(api, c.Output, ys)
-}
-
-// assertPacked checks packed = quant.PackInt8(values) for int8 values.
-func assertPacked(api frontend.API, packed, values []frontend.Variable) error {
-	if len(packed) != packedLen(len(values)) {
-		return fmt.Errorf("ffn: %d packed elements for %d values", len(packed), len(values))
-	}
-	for k := range packed {
-		start, end := k*quant.PackedPerElement, min((k+1)*quant.PackedPerElement, len(values))
-		terms := make([]frontend.Variable, 0, end-start+1)
-		var offset big.Int
-		for i := start; i < end; i++ {
-			w := new(big.Int).Lsh(big.NewInt(1), uint(8*(i-start)))
-			terms = append(terms, api.Mul(values[i], w))
-			offset.Add(&offset, new(big.Int).Mul(w, big.NewInt(-quant.Int8Min)))
-		}
-		terms = append(terms, &offset)
-		sum := terms[0]
-		if len(terms) > 1 {
-			sum = api.Add(terms[0], terms[1], terms[2:]...)
-		}
-		api.AssertIsEqual(packed[k], sum)
-	}
-	return nil
+	return fixedpoint.AssertPackedInt8(api, c.Output, ys)
 }
 
 func toVars(v []*big.Int) []frontend.Variable {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkinfer/zkinfer/quant"
@@ -17,7 +18,7 @@ func init() {
 
 // GetHints lists the hints this package uses, for provers that register hints explicitly.
 func GetHints() []solver.Hint {
-	return []solver.Hint{DivPow2Hint, ClampSelectHint}
+	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint}
 }
 
 // Gadget constrains fixed-point operations; all values share one range checker.
@@ -87,9 +88,64 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	return api.Sub(v, cLa)
 }
 
+// Check constrains 0 ≤ v < 2^bits, through the circuit's shared range checker.
+func (g *Gadget) Check(v frontend.Variable, bits int) {
+	g.rc.Check(v, bits)
+}
+
 // AssertInt8 constrains v to [-128, 127].
 func (g *Gadget) AssertInt8(v frontend.Variable) {
 	g.rc.Check(g.api.Add(v, -quant.Int8Min), 8)
+}
+
+// DivFloor returns q = floor(num / den) for 0 ≤ num and 1 ≤ den < 2^denBits,
+// with q < 2^qBits. The hinted quotient is pinned by r = num − q·den,
+// 0 ≤ r < den (two range checks) and the range check of q, which together
+// leave exactly one solution as long as 2^(qBits+denBits) is far below the field.
+func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) frontend.Variable {
+	api := g.api
+	res, err := api.Compiler().NewHint(DivFloorHint, 1, num, den)
+	if err != nil {
+		panic(err)
+	}
+	q := res[0]
+	g.rc.Check(q, qBits)
+	r := api.Sub(num, api.Mul(q, den))
+	g.rc.Check(r, denBits)
+	g.rc.Check(api.Sub(den, 1, r), denBits)
+	return q
+}
+
+// NewTable returns a log-derivative lookup table holding values at indices
+// 0..len-1. Build one per function per circuit and share it.
+func NewTable(api frontend.API, values []int64) logderivlookup.Table {
+	t := logderivlookup.New(api)
+	for _, v := range values {
+		t.Insert(v)
+	}
+	return t
+}
+
+// AssertPackedInt8 checks packed = quant.PackInt8(values) for values known to
+// be int8 (range-checked or clamp outputs): the public encoding of tensors.
+func AssertPackedInt8(api frontend.API, packed, values []frontend.Variable) error {
+	n := (len(values) + quant.PackedPerElement - 1) / quant.PackedPerElement
+	if len(packed) != n {
+		return fmt.Errorf("fixedpoint: %d packed elements for %d values, want %d", len(packed), len(values), n)
+	}
+	for k := range packed {
+		start, end := k*quant.PackedPerElement, min((k+1)*quant.PackedPerElement, len(values))
+		terms := make([]frontend.Variable, 0, end-start+1)
+		var offset big.Int
+		for i := start; i < end; i++ {
+			w := new(big.Int).Lsh(big.NewInt(1), uint(8*(i-start)))
+			terms = append(terms, api.Mul(values[i], w))
+			offset.Add(&offset, new(big.Int).Mul(w, big.NewInt(-quant.Int8Min)))
+		}
+		terms = append(terms, &offset)
+		api.AssertIsEqual(packed[k], api.Add(terms[0], terms[1], terms[2:]...))
+	}
+	return nil
 }
 
 // QuotientBits returns the bits Requantize/Clamp need for an accumulator
@@ -118,6 +174,18 @@ func DivPow2Hint(field *big.Int, inputs, outputs []*big.Int) error {
 	}
 	q, _ := quant.DivPow2(p, uint(s))
 	outputs[0].Mod(big.NewInt(q), field)
+	return nil
+}
+
+// DivFloorHint returns floor(num / den) for num ≥ 0, den ≥ 1 (inputs: num, den).
+func DivFloorHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != 2 || len(outputs) != 1 {
+		return fmt.Errorf("DivFloorHint: want 2 inputs and 1 output")
+	}
+	if inputs[1].Sign() == 0 {
+		return fmt.Errorf("DivFloorHint: division by zero")
+	}
+	outputs[0].Quo(inputs[0], inputs[1])
 	return nil
 }
 
