@@ -145,7 +145,7 @@ func SetupDev(c *Circuit, p Progress) (*Keys, error) {
 
 // WriteKeys writes the proving and verifying keys atomically.
 func WriteKeys(pkPath, vkPath string, k *Keys) error {
-	if err := writeArtifact(pkPath, k.PKHeader, k.PK); err != nil {
+	if err := writeArtifact(pkPath, k.PKHeader, rawPK{k.PK}); err != nil {
 		return err
 	}
 	return writeArtifact(vkPath, k.VKHeader, k.VK)
@@ -158,11 +158,20 @@ func ReadProvingKey(path string) (groth16.ProvingKey, Header, error) {
 		return nil, h, err
 	}
 	pk := groth16.NewProvingKey(ecc.BN254)
-	if err := Decode(pk, payload); err != nil {
+	if err := Decode(rawPK{pk}, payload); err != nil {
 		return nil, h, fmt.Errorf("%s: %w", path, err)
 	}
 	return pk, h, nil
 }
+
+// rawPK encodes a proving key uncompressed and decodes it without subgroup
+// checks, which makes loading several times faster. That is safe here: the
+// proving key only serves its owner's prover, a bad one can only yield proofs
+// the verifying key rejects, and the payload digest catches corruption.
+type rawPK struct{ pk groth16.ProvingKey }
+
+func (r rawPK) WriteTo(w io.Writer) (int64, error)  { return r.pk.WriteRawTo(w) }
+func (r rawPK) ReadFrom(rd io.Reader) (int64, error) { return r.pk.UnsafeReadFrom(rd) }
 
 // ReadVerifyingKey reads a verifying key.
 func ReadVerifyingKey(path string) (groth16.VerifyingKey, Header, error) {

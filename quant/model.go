@@ -147,14 +147,16 @@ func decodeFloats(tv safetensors.TensorView) ([]float64, error) {
 // GPT-2 tensor names. Test data and benchmarks use it to build models.
 func EncodeSafetensors(m *FloatModel) ([]byte, error) {
 	d, h := m.Config.DModel, m.Config.DHidden
-	tensors := []namedTensor{
-		{TensorFCWeight, m.W1.RawMatrix().Data, []int{d, h}},
-		{TensorFCBias, m.B1, []int{h}},
-		{TensorProjWeight, m.W2.RawMatrix().Data, []int{h, d}},
-		{TensorProjBias, m.B2, []int{d}},
-	}
+	var tensors []namedTensor
 	if m.Config.Architecture == ArchitectureGPT2 {
 		tensors = gpt2Tensors(m)
+	} else {
+		tensors = []namedTensor{
+			{TensorFCWeight, m.W1.RawMatrix().Data, []int{d, h}},
+			{TensorFCBias, m.B1, []int{h}},
+			{TensorProjWeight, m.W2.RawMatrix().Data, []int{h, d}},
+			{TensorProjBias, m.B2, []int{d}},
+		}
 	}
 	views := map[string]safetensors.TensorView{}
 	for _, t := range tensors {

@@ -30,13 +30,12 @@ func genSettings(out io.Writer, model, config, settingsPath string) error {
 	}
 	s, _, err := quant.NewSettings(model, config, settingsPath)
 	if err != nil {
-		return withHint(err, "the model is a safetensors file with tensors %s, %s, %s, %s, and --config a JSON file with its shapes", quant.TensorFCWeight, quant.TensorFCBias, quant.TensorProjWeight, quant.TensorProjBias)
+		return withHint(err, "the model is a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) and --config a JSON file with its shapes; see README.md")
 	}
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
-	c := s.Config
-	fmt.Fprintf(out, "settings: %s (%s: d_model=%d d_hidden=%d seq_len=%d activation=%s)\n", settingsPath, c.Architecture, c.DModel, c.DHidden, c.SeqLen, c.Activation)
+	fmt.Fprintf(out, "settings: %s (%s)\n", settingsPath, describe(s.Config))
 	return nil
 }
 
@@ -91,6 +90,15 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 	return rep, s.Write(settingsPath)
 }
 
+// describe renders a config's shape in one line.
+func describe(c quant.Config) string {
+	s := fmt.Sprintf("%s: d_model=%d d_hidden=%d seq_len=%d activation=%s", c.Architecture, c.DModel, c.DHidden, c.SeqLen, c.Activation)
+	if c.Architecture == quant.ArchitectureGPT2 {
+		s += fmt.Sprintf(" n_layer=%d n_head=%d ln_f=%v", c.NLayer, c.NHead, c.FinalLayerNorm)
+	}
+	return s
+}
+
 func loadSettings(path string) (*quant.Settings, error) {
 	s, err := quant.LoadSettings(path)
 	if err != nil {
@@ -101,8 +109,8 @@ func loadSettings(path string) (*quant.Settings, error) {
 
 func printAccuracy(w io.Writer, rep *quant.AccuracyReport) {
 	fmt.Fprintf(w, "accuracy of the integer model vs float, over %d samples:\n", rep.Samples)
-	fmt.Fprintf(w, "  %-20s %14s %14s\n", "layer", "max abs error", "relative")
+	fmt.Fprintf(w, "  %-24s %14s %14s\n", "layer", "max abs error", "relative")
 	for _, l := range rep.Layers {
-		fmt.Fprintf(w, "  %-20s %14.5f %13.2f%%\n", l.Layer, l.MaxAbs, 100*l.Rel)
+		fmt.Fprintf(w, "  %-24s %14.5f %13.2f%%\n", l.Layer, l.MaxAbs, 100*l.Rel)
 	}
 }

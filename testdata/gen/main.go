@@ -15,13 +15,17 @@ import (
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-// demoConfig is the bundled demo model: one GPT-2-style feed-forward block.
+// demoConfig is the bundled demo model: two GPT-2 decoder blocks and ln_f.
 var demoConfig = quant.Config{
-	Architecture: quant.ArchitectureFFN,
-	DModel:       64,
-	DHidden:      256,
-	SeqLen:       4,
-	Activation:   quant.ActivationReLU,
+	Architecture:     quant.ArchitectureGPT2,
+	DModel:           64,
+	DHidden:          256,
+	SeqLen:           8,
+	NHead:            4,
+	NLayer:           2,
+	Activation:       quant.ActivationGELU,
+	LayerNormEpsilon: 1e-5,
+	FinalLayerNorm:   true,
 }
 
 func main() {
