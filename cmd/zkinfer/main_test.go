@@ -39,6 +39,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"gen-model": genModelCmd,
+			"gen-gpt2":  genGPT2Cmd,
 			"tamper":    tamperCmd,
 			"truncate":  truncateCmd,
 		},
@@ -58,6 +59,23 @@ func genModelCmd(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: n[0], DHidden: n[1], SeqLen: n[2], Activation: quant.ActivationReLU}
 	ts.Check(quant.WriteExample(ts.MkAbs(args[0]), cfg, uint64(n[3]), 8))
+}
+
+// gen-gpt2 DIR D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED writes a random
+// GPT-2 example model with ln_f.
+func genGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 7 {
+		ts.Fatalf("usage: gen-gpt2 DIR D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
+	}
+	n := make([]int, 6)
+	for i := range n {
+		v, err := strconv.Atoi(args[i+1])
+		ts.Check(err)
+		n[i] = v
+	}
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	ts.Check(quant.WriteExample(ts.MkAbs(args[0]), cfg, uint64(n[5]), 8))
 }
 
 // tamper FILE WHAT changes one thing in a proof bundle: proof, output,
