@@ -1,0 +1,244 @@
+package benchmarks
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
+
+	"github.com/zkinfer/zkinfer/circuits/activation"
+	"github.com/zkinfer/zkinfer/circuits/attention"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/norm"
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+func gpt2(d, heads, seq, layers int) quant.Config {
+	return quant.Config{Architecture: quant.ArchitectureGPT2, DModel: d, DHidden: 4 * d, SeqLen: seq, NHead: heads, NLayer: layers,
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+}
+
+// gpt2Shapes are the configurations of the breakdown: the demo's block and
+// GPT-2 small's block at two sequence lengths.
+var gpt2Shapes = []struct {
+	name string
+	cfg  quant.Config
+}{
+	{"d64-h4-seq8", gpt2(64, 4, 8, 1)},
+	{"gpt2small-d768-h12-seq16", gpt2(768, 12, 16, 1)},
+	{"gpt2small-d768-h12-seq64", gpt2(768, 12, 64, 1)},
+}
+
+func quantizeRandom(tb testing.TB, cfg quant.Config) (*quant.Model, [][]float64) {
+	tb.Helper()
+	fm := quant.RandomModel(cfg, 1)
+	samples := quant.RandomSamples(cfg, 2, 2)
+	s, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, samples
+}
+
+// part is a circuit made of one sub-layer of a block, on private int8
+// inputs, so that its constraints (range checks and lookups included) can be
+// counted on their own.
+type part struct {
+	In    [][]frontend.Variable
+	build func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable)
+	m     *quant.Model
+}
+
+func (p *part) Define(api frontend.API) error {
+	fp := fixedpoint.New(api)
+	exp := fixedpoint.NewTable(api, p.m.ExpTable)
+	gelu := fixedpoint.NewTable(api, p.m.GELUTable)
+	p.build(api, fp, exp, gelu, p.In)
+	return nil
+}
+
+func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) int {
+	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m}
+	for i := range c.In {
+		c.In[i] = make([]frontend.Variable, cols)
+	}
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cs.GetNbConstraints()
+}
+
+// BenchmarkGPT2Breakdown reports the R1CS constraints of one block, sub-layer
+// by sub-layer (each compiled on its own, with its share of range-check and
+// lookup overhead; the two empty tables are counted in "tables").
+func BenchmarkGPT2Breakdown(b *testing.B) {
+	for _, s := range gpt2Shapes {
+		b.Run(s.name, func(b *testing.B) {
+			m, _ := quantizeRandom(b, s.cfg)
+			blk := &m.Blocks[0]
+			seq, d, h := s.cfg.SeqLen, s.cfg.DModel, s.cfg.DHidden
+			params := attention.Params{NHead: s.cfg.NHead, Logit: blk.Logit, AttnOut: blk.AttnOut, Formats: m.Scales.GPT2.Formats}
+			lo, hi := params.Formats.LogitRange()
+			dh := s.cfg.HeadDim()
+			parts := []struct {
+				name       string
+				rows, cols int
+				build      func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)
+			}{
+				{"tables", 1, 1, func(api frontend.API, _ *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
+					exp.Lookup(0)
+					gelu.Lookup(0)
+				}},
+				{"layernorm-x2", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						norm.LayerNorm(api, fp, &blk.LN1, r)
+						norm.LayerNorm(api, fp, &blk.LN2, r)
+					}
+				}},
+				{"qkv-projection", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						linear.Dense(api, fp, &blk.QKV, r)
+					}
+				}},
+				{"attention-scores", seq, 2 * d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					bits := fixedpoint.QuotientBits(int64(dh)*128*128, blk.Logit.Mult, blk.Logit.Shift)
+					for hd := 0; hd < s.cfg.NHead; hd++ {
+						for i := range in {
+							for j := 0; j <= i; j++ {
+								acc := frontend.Variable(0)
+								for e := 0; e < dh; e++ {
+									acc = api.Add(acc, api.Mul(in[i][hd*dh+e], in[j][d+hd*dh+e]))
+								}
+								fp.Requantize(acc, blk.Logit.Mult, blk.Logit.Shift, lo, hi, bits)
+							}
+						}
+					}
+				}},
+				{"softmax", seq * s.cfg.NHead, seq, func(api frontend.API, fp *fixedpoint.Gadget, exp, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for i, r := range in {
+						attention.Softmax(api, fp, exp, r[:i%seq+1])
+					}
+				}},
+				{"probs-times-v", seq, d + seq*s.cfg.NHead, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					bits := fixedpoint.QuotientBits((1<<quant.ProbFrac+int64(seq))*128, blk.AttnOut.Mult, blk.AttnOut.Shift)
+					for hd := 0; hd < s.cfg.NHead; hd++ {
+						for i := range in {
+							for e := 0; e < dh; e++ {
+								acc := frontend.Variable(0)
+								for j := 0; j <= i; j++ {
+									acc = api.Add(acc, api.Mul(in[i][d+hd*seq+j], in[j][hd*dh+e]))
+								}
+								fp.Requantize(acc, blk.AttnOut.Mult, blk.AttnOut.Shift, -128, 127, bits)
+							}
+						}
+					}
+				}},
+				{"attn-projection+residual", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						p := linear.Dense(api, fp, &blk.AttnProj, r)
+						for k := range p {
+							fp.Clamp(api.Add(r[k], p[k]), -128, 127, 9)
+						}
+					}
+				}},
+				{"mlp-c_fc", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						linear.Dense(api, fp, &blk.FC, r)
+					}
+				}},
+				{"mlp-gelu-lookup", seq, h, func(api frontend.API, _ *fixedpoint.Gadget, _, gelu logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						activation.GELU(api, gelu, r)
+					}
+				}},
+				{"mlp-c_proj+residual", seq, h, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
+					for _, r := range in {
+						p := linear.Dense(api, fp, &blk.Proj, r)
+						for k := range p {
+							fp.Clamp(api.Add(r[k], p[k]), -128, 127, 9)
+						}
+					}
+				}},
+			}
+			total := 0
+			for _, p := range parts {
+				t0 := time.Now()
+				n := countPart(b, m, p.rows, p.cols, p.build)
+				total += n
+				b.ReportMetric(float64(n), p.name+"-constraints")
+				b.Logf("%-26s %10d constraints (compiled in %s)", p.name, n, time.Since(t0).Round(time.Millisecond))
+			}
+			b.ReportMetric(float64(total), "block-constraints")
+			b.Logf("%-26s %10d", "block (sum of parts)", total)
+		})
+	}
+}
+
+// BenchmarkProveGPT2 proves whole gpt2 models end to end.
+func BenchmarkProveGPT2(b *testing.B) {
+	for _, s := range []struct {
+		name string
+		cfg  quant.Config
+	}{
+		{"demo-d64-h4-seq8-2layers", gpt2(64, 4, 8, 2)},
+		{"gpt2small-d768-h12-seq1-1layer", gpt2(768, 12, 1, 1)},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			m, samples := quantizeRandom(b, s.cfg)
+			proveModel(b, m, samples[0], s.cfg.SeqLen*s.cfg.DModel)
+		})
+	}
+}
+
+func proveModel(b *testing.B, m *quant.Model, sample []float64, outputs int) {
+	t0 := time.Now()
+	c, err := prover.Compile(m, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	compile := time.Since(t0)
+	t0 = time.Now()
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setup := time.Since(t0)
+	xq, err := m.QuantizeInput(sample)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr, err := m.Forward(xq)
+	if err != nil {
+		b.Fatal(err)
+	}
+	peak := watchHeap()
+	b.ResetTimer()
+	var proof *prover.Proof
+	for i := 0; i < b.N; i++ {
+		if proof, err = prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	heap := peak()
+	if err := prover.Verify(keys.VK, proof.Proof, proof.Public); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(c.Header.Constraints), "constraints")
+	b.ReportMetric(compile.Seconds(), "compile-s")
+	b.ReportMetric(setup.Seconds(), "setup-s")
+	b.ReportMetric(float64(heap)/(1<<20), "prove-peak-heap-MiB")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
+	b.Log(fmt.Sprintf("%d constraints: compile %s, setup %s", c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond)))
+}
