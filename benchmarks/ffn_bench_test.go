@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -29,57 +28,9 @@ func ffn(d, h, seq int) quant.Config {
 func BenchmarkProveFFN(b *testing.B) {
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
-			fm := quant.RandomModel(s.cfg, 1)
-			samples := quant.RandomSamples(s.cfg, 4, 2)
-			scales, err := quant.Calibrate(fm, samples)
-			if err != nil {
-				b.Fatal(err)
-			}
-			m, err := quant.Quantize(fm, scales)
-			if err != nil {
-				b.Fatal(err)
-			}
-			t0 := time.Now()
-			c, err := prover.Compile(m, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			compile := time.Since(t0)
-			t0 = time.Now()
-			keys, err := prover.SetupDev(c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
-			xq, err := m.QuantizeInput(samples[0])
-			if err != nil {
-				b.Fatal(err)
-			}
-			tr, err := m.Forward(xq)
-			if err != nil {
-				b.Fatal(err)
-			}
-			peak := watchHeap()
-			b.ResetTimer()
-			var proof *prover.Proof
-			for i := 0; i < b.N; i++ {
-				if proof, err = prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			heap := peak()
-			t0 = time.Now()
-			if err := prover.Verify(keys.VK, proof.Proof, proof.Public); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(time.Since(t0).Microseconds())/1e3, "verify-ms")
-			b.ReportMetric(float64(c.Header.Constraints), "constraints")
-			b.ReportMetric(float64(c.Header.Constraints)/float64(s.cfg.SeqLen*(s.cfg.DHidden+s.cfg.DModel)), "constraints/output")
-			b.ReportMetric(compile.Seconds(), "compile-s")
-			b.ReportMetric(setup.Seconds(), "setup-s")
-			b.ReportMetric(float64(heap)/(1<<20), "prove-peak-heap-MiB")
-			b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
+			m, samples := quantizeRandom(b, s.cfg)
+			n := proveModel(b, m, samples[0])
+			b.ReportMetric(float64(n)/float64(s.cfg.SeqLen*(s.cfg.DHidden+s.cfg.DModel)), "constraints/output")
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package benchmarks
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -196,12 +195,14 @@ func BenchmarkProveGPT2(b *testing.B) {
 	} {
 		b.Run(s.name, func(b *testing.B) {
 			m, samples := quantizeRandom(b, s.cfg)
-			proveModel(b, m, samples[0], s.cfg.SeqLen*s.cfg.DModel)
+			proveModel(b, m, samples[0])
 		})
 	}
 }
 
-func proveModel(b *testing.B, m *quant.Model, sample []float64, outputs int) {
+// proveModel compiles, sets up and proves m on one sample, reports the
+// figures, and returns the number of constraints.
+func proveModel(b *testing.B, m *quant.Model, sample []float64) int {
 	t0 := time.Now()
 	c, err := prover.Compile(m, nil)
 	if err != nil {
@@ -232,13 +233,16 @@ func proveModel(b *testing.B, m *quant.Model, sample []float64, outputs int) {
 	}
 	b.StopTimer()
 	heap := peak()
+	t0 = time.Now()
 	if err := prover.Verify(keys.VK, proof.Proof, proof.Public); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/1e3, "verify-ms")
 	b.ReportMetric(float64(c.Header.Constraints), "constraints")
 	b.ReportMetric(compile.Seconds(), "compile-s")
 	b.ReportMetric(setup.Seconds(), "setup-s")
 	b.ReportMetric(float64(heap)/(1<<20), "prove-peak-heap-MiB")
 	b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
-	b.Log(fmt.Sprintf("%d constraints: compile %s, setup %s", c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond)))
+	b.Logf("%d constraints: compile %s, setup %s", c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond))
+	return c.Header.Constraints
 }

@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -74,17 +75,8 @@ type AccuracyReport struct {
 // Accuracy runs both forward passes on every sample and reports, per layer,
 // the largest absolute error of the dequantized integer activations.
 func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, error) {
-	if m.Config.Architecture == ArchitectureGPT2 {
-		return accuracyGPT2(fm, m, samples)
-	}
-	names := []string{"c_fc+relu", "c_proj", "residual (output)"}
-	errs := make([]float64, len(names))
-	mags := make([]float64, len(names))
+	var acc accuracy
 	for i, x := range samples {
-		ft, err := fm.Forward(x)
-		if err != nil {
-			return nil, fmt.Errorf("sample %d: %w", i, err)
-		}
 		xq, err := m.QuantizeInput(x)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
@@ -93,32 +85,54 @@ func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, e
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
-		pairs := []struct {
-			f    *mat.Dense
-			q    [][]int64
-			frac int
-		}{
-			{ft.Hidden, it.Hidden, m.Scales.HiddenFrac},
-			{ft.Proj, it.Proj, m.Scales.StreamFrac},
-			{ft.Output, it.Y, m.Scales.StreamFrac},
-		}
-		for k, p := range pairs {
-			for t, row := range p.q {
-				for j, q := range row {
-					fv := p.f.At(t, j)
-					errs[k] = math.Max(errs[k], math.Abs(DequantizeValue(q, p.frac)-fv))
-					mags[k] = math.Max(mags[k], math.Abs(fv))
-				}
+		if m.Config.Architecture == ArchitectureGPT2 {
+			ft, err := fm.ForwardGPT2(x)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
 			}
+			acc.addGPT2(m, ft, it)
+			continue
+		}
+		ft, err := fm.Forward(x)
+		if err != nil {
+			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		acc.add("c_fc+relu", ft.Hidden, it.Hidden, m.Scales.HiddenFrac)
+		acc.add("c_proj", ft.Proj, it.Proj, m.Scales.StreamFrac)
+		acc.add("residual (output)", ft.Output, it.Y, m.Scales.StreamFrac)
+	}
+	return acc.report(len(samples)), nil
+}
+
+// accuracy accumulates, per named tensor, the largest error and magnitude.
+type accuracy struct {
+	rows []*LayerError
+	mags []float64
+}
+
+func (a *accuracy) add(name string, f mat.Matrix, q [][]int64, frac int) {
+	k := slices.IndexFunc(a.rows, func(r *LayerError) bool { return r.Layer == name })
+	if k < 0 {
+		k = len(a.rows)
+		a.rows = append(a.rows, &LayerError{Layer: name})
+		a.mags = append(a.mags, 0)
+	}
+	for t, row := range q {
+		for j, v := range row {
+			fv := f.At(t, j)
+			a.rows[k].MaxAbs = math.Max(a.rows[k].MaxAbs, math.Abs(DequantizeValue(v, frac)-fv))
+			a.mags[k] = math.Max(a.mags[k], math.Abs(fv))
 		}
 	}
-	rep := &AccuracyReport{Samples: len(samples)}
-	for k, n := range names {
-		rel := 0.0
-		if mags[k] > 0 {
-			rel = errs[k] / mags[k]
+}
+
+func (a *accuracy) report(samples int) *AccuracyReport {
+	rep := &AccuracyReport{Samples: samples}
+	for k, r := range a.rows {
+		if a.mags[k] > 0 {
+			r.Rel = r.MaxAbs / a.mags[k]
 		}
-		rep.Layers = append(rep.Layers, LayerError{Layer: n, MaxAbs: errs[k], Rel: rel})
+		rep.Layers = append(rep.Layers, *r)
 	}
-	return rep, nil
+	return rep
 }

@@ -3,8 +3,6 @@ package quant
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // GPT2Scales are the calibrated formats of a gpt2 model: the model-wide
@@ -356,66 +354,21 @@ func (m *Model) forwardGPT2(x [][]int64) *Trace {
 	return tr
 }
 
-func accuracyGPT2(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, error) {
-	type acc struct {
-		name     string
-		err, mag float64
+func (a *accuracy) addGPT2(m *Model, ft *GPT2FloatTrace, it *Trace) {
+	gs, d, seq := m.Scales.GPT2, m.Config.DModel, m.Config.SeqLen
+	for l, fb := range ft.Blocks {
+		ib, ls, p := it.GPT2[l], gs.Layers[l], fmt.Sprintf("h.%d.", l)
+		a.add(p+"ln_1", fb.LN1, ib.LN1, ls.LN1)
+		a.add(p+"attn.q", fb.QKV.Slice(0, seq, 0, d), cols(ib.QKV, 0, d), ls.Q)
+		a.add(p+"attn (softmax·V)", fb.Attn, ib.Attn, ls.Attn)
+		a.add(p+"attn.c_proj", fb.AttnProj, ib.AProj, gs.Formats.ResidualFrac)
+		a.add(p+"ln_2", fb.LN2, ib.LN2, ls.LN2)
+		a.add(p+"mlp.c_fc", fb.FC, ib.FC, gs.Formats.GELUInFrac)
+		a.add(p+"mlp.gelu", fb.GELU, ib.GELU, gs.Formats.GELUOutFrac)
+		a.add(p+"mlp.c_proj", fb.Proj, ib.Proj, gs.Formats.ResidualFrac)
+		a.add(p+"residual (y)", fb.Y, ib.Y, gs.Formats.ResidualFrac)
 	}
-	var rows []*acc
-	index := map[string]*acc{}
-	add := func(name string, f *mat.Dense, q [][]int64, frac int) {
-		a, ok := index[name]
-		if !ok {
-			a = &acc{name: name}
-			index[name] = a
-			rows = append(rows, a)
-		}
-		for t, row := range q {
-			for j, v := range row {
-				fv := f.At(t, j)
-				a.err = math.Max(a.err, math.Abs(DequantizeValue(v, frac)-fv))
-				a.mag = math.Max(a.mag, math.Abs(fv))
-			}
-		}
-	}
-	gs := m.Scales.GPT2
-	d := m.Config.DModel
-	for i, x := range samples {
-		ft, err := fm.ForwardGPT2(x)
-		if err != nil {
-			return nil, fmt.Errorf("sample %d: %w", i, err)
-		}
-		xq, err := m.QuantizeInput(x)
-		if err != nil {
-			return nil, fmt.Errorf("sample %d: %w", i, err)
-		}
-		it, err := m.Forward(xq)
-		if err != nil {
-			return nil, fmt.Errorf("sample %d: %w", i, err)
-		}
-		for l, fb := range ft.Blocks {
-			ib, ls, p := it.GPT2[l], gs.Layers[l], fmt.Sprintf("h.%d.", l)
-			add(p+"ln_1", fb.LN1, ib.LN1, ls.LN1)
-			add(p+"attn.q", fb.QKV.Slice(0, m.Config.SeqLen, 0, d).(*mat.Dense), cols(ib.QKV, 0, d), ls.Q)
-			add(p+"attn (softmax·V)", fb.Attn, ib.Attn, ls.Attn)
-			add(p+"attn.c_proj", fb.AttnProj, ib.AProj, gs.Formats.ResidualFrac)
-			add(p+"ln_2", fb.LN2, ib.LN2, ls.LN2)
-			add(p+"mlp.c_fc", fb.FC, ib.FC, gs.Formats.GELUInFrac)
-			add(p+"mlp.gelu", fb.GELU, ib.GELU, gs.Formats.GELUOutFrac)
-			add(p+"mlp.c_proj", fb.Proj, ib.Proj, gs.Formats.ResidualFrac)
-			add(p+"residual (y)", fb.Y, ib.Y, gs.Formats.ResidualFrac)
-		}
-		add("output", ft.Final, it.Y, m.OutputFrac())
-	}
-	rep := &AccuracyReport{Samples: len(samples)}
-	for _, a := range rows {
-		rel := 0.0
-		if a.mag > 0 {
-			rel = a.err / a.mag
-		}
-		rep.Layers = append(rep.Layers, LayerError{Layer: a.name, MaxAbs: a.err, Rel: rel})
-	}
-	return rep, nil
+	a.add("output", ft.Final, it.Y, m.OutputFrac())
 }
 
 func cols(v [][]int64, from, to int) [][]int64 {

@@ -127,8 +127,8 @@ func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := assignment(t, tr)
-	a.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
-	a.X[0][1] = 1 - 1   // ... which x1 gives back
+	a.IO.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
+	a.IO.X[0][1] = 1 - 1   // ... which x1 gives back
 	if test.IsSolved(ffn.New(m), a, field) == nil {
 		t.Fatal("an out-of-range unpacking of the input was accepted")
 	}

@@ -88,6 +88,17 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	return api.Sub(v, cLa)
 }
 
+// ResidualAdd returns the saturating int8 sums clamp(a_i + b_i, -128, 127)
+// of two int8 rows, as quant.ResidualAdd.
+func (g *Gadget) ResidualAdd(a, b []frontend.Variable) []frontend.Variable {
+	out := make([]frontend.Variable, len(a))
+	for i := range a {
+		// a + b ∈ [-256, 254]: its distance to either bound is below 2^9.
+		out[i] = g.Clamp(g.api.Add(a[i], b[i]), quant.Int8Min, quant.Int8Max, 9)
+	}
+	return out
+}
+
 // Check constrains 0 ≤ v < 2^bits, through the circuit's shared range checker.
 func (g *Gadget) Check(v frontend.Variable, bits int) {
 	g.rc.Check(v, bits)
