@@ -6,193 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/zkinfer/zkinfer/internal/gethtest"
 )
-
-// GethEnv names the geth binary the node tests run; .ci/run sets it.
-const GethEnv = "ZKINFER_GETH"
-
-// gethVersion is the go-ethereum release the tests are written against, the
-// one go.mod pins.
-const gethVersion = "v1.17.10"
-
-// gethDevKey is the key `geth --dev` funds in its genesis when its keystore
-// is empty (utils.DeveloperKey in go-ethereum's cmd/utils/flags.go). It is
-// public: never use it outside a dev chain.
-const gethDevKey = "b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291"
-
-const gethInstallHint = "install it with: GOBIN=$HOME/.cache/zkinfer/geth-" + gethVersion +
-	" go install github.com/ethereum/go-ethereum/cmd/geth@" + gethVersion + " (or run .ci/run), or set " + GethEnv
-
-// findGeth returns the geth to test against: $ZKINFER_GETH, the .ci/run
-// cache, or geth on PATH. Without one the test fails under CI (CI=true) and
-// is skipped elsewhere.
-func findGeth(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv(GethEnv); p != "" {
-		if err := checkExecutable(p); err != nil {
-			t.Fatalf("%s=%q: %v; %s", GethEnv, p, err, gethInstallHint)
-		}
-		return p
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		if p := filepath.Join(home, ".cache", "zkinfer", "geth-"+gethVersion, "geth"); checkExecutable(p) == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("geth"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("geth not found under CI; %s", gethInstallHint)
-	}
-	t.Skipf("geth not found; %s", gethInstallHint)
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startGethDev starts `geth --dev` on a free loopback port, waits until it
-// answers JSON-RPC, and stops it (by its PID) when the test ends.
-func startGethDev(t *testing.T) string {
-	t.Helper()
-	geth := findGeth(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	logPath := filepath.Join(dir, "geth.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(geth, "--dev", "--dev.period", "1",
-		"--datadir", filepath.Join(dir, "data"),
-		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(port),
-		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(freePort(t)),
-		"--port", "0", "--nodiscover", "--maxpeers", "0", "--ipcdisable")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", geth, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait(); logFile.Close() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	logTail := func() string {
-		b, _ := os.ReadFile(logPath)
-		if len(b) > 3000 {
-			b = b[len(b)-3000:]
-		}
-		return string(b)
-	}
-
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("geth exited: %v\n%s", err, logTail())
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		c, err := ethclient.DialContext(ctx, url)
-		if err == nil {
-			_, err = c.ChainID(ctx)
-			c.Close()
-		}
-		cancel()
-		if err == nil {
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("geth did not answer on %s within 60 s: %v\n%s", url, err, logTail())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// fundedDevKey returns a key with ether on the dev chain: geth's well-known
-// dev key, or, if a future geth funds another account, a fresh key funded
-// from the node's unlocked dev account through eth_sendTransaction.
-func fundedDevKey(t *testing.T, ctx context.Context, url string) string {
-	t.Helper()
-	c, err := rpc.DialContext(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ec := ethclient.NewClient(c)
-	key, err := ParsePrivateKey(gethDevKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bal, err := ec.BalanceAt(ctx, crypto.PubkeyToAddress(key.PublicKey), nil); err == nil && bal.Sign() > 0 {
-		return gethDevKey
-	}
-	var accounts []common.Address
-	if err := c.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) == 0 {
-		t.Fatalf("dev key unfunded and no unlocked dev account (eth_accounts: %v, %v)", accounts, err)
-	}
-	fresh, err := crypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	to := crypto.PubkeyToAddress(fresh.PublicKey)
-	value := new(big.Int).Exp(big.NewInt(10), big.NewInt(21), nil) // 1000 ether
-	var hash common.Hash
-	if err := c.CallContext(ctx, &hash, "eth_sendTransaction", map[string]any{
-		"from": accounts[0], "to": to, "value": (*hexutil.Big)(value),
-	}); err != nil {
-		t.Fatalf("fund a fresh key from %s: %v", accounts[0], err)
-	}
-	for {
-		if r, err := ec.TransactionReceipt(ctx, hash); err == nil && r != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal(ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return hexutil.Encode(crypto.FromECDSA(fresh))[2:]
-}
 
 // TestRegistryGethDev runs the registry scenario against a real node:
 // geth --dev over JSON-RPC, blocks every second.
 func TestRegistryGethDev(t *testing.T) {
 	requireSolc(t)
-	url := startGethDev(t)
+	url := gethtest.StartDev(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	key, err := ParsePrivateKey(fundedDevKey(t, ctx, url))
+	key, err := ParsePrivateKey(gethtest.FundedKey(t, ctx, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +31,7 @@ func TestRegistryGethDev(t *testing.T) {
 		}
 	})
 	t.Run("node down", func(t *testing.T) {
-		_, err := DialChain(ctx, fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), key, nil)
+		_, err := DialChain(ctx, fmt.Sprintf("http://127.0.0.1:%d", gethtest.FreePort(t)), key, nil)
 		if !errors.Is(err, ErrNodeUnreachable) {
 			t.Fatalf("got %v, want ErrNodeUnreachable", err)
 		}
@@ -219,11 +46,11 @@ func TestRegistryGethDev(t *testing.T) {
 }
 
 func TestParsePrivateKey(t *testing.T) {
-	if _, err := ParsePrivateKey("0x" + gethDevKey + "\n"); err != nil {
+	if _, err := ParsePrivateKey("0x" + gethtest.DevKey + "\n"); err != nil {
 		t.Fatal(err)
 	}
-	secret := "zz" + gethDevKey[2:]
-	for _, bad := range []string{"", "abc", secret, gethDevKey + "00"} {
+	secret := "zz" + gethtest.DevKey[2:]
+	for _, bad := range []string{"", "abc", secret, gethtest.DevKey + "00"} {
 		_, err := ParsePrivateKey(bad)
 		if !errors.Is(err, ErrBadKey) {
 			t.Fatalf("%q: got %v, want ErrBadKey", bad, err)

@@ -93,6 +93,9 @@ func newGroth16Fixture(t testing.TB, ctx context.Context, ccs constraint.Constra
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got, err := Groth16PublicInputs(vk); err != nil || got != n {
+		t.Fatalf("Groth16PublicInputs = %d, %v; want %d", got, err, n)
+	}
 	return &groth16Fixture{comp: comp, proof: proofBytes, inputs: inputs, vk: vk}
 }
 

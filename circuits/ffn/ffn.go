@@ -26,11 +26,13 @@ type Circuit struct {
 	X [][]frontend.Variable
 
 	model *quant.Model
+	fpOpts []fixedpoint.Option
 }
 
 // New returns a circuit for m with its variables allocated, ready to compile.
-func New(m *quant.Model) *Circuit {
-	c := &Circuit{model: m}
+// opts choose the range-check strategy of the fixed-point gadgets.
+func New(m *quant.Model, opts ...fixedpoint.Option) *Circuit {
+	c := &Circuit{model: m, fpOpts: opts}
 	n := packedLen(m.Config.SeqLen * m.Config.DModel)
 	c.Input = make([]frontend.Variable, n)
 	c.Output = make([]frontend.Variable, n)
@@ -71,7 +73,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		return fmt.Errorf("ffn: circuit has no model (build it with ffn.New)")
 	}
 	m := c.model
-	fp := fixedpoint.New(api)
+	fp := fixedpoint.New(api, c.fpOpts...)
 	var xs, ys []frontend.Variable
 	for t := range c.X {
 		for _, v := range c.X[t] {

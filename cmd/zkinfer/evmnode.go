@@ -64,9 +64,13 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		if err != nil {
 			return err
 		}
+		nPublic, err := contracts.Groth16PublicInputs(vk)
+		if err != nil {
+			return err
+		}
 		done := newProgress(ctx).Start("deploying on " + chain.Name())
 		d, err := contracts.DeployModel(ctx.Context, chain, comp, contracts.ModelRegistration{
-			Commitment: commitment, Backend: contracts.BackendGroth16, PublicInputs: vk.NbPublicWitness(), MetadataURI: ctx.String(MetadataURIFlag.Name),
+			Commitment: commitment, Backend: contracts.BackendGroth16, PublicInputs: nPublic, MetadataURI: ctx.String(MetadataURIFlag.Name),
 		}, registry)
 		done()
 		if err != nil {
