@@ -25,7 +25,7 @@ type Circuit struct {
 	// X is the unpacked input, one int8 per variable.
 	X [][]frontend.Variable
 
-	model *quant.Model
+	model  *quant.Model
 	fpOpts []fixedpoint.Option
 }
 

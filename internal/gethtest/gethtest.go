@@ -186,7 +186,6 @@ func FundedKey(t testing.TB, ctx context.Context, url string) string {
 	return hexutil.Encode(crypto.FromECDSA(fresh))[2:]
 }
 
-
 func checkExecutable(p string) error {
 	fi, err := os.Stat(p)
 	if err != nil {
