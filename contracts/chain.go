@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/rpc"
 )
@@ -39,12 +40,18 @@ const receiptWait = 30 * time.Second
 // A Chain is safe for concurrent use; transactions are serialized so that
 // nonces stay in order.
 type Chain struct {
-	mu      sync.Mutex
-	sim     *simulated.Backend
+	mu sync.Mutex
+	// sim is the in-process chain, nil for a chain reached over JSON-RPC.
+	sim *simulated.Backend
+	// rpc is the JSON-RPC connection, nil for the simulated chain.
+	rpc *ethclient.Client
+	// client is nil once the chain is closed.
 	client  simulated.Client
 	key     *ecdsa.PrivateKey
 	from    common.Address
 	chainID *big.Int
+	// name says which chain this is in messages: "embedded" or the node's URL.
+	name string
 }
 
 // NewSimulatedChain starts go-ethereum's in-process simulated chain with a
@@ -78,7 +85,7 @@ func NewSimulatedChain() (c *Chain, err error) {
 		sim.Close()
 		return nil, fmt.Errorf("contracts: new simulated chain: chain id: %w", err)
 	}
-	return &Chain{sim: sim, client: client, key: key, from: from, chainID: chainID}, nil
+	return &Chain{sim: sim, client: client, key: key, from: from, chainID: chainID, name: "embedded"}, nil
 }
 
 // Close stops the chain; it cannot be used afterwards. Closing twice is
@@ -89,11 +96,17 @@ func (c *Chain) Close() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sim == nil {
+	if c.client == nil {
 		return nil
 	}
-	err := c.sim.Close()
-	c.sim = nil
+	var err error
+	if c.sim != nil {
+		err = c.sim.Close()
+	}
+	if c.rpc != nil {
+		c.rpc.Close()
+	}
+	c.sim, c.rpc, c.client = nil, nil, nil
 	if err != nil {
 		return fmt.Errorf("contracts: close chain: %w", err)
 	}
@@ -103,33 +116,48 @@ func (c *Chain) Close() error {
 // Deploy deploys comp's creation bytecode, mines it, and returns the
 // contract address and the gas the deployment used.
 func (c *Chain) Deploy(ctx context.Context, comp *Compiled) (common.Address, uint64, error) {
+	rcpt, err := c.DeployReceipt(ctx, comp)
+	if err != nil {
+		var gas uint64
+		if rcpt != nil {
+			gas = rcpt.GasUsed
+		}
+		return common.Address{}, gas, err
+	}
+	return rcpt.ContractAddress, rcpt.GasUsed, nil
+}
+
+// DeployReceipt is Deploy returning the deployment's receipt (contract
+// address, transaction hash, gas), for callers that report the transaction.
+// On a failed deployment the receipt is returned with the error when there is one.
+func (c *Chain) DeployReceipt(ctx context.Context, comp *Compiled) (*types.Receipt, error) {
 	if comp == nil || len(comp.Bin) == 0 {
-		return common.Address{}, 0, errors.New("contracts: deploy: no bytecode")
+		return nil, errors.New("contracts: deploy: no bytecode")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sim == nil {
-		return common.Address{}, 0, errors.New("contracts: deploy: chain is closed")
+	if c.client == nil {
+		return nil, errors.New("contracts: deploy: chain is closed")
 	}
 	gas, err := c.client.EstimateGas(ctx, ethereum.CallMsg{From: c.from, Data: comp.Bin})
 	if err != nil {
-		return common.Address{}, 0, fmt.Errorf("contracts: deploy %s: estimate gas: %w", comp.Name, err)
+		return nil, fmt.Errorf("contracts: deploy %s: estimate gas: %w", comp.Name, err)
 	}
 	rcpt, err := c.send(ctx, nil, comp.Bin, gas)
 	if err != nil {
-		return common.Address{}, 0, fmt.Errorf("contracts: deploy %s: %w", comp.Name, err)
+		return nil, fmt.Errorf("contracts: deploy %s: %w", comp.Name, err)
 	}
 	if rcpt.Status != types.ReceiptStatusSuccessful {
-		return common.Address{}, rcpt.GasUsed, fmt.Errorf("contracts: deploy %s: transaction %s failed", comp.Name, rcpt.TxHash)
+		return rcpt, fmt.Errorf("contracts: deploy %s: transaction %s failed", comp.Name, rcpt.TxHash)
 	}
 	code, err := c.client.CodeAt(ctx, rcpt.ContractAddress, nil)
 	if err != nil {
-		return common.Address{}, rcpt.GasUsed, fmt.Errorf("contracts: deploy %s: read code: %w", comp.Name, err)
+		return rcpt, fmt.Errorf("contracts: deploy %s: read code: %w", comp.Name, err)
 	}
 	if len(code) == 0 {
-		return common.Address{}, rcpt.GasUsed, fmt.Errorf("contracts: deploy %s: no code at %s", comp.Name, rcpt.ContractAddress)
+		return rcpt, fmt.Errorf("contracts: deploy %s: no code at %s", comp.Name, rcpt.ContractAddress)
 	}
-	return rcpt.ContractAddress, rcpt.GasUsed, nil
+	return rcpt, nil
 }
 
 // Groth16Calldata converts a gnark BN254 Groth16 proof and its public inputs
@@ -187,23 +215,49 @@ func (c *Chain) VerifyGroth16Calldata(ctx context.Context, comp *Compiled, addr 
 	if err != nil {
 		return false, 0, err
 	}
+	rcpt, err := c.verifyGroth16Tx(ctx, addr, data)
+	if err != nil || rcpt == nil {
+		return false, 0, err
+	}
+	return rcpt.Status == types.ReceiptStatusSuccessful, rcpt.GasUsed, nil
+}
+
+// VerifyGroth16Receipt is VerifyGroth16 returning the verifying
+// transaction's receipt; the receipt is nil when the verifier rejected the
+// proof already during gas estimation (no transaction was sent).
+func (c *Chain) VerifyGroth16Receipt(ctx context.Context, comp *Compiled, addr common.Address, proof groth16.Proof, publicInputs fr.Vector) (*types.Receipt, error) {
+	if comp == nil {
+		return nil, errors.New("contracts: verify: nil compiled contract")
+	}
+	proofBytes, inputs, err := Groth16Calldata(proof, publicInputs)
+	if err != nil {
+		return nil, err
+	}
+	data, err := packVerifyProof(comp.ABI, proofBytes, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return c.verifyGroth16Tx(ctx, addr, data)
+}
+
+func (c *Chain) verifyGroth16Tx(ctx context.Context, addr common.Address, data []byte) (*types.Receipt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sim == nil {
-		return false, 0, errors.New("contracts: verify: chain is closed")
+	if c.client == nil {
+		return nil, errors.New("contracts: verify: chain is closed")
 	}
 	gas, err := c.client.EstimateGas(ctx, ethereum.CallMsg{From: c.from, To: &addr, Data: data})
 	if err != nil {
 		if isRevert(err) {
-			return false, 0, nil
+			return nil, nil
 		}
-		return false, 0, fmt.Errorf("contracts: verify: estimate gas: %w", err)
+		return nil, fmt.Errorf("contracts: verify: estimate gas: %w", err)
 	}
 	rcpt, err := c.send(ctx, &addr, data, gas)
 	if err != nil {
-		return false, 0, fmt.Errorf("contracts: verify: %w", err)
+		return nil, fmt.Errorf("contracts: verify: %w", err)
 	}
-	return rcpt.Status == types.ReceiptStatusSuccessful, rcpt.GasUsed, nil
+	return rcpt, nil
 }
 
 // packVerifyProof ABI-encodes verifyProof(bytes, uint256[N]) from the
@@ -273,7 +327,9 @@ func (c *Chain) send(ctx context.Context, to *common.Address, data []byte, gas u
 	if err := c.client.SendTransaction(ctx, tx); err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
-	c.sim.Commit()
+	if c.sim != nil {
+		c.sim.Commit()
+	}
 	return c.waitReceipt(ctx, tx.Hash())
 }
 

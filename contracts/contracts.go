@@ -70,3 +70,19 @@ func WriteArtifacts(dir string, comp *Compiled) error {
 	}
 	return nil
 }
+
+// Groth16PublicInputs returns N, the number of public inputs the generated
+// verifier's verifyProof(bytes, uint256[N]) takes. It is not
+// vk.NbPublicWitness(): that counts the commitment wires, which the contract
+// derives itself.
+func Groth16PublicInputs(vk groth16.VerifyingKey) (int, error) {
+	bvk, ok := vk.(*groth16bn254.VerifyingKey)
+	if !ok || bvk == nil {
+		return 0, fmt.Errorf("contracts: public inputs: verifying key is %T, want BN254 (*groth16bn254.VerifyingKey)", vk)
+	}
+	n := len(bvk.G1.K) - 1 - len(bvk.PublicAndCommitmentCommitted)
+	if n < 0 {
+		return 0, errors.New("contracts: public inputs: malformed verifying key")
+	}
+	return n, nil
+}

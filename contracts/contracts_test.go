@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -272,5 +273,49 @@ func TestExportVerifierBadInput(t *testing.T) {
 	}
 	if err := WriteArtifacts(t.TempDir(), &Compiled{Name: "../x"}); err == nil {
 		t.Fatal("want an error for a path-like name")
+	}
+}
+
+func TestWriteToolArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	comp := &Compiled{Name: "Verifier", ABI: `[{"type":"function","name":"f","inputs":[],"outputs":[],"stateMutability":"view"}]`, Bin: []byte{0x60, 0x80}}
+	foundry, hardhat, err := WriteToolArtifacts(dir, comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "out", "Verifier.sol", "Verifier.json"); foundry != want {
+		t.Fatalf("foundry artifact at %s, want %s", foundry, want)
+	}
+	var f struct {
+		ABI      []map[string]any `json:"abi"`
+		Bytecode struct {
+			Object string `json:"object"`
+		} `json:"bytecode"`
+	}
+	readJSON(t, foundry, &f)
+	if len(f.ABI) != 1 || f.Bytecode.Object != "0x6080" {
+		t.Fatalf("foundry artifact: %+v", f)
+	}
+	var h map[string]any
+	readJSON(t, hardhat, &h)
+	if h["_format"] != HardhatFormat || h["contractName"] != "Verifier" || h["sourceName"] != "contracts/Verifier.sol" || h["bytecode"] != "0x6080" {
+		t.Fatalf("hardhat artifact: %v", h)
+	}
+	if _, _, err := WriteToolArtifacts(dir, &Compiled{Name: "../x", ABI: "[]"}); err == nil {
+		t.Fatal("want an error for a path-like name")
+	}
+	if _, _, err := WriteToolArtifacts(dir, &Compiled{Name: "X", ABI: "{"}); err == nil {
+		t.Fatal("want an error for an ABI that is not JSON")
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
 	}
 }

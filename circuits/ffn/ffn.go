@@ -19,12 +19,14 @@ import (
 type Circuit struct {
 	IO modelio.IO
 
-	model *quant.Model
+	model  *quant.Model
+	fpOpts []fixedpoint.Option
 }
 
 // New returns a circuit for m with its variables allocated, ready to compile.
-func New(m *quant.Model) *Circuit {
-	return &Circuit{IO: modelio.New(m.Config.SeqLen, m.Config.DModel), model: m}
+// opts choose the range-check strategy of the fixed-point gadgets.
+func New(m *quant.Model, opts ...fixedpoint.Option) *Circuit {
+	return &Circuit{IO: modelio.New(m.Config.SeqLen, m.Config.DModel), model: m, fpOpts: opts}
 }
 
 // Assignment returns the witness for one trace of the reference forward pass.
@@ -42,7 +44,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		return fmt.Errorf("ffn: circuit has no model (build it with ffn.New)")
 	}
 	m := c.model
-	fp := fixedpoint.New(api)
+	fp := fixedpoint.New(api, c.fpOpts...)
 	y := make([][]frontend.Variable, len(c.IO.X))
 	for t, x := range c.IO.X {
 		h := linear.Dense(api, fp, &m.FC, x)

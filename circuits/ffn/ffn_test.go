@@ -62,7 +62,8 @@ func TestCircuitMatchesReference(t *testing.T) {
 		"calibrated": smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 3}, 2),
 	}
 	for name, m := range models {
-		circ := ffn.New(m)
+		// Both range-check strategies must accept and reject the same traces.
+		circ, circBits := ffn.New(m), ffn.New(m, fixedpoint.WithBitDecomposition())
 		inputs := [][][]int64{constInput(2, 8, -128), constInput(2, 8, 127), constInput(2, 8, 0)}
 		for range 100 {
 			inputs = append(inputs, randomInt8(rng, 2, 8))
@@ -77,13 +78,16 @@ func TestCircuitMatchesReference(t *testing.T) {
 			if err := test.IsSolved(circ, assignment(t, tr), field); err != nil {
 				t.Fatalf("%s input %d: %v", name, k, err)
 			}
+			if err := test.IsSolved(circBits, assignment(t, tr), field); err != nil {
+				t.Fatalf("%s input %d, bit decomposition: %v", name, k, err)
+			}
 			// Any other output is rejected: change one value of y.
 			y := tr.Y[k%2][k%8]
 			tr.Y[k%2][k%8] = y + 1
 			if y == quant.Int8Max {
 				tr.Y[k%2][k%8] = y - 1
 			}
-			if test.IsSolved(circ, assignment(t, tr), field) == nil {
+			if test.IsSolved(circ, assignment(t, tr), field) == nil || test.IsSolved(circBits, assignment(t, tr), field) == nil {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -129,7 +133,7 @@ func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 	a := assignment(t, tr)
 	a.IO.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
 	a.IO.X[0][1] = 1 - 1   // ... which x1 gives back
-	if test.IsSolved(ffn.New(m), a, field) == nil {
+	if test.IsSolved(ffn.New(m), a, field) == nil || test.IsSolved(ffn.New(m, fixedpoint.WithBitDecomposition()), a, field) == nil {
 		t.Fatal("an out-of-range unpacking of the input was accepted")
 	}
 }

@@ -27,10 +27,35 @@ type Gadget struct {
 	rc  frontend.Rangechecker
 }
 
+// Option configures a Gadget.
+type Option func(*config)
+
+type config struct{ bits bool }
+
+// WithBitDecomposition makes range checks decompose values into bits
+// (api.ToBinary) instead of using std/rangecheck. It costs more constraints
+// but adds no commitment to the proof, which makes on-chain verification
+// cheaper under Groth16 (no BSB22 commitment to check); see
+// benchmarks/results/gas.md for the trade-off.
+func WithBitDecomposition() Option { return func(c *config) { c.bits = true } }
+
 // New returns a fixed-point gadget over api.
-func New(api frontend.API) *Gadget {
+func New(api frontend.API, opts ...Option) *Gadget {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.bits {
+		return &Gadget{api: api, rc: bitChecker{api}}
+	}
 	return &Gadget{api: api, rc: rangecheck.New(api)}
 }
+
+// bitChecker range-checks by binary decomposition: ToBinary constrains v to
+// equal the sum of n boolean-constrained bits, so v ∈ [0, 2^n).
+type bitChecker struct{ api frontend.API }
+
+func (b bitChecker) Check(v frontend.Variable, n int) { b.api.ToBinary(v, n) }
 
 // Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
 // qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits

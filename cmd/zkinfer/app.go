@@ -27,7 +27,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    prove --input I               proof.json: a self-contained proof bundle
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
-   verify-evm                    deploy the verifier on an in-process EVM and verify a bundle there
+   deploy-evm [--rpc URL]        deploy the verifier and a model registry, register the model
+   verify-evm [--rpc URL]        verify a bundle with the Solidity verifier (in-process EVM, or a node)
 
    demo                          all of the above on the bundled demo model`,
 		Version:   prover.ToolVersion + " (gnark " + prover.GnarkVersion() + ")",
@@ -36,7 +37,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, verifyCommand, createEVMVerifierCommand, verifyEVMCommand,
+			proveCommand, verifyCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
 			demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

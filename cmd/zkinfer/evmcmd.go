@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
 
@@ -28,7 +29,9 @@ var createEVMVerifierCommand = &cli.Command{
 	UsageText: "zkinfer create-evm-verifier [--vk vk.key] [--sol Verifier.sol]",
 	Description: `Writes gnark's Solidity verifier for the verifying key, compiles it with the
 solc pinned in contracts/package-lock.json, and writes Verifier.abi.json and
-Verifier.bin beside it. Needs Node.js and 'npm ci --prefix contracts' once.`,
+Verifier.bin beside it, plus the same as Foundry (out/Verifier.sol/Verifier.json)
+and Hardhat (artifacts/contracts/Verifier.sol/Verifier.json) artifacts. Needs
+Node.js and 'npm ci --prefix contracts' once.`,
 	Flags: []cli.Flag{VKFlag, SolidityFlag},
 	Action: func(ctx *cli.Context) error {
 		vk, _, err := prover.ReadVerifyingKey(ctx.String(VKFlag.Name))
@@ -40,7 +43,12 @@ Verifier.bin beside it. Needs Node.js and 'npm ci --prefix contracts' once.`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\n", solPath, filepath.Join(filepath.Dir(solPath), verifierContract+".{abi.json,bin}"), len(comp.Bin))
+		dir := filepath.Dir(solPath)
+		foundry, hardhat, err := contracts.WriteToolArtifacts(dir, comp)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\nfoundry: %s\nhardhat: %s\n", solPath, filepath.Join(dir, verifierContract+".{abi.json,bin}"), len(comp.Bin), foundry, hardhat)
 		return nil
 	},
 }
@@ -76,13 +84,20 @@ func compileSolidity(ctx context.Context, p prover.Progress, src []byte) (*contr
 var verifyEVMCommand = &cli.Command{
 	Name:      "verify-evm",
 	Usage:     "verify a proof bundle with the generated Solidity verifier on an in-process EVM",
-	UsageText: "zkinfer verify-evm [--bundle proof.json] [--vk vk.key]",
-	Description: `Generates the Solidity verifier from the bundle's verifying key (or --vk),
-compiles it with the pinned solc, deploys it on go-ethereum's simulated chain
-and sends a verifyProof transaction with the bundle's proof and public inputs.
-Prints whether the contract accepted and the gas used. Exit code 0 only when
-the contract accepts.`,
-	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, JSONFlag},
+	UsageText: "zkinfer verify-evm [--bundle proof.json] [--vk vk.key] [--rpc URL --chain-id N [--key-file F] [--deployment deployment.json]]",
+	Description: `Without --rpc: generates the Solidity verifier from the bundle's verifying key
+(or --vk), compiles it with the pinned solc, deploys it and a model registry on
+go-ethereum's in-process simulated chain, and verifies the bundle's proof and
+public inputs with a verifyProof transaction and through the registry.
+
+With --rpc: sends verifyInference to the registry and model that deploy-evm
+recorded in --deployment, signed with the key from --key-file or $` + PrivateKeyEnv + `,
+and waits for the receipt.
+
+Prints whether the contract accepted, the gas used and the transaction hash.
+Exit code 0 only when the contract accepts.`,
+	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, JSONFlag,
+		RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
 	Action: func(ctx *cli.Context) error {
 		b, err := verifier.Read(ctx.String(BundleFlag.Name))
 		if err != nil {
@@ -91,7 +106,15 @@ the contract accepts.`,
 		if err := checkTrustedVK(b, ctx.String(VKFlag.Name)); err != nil {
 			return err
 		}
-		res, err := verifyEVM(ctx.Context, newProgress(ctx), b, nil)
+		var res *evmResult
+		if ctx.String(RPCFlag.Name) != "" {
+			res, err = verifyEVMNode(ctx, b)
+		} else {
+			if err := noChainFlags(ctx); err != nil {
+				return err
+			}
+			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, nil)
+		}
 		if err != nil {
 			return err
 		}
@@ -112,10 +135,16 @@ the contract accepts.`,
 type evmResult struct {
 	Accepted   bool   `json:"accepted"`
 	Chain      string `json:"chain"`
-	Address    string `json:"verifier_address"`
-	DeployGas  uint64 `json:"deploy_gas"`
-	VerifyGas  uint64 `json:"verify_gas"`
+	Address    string `json:"verifier_address,omitempty"`
+	DeployGas  uint64 `json:"deploy_gas,omitempty"`
+	VerifyGas  uint64 `json:"verify_gas,omitempty"`
 	PublicVals int    `json:"public_inputs"`
+	// Registry path: verifyInference through the model registry.
+	Registry          string `json:"registry_address,omitempty"`
+	ModelID           string `json:"model_id,omitempty"`
+	RegistryVerifyGas uint64 `json:"registry_verify_gas,omitempty"`
+	TxHash            string `json:"tx_hash,omitempty"`
+	PublicInputsHash  string `json:"public_inputs_hash,omitempty"`
 }
 
 // verifyEVM deploys the verifier of the bundle's key and verifies the bundle
@@ -152,12 +181,40 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 		return nil, err
 	}
 	done := p.Start("verifying on chain")
-	ok, gas, err := chain.VerifyGroth16(ctx, comp, addr, proof, pub.Vector().(fr.Vector))
-	done()
+	defer done()
+	inputs := pub.Vector().(fr.Vector)
+	ok, gas, err := chain.VerifyGroth16(ctx, comp, addr, proof, inputs)
 	if err != nil {
 		return nil, err
 	}
-	return &evmResult{Accepted: ok, Chain: "embedded", Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(pub.Vector().(fr.Vector))}, nil
+	res := &evmResult{Accepted: ok, Chain: chain.Name(), Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(inputs)}
+	if !ok {
+		return res, nil
+	}
+	// The same proof through the registry, for the registry's gas.
+	commitment, err := modelCommitment(b.ModelDigest)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := chain.DeployRegistry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: commitment, Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs)})
+	if err != nil {
+		return nil, err
+	}
+	proofBytes, ins, err := contracts.Groth16Calldata(proof, inputs)
+	if err != nil {
+		return nil, err
+	}
+	ev, rcpt, err := chain.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, ins)
+	if err != nil {
+		return nil, err
+	}
+	res.Registry, res.ModelID, res.RegistryVerifyGas = reg.ContractAddress.Hex(), id.Hex(), rcpt.GasUsed
+	res.TxHash, res.PublicInputsHash = rcpt.TxHash.Hex(), common.Hash(ev.PublicInputsHash).Hex()
+	return res, nil
 }
 
 func printEVMResult(w io.Writer, r *evmResult) {
@@ -165,5 +222,16 @@ func printEVMResult(w io.Writer, r *evmResult) {
 	if !r.Accepted {
 		verdict = "REJECTED"
 	}
-	fmt.Fprintf(w, "%s by the Solidity verifier at %s on the %s chain (go-ethereum simulated backend)\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Address, r.Chain, r.DeployGas, r.VerifyGas, r.PublicVals)
+	chain := r.Chain + " chain"
+	if r.Chain == "embedded" {
+		chain = "embedded chain (go-ethereum simulated backend)"
+	}
+	if r.Address != "" {
+		fmt.Fprintf(w, "%s by the Solidity verifier at %s on the %s\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Address, chain, r.DeployGas, r.VerifyGas, r.PublicVals)
+	} else {
+		fmt.Fprintf(w, "%s by the registry at %s on the %s\n", verdict, r.Registry, chain)
+	}
+	if r.RegistryVerifyGas != 0 {
+		fmt.Fprintf(w, "registry verify gas: %d (model %s)\ntransaction: %s\npublic inputs hash: %s\n", r.RegistryVerifyGas, r.ModelID, r.TxHash, r.PublicInputsHash)
+	}
 }

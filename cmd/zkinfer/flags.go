@@ -12,12 +12,19 @@ const (
 	DefaultBundle    = "proof.json"
 	DefaultSolidity  = "Verifier.sol"
 	DefaultDemoDir   = "zkinfer-demo"
+	DefaultDeploy    = "deployment.json"
 )
+
+// PrivateKeyEnv holds the hex private key for --rpc when --key-file is not
+// given. Keys are never taken from flag values, which end up in shell
+// history and process listings.
+const PrivateKeyEnv = "ZKINFER_PRIVATE_KEY"
 
 const (
 	catModel = "MODEL"
 	catFiles = "ARTIFACTS"
 	catOut   = "OUTPUT"
+	catChain = "CHAIN"
 )
 
 var (
@@ -74,5 +81,28 @@ var (
 	}
 	QuietFlag = &cli.BoolFlag{
 		Name: "quiet", Aliases: []string{"q"}, Category: catOut, Usage: "no progress output on stderr",
+	}
+	RPCFlag = &cli.StringFlag{
+		Name: "rpc", Category: catChain,
+		Usage: "JSON-RPC `URL` of an Ethereum node (http, ws or IPC path); default: go-ethereum's in-process simulated chain",
+	}
+	ChainIDFlag = &cli.Uint64Flag{
+		Name: "chain-id", Category: catChain,
+		Usage: "chain `ID` the node must serve (required with --rpc; transactions are signed for it)",
+	}
+	KeyFileFlag = &cli.StringFlag{
+		Name: "key-file", Category: catChain,
+		Usage: "`FILE` holding the hex private key that signs transactions with --rpc (default: $" + PrivateKeyEnv + ")",
+	}
+	RegistryFlag = &cli.StringFlag{
+		Name: "registry", Category: catChain,
+		Usage: "existing registry contract `ADDRESS` to register the model with (default: deploy a new registry)",
+	}
+	DeploymentFlag = &cli.StringFlag{
+		Name: "deployment", Category: catFiles, Value: DefaultDeploy,
+		Usage: "deployment `FILE` (JSON: chain, verifier, registry, model id) written by deploy-evm, read by verify-evm --rpc",
+	}
+	MetadataURIFlag = &cli.StringFlag{
+		Name: "metadata-uri", Category: catChain, Usage: "metadata `URI` recorded with the model in the registry",
 	}
 )
