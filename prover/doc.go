@@ -1,5 +1,5 @@
 // Package prover compiles model circuits, runs the setup, and proves
-// inferences with Groth16 over BN254.
+// inferences with Groth16 or PLONK over BN254.
 //
 // # Setup
 //

@@ -22,12 +22,12 @@ var (
 var demoCommand = &cli.Command{
 	Name:      "demo",
 	Usage:     "run the whole pipeline on the bundled demo model",
-	UsageText: "zkinfer demo [--dir zkinfer-demo]   (from the repository root)",
+	UsageText: "zkinfer demo [--dir zkinfer-demo] [--backend groth16|plonk]   (from the repository root)",
 	Description: `Runs gen-settings, calibrate-settings, compile-circuit, setup --dev, prove,
 verify, create-evm-verifier and verify-evm on testdata/demo (a GPT-2-style
 feed-forward block, d_model=64, d_hidden=256, 4 tokens), writes every artifact
 into --dir, and prints a summary.`,
-	Flags: []cli.Flag{DirFlag},
+	Flags: []cli.Flag{DirFlag, BackendFlag},
 	Action: func(ctx *cli.Context) error {
 		if _, err := os.Stat(demoModel); err != nil {
 			return withHint(fmt.Errorf("demo: %w", err), "run the demo from the repository root (regenerate the model with: go run ./testdata/gen)")
@@ -46,10 +46,11 @@ into --dir, and prints a summary.`,
 			return err
 		}
 		printAccuracy(out, rep)
-		if err := compileCircuit(out, p, path(DefaultSettings), path(DefaultQuantized), path(DefaultCircuit)); err != nil {
+		backend := ctx.String(BackendFlag.Name)
+		if err := compileCircuit(out, p, backend, path(DefaultSettings), path(DefaultQuantized), path(DefaultCircuit)); err != nil {
 			return err
 		}
-		if err := setupDev(out, ctx.App.ErrWriter, p, path(DefaultCircuit), path(DefaultPK), path(DefaultVK)); err != nil {
+		if err := setup(out, ctx.App.ErrWriter, p, true, "", backend, path(DefaultCircuit), path(DefaultPK), path(DefaultVK)); err != nil {
 			return err
 		}
 		pr, err := prove(p, path(DefaultQuantized), path(DefaultCircuit), path(DefaultPK), path(DefaultVK), demoInput, path(DefaultBundle))
@@ -84,14 +85,14 @@ into --dir, and prints a summary.`,
 		fmt.Fprintf(out, `
 == zkinfer demo: %s ==
 model:              %s d_model=%d d_hidden=%d seq_len=%d, %s
-constraints:        %d (Groth16, BN254)
+constraints:        %d (%s, BN254)
 prove time:         %s
 proof size:         %d bytes
 verified offline:   %v (%d public inputs)
 verified on chain:  %v (embedded EVM: go-ethereum simulated backend)
 verify gas:         %d
 setup:              %s (UNSAFE, development only)
-`, dir, mc.Architecture, mc.DModel, mc.DHidden, mc.SeqLen, res.ModelDigest, c.Constraints, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
+`, dir, mc.Architecture, mc.DModel, mc.DHidden, mc.SeqLen, res.ModelDigest, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
 		if !evm.Accepted {
 			return fmt.Errorf("%w: the verifier contract rejected the proof", verifier.ErrRejected)
 		}

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
 
@@ -19,14 +19,17 @@ import (
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
-// verifierContract is the name gnark gives its Groth16 contract.
+// verifierContract is the contract create-evm-verifier deploys: gnark's Groth16
+// contract, or zkinfer's PLONK wrapper (contracts.PlonkContract), same name.
 const verifierContract = "Verifier"
 
 var createEVMVerifierCommand = &cli.Command{
 	Name:      "create-evm-verifier",
 	Usage:     "write the Solidity verifier of a verifying key and compile it",
 	UsageText: "zkinfer create-evm-verifier [--vk vk.key] [--sol Verifier.sol]",
-	Description: `Writes gnark's Solidity verifier for the verifying key, compiles it with the
+	Description: `Writes gnark's Solidity verifier for the verifying key (Groth16, or PLONK with
+a wrapper whose verifyProof reverts unless gnark's Verify returns true),
+compiles it with the
 solc pinned in contracts/package-lock.json, and writes Verifier.abi.json and
 Verifier.bin beside it. Needs Node.js and 'npm ci --prefix contracts' once.`,
 	Flags: []cli.Flag{VKFlag, SolidityFlag},
@@ -45,9 +48,9 @@ Verifier.bin beside it. Needs Node.js and 'npm ci --prefix contracts' once.`,
 	},
 }
 
-func createEVMVerifier(ctx context.Context, p prover.Progress, vk groth16.VerifyingKey, solPath string) (*contracts.Compiled, error) {
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(vk, &src); err != nil {
+func createEVMVerifier(ctx context.Context, p prover.Progress, vk prover.VerifyingKey, solPath string) (*contracts.Compiled, error) {
+	src, err := exportVerifier(vk)
+	if err != nil {
 		return nil, err
 	}
 	comp, err := compileSolidity(ctx, p, src.Bytes())
@@ -58,6 +61,23 @@ func createEVMVerifier(ctx context.Context, p prover.Progress, vk groth16.Verify
 		return nil, err
 	}
 	return comp, contracts.WriteArtifacts(filepath.Dir(solPath), comp)
+}
+
+// exportVerifier writes the Solidity verifier of either backend; both
+// compile to a contract named "Verifier" whose verifyProof reverts on a
+// proof it rejects.
+func exportVerifier(vk prover.VerifyingKey) (*bytes.Buffer, error) {
+	var src bytes.Buffer
+	var err error
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		err = contracts.ExportVerifier(vk, &src)
+	case *plonkbn254.VerifyingKey:
+		err = contracts.ExportPlonkVerifier(vk, &src)
+	default:
+		err = fmt.Errorf("%w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
+	}
+	return &src, err
 }
 
 func compileSolidity(ctx context.Context, p prover.Progress, src []byte) (*contracts.Compiled, error) {
@@ -79,7 +99,7 @@ var verifyEVMCommand = &cli.Command{
 	UsageText: "zkinfer verify-evm [--bundle proof.json] [--vk vk.key]",
 	Description: `Generates the Solidity verifier from the bundle's verifying key (or --vk),
 compiles it with the pinned solc, deploys it on go-ethereum's simulated chain
-and sends a verifyProof transaction with the bundle's proof and public inputs.
+and sends a verifyProof transaction (Groth16 or PLONK, from the bundle) with the bundle's proof and public inputs.
 Prints whether the contract accepted and the gas used. Exit code 0 only when
 the contract accepts.`,
 	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, JSONFlag},
@@ -111,6 +131,7 @@ the contract accepts.`,
 
 type evmResult struct {
 	Accepted   bool   `json:"accepted"`
+	Backend    string `json:"backend"`
 	Chain      string `json:"chain"`
 	Address    string `json:"verifier_address"`
 	DeployGas  uint64 `json:"deploy_gas"`
@@ -121,21 +142,17 @@ type evmResult struct {
 // verifyEVM deploys the verifier of the bundle's key and verifies the bundle
 // on the embedded chain. comp, when not nil, is that verifier already compiled.
 func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp *contracts.Compiled) (*evmResult, error) {
-	vk := groth16.NewVerifyingKey(ecc.BN254)
-	if err := prover.Decode(vk, b.VerifyingKey); err != nil {
-		return nil, fmt.Errorf("%w: verifying key: %v", verifier.ErrBundle, err)
-	}
-	proof := groth16.NewProof(ecc.BN254)
-	if err := prover.Decode(proof, b.Proof); err != nil {
-		return nil, fmt.Errorf("%w: proof: %v", verifier.ErrBundle, err)
+	vk, proof, err := verifier.Decode(b)
+	if err != nil {
+		return nil, err
 	}
 	pub, _, err := verifier.PublicWitness(b)
 	if err != nil {
 		return nil, err
 	}
 	if comp == nil {
-		var src bytes.Buffer
-		if err := contracts.ExportVerifier(vk, &src); err != nil {
+		src, err := exportVerifier(vk)
+		if err != nil {
 			return nil, err
 		}
 		if comp, err = compileSolidity(ctx, p, src.Bytes()); err != nil {
@@ -152,12 +169,21 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 		return nil, err
 	}
 	done := p.Start("verifying on chain")
-	ok, gas, err := chain.VerifyGroth16(ctx, comp, addr, proof, pub.Vector().(fr.Vector))
+	var (
+		ok  bool
+		gas uint64
+	)
+	switch proof := proof.(type) {
+	case *groth16bn254.Proof:
+		ok, gas, err = chain.VerifyGroth16(ctx, comp, addr, proof, pub.Vector().(fr.Vector))
+	case *plonkbn254.Proof:
+		ok, gas, err = chain.VerifyPLONK(ctx, comp, addr, proof, pub.Vector().(fr.Vector))
+	}
 	done()
 	if err != nil {
 		return nil, err
 	}
-	return &evmResult{Accepted: ok, Chain: "embedded", Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(pub.Vector().(fr.Vector))}, nil
+	return &evmResult{Accepted: ok, Backend: b.Backend, Chain: "embedded", Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(pub.Vector().(fr.Vector))}, nil
 }
 
 func printEVMResult(w io.Writer, r *evmResult) {
@@ -165,5 +191,5 @@ func printEVMResult(w io.Writer, r *evmResult) {
 	if !r.Accepted {
 		verdict = "REJECTED"
 	}
-	fmt.Fprintf(w, "%s by the Solidity verifier at %s on the %s chain (go-ethereum simulated backend)\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Address, r.Chain, r.DeployGas, r.VerifyGas, r.PublicVals)
+	fmt.Fprintf(w, "%s by the %s Solidity verifier at %s on the %s chain (go-ethereum simulated backend)\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Backend, r.Address, r.Chain, r.DeployGas, r.VerifyGas, r.PublicVals)
 }
