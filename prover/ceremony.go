@@ -237,7 +237,7 @@ func checkPhase1Layout(p []byte, domain uint64) error {
 		return fmt.Errorf("%w: phase 1 domain %d, header says %d", ErrCorrupted, n, domain)
 	}
 	// [τⁱ]₁ 2N-2, [τⁱ]₂ N-1, [ατⁱ]₁ and [βτⁱ]₁ N each, [β]₂, challenge.
-	want := off + 8 + g2Size + int(2*n-2)*g1Size + int(n-1)*g2Size + int(2*n)*g1Size + 2
+	want := off + 8 + g2Size + int(2*n-2)*g1Size + int(n-1)*g2Size + int(2*n)*g1Size + 1
 	if len(p) < want {
 		return fmt.Errorf("%w: phase 1 payload is %d bytes, domain %d needs at least %d", ErrCorrupted, len(p), n, want)
 	}
@@ -276,10 +276,11 @@ func checkPhase2Layout(p []byte) error {
 			return bad
 		}
 	}
-	if !take(nc*g2Size) || !take(proofSize) || !take(nc*proofSize) || !take(2) {
+	// The challenge is a one-byte length and its bytes.
+	if !take(nc*g2Size) || !take(proofSize) || !take(nc*proofSize) || !take(1) {
 		return bad
 	}
-	if !take(int(binary.BigEndian.Uint16(p[off-2:]))) || off != len(p) {
+	if !take(int(p[off-1])) || off != len(p) {
 		return bad
 	}
 	return nil
@@ -310,7 +311,7 @@ func ReadMPCSRS(path string) (*MPCSRS, error) {
 	}
 	// Same layout as a phase 1 payload without the proofs and challenge.
 	fake := append(make([]byte, 3*proofSize), payload...)
-	if err := checkPhase1Layout(append(fake, 0, 0), h.Ceremony.Domain); err != nil {
+	if err := checkPhase1Layout(append(fake, 0), h.Ceremony.Domain); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s := &MPCSRS{Header: h}

@@ -1,6 +1,7 @@
 package prover
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -57,18 +58,23 @@ func ReadSRS(path string) (*SRS, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	h := sha256.New()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	srs := new(kzgbn254.SRS)
-	if err := Decode(srs, readAll(io.TeeReader(f, h))); err != nil {
+	r := bytes.NewReader(data)
+	if err := decodeFrom(srs, r); err != nil {
 		return nil, fmt.Errorf("%s: %w: not a BN254 KZG SRS in gnark-crypto's encoding (an SRS for another curve, or a damaged file): %v", path, ErrSRS, err)
 	}
-	if rest, _ := io.Copy(h, f); rest != 0 {
-		return nil, fmt.Errorf("%s: %w: %d bytes after the SRS", path, ErrSRS, rest)
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%s: %w: %d bytes after the SRS", path, ErrSRS, r.Len())
 	}
 	if err := checkSRS(srs); err != nil {
 		return nil, fmt.Errorf("%s: %w: %v", path, ErrSRS, err)
 	}
-	return &SRS{KZG: srs, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+	sum := sha256.Sum256(data)
+	return &SRS{KZG: srs, Digest: "sha256:" + hex.EncodeToString(sum[:])}, nil
 }
 
 // checkSRS checks that the SRS is internally consistent: its verifying key
@@ -91,9 +97,15 @@ func checkSRS(srs *kzgbn254.SRS) error {
 	return nil
 }
 
-func readAll(r io.Reader) []byte {
-	b, _ := io.ReadAll(r)
-	return b
+// decodeFrom is Decode on a reader whose rest the caller inspects.
+func decodeFrom(v io.ReaderFrom, r io.Reader) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, p)
+		}
+	}()
+	_, err = v.ReadFrom(r)
+	return err
 }
 
 // WriteSRS writes srs atomically in the encoding ReadSRS reads.
