@@ -71,7 +71,11 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if digest != c.Header.ModelDigest {
 		return nil, withHint(fmt.Errorf("%s: %w: circuit %s was compiled from model %s, not %s", quantPath, prover.ErrCircuitMismatch, circuitPath, c.Header.ModelDigest, digest), "compile the circuit again from the same settings")
 	}
-	for path, h := range map[string]prover.Header{pkPath: pkh, vkPath: vkh} {
+	for _, k := range []struct {
+		path string
+		h    prover.Header
+	}{{pkPath, pkh}, {vkPath, vkh}} {
+		path, h := k.path, k.h
 		if h.Backend != c.Header.Backend {
 			return nil, withHint(fmt.Errorf("%s: %w: key is for %s, %s is compiled for %s", path, prover.ErrBackendMismatch, h.Backend, circuitPath, c.Header.Backend), "use the keys made by setup for this circuit")
 		}
