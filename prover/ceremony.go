@@ -434,16 +434,16 @@ func verifyPhase2(c *Circuit, srs *MPCSRS, contribs []*Contribution) (*mpcsetup.
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkChain(2, contribs); err != nil {
-		return nil, nil, err
-	}
 	for i, k := range contribs {
-		if k.Header.CircuitDigest != c.Header.CircuitDigest {
+		if k.Phase() == 2 && k.Header.CircuitDigest != c.Header.CircuitDigest {
 			return nil, nil, fmt.Errorf("ceremony: %w: contribution %d is for circuit %s, this circuit is %s", ErrCircuitMismatch, i+1, k.Header.CircuitDigest, c.Header.CircuitDigest)
 		}
-		if k.Header.Ceremony.SRS != srs.Header.SetupDigest {
+		if k.Phase() == 2 && k.Header.Ceremony.SRS != srs.Header.SetupDigest {
 			return nil, nil, fmt.Errorf("ceremony: %w: contribution %d builds on phase 1 %s, the SRS given is %s", ErrCeremony, i+1, k.Header.Ceremony.SRS, srs.Header.SetupDigest)
 		}
+	}
+	if err := checkChain(2, contribs); err != nil {
+		return nil, nil, err
 	}
 	prev, evals, err := initPhase2(r1cs, srs)
 	if err != nil {

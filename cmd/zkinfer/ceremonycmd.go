@@ -21,14 +21,15 @@ var ceremonyCommand = &cli.Command{
 	Description: `A two-phase multi-party ceremony (gnark's mpcsetup). A coordinator starts each
 phase; participants contribute in turn, each on the file the one before
 published; anyone can verify the transcript. Keys are safe as long as one
-participant destroyed their secret (zkinfer never writes it).
+participant destroyed their secret (zkinfer never writes it). Flags go
+before the file arguments.
 
    zkinfer ceremony phase1-init --circuit circuit.zkc -o p1-0.mpc
-   zkinfer ceremony contribute --name alice p1-0.mpc -o p1-1.mpc   (each participant)
+   zkinfer ceremony contribute --name alice -o p1-1.mpc p1-0.mpc   (each participant)
    zkinfer ceremony verify p1-1.mpc p1-2.mpc ...
    zkinfer ceremony phase1-seal --beacon HEX -o phase1.srs p1-1.mpc p1-2.mpc ...
    zkinfer ceremony phase2-init --circuit circuit.zkc -o p2-0.mpc
-   zkinfer ceremony contribute --name alice p2-0.mpc -o p2-1.mpc   (each participant)
+   zkinfer ceremony contribute --name alice -o p2-1.mpc p2-0.mpc   (each participant)
    zkinfer ceremony verify --circuit circuit.zkc p2-1.mpc p2-2.mpc ...
    zkinfer ceremony extract --beacon HEX p2-1.mpc p2-2.mpc ...    (writes pk.key, vk.key)
    zkinfer ceremony audit --phase1 p1-1.mpc ... p2-1.mpc ...       (anyone, against vk.key)
@@ -71,14 +72,14 @@ var phase1InitCommand = &cli.Command{
 var contributeCommand = &cli.Command{
 	Name:      "contribute",
 	Usage:     "add this machine's randomness to the latest ceremony file",
-	UsageText: "zkinfer ceremony contribute [--name NAME] LATEST_FILE -o NEXT_FILE",
+	UsageText: "zkinfer ceremony contribute [--name NAME] -o NEXT_FILE LATEST_FILE",
 	Description: `Reads the latest state (phase 1 or 2), contributes a fresh secret from the
 operating system's random source, and writes the next state. The secret is
 never written; publish NEXT_FILE.`,
 	Flags: []cli.Flag{ContributorFlag, OutFlag},
 	Action: func(ctx *cli.Context) error {
 		if ctx.NArg() != 1 {
-			return withHint(errors.New("ceremony contribute: want one input file"), "zkinfer ceremony contribute LATEST_FILE -o NEXT_FILE")
+			return withHint(errors.New("ceremony contribute: want one input file"), "zkinfer ceremony contribute -o NEXT_FILE LATEST_FILE (flags first)")
 		}
 		prev, err := prover.ReadContribution(ctx.Args().First())
 		if err != nil {
