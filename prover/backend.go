@@ -20,11 +20,11 @@ const (
 	BackendPLONK   = "plonk"
 )
 
-// DefaultBackend is Groth16: its proofs are smaller (a few hundred bytes
-// against about a kilobyte) and its on-chain verification cheaper, and for
-// circuits with constant weights R1CS needs fewer constraints than PLONK's
-// gates, which pay for every addition. PLONK's advantage is its universal
-// setup: one KZG SRS serves every circuit up to its size.
+// DefaultBackend is Groth16: with constant weights R1CS pays nothing for the
+// additions of a matmul, which PLONK pays a gate each, so circuits are several
+// times smaller and proving that much faster; proofs are smaller too. PLONK's
+// advantages are a universal setup (one KZG SRS for every circuit up to its
+// size) and, with many public inputs, cheaper on-chain verification.
 const DefaultBackend = BackendGroth16
 
 // Backends lists the backends this build supports, default first.
