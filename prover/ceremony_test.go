@@ -238,3 +238,49 @@ func TestPhase1Bounds(t *testing.T) {
 		}
 	}
 }
+
+// A phase 1 larger than the circuit needs serves it too: phase 1 is shared
+// between circuits up to its size.
+func TestCeremonyLargerPhase1(t *testing.T) {
+	c := compileTiny(t, 8)
+	p1, err := prover.NewPhase1(2 * prover.CeremonyDomain(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1, err = prover.Contribute(p1, "solo"); err != nil {
+		t.Fatal(err)
+	}
+	srs, err := prover.SealPhase1([]*prover.Contribution{p1}, []byte{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := prover.NewPhase2(c, srs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2, err = prover.Contribute(p2, "solo"); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.ExtractKeys(c, srs, []*prover.Contribution{p2}, []byte{10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, tr := tinyTrace(t, 8)
+	proof, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prover.Verify(keys.VK, proof.Proof, proof.Public); err != nil {
+		t.Fatalf("proof with keys from a larger phase 1 rejected: %v", err)
+	}
+	// A phase 1 too small for the circuit is refused.
+	small, _ := prover.NewPhase1(prover.CeremonyDomain(c) / 2)
+	small, _ = prover.Contribute(small, "solo")
+	ssrs, err := prover.SealPhase1([]*prover.Contribution{small}, []byte{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prover.NewPhase2(c, ssrs); !errors.Is(err, prover.ErrCeremony) {
+		t.Fatalf("phase 1 too small: %v", err)
+	}
+}
