@@ -110,9 +110,6 @@ var (
 	Phase1Flag = &cli.StringSliceFlag{
 		Name: "phase1", Category: catFiles, Usage: "phase 1 contribution `FILE`s, in order (repeat the flag)",
 	}
-	Phase1BeaconFlag = &cli.StringFlag{
-		Name: "phase1-beacon", Category: catSetup, Usage: "`HEX` beacon phase 1 was sealed with (default: the one the keys record)",
-	}
 	DirFlag = &cli.StringFlag{
 		Name: "dir", Category: catFiles, Value: DefaultDemoDir, Usage: "`DIR` for the demo's artifacts",
 	}
