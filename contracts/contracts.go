@@ -1,4 +1,4 @@
-// Package contracts turns zkinfer's Groth16 verifying keys into Solidity
+// Package contracts turns zkinfer's Groth16 and PLONK verifying keys into Solidity
 // verifier contracts, compiles them with the pinned solcjs, and checks proofs
 // against them on an in-process EVM.
 //

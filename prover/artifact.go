@@ -22,10 +22,24 @@ const (
 	FormatVerifyingKey = "application/vnd.zkinfer.vk.v1"
 )
 
-// Setup kinds recorded in key headers.
+// Setup kinds recorded in key headers (Header.Setup) and bundles: how the
+// keys were made, which is what decides whom a verifier must trust.
 const (
+	// SetupDevUnsafe: one machine made the keys and knew their secret.
 	SetupDevUnsafe = "dev-unsafe"
+	// SetupGroth16MPC: Groth16 keys from an MPC ceremony; SetupDigest is the
+	// digest of its transcript (CeremonyTranscriptDigest).
+	SetupGroth16MPC = "groth16-mpc"
+	// SetupKZGSRS: PLONK keys from a KZG SRS file; SetupDigest is the SHA-256
+	// of that file.
+	SetupKZGSRS = "kzg-srs"
 )
+
+// IsProduction reports whether keys made by setup kind s may be trusted by
+// someone who did not make them.
+func IsProduction(s string) bool {
+	return s == SetupGroth16MPC || s == SetupKZGSRS
+}
 
 // Errors of artifact reading; each wraps ErrArtifact.
 var (
@@ -33,6 +47,8 @@ var (
 	ErrUnsupportedVersion = fmt.Errorf("%w: unsupported format", ErrArtifact)
 	ErrCorrupted          = fmt.Errorf("%w: corrupted", ErrArtifact)
 	ErrCircuitMismatch    = fmt.Errorf("%w: made for another circuit", ErrArtifact)
+	ErrBackendMismatch    = fmt.Errorf("%w: made for another backend", ErrArtifact)
+	ErrUnsupportedBackend = fmt.Errorf("%w: unsupported backend", ErrArtifact)
 )
 
 const magic = "zkinfer\n"
@@ -49,6 +65,8 @@ type Header struct {
 	ModelDigest   string    `json:"model_digest,omitempty"`
 	Constraints   int       `json:"constraints,omitempty"`
 	Setup         string    `json:"setup,omitempty"`
+	SetupDigest   string    `json:"setup_digest,omitempty"`
+	Ceremony      *Ceremony `json:"ceremony,omitempty"`
 	Warning       string    `json:"warning,omitempty"`
 	Tool          string    `json:"tool_version"`
 	Gnark         string    `json:"gnark_version"`

@@ -9,14 +9,20 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/kzg"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/plonk"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/logger"
+	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits"
 	"github.com/zkinfer/zkinfer/quant"
@@ -27,11 +33,8 @@ func init() {
 	logger.Disable()
 }
 
-// Backend and curve names recorded in artifacts and bundles.
-const (
-	BackendGroth16 = "groth16"
-	CurveBN254     = "bn254"
-)
+// CurveBN254 is the only curve: the EVM has pairing precompiles for it alone.
+const CurveBN254 = "bn254"
 
 // DevSetupWarning is printed and recorded wherever dev keys appear.
 const DevSetupWarning = "UNSAFE: single-party dev setup; the machine that ran it knows the toxic waste and can forge proofs. Do not use in production."
@@ -42,8 +45,31 @@ type Circuit struct {
 	Header Header
 }
 
-// Compile builds and compiles the circuit of m to R1CS.
-func Compile(m *quant.Model, p Progress) (*Circuit, error) {
+// CompileOption configures Compile.
+type CompileOption func(*compileConfig)
+
+type compileConfig struct{ backend string }
+
+// WithBackend chooses the proving system the circuit is compiled for:
+// BackendGroth16 (R1CS, the default) or BackendPLONK (SCS).
+func WithBackend(name string) CompileOption {
+	return func(c *compileConfig) { c.backend = name }
+}
+
+// Compile builds and compiles the circuit of m, to R1CS for Groth16 (the
+// default) or to SCS for PLONK (WithBackend).
+func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error) {
+	cfg := compileConfig{backend: DefaultBackend}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := CheckBackend(cfg.backend); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	var builder frontend.NewBuilder = r1cs.NewBuilder
+	if cfg.backend == BackendPLONK {
+		builder = scs.NewBuilder
+	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -55,8 +81,8 @@ func Compile(m *quant.Model, p Progress) (*Circuit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	done := orSilent(p).Start("compiling circuit")
-	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, circuit)
+	done := orSilent(p).Start("compiling circuit (" + cfg.backend + ")")
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), builder, circuit)
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
@@ -67,7 +93,7 @@ func Compile(m *quant.Model, p Progress) (*Circuit, error) {
 	}
 	return &Circuit{CS: cs, Header: Header{
 		Format:        FormatCircuit,
-		Backend:       BackendGroth16,
+		Backend:       cfg.backend,
 		Curve:         CurveBN254,
 		CircuitDigest: digest,
 		ModelDigest:   modelDigest,
@@ -97,7 +123,13 @@ func ReadCircuit(path string) (*Circuit, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := groth16.NewCS(ecc.BN254)
+	if h.Curve != CurveBN254 {
+		return nil, fmt.Errorf("%s: %w: curve %q (supported: %s)", path, ErrUnsupportedVersion, h.Curve, CurveBN254)
+	}
+	cs, err := newCS(h.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := Decode(cs, payload); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -119,28 +151,52 @@ func Decode(r io.ReaderFrom, payload []byte) (err error) {
 	return nil
 }
 
-// Keys are a Groth16 key pair with their headers.
+// Keys are a key pair of either backend with their headers. The headers
+// record how the keys were made (Setup, SetupDigest).
 type Keys struct {
-	PK       groth16.ProvingKey
-	VK       groth16.VerifyingKey
+	PK       ProvingKey
+	VK       VerifyingKey
 	PKHeader Header
 	VKHeader Header
 }
 
-// SetupDev runs an UNSAFE single-party Groth16 setup for c (see DevSetupWarning).
+// SetupDev runs an UNSAFE single-party setup for c (see DevSetupWarning):
+// Groth16's setup, or for PLONK an SRS whose secret this process picked
+// (gnark's unsafekzg).
 func SetupDev(c *Circuit, p Progress) (*Keys, error) {
 	done := orSilent(p).Start("setup (dev, unsafe)")
-	pk, vk, err := groth16.Setup(c.CS)
-	done()
+	defer done()
+	var (
+		pk  ProvingKey
+		vk  VerifyingKey
+		err error
+	)
+	switch c.Header.Backend {
+	case BackendGroth16:
+		pk, vk, err = groth16.Setup(c.CS)
+	case BackendPLONK:
+		var srs, lagrange kzg.SRS
+		if srs, lagrange, err = unsafekzg.NewSRS(c.CS); err == nil {
+			pk, vk, err = plonk.Setup(c.CS, srs, lagrange)
+		}
+	default:
+		err = CheckBackend(c.Header.Backend)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
+	return newKeys(c, pk, vk, SetupDevUnsafe, "", DevSetupWarning), nil
+}
+
+// newKeys labels a key pair of circuit c with how it was made.
+func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning string) *Keys {
 	h := c.Header
-	h.Setup, h.Warning, h.Created = SetupDevUnsafe, DevSetupWarning, time.Now().UTC()
+	h.Setup, h.SetupDigest, h.Warning, h.Created = setup, digest, warning, time.Now().UTC()
 	h.Tool, h.Gnark = ToolVersion, GnarkVersion()
+	h.Ceremony = nil
 	pkh, vkh := h, h
 	pkh.Format, vkh.Format = FormatProvingKey, FormatVerifyingKey
-	return &Keys{PK: pk, VK: vk, PKHeader: pkh, VKHeader: vkh}, nil
+	return &Keys{PK: pk, VK: vk, PKHeader: pkh, VKHeader: vkh}
 }
 
 // WriteKeys writes the proving and verifying keys atomically.
@@ -151,13 +207,16 @@ func WriteKeys(pkPath, vkPath string, k *Keys) error {
 	return writeArtifact(vkPath, k.VKHeader, k.VK)
 }
 
-// ReadProvingKey reads a proving key.
-func ReadProvingKey(path string) (groth16.ProvingKey, Header, error) {
+// ReadProvingKey reads a proving key of either backend; the header names which.
+func ReadProvingKey(path string) (ProvingKey, Header, error) {
 	h, payload, err := readArtifact(path, FormatProvingKey)
 	if err != nil {
 		return nil, h, err
 	}
-	pk := groth16.NewProvingKey(ecc.BN254)
+	pk, err := NewProvingKey(h.Backend)
+	if err != nil {
+		return nil, h, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := Decode(rawPK{pk}, payload); err != nil {
 		return nil, h, fmt.Errorf("%s: %w", path, err)
 	}
@@ -168,36 +227,46 @@ func ReadProvingKey(path string) (groth16.ProvingKey, Header, error) {
 // checks, which makes loading several times faster. That is safe here: the
 // proving key only serves its owner's prover, a bad one can only yield proofs
 // the verifying key rejects, and the payload digest catches corruption.
-type rawPK struct{ pk groth16.ProvingKey }
+type rawPK struct{ pk ProvingKey }
 
 func (r rawPK) WriteTo(w io.Writer) (int64, error)  { return r.pk.WriteRawTo(w) }
 func (r rawPK) ReadFrom(rd io.Reader) (int64, error) { return r.pk.UnsafeReadFrom(rd) }
 
-// ReadVerifyingKey reads a verifying key.
-func ReadVerifyingKey(path string) (groth16.VerifyingKey, Header, error) {
+// ReadVerifyingKey reads a verifying key of either backend; the header names which.
+func ReadVerifyingKey(path string) (VerifyingKey, Header, error) {
 	h, payload, err := readArtifact(path, FormatVerifyingKey)
 	if err != nil {
 		return nil, h, err
 	}
-	vk := groth16.NewVerifyingKey(ecc.BN254)
+	vk, err := NewVerifyingKey(h.Backend)
+	if err != nil {
+		return nil, h, fmt.Errorf("%s: %w", path, err)
+	}
 	if err := Decode(vk, payload); err != nil {
 		return nil, h, fmt.Errorf("%s: %w", path, err)
 	}
 	return vk, h, nil
 }
 
-// Proof is a Groth16 proof with its public witness.
+// Proof is a proof of either backend with its public witness.
 type Proof struct {
-	Proof  groth16.Proof
-	Public witness.Witness
+	Backend string
+	Proof   ProofData
+	Public  witness.Witness
 }
 
 // Prove proves one inference: tr is the reference trace of the input. pkHeader
-// must name the circuit c, so keys of another circuit fail here with a clear
-// error rather than with an invalid proof.
-func Prove(c *Circuit, pk groth16.ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress) (*Proof, error) {
+// must name the circuit c and its backend, so keys of another circuit or
+// setup fail here with a clear error rather than with an invalid proof.
+func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress) (*Proof, error) {
+	if err := checkHeaderBackend("proving key", pkHeader, c.Header.Backend); err != nil {
+		return nil, fmt.Errorf("prove: %w", err)
+	}
 	if pkHeader.CircuitDigest != c.Header.CircuitDigest {
 		return nil, fmt.Errorf("prove: %w: proving key is for circuit %s, compiled circuit is %s", ErrCircuitMismatch, pkHeader.CircuitDigest, c.Header.CircuitDigest)
+	}
+	if b := BackendOf(pk); b != c.Header.Backend {
+		return nil, fmt.Errorf("prove: %w: proving key is %T, the circuit is %s", ErrBackendMismatch, pk, c.Header.Backend)
 	}
 	assignment, err := circuits.Assignment(m, tr)
 	if err != nil {
@@ -211,18 +280,45 @@ func Prove(c *Circuit, pk groth16.ProvingKey, pkHeader Header, m *quant.Model, t
 	if err != nil {
 		return nil, fmt.Errorf("prove: witness: %w", err)
 	}
-	done := orSilent(p).Start("proving")
-	// The Solidity target makes the BSB22 commitment use Keccak, which the
-	// generated contract checks; the Go verifier then needs the same option.
-	proof, err := groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+	done := orSilent(p).Start("proving (" + c.Header.Backend + ")")
+	// The Solidity target makes the commitments and Fiat-Shamir challenges
+	// use Keccak, which the generated contract checks; the Go verifier then
+	// needs the same option.
+	var proof ProofData
+	switch pk := pk.(type) {
+	case *groth16bn254.ProvingKey:
+		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+	case *plonkbn254.ProvingKey:
+		proof, err = plonk.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.PLONK))
+	}
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}
-	return &Proof{Proof: proof, Public: pub}, nil
+	return &Proof{Backend: c.Header.Backend, Proof: proof, Public: pub}, nil
 }
 
-// Verify checks a proof in Go, with the hash-to-field the prover used.
-func Verify(vk groth16.VerifyingKey, proof groth16.Proof, public witness.Witness) error {
-	return groth16.Verify(proof, vk, public, solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
+// Verify checks a proof in Go, with the hash-to-field the prover used. A key
+// and a proof of different backends are an error wrapping ErrBackendMismatch.
+func Verify(vk VerifyingKey, proof ProofData, public witness.Witness) (err error) {
+	// gnark's verifiers index into proof fields whose lengths come from
+	// decoded bytes; a malformed proof must be an error, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupted, r)
+		}
+	}()
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		if pr, ok := proof.(*groth16bn254.Proof); ok {
+			return groth16.Verify(pr, vk, public, solidity.WithVerifierTargetSolidityVerifier(backend.GROTH16))
+		}
+	case *plonkbn254.VerifyingKey:
+		if pr, ok := proof.(*plonkbn254.Proof); ok {
+			return plonk.Verify(pr, vk, public, solidity.WithVerifierTargetSolidityVerifier(backend.PLONK))
+		}
+	default:
+		return fmt.Errorf("%w: verifying key is %T", ErrBackendMismatch, vk)
+	}
+	return fmt.Errorf("%w: a %s proof for a %s verifying key", ErrBackendMismatch, orUnknown(BackendOf(proof)), BackendOf(vk))
 }

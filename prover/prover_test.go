@@ -10,14 +10,28 @@ import (
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-func compileTiny(t *testing.T, seed uint64) *prover.Circuit {
+func tinyModel(t *testing.T, seed uint64) *quant.Model {
 	t.Helper()
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
 	m, err := quant.Quantize(quant.RandomModel(cfg, seed), quant.Scales{StreamFrac: 4, HiddenFrac: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := prover.Compile(m, nil)
+	return m
+}
+
+func compileTiny(t *testing.T, seed uint64) *prover.Circuit {
+	t.Helper()
+	c, err := prover.Compile(tinyModel(t, seed), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func compilePlonkTiny(t *testing.T, seed uint64) *prover.Circuit {
+	t.Helper()
+	c, err := prover.Compile(tinyModel(t, seed), nil, prover.WithBackend(prover.BackendPLONK))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/consensys/gnark/backend/groth16"
-
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -18,7 +16,10 @@ const (
 )
 
 // NewBundle assembles the bundle of one proof of model m on the trace tr.
-func NewBundle(m *quant.Model, c *prover.Circuit, vk groth16.VerifyingKey, vkHeader prover.Header, p *prover.Proof, tr *quant.Trace) (*Bundle, error) {
+func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHeader prover.Header, p *prover.Proof, tr *quant.Trace) (*Bundle, error) {
+	if vkHeader.Backend != c.Header.Backend || p.Backend != c.Header.Backend {
+		return nil, fmt.Errorf("bundle: %w: verifying key for %s, proof for %s, circuit for %s", prover.ErrBackendMismatch, vkHeader.Backend, p.Backend, c.Header.Backend)
+	}
 	if vkHeader.CircuitDigest != c.Header.CircuitDigest {
 		return nil, fmt.Errorf("bundle: %w: verifying key is for circuit %s, proof is for %s", prover.ErrCircuitMismatch, vkHeader.CircuitDigest, c.Header.CircuitDigest)
 	}
@@ -35,11 +36,12 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk groth16.VerifyingKey, vkHea
 	}
 	return &Bundle{
 		MediaType:     MediaType,
-		Backend:       prover.BackendGroth16,
+		Backend:       c.Header.Backend,
 		Curve:         prover.CurveBN254,
 		ModelDigest:   modelDigest,
 		CircuitDigest: c.Header.CircuitDigest,
 		Setup:         vkHeader.Setup,
+		SetupDigest:   vkHeader.SetupDigest,
 		Warning:       vkHeader.Warning,
 		ToolVersion:   prover.ToolVersion,
 		GnarkVersion:  prover.GnarkVersion(),

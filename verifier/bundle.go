@@ -50,16 +50,20 @@ type Tensor struct {
 
 // Bundle is a self-contained proof of one inference.
 type Bundle struct {
-	MediaType     string    `json:"media_type"`
-	Backend       string    `json:"backend"`
-	Curve         string    `json:"curve"`
-	ModelDigest   string    `json:"model_digest"`
-	CircuitDigest string    `json:"circuit_digest"`
-	Setup         string    `json:"setup"`
-	Warning       string    `json:"warning,omitempty"`
-	ToolVersion   string    `json:"tool_version"`
-	GnarkVersion  string    `json:"gnark_version"`
-	Created       time.Time `json:"created"`
+	MediaType     string `json:"media_type"`
+	Backend       string `json:"backend"`
+	Curve         string `json:"curve"`
+	ModelDigest   string `json:"model_digest"`
+	CircuitDigest string `json:"circuit_digest"`
+	// Setup is how the keys were made (prover.SetupDevUnsafe,
+	// SetupGroth16MPC, SetupKZGSRS) and SetupDigest the digest of the
+	// ceremony transcript or SRS file, for the latter two.
+	Setup        string    `json:"setup"`
+	SetupDigest  string    `json:"setup_digest,omitempty"`
+	Warning      string    `json:"warning,omitempty"`
+	ToolVersion  string    `json:"tool_version"`
+	GnarkVersion string    `json:"gnark_version"`
+	Created      time.Time `json:"created"`
 	// PublicInputs in the circuit's order: the verifier's public witness.
 	PublicInputs []Tensor `json:"public_inputs"`
 	// Proof and VerifyingKey are gnark's binary encodings (base64 in JSON).

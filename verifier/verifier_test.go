@@ -24,6 +24,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, seed uint64) *fixture {
 	t.Helper()
+	return newFixtureFor(t, seed, prover.BackendGroth16)
+}
+
+func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
+	t.Helper()
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 2, Activation: quant.ActivationReLU}
 	fm := quant.RandomModel(cfg, seed)
 	samples := quant.RandomSamples(cfg, 4, seed)
@@ -35,7 +40,7 @@ func newFixture(t *testing.T, seed uint64) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := prover.Compile(m, nil)
+	c, err := prover.Compile(m, nil, prover.WithBackend(backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +92,16 @@ func TestBundleRoundTrip(t *testing.T) {
 }
 
 func TestTamperedBundlesRejected(t *testing.T) {
-	f := newFixture(t, 2)
+	for _, backend := range prover.Backends {
+		t.Run(backend, func(t *testing.T) { testTampered(t, backend) })
+	}
+}
+
+func testTampered(t *testing.T, backend string) {
+	f := newFixtureFor(t, 2, backend)
+	if _, err := verifier.Verify(f.bundle); err != nil {
+		t.Fatalf("honest %s bundle rejected: %v", backend, err)
+	}
 	data, err := f.bundle.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -122,9 +136,15 @@ func TestTamperedBundlesRejected(t *testing.T) {
 			t.Errorf("%s: tampered bundle accepted", name)
 		}
 	}
-	// A proof of another model cannot pass for this one.
-	other := newFixture(t, 3)
+	// Claiming the other backend makes the bundle undecodable or rejected.
 	b := fresh()
+	b.Backend = map[string]string{prover.BackendGroth16: prover.BackendPLONK, prover.BackendPLONK: prover.BackendGroth16}[backend]
+	if _, err := verifier.Verify(b); err == nil {
+		t.Error("bundle with the wrong backend accepted")
+	}
+	// A proof of another model cannot pass for this one.
+	other := newFixtureFor(t, 3, backend)
+	b = fresh()
 	b.Proof = other.bundle.Proof
 	if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrRejected) {
 		t.Errorf("proof of another circuit: got %v, want ErrRejected", err)
@@ -132,6 +152,20 @@ func TestTamperedBundlesRejected(t *testing.T) {
 	// Keys of another circuit are refused before proving.
 	if _, err := prover.Prove(f.c, other.keys.PK, other.keys.PKHeader, f.m, nil, nil); !errors.Is(err, prover.ErrCircuitMismatch) {
 		t.Errorf("keys of another circuit: got %v", err)
+	}
+}
+
+func TestRequireProduction(t *testing.T) {
+	f := newFixture(t, 7)
+	if _, err := verifier.Verify(f.bundle, verifier.RequireProduction()); !errors.Is(err, verifier.ErrNotProduction) {
+		t.Fatalf("dev bundle with RequireProduction: %v", err)
+	}
+	// The label alone does not make a proof valid: a relabelled bundle still
+	// verifies against its (dev) key, which is why auditors pin the key.
+	b := *f.bundle
+	b.Setup = prover.SetupGroth16MPC
+	if _, err := verifier.Verify(&b, verifier.RequireProduction()); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,11 +1,11 @@
 package verifier
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/witness"
 
@@ -20,37 +20,82 @@ type Result struct {
 	ModelDigest   string `json:"model_digest"`
 	CircuitDigest string `json:"circuit_digest"`
 	Setup         string `json:"setup"`
+	SetupDigest   string `json:"setup_digest,omitempty"`
 	PublicInputs  int    `json:"public_inputs"`
 }
+
+// ErrNotProduction is returned by Verify with RequireProduction for a
+// bundle whose keys come from a dev setup.
+var ErrNotProduction = errors.New("keys from an unsafe dev setup")
+
+// Option configures Verify.
+type Option func(*options)
+
+type options struct{ production bool }
+
+// RequireProduction makes Verify refuse bundles whose keys were not made by
+// a ceremony or from an SRS file (ErrNotProduction), before any checking.
+func RequireProduction() Option { return func(o *options) { o.production = true } }
 
 // Verify checks the bundle's proof against its verifying key and public
 // inputs. It returns an error wrapping ErrRejected when the proof does not
 // verify, and ErrBundle when the bundle cannot be checked at all.
-func Verify(b *Bundle) (*Result, error) {
-	if b.Backend != prover.BackendGroth16 || b.Curve != prover.CurveBN254 {
-		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported (supported: %s on %s)", ErrBundle, b.Backend, b.Curve, prover.BackendGroth16, prover.CurveBN254)
+//
+// The bundle's setup label is the prover's claim; the verifying key itself
+// cannot show how it was made. A verifier that cares pins the key
+// (zkinfer verify --vk) to one whose ceremony it has audited.
+func Verify(b *Bundle, opts ...Option) (*Result, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
 	}
-	vk := new(groth16bn254.VerifyingKey)
-	if err := prover.Decode(vk, b.VerifyingKey); err != nil {
-		return nil, fmt.Errorf("%w: verifying key: %v", ErrBundle, err)
+	if o.production && !prover.IsProduction(b.Setup) {
+		return nil, fmt.Errorf("%w: setup %q; production keys come from a Groth16 ceremony (%s) or a PLONK SRS file (%s)", ErrNotProduction, b.Setup, prover.SetupGroth16MPC, prover.SetupKZGSRS)
 	}
-	proof := groth16.NewProof(ecc.BN254)
-	if err := prover.Decode(proof, b.Proof); err != nil {
-		return nil, fmt.Errorf("%w: proof: %v", ErrBundle, err)
+	if prover.CheckBackend(b.Backend) != nil || b.Curve != prover.CurveBN254 {
+		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported (supported: %s or %s on %s)", ErrBundle, b.Backend, b.Curve, prover.BackendGroth16, prover.BackendPLONK, prover.CurveBN254)
+	}
+	vk, proof, err := Decode(b)
+	if err != nil {
+		return nil, err
 	}
 	pub, n, err := PublicWitness(b)
 	if err != nil {
 		return nil, err
 	}
-	// K holds one point per public input, one for the constant wire and one
-	// per BSB22 commitment.
-	if want := len(vk.G1.K) - 1 - len(vk.CommitmentKeys); n != want {
+	if want := nbPublic(vk); n != want {
 		return nil, fmt.Errorf("%w: %d public inputs, the verifying key expects %d", ErrBundle, n, want)
 	}
 	if err := prover.Verify(vk, proof, pub); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, CircuitDigest: b.CircuitDigest, Setup: b.Setup, PublicInputs: n}, nil
+	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+}
+
+// nbPublic is the number of public inputs vk expects. A Groth16 key's K
+// holds one point per public input, one for the constant wire and one per
+// BSB22 commitment, which gnark's NbPublicWitness counts as inputs.
+func nbPublic(vk prover.VerifyingKey) int {
+	if g, ok := vk.(*groth16bn254.VerifyingKey); ok {
+		return len(g.G1.K) - 1 - len(g.CommitmentKeys)
+	}
+	return vk.NbPublicWitness()
+}
+
+// Decode returns the bundle's verifying key and proof, decoded for its backend.
+func Decode(b *Bundle) (prover.VerifyingKey, prover.ProofData, error) {
+	vk, err := prover.NewVerifyingKey(b.Backend)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if err := prover.Decode(vk, b.VerifyingKey); err != nil {
+		return nil, nil, fmt.Errorf("%w: verifying key: %v", ErrBundle, err)
+	}
+	proof, _ := prover.NewProof(b.Backend)
+	if err := prover.Decode(proof, b.Proof); err != nil {
+		return nil, nil, fmt.Errorf("%w: proof: %v", ErrBundle, err)
+	}
+	return vk, proof, nil
 }
 
 // PublicWitness builds gnark's public witness from the bundle's tensors, in

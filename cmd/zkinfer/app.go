@@ -22,8 +22,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
    gen-settings --model M        settings.json from a model file
    calibrate-settings --data D   fixed-point scales from sample inputs, with an accuracy report
-   compile-circuit               model.quant.json (integers) and circuit.zkc (R1CS)
-   setup --dev                   pk.key, vk.key (dev setup: UNSAFE, for development)
+   compile-circuit               model.quant.json and circuit.zkc (--backend groth16|plonk)
+   setup --dev | --srs FILE      pk.key, vk.key (--dev: UNSAFE; --srs: PLONK from a KZG SRS)
+   ceremony ...                  Groth16 MPC ceremony: production pk.key, vk.key
    prove --input I               proof.json: a self-contained proof bundle
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
@@ -38,7 +39,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
 			proveCommand, verifyCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
-			demoCommand,
+			ceremonyCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself
 	}

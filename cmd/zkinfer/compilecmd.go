@@ -13,18 +13,23 @@ import (
 
 var compileCommand = &cli.Command{
 	Name:      "compile-circuit",
-	Usage:     "quantize the model and compile its circuit (R1CS)",
-	UsageText: "zkinfer compile-circuit [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
+	Usage:     "quantize the model and compile its circuit (R1CS for Groth16, SCS for PLONK)",
+	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
 	Description: `Quantizes the model at the calibrated scales, writes the integer model (JSON,
 for inspection and for proving) and compiles the circuit with the weights as
-constants. Prints the number of constraints. Next: setup.`,
-	Flags: []cli.Flag{SettingsFlag, QuantizedFlag, CircuitFlag},
+constants for the chosen proving system (default groth16: smaller proofs and
+cheaper on-chain verification). Later stages read the backend from the
+circuit. Prints the number of constraints. Next: setup.`,
+	Flags: []cli.Flag{BackendFlag, SettingsFlag, QuantizedFlag, CircuitFlag},
 	Action: func(ctx *cli.Context) error {
-		return compileCircuit(ctx.App.Writer, newProgress(ctx), ctx.String(SettingsFlag.Name), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name))
+		return compileCircuit(ctx.App.Writer, newProgress(ctx), ctx.String(BackendFlag.Name), ctx.String(SettingsFlag.Name), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name))
 	},
 }
 
-func compileCircuit(out io.Writer, p prover.Progress, settingsPath, quantPath, circuitPath string) error {
+func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, quantPath, circuitPath string) error {
+	if err := prover.CheckBackend(backend); err != nil {
+		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
+	}
 	s, err := loadSettings(settingsPath)
 	if err != nil {
 		return err
@@ -37,7 +42,7 @@ func compileCircuit(out io.Writer, p prover.Progress, settingsPath, quantPath, c
 		}
 		return err
 	}
-	c, err := prover.Compile(m, p)
+	c, err := prover.Compile(m, p, prover.WithBackend(backend))
 	if err != nil {
 		return err
 	}
@@ -47,40 +52,70 @@ func compileCircuit(out io.Writer, p prover.Progress, settingsPath, quantPath, c
 	if err := prover.WriteCircuit(circuitPath, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "circuit: %s (%d constraints, %s)\nquantized model: %s (%s)\n", circuitPath, c.Header.Constraints, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest)
+	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %s)\nquantized model: %s (%s)\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest)
 	return nil
 }
 
 var setupCommand = &cli.Command{
 	Name:      "setup",
 	Usage:     "make the proving and verifying keys of a compiled circuit",
-	UsageText: "zkinfer setup --dev [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key]",
-	Description: `Groth16 setup for the compiled circuit. Only the dev setup exists yet: it is a
-single-party setup whose toxic waste this machine knows, so whoever ran it could
-forge proofs. Keys made this way are labelled unsafe in their header and in
-every bundle. Next: prove.`,
-	Flags: []cli.Flag{CircuitFlag, PKFlag, VKFlag, DevFlag},
+	UsageText: "zkinfer setup (--dev | --srs SRS_FILE) [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key]",
+	Description: `Makes the keys for the compiled circuit, for the backend it was compiled for.
+
+   --dev        single-party setup whose secret this machine knows, so whoever
+                ran it could forge proofs. Keys are labelled unsafe in their
+                header and in every bundle. Either backend.
+   --srs FILE   PLONK: keys from a KZG SRS (e.g. from a public powers-of-tau
+                ceremony), in gnark-crypto's kzg.SRS binary encoding for BN254.
+                It must hold at least the circuit's domain + 3 G1 powers.
+
+Production Groth16 keys come from an MPC ceremony: see 'zkinfer ceremony'.
+The keys record how they were made; bundles carry it. Next: prove.`,
+	Flags: []cli.Flag{CircuitFlag, PKFlag, VKFlag, DevFlag, SRSFlag, SetupBackendFlag},
 	Action: func(ctx *cli.Context) error {
-		if !ctx.Bool(DevFlag.Name) {
-			return withHint(errors.New("setup: only the dev setup is available in this version"), "pass --dev to make development keys (UNSAFE: this machine knows the toxic waste)")
-		}
-		return setupDev(ctx.App.Writer, ctx.App.ErrWriter, newProgress(ctx), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name))
+		return setup(ctx.App.Writer, ctx.App.ErrWriter, newProgress(ctx), ctx.Bool(DevFlag.Name), ctx.String(SRSFlag.Name), ctx.String(SetupBackendFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name))
 	},
 }
 
-func setupDev(out, warn io.Writer, p prover.Progress, circuitPath, pkPath, vkPath string) error {
+func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, circuitPath, pkPath, vkPath string) error {
+	if dev && srsPath != "" {
+		return withHint(errors.New("setup: --dev and --srs exclude each other"), "--dev makes unsafe keys; --srs makes PLONK keys from an SRS file")
+	}
 	c, err := prover.ReadCircuit(circuitPath)
 	if err != nil {
 		return withHint(err, "compile the circuit with: zkinfer compile-circuit --circuit %s", circuitPath)
 	}
-	fmt.Fprintf(warn, "WARNING: %s\n", prover.DevSetupWarning)
-	keys, err := prover.SetupDev(c, p)
+	if backend != "" && backend != c.Header.Backend {
+		return withHint(fmt.Errorf("setup: %w: %s is compiled for %s, not %s", prover.ErrBackendMismatch, circuitPath, c.Header.Backend, backend), "compile it again with: zkinfer compile-circuit --backend %s", backend)
+	}
+	var keys *prover.Keys
+	switch {
+	case dev:
+		fmt.Fprintf(warn, "WARNING: %s\n", prover.DevSetupWarning)
+		keys, err = prover.SetupDev(c, p)
+	case srsPath != "":
+		if c.Header.Backend != prover.BackendPLONK {
+			return withHint(fmt.Errorf("setup: %w: an SRS file makes PLONK keys; %s is compiled for %s", prover.ErrBackendMismatch, circuitPath, c.Header.Backend), "for Groth16 run a ceremony (zkinfer ceremony --help), or compile with --backend plonk")
+		}
+		var srs *prover.SRS
+		if srs, err = prover.ReadSRS(srsPath); err != nil {
+			return withHint(err, "the SRS is gnark-crypto's kzg.SRS for BN254 (WriteTo or WriteRawTo), with at least %d G1 powers for this circuit", prover.SRSSize(c))
+		}
+		keys, err = prover.SetupPLONK(c, srs, p)
+		if errors.Is(err, prover.ErrSRS) {
+			return withHint(err, "use a larger SRS: this circuit needs %d G1 powers", prover.SRSSize(c))
+		}
+	case c.Header.Backend == prover.BackendPLONK:
+		return withHint(errors.New("setup: PLONK needs an SRS"), "pass --srs FILE (a KZG SRS from a public ceremony), or --dev for UNSAFE development keys")
+	default:
+		return withHint(errors.New("setup: Groth16 production keys come from an MPC ceremony"), "run the ceremony (zkinfer ceremony --help), or pass --dev for UNSAFE development keys")
+	}
 	if err != nil {
 		return err
 	}
 	if err := prover.WriteKeys(pkPath, vkPath, keys); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\n", pkPath, vkPath)
+	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nsetup: %s %s\n", pkPath, vkPath, keys.VKHeader.Setup, keys.VKHeader.SetupDigest)
 	return nil
 }

@@ -22,13 +22,13 @@ var (
 var demoCommand = &cli.Command{
 	Name:      "demo",
 	Usage:     "run the whole pipeline on the bundled demo model",
-	UsageText: "zkinfer demo [--dir zkinfer-demo]   (from the repository root)",
+	UsageText: "zkinfer demo [--dir zkinfer-demo] [--backend groth16|plonk]   (from the repository root)",
 	Description: `Runs gen-settings, calibrate-settings, compile-circuit, setup --dev, prove,
 verify, create-evm-verifier and verify-evm on testdata/demo (two GPT-2 decoder
 blocks and ln_f: d_model=64, 4 heads, d_hidden=256, 8 tokens), writes every
 artifact into --dir, and prints a summary. Takes about two minutes on 2 cores,
 most of it the setup.`,
-	Flags: []cli.Flag{DirFlag},
+	Flags: []cli.Flag{DirFlag, BackendFlag},
 	Action: func(ctx *cli.Context) error {
 		if _, err := os.Stat(demoModel); err != nil {
 			return withHint(fmt.Errorf("demo: %w", err), "run the demo from the repository root (regenerate the model with: go run ./testdata/gen)")
@@ -47,10 +47,11 @@ most of it the setup.`,
 			return err
 		}
 		printAccuracy(out, rep)
-		if err := compileCircuit(out, p, path(DefaultSettings), path(DefaultQuantized), path(DefaultCircuit)); err != nil {
+		backend := ctx.String(BackendFlag.Name)
+		if err := compileCircuit(out, p, backend, path(DefaultSettings), path(DefaultQuantized), path(DefaultCircuit)); err != nil {
 			return err
 		}
-		if err := setupDev(out, ctx.App.ErrWriter, p, path(DefaultCircuit), path(DefaultPK), path(DefaultVK)); err != nil {
+		if err := setup(out, ctx.App.ErrWriter, p, true, "", backend, path(DefaultCircuit), path(DefaultPK), path(DefaultVK)); err != nil {
 			return err
 		}
 		pr, err := prove(p, path(DefaultQuantized), path(DefaultCircuit), path(DefaultPK), path(DefaultVK), demoInput, path(DefaultBundle))
@@ -86,14 +87,14 @@ most of it the setup.`,
 == zkinfer demo: %s ==
 model:              %s
 model digest:       %s
-constraints:        %d (Groth16, BN254)
+constraints:        %d (%s, BN254)
 prove time:         %s
 proof size:         %d bytes
 verified offline:   %v (%d public inputs)
 verified on chain:  %v (embedded EVM: go-ethereum simulated backend)
 verify gas:         %d
 setup:              %s (UNSAFE, development only)
-`, dir, describe(m.Config), res.ModelDigest, c.Constraints, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
+`, dir, describe(m.Config), res.ModelDigest, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
 		if !evm.Accepted {
 			return fmt.Errorf("%w: the verifier contract rejected the proof", verifier.ErrRejected)
 		}

@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/big"
 	"path/filepath"
 	"strings"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
@@ -20,14 +21,17 @@ import (
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
-// verifierContract is the name gnark gives its Groth16 contract.
+// verifierContract is the contract create-evm-verifier deploys: gnark's Groth16
+// contract, or zkinfer's PLONK wrapper (contracts.PlonkContract), same name.
 const verifierContract = "Verifier"
 
 var createEVMVerifierCommand = &cli.Command{
 	Name:      "create-evm-verifier",
 	Usage:     "write the Solidity verifier of a verifying key and compile it",
 	UsageText: "zkinfer create-evm-verifier [--vk vk.key] [--sol Verifier.sol]",
-	Description: `Writes gnark's Solidity verifier for the verifying key, compiles it with the
+	Description: `Writes gnark's Solidity verifier for the verifying key (Groth16, or PLONK with
+a wrapper whose verifyProof reverts unless gnark's Verify returns true),
+compiles it with the
 solc pinned in contracts/package-lock.json, and writes Verifier.abi.json and
 Verifier.bin beside it, plus the same as Foundry (out/Verifier.sol/Verifier.json)
 and Hardhat (artifacts/contracts/Verifier.sol/Verifier.json) artifacts. Needs
@@ -53,9 +57,9 @@ Node.js and 'npm ci --prefix contracts' once.`,
 	},
 }
 
-func createEVMVerifier(ctx context.Context, p prover.Progress, vk groth16.VerifyingKey, solPath string) (*contracts.Compiled, error) {
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(vk, &src); err != nil {
+func createEVMVerifier(ctx context.Context, p prover.Progress, vk prover.VerifyingKey, solPath string) (*contracts.Compiled, error) {
+	src, err := exportVerifier(vk)
+	if err != nil {
 		return nil, err
 	}
 	comp, err := compileSolidity(ctx, p, src.Bytes())
@@ -66,6 +70,23 @@ func createEVMVerifier(ctx context.Context, p prover.Progress, vk groth16.Verify
 		return nil, err
 	}
 	return comp, contracts.WriteArtifacts(filepath.Dir(solPath), comp)
+}
+
+// exportVerifier writes the Solidity verifier of either backend; both
+// compile to a contract named "Verifier" whose verifyProof reverts on a
+// proof it rejects.
+func exportVerifier(vk prover.VerifyingKey) (*bytes.Buffer, error) {
+	var src bytes.Buffer
+	var err error
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		err = contracts.ExportVerifier(vk, &src)
+	case *plonkbn254.VerifyingKey:
+		err = contracts.ExportPlonkVerifier(vk, &src)
+	default:
+		err = fmt.Errorf("%w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
+	}
+	return &src, err
 }
 
 func compileSolidity(ctx context.Context, p prover.Progress, src []byte) (*contracts.Compiled, error) {
@@ -88,7 +109,8 @@ var verifyEVMCommand = &cli.Command{
 	Description: `Without --rpc: generates the Solidity verifier from the bundle's verifying key
 (or --vk), compiles it with the pinned solc, deploys it and a model registry on
 go-ethereum's in-process simulated chain, and verifies the bundle's proof and
-public inputs with a verifyProof transaction and through the registry.
+public inputs with a verifyProof transaction (Groth16 or PLONK, from the
+bundle) and through the registry.
 
 With --rpc: sends verifyInference to the registry and model that deploy-evm
 recorded in --deployment, signed with the key from --key-file or $` + PrivateKeyEnv + `,
@@ -134,6 +156,7 @@ Exit code 0 only when the contract accepts.`,
 
 type evmResult struct {
 	Accepted   bool   `json:"accepted"`
+	Backend    string `json:"backend"`
 	Chain      string `json:"chain"`
 	Address    string `json:"verifier_address,omitempty"`
 	DeployGas  uint64 `json:"deploy_gas,omitempty"`
@@ -150,21 +173,17 @@ type evmResult struct {
 // verifyEVM deploys the verifier of the bundle's key and verifies the bundle
 // on the embedded chain. comp, when not nil, is that verifier already compiled.
 func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp *contracts.Compiled) (*evmResult, error) {
-	vk := groth16.NewVerifyingKey(ecc.BN254)
-	if err := prover.Decode(vk, b.VerifyingKey); err != nil {
-		return nil, fmt.Errorf("%w: verifying key: %v", verifier.ErrBundle, err)
-	}
-	proof := groth16.NewProof(ecc.BN254)
-	if err := prover.Decode(proof, b.Proof); err != nil {
-		return nil, fmt.Errorf("%w: proof: %v", verifier.ErrBundle, err)
+	vk, proof, err := verifier.Decode(b)
+	if err != nil {
+		return nil, err
 	}
 	pub, _, err := verifier.PublicWitness(b)
 	if err != nil {
 		return nil, err
 	}
 	if comp == nil {
-		var src bytes.Buffer
-		if err := contracts.ExportVerifier(vk, &src); err != nil {
+		src, err := exportVerifier(vk)
+		if err != nil {
 			return nil, err
 		}
 		if comp, err = compileSolidity(ctx, p, src.Bytes()); err != nil {
@@ -183,11 +202,33 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 	done := p.Start("verifying on chain")
 	defer done()
 	inputs := pub.Vector().(fr.Vector)
-	ok, gas, err := chain.VerifyGroth16(ctx, comp, addr, proof, inputs)
+	var (
+		ok              bool
+		gas             uint64
+		proofBytes      []byte
+		ins             []*big.Int
+		registryBackend contracts.Backend
+	)
+	switch proof := proof.(type) {
+	case *groth16bn254.Proof:
+		ok, gas, err = chain.VerifyGroth16(ctx, comp, addr, proof, inputs)
+		if err == nil {
+			proofBytes, ins, err = contracts.Groth16Calldata(proof, inputs)
+		}
+		registryBackend = contracts.BackendGroth16
+	case *plonkbn254.Proof:
+		ok, gas, err = chain.VerifyPLONK(ctx, comp, addr, proof, inputs)
+		if err == nil {
+			proofBytes, ins, err = contracts.PlonkCalldata(proof, inputs)
+		}
+		registryBackend = contracts.BackendPlonk
+	default:
+		err = fmt.Errorf("%w: proof of unsupported type %T", verifier.ErrBundle, proof)
+	}
 	if err != nil {
 		return nil, err
 	}
-	res := &evmResult{Accepted: ok, Chain: chain.Name(), Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(inputs)}
+	res := &evmResult{Accepted: ok, Backend: b.Backend, Chain: chain.Name(), Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(inputs)}
 	if !ok {
 		return res, nil
 	}
@@ -200,11 +241,7 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 	if err != nil {
 		return nil, err
 	}
-	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: commitment, Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs)})
-	if err != nil {
-		return nil, err
-	}
-	proofBytes, ins, err := contracts.Groth16Calldata(proof, inputs)
+	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: commitment, Verifier: addr, Backend: registryBackend, PublicInputs: len(inputs)})
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +264,7 @@ func printEVMResult(w io.Writer, r *evmResult) {
 		chain = "embedded chain (go-ethereum simulated backend)"
 	}
 	if r.Address != "" {
-		fmt.Fprintf(w, "%s by the Solidity verifier at %s on the %s\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Address, chain, r.DeployGas, r.VerifyGas, r.PublicVals)
+		fmt.Fprintf(w, "%s by the %s Solidity verifier at %s on the %s\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Backend, r.Address, chain, r.DeployGas, r.VerifyGas, r.PublicVals)
 	} else {
 		fmt.Fprintf(w, "%s by the registry at %s on the %s\n", verdict, r.Registry, chain)
 	}

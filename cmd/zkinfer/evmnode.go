@@ -10,9 +10,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/urfave/cli/v2"
 
@@ -64,13 +64,13 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		if err != nil {
 			return err
 		}
-		nPublic, err := contracts.Groth16PublicInputs(vk)
+		backend, nPublic, err := registryBackend(vk)
 		if err != nil {
 			return err
 		}
 		done := newProgress(ctx).Start("deploying on " + chain.Name())
 		d, err := contracts.DeployModel(ctx.Context, chain, comp, contracts.ModelRegistration{
-			Commitment: commitment, Backend: contracts.BackendGroth16, PublicInputs: nPublic, MetadataURI: ctx.String(MetadataURIFlag.Name),
+			Commitment: commitment, Backend: backend, PublicInputs: nPublic, MetadataURI: ctx.String(MetadataURIFlag.Name),
 		}, registry)
 		done()
 		if err != nil {
@@ -100,12 +100,43 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 	},
 }
 
-func compileVerifier(ctx *cli.Context, vk groth16.VerifyingKey) (*contracts.Compiled, error) {
-	var src strings.Builder
-	if err := contracts.ExportVerifier(vk, &src); err != nil {
+func compileVerifier(ctx *cli.Context, vk prover.VerifyingKey) (*contracts.Compiled, error) {
+	src, err := exportVerifier(vk)
+	if err != nil {
 		return nil, err
 	}
-	return compileSolidity(ctx.Context, newProgress(ctx), []byte(src.String()))
+	return compileSolidity(ctx.Context, newProgress(ctx), src.Bytes())
+}
+
+// registryBackend returns the registry's backend and public input count for vk.
+func registryBackend(vk prover.VerifyingKey) (contracts.Backend, int, error) {
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		n, err := contracts.Groth16PublicInputs(vk)
+		return contracts.BackendGroth16, n, err
+	case *plonkbn254.VerifyingKey:
+		return contracts.BackendPlonk, int(vk.NbPublicVariables), nil
+	}
+	return 0, 0, fmt.Errorf("%w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
+}
+
+// calldata encodes a bundle's proof and public inputs for its verifier.
+func calldata(b *verifier.Bundle) ([]byte, []*big.Int, error) {
+	_, proof, err := verifier.Decode(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, _, err := verifier.PublicWitness(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch proof := proof.(type) {
+	case *groth16bn254.Proof:
+		return contracts.Groth16Calldata(proof, pub.Vector().(fr.Vector))
+	case *plonkbn254.Proof:
+		return contracts.PlonkCalldata(proof, pub.Vector().(fr.Vector))
+	}
+	return nil, nil, fmt.Errorf("%w: proof of unsupported type %T", verifier.ErrBundle, proof)
 }
 
 // verifyEVMNode verifies a bundle through the registry of a deployment on a node.
@@ -117,15 +148,7 @@ func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle) (*evmResult, error) {
 		}
 		return nil, err
 	}
-	proof := groth16.NewProof(ecc.BN254)
-	if err := prover.Decode(proof, b.Proof); err != nil {
-		return nil, fmt.Errorf("%w: proof: %v", verifier.ErrBundle, err)
-	}
-	pub, _, err := verifier.PublicWitness(b)
-	if err != nil {
-		return nil, err
-	}
-	proofBytes, inputs, err := contracts.Groth16Calldata(proof, pub.Vector().(fr.Vector))
+	proofBytes, inputs, err := calldata(b)
 	if err != nil {
 		return nil, err
 	}

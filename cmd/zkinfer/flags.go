@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkinfer/zkinfer/prover"
+)
 
 // Default artifact names, shared by the commands, the demo and the tests.
 const (
@@ -13,6 +17,7 @@ const (
 	DefaultSolidity  = "Verifier.sol"
 	DefaultDemoDir   = "zkinfer-demo"
 	DefaultDeploy    = "deployment.json"
+	DefaultMPCSRS    = "phase1.srs"
 )
 
 // PrivateKeyEnv holds the hex private key for --rpc when --key-file is not
@@ -21,6 +26,7 @@ const (
 const PrivateKeyEnv = "ZKINFER_PRIVATE_KEY"
 
 const (
+	catSetup = "SETUP"
 	catModel = "MODEL"
 	catFiles = "ARTIFACTS"
 	catOut   = "OUTPUT"
@@ -72,6 +78,44 @@ var (
 	DevFlag = &cli.BoolFlag{
 		Name: "dev", Category: catModel,
 		Usage: "UNSAFE single-party setup: this machine learns the toxic waste and could forge proofs; for development only",
+	}
+	BackendFlag = &cli.StringFlag{
+		Name: "backend", Category: catSetup, Value: prover.DefaultBackend,
+		Usage: "proving system: groth16 (smaller proofs, cheaper verify gas; keys from a per-circuit ceremony) or plonk (universal KZG SRS)",
+	}
+	// SetupBackendFlag has no default: setup reads the backend from the
+	// circuit, and the flag only guards against using the wrong circuit.
+	SetupBackendFlag = &cli.StringFlag{
+		Name: "backend", Category: catSetup,
+		Usage: "expected proving system, groth16 or plonk (default: the one the circuit was compiled for)",
+	}
+	SRSFlag = &cli.StringFlag{
+		Name: "srs", Category: catSetup,
+		Usage: "PLONK: KZG SRS `FILE` for BN254 in gnark-crypto's kzg.SRS binary encoding (see README)",
+	}
+	RequireProductionFlag = &cli.BoolFlag{
+		Name: "require-production", Category: catSetup,
+		Usage: "fail unless the keys came from a ceremony or an SRS file (not --dev)",
+	}
+	OutFlag = &cli.StringFlag{
+		Name: "out", Aliases: []string{"o"}, Category: catFiles, Required: true, Usage: "`FILE` to write",
+	}
+	DomainFlag = &cli.Uint64Flag{
+		Name: "domain", Category: catSetup,
+		Usage: "phase 1 domain size `N` (a power of two); default: the smallest that fits --circuit",
+	}
+	ContributorFlag = &cli.StringFlag{
+		Name: "name", Category: catSetup, Usage: "contributor `NAME` recorded in the transcript (free text)",
+	}
+	BeaconFlag = &cli.StringFlag{
+		Name: "beacon", Category: catSetup, Required: true,
+		Usage: "public random `HEX` fixed after the last contribution (e.g. a later block hash or drand round)",
+	}
+	MPCSRSFlag = &cli.StringFlag{
+		Name: "mpc-srs", Category: catFiles, Value: DefaultMPCSRS, Usage: "sealed phase 1 `FILE`",
+	}
+	Phase1Flag = &cli.StringSliceFlag{
+		Name: "phase1", Category: catFiles, Usage: "phase 1 contribution `FILE`s, in order (repeat the flag)",
 	}
 	DirFlag = &cli.StringFlag{
 		Name: "dir", Category: catFiles, Value: DefaultDemoDir, Usage: "`DIR` for the demo's artifacts",

@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	kzgbls "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
+	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/zkinfer/zkinfer/contracts"
@@ -42,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"gen-gpt2":  genGPT2Cmd,
 			"tamper":    tamperCmd,
 			"truncate":  truncateCmd,
+			"gen-srs":   genSRSCmd,
 		},
 	})
 }
@@ -134,4 +139,26 @@ func truncateCmd(ts *testscript.TestScript, neg bool, args []string) {
 	fi, err := os.Stat(path)
 	ts.Check(err)
 	ts.Check(os.Truncate(path, fi.Size()/2))
+}
+
+// gen-srs FILE SIZE [bn254|bls12-381] writes a KZG SRS with SIZE G1 powers
+// (from a fixed, known secret: for tests only).
+func genSRSCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: gen-srs FILE SIZE [bn254|bls12-381]")
+	}
+	size, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	f, err := os.Create(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	var srs io.WriterTo
+	if len(args) == 3 && args[2] == "bls12-381" {
+		srs, err = kzgbls.NewSRS(uint64(size), big.NewInt(42))
+	} else {
+		srs, err = kzgbn254.NewSRS(uint64(size), big.NewInt(42))
+	}
+	ts.Check(err)
+	_, err = srs.WriteTo(f)
+	ts.Check(err)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -19,8 +20,9 @@ var proveCommand = &cli.Command{
 	Usage:     "prove one inference and write a self-contained proof bundle",
 	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
-Groth16 and checks the proof before writing the bundle: proof, public input and
-output (int8, with their scales), verifying key, model and circuit digests.
+the circuit's backend and checks the proof before writing the bundle: proof, public input and
+output (int8, with their scales), verifying key, model and circuit digests,
+and how the keys were made. The backend (Groth16 or PLONK) is the circuit's.
 Next: verify, or verify-evm.`,
 	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag},
 	Action: func(ctx *cli.Context) error {
@@ -69,8 +71,20 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if digest != c.Header.ModelDigest {
 		return nil, withHint(fmt.Errorf("%s: %w: circuit %s was compiled from model %s, not %s", quantPath, prover.ErrCircuitMismatch, circuitPath, c.Header.ModelDigest, digest), "compile the circuit again from the same settings")
 	}
+	for _, k := range []struct {
+		path string
+		h    prover.Header
+	}{{pkPath, pkh}, {vkPath, vkh}} {
+		path, h := k.path, k.h
+		if h.Backend != c.Header.Backend {
+			return nil, withHint(fmt.Errorf("%s: %w: key is for %s, %s is compiled for %s", path, prover.ErrBackendMismatch, h.Backend, circuitPath, c.Header.Backend), "use the keys made by setup for this circuit")
+		}
+	}
 	if pkh.CircuitDigest != c.Header.CircuitDigest {
 		return nil, withHint(fmt.Errorf("%s: %w: proving key is for circuit %s, %s is %s", pkPath, prover.ErrCircuitMismatch, pkh.CircuitDigest, circuitPath, c.Header.CircuitDigest), "run setup again for this circuit")
+	}
+	if vkh.CircuitDigest != pkh.CircuitDigest {
+		return nil, withHint(fmt.Errorf("%s: %w: verifying key is for circuit %s, proving key for %s", vkPath, prover.ErrCircuitMismatch, vkh.CircuitDigest, pkh.CircuitDigest), "use the two keys one setup wrote")
 	}
 	in, err := quant.LoadInput(inputPath, m.Config)
 	if err != nil {
@@ -110,14 +124,20 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 var verifyCommand = &cli.Command{
 	Name:      "verify",
 	Usage:     "verify a proof bundle offline",
-	UsageText: "zkinfer verify [--bundle proof.json] [--vk vk.key] [--json]",
+	UsageText: "zkinfer verify [--bundle proof.json] [--vk vk.key] [--require-production] [--json]",
 	Description: `Checks the bundle's proof against its verifying key and public inputs; needs no
 other file. With --vk, also checks that the bundle's verifying key is that one
 (so the proof is about the circuit you trust, not one the host chose).
-Exit code 0 only when the proof verifies.`,
-	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, JSONFlag},
+Prints how the keys were made (dev, ceremony or SRS file, with its digest);
+--require-production makes dev keys an error. Exit code 0 only when the proof
+verifies.`,
+	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, RequireProductionFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
-		res, err := verifyBundle(ctx.String(BundleFlag.Name), ctx.String(VKFlag.Name))
+		var opts []verifier.Option
+		if ctx.Bool(RequireProductionFlag.Name) {
+			opts = append(opts, verifier.RequireProduction())
+		}
+		res, err := verifyBundle(ctx.String(BundleFlag.Name), ctx.String(VKFlag.Name), opts...)
 		if err != nil {
 			return err
 		}
@@ -128,6 +148,9 @@ Exit code 0 only when the proof verifies.`,
 			}{true, res})
 		}
 		fmt.Fprintf(ctx.App.Writer, "VERIFIED: %s proof on %s, %d public inputs\nmodel: %s\ncircuit: %s\nsetup: %s\n", res.Backend, res.Curve, res.PublicInputs, res.ModelDigest, res.CircuitDigest, res.Setup)
+		if res.SetupDigest != "" {
+			fmt.Fprintf(ctx.App.Writer, "setup digest: %s\n", res.SetupDigest)
+		}
 		if res.Setup == prover.SetupDevUnsafe {
 			fmt.Fprintf(ctx.App.Writer, "warning: %s\n", prover.DevSetupWarning)
 		}
@@ -135,7 +158,7 @@ Exit code 0 only when the proof verifies.`,
 	},
 }
 
-func verifyBundle(bundlePath, trustedVK string) (*verifier.Result, error) {
+func verifyBundle(bundlePath, trustedVK string, opts ...verifier.Option) (*verifier.Result, error) {
 	b, err := verifier.Read(bundlePath)
 	if err != nil {
 		return nil, err
@@ -143,7 +166,10 @@ func verifyBundle(bundlePath, trustedVK string) (*verifier.Result, error) {
 	if err := checkTrustedVK(b, trustedVK); err != nil {
 		return nil, err
 	}
-	res, err := verifier.Verify(b)
+	res, err := verifier.Verify(b, opts...)
+	if errors.Is(err, verifier.ErrNotProduction) {
+		return nil, withHint(fmt.Errorf("%s: %w", bundlePath, err), "make production keys with 'zkinfer ceremony' (Groth16) or 'zkinfer setup --srs' (PLONK) and prove again")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bundlePath, err)
 	}
