@@ -26,4 +26,11 @@
 // whose digest does not match, and check length prefixes against the payload
 // before gnark allocates for them. Writes are atomic (temporary file +
 // rename).
+//
+// # GPU
+//
+// WithGPU makes Prove use gnark's ICICLE Groth16 prover on a CUDA device, in
+// binaries built with the icicle tag (prover/gpu/build.sh); other builds
+// return ErrGPUNotBuilt. Proofs are the CPU prover's kind: same keys, same
+// Keccak hash-to-field.
 package prover

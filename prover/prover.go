@@ -229,7 +229,7 @@ func ReadProvingKey(path string) (ProvingKey, Header, error) {
 // the verifying key rejects, and the payload digest catches corruption.
 type rawPK struct{ pk ProvingKey }
 
-func (r rawPK) WriteTo(w io.Writer) (int64, error)  { return r.pk.WriteRawTo(w) }
+func (r rawPK) WriteTo(w io.Writer) (int64, error)   { return r.pk.WriteRawTo(w) }
 func (r rawPK) ReadFrom(rd io.Reader) (int64, error) { return r.pk.UnsafeReadFrom(rd) }
 
 // ReadVerifyingKey reads a verifying key of either backend; the header names which.
@@ -258,7 +258,15 @@ type Proof struct {
 // Prove proves one inference: tr is the reference trace of the input. pkHeader
 // must name the circuit c and its backend, so keys of another circuit or
 // setup fail here with a clear error rather than with an invalid proof.
-func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress) (*Proof, error) {
+// WithGPU proves on a GPU (Groth16, binaries built with the icicle tag).
+func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress, opts ...ProveOption) (*Proof, error) {
+	var cfg proveConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := checkGPU(cfg, c.Header.Backend); err != nil {
+		return nil, fmt.Errorf("prove: %w", err)
+	}
 	if err := checkHeaderBackend("proving key", pkHeader, c.Header.Backend); err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}
@@ -280,13 +288,21 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	if err != nil {
 		return nil, fmt.Errorf("prove: witness: %w", err)
 	}
-	done := orSilent(p).Start("proving (" + c.Header.Backend + ")")
+	stage := "proving (" + c.Header.Backend + ")"
+	if cfg.gpu {
+		stage = fmt.Sprintf("proving (%s, GPU %d)", c.Header.Backend, cfg.device)
+	}
+	done := orSilent(p).Start(stage)
 	// The Solidity target makes the commitments and Fiat-Shamir challenges
 	// use Keccak, which the generated contract checks; the Go verifier then
 	// needs the same option.
 	var proof ProofData
 	switch pk := pk.(type) {
 	case *groth16bn254.ProvingKey:
+		if cfg.gpu {
+			proof, err = proveGPU(c.CS, pk, full, cfg.device)
+			break
+		}
 		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
 	case *plonkbn254.ProvingKey:
 		proof, err = plonk.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.PLONK))

@@ -31,6 +31,7 @@ const (
 	catFiles = "ARTIFACTS"
 	catOut   = "OUTPUT"
 	catChain = "CHAIN"
+	catProve = "PROVING"
 )
 
 var (
@@ -92,6 +93,14 @@ var (
 	SRSFlag = &cli.StringFlag{
 		Name: "srs", Category: catSetup,
 		Usage: "PLONK: KZG SRS `FILE` for BN254 in gnark-crypto's kzg.SRS binary encoding (see README)",
+	}
+	GPUFlag = &cli.BoolFlag{
+		Name: "gpu", Category: catProve,
+		Usage: "prove on an NVIDIA GPU through ICICLE (Groth16 only; needs a binary built with prover/gpu/build.sh)",
+	}
+	DeviceFlag = &cli.IntFlag{
+		Name: "device", Category: catProve,
+		Usage: "CUDA device `N` to prove on with --gpu (numbered from 0)",
 	}
 	RequireProductionFlag = &cli.BoolFlag{
 		Name: "require-production", Category: catSetup,

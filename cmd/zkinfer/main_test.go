@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/zkinfer/zkinfer/contracts"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -40,6 +41,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv(contracts.SolcEnv, solc)
 			env.Setenv("REPO", root)
 			return nil
+		},
+		// [gpubuilt]: the binary under test has the ICICLE prover (tag icicle).
+		Condition: func(cond string) (bool, error) {
+			if cond == "gpubuilt" {
+				return prover.GPUBuilt(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"gen-model": genModelCmd,

@@ -18,15 +18,23 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--gpu [--device N]]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
 and how the keys were made. The backend (Groth16 or PLONK) is the circuit's.
-Next: verify, or verify-evm.`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag},
+With --gpu, a Groth16 proof is made on a CUDA GPU through ICICLE, with the same
+keys; every verifier accepts it. Next: verify, or verify-evm.`,
+	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, GPUFlag, DeviceFlag},
 	Action: func(ctx *cli.Context) error {
-		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), ctx.String(BundleFlag.Name))
+		var opts []prover.ProveOption
+		switch {
+		case ctx.Bool(GPUFlag.Name):
+			opts = append(opts, prover.WithGPU(ctx.Int(DeviceFlag.Name)))
+		case ctx.IsSet(DeviceFlag.Name):
+			return withHint(fmt.Errorf("--%s without --%s: the CPU prover has no devices", DeviceFlag.Name, GPUFlag.Name), "add --%s", GPUFlag.Name)
+		}
+		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), ctx.String(BundleFlag.Name), opts...)
 		if err != nil {
 			return err
 		}
@@ -43,7 +51,7 @@ type proveResult struct {
 	preview   []float64
 }
 
-func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath string) (*proveResult, error) {
+func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath string, opts ...prover.ProveOption) (*proveResult, error) {
 	m, err := quant.LoadQuantized(quantPath)
 	if err != nil {
 		return nil, withHint(err, "make it with: zkinfer compile-circuit --quantized %s", quantPath)
@@ -102,8 +110,13 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 		return nil, err
 	}
 	start := time.Now()
-	proof, err := prover.Prove(c, pk, pkh, m, tr, p)
-	if err != nil {
+	proof, err := prover.Prove(c, pk, pkh, m, tr, p, opts...)
+	switch {
+	case errors.Is(err, prover.ErrGPUNotBuilt):
+		return nil, withHint(err, "%s", prover.GPUBuildHint)
+	case errors.Is(err, prover.ErrGPUBackend):
+		return nil, withHint(err, "prove %s without --gpu, or compile the circuit with --backend %s for GPU proving", circuitPath, prover.BackendGroth16)
+	case err != nil:
 		return nil, err
 	}
 	elapsed := time.Since(start)
