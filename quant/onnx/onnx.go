@@ -361,8 +361,16 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 	return nil
 }
 
-// biasOf reads a bias of length n from a tensor of shape [n] or [1, n].
+// biasOf reads a bias of length n from a tensor of shape [n] or [1, n], or
+// broadcasts a single value (shapes [], [1], [1, 1]) to all n.
 func biasOf(t *tensor, n int) ([]float64, error) {
+	if len(t.data) == 1 && len(t.dims) <= 2 {
+		b := make([]float64, n)
+		for i := range b {
+			b[i] = t.data[0]
+		}
+		return b, nil
+	}
 	if len(t.data) != n || (len(t.dims) != 1 && !(len(t.dims) == 2 && t.dims[0] == 1)) {
 		return nil, fmt.Errorf("%w: bias has shape %v, want [%d]", quant.ErrShape, t.dims, n)
 	}
