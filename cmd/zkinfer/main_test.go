@@ -42,12 +42,13 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"gen-model": genModelCmd,
-			"gen-gpt2":  genGPT2Cmd,
-			"gen-onnx":  genONNXCmd,
-			"gen-hf":    genHFCmd,
-			"tamper":    tamperCmd,
-			"truncate":  truncateCmd,
+			"gen-model":     genModelCmd,
+			"gen-gpt2":      genGPT2Cmd,
+			"gen-onnx":      genONNXCmd,
+			"gen-hf":        genHFCmd,
+			"gen-onnx-gpt2": genONNXGPT2Cmd,
+			"tamper":        tamperCmd,
+			"truncate":      truncateCmd,
 		},
 	})
 }
@@ -203,5 +204,23 @@ func genHFCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.MkdirAll(dir, 0o755))
 	ts.Check(os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644))
 	ts.Check(os.WriteFile(filepath.Join(dir, "model.safetensors"), weights, 0o644))
+	writeSamples(ts, dir, cfg, uint64(n[5]))
+}
+
+// gen-onnx-gpt2 DIR tanh|erf|fused D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED
+// writes a random GPT-2 stack with ln_f as DIR/model.onnx, laid out as
+// torch.onnx.export writes transformers' blocks, with samples.
+func genONNXGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 8 {
+		ts.Fatalf("usage: gen-onnx-gpt2 DIR tanh|erf|fused D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
+	}
+	n := intArgs(ts, args[2:])
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	data, err := onnx.EncodeGPT2(quant.RandomModel(cfg, uint64(n[5])), args[1])
+	ts.Check(err)
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "model.onnx"), data, 0o644))
 	writeSamples(ts, dir, cfg, uint64(n[5]))
 }

@@ -26,13 +26,9 @@ const (
 	MaxRank = 8
 )
 
-// SupportedOps are the op types the importer accepts in a graph.
+// SupportedOps are the op types of an ffn block; a graph with others is
+// imported as a GPT-2 stack when the evaluator runs all of its ops.
 var SupportedOps = []string{"Add", "Constant", "Gemm", "Identity", "MatMul", "Relu"}
-
-// gpt2Ops are op types of a GPT-2 export: named in the error so that the
-// user learns about the Hugging Face path instead of a bare "unsupported".
-var gpt2Ops = []string{"LayerNormalization", "ReduceMean", "Sub", "Pow", "Sqrt", "Div", "Mul", "Softmax", "Gelu", "Erf", "Tanh",
-	"Transpose", "Reshape", "Split", "Where", "Equal", "Slice", "Shape", "Gather", "Unsqueeze", "Concat", "Cast"}
 
 // Options completes what the graph leaves open.
 type Options struct {
@@ -87,13 +83,31 @@ func Import(mp *onnxpb.ModelProto, opts Options) (*quant.FloatModel, error) {
 	if err != nil {
 		return nil, err
 	}
+	ffn := true
 	for i, n := range g.GetNode() {
-		if err := im.node(i, n); err != nil {
-			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w", i, n.GetName(), n.GetOpType(), err)
+		op := n.GetOpType()
+		if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
+			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w: operator domain %q is not supported (supported: the default ONNX domain)", i, n.GetName(), op, quant.ErrValidation, n.GetDomain())
+		}
+		if slices.Contains(SupportedOps, op) {
+			continue
+		}
+		ffn = false
+		if !slices.Contains(evalOps, op) {
+			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w: op type %s is not supported (supported: ffn blocks: %s; GPT-2 blocks: %s)",
+				i, n.GetName(), op, quant.ErrValidation, op, strings.Join(SupportedOps, ", "), strings.Join(evalOps, ", "))
 		}
 	}
 	if len(g.GetOutput()) != 1 {
 		return nil, fmt.Errorf("onnx: %w: the graph has %d outputs, want 1", quant.ErrValidation, len(g.GetOutput()))
+	}
+	if !ffn {
+		return importGPT2(g, in)
+	}
+	for i, n := range g.GetNode() {
+		if err := im.node(i, n); err != nil {
+			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w", i, n.GetName(), n.GetOpType(), err)
+		}
 	}
 	outName := g.GetOutput()[0].GetName()
 	out, ok := im.vals[outName]
@@ -118,6 +132,8 @@ type value struct {
 	node string // where it came from, for error messages
 	// seq, width are the shape of the value as a [seq, width] matrix.
 	seq, width int
+	// rank is the graph input's rank (2 or 3).
+	rank int
 }
 
 type importer struct {
@@ -182,7 +198,7 @@ func (im *importer) input(g *onnxpb.GraphProto, opts Options) (*value, error) {
 		width = int(v.DimValue)
 	}
 	im.seq = seq
-	in := &value{op: "input", node: "input " + vi.GetName(), seq: seq, width: width}
+	in := &value{op: "input", node: "input " + vi.GetName(), seq: seq, width: width, rank: len(tt.GetShape().GetDim())}
 	im.vals[vi.GetName()] = in
 	return in, nil
 }
@@ -351,11 +367,7 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 			return fmt.Errorf("%w: Add of two constants is not folded (unsupported)", quant.ErrValidation)
 		}
 	default:
-		hint := ""
-		if slices.Contains(gpt2Ops, n.GetOpType()) {
-			hint = "; GPT-2 graphs are not importable from ONNX yet: import the Hugging Face checkpoint (config.json + model.safetensors) instead"
-		}
-		return fmt.Errorf("%w: op type %s is not supported (supported: %s)%s", quant.ErrValidation, n.GetOpType(), strings.Join(SupportedOps, ", "), hint)
+		return fmt.Errorf("%w: op type %s is not part of an ffn block (supported: %s)", quant.ErrValidation, n.GetOpType(), strings.Join(SupportedOps, ", "))
 	}
 	im.vals[out] = res
 	return nil

@@ -187,9 +187,9 @@ func TestRejects(t *testing.T) {
 		want string
 	}{
 		{"softmax", edit(func(g *onnxpb.GraphProto) { g.Node[2].OpType = proto.String("Softmax") }),
-			`onnx: node 2 "/act/Relu" (op Softmax): invalid input: op type Softmax is not supported (supported: Add, Constant, Gemm, Identity, MatMul, Relu); GPT-2 graphs`},
+			`found 2 linear layers (MatMul by a constant), a GPT-2 stack has 4 per block`},
 		{"sigmoid", edit(func(g *onnxpb.GraphProto) { g.Node[2].OpType = proto.String("Sigmoid") }),
-			`node 2 "/act/Relu" (op Sigmoid): invalid input: op type Sigmoid is not supported (supported: Add, Constant, Gemm, Identity, MatMul, Relu)`},
+			`onnx: node 2 "/act/Relu" (op Sigmoid): invalid input: op type Sigmoid is not supported (supported: ffn blocks: Add, Constant, Gemm, Identity, MatMul, Relu; GPT-2 blocks: Add, Cast,`},
 		{"no residual", edit(func(g *onnxpb.GraphProto) { g.Node = g.Node[:5]; g.Output[0].Name = proto.String("/fc2/output_0") }),
 			`the output is linear, want the residual Add`},
 		{"no relu", edit(func(g *onnxpb.GraphProto) {
@@ -222,6 +222,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 		f.Add(data[:len(data)/2])
 	}
+	gpt2, err := onnx.EncodeGPT2(quant.RandomModel(tinyGPT2, 1), onnx.GELUTanh)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(gpt2)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fm, err := onnx.Parse(data, onnx.Options{SeqLen: 2})
@@ -231,4 +236,54 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+var tinyGPT2 = quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 4, NHead: 2, NLayer: 2,
+	Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+
+func TestImportGPT2(t *testing.T) {
+	src := quant.RandomModel(tinyGPT2, 21)
+	samples := quant.RandomSamples(tinyGPT2, 8, 22)
+	for _, form := range []string{onnx.GELUTanh, onnx.GELUFused} {
+		data, err := onnx.EncodeGPT2(src, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := onnx.Parse(data, onnx.Options{}); err == nil || !strings.Contains(err.Error(), "--seq-len") {
+			t.Fatalf("%s: dynamic axis without a length: %v", form, err)
+		}
+		fm, err := onnx.Parse(data, onnx.Options{SeqLen: 4})
+		if err != nil {
+			t.Fatalf("%s: %v", form, err)
+		}
+		if fm.Config != tinyGPT2 {
+			t.Fatalf("%s: config %+v, want %+v", form, fm.Config, tinyGPT2)
+		}
+		// The importer checked the float model against the graph; check the
+		// integer reference against the float model, as the quant tests do.
+		scales, err := quant.Calibrate(fm, samples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qm, err := quant.Quantize(fm, scales)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := quant.Accuracy(fm, qm, samples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range rep.Layers {
+			if l.Rel > 0.15 {
+				t.Errorf("%s: layer %s off by %.1f%%", form, l.Layer, 100*l.Rel)
+			}
+		}
+	}
+	data, err := onnx.EncodeGPT2(src, onnx.GELUErf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onnx.Parse(data, onnx.Options{SeqLen: 4}); err == nil || !strings.Contains(err.Error(), "does not compute one") {
+		t.Fatalf("erf GELU: got %v, want a rejection", err)
+	}
 }
