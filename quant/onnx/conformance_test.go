@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -149,4 +150,116 @@ func eval(t *testing.T, v *value, acts map[*value]*tensor) *tensor {
 	}
 	t.Fatalf("eval: op %s", v.op)
 	return nil
+}
+
+// TestEvalConformance runs ONNX's node tests for every op the evaluator
+// knows. A case may be refused (an attribute or element type the evaluator
+// does not take, such as Softmax over a middle axis), never answered wrongly.
+func TestEvalConformance(t *testing.T) {
+	dir := os.Getenv("ZKINFER_ONNX_TESTDATA")
+	if dir == "" {
+		dir = conformanceDir
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Skipf("ONNX node tests not installed (apt-get install libonnx-testdata): %v", err)
+	}
+	prefixes := map[string]string{}
+	for _, op := range evalOps {
+		prefixes["test_"+strings.ToLower(op)] = op
+	}
+	prefixes["test_layer_normalization"] = "LayerNormalization"
+	prefixes["test_reduce_mean"] = "ReduceMean"
+	passed, refused := map[string]int{}, map[string]int{}
+	for _, e := range entries {
+		op := ""
+		for p, o := range prefixes {
+			if e.Name() == p || strings.HasPrefix(e.Name(), p+"_") {
+				op = o
+			}
+		}
+		if op == "" {
+			continue
+		}
+		got, want, err := evalNodeTest(t, filepath.Join(dir, e.Name()))
+		if err != nil {
+			refused[op]++
+			t.Logf("%s: refused: %v", e.Name(), err)
+			continue
+		}
+		for k := range want {
+			if !slices.Equal(got[k].dims, want[k].dims) && len(got[k].data) != len(want[k].data) {
+				t.Errorf("%s: output %d has shape %v, ONNX says %v", e.Name(), k, got[k].dims, want[k].dims)
+				continue
+			}
+			for i := range want[k].data {
+				g, w := got[k].data[i], want[k].data[i]
+				if !(math.Abs(g-w) <= 1e-4*math.Max(1, math.Abs(w)) || math.IsNaN(g) && math.IsNaN(w)) {
+					t.Errorf("%s: output %d element %d = %v, ONNX says %v", e.Name(), k, i, g, w)
+					break
+				}
+			}
+		}
+		passed[op]++
+	}
+	t.Logf("passed per op: %v", passed)
+	t.Logf("refused per op: %v", refused)
+	for _, op := range []string{"MatMul", "Softmax", "Transpose", "Reshape", "LayerNormalization", "Gather", "Concat", "Slice", "Split", "Where", "Pow", "Sqrt", "Div", "Erf", "Tanh", "ReduceMean", "Unsqueeze", "Shape"} {
+		if passed[op] == 0 {
+			t.Errorf("no conformance case of %s passed", op)
+		}
+	}
+}
+
+// evalNodeTest runs a node test's graph (one node, or an expanded function)
+// on its inputs and returns its outputs and ONNX's.
+func evalNodeTest(t *testing.T, dir string) (got, want []*tensor, err error) {
+	var mp onnxpb.ModelProto
+	readProto(t, filepath.Join(dir, "model.onnx"), &mp)
+	g := mp.GetGraph()
+	env := map[string]*tensor{}
+	for _, init := range g.GetInitializer() {
+		if env[init.GetName()], err = decodeTensor(init); err != nil {
+			return nil, nil, err
+		}
+	}
+	for k, vi := range g.GetInput() {
+		var tp onnxpb.TensorProto
+		path := filepath.Join(dir, "test_data_set_0", fmt.Sprintf("input_%d.pb", k))
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, err
+		}
+		readProto(t, path, &tp)
+		if env[vi.GetName()], err = decodeTensor(&tp); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, n := range g.GetNode() {
+		outs, err := evalNode(n, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, o := range n.GetOutput() {
+			if k < len(outs) {
+				env[o] = outs[k]
+			}
+		}
+	}
+	for k, vo := range g.GetOutput() {
+		var tp onnxpb.TensorProto
+		readProto(t, filepath.Join(dir, "test_data_set_0", fmt.Sprintf("output_%d.pb", k)), &tp)
+		w, err := decodeTensor(&tp)
+		if err != nil {
+			return nil, nil, err
+		}
+		if env[vo.GetName()] == nil {
+			if k > 0 {
+				// Optional outputs (LayerNormalization's Mean, InvStdDev).
+				continue
+			}
+			return nil, nil, fmt.Errorf("output %q not computed", vo.GetName())
+		}
+		got, want = append(got, env[vo.GetName()]), append(want, w)
+	}
+	return got, want, nil
 }

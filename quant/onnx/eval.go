@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/x448/float16"
+
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 )
@@ -360,10 +362,16 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		switch to {
 		case onnxpb.TensorProto_BOOL:
 			return unary(func(v float64) float64 { return b2f(v != 0) })
-		case onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT32, onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8:
+		case onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT32:
 			return unary(math.Trunc)
+		case onnxpb.TensorProto_FLOAT:
+			return unary(func(v float64) float64 { return float64(float32(v)) })
+		case onnxpb.TensorProto_FLOAT16:
+			return unary(func(v float64) float64 { return float64(float16.Fromfloat32(float32(v)).Float32()) })
+		case onnxpb.TensorProto_DOUBLE:
+			return unary(func(v float64) float64 { return v })
 		}
-		return unary(func(v float64) float64 { return v })
+		return nil, fmt.Errorf("%w: Cast to %s is not supported (supported: BOOL, INT32, INT64, FLOAT16, FLOAT, DOUBLE)", quant.ErrValidation, to)
 	case "Add":
 		return binary(func(a, b float64) float64 { return a + b })
 	case "Sub":
@@ -405,10 +413,27 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		t := &tensor{dims: []int{len(in[0].dims)}}
-		for _, d := range in[0].dims {
+		// Opset 15's start and end select a range of the axes, clamped.
+		r := len(in[0].dims)
+		lo, hi := 0, r
+		if a, ok := at["start"]; ok {
+			lo = int(a.GetI())
+		}
+		if a, ok := at["end"]; ok {
+			hi = int(a.GetI())
+		}
+		if lo < 0 {
+			lo += r
+		}
+		if hi < 0 {
+			hi += r
+		}
+		lo, hi = min(max(lo, 0), r), min(max(hi, 0), r)
+		t := &tensor{}
+		for _, d := range in[0].dims[lo:max(lo, hi)] {
 			t.data = append(t.data, float64(d))
 		}
+		t.dims = []int{len(t.data)}
 		return []*tensor{t}, nil
 	case "ConstantOfShape":
 		if err := need(1); err != nil {

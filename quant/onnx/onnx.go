@@ -487,9 +487,9 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
 	switch {
 	case len(raw) > 0:
 		size := map[onnxpb.TensorProto_DataType]int{onnxpb.TensorProto_FLOAT: 4, onnxpb.TensorProto_DOUBLE: 8, onnxpb.TensorProto_FLOAT16: 2,
-			onnxpb.TensorProto_INT64: 8, onnxpb.TensorProto_INT32: 4}[dt]
+			onnxpb.TensorProto_INT64: 8, onnxpb.TensorProto_INT32: 4, onnxpb.TensorProto_BOOL: 1}[dt]
 		if size == 0 {
-			return nil, fmt.Errorf("%w: element type %s is not supported (supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32)", quant.ErrValidation, dt)
+			return nil, fmt.Errorf("%w: element type %s is not supported (supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32, BOOL)", quant.ErrValidation, dt)
 		}
 		if len(raw) != n*size {
 			return nil, fmt.Errorf("%w: %d data bytes for shape %v of %s", quant.ErrShape, len(raw), dims, dt)
@@ -508,6 +508,10 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
 				out[i] = float64(int64(binary.LittleEndian.Uint64(b)))
 			case onnxpb.TensorProto_INT32:
 				out[i] = float64(int32(binary.LittleEndian.Uint32(b)))
+			case onnxpb.TensorProto_BOOL:
+				if b[0] != 0 {
+					out[i] = 1
+				}
 			}
 		}
 	case dt == onnxpb.TensorProto_FLOAT:
@@ -522,8 +526,13 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
 		for _, v := range t.GetInt64Data() {
 			out = append(out, float64(v))
 		}
+	case dt == onnxpb.TensorProto_INT32 || dt == onnxpb.TensorProto_BOOL:
+		out = make([]float64, 0, len(t.GetInt32Data()))
+		for _, v := range t.GetInt32Data() {
+			out = append(out, float64(v))
+		}
 	default:
-		return nil, fmt.Errorf("%w: element type %s is not supported here (supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32)", quant.ErrValidation, dt)
+		return nil, fmt.Errorf("%w: element type %s is not supported here (supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32, BOOL)", quant.ErrValidation, dt)
 	}
 	if len(out) != n {
 		return nil, fmt.Errorf("%w: %d values for shape %v", quant.ErrShape, len(out), dims)
