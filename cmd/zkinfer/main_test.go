@@ -207,12 +207,12 @@ func genHFCmd(ts *testscript.TestScript, neg bool, args []string) {
 	writeSamples(ts, dir, cfg, uint64(n[5]))
 }
 
-// gen-onnx-gpt2 DIR tanh|erf|fused D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED
+// gen-onnx-gpt2 DIR tanh|erf|fused|addmm D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED
 // writes a random GPT-2 stack with ln_f as DIR/model.onnx, laid out as
 // torch.onnx.export writes transformers' blocks, with samples.
 func genONNXGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 8 {
-		ts.Fatalf("usage: gen-onnx-gpt2 DIR tanh|erf|fused D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
+		ts.Fatalf("usage: gen-onnx-gpt2 DIR tanh|erf|fused|addmm D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
 	}
 	n := intArgs(ts, args[2:])
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],

@@ -18,7 +18,8 @@
 // both GELU forms, Split/Reshape/Transpose attention, the Shape/Gather/
 // Unsqueeze/Concat arithmetic, Slice/Cast/Where masks). The weights are picked
 // by structure: MatMul nodes by a constant [in, out] with the Add of their
-// bias, in graph order (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per
+// bias, or Gemm nodes (transformers' Conv1D exports as addmm on a [-1, in]
+// view), in graph order (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per
 // block), and LayerNorm scales and shifts (LayerNormalization, or the Mul and
 // Add after a Div). The extracted model is then accepted only if it computes
 // the graph's output on a random input within a relative 1e-6; the head count,

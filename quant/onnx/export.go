@@ -120,6 +120,10 @@ const (
 	// GELUFused uses the fused ops of newer opsets: Gelu(approximate="tanh")
 	// and LayerNormalization.
 	GELUFused = "fused"
+	// GELUAddmm is the tanh form with every linear layer exported as
+	// transformers' Conv1D is: Reshape to [-1, in], Gemm (addmm), Reshape
+	// back to [1, -1, out].
+	GELUAddmm = "addmm"
 )
 
 // graphBuilder names values and initializers the way an exporter would.
@@ -127,6 +131,7 @@ type graphBuilder struct {
 	nodes []*onnxpb.NodeProto
 	inits []*onnxpb.TensorProto
 	n     int
+	addmm bool
 }
 
 func (b *graphBuilder) op(op string, ins []string, attrs ...*onnxpb.AttributeProto) string {
@@ -183,6 +188,11 @@ func (b *graphBuilder) layerNorm(x string, ln quant.FloatLayerNorm, eps float64,
 
 func (b *graphBuilder) linear(x string, w *mat.Dense, bias []float64) string {
 	r, c := w.Dims()
+	if b.addmm {
+		x2 := b.op("Reshape", []string{x, b.ints(-1, int64(r))})
+		y := b.op("Gemm", []string{x2, b.c(w.RawMatrix().Data, r, c), b.c(bias, c)})
+		return b.op("Reshape", []string{y, b.ints(1, -1, int64(c))})
+	}
 	return b.op("Add", []string{b.op("MatMul", []string{x, b.c(w.RawMatrix().Data, r, c)}), b.c(bias, c)})
 }
 
@@ -199,7 +209,7 @@ func EncodeGPT2(m *quant.FloatModel, gelu string) ([]byte, error) {
 	}
 	seq, d, nh, dh := cfg.SeqLen, cfg.DModel, cfg.NHead, cfg.HeadDim()
 	fused := gelu == GELUFused
-	b := &graphBuilder{}
+	b := &graphBuilder{addmm: gelu == GELUAddmm}
 	nPos := 2 * seq
 	mask := make([]float64, nPos*nPos)
 	for i := range nPos {

@@ -115,6 +115,45 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 				}
 				lins = append(lins, linParams{w: w, b: b, node: i})
 			}
+		case "Gemm":
+			// transformers' Conv1D exports as addmm: Gemm on the [seq, in] view.
+			ins := n.GetInput()
+			if len(ins) < 2 || !dep[ins[0]] || !isConst(ins[1]) {
+				continue
+			}
+			at := attrs(n)
+			if at["transA"].GetI() != 0 {
+				return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w: transA = 1 is not supported", i, n.GetName(), quant.ErrValidation)
+			}
+			w := env[ins[1]]
+			if at["transB"].GetI() != 0 {
+				w = transpose(w)
+			}
+			alpha, beta := 1.0, 1.0
+			if v, ok := at["alpha"]; ok {
+				alpha = float64(v.GetF())
+			}
+			if v, ok := at["beta"]; ok {
+				beta = float64(v.GetF())
+			}
+			scaled := &tensor{dims: w.dims, data: make([]float64, len(w.data))}
+			for k, v := range w.data {
+				scaled.data[k] = alpha * v
+			}
+			b := make([]float64, w.dims[1])
+			if len(ins) > 2 && ins[2] != "" {
+				if !isConst(ins[2]) {
+					return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w: the bias C must be a constant", i, n.GetName(), quant.ErrValidation)
+				}
+				c, err := biasOf(env[ins[2]], w.dims[1])
+				if err != nil {
+					return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w", i, n.GetName(), err)
+				}
+				for k := range c {
+					b[k] = beta * c[k]
+				}
+			}
+			lins = append(lins, linParams{w: scaled, b: b, node: i})
 		case "LayerNormalization":
 			eps := 1e-5
 			if a, ok := attrs(n)["epsilon"]; ok {
@@ -147,7 +186,7 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 		}
 	}
 	if len(lins) == 0 || len(lins)%4 != 0 {
-		return nil, fmt.Errorf("onnx: %w: found %d linear layers (MatMul by a constant), a GPT-2 stack has 4 per block", quant.ErrValidation, len(lins))
+		return nil, fmt.Errorf("onnx: %w: found %d linear layers (MatMul or Gemm by a constant), a GPT-2 stack has 4 per block", quant.ErrValidation, len(lins))
 	}
 	nl := len(lins) / 4
 	if len(lns) != 2*nl && len(lns) != 2*nl+1 {

@@ -187,7 +187,7 @@ func TestRejects(t *testing.T) {
 		want string
 	}{
 		{"softmax", edit(func(g *onnxpb.GraphProto) { g.Node[2].OpType = proto.String("Softmax") }),
-			`found 2 linear layers (MatMul by a constant), a GPT-2 stack has 4 per block`},
+			`found 2 linear layers (MatMul or Gemm by a constant), a GPT-2 stack has 4 per block`},
 		{"sigmoid", edit(func(g *onnxpb.GraphProto) { g.Node[2].OpType = proto.String("Sigmoid") }),
 			`onnx: node 2 "/act/Relu" (op Sigmoid): invalid input: op type Sigmoid is not supported (supported: ffn blocks: Add, Constant, Gemm, Identity, MatMul, Relu; GPT-2 blocks: Add, Cast,`},
 		{"no residual", edit(func(g *onnxpb.GraphProto) { g.Node = g.Node[:5]; g.Output[0].Name = proto.String("/fc2/output_0") }),
@@ -244,7 +244,7 @@ var tinyGPT2 = quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHi
 func TestImportGPT2(t *testing.T) {
 	src := quant.RandomModel(tinyGPT2, 21)
 	samples := quant.RandomSamples(tinyGPT2, 8, 22)
-	for _, form := range []string{onnx.GELUTanh, onnx.GELUFused} {
+	for _, form := range []string{onnx.GELUTanh, onnx.GELUFused, onnx.GELUAddmm} {
 		data, err := onnx.EncodeGPT2(src, form)
 		if err != nil {
 			t.Fatal(err)
