@@ -22,3 +22,9 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ReadFileLimited reads a whole file, refusing files larger than limit bytes,
+// so that importers in sub-packages enforce the same limits.
+func ReadFileLimited(path string, limit int64) ([]byte, error) {
+	return readFileLimited(path, limit)
+}

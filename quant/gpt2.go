@@ -24,8 +24,12 @@ type FloatBlock struct {
 }
 
 // GPT-2 tensor names of block i, as in Hugging Face GPT-2 checkpoints.
-func gpt2Names(i int) map[string]string {
-	p := fmt.Sprintf("h.%d.", i)
+func gpt2Names(i int) map[string]string { return gpt2PrefixedNames("", i) }
+
+// gpt2PrefixedNames names block i's tensors under prefix ("transformer." in
+// checkpoints saved from GPT2LMHeadModel).
+func gpt2PrefixedNames(prefix string, i int) map[string]string {
+	p := fmt.Sprintf("%sh.%d.", prefix, i)
 	return map[string]string{
 		"ln_1.weight": p + "ln_1.weight", "ln_1.bias": p + "ln_1.bias",
 		"ln_2.weight": p + "ln_2.weight", "ln_2.bias": p + "ln_2.bias",
@@ -43,10 +47,48 @@ const (
 )
 
 func parseGPT2(st safetensors.SafeTensors, cfg Config) (*FloatModel, error) {
+	return parseGPT2Slice(st, cfg, "", 0)
+}
+
+// ParseGPT2Checkpoint reads cfg.NLayer blocks, starting at block first, from
+// the safetensors bytes of a GPT-2 checkpoint whose tensors are named as
+// Hugging Face saves them, with or without the "transformer." prefix. The
+// blocks are renumbered from 0; ln_f is read when cfg.FinalLayerNorm is set.
+// Other tensors (embeddings, the LM head, attention-mask buffers) are ignored.
+func ParseGPT2Checkpoint(data []byte, cfg Config, first int) (m *FloatModel, err error) {
+	if cfg.Architecture != ArchitectureGPT2 {
+		return nil, fmt.Errorf("%w: ParseGPT2Checkpoint of a %s config", ErrValidation, cfg.Architecture)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if first < 0 || first > MaxLayers {
+		return nil, fmt.Errorf("%w: first block %d, want 0..%d", ErrValidation, first, MaxLayers)
+	}
+	// As in ParseModel: untrusted bytes must never take the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, r)
+		}
+	}()
+	st, err := safetensors.Deserialize(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, err)
+	}
+	prefix := ""
+	if _, ok := st.Tensor(fmt.Sprintf("h.%d.ln_1.weight", first)); !ok {
+		if _, ok := st.Tensor(fmt.Sprintf("transformer.h.%d.ln_1.weight", first)); ok {
+			prefix = "transformer."
+		}
+	}
+	return parseGPT2Slice(st, cfg, prefix, first)
+}
+
+func parseGPT2Slice(st safetensors.SafeTensors, cfg Config, prefix string, first int) (*FloatModel, error) {
 	d, h := cfg.DModel, cfg.DHidden
 	m := &FloatModel{Config: cfg}
 	for i := 0; i < cfg.NLayer; i++ {
-		n := gpt2Names(i)
+		n := gpt2PrefixedNames(prefix, first+i)
 		var b FloatBlock
 		var err error
 		get := func(key string, shape ...int) []float64 {
@@ -75,11 +117,11 @@ func parseGPT2(st safetensors.SafeTensors, cfg Config) (*FloatModel, error) {
 		m.Blocks = append(m.Blocks, b)
 	}
 	if cfg.FinalLayerNorm {
-		g, err := tensor(st, TensorLNFWeight, d)
+		g, err := tensor(st, prefix+TensorLNFWeight, d)
 		if err != nil {
 			return nil, err
 		}
-		b, err := tensor(st, TensorLNFBias, d)
+		b, err := tensor(st, prefix+TensorLNFBias, d)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/renameio/v2"
 )
@@ -42,8 +43,66 @@ type Settings struct {
 	Backend       string          `json:"backend"`
 	Scales        *Scales         `json:"scales"`
 	Accuracy      *AccuracyReport `json:"accuracy,omitempty"`
+	// Source is the file the model was imported from, when gen-settings
+	// converted it into Weights and ConfigPath.
+	Source *Source `json:"source,omitempty"`
 
 	dir string
+}
+
+// Source records an imported model file. Later stages read the converted
+// copy, not the source: the layer list was fixed when it was imported.
+type Source struct {
+	Format string `json:"format"`
+	// Path is relative to the settings file's directory when it can be.
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	// Options are the import options that shaped the model (sequence
+	// length, block range), for the record.
+	Options string `json:"options,omitempty"`
+}
+
+// Names of the converted copy of an imported model, after the settings file's
+// name without its extension: settings.json → settings.model.safetensors.
+const (
+	ImportedWeightsSuffix = ".model.safetensors"
+	ImportedConfigSuffix  = ".config.json"
+)
+
+// NewImportedSettings writes fm, imported from src.Path, in zkinfer's own
+// format beside the settings file and creates settings for that copy, so
+// that every later stage reads one format whatever the source was.
+func NewImportedSettings(fm *FloatModel, src Source, settingsPath string) (*Settings, error) {
+	if err := fm.Config.Validate(); err != nil {
+		return nil, err
+	}
+	sum, err := fileSHA256(src.Path)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := EncodeSafetensors(fm)
+	if err != nil {
+		return nil, err
+	}
+	config, err := json.MarshalIndent(fm.Config, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	stem := strings.TrimSuffix(settingsPath, filepath.Ext(settingsPath))
+	weightsPath, configPath := stem+ImportedWeightsSuffix, stem+ImportedConfigSuffix
+	if err := renameio.WriteFile(weightsPath, weights, 0o644); err != nil {
+		return nil, fmt.Errorf("%s: %w", weightsPath, err)
+	}
+	if err := renameio.WriteFile(configPath, append(config, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("%s: %w", configPath, err)
+	}
+	s, _, err := NewSettings(weightsPath, configPath, settingsPath)
+	if err != nil {
+		return nil, err
+	}
+	src.Path, src.SHA256 = relTo(filepath.Dir(settingsPath), src.Path), sum
+	s.Source = &src
+	return s, nil
 }
 
 // NewSettings creates settings for the model at weightsPath with its config at configPath.

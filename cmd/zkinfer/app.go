@@ -20,7 +20,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage: "zero-knowledge proofs that a quantized model produced an output",
 		Description: `Stages (EZKL's names), each reading the previous stage's files:
 
-   gen-settings --model M        settings.json from a model file
+   inspect MODEL                 how a model file is read: layers, shapes, estimated circuit size
+   gen-settings --model M        settings.json from a model file (ONNX, Hugging Face GPT-2, safetensors)
    calibrate-settings --data D   fixed-point scales from sample inputs, with an accuracy report
    compile-circuit               model.quant.json and circuit.zkc (--backend groth16|plonk)
    setup --dev | --srs FILE      pk.key, vk.key (--dev: UNSAFE; --srs: PLONK from a KZG SRS)
@@ -37,7 +38,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
-			genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
+			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
 			proveCommand, verifyCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
 			ceremonyCommand, demoCommand,
 		},

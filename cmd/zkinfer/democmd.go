@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/importer"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -39,7 +40,7 @@ most of it the setup.`,
 		}
 		path := func(name string) string { return filepath.Join(dir, name) }
 		out, p := ctx.App.Writer, newProgress(ctx)
-		if err := genSettings(out, demoModel, "", path(DefaultSettings)); err != nil {
+		if err := genSettings(out, demoModel, importer.Options{}, path(DefaultSettings)); err != nil {
 			return err
 		}
 		rep, err := calibrate(path(DefaultSettings), demoCalibration)

@@ -37,11 +37,19 @@ const (
 var (
 	ModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel, Required: true,
-		Usage: "model weights: a safetensors `FILE` with GPT-2 tensor names (mlp.c_fc.*, mlp.c_proj.*)",
+		Usage: "model `FILE`: an ONNX graph (.onnx), a Hugging Face GPT-2 model.safetensors (beside its config.json), or safetensors with GPT-2 tensor names and a zkinfer config",
+	}
+	SeqLenFlag = &cli.IntFlag{
+		Name: "seq-len", Category: catModel,
+		Usage: "sequence length `N` to prove, for ONNX graphs with a dynamic sequence axis and Hugging Face checkpoints (default 8 for those)",
+	}
+	BlocksFlag = &cli.StringFlag{
+		Name: "blocks", Category: catModel,
+		Usage: "blocks `A:B` (A..B-1) of a Hugging Face GPT-2 checkpoint; ln_f is included when B is n_layer (default: all)",
 	}
 	ConfigFlag = &cli.StringFlag{
 		Name: "config", Category: catModel,
-		Usage: "model config `FILE` (JSON: architecture, d_model, d_hidden, seq_len, activation); default: config.json beside the model",
+		Usage: "model config `FILE`: zkinfer's (architecture, d_model, d_hidden, seq_len, activation) or a Hugging Face GPT-2 config.json; default: config.json beside the model",
 	}
 	DataFlag = &cli.StringFlag{
 		Name: "data", Aliases: []string{"D"}, Category: catModel, Required: true,

@@ -13,10 +13,14 @@ import (
 	kzgbls "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
 	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/rogpeppe/go-internal/testscript"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/hf"
+	"github.com/zkinfer/zkinfer/quant/onnx"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 )
 
 func TestMain(m *testing.M) {
@@ -50,11 +54,14 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"gen-model": genModelCmd,
-			"gen-gpt2":  genGPT2Cmd,
-			"tamper":    tamperCmd,
-			"truncate":  truncateCmd,
-			"gen-srs":   genSRSCmd,
+			"gen-model":     genModelCmd,
+			"gen-gpt2":      genGPT2Cmd,
+			"gen-onnx":      genONNXCmd,
+			"gen-hf":        genHFCmd,
+			"gen-onnx-gpt2": genONNXGPT2Cmd,
+			"tamper":        tamperCmd,
+			"truncate":      truncateCmd,
+			"gen-srs":       genSRSCmd,
 		},
 	})
 }
@@ -169,4 +176,86 @@ func genSRSCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	_, err = srs.WriteTo(f)
 	ts.Check(err)
+}
+
+func intArgs(ts *testscript.TestScript, args []string) []int {
+	n := make([]int, len(args))
+	for i, a := range args {
+		v, err := strconv.Atoi(a)
+		ts.Check(err)
+		n[i] = v
+	}
+	return n
+}
+
+// writeSamples writes input.json (one sample) and calibration.json (8) for cfg into dir.
+func writeSamples(ts *testscript.TestScript, dir string, cfg quant.Config, seed uint64) {
+	for name, n := range map[string]int{quant.ExampleInput: 1, quant.ExampleCalibration: 8} {
+		data, err := json.Marshal(quant.Input{InputData: quant.RandomSamples(cfg, n, seed+uint64(n))})
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, name), data, 0o644))
+	}
+}
+
+// gen-onnx DIR matmul|gemm|sigmoid static|dynamic D_MODEL D_HIDDEN SEQ_LEN SEED
+// writes a random ffn block as DIR/model.onnx, laid out as torch.onnx.export
+// writes nn.Linear, with samples. "sigmoid" is the matmul form with its Relu
+// node turned into a Sigmoid, which the importer must reject.
+func genONNXCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 7 {
+		ts.Fatalf("usage: gen-onnx DIR matmul|gemm static|dynamic D_MODEL D_HIDDEN SEQ_LEN SEED")
+	}
+	n := intArgs(ts, args[3:])
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: n[0], DHidden: n[1], SeqLen: n[2], Activation: quant.ActivationReLU}
+	data, err := onnx.EncodeFFN(quant.RandomModel(cfg, uint64(n[3])), args[1], args[2] == "dynamic")
+	ts.Check(err)
+	if args[1] == "sigmoid" {
+		var mp onnxpb.ModelProto
+		ts.Check(proto.Unmarshal(data, &mp))
+		mp.GetGraph().GetNode()[2].OpType = proto.String("Sigmoid")
+		data, err = proto.Marshal(&mp)
+		ts.Check(err)
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "model.onnx"), data, 0o644))
+	writeSamples(ts, dir, cfg, uint64(n[3]))
+}
+
+// gen-hf DIR D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED writes a random GPT-2
+// as a Hugging Face checkpoint (config.json, model.safetensors with the
+// "transformer." prefix, embeddings and mask buffers), with samples of
+// SEQ_LEN tokens.
+func genHFCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 7 {
+		ts.Fatalf("usage: gen-hf DIR D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
+	}
+	n := intArgs(ts, args[1:])
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	config, weights, err := hf.EncodeCheckpoint(quant.RandomModel(cfg, uint64(n[5])))
+	ts.Check(err)
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "config.json"), config, 0o644))
+	ts.Check(os.WriteFile(filepath.Join(dir, "model.safetensors"), weights, 0o644))
+	writeSamples(ts, dir, cfg, uint64(n[5]))
+}
+
+// gen-onnx-gpt2 DIR tanh|erf|fused|addmm D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED
+// writes a random GPT-2 stack with ln_f as DIR/model.onnx, laid out as
+// torch.onnx.export writes transformers' blocks, with samples.
+func genONNXGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 8 {
+		ts.Fatalf("usage: gen-onnx-gpt2 DIR tanh|erf|fused|addmm D_MODEL D_HIDDEN SEQ_LEN N_HEAD N_LAYER SEED")
+	}
+	n := intArgs(ts, args[2:])
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	data, err := onnx.EncodeGPT2(quant.RandomModel(cfg, uint64(n[5])), args[1])
+	ts.Check(err)
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dir, "model.onnx"), data, 0o644))
+	writeSamples(ts, dir, cfg, uint64(n[5]))
 }

@@ -3,39 +3,68 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/importer"
 )
 
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.safetensors [--config config.json] [--settings settings.json]",
-	Description: `Loads the weights (safetensors) and the config, checks every tensor's name and
-shape, and writes a settings file that records the model, its SHA-256 and the
-visibility (input, output public; weights fixed, i.e. circuit constants).
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N] [--blocks A:B] [--settings settings.json]",
+	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
+zkinfer's own safetensors + config), checks every tensor's name and shape, and
+writes a settings file that records the model, its SHA-256 and the visibility
+(input, output public; weights fixed, i.e. circuit constants). An imported
+model is converted into zkinfer's format beside the settings file
+(settings.model.safetensors, settings.config.json) and its source recorded.
+See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, BlocksFlag, SettingsFlag},
 	Action: func(ctx *cli.Context) error {
-		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), ctx.String(ConfigFlag.Name), ctx.String(SettingsFlag.Name))
+		opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)}
+		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name))
 	},
 }
 
-func genSettings(out io.Writer, model, config, settingsPath string) error {
-	if config == "" {
-		config = filepath.Join(filepath.Dir(model), "config.json")
-	}
-	s, _, err := quant.NewSettings(model, config, settingsPath)
+// modelHint tells the user which model files are read.
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block of MatMul/Gemm, Relu and a residual Add), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+
+func openModel(model string, opts importer.Options) (*importer.Model, error) {
+	im, err := importer.Open(model, opts)
 	if err != nil {
-		return withHint(err, "the model is a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) and --config a JSON file with its shapes; see README.md")
+		return nil, withHint(err, modelHint)
+	}
+	return im, nil
+}
+
+func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string) error {
+	im, err := openModel(model, opts)
+	if err != nil {
+		return err
+	}
+	var s *quant.Settings
+	if im.Format == importer.FormatNative {
+		s, _, err = quant.NewSettings(model, im.ConfigPath, settingsPath)
+	} else {
+		src := quant.Source{Format: im.Format, Path: model}
+		if opts.SeqLen != 0 || opts.Blocks != "" {
+			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", im.Float.Config.SeqLen, opts.Blocks)
+		}
+		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)
+	}
+	if err != nil {
+		return withHint(err, modelHint)
 	}
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "settings: %s (%s)\n", settingsPath, describe(s.Config))
+	if s.Source != nil {
+		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
+	}
 	return nil
 }
 

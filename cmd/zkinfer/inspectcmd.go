@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/importer"
+)
+
+var inspectCommand = &cli.Command{
+	Name:      "inspect",
+	Usage:     "show a model as zkinfer reads it: layers, shapes, parameters, estimated circuit size",
+	UsageText: "zkinfer inspect [--config config.json] [--seq-len N] [--blocks A:B] [--json] MODEL",
+	Description: `Imports the model the way gen-settings does and lists its layers with their
+shapes, parameter counts and an estimate of the Groth16 constraints (weights
+fixed): 15 per requantized output plus one per product of two activations
+(attention). compile-circuit counts exactly; the estimate is for deciding
+whether a setup is affordable before running one.`,
+	ArgsUsage: "MODEL",
+	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, BlocksFlag, JSONFlag},
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() != 1 {
+			return withHint(fmt.Errorf("inspect takes one model file, got %d arguments", ctx.NArg()), "zkinfer inspect [flags] MODEL (flags go before the model file)")
+		}
+		model := ctx.Args().First()
+		im, err := openModel(model, importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)})
+		if err != nil {
+			return err
+		}
+		sum := quant.Summarize(im.Float)
+		if ctx.Bool(JSONFlag.Name) {
+			return printJSON(ctx.App.Writer, struct {
+				Model  string `json:"model"`
+				Format string `json:"format"`
+				quant.Summary
+			}{model, im.Format, sum})
+		}
+		printSummary(ctx.App.Writer, model, im.Format, sum)
+		return nil
+	},
+}
+
+func printSummary(w io.Writer, model, format string, s quant.Summary) {
+	fmt.Fprintf(w, "model: %s (%s)\n%s\n", model, format, describe(s.Config))
+	fmt.Fprintf(w, "  %-20s %-12s %11s %10s %10s %12s\n", "layer", "kind", "in→out", "params", "outputs", "constraints≈")
+	for _, l := range s.Layers {
+		fmt.Fprintf(w, "  %-20s %-12s %11s %10d %10d %12d\n", l.Name, l.Kind, fmt.Sprintf("%d→%d", l.In, l.Out), l.Params, l.Outputs, l.Constraints)
+	}
+	fmt.Fprintf(w, "total: %d parameters, about %d constraints (%d per requantized output + attention products; compile-circuit counts exactly)\n",
+		s.Params, s.Constraints, quant.ConstraintsPerOutput)
+}

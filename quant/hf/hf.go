@@ -1,0 +1,195 @@
+// Package hf imports Hugging Face GPT-2 checkpoints: a config.json as
+// transformers writes it (model_type "gpt2") and a model.safetensors with
+// the standard tensor names.
+//
+// zkinfer's gpt2 models take the residual stream as input and return it (or
+// ln_f of it), so a checkpoint maps to a stack of decoder blocks; a slice of
+// the blocks is a model of its own. The token and position embeddings (wte,
+// wpe) and the LM head are not part of the proven model yet: the input file
+// holds the residual stream after the embeddings.
+package hf
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// DefaultSeqLen is the sequence length used when none is given: the
+// checkpoint's n_positions is the longest it supports, far beyond what one
+// proof can hold.
+const DefaultSeqLen = 8
+
+// Config is the part of a transformers GPT2Config that decides the layer
+// list. Fields absent from the file take transformers' defaults.
+type Config struct {
+	ModelType        string   `json:"model_type"`
+	NEmbd            int      `json:"n_embd"`
+	NHead            int      `json:"n_head"`
+	NLayer           int      `json:"n_layer"`
+	NInner           *int     `json:"n_inner"`
+	NPositions       int      `json:"n_positions"`
+	LayerNormEpsilon *float64 `json:"layer_norm_epsilon"`
+	Activation       *string  `json:"activation_function"`
+	ScaleAttnWeights *bool    `json:"scale_attn_weights"`
+	ScaleByLayerIdx  bool     `json:"scale_attn_by_inverse_layer_idx"`
+}
+
+// Options choose what part of the checkpoint becomes the model.
+type Options struct {
+	// SeqLen is the sequence length to prove; 0 means DefaultSeqLen.
+	SeqLen int
+	// First and End select blocks First..End-1; End 0 means n_layer. ln_f
+	// belongs to the model only when the slice ends at the last block.
+	First, End int
+}
+
+// ParseBlocks reads a block range "A:B" (either side may be empty: ":B",
+// "A:") against a model of nLayer blocks.
+func ParseBlocks(s string, nLayer int) (first, end int, err error) {
+	if s == "" {
+		return 0, nLayer, nil
+	}
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("%w: block range %q: want A:B (blocks A..B-1)", quant.ErrValidation, s)
+	}
+	first, end = 0, nLayer
+	if a != "" {
+		if first, err = strconv.Atoi(a); err != nil {
+			return 0, 0, fmt.Errorf("%w: block range %q: %v", quant.ErrValidation, s, err)
+		}
+	}
+	if b != "" {
+		if end, err = strconv.Atoi(b); err != nil {
+			return 0, 0, fmt.Errorf("%w: block range %q: %v", quant.ErrValidation, s, err)
+		}
+	}
+	if first < 0 || end > nLayer || first >= end {
+		return 0, 0, fmt.Errorf("%w: block range %q: want 0 ≤ A < B ≤ n_layer = %d", quant.ErrValidation, s, nLayer)
+	}
+	return first, end, nil
+}
+
+// IsConfig reports whether data looks like a transformers config (it has a
+// model_type), as opposed to zkinfer's own config (it has an architecture).
+func IsConfig(data []byte) bool {
+	var probe struct {
+		ModelType *string `json:"model_type"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.ModelType != nil
+}
+
+// ParseConfig decodes a transformers config.json.
+func ParseConfig(data []byte) (*Config, error) {
+	var c Config
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
+	}
+	if c.ModelType != "gpt2" {
+		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: \"gpt2\")", quant.ErrValidation, c.ModelType)
+	}
+	if act := c.activation(); act != "gelu_new" && act != "gelu_pytorch_tanh" {
+		return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU, \"gelu_new\" or \"gelu_pytorch_tanh\")", quant.ErrValidation, act)
+	}
+	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
+		return nil, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported (attention divides by sqrt(head_dim))", quant.ErrValidation)
+	}
+	if c.ScaleByLayerIdx {
+		return nil, fmt.Errorf("hf: %w: scale_attn_by_inverse_layer_idx = true is not supported", quant.ErrValidation)
+	}
+	if c.NLayer < 1 || c.NLayer > quant.MaxLayers {
+		return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
+	}
+	return &c, nil
+}
+
+func (c *Config) activation() string {
+	if c.Activation == nil {
+		return "gelu_new" // transformers' GPT2Config default
+	}
+	return *c.Activation
+}
+
+// DHidden is the MLP width: n_inner, or 4·n_embd when it is null.
+func (c *Config) DHidden() int {
+	if c.NInner == nil {
+		return 4 * c.NEmbd
+	}
+	return *c.NInner
+}
+
+// ModelConfig maps the checkpoint config and the options to zkinfer's config.
+func (c *Config) ModelConfig(opts Options) (quant.Config, error) {
+	end := opts.End
+	if end == 0 {
+		end = c.NLayer
+	}
+	if opts.First < 0 || end > c.NLayer || opts.First >= end {
+		return quant.Config{}, fmt.Errorf("hf: %w: blocks %d:%d of a %d-block model", quant.ErrValidation, opts.First, end, c.NLayer)
+	}
+	seq := opts.SeqLen
+	if seq == 0 {
+		seq = DefaultSeqLen
+	}
+	if c.NPositions > 0 && seq > c.NPositions {
+		return quant.Config{}, fmt.Errorf("hf: %w: seq_len %d exceeds the model's n_positions %d", quant.ErrValidation, seq, c.NPositions)
+	}
+	eps := 1e-5 // transformers' default
+	if c.LayerNormEpsilon != nil {
+		eps = *c.LayerNormEpsilon
+	}
+	cfg := quant.Config{
+		Architecture: quant.ArchitectureGPT2, DModel: c.NEmbd, DHidden: c.DHidden(), SeqLen: seq, Activation: quant.ActivationGELU,
+		NHead: c.NHead, NLayer: end - opts.First, LayerNormEpsilon: eps, FinalLayerNorm: end == c.NLayer,
+	}
+	if err := cfg.Validate(); err != nil {
+		return quant.Config{}, fmt.Errorf("hf: %w", err)
+	}
+	return cfg, nil
+}
+
+// Parse imports a checkpoint from its config.json and model.safetensors bytes.
+func Parse(configData, weights []byte, opts Options) (*quant.FloatModel, error) {
+	c, err := ParseConfig(configData)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := c.ModelConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	m, err := quant.ParseGPT2Checkpoint(weights, cfg, opts.First)
+	if err != nil {
+		return nil, fmt.Errorf("hf: %w", err)
+	}
+	return m, nil
+}
+
+// Load reads a checkpoint's config.json and model.safetensors.
+func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, error) {
+	cd, err := quant.ReadFileLimited(configPath, quant.MaxJSONFileSize)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseConfig(cd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", configPath, err)
+	}
+	cfg, err := c.ModelConfig(opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", configPath, err)
+	}
+	wd, err := quant.ReadFileLimited(weightsPath, quant.MaxModelFileSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := quant.ParseGPT2Checkpoint(wd, cfg, opts.First)
+	if err != nil {
+		return nil, fmt.Errorf("%s: hf: %w", weightsPath, err)
+	}
+	return m, nil
+}
