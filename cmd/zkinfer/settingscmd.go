@@ -13,18 +13,23 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.safetensors [--config config.json] [--settings settings.json]",
+	UsageText: "zkinfer gen-settings --model model.safetensors [--config config.json] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed]",
 	Description: `Loads the weights (safetensors) and the config, checks every tensor's name and
 shape, and writes a settings file that records the model, its SHA-256 and the
-visibility (input, output public; weights fixed, i.e. circuit constants).
-Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag},
+visibility: input and output hashed by default (one public input each,
+whatever the model's size; the bundle carries the values), weights fixed
+(circuit constants). Next: calibrate-settings.`,
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
-		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), ctx.String(ConfigFlag.Name), ctx.String(SettingsFlag.Name))
+		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
+		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), ctx.String(ConfigFlag.Name), ctx.String(SettingsFlag.Name), vis)
 	},
 }
 
-func genSettings(out io.Writer, model, config, settingsPath string) error {
+func genSettings(out io.Writer, model, config, settingsPath string, vis quant.Visibility) error {
+	if err := vis.Validate(); err != nil {
+		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private")
+	}
 	if config == "" {
 		config = filepath.Join(filepath.Dir(model), "config.json")
 	}
@@ -32,10 +37,11 @@ func genSettings(out io.Writer, model, config, settingsPath string) error {
 	if err != nil {
 		return withHint(err, "the model is a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) and --config a JSON file with its shapes; see README.md")
 	}
+	s.Visibility = vis
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "settings: %s (%s)\n", settingsPath, describe(s.Config))
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output)
 	return nil
 }
 
