@@ -67,8 +67,8 @@ type Header struct {
 	ModelDigest   string `json:"model_digest,omitempty"`
 	// Commitment is the model commitment (quant.CommitString).
 	Commitment string `json:"model_commitment,omitempty"`
-	// Visibility is how the circuit exposes input and output; absent in
-	// headers written before it existed, which mean all public.
+	// Visibility is how the circuit exposes input and output (circuit
+	// headers, and the keys made from them).
 	Visibility *quant.Visibility `json:"visibility,omitempty"`
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from (WithSettingsDigest).
@@ -84,10 +84,11 @@ type Header struct {
 	PayloadSHA256  string    `json:"payload_sha256"`
 }
 
-// IO returns the header's visibility, all public when it has none.
+// IO returns the header's visibility; ReadCircuit refuses circuit headers
+// without one, and the zero Visibility fails validation wherever it is used.
 func (h Header) IO() quant.Visibility {
 	if h.Visibility == nil {
-		return quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+		return quant.Visibility{}
 	}
 	return *h.Visibility
 }

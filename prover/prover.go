@@ -151,6 +151,11 @@ func ReadCircuit(path string) (*Circuit, error) {
 	if h.Curve != CurveBN254 {
 		return nil, fmt.Errorf("%s: %w: curve %q (supported: %s)", path, ErrUnsupportedVersion, h.Curve, CurveBN254)
 	}
+	// Circuits from before model commitments lack the commitment's public
+	// input: proofs of them would not be what bundles describe.
+	if h.Visibility == nil || h.Commitment == "" {
+		return nil, fmt.Errorf("%s: %w: circuit without visibility and model commitment (compiled by an older zkinfer); compile it again", path, ErrUnsupportedVersion)
+	}
 	cs, err := newCS(h.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

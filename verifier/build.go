@@ -7,6 +7,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -53,7 +54,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-nbTensorPublic(tr.Y, vis.Output):])
+	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-modelio.NbPublic(len(quant.Flatten(tr.Y)), vis.Output):])
 	if err != nil {
 		return nil, err
 	}
@@ -99,15 +100,4 @@ func tensor(name string, v [][]int64, frac int, vis string, pub fr.Vector) (Tens
 		return t, fmt.Errorf("bundle: %s: visibility %q", name, vis)
 	}
 	return t, nil
-}
-
-func nbTensorPublic(v [][]int64, vis string) int {
-	n := 0
-	for _, row := range v {
-		n += len(row)
-	}
-	if vis == quant.VisibilityPublic {
-		return (n + quant.PackedPerElement - 1) / quant.PackedPerElement
-	}
-	return 1
 }

@@ -1,9 +1,11 @@
 // Package verifier defines the proof bundle and verifies it offline.
 //
 // A bundle is everything an auditor needs to check one inference: the proof,
-// the public inputs (named, with their fixed-point scales), the verifying
-// key, the model and circuit digests, and how the keys were made. Verify
-// needs nothing else: no chain, no key files, no trust in the host.
+// the public inputs (named, with their fixed-point scales, and the input and
+// output values as their visibility allows), the verifying key, the model
+// commitment (itself a public input), the settings and circuit digests, and
+// how the keys were made. Verify needs nothing else: no chain, no key files,
+// no trust in the host. CheckModel ties a bundle to a model file.
 package verifier
 
 import (
