@@ -3,6 +3,8 @@ package verifier
 import (
 	"fmt"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -36,6 +38,39 @@ func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
 	}
 	if c.Header.CircuitDigest != b.CircuitDigest {
 		return fmt.Errorf("%w: the model compiles to %s, the bundle names %s", ErrCircuitMismatch, c.Header.CircuitDigest, b.CircuitDigest)
+	}
+	return nil
+}
+
+// ErrOpening is returned by Open when values and salt do not open a private
+// tensor's commitment.
+var ErrOpening = fmt.Errorf("%w: commitment opening mismatch", ErrRejected)
+
+// Open checks that values with salt (from the prover's salts file) open the
+// commitment of the bundle's private tensor name: how a host reveals a
+// private input or output to one auditor without a new proof.
+func Open(b *Bundle, name string, values []int64, salt fr.Element) error {
+	t, ok := b.Tensor(name)
+	if !ok || t.Encoding != EncodingSaltedInt8 {
+		return fmt.Errorf("%w: no private tensor %q", ErrBundle, name)
+	}
+	want, err := parseElement(t.Commitment)
+	if err != nil {
+		return fmt.Errorf("%w: tensor %q: %v", ErrBundle, name, err)
+	}
+	n := 1
+	for _, s := range t.Shape {
+		n *= s
+	}
+	if len(values) != n {
+		return fmt.Errorf("%w: %d values for shape %v", ErrOpening, len(values), t.Shape)
+	}
+	got, err := quant.HashPacked(values, &salt)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOpening, err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: tensor %q", ErrOpening, name)
 	}
 	return nil
 }

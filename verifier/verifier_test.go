@@ -26,6 +26,8 @@ type fixture struct {
 	keys   *prover.Keys
 	bundle *verifier.Bundle
 	proof  *prover.Proof
+	tr     *quant.Trace
+	salts  modelio.Salts
 }
 
 func newFixture(t *testing.T, seed uint64) *fixture {
@@ -76,7 +78,7 @@ func newFixtureVis(t *testing.T, seed uint64, backend string, vis quant.Visibili
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p}
+	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p, tr: tr, salts: salts}
 }
 
 func TestBundleRoundTrip(t *testing.T) {
@@ -332,6 +334,20 @@ func TestTamperMatrix(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), c.says) {
 					t.Errorf("%s: error %q does not say %q", name, err, c.says)
+				}
+			}
+			if v == quant.VisibilityPrivate {
+				x := quant.Flatten(f.tr.X)
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Input); err != nil {
+					t.Fatalf("honest opening rejected: %v", err)
+				}
+				x[0] ^= 1
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Input); !errors.Is(err, verifier.ErrOpening) {
+					t.Errorf("wrong value opened the commitment: %v", err)
+				}
+				x[0] ^= 1
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Output); !errors.Is(err, verifier.ErrOpening) {
+					t.Errorf("wrong salt opened the commitment: %v", err)
 				}
 			}
 			// Another model's file: the commitment check fails first.
