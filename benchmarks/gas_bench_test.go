@@ -19,6 +19,7 @@ import (
 
 	ffncircuit "github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -88,11 +89,15 @@ func gasOfFFN(b *testing.B, cfg quant.Config, opts ...fixedpoint.Option) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a, err := ffncircuit.Assignment(tr)
+	a, err := ffncircuit.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	measure(b, ffncircuit.New(m, opts...), a)
+	c, err := ffncircuit.New(m, quant.DefaultVisibility, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	measure(b, c, a)
 }
 
 // measure compiles, sets up and proves circuit with assignment, deploys the

@@ -7,30 +7,31 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
 // New returns the circuit of a quantized model, chosen by its architecture,
-// with its variables allocated and ready to compile. Every circuit exposes the
-// packed input and output (quant.PackInt8) as its public inputs, in that order.
-func New(m *quant.Model) (frontend.Circuit, error) {
+// with its variables allocated and ready to compile. Every circuit exposes its
+// input and output as its public inputs, in that order, as v says (modelio).
+func New(m *quant.Model, v quant.Visibility) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
-		return ffn.New(m), nil
+		return ffn.New(m, v)
 	case quant.ArchitectureGPT2:
-		return gpt2.New(m), nil
+		return gpt2.New(m, v)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
 
 // Assignment returns the witness of the circuit of m for one trace of the
-// integer reference forward pass.
-func Assignment(m *quant.Model, tr *quant.Trace) (frontend.Circuit, error) {
+// integer reference forward pass; salts serve private input or output.
+func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
-		return ffn.Assignment(tr)
+		return ffn.Assignment(m, tr, v, salts)
 	case quant.ArchitectureGPT2:
-		return gpt2.Assignment(tr)
+		return gpt2.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

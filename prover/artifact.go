@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // Media types of the artifacts this package writes. A reader accepts exactly these.
@@ -58,20 +60,37 @@ const maxHeader = 1 << 16
 
 // Header describes an artifact; it is the second line of the file.
 type Header struct {
-	Format        string    `json:"format"`
-	Backend       string    `json:"backend"`
-	Curve         string    `json:"curve"`
-	CircuitDigest string    `json:"circuit_digest"`
-	ModelDigest   string    `json:"model_digest,omitempty"`
-	Constraints   int       `json:"constraints,omitempty"`
-	Setup         string    `json:"setup,omitempty"`
-	SetupDigest   string    `json:"setup_digest,omitempty"`
-	Ceremony      *Ceremony `json:"ceremony,omitempty"`
-	Warning       string    `json:"warning,omitempty"`
-	Tool          string    `json:"tool_version"`
-	Gnark         string    `json:"gnark_version"`
-	Created       time.Time `json:"created"`
-	PayloadSHA256 string    `json:"payload_sha256"`
+	Format        string `json:"format"`
+	Backend       string `json:"backend"`
+	Curve         string `json:"curve"`
+	CircuitDigest string `json:"circuit_digest"`
+	ModelDigest   string `json:"model_digest,omitempty"`
+	// Commitment is the model commitment (quant.CommitString).
+	Commitment string `json:"model_commitment,omitempty"`
+	// Visibility is how the circuit exposes input and output (circuit
+	// headers, and the keys made from them).
+	Visibility *quant.Visibility `json:"visibility,omitempty"`
+	// SettingsDigest is the SHA-256 of the settings file the circuit was
+	// compiled from (WithSettingsDigest).
+	SettingsDigest string    `json:"settings_digest,omitempty"`
+	Constraints    int       `json:"constraints,omitempty"`
+	Setup          string    `json:"setup,omitempty"`
+	SetupDigest    string    `json:"setup_digest,omitempty"`
+	Ceremony       *Ceremony `json:"ceremony,omitempty"`
+	Warning        string    `json:"warning,omitempty"`
+	Tool           string    `json:"tool_version"`
+	Gnark          string    `json:"gnark_version"`
+	Created        time.Time `json:"created"`
+	PayloadSHA256  string    `json:"payload_sha256"`
+}
+
+// IO returns the header's visibility; ReadCircuit refuses circuit headers
+// without one, and the zero Visibility fails validation wherever it is used.
+func (h Header) IO() quant.Visibility {
+	if h.Visibility == nil {
+		return quant.Visibility{}
+	}
+	return *h.Visibility
 }
 
 // writeArtifact writes header + payload to path atomically.

@@ -19,14 +19,6 @@ const GPUBuildHint = "build the GPU binary with 'prover/gpu/build.sh' (needs the
 // GPUBuilt reports whether this binary was built with ICICLE (tag icicle).
 func GPUBuilt() bool { return gpuBuilt }
 
-// ProveOption configures Prove.
-type ProveOption func(*proveConfig)
-
-type proveConfig struct {
-	gpu    bool
-	device int
-}
-
 // WithGPU proves on CUDA device number device through ICICLE. Only Groth16
 // has a GPU prover; the proof is the same kind as the CPU one (same keys,
 // same Keccak hash-to-field), so every verifier accepts it.

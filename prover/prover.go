@@ -25,6 +25,7 @@ import (
 	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -48,7 +49,24 @@ type Circuit struct {
 // CompileOption configures Compile.
 type CompileOption func(*compileConfig)
 
-type compileConfig struct{ backend string }
+type compileConfig struct {
+	backend        string
+	visibility     quant.Visibility
+	settingsDigest string
+}
+
+// WithSettingsDigest records the digest of the settings file the model came
+// from in the circuit header, and so in keys and bundles.
+func WithSettingsDigest(d string) CompileOption {
+	return func(c *compileConfig) { c.settingsDigest = d }
+}
+
+// WithVisibility chooses how the circuit exposes the model input and output
+// (modelio); the default is quant.DefaultVisibility. The choice is recorded
+// in the circuit header and the keys'.
+func WithVisibility(v quant.Visibility) CompileOption {
+	return func(c *compileConfig) { c.visibility = v }
+}
 
 // WithBackend chooses the proving system the circuit is compiled for:
 // BackendGroth16 (R1CS, the default) or BackendPLONK (SCS).
@@ -59,7 +77,7 @@ func WithBackend(name string) CompileOption {
 // Compile builds and compiles the circuit of m, to R1CS for Groth16 (the
 // default) or to SCS for PLONK (WithBackend).
 func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error) {
-	cfg := compileConfig{backend: DefaultBackend}
+	cfg := compileConfig{backend: DefaultBackend, visibility: quant.DefaultVisibility}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -77,7 +95,11 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, err
 	}
-	circuit, err := circuits.New(m)
+	commitment, err := quant.CommitString(m)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	circuit, err := circuits.New(m, cfg.visibility)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -92,15 +114,18 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		return nil, err
 	}
 	return &Circuit{CS: cs, Header: Header{
-		Format:        FormatCircuit,
-		Backend:       cfg.backend,
-		Curve:         CurveBN254,
-		CircuitDigest: digest,
-		ModelDigest:   modelDigest,
-		Constraints:   cs.GetNbConstraints(),
-		Tool:          ToolVersion,
-		Gnark:         GnarkVersion(),
-		Created:       time.Now().UTC(),
+		Format:         FormatCircuit,
+		Backend:        cfg.backend,
+		Curve:          CurveBN254,
+		CircuitDigest:  digest,
+		ModelDigest:    modelDigest,
+		Commitment:     commitment,
+		Visibility:     &cfg.visibility,
+		SettingsDigest: cfg.settingsDigest,
+		Constraints:    cs.GetNbConstraints(),
+		Tool:           ToolVersion,
+		Gnark:          GnarkVersion(),
+		Created:        time.Now().UTC(),
 	}}, nil
 }
 
@@ -125,6 +150,11 @@ func ReadCircuit(path string) (*Circuit, error) {
 	}
 	if h.Curve != CurveBN254 {
 		return nil, fmt.Errorf("%s: %w: curve %q (supported: %s)", path, ErrUnsupportedVersion, h.Curve, CurveBN254)
+	}
+	// Circuits from before model commitments lack the commitment's public
+	// input: proofs of them would not be what bundles describe.
+	if h.Visibility == nil || h.Commitment == "" {
+		return nil, fmt.Errorf("%s: %w: circuit without visibility and model commitment (compiled by an older zkinfer); compile it again", path, ErrUnsupportedVersion)
 	}
 	cs, err := newCS(h.Backend)
 	if err != nil {
@@ -255,10 +285,24 @@ type Proof struct {
 	Public  witness.Witness
 }
 
+// ProveOption configures Prove.
+type ProveOption func(*proveConfig)
+
+type proveConfig struct {
+	salts  modelio.Salts
+	gpu    bool
+	device int
+}
+
+// WithSalts gives the salts of a private input or output (modelio.RandomSalts);
+// the host keeps them to open the commitments later.
+func WithSalts(s modelio.Salts) ProveOption {
+	return func(c *proveConfig) { c.salts = s }
+}
+
 // Prove proves one inference: tr is the reference trace of the input. pkHeader
 // must name the circuit c and its backend, so keys of another circuit or
 // setup fail here with a clear error rather than with an invalid proof.
-// WithGPU proves on a GPU (Groth16, binaries built with the icicle tag).
 func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant.Trace, p Progress, opts ...ProveOption) (*Proof, error) {
 	var cfg proveConfig
 	for _, o := range opts {
@@ -276,7 +320,7 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	if b := BackendOf(pk); b != c.Header.Backend {
 		return nil, fmt.Errorf("prove: %w: proving key is %T, the circuit is %s", ErrBackendMismatch, pk, c.Header.Backend)
 	}
-	assignment, err := circuits.Assignment(m, tr)
+	assignment, err := circuits.Assignment(m, tr, c.Header.IO(), cfg.salts)
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}

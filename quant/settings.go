@@ -15,11 +15,40 @@ import (
 // SettingsMediaType is the format of a settings file.
 const SettingsMediaType = "application/vnd.zkinfer.settings.v1+json"
 
-// Visibility names (EZKL's vocabulary). Only the spine's combination exists yet.
+// Visibility names (EZKL's vocabulary).
 const (
+	// VisibilityPublic: the packed values (PackInt8) are public inputs.
 	VisibilityPublic = "public"
-	VisibilityFixed  = "fixed"
+	// VisibilityHashed: one public input, HashPacked of the values (no
+	// salt); the bundle carries the values and the verifier rehashes them.
+	VisibilityHashed = "hashed"
+	// VisibilityPrivate: one public input, HashPacked with a random salt
+	// the host keeps; the bundle carries only the commitment.
+	VisibilityPrivate = "private"
+	// VisibilityFixed: weights are constants of the circuit, so the
+	// verifying key is bound to them.
+	VisibilityFixed = "fixed"
 )
+
+// DefaultVisibility hashes input and output, so that a proof has two public
+// inputs whatever the model's size (each public input costs ~6.6k gas in
+// the Solidity verifier), and keeps the weights fixed.
+var DefaultVisibility = Visibility{Input: VisibilityHashed, Output: VisibilityHashed, Weights: VisibilityFixed}
+
+// Validate checks that v is a combination this build can prove.
+func (v Visibility) Validate() error {
+	for _, io := range []struct{ name, v string }{{"input", v.Input}, {"output", v.Output}} {
+		switch io.v {
+		case VisibilityPublic, VisibilityHashed, VisibilityPrivate:
+		default:
+			return fmt.Errorf("%w: %s visibility %q (supported: %s, %s, %s)", ErrValidation, io.name, io.v, VisibilityPublic, VisibilityHashed, VisibilityPrivate)
+		}
+	}
+	if v.Weights != VisibilityFixed {
+		return fmt.Errorf("%w: weights visibility %q (supported: %s)", ErrValidation, v.Weights, VisibilityFixed)
+	}
+	return nil
+}
 
 // Visibility says what the verifier sees of each part of the model.
 type Visibility struct {
@@ -126,7 +155,7 @@ func NewSettings(weightsPath, configPath, settingsPath string) (*Settings, *Floa
 		WeightsSHA256: sum,
 		ConfigPath:    relTo(dir, configPath),
 		Config:        cfg,
-		Visibility:    Visibility{Input: VisibilityPublic, Output: VisibilityPublic, Weights: VisibilityFixed},
+		Visibility:    DefaultVisibility,
 		Backend:       "groth16",
 		dir:           dir,
 	}
@@ -172,6 +201,9 @@ func LoadSettings(path string) (*Settings, error) {
 	if err := s.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := s.Visibility.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if s.Scales != nil {
 		if err := s.Scales.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -179,6 +211,17 @@ func LoadSettings(path string) (*Settings, error) {
 	}
 	s.dir = filepath.Dir(path)
 	return &s, nil
+}
+
+// Digest is the SHA-256 of the settings as Write encodes them: circuits,
+// keys and bundles record it to name the settings they came from.
+func (s *Settings) Digest() (string, error) {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(append(data, '\n'))
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // Write writes the settings atomically.

@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-// Names of the public tensors of a feed-forward block, in circuit order.
+// Names of the public tensors of every model circuit, in circuit order.
 const (
 	TensorInput  = "input"
 	TensorOutput = "output"
+	TensorModel  = "model"
 )
 
 // NewBundle assembles the bundle of one proof of model m on the trace tr.
@@ -34,31 +38,66 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, err
 	}
+	commit, err := quant.CommitString(m)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	if c.Header.Commitment != "" && commit != c.Header.Commitment {
+		return nil, fmt.Errorf("bundle: %w: circuit is for model %s, not %s", prover.ErrCircuitMismatch, c.Header.Commitment, commit)
+	}
+	vis := c.Header.IO()
+	pub, ok := p.Public.Vector().(fr.Vector)
+	if !ok {
+		return nil, fmt.Errorf("bundle: public witness is %T", p.Public.Vector())
+	}
+	in, err := tensor(TensorInput, tr.X, m.InputFrac(), vis.Input, pub)
+	if err != nil {
+		return nil, err
+	}
+	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-modelio.NbPublic(len(quant.Flatten(tr.Y)), vis.Output):])
+	if err != nil {
+		return nil, err
+	}
 	return &Bundle{
-		MediaType:     MediaType,
-		Backend:       c.Header.Backend,
-		Curve:         prover.CurveBN254,
-		ModelDigest:   modelDigest,
-		CircuitDigest: c.Header.CircuitDigest,
-		Setup:         vkHeader.Setup,
-		SetupDigest:   vkHeader.SetupDigest,
-		Warning:       vkHeader.Warning,
-		ToolVersion:   prover.ToolVersion,
-		GnarkVersion:  prover.GnarkVersion(),
-		Created:       time.Now().UTC(),
-		PublicInputs: []Tensor{
-			tensor(TensorInput, tr.X, m.InputFrac()),
-			tensor(TensorOutput, tr.Y, m.OutputFrac()),
-		},
-		Proof:        proof.Bytes(),
-		VerifyingKey: vkb.Bytes(),
+		MediaType:       MediaType,
+		Backend:         c.Header.Backend,
+		Curve:           prover.CurveBN254,
+		ModelDigest:     modelDigest,
+		ModelCommitment: commit,
+		Visibility:      vis,
+		SettingsDigest:  c.Header.SettingsDigest,
+		CircuitDigest:   c.Header.CircuitDigest,
+		Setup:           vkHeader.Setup,
+		SetupDigest:     vkHeader.SetupDigest,
+		Warning:         vkHeader.Warning,
+		ToolVersion:     prover.ToolVersion,
+		GnarkVersion:    prover.GnarkVersion(),
+		Created:         time.Now().UTC(),
+		PublicInputs:    []Tensor{in, out, {Name: TensorModel, Encoding: EncodingModelCommitment, Shape: []int{}, Values: []int64{}}},
+		Proof:           proof.Bytes(),
+		VerifyingKey:    vkb.Bytes(),
 	}, nil
 }
 
-func tensor(name string, v [][]int64, frac int) Tensor {
-	t := Tensor{Name: name, Frac: frac, Encoding: EncodingPackedInt8, Shape: []int{len(v), 0}, Values: quant.Flatten(v)}
+// tensor is the bundle's view of v under visibility vis; pub starts with
+// its public inputs, which a private tensor carries as its commitment.
+func tensor(name string, v [][]int64, frac int, vis string, pub fr.Vector) (Tensor, error) {
+	t := Tensor{Name: name, Frac: frac, Shape: []int{len(v), 0}, Values: quant.Flatten(v)}
 	if len(v) > 0 {
 		t.Shape[1] = len(v[0])
 	}
-	return t
+	switch vis {
+	case quant.VisibilityPublic:
+		t.Encoding = EncodingPackedInt8
+	case quant.VisibilityHashed:
+		t.Encoding = EncodingHashedInt8
+	case quant.VisibilityPrivate:
+		if len(pub) == 0 {
+			return t, fmt.Errorf("bundle: %s: no public input", name)
+		}
+		t.Encoding, t.Values, t.Commitment = EncodingSaltedInt8, []int64{}, formatElement(pub[0])
+	default:
+		return t, fmt.Errorf("bundle: %s: visibility %q", name, vis)
+	}
+	return t, nil
 }

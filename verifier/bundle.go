@@ -1,21 +1,28 @@
 // Package verifier defines the proof bundle and verifies it offline.
 //
 // A bundle is everything an auditor needs to check one inference: the proof,
-// the public inputs (named, with their fixed-point scales), the verifying
-// key, the model and circuit digests, and how the keys were made. Verify
-// needs nothing else: no chain, no key files, no trust in the host.
+// the public inputs (named, with their fixed-point scales, and the input and
+// output values as their visibility allows), the verifying key, the model
+// commitment (itself a public input), the settings and circuit digests, and
+// how the keys were made. Verify needs nothing else: no chain, no key files,
+// no trust in the host. CheckModel ties a bundle to a model file.
 package verifier
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/google/renameio/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // MediaType is the only bundle format this build reads and writes.
@@ -34,9 +41,23 @@ var (
 	ErrRejected           = errors.New("proof rejected")
 )
 
-// EncodingPackedInt8 is the encoding of an int8 tensor in public inputs:
-// quant.PackInt8, 31 values per field element.
-const EncodingPackedInt8 = "int8-packed-31"
+// Encodings of a tensor in public inputs, one per visibility
+// (quant.Visibility), plus the model commitment's.
+const (
+	// EncodingPackedInt8 (public): quant.PackInt8, 31 values per field
+	// element, each a public input.
+	EncodingPackedInt8 = "int8-packed-31"
+	// EncodingHashedInt8 (hashed): one public input, quant.HashPacked of the
+	// values, which the bundle carries and the verifier hashes again.
+	EncodingHashedInt8 = "poseidon2-int8-packed-31"
+	// EncodingSaltedInt8 (private): one public input, quant.HashPacked with
+	// a salt only the prover's host knows; the bundle carries the
+	// commitment (Tensor.Commitment) and no values.
+	EncodingSaltedInt8 = "poseidon2-salted-int8-packed-31"
+	// EncodingModelCommitment: one public input, the bundle's
+	// ModelCommitment.
+	EncodingModelCommitment = "model-commitment"
+)
 
 // Tensor is a named group of public values: integers held at scale 2^-Frac,
 // exposed to the verifier in the given encoding.
@@ -46,15 +67,24 @@ type Tensor struct {
 	Frac     int     `json:"frac"`
 	Encoding string  `json:"encoding"`
 	Values   []int64 `json:"values"`
+	// Commitment is the public input of a private tensor ("0x" + 64 hex).
+	Commitment string `json:"commitment,omitempty"`
 }
 
 // Bundle is a self-contained proof of one inference.
 type Bundle struct {
-	MediaType     string `json:"media_type"`
-	Backend       string `json:"backend"`
-	Curve         string `json:"curve"`
-	ModelDigest   string `json:"model_digest"`
-	CircuitDigest string `json:"circuit_digest"`
+	MediaType   string `json:"media_type"`
+	Backend     string `json:"backend"`
+	Curve       string `json:"curve"`
+	ModelDigest string `json:"model_digest"`
+	// ModelCommitment is quant.CommitString of the model, also the last
+	// public input: the proof fails if it is not the circuit's.
+	ModelCommitment string           `json:"model_commitment"`
+	Visibility      quant.Visibility `json:"visibility"`
+	// SettingsDigest is the SHA-256 of the settings file the circuit was
+	// compiled from, when it was compiled from one.
+	SettingsDigest string `json:"settings_digest,omitempty"`
+	CircuitDigest  string `json:"circuit_digest"`
 	// Setup is how the keys were made (prover.SetupDevUnsafe,
 	// SetupGroth16MPC, SetupKZGSRS) and SetupDigest the digest of the
 	// ceremony transcript or SRS file, for the latter two.
@@ -64,7 +94,8 @@ type Bundle struct {
 	ToolVersion  string    `json:"tool_version"`
 	GnarkVersion string    `json:"gnark_version"`
 	Created      time.Time `json:"created"`
-	// PublicInputs in the circuit's order: the verifier's public witness.
+	// PublicInputs in the circuit's order (input, output, model): the
+	// verifier's public witness.
 	PublicInputs []Tensor `json:"public_inputs"`
 	// Proof and VerifyingKey are gnark's binary encodings (base64 in JSON).
 	Proof        []byte `json:"proof"`
@@ -109,11 +140,17 @@ func Parse(data []byte) (*Bundle, error) {
 	if err := dec.Decode(&b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
+	if err := b.Visibility.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
 	n := 0
 	for _, t := range b.PublicInputs {
 		n += len(t.Values)
 		if n > MaxPublicValues {
 			return nil, fmt.Errorf("%w: more than %d public values", ErrBundle, MaxPublicValues)
+		}
+		if len(t.Shape) > 8 {
+			return nil, fmt.Errorf("%w: tensor %q has %d dimensions", ErrBundle, t.Name, len(t.Shape))
 		}
 		want := 1
 		for _, s := range t.Shape {
@@ -121,13 +158,32 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q has shape %v", ErrBundle, t.Name, t.Shape)
 			}
 			want *= s
+			if want > MaxPublicValues {
+				return nil, fmt.Errorf("%w: tensor %q has shape %v", ErrBundle, t.Name, t.Shape)
+			}
 		}
-		if want != len(t.Values) {
-			return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
+		switch t.Encoding {
+		case EncodingPackedInt8, EncodingHashedInt8:
+			if want != len(t.Values) {
+				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
+			}
+		case EncodingSaltedInt8:
+			if len(t.Values) != 0 {
+				return nil, fmt.Errorf("%w: private tensor %q carries values", ErrBundle, t.Name)
+			}
+			if _, err := parseElement(t.Commitment); err != nil {
+				return nil, fmt.Errorf("%w: tensor %q: commitment: %v", ErrBundle, t.Name, err)
+			}
+		case EncodingModelCommitment:
+			if len(t.Values) != 0 || len(t.Shape) != 0 {
+				return nil, fmt.Errorf("%w: tensor %q: a model commitment has no values", ErrBundle, t.Name)
+			}
+		default:
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingModelCommitment)
 		}
-		if t.Encoding != EncodingPackedInt8 {
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8)
-		}
+	}
+	if _, err := parseCommitment(b.ModelCommitment); err != nil {
+		return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
 	}
 	return &b, nil
 }
@@ -158,4 +214,38 @@ func (b *Bundle) Tensor(name string) (*Tensor, bool) {
 		}
 	}
 	return nil, false
+}
+
+// parseElement reads "0x" + 64 hex digits, a canonical BN254 scalar.
+func parseElement(s string) (fr.Element, error) {
+	var e fr.Element
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok || len(h) != 2*fr.Bytes {
+		return e, fmt.Errorf("%q is not 0x and %d hex digits", s, 2*fr.Bytes)
+	}
+	raw, err := hex.DecodeString(h)
+	if err != nil {
+		return e, fmt.Errorf("%q: %v", s, err)
+	}
+	if err := e.SetBytesCanonical(raw); err != nil {
+		return e, fmt.Errorf("%q: %v", s, err)
+	}
+	if fmt.Sprintf("0x%x", raw) != s {
+		return e, fmt.Errorf("%q: use lowercase hex", s)
+	}
+	return e, nil
+}
+
+// parseCommitment reads a model commitment (quant.FormatCommitment).
+func parseCommitment(s string) (fr.Element, error) {
+	h, ok := strings.CutPrefix(s, quant.CommitmentPrefix)
+	if !ok {
+		return fr.Element{}, fmt.Errorf("%q does not start with %q", s, quant.CommitmentPrefix)
+	}
+	return parseElement(h)
+}
+
+func formatElement(e fr.Element) string {
+	b := e.Bytes()
+	return fmt.Sprintf("0x%x", b[:])
 }

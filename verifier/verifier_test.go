@@ -1,14 +1,20 @@
 package verifier_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/witness"
 
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
@@ -20,6 +26,8 @@ type fixture struct {
 	keys   *prover.Keys
 	bundle *verifier.Bundle
 	proof  *prover.Proof
+	tr     *quant.Trace
+	salts  modelio.Salts
 }
 
 func newFixture(t *testing.T, seed uint64) *fixture {
@@ -28,6 +36,11 @@ func newFixture(t *testing.T, seed uint64) *fixture {
 }
 
 func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
+	t.Helper()
+	return newFixtureVis(t, seed, backend, quant.DefaultVisibility)
+}
+
+func newFixtureVis(t *testing.T, seed uint64, backend string, vis quant.Visibility) *fixture {
 	t.Helper()
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 2, Activation: quant.ActivationReLU}
 	fm := quant.RandomModel(cfg, seed)
@@ -40,7 +53,7 @@ func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := prover.Compile(m, nil, prover.WithBackend(backend))
+	c, err := prover.Compile(m, nil, prover.WithBackend(backend), prover.WithVisibility(vis))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +66,11 @@ func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
+	salts, err := modelio.RandomSalts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil, prover.WithSalts(salts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +78,7 @@ func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p}
+	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p, tr: tr, salts: salts}
 }
 
 func TestBundleRoundTrip(t *testing.T) {
@@ -204,14 +221,179 @@ func TestParseRejectsBadBundles(t *testing.T) {
 	}
 }
 
+const fuzzHead = `{"media_type": "` + verifier.MediaType + `", "model_commitment": "poseidon2:0x0000000000000000000000000000000000000000000000000000000000000001", "visibility": {"input": "hashed", "output": "private", "weights": "fixed"}, "backend": "groth16", "curve": "bn254", `
+
+// Arbitrary bytes never panic the reader or the verifier, and whatever
+// parses encodes to bytes that parse to the same encoding.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `"}`))
-	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "encoding": "int8-packed-31", "values": [3]}], "proof": "AAAA"}`))
+	f.Add([]byte(fuzzHead + `"public_inputs": [{"name": "input", "shape": [1], "encoding": "poseidon2-int8-packed-31", "values": [3]}, {"name": "output", "shape": [1, 1], "encoding": "poseidon2-salted-int8-packed-31", "values": [], "commitment": "0x0000000000000000000000000000000000000000000000000000000000000005"}, {"name": "model", "shape": [], "encoding": "model-commitment", "values": []}], "proof": "AAAA"}`))
+	f.Add([]byte(fuzzHead + `"public_inputs": [{"name": "x", "shape": [2], "encoding": "int8-packed-31", "values": [3, -128]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := verifier.Parse(data)
 		if err != nil {
 			return
 		}
 		verifier.Verify(b) // must not panic
+		enc, err := b.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b2, err := verifier.Parse(enc)
+		if err != nil {
+			t.Fatalf("re-encoded bundle does not parse: %v\n%s", err, enc)
+		}
+		enc2, _ := b2.Encode()
+		if !bytes.Equal(enc, enc2) {
+			t.Fatalf("decode→encode not stable:\n%s\n%s", enc, enc2)
+		}
 	})
+}
+
+// The tamper matrix of the auditor's check, for each input/output
+// visibility: every byte that matters, changed, makes Verify (or CheckModel)
+// fail, with an error that names the check.
+func TestTamperMatrix(t *testing.T) {
+	for _, v := range []string{quant.VisibilityHashed, quant.VisibilityPublic, quant.VisibilityPrivate} {
+		t.Run(v, func(t *testing.T) {
+			vis := quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed}
+			f := newFixtureVis(t, 11, prover.BackendGroth16, vis)
+			if _, err := verifier.Verify(f.bundle); err != nil {
+				t.Fatalf("honest bundle rejected: %v", err)
+			}
+			if err := verifier.CheckModel(f.bundle, f.m, nil); err != nil {
+				t.Fatalf("honest bundle's model rejected: %v", err)
+			}
+			data, _ := f.bundle.Encode()
+			fresh := func() *verifier.Bundle {
+				b, err := verifier.Parse(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			type tamper struct {
+				mutate func(b *verifier.Bundle)
+				want   error
+				says   string
+			}
+			cases := map[string]tamper{
+				"proof byte": {func(b *verifier.Bundle) { b.Proof[len(b.Proof)/2] ^= 1 }, nil, ""},
+				"vk byte":    {func(b *verifier.Bundle) { b.VerifyingKey[len(b.VerifyingKey)/2] ^= 1 }, nil, ""},
+				"commitment": {func(b *verifier.Bundle) {
+					c := []byte(b.ModelCommitment)
+					c[len(c)-1] = "10"[min(1, int(c[len(c)-1]-'0'))]
+					b.ModelCommitment = string(c)
+				}, verifier.ErrRejected, "proof rejected"},
+				"visibility label": {func(b *verifier.Bundle) {
+					b.Visibility.Input = map[string]string{quant.VisibilityHashed: quant.VisibilityPublic, quant.VisibilityPublic: quant.VisibilityHashed, quant.VisibilityPrivate: quant.VisibilityHashed}[v]
+				}, verifier.ErrBundle, "public tensor 0"},
+			}
+			for _, name := range []string{verifier.TensorInput, verifier.TensorOutput} {
+				tn, _ := f.bundle.Tensor(name)
+				for i := range tn.Values {
+					cases[fmt.Sprintf("%s value %d", name, i)] = tamper{func(b *verifier.Bundle) {
+						x, _ := b.Tensor(name)
+						x.Values[i] ^= 1
+					}, verifier.ErrRejected, "proof rejected"}
+				}
+				if tn.Commitment != "" {
+					cases[name+" commitment"] = tamper{func(b *verifier.Bundle) {
+						x, _ := b.Tensor(name)
+						x.Commitment = "0x" + strings.Repeat("0", 63) + "7"
+					}, verifier.ErrRejected, "proof rejected"}
+				}
+			}
+			// Each public input, through the public witness the verifier builds.
+			pub, n, err := verifier.PublicWitness(f.bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 8 int8 values pack into one element: input, output, model.
+			if n != 3 {
+				t.Fatalf("%d public inputs, want 3", n)
+			}
+			vec := pub.Vector().(fr.Vector)
+			for i := range vec {
+				w := slices.Clone(vec)
+				w[i].Add(&w[i], new(fr.Element).SetOne())
+				if err := prover.Verify(mustVK(t, f), f.proof.Proof, witnessOf(t, w)); err == nil {
+					t.Errorf("public input %d changed: accepted", i)
+				}
+			}
+			for name, c := range cases {
+				b := fresh()
+				c.mutate(b)
+				_, err := verifier.Verify(b)
+				if err == nil {
+					t.Errorf("%s: tampered bundle accepted", name)
+					continue
+				}
+				if c.want != nil && !errors.Is(err, c.want) {
+					t.Errorf("%s: got %v, want %v", name, err, c.want)
+				}
+				if !strings.Contains(err.Error(), c.says) {
+					t.Errorf("%s: error %q does not say %q", name, err, c.says)
+				}
+			}
+			if v == quant.VisibilityPrivate {
+				x := quant.Flatten(f.tr.X)
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Input); err != nil {
+					t.Fatalf("honest opening rejected: %v", err)
+				}
+				x[0] ^= 1
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Input); !errors.Is(err, verifier.ErrOpening) {
+					t.Errorf("wrong value opened the commitment: %v", err)
+				}
+				x[0] ^= 1
+				if err := verifier.Open(f.bundle, verifier.TensorInput, x, f.salts.Output); !errors.Is(err, verifier.ErrOpening) {
+					t.Errorf("wrong salt opened the commitment: %v", err)
+				}
+			}
+			// Another model's file: the commitment check fails first.
+			other := newFixtureVis(t, 12, prover.BackendGroth16, vis)
+			if err := verifier.CheckModel(f.bundle, other.m, nil); !errors.Is(err, verifier.ErrModelMismatch) {
+				t.Errorf("another model: got %v, want ErrModelMismatch", err)
+			}
+			// A bundle from another circuit of the same model (other visibility):
+			// the recompiled circuit's digest differs.
+			b := fresh()
+			b.CircuitDigest = other.bundle.CircuitDigest
+			if err := verifier.CheckModel(b, f.m, nil); !errors.Is(err, verifier.ErrCircuitMismatch) {
+				t.Errorf("another circuit's digest: got %v, want ErrCircuitMismatch", err)
+			}
+			// Another circuit's proof and key with this bundle's values.
+			b = fresh()
+			b.Proof, b.VerifyingKey = other.bundle.Proof, other.bundle.VerifyingKey
+			if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrRejected) {
+				t.Errorf("another circuit's proof and key: got %v", err)
+			}
+		})
+	}
+}
+
+func mustVK(t *testing.T, f *fixture) prover.VerifyingKey {
+	t.Helper()
+	vk, _, err := verifier.Decode(f.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vk
+}
+
+func witnessOf(t *testing.T, v fr.Vector) witness.Witness {
+	t.Helper()
+	w, err := witness.New(ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan any, len(v))
+	for _, x := range v {
+		ch <- x
+	}
+	close(ch)
+	if err := w.Fill(len(v), 0, ch); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

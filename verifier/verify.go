@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/witness"
 
@@ -15,13 +16,16 @@ import (
 
 // Result is what Verify checked.
 type Result struct {
-	Backend       string `json:"backend"`
-	Curve         string `json:"curve"`
-	ModelDigest   string `json:"model_digest"`
-	CircuitDigest string `json:"circuit_digest"`
-	Setup         string `json:"setup"`
-	SetupDigest   string `json:"setup_digest,omitempty"`
-	PublicInputs  int    `json:"public_inputs"`
+	Backend     string `json:"backend"`
+	Curve       string `json:"curve"`
+	ModelDigest string `json:"model_digest"`
+	// ModelCommitment is proven: it is a public input of the proof.
+	ModelCommitment string           `json:"model_commitment"`
+	Visibility      quant.Visibility `json:"visibility"`
+	CircuitDigest   string           `json:"circuit_digest"`
+	Setup           string           `json:"setup"`
+	SetupDigest     string           `json:"setup_digest,omitempty"`
+	PublicInputs    int              `json:"public_inputs"`
 }
 
 // ErrNotProduction is returned by Verify with RequireProduction for a
@@ -55,6 +59,9 @@ func Verify(b *Bundle, opts ...Option) (*Result, error) {
 	if prover.CheckBackend(b.Backend) != nil || b.Curve != prover.CurveBN254 {
 		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported (supported: %s or %s on %s)", ErrBundle, b.Backend, b.Curve, prover.BackendGroth16, prover.BackendPLONK, prover.CurveBN254)
 	}
+	if err := checkLayout(b); err != nil {
+		return nil, err
+	}
 	vk, proof, err := Decode(b)
 	if err != nil {
 		return nil, err
@@ -69,7 +76,24 @@ func Verify(b *Bundle, opts ...Option) (*Result, error) {
 	if err := prover.Verify(vk, proof, pub); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+}
+
+// checkLayout checks the public tensors are input, output and model, encoded
+// as the bundle's visibility says, so that a bundle cannot label a hashed
+// value public or drop the model commitment.
+func checkLayout(b *Bundle) error {
+	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
+	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}, {TensorModel, EncodingModelCommitment}}
+	if len(b.PublicInputs) != len(want) {
+		return fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
+	}
+	for i, w := range want {
+		if t := b.PublicInputs[i]; t.Name != w.name || t.Encoding != w.enc {
+			return fmt.Errorf("%w: public tensor %d is %q (%s), want %q (%s)", ErrBundle, i, t.Name, t.Encoding, w.name, w.enc)
+		}
+	}
+	return nil
 }
 
 // nbPublic is the number of public inputs vk expects. A Groth16 key's K
@@ -99,15 +123,41 @@ func Decode(b *Bundle) (prover.VerifyingKey, prover.ProofData, error) {
 }
 
 // PublicWitness builds gnark's public witness from the bundle's tensors, in
-// order, encoding each as the circuit exposes it.
+// order, encoding each as the circuit exposes it: packed values are packed
+// again and hashed values hashed again, so a bundle whose carried values
+// differ from what was proven fails verification.
 func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 	var vals []*big.Int
 	for _, t := range b.PublicInputs {
-		packed, err := quant.PackInt8(t.Values)
+		var (
+			els []*big.Int
+			err error
+		)
+		switch t.Encoding {
+		case EncodingPackedInt8:
+			els, err = quant.PackInt8(t.Values)
+		case EncodingHashedInt8:
+			var h fr.Element
+			if h, err = quant.HashPacked(t.Values, nil); err == nil {
+				els = []*big.Int{h.BigInt(new(big.Int))}
+			}
+		case EncodingSaltedInt8:
+			var c fr.Element
+			if c, err = parseElement(t.Commitment); err == nil {
+				els = []*big.Int{c.BigInt(new(big.Int))}
+			}
+		case EncodingModelCommitment:
+			var c fr.Element
+			if c, err = parseCommitment(b.ModelCommitment); err == nil {
+				els = []*big.Int{c.BigInt(new(big.Int))}
+			}
+		default:
+			err = fmt.Errorf("encoding %q", t.Encoding)
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
 		}
-		vals = append(vals, packed...)
+		vals = append(vals, els...)
 	}
 	w, err := witness.New(ecc.BN254.ScalarField())
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // Circuit proves y = clamp(x + requant(W2ᵀ·relu(requant(W1ᵀ·x + b1)) + b2))
 // for every token of the sequence, with the integers of a quant.Model as
-// constants. The input x and the output y are public (modelio).
+// constants. The input x and the output y are exposed as modelio says.
 type Circuit struct {
 	IO modelio.IO
 
@@ -23,15 +23,21 @@ type Circuit struct {
 	fpOpts []fixedpoint.Option
 }
 
-// New returns a circuit for m with its variables allocated, ready to compile.
-// opts choose the range-check strategy of the fixed-point gadgets.
-func New(m *quant.Model, opts ...fixedpoint.Option) *Circuit {
-	return &Circuit{IO: modelio.New(m.Config.SeqLen, m.Config.DModel), model: m, fpOpts: opts}
+// New returns a circuit for m with its variables allocated, ready to compile,
+// exposing input and output as v says. opts choose the range-check strategy
+// of the fixed-point gadgets.
+func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circuit, error) {
+	io, err := modelio.New(m, v)
+	if err != nil {
+		return nil, fmt.Errorf("ffn: %w", err)
+	}
+	return &Circuit{IO: io, model: m, fpOpts: opts}, nil
 }
 
-// Assignment returns the witness for one trace of the reference forward pass.
-func Assignment(tr *quant.Trace) (*Circuit, error) {
-	io, err := modelio.Assign(tr)
+// Assignment returns the witness for one trace of the reference forward
+// pass; salts serve private input or output.
+func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (*Circuit, error) {
+	io, err := modelio.Assign(m, tr, v, salts)
 	if err != nil {
 		return nil, fmt.Errorf("ffn: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -63,7 +64,7 @@ func TestCircuitMatchesReference(t *testing.T) {
 	}
 	for name, m := range models {
 		// Both range-check strategies must accept and reject the same traces.
-		circ, circBits := ffn.New(m), ffn.New(m, fixedpoint.WithBitDecomposition())
+		circ, circBits := newCircuit(t, m), newCircuit(t, m, fixedpoint.WithBitDecomposition())
 		inputs := [][][]int64{constInput(2, 8, -128), constInput(2, 8, 127), constInput(2, 8, 0)}
 		for range 100 {
 			inputs = append(inputs, randomInt8(rng, 2, 8))
@@ -75,10 +76,10 @@ func TestCircuitMatchesReference(t *testing.T) {
 				t.Fatal(err)
 			}
 			saturated += countSaturated(tr)
-			if err := test.IsSolved(circ, assignment(t, tr), field); err != nil {
+			if err := test.IsSolved(circ, assignment(t, m, tr), field); err != nil {
 				t.Fatalf("%s input %d: %v", name, k, err)
 			}
-			if err := test.IsSolved(circBits, assignment(t, tr), field); err != nil {
+			if err := test.IsSolved(circBits, assignment(t, m, tr), field); err != nil {
 				t.Fatalf("%s input %d, bit decomposition: %v", name, k, err)
 			}
 			// Any other output is rejected: change one value of y.
@@ -87,7 +88,7 @@ func TestCircuitMatchesReference(t *testing.T) {
 			if y == quant.Int8Max {
 				tr.Y[k%2][k%8] = y - 1
 			}
-			if test.IsSolved(circ, assignment(t, tr), field) == nil || test.IsSolved(circBits, assignment(t, tr), field) == nil {
+			if test.IsSolved(circ, assignment(t, m, tr), field) == nil || test.IsSolved(circBits, assignment(t, m, tr), field) == nil {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -112,9 +113,21 @@ func countSaturated(tr *quant.Trace) int {
 	return n
 }
 
-func assignment(t *testing.T, tr *quant.Trace) *ffn.Circuit {
+// publicIO exposes the packed values, so that tests can tamper with them.
+var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+
+func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *ffn.Circuit {
 	t.Helper()
-	a, err := ffn.Assignment(tr)
+	c, err := ffn.New(m, publicIO, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func assignment(t *testing.T, m *quant.Model, tr *quant.Trace) *ffn.Circuit {
+	t.Helper()
+	a, err := ffn.Assignment(m, tr, publicIO, modelio.Salts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,10 +143,10 @@ func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := assignment(t, tr)
+	a := assignment(t, m, tr)
 	a.IO.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
 	a.IO.X[0][1] = 1 - 1   // ... which x1 gives back
-	if test.IsSolved(ffn.New(m), a, field) == nil || test.IsSolved(ffn.New(m, fixedpoint.WithBitDecomposition()), a, field) == nil {
+	if test.IsSolved(newCircuit(t, m), a, field) == nil || test.IsSolved(newCircuit(t, m, fixedpoint.WithBitDecomposition()), a, field) == nil {
 		t.Fatal("an out-of-range unpacking of the input was accepted")
 	}
 }
@@ -143,7 +156,7 @@ func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
 func TestProverRejectsTamperedHints(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
 	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 4)
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, ffn.New(m))
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, newCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +168,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := frontend.NewWitness(assignment(t, tr), field)
+	w, err := frontend.NewWitness(assignment(t, m, tr), field)
 	if err != nil {
 		t.Fatal(err)
 	}

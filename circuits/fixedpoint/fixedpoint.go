@@ -165,11 +165,22 @@ func NewTable(api frontend.API, values []int64) logderivlookup.Table {
 // AssertPackedInt8 checks packed = quant.PackInt8(values) for values known to
 // be int8 (range-checked or clamp outputs): the public encoding of tensors.
 func AssertPackedInt8(api frontend.API, packed, values []frontend.Variable) error {
-	n := (len(values) + quant.PackedPerElement - 1) / quant.PackedPerElement
-	if len(packed) != n {
-		return fmt.Errorf("fixedpoint: %d packed elements for %d values, want %d", len(packed), len(values), n)
+	want := PackInt8(api, values)
+	if len(packed) != len(want) {
+		return fmt.Errorf("fixedpoint: %d packed elements for %d values, want %d", len(packed), len(values), len(want))
 	}
 	for k := range packed {
+		api.AssertIsEqual(packed[k], want[k])
+	}
+	return nil
+}
+
+// PackInt8 returns quant.PackInt8 of int8 values as linear expressions: under
+// R1CS they cost no constraint until they are used.
+func PackInt8(api frontend.API, values []frontend.Variable) []frontend.Variable {
+	n := (len(values) + quant.PackedPerElement - 1) / quant.PackedPerElement
+	out := make([]frontend.Variable, n)
+	for k := range out {
 		start, end := k*quant.PackedPerElement, min((k+1)*quant.PackedPerElement, len(values))
 		terms := make([]frontend.Variable, 0, end-start+1)
 		var offset big.Int
@@ -179,9 +190,9 @@ func AssertPackedInt8(api frontend.API, packed, values []frontend.Variable) erro
 			offset.Add(&offset, new(big.Int).Mul(w, big.NewInt(-quant.Int8Min)))
 		}
 		terms = append(terms, &offset)
-		api.AssertIsEqual(packed[k], api.Add(terms[0], terms[1], terms[2:]...))
+		out[k] = api.Add(terms[0], terms[1], terms[2:]...)
 	}
-	return nil
+	return out
 }
 
 // QuotientBits returns the bits Requantize/Clamp need for an accumulator

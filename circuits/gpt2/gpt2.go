@@ -20,21 +20,27 @@ import (
 // Circuit proves that the gpt2 model's integer forward pass maps the input to
 // the output: for every block, h = x + Attn(LN1(x)) and y = h + MLP(LN2(h))
 // with saturating residual adds, then ln_f when the model has it. Input and
-// output are public, packed 31 int8 values per field element.
+// output are exposed as modelio says.
 type Circuit struct {
 	IO modelio.IO
 
 	model *quant.Model
 }
 
-// New returns the circuit of m with its variables allocated.
-func New(m *quant.Model) *Circuit {
-	return &Circuit{IO: modelio.New(m.Config.SeqLen, m.Config.DModel), model: m}
+// New returns the circuit of m with its variables allocated, exposing input
+// and output as v says.
+func New(m *quant.Model, v quant.Visibility) (*Circuit, error) {
+	io, err := modelio.New(m, v)
+	if err != nil {
+		return nil, fmt.Errorf("gpt2: %w", err)
+	}
+	return &Circuit{IO: io, model: m}, nil
 }
 
-// Assignment returns the witness for one trace of the reference.
-func Assignment(tr *quant.Trace) (*Circuit, error) {
-	io, err := modelio.Assign(tr)
+// Assignment returns the witness for one trace of the reference; salts
+// serve private input or output.
+func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (*Circuit, error) {
+	io, err := modelio.Assign(m, tr, v, salts)
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -65,7 +66,7 @@ func fill(seq, d int, v int64) [][]int64 {
 func TestBlockMatchesReference(t *testing.T) {
 	cfg := tinyConfig()
 	m := model(t, cfg, 1)
-	circ := gpt2.New(m)
+	circ := newCircuit(t, m)
 	rng := rand.New(rand.NewPCG(3, 4))
 	inputs := [][][]int64{fill(4, 8, 0), fill(4, 8, 127), fill(4, 8, -128)}
 	for range 100 {
@@ -78,7 +79,7 @@ func TestBlockMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := gpt2.Assignment(tr)
+		a, err := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +90,7 @@ func TestBlockMatchesReference(t *testing.T) {
 	// A wrong output is rejected.
 	tr, _ := m.Forward(inputs[5])
 	tr.Y[1][2] ^= 1
-	a, _ := gpt2.Assignment(tr)
+	a, _ := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 	if test.IsSolved(circ, a, field) == nil {
 		t.Fatal("wrong output accepted")
 	}
@@ -97,7 +98,7 @@ func TestBlockMatchesReference(t *testing.T) {
 
 func TestConstraintCount(t *testing.T) {
 	cfg := tinyConfig()
-	cs, err := frontend.Compile(field, r1cs.NewBuilder, gpt2.New(model(t, cfg, 2)))
+	cs, err := frontend.Compile(field, r1cs.NewBuilder, newCircuit(t, model(t, cfg, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.NLayer = 1
 	m := model(t, cfg, 3)
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, gpt2.New(m))
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, newCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := gpt2.Assignment(tr)
+	a, err := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,4 +152,13 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 			t.Errorf("tampered %s: prover succeeded", name)
 		}
 	}
+}
+
+func newCircuit(t testing.TB, m *quant.Model) *gpt2.Circuit {
+	t.Helper()
+	c, err := gpt2.New(m, quant.DefaultVisibility)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

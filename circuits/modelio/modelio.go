@@ -1,12 +1,25 @@
 // Package modelio is the public interface shared by every model circuit: the
-// model input and output, each packed 31 int8 values per field element
-// (quant.PackInt8), in that order.
+// model input, the model output and the model commitment, in that order,
+// input and output each exposed as its visibility
+// (quant.Visibility) says:
+//
+//   - public: the values packed 31 int8 per field element (quant.PackInt8);
+//   - hashed: one element, quant.HashPacked of the values (no salt);
+//   - private: one element, quant.HashPacked with a secret salt.
+//
+// Hashed and private keep the number of public inputs at two whatever the
+// model's size, which keeps the on-chain verifier cheap.
 package modelio
 
 import (
+	"encoding/json"
 	"fmt"
+	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/hash/poseidon2"
+	"github.com/google/renameio/v2"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
@@ -14,35 +27,159 @@ import (
 
 // IO holds a model circuit's public input and output and the unpacked input.
 type IO struct {
-	// Input is x (seq × d_model, row-major) packed by quant.PackInt8.
+	// Input is x (seq × d_model, row-major) as its visibility exposes it.
 	Input []frontend.Variable `gnark:",public"`
-	// Output is y packed the same way.
+	// Output is y exposed the same way.
 	Output []frontend.Variable `gnark:",public"`
+	// Model is the model commitment (quant.Commit). With fixed weights it
+	// is a constant of the circuit, so the verifying key is bound to it and
+	// a bundle cannot claim another model's commitment.
+	Model frontend.Variable `gnark:",public"`
 	// X is the unpacked input, one int8 per variable.
 	X [][]frontend.Variable
+	// InputSalt and OutputSalt hold the salt of a private input or output,
+	// and are empty otherwise (gnark rejects unconstrained inputs).
+	InputSalt  []frontend.Variable
+	OutputSalt []frontend.Variable
+
+	vis    quant.Visibility
+	commit fr.Element
 }
 
-// New allocates the IO of a model with seq rows of d values.
-func New(seq, d int) IO {
-	n := (seq*d + quant.PackedPerElement - 1) / quant.PackedPerElement
-	io := IO{Input: make([]frontend.Variable, n), Output: make([]frontend.Variable, n), X: make([][]frontend.Variable, seq)}
+// Salts are the secret salts of private inputs and outputs.
+type Salts struct{ Input, Output fr.Element }
+
+// RandomSalts returns fresh salts from crypto/rand.
+func RandomSalts() (Salts, error) {
+	var s Salts
+	if _, err := s.Input.SetRandom(); err != nil {
+		return s, fmt.Errorf("salt: %w", err)
+	}
+	if _, err := s.Output.SetRandom(); err != nil {
+		return s, fmt.Errorf("salt: %w", err)
+	}
+	return s, nil
+}
+
+// saltsFile is the JSON a prover's host keeps to open private commitments.
+type saltsFile struct {
+	MediaType string `json:"media_type"`
+	Input     string `json:"input,omitempty"`
+	Output    string `json:"output,omitempty"`
+}
+
+// SaltsMediaType is the format of a salts file.
+const SaltsMediaType = "application/vnd.zkinfer.salts.v1+json"
+
+// WriteSalts writes the salts of v's private tensors to path atomically,
+// readable by its owner only: with the values, they open the commitments.
+func WriteSalts(path string, s Salts, v quant.Visibility) error {
+	f := saltsFile{MediaType: SaltsMediaType}
+	if v.Input == quant.VisibilityPrivate {
+		f.Input = hexOf(s.Input)
+	}
+	if v.Output == quant.VisibilityPrivate {
+		f.Output = hexOf(s.Output)
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("salts: %w", err)
+	}
+	return nil
+}
+
+func hexOf(e fr.Element) string {
+	b := e.Bytes()
+	return fmt.Sprintf("0x%x", b[:])
+}
+
+// NbPublic is the number of public inputs of n int8 values under visibility v.
+func NbPublic(n int, v string) int {
+	if v == quant.VisibilityPublic {
+		return (n + quant.PackedPerElement - 1) / quant.PackedPerElement
+	}
+	return 1
+}
+
+func saltLen(v string) int {
+	if v == quant.VisibilityPrivate {
+		return 1
+	}
+	return 0
+}
+
+// New allocates the IO of model m.
+func New(m *quant.Model, v quant.Visibility) (IO, error) {
+	seq, d := m.Config.SeqLen, m.Config.DModel
+	if err := v.Validate(); err != nil {
+		return IO{}, err
+	}
+	io := IO{
+		Input:      make([]frontend.Variable, NbPublic(seq*d, v.Input)),
+		Output:     make([]frontend.Variable, NbPublic(seq*d, v.Output)),
+		X:          make([][]frontend.Variable, seq),
+		InputSalt:  make([]frontend.Variable, saltLen(v.Input)),
+		OutputSalt: make([]frontend.Variable, saltLen(v.Output)),
+		vis:        v,
+	}
+	var err error
+	if io.commit, err = quant.Commit(m); err != nil {
+		return IO{}, err
+	}
 	for i := range io.X {
 		io.X[i] = make([]frontend.Variable, d)
 	}
-	return io
+	return io, nil
 }
 
-// Assign returns the IO witness of one trace of the reference.
-func Assign(tr *quant.Trace) (IO, error) {
-	in, err := quant.PackInt8(quant.Flatten(tr.X))
+// Public returns the public inputs of the int8 values under visibility v,
+// with salt used only for private: what the circuit's Input or Output is.
+func Public(values []int64, v string, salt fr.Element) ([]*big.Int, error) {
+	switch v {
+	case quant.VisibilityPublic:
+		return quant.PackInt8(values)
+	case quant.VisibilityHashed, quant.VisibilityPrivate:
+		var s *fr.Element
+		if v == quant.VisibilityPrivate {
+			s = &salt
+		}
+		h, err := quant.HashPacked(values, s)
+		if err != nil {
+			return nil, err
+		}
+		return []*big.Int{h.BigInt(new(big.Int))}, nil
+	}
+	return nil, fmt.Errorf("%w: visibility %q", quant.ErrValidation, v)
+}
+
+// Assign returns the IO witness of one trace of the reference. salts are
+// read only for private input or output.
+func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (IO, error) {
+	if err := v.Validate(); err != nil {
+		return IO{}, err
+	}
+	commit, err := quant.Commit(m)
+	if err != nil {
+		return IO{}, err
+	}
+	in, err := Public(quant.Flatten(tr.X), v.Input, salts.Input)
 	if err != nil {
 		return IO{}, fmt.Errorf("input: %w", err)
 	}
-	out, err := quant.PackInt8(quant.Flatten(tr.Y))
+	out, err := Public(quant.Flatten(tr.Y), v.Output, salts.Output)
 	if err != nil {
 		return IO{}, fmt.Errorf("output: %w", err)
 	}
-	io := IO{Input: vars(in), Output: vars(out)}
+	io := IO{Input: vars(in), Output: vars(out), Model: commit, InputSalt: []frontend.Variable{}, OutputSalt: []frontend.Variable{}}
+	if v.Input == quant.VisibilityPrivate {
+		io.InputSalt = []frontend.Variable{salts.Input}
+	}
+	if v.Output == quant.VisibilityPrivate {
+		io.OutputSalt = []frontend.Variable{salts.Output}
+	}
 	for _, row := range tr.X {
 		io.X = append(io.X, vars(row))
 	}
@@ -51,8 +188,8 @@ func Assign(tr *quant.Trace) (IO, error) {
 
 // Bind range-checks every x to int8, so the packing has one unpacking and the
 // circuit accepts exactly the inputs the reference accepts, and checks that
-// the public Input and Output are the packings of X and of y (int8 values:
-// clamp outputs).
+// the public Input and Output expose X and y (int8 values: clamp outputs) as
+// their visibility says.
 func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Variable) error {
 	var xs, ys []frontend.Variable
 	for _, row := range io.X {
@@ -64,10 +201,45 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 	for _, row := range y {
 		ys = append(ys, row...)
 	}
-	if err := fixedpoint.AssertPackedInt8(api, io.Input, xs); err != nil {
+	if err := io.vis.Validate(); err != nil {
+		return fmt.Errorf("modelio: %w (allocate the IO with modelio.New)", err)
+	}
+	api.AssertIsEqual(io.Model, io.commit)
+	if err := expose(api, io.vis.Input, io.Input, io.InputSalt, xs); err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	if err := expose(api, io.vis.Output, io.Output, io.OutputSalt, ys); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	return nil
+}
+
+// expose asserts pub is values packed (public) or their hash (hashed, and
+// private with its salt).
+func expose(api frontend.API, v string, pub, salt, values []frontend.Variable) error {
+	if v == quant.VisibilityPublic {
+		return fixedpoint.AssertPackedInt8(api, pub, values)
+	}
+	if len(pub) != 1 || len(salt) != saltLen(v) {
+		return fmt.Errorf("%d public elements and %d salts for %s values", len(pub), len(salt), v)
+	}
+	h, err := Hash(api, append(append([]frontend.Variable{}, salt...), fixedpoint.PackInt8(api, values)...))
+	if err != nil {
 		return err
 	}
-	return fixedpoint.AssertPackedInt8(api, io.Output, ys)
+	api.AssertIsEqual(pub[0], h)
+	return nil
+}
+
+// Hash is quant.Poseidon2 in the circuit: gnark's Poseidon2 Merkle–Damgård
+// hasher over BN254.
+func Hash(api frontend.API, elems []frontend.Variable) (frontend.Variable, error) {
+	h, err := poseidon2.New(api)
+	if err != nil {
+		return nil, err
+	}
+	h.Write(elems...)
+	return h.Sum(), nil
 }
 
 func vars[T any](v []T) []frontend.Variable {

@@ -40,7 +40,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
 			proveCommand, verifyCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
-			ceremonyCommand, demoCommand,
+			ceremonyCommand, commitCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself
 	}

@@ -42,7 +42,11 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 		}
 		return err
 	}
-	c, err := prover.Compile(m, p, prover.WithBackend(backend))
+	sd, err := s.Digest()
+	if err != nil {
+		return err
+	}
+	c, err := prover.Compile(m, p, prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd))
 	if err != nil {
 		return err
 	}
@@ -52,7 +56,7 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 	if err := prover.WriteCircuit(circuitPath, c); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %s)\nquantized model: %s (%s)\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest)
+	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %d public inputs, %s)\nquantized model: %s (%s)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.CS.GetNbPublicVariables()-1, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest, c.Header.Commitment)
 	return nil
 }
 

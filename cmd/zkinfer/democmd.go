@@ -40,7 +40,7 @@ most of it the setup.`,
 		}
 		path := func(name string) string { return filepath.Join(dir, name) }
 		out, p := ctx.App.Writer, newProgress(ctx)
-		if err := genSettings(out, demoModel, importer.Options{}, path(DefaultSettings)); err != nil {
+		if err := genSettings(out, demoModel, importer.Options{}, path(DefaultSettings), quant.DefaultVisibility); err != nil {
 			return err
 		}
 		rep, err := calibrate(path(DefaultSettings), demoCalibration)
@@ -55,7 +55,7 @@ most of it the setup.`,
 		if err := setup(out, ctx.App.ErrWriter, p, true, "", backend, path(DefaultCircuit), path(DefaultPK), path(DefaultVK)); err != nil {
 			return err
 		}
-		pr, err := prove(p, path(DefaultQuantized), path(DefaultCircuit), path(DefaultPK), path(DefaultVK), demoInput, path(DefaultBundle))
+		pr, err := prove(p, path(DefaultQuantized), path(DefaultCircuit), path(DefaultPK), path(DefaultVK), demoInput, path(DefaultBundle), path(DefaultBundle+SaltsSuffix))
 		if err != nil {
 			return err
 		}
@@ -88,6 +88,7 @@ most of it the setup.`,
 == zkinfer demo: %s ==
 model:              %s
 model digest:       %s
+model commitment:   %s
 constraints:        %d (%s, BN254)
 prove time:         %s
 proof size:         %d bytes
@@ -95,7 +96,7 @@ verified offline:   %v (%d public inputs)
 verified on chain:  %v (embedded EVM: go-ethereum simulated backend)
 verify gas:         %d
 setup:              %s (UNSAFE, development only)
-`, dir, describe(m.Config), res.ModelDigest, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
+`, dir, describe(m.Config), res.ModelDigest, res.ModelCommitment, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
 		if !evm.Accepted {
 			return fmt.Errorf("%w: the verifier contract rejected the proof", verifier.ErrRejected)
 		}

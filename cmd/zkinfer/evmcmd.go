@@ -233,7 +233,7 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 		return res, nil
 	}
 	// The same proof through the registry, for the registry's gas.
-	commitment, err := modelCommitment(b.ModelDigest)
+	commitment, err := modelCommitment(b.ModelCommitment)
 	if err != nil {
 		return nil, err
 	}

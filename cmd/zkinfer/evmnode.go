@@ -18,6 +18,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -41,7 +42,7 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		if err != nil {
 			return withHint(err, "make the keys with: zkinfer setup --dev")
 		}
-		commitment, err := modelCommitment(hdr.ModelDigest)
+		commitment, err := modelCommitment(hdr.Commitment)
 		if err != nil {
 			return err
 		}
@@ -260,13 +261,14 @@ func chainHint(err error) error {
 	return err
 }
 
-// modelCommitment turns a "sha256:<hex>" model digest into the bytes32 the
-// registry stores. A Poseidon commitment replaces it in a later version.
-func modelCommitment(digest string) (common.Hash, error) {
-	h, ok := strings.CutPrefix(digest, "sha256:")
+// modelCommitment turns a model commitment (quant.FormatCommitment) into the
+// bytes32 the registry stores: the same field element the proof's last
+// public input holds.
+func modelCommitment(commitment string) (common.Hash, error) {
+	h, ok := strings.CutPrefix(commitment, quant.CommitmentPrefix+"0x")
 	b, err := hex.DecodeString(h)
 	if !ok || err != nil || len(b) != 32 {
-		return common.Hash{}, fmt.Errorf("model digest %q is not sha256:<64 hex digits>", digest)
+		return common.Hash{}, fmt.Errorf("model commitment %q is not %s0x<64 hex digits>", commitment, quant.CommitmentPrefix)
 	}
 	return common.BytesToHash(b), nil
 }

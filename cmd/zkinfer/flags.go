@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // Default artifact names, shared by the commands, the demo and the tests.
@@ -18,6 +19,8 @@ const (
 	DefaultDemoDir   = "zkinfer-demo"
 	DefaultDeploy    = "deployment.json"
 	DefaultMPCSRS    = "phase1.srs"
+	// SaltsSuffix follows the bundle path in the default salts file name.
+	SaltsSuffix = ".salts.json"
 )
 
 // PrivateKeyEnv holds the hex private key for --rpc when --key-file is not
@@ -162,6 +165,22 @@ var (
 	DeploymentFlag = &cli.StringFlag{
 		Name: "deployment", Category: catFiles, Value: DefaultDeploy,
 		Usage: "deployment `FILE` (JSON: chain, verifier, registry, model id) written by deploy-evm, read by verify-evm --rpc",
+	}
+	InputVisibilityFlag = &cli.StringFlag{
+		Name: "input-visibility", Category: catModel, Value: quant.DefaultVisibility.Input,
+		Usage: "what the verifier sees of the input: public (packed values as public inputs), hashed (one Poseidon2 hash; values in the bundle) or private (a salted commitment; salt kept by the prover)",
+	}
+	OutputVisibilityFlag = &cli.StringFlag{
+		Name: "output-visibility", Category: catModel, Value: quant.DefaultVisibility.Output,
+		Usage: "what the verifier sees of the output: public, hashed or private (as --input-visibility)",
+	}
+	VerifyModelFlag = &cli.StringFlag{
+		Name: "model", Aliases: []string{"M"}, Category: catModel,
+		Usage: "quantized model `FILE` the bundle must be about: checks its commitment and, with fixed weights, recompiles its circuit and checks the digest",
+	}
+	SaltsFlag = &cli.StringFlag{
+		Name: "salts", Category: catFiles,
+		Usage: "`FILE` to keep the salts of private input/output in (default: the bundle path + " + SaltsSuffix + "); keep it secret",
 	}
 	MetadataURIFlag = &cli.StringFlag{
 		Name: "metadata-uri", Category: catChain, Usage: "metadata `URI` recorded with the model in the registry",

@@ -102,7 +102,7 @@ func genGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 // input or version.
 func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
-		ts.Fatalf("usage: tamper BUNDLE proof|output|input|version")
+		ts.Fatalf("usage: tamper BUNDLE proof|output|input|version|commitment")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
@@ -136,6 +136,10 @@ func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "version":
 		b["media_type"] = "application/vnd.zkinfer.bundle.v9+json"
+	case "commitment":
+		c := []byte(b["model_commitment"].(string))
+		c[len(c)-1] = "10"[min(1, int(c[len(c)-1]-'0'))]
+		b["model_commitment"] = string(c)
 	default:
 		ts.Fatalf("tamper: unknown %q", args[1])
 	}

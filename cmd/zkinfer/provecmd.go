@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
@@ -18,14 +19,16 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--gpu [--device N]]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
 and how the keys were made. The backend (Groth16 or PLONK) is the circuit's.
-With --gpu, a Groth16 proof is made on a CUDA GPU through ICICLE, with the same
-keys; every verifier accepts it. Next: verify, or verify-evm.`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, GPUFlag, DeviceFlag},
+Hashed input/output are carried in the bundle; private ones only as salted
+commitments, whose salts are written to --salts (mode 0600) for the host to
+keep. With --gpu, a Groth16 proof is made on a CUDA GPU through ICICLE, with
+the same keys; every verifier accepts it. Next: verify, or verify-evm.`,
+	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, GPUFlag, DeviceFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
 		switch {
@@ -34,9 +37,17 @@ keys; every verifier accepts it. Next: verify, or verify-evm.`,
 		case ctx.IsSet(DeviceFlag.Name):
 			return withHint(fmt.Errorf("--%s without --%s: the CPU prover has no devices", DeviceFlag.Name, GPUFlag.Name), "add --%s", GPUFlag.Name)
 		}
-		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), ctx.String(BundleFlag.Name), opts...)
+		bundle := ctx.String(BundleFlag.Name)
+		salts := ctx.String(SaltsFlag.Name)
+		if salts == "" {
+			salts = bundle + SaltsSuffix
+		}
+		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), bundle, salts, opts...)
 		if err != nil {
 			return err
+		}
+		if res.saltsPath != "" {
+			fmt.Fprintf(ctx.App.Writer, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
 		}
 		fmt.Fprintf(ctx.App.Writer, "bundle: %s (proved in %s, proof %d bytes)\n", ctx.String(BundleFlag.Name), res.proveTime.Round(time.Millisecond), res.proofSize)
 		fmt.Fprintf(ctx.App.Writer, "output (first values): %v\n", res.preview)
@@ -49,9 +60,12 @@ type proveResult struct {
 	proveTime time.Duration
 	proofSize int
 	preview   []float64
+	saltsPath string
 }
 
-func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath string, opts ...prover.ProveOption) (*proveResult, error) {
+// prove writes the bundle and, when the circuit has a private input or
+// output, the salts to saltsPath.
+func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, saltsPath string, opts ...prover.ProveOption) (*proveResult, error) {
 	m, err := quant.LoadQuantized(quantPath)
 	if err != nil {
 		return nil, withHint(err, "make it with: zkinfer compile-circuit --quantized %s", quantPath)
@@ -109,8 +123,17 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if err != nil {
 		return nil, err
 	}
+	salts, err := modelio.RandomSalts()
+	if err != nil {
+		return nil, err
+	}
+	vis := c.Header.IO()
+	private := vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate
+	if !private {
+		saltsPath = ""
+	}
 	start := time.Now()
-	proof, err := prover.Prove(c, pk, pkh, m, tr, p, opts...)
+	proof, err := prover.Prove(c, pk, pkh, m, tr, p, append(opts, prover.WithSalts(salts))...)
 	switch {
 	case errors.Is(err, prover.ErrGPUNotBuilt):
 		return nil, withHint(err, "%s", prover.GPUBuildHint)
@@ -127,45 +150,80 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if err != nil {
 		return nil, err
 	}
+	if saltsPath != "" {
+		// The salts first: a bundle whose commitments nobody can open is
+		// worth less than a salts file without its bundle.
+		if err := modelio.WriteSalts(saltsPath, salts, vis); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.Write(bundlePath); err != nil {
 		return nil, err
 	}
 	out := m.DequantizeOutput(tr.Y)
-	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)]}, nil
+	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
 }
 
 var verifyCommand = &cli.Command{
 	Name:      "verify",
 	Usage:     "verify a proof bundle offline",
-	UsageText: "zkinfer verify [--bundle proof.json] [--vk vk.key] [--require-production] [--json]",
-	Description: `Checks the bundle's proof against its verifying key and public inputs; needs no
-other file. With --vk, also checks that the bundle's verifying key is that one
-(so the proof is about the circuit you trust, not one the host chose).
-Prints how the keys were made (dev, ceremony or SRS file, with its digest);
---require-production makes dev keys an error. Exit code 0 only when the proof
-verifies.`,
-	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, RequireProductionFlag, JSONFlag},
+	UsageText: "zkinfer verify [BUNDLE | --bundle proof.json] [--model model.quant.json] [--vk vk.key] [--require-production] [--json]",
+	Description: `Checks the bundle's proof against its verifying key and public inputs (input
+and output, hashed again from the carried values where hashed, and the model
+commitment); needs no other file.
+With --model (the quantized model file), also checks that the bundle is about
+that model: its Poseidon2 commitment must be the bundle's and, with fixed
+weights, the circuit compiled from it must have the bundle's circuit digest
+(compiling takes as long as compile-circuit).
+With --vk, also checks that the bundle's verifying key is that one (so the
+proof is about the circuit you trust, not one the host chose).
+Prints one line per check and how the keys were made (dev, ceremony or SRS
+file, with its digest); --require-production makes dev keys an error. Exit
+code 0 only when every check passes.`,
+	Flags: []cli.Flag{BundleFlag, VerifyModelFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, RequireProductionFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
 			opts = append(opts, verifier.RequireProduction())
 		}
-		res, err := verifyBundle(ctx.String(BundleFlag.Name), ctx.String(VKFlag.Name), opts...)
+		bundle := ctx.String(BundleFlag.Name)
+		if ctx.NArg() > 1 {
+			return withHint(fmt.Errorf("verify: %d arguments, want one bundle", ctx.NArg()), "verify one bundle at a time, with the flags before it: zkinfer verify --model FILE BUNDLE")
+		}
+		if ctx.NArg() == 1 {
+			bundle = ctx.Args().First()
+		}
+		res, err := verifyBundle(bundle, ctx.String(VKFlag.Name), opts...)
 		if err != nil {
 			return err
 		}
+		modelPath := ctx.String(VerifyModelFlag.Name)
+		if modelPath != "" {
+			if err := checkModel(newProgress(ctx), bundle, modelPath); err != nil {
+				return err
+			}
+		}
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, struct {
-				Verified bool `json:"verified"`
+				Verified     bool   `json:"verified"`
+				ModelChecked string `json:"model_checked,omitempty"`
 				*verifier.Result
-			}{true, res})
+			}{true, modelPath, res})
 		}
-		fmt.Fprintf(ctx.App.Writer, "VERIFIED: %s proof on %s, %d public inputs\nmodel: %s\ncircuit: %s\nsetup: %s\n", res.Backend, res.Curve, res.PublicInputs, res.ModelDigest, res.CircuitDigest, res.Setup)
+		w := ctx.App.Writer
+		fmt.Fprintf(w, "ok: proof (%s on %s, %d public inputs)\n", res.Backend, res.Curve, res.PublicInputs)
+		fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights)
+		fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
+		if modelPath != "" {
+			fmt.Fprintf(w, "ok: %s has the bundle's model commitment\n", modelPath)
+			fmt.Fprintf(w, "ok: %s compiles to circuit %s\n", modelPath, res.CircuitDigest)
+		}
+		fmt.Fprintf(w, "VERIFIED: %s proof on %s, %d public inputs\nmodel: %s\ncircuit: %s\nsetup: %s\n", res.Backend, res.Curve, res.PublicInputs, res.ModelDigest, res.CircuitDigest, res.Setup)
 		if res.SetupDigest != "" {
-			fmt.Fprintf(ctx.App.Writer, "setup digest: %s\n", res.SetupDigest)
+			fmt.Fprintf(w, "setup digest: %s\n", res.SetupDigest)
 		}
 		if res.Setup == prover.SetupDevUnsafe {
-			fmt.Fprintf(ctx.App.Writer, "warning: %s\n", prover.DevSetupWarning)
+			fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
 		}
 		return nil
 	},
@@ -187,6 +245,22 @@ func verifyBundle(bundlePath, trustedVK string, opts ...verifier.Option) (*verif
 		return nil, fmt.Errorf("%s: %w", bundlePath, err)
 	}
 	return res, nil
+}
+
+// checkModel checks that the bundle is about the quantized model in modelPath.
+func checkModel(p prover.Progress, bundlePath, modelPath string) error {
+	b, err := verifier.Read(bundlePath)
+	if err != nil {
+		return err
+	}
+	m, err := quant.LoadQuantized(modelPath)
+	if err != nil {
+		return withHint(err, "--model is the quantized model file (compile-circuit writes it: %s)", DefaultQuantized)
+	}
+	if err := verifier.CheckModel(b, m, p); err != nil {
+		return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
+	}
+	return nil
 }
 
 // checkTrustedVK checks that the bundle carries the verifying key in vkPath.

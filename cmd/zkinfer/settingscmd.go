@@ -13,19 +13,22 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N] [--blocks A:B] [--settings settings.json]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
 zkinfer's own safetensors + config), checks every tensor's name and shape, and
-writes a settings file that records the model, its SHA-256 and the visibility
-(input, output public; weights fixed, i.e. circuit constants). An imported
+writes a settings file that records the model, its SHA-256 and the
+visibility: input and output hashed by default (one public input each,
+whatever the model's size; the bundle carries the values), weights fixed
+(circuit constants). An imported
 model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, BlocksFlag, SettingsFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
 		opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)}
-		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name))
+		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
+		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
 	},
 }
 
@@ -40,7 +43,10 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 	return im, nil
 }
 
-func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string) error {
+func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
+	if err := vis.Validate(); err != nil {
+		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private")
+	}
 	im, err := openModel(model, opts)
 	if err != nil {
 		return err
@@ -58,10 +64,11 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if err != nil {
 		return withHint(err, modelHint)
 	}
+	s.Visibility = vis
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "settings: %s (%s)\n", settingsPath, describe(s.Config))
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}

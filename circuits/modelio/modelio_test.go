@@ -1,0 +1,152 @@
+package modelio_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/ffn"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+var field = ecc.BN254.ScalarField()
+
+type hashCircuit struct {
+	In  []frontend.Variable
+	Out frontend.Variable `gnark:",public"`
+}
+
+func (c *hashCircuit) Define(api frontend.API) error {
+	h, err := modelio.Hash(api, c.In)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(c.Out, h)
+	return nil
+}
+
+// quant.Poseidon2 (Go) and modelio.Hash (circuit) agree bit for bit on
+// random field elements of several lengths, including none.
+func TestHashMatchesGo(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 5} {
+		elems := make(fr.Vector, n)
+		for i := range elems {
+			elems[i].MustSetRandom()
+		}
+		want := quant.Poseidon2(elems)
+		a := &hashCircuit{In: make([]frontend.Variable, n), Out: want}
+		for i := range elems {
+			a.In[i] = elems[i]
+		}
+		if err := test.IsSolved(&hashCircuit{In: make([]frontend.Variable, n)}, a, field); err != nil {
+			t.Fatalf("%d elements: %v", n, err)
+		}
+		bad := want
+		bad.Add(&bad, new(fr.Element).SetOne())
+		a.Out = bad
+		if test.IsSolved(&hashCircuit{In: make([]frontend.Variable, n)}, a, field) == nil {
+			t.Fatalf("%d elements: a wrong hash was accepted", n)
+		}
+	}
+}
+
+func tinyModel(t testing.TB) *quant.Model {
+	t.Helper()
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 2, Activation: quant.ActivationReLU}
+	m, err := quant.Quantize(quant.RandomModel(cfg, 5), quant.Scales{StreamFrac: 4, HiddenFrac: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Every visibility accepts the reference trace, rejects a wrong output and,
+// for private, a wrong salt; hashed and private have one public input each.
+func TestVisibilities(t *testing.T) {
+	m := tinyModel(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, v := range []string{quant.VisibilityPublic, quant.VisibilityHashed, quant.VisibilityPrivate} {
+		vis := quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed}
+		circ, err := ffn.New(m, vis)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([][]int64, 2)
+		for i := range x {
+			for range 4 {
+				x[i] = append(x[i], int64(rng.IntN(256))-128)
+			}
+		}
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		salts, err := modelio.RandomSalts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ffn.Assignment(m, tr, vis, salts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if v != quant.VisibilityPublic && (len(a.IO.Input) != 1 || len(a.IO.Output) != 1) {
+			t.Fatalf("%s: %d+%d public inputs, want 1+1", v, len(a.IO.Input), len(a.IO.Output))
+		}
+		// The public hash is the one Go computes.
+		if v == quant.VisibilityHashed {
+			h, _ := quant.HashPacked(quant.Flatten(tr.Y), nil)
+			if a.IO.Output[0].(*big.Int).Cmp(h.BigInt(new(big.Int))) != 0 {
+				t.Fatal("hashed output differs from quant.HashPacked")
+			}
+		}
+		tr.Y[0][0] ^= 1
+		bad, _ := ffn.Assignment(m, tr, vis, salts)
+		tr.Y[0][0] ^= 1
+		if test.IsSolved(circ, bad, field) == nil {
+			t.Fatalf("%s: wrong output accepted", v)
+		}
+		if v == quant.VisibilityPrivate {
+			good, _ := ffn.Assignment(m, tr, vis, salts)
+			good.IO.OutputSalt[0] = 7
+			if test.IsSolved(circ, good, field) == nil {
+				t.Fatal("private: wrong salt accepted")
+			}
+		}
+	}
+}
+
+// Hashed I/O against public I/O, in constraints (logged for the record).
+func TestHashedCost(t *testing.T) {
+	m := tinyModel(t)
+	for _, v := range []string{quant.VisibilityPublic, quant.VisibilityHashed} {
+		c, err := ffn.New(m, quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := frontend.Compile(field, r1cs.NewBuilder, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s I/O: %d constraints, %d public inputs", v, cs.GetNbConstraints(), cs.GetNbPublicVariables()-1)
+	}
+}
+
+func TestBadVisibility(t *testing.T) {
+	m := tinyModel(t)
+	if _, err := ffn.New(m, quant.Visibility{Input: "secret", Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}); err == nil {
+		t.Fatal("unknown visibility accepted")
+	}
+	if _, err := ffn.New(m, quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}); err == nil {
+		t.Fatal("hashed weights accepted, not implemented")
+	}
+}

@@ -1,0 +1,272 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
+)
+
+// CommitmentVersion is the version of the canonical model encoding that
+// Commit hashes. It is the second element of the encoding, so a commitment
+// of one version can never equal a commitment of another.
+const CommitmentVersion = 1
+
+// CommitmentPrefix starts the text form of a commitment (FormatCommitment).
+const CommitmentPrefix = "poseidon2:"
+
+// commitmentDomain is the first element of every model encoding: the ASCII
+// bytes of "zkinfer.model" read as a big-endian integer. It separates model
+// commitments from the input/output hashes, which start with data.
+var commitmentDomain = new(big.Int).SetBytes([]byte("zkinfer.model"))
+
+// Poseidon2 hashes field elements with gnark's Poseidon2 Merkle–Damgård
+// construction over BN254: state₀ = 0, stateᵢ₊₁ = C(stateᵢ, eᵢ), result the
+// last state, where C(l, r) = P(l, r)[1] + r and P is the width-2
+// Poseidon2 permutation with 6 full and 50 partial rounds and gnark-crypto's
+// default round constants (poseidon2.GetDefaultParameters). The circuit side
+// is gnark's std/hash/poseidon2 (Hash in circuits/modelio); tests check that
+// the two agree bit for bit.
+func Poseidon2(elems []fr.Element) fr.Element {
+	perm := poseidon2.NewDefaultPermutation()
+	var state fr.Element
+	for i := range elems {
+		x := [2]fr.Element{state, elems[i]}
+		// Width 2 never fails.
+		_ = perm.Permutation(x[:])
+		state.Add(&x[1], &elems[i])
+	}
+	return state
+}
+
+// HashPacked is the commitment of an int8 tensor as the circuits expose it
+// under hashed (salt nil) or private visibility: Poseidon2 of the salt, when
+// there is one, followed by the tensor's PackInt8 elements.
+func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
+	packed, err := PackInt8(values)
+	if err != nil {
+		return fr.Element{}, err
+	}
+	elems := make([]fr.Element, 0, len(packed)+1)
+	if salt != nil {
+		elems = append(elems, *salt)
+	}
+	for _, p := range packed {
+		var e fr.Element
+		e.SetBigInt(p)
+		elems = append(elems, e)
+	}
+	return Poseidon2(elems), nil
+}
+
+// Commit returns the model commitment: Poseidon2 (see Poseidon2) of the
+// canonical encoding of m, a sequence of BN254 field elements.
+//
+// # Canonical encoding, version 1
+//
+// Every item is one field element. An integer v (signed) is encoded as
+// v mod r, r the BN254 scalar field modulus, so −1 is r − 1. A list is its
+// length followed by its items. An int8 list ("packed") is its length
+// followed by PackInt8 of its values: element k is Σᵢ (v[31k+i] + 128)·256ⁱ
+// for i < 31. A float is the integer of its IEEE-754 binary64 bits.
+//
+//	header:  D, 1 (CommitmentVersion), A, d_model, d_hidden, seq_len, act,
+//	         n_head, n_layer, float(layer_norm_epsilon), final_layer_norm (0|1)
+//	         D = "zkinfer.model" as a big-endian integer; A = 1 ffn, 2 gpt2;
+//	         act = 1 relu, 2 gelu.
+//	ffn:     stream_frac, hidden_frac, dense(c_fc), dense(c_proj)
+//	gpt2:    residual_frac, logit_frac, logit_bits, gelu_in_frac,
+//	         gelu_out_frac, output_frac, ln_f_frac,
+//	         number of layers, then per layer: ln_1, q, k, v, attn, ln_2 fracs,
+//	         number of blocks, then per block: ln(ln_1), dense(c_attn), logit.mult, logit.shift,
+//	         attn_out.mult, attn_out.shift, dense(attn_c_proj), ln(ln_2),
+//	         dense(c_fc), dense(mlp_c_proj);
+//	         then 1, ln(ln_f) if the model has ln_f, else 0;
+//	         then list(exp_table), list(gelu_table).
+//	dense:   in, out, shift, lo, hi, packed(weight), list(bias), list(mult)
+//	         (weight row-major in×out, i.e. W[i·out + j])
+//	ln:      d, mult, shift, k, eps, list(gamma), list(beta)
+//
+// The encoding holds every integer the forward pass reads, so two models
+// with the same commitment compute the same function.
+func Commit(m *Model) (fr.Element, error) {
+	if err := m.Validate(); err != nil {
+		return fr.Element{}, fmt.Errorf("commit: %w", err)
+	}
+	elems, err := Encode(m)
+	if err != nil {
+		return fr.Element{}, fmt.Errorf("commit: %w", err)
+	}
+	return Poseidon2(elems), nil
+}
+
+// CommitString returns Commit(m) in text form (FormatCommitment).
+func CommitString(m *Model) (string, error) {
+	c, err := Commit(m)
+	if err != nil {
+		return "", err
+	}
+	return FormatCommitment(c), nil
+}
+
+// FormatCommitment writes a field element as "poseidon2:0x" followed by 64
+// lowercase hex digits (big-endian).
+func FormatCommitment(c fr.Element) string {
+	b := c.Bytes()
+	return fmt.Sprintf("%s0x%x", CommitmentPrefix, b[:])
+}
+
+// Encode returns the canonical encoding that Commit hashes (see Commit).
+func Encode(m *Model) ([]fr.Element, error) {
+	var e encoder
+	c := m.Config
+	e.big(commitmentDomain)
+	e.int(CommitmentVersion)
+	switch c.Architecture {
+	case ArchitectureFFN:
+		e.int(1)
+	case ArchitectureGPT2:
+		e.int(2)
+	default:
+		return nil, fmt.Errorf("%w: architecture %q", ErrValidation, c.Architecture)
+	}
+	e.int(int64(c.DModel))
+	e.int(int64(c.DHidden))
+	e.int(int64(c.SeqLen))
+	switch c.Activation {
+	case ActivationReLU:
+		e.int(1)
+	case ActivationGELU:
+		e.int(2)
+	default:
+		return nil, fmt.Errorf("%w: activation %q", ErrValidation, c.Activation)
+	}
+	e.int(int64(c.NHead))
+	e.int(int64(c.NLayer))
+	e.uint(math.Float64bits(c.LayerNormEpsilon))
+	e.bool(c.FinalLayerNorm)
+	if c.Architecture == ArchitectureFFN {
+		e.int(int64(m.Scales.StreamFrac))
+		e.int(int64(m.Scales.HiddenFrac))
+		if err := e.dense(&m.FC); err != nil {
+			return nil, err
+		}
+		if err := e.dense(&m.Proj); err != nil {
+			return nil, err
+		}
+		return e.out, nil
+	}
+	s := m.Scales.GPT2
+	if s == nil {
+		return nil, fmt.Errorf("%w: gpt2 model without gpt2 scales", ErrValidation)
+	}
+	f := s.Formats
+	for _, v := range []int{f.ResidualFrac, f.LogitFrac, f.LogitBits, f.GELUInFrac, f.GELUOutFrac, f.OutputFrac, s.LNFFrac} {
+		e.int(int64(v))
+	}
+	e.int(int64(len(s.Layers)))
+	for _, l := range s.Layers {
+		for _, v := range []int{l.LN1, l.Q, l.K, l.V, l.Attn, l.LN2} {
+			e.int(int64(v))
+		}
+	}
+	e.int(int64(len(m.Blocks)))
+	for i := range m.Blocks {
+		b := &m.Blocks[i]
+		e.ln(&b.LN1)
+		if err := e.dense(&b.QKV); err != nil {
+			return nil, err
+		}
+		e.int(b.Logit.Mult)
+		e.uint(uint64(b.Logit.Shift))
+		e.int(b.AttnOut.Mult)
+		e.uint(uint64(b.AttnOut.Shift))
+		if err := e.dense(&b.AttnProj); err != nil {
+			return nil, err
+		}
+		e.ln(&b.LN2)
+		if err := e.dense(&b.FC); err != nil {
+			return nil, err
+		}
+		if err := e.dense(&b.Proj); err != nil {
+			return nil, err
+		}
+	}
+	e.bool(m.LNF != nil)
+	if m.LNF != nil {
+		e.ln(m.LNF)
+	}
+	e.list(m.ExpTable)
+	e.list(m.GELUTable)
+	return e.out, nil
+}
+
+type encoder struct{ out []fr.Element }
+
+func (e *encoder) int(v int64) {
+	var x fr.Element
+	x.SetInt64(v)
+	e.out = append(e.out, x)
+}
+
+func (e *encoder) uint(v uint64) {
+	var x fr.Element
+	x.SetUint64(v)
+	e.out = append(e.out, x)
+}
+
+func (e *encoder) big(v *big.Int) {
+	var x fr.Element
+	x.SetBigInt(v)
+	e.out = append(e.out, x)
+}
+
+func (e *encoder) bool(b bool) {
+	if b {
+		e.int(1)
+	} else {
+		e.int(0)
+	}
+}
+
+func (e *encoder) list(v []int64) {
+	e.int(int64(len(v)))
+	for _, x := range v {
+		e.int(x)
+	}
+}
+
+func (e *encoder) dense(d *Dense) error {
+	e.int(int64(d.In))
+	e.int(int64(d.Out))
+	e.uint(uint64(d.Shift))
+	e.int(d.Lo)
+	e.int(d.Hi)
+	w := make([]int64, len(d.W))
+	for i, v := range d.W {
+		w[i] = int64(v)
+	}
+	packed, err := PackInt8(w)
+	if err != nil {
+		return err
+	}
+	e.int(int64(len(w)))
+	for _, p := range packed {
+		e.big(p)
+	}
+	e.list(d.B)
+	e.list(d.Mult)
+	return nil
+}
+
+func (e *encoder) ln(l *LayerNorm) {
+	e.int(int64(l.D))
+	e.int(l.Mult)
+	e.uint(uint64(l.Shift))
+	e.uint(uint64(l.K))
+	e.int(l.Eps)
+	e.list(l.Gamma)
+	e.list(l.Beta)
+}
