@@ -3,6 +3,7 @@ package contracts
 import (
 	"bytes"
 	"context"
+	"math/big"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test/unsafekzg"
+	"github.com/ethereum/go-ethereum/common"
 )
 
 func TestPlonkVerifierOnChain(t *testing.T) {
@@ -108,6 +110,32 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		ok, _, err := chain.VerifyPLONKCalldata(ctx, comp, addr, proofBytes[:len(proofBytes)-1], ins)
 		if err != nil || ok {
 			t.Fatalf("short proof: accepted=%v err=%v", ok, err)
+		}
+	})
+
+	// The registry calls gnark's Verify and requires true: a PLONK false
+	// must revert there as ProofRejected, never pass silently.
+	t.Run("registry", func(t *testing.T) {
+		reg, err := chain.DeployRegistry(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.Hash{7}, Verifier: addr, Backend: BackendPlonk, PublicInputs: len(ins)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, rcpt, err := chain.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, ins)
+		if err != nil {
+			t.Fatalf("registry rejected a valid PLONK proof: %v", err)
+		}
+		if ev.ModelId != id {
+			t.Fatalf("event for model %x, want %x", ev.ModelId, id)
+		}
+		t.Logf("PLONK verifyInference gas %d", rcpt.GasUsed)
+		bad := append([]*big.Int(nil), ins...)
+		bad[0] = new(big.Int).Add(bad[0], big.NewInt(1))
+		if _, _, err := chain.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, bad); RevertName(err) != "ProofRejected" {
+			t.Fatalf("wrong public input through the registry: %v, want ProofRejected", err)
 		}
 	})
 
