@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -205,7 +206,7 @@ var extractCommand = &cli.Command{
 		if err := prover.WriteKeys(ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), keys); err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "proving key: %s\nverifying key: %s\nsetup: %s %s\n", ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), keys.VKHeader.Setup, keys.VKHeader.SetupDigest)
+		fmt.Fprintf(ctx.App.Writer, "proving key: %s\nverifying key: %s\nsetup: %s\n", ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
 		return nil
 	},
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -120,6 +121,6 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 	if err := prover.WriteKeys(pkPath, vkPath, keys); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nsetup: %s %s\n", pkPath, vkPath, keys.VKHeader.Setup, keys.VKHeader.SetupDigest)
+	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nsetup: %s\n", pkPath, vkPath, strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
 	return nil
 }
