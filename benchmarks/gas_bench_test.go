@@ -157,7 +157,7 @@ func measure(b *testing.B, circuit, assignment frontend.Circuit) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: [32]byte{1}, Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs)})
+	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: inputs[len(inputs)-1].Bytes(), Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs)})
 	if err != nil {
 		b.Fatal(err)
 	}

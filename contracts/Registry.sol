@@ -65,6 +65,7 @@ contract Registry {
     error VerifierHasNoCode(address verifier);
     error PublicInputCountMismatch(bytes32 modelId, uint256 want, uint256 got);
     error ProofRejected(bytes32 modelId);
+    error CommitmentMismatch(bytes32 modelId, uint256 got);
 
     /// @notice The id a registrant gets for (commitment, verifier). The
     /// registrant is part of it so nobody can squat another owner's id.
@@ -136,6 +137,11 @@ contract Registry {
         if (publicInputs.length != m.publicInputs) {
             revert PublicInputCountMismatch(modelId, m.publicInputs, publicInputs.length);
         }
+        // zkinfer circuits expose the model commitment as their last public
+        // input: a proof counts for this model only if it is about this
+        // model's weights, whichever verifier the owner registered.
+        uint256 got = publicInputs[publicInputs.length - 1];
+        if (got != uint256(m.commitment)) revert CommitmentMismatch(modelId, got);
         // A call to an address without code succeeds: never count that as
         // an accepted proof.
         if (verifier.code.length == 0) revert VerifierHasNoCode(verifier);

@@ -120,7 +120,7 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.Hash{7}, Verifier: addr, Backend: BackendPlonk, PublicInputs: len(ins)})
+		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(ins[len(ins)-1]), Verifier: addr, Backend: BackendPlonk, PublicInputs: len(ins)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,9 +132,16 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 			t.Fatalf("event for model %x, want %x", ev.ModelId, id)
 		}
 		t.Logf("PLONK verifyInference gas %d", rcpt.GasUsed)
-		bad := append([]*big.Int(nil), ins...)
-		bad[0] = new(big.Int).Add(bad[0], big.NewInt(1))
-		if _, _, err := chain.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, bad); RevertName(err) != "ProofRejected" {
+		// The fixture's only public input is what the registry reads as the
+		// commitment. A model registered under a wrong input's value lets that
+		// input past the commitment check, so the verifier itself must refuse
+		// it: gnark's Verify returns false, and the registry must revert.
+		bad := []*big.Int{new(big.Int).Add(ins[0], big.NewInt(1))}
+		idBad, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(bad[0]), Verifier: addr, Backend: BackendPlonk, PublicInputs: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := chain.VerifyInference(ctx, reg.ContractAddress, idBad, proofBytes, bad); RevertName(err) != "ProofRejected" {
 			t.Fatalf("wrong public input through the registry: %v, want ProofRejected", err)
 		}
 	})

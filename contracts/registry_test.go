@@ -135,7 +135,9 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 	registry := reg.ContractAddress
 	t.Logf("%s: verifier deploy gas %d, registry deploy gas %d (tx %s)", chain.Name(), verifierA.GasUsed, reg.GasUsed, reg.TxHash)
 
-	commitment := common.HexToHash("0x1111111111111111111111111111111111111111111111111111111111111111")
+	// Like zkinfer's circuits, the fixture's last public input stands for the
+	// model commitment, which the registry checks.
+	commitment := common.BigToHash(a.inputs[n-1])
 	idA, rcpt, err := chain.RegisterModel(ctx, registry, ModelRegistration{
 		Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n, MetadataURI: "ipfs://model-a",
 	})
@@ -210,9 +212,24 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 	})
 	t.Run("tampered public input", func(t *testing.T) {
 		bad := append([]*big.Int(nil), a.inputs...)
-		bad[n-1] = new(big.Int).Add(bad[n-1], big.NewInt(1))
+		bad[0] = new(big.Int).Add(bad[0], big.NewInt(1))
 		_, _, err := chain.VerifyInference(ctx, registry, idA, a.proof, bad)
 		wantRevert(t, err, "ProofRejected")
+	})
+	t.Run("proof about another model", func(t *testing.T) {
+		// The last public input is the model commitment: another value is
+		// refused before the verifier runs.
+		bad := append([]*big.Int(nil), a.inputs...)
+		bad[n-1] = new(big.Int).Add(bad[n-1], big.NewInt(1))
+		_, _, err := chain.VerifyInference(ctx, registry, idA, a.proof, bad)
+		wantRevert(t, err, "CommitmentMismatch")
+		// A valid proof of verifier A registered under another commitment.
+		idC, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: common.Hash{0xcc}, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = chain.VerifyInference(ctx, registry, idC, a.proof, a.inputs)
+		wantRevert(t, err, "CommitmentMismatch")
 	})
 	t.Run("proof of another verifier's keys", func(t *testing.T) {
 		_, _, err := chain.VerifyInference(ctx, registry, idB, a.proof, a.inputs)
@@ -244,7 +261,7 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 		// A model registered with the wrong input count calls a function the
 		// verifier does not have: rejected, never accepted.
 		idWrongN, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{
-			Commitment: common.Hash{2}, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n - 1,
+			Commitment: common.BigToHash(a.inputs[n-2]), Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n - 1,
 		})
 		if err != nil {
 			t.Fatal(err)
