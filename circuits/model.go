@@ -6,6 +6,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkinfer/zkinfer/circuits/ffn"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
@@ -14,12 +15,13 @@ import (
 // New returns the circuit of a quantized model, chosen by its architecture,
 // with its variables allocated and ready to compile. Every circuit exposes its
 // input and output as its public inputs, in that order, as v says (modelio).
-func New(m *quant.Model, v quant.Visibility) (frontend.Circuit, error) {
+// opts choose the fixed-point gadgets' range-check strategy.
+func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
-		return ffn.New(m, v)
+		return ffn.New(m, v, opts...)
 	case quant.ArchitectureGPT2:
-		return gpt2.New(m, v)
+		return gpt2.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

@@ -72,16 +72,19 @@ type Header struct {
 	Visibility *quant.Visibility `json:"visibility,omitempty"`
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from (WithSettingsDigest).
-	SettingsDigest string    `json:"settings_digest,omitempty"`
-	Constraints    int       `json:"constraints,omitempty"`
-	Setup          string    `json:"setup,omitempty"`
-	SetupDigest    string    `json:"setup_digest,omitempty"`
-	Ceremony       *Ceremony `json:"ceremony,omitempty"`
-	Warning        string    `json:"warning,omitempty"`
-	Tool           string    `json:"tool_version"`
-	Gnark          string    `json:"gnark_version"`
-	Created        time.Time `json:"created"`
-	PayloadSHA256  string    `json:"payload_sha256"`
+	SettingsDigest string `json:"settings_digest,omitempty"`
+	// RangeChecks is RangeChecksBits for bit-decomposition circuits; empty
+	// means the default, std/rangecheck.
+	RangeChecks   string    `json:"range_checks,omitempty"`
+	Constraints   int       `json:"constraints,omitempty"`
+	Setup         string    `json:"setup,omitempty"`
+	SetupDigest   string    `json:"setup_digest,omitempty"`
+	Ceremony      *Ceremony `json:"ceremony,omitempty"`
+	Warning       string    `json:"warning,omitempty"`
+	Tool          string    `json:"tool_version"`
+	Gnark         string    `json:"gnark_version"`
+	Created       time.Time `json:"created"`
+	PayloadSHA256 string    `json:"payload_sha256"`
 }
 
 // IO returns the header's visibility; ReadCircuit refuses circuit headers

@@ -25,6 +25,7 @@ import (
 	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -53,6 +54,25 @@ type compileConfig struct {
 	backend        string
 	visibility     quant.Visibility
 	settingsDigest string
+	rangeChecks    string
+}
+
+// Range-check strategies of a circuit (WithRangeChecks).
+const (
+	// RangeChecksLookup uses gnark's std/rangecheck: few constraints, one
+	// BSB22 commitment in the proof (~123 k gas to verify under Groth16).
+	RangeChecksLookup = "lookup"
+	// RangeChecksBits decomposes values into bits: ~3× the constraints of
+	// an ffn block, no commitment. Circuits with lookup tables (gpt2) keep a
+	// commitment anyway, so it only pays off for ffn models verified on chain.
+	RangeChecksBits = "bits"
+)
+
+// WithRangeChecks chooses the range-check strategy (RangeChecksLookup, the
+// default, or RangeChecksBits); it is recorded in the circuit header and the
+// bundle, so an auditor recompiles the same circuit.
+func WithRangeChecks(kind string) CompileOption {
+	return func(c *compileConfig) { c.rangeChecks = kind }
 }
 
 // WithSettingsDigest records the digest of the settings file the model came
@@ -99,7 +119,16 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	circuit, err := circuits.New(m, cfg.visibility)
+	var fpOpts []fixedpoint.Option
+	switch cfg.rangeChecks {
+	case "", RangeChecksLookup:
+		cfg.rangeChecks = ""
+	case RangeChecksBits:
+		fpOpts = append(fpOpts, fixedpoint.WithBitDecomposition())
+	default:
+		return nil, fmt.Errorf("compile: range checks %q: want %q or %q", cfg.rangeChecks, RangeChecksLookup, RangeChecksBits)
+	}
+	circuit, err := circuits.New(m, cfg.visibility, fpOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -122,6 +151,7 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		Commitment:     commitment,
 		Visibility:     &cfg.visibility,
 		SettingsDigest: cfg.settingsDigest,
+		RangeChecks:    cfg.rangeChecks,
 		Constraints:    cs.GetNbConstraints(),
 		Tool:           ToolVersion,
 		Gnark:          GnarkVersion(),

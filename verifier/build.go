@@ -66,6 +66,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		ModelCommitment: commit,
 		Visibility:      vis,
 		SettingsDigest:  c.Header.SettingsDigest,
+		RangeChecks:     c.Header.RangeChecks,
 		CircuitDigest:   c.Header.CircuitDigest,
 		Setup:           vkHeader.Setup,
 		SetupDigest:     vkHeader.SetupDigest,

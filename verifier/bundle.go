@@ -84,7 +84,10 @@ type Bundle struct {
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from, when it was compiled from one.
 	SettingsDigest string `json:"settings_digest,omitempty"`
-	CircuitDigest  string `json:"circuit_digest"`
+	// RangeChecks is the circuit's range-check strategy when not the
+	// default (prover.RangeChecksBits): needed to recompile it.
+	RangeChecks   string `json:"range_checks,omitempty"`
+	CircuitDigest string `json:"circuit_digest"`
 	// Setup is how the keys were made (prover.SetupDevUnsafe,
 	// SetupGroth16MPC, SetupKZGSRS) and SetupDigest the digest of the
 	// ceremony transcript or SRS file, for the latter two.

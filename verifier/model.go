@@ -32,7 +32,7 @@ func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
 	if b.Visibility.Weights != quant.VisibilityFixed {
 		return nil
 	}
-	c, err := prover.Compile(m, p, prover.WithBackend(b.Backend), prover.WithVisibility(b.Visibility))
+	c, err := prover.Compile(m, p, prover.WithBackend(b.Backend), prover.WithVisibility(b.Visibility), prover.WithRangeChecks(b.RangeChecks))
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}

@@ -24,17 +24,18 @@ import (
 type Circuit struct {
 	IO modelio.IO
 
-	model *quant.Model
+	model  *quant.Model
+	fpOpts []fixedpoint.Option
 }
 
 // New returns the circuit of m with its variables allocated, exposing input
-// and output as v says.
-func New(m *quant.Model, v quant.Visibility) (*Circuit, error) {
+// and output as v says; opts choose the range-check strategy.
+func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circuit, error) {
 	io, err := modelio.New(m, v)
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: %w", err)
 	}
-	return &Circuit{IO: io, model: m}, nil
+	return &Circuit{IO: io, model: m, fpOpts: opts}, nil
 }
 
 // Assignment returns the witness for one trace of the reference; salts
@@ -53,7 +54,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	if m == nil || m.Scales.GPT2 == nil {
 		return fmt.Errorf("gpt2: circuit has no gpt2 model (build it with gpt2.New)")
 	}
-	fp := fixedpoint.New(api)
+	fp := fixedpoint.New(api, c.fpOpts...)
 	exp := fixedpoint.NewTable(api, m.ExpTable)
 	gelu := fixedpoint.NewTable(api, m.GELUTable)
 	cur := c.IO.X

@@ -95,6 +95,10 @@ var (
 		Name: "backend", Category: catSetup, Value: prover.DefaultBackend,
 		Usage: "proving system: groth16 (smaller proofs, cheaper verify gas; keys from a per-circuit ceremony) or plonk (universal KZG SRS)",
 	}
+	RangeChecksFlag = &cli.StringFlag{
+		Name: "range-checks", Category: catSetup, Value: prover.RangeChecksLookup,
+		Usage: "range-check strategy: lookup (fewest constraints) or bits (no proof commitment: ~123 k less verify gas for ffn circuits)",
+	}
 	// SetupBackendFlag has no default: setup reads the backend from the
 	// circuit, and the flag only guards against using the wrong circuit.
 	SetupBackendFlag = &cli.StringFlag{
