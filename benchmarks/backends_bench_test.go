@@ -19,26 +19,7 @@ import (
 // random weights calibrated on random samples, and one input's trace.
 func demoModel(b *testing.B) (*quant.Model, *quant.Trace) {
 	b.Helper()
-	cfg := ffn(64, 256, 4)
-	fm := quant.RandomModel(cfg, 1)
-	samples := quant.RandomSamples(cfg, 4, 2)
-	scales, err := quant.Calibrate(fm, samples)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, scales)
-	if err != nil {
-		b.Fatal(err)
-	}
-	xq, err := m.QuantizeInput(samples[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m, tr
+	return quantizedTrace(b, ffn(64, 256, 4))
 }
 
 // BenchmarkBackends compares Groth16 and PLONK on the demo model: the

@@ -71,24 +71,7 @@ func gasOfToy(b *testing.B, n int, commit bool) {
 }
 
 func gasOfFFN(b *testing.B, cfg quant.Config, opts ...fixedpoint.Option) {
-	fm := quant.RandomModel(cfg, 1)
-	samples := quant.RandomSamples(cfg, 4, 2)
-	scales, err := quant.Calibrate(fm, samples)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, scales)
-	if err != nil {
-		b.Fatal(err)
-	}
-	xq, err := m.QuantizeInput(samples[0])
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m, tr := quantizedTrace(b, cfg)
 	a, err := ffncircuit.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 	if err != nil {
 		b.Fatal(err)

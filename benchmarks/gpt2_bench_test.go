@@ -35,9 +35,14 @@ var gpt2Shapes = []struct {
 }
 
 func quantizeRandom(tb testing.TB, cfg quant.Config) (*quant.Model, [][]float64) {
+	return quantizeRandomN(tb, cfg, 2)
+}
+
+// quantizeRandomN quantizes RandomModel(cfg, 1), calibrated on n random samples.
+func quantizeRandomN(tb testing.TB, cfg quant.Config, n int) (*quant.Model, [][]float64) {
 	tb.Helper()
 	fm := quant.RandomModel(cfg, 1)
-	samples := quant.RandomSamples(cfg, 2, 2)
+	samples := quant.RandomSamples(cfg, n, 2)
 	s, err := quant.Calibrate(fm, samples)
 	if err != nil {
 		tb.Fatal(err)
@@ -47,6 +52,21 @@ func quantizeRandom(tb testing.TB, cfg quant.Config) (*quant.Model, [][]float64)
 		tb.Fatal(err)
 	}
 	return m, samples
+}
+
+// quantizedTrace is quantizeRandomN with 4 samples and the trace of the first.
+func quantizedTrace(tb testing.TB, cfg quant.Config) (*quant.Model, *quant.Trace) {
+	tb.Helper()
+	m, samples := quantizeRandomN(tb, cfg, 4)
+	xq, err := m.QuantizeInput(samples[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr, err := m.Forward(xq)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, tr
 }
 
 // part is a circuit made of one sub-layer of a block, on private int8
