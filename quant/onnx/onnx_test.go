@@ -3,6 +3,8 @@ package onnx_test
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -228,6 +230,14 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(gpt2)
 	f.Add([]byte{})
+	// A real torch export, whole and cut. (The GPT-2 exports, 43–56 KB, make
+	// the fuzzer spend minutes minimizing each new input.)
+	real, err := os.ReadFile(filepath.Join(torchDir, "ffn_op13_dyn.onnx"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real)
+	f.Add(real[:len(real)*2/3])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fm, err := onnx.Parse(data, onnx.Options{SeqLen: 2})
 		if err == nil {
