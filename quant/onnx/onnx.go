@@ -210,6 +210,9 @@ func (im *importer) input(g *onnxpb.GraphProto, opts Options) (*value, error) {
 		}
 		seq = opts.InputValues / width
 	}
+	if seq < 1 || seq > quant.MaxSeqLen {
+		return nil, fmt.Errorf("onnx: %w: sequence length %d, want 1..%d", quant.ErrValidation, seq, quant.MaxSeqLen)
+	}
 	im.seq = seq
 	in := &value{op: "input", node: "input " + vi.GetName(), seq: seq, width: width, rank: len(tt.GetShape().GetDim())}
 	im.vals[vi.GetName()] = in
