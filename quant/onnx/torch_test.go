@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zkinfer/zkinfer/quant"
@@ -48,14 +49,15 @@ func TestTorchExports(t *testing.T) {
 	if err := json.Unmarshal(data, &outs); err != nil {
 		t.Fatal(err)
 	}
-	if len(outs.Models) < 4 {
-		t.Fatalf("%d exports, want 4", len(outs.Models))
+	if len(outs.Models) != 5 {
+		t.Fatalf("%d exports, want 5", len(outs.Models))
 	}
 	want := map[string]string{
-		"ffn_op13_dyn.onnx":              "ffn relu 1",
-		"gpt2_conv1d_tanh_op13_dyn.onnx": "gpt2 gelu 1",
-		"gpt2_conv1d_tanh_op14.onnx":     "gpt2 gelu 2",
-		"gpt2_linear_erf_op17_dyn.onnx":  "gpt2 gelu_erf 2",
+		"ffn_op13_dyn.onnx":               "ffn relu 1",
+		"gpt2_conv1d_tanh_op13_dyn.onnx":  "gpt2 gelu 1",
+		"gpt2_conv1d_tanh_op14.onnx":      "gpt2 gelu 2",
+		"gpt2_linear_erf_op17_dyn.onnx":   "gpt2 gelu_erf 2",
+		"gpt2_linear_torchtanh_op13.onnx": "gpt2 gelu 1",
 	}
 	for name, mo := range outs.Models {
 		t.Run(name, func(t *testing.T) {
@@ -113,6 +115,15 @@ func TestTorchExports(t *testing.T) {
 				t.Logf("seq %d: integer vs float, %s: max abs %.3g (%.1f%%)", run.SeqLen, last.Layer, last.MaxAbs, 100*last.Rel)
 			}
 		})
+	}
+	// Real exports that are not what the circuits compute are rejected, saying why.
+	for name, want := range map[string]string{
+		"rejected_silu_op13.onnx":   `node 2 "/Sigmoid" (op Sigmoid): invalid input: op type Sigmoid is not supported`,
+		"rejected_nomask_op14.onnx": "has the layers of a 1-block GPT-2 stack but does not compute one",
+	} {
+		if _, err := onnx.Load(filepath.Join(torchDir, name), onnx.Options{}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", name, err, want)
+		}
 	}
 	// The fixed-length export refuses another length.
 	if _, err := onnx.Load(filepath.Join(torchDir, "gpt2_conv1d_tanh_op14.onnx"), onnx.Options{SeqLen: 6}); err == nil {

@@ -15,6 +15,8 @@ view/permute, a registered tril buffer sliced to the causal mask and applied
 with torch.where and finfo.min, softmax, merge heads, residuals, and GELU in
 its tanh form (NewGELUActivation) or exact (nn.GELU(), erf); a variant uses
 nn.Linear. A small MLP (Linear, ReLU, Linear, residual) is the ffn block.
+Two more exports must be rejected: an MLP with SiLU (an unsupported op) and
+a block without the causal mask (supported ops, but not GPT-2).
 Seeds are fixed, so running the script again gives the same weights; the
 bytes of the .onnx files may differ between torch builds.
 """
@@ -103,7 +105,7 @@ class MLP(nn.Module):
         super().__init__()
         self.c_fc = linear(D, HIDDEN, conv1d)
         self.c_proj = linear(HIDDEN, D, conv1d)
-        self.act = NewGELUActivation() if gelu == "tanh" else nn.GELU()
+        self.act = {"tanh": NewGELUActivation(), "erf": nn.GELU(), "torch_tanh": nn.GELU(approximate="tanh")}[gelu]
 
     def forward(self, x):
         return self.c_proj(self.act(self.c_fc(x)))
@@ -133,26 +135,53 @@ class GPT2Stack(nn.Module):
 
 
 class FFN(nn.Module):
-    def __init__(self):
+    def __init__(self, act=torch.relu):
         super().__init__()
         self.fc1, self.fc2 = linear(D, HIDDEN, False), linear(HIDDEN, D, False)
+        self.act = act
 
     def forward(self, x):
-        return x + self.fc2(torch.relu(self.fc1(x)))
+        return x + self.fc2(self.act(self.fc1(x)))
 
 
-# name: (module factory, opset, dynamic sequence axis)
+class NoMaskAttention(Attention):
+    """Attention without the causal mask: not a GPT-2 block."""
+
+    def forward(self, x):
+        query, key, value = self.c_attn(x).split(self.split_size, dim=2)
+        query, key, value = self._split_heads(query), self._split_heads(key), self._split_heads(value)
+        w = torch.matmul(query, key.transpose(-1, -2)) / math.sqrt(self.head_dim)
+        return self.c_proj(self._merge_heads(torch.matmul(nn.functional.softmax(w, dim=-1), value)))
+
+
+def no_mask_stack():
+    m = GPT2Stack(1, True, "tanh", True)
+    old = m.h[0].attn
+    m.h[0].attn = NoMaskAttention(True)
+    m.h[0].attn.load_state_dict(old.state_dict())
+    return m
+
+
+# name: (seed, module factory, opset, dynamic sequence axis)
 MODELS = {
-    "gpt2_conv1d_tanh_op14.onnx": (lambda: GPT2Stack(2, True, "tanh", True), 14, False),
-    "gpt2_conv1d_tanh_op13_dyn.onnx": (lambda: GPT2Stack(1, True, "tanh", True), 13, True),
-    "gpt2_linear_erf_op17_dyn.onnx": (lambda: GPT2Stack(2, False, "erf", False), 17, True),
-    "ffn_op13_dyn.onnx": (lambda: FFN(), 13, True),
+    "ffn_op13_dyn.onnx": (0, lambda: FFN(), 13, True),
+    "gpt2_conv1d_tanh_op13_dyn.onnx": (1, lambda: GPT2Stack(1, True, "tanh", True), 13, True),
+    "gpt2_conv1d_tanh_op14.onnx": (2, lambda: GPT2Stack(2, True, "tanh", True), 14, False),
+    "gpt2_linear_erf_op17_dyn.onnx": (3, lambda: GPT2Stack(2, False, "erf", False), 17, True),
+    # nn.GELU(approximate="tanh") is the tanh form too, exported decomposed.
+    "gpt2_linear_torchtanh_op13.onnx": (4, lambda: GPT2Stack(1, False, "torch_tanh", True), 13, False),
+}
+
+# Exports the importer must reject, with the reason (see quant/onnx/torch_test.go).
+REJECTED = {
+    "rejected_silu_op13.onnx": (5, lambda: FFN(nn.functional.silu), 13),
+    "rejected_nomask_op14.onnx": (6, no_mask_stack, 14),
 }
 
 
 def main():
     outputs = {"torch": torch.__version__, "onnx": onnx.__version__, "models": {}}
-    for seed, (name, (make, opset, dynamic)) in enumerate(sorted(MODELS.items())):
+    for name, (seed, make, opset, dynamic) in sorted(MODELS.items()):
         torch.manual_seed(100 + seed)
         m = make().eval()
         x = torch.randn(1, SEQ, D)
@@ -167,6 +196,10 @@ def main():
                 y = m(xi)
             runs.append({"seq_len": seq, "input": [float(v) for v in xi.flatten()], "output": [float(v) for v in y.flatten()]})
         outputs["models"][name] = {"opset": opset, "dynamic": dynamic, "runs": runs}
+    for name, (seed, make, opset) in sorted(REJECTED.items()):
+        torch.manual_seed(100 + seed)
+        torch.onnx.export(make().eval(), (torch.randn(1, SEQ, D),), name, opset_version=opset,
+                          input_names=["input"], output_names=["output"], do_constant_folding=True)
     with open("torch_outputs.json", "w") as f:
         json.dump(outputs, f, indent=1)
         f.write("\n")
