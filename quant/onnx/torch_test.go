@@ -89,7 +89,7 @@ func TestTorchExports(t *testing.T) {
 				for i, v := range got {
 					worst = math.Max(worst, math.Abs(v-run.Output[i]))
 				}
-				t.Logf("seq %d: max |ours − torch| = %.2g", run.SeqLen, worst)
+				t.Logf("%s seq %d: max |ours − torch| = %.2g", name, run.SeqLen, worst)
 				if worst > torchTolerance {
 					t.Fatalf("seq %d: the imported model is %.3g off torch's output", run.SeqLen, worst)
 				}
@@ -112,7 +112,7 @@ func TestTorchExports(t *testing.T) {
 					}
 				}
 				last := rep.Layers[len(rep.Layers)-1]
-				t.Logf("seq %d: integer vs float, %s: max abs %.3g (%.1f%%)", run.SeqLen, last.Layer, last.MaxAbs, 100*last.Rel)
+				t.Logf("%s seq %d: integer vs float, %s: max abs %.3g (%.1f%%)", name, run.SeqLen, last.Layer, last.MaxAbs, 100*last.Rel)
 			}
 		})
 	}
