@@ -75,7 +75,7 @@ func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
 //	header:  D, 1 (CommitmentVersion), A, d_model, d_hidden, seq_len, act,
 //	         n_head, n_layer, float(layer_norm_epsilon), final_layer_norm (0|1)
 //	         D = "zkinfer.model" as a big-endian integer; A = 1 ffn, 2 gpt2;
-//	         act = 1 relu, 2 gelu.
+//	         act = 1 relu, 2 gelu (tanh form), 3 gelu_erf.
 //	ffn:     stream_frac, hidden_frac, dense(c_fc), dense(c_proj)
 //	gpt2:    residual_frac, logit_frac, logit_bits, gelu_in_frac,
 //	         gelu_out_frac, output_frac, ln_f_frac,
@@ -140,6 +140,8 @@ func Encode(m *Model) ([]fr.Element, error) {
 		e.int(1)
 	case ActivationGELU:
 		e.int(2)
+	case ActivationGELUErf:
+		e.int(3)
 	default:
 		return nil, fmt.Errorf("%w: activation %q", ErrValidation, c.Activation)
 	}

@@ -61,6 +61,8 @@ func TestCommit(t *testing.T) {
 			mutations["gelu table"] = func(m *quant.Model) { m.GELUTable[3]++ }
 			mutations["ln_f"] = func(m *quant.Model) { m.LNF.Beta[1]++ }
 			mutations["eps"] = func(m *quant.Model) { m.Config.LayerNormEpsilon *= 2 }
+			// Same table (the GELU forms often round alike at int8), other name.
+			mutations["activation"] = func(m *quant.Model) { m.Config.Activation = quant.ActivationGELUErf }
 		}
 		for name, mutate := range mutations {
 			m2, _ := quant.ParseModelJSON(data)

@@ -11,6 +11,10 @@ const (
 	ActivationReLU = "relu"
 	// ActivationGELU is GPT-2's tanh approximation of GELU.
 	ActivationGELU = "gelu"
+	// ActivationGELUErf is the exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), as
+	// PyTorch's nn.GELU() and transformers' "gelu" compute it. In the integer
+	// model it differs from ActivationGELU only by its table's entries.
+	ActivationGELUErf = "gelu_erf"
 )
 
 // Architectures: the layer lists this build knows.
@@ -46,8 +50,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q)", ErrValidation, c.Activation, c.Architecture, ActivationReLU)
 		}
 	case ArchitectureGPT2:
-		if c.Activation != ActivationGELU {
-			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q)", ErrValidation, c.Activation, c.Architecture, ActivationGELU)
+		if c.Activation != ActivationGELU && c.Activation != ActivationGELUErf {
+			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q (tanh form), %q)", ErrValidation, c.Activation, c.Architecture, ActivationGELU, ActivationGELUErf)
 		}
 		maxDim = MaxGPT2Dim
 		if c.NLayer < 1 || c.NLayer > MaxLayers {

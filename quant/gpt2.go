@@ -162,6 +162,19 @@ func GELU(x float64) float64 {
 	return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 }
 
+// GELUErf is the exact GELU, x/2·(1 + erf(x/√2)).
+func GELUErf(x float64) float64 {
+	return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+}
+
+// geluFunc is the float function of a gpt2 config's activation.
+func geluFunc(activation string) func(float64) float64 {
+	if activation == ActivationGELUErf {
+		return GELUErf
+	}
+	return GELU
+}
+
 // GPT2FloatTrace holds the float activations of every sub-layer, per block,
 // for calibration and accuracy reports. Each tensor is seq × width.
 type GPT2FloatTrace struct {
@@ -252,7 +265,8 @@ func (m *FloatModel) forwardGPT2(X *mat.Dense) *GPT2FloatTrace {
 		bt.LN2 = layerNormFloat(bt.H, b.LN2, cfg.LayerNormEpsilon)
 		bt.FC = affine(bt.LN2, b.FCW, b.FCB)
 		bt.GELU = mat.DenseCopyOf(bt.FC)
-		bt.GELU.Apply(func(_, _ int, v float64) float64 { return GELU(v) }, bt.GELU)
+		gelu := geluFunc(cfg.Activation)
+		bt.GELU.Apply(func(_, _ int, v float64) float64 { return gelu(v) }, bt.GELU)
 		bt.Proj = affine(bt.GELU, b.ProjW, b.ProjB)
 		bt.Y = mat.NewDense(seq, d, nil)
 		bt.Y.Add(bt.H, bt.Proj)

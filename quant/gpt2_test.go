@@ -155,3 +155,36 @@ func TestGPT2BadInput(t *testing.T) {
 		}
 	}
 }
+
+// A gelu_erf model's float reference applies the exact GELU and its table is
+// the exact GELU's; the two forms differ by less than 5e-4 everywhere.
+func TestGELUErf(t *testing.T) {
+	cfg := gpt2Demo
+	cfg.Activation = quant.ActivationGELUErf
+	fm := quant.RandomModel(cfg, 1)
+	tr, err := fm.ForwardGPT2(quant.RandomSamples(cfg, 1, 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tr.Blocks[0]
+	for i, v := range b.FC.RawMatrix().Data {
+		if got, want := b.GELU.RawMatrix().Data[i], 0.5*v*(1+math.Erf(v/math.Sqrt2)); got != want {
+			t.Fatalf("GELU(%v) = %v, want %v", v, got, want)
+		}
+	}
+	worst := 0.0
+	for x := -8.0; x <= 8; x += 1.0 / 1024 {
+		worst = math.Max(worst, math.Abs(quant.GELU(x)-quant.GELUErf(x)))
+	}
+	if worst > 5e-4 || worst < 1e-4 {
+		t.Fatalf("max |GELU_tanh − GELU_erf| = %v", worst)
+	}
+	if tab := quant.ActivationTableFor(quant.ActivationGELUErf, 4, 10); tab[128-40] != quant.QuantizeValue(quant.GELUErf(-40.0/16), 10) {
+		t.Fatal("erf table entry")
+	}
+	bad := cfg
+	bad.Activation = "gelu_fast"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `"gelu" (tanh form), "gelu_erf"`) {
+		t.Fatalf("unknown activation: %v", err)
+	}
+}

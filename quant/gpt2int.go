@@ -193,13 +193,22 @@ func ExpTableFor(logitFrac, bits int) []int64 {
 	return t
 }
 
-// GELUTableFor returns the int8 GELU table: entry v+128 is
+// GELUTableFor returns the int8 GELU table (tanh form): entry v+128 is
 // clamp(round(GELU(v·2^−inFrac)·2^outFrac)) for v in [-128, 127].
 func GELUTableFor(inFrac, outFrac int) []int64 {
+	return ActivationTableFor(ActivationGELU, inFrac, outFrac)
+}
+
+// ActivationTableFor returns the int8 table of a gpt2 activation
+// (ActivationGELU or ActivationGELUErf): entry v+128 is
+// clamp(round(f(v·2^−inFrac)·2^outFrac)) for v in [-128, 127]. The circuit
+// looks the table up whatever its entries, so the activations differ only here.
+func ActivationTableFor(activation string, inFrac, outFrac int) []int64 {
+	f := geluFunc(activation)
 	t := make([]int64, 256)
 	for i := range t {
 		x := math.Ldexp(float64(i+Int8Min), -inFrac)
-		t[i] = QuantizeValue(GELU(x), outFrac)
+		t[i] = QuantizeValue(f(x), outFrac)
 	}
 	return t
 }

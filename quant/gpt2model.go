@@ -137,7 +137,7 @@ func quantizeGPT2(fm *FloatModel, s Scales) (*Model, error) {
 	f := gs.Formats
 	d, dh := cfg.DModel, cfg.HeadDim()
 	m := &Model{Version: ModelVersion, Config: cfg, Scales: s,
-		ExpTable: ExpTableFor(f.LogitFrac, f.LogitBits), GELUTable: GELUTableFor(f.GELUInFrac, f.GELUOutFrac)}
+		ExpTable: ExpTableFor(f.LogitFrac, f.LogitBits), GELUTable: ActivationTableFor(cfg.Activation, f.GELUInFrac, f.GELUOutFrac)}
 	for l, fb := range fm.Blocks {
 		ls := gs.Layers[l]
 		var b Block

@@ -62,6 +62,12 @@ var (
 		Name: "input", Aliases: []string{"I"}, Category: catModel, Required: true,
 		Usage: "input JSON `FILE` {\"input_data\": [[seq_len·d_model numbers]]} (one sample)",
 	}
+	// SeqInputFlag is --input for the commands that import a model: optional,
+	// it tells the sequence length instead of proving anything.
+	SeqInputFlag = &cli.StringFlag{
+		Name: "input", Aliases: []string{"I"}, Category: catModel,
+		Usage: "input JSON `FILE` the model will be proven on: where the sequence length is open (ONNX dynamic axis, Hugging Face) it is the number of rows, values / d_model; every model must take its samples",
+	}
 	SettingsFlag = &cli.StringFlag{
 		Name: "settings", Aliases: []string{"S"}, Category: catFiles, Value: DefaultSettings,
 		Usage: "settings `FILE` (written by gen-settings, completed by calibrate-settings)",

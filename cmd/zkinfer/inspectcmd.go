@@ -7,26 +7,29 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/quant"
-	"github.com/zkinfer/zkinfer/quant/importer"
 )
 
 var inspectCommand = &cli.Command{
 	Name:      "inspect",
 	Usage:     "show a model as zkinfer reads it: layers, shapes, parameters, estimated circuit size",
-	UsageText: "zkinfer inspect [--config config.json] [--seq-len N] [--blocks A:B] [--json] MODEL",
+	UsageText: "zkinfer inspect [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--json] MODEL",
 	Description: `Imports the model the way gen-settings does and lists its layers with their
 shapes, parameter counts and an estimate of the Groth16 constraints (weights
 fixed): 15 per requantized output plus one per product of two activations
 (attention). compile-circuit counts exactly; the estimate is for deciding
 whether a setup is affordable before running one.`,
 	ArgsUsage: "MODEL",
-	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, BlocksFlag, JSONFlag},
+	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		if ctx.NArg() != 1 {
 			return withHint(fmt.Errorf("inspect takes one model file, got %d arguments", ctx.NArg()), "zkinfer inspect [flags] MODEL (flags go before the model file)")
 		}
 		model := ctx.Args().First()
-		im, err := openModel(model, importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)})
+		opts, err := importOptions(ctx)
+		if err != nil {
+			return err
+		}
+		im, err := openModel(model, opts)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,7 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
 zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
@@ -24,16 +24,32 @@ model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
-		opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)}
+		opts, err := importOptions(ctx)
+		if err != nil {
+			return err
+		}
 		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
 		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
 	},
 }
 
 // modelHint tells the user which model files are read.
-const modelHint = "the model is an ONNX graph (.onnx: an ffn block of MatMul/Gemm, Relu and a residual Add), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them; README.md lists the patterns), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+
+// importOptions reads the flags that complete a model file.
+func importOptions(ctx *cli.Context) (importer.Options, error) {
+	opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)}
+	if p := ctx.String(SeqInputFlag.Name); p != "" {
+		n, err := importer.InputValues(p)
+		if err != nil {
+			return opts, withHint(err, "--input is the input file to prove, {\"input_data\": [[seq_len·d_model numbers]]}")
+		}
+		opts.InputValues = n
+	}
+	return opts, nil
+}
 
 func openModel(model string, opts importer.Options) (*importer.Model, error) {
 	im, err := importer.Open(model, opts)
@@ -56,7 +72,7 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 		s, _, err = quant.NewSettings(model, im.ConfigPath, settingsPath)
 	} else {
 		src := quant.Source{Format: im.Format, Path: model}
-		if opts.SeqLen != 0 || opts.Blocks != "" {
+		if opts.SeqLen != 0 || opts.InputValues != 0 || opts.Blocks != "" {
 			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", im.Float.Config.SeqLen, opts.Blocks)
 		}
 		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)

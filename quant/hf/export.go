@@ -30,6 +30,10 @@ func EncodeCheckpoint(m *quant.FloatModel) (config, weights []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	activation := "gelu_new"
+	if cfg.Activation == quant.ActivationGELUErf {
+		activation = "gelu"
+	}
 	const vocab = 16
 	nPos := 2 * cfg.SeqLen
 	views := map[string]safetensors.TensorView{}
@@ -76,7 +80,7 @@ func EncodeCheckpoint(m *quant.FloatModel) (config, weights []byte, err error) {
 	config, err = json.MarshalIndent(map[string]any{
 		"architectures":       []string{"GPT2LMHeadModel"},
 		"model_type":          "gpt2",
-		"activation_function": "gelu_new",
+		"activation_function": activation,
 		"n_embd":              cfg.DModel,
 		"n_head":              cfg.NHead,
 		"n_layer":             cfg.NLayer,

@@ -92,8 +92,8 @@ func ParseConfig(data []byte) (*Config, error) {
 	if c.ModelType != "gpt2" {
 		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: \"gpt2\")", quant.ErrValidation, c.ModelType)
 	}
-	if act := c.activation(); act != "gelu_new" && act != "gelu_pytorch_tanh" {
-		return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU, \"gelu_new\" or \"gelu_pytorch_tanh\")", quant.ErrValidation, act)
+	if _, ok := activations[c.activation()]; !ok {
+		return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
 	}
 	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
 		return nil, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported (attention divides by sqrt(head_dim))", quant.ErrValidation)
@@ -105,6 +105,13 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
 	}
 	return &c, nil
+}
+
+// activations maps transformers' activation_function names to zkinfer's:
+// gelu_new, gelu_pytorch_tanh and gelu_fast all compute the tanh form.
+var activations = map[string]string{
+	"gelu_new": quant.ActivationGELU, "gelu_pytorch_tanh": quant.ActivationGELU, "gelu_fast": quant.ActivationGELU,
+	"gelu": quant.ActivationGELUErf,
 }
 
 func (c *Config) activation() string {
@@ -143,7 +150,7 @@ func (c *Config) ModelConfig(opts Options) (quant.Config, error) {
 		eps = *c.LayerNormEpsilon
 	}
 	cfg := quant.Config{
-		Architecture: quant.ArchitectureGPT2, DModel: c.NEmbd, DHidden: c.DHidden(), SeqLen: seq, Activation: quant.ActivationGELU,
+		Architecture: quant.ArchitectureGPT2, DModel: c.NEmbd, DHidden: c.DHidden(), SeqLen: seq, Activation: activations[c.activation()],
 		NHead: c.NHead, NLayer: end - opts.First, LayerNormEpsilon: eps, FinalLayerNorm: end == c.NLayer,
 	}
 	if err := cfg.Validate(); err != nil {

@@ -84,6 +84,38 @@ func TestImport(t *testing.T) {
 	}
 }
 
+func TestActivations(t *testing.T) {
+	_, config, weights := checkpoint(t)
+	for name, want := range map[string]string{"gelu_new": quant.ActivationGELU, "gelu_pytorch_tanh": quant.ActivationGELU,
+		"gelu_fast": quant.ActivationGELU, "gelu": quant.ActivationGELUErf} {
+		var m map[string]any
+		if err := json.Unmarshal(config, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["activation_function"] = name
+		c, _ := json.Marshal(m)
+		fm, err := hf.Parse(c, weights, hf.Options{SeqLen: 4})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if fm.Config.Activation != want {
+			t.Errorf("%s: activation %q, want %q", name, fm.Config.Activation, want)
+		}
+	}
+	// An erf model round-trips through a checkpoint with "gelu".
+	erf := tiny
+	erf.Activation = quant.ActivationGELUErf
+	config, weights, err := hf.EncodeCheckpoint(quant.RandomModel(erf, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(config), `"activation_function": "gelu"`) {
+		t.Fatalf("config: %s", config)
+	}
+	if fm, err := hf.Parse(config, weights, hf.Options{SeqLen: 4}); err != nil || fm.Config != erf {
+		t.Fatalf("erf checkpoint: %v", err)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	c, err := hf.ParseConfig([]byte(`{"model_type": "gpt2", "n_embd": 8, "n_head": 2, "n_layer": 1, "n_inner": null, "n_positions": 1024}`))
 	if err != nil {
@@ -130,7 +162,7 @@ func TestRejects(t *testing.T) {
 		want   string
 	}{
 		{"bert", with("model_type", "bert"), hf.Options{}, `model_type "bert" is not supported (supported: "gpt2")`},
-		{"erf gelu", with("activation_function", "gelu"), hf.Options{}, `activation_function "gelu" is not supported`},
+		{"relu", with("activation_function", "relu"), hf.Options{}, `activation_function "relu" is not supported`},
 		{"heads", with("n_head", 3), hf.Options{}, `d_model = 8 does not divide into n_head = 3 heads`},
 		{"long", config, hf.Options{SeqLen: 9}, `seq_len 9 exceeds the model's n_positions 8`},
 		{"blocks", config, hf.Options{First: 2, End: 5}, `blocks 2:5 of a 3-block model`},

@@ -4,6 +4,7 @@
 package importer
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,11 @@ type Options struct {
 	SeqLen int
 	// Blocks selects blocks "A:B" of a Hugging Face checkpoint.
 	Blocks string
+	// InputValues, when non-zero, is the number of values in one sample of
+	// the input to prove (see InputValues): where the sequence length is
+	// open and SeqLen is 0 it is InputValues / d_model, and every model must
+	// take exactly that many values.
+	InputValues int
 }
 
 // Model is an imported model and where it came from.
@@ -51,11 +57,11 @@ func Open(path string, opts Options) (*Model, error) {
 		if opts.Blocks != "" {
 			return nil, fmt.Errorf("%w: --blocks selects blocks of a Hugging Face GPT-2 checkpoint, not of an ONNX graph", quant.ErrValidation)
 		}
-		fm, err := onnx.Load(path, onnx.Options{SeqLen: opts.SeqLen})
+		fm, err := onnx.Load(path, onnx.Options{SeqLen: opts.SeqLen, InputValues: opts.InputValues})
 		if err != nil {
 			return nil, err
 		}
-		return &Model{Float: fm, Format: FormatONNX}, nil
+		return checkInput(&Model{Float: fm, Format: FormatONNX}, opts)
 	}
 	configPath := opts.ConfigPath
 	if configPath == "" {
@@ -74,11 +80,18 @@ func Open(path string, opts Options) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--blocks: %w", err)
 		}
-		fm, err := hf.Load(configPath, path, hf.Options{SeqLen: opts.SeqLen, First: first, End: end})
+		seq := opts.SeqLen
+		if seq == 0 && opts.InputValues != 0 && c.NEmbd > 0 {
+			if opts.InputValues%c.NEmbd != 0 {
+				return nil, fmt.Errorf("%w: the input file's samples have %d values, not a whole number of rows of n_embd = %d", quant.ErrShape, opts.InputValues, c.NEmbd)
+			}
+			seq = opts.InputValues / c.NEmbd
+		}
+		fm, err := hf.Load(configPath, path, hf.Options{SeqLen: seq, First: first, End: end})
 		if err != nil {
 			return nil, err
 		}
-		return &Model{Float: fm, Format: FormatHF, ConfigPath: configPath}, nil
+		return checkInput(&Model{Float: fm, Format: FormatHF, ConfigPath: configPath}, opts)
 	}
 	if opts.SeqLen != 0 || opts.Blocks != "" {
 		return nil, fmt.Errorf("%s: %w: --seq-len and --blocks apply to ONNX and Hugging Face models; a zkinfer config sets seq_len itself", configPath, quant.ErrValidation)
@@ -91,5 +104,47 @@ func Open(path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{Float: fm, Format: FormatNative, ConfigPath: configPath}, nil
+	return checkInput(&Model{Float: fm, Format: FormatNative, ConfigPath: configPath}, opts)
+}
+
+// checkInput rejects a model that does not take the input file's samples:
+// a fixed sequence length, or a --seq-len, that disagrees with them.
+func checkInput(m *Model, opts Options) (*Model, error) {
+	c := m.Float.Config
+	if opts.InputValues == 0 || c.SeqLen*c.DModel == opts.InputValues {
+		return m, nil
+	}
+	why := "the model's sequence length"
+	if opts.SeqLen != 0 {
+		why = "--seq-len"
+	}
+	rows := "not a whole number of rows"
+	if opts.InputValues%c.DModel == 0 {
+		rows = fmt.Sprintf("%d rows", opts.InputValues/c.DModel)
+	}
+	return nil, fmt.Errorf("%w: the input file's samples have %d values (%s of d_model = %d), but %s is %d (%d values)",
+		quant.ErrShape, opts.InputValues, rows, c.DModel, why, c.SeqLen, c.SeqLen*c.DModel)
+}
+
+// InputValues reads an input file ({"input_data": [[...], ...]}) and returns
+// the number of values in each sample, which must all have the same length.
+func InputValues(path string) (int, error) {
+	data, err := quant.ReadFileLimited(path, quant.MaxJSONFileSize)
+	if err != nil {
+		return 0, err
+	}
+	var in quant.Input
+	if err := json.Unmarshal(data, &in); err != nil {
+		return 0, fmt.Errorf("%s: %w: malformed input JSON (want {\"input_data\": [[numbers...]]}): %v", path, quant.ErrValidation, err)
+	}
+	if len(in.InputData) == 0 || len(in.InputData[0]) == 0 {
+		return 0, fmt.Errorf("%s: %w: input_data holds no values", path, quant.ErrValidation)
+	}
+	n := len(in.InputData[0])
+	for i, s := range in.InputData {
+		if len(s) != n {
+			return 0, fmt.Errorf("%s: %w: sample %d has %d values, sample 0 has %d", path, quant.ErrShape, i, len(s), n)
+		}
+	}
+	return n, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/zkinfer/zkinfer/quant/onnx"
 )
 
-func write(t *testing.T, path string, data []byte) string {
+func write(t testing.TB, path string, data []byte) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -57,6 +57,14 @@ func TestOpen(t *testing.T) {
 		{hfModel, importer.Options{Blocks: "1"}, "", 0, `--blocks: invalid input: block range "1"`},
 		{onnxModel, importer.Options{SeqLen: 4}, importer.FormatONNX, 0, ""},
 		{onnxModel, importer.Options{SeqLen: 4, Blocks: "0:1"}, "", 0, "--blocks selects blocks of a Hugging Face"},
+		// The sequence length from the input's values (seq·d_model).
+		{filepath.Join(dir, "native", quant.ExampleWeights), importer.Options{InputValues: 32}, importer.FormatNative, 0, ""},
+		{filepath.Join(dir, "native", quant.ExampleWeights), importer.Options{InputValues: 40}, "", 0, "40 values (5 rows of d_model = 8), but the model's sequence length is 4"},
+		{hfModel, importer.Options{InputValues: 6 * 8}, importer.FormatHF, 2, ""},
+		{hfModel, importer.Options{InputValues: 20}, "", 0, "20 values, not a whole number of rows of n_embd = 8"},
+		{hfModel, importer.Options{InputValues: 9 * 8}, "", 0, "seq_len 9 exceeds the model's n_positions 8"},
+		{hfModel, importer.Options{SeqLen: 4, InputValues: 6 * 8}, "", 0, "but --seq-len is 4 (32 values)"},
+		{onnxModel, importer.Options{InputValues: 32}, importer.FormatONNX, 0, ""},
 	} {
 		m, err := importer.Open(c.path, c.opts)
 		if c.err != "" {
@@ -72,4 +80,56 @@ func TestOpen(t *testing.T) {
 			t.Errorf("%s %+v: format %s with %d blocks, want %s with %d", c.path, c.opts, m.Format, len(m.Float.Blocks), c.format, c.layers)
 		}
 	}
+}
+
+func TestInputValues(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		data string
+		n    int
+		err  string
+	}{
+		{`{"input_data": [[1, 2, 3], [4, 5, 6]]}`, 3, ""},
+		{`{"input_data": [[1, 2], [3]]}`, 0, "sample 1 has 1 values, sample 0 has 2"},
+		{`{"input_data": []}`, 0, "input_data holds no values"},
+		{`{"input_data": [[]]}`, 0, "input_data holds no values"},
+		{`[1, 2]`, 0, "malformed input JSON"},
+	} {
+		n, err := importer.InputValues(write(t, filepath.Join(dir, "in.json"), []byte(c.data)))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: got %v, want %q", c.data, err, c.err)
+			}
+		} else if err != nil || n != c.n {
+			t.Errorf("%s: %d, %v; want %d", c.data, n, err, c.n)
+		}
+	}
+	if _, err := importer.InputValues(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("a missing file was read")
+	}
+}
+
+// The sequence length taken from an input file never panics and yields a
+// model that takes exactly the input's samples.
+func FuzzInputValues(f *testing.F) {
+	dir := f.TempDir()
+	hfConfig, hfWeights, err := hf.EncodeCheckpoint(quant.RandomModel(quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 4, DHidden: 8, SeqLen: 2,
+		NHead: 2, NLayer: 1, Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}, 1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	write(f, filepath.Join(dir, "hf", "config.json"), hfConfig)
+	hfModel := write(f, filepath.Join(dir, "hf", "model.safetensors"), hfWeights)
+	f.Add(8, 0)
+	f.Add(7, 2)
+	f.Add(-4, 0)
+	f.Fuzz(func(t *testing.T, values, seq int) {
+		m, err := importer.Open(hfModel, importer.Options{InputValues: values, SeqLen: seq})
+		if err != nil {
+			return
+		}
+		if c := m.Float.Config; values != 0 && c.SeqLen*c.DModel != values {
+			t.Fatalf("%d values imported as seq_len %d", values, c.SeqLen)
+		}
+	})
 }

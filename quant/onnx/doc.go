@@ -22,14 +22,16 @@
 // view), in graph order (attn.c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj per
 // block), and LayerNorm scales and shifts (LayerNormalization, or the Mul and
 // Add after a Div). The extracted model is then accepted only if it computes
-// the graph's output on a random input within a relative 1e-6; the head count,
-// which the weights do not carry, is the divisor of d_model that does. So a
-// graph that has GPT-2's layers but computes something else (an erf GELU, a
+// the graph's output on a random input within a relative 1e-6; the head count
+// and the GELU form (tanh: quant.ActivationGELU, erf: quant.ActivationGELUErf),
+// which the weights do not carry, are the ones that do. So a graph that has
+// GPT-2's layers but computes something else (another GELU approximation, a
 // missing mask, a different order) is rejected, not silently mis-imported.
 //
 // # Shapes
 //
 // The input is [seq, d] or [1, seq, d]; a dynamic sequence axis takes its
-// length from Options.SeqLen. Ops outside both lists are rejected with the
+// length from Options.SeqLen or Options.InputValues. testdata/onnx at the
+// repository root holds real torch.onnx.export files these rules are tested on. Ops outside both lists are rejected with the
 // node's position, name and op type and the supported lists.
 package onnx

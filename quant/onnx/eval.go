@@ -148,10 +148,22 @@ func attrs(n *onnxpb.NodeProto) map[string]*onnxpb.AttributeProto {
 	return m
 }
 
+// ints converts an integer tensor held as float64. Exporters write "to the
+// end" as INT64_MAX (and "from the start" as INT64_MIN), which float64 does
+// not hold exactly: such values saturate instead of wrapping.
 func ints(t *tensor) []int {
 	out := make([]int, len(t.data))
 	for i, v := range t.data {
-		out[i] = int(v)
+		switch {
+		case v >= 1<<62:
+			out[i] = math.MaxInt
+		case v <= -(1 << 62):
+			out[i] = math.MinInt
+		case math.IsNaN(v):
+			out[i] = 0
+		default:
+			out[i] = int(v)
+		}
 	}
 	return out
 }

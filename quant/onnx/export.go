@@ -114,11 +114,11 @@ const (
 	// GELUTanh is GPT-2's tanh approximation, decomposed into Pow, Mul, Add
 	// and Tanh as torch.onnx.export writes transformers' NewGELUActivation.
 	GELUTanh = "tanh"
-	// GELUErf is the exact GELU (Div, Erf, Add, Mul), which the importer
-	// rejects: the circuit computes the tanh form.
+	// GELUErf is the exact GELU decomposed (Div, Erf, Add, Mul) as
+	// torch.onnx.export writes nn.GELU(); it imports as gelu_erf.
 	GELUErf = "erf"
-	// GELUFused uses the fused ops of newer opsets: Gelu(approximate="tanh")
-	// and LayerNormalization.
+	// GELUFused uses the fused ops of newer opsets: Gelu (approximate
+	// "tanh" for a gelu model, absent for gelu_erf) and LayerNormalization.
 	GELUFused = "fused"
 	// GELUAddmm is the tanh form with every linear layer exported as
 	// transformers' Conv1D is: Reshape to [-1, in], Gemm (addmm), Reshape
@@ -244,7 +244,11 @@ func EncodeGPT2(m *quant.FloatModel, gelu string) ([]byte, error) {
 		var g string
 		switch gelu {
 		case GELUFused:
-			g = b.op("Gelu", []string{fc}, &onnxpb.AttributeProto{Name: proto.String("approximate"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("tanh")})
+			if cfg.Activation == quant.ActivationGELUErf {
+				g = b.op("Gelu", []string{fc})
+			} else {
+				g = b.op("Gelu", []string{fc}, &onnxpb.AttributeProto{Name: proto.String("approximate"), Type: onnxpb.AttributeProto_STRING.Enum(), S: []byte("tanh")})
+			}
 		case GELUErf:
 			e := b.op("Erf", []string{b.op("Div", []string{fc, b.c([]float64{math.Sqrt2})})})
 			g = b.op("Mul", []string{b.op("Mul", []string{fc, b.op("Add", []string{e, b.c([]float64{1})})}), b.c([]float64{0.5})})

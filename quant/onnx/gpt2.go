@@ -16,9 +16,12 @@ import (
 // gpt2Tolerance bounds the difference, relative to the output's largest
 // magnitude, between the graph and the extracted model: both compute in
 // float64 from the same float32 weights, so only summation order differs.
-// An erf GELU (0.5·x·(1+erf(x/√2))) differs from GPT-2's tanh form by ~1e-4
-// and is rejected: the circuit computes the tanh form.
+// The erf GELU (0.5·x·(1+erf(x/√2))) differs from GPT-2's tanh form by ~1e-4,
+// far above it, so the check also tells which of the two the graph computes.
 const gpt2Tolerance = 1e-6
+
+// gpt2Activations are the GELU forms tried, in order.
+var gpt2Activations = []string{quant.ActivationGELU, quant.ActivationGELUErf}
 
 type lnParams struct {
 	gamma, beta []float64
@@ -236,31 +239,34 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 			return nil, fmt.Errorf("onnx: node %d: %w: LayerNorm epsilon %v differs from the first one's %v", ln.node, quant.ErrValidation, ln.eps, cfg.LayerNormEpsilon)
 		}
 	}
-	// The head count is not in the weights: try each divisor of d_model and
-	// keep the one whose attention matches the graph.
+	// The head count and the GELU form are not in the weights: try each
+	// divisor of d_model and each form, and keep the one that matches the graph.
 	best := math.Inf(1)
-	for nh := 1; nh <= d; nh++ {
-		if d%nh != 0 {
-			continue
+	for _, act := range gpt2Activations {
+		m.Config.Activation = act
+		for nh := 1; nh <= d; nh++ {
+			if d%nh != 0 {
+				continue
+			}
+			m.Config.NHead = nh
+			if err := m.Config.Validate(); err != nil {
+				return nil, fmt.Errorf("onnx: %w", err)
+			}
+			tr, err := m.ForwardGPT2(x.data)
+			if err != nil {
+				return nil, err
+			}
+			worst, mx := 0.0, 0.0
+			for i, v := range tr.Final.RawMatrix().Data {
+				worst = math.Max(worst, math.Abs(v-out.data[i]))
+				mx = math.Max(mx, math.Abs(out.data[i]))
+			}
+			if worst <= gpt2Tolerance*math.Max(mx, 1) {
+				return m, nil
+			}
+			best = math.Min(best, worst/math.Max(mx, 1))
 		}
-		m.Config.NHead = nh
-		if err := m.Config.Validate(); err != nil {
-			return nil, fmt.Errorf("onnx: %w", err)
-		}
-		tr, err := m.ForwardGPT2(x.data)
-		if err != nil {
-			return nil, err
-		}
-		worst, mx := 0.0, 0.0
-		for i, v := range tr.Final.RawMatrix().Data {
-			worst = math.Max(worst, math.Abs(v-out.data[i]))
-			mx = math.Max(mx, math.Abs(out.data[i]))
-		}
-		if worst <= gpt2Tolerance*math.Max(mx, 1) {
-			return m, nil
-		}
-		best = math.Min(best, worst/math.Max(mx, 1))
 	}
-	return nil, fmt.Errorf("onnx: %w: the graph has the layers of a %d-block GPT-2 stack but does not compute one (closest head count: relative difference %.2g, tolerance %g): "+
-		"supported are GPT-2 blocks with causal attention, the tanh GELU and pre-LayerNorm", quant.ErrValidation, nl, best, gpt2Tolerance)
+	return nil, fmt.Errorf("onnx: %w: the graph has the layers of a %d-block GPT-2 stack but does not compute one (closest head count and GELU form: relative difference %.2g, tolerance %g): "+
+		"supported are GPT-2 blocks with causal attention, GELU (tanh or erf form) and pre-LayerNorm", quant.ErrValidation, nl, best, gpt2Tolerance)
 }

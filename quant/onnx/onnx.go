@@ -35,6 +35,11 @@ type Options struct {
 	// SeqLen is the sequence length when the graph's sequence axis is
 	// dynamic; when the axis is static, a non-zero SeqLen must agree with it.
 	SeqLen int
+	// InputValues, when non-zero, is the number of values in one sample of
+	// the input the model will be proven on (seq·d_model): a dynamic
+	// sequence axis then takes its length from it, and a static or given
+	// one must agree with it.
+	InputValues int
 }
 
 // Load reads an ONNX file and imports it.
@@ -185,10 +190,6 @@ func (im *importer) input(g *onnxpb.GraphProto, opts Options) (*value, error) {
 			return nil, fmt.Errorf("onnx: %w: input %q has sequence length %d, want 1..%d", quant.ErrValidation, vi.GetName(), v.DimValue, quant.MaxSeqLen)
 		}
 		seq = int(v.DimValue)
-	default:
-		if seq == 0 {
-			return nil, fmt.Errorf("onnx: %w: input %q has a dynamic sequence axis %q: give the sequence length (--seq-len)", quant.ErrValidation, vi.GetName(), dims[0].GetDimParam())
-		}
 	}
 	width := 0
 	if v, ok := dims[1].GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok {
@@ -196,6 +197,21 @@ func (im *importer) input(g *onnxpb.GraphProto, opts Options) (*value, error) {
 			return nil, fmt.Errorf("onnx: %w: input %q has d_model %d, want 1..%d", quant.ErrValidation, vi.GetName(), v.DimValue, quant.MaxDim)
 		}
 		width = int(v.DimValue)
+	}
+	if seq == 0 {
+		if opts.InputValues == 0 {
+			return nil, fmt.Errorf("onnx: %w: input %q has a dynamic sequence axis %q: give the sequence length (--seq-len) or an input file (--input)", quant.ErrValidation, vi.GetName(), dims[0].GetDimParam())
+		}
+		if width == 0 {
+			return nil, fmt.Errorf("onnx: %w: input %q has a dynamic d_model too: the input file's %d values do not tell the sequence length; give --seq-len", quant.ErrValidation, vi.GetName(), opts.InputValues)
+		}
+		if opts.InputValues%width != 0 || opts.InputValues/width > quant.MaxSeqLen {
+			return nil, fmt.Errorf("onnx: %w: the input file's samples have %d values, not a whole number of rows of d_model = %d (at most %d rows)", quant.ErrShape, opts.InputValues, width, quant.MaxSeqLen)
+		}
+		seq = opts.InputValues / width
+	}
+	if seq < 1 || seq > quant.MaxSeqLen {
+		return nil, fmt.Errorf("onnx: %w: sequence length %d, want 1..%d", quant.ErrValidation, seq, quant.MaxSeqLen)
 	}
 	im.seq = seq
 	in := &value{op: "input", node: "input " + vi.GetName(), seq: seq, width: width, rank: len(tt.GetShape().GetDim())}

@@ -3,6 +3,8 @@ package onnx_test
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -228,6 +230,14 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(gpt2)
 	f.Add([]byte{})
+	// A real torch export, whole and cut. (The GPT-2 exports, 43–56 KB, make
+	// the fuzzer spend minutes minimizing each new input.)
+	real, err := os.ReadFile(filepath.Join(torchDir, "ffn_op13_dyn.onnx"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(real)
+	f.Add(real[:len(real)*2/3])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fm, err := onnx.Parse(data, onnx.Options{SeqLen: 2})
 		if err == nil {
@@ -242,10 +252,18 @@ var tinyGPT2 = quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHi
 	Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
 
 func TestImportGPT2(t *testing.T) {
-	src := quant.RandomModel(tinyGPT2, 21)
+	erfCfg := tinyGPT2
+	erfCfg.Activation = quant.ActivationGELUErf
 	samples := quant.RandomSamples(tinyGPT2, 8, 22)
-	for _, form := range []string{onnx.GELUTanh, onnx.GELUFused, onnx.GELUAddmm} {
-		data, err := onnx.EncodeGPT2(src, form)
+	for _, c := range []struct {
+		cfg  quant.Config
+		form string
+	}{
+		{tinyGPT2, onnx.GELUTanh}, {tinyGPT2, onnx.GELUFused}, {tinyGPT2, onnx.GELUAddmm},
+		{erfCfg, onnx.GELUErf}, {erfCfg, onnx.GELUFused},
+	} {
+		form := c.cfg.Activation + "/" + c.form
+		data, err := onnx.EncodeGPT2(quant.RandomModel(c.cfg, 21), c.form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,8 +274,11 @@ func TestImportGPT2(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", form, err)
 		}
-		if fm.Config != tinyGPT2 {
-			t.Fatalf("%s: config %+v, want %+v", form, fm.Config, tinyGPT2)
+		if fm.Config != c.cfg {
+			t.Fatalf("%s: config %+v, want %+v", form, fm.Config, c.cfg)
+		}
+		if fm2, err := onnx.Parse(data, onnx.Options{InputValues: 4 * 8}); err != nil || fm2.Config != c.cfg {
+			t.Fatalf("%s: sequence length from the input's values: %v", form, err)
 		}
 		// The importer checked the float model against the graph; check the
 		// integer reference against the float model, as the quant tests do.
@@ -279,11 +300,24 @@ func TestImportGPT2(t *testing.T) {
 			}
 		}
 	}
-	data, err := onnx.EncodeGPT2(src, onnx.GELUErf)
+	// A GELU of neither form, 0.5·x·(1 + tanh(x/√2)), is rejected.
+	data, err := onnx.EncodeGPT2(quant.RandomModel(erfCfg, 21), onnx.GELUErf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := onnx.Parse(data, onnx.Options{SeqLen: 4}); err == nil || !strings.Contains(err.Error(), "does not compute one") {
-		t.Fatalf("erf GELU: got %v, want a rejection", err)
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range mp.GetGraph().GetNode() {
+		if n.GetOpType() == "Erf" {
+			n.OpType = proto.String("Tanh")
+		}
+	}
+	if _, err := onnx.Import(&mp, onnx.Options{SeqLen: 4}); err == nil || !strings.Contains(err.Error(), "does not compute one") {
+		t.Fatalf("tanh(x/√2) GELU: got %v, want a rejection", err)
+	}
+	if _, err := onnx.Import(&mp, onnx.Options{InputValues: 4*8 + 1}); err == nil || !strings.Contains(err.Error(), "not a whole number of rows") {
+		t.Fatalf("input of 33 values: got %v", err)
 	}
 }
