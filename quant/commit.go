@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
@@ -136,6 +138,28 @@ func EncodeLayout(m *Model) ([]fr.Element, []bool, error) {
 	var e encoder
 	elems, err := e.model(m)
 	return elems, e.weight, err
+}
+
+// ArchitectureDigest is the SHA-256 of the architecture elements of m's
+// encoding (EncodeLayout: everything but the weight elements) and of the
+// layout itself. Models with the same architecture digest have the same
+// circuit under hashed or public weights, so one setup serves them all.
+func ArchitectureDigest(m *Model) (string, error) {
+	elems, isWeight, err := EncodeLayout(m)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for i, e := range elems {
+		if isWeight[i] {
+			h.Write([]byte{1})
+			continue
+		}
+		b := e.Bytes()
+		h.Write([]byte{0})
+		h.Write(b[:])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (e *encoder) model(m *Model) ([]fr.Element, error) {

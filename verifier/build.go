@@ -42,10 +42,13 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	if c.Header.Commitment != "" && commit != c.Header.Commitment {
+	vis := c.Header.IO()
+	if vis.Weights == quant.VisibilityFixed && c.Header.Commitment != "" && commit != c.Header.Commitment {
 		return nil, fmt.Errorf("bundle: %w: circuit is for model %s, not %s", prover.ErrCircuitMismatch, c.Header.Commitment, commit)
 	}
-	vis := c.Header.IO()
+	if err := prover.CheckModel(c.Header, m); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
 	pub, ok := p.Public.Vector().(fr.Vector)
 	if !ok {
 		return nil, fmt.Errorf("bundle: public witness is %T", p.Public.Vector())
