@@ -114,17 +114,32 @@ func nbWeights(m *quant.Model) (w, elems, weightElems int) {
 // permutation per encoding element and one int8 range check per weight. Run
 // with -benchtime 1x: it compiles, it does not time anything.
 func BenchmarkWeightVisibility(b *testing.B) {
+	var perm, rc float64
 	b.Run("unit-costs", func(b *testing.B) {
 		const n = 1024
 		h1 := count(b, &hashOnly{E: make([]frontend.Variable, n)})
 		h2 := count(b, &hashOnly{E: make([]frontend.Variable, 2*n)})
 		r1 := count(b, &int8Only{V: make([]frontend.Variable, 31*n)})
 		r2 := count(b, &int8Only{V: make([]frontend.Variable, 2*31*n)})
-		perm := float64(h2-h1) / n
-		rc := float64(r2-r1) / (31 * n)
+		perm = float64(h2-h1) / n
+		rc = float64(r2-r1) / (31 * n)
 		b.ReportMetric(perm, "constraints/poseidon2-element")
 		b.ReportMetric(rc, "constraints/int8-check")
 		b.ReportMetric(rc+perm/quant.PackedPerElement, "constraints/weight-hash+pack+check")
+	})
+	// GPT-2 small's block is too large to compile hashed here (~65 M
+	// constraints): its commitment and products are counted from the unit
+	// costs, one Poseidon2 permutation per encoding element and one int8
+	// check per weight, and one constraint per weight and token.
+	b.Run("gpt2small-d768-h12-seq1-estimate", func(b *testing.B) {
+		m, _ := quantizeRandom(b, gpt2(768, 12, 1, 1))
+		w, elems, we := nbWeights(m)
+		commit := perm*float64(elems) + rc*float64(w)
+		b.ReportMetric(float64(w), "int8-weights")
+		b.ReportMetric(float64(elems), "encoding-elements")
+		b.ReportMetric(float64(we), "weight-elements")
+		b.ReportMetric(float64(m.Config.SeqLen*w), "weight-products")
+		b.ReportMetric(commit, "constraints-commit-estimate")
 	})
 	shapes := []struct {
 		name string

@@ -1,5 +1,5 @@
 // Package ffn is the circuit of a transformer feed-forward block with
-// constant (fixed) weights.
+// constant (fixed) weights or witness weights (hashed, public: circuits/weights).
 package ffn
 
 import (

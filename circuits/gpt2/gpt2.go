@@ -1,5 +1,5 @@
 // Package gpt2 is the circuit of a stack of GPT-2 decoder blocks with
-// constant (fixed) weights.
+// constant (fixed) weights or witness weights (hashed, public: circuits/weights).
 package gpt2
 
 import (
