@@ -139,7 +139,11 @@ func TestWitnessWeightsMatchReference(t *testing.T) {
 		o := otherWeights(t, m)
 		for _, v := range []quant.Visibility{hashedVis, publicVis} {
 			c := newCircuit(t, m, v)
-			for k := range 6 {
+			n := 4
+			if testing.Short() {
+				n = 1
+			}
+			for k := range n {
 				for _, mm := range []*quant.Model{m, o} {
 					if err := test.IsSolved(c, assign(t, mm, randomInput(rng, mm), v), field); err != nil {
 						t.Fatalf("%s %s weights, input %d: %v", name, v.Weights, k, err)
