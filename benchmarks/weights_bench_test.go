@@ -147,7 +147,6 @@ func BenchmarkWeightVisibility(b *testing.B) {
 	}{
 		{"demo-d64-h4-seq8-2layers", gpt2DemoModel},
 		{"d128-h4-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(128, 4, 1, 1)); return m }},
-		{"d256-h4-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(256, 4, 1, 1)); return m }},
 	}
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
