@@ -72,7 +72,11 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s, weights %s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, vis.Weights)
+	weights := ""
+	if vis.Weights != quant.VisibilityFixed {
+		weights = ", weights " + vis.Weights
+	}
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}
