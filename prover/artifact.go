@@ -67,6 +67,10 @@ type Header struct {
 	ModelDigest   string `json:"model_digest,omitempty"`
 	// Commitment is the model commitment (quant.CommitString).
 	Commitment string `json:"model_commitment,omitempty"`
+	// Architecture is quant.ArchitectureDigest of the model, for circuits
+	// with hashed or public weights: every model with this digest proves
+	// with this circuit and its keys.
+	Architecture string `json:"architecture_digest,omitempty"`
 	// Visibility is how the circuit exposes input and output (circuit
 	// headers, and the keys made from them).
 	Visibility *quant.Visibility `json:"visibility,omitempty"`

@@ -132,6 +132,12 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	var arch string
+	if cfg.visibility.Weights != quant.VisibilityFixed {
+		if arch, err = quant.ArchitectureDigest(m); err != nil {
+			return nil, fmt.Errorf("compile: %w", err)
+		}
+	}
 	done := orSilent(p).Start("compiling circuit (" + cfg.backend + ")")
 	cs, err := frontend.Compile(ecc.BN254.ScalarField(), builder, circuit)
 	done()
@@ -149,6 +155,7 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		CircuitDigest:  digest,
 		ModelDigest:    modelDigest,
 		Commitment:     commitment,
+		Architecture:   arch,
 		Visibility:     &cfg.visibility,
 		SettingsDigest: cfg.settingsDigest,
 		RangeChecks:    cfg.rangeChecks,
@@ -157,6 +164,31 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		Gnark:          GnarkVersion(),
 		Created:        time.Now().UTC(),
 	}}, nil
+}
+
+// CheckModel checks that m proves with the circuit of header h: with fixed
+// weights m must be the model the circuit was compiled from; with hashed or
+// public weights it must have the circuit's architecture digest
+// (quant.ArchitectureDigest), whatever its weights.
+func CheckModel(h Header, m *quant.Model) error {
+	if h.IO().Weights == quant.VisibilityFixed || h.IO().Weights == "" {
+		d, err := m.Digest()
+		if err != nil {
+			return err
+		}
+		if h.ModelDigest != "" && d != h.ModelDigest {
+			return fmt.Errorf("%w: circuit was compiled from model %s, not %s", ErrCircuitMismatch, h.ModelDigest, d)
+		}
+		return nil
+	}
+	a, err := quant.ArchitectureDigest(m)
+	if err != nil {
+		return err
+	}
+	if a != h.Architecture {
+		return fmt.Errorf("%w: circuit is for architecture %s, the model's is %s (same settings and requantization shifts needed)", ErrCircuitMismatch, h.Architecture, a)
+	}
+	return nil
 }
 
 func digestOf(w io.WriterTo) (string, error) {
@@ -349,6 +381,9 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	}
 	if b := BackendOf(pk); b != c.Header.Backend {
 		return nil, fmt.Errorf("prove: %w: proving key is %T, the circuit is %s", ErrBackendMismatch, pk, c.Header.Backend)
+	}
+	if err := CheckModel(c.Header, m); err != nil {
+		return nil, fmt.Errorf("prove: %w", err)
 	}
 	assignment, err := circuits.Assignment(m, tr, c.Header.IO(), cfg.salts)
 	if err != nil {

@@ -1,6 +1,8 @@
 package quant
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
@@ -120,7 +122,47 @@ func FormatCommitment(c fr.Element) string {
 
 // Encode returns the canonical encoding that Commit hashes (see Commit).
 func Encode(m *Model) ([]fr.Element, error) {
+	elems, _, err := EncodeLayout(m)
+	return elems, err
+}
+
+// EncodeLayout returns Encode(m) and, for each element, whether it is
+// derived from the weights: a packed weight element, a bias, a dense
+// multiplier, a LayerNorm multiplier, γ or β. Every other element (header,
+// shapes, list lengths, fracs, shifts, clamp bounds, LayerNorm k and ε, the
+// attention requantizations, the tables) is architecture: fixed by the
+// config and the calibrated formats. A circuit with hashed weights computes
+// the weight elements from its witness, in this order, and takes the others
+// as constants.
+func EncodeLayout(m *Model) ([]fr.Element, []bool, error) {
 	var e encoder
+	elems, err := e.model(m)
+	return elems, e.weight, err
+}
+
+// ArchitectureDigest is the SHA-256 of the architecture elements of m's
+// encoding (EncodeLayout: everything but the weight elements) and of the
+// layout itself. Models with the same architecture digest have the same
+// circuit under hashed or public weights, so one setup serves them all.
+func ArchitectureDigest(m *Model) (string, error) {
+	elems, isWeight, err := EncodeLayout(m)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for i, e := range elems {
+		if isWeight[i] {
+			h.Write([]byte{1})
+			continue
+		}
+		b := e.Bytes()
+		h.Write([]byte{0})
+		h.Write(b[:])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (e *encoder) model(m *Model) ([]fr.Element, error) {
 	c := m.Config
 	e.big(commitmentDomain)
 	e.int(CommitmentVersion)
@@ -205,24 +247,35 @@ func Encode(m *Model) ([]fr.Element, error) {
 	return e.out, nil
 }
 
-type encoder struct{ out []fr.Element }
+// encoder appends elements to out and records in weight whether each one is
+// derived from the weights (inWeight when it was appended).
+type encoder struct {
+	out      []fr.Element
+	weight   []bool
+	inWeight bool
+}
+
+func (e *encoder) push(x fr.Element) {
+	e.out = append(e.out, x)
+	e.weight = append(e.weight, e.inWeight)
+}
 
 func (e *encoder) int(v int64) {
 	var x fr.Element
 	x.SetInt64(v)
-	e.out = append(e.out, x)
+	e.push(x)
 }
 
 func (e *encoder) uint(v uint64) {
 	var x fr.Element
 	x.SetUint64(v)
-	e.out = append(e.out, x)
+	e.push(x)
 }
 
 func (e *encoder) big(v *big.Int) {
 	var x fr.Element
 	x.SetBigInt(v)
-	e.out = append(e.out, x)
+	e.push(x)
 }
 
 func (e *encoder) bool(b bool) {
@@ -240,6 +293,16 @@ func (e *encoder) list(v []int64) {
 	}
 }
 
+// weightList is list with the items (not the length) marked as weights.
+func (e *encoder) weightList(v []int64) {
+	e.int(int64(len(v)))
+	e.inWeight = true
+	for _, x := range v {
+		e.int(x)
+	}
+	e.inWeight = false
+}
+
 func (e *encoder) dense(d *Dense) error {
 	e.int(int64(d.In))
 	e.int(int64(d.Out))
@@ -255,20 +318,24 @@ func (e *encoder) dense(d *Dense) error {
 		return err
 	}
 	e.int(int64(len(w)))
+	e.inWeight = true
 	for _, p := range packed {
 		e.big(p)
 	}
-	e.list(d.B)
-	e.list(d.Mult)
+	e.inWeight = false
+	e.weightList(d.B)
+	e.weightList(d.Mult)
 	return nil
 }
 
 func (e *encoder) ln(l *LayerNorm) {
 	e.int(int64(l.D))
+	e.inWeight = true
 	e.int(l.Mult)
+	e.inWeight = false
 	e.uint(uint64(l.Shift))
 	e.uint(uint64(l.K))
 	e.int(l.Eps)
-	e.list(l.Gamma)
-	e.list(l.Beta)
+	e.weightList(l.Gamma)
+	e.weightList(l.Beta)
 }

@@ -22,6 +22,10 @@ const (
 	MinFrac, MaxFrac = -16, 24
 	// MaxShift bounds a requantization shift.
 	MaxShift = 48
+	// MaxPublicWeights bounds the public inputs of public weights (weight
+	// elements of the model encoding): each costs ~6 k gas on chain and a
+	// curve point in the verifying key.
+	MaxPublicWeights = 1 << 12
 	// MaxMultiplier bounds a requantization multiplier (exclusive).
 	MaxMultiplier = 1 << 16
 )

@@ -26,7 +26,10 @@ const (
 	// the host keeps; the bundle carries only the commitment.
 	VisibilityPrivate = "private"
 	// VisibilityFixed: weights are constants of the circuit, so the
-	// verifying key is bound to them.
+	// verifying key is bound to them. Weights may also be hashed (private
+	// witnesses, the commitment a public input: one setup per
+	// architecture) or public (the commitment and the weight elements are
+	// public inputs; small models only, MaxPublicWeights).
 	VisibilityFixed = "fixed"
 )
 
@@ -44,8 +47,10 @@ func (v Visibility) Validate() error {
 			return fmt.Errorf("%w: %s visibility %q (supported: %s, %s, %s)", ErrValidation, io.name, io.v, VisibilityPublic, VisibilityHashed, VisibilityPrivate)
 		}
 	}
-	if v.Weights != VisibilityFixed {
-		return fmt.Errorf("%w: weights visibility %q (supported: %s)", ErrValidation, v.Weights, VisibilityFixed)
+	switch v.Weights {
+	case VisibilityFixed, VisibilityHashed, VisibilityPublic:
+	default:
+		return fmt.Errorf("%w: weights visibility %q (supported: %s, %s, %s)", ErrValidation, v.Weights, VisibilityFixed, VisibilityHashed, VisibilityPublic)
 	}
 	return nil
 }

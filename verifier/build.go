@@ -17,6 +17,8 @@ const (
 	TensorInput  = "input"
 	TensorOutput = "output"
 	TensorModel  = "model"
+	// TensorWeights is the public weights' tensor, between output and model.
+	TensorWeights = "weights"
 )
 
 // NewBundle assembles the bundle of one proof of model m on the trace tr.
@@ -42,10 +44,13 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	if c.Header.Commitment != "" && commit != c.Header.Commitment {
+	vis := c.Header.IO()
+	if vis.Weights == quant.VisibilityFixed && c.Header.Commitment != "" && commit != c.Header.Commitment {
 		return nil, fmt.Errorf("bundle: %w: circuit is for model %s, not %s", prover.ErrCircuitMismatch, c.Header.Commitment, commit)
 	}
-	vis := c.Header.IO()
+	if err := prover.CheckModel(c.Header, m); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
 	pub, ok := p.Public.Vector().(fr.Vector)
 	if !ok {
 		return nil, fmt.Errorf("bundle: public witness is %T", p.Public.Vector())
@@ -54,10 +59,23 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, err
 	}
-	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-modelio.NbPublic(len(quant.Flatten(tr.Y)), vis.Output):])
+	nw, err := modelio.NbPublicWeights(m, vis.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-nw-modelio.NbPublic(len(quant.Flatten(tr.Y)), vis.Output):])
 	if err != nil {
 		return nil, err
 	}
+	tensors := []Tensor{in, out}
+	if vis.Weights == quant.VisibilityPublic {
+		w := Tensor{Name: TensorWeights, Encoding: EncodingWeightElements, Shape: []int{nw}, Values: []int64{}}
+		for _, e := range pub[len(pub)-1-nw : len(pub)-1] {
+			w.Elements = append(w.Elements, formatElement(e))
+		}
+		tensors = append(tensors, w)
+	}
+	tensors = append(tensors, Tensor{Name: TensorModel, Encoding: EncodingModelCommitment, Shape: []int{}, Values: []int64{}})
 	return &Bundle{
 		MediaType:       MediaType,
 		Backend:         c.Header.Backend,
@@ -74,7 +92,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		ToolVersion:     prover.ToolVersion,
 		GnarkVersion:    prover.GnarkVersion(),
 		Created:         time.Now().UTC(),
-		PublicInputs:    []Tensor{in, out, {Name: TensorModel, Encoding: EncodingModelCommitment, Shape: []int{}, Values: []int64{}}},
+		PublicInputs:    tensors,
 		Proof:           proof.Bytes(),
 		VerifyingKey:    vkb.Bytes(),
 	}, nil

@@ -57,6 +57,11 @@ const (
 	// EncodingModelCommitment: one public input, the bundle's
 	// ModelCommitment.
 	EncodingModelCommitment = "model-commitment"
+	// EncodingWeightElements (public weights): the weight elements of the
+	// model encoding (quant.EncodeLayout: packed weights, biases,
+	// multipliers, LayerNorm parameters, in encoding order), one public
+	// input each, carried in Tensor.Elements.
+	EncodingWeightElements = "model-weight-elements"
 )
 
 // Tensor is a named group of public values: integers held at scale 2^-Frac,
@@ -69,6 +74,8 @@ type Tensor struct {
 	Values   []int64 `json:"values"`
 	// Commitment is the public input of a private tensor ("0x" + 64 hex).
 	Commitment string `json:"commitment,omitempty"`
+	// Elements are the field elements of public weights ("0x" + 64 hex each).
+	Elements []string `json:"elements,omitempty"`
 }
 
 // Bundle is a self-contained proof of one inference.
@@ -97,8 +104,8 @@ type Bundle struct {
 	ToolVersion  string    `json:"tool_version"`
 	GnarkVersion string    `json:"gnark_version"`
 	Created      time.Time `json:"created"`
-	// PublicInputs in the circuit's order (input, output, model): the
-	// verifier's public witness.
+	// PublicInputs in the circuit's order (input, output, weights under
+	// public weights, model): the verifier's public witness.
 	PublicInputs []Tensor `json:"public_inputs"`
 	// Proof and VerifyingKey are gnark's binary encodings (base64 in JSON).
 	Proof        []byte `json:"proof"`
@@ -181,8 +188,17 @@ func Parse(data []byte) (*Bundle, error) {
 			if len(t.Values) != 0 || len(t.Shape) != 0 {
 				return nil, fmt.Errorf("%w: tensor %q: a model commitment has no values", ErrBundle, t.Name)
 			}
+		case EncodingWeightElements:
+			if len(t.Values) != 0 || len(t.Shape) != 1 || t.Shape[0] != len(t.Elements) || len(t.Elements) > quant.MaxPublicWeights {
+				return nil, fmt.Errorf("%w: tensor %q: %d weight elements for shape %v (at most %d)", ErrBundle, t.Name, len(t.Elements), t.Shape, quant.MaxPublicWeights)
+			}
+			for k, e := range t.Elements {
+				if _, err := parseElement(e); err != nil {
+					return nil, fmt.Errorf("%w: tensor %q: element %d: %v", ErrBundle, t.Name, k, err)
+				}
+			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment); err != nil {

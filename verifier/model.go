@@ -16,10 +16,12 @@ var (
 )
 
 // CheckModel checks that the bundle is about model m: m's commitment must be
-// the bundle's, and with fixed weights the circuit compiled from m (for the
-// bundle's backend and visibility) must have the bundle's circuit digest.
-// Compilation is deterministic, so the digest pins the circuit, and with it
-// the verifying key, to m. It compiles the circuit: as slow as
+// the bundle's, and the circuit compiled from m (for the bundle's backend and
+// visibility) must have the bundle's circuit digest. Compilation is
+// deterministic, so the digest pins the circuit, and with it the verifying
+// key: to m with fixed weights; to m's architecture with hashed or public
+// weights, where the commitment, a public input the circuit recomputes from
+// the witness weights, pins the weights. It compiles the circuit: as slow as
 // compile-circuit.
 func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
 	commit, err := quant.CommitString(m)
@@ -28,9 +30,6 @@ func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
 	}
 	if commit != b.ModelCommitment {
 		return fmt.Errorf("%w: the model's is %s, the bundle's %s", ErrModelMismatch, commit, b.ModelCommitment)
-	}
-	if b.Visibility.Weights != quant.VisibilityFixed {
-		return nil
 	}
 	c, err := prover.Compile(m, p, prover.WithBackend(b.Backend), prover.WithVisibility(b.Visibility), prover.WithRangeChecks(b.RangeChecks))
 	if err != nil {

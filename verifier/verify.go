@@ -84,9 +84,13 @@ func Verify(b *Bundle, opts ...Option) (*Result, error) {
 // value public or drop the model commitment.
 func checkLayout(b *Bundle) error {
 	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
-	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}, {TensorModel, EncodingModelCommitment}}
+	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}}
+	if b.Visibility.Weights == quant.VisibilityPublic {
+		want = append(want, struct{ name, enc string }{TensorWeights, EncodingWeightElements})
+	}
+	want = append(want, struct{ name, enc string }{TensorModel, EncodingModelCommitment})
 	if len(b.PublicInputs) != len(want) {
-		return fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
+		return fmt.Errorf("%w: %d public tensors, want %d (input, output, [weights,] model)", ErrBundle, len(b.PublicInputs), len(want))
 	}
 	for i, w := range want {
 		if t := b.PublicInputs[i]; t.Name != w.name || t.Encoding != w.enc {
@@ -145,6 +149,14 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 			var c fr.Element
 			if c, err = parseElement(t.Commitment); err == nil {
 				els = []*big.Int{c.BigInt(new(big.Int))}
+			}
+		case EncodingWeightElements:
+			for _, e := range t.Elements {
+				var c fr.Element
+				if c, err = parseElement(e); err != nil {
+					break
+				}
+				els = append(els, c.BigInt(new(big.Int)))
 			}
 		case EncodingModelCommitment:
 			var c fr.Element

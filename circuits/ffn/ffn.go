@@ -1,5 +1,5 @@
 // Package ffn is the circuit of a transformer feed-forward block with
-// constant (fixed) weights.
+// constant (fixed) weights or witness weights (hashed, public: circuits/weights).
 package ffn
 
 import (
@@ -10,14 +10,19 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/linear"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/circuits/weights"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
 // Circuit proves y = clamp(x + requant(W2ᵀ·relu(requant(W1ᵀ·x + b1)) + b2))
 // for every token of the sequence, with the integers of a quant.Model as
-// constants. The input x and the output y are exposed as modelio says.
+// constants (fixed weights) or as witnesses whose commitment is the public
+// model commitment (hashed or public weights, circuits/weights). The input x and the output y are exposed as modelio says.
 type Circuit struct {
 	IO modelio.IO
+	// W holds the parameters as private witnesses under hashed or public
+	// weights (circuits/weights), and nothing under fixed weights.
+	W weights.Vars
 
 	model  *quant.Model
 	fpOpts []fixedpoint.Option
@@ -31,7 +36,11 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 	if err != nil {
 		return nil, fmt.Errorf("ffn: %w", err)
 	}
-	return &Circuit{IO: io, model: m, fpOpts: opts}, nil
+	c := &Circuit{IO: io, model: m, fpOpts: opts}
+	if v.Weights != quant.VisibilityFixed {
+		c.W = weights.New(m)
+	}
+	return c, nil
 }
 
 // Assignment returns the witness for one trace of the reference forward
@@ -41,7 +50,11 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	if err != nil {
 		return nil, fmt.Errorf("ffn: %w", err)
 	}
-	return &Circuit{IO: io}, nil
+	c := &Circuit{IO: io}
+	if v.Weights != quant.VisibilityFixed {
+		c.W = weights.Assign(m)
+	}
+	return c, nil
 }
 
 // Define constrains the relation above.
@@ -51,10 +64,26 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 	m := c.model
 	fp := fixedpoint.New(api, c.fpOpts...)
+	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
+	dense := func(d *quant.Dense, w linear.Weights, x []frontend.Variable) []frontend.Variable {
+		if witness {
+			return linear.DenseWitness(api, fp, d, w, x)
+		}
+		return linear.Dense(api, fp, d, x)
+	}
 	y := make([][]frontend.Variable, len(c.IO.X))
 	for t, x := range c.IO.X {
-		h := linear.Dense(api, fp, &m.FC, x)
-		y[t] = fp.ResidualAdd(x, linear.Dense(api, fp, &m.Proj, h))
+		h := dense(&m.FC, c.W.FC, x)
+		y[t] = fp.ResidualAdd(x, dense(&m.Proj, c.W.Proj, h))
+	}
+	if witness {
+		h, elems, err := weights.Commit(api, fp, m, &c.W)
+		if err != nil {
+			return fmt.Errorf("ffn: %w", err)
+		}
+		if err := c.IO.BindModel(api, h, elems); err != nil {
+			return fmt.Errorf("ffn: %w", err)
+		}
 	}
 	return c.IO.Bind(api, fp, y)
 }

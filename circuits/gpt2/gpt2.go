@@ -1,5 +1,5 @@
 // Package gpt2 is the circuit of a stack of GPT-2 decoder blocks with
-// constant (fixed) weights.
+// constant (fixed) weights or witness weights (hashed, public: circuits/weights).
 package gpt2
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/linear"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/norm"
+	"github.com/zkinfer/zkinfer/circuits/weights"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -23,6 +24,9 @@ import (
 // output are exposed as modelio says.
 type Circuit struct {
 	IO modelio.IO
+	// W holds the parameters as private witnesses under hashed or public
+	// weights (circuits/weights), and nothing under fixed weights.
+	W weights.Vars
 
 	model  *quant.Model
 	fpOpts []fixedpoint.Option
@@ -35,7 +39,11 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: %w", err)
 	}
-	return &Circuit{IO: io, model: m, fpOpts: opts}, nil
+	c := &Circuit{IO: io, model: m, fpOpts: opts}
+	if v.Weights != quant.VisibilityFixed {
+		c.W = weights.New(m)
+	}
+	return c, nil
 }
 
 // Assignment returns the witness for one trace of the reference; salts
@@ -45,7 +53,11 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	if err != nil {
 		return nil, fmt.Errorf("gpt2: %w", err)
 	}
-	return &Circuit{IO: io}, nil
+	c := &Circuit{IO: io}
+	if v.Weights != quant.VisibilityFixed {
+		c.W = weights.Assign(m)
+	}
+	return c, nil
 }
 
 // Define constrains the relation above.
@@ -57,13 +69,31 @@ func (c *Circuit) Define(api frontend.API) error {
 	fp := fixedpoint.New(api, c.fpOpts...)
 	exp := fixedpoint.NewTable(api, m.ExpTable)
 	gelu := fixedpoint.NewTable(api, m.GELUTable)
+	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
 	cur := c.IO.X
 	for l := range m.Blocks {
-		cur = Block(api, fp, exp, gelu, m, &m.Blocks[l], cur)
+		if witness {
+			cur = BlockWitness(api, fp, exp, gelu, m, &m.Blocks[l], &c.W.Blocks[l], cur)
+		} else {
+			cur = Block(api, fp, exp, gelu, m, &m.Blocks[l], cur)
+		}
 	}
 	if m.LNF != nil {
 		for i, row := range cur {
-			cur[i] = norm.LayerNorm(api, fp, m.LNF, row)
+			if witness {
+				cur[i] = norm.LayerNormWitness(api, fp, m.LNF, c.W.LNF[0], row)
+			} else {
+				cur[i] = norm.LayerNorm(api, fp, m.LNF, row)
+			}
+		}
+	}
+	if witness {
+		h, elems, err := weights.Commit(api, fp, m, &c.W)
+		if err != nil {
+			return fmt.Errorf("gpt2: %w", err)
+		}
+		if err := c.IO.BindModel(api, h, elems); err != nil {
+			return fmt.Errorf("gpt2: %w", err)
 		}
 	}
 	return c.IO.Bind(api, fp, cur)
@@ -81,6 +111,24 @@ func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Tab
 		h := fp.ResidualAdd(row, linear.Dense(api, fp, &b.AttnProj, attn[i]))
 		g := activation.GELU(api, gelu, linear.Dense(api, fp, &b.FC, norm.LayerNorm(api, fp, &b.LN2, h)))
 		y[i] = fp.ResidualAdd(h, linear.Dense(api, fp, &b.Proj, g))
+	}
+	return y
+}
+
+// BlockWitness is Block with the block's parameters as the witness w
+// (hashed or public weights); b gives the architecture: shapes, shifts,
+// clamp bounds, LayerNorm k and ε, and the attention requantizations.
+func BlockWitness(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, w *weights.Block, x [][]frontend.Variable) [][]frontend.Variable {
+	qkv := make([][]frontend.Variable, len(x))
+	for i, row := range x {
+		qkv[i] = linear.DenseWitness(api, fp, &b.QKV, w.QKV, norm.LayerNormWitness(api, fp, &b.LN1, w.LN1, row))
+	}
+	attn := attention.Attention(api, fp, exp, attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, qkv)
+	y := make([][]frontend.Variable, len(x))
+	for i, row := range x {
+		h := fp.ResidualAdd(row, linear.DenseWitness(api, fp, &b.AttnProj, w.AttnProj, attn[i]))
+		g := activation.GELU(api, gelu, linear.DenseWitness(api, fp, &b.FC, w.FC, norm.LayerNormWitness(api, fp, &b.LN2, w.LN2, h)))
+		y[i] = fp.ResidualAdd(h, linear.DenseWitness(api, fp, &b.Proj, w.Proj, g))
 	}
 	return y
 }

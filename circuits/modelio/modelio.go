@@ -31,9 +31,15 @@ type IO struct {
 	Input []frontend.Variable `gnark:",public"`
 	// Output is y exposed the same way.
 	Output []frontend.Variable `gnark:",public"`
+	// Weights are the weight elements of the model encoding
+	// (quant.EncodeLayout) under public weights, and empty otherwise.
+	Weights []frontend.Variable `gnark:",public"`
 	// Model is the model commitment (quant.Commit). With fixed weights it
 	// is a constant of the circuit, so the verifying key is bound to it and
-	// a bundle cannot claim another model's commitment.
+	// a bundle cannot claim another model's commitment. With hashed or
+	// public weights the circuit recomputes it from the witness weights
+	// (BindModel), so one verifying key serves every weight set of the
+	// architecture and the commitment says which one a proof is about.
 	Model frontend.Variable `gnark:",public"`
 	// X is the unpacked input, one int8 per variable.
 	X [][]frontend.Variable
@@ -44,6 +50,7 @@ type IO struct {
 
 	vis    quant.Visibility
 	commit fr.Element
+	bound  bool
 }
 
 // Salts are the secret salts of private inputs and outputs.
@@ -111,23 +118,71 @@ func saltLen(v string) int {
 	return 0
 }
 
+// NbPublicWeights returns the number of public inputs m's weights take
+// under weight visibility v: the weight elements of its encoding under
+// public, none otherwise. Public weights above quant.MaxPublicWeights
+// elements are an error.
+func NbPublicWeights(m *quant.Model, v string) (int, error) {
+	if v != quant.VisibilityPublic {
+		return 0, nil
+	}
+	_, isWeight, err := quant.EncodeLayout(m)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, w := range isWeight {
+		if w {
+			n++
+		}
+	}
+	if n > quant.MaxPublicWeights {
+		return 0, fmt.Errorf("%w: public weights need %d public inputs, more than %d: use hashed weights (one public input, the commitment)", quant.ErrRange, n, quant.MaxPublicWeights)
+	}
+	return n, nil
+}
+
+// WeightElements returns the values of m's public weight inputs: the
+// weight elements of quant.EncodeLayout, in order.
+func WeightElements(m *quant.Model) ([]*big.Int, error) {
+	elems, isWeight, err := quant.EncodeLayout(m)
+	if err != nil {
+		return nil, err
+	}
+	var out []*big.Int
+	for i, w := range isWeight {
+		if w {
+			out = append(out, elems[i].BigInt(new(big.Int)))
+		}
+	}
+	return out, nil
+}
+
 // New allocates the IO of model m.
 func New(m *quant.Model, v quant.Visibility) (IO, error) {
 	seq, d := m.Config.SeqLen, m.Config.DModel
 	if err := v.Validate(); err != nil {
 		return IO{}, err
 	}
+	nw, err := NbPublicWeights(m, v.Weights)
+	if err != nil {
+		return IO{}, err
+	}
 	io := IO{
 		Input:      make([]frontend.Variable, NbPublic(seq*d, v.Input)),
 		Output:     make([]frontend.Variable, NbPublic(seq*d, v.Output)),
+		Weights:    make([]frontend.Variable, nw),
 		X:          make([][]frontend.Variable, seq),
 		InputSalt:  make([]frontend.Variable, saltLen(v.Input)),
 		OutputSalt: make([]frontend.Variable, saltLen(v.Output)),
 		vis:        v,
 	}
-	var err error
-	if io.commit, err = quant.Commit(m); err != nil {
-		return IO{}, err
+	// With witness weights the commitment must not be a constant: the
+	// circuit would depend on the weights.
+	if v.Weights == quant.VisibilityFixed {
+		if io.commit, err = quant.Commit(m); err != nil {
+			return IO{}, err
+		}
 	}
 	for i := range io.X {
 		io.X[i] = make([]frontend.Variable, d)
@@ -173,7 +228,14 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 	if err != nil {
 		return IO{}, fmt.Errorf("output: %w", err)
 	}
-	io := IO{Input: vars(in), Output: vars(out), Model: commit, InputSalt: []frontend.Variable{}, OutputSalt: []frontend.Variable{}}
+	io := IO{Input: vars(in), Output: vars(out), Weights: []frontend.Variable{}, Model: commit, InputSalt: []frontend.Variable{}, OutputSalt: []frontend.Variable{}}
+	if v.Weights == quant.VisibilityPublic {
+		w, err := WeightElements(m)
+		if err != nil {
+			return IO{}, err
+		}
+		io.Weights = vars(w)
+	}
 	if v.Input == quant.VisibilityPrivate {
 		io.InputSalt = []frontend.Variable{salts.Input}
 	}
@@ -204,13 +266,40 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 	if err := io.vis.Validate(); err != nil {
 		return fmt.Errorf("modelio: %w (allocate the IO with modelio.New)", err)
 	}
-	api.AssertIsEqual(io.Model, io.commit)
+	if io.vis.Weights == quant.VisibilityFixed {
+		api.AssertIsEqual(io.Model, io.commit)
+	} else if !io.bound {
+		return fmt.Errorf("modelio: %s weights without BindModel", io.vis.Weights)
+	}
 	if err := expose(api, io.vis.Input, io.Input, io.InputSalt, xs); err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
 	if err := expose(api, io.vis.Output, io.Output, io.OutputSalt, ys); err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
+	return nil
+}
+
+// Visibility returns the visibility the IO was allocated with.
+func (io *IO) Visibility() quant.Visibility { return io.vis }
+
+// BindModel asserts that the public commitment is h, the commitment the
+// circuit recomputed from its witness weights (weights.Commit), and under
+// public weights that the public Weights are elems, its weight elements.
+func (io *IO) BindModel(api frontend.API, h frontend.Variable, elems []frontend.Variable) error {
+	if io.vis.Weights == quant.VisibilityFixed {
+		return fmt.Errorf("modelio: BindModel with fixed weights")
+	}
+	api.AssertIsEqual(io.Model, h)
+	if io.vis.Weights == quant.VisibilityPublic {
+		if len(io.Weights) != len(elems) {
+			return fmt.Errorf("modelio: %d public weight inputs for %d weight elements", len(io.Weights), len(elems))
+		}
+		for k := range elems {
+			api.AssertIsEqual(io.Weights[k], elems[k])
+		}
+	}
+	io.bound = true
 	return nil
 }
 

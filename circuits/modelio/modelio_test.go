@@ -146,7 +146,7 @@ func TestBadVisibility(t *testing.T) {
 	if _, err := ffn.New(m, quant.Visibility{Input: "secret", Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}); err == nil {
 		t.Fatal("unknown visibility accepted")
 	}
-	if _, err := ffn.New(m, quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}); err == nil {
-		t.Fatal("hashed weights accepted, not implemented")
+	if _, err := ffn.New(m, quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityPrivate}); err == nil {
+		t.Fatal("private weights accepted (weights are fixed, hashed or public)")
 	}
 }

@@ -39,7 +39,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, verifyCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
+			proveCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
 			ceremonyCommand, commitCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

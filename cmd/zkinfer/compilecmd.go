@@ -18,7 +18,8 @@ var compileCommand = &cli.Command{
 	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--range-checks lookup|bits] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
 	Description: `Quantizes the model at the calibrated scales, writes the integer model (JSON,
 for inspection and for proving) and compiles the circuit with the weights as
-constants for the chosen proving system (default groth16: smaller proofs and
+constants (or, with hashed or public weights, as witnesses: the circuit then
+depends only on the architecture, printed as its digest) for the chosen proving system (default groth16: smaller proofs and
 cheaper on-chain verification). Later stages read the backend from the
 circuit. Prints the number of constraints.
 
@@ -69,6 +70,9 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 		return err
 	}
 	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %d public inputs, %s)\nquantized model: %s (%s)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.CS.GetNbPublicVariables()-1, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest, c.Header.Commitment)
+	if a := c.Header.Architecture; a != "" {
+		fmt.Fprintf(out, "architecture: %s (%s weights: every model with this architecture proves with this circuit and its keys)\n", a, s.Visibility.Weights)
+	}
 	return nil
 }
 

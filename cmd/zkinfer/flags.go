@@ -184,9 +184,13 @@ var (
 		Name: "output-visibility", Category: catModel, Value: quant.DefaultVisibility.Output,
 		Usage: "what the verifier sees of the output: public, hashed or private (as --input-visibility)",
 	}
+	WeightVisibilityFlag = &cli.StringFlag{
+		Name: "weight-visibility", Category: catModel, Value: quant.DefaultVisibility.Weights,
+		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only)",
+	}
 	VerifyModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel,
-		Usage: "quantized model `FILE` the bundle must be about: checks its commitment and, with fixed weights, recompiles its circuit and checks the digest",
+		Usage: "quantized model `FILE` the bundle must be about: checks its commitment, recompiles its circuit and checks the digest (with hashed or public weights the circuit is the architecture's, the commitment pins the weights)",
 	}
 	SaltsFlag = &cli.StringFlag{
 		Name: "salts", Category: catFiles,

@@ -13,6 +13,7 @@ import (
 	kzgbls "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
 	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/rogpeppe/go-internal/testscript"
+	"gonum.org/v1/gonum/mat"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/zkinfer/zkinfer/contracts"
@@ -62,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"tamper":        tamperCmd,
 			"truncate":      truncateCmd,
 			"gen-srs":       genSRSCmd,
+			"permute-model": permuteModelCmd,
 		},
 	})
 }
@@ -96,6 +98,42 @@ func genGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
 	ts.Check(quant.WriteExample(ts.MkAbs(args[0]), cfg, uint64(n[5]), 8))
+}
+
+// permute-model SRC DST writes into DST the ffn example model of SRC with
+// its hidden units in reverse order, and SRC's config, input and calibration
+// samples: other weights (another commitment) computing the same function, so
+// calibration picks the same formats and shifts, i.e. the same architecture.
+func permuteModelCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: permute-model SRC DST")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	cfg, err := quant.LoadConfig(filepath.Join(src, quant.ExampleConfig))
+	ts.Check(err)
+	fm, err := quant.LoadModel(filepath.Join(src, quant.ExampleWeights), cfg)
+	ts.Check(err)
+	if cfg.Architecture != quant.ArchitectureFFN {
+		ts.Fatalf("permute-model: ffn models only")
+	}
+	d, h := cfg.DModel, cfg.DHidden
+	pm := &quant.FloatModel{Config: cfg, W1: mat.NewDense(d, h, nil), B1: make([]float64, h), W2: mat.NewDense(h, d, nil), B2: fm.B2}
+	for j := 0; j < h; j++ {
+		pm.B1[j] = fm.B1[h-1-j]
+		for i := 0; i < d; i++ {
+			pm.W1.Set(i, j, fm.W1.At(i, h-1-j))
+			pm.W2.Set(j, i, fm.W2.At(h-1-j, i))
+		}
+	}
+	weights, err := quant.EncodeSafetensors(pm)
+	ts.Check(err)
+	ts.Check(os.MkdirAll(dst, 0o755))
+	ts.Check(os.WriteFile(filepath.Join(dst, quant.ExampleWeights), weights, 0o644))
+	for _, name := range []string{quant.ExampleConfig, quant.ExampleInput, quant.ExampleCalibration} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dst, name), data, 0o644))
+	}
 }
 
 // tamper FILE WHAT changes one thing in a proof bundle: proof, output,

@@ -86,11 +86,14 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if err != nil {
 		return nil, withHint(err, "make the keys with: zkinfer setup --dev --circuit %s", circuitPath)
 	}
-	digest, err := m.Digest()
-	if err != nil {
-		return nil, err
-	}
-	if digest != c.Header.ModelDigest {
+	if err := prover.CheckModel(c.Header, m); err != nil {
+		if c.Header.IO().Weights != quant.VisibilityFixed {
+			return nil, withHint(fmt.Errorf("%s: %w", quantPath, err), "with %s weights one circuit serves every model of its architecture: same config, calibrated formats and requantization shifts", c.Header.IO().Weights)
+		}
+		digest, err := m.Digest()
+		if err != nil {
+			return nil, err
+		}
 		return nil, withHint(fmt.Errorf("%s: %w: circuit %s was compiled from model %s, not %s", quantPath, prover.ErrCircuitMismatch, circuitPath, c.Header.ModelDigest, digest), "compile the circuit again from the same settings")
 	}
 	for _, k := range []struct {

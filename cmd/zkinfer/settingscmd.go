@@ -13,24 +13,28 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
 zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
 visibility: input and output hashed by default (one public input each,
 whatever the model's size; the bundle carries the values), weights fixed
-(circuit constants). An imported
+(circuit constants) unless --weight-visibility says hashed (private
+witnesses; the circuit recomputes the model commitment, a public input, so
+one setup serves every model with the same settings and requantization
+shifts) or public (as hashed, and the weights are public inputs too; small
+models only). An imported
 model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
 		opts, err := importOptions(ctx)
 		if err != nil {
 			return err
 		}
-		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
+		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: ctx.String(WeightVisibilityFlag.Name)}
 		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
 	},
 }
@@ -61,7 +65,7 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 
 func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
 	if err := vis.Validate(); err != nil {
-		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private")
+		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private, and --weight-visibility as fixed, hashed or public")
 	}
 	im, err := openModel(model, opts)
 	if err != nil {
@@ -84,7 +88,11 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output)
+	weights := ""
+	if vis.Weights != quant.VisibilityFixed {
+		weights = ", weights " + vis.Weights
+	}
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}

@@ -1,0 +1,37 @@
+package fixedpoint
+
+import (
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// RequantizeVar is Requantize with a witness multiplier (hashed and public
+// weights): clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi). The
+// product acc·mult costs one constraint; mult must be range-checked by the
+// caller to [0, MaxMultiplier). qBits must bound the unclamped quotient for
+// every multiplier the range check admits (WorstQuotientBits).
+func (g *Gadget) RequantizeVar(acc, mult frontend.Variable, shift uint, lo, hi int64, qBits int) frontend.Variable {
+	api := g.api
+	p := api.Add(api.Mul(acc, mult), quant.RoundingTerm(shift))
+	q := p
+	if shift > 0 {
+		res, err := api.Compiler().NewHint(DivPow2Hint, 1, p, shift)
+		if err != nil {
+			panic(err)
+		}
+		q = res[0]
+		// Pins q: the remainder is in [0, 2^shift), and the clamp bounds q.
+		g.rc.Check(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+	}
+	return g.Clamp(q, lo, hi, qBits)
+}
+
+// WorstQuotientBits is QuotientBits for the largest multiplier a
+// requantization may carry (quant.MaxMultiplier − 1): the bound a circuit
+// uses when the multiplier is a witness, so it does not depend on the weights.
+func WorstQuotientBits(accBound int64, shift uint) int {
+	return QuotientBits(accBound, quant.MaxMultiplier-1, shift)
+}

@@ -1,0 +1,78 @@
+package linear
+
+import (
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Weights are the parameters of a dense layer held as private witnesses
+// (hashed and public weight visibility): W (In·Out, row-major, int8), B (Out,
+// int32) and Mult (Out, [0, quant.MaxMultiplier)). Shapes, shift and clamp
+// bounds stay constants of the circuit: they are the architecture.
+type Weights struct {
+	W    []frontend.Variable
+	B    []frontend.Variable
+	Mult []frontend.Variable
+}
+
+// NewWeights allocates the witness of a layer shaped like d.
+func NewWeights(d *quant.Dense) Weights {
+	return Weights{
+		W:    make([]frontend.Variable, d.In*d.Out),
+		B:    make([]frontend.Variable, d.Out),
+		Mult: make([]frontend.Variable, d.Out),
+	}
+}
+
+// AssignWeights returns d's parameters as a witness.
+func AssignWeights(d *quant.Dense) Weights {
+	w := Weights{W: make([]frontend.Variable, len(d.W)), B: make([]frontend.Variable, len(d.B)), Mult: make([]frontend.Variable, len(d.Mult))}
+	for i, v := range d.W {
+		w.W[i] = int64(v)
+	}
+	for j := range d.B {
+		w.B[j], w.Mult[j] = d.B[j], d.Mult[j]
+	}
+	return w
+}
+
+// CheckWeights range-checks every parameter to its width: weights to int8,
+// biases to int32, multipliers to [0, quant.MaxMultiplier). The accumulator
+// and quotient bounds of DenseWitness rely on these checks.
+func CheckWeights(api frontend.API, fp *fixedpoint.Gadget, w Weights) {
+	for _, v := range w.W {
+		fp.AssertInt8(v)
+	}
+	for j := range w.B {
+		fp.Check(api.Sub(w.B[j], quant.Int32Min), 32)
+		fp.Check(w.Mult[j], 16)
+	}
+}
+
+// WorstAccBound bounds |acc| for any int8 input row of length in, any int8
+// weights and any int32 bias: in·128·128 + 2^31.
+func WorstAccBound(in int) int64 {
+	return int64(in)*128*128 + 1<<31
+}
+
+// DenseWitness applies the layer shaped like d (In, Out, Shift, Lo, Hi are
+// read; W, B and Mult are not) with the witness parameters w, exactly as
+// quant.Dense.Apply: each product in·w costs one constraint, and the
+// requantization bounds come from WorstAccBound, so the circuit is the same
+// for every weight set. w must be range-checked (CheckWeights).
+func DenseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in []frontend.Variable) []frontend.Variable {
+	bits := fixedpoint.WorstQuotientBits(WorstAccBound(d.In), d.Shift)
+	out := make([]frontend.Variable, d.Out)
+	terms := make([]frontend.Variable, 0, d.In+1)
+	for j := 0; j < d.Out; j++ {
+		terms = append(terms[:0], w.B[j])
+		for i := 0; i < d.In; i++ {
+			terms = append(terms, api.Mul(in[i], w.W[i*d.Out+j]))
+		}
+		acc := api.Add(terms[0], terms[1], terms[2:]...)
+		out[j] = fp.RequantizeVar(acc, w.Mult[j], d.Shift, d.Lo, d.Hi, bits)
+	}
+	return out
+}
