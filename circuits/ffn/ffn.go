@@ -44,13 +44,22 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	return &Circuit{IO: io}, nil
 }
 
+// Plan returns the clamp tables of m's circuit (fixedpoint.NewPlan of both
+// requantizations and the residual sum of every token).
+func Plan(m *quant.Model) *fixedpoint.Plan {
+	seq := m.Config.SeqLen
+	sites := append(linear.Sites(&m.FC, seq), linear.Sites(&m.Proj, seq)...)
+	sites = append(sites, fixedpoint.ResidualSites(seq*m.Config.DModel)...)
+	return fixedpoint.NewPlan(sites)
+}
+
 // Define constrains the relation above.
 func (c *Circuit) Define(api frontend.API) error {
 	if c.model == nil {
 		return fmt.Errorf("ffn: circuit has no model (build it with ffn.New)")
 	}
 	m := c.model
-	fp := fixedpoint.New(api, c.fpOpts...)
+	fp := fixedpoint.New(api, append([]fixedpoint.Option{fixedpoint.WithPlan(Plan(m))}, c.fpOpts...)...)
 	y := make([][]frontend.Variable, len(c.IO.X))
 	for t, x := range c.IO.X {
 		h := linear.Dense(api, fp, &m.FC, x)

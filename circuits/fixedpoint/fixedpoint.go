@@ -23,14 +23,27 @@ func GetHints() []solver.Hint {
 
 // Gadget constrains fixed-point operations; all values share one range checker.
 type Gadget struct {
-	api frontend.API
-	rc  frontend.Rangechecker
+	api  frontend.API
+	rc   frontend.Rangechecker
+	plan *Plan
+	// tables holds the clamp tables of the plan, built at first use.
+	tables map[bounds]logderivlookup.Table
 }
 
 // Option configures a Gadget.
 type Option func(*config)
 
-type config struct{ bits bool }
+type config struct {
+	bits bool
+	plan *Plan
+}
+
+// WithPlan makes the gadget clamp through the plan's lookup tables (see
+// Plan): Requantize and Clamp sites whose bound fits a table of their
+// [lo, hi] cost one lookup instead of two selectors, two products and two
+// range checks. Ignored together with WithBitDecomposition, which must not
+// use lookups.
+func WithPlan(p *Plan) Option { return func(c *config) { c.plan = p } }
 
 // WithBitDecomposition makes range checks decompose values into bits
 // (api.ToBinary) instead of using std/rangecheck. It costs more constraints
@@ -48,7 +61,7 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if cfg.bits {
 		return &Gadget{api: api, rc: bitChecker{api}}
 	}
-	return &Gadget{api: api, rc: rangecheck.New(api)}
+	return &Gadget{api: api, rc: rangecheck.New(api), plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -79,6 +92,29 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 // Clamp saturates v into [lo, hi]. bits must bound the distance of v to
 // either bound: |v − lo| < 2^bits and |hi − v| < 2^bits for every honest v.
 func (g *Gadget) Clamp(v frontend.Variable, lo, hi int64, bits int) frontend.Variable {
+	if k := g.plan.TableBits(lo, hi); k > 0 && fits(lo, hi, bits, k) {
+		return g.table(lo, hi, k).Lookup(g.api.Add(v, int64(1)<<(k-1)))[0]
+	}
+	return g.clampSelect(v, lo, hi, bits)
+}
+
+// table returns the clamp table of [lo, hi] over 2^k entries, building it at
+// its first use: entry i is clamp(i − 2^(k-1), lo, hi).
+func (g *Gadget) table(lo, hi int64, k int) logderivlookup.Table {
+	b := bounds{lo, hi}
+	if t, ok := g.tables[b]; ok {
+		return t
+	}
+	if g.tables == nil {
+		g.tables = make(map[bounds]logderivlookup.Table)
+	}
+	t := NewTable(g.api, ClampTable(lo, hi, k))
+	g.tables[b] = t
+	return t
+}
+
+// clampSelect is Clamp with hinted selectors and range checks (see the package doc).
+func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) frontend.Variable {
 	api := g.api
 	sel, err := api.Compiler().NewHint(ClampSelectHint, 2, v, lo, hi)
 	if err != nil {
@@ -113,15 +149,22 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	return api.Sub(v, cLa)
 }
 
+// residualBits bounds the distance of a + b ∈ [-256, 254] to either int8 bound.
+const residualBits = 9
+
 // ResidualAdd returns the saturating int8 sums clamp(a_i + b_i, -128, 127)
 // of two int8 rows, as quant.ResidualAdd.
 func (g *Gadget) ResidualAdd(a, b []frontend.Variable) []frontend.Variable {
 	out := make([]frontend.Variable, len(a))
 	for i := range a {
-		// a + b ∈ [-256, 254]: its distance to either bound is below 2^9.
-		out[i] = g.Clamp(g.api.Add(a[i], b[i]), quant.Int8Min, quant.Int8Max, 9)
+		out[i] = g.Clamp(g.api.Add(a[i], b[i]), quant.Int8Min, quant.Int8Max, residualBits)
 	}
 	return out
+}
+
+// ResidualSites returns the clamp sites of n saturating residual sums, for NewPlan.
+func ResidualSites(n int) []Site {
+	return []Site{{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: residualBits, Count: n}}
 }
 
 // Check constrains 0 ≤ v < 2^bits, through the circuit's shared range checker.

@@ -54,7 +54,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	if m == nil || m.Scales.GPT2 == nil {
 		return fmt.Errorf("gpt2: circuit has no gpt2 model (build it with gpt2.New)")
 	}
-	fp := fixedpoint.New(api, c.fpOpts...)
+	fp := fixedpoint.New(api, append([]fixedpoint.Option{fixedpoint.WithPlan(Plan(m))}, c.fpOpts...)...)
 	exp := fixedpoint.NewTable(api, m.ExpTable)
 	gelu := fixedpoint.NewTable(api, m.GELUTable)
 	cur := c.IO.X
@@ -67,6 +67,29 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 	}
 	return c.IO.Bind(api, fp, cur)
+}
+
+// Plan returns the clamp tables of m's circuit (fixedpoint.NewPlan of every
+// requantization and residual sum of the forward pass).
+func Plan(m *quant.Model) *fixedpoint.Plan {
+	seq, d := m.Config.SeqLen, m.Config.DModel
+	var sites []fixedpoint.Site
+	for l := range m.Blocks {
+		b := &m.Blocks[l]
+		sites = append(sites, norm.Sites(&b.LN1, seq)...)
+		sites = append(sites, linear.Sites(&b.QKV, seq)...)
+		sites = append(sites, attention.Sites(attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, d, seq)...)
+		sites = append(sites, linear.Sites(&b.AttnProj, seq)...)
+		sites = append(sites, fixedpoint.ResidualSites(seq*d)...)
+		sites = append(sites, norm.Sites(&b.LN2, seq)...)
+		sites = append(sites, linear.Sites(&b.FC, seq)...)
+		sites = append(sites, linear.Sites(&b.Proj, seq)...)
+		sites = append(sites, fixedpoint.ResidualSites(seq*d)...)
+	}
+	if m.LNF != nil {
+		sites = append(sites, norm.Sites(m.LNF, seq)...)
+	}
+	return fixedpoint.NewPlan(sites)
 }
 
 // Block constrains one decoder block on int8 rows x.

@@ -1,0 +1,122 @@
+package fixedpoint
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MaxTableBits bounds the size of a clamp table: 2^MaxTableBits entries.
+const MaxTableBits = 16
+
+// R1CS costs of the two ways to clamp, measured on BN254 with gnark v0.16.3
+// (TestClampCosts keeps them honest): a table lookup costs two constraints
+// per query and two per table entry; the selector path costs
+// 4 + 2·(range check of bits), about 10 for the bounds seen in practice.
+const (
+	lookupCost      = 2
+	tableEntryCost  = 1
+	selectClampCost = 8
+)
+
+// Site counts clamps of a circuit: Count values saturated into [Lo, Hi],
+// each with |v − Lo| < 2^Bits and |Hi − v| < 2^Bits (the bits argument of
+// Clamp, or the qBits of Requantize).
+type Site struct {
+	Lo, Hi int64
+	Bits   int
+	Count  int
+}
+
+type bounds struct{ lo, hi int64 }
+
+// Plan says which clamp tables a circuit builds: for a range [lo, hi], a
+// table of 2^k entries indexed by v + 2^(k-1) serves every site whose values
+// lie in [-2^(k-1), 2^(k-1)). The plan is a pure function of the sites, so a
+// circuit compiles to the same constraint system every time.
+type Plan struct {
+	k map[bounds]int
+}
+
+// NewPlan chooses, for each range [lo, hi] among sites, the table size that
+// saves the most R1CS constraints over the selector path, or no table when
+// none pays for itself.
+func NewPlan(sites []Site) *Plan {
+	groups := make(map[bounds][]Site)
+	for _, s := range sites {
+		if s.Count > 0 && s.Lo <= s.Hi {
+			b := bounds{s.Lo, s.Hi}
+			groups[b] = append(groups[b], s)
+		}
+	}
+	p := &Plan{k: make(map[bounds]int)}
+	for b, ss := range groups {
+		best, bestK := 0, 0
+		for k := 2; k <= MaxTableBits; k++ {
+			gain := -tableEntryCost << k
+			for _, s := range ss {
+				if fits(b.lo, b.hi, s.Bits, k) {
+					gain += s.Count * (selectClampCost - lookupCost)
+				}
+			}
+			if gain > best {
+				best, bestK = gain, k
+			}
+		}
+		if bestK > 0 {
+			p.k[b] = bestK
+		}
+	}
+	return p
+}
+
+// TableBits returns k for the table of [lo, hi], 0 when the plan has none.
+func (p *Plan) TableBits(lo, hi int64) int {
+	if p == nil {
+		return 0
+	}
+	return p.k[bounds{lo, hi}]
+}
+
+// String lists the tables, e.g. "[-128,127]:2^12 [0,127]:2^11".
+func (p *Plan) String() string {
+	if p == nil || len(p.k) == 0 {
+		return "no clamp tables"
+	}
+	keys := make([]bounds, 0, len(p.k))
+	for b := range p.k {
+		keys = append(keys, b)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].lo != keys[j].lo {
+			return keys[i].lo < keys[j].lo
+		}
+		return keys[i].hi < keys[j].hi
+	})
+	parts := make([]string, len(keys))
+	for i, b := range keys {
+		parts[i] = fmt.Sprintf("[%d,%d]:2^%d", b.lo, b.hi, p.k[b])
+	}
+	return strings.Join(parts, " ")
+}
+
+// fits reports whether every v with |v − lo| < 2^bits and |hi − v| < 2^bits,
+// i.e. v ∈ [hi − 2^bits + 1, lo + 2^bits − 1], lies in the domain
+// [-2^(k-1), 2^(k-1)) of a table of 2^k entries.
+func fits(lo, hi int64, bits, k int) bool {
+	if bits >= 62 || k < 1 || k > MaxTableBits {
+		return false
+	}
+	half := int64(1) << (k - 1)
+	return hi-(int64(1)<<bits)+1 >= -half && lo+(int64(1)<<bits)-1 < half
+}
+
+// ClampTable returns the 2^k entries clamp(i − 2^(k-1), lo, hi).
+func ClampTable(lo, hi int64, k int) []int64 {
+	half := int64(1) << (k - 1)
+	t := make([]int64, 2*half)
+	for i := range t {
+		t[i] = min(max(int64(i)-half, lo), hi)
+	}
+	return t
+}
