@@ -2,10 +2,19 @@ package benchmarks
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/zkinfer/zkinfer/circuits"
+	ffnc "github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -57,4 +66,83 @@ func histString(h map[int]int) string {
 		s += fmt.Sprintf(" %d:%d", k, h[k])
 	}
 	return s
+}
+
+// BenchmarkRequantConstraints compiles whole circuits (R1CS, default hashed
+// input/output) with and without the clamp tables of their plan, and
+// reports both constraint counts.
+func BenchmarkRequantConstraints(b *testing.B) {
+	for _, s := range []struct {
+		name  string
+		model func(testing.TB) *quant.Model
+	}{
+		{"ffn-demo-d64-h256-seq4", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, ffn(64, 256, 4)); return m }},
+		{"gpt2-demo-testdata", func(tb testing.TB) *quant.Model { return testdataGPT2(tb) }},
+		{"gpt2small-d768-h12-seq1-1layer", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			m := s.model(b)
+			var plan *fixedpoint.Plan
+			if m.Config.Architecture == quant.ArchitectureGPT2 {
+				plan = gpt2c.Plan(m)
+			} else {
+				plan = ffnc.Plan(m)
+			}
+			b.Logf("plan: %s", plan)
+			outputs := denseOutputs(m)
+			for _, v := range []struct {
+				name string
+				opts []fixedpoint.Option
+			}{{"selectors", []fixedpoint.Option{fixedpoint.WithPlan(nil)}}, {"tables", nil}} {
+				c, err := circuits.New(m, quant.DefaultVisibility, v.opts...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := cs.GetNbConstraints()
+				b.ReportMetric(float64(n), v.name+"-constraints")
+				b.Logf("%-9s %9d constraints, %.2f per dense output (%d outputs), compiled in %s", v.name, n, float64(n)/float64(outputs), outputs, time.Since(t0).Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// denseOutputs counts the requantized outputs of m's dense layers over the sequence.
+func denseOutputs(m *quant.Model) int {
+	n := m.FC.Out + m.Proj.Out
+	for _, blk := range m.Blocks {
+		n += blk.QKV.Out + blk.AttnProj.Out + blk.FC.Out + blk.Proj.Out
+	}
+	return n * m.Config.SeqLen
+}
+
+// testdataGPT2 is the quantized model of testdata/demo, calibrated on its
+// calibration samples, as `zkinfer demo` builds it.
+func testdataGPT2(tb testing.TB) *quant.Model {
+	dir := filepath.Join("..", "testdata", "demo")
+	cfg, err := quant.LoadConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fm, err := quant.LoadModel(filepath.Join(dir, "model.safetensors"), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cal, err := quant.LoadInput(filepath.Join(dir, "calibration.json"), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	scales, err := quant.Calibrate(fm, cal.InputData)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, scales)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }
