@@ -56,8 +56,8 @@ func Sites(p Params, d, seq int) []fixedpoint.Site {
 	logitBits, outBits := p.bits(d/p.NHead, seq)
 	lo, hi := p.Formats.LogitRange()
 	return []fixedpoint.Site{
-		{Lo: lo, Hi: hi, Bits: logitBits, Count: p.NHead * seq * (seq + 1) / 2},
-		{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: outBits, Count: seq * d},
+		{Lo: lo, Hi: hi, Bits: logitBits, Shift: p.Logit.Shift, Count: p.NHead * seq * (seq + 1) / 2},
+		{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: outBits, Shift: p.AttnOut.Shift, Count: seq * d},
 	}
 }
 

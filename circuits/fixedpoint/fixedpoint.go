@@ -61,7 +61,11 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if cfg.bits {
 		return &Gadget{api: api, rc: bitChecker{api}}
 	}
-	return &Gadget{api: api, rc: rangecheck.New(api), plan: cfg.plan}
+	var rcOpts []rangecheck.Option
+	if b := cfg.plan.Base(); b > 0 {
+		rcOpts = append(rcOpts, rangecheck.WithBaseLength(b))
+	}
+	return &Gadget{api: api, rc: rangecheck.New(api, rcOpts...), plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -84,7 +88,16 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 		}
 		q = res[0]
 		// Pins q: the remainder is in [0, 2^shift), and the clamp below bounds q.
-		g.rc.Check(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
+		bits := int(shift)
+		if b := g.plan.Base(); b > 0 && bits%b != 0 {
+			// r·2^e ∈ [0, 2^(shift+e)) with shift+e a multiple of the base:
+			// as q is bounded, r·2^e is an integer multiple of 2^e, so r ∈ [0, 2^shift).
+			e := b - bits%b
+			r = api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			bits += e
+		}
+		g.rc.Check(r, bits)
 	}
 	return g.Clamp(q, lo, hi, qBits)
 }

@@ -21,10 +21,12 @@ const (
 
 // Site counts clamps of a circuit: Count values saturated into [Lo, Hi],
 // each with |v − Lo| < 2^Bits and |Hi − v| < 2^Bits (the bits argument of
-// Clamp, or the qBits of Requantize).
+// Clamp, or the qBits of Requantize). Shift is the shift of a Requantize
+// site (the width of its remainder's range check), 0 for a Clamp.
 type Site struct {
 	Lo, Hi int64
 	Bits   int
+	Shift  uint
 	Count  int
 }
 
@@ -34,8 +36,14 @@ type bounds struct{ lo, hi int64 }
 // table of 2^k entries indexed by v + 2^(k-1) serves every site whose values
 // lie in [-2^(k-1), 2^(k-1)). The plan is a pure function of the sites, so a
 // circuit compiles to the same constraint system every time.
+//
+// A plan also fixes the base of the circuit's range checks (2^base-entry
+// table): the remainder of a Requantize with shift s is then checked on
+// ceil(s/base)·base bits (r·2^e with e the padding), which spares gnark's extra
+// query for a last, partial limb.
 type Plan struct {
-	k map[bounds]int
+	k    map[bounds]int
+	base int
 }
 
 // NewPlan chooses, for each range [lo, hi] among sites, the table size that
@@ -67,7 +75,44 @@ func NewPlan(sites []Site) *Plan {
 			p.k[b] = bestK
 		}
 	}
+	p.base = remainderBase(sites)
 	return p
+}
+
+// remainderBase returns the range-check base that minimizes the limbs of the
+// padded remainders plus the range-check table, 0 when no site has a
+// remainder (gnark then chooses).
+func remainderBase(sites []Site) int {
+	best, bestBase := 0, 0
+	for base := minBase; base <= maxBase; base++ {
+		cost := 1 << base
+		for _, s := range sites {
+			cost += s.Count * int((s.Shift+uint(base)-1)/uint(base))
+		}
+		if bestBase == 0 || cost < best {
+			best, bestBase = cost, base
+		}
+	}
+	for _, s := range sites {
+		if s.Shift > 0 && s.Count > 0 {
+			return bestBase
+		}
+	}
+	return 0
+}
+
+// The bases gnark's range checker considers.
+const (
+	minBase = 2
+	maxBase = 17
+)
+
+// Base returns the range-check base the plan fixes, 0 when it lets gnark choose.
+func (p *Plan) Base() int {
+	if p == nil {
+		return 0
+	}
+	return p.base
 }
 
 // TableBits returns k for the table of [lo, hi], 0 when the plan has none.
@@ -81,7 +126,7 @@ func (p *Plan) TableBits(lo, hi int64) int {
 // String lists the tables, e.g. "[-128,127]:2^12 [0,127]:2^11".
 func (p *Plan) String() string {
 	if p == nil || len(p.k) == 0 {
-		return "no clamp tables"
+		return fmt.Sprintf("no clamp tables, range-check base %d", p.Base())
 	}
 	keys := make([]bounds, 0, len(p.k))
 	for b := range p.k {
@@ -97,7 +142,7 @@ func (p *Plan) String() string {
 	for i, b := range keys {
 		parts[i] = fmt.Sprintf("[%d,%d]:2^%d", b.lo, b.hi, p.k[b])
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, " ") + fmt.Sprintf(", range-check base %d", p.base)
 }
 
 // fits reports whether every v with |v − lo| < 2^bits and |hi − v| < 2^bits,

@@ -41,7 +41,7 @@ func Sites(d *quant.Dense, rows int) []fixedpoint.Site {
 	}
 	sites := make([]fixedpoint.Site, 0, len(count))
 	for bits, n := range count {
-		sites = append(sites, fixedpoint.Site{Lo: d.Lo, Hi: d.Hi, Bits: bits, Count: n})
+		sites = append(sites, fixedpoint.Site{Lo: d.Lo, Hi: d.Hi, Bits: bits, Shift: d.Shift, Count: n})
 	}
 	return sites
 }
