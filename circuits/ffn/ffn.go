@@ -44,13 +44,14 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	return &Circuit{IO: io}, nil
 }
 
-// Plan returns the clamp tables of m's circuit (fixedpoint.NewPlan of both
-// requantizations and the residual sum of every token).
-func Plan(m *quant.Model) *fixedpoint.Plan {
+// Plan returns the clamp tables of m's circuit: fixedpoint.NewPlan(Sites(m)).
+func Plan(m *quant.Model) *fixedpoint.Plan { return fixedpoint.NewPlan(Sites(m)) }
+
+// Sites lists both requantizations and the residual sum of every token.
+func Sites(m *quant.Model) []fixedpoint.Site {
 	seq := m.Config.SeqLen
 	sites := append(linear.Sites(&m.FC, seq), linear.Sites(&m.Proj, seq)...)
-	sites = append(sites, fixedpoint.ResidualSites(seq*m.Config.DModel)...)
-	return fixedpoint.NewPlan(sites)
+	return append(sites, fixedpoint.ResidualSites(seq*m.Config.DModel)...)
 }
 
 // Define constrains the relation above.

@@ -69,9 +69,11 @@ func (c *Circuit) Define(api frontend.API) error {
 	return c.IO.Bind(api, fp, cur)
 }
 
-// Plan returns the clamp tables of m's circuit (fixedpoint.NewPlan of every
-// requantization and residual sum of the forward pass).
-func Plan(m *quant.Model) *fixedpoint.Plan {
+// Plan returns the clamp tables of m's circuit: fixedpoint.NewPlan(Sites(m)).
+func Plan(m *quant.Model) *fixedpoint.Plan { return fixedpoint.NewPlan(Sites(m)) }
+
+// Sites lists every requantization and residual sum of m's forward pass.
+func Sites(m *quant.Model) []fixedpoint.Site {
 	seq, d := m.Config.SeqLen, m.Config.DModel
 	var sites []fixedpoint.Site
 	for l := range m.Blocks {
@@ -89,7 +91,7 @@ func Plan(m *quant.Model) *fixedpoint.Plan {
 	if m.LNF != nil {
 		sites = append(sites, norm.Sites(m.LNF, seq)...)
 	}
-	return fixedpoint.NewPlan(sites)
+	return sites
 }
 
 // Block constrains one decoder block on int8 rows x.
