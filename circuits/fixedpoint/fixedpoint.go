@@ -1,8 +1,10 @@
 package fixedpoint
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
@@ -124,6 +126,22 @@ func (g *Gadget) table(lo, hi int64, k int) logderivlookup.Table {
 	t := NewTable(g.api, ClampTable(lo, hi, k))
 	g.tables[b] = t
 	return t
+}
+
+// Tables returns the ranges [lo, hi] whose clamp table the gadget has built
+// so far, in increasing order.
+func (g *Gadget) Tables() [][2]int64 {
+	out := make([][2]int64, 0, len(g.tables))
+	for b := range g.tables {
+		out = append(out, [2]int64{b.lo, b.hi})
+	}
+	slices.SortFunc(out, func(a, b [2]int64) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	return out
 }
 
 // clampSelect is Clamp with hinted selectors and range checks (see the package doc).

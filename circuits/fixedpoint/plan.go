@@ -10,9 +10,10 @@ import (
 const MaxTableBits = 16
 
 // R1CS costs of the two ways to clamp, measured on BN254 with gnark v0.16.3
-// (TestClampCosts keeps them honest): a table lookup costs two constraints
-// per query and two per table entry; the selector path costs
-// 4 + 2·(range check of bits), about 10 for the bounds seen in practice.
+// (TestClampCosts keeps them honest): a lookup costs two constraints (the
+// challenge times the looked-up value, and an inverse), a table entry one
+// (multiplicity over the inverse) plus a small fixed overhead; the selector
+// path costs 2 boolean checks, 2 products and 2 range checks of bits, about 8.
 const (
 	lookupCost      = 2
 	tableEntryCost  = 1

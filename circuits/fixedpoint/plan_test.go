@@ -260,3 +260,44 @@ func TestNewPlan(t *testing.T) {
 		t.Error("nil plan has tables")
 	}
 }
+
+// clampMany clamps len(V) values into int8 with a bound of 2^9.
+type clampMany struct {
+	V    []frontend.Variable
+	plan *fixedpoint.Plan
+}
+
+func (c *clampMany) Define(api frontend.API) error {
+	fp := fixedpoint.New(api, fixedpoint.WithPlan(c.plan))
+	for _, v := range c.V {
+		fp.Clamp(v, -128, 127, 9)
+	}
+	return nil
+}
+
+// The cost model of NewPlan, measured: marginal cost of a lookup and of a
+// selector clamp, and of a table entry.
+func TestClampCosts(t *testing.T) {
+	count := func(n, k int) int {
+		var p *fixedpoint.Plan
+		if k > 0 {
+			// Sites of 9 bits fit a table of 2^10; of 10 bits, 2^11.
+			p = fixedpoint.NewPlan([]fixedpoint.Site{{Lo: -128, Hi: 127, Bits: k - 1, Count: 1 << 20}})
+			if p.TableBits(-128, 127) != k {
+				t.Fatalf("plan %s, want 2^%d", p, k)
+			}
+		}
+		cs, err := frontend.Compile(field, r1cs.NewBuilder, &clampMany{V: make([]frontend.Variable, n), plan: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cs.GetNbConstraints()
+	}
+	lookup := float64(count(2000, 10)-count(1000, 10)) / 1000
+	entry := float64(count(1000, 11)-count(1000, 10)) / 1024
+	selector := float64(count(2000, 0)-count(1000, 0)) / 1000
+	t.Logf("per lookup %.2f, per table entry %.2f, per selector clamp (9 bits) %.2f", lookup, entry, selector)
+	if lookup < 1.99 || lookup > 2.01 || entry < 0.9 || entry > 1.1 || selector < 7 || selector > 9 {
+		t.Errorf("cost model out of date: lookup %.2f (2), entry %.2f (1), selector clamp %.2f (8)", lookup, entry, selector)
+	}
+}
