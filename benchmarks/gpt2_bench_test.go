@@ -78,8 +78,9 @@ type part struct {
 	build func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable)
 	m     *quant.Model
 	plan  *fixedpoint.Plan
-	// tables receives the clamp tables the part built.
+	// tables receives the clamp tables the part built, checks its number of range checks.
 	tables [][2]int64
+	checks int
 }
 
 func (p *part) Define(api frontend.API) error {
@@ -88,12 +89,14 @@ func (p *part) Define(api frontend.API) error {
 	gelu := fixedpoint.NewTable(api, p.m.GELUTable)
 	p.build(api, fp, exp, gelu, p.In)
 	p.tables = fp.Tables()
+	p.checks = fp.RangeChecks()
 	return nil
 }
 
 // countPart compiles one part under the model's clamp-table plan (gpt2.Plan)
-// and returns its constraints and the clamp tables it built.
-func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) (int, [][2]int64) {
+// and returns its constraints, the clamp tables it built and whether it made
+// range checks.
+func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) (int, [][2]int64, bool) {
 	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m, plan: gpt2c.Plan(m)}
 	for i := range c.In {
 		c.In[i] = make([]frontend.Variable, cols)
@@ -102,7 +105,7 @@ func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(fronten
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return cs.GetNbConstraints(), c.tables
+	return cs.GetNbConstraints(), c.tables, c.checks > 0
 }
 
 // BenchmarkGPT2Breakdown reports the R1CS constraints of one block, sub-layer
@@ -136,6 +139,9 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 					gelu.Lookup(0)
 					for _, r := range clampRanges {
 						fp.Clamp(0, r[0], r[1], 1)
+					}
+					if rb := gpt2c.Plan(m).Base(); rb > 0 {
+						fp.Check(in[0][0], rb)
 					}
 				}},
 				{"layernorm-x2", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
@@ -211,27 +217,42 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 			}
 			// The cost of each clamp table alone: one lookup into it, less the
 			// same circuit without it.
-			base, _ := countPart(b, m, 1, 1, func(api frontend.API, _ *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
+			base, _, _ := countPart(b, m, 1, 1, func(api frontend.API, _ *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
 				exp.Lookup(0)
 				gelu.Lookup(0)
 			})
 			tableCost := make(map[[2]int64]int)
 			for _, r := range clampRanges {
-				n, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
+				n, _, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
 					exp.Lookup(0)
 					gelu.Lookup(0)
 					fp.Clamp(0, r[0], r[1], 1)
 				})
 				tableCost[r] = n - base
 			}
+			// The plan fixes the range-check base, hence the size of the
+			// range-check table every part would otherwise carry: its cost is
+			// that of one check of a full limb, less its query and recomposition.
+			rcCost := 0
+			if rb := gpt2c.Plan(m).Base(); rb > 0 {
+				n, _, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
+					exp.Lookup(0)
+					gelu.Lookup(0)
+					fp.Check(in[0][0], rb)
+				})
+				rcCost = n - base - 2
+			}
 			b.Logf("plan: %s", gpt2c.Plan(m))
 			total := 0
 			for _, p := range parts {
 				t0 := time.Now()
-				n, used := countPart(b, m, p.rows, p.cols, p.build)
+				n, used, checks := countPart(b, m, p.rows, p.cols, p.build)
 				if p.name != "tables" {
 					for _, r := range used {
 						n -= tableCost[r]
+					}
+					if checks {
+						n -= rcCost
 					}
 				}
 				total += n

@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 
 	"github.com/zkinfer/zkinfer/circuits"
 	ffnc "github.com/zkinfer/zkinfer/circuits/ffn"
@@ -77,6 +78,7 @@ func BenchmarkRequantConstraints(b *testing.B) {
 		model func(testing.TB) *quant.Model
 	}{
 		{"ffn-demo-d64-h256-seq4", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, ffn(64, 256, 4)); return m }},
+		{"ffn-gpt2small-d768-h3072-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, ffn(768, 3072, 1)); return m }},
 		{"gpt2-demo-testdata", func(tb testing.TB) *quant.Model { return testdataGPT2(tb) }},
 		{"gpt2small-d768-h12-seq1-1layer", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }},
 	} {
@@ -106,6 +108,18 @@ func BenchmarkRequantConstraints(b *testing.B) {
 				n := cs.GetNbConstraints()
 				b.ReportMetric(float64(n), v.name+"-constraints")
 				b.Logf("%-9s %9d constraints, %.2f per dense output (%d outputs), compiled in %s", v.name, n, float64(n)/float64(outputs), outputs, time.Since(t0).Round(time.Millisecond))
+				if m.Config.Architecture == quant.ArchitectureFFN {
+					c, err := circuits.New(m, quant.DefaultVisibility, v.opts...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cs, err := frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(cs.GetNbConstraints()), v.name+"-plonk-constraints")
+					b.Logf("%-9s %9d PLONK constraints", v.name, cs.GetNbConstraints())
+				}
 			}
 		})
 	}

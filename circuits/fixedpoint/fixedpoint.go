@@ -30,7 +30,17 @@ type Gadget struct {
 	plan *Plan
 	// tables holds the clamp tables of the plan, built at first use.
 	tables map[bounds]logderivlookup.Table
+	checks int
 }
+
+// check range-checks v through the shared checker and counts it.
+func (g *Gadget) check(v frontend.Variable, bits int) {
+	g.checks++
+	g.rc.Check(v, bits)
+}
+
+// RangeChecks returns the number of range checks the gadget has made so far.
+func (g *Gadget) RangeChecks() int { return g.checks }
 
 // Option configures a Gadget.
 type Option func(*config)
@@ -99,7 +109,7 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 			r = api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
 			bits += e
 		}
-		g.rc.Check(r, bits)
+		g.check(r, bits)
 	}
 	return g.Clamp(q, lo, hi, qBits)
 }
@@ -160,8 +170,8 @@ func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) fronte
 	cHb := api.Mul(cH, b)
 	// u = a − cL·(2a+1) and w = b − cH·(2b+1) are non-negative exactly when
 	// the selectors tell the truth.
-	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
-	g.rc.Check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
+	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
 	return api.Add(api.Sub(v, cLa), cHb)
 }
 
@@ -176,7 +186,7 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	api.AssertIsBoolean(cL)
 	a := api.Sub(v, lo)
 	cLa := api.Mul(cL, a)
-	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
 	return api.Sub(v, cLa)
 }
 
@@ -200,12 +210,12 @@ func ResidualSites(n int) []Site {
 
 // Check constrains 0 ≤ v < 2^bits, through the circuit's shared range checker.
 func (g *Gadget) Check(v frontend.Variable, bits int) {
-	g.rc.Check(v, bits)
+	g.check(v, bits)
 }
 
 // AssertInt8 constrains v to [-128, 127].
 func (g *Gadget) AssertInt8(v frontend.Variable) {
-	g.rc.Check(g.api.Add(v, -quant.Int8Min), 8)
+	g.check(g.api.Add(v, -quant.Int8Min), 8)
 }
 
 // DivFloor returns q = floor(num / den) for 0 ≤ num and 1 ≤ den < 2^denBits,
@@ -219,10 +229,10 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 		panic(err)
 	}
 	q := res[0]
-	g.rc.Check(q, qBits)
+	g.check(q, qBits)
 	r := api.Sub(num, api.Mul(q, den))
-	g.rc.Check(r, denBits)
-	g.rc.Check(api.Sub(den, 1, r), denBits)
+	g.check(r, denBits)
+	g.check(api.Sub(den, 1, r), denBits)
 	return q
 }
 
