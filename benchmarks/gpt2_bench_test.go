@@ -12,6 +12,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/activation"
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/linear"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/prover"
@@ -76,18 +77,27 @@ type part struct {
 	In    [][]frontend.Variable
 	build func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable)
 	m     *quant.Model
+	plan  *fixedpoint.Plan
+	// tables receives the clamp tables the part built, checks its number of range checks.
+	tables [][2]int64
+	checks int
 }
 
 func (p *part) Define(api frontend.API) error {
-	fp := fixedpoint.New(api)
+	fp := fixedpoint.New(api, fixedpoint.WithPlan(p.plan))
 	exp := fixedpoint.NewTable(api, p.m.ExpTable)
 	gelu := fixedpoint.NewTable(api, p.m.GELUTable)
 	p.build(api, fp, exp, gelu, p.In)
+	p.tables = fp.Tables()
+	p.checks = fp.RangeChecks()
 	return nil
 }
 
-func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) int {
-	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m}
+// countPart compiles one part under the model's clamp-table plan (gpt2.Plan)
+// and returns its constraints, the clamp tables it built and whether it made
+// range checks.
+func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) (int, [][2]int64, bool) {
+	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m, plan: gpt2c.Plan(m)}
 	for i := range c.In {
 		c.In[i] = make([]frontend.Variable, cols)
 	}
@@ -95,18 +105,27 @@ func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(fronten
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return cs.GetNbConstraints()
+	return cs.GetNbConstraints(), c.tables, c.checks > 0
 }
 
 // BenchmarkGPT2Breakdown reports the R1CS constraints of one block, sub-layer
 // by sub-layer (each compiled on its own, with its share of range-check and
-// lookup overhead; the two empty tables are counted in "tables").
+// lookup overhead; the exp and GELU tables and the clamp tables of the
+// model's plan are counted once, in "tables", and taken out of the rows that
+// use them).
 func BenchmarkGPT2Breakdown(b *testing.B) {
 	for _, s := range gpt2Shapes {
 		b.Run(s.name, func(b *testing.B) {
 			m, _ := quantizeRandom(b, s.cfg)
 			blk := &m.Blocks[0]
 			seq, d, h := s.cfg.SeqLen, s.cfg.DModel, s.cfg.DHidden
+			// The ranges the plan gives a clamp table.
+			var clampRanges [][2]int64
+			for _, r := range [][2]int64{{quant.Int8Min, quant.Int8Max}, {0, quant.Int8Max}, {lo0(m), -lo0(m) - 1}} {
+				if gpt2c.Plan(m).TableBits(r[0], r[1]) > 0 {
+					clampRanges = append(clampRanges, r)
+				}
+			}
 			params := attention.Params{NHead: s.cfg.NHead, Logit: blk.Logit, AttnOut: blk.AttnOut, Formats: m.Scales.GPT2.Formats}
 			lo, hi := params.Formats.LogitRange()
 			dh := s.cfg.HeadDim()
@@ -115,9 +134,15 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 				rows, cols int
 				build      func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)
 			}{
-				{"tables", 1, 1, func(api frontend.API, _ *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
+				{"tables", 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
 					exp.Lookup(0)
 					gelu.Lookup(0)
+					for _, r := range clampRanges {
+						fp.Clamp(0, r[0], r[1], 1)
+					}
+					if rb := gpt2c.Plan(m).Base(); rb > 0 {
+						fp.Check(in[0][0], rb)
+					}
 				}},
 				{"layernorm-x2", seq, d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
 					for _, r := range in {
@@ -190,10 +215,46 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 					}
 				}},
 			}
+			// The cost of each clamp table alone: one lookup into it, less the
+			// same circuit without it.
+			base, _, _ := countPart(b, m, 1, 1, func(api frontend.API, _ *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
+				exp.Lookup(0)
+				gelu.Lookup(0)
+			})
+			tableCost := make(map[[2]int64]int)
+			for _, r := range clampRanges {
+				n, _, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, _ [][]frontend.Variable) {
+					exp.Lookup(0)
+					gelu.Lookup(0)
+					fp.Clamp(0, r[0], r[1], 1)
+				})
+				tableCost[r] = n - base
+			}
+			// The plan fixes the range-check base, hence the size of the
+			// range-check table every part would otherwise carry: its cost is
+			// that of one check of a full limb, less its query and recomposition.
+			rcCost := 0
+			if rb := gpt2c.Plan(m).Base(); rb > 0 {
+				n, _, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
+					exp.Lookup(0)
+					gelu.Lookup(0)
+					fp.Check(in[0][0], rb)
+				})
+				rcCost = n - base - 2
+			}
+			b.Logf("plan: %s", gpt2c.Plan(m))
 			total := 0
 			for _, p := range parts {
 				t0 := time.Now()
-				n := countPart(b, m, p.rows, p.cols, p.build)
+				n, used, checks := countPart(b, m, p.rows, p.cols, p.build)
+				if p.name != "tables" {
+					for _, r := range used {
+						n -= tableCost[r]
+					}
+					if checks {
+						n -= rcCost
+					}
+				}
 				total += n
 				b.ReportMetric(float64(n), p.name+"-constraints")
 				b.Logf("%-26s %10d constraints (compiled in %s)", p.name, n, time.Since(t0).Round(time.Millisecond))
@@ -202,6 +263,12 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 			b.Logf("%-26s %10d", "block (sum of parts)", total)
 		})
 	}
+}
+
+// lo0 is the lower bound of m's logits.
+func lo0(m *quant.Model) int64 {
+	lo, _ := m.Scales.GPT2.Formats.LogitRange()
+	return lo
 }
 
 // BenchmarkProveGPT2 proves whole gpt2 models end to end.

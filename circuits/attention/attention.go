@@ -43,6 +43,24 @@ type Params struct {
 	Formats quant.GPT2Formats
 }
 
+// bits returns the quotient bounds of the logit and output requantizations
+// for heads of dh values and seq rows.
+func (p Params) bits(dh, seq int) (logit, out int) {
+	return fixedpoint.QuotientBits(int64(dh)*128*128, p.Logit.Mult, p.Logit.Shift),
+		fixedpoint.QuotientBits((1<<quant.ProbFrac+int64(seq))*128, p.AttnOut.Mult, p.AttnOut.Shift)
+}
+
+// Sites returns the clamp sites of Attention on seq rows of width d, for
+// fixedpoint.NewPlan.
+func Sites(p Params, d, seq int) []fixedpoint.Site {
+	logitBits, outBits := p.bits(d/p.NHead, seq)
+	lo, hi := p.Formats.LogitRange()
+	return []fixedpoint.Site{
+		{Lo: lo, Hi: hi, Bits: logitBits, Shift: p.Logit.Shift, Count: p.NHead * seq * (seq + 1) / 2},
+		{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: outBits, Shift: p.AttnOut.Shift, Count: seq * d},
+	}
+}
+
 // Attention takes exp, the circuit's exp table (fixedpoint.NewTable of the
 // model's ExpTable, shared by every layer), and returns the per-row concatenation of the heads' outputs for qkv
 // rows of 3·d int8 values [q | k | v].
@@ -51,8 +69,7 @@ func Attention(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table
 	d := len(qkv[0]) / 3
 	dh := d / p.NHead
 	lo, hi := p.Formats.LogitRange()
-	logitBits := fixedpoint.QuotientBits(int64(dh)*128*128, p.Logit.Mult, p.Logit.Shift)
-	outBits := fixedpoint.QuotientBits((1<<quant.ProbFrac+int64(seq))*128, p.AttnOut.Mult, p.AttnOut.Shift)
+	logitBits, outBits := p.bits(dh, seq)
 	out := make([][]frontend.Variable, seq)
 	for i := range out {
 		out[i] = make([]frontend.Variable, d)

@@ -57,14 +57,24 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	return c, nil
 }
 
+// Plan returns the clamp tables of m's circuit: fixedpoint.NewPlan(Sites(m)).
+func Plan(m *quant.Model) *fixedpoint.Plan { return fixedpoint.NewPlan(Sites(m)) }
+
+// Sites lists both requantizations and the residual sum of every token.
+func Sites(m *quant.Model) []fixedpoint.Site {
+	seq := m.Config.SeqLen
+	sites := append(linear.Sites(&m.FC, seq), linear.Sites(&m.Proj, seq)...)
+	return append(sites, fixedpoint.ResidualSites(seq*m.Config.DModel)...)
+}
+
 // Define constrains the relation above.
 func (c *Circuit) Define(api frontend.API) error {
 	if c.model == nil {
 		return fmt.Errorf("ffn: circuit has no model (build it with ffn.New)")
 	}
 	m := c.model
-	fp := fixedpoint.New(api, c.fpOpts...)
 	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
+	fp := fixedpoint.New(api, fpOptions(m, witness, c.fpOpts)...)
 	dense := func(d *quant.Dense, w linear.Weights, x []frontend.Variable) []frontend.Variable {
 		if witness {
 			return linear.DenseWitness(api, fp, d, w, x)
@@ -86,4 +96,14 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 	}
 	return c.IO.Bind(api, fp, y)
+}
+
+// fpOptions puts the model's clamp-table plan before the caller's options.
+// With witness weights there is no plan: it is computed from the weights'
+// actual bounds, and the circuit must not depend on them.
+func fpOptions(m *quant.Model, witness bool, opts []fixedpoint.Option) []fixedpoint.Option {
+	if witness {
+		return opts
+	}
+	return append([]fixedpoint.Option{fixedpoint.WithPlan(Plan(m))}, opts...)
 }

@@ -65,6 +65,8 @@ func TestCircuitMatchesReference(t *testing.T) {
 	for name, m := range models {
 		// Both range-check strategies must accept and reject the same traces.
 		circ, circBits := newCircuit(t, m), newCircuit(t, m, fixedpoint.WithBitDecomposition())
+		// The model is too small for its plan to build tables: force them.
+		circTables := newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, ffn.Sites(m))))
 		inputs := [][][]int64{constInput(2, 8, -128), constInput(2, 8, 127), constInput(2, 8, 0)}
 		for range 100 {
 			inputs = append(inputs, randomInt8(rng, 2, 8))
@@ -82,13 +84,21 @@ func TestCircuitMatchesReference(t *testing.T) {
 			if err := test.IsSolved(circBits, assignment(t, m, tr), field); err != nil {
 				t.Fatalf("%s input %d, bit decomposition: %v", name, k, err)
 			}
+			// The test engine is slow on tables: the extremes and 20 random inputs.
+			tables := k < 23
+			if tables {
+				if err := test.IsSolved(circTables, assignment(t, m, tr), field); err != nil {
+					t.Fatalf("%s input %d, clamp tables: %v", name, k, err)
+				}
+			}
 			// Any other output is rejected: change one value of y.
 			y := tr.Y[k%2][k%8]
 			tr.Y[k%2][k%8] = y + 1
 			if y == quant.Int8Max {
 				tr.Y[k%2][k%8] = y - 1
 			}
-			if test.IsSolved(circ, assignment(t, m, tr), field) == nil || test.IsSolved(circBits, assignment(t, m, tr), field) == nil {
+			if test.IsSolved(circ, assignment(t, m, tr), field) == nil || test.IsSolved(circBits, assignment(t, m, tr), field) == nil ||
+				(tables && test.IsSolved(circTables, assignment(t, m, tr), field) == nil) {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -97,6 +107,22 @@ func TestCircuitMatchesReference(t *testing.T) {
 		}
 		t.Logf("%s: %d saturated values over %d inputs", name, saturated, len(inputs))
 	}
+}
+
+// tablePlan plans as if every site were a million times as frequent, so that
+// every range gets a clamp table, and checks that it did.
+func tablePlan(t testing.TB, sites []fixedpoint.Site) *fixedpoint.Plan {
+	t.Helper()
+	for i := range sites {
+		sites[i].Count <<= 20
+	}
+	p := fixedpoint.NewPlan(sites)
+	for _, s := range sites {
+		if p.TableBits(s.Lo, s.Hi) == 0 {
+			t.Fatalf("plan %s has no table for [%d, %d]", p, s.Lo, s.Hi)
+		}
+	}
+	return p
 }
 
 func countSaturated(tr *quant.Trace) int {

@@ -25,4 +25,33 @@
 // Both selectors are thereby determined by v, and out is lo, hi or v. In R1CS
 // the products cL·a and cH·b are the only multiplications: 4 constraints plus
 // two range checks per clamped value.
+//
+// # Clamp tables
+//
+// With a Plan (WithPlan), a circuit-wide log-derivative table of 2^k entries
+// T[i] = clamp(i − 2^(k-1), lo, hi) serves every Clamp (and Requantize) into
+// [lo, hi] whose bits bound puts every honest v in [-2^(k-1), 2^(k-1)):
+//
+//	out = T[v + 2^(k-1)]                            (one lookup)
+//
+// The lookup proves v + 2^(k-1) is one of the indices 0..2^k−1 and out its
+// entry, so out = clamp(v, lo, hi) and, for Requantize, the quotient q is an
+// integer in the table's domain: with the remainder check this pins q to the
+// floor quotient (the bound on q replaces the clamp's range checks). A
+// lookup costs 2 R1CS constraints and an entry about 1, against about 8 for
+// the selectors and their range checks; sites whose bound does not fit keep
+// the selector path. NewPlan chooses each table's size from the circuit's
+// sites (Site: range, bits bound, count) to save the most constraints, and
+// builds none where a table does not pay; the plan is a function of the
+// model alone, so a circuit always compiles to the same constraint system.
+//
+// A plan also fixes the base b of the range checker and pads each remainder
+// check to whole limbs: r·2^e ∈ [0, 2^(s+e)) with s+e a multiple of b. As q
+// is bounded, p·2^e − q·2^(s+e) ∈ [0, 2^(s+e)) holds over the integers and
+// forces r = p − q·2^s ∈ [0, 2^s); gnark would otherwise add a query for the
+// partial last limb. A Requantize with a table thus costs 2 (lookup) +
+// ceil(s/b) (limbs) + 1 (recomposition) constraints.
+//
+// WithBitDecomposition ignores the plan: that path uses neither lookups nor
+// commitments.
 package fixedpoint

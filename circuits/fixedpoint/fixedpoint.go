@@ -1,8 +1,10 @@
 package fixedpoint
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
@@ -23,14 +25,37 @@ func GetHints() []solver.Hint {
 
 // Gadget constrains fixed-point operations; all values share one range checker.
 type Gadget struct {
-	api frontend.API
-	rc  frontend.Rangechecker
+	api  frontend.API
+	rc   frontend.Rangechecker
+	plan *Plan
+	// tables holds the clamp tables of the plan, built at first use.
+	tables map[bounds]logderivlookup.Table
+	checks int
 }
+
+// check range-checks v through the shared checker and counts it.
+func (g *Gadget) check(v frontend.Variable, bits int) {
+	g.checks++
+	g.rc.Check(v, bits)
+}
+
+// RangeChecks returns the number of range checks the gadget has made so far.
+func (g *Gadget) RangeChecks() int { return g.checks }
 
 // Option configures a Gadget.
 type Option func(*config)
 
-type config struct{ bits bool }
+type config struct {
+	bits bool
+	plan *Plan
+}
+
+// WithPlan makes the gadget clamp through the plan's lookup tables (see
+// Plan): Requantize and Clamp sites whose bound fits a table of their
+// [lo, hi] cost one lookup instead of two selectors, two products and two
+// range checks. Ignored together with WithBitDecomposition, which must not
+// use lookups.
+func WithPlan(p *Plan) Option { return func(c *config) { c.plan = p } }
 
 // WithBitDecomposition makes range checks decompose values into bits
 // (api.ToBinary) instead of using std/rangecheck. It costs more constraints
@@ -48,7 +73,11 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if cfg.bits {
 		return &Gadget{api: api, rc: bitChecker{api}}
 	}
-	return &Gadget{api: api, rc: rangecheck.New(api)}
+	var rcOpts []rangecheck.Option
+	if b := cfg.plan.Base(); b > 0 {
+		rcOpts = append(rcOpts, rangecheck.WithBaseLength(b))
+	}
+	return &Gadget{api: api, rc: rangecheck.New(api, rcOpts...), plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -71,7 +100,16 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 		}
 		q = res[0]
 		// Pins q: the remainder is in [0, 2^shift), and the clamp below bounds q.
-		g.rc.Check(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
+		bits := int(shift)
+		if b := g.plan.Base(); b > 0 && bits%b != 0 {
+			// r·2^e ∈ [0, 2^(shift+e)) with shift+e a multiple of the base:
+			// as q is bounded, r·2^e is an integer multiple of 2^e, so r ∈ [0, 2^shift).
+			e := b - bits%b
+			r = api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			bits += e
+		}
+		g.check(r, bits)
 	}
 	return g.Clamp(q, lo, hi, qBits)
 }
@@ -79,6 +117,45 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 // Clamp saturates v into [lo, hi]. bits must bound the distance of v to
 // either bound: |v − lo| < 2^bits and |hi − v| < 2^bits for every honest v.
 func (g *Gadget) Clamp(v frontend.Variable, lo, hi int64, bits int) frontend.Variable {
+	if k := g.plan.TableBits(lo, hi); k > 0 && fits(lo, hi, bits, k) {
+		return g.table(lo, hi, k).Lookup(g.api.Add(v, int64(1)<<(k-1)))[0]
+	}
+	return g.clampSelect(v, lo, hi, bits)
+}
+
+// table returns the clamp table of [lo, hi] over 2^k entries, building it at
+// its first use: entry i is clamp(i − 2^(k-1), lo, hi).
+func (g *Gadget) table(lo, hi int64, k int) logderivlookup.Table {
+	b := bounds{lo, hi}
+	if t, ok := g.tables[b]; ok {
+		return t
+	}
+	if g.tables == nil {
+		g.tables = make(map[bounds]logderivlookup.Table)
+	}
+	t := NewTable(g.api, ClampTable(lo, hi, k))
+	g.tables[b] = t
+	return t
+}
+
+// Tables returns the ranges [lo, hi] whose clamp table the gadget has built
+// so far, in increasing order.
+func (g *Gadget) Tables() [][2]int64 {
+	out := make([][2]int64, 0, len(g.tables))
+	for b := range g.tables {
+		out = append(out, [2]int64{b.lo, b.hi})
+	}
+	slices.SortFunc(out, func(a, b [2]int64) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	return out
+}
+
+// clampSelect is Clamp with hinted selectors and range checks (see the package doc).
+func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) frontend.Variable {
 	api := g.api
 	sel, err := api.Compiler().NewHint(ClampSelectHint, 2, v, lo, hi)
 	if err != nil {
@@ -93,8 +170,8 @@ func (g *Gadget) Clamp(v frontend.Variable, lo, hi int64, bits int) frontend.Var
 	cHb := api.Mul(cH, b)
 	// u = a − cL·(2a+1) and w = b − cH·(2b+1) are non-negative exactly when
 	// the selectors tell the truth.
-	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
-	g.rc.Check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
+	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
 	return api.Add(api.Sub(v, cLa), cHb)
 }
 
@@ -109,29 +186,36 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	api.AssertIsBoolean(cL)
 	a := api.Sub(v, lo)
 	cLa := api.Mul(cL, a)
-	g.rc.Check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
 	return api.Sub(v, cLa)
 }
+
+// residualBits bounds the distance of a + b ∈ [-256, 254] to either int8 bound.
+const residualBits = 9
 
 // ResidualAdd returns the saturating int8 sums clamp(a_i + b_i, -128, 127)
 // of two int8 rows, as quant.ResidualAdd.
 func (g *Gadget) ResidualAdd(a, b []frontend.Variable) []frontend.Variable {
 	out := make([]frontend.Variable, len(a))
 	for i := range a {
-		// a + b ∈ [-256, 254]: its distance to either bound is below 2^9.
-		out[i] = g.Clamp(g.api.Add(a[i], b[i]), quant.Int8Min, quant.Int8Max, 9)
+		out[i] = g.Clamp(g.api.Add(a[i], b[i]), quant.Int8Min, quant.Int8Max, residualBits)
 	}
 	return out
 }
 
+// ResidualSites returns the clamp sites of n saturating residual sums, for NewPlan.
+func ResidualSites(n int) []Site {
+	return []Site{{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: residualBits, Count: n}}
+}
+
 // Check constrains 0 ≤ v < 2^bits, through the circuit's shared range checker.
 func (g *Gadget) Check(v frontend.Variable, bits int) {
-	g.rc.Check(v, bits)
+	g.check(v, bits)
 }
 
 // AssertInt8 constrains v to [-128, 127].
 func (g *Gadget) AssertInt8(v frontend.Variable) {
-	g.rc.Check(g.api.Add(v, -quant.Int8Min), 8)
+	g.check(g.api.Add(v, -quant.Int8Min), 8)
 }
 
 // DivFloor returns q = floor(num / den) for 0 ≤ num and 1 ≤ den < 2^denBits,
@@ -145,10 +229,10 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 		panic(err)
 	}
 	q := res[0]
-	g.rc.Check(q, qBits)
+	g.check(q, qBits)
 	r := api.Sub(num, api.Mul(q, den))
-	g.rc.Check(r, denBits)
-	g.rc.Check(api.Sub(den, 1, r), denBits)
+	g.check(r, denBits)
+	g.check(api.Sub(den, 1, r), denBits)
 	return q
 }
 

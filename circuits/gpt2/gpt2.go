@@ -66,10 +66,16 @@ func (c *Circuit) Define(api frontend.API) error {
 	if m == nil || m.Scales.GPT2 == nil {
 		return fmt.Errorf("gpt2: circuit has no gpt2 model (build it with gpt2.New)")
 	}
-	fp := fixedpoint.New(api, c.fpOpts...)
+	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
+	opts := c.fpOpts
+	if !witness {
+		// The plan is computed from the weights' actual bounds; a circuit
+		// with witness weights must not depend on them, so it has none.
+		opts = append([]fixedpoint.Option{fixedpoint.WithPlan(Plan(m))}, opts...)
+	}
+	fp := fixedpoint.New(api, opts...)
 	exp := fixedpoint.NewTable(api, m.ExpTable)
 	gelu := fixedpoint.NewTable(api, m.GELUTable)
-	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
 	cur := c.IO.X
 	for l := range m.Blocks {
 		if witness {
@@ -97,6 +103,31 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 	}
 	return c.IO.Bind(api, fp, cur)
+}
+
+// Plan returns the clamp tables of m's circuit: fixedpoint.NewPlan(Sites(m)).
+func Plan(m *quant.Model) *fixedpoint.Plan { return fixedpoint.NewPlan(Sites(m)) }
+
+// Sites lists every requantization and residual sum of m's forward pass.
+func Sites(m *quant.Model) []fixedpoint.Site {
+	seq, d := m.Config.SeqLen, m.Config.DModel
+	var sites []fixedpoint.Site
+	for l := range m.Blocks {
+		b := &m.Blocks[l]
+		sites = append(sites, norm.Sites(&b.LN1, seq)...)
+		sites = append(sites, linear.Sites(&b.QKV, seq)...)
+		sites = append(sites, attention.Sites(attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, d, seq)...)
+		sites = append(sites, linear.Sites(&b.AttnProj, seq)...)
+		sites = append(sites, fixedpoint.ResidualSites(seq*d)...)
+		sites = append(sites, norm.Sites(&b.LN2, seq)...)
+		sites = append(sites, linear.Sites(&b.FC, seq)...)
+		sites = append(sites, linear.Sites(&b.Proj, seq)...)
+		sites = append(sites, fixedpoint.ResidualSites(seq*d)...)
+	}
+	if m.LNF != nil {
+		sites = append(sites, norm.Sites(m.LNF, seq)...)
+	}
+	return sites
 }
 
 // Block constrains one decoder block on int8 rows x.

@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/attention"
@@ -87,13 +88,47 @@ func TestBlockMatchesReference(t *testing.T) {
 			t.Fatalf("input %d: %v", k, err)
 		}
 	}
+	// The same with clamp tables (too small a model for its own plan to
+	// build them): the extremes and 20 random inputs, the test engine being
+	// slow on tables.
+	circTables := newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, gpt2.Sites(m))))
+	for k, x := range inputs[:23] {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circTables, a, field); err != nil {
+			t.Fatalf("input %d, clamp tables: %v", k, err)
+		}
+	}
 	// A wrong output is rejected.
 	tr, _ := m.Forward(inputs[5])
 	tr.Y[1][2] ^= 1
 	a, _ := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
-	if test.IsSolved(circ, a, field) == nil {
+	if test.IsSolved(circ, a, field) == nil || test.IsSolved(circTables, a, field) == nil {
 		t.Fatal("wrong output accepted")
 	}
+}
+
+// tablePlan plans as if every site were a million times as frequent, so that
+// the int8 requantizations and residual sums get a clamp table; the logits
+// (a wider bound) keep the selector path, so both paths run side by side.
+func tablePlan(t testing.TB, sites []fixedpoint.Site) *fixedpoint.Plan {
+	t.Helper()
+	for i := range sites {
+		if sites[i].Bits <= 12 {
+			sites[i].Count <<= 20
+		}
+	}
+	p := fixedpoint.NewPlan(sites)
+	if p.TableBits(quant.Int8Min, quant.Int8Max) == 0 {
+		t.Fatalf("plan %s has no int8 table", p)
+	}
+	return p
 }
 
 func TestConstraintCount(t *testing.T) {
@@ -111,7 +146,18 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.NLayer = 1
 	m := model(t, cfg, 3)
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, newCircuit(t, m))
+	t.Run("selectors", func(t *testing.T) { proverRejectsTamperedHints(t, m, newCircuit(t, m)) })
+	t.Run("tables", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("second Groth16 setup")
+		}
+		proverRejectsTamperedHints(t, m, newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, gpt2.Sites(m)))))
+	})
+}
+
+func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit) {
+	cfg := m.Config
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +183,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	for name, h := range map[string]solver.Hint{
 		"requantize quotient": fixedpoint.DivPow2Hint,
 		"clamp selector":      fixedpoint.ClampSelectHint,
+		"range-check limb":    rangecheck.DecomposeHint,
 		"softmax division":    fixedpoint.DivFloorHint,
 		"softmax max":         attention.MaxHint,
 		"layernorm rsqrt":     norm.RsqrtHint,
@@ -154,9 +201,9 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	}
 }
 
-func newCircuit(t testing.TB, m *quant.Model) *gpt2.Circuit {
+func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *gpt2.Circuit {
 	t.Helper()
-	c, err := gpt2.New(m, quant.DefaultVisibility)
+	c, err := gpt2.New(m, quant.DefaultVisibility, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,19 @@ func Accumulate(api frontend.API, d *quant.Dense, in []frontend.Variable) []fron
 	return acc
 }
 
+// Sites returns the clamp sites of d applied to rows rows, for fixedpoint.NewPlan.
+func Sites(d *quant.Dense, rows int) []fixedpoint.Site {
+	count := make(map[int]int)
+	for j := 0; j < d.Out; j++ {
+		count[fixedpoint.QuotientBits(d.AccBound(j), d.Mult[j], d.Shift)] += rows
+	}
+	sites := make([]fixedpoint.Site, 0, len(count))
+	for bits, n := range count {
+		sites = append(sites, fixedpoint.Site{Lo: d.Lo, Hi: d.Hi, Bits: bits, Shift: d.Shift, Count: n})
+	}
+	return sites
+}
+
 // Dense applies d to in: constant-weight accumulation, then requantization
 // to [d.Lo, d.Hi] (with ReLU fused when d.Lo is 0), exactly as quant.Dense.Apply.
 func Dense(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, in []frontend.Variable) []frontend.Variable {

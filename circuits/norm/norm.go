@@ -53,6 +53,11 @@ func LayerNorm(api frontend.API, fp *fixedpoint.Gadget, ln *quant.LayerNorm, x [
 	return out
 }
 
+// Sites returns the clamp sites of ln applied to rows rows, for fixedpoint.NewPlan.
+func Sites(ln *quant.LayerNorm, rows int) []fixedpoint.Site {
+	return []fixedpoint.Site{{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: fixedpoint.QuotientBits(ln.AccBound(), ln.Mult, ln.Shift), Shift: ln.Shift, Count: ln.D * rows}}
+}
+
 // VBound bounds V = Σc_i² + ε for rows of d int8 values: d·(255·d)² + 2^40.
 func VBound(d int) *big.Int {
 	v := new(big.Int).Mul(big.NewInt(int64(d)), new(big.Int).Exp(big.NewInt(int64(255*d)), big.NewInt(2), nil))
