@@ -3,11 +3,15 @@ package quant
 import "fmt"
 
 // ConstraintsPerOutput is the estimated R1CS cost of one requantized output
-// (hinted quotient, range-checked remainder, clamp), measured on the ffn and
-// gpt2 circuits at about 15. Products of two witnesses (attention's QKᵀ and
+// (hinted quotient, range-checked remainder, clamp). With clamp tables
+// (circuits/fixedpoint.Plan) a wide dense output costs 6 and the GPT-2
+// circuits average 7–8 per output including LayerNorm, attention and the
+// amortized tables; circuits too small for a table to pay off cost about 15,
+// so the estimate is low for tiny models and right for the ones where the
+// setup cost matters. Products of two witnesses (attention's QKᵀ and
 // softmax·V) cost one constraint each on top; products with constant
 // weights cost nothing under Groth16.
-const ConstraintsPerOutput = 15
+const ConstraintsPerOutput = 8
 
 // LayerSummary describes one layer of a model as zkinfer will prove it.
 type LayerSummary struct {

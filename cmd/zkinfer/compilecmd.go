@@ -19,12 +19,13 @@ var compileCommand = &cli.Command{
 	Description: `Quantizes the model at the calibrated scales, writes the integer model (JSON,
 for inspection and for proving) and compiles the circuit with the weights as
 constants (or, with hashed or public weights, as witnesses: the circuit then
-depends only on the architecture, printed as its digest) for the chosen proving system (default groth16: smaller proofs and
-cheaper on-chain verification). Later stages read the backend from the
+depends only on the architecture, printed as its digest) for the chosen
+proving system (default groth16: smaller proofs and cheaper on-chain
+verification). Later stages read the backend from the
 circuit. Prints the number of constraints.
 
 --range-checks bits replaces gnark's lookup-based range checks by bit
-decompositions: about 3× the constraints of an ffn block, but no BSB22
+decompositions: about 3.7× the constraints of an ffn block, but no BSB22
 commitment in a Groth16 proof, which saves ~123 k gas per on-chain
 verification (the ffn demo verifies for ~229 k gas instead of ~352 k). gpt2
 circuits keep a commitment for their exp and GELU tables, so for them it only
