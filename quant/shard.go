@@ -96,3 +96,18 @@ func ShardsCommitment(n int, ranges []ShardRange, commitments []fr.Element) (fr.
 	}
 	return Poseidon2(e.out), nil
 }
+
+// ShardVisibility is the visibility of shard i of n: the model's input for
+// the first shard, the model's output for the last, and hashed (unsalted
+// Poseidon2) at the boundaries between shards, so that the output of one
+// shard and the input of the next are the same public value.
+func ShardVisibility(v Visibility, i, n int) Visibility {
+	out := Visibility{Input: VisibilityHashed, Output: VisibilityHashed, Weights: v.Weights}
+	if i == 0 {
+		out.Input = v.Input
+	}
+	if i == n-1 {
+		out.Output = v.Output
+	}
+	return out
+}
