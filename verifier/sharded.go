@@ -238,16 +238,23 @@ func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
 		}
 		return nil, fmt.Errorf("%w: the bundle holds shards %v of %d; assemble the shard bundles into one (zkinfer assemble)", ErrIncomplete, have, s.NShards)
 	}
-	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility}
-	ranges := make([]quant.ShardRange, len(s.Shards))
-	commits := make([]fr.Element, len(s.Shards))
+	// The structure first, so that a missing or misplaced shard is named
+	// as such rather than as the next shard's failure.
 	next := 0
 	for i, sh := range s.Shards {
-		name := fmt.Sprintf("shard %d (blocks %d:%d)", i, sh.From, sh.To)
 		if sh.Index != i || sh.From != next || sh.To <= sh.From || sh.To > s.NLayer {
 			return nil, fmt.Errorf("%w: position %d holds shard %d with blocks %d:%d, want shard %d starting at block %d", ErrShardOrder, i, sh.Index, sh.From, sh.To, i, next)
 		}
 		next = sh.To
+	}
+	if next != s.NLayer {
+		return nil, fmt.Errorf("%w: the shards cover blocks 0:%d of %d", ErrShardOrder, next, s.NLayer)
+	}
+	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility}
+	ranges := make([]quant.ShardRange, len(s.Shards))
+	commits := make([]fr.Element, len(s.Shards))
+	for i, sh := range s.Shards {
+		name := fmt.Sprintf("shard %d (blocks %d:%d)", i, sh.From, sh.To)
 		b := sh.Bundle
 		if want := quant.ShardVisibility(s.Visibility, i, s.NShards); b.Visibility != want {
 			return nil, fmt.Errorf("%s: %w: visibility %+v, want %+v", name, ErrBundle, b.Visibility, want)
@@ -268,9 +275,6 @@ func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
 		}
 		ranges[i] = quant.ShardRange{From: sh.From, To: sh.To}
 		res.Shards = append(res.Shards, ShardCheck{Index: i, From: sh.From, To: sh.To, Result: r})
-	}
-	if next != s.NLayer {
-		return nil, fmt.Errorf("%w: the shards cover blocks 0:%d of %d", ErrShardOrder, next, s.NLayer)
 	}
 	sc, err := quant.ShardsCommitment(s.NLayer, ranges, commits)
 	if err != nil {
