@@ -19,7 +19,7 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]\n   zkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
