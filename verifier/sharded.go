@@ -344,12 +344,24 @@ func VerifyShardedModel(s *ShardedBundle, m *quant.Model, p prover.Progress) err
 		if err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
-		if err := CheckModel(sh.Bundle, sub, p); err != nil {
+		var sp prover.Progress
+		if p != nil {
+			sp = shardProgress{p, fmt.Sprintf("shard %d: ", i)}
+		}
+		if err := CheckModel(sh.Bundle, sub, sp); err != nil {
 			return fmt.Errorf("shard %d (blocks %d:%d): %w", i, sh.From, sh.To, err)
 		}
 	}
 	return nil
 }
+
+// shardProgress names the stages of p after a shard.
+type shardProgress struct {
+	p      prover.Progress
+	prefix string
+}
+
+func (s shardProgress) Start(stage string) func() { return s.p.Start(s.prefix + stage) }
 
 // AssembleShards merges shard bundles proved separately (each holding some
 // shards of one sharded model) into one bundle with the shards in order.
