@@ -54,6 +54,11 @@ const (
 	// a salt only the prover's host knows; the bundle carries the
 	// commitment (Tensor.Commitment) and no values.
 	EncodingSaltedInt8 = "poseidon2-salted-int8-packed-31"
+	// EncodingChainHash (between the shards of a sharded bundle): one
+	// public input, quant.HashPacked of the activation (no salt), carried
+	// as Tensor.Commitment without the values; the output of one shard and
+	// the input of the next must carry the same hash.
+	EncodingChainHash = "poseidon2-int8-packed-31-chain"
 	// EncodingModelCommitment: one public input, the bundle's
 	// ModelCommitment.
 	EncodingModelCommitment = "model-commitment"
@@ -177,9 +182,9 @@ func Parse(data []byte) (*Bundle, error) {
 			if want != len(t.Values) {
 				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
 			}
-		case EncodingSaltedInt8:
+		case EncodingSaltedInt8, EncodingChainHash:
 			if len(t.Values) != 0 {
-				return nil, fmt.Errorf("%w: private tensor %q carries values", ErrBundle, t.Name)
+				return nil, fmt.Errorf("%w: %s tensor %q carries values", ErrBundle, t.Encoding, t.Name)
 			}
 			if _, err := parseElement(t.Commitment); err != nil {
 				return nil, fmt.Errorf("%w: tensor %q: commitment: %v", ErrBundle, t.Name, err)
@@ -198,7 +203,7 @@ func Parse(data []byte) (*Bundle, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingWeightElements, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingChainHash, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment); err != nil {

@@ -229,6 +229,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"media_type": "` + verifier.MediaType + `"}`))
 	f.Add([]byte(fuzzHead + `"public_inputs": [{"name": "input", "shape": [1], "encoding": "poseidon2-int8-packed-31", "values": [3]}, {"name": "output", "shape": [1, 1], "encoding": "poseidon2-salted-int8-packed-31", "values": [], "commitment": "0x0000000000000000000000000000000000000000000000000000000000000005"}, {"name": "model", "shape": [], "encoding": "model-commitment", "values": []}], "proof": "AAAA"}`))
 	f.Add([]byte(fuzzHead + `"public_inputs": [{"name": "x", "shape": [2], "encoding": "int8-packed-31", "values": [3, -128]}]}`))
+	f.Add([]byte(fuzzHead + `"public_inputs": [{"name": "input", "shape": [1, 1], "encoding": "poseidon2-int8-packed-31-chain", "values": [], "commitment": "0x0000000000000000000000000000000000000000000000000000000000000005"}, {"name": "model", "shape": [], "encoding": "model-commitment", "values": []}], "proof": "AAAA"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := verifier.Parse(data)
 		if err != nil {

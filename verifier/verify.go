@@ -62,21 +62,31 @@ func Verify(b *Bundle, opts ...Option) (*Result, error) {
 	if err := checkLayout(b); err != nil {
 		return nil, err
 	}
-	vk, proof, err := Decode(b)
+	n, err := verifyProof(b)
 	if err != nil {
 		return nil, err
+	}
+	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+}
+
+// verifyProof checks the proof of a bundle whose layout was checked against
+// its verifying key and public inputs, and returns the number of public inputs.
+func verifyProof(b *Bundle) (int, error) {
+	vk, proof, err := Decode(b)
+	if err != nil {
+		return 0, err
 	}
 	pub, n, err := PublicWitness(b)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if want := nbPublic(vk); n != want {
-		return nil, fmt.Errorf("%w: %d public inputs, the verifying key expects %d", ErrBundle, n, want)
+		return 0, fmt.Errorf("%w: %d public inputs, the verifying key expects %d", ErrBundle, n, want)
 	}
 	if err := prover.Verify(vk, proof, pub); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
+		return 0, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
-	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+	return n, nil
 }
 
 // checkLayout checks the public tensors are input, output and model, encoded
@@ -145,7 +155,7 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 			if h, err = quant.HashPacked(t.Values, nil); err == nil {
 				els = []*big.Int{h.BigInt(new(big.Int))}
 			}
-		case EncodingSaltedInt8:
+		case EncodingSaltedInt8, EncodingChainHash:
 			var c fr.Element
 			if c, err = parseElement(t.Commitment); err == nil {
 				els = []*big.Int{c.BigInt(new(big.Int))}

@@ -27,6 +27,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    setup --dev | --srs FILE      pk.key, vk.key (--dev: UNSAFE; --srs: PLONK from a KZG SRS)
    ceremony ...                  Groth16 MPC ceremony: production pk.key, vk.key
    prove --input I               proof.json: a self-contained proof bundle
+   assemble PARTS...             one sharded bundle from shard bundles (prove --shards M --shard N)
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
    deploy-evm [--rpc URL]        deploy the verifier and a model registry, register the model
@@ -39,7 +40,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
+			proveCommand, assembleCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
 			ceremonyCommand, commitCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

@@ -15,7 +15,7 @@ import (
 var compileCommand = &cli.Command{
 	Name:      "compile-circuit",
 	Usage:     "quantize the model and compile its circuit (R1CS for Groth16, SCS for PLONK)",
-	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--range-checks lookup|bits] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
+	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--range-checks lookup|bits] [--shard-blocks K] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
 	Description: `Quantizes the model at the calibrated scales, writes the integer model (JSON,
 for inspection and for proving) and compiles the circuit with the weights as
 constants (or, with hashed or public weights, as witnesses: the circuit then
@@ -29,12 +29,27 @@ decompositions: about 3.7× the constraints of an ffn block, but no BSB22
 commitment in a Groth16 proof, which saves ~123 k gas per on-chain
 verification (the ffn demo verifies for ~229 k gas instead of ~352 k). gpt2
 circuits keep a commitment for their exp and GELU tables, so for them it only
-costs. Next: setup.`,
-	Flags: []cli.Flag{BackendFlag, RangeChecksFlag, SettingsFlag, QuantizedFlag, CircuitFlag},
+costs.
+
+--shard-blocks K splits a gpt2 model into shards of K blocks (ln_f in the
+last), cut from the quantized model: one circuit per shard,
+circuit.shard-N.zkc, and the manifest circuit.shards.json that setup, prove
+and verify read (--shards). The first shard's input and the last shard's
+output are exposed as the settings say; between shards the activation is a
+public Poseidon2 hash, the output of one shard and the input of the next.
+Each shard proves on its own, in parallel or on other machines, so the
+memory is one shard's. Next: setup.`,
+	Flags: []cli.Flag{BackendFlag, RangeChecksFlag, ShardBlocksFlag, SettingsFlag, QuantizedFlag, CircuitFlag},
 	Action: func(ctx *cli.Context) error {
 		rc := ctx.String(RangeChecksFlag.Name)
 		if rc != prover.RangeChecksLookup && rc != prover.RangeChecksBits {
 			return withHint(fmt.Errorf("compile: --%s %q is not a range-check strategy", RangeChecksFlag.Name, rc), "pass --%s %s or --%s %s", RangeChecksFlag.Name, prover.RangeChecksLookup, RangeChecksFlag.Name, prover.RangeChecksBits)
+		}
+		if k := ctx.Int(ShardBlocksFlag.Name); k != 0 {
+			if k < 0 {
+				return withHint(fmt.Errorf("compile: --%s %d", ShardBlocksFlag.Name, k), "pass the number of blocks per shard, e.g. --%s 1", ShardBlocksFlag.Name)
+			}
+			return compileSharded(ctx.App.Writer, newProgress(ctx), k, ctx.String(BackendFlag.Name), ctx.String(SettingsFlag.Name), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), prover.WithRangeChecks(rc))
 		}
 		return compileCircuit(ctx.App.Writer, newProgress(ctx), ctx.String(BackendFlag.Name), ctx.String(SettingsFlag.Name), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), prover.WithRangeChecks(rc))
 	},
@@ -80,7 +95,7 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 var setupCommand = &cli.Command{
 	Name:      "setup",
 	Usage:     "make the proving and verifying keys of a compiled circuit",
-	UsageText: "zkinfer setup (--dev | --srs SRS_FILE) [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key]",
+	UsageText: "zkinfer setup (--dev | --srs SRS_FILE) [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] | [--shards circuit.shards.json]",
 	Description: `Makes the keys for the compiled circuit, for the backend it was compiled for.
 
    --dev        single-party setup whose secret this machine knows, so whoever
@@ -91,9 +106,19 @@ var setupCommand = &cli.Command{
                 It must hold at least the circuit's domain + 3 G1 powers.
 
 Production Groth16 keys come from an MPC ceremony: see 'zkinfer ceremony'.
-The keys record how they were made; bundles carry it. Next: prove.`,
-	Flags: []cli.Flag{CircuitFlag, PKFlag, VKFlag, DevFlag, SRSFlag, SetupBackendFlag},
+The keys record how they were made; bundles carry it.
+
+With --shards MANIFEST, makes the keys of every shard the manifest lists
+(pk.shard-N.key, vk.shard-N.key), once per distinct circuit: shards whose
+circuits have the same digest share one key pair. Next: prove.`,
+	Flags: []cli.Flag{CircuitFlag, PKFlag, VKFlag, ShardsFlag, DevFlag, SRSFlag, SetupBackendFlag},
 	Action: func(ctx *cli.Context) error {
+		if man := ctx.String(ShardsFlag.Name); man != "" {
+			if ctx.Bool(DevFlag.Name) && ctx.String(SRSFlag.Name) != "" {
+				return withHint(errors.New("setup: --dev and --srs exclude each other"), "--dev makes unsafe keys; --srs makes PLONK keys from an SRS file")
+			}
+			return setupShards(ctx.App.Writer, ctx.App.ErrWriter, newProgress(ctx), ctx.Bool(DevFlag.Name), ctx.String(SRSFlag.Name), ctx.String(SetupBackendFlag.Name), man)
+		}
 		return setup(ctx.App.Writer, ctx.App.ErrWriter, newProgress(ctx), ctx.Bool(DevFlag.Name), ctx.String(SRSFlag.Name), ctx.String(SetupBackendFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name))
 	},
 }

@@ -196,6 +196,22 @@ var (
 		Name: "salts", Category: catFiles,
 		Usage: "`FILE` to keep the salts of private input/output in (default: the bundle path + " + SaltsSuffix + "); keep it secret",
 	}
+	ShardBlocksFlag = &cli.IntFlag{
+		Name: "shard-blocks", Category: catProve,
+		Usage: "split a gpt2 model into shards of `K` blocks, one circuit each (circuit.shard-N.zkc and the manifest circuit.shards.json); 0: one circuit",
+	}
+	ShardsFlag = &cli.StringFlag{
+		Name: "shards", Category: catFiles,
+		Usage: "shard manifest `FILE` written by compile-circuit --shard-blocks (e.g. circuit.shards.json): work on every shard it lists",
+	}
+	ShardFlag = &cli.IntFlag{
+		Name: "shard", Category: catProve, Value: -1,
+		Usage: "with --shards, prove only shard `N` (numbered from 0) into a shard bundle, for proving shards on several machines (default: all)",
+	}
+	JobsFlag = &cli.IntFlag{
+		Name: "jobs", Aliases: []string{"j"}, Category: catProve, Value: 1,
+		Usage: "with --shards, prove `J` shards at a time (each holds its own circuit and proving key in memory)",
+	}
 	MetadataURIFlag = &cli.StringFlag{
 		Name: "metadata-uri", Category: catChain, Usage: "metadata `URI` recorded with the model in the registry",
 	}

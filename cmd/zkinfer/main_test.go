@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	kzgbls "github.com/consensys/gnark-crypto/ecc/bls12-381/kzg"
@@ -61,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"gen-hf":        genHFCmd,
 			"gen-onnx-gpt2": genONNXGPT2Cmd,
 			"tamper":        tamperCmd,
+			"shard-tamper":  shardTamperCmd,
 			"truncate":      truncateCmd,
 			"gen-srs":       genSRSCmd,
 			"permute-model": permuteModelCmd,
@@ -300,4 +302,37 @@ func genONNXGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.MkdirAll(dir, 0o755))
 	ts.Check(os.WriteFile(filepath.Join(dir, "model.onnx"), data, 0o644))
 	writeSamples(ts, dir, cfg, uint64(n[5]))
+}
+
+// shard-tamper FILE swap|reorder|drop|chain changes a sharded bundle: swap
+// the proofs of shards 0 and 1, swap shards 1 and 2, drop shard 1, or
+// replace the hash between shards 0 and 1 on both sides.
+func shardTamperCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: shard-tamper BUNDLE swap|reorder|drop|chain")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	var b map[string]any
+	ts.Check(json.Unmarshal(data, &b))
+	shards := b["shards"].([]any)
+	bundle := func(i int) map[string]any { return shards[i].(map[string]any)["bundle"].(map[string]any) }
+	switch args[1] {
+	case "swap":
+		bundle(0)["proof"], bundle(1)["proof"] = bundle(1)["proof"], bundle(0)["proof"]
+	case "reorder":
+		shards[1], shards[2] = shards[2], shards[1]
+	case "drop":
+		b["shards"] = append(shards[:1], shards[2:]...)
+	case "chain":
+		h := "0x" + strings.Repeat("0", 63) + "7"
+		bundle(0)["public_inputs"].([]any)[1].(map[string]any)["commitment"] = h
+		bundle(1)["public_inputs"].([]any)[0].(map[string]any)["commitment"] = h
+	default:
+		ts.Fatalf("shard-tamper: unknown change %q", args[1])
+	}
+	out, err := json.Marshal(b)
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, out, 0o644))
 }

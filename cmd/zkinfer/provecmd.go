@@ -19,7 +19,7 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
@@ -27,8 +27,17 @@ and how the keys were made. The backend (Groth16 or PLONK) is the circuit's.
 Hashed input/output are carried in the bundle; private ones only as salted
 commitments, whose salts are written to --salts (mode 0600) for the host to
 keep. With --gpu, a Groth16 proof is made on a CUDA GPU through ICICLE, with
-the same keys; every verifier accepts it. Next: verify, or verify-evm.`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, GPUFlag, DeviceFlag},
+the same keys; every verifier accepts it.
+
+With --shards MANIFEST (compile-circuit --shard-blocks), proves every shard,
+--jobs at a time, each with its own circuit and keys from the manifest, and
+writes one sharded bundle: the shards' proofs and the hash chain from the
+input to the output (no intermediate activations). With --shard N, proves
+shard N only (its input is computed by the integer forward pass of the shards
+before it) into a shard bundle (default proof.shard-N.json); 'zkinfer
+assemble' combines the shard bundles of several machines. Next: verify, or
+verify-evm (single bundles).`,
+	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
 		switch {
@@ -38,9 +47,23 @@ the same keys; every verifier accepts it. Next: verify, or verify-evm.`,
 			return withHint(fmt.Errorf("--%s without --%s: the CPU prover has no devices", DeviceFlag.Name, GPUFlag.Name), "add --%s", GPUFlag.Name)
 		}
 		bundle := ctx.String(BundleFlag.Name)
+		shard := ctx.Int(ShardFlag.Name)
+		man := ctx.String(ShardsFlag.Name)
+		if man == "" && (ctx.IsSet(ShardFlag.Name) || ctx.IsSet(JobsFlag.Name)) {
+			return withHint(fmt.Errorf("prove: --%s and --%s need --%s", ShardFlag.Name, JobsFlag.Name, ShardsFlag.Name), "compile the model in shards with: zkinfer compile-circuit --shard-blocks K, then pass --%s %s", ShardsFlag.Name, prover.ManifestPath(DefaultCircuit))
+		}
+		if man != "" && shard >= 0 && !ctx.IsSet(BundleFlag.Name) {
+			bundle = prover.ShardPath(DefaultBundle, shard)
+		}
 		salts := ctx.String(SaltsFlag.Name)
 		if salts == "" {
 			salts = bundle + SaltsSuffix
+		}
+		if man != "" {
+			if ctx.IsSet(ShardFlag.Name) && shard < 0 {
+				return withHint(fmt.Errorf("prove: --%s %d", ShardFlag.Name, shard), "shards are numbered from 0")
+			}
+			return proveShards(ctx.App.Writer, newProgress(ctx), ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts, shard, ctx.Int(JobsFlag.Name), opts...)
 		}
 		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), bundle, salts, opts...)
 		if err != nil {
@@ -180,6 +203,10 @@ weights, the circuit compiled from it must have the bundle's circuit digest
 (compiling takes as long as compile-circuit).
 With --vk, also checks that the bundle's verifying key is that one (so the
 proof is about the circuit you trust, not one the host chose).
+A sharded bundle (prove --shards) is checked shard by shard: every proof,
+the shards' order, the hash chain from the input to the output and the
+shards commitment; --model then recomputes each shard's commitment and
+circuit from the model file.
 Prints one line per check and how the keys were made (dev, ceremony or SRS
 file, with its digest); --require-production makes dev keys an error. Exit
 code 0 only when every check passes.`,
@@ -195,6 +222,11 @@ code 0 only when every check passes.`,
 		}
 		if ctx.NArg() == 1 {
 			bundle = ctx.Args().First()
+		}
+		if sharded, err := isShardedBundle(bundle); err != nil {
+			return err
+		} else if sharded {
+			return verifyShardedBundle(ctx, bundle, opts...)
 		}
 		res, err := verifyBundle(bundle, ctx.String(VKFlag.Name), opts...)
 		if err != nil {

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+// Sharded proving: compile-circuit --shard-blocks K, setup --shards,
+// prove --shards [--shard N], assemble, and verify of sharded bundles.
+
+// compileSharded is compile-circuit --shard-blocks: the quantized model, one
+// circuit per shard and the manifest beside the circuit path.
+func compileSharded(out io.Writer, p prover.Progress, perShard int, backend, settingsPath, quantPath, circuitPath string, opts ...prover.CompileOption) error {
+	if err := prover.CheckBackend(backend); err != nil {
+		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
+	}
+	s, err := loadSettings(settingsPath)
+	if err != nil {
+		return err
+	}
+	m, err := s.Quantize()
+	if err != nil {
+		return fmt.Errorf("%s: %w", settingsPath, err)
+	}
+	if m.Config.Architecture != quant.ArchitectureGPT2 {
+		return withHint(fmt.Errorf("compile: --%s: %w: only gpt2 models split into shards, this one is %s", ShardBlocksFlag.Name, quant.ErrValidation, m.Config.Architecture), "compile it without --%s", ShardBlocksFlag.Name)
+	}
+	sd, err := s.Digest()
+	if err != nil {
+		return err
+	}
+	if s.Visibility.Input == quant.VisibilityPrivate || s.Visibility.Output == quant.VisibilityPrivate {
+		fmt.Fprintf(out, "note: the activations between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
+	}
+	man, err := prover.CompileShards(m, perShard, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
+		append([]prover.CompileOption{prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd)}, opts...)...)
+	if err != nil {
+		return err
+	}
+	if err := quant.WriteQuantized(quantPath, m); err != nil {
+		return err
+	}
+	manPath := prover.ManifestPath(circuitPath)
+	if err := prover.WriteManifest(manPath, man); err != nil {
+		return err
+	}
+	for _, e := range man.Shards {
+		fmt.Fprintf(out, "shard %d: blocks %d:%d, %s (%d constraints, %s), keys %s %s\n", e.Index, e.From, e.To, e.Circuit, e.Constraints, e.CircuitDigest, e.PK, e.VK)
+	}
+	fmt.Fprintf(out, "manifest: %s (%d shards, %s)\nquantized model: %s (%s)\nmodel commitment: %s\nshards commitment: %s\n", manPath, len(man.Shards), man.Backend, quantPath, man.ModelDigest, man.ModelCommitment, man.ShardsCommitment)
+	return nil
+}
+
+// setupShards runs setup once per distinct shard circuit of the manifest:
+// shards with the same circuit digest share their keys.
+func setupShards(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, manifestPath string) error {
+	man, err := prover.ReadManifest(manifestPath)
+	if err != nil {
+		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
+	}
+	done := map[string]bool{}
+	for _, e := range man.Shards {
+		if done[e.PK] {
+			fmt.Fprintf(out, "shard %d: shares the keys of an identical circuit (%s)\n", e.Index, e.CircuitDigest)
+			continue
+		}
+		h, err := prover.ReadHeader(e.Circuit)
+		if err != nil {
+			return withHint(err, "compile the shards again with: zkinfer compile-circuit --shard-blocks K")
+		}
+		if h.CircuitDigest != e.CircuitDigest {
+			return withHint(fmt.Errorf("shard %d: %s: %w: the manifest names circuit %s, the file is %s", e.Index, e.Circuit, prover.ErrCircuitMismatch, e.CircuitDigest, h.CircuitDigest), "compile the shards again")
+		}
+		fmt.Fprintf(out, "shard %d:\n", e.Index)
+		if err := setup(out, warn, prefixed(p, fmt.Sprintf("shard %d", e.Index)), dev, srsPath, backend, e.Circuit, e.PK, e.VK); err != nil {
+			return fmt.Errorf("shard %d: %w", e.Index, err)
+		}
+		warn = io.Discard // one warning is enough
+		done[e.PK] = true
+	}
+	return nil
+}
+
+// shardJob is what proving one shard needs.
+type shardJob struct {
+	entry prover.ShardEntry
+	model *quant.Model
+	trace *quant.Trace
+}
+
+// proveShards proves the shards of the manifest (all, or only shard `only`
+// when it is ≥ 0), jobs at a time, and writes a sharded bundle.
+func proveShards(out io.Writer, p prover.Progress, quantPath, manifestPath, inputPath, bundlePath, saltsPath string, only, jobs int, opts ...prover.ProveOption) error {
+	man, err := prover.ReadManifest(manifestPath)
+	if err != nil {
+		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
+	}
+	n := len(man.Shards)
+	if only >= n {
+		return withHint(fmt.Errorf("prove: --%s %d: the model has %d shards", ShardFlag.Name, only, n), "shards are numbered 0..%d", n-1)
+	}
+	if jobs < 1 {
+		return withHint(fmt.Errorf("prove: --%s %d", JobsFlag.Name, jobs), "prove at least one shard at a time")
+	}
+	m, err := quant.LoadQuantized(quantPath)
+	if err != nil {
+		return withHint(err, "make it with: zkinfer compile-circuit --shard-blocks K --quantized %s", quantPath)
+	}
+	if d, err := m.Digest(); err != nil || d != man.ModelDigest {
+		return withHint(fmt.Errorf("%s: %w: the shards were compiled from model %s, not %s", quantPath, prover.ErrCircuitMismatch, man.ModelDigest, d), "compile the shards again from the same settings")
+	}
+	in, err := quant.LoadInput(inputPath, m.Config)
+	if err != nil {
+		return err
+	}
+	if len(in.InputData) != 1 {
+		return withHint(fmt.Errorf("%s: %w: %d samples, prove takes one", inputPath, quant.ErrValidation, len(in.InputData)), "put a single sample in input_data")
+	}
+	cur, err := m.QuantizeInput(in.InputData[0])
+	if err != nil {
+		return err
+	}
+	// The integer forward pass of every shard, chained: cheap next to
+	// proving, and what a machine proving one shard needs for its input.
+	var all []shardJob
+	for _, e := range man.Shards {
+		sub, err := m.Slice(e.From, e.To)
+		if err != nil {
+			return err
+		}
+		if d, _ := sub.Digest(); d != e.ModelDigest {
+			return fmt.Errorf("shard %d: %w: the manifest names sub-model %s, the model's blocks %d:%d are %s", e.Index, prover.ErrCircuitMismatch, e.ModelDigest, e.From, e.To, d)
+		}
+		tr, err := sub.Forward(cur)
+		if err != nil {
+			return fmt.Errorf("shard %d: %w", e.Index, err)
+		}
+		all = append(all, shardJob{e, sub, tr})
+		cur = tr.Y
+	}
+	todo := all
+	if only >= 0 {
+		todo = all[only : only+1]
+	}
+	salts, err := modelio.RandomSalts()
+	if err != nil {
+		return err
+	}
+	opts = append(opts, prover.WithSalts(salts))
+	shards := make([]verifier.Shard, len(todo))
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for k, j := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			shards[k], errs[k] = proveShard(prefixed(p, fmt.Sprintf("shard %d", j.entry.Index)), j, n, opts...)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	sb := &verifier.ShardedBundle{
+		MediaType: verifier.ShardedMediaType, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment,
+		ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, Shards: shards,
+	}
+	if only < 0 {
+		if _, err := verifier.VerifySharded(sb); err != nil {
+			return fmt.Errorf("prove: the sharded bundle does not verify: %w", err)
+		}
+	}
+	vis := man.Visibility
+	if only >= 0 {
+		vis = quant.ShardVisibility(man.Visibility, only, n)
+	}
+	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+		if err := modelio.WriteSalts(saltsPath, salts, vis); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "salts: %s (private input/output; keep it secret)\n", saltsPath)
+	}
+	if err := sb.Write(bundlePath); err != nil {
+		return err
+	}
+	if only >= 0 {
+		fmt.Fprintf(out, "shard bundle: %s (shard %d of %d, proved in %s); combine the shards with: zkinfer assemble --bundle %s SHARD_BUNDLES...\n", bundlePath, only, n, elapsed.Round(time.Millisecond), DefaultBundle)
+		return nil
+	}
+	fmt.Fprintf(out, "bundle: %s (%d shards, proved in %s)\n", bundlePath, n, elapsed.Round(time.Millisecond))
+	y := all[n-1].model.DequantizeOutput(all[n-1].trace.Y)
+	fmt.Fprintf(out, "output (first values): %v\n", y[:min(len(y), 6)])
+	return nil
+}
+
+// proveShard proves one shard and returns its entry of the sharded bundle.
+func proveShard(p prover.Progress, j shardJob, n int, opts ...prover.ProveOption) (verifier.Shard, error) {
+	e := j.entry
+	fail := func(err error) (verifier.Shard, error) {
+		return verifier.Shard{}, fmt.Errorf("shard %d: %w", e.Index, err)
+	}
+	done := p.Start("loading circuit and keys")
+	c, err := prover.ReadCircuit(e.Circuit)
+	if err != nil {
+		done()
+		return fail(err)
+	}
+	pk, pkh, err := prover.ReadProvingKey(e.PK)
+	if err != nil {
+		done()
+		return fail(withHint(err, "make the keys with: zkinfer setup --dev --shards MANIFEST"))
+	}
+	vk, vkh, err := prover.ReadVerifyingKey(e.VK)
+	done()
+	if err != nil {
+		return fail(withHint(err, "make the keys with: zkinfer setup --dev --shards MANIFEST"))
+	}
+	if c.Header.CircuitDigest != e.CircuitDigest || pkh.CircuitDigest != e.CircuitDigest || vkh.CircuitDigest != e.CircuitDigest {
+		return fail(withHint(fmt.Errorf("%w: the manifest names circuit %s; %s is %s, its keys are for %s and %s", prover.ErrCircuitMismatch, e.CircuitDigest, e.Circuit, c.Header.CircuitDigest, pkh.CircuitDigest, vkh.CircuitDigest), "run setup again for the manifest"))
+	}
+	proof, err := prover.Prove(c, pk, pkh, j.model, j.trace, p, opts...)
+	if err != nil {
+		return fail(err)
+	}
+	if err := prover.Verify(vk, proof.Proof, proof.Public); err != nil {
+		return fail(fmt.Errorf("the proof does not verify with %s: %w", e.VK, err))
+	}
+	b, err := verifier.NewBundle(j.model, c, vk, vkh, proof, j.trace)
+	if err != nil {
+		return fail(err)
+	}
+	return verifier.NewShard(b, e.Index, n, quant.ShardRange{From: e.From, To: e.To})
+}
+
+var assembleCommand = &cli.Command{
+	Name:      "assemble",
+	Usage:     "combine shard bundles proved separately (prove --shard N) into one sharded bundle",
+	UsageText: "zkinfer assemble [--bundle proof.json] SHARD_BUNDLE...",
+	Description: `Reads the shard bundles that 'zkinfer prove --shards MANIFEST --shard N' wrote
+(on one machine or many), checks that they are shards of the same model and
+sharding, puts the shards in order, verifies the result (every proof and the
+hash chain from the model input to its output) and writes it to --bundle.
+Next: verify.`,
+	Flags: []cli.Flag{BundleFlag},
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() == 0 {
+			return withHint(errors.New("assemble: no shard bundles"), "name the shard bundles after the flags: zkinfer assemble --bundle proof.json proof.shard-0.json proof.shard-1.json")
+		}
+		var parts []*verifier.ShardedBundle
+		for _, path := range ctx.Args().Slice() {
+			sb, err := verifier.ReadSharded(path)
+			if err != nil {
+				return withHint(err, "assemble takes the shard bundles of 'zkinfer prove --shards MANIFEST --shard N'")
+			}
+			parts = append(parts, sb)
+		}
+		sb, err := verifier.AssembleShards(parts)
+		if errors.Is(err, verifier.ErrIncomplete) {
+			return withHint(err, "prove the missing shards with: zkinfer prove --shards MANIFEST --shard N")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := verifier.VerifySharded(sb); err != nil {
+			return fmt.Errorf("assemble: %w", err)
+		}
+		out := ctx.String(BundleFlag.Name)
+		if err := sb.Write(out); err != nil {
+			return err
+		}
+		fmt.Fprintf(ctx.App.Writer, "bundle: %s (%d shards, verified)\n", out, len(sb.Shards))
+		return nil
+	},
+}
+
+// verifyShardedBundle is verify for a sharded bundle.
+func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) error {
+	if ctx.String(VKFlag.Name) != "" {
+		return withHint(fmt.Errorf("verify: %s is a sharded bundle: --%s names one key, a sharded bundle has one per shard", bundlePath, VKFlag.Name), "pin the model instead with --model model.quant.json: it recompiles every shard's circuit")
+	}
+	sb, err := verifier.ReadSharded(bundlePath)
+	if err != nil {
+		return err
+	}
+	res, err := verifier.VerifySharded(sb, opts...)
+	switch {
+	case errors.Is(err, verifier.ErrNotProduction):
+		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "make production keys with 'zkinfer ceremony' (Groth16) or 'zkinfer setup --srs' (PLONK) and prove again")
+	case errors.Is(err, verifier.ErrIncomplete):
+		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "combine the shard bundles with: zkinfer assemble --bundle %s SHARD_BUNDLES...", DefaultBundle)
+	case err != nil:
+		return fmt.Errorf("%s: %w", bundlePath, err)
+	}
+	modelPath := ctx.String(VerifyModelFlag.Name)
+	if modelPath != "" {
+		m, err := quant.LoadQuantized(modelPath)
+		if err != nil {
+			return withHint(err, "--model is the quantized model file (compile-circuit writes it: %s)", DefaultQuantized)
+		}
+		if err := verifier.VerifyShardedModel(sb, m, newProgress(ctx)); err != nil {
+			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
+		}
+	}
+	if ctx.Bool(JSONFlag.Name) {
+		return printJSON(ctx.App.Writer, struct {
+			Verified     bool   `json:"verified"`
+			ModelChecked string `json:"model_checked,omitempty"`
+			*verifier.ShardResult
+		}{true, modelPath, res})
+	}
+	w := ctx.App.Writer
+	dev := false
+	for _, s := range res.Shards {
+		fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs), model commitment %s, setup %s\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.ModelCommitment, s.Setup)
+		dev = dev || s.Setup == prover.SetupDevUnsafe
+	}
+	fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output\n", len(res.Shards))
+	fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights)
+	fmt.Fprintf(w, "ok: shards commitment %s (proven)\n", res.ShardsCommitment)
+	if modelPath != "" {
+		fmt.Fprintf(w, "ok: %s has the bundle's model commitment %s\n", modelPath, res.ModelCommitment)
+		fmt.Fprintf(w, "ok: %s's shards have the shards' commitments and compile to their circuits\n", modelPath)
+	} else {
+		fmt.Fprintf(w, "note: model commitment %s is the prover's claim; check it with --model\n", res.ModelCommitment)
+	}
+	fmt.Fprintf(w, "VERIFIED: sharded proof, %d shards\n", len(res.Shards))
+	if dev {
+		fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
+	}
+	return nil
+}
+
+// prefixed names the stages of p after a shard.
+func prefixed(p prover.Progress, prefix string) prover.Progress {
+	return prefixProgress{p, prefix}
+}
+
+type prefixProgress struct {
+	p      prover.Progress
+	prefix string
+}
+
+func (pp prefixProgress) Start(stage string) func() { return pp.p.Start(pp.prefix + ": " + stage) }
+
+// isShardedBundle tells a sharded bundle from a single one by its media type.
+func isShardedBundle(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, verifier.MaxBundleSize+1))
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return verifier.IsSharded(data), nil
+}

@@ -1,0 +1,215 @@
+package prover
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/google/renameio/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// FormatShards is the media type of a shard manifest: the list of a sharded
+// model's circuits and keys that compile-circuit --shard-blocks writes.
+const FormatShards = "application/vnd.zkinfer.shards.v1+json"
+
+// maxManifest bounds a manifest file.
+const maxManifest = 1 << 20
+
+// ShardManifest lists the shards of a gpt2 model compiled shard by shard:
+// each shard is the sub-model of blocks From..To-1 (quant.Model.Slice) with
+// its own circuit. File names are relative to the manifest's directory.
+// Shards whose circuits have the same digest share one key pair (PK, VK).
+type ShardManifest struct {
+	MediaType string `json:"media_type"`
+	// ModelDigest and ModelCommitment name the whole quantized model.
+	ModelDigest     string `json:"model_digest"`
+	ModelCommitment string `json:"model_commitment"`
+	// ShardsCommitment is quant.ShardsCommitment of the shards.
+	ShardsCommitment string           `json:"shards_commitment"`
+	NLayer           int              `json:"n_layer"`
+	Backend          string           `json:"backend"`
+	Visibility       quant.Visibility `json:"visibility"`
+	Shards           []ShardEntry     `json:"shards"`
+}
+
+// ShardEntry is one shard of a manifest.
+type ShardEntry struct {
+	Index         int              `json:"index"`
+	From          int              `json:"from"`
+	To            int              `json:"to"`
+	Circuit       string           `json:"circuit"`
+	CircuitDigest string           `json:"circuit_digest"`
+	ModelDigest   string           `json:"model_digest"`
+	Commitment    string           `json:"model_commitment"`
+	Visibility    quant.Visibility `json:"visibility"`
+	Constraints   int              `json:"constraints"`
+	PK            string           `json:"pk"`
+	VK            string           `json:"vk"`
+}
+
+// ShardPath inserts ".shard-N" before the extension of path:
+// circuit.zkc → circuit.shard-0.zkc.
+func ShardPath(path string, i int) string {
+	ext := filepath.Ext(path)
+	return fmt.Sprintf("%s.shard-%d%s", strings.TrimSuffix(path, ext), i, ext)
+}
+
+// ManifestPath is the manifest beside a circuit path: circuit.zkc → circuit.shards.json.
+func ManifestPath(circuitPath string) string {
+	return strings.TrimSuffix(circuitPath, filepath.Ext(circuitPath)) + ".shards.json"
+}
+
+// Ranges returns the manifest's shard ranges.
+func (s *ShardManifest) Ranges() []quant.ShardRange {
+	out := make([]quant.ShardRange, len(s.Shards))
+	for i, e := range s.Shards {
+		out[i] = quant.ShardRange{From: e.From, To: e.To}
+	}
+	return out
+}
+
+// CompileShards splits m into shards of perShard blocks and compiles each
+// shard's circuit (one at a time, so memory holds one circuit), writing
+// circuit i to ShardPath(circuitPath, i), each with its shard's visibility
+// (quant.ShardVisibility). Shards with equal circuit digests are given the
+// same key files, ShardPath(pkPath, j) and ShardPath(vkPath, j) for the
+// first such shard j: with hashed weights identical blocks share one setup.
+// It returns the manifest, which the caller writes.
+func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath string, p Progress, opts ...CompileOption) (*ShardManifest, error) {
+	cfg := compileConfig{backend: DefaultBackend, visibility: quant.DefaultVisibility}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ranges, err := quant.ShardRanges(len(m.Blocks), perShard)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	digest, err := m.Digest()
+	if err != nil {
+		return nil, err
+	}
+	commit, err := quant.CommitString(m)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	man := &ShardManifest{MediaType: FormatShards, ModelDigest: digest, ModelCommitment: commit, NLayer: len(m.Blocks), Backend: cfg.backend, Visibility: cfg.visibility}
+	keysOf := map[string]int{}
+	commits := make([]fr.Element, len(ranges))
+	for i, r := range ranges {
+		sub, err := m.Slice(r.From, r.To)
+		if err != nil {
+			return nil, fmt.Errorf("compile: shard %d: %w", i, err)
+		}
+		vis := quant.ShardVisibility(cfg.visibility, i, len(ranges))
+		c, err := Compile(sub, p, append(append([]CompileOption{}, opts...), WithVisibility(vis))...)
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
+		}
+		path := ShardPath(circuitPath, i)
+		if err := WriteCircuit(path, c); err != nil {
+			return nil, err
+		}
+		if commits[i], err = quant.Commit(sub); err != nil {
+			return nil, err
+		}
+		k, ok := keysOf[c.Header.CircuitDigest]
+		if !ok {
+			k = i
+			keysOf[c.Header.CircuitDigest] = i
+		}
+		man.Shards = append(man.Shards, ShardEntry{
+			Index: i, From: r.From, To: r.To,
+			Circuit: filepath.Base(path), CircuitDigest: c.Header.CircuitDigest,
+			ModelDigest: c.Header.ModelDigest, Commitment: c.Header.Commitment,
+			Visibility: vis, Constraints: c.Header.Constraints,
+			PK: filepath.Base(ShardPath(pkPath, k)), VK: filepath.Base(ShardPath(vkPath, k)),
+		})
+	}
+	sc, err := quant.ShardsCommitment(len(m.Blocks), ranges, commits)
+	if err != nil {
+		return nil, err
+	}
+	man.ShardsCommitment = quant.FormatCommitment(sc)
+	return man, nil
+}
+
+// WriteManifest writes a shard manifest atomically.
+func WriteManifest(path string, s *ShardManifest) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadManifest reads a shard manifest strictly (media type, no unknown
+// fields, shards in order covering the blocks, plain file names) and
+// returns it with file names resolved against its directory.
+func ReadManifest(path string) (*ShardManifest, error) {
+	data, err := quant.ReadFileLimited(path, maxManifest)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ParseManifest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	for i := range s.Shards {
+		e := &s.Shards[i]
+		e.Circuit, e.PK, e.VK = filepath.Join(dir, e.Circuit), filepath.Join(dir, e.PK), filepath.Join(dir, e.VK)
+	}
+	return s, nil
+}
+
+// ParseManifest decodes and checks a shard manifest.
+func ParseManifest(data []byte) (*ShardManifest, error) {
+	var probe struct {
+		MediaType string `json:"media_type"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrCorrupted, err)
+	}
+	if probe.MediaType != FormatShards {
+		return nil, fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, probe.MediaType, FormatShards)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s ShardManifest
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
+	}
+	if err := CheckBackend(s.Backend); err != nil {
+		return nil, err
+	}
+	if err := s.Visibility.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
+	}
+	if s.NLayer < 1 || s.NLayer > quant.MaxLayers || len(s.Shards) < 1 || len(s.Shards) > s.NLayer {
+		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrCorrupted, len(s.Shards), s.NLayer)
+	}
+	next := 0
+	for i, e := range s.Shards {
+		if e.Index != i || e.From != next || e.To <= e.From || e.To > s.NLayer {
+			return nil, fmt.Errorf("%w: shard %d: index %d, blocks %d:%d (want shard %d from block %d)", ErrCorrupted, i, e.Index, e.From, e.To, i, next)
+		}
+		next = e.To
+		for _, f := range []string{e.Circuit, e.PK, e.VK} {
+			if f == "" || f != filepath.Base(f) || f == "." || f == ".." {
+				return nil, fmt.Errorf("%w: shard %d: file name %q (want a plain name beside the manifest)", ErrCorrupted, i, f)
+			}
+		}
+	}
+	if next != s.NLayer {
+		return nil, fmt.Errorf("%w: shards cover blocks 0:%d of %d", ErrCorrupted, next, s.NLayer)
+	}
+	return &s, nil
+}

@@ -1,0 +1,120 @@
+package prover_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+func gpt2Tiny(t *testing.T, layers int, lnf bool) *quant.Model {
+	t.Helper()
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 1, NHead: 2, NLayer: layers,
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: lnf}
+	fm := quant.RandomModel(cfg, 3)
+	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Shards whose circuits are identical share one key pair, keyed on the
+// circuit digest; different ones get their own.
+func TestCompileShardsSharesKeys(t *testing.T) {
+	dir := t.TempDir()
+	circuit, pk, vk := filepath.Join(dir, "circuit.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key")
+
+	// Three copies of one block, no ln_f: three identical shard circuits.
+	m := gpt2Tiny(t, 3, false)
+	for i := 1; i < 3; i++ {
+		m.Blocks[i] = m.Blocks[0]
+		m.Scales.GPT2.Layers[i] = m.Scales.GPT2.Layers[0]
+	}
+	man, err := prover.CompileShards(m, 1, circuit, pk, vk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range man.Shards {
+		if e.PK != "pk.shard-0.key" || e.VK != "vk.shard-0.key" || e.CircuitDigest != man.Shards[0].CircuitDigest {
+			t.Fatalf("shard %d of identical blocks: keys %s %s, circuit %s", i, e.PK, e.VK, e.CircuitDigest)
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Circuit)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Different blocks: one key pair each; ln_f only in the last shard.
+	m = gpt2Tiny(t, 3, true)
+	man, err = prover.CompileShards(m, 2, circuit, pk, vk, nil, prover.WithVisibility(quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Shards) != 2 || man.Shards[0].PK == man.Shards[1].PK || man.Shards[1].From != 2 || man.Shards[1].To != 3 {
+		t.Fatalf("manifest %+v", man.Shards)
+	}
+	if v := man.Shards[0].Visibility; v.Input != quant.VisibilityPublic || v.Output != quant.VisibilityHashed {
+		t.Fatalf("first shard visibility %+v", v)
+	}
+	if v := man.Shards[1].Visibility; v.Input != quant.VisibilityHashed || v.Output != quant.VisibilityPrivate {
+		t.Fatalf("last shard visibility %+v", v)
+	}
+	c, err := prover.ReadCircuit(filepath.Join(dir, man.Shards[1].Circuit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := m.Slice(2, 3)
+	if want, _ := quant.CommitString(sub); c.Header.Commitment != want || !sub.Config.FinalLayerNorm {
+		t.Fatalf("last shard circuit is for %s, want %s (with ln_f)", c.Header.Commitment, want)
+	}
+
+	// The manifest round-trips through its file, with paths resolved.
+	path := prover.ManifestPath(circuit)
+	if err := prover.WriteManifest(path, man); err != nil {
+		t.Fatal(err)
+	}
+	back, err := prover.ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Shards[1].Circuit != filepath.Join(dir, "circuit.shard-1.zkc") || back.ShardsCommitment != man.ShardsCommitment {
+		t.Fatalf("read back %+v", back.Shards[1])
+	}
+}
+
+func TestParseManifestRejects(t *testing.T) {
+	good := `{"media_type": "` + prover.FormatShards + `", "backend": "groth16", "n_layer": 2, "visibility": {"input": "hashed", "output": "hashed", "weights": "fixed"}, "shards": [` +
+		`{"index": 0, "from": 0, "to": 1, "circuit": "c0.zkc", "pk": "pk0", "vk": "vk0"}, {"index": 1, "from": 1, "to": 2, "circuit": "c1.zkc", "pk": "pk1", "vk": "vk1"}]}`
+	if _, err := prover.ParseManifest([]byte(good)); err != nil {
+		t.Fatalf("good manifest: %v", err)
+	}
+	for name, c := range map[string]struct {
+		old, new string
+		want     error
+	}{
+		"newer version":  {"shards.v1", "shards.v2", prover.ErrUnsupportedVersion},
+		"unknown field":  {`"n_layer"`, `"x": 1, "n_layer"`, prover.ErrCorrupted},
+		"gap":            {`"from": 1, "to": 2`, `"from": 2, "to": 2`, prover.ErrCorrupted},
+		"short":          {`"n_layer": 2`, `"n_layer": 3`, prover.ErrCorrupted},
+		"order":          {`"index": 1`, `"index": 0`, prover.ErrCorrupted},
+		"path traversal": {`"c1.zkc"`, `"../c1.zkc"`, prover.ErrCorrupted},
+		"absolute path":  {`"pk0"`, `"/etc/pk0"`, prover.ErrCorrupted},
+		"backend":        {`"groth16"`, `"stark"`, prover.ErrUnsupportedBackend},
+	} {
+		data := strings.Replace(good, c.old, c.new, 1)
+		if _, err := prover.ParseManifest([]byte(data)); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+	if got := prover.ShardPath("out/proof.json", 3); got != "out/proof.shard-3.json" {
+		t.Errorf("ShardPath = %q", got)
+	}
+}

@@ -1,0 +1,412 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/google/renameio/v2"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// ShardedMediaType is the format of a sharded bundle: the proofs of the
+// shards of one gpt2 model (each a complete v1 bundle of its sub-model) and
+// the hash chain that ties them together.
+const ShardedMediaType = "application/vnd.zkinfer.sharded-bundle.v1+json"
+
+// MaxShards bounds the shards of a sharded bundle (one block each at most).
+const MaxShards = quant.MaxLayers
+
+// Errors of sharded verification; each wraps ErrRejected or ErrBundle.
+var (
+	// ErrIncomplete: a shard bundle that holds only some of the shards.
+	ErrIncomplete = fmt.Errorf("%w: shards missing", ErrBundle)
+	// ErrShardOrder: shards out of order, or not covering the blocks exactly.
+	ErrShardOrder = fmt.Errorf("%w: shards out of order", ErrRejected)
+	// ErrChain: the output hash of a shard is not the input hash of the next.
+	ErrChain = fmt.Errorf("%w: shard hash chain broken", ErrRejected)
+	// ErrShardsCommitment: the shards' proven model commitments do not
+	// hash to the bundle's sharding commitment.
+	ErrShardsCommitment = fmt.Errorf("%w: shards commitment mismatch", ErrRejected)
+	// ErrShardMismatch: shard bundles of different models or shardings.
+	ErrShardMismatch = fmt.Errorf("%w: shard bundles do not belong together", ErrBundle)
+)
+
+// Shard is the proof of blocks From..To-1 of the model.
+type Shard struct {
+	Index  int     `json:"index"`
+	From   int     `json:"from"`
+	To     int     `json:"to"`
+	Bundle *Bundle `json:"bundle"`
+}
+
+// ShardedBundle is a proof of one inference of a gpt2 model proven in
+// shards. Each shard's bundle is a v1 bundle of its sub-model
+// (quant.Model.Slice): its proof, verifying key and public inputs, with the
+// shard's model commitment as its last public input. The first shard's input
+// and the last shard's output are exposed as Visibility says; between shards
+// the activation is exposed only as its unsalted Poseidon2 hash
+// (EncodingChainHash), so the bundle carries no intermediate activation and
+// the chain is checked by equality of public inputs.
+//
+// ModelCommitment and ModelDigest name the whole model: the prover's claim,
+// which VerifyShardedModel checks against a model file. ShardsCommitment is
+// quant.ShardsCommitment of the shards' ranges and proven commitments:
+// VerifySharded recomputes it from the proofs.
+//
+// A bundle written by one machine proving some shards (zkinfer prove
+// --shard N) holds those shards only (fewer than NShards); AssembleShards
+// merges such bundles into a complete one.
+type ShardedBundle struct {
+	MediaType        string           `json:"media_type"`
+	ModelDigest      string           `json:"model_digest"`
+	ModelCommitment  string           `json:"model_commitment"`
+	ShardsCommitment string           `json:"shards_commitment"`
+	NLayer           int              `json:"n_layer"`
+	NShards          int              `json:"n_shards"`
+	Visibility       quant.Visibility `json:"visibility"`
+	Shards           []Shard          `json:"shards"`
+}
+
+// NewShard turns the v1 bundle of shard i of n (NewBundle of the sub-model)
+// into a shard: hashed boundaries between shards keep their hash only.
+func NewShard(b *Bundle, i, n int, r quant.ShardRange) (Shard, error) {
+	if len(b.PublicInputs) != 3 {
+		return Shard{}, fmt.Errorf("shard %d: %w: %d public tensors", i, ErrBundle, len(b.PublicInputs))
+	}
+	for k, boundary := range []bool{i > 0, i < n-1} {
+		t := &b.PublicInputs[k]
+		if !boundary {
+			continue
+		}
+		if t.Encoding != EncodingHashedInt8 {
+			return Shard{}, fmt.Errorf("shard %d: %w: boundary %q is %s, want hashed", i, ErrBundle, t.Name, t.Encoding)
+		}
+		h, err := quant.HashPacked(t.Values, nil)
+		if err != nil {
+			return Shard{}, fmt.Errorf("shard %d: %w", i, err)
+		}
+		t.Encoding, t.Values, t.Commitment = EncodingChainHash, []int64{}, formatElement(h)
+	}
+	return Shard{Index: i, From: r.From, To: r.To, Bundle: b}, nil
+}
+
+// Encode returns the sharded bundle as indented JSON.
+func (s *ShardedBundle) Encode() ([]byte, error) {
+	return json.MarshalIndent(s, "", "  ")
+}
+
+// Write writes the sharded bundle to path atomically.
+func (s *ShardedBundle) Write(path string) error {
+	data, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// IsSharded reports whether data is a sharded bundle (by its media type).
+func IsSharded(data []byte) bool {
+	var probe struct {
+		MediaType string `json:"media_type"`
+	}
+	return json.Unmarshal(data, &probe) == nil && probe.MediaType == ShardedMediaType
+}
+
+// ParseSharded decodes a sharded bundle strictly: unknown media types and
+// fields are rejected, each shard's bundle is parsed as a v1 bundle (Parse),
+// and the size limits hold for the whole file.
+func ParseSharded(data []byte) (*ShardedBundle, error) {
+	if len(data) > MaxBundleSize {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBundle, len(data), MaxBundleSize)
+	}
+	var probe struct {
+		MediaType string `json:"media_type"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
+	}
+	if probe.MediaType != ShardedMediaType {
+		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, ShardedMediaType)
+	}
+	type rawShard struct {
+		Index  int             `json:"index"`
+		From   int             `json:"from"`
+		To     int             `json:"to"`
+		Bundle json.RawMessage `json:"bundle"`
+	}
+	var raw struct {
+		ShardedBundle
+		Shards []rawShard `json:"shards"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	s := raw.ShardedBundle
+	if err := s.Visibility.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if s.NLayer < 1 || s.NLayer > quant.MaxLayers || s.NShards < 1 || s.NShards > min(s.NLayer, MaxShards) {
+		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrBundle, s.NShards, s.NLayer)
+	}
+	if len(raw.Shards) < 1 || len(raw.Shards) > s.NShards {
+		return nil, fmt.Errorf("%w: %d shards, the model has %d", ErrBundle, len(raw.Shards), s.NShards)
+	}
+	for _, c := range []string{s.ModelCommitment, s.ShardsCommitment} {
+		if _, err := parseCommitment(c); err != nil {
+			return nil, fmt.Errorf("%w: commitment: %v", ErrBundle, err)
+		}
+	}
+	s.Shards = make([]Shard, len(raw.Shards))
+	for i, r := range raw.Shards {
+		b, err := Parse(r.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("shard %d: %w", i, err)
+		}
+		s.Shards[i] = Shard{Index: r.Index, From: r.From, To: r.To, Bundle: b}
+	}
+	return &s, nil
+}
+
+// ReadSharded reads and parses a sharded bundle file.
+func ReadSharded(path string) (*ShardedBundle, error) {
+	data, err := readLimited(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ParseSharded(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxBundleSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
+// ShardResult is what VerifySharded checked.
+type ShardResult struct {
+	// ModelCommitment is the whole model's, as the bundle claims it: only
+	// VerifyShardedModel ties it to the shards.
+	ModelCommitment string `json:"model_commitment"`
+	// ShardsCommitment is proven: recomputed from the shards' proofs.
+	ShardsCommitment string           `json:"shards_commitment"`
+	Visibility       quant.Visibility `json:"visibility"`
+	Shards           []ShardCheck     `json:"shards"`
+}
+
+// ShardCheck is the result of one shard's checks.
+type ShardCheck struct {
+	Index int `json:"index"`
+	From  int `json:"from"`
+	To    int `json:"to"`
+	*Result
+}
+
+// VerifySharded checks a complete sharded bundle: every shard's proof (as
+// Verify does, with the shard's layout), the shards' order and coverage of
+// the model's blocks, the hash chain (each shard's output hash is the next
+// shard's input hash) and the sharding commitment. The first shard's input
+// and the last shard's output are checked against the carried values by
+// their proofs. Errors name the shard and the check.
+func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
+	if len(s.Shards) != s.NShards {
+		have := make([]int, len(s.Shards))
+		for i, sh := range s.Shards {
+			have[i] = sh.Index
+		}
+		return nil, fmt.Errorf("%w: the bundle holds shards %v of %d; assemble the shard bundles into one (zkinfer assemble)", ErrIncomplete, have, s.NShards)
+	}
+	// The structure first, so that a missing or misplaced shard is named
+	// as such rather than as the next shard's failure.
+	next := 0
+	for i, sh := range s.Shards {
+		if sh.Index != i || sh.From != next || sh.To <= sh.From || sh.To > s.NLayer {
+			return nil, fmt.Errorf("%w: position %d holds shard %d with blocks %d:%d, want shard %d starting at block %d", ErrShardOrder, i, sh.Index, sh.From, sh.To, i, next)
+		}
+		next = sh.To
+	}
+	if next != s.NLayer {
+		return nil, fmt.Errorf("%w: the shards cover blocks 0:%d of %d", ErrShardOrder, next, s.NLayer)
+	}
+	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility}
+	ranges := make([]quant.ShardRange, len(s.Shards))
+	commits := make([]fr.Element, len(s.Shards))
+	for i, sh := range s.Shards {
+		name := fmt.Sprintf("shard %d (blocks %d:%d)", i, sh.From, sh.To)
+		b := sh.Bundle
+		if want := quant.ShardVisibility(s.Visibility, i, s.NShards); b.Visibility != want {
+			return nil, fmt.Errorf("%s: %w: visibility %+v, want %+v", name, ErrBundle, b.Visibility, want)
+		}
+		r, err := verifyShard(b, i, s.NShards, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if i > 0 {
+			prev := s.Shards[i-1].Bundle.PublicInputs[1]
+			in := b.PublicInputs[0]
+			if prev.Commitment != in.Commitment || !slices.Equal(prev.Shape, in.Shape) {
+				return nil, fmt.Errorf("%s: %w: its input hash %s is not shard %d's output hash %s", name, ErrChain, in.Commitment, i-1, prev.Commitment)
+			}
+		}
+		if commits[i], err = parseCommitment(b.ModelCommitment); err != nil {
+			return nil, fmt.Errorf("%s: %w: %v", name, ErrBundle, err)
+		}
+		ranges[i] = quant.ShardRange{From: sh.From, To: sh.To}
+		res.Shards = append(res.Shards, ShardCheck{Index: i, From: sh.From, To: sh.To, Result: r})
+	}
+	sc, err := quant.ShardsCommitment(s.NLayer, ranges, commits)
+	if err != nil {
+		return nil, err
+	}
+	res.ShardsCommitment = quant.FormatCommitment(sc)
+	if res.ShardsCommitment != s.ShardsCommitment {
+		return nil, fmt.Errorf("%w: the shards' proven commitments hash to %s, the bundle names %s", ErrShardsCommitment, res.ShardsCommitment, s.ShardsCommitment)
+	}
+	return res, nil
+}
+
+// verifyShard is Verify for shard i of n, whose boundaries with other shards
+// carry chain hashes instead of values.
+func verifyShard(b *Bundle, i, n int, opts ...Option) (*Result, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.production && !prover.IsProduction(b.Setup) {
+		return nil, fmt.Errorf("%w: setup %q", ErrNotProduction, b.Setup)
+	}
+	if prover.CheckBackend(b.Backend) != nil || b.Curve != prover.CurveBN254 {
+		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported", ErrBundle, b.Backend, b.Curve)
+	}
+	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
+	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}, {TensorModel, EncodingModelCommitment}}
+	if i > 0 {
+		want[0].enc = EncodingChainHash
+	}
+	if i < n-1 {
+		want[1].enc = EncodingChainHash
+	}
+	if len(b.PublicInputs) != len(want) {
+		return nil, fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
+	}
+	for k, w := range want {
+		if t := b.PublicInputs[k]; t.Name != w.name || t.Encoding != w.enc {
+			return nil, fmt.Errorf("%w: public tensor %d is %q (%s), want %q (%s)", ErrBundle, k, t.Name, t.Encoding, w.name, w.enc)
+		}
+	}
+	npub, err := verifyProof(b)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: npub}, nil
+}
+
+// VerifyShardedModel checks that a sharded bundle is about model m: m's
+// commitment and digest are the bundle's, and each shard's sub-model
+// (m.Slice of its blocks) has the shard's commitment and, with fixed
+// weights, compiles to the shard's circuit digest (CheckModel). Run it after
+// VerifySharded. It compiles every shard: as slow as compile-circuit.
+func VerifyShardedModel(s *ShardedBundle, m *quant.Model, p prover.Progress) error {
+	commit, err := quant.CommitString(m)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if commit != s.ModelCommitment {
+		return fmt.Errorf("%w: the model's is %s, the bundle's %s", ErrModelMismatch, commit, s.ModelCommitment)
+	}
+	if len(m.Blocks) != s.NLayer {
+		return fmt.Errorf("%w: the model has %d blocks, the bundle %d", ErrModelMismatch, len(m.Blocks), s.NLayer)
+	}
+	for i, sh := range s.Shards {
+		sub, err := m.Slice(sh.From, sh.To)
+		if err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+		var sp prover.Progress
+		if p != nil {
+			sp = shardProgress{p, fmt.Sprintf("shard %d: ", i)}
+		}
+		if err := CheckModel(sh.Bundle, sub, sp); err != nil {
+			return fmt.Errorf("shard %d (blocks %d:%d): %w", i, sh.From, sh.To, err)
+		}
+	}
+	return nil
+}
+
+// shardProgress names the stages of p after a shard.
+type shardProgress struct {
+	p      prover.Progress
+	prefix string
+}
+
+func (s shardProgress) Start(stage string) func() { return s.p.Start(s.prefix + stage) }
+
+// AssembleShards merges shard bundles proved separately (each holding some
+// shards of one sharded model) into one bundle with the shards in order.
+// The parts must agree on the model, the sharding and the visibility; a
+// shard present twice must be the same proof. The result is not verified:
+// call VerifySharded.
+func AssembleShards(parts []*ShardedBundle) (*ShardedBundle, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("%w: no shard bundles", ErrIncomplete)
+	}
+	out := *parts[0]
+	out.Shards = nil
+	byIndex := map[int]Shard{}
+	for k, p := range parts {
+		if p.ModelDigest != out.ModelDigest || p.ModelCommitment != out.ModelCommitment || p.ShardsCommitment != out.ShardsCommitment ||
+			p.NLayer != out.NLayer || p.NShards != out.NShards || p.Visibility != out.Visibility {
+			return nil, fmt.Errorf("%w: part %d is for model %s sharded as %s (%d shards), part 0 for %s sharded as %s (%d shards)",
+				ErrShardMismatch, k, p.ModelCommitment, p.ShardsCommitment, p.NShards, out.ModelCommitment, out.ShardsCommitment, out.NShards)
+		}
+		for _, sh := range p.Shards {
+			if sh.Index < 0 || sh.Index >= out.NShards {
+				return nil, fmt.Errorf("%w: part %d holds shard %d of %d", ErrShardOrder, k, sh.Index, out.NShards)
+			}
+			if prev, ok := byIndex[sh.Index]; ok {
+				a, _ := prev.Bundle.Encode()
+				b, _ := sh.Bundle.Encode()
+				if prev.From != sh.From || prev.To != sh.To || !bytes.Equal(a, b) {
+					return nil, fmt.Errorf("%w: shard %d appears twice with different proofs", ErrShardMismatch, sh.Index)
+				}
+				continue
+			}
+			byIndex[sh.Index] = sh
+		}
+	}
+	var missing []int
+	for i := 0; i < out.NShards; i++ {
+		sh, ok := byIndex[i]
+		if !ok {
+			missing = append(missing, i)
+			continue
+		}
+		out.Shards = append(out.Shards, sh)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%w: shards %v are missing", ErrIncomplete, missing)
+	}
+	return &out, nil
+}
