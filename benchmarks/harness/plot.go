@@ -1,0 +1,127 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/google/renameio/v2"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Plot files written by Plot.
+const (
+	PlotSeq   = "harness-vs-seq.svg"
+	PlotWidth = "harness-vs-width.svg"
+)
+
+// series picks results and the x value to plot them at.
+type series struct {
+	title, xLabel, file string
+	pick                func(r *Result) (x float64, ok bool)
+}
+
+var plotSeries = []series{
+	{"one GPT-2 small block (d 768, 12 heads) vs sequence length", "sequence length (tokens)", PlotSeq,
+		func(r *Result) (float64, bool) {
+			return float64(r.Seq), r.DModel == 768 && r.Heads == 12 && r.Blocks == 1
+		}},
+	{fmt.Sprintf("one block (64-wide heads, seq %d) vs width", WidthSeq), "d_model", PlotWidth,
+		func(r *Result) (float64, bool) {
+			return float64(r.DModel), r.Seq == WidthSeq && r.Blocks == 1 && r.Heads*64 == r.DModel
+		}},
+}
+
+// Plot draws, from results, R1CS constraints and prove time (with the
+// MSM+FFT floor) against sequence length and against width, as SVG files in
+// dir, each a pair of log-log panels stacked. It returns the files written;
+// a series with no point is not drawn.
+func Plot(dir string, results []*Result) ([]string, error) {
+	var written []string
+	for _, s := range plotSeries {
+		var cons, prove, floor plotter.XYs
+		for _, r := range results {
+			x, ok := s.pick(r)
+			if !ok {
+				continue
+			}
+			if r.ConstraintsR1CS > 0 {
+				cons = append(cons, plotter.XY{X: x, Y: float64(r.ConstraintsR1CS)})
+			}
+			if r.ProveS > 0 {
+				prove = append(prove, plotter.XY{X: x, Y: r.ProveS})
+			}
+			if r.Floor != nil && r.Floor.TotalS > 0 {
+				floor = append(floor, plotter.XY{X: x, Y: r.Floor.TotalS})
+			}
+		}
+		if len(cons) == 0 {
+			continue
+		}
+		for _, xy := range []plotter.XYs{cons, prove, floor} {
+			sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
+		}
+		top := logPlot(s.title, s.xLabel, "R1CS constraints")
+		if err := plotutil.AddLinePoints(top, "R1CS constraints", cons); err != nil {
+			return written, err
+		}
+		bottom := logPlot("", s.xLabel, "seconds (Groth16, dev setup)")
+		var lines []any
+		if len(prove) > 0 {
+			lines = append(lines, "prove", prove)
+		}
+		if len(floor) > 0 {
+			lines = append(lines, "MSM+FFT floor", floor)
+		}
+		if len(lines) > 0 {
+			if err := plotutil.AddLinePoints(bottom, lines...); err != nil {
+				return written, err
+			}
+		}
+		path := filepath.Join(dir, s.file)
+		if err := savePanels(path, top, bottom, len(lines) > 0); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}
+
+func logPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text, p.Y.Label.Text = x, y
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// savePanels writes top, and bottom below it if withBottom, as one SVG.
+func savePanels(path string, top, bottom *plot.Plot, withBottom bool) error {
+	w, h := 16*vg.Centimeter, 10*vg.Centimeter
+	panels := []*plot.Plot{top}
+	if withBottom {
+		panels = append(panels, bottom)
+	}
+	n := vg.Length(len(panels))
+	img := vgsvg.New(w, h*n)
+	dc := draw.New(img)
+	for i, p := range panels {
+		// vg's origin is bottom left: the first panel goes on top.
+		k := vg.Length(i)
+		p.Draw(draw.Crop(dc, 0, 0, h*(n-1-k), -h*k))
+	}
+	var buf bytes.Buffer
+	if _, err := img.WriteTo(&buf); err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, buf.Bytes(), 0o644)
+}
