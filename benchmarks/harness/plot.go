@@ -3,6 +3,7 @@ package harness
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 
@@ -84,6 +85,9 @@ func Plot(dir string, results []*Result) ([]string, error) {
 				return written, err
 			}
 		}
+		pad(top)
+		pad(bottom)
+		bottom.X.Min, bottom.X.Max = top.X.Min, top.X.Max
 		path := filepath.Join(dir, s.file)
 		if err := savePanels(path, top, bottom, len(lines) > 0); err != nil {
 			return written, err
@@ -102,6 +106,21 @@ func logPlot(title, x, y string) *plot.Plot {
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// pad widens both log axes by a quarter on each side, so that points do
+// not sit on the frame and a single point still spans a decade of ticks.
+func pad(p *plot.Plot) {
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		if a.Min <= 0 || a.Max <= 0 {
+			continue
+		}
+		a.Min, a.Max = a.Min/1.25, a.Max*1.25
+		if a.Max/a.Min < 10 {
+			mid := math.Sqrt(a.Min * a.Max)
+			a.Min, a.Max = mid/math.Sqrt(10), mid*math.Sqrt(10)
+		}
+	}
 }
 
 // savePanels writes top, and bottom below it if withBottom, as one SVG.

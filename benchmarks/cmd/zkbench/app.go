@@ -81,7 +81,12 @@ func run(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w (move the file away to start afresh)", err)
 	}
-	opt := harness.Options{Stages: stages, MaxConstraints: ctx.Int(MaxConstraintsFlag.Name), ExtrapolateAbove: ctx.Int(ExtrapolateFlag.Name), Log: os.Stderr}
+	sumParts := map[string]bool{}
+	for _, n := range strings.Split(ctx.String(SumPartsFlag.Name), ",") {
+		sumParts[strings.TrimSpace(n)] = true
+	}
+	opt := harness.Options{Stages: stages, MaxConstraints: ctx.Int(MaxConstraintsFlag.Name), ExtrapolateAbove: ctx.Int(ExtrapolateFlag.Name),
+		SumParts: sumParts, Log: os.Stderr}
 	var failed []string
 	for _, c := range configs {
 		r, err := harness.Run(c, opt)

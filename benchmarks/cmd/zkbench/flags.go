@@ -22,10 +22,12 @@ var (
 		Usage: "skip proving and SCS counting above this many R1CS constraints (recorded as skipped); 0: no limit"}
 	ExtrapolateFlag = &cli.IntFlag{Name: "extrapolate-above", Value: 4, Category: "Limits",
 		Usage: "count models with more blocks than this from their 1- and 2-block versions (marked as an estimate) instead of compiling them whole; 0: always compile whole"}
+	SumPartsFlag = &cli.StringFlag{Name: "sum-parts", Value: "block-s64", Category: "Limits",
+		Usage: "comma-separated configurations counted as the sum of their sub-layers, each compiled on its own (an estimate, for circuits too large to compile whole in memory: block-s64 is ~14 M constraints); never proven"}
 
 	OutFlag     = &cli.StringFlag{Name: "out", Value: "benchmarks/results", Category: "Output", Usage: "folder for harness.json, harness.csv and the plots"}
 	NoPlotsFlag = &cli.BoolFlag{Name: "no-plots", Category: "Output", Usage: "do not redraw the plots"}
 	ListFlag    = &cli.BoolFlag{Name: "list", Category: "Output", Usage: "list the presets and exit"}
 )
 
-var allFlags = []cli.Flag{ConfigsFlag, DModelFlag, HeadsFlag, SeqFlag, BlocksFlag, StagesFlag, MaxConstraintsFlag, ExtrapolateFlag, OutFlag, NoPlotsFlag, ListFlag}
+var allFlags = []cli.Flag{ConfigsFlag, DModelFlag, HeadsFlag, SeqFlag, BlocksFlag, StagesFlag, MaxConstraintsFlag, ExtrapolateFlag, SumPartsFlag, OutFlag, NoPlotsFlag, ListFlag}
