@@ -46,6 +46,9 @@ func run(ctx *cli.Context) error {
 		}
 		return nil
 	}
+	if from := ctx.String(MergeFlag.Name); from != "" {
+		return mergeInto(ctx, from)
+	}
 	if ctx.Args().Len() > 0 {
 		return fmt.Errorf("unexpected arguments %q (zkbench takes flags only; see --help)", ctx.Args().Slice())
 	}
@@ -101,8 +104,12 @@ func run(ctx *cli.Context) error {
 		for _, s := range r.Skipped {
 			fmt.Fprintf(os.Stderr, "zkbench: %s: skipped: %s\n", c.Name, s)
 		}
-		// Write after each configuration, so a long run that is stopped
-		// keeps what it measured.
+		// Reread and write after each configuration, so a long run that is
+		// stopped keeps what it measured and runs side by side (other
+		// configurations, same --out) do not drop each other's results.
+		if old, err = harness.Load(out); err != nil {
+			return err
+		}
 		old = harness.Merge(old, []*harness.Result{r})
 		if err := harness.Write(out, old); err != nil {
 			return err
@@ -110,12 +117,8 @@ func run(ctx *cli.Context) error {
 		printSummary(r)
 	}
 	if !ctx.Bool(NoPlotsFlag.Name) {
-		files, err := harness.Plot(out, old)
-		if err != nil {
-			return fmt.Errorf("plots: %w", err)
-		}
-		for _, f := range files {
-			fmt.Fprintln(os.Stderr, "zkbench: wrote", f)
+		if err := plot(out, old); err != nil {
+			return err
 		}
 	}
 	if len(failed) > 0 {
@@ -143,4 +146,39 @@ func printSummary(r *harness.Result) {
 		fmt.Print(" [contended]")
 	}
 	fmt.Println()
+}
+
+func plot(out string, results []*harness.Result) error {
+	files, err := harness.Plot(out, results)
+	if err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	for _, f := range files {
+		fmt.Fprintln(os.Stderr, "zkbench: wrote", f)
+	}
+	return nil
+}
+
+func mergeInto(ctx *cli.Context, from string) error {
+	out := ctx.String(OutFlag.Name)
+	add, err := harness.Load(from)
+	if err != nil {
+		return err
+	}
+	if add == nil {
+		return fmt.Errorf("%s: no %s to merge", from, harness.JSONFile)
+	}
+	old, err := harness.Load(out)
+	if err != nil {
+		return err
+	}
+	merged := harness.Merge(old, add)
+	if err := harness.Write(out, merged); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "zkbench: merged %d results from %s into %s\n", len(add), from, out)
+	if ctx.Bool(NoPlotsFlag.Name) {
+		return nil
+	}
+	return plot(out, merged)
 }

@@ -26,8 +26,9 @@ var (
 		Usage: "comma-separated configurations counted as the sum of their sub-layers, each compiled on its own (an estimate, for circuits too large to compile whole in memory: block-s64 is ~14 M constraints); never proven"}
 
 	OutFlag     = &cli.StringFlag{Name: "out", Value: "benchmarks/results", Category: "Output", Usage: "folder for harness.json, harness.csv and the plots"}
+	MergeFlag   = &cli.StringFlag{Name: "merge", Category: "Output", Usage: "merge the results recorded in this folder (a run with another --out, or on another machine) into --out, and redraw the plots; measures nothing"}
 	NoPlotsFlag = &cli.BoolFlag{Name: "no-plots", Category: "Output", Usage: "do not redraw the plots"}
 	ListFlag    = &cli.BoolFlag{Name: "list", Category: "Output", Usage: "list the presets and exit"}
 )
 
-var allFlags = []cli.Flag{ConfigsFlag, DModelFlag, HeadsFlag, SeqFlag, BlocksFlag, StagesFlag, MaxConstraintsFlag, ExtrapolateFlag, SumPartsFlag, OutFlag, NoPlotsFlag, ListFlag}
+var allFlags = []cli.Flag{ConfigsFlag, DModelFlag, HeadsFlag, SeqFlag, BlocksFlag, StagesFlag, MaxConstraintsFlag, ExtrapolateFlag, SumPartsFlag, OutFlag, MergeFlag, NoPlotsFlag, ListFlag}

@@ -21,6 +21,20 @@ func TestCountTiny(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, harness.CSVFile)); err != nil {
 		t.Fatal(err)
 	}
+	// --merge accumulates results from another folder.
+	into := t.TempDir()
+	if err := newApp().Run([]string{"zkbench", "--configs", "", "--d-model", "8", "--heads", "2", "--seq", "1", "--out", into}); err != nil {
+		t.Fatal(err)
+	}
+	if err := newApp().Run([]string{"zkbench", "--merge", out, "--out", into}); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := harness.Load(into); err != nil || len(rs) != 3 {
+		t.Fatalf("merged %v, %v", rs, err)
+	}
+	if err := newApp().Run([]string{"zkbench", "--merge", t.TempDir(), "--out", into}); err == nil {
+		t.Fatal("merging an empty folder succeeded")
+	}
 }
 
 func TestBadFlags(t *testing.T) {
