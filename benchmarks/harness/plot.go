@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/google/renameio/v2"
 	"gonum.org/v1/plot"
@@ -13,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 )
 
@@ -123,7 +125,8 @@ func pad(p *plot.Plot) {
 	}
 }
 
-// savePanels writes top, and bottom below it if withBottom, as one SVG.
+// savePanels writes top, and bottom below it if withBottom, as one SVG
+// (PNG if path ends in .png).
 func savePanels(path string, top, bottom *plot.Plot, withBottom bool) error {
 	w, h := 16*vg.Centimeter, 10*vg.Centimeter
 	panels := []*plot.Plot{top}
@@ -131,7 +134,14 @@ func savePanels(path string, top, bottom *plot.Plot, withBottom bool) error {
 		panels = append(panels, bottom)
 	}
 	n := vg.Length(len(panels))
-	img := vgsvg.New(w, h*n)
+	var img interface {
+		vg.CanvasWriterTo
+	}
+	if strings.HasSuffix(path, ".png") {
+		img = vgimg.PngCanvas{Canvas: vgimg.New(w, h*n)}
+	} else {
+		img = vgsvg.New(w, h*n)
+	}
 	dc := draw.New(img)
 	for i, p := range panels {
 		// vg's origin is bottom left: the first panel goes on top.
