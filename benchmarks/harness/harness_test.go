@@ -71,13 +71,13 @@ func TestRunTiny(t *testing.T) {
 
 func TestMerge(t *testing.T) {
 	cfg := Presets["tiny"]
-	full := &Result{Config: cfg, Stages: []string{StageCount, StageProve}, ConstraintsR1CS: 100, ProveS: 2, Floor: &Floor{TotalS: 1}, Breakdown: []Part{{Name: "a", Constraints: 100}}}
+	full := &Result{Config: cfg, Stages: []string{StageCount, StageProve}, ConstraintsR1CS: 100, ProveS: 2, Floor: &Floor{TotalS: 1}, Breakdown: []Part{{Name: "a", Constraints: 100}}, PeakRSSMiB: 50}
 	other := &Result{Config: Presets["demo"], Stages: []string{StageCount}, ConstraintsR1CS: 7}
 
 	// A count-only rerun of the same circuit keeps the prove figures.
 	again := &Result{Config: cfg, Stages: []string{StageCount}, ConstraintsR1CS: 100, CompileS: 3}
 	m := Merge([]*Result{full, other}, []*Result{again})
-	if len(m) != 2 || m[0].ProveS != 2 || m[0].Floor == nil || m[0].CompileS != 3 || len(m[0].Stages) != 2 || m[1] != other {
+	if len(m) != 2 || m[0].ProveS != 2 || m[0].Floor == nil || m[0].CompileS != 3 || len(m[0].Stages) != 2 || m[0].PeakRSSMiB != 50 || m[1] != other {
 		t.Fatalf("merge kept %+v", m[0])
 	}
 	// Another circuit (another count) replaces the old result whole.

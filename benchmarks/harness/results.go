@@ -111,8 +111,8 @@ func Load(dir string) ([]*Result, error) {
 
 // Merge adds the new results to the old ones by configuration name. A stage
 // measured now replaces that stage's figures; the figures of stages not run
-// now are kept, unless the circuit changed (another R1CS count), in which
-// case the old result is dropped whole.
+// now are kept, and peak memory is the larger of the two, unless the circuit
+// changed (another R1CS count), in which case the old result is dropped whole.
 func Merge(old, now []*Result) []*Result {
 	out := append([]*Result(nil), old...)
 	for _, n := range now {
@@ -154,6 +154,8 @@ func mergeOne(o, n *Result) *Result {
 	if !has(StageGas) {
 		m.VerifyGas, m.DeployGas, m.CalldataBytes = o.VerifyGas, o.DeployGas, o.CalldataBytes
 	}
+	// Peaks are over every stage recorded, whichever run measured it.
+	m.PeakHeapMiB, m.PeakRSSMiB = max(m.PeakHeapMiB, o.PeakHeapMiB), max(m.PeakRSSMiB, o.PeakRSSMiB)
 	for _, s := range o.Stages {
 		if !contains(m.Stages, s) {
 			m.Stages = append(m.Stages, s)
