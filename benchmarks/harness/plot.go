@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/renameio/v2"
@@ -104,10 +105,39 @@ func logPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = x, y
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker, p.Y.Tick.Marker = ticks125{}, ticks125{}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// ticks125 are log ticks labelled at 1, 2 and 5 of each decade, with k and M
+// suffixes.
+type ticks125 struct{}
+
+func (ticks125) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.LogTicks{Prec: -1}.Ticks(min, max)
+	for i := range ticks {
+		v := ticks[i].Value
+		m := v / math.Pow10(int(math.Floor(math.Log10(v)+1e-9)))
+		ticks[i].Label = ""
+		if near(m, 1) || near(m, 2) || near(m, 5) {
+			ticks[i].Label = shortNumber(v)
+		}
+	}
+	return ticks
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
+
+func shortNumber(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // pad widens both log axes by a quarter on each side, so that points do
