@@ -1,11 +1,7 @@
 package benchmarks
 
 import (
-	"runtime/metrics"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -33,53 +29,4 @@ func BenchmarkProveFFN(b *testing.B) {
 			b.ReportMetric(float64(n)/float64(s.cfg.SeqLen*(s.cfg.DHidden+s.cfg.DModel)), "constraints/output")
 		})
 	}
-}
-
-// watchHeap samples the live heap every 10 ms until the returned function is
-// called, which returns the largest value seen.
-func watchHeap() func() uint64 {
-	var (
-		mu   sync.Mutex
-		max  uint64
-		stop = make(chan struct{})
-		done = make(chan struct{})
-	)
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			mu.Lock()
-			max = maxU(max, sample[0].Value.Uint64())
-			mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		return max
-	}
-}
-
-func maxU(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
-}
-
-// maxRSS is the process's peak resident set size in bytes (Linux reports KiB).
-func maxRSS() int64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return ru.Maxrss * 1024
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
+	"github.com/zkinfer/zkinfer/benchmarks/harness"
 	"github.com/zkinfer/zkinfer/circuits/activation"
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
@@ -42,13 +43,7 @@ func quantizeRandom(tb testing.TB, cfg quant.Config) (*quant.Model, [][]float64)
 // quantizeRandomN quantizes RandomModel(cfg, 1), calibrated on n random samples.
 func quantizeRandomN(tb testing.TB, cfg quant.Config, n int) (*quant.Model, [][]float64) {
 	tb.Helper()
-	fm := quant.RandomModel(cfg, 1)
-	samples := quant.RandomSamples(cfg, n, 2)
-	s, err := quant.Calibrate(fm, samples)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
+	m, samples, err := harness.RandomQuantized(cfg, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -58,12 +53,7 @@ func quantizeRandomN(tb testing.TB, cfg quant.Config, n int) (*quant.Model, [][]
 // quantizedTrace is quantizeRandomN with 4 samples and the trace of the first.
 func quantizedTrace(tb testing.TB, cfg quant.Config) (*quant.Model, *quant.Trace) {
 	tb.Helper()
-	m, samples := quantizeRandomN(tb, cfg, 4)
-	xq, err := m.QuantizeInput(samples[0])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tr, err := m.Forward(xq)
+	m, tr, err := harness.RandomTrace(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -310,7 +300,7 @@ func proveModel(b *testing.B, m *quant.Model, sample []float64) int {
 	if err != nil {
 		b.Fatal(err)
 	}
-	peak := watchHeap()
+	peak := harness.WatchHeap()
 	b.ResetTimer()
 	var proof *prover.Proof
 	for i := 0; i < b.N; i++ {
@@ -329,7 +319,7 @@ func proveModel(b *testing.B, m *quant.Model, sample []float64) int {
 	b.ReportMetric(compile.Seconds(), "compile-s")
 	b.ReportMetric(setup.Seconds(), "setup-s")
 	b.ReportMetric(float64(heap)/(1<<20), "prove-peak-heap-MiB")
-	b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
+	b.ReportMetric(float64(harness.MaxRSS())/(1<<20), "process-peak-rss-MiB")
 	b.Logf("%d constraints: compile %s, setup %s", c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond))
 	return c.Header.Constraints
 }

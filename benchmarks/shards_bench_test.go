@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkinfer/zkinfer/benchmarks/harness"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -94,7 +95,7 @@ func BenchmarkShardsGPT2Small(b *testing.B) {
 			prev, cur = pub, str.Y
 			tCompile, tSetup, tProve = tCompile+compile, tSetup+setup, tProve+prove
 			b.Logf("shard %2d: %d constraints, compile %s, setup %s, prove %s, verify %s, process peak RSS so far %d MiB",
-				i, sk.c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond), prove.Round(time.Millisecond), verify.Round(time.Millisecond), maxRSS()>>20)
+				i, sk.c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond), prove.Round(time.Millisecond), verify.Round(time.Millisecond), harness.MaxRSS()>>20)
 			sk = nil
 			runtime.GC()
 		}
@@ -104,7 +105,7 @@ func BenchmarkShardsGPT2Small(b *testing.B) {
 		b.ReportMetric(tCompile.Seconds(), "compile-total-s")
 		b.ReportMetric(tSetup.Seconds(), "setup-total-s")
 		b.ReportMetric(tProve.Seconds(), "prove-total-s")
-		b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
+		b.ReportMetric(float64(harness.MaxRSS())/(1<<20), "process-peak-rss-MiB")
 	})
 	b.Run("parallel-2", func(b *testing.B) {
 		m, tr := quantizedTrace(b, gpt2Small12)
@@ -120,7 +121,7 @@ func BenchmarkShardsGPT2Small(b *testing.B) {
 			b.Logf("shard %d: compile %s, setup %s", i, compile.Round(time.Millisecond), setup.Round(time.Millisecond))
 			sks, traces, cur = append(sks, sk), append(traces, str), str.Y
 		}
-		before := maxRSS()
+		before := harness.MaxRSS()
 		t0 := time.Now()
 		var wg sync.WaitGroup
 		times := make([]time.Duration, 2)
@@ -142,8 +143,8 @@ func BenchmarkShardsGPT2Small(b *testing.B) {
 			}
 		}
 		b.Logf("2 shards proved in parallel: wall %s (shard 0 %s, shard 1 %s); peak RSS %d MiB before proving, %d MiB after",
-			wall.Round(time.Millisecond), times[0].Round(time.Millisecond), times[1].Round(time.Millisecond), before>>20, maxRSS()>>20)
+			wall.Round(time.Millisecond), times[0].Round(time.Millisecond), times[1].Round(time.Millisecond), before>>20, harness.MaxRSS()>>20)
 		b.ReportMetric(wall.Seconds(), "prove-2-parallel-wall-s")
-		b.ReportMetric(float64(maxRSS())/(1<<20), "process-peak-rss-MiB")
+		b.ReportMetric(float64(harness.MaxRSS())/(1<<20), "process-peak-rss-MiB")
 	})
 }
