@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
@@ -101,7 +102,47 @@ func Commit(m *Model) (fr.Element, error) {
 	if err != nil {
 		return fr.Element{}, fmt.Errorf("commit: %w", err)
 	}
-	return Poseidon2(elems), nil
+	return commitCache.poseidon2(elems), nil
+}
+
+// commitCache remembers the Poseidon2 hashes of recent encodings, keyed by
+// the SHA-256 of the encoded elements: compiling a circuit and assigning a
+// witness each need the commitment, and for a GPT-2-small block hashing its
+// 7 M weights (≈ 230 k permutations) takes seconds while the SHA-256 of the
+// same 7 MB takes milliseconds. Equal keys mean equal element sequences, so
+// a hit returns exactly what Poseidon2 would.
+var commitCache = &poseidonCache{m: make(map[[sha256.Size]byte]fr.Element)}
+
+type poseidonCache struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]fr.Element
+}
+
+// maxCachedCommitments bounds the cache; it is emptied when full.
+const maxCachedCommitments = 64
+
+func (c *poseidonCache) poseidon2(elems []fr.Element) fr.Element {
+	h := sha256.New()
+	for i := range elems {
+		b := elems[i].Bytes()
+		h.Write(b[:])
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	c.mu.Lock()
+	v, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = Poseidon2(elems)
+	c.mu.Lock()
+	if len(c.m) >= maxCachedCommitments {
+		clear(c.m)
+	}
+	c.m[key] = v
+	c.mu.Unlock()
+	return v
 }
 
 // CommitString returns Commit(m) in text form (FormatCommitment).
