@@ -104,28 +104,8 @@ func BenchmarkGPU(b *testing.B) {
 // demoGPT2 is the demo model of testdata/demo, calibrated on its samples,
 // with its input.
 func demoGPT2(tb testing.TB) (*quant.Model, []float64) {
-	dir := filepath.Join("..", "testdata", "demo")
-	cfg, err := quant.LoadConfig(filepath.Join(dir, "config.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fm, err := quant.LoadModel(filepath.Join(dir, "model.safetensors"), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cal, err := quant.LoadInput(filepath.Join(dir, "calibration.json"), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	scales, err := quant.Calibrate(fm, cal.InputData)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, scales)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	in, err := quant.LoadInput(filepath.Join(dir, "input.json"), cfg)
+	m := testdataGPT2(tb)
+	in, err := quant.LoadInput(filepath.Join("..", "testdata", "demo", "input.json"), m.Config)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -123,8 +123,12 @@ func (b *Bundle) Encode() ([]byte, error) {
 }
 
 // Write writes the bundle to path atomically.
-func (b *Bundle) Write(path string) error {
-	data, err := b.Encode()
+func (b *Bundle) Write(path string) error { return writeJSON(path, b.Encode) }
+
+// writeJSON writes what encode returns, with a final newline, to path
+// atomically.
+func writeJSON(path string, encode func() ([]byte, error)) error {
+	data, err := encode()
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/google/renameio/v2"
 
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
@@ -103,16 +102,7 @@ func (s *ShardedBundle) Encode() ([]byte, error) {
 }
 
 // Write writes the sharded bundle to path atomically.
-func (s *ShardedBundle) Write(path string) error {
-	data, err := s.Encode()
-	if err != nil {
-		return err
-	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
+func (s *ShardedBundle) Write(path string) error { return writeJSON(path, s.Encode) }
 
 // IsSharded reports whether data is a sharded bundle (by its media type).
 func IsSharded(data []byte) bool {
