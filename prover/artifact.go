@@ -74,6 +74,11 @@ type Header struct {
 	// Visibility is how the circuit exposes input and output (circuit
 	// headers, and the keys made from them).
 	Visibility *quant.Visibility `json:"visibility,omitempty"`
+	// Input and Output are the shapes and fixed-point fractions the circuit
+	// fixes for the model's input and output. A verifier reports these,
+	// from the key it pinned, never a bundle's.
+	Input  *TensorSpec `json:"input,omitempty"`
+	Output *TensorSpec `json:"output,omitempty"`
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from (WithSettingsDigest).
 	SettingsDigest string `json:"settings_digest,omitempty"`
@@ -89,6 +94,13 @@ type Header struct {
 	Gnark         string    `json:"gnark_version"`
 	Created       time.Time `json:"created"`
 	PayloadSHA256 string    `json:"payload_sha256"`
+}
+
+// TensorSpec is the shape of an input or output tensor and its
+// fixed-point fraction: value = integer · 2^-Frac.
+type TensorSpec struct {
+	Shape []int `json:"shape"`
+	Frac  int   `json:"frac"`
 }
 
 // IO returns the header's visibility; ReadCircuit refuses circuit headers

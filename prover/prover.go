@@ -157,6 +157,8 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		Commitment:     commitment,
 		Architecture:   arch,
 		Visibility:     &cfg.visibility,
+		Input:          &TensorSpec{Shape: []int{m.Config.SeqLen, m.Config.DModel}, Frac: m.InputFrac()},
+		Output:         &TensorSpec{Shape: []int{m.Config.SeqLen, m.Config.DModel}, Frac: m.OutputFrac()},
 		SettingsDigest: cfg.settingsDigest,
 		RangeChecks:    cfg.rangeChecks,
 		Constraints:    cs.GetNbConstraints(),

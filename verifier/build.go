@@ -36,6 +36,10 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if _, err := vk.WriteTo(&vkb); err != nil {
 		return nil, fmt.Errorf("bundle: verifying key: %w", err)
 	}
+	vkDigest, err := prover.VerifyingKeyDigest(vk)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
 	modelDigest, err := m.Digest()
 	if err != nil {
 		return nil, err
@@ -95,6 +99,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		PublicInputs:    tensors,
 		Proof:           proof.Bytes(),
 		VerifyingKey:    vkb.Bytes(),
+		VKDigest:        vkDigest,
 	}, nil
 }
 

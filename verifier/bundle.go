@@ -1,11 +1,15 @@
 // Package verifier defines the proof bundle and verifies it offline.
 //
-// A bundle is everything an auditor needs to check one inference: the proof,
-// the public inputs (named, with their fixed-point scales, and the input and
-// output values as their visibility allows), the verifying key, the model
-// commitment (itself a public input), the settings and circuit digests, and
-// how the keys were made. Verify needs nothing else: no chain, no key files,
-// no trust in the host. CheckModel ties a bundle to a model file.
+// A bundle is the evidence of one inference: the proof, the public inputs
+// (named, with their fixed-point scales, and the input and output values as
+// their visibility allows), the model commitment (itself a public input),
+// and, for convenience, the verifying key with its digest and the host's
+// account of the circuit and setup. The prover controls every byte of it,
+// so a bundle alone proves nothing about a model: Verify checks it against
+// an Anchor, a verifying key the verifier obtained itself (a key file, a
+// digest, a keys manifest, or a key derived from the model file), and
+// reports what the anchor says, never what the bundle says of itself.
+// CheckModel ties the anchored key to a model file.
 package verifier
 
 import (
@@ -115,6 +119,10 @@ type Bundle struct {
 	// Proof and VerifyingKey are gnark's binary encodings (base64 in JSON).
 	Proof        []byte `json:"proof"`
 	VerifyingKey []byte `json:"verifying_key"`
+	// VKDigest names VerifyingKey (prover.VerifyingKeyDigest): what a
+	// verifier compares with the digest it pinned. A bundle whose key does
+	// not have this digest is rejected.
+	VKDigest string `json:"vk_digest,omitempty"`
 }
 
 // Encode returns the bundle as indented JSON.

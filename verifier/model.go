@@ -15,15 +15,21 @@ var (
 	ErrCircuitMismatch = fmt.Errorf("%w: circuit digest mismatch", ErrRejected)
 )
 
-// CheckModel checks that the bundle is about model m: m's commitment must be
-// the bundle's, and the circuit compiled from m (for the bundle's backend and
-// visibility) must have the bundle's circuit digest. Compilation is
-// deterministic, so the digest pins the circuit, and with it the verifying
-// key: to m with fixed weights; to m's architecture with hashed or public
-// weights, where the commitment, a public input the circuit recomputes from
-// the witness weights, pins the weights. It compiles the circuit: as slow as
-// compile-circuit.
-func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
+// CheckModel checks that the bundle, verified against anchor a (Verify),
+// is about model m: m's commitment must be the bundle's proven one, and the
+// circuit compiled from m (for the bundle's backend and visibility) must be
+// the circuit the anchored key is for. Compilation is deterministic, so
+// with a key the verifier holds (or derived) this pins the proof to m with
+// fixed weights, and to m's architecture with hashed or public weights,
+// where the commitment, a public input the circuit recomputes from the
+// witness weights, pins the weights. A bare digest names no circuit, so it
+// cannot be checked against a model (ErrUnpinned). It compiles the circuit:
+// as slow as compile-circuit; a derived anchor was compiled from the model
+// already, so only the commitment is compared.
+func CheckModel(b *Bundle, a *Anchor, m *quant.Model, p prover.Progress) error {
+	if a == nil || a.Header == nil {
+		return fmt.Errorf("%w: a key pinned by %s names no circuit to compile the model against; pin the key file (--vk) or a keys manifest", ErrUnpinned, anchorKind(a))
+	}
 	commit, err := quant.CommitString(m)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
@@ -31,12 +37,15 @@ func CheckModel(b *Bundle, m *quant.Model, p prover.Progress) error {
 	if commit != b.ModelCommitment {
 		return fmt.Errorf("%w: the model's is %s, the bundle's %s", ErrModelMismatch, commit, b.ModelCommitment)
 	}
-	c, err := prover.Compile(m, p, prover.WithBackend(b.Backend), prover.WithVisibility(b.Visibility), prover.WithRangeChecks(b.RangeChecks))
+	if a.Kind == AnchorDerived {
+		return nil
+	}
+	c, err := prover.Compile(m, p, prover.WithBackend(a.Header.Backend), prover.WithVisibility(a.Header.IO()), prover.WithRangeChecks(a.Header.RangeChecks))
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	if c.Header.CircuitDigest != b.CircuitDigest {
-		return fmt.Errorf("%w: the model compiles to %s, the bundle names %s", ErrCircuitMismatch, c.Header.CircuitDigest, b.CircuitDigest)
+	if c.Header.CircuitDigest != a.Header.CircuitDigest {
+		return fmt.Errorf("%w: the model compiles to %s, the pinned key (%s) is for %s", ErrCircuitMismatch, c.Header.CircuitDigest, a.Source, a.Header.CircuitDigest)
 	}
 	return nil
 }

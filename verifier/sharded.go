@@ -197,13 +197,15 @@ func readLimited(path string) ([]byte, error) {
 
 // ShardResult is what VerifySharded checked.
 type ShardResult struct {
-	// ModelCommitment is the whole model's, as the bundle claims it: only
-	// VerifyShardedModel ties it to the shards.
+	// ModelCommitment is the whole model's: the keys manifest's (checked
+	// equal); VerifyShardedModel ties it to a model file.
 	ModelCommitment string `json:"model_commitment"`
 	// ShardsCommitment is proven: recomputed from the shards' proofs.
 	ShardsCommitment string           `json:"shards_commitment"`
 	Visibility       quant.Visibility `json:"visibility"`
-	Shards           []ShardCheck     `json:"shards"`
+	// Pinned: every shard was checked against a keys manifest.
+	Pinned bool         `json:"pinned"`
+	Shards []ShardCheck `json:"shards"`
 }
 
 // ShardCheck is the result of one shard's checks.
@@ -214,13 +216,25 @@ type ShardCheck struct {
 	*Result
 }
 
-// VerifySharded checks a complete sharded bundle: every shard's proof (as
-// Verify does, with the shard's layout), the shards' order and coverage of
-// the model's blocks, the hash chain (each shard's output hash is the next
-// shard's input hash) and the sharding commitment. The first shard's input
-// and the last shard's output are checked against the carried values by
-// their proofs. Errors name the shard and the check.
-func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
+// VerifySharded checks a complete sharded bundle against keys, a keys
+// manifest the verifier trusts (read from source): every shard's proof
+// against the key the manifest pins for it (Verify, with the shard's
+// layout), the shards' order and coverage of the model's blocks (the
+// manifest's), the hash chain (each shard's output hash is the next
+// shard's input hash), the sharding commitment recomputed from the proven
+// shard commitments, and that commitment and the whole model's against the
+// manifest's. The first shard's input and the last shard's output are
+// checked against the carried values by their proofs. Errors name the shard
+// and the check. keys nil is ErrUnpinned, unless InsecureUnpinned, when
+// each shard is checked against its own embedded key.
+func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, opts ...Option) (*ShardResult, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if keys == nil && !o.insecure {
+		return nil, ErrUnpinned
+	}
 	if len(s.Shards) != s.NShards {
 		have := make([]int, len(s.Shards))
 		for i, sh := range s.Shards {
@@ -240,7 +254,12 @@ func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
 	if next != s.NLayer {
 		return nil, fmt.Errorf("%w: the shards cover blocks 0:%d of %d", ErrShardOrder, next, s.NLayer)
 	}
-	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility}
+	if keys != nil {
+		if err := checkKeysManifest(s, keys); err != nil {
+			return nil, err
+		}
+	}
+	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility, Pinned: keys != nil}
 	ranges := make([]quant.ShardRange, len(s.Shards))
 	commits := make([]fr.Element, len(s.Shards))
 	for i, sh := range s.Shards {
@@ -249,7 +268,11 @@ func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
 		if want := quant.ShardVisibility(s.Visibility, i, s.NShards); b.Visibility != want {
 			return nil, fmt.Errorf("%s: %w: visibility %+v, want %+v", name, ErrBundle, b.Visibility, want)
 		}
-		r, err := verifyShard(b, i, s.NShards, opts...)
+		var a *Anchor
+		if keys != nil {
+			a = PinManifestEntry(keys.Shards[i], source)
+		}
+		r, err := verify(b, a, func(b *Bundle) error { return shardLayout(b, i, s.NShards) }, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -277,19 +300,26 @@ func VerifySharded(s *ShardedBundle, opts ...Option) (*ShardResult, error) {
 	return res, nil
 }
 
-// verifyShard is Verify for shard i of n, whose boundaries with other shards
-// carry chain hashes instead of values.
-func verifyShard(b *Bundle, i, n int, opts ...Option) (*Result, error) {
-	var o options
-	for _, f := range opts {
-		f(&o)
+// checkKeysManifest checks that a structurally sound sharded bundle is
+// sharded as the keys manifest says, for the model it names.
+func checkKeysManifest(s *ShardedBundle, keys *prover.KeysManifest) error {
+	if keys.NLayer != s.NLayer || len(keys.Shards) != s.NShards || keys.Visibility != s.Visibility {
+		return fmt.Errorf("%w: the bundle has %d shards of %d blocks with visibility %+v, the keys manifest %d of %d with %+v", ErrKeyMismatch, s.NShards, s.NLayer, s.Visibility, len(keys.Shards), keys.NLayer, keys.Visibility)
 	}
-	if o.production && !prover.IsProduction(b.Setup) {
-		return nil, fmt.Errorf("%w: setup %q", ErrNotProduction, b.Setup)
+	if keys.ModelCommitment != s.ModelCommitment || keys.ShardsCommitment != s.ShardsCommitment {
+		return fmt.Errorf("%w: the bundle claims model %s sharded as %s, the keys manifest pins model %s sharded as %s", ErrKeyMismatch, s.ModelCommitment, s.ShardsCommitment, keys.ModelCommitment, keys.ShardsCommitment)
 	}
-	if prover.CheckBackend(b.Backend) != nil || b.Curve != prover.CurveBN254 {
-		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported", ErrBundle, b.Backend, b.Curve)
+	for i, sh := range s.Shards {
+		if e := keys.Shards[i]; e.From != sh.From || e.To != sh.To {
+			return fmt.Errorf("%w: shard %d covers blocks %d:%d, the keys manifest's %d:%d", ErrShardOrder, i, sh.From, sh.To, e.From, e.To)
+		}
 	}
+	return nil
+}
+
+// shardLayout checks the public tensors of shard i of n, whose boundaries
+// with other shards carry chain hashes instead of values.
+func shardLayout(b *Bundle, i, n int) error {
 	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
 	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}, {TensorModel, EncodingModelCommitment}}
 	if i > 0 {
@@ -299,32 +329,31 @@ func verifyShard(b *Bundle, i, n int, opts ...Option) (*Result, error) {
 		want[1].enc = EncodingChainHash
 	}
 	if len(b.PublicInputs) != len(want) {
-		return nil, fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
+		return fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
 	}
 	for k, w := range want {
 		if t := b.PublicInputs[k]; t.Name != w.name || t.Encoding != w.enc {
-			return nil, fmt.Errorf("%w: public tensor %d is %q (%s), want %q (%s)", ErrBundle, k, t.Name, t.Encoding, w.name, w.enc)
+			return fmt.Errorf("%w: public tensor %d is %q (%s), want %q (%s)", ErrBundle, k, t.Name, t.Encoding, w.name, w.enc)
 		}
 	}
-	npub, err := verifyProof(b)
-	if err != nil {
-		return nil, err
-	}
-	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: npub}, nil
+	return nil
 }
 
-// VerifyShardedModel checks that a sharded bundle is about model m: m's
-// commitment and digest are the bundle's, and each shard's sub-model
-// (m.Slice of its blocks) has the shard's commitment and, with fixed
-// weights, compiles to the shard's circuit digest (CheckModel). Run it after
-// VerifySharded. It compiles every shard: as slow as compile-circuit.
-func VerifyShardedModel(s *ShardedBundle, m *quant.Model, p prover.Progress) error {
+// VerifyShardedModel checks that a sharded bundle, verified against keys
+// (VerifySharded), is about model m: m's commitment is the bundle's and the
+// manifest's, and each shard's sub-model (m.Slice of its blocks) has the
+// shard's proven commitment and compiles to the circuit the manifest's key
+// is for. It compiles every shard: as slow as compile-circuit.
+func VerifyShardedModel(s *ShardedBundle, keys *prover.KeysManifest, m *quant.Model, p prover.Progress) error {
+	if keys == nil {
+		return ErrUnpinned
+	}
 	commit, err := quant.CommitString(m)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
-	if commit != s.ModelCommitment {
-		return fmt.Errorf("%w: the model's is %s, the bundle's %s", ErrModelMismatch, commit, s.ModelCommitment)
+	if commit != s.ModelCommitment || commit != keys.ModelCommitment {
+		return fmt.Errorf("%w: the model's is %s, the bundle's %s, the keys manifest's %s", ErrModelMismatch, commit, s.ModelCommitment, keys.ModelCommitment)
 	}
 	if len(m.Blocks) != s.NLayer {
 		return fmt.Errorf("%w: the model has %d blocks, the bundle %d", ErrModelMismatch, len(m.Blocks), s.NLayer)
@@ -338,7 +367,7 @@ func VerifyShardedModel(s *ShardedBundle, m *quant.Model, p prover.Progress) err
 		if p != nil {
 			sp = shardProgress{p, fmt.Sprintf("shard %d: ", i)}
 		}
-		if err := CheckModel(sh.Bundle, sub, sp); err != nil {
+		if err := CheckModel(sh.Bundle, PinManifestEntry(keys.Shards[i], "keys manifest"), sub, sp); err != nil {
 			return fmt.Errorf("shard %d (blocks %d:%d): %w", i, sh.From, sh.To, err)
 		}
 	}

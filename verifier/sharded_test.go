@@ -66,6 +66,22 @@ func newShardedModel(t *testing.T, seed uint64, vis quant.Visibility, only ...in
 	return sm
 }
 
+// manifest is the keys manifest of sm's shards, as setup --shards writes it.
+func (sm *shardedModel) manifest(t *testing.T) *prover.KeysManifest {
+	t.Helper()
+	sb := sm.header(t)
+	k := &prover.KeysManifest{MediaType: prover.FormatKeys, ModelDigest: sb.ModelDigest, ModelCommitment: sb.ModelCommitment, ShardsCommitment: sb.ShardsCommitment,
+		NLayer: sb.NLayer, Backend: prover.BackendGroth16, Visibility: sm.vis}
+	for i, keys := range sm.keys {
+		e, err := prover.NewKeyEntry(i, sm.ranges[i], keys.VK, keys.VKHeader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Shards = append(k.Shards, e)
+	}
+	return k
+}
+
 // input returns the int8 input of random sample seed.
 func (sm *shardedModel) input(t *testing.T, seed uint64) [][]int64 {
 	t.Helper()
@@ -175,14 +191,15 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 	sm := newShardedModel(t, 21, vis)
 	x := sm.input(t, 5)
 	sb := sm.prove(t, x)
-	res, err := verifier.VerifySharded(clone(t, sb))
+	keys := sm.manifest(t)
+	res, err := verifier.VerifySharded(clone(t, sb), keys, "keys.json")
 	if err != nil {
 		t.Fatalf("honest sharded bundle rejected: %v", err)
 	}
 	if res.ShardsCommitment != sb.ShardsCommitment || len(res.Shards) != 3 {
 		t.Fatalf("result %+v", res)
 	}
-	if err := verifier.VerifyShardedModel(sb, sm.m, nil); err != nil {
+	if err := verifier.VerifyShardedModel(sb, keys, sm.m, nil); err != nil {
 		t.Fatalf("honest sharded bundle is not about its model: %v", err)
 	}
 	// The chained output is the whole model's output.
@@ -253,13 +270,13 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 		}, verifier.ErrChain, "shard 1"},
 		{"shard from another model", func(sb *verifier.ShardedBundle) {
 			sb.Shards[1] = foreign
-		}, verifier.ErrChain, "shard 2"},
+		}, verifier.ErrKeyMismatch, "shard 1"},
 		{"shard from another model, the chain proved on", func(sb *verifier.ShardedBundle) {
 			sb.Shards[1], sb.Shards[2] = foreign, after
-		}, verifier.ErrShardsCommitment, ""},
+		}, verifier.ErrKeyMismatch, "shard 1"},
 		{"claim another shards commitment", func(sb *verifier.ShardedBundle) {
 			sb.ShardsCommitment = other.shardsCommitment(t)
-		}, verifier.ErrShardsCommitment, ""},
+		}, verifier.ErrKeyMismatch, ""},
 		{"change the first input", func(sb *verifier.ShardedBundle) {
 			in := &sb.Shards[0].Bundle.PublicInputs[0]
 			if vis.Input == quant.VisibilityPrivate {
@@ -284,7 +301,7 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 		t.Run(c.name, func(t *testing.T) {
 			tb := clone(t, sb)
 			c.tamper(tb)
-			_, err := verifier.VerifySharded(tb)
+			_, err := verifier.VerifySharded(tb, keys, "keys.json")
 			if !errors.Is(err, c.want) {
 				t.Fatalf("got %v, want %v", err, c.want)
 			}
@@ -294,18 +311,26 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 		})
 	}
 
-	// A foreign shard with the sharding commitment recomputed passes
-	// VerifySharded (the proofs are all valid) but is not about the model.
+	// A foreign shard with the sharding commitment recomputed: every proof
+	// is valid against its own key, so only the unpinned check passes it.
+	// Pinned to the keys manifest it is rejected at the foreign shard.
 	tb := clone(t, sb)
 	tb.Shards[1], tb.Shards[2] = foreign, after
 	tb.ShardsCommitment = recommit(t, tb)
-	if _, err := verifier.VerifySharded(tb); err != nil {
-		t.Fatalf("spliced bundle with its own commitment: %v", err)
+	if _, err := verifier.VerifySharded(tb, nil, "", verifier.InsecureUnpinned()); err != nil {
+		t.Fatalf("spliced bundle with its own commitment, unpinned: %v", err)
 	}
-	if err := verifier.VerifyShardedModel(tb, sm.m, nil); !errors.Is(err, verifier.ErrModelMismatch) || !strings.Contains(err.Error(), "shard 1") {
-		t.Fatalf("spliced bundle against the model: %v", err)
+	if _, err := verifier.VerifySharded(tb, nil, ""); !errors.Is(err, verifier.ErrUnpinned) {
+		t.Fatalf("no keys manifest: %v", err)
 	}
-	if err := verifier.VerifyShardedModel(sb, other.m, nil); !errors.Is(err, verifier.ErrModelMismatch) {
+	if _, err := verifier.VerifySharded(tb, keys, "keys.json"); !errors.Is(err, verifier.ErrKeyMismatch) {
+		t.Fatalf("spliced bundle with its own commitment, pinned: %v", err)
+	}
+	tb.ShardsCommitment = sb.ShardsCommitment
+	if _, err := verifier.VerifySharded(tb, keys, "keys.json"); !errors.Is(err, verifier.ErrKeyMismatch) || !strings.Contains(err.Error(), "shard 1") {
+		t.Fatalf("spliced bundle, pinned: %v", err)
+	}
+	if err := verifier.VerifyShardedModel(sb, keys, other.m, nil); !errors.Is(err, verifier.ErrModelMismatch) {
 		t.Fatalf("bundle against another model: %v", err)
 	}
 
@@ -314,7 +339,7 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 	for i := range parts {
 		parts[i] = clone(t, sb)
 		parts[i].Shards = parts[i].Shards[i : i+1]
-		if _, err := verifier.VerifySharded(parts[i]); !errors.Is(err, verifier.ErrIncomplete) {
+		if _, err := verifier.VerifySharded(parts[i], keys, "keys.json"); !errors.Is(err, verifier.ErrIncomplete) {
 			t.Fatalf("part %d alone: %v", i, err)
 		}
 	}
@@ -322,7 +347,7 @@ func testShardedTamper(t *testing.T, vis quant.Visibility) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := verifier.VerifySharded(all); err != nil {
+	if _, err := verifier.VerifySharded(all, keys, "keys.json"); err != nil {
 		t.Fatalf("assembled bundle: %v", err)
 	}
 	if _, err := verifier.AssembleShards(parts[:2]); !errors.Is(err, verifier.ErrIncomplete) {
@@ -402,7 +427,7 @@ func FuzzParseSharded(f *testing.F) {
 		if err != nil {
 			return
 		}
-		verifier.VerifySharded(sb) // must not panic
+		verifier.VerifySharded(sb, nil, "", verifier.InsecureUnpinned()) // must not panic
 		verifier.AssembleShards([]*verifier.ShardedBundle{sb, sb})
 		enc, err := sb.Encode()
 		if err != nil {

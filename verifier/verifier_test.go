@@ -81,6 +81,16 @@ func newFixtureVis(t *testing.T, seed uint64, backend string, vis quant.Visibili
 	return &fixture{m: m, c: c, keys: keys, bundle: b, proof: p, tr: tr, salts: salts}
 }
 
+// pin is the anchor of a verifier who holds the fixture's verifying key.
+func (f *fixture) pin(t *testing.T) *verifier.Anchor {
+	t.Helper()
+	a, err := verifier.PinKey(verifier.AnchorVKFile, "vk.key", f.keys.VK, f.keys.VKHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func TestBundleRoundTrip(t *testing.T) {
 	f := newFixture(t, 1)
 	// The bundle's public inputs are exactly the prover's public witness.
@@ -99,7 +109,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := verifier.Verify(b)
+	res, err := verifier.Verify(b, f.pin(t))
 	if err != nil {
 		t.Fatalf("honest bundle rejected: %v", err)
 	}
@@ -116,7 +126,7 @@ func TestTamperedBundlesRejected(t *testing.T) {
 
 func testTampered(t *testing.T, backend string) {
 	f := newFixtureFor(t, 2, backend)
-	if _, err := verifier.Verify(f.bundle); err != nil {
+	if _, err := verifier.Verify(f.bundle, f.pin(t)); err != nil {
 		t.Fatalf("honest %s bundle rejected: %v", backend, err)
 	}
 	data, err := f.bundle.Encode()
@@ -149,21 +159,21 @@ func testTampered(t *testing.T, backend string) {
 	for name, mutate := range cases {
 		b := fresh()
 		mutate(b)
-		if _, err := verifier.Verify(b); err == nil {
+		if _, err := verifier.Verify(b, f.pin(t)); err == nil {
 			t.Errorf("%s: tampered bundle accepted", name)
 		}
 	}
 	// Claiming the other backend makes the bundle undecodable or rejected.
 	b := fresh()
 	b.Backend = map[string]string{prover.BackendGroth16: prover.BackendPLONK, prover.BackendPLONK: prover.BackendGroth16}[backend]
-	if _, err := verifier.Verify(b); err == nil {
+	if _, err := verifier.Verify(b, f.pin(t)); err == nil {
 		t.Error("bundle with the wrong backend accepted")
 	}
 	// A proof of another model cannot pass for this one.
 	other := newFixtureFor(t, 3, backend)
 	b = fresh()
 	b.Proof = other.bundle.Proof
-	if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrRejected) {
+	if _, err := verifier.Verify(b, f.pin(t)); !errors.Is(err, verifier.ErrRejected) {
 		t.Errorf("proof of another circuit: got %v, want ErrRejected", err)
 	}
 	// Keys of another circuit are refused before proving.
@@ -174,15 +184,27 @@ func testTampered(t *testing.T, backend string) {
 
 func TestRequireProduction(t *testing.T) {
 	f := newFixture(t, 7)
-	if _, err := verifier.Verify(f.bundle, verifier.RequireProduction()); !errors.Is(err, verifier.ErrNotProduction) {
+	if _, err := verifier.Verify(f.bundle, f.pin(t), verifier.RequireProduction()); !errors.Is(err, verifier.ErrNotProduction) {
 		t.Fatalf("dev bundle with RequireProduction: %v", err)
 	}
-	// The label alone does not make a proof valid: a relabelled bundle still
-	// verifies against its (dev) key, which is why auditors pin the key.
+	// Issue 13, attack 7: a bundle relabelled as made by a ceremony, and a
+	// key file whose header says so, are still a dev key: the setup comes
+	// from the pinned key's header, never from the bundle.
 	b := *f.bundle
-	b.Setup = prover.SetupGroth16MPC
-	if _, err := verifier.Verify(&b, verifier.RequireProduction()); err != nil {
+	b.Setup, b.Warning = prover.SetupGroth16MPC, ""
+	if _, err := verifier.Verify(&b, f.pin(t), verifier.RequireProduction()); !errors.Is(err, verifier.ErrNotProduction) {
+		t.Fatalf("relabelled bundle with RequireProduction: %v", err)
+	}
+	// A bare digest cannot show how a key was made.
+	d, err := verifier.PinDigest(f.bundle.VKDigest)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(&b, d, verifier.RequireProduction()); !errors.Is(err, verifier.ErrNotProduction) {
+		t.Fatalf("digest anchor with RequireProduction: %v", err)
+	}
+	if res, err := verifier.Verify(&b, d); err != nil || res.Setup == prover.SetupGroth16MPC {
+		t.Fatalf("digest anchor: %+v, %v", res, err)
 	}
 }
 
@@ -205,13 +227,13 @@ func TestParseRejectsBadBundles(t *testing.T) {
 	// Corrupted proof bytes: a clear error, never a panic.
 	b, _ := verifier.Parse(good)
 	b.Proof = b.Proof[:10]
-	if _, err := verifier.Verify(b); err == nil {
+	if _, err := verifier.Verify(b, f.pin(t)); err == nil {
 		t.Error("truncated proof accepted")
 	}
 	// A value outside int8 has no packed encoding.
 	b, _ = verifier.Parse(good)
 	b.PublicInputs[0].Values[0] = 300
-	if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrBundle) {
+	if _, err := verifier.Verify(b, f.pin(t)); !errors.Is(err, verifier.ErrBundle) {
 		t.Errorf("out-of-range value: got %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "b.json")
@@ -235,7 +257,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		verifier.Verify(b) // must not panic
+		verifier.Verify(b, nil, verifier.InsecureUnpinned()) // must not panic
 		enc, err := b.Encode()
 		if err != nil {
 			t.Fatal(err)
@@ -259,10 +281,10 @@ func TestTamperMatrix(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			vis := quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed}
 			f := newFixtureVis(t, 11, prover.BackendGroth16, vis)
-			if _, err := verifier.Verify(f.bundle); err != nil {
+			if _, err := verifier.Verify(f.bundle, f.pin(t)); err != nil {
 				t.Fatalf("honest bundle rejected: %v", err)
 			}
-			if err := verifier.CheckModel(f.bundle, f.m, nil); err != nil {
+			if err := verifier.CheckModel(f.bundle, f.pin(t), f.m, nil); err != nil {
 				t.Fatalf("honest bundle's model rejected: %v", err)
 			}
 			data, _ := f.bundle.Encode()
@@ -325,7 +347,7 @@ func TestTamperMatrix(t *testing.T) {
 			for name, c := range cases {
 				b := fresh()
 				c.mutate(b)
-				_, err := verifier.Verify(b)
+				_, err := verifier.Verify(b, f.pin(t))
 				if err == nil {
 					t.Errorf("%s: tampered bundle accepted", name)
 					continue
@@ -353,20 +375,24 @@ func TestTamperMatrix(t *testing.T) {
 			}
 			// Another model's file: the commitment check fails first.
 			other := newFixtureVis(t, 12, prover.BackendGroth16, vis)
-			if err := verifier.CheckModel(f.bundle, other.m, nil); !errors.Is(err, verifier.ErrModelMismatch) {
+			if err := verifier.CheckModel(f.bundle, f.pin(t), other.m, nil); !errors.Is(err, verifier.ErrModelMismatch) {
 				t.Errorf("another model: got %v, want ErrModelMismatch", err)
 			}
-			// A bundle from another circuit of the same model (other visibility):
-			// the recompiled circuit's digest differs.
+			// A pinned key of another model's circuit: the model does not
+			// compile to the circuit the key is for. (The bundle's own
+			// circuit digest is not read: it is the prover's claim.)
 			b := fresh()
 			b.CircuitDigest = other.bundle.CircuitDigest
-			if err := verifier.CheckModel(b, f.m, nil); !errors.Is(err, verifier.ErrCircuitMismatch) {
-				t.Errorf("another circuit's digest: got %v, want ErrCircuitMismatch", err)
+			if err := verifier.CheckModel(b, f.pin(t), f.m, nil); err != nil {
+				t.Errorf("the bundle's circuit digest label was read: %v", err)
+			}
+			if err := verifier.CheckModel(f.bundle, other.pin(t), f.m, nil); !errors.Is(err, verifier.ErrCircuitMismatch) {
+				t.Errorf("another model's key: got %v, want ErrCircuitMismatch", err)
 			}
 			// Another circuit's proof and key with this bundle's values.
 			b = fresh()
 			b.Proof, b.VerifyingKey = other.bundle.Proof, other.bundle.VerifyingKey
-			if _, err := verifier.Verify(b); !errors.Is(err, verifier.ErrRejected) {
+			if _, err := verifier.Verify(b, f.pin(t)); !errors.Is(err, verifier.ErrRejected) {
 				t.Errorf("another circuit's proof and key: got %v", err)
 			}
 		})

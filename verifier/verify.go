@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -14,7 +15,10 @@ import (
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-// Result is what Verify checked.
+// Result is what Verify checked. Every field but PublicInputs and
+// ModelCommitment (both proven) comes from the anchor when the anchor has a
+// key header (a key file, a keys manifest, a derived key); with a bare
+// digest they are the bundle's claim, and IOFrom says so.
 type Result struct {
 	Backend     string `json:"backend"`
 	Curve       string `json:"curve"`
@@ -26,55 +30,171 @@ type Result struct {
 	Setup           string           `json:"setup"`
 	SetupDigest     string           `json:"setup_digest,omitempty"`
 	PublicInputs    int              `json:"public_inputs"`
+	// VKDigest is the digest of the key the proof was checked against.
+	VKDigest string `json:"vk_digest"`
+	// Anchor is what pinned that key; nil only under InsecureUnpinned.
+	Anchor *Anchor `json:"anchor"`
+	// Input and Output are the shapes and fractions of the carried tensors.
+	Input  *prover.TensorSpec `json:"input,omitempty"`
+	Output *prover.TensorSpec `json:"output,omitempty"`
+	// IOFrom is where Input and Output come from: IOFromKey (checked
+	// against the pinned key's header) or IOFromBundle (not authenticated).
+	IOFrom string `json:"io_from"`
 }
 
-// ErrNotProduction is returned by Verify with RequireProduction for a
-// bundle whose keys come from a dev setup.
-var ErrNotProduction = errors.New("keys from an unsafe dev setup")
+// Where a Result's shapes and fractions come from.
+const (
+	IOFromKey    = "pinned key"
+	IOFromBundle = "bundle (not authenticated)"
+)
+
+// Errors of anchoring.
+var (
+	// ErrNotProduction is returned by Verify with RequireProduction for
+	// keys that do not come from a ceremony or an SRS file, or whose origin
+	// the anchor cannot tell.
+	ErrNotProduction = errors.New("keys from an unsafe dev setup")
+	// ErrUnpinned: no anchor, and InsecureUnpinned was not given.
+	ErrUnpinned = errors.New("the verifying key is not pinned")
+	// ErrKeyMismatch: the bundle's key, circuit, visibility, shapes or
+	// commitment are not the pinned key's.
+	ErrKeyMismatch = fmt.Errorf("%w: not the pinned verifying key", ErrRejected)
+)
 
 // Option configures Verify.
 type Option func(*options)
 
-type options struct{ production bool }
+type options struct{ production, insecure bool }
 
-// RequireProduction makes Verify refuse bundles whose keys were not made by
-// a ceremony or from an SRS file (ErrNotProduction), before any checking.
+// RequireProduction makes Verify refuse keys that the anchor's header does
+// not show were made by a ceremony or from an SRS file (ErrNotProduction),
+// before any checking. A bare digest cannot show it.
 func RequireProduction() Option { return func(o *options) { o.production = true } }
 
-// Verify checks the bundle's proof against its verifying key and public
-// inputs. It returns an error wrapping ErrRejected when the proof does not
-// verify, and ErrBundle when the bundle cannot be checked at all.
+// InsecureUnpinned lets Verify check a proof against the bundle's own key
+// when no anchor is given. The result then proves only that someone holding
+// some key made a proof: nothing about a model. For debugging.
+func InsecureUnpinned() Option { return func(o *options) { o.insecure = true } }
+
+// Verify checks the bundle's proof against the anchored verifying key a:
+// the bundle's embedded key must be the pinned one (ErrKeyMismatch), and
+// where the anchor has a key header, the bundle's backend, visibility,
+// shapes, fractions and (fixed weights) model commitment must be the
+// header's. It returns an error wrapping ErrRejected when the proof does
+// not verify, ErrBundle when the bundle cannot be checked at all and
+// ErrUnpinned when a is nil (unless InsecureUnpinned).
 //
-// The bundle's setup label is the prover's claim; the verifying key itself
-// cannot show how it was made. A verifier that cares pins the key
-// (zkinfer verify --vk) to one whose ceremony it has audited.
-func Verify(b *Bundle, opts ...Option) (*Result, error) {
+// Nothing the bundle says about itself is believed: its setup label, its
+// digests, its key. A verifier's verdict is as good as its anchor.
+func Verify(b *Bundle, a *Anchor, opts ...Option) (*Result, error) {
+	return verify(b, a, checkLayout, opts...)
+}
+
+func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*Result, error) {
 	var o options
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.production && !prover.IsProduction(b.Setup) {
-		return nil, fmt.Errorf("%w: setup %q; production keys come from a Groth16 ceremony (%s) or a PLONK SRS file (%s)", ErrNotProduction, b.Setup, prover.SetupGroth16MPC, prover.SetupKZGSRS)
+	if a == nil && !o.insecure {
+		return nil, ErrUnpinned
+	}
+	var h *prover.Header
+	if a != nil {
+		h = a.Header
+	}
+	if o.production {
+		if h == nil {
+			return nil, fmt.Errorf("%w: a key pinned by %s does not show how it was made; pin the key file or a keys manifest", ErrNotProduction, anchorKind(a))
+		}
+		if !prover.IsProduction(h.Setup) {
+			return nil, fmt.Errorf("%w: the pinned key's setup is %q; production keys come from a Groth16 ceremony (%s) or a PLONK SRS file (%s)", ErrNotProduction, h.Setup, prover.SetupGroth16MPC, prover.SetupKZGSRS)
+		}
 	}
 	if prover.CheckBackend(b.Backend) != nil || b.Curve != prover.CurveBN254 {
 		return nil, fmt.Errorf("%w: backend %q on curve %q is not supported (supported: %s or %s on %s)", ErrBundle, b.Backend, b.Curve, prover.BackendGroth16, prover.BackendPLONK, prover.CurveBN254)
 	}
-	if err := checkLayout(b); err != nil {
+	if err := layout(b); err != nil {
 		return nil, err
 	}
-	n, err := verifyProof(b)
+	if err := checkAgainstHeader(b, h); err != nil {
+		return nil, err
+	}
+	vk, digest, err := resolveKey(b, a)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Backend: b.Backend, Curve: b.Curve, ModelDigest: b.ModelDigest, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, CircuitDigest: b.CircuitDigest, Setup: b.Setup, SetupDigest: b.SetupDigest, PublicInputs: n}, nil
+	n, err := verifyProof(b, vk)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Backend: b.Backend, Curve: b.Curve, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, PublicInputs: n, VKDigest: digest, Anchor: a, IOFrom: IOFromBundle}
+	if in, ok := b.Tensor(TensorInput); ok {
+		res.Input = &prover.TensorSpec{Shape: in.Shape, Frac: in.Frac}
+	}
+	if out, ok := b.Tensor(TensorOutput); ok {
+		res.Output = &prover.TensorSpec{Shape: out.Shape, Frac: out.Frac}
+	}
+	switch {
+	case h != nil:
+		res.ModelDigest, res.CircuitDigest, res.Setup, res.SetupDigest = h.ModelDigest, h.CircuitDigest, h.Setup, h.SetupDigest
+		if h.Input != nil && h.Output != nil {
+			res.IOFrom = IOFromKey
+		}
+	case a != nil:
+		res.Setup = "unknown (pinned by digest)"
+	default:
+		res.ModelDigest, res.CircuitDigest, res.Setup, res.SetupDigest = b.ModelDigest, b.CircuitDigest, b.Setup+" (claimed by the bundle)", b.SetupDigest
+	}
+	return res, nil
+}
+
+func anchorKind(a *Anchor) string {
+	if a == nil {
+		return "nothing"
+	}
+	return a.Kind
+}
+
+// checkAgainstHeader checks what a pinned key's header fixes: backend,
+// visibility, the shapes and fractions of input and output, and with fixed
+// weights the model commitment.
+func checkAgainstHeader(b *Bundle, h *prover.Header) error {
+	if h == nil {
+		return nil
+	}
+	if h.Backend != b.Backend {
+		return fmt.Errorf("%w: the bundle is a %s proof, the pinned key is for %s", ErrKeyMismatch, b.Backend, h.Backend)
+	}
+	if h.Visibility != nil && *h.Visibility != b.Visibility {
+		return fmt.Errorf("%w: the bundle's visibility is %+v, the pinned key's %+v", ErrKeyMismatch, b.Visibility, *h.Visibility)
+	}
+	if h.IO().Weights == quant.VisibilityFixed && h.Commitment != "" && h.Commitment != b.ModelCommitment {
+		return fmt.Errorf("%w: the bundle claims model %s, the pinned key is for model %s", ErrKeyMismatch, b.ModelCommitment, h.Commitment)
+	}
+	for _, c := range []struct {
+		name string
+		spec *prover.TensorSpec
+	}{{TensorInput, h.Input}, {TensorOutput, h.Output}} {
+		t, ok := b.Tensor(c.name)
+		if c.spec == nil || !ok {
+			continue
+		}
+		if !slices.Equal(t.Shape, c.spec.Shape) || t.Frac != c.spec.Frac {
+			return fmt.Errorf("%w: the bundle's %s is shape %v at frac %d, the pinned key's is shape %v at frac %d", ErrKeyMismatch, c.name, t.Shape, t.Frac, c.spec.Shape, c.spec.Frac)
+		}
+	}
+	return nil
 }
 
 // verifyProof checks the proof of a bundle whose layout was checked against
-// its verifying key and public inputs, and returns the number of public inputs.
-func verifyProof(b *Bundle) (int, error) {
-	vk, proof, err := Decode(b)
+// vk and the bundle's public inputs, and returns the number of public inputs.
+func verifyProof(b *Bundle, vk prover.VerifyingKey) (int, error) {
+	proof, err := prover.NewProof(b.Backend)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
+	if err := prover.Decode(proof, b.Proof); err != nil {
+		return 0, fmt.Errorf("%w: proof: %v", ErrBundle, err)
 	}
 	pub, n, err := PublicWitness(b)
 	if err != nil {
