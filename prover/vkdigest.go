@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/google/renameio/v2"
 )
 
 // VKDigestPrefix starts every verifying-key digest.
@@ -48,4 +50,18 @@ func DigestPath(vkPath string) string {
 		return vkPath[:i] + ".digest"
 	}
 	return vkPath + ".digest"
+}
+
+// WriteDigest writes the digest of vk, with a final newline, to
+// DigestPath(vkPath) atomically and returns it: the line a model host
+// publishes for verifiers to pin (verify --vk-digest).
+func WriteDigest(vkPath string, vk VerifyingKey) (string, error) {
+	d, err := VerifyingKeyDigest(vk)
+	if err != nil {
+		return "", err
+	}
+	if err := renameio.WriteFile(DigestPath(vkPath), []byte(d+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("%s: %w", DigestPath(vkPath), err)
+	}
+	return d, nil
 }

@@ -206,7 +206,11 @@ var extractCommand = &cli.Command{
 		if err := prover.WriteKeys(ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), keys); err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "proving key: %s\nverifying key: %s\nsetup: %s\n", ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
+		d, err := prover.WriteDigest(ctx.String(VKFlag.Name), keys.VK)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(ctx.App.Writer, "proving key: %s\nverifying key: %s\nverifying key digest: %s (in %s)\nsetup: %s\n", ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), d, prover.DigestPath(ctx.String(VKFlag.Name)), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
 		return nil
 	},
 }
@@ -244,6 +248,11 @@ Recompile the circuit from the model yourself for a full check.`,
 			return err
 		}
 		info := vkh.Ceremony
+		d, err := prover.VerifyingKeyDigest(vk)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(ctx.App.Writer, "verifying key digest: %s (pin it: zkinfer verify --vk %s, or --vk-digest %s)\n", d, ctx.String(VKFlag.Name), d)
 		fmt.Fprintf(ctx.App.Writer, "AUDITED: %s was made by this transcript for circuit %s\nphase 1: %d contributions, beacon %s\nphase 2: %d contributions, beacon %s\nsetup digest: %s\n",
 			ctx.String(VKFlag.Name), c.Header.CircuitDigest, len(p1), info.Phase1Beacon, len(p2), info.Beacon, vkh.SetupDigest)
 		return nil

@@ -162,6 +162,10 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 	if err := prover.WriteKeys(pkPath, vkPath, keys); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nsetup: %s\n", pkPath, vkPath, strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
+	d, err := prover.WriteDigest(vkPath, keys.VK)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nverifying key digest: %s (in %s: publish it; verifiers pin it with verify --vk-digest)\nsetup: %s\n", pkPath, vkPath, d, prover.DigestPath(vkPath), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
 	return nil
 }

@@ -92,11 +92,11 @@ model commitment:   %s
 constraints:        %d (%s, BN254)
 prove time:         %s
 proof size:         %d bytes
-verified offline:   %v (%d public inputs)
+verified offline:   %v (%d public inputs, against %s pinned by vk.key)
 verified on chain:  %v (embedded EVM: go-ethereum simulated backend)
 verify gas:         %d
 setup:              %s (UNSAFE, development only)
-`, dir, describe(m.Config), res.ModelDigest, res.ModelCommitment, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, evm.Accepted, evm.VerifyGas, res.Setup)
+`, dir, describe(m.Config), res.ModelDigest, res.ModelCommitment, c.Constraints, c.Backend, pr.proveTime.Round(1e6), pr.proofSize, true, res.PublicInputs, res.VKDigest, evm.Accepted, evm.VerifyGas, res.Setup)
 		if !evm.Accepted {
 			return fmt.Errorf("%w: the verifier contract rejected the proof", verifier.ErrRejected)
 		}

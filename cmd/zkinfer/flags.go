@@ -35,6 +35,7 @@ const (
 	catOut   = "OUTPUT"
 	catChain = "CHAIN"
 	catProve = "PROVING"
+	catTrust = "TRUST ANCHOR"
 )
 
 var (
@@ -191,6 +192,26 @@ var (
 	VerifyModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel,
 		Usage: "quantized model `FILE` the bundle must be about: checks its commitment, recompiles its circuit and checks the digest (with hashed or public weights the circuit is the architecture's, the commitment pins the weights)",
+	}
+	PinVKFlag = &cli.StringFlag{
+		Name: "vk", Category: catTrust,
+		Usage: "pin the verifying key `FILE` you made (setup) or audited (ceremony audit): the proof must verify against it, and what is reported (circuit, setup, shapes) comes from its header",
+	}
+	PinVKDigestFlag = &cli.StringFlag{
+		Name: "vk-digest", Category: catTrust,
+		Usage: "pin the verifying key by its `DIGEST` (sha256:…, printed by setup and written to vk.digest), obtained from a source you trust",
+	}
+	PinKeysFlag = &cli.StringFlag{
+		Name: "keys", Category: catTrust,
+		Usage: "sharded bundles: pin every shard's key by the keys manifest `FILE` that setup --shards writes (circuit.keys.json)",
+	}
+	PinSRSFlag = &cli.StringFlag{
+		Name: "srs", Category: catTrust,
+		Usage: "PLONK, with --model: derive the verifying key yourself from the model file and this KZG SRS `FILE` you trust (compile + setup; as slow as both)",
+	}
+	InsecureUnpinnedFlag = &cli.BoolFlag{
+		Name: "insecure-unpinned", Category: catTrust,
+		Usage: "debugging only: check the proof against the key the bundle brings; proves nothing about any model (anyone can make such a bundle)",
 	}
 	SaltsFlag = &cli.StringFlag{
 		Name: "salts", Category: catFiles,

@@ -23,6 +23,8 @@ import (
 	"github.com/zkinfer/zkinfer/quant/hf"
 	"github.com/zkinfer/zkinfer/quant/onnx"
 	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
+	"github.com/zkinfer/zkinfer/verifier"
+	"github.com/zkinfer/zkinfer/verifier/verifiertest"
 )
 
 func TestMain(m *testing.M) {
@@ -62,12 +64,27 @@ func TestScripts(t *testing.T) {
 			"gen-hf":        genHFCmd,
 			"gen-onnx-gpt2": genONNXGPT2Cmd,
 			"tamper":        tamperCmd,
+			"forge":         forgeCmd,
 			"shard-tamper":  shardTamperCmd,
 			"truncate":      truncateCmd,
 			"gen-srs":       genSRSCmd,
 			"permute-model": permuteModelCmd,
 		},
 	})
+}
+
+// forge BUNDLE OUT writes the forgery of issue 13 (verifiertest.Forge):
+// BUNDLE with an output of all 127s, proven by a trivial circuit under the
+// attacker's own key, labelled as made by a ceremony.
+func forgeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: forge BUNDLE OUT")
+	}
+	b, err := verifier.Read(ts.MkAbs(args[0]))
+	ts.Check(err)
+	f, err := verifiertest.Forge(b)
+	ts.Check(err)
+	ts.Check(f.Write(ts.MkAbs(args[1])))
 }
 
 // gen-model DIR D_MODEL D_HIDDEN SEQ_LEN SEED writes a random example model.

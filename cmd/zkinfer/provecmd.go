@@ -35,8 +35,9 @@ writes one sharded bundle: the shards' proofs and the hash chain from the
 input to the output (no intermediate activations). With --shard N, proves
 shard N only (its input is computed by the integer forward pass of the shards
 before it) into a shard bundle (default proof.shard-N.json); 'zkinfer
-assemble' combines the shard bundles of several machines. Next: verify, or
-verify-evm (single bundles).`,
+assemble' combines the shard bundles of several machines. Next: verify --vk
+vk.key (verify --keys circuit.keys.json for shards), or verify-evm (single
+bundles).`,
 	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
@@ -190,112 +191,22 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
 }
 
-var verifyCommand = &cli.Command{
-	Name:      "verify",
-	Usage:     "verify a proof bundle offline",
-	UsageText: "zkinfer verify [BUNDLE | --bundle proof.json] [--model model.quant.json] [--vk vk.key] [--require-production] [--json]",
-	Description: `Checks the bundle's proof against its verifying key and public inputs (input
-and output, hashed again from the carried values where hashed, and the model
-commitment); needs no other file.
-With --model (the quantized model file), also checks that the bundle is about
-that model: its Poseidon2 commitment must be the bundle's and, with fixed
-weights, the circuit compiled from it must have the bundle's circuit digest
-(compiling takes as long as compile-circuit).
-With --vk, also checks that the bundle's verifying key is that one (so the
-proof is about the circuit you trust, not one the host chose).
-A sharded bundle (prove --shards) is checked shard by shard: every proof,
-the shards' order, the hash chain from the input to the output and the
-shards commitment; --model then recomputes each shard's commitment and
-circuit from the model file.
-Prints one line per check and how the keys were made (dev, ceremony or SRS
-file, with its digest); --require-production makes dev keys an error. Exit
-code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, VerifyModelFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, RequireProductionFlag, JSONFlag},
-	Action: func(ctx *cli.Context) error {
-		var opts []verifier.Option
-		if ctx.Bool(RequireProductionFlag.Name) {
-			opts = append(opts, verifier.RequireProduction())
-		}
-		bundle := ctx.String(BundleFlag.Name)
-		if ctx.NArg() > 1 {
-			return withHint(fmt.Errorf("verify: %d arguments, want one bundle", ctx.NArg()), "verify one bundle at a time, with the flags before it: zkinfer verify --model FILE BUNDLE")
-		}
-		if ctx.NArg() == 1 {
-			bundle = ctx.Args().First()
-		}
-		if sharded, err := isShardedBundle(bundle); err != nil {
-			return err
-		} else if sharded {
-			return verifyShardedBundle(ctx, bundle, opts...)
-		}
-		res, err := verifyBundle(bundle, ctx.String(VKFlag.Name), opts...)
-		if err != nil {
-			return err
-		}
-		modelPath := ctx.String(VerifyModelFlag.Name)
-		if modelPath != "" {
-			if err := checkModel(newProgress(ctx), bundle, modelPath); err != nil {
-				return err
-			}
-		}
-		if ctx.Bool(JSONFlag.Name) {
-			return printJSON(ctx.App.Writer, struct {
-				Verified     bool   `json:"verified"`
-				ModelChecked string `json:"model_checked,omitempty"`
-				*verifier.Result
-			}{true, modelPath, res})
-		}
-		w := ctx.App.Writer
-		fmt.Fprintf(w, "ok: proof (%s on %s, %d public inputs)\n", res.Backend, res.Curve, res.PublicInputs)
-		fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights)
-		fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
-		if modelPath != "" {
-			fmt.Fprintf(w, "ok: %s has the bundle's model commitment\n", modelPath)
-			fmt.Fprintf(w, "ok: %s compiles to circuit %s\n", modelPath, res.CircuitDigest)
-		}
-		fmt.Fprintf(w, "VERIFIED: %s proof on %s, %d public inputs\nmodel: %s\ncircuit: %s\nsetup: %s\n", res.Backend, res.Curve, res.PublicInputs, res.ModelDigest, res.CircuitDigest, res.Setup)
-		if res.SetupDigest != "" {
-			fmt.Fprintf(w, "setup digest: %s\n", res.SetupDigest)
-		}
-		if res.Setup == prover.SetupDevUnsafe {
-			fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
-		}
-		return nil
-	},
-}
-
-func verifyBundle(bundlePath, trustedVK string, opts ...verifier.Option) (*verifier.Result, error) {
+// verifyBundle verifies the bundle at bundlePath against the verifying key
+// file vkPath (the demo's: it made the keys).
+func verifyBundle(bundlePath, vkPath string, opts ...verifier.Option) (*verifier.Result, error) {
 	b, err := verifier.Read(bundlePath)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTrustedVK(b, trustedVK); err != nil {
+	a, err := verifier.PinKeyFile(vkPath)
+	if err != nil {
 		return nil, err
 	}
-	res, err := verifier.Verify(b, opts...)
-	if errors.Is(err, verifier.ErrNotProduction) {
-		return nil, withHint(fmt.Errorf("%s: %w", bundlePath, err), "make production keys with 'zkinfer ceremony' (Groth16) or 'zkinfer setup --srs' (PLONK) and prove again")
-	}
+	res, err := verifier.Verify(b, a, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", bundlePath, err)
+		return nil, verifyError(bundlePath, err)
 	}
 	return res, nil
-}
-
-// checkModel checks that the bundle is about the quantized model in modelPath.
-func checkModel(p prover.Progress, bundlePath, modelPath string) error {
-	b, err := verifier.Read(bundlePath)
-	if err != nil {
-		return err
-	}
-	m, err := quant.LoadQuantized(modelPath)
-	if err != nil {
-		return withHint(err, "--model is the quantized model file (compile-circuit writes it: %s)", DefaultQuantized)
-	}
-	if err := verifier.CheckModel(b, m, p); err != nil {
-		return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
-	}
-	return nil
 }
 
 // checkTrustedVK checks that the bundle carries the verifying key in vkPath.

@@ -89,6 +89,15 @@ func setupShards(out, warn io.Writer, p prover.Progress, dev bool, srsPath, back
 		warn = io.Discard // one warning is enough
 		done[e.PK] = true
 	}
+	keys, err := prover.NewKeysManifest(man)
+	if err != nil {
+		return err
+	}
+	path := prover.KeysPath(manifestPath)
+	if err := prover.WriteKeysManifest(path, keys); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "keys manifest: %s (publish it: verifiers pin the shards' keys with verify --keys %s)\n", path, path)
 	return nil
 }
 
@@ -182,8 +191,12 @@ func proveShards(out io.Writer, p prover.Progress, quantPath, manifestPath, inpu
 		ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, Shards: shards,
 	}
 	if only < 0 {
-		if _, err := verifier.VerifySharded(sb); err != nil {
-			return fmt.Errorf("prove: the sharded bundle does not verify: %w", err)
+		keys, err := prover.NewKeysManifest(man)
+		if err != nil {
+			return err
+		}
+		if _, err := verifier.VerifySharded(sb, keys, manifestPath); err != nil {
+			return fmt.Errorf("prove: the sharded bundle does not verify with the keys of %s: %w", manifestPath, err)
 		}
 	}
 	vis := man.Visibility
@@ -254,10 +267,11 @@ var assembleCommand = &cli.Command{
 	UsageText: "zkinfer assemble [--bundle proof.json] SHARD_BUNDLE...",
 	Description: `Reads the shard bundles that 'zkinfer prove --shards MANIFEST --shard N' wrote
 (on one machine or many), checks that they are shards of the same model and
-sharding, puts the shards in order, verifies the result (every proof and the
-hash chain from the model input to its output) and writes it to --bundle.
-Next: verify.`,
-	Flags: []cli.Flag{BundleFlag},
+sharding, puts the shards in order, checks the result (every proof and the
+hash chain from the model input to its output; with --keys, every proof
+against the key the keys manifest pins) and writes it to --bundle.
+Next: verify --keys circuit.keys.json.`,
+	Flags: []cli.Flag{BundleFlag, PinKeysFlag},
 	Action: func(ctx *cli.Context) error {
 		if ctx.NArg() == 0 {
 			return withHint(errors.New("assemble: no shard bundles"), "name the shard bundles after the flags: zkinfer assemble --bundle proof.json proof.shard-0.json proof.shard-1.json")
@@ -277,73 +291,24 @@ Next: verify.`,
 		if err != nil {
 			return err
 		}
-		if _, err := verifier.VerifySharded(sb); err != nil {
+		var keys *prover.KeysManifest
+		checked := "proofs checked against their own keys only: verify it with --keys"
+		if path := ctx.String(PinKeysFlag.Name); path != "" {
+			if keys, err = prover.ReadKeysManifest(path); err != nil {
+				return withHint(err, "--keys is the keys manifest that setup --shards writes (circuit.keys.json)")
+			}
+			checked = "verified with the keys of " + path
+		}
+		if _, err := verifier.VerifySharded(sb, keys, ctx.String(PinKeysFlag.Name), verifier.InsecureUnpinned()); err != nil {
 			return fmt.Errorf("assemble: %w", err)
 		}
 		out := ctx.String(BundleFlag.Name)
 		if err := sb.Write(out); err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "bundle: %s (%d shards, verified)\n", out, len(sb.Shards))
+		fmt.Fprintf(ctx.App.Writer, "bundle: %s (%d shards, %s)\n", out, len(sb.Shards), checked)
 		return nil
 	},
-}
-
-// verifyShardedBundle is verify for a sharded bundle.
-func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) error {
-	if ctx.String(VKFlag.Name) != "" {
-		return withHint(fmt.Errorf("verify: %s is a sharded bundle: --%s names one key, a sharded bundle has one per shard", bundlePath, VKFlag.Name), "pin the model instead with --model model.quant.json: it recompiles every shard's circuit")
-	}
-	sb, err := verifier.ReadSharded(bundlePath)
-	if err != nil {
-		return err
-	}
-	res, err := verifier.VerifySharded(sb, opts...)
-	switch {
-	case errors.Is(err, verifier.ErrNotProduction):
-		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "make production keys with 'zkinfer ceremony' (Groth16) or 'zkinfer setup --srs' (PLONK) and prove again")
-	case errors.Is(err, verifier.ErrIncomplete):
-		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "combine the shard bundles with: zkinfer assemble --bundle %s SHARD_BUNDLES...", DefaultBundle)
-	case err != nil:
-		return fmt.Errorf("%s: %w", bundlePath, err)
-	}
-	modelPath := ctx.String(VerifyModelFlag.Name)
-	if modelPath != "" {
-		m, err := quant.LoadQuantized(modelPath)
-		if err != nil {
-			return withHint(err, "--model is the quantized model file (compile-circuit writes it: %s)", DefaultQuantized)
-		}
-		if err := verifier.VerifyShardedModel(sb, m, newProgress(ctx)); err != nil {
-			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
-		}
-	}
-	if ctx.Bool(JSONFlag.Name) {
-		return printJSON(ctx.App.Writer, struct {
-			Verified     bool   `json:"verified"`
-			ModelChecked string `json:"model_checked,omitempty"`
-			*verifier.ShardResult
-		}{true, modelPath, res})
-	}
-	w := ctx.App.Writer
-	dev := false
-	for _, s := range res.Shards {
-		fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs), model commitment %s, setup %s\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.ModelCommitment, s.Setup)
-		dev = dev || s.Setup == prover.SetupDevUnsafe
-	}
-	fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output\n", len(res.Shards))
-	fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights)
-	fmt.Fprintf(w, "ok: shards commitment %s (proven)\n", res.ShardsCommitment)
-	if modelPath != "" {
-		fmt.Fprintf(w, "ok: %s has the bundle's model commitment %s\n", modelPath, res.ModelCommitment)
-		fmt.Fprintf(w, "ok: %s's shards have the shards' commitments and compile to their circuits\n", modelPath)
-	} else {
-		fmt.Fprintf(w, "note: model commitment %s is the prover's claim; check it with --model\n", res.ModelCommitment)
-	}
-	fmt.Fprintf(w, "VERIFIED: sharded proof, %d shards\n", len(res.Shards))
-	if dev {
-		fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
-	}
-	return nil
 }
 
 // prefixed names the stages of p after a shard.
