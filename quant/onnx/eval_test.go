@@ -21,7 +21,7 @@ func TestSliceToInt64Max(t *testing.T) {
 		"ends":   {dims: []int{1}, data: []float64{float64(math.MaxInt64)}},
 		"axes":   {dims: []int{1}, data: []float64{0}},
 	}
-	out, err := evalNode(n, env)
+	out, err := evalNode(new(budget), n, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestSliceToInt64Max(t *testing.T) {
 		t.Fatalf("x[-1:INT64_MAX] = %v %v, want [16]", out[0].dims, out[0].data)
 	}
 	env["starts"].data[0], env["ends"].data[0] = float64(math.MinInt64), 2
-	if out, err = evalNode(n, env); err != nil || !slices.Equal(out[0].data, []float64{1, 4}) {
+	if out, err = evalNode(new(budget), n, env); err != nil || !slices.Equal(out[0].data, []float64{1, 4}) {
 		t.Fatalf("x[INT64_MIN:2] = %v, %v", out, err)
 	}
 	if got := ints(&tensor{data: []float64{math.NaN(), -3, 1e300}}); !slices.Equal(got, []int{0, -3, math.MaxInt}) {
