@@ -3,9 +3,11 @@ package onnx_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 	"google.golang.org/protobuf/proto"
@@ -237,5 +239,43 @@ func TestDeadNodeUnsupportedOp(t *testing.T) {
 	g.Node = append(g.Node, &onnxpb.NodeProto{Name: proto.String("/dead"), OpType: proto.String("Tile"), Input: []string{"input"}, Output: []string{"unused"}})
 	if _, err := onnx.Import(&mp, onnx.Options{}); err == nil || !strings.Contains(err.Error(), `"/dead" (op Tile): invalid input: op type Tile is not supported`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// The budget admits a GPT-2 small stack (12 blocks, d_model 768, 85 M
+// weights) at the sequence lengths its comment says, and no further. It
+// needs ~4 GB and a minute of a few cores: set ZKINFER_ONNX_GPT2_SMALL=1.
+func TestImportBudgetGPT2Small(t *testing.T) {
+	if os.Getenv("ZKINFER_ONNX_GPT2_SMALL") == "" {
+		t.Skip("set ZKINFER_ONNX_GPT2_SMALL=1 to import a GPT-2 small (~4 GB)")
+	}
+	// EncodeGPT2 writes the causal mask for cfg.SeqLen: one graph per length.
+	for _, seq := range []int{12, 13} {
+		cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 768, DHidden: 3072, SeqLen: seq, NHead: 12, NLayer: 12,
+			Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+		data, err := onnx.EncodeGPT2(quant.RandomModel(cfg, 1), onnx.GELUTanh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mp onnxpb.ModelProto
+		if err := proto.Unmarshal(data, &mp); err != nil {
+			t.Fatal(err)
+		}
+		data = nil
+		start := time.Now()
+		fm, err := onnx.Import(&mp, onnx.Options{SeqLen: seq})
+		t.Logf("seq %d: %v in %v", seq, err, time.Since(start))
+		if seq == 13 {
+			if !errors.Is(err, onnx.ErrBudget) || !strings.Contains(err.Error(), "MaxGraphMACs") {
+				t.Fatalf("seq 13: got %v, want the multiply-add budget", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fm.Config != cfg {
+			t.Fatalf("seq %d: %+v, want %+v", seq, fm.Config, cfg)
+		}
 	}
 }
