@@ -78,12 +78,12 @@ func runNodeTest(t *testing.T, dir string) (got, want []float64, err error) {
 	var mp onnxpb.ModelProto
 	readProto(t, filepath.Join(dir, "model.onnx"), &mp)
 	n := mp.GetGraph().GetNode()[0]
-	im := &importer{consts: map[string]*tensor{}, vals: map[string]*value{}}
+	im := &importer{consts: map[string]*tensor{}, vals: map[string]*value{}, b: new(budget)}
 	acts := map[*value]*tensor{}
 	for k, vi := range mp.GetGraph().GetInput() {
 		var tp onnxpb.TensorProto
 		readProto(t, filepath.Join(dir, "test_data_set_0", fmt.Sprintf("input_%d.pb", k)), &tp)
-		ct, err := decodeTensor(&tp)
+		ct, err := decodeTensor(new(budget), &tp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func runNodeTest(t *testing.T, dir string) (got, want []float64, err error) {
 	}
 	var out onnxpb.TensorProto
 	readProto(t, filepath.Join(dir, "test_data_set_0", "output_0.pb"), &out)
-	wt, err := decodeTensor(&out)
+	wt, err := decodeTensor(new(budget), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +218,9 @@ func evalNodeTest(t *testing.T, dir string) (got, want []*tensor, err error) {
 	readProto(t, filepath.Join(dir, "model.onnx"), &mp)
 	g := mp.GetGraph()
 	env := map[string]*tensor{}
+	b := new(budget)
 	for _, init := range g.GetInitializer() {
-		if env[init.GetName()], err = decodeTensor(init); err != nil {
+		if env[init.GetName()], err = decodeTensor(b, init); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -230,12 +231,12 @@ func evalNodeTest(t *testing.T, dir string) (got, want []*tensor, err error) {
 			return nil, nil, err
 		}
 		readProto(t, path, &tp)
-		if env[vi.GetName()], err = decodeTensor(&tp); err != nil {
+		if env[vi.GetName()], err = decodeTensor(new(budget), &tp); err != nil {
 			return nil, nil, err
 		}
 	}
 	for _, n := range g.GetNode() {
-		outs, err := evalNode(n, env)
+		outs, err := evalNode(b, n, env)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -248,7 +249,7 @@ func evalNodeTest(t *testing.T, dir string) (got, want []*tensor, err error) {
 	for k, vo := range g.GetOutput() {
 		var tp onnxpb.TensorProto
 		readProto(t, filepath.Join(dir, "test_data_set_0", fmt.Sprintf("output_%d.pb", k)), &tp)
-		w, err := decodeTensor(&tp)
+		w, err := decodeTensor(new(budget), &tp)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -34,4 +34,13 @@
 // length from Options.SeqLen or Options.InputValues. testdata/onnx at the
 // repository root holds real torch.onnx.export files these rules are tested on. Ops outside both lists are rejected with the
 // node's position, name and op type and the supported lists.
+//
+// # Limits
+//
+// Only the nodes whose outputs reach the graph's output are evaluated. What
+// they may cost is bounded per tensor, per node and per graph (limits.go):
+// the importer keeps a running total of the elements it computes, of the
+// constant elements it decodes or copies, and of the multiply-adds of its
+// products and of the checks of the extracted model, and refuses the node
+// that would cross a limit (ErrBudget) before it allocates or computes.
 package onnx

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/x448/float16"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
@@ -15,15 +17,6 @@ import (
 // uses it to fold the shape arithmetic of an export and to check that the
 // layers it extracted compute what the graph computes: weights are picked by
 // structure, correctness is decided by numbers.
-
-// Bounds on the evaluator's work, so that a hostile graph fails instead of
-// exhausting memory or time.
-const (
-	// MaxEvalElements bounds every tensor the evaluator creates.
-	MaxEvalElements = 1 << 24
-	// MaxMatMulWork bounds the multiply-adds of one MatMul.
-	MaxMatMulWork = 1 << 30
-)
 
 // evalOps are the op types the evaluator runs.
 var evalOps = []string{"Add", "Cast", "Concat", "Constant", "ConstantOfShape", "Div", "Equal", "Erf", "Expand", "Gather", "Gelu", "Gemm",
@@ -51,9 +44,13 @@ func strides(dims []int) []int {
 	return s
 }
 
-func newTensor(dims []int) (*tensor, error) {
+// newTensor allocates a computed tensor once the budget allows it.
+func newTensor(b *budget, dims []int) (*tensor, error) {
 	n, err := numel(dims)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.compute(n); err != nil {
 		return nil, err
 	}
 	return &tensor{dims: slices.Clone(dims), data: make([]float64, n)}, nil
@@ -92,14 +89,36 @@ func dimsOf(ts []*tensor) [][]int {
 }
 
 // elementwise applies f over broadcast operands.
-func elementwise(f func(v []float64) float64, ts ...*tensor) (*tensor, error) {
+func elementwise(b *budget, f func(v []float64) float64, ts ...*tensor) (*tensor, error) {
 	dims, err := broadcastDims(ts...)
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(dims)
+	return elementwiseTo(b, dims, f, ts...)
+}
+
+// elementwiseTo applies f over operands broadcast to dims, which the caller
+// has checked they broadcast to.
+func elementwiseTo(b *budget, dims []int, f func(v []float64) float64, ts ...*tensor) (*tensor, error) {
+	out, err := newTensor(b, dims)
 	if err != nil {
 		return nil, err
+	}
+	args := make([]float64, len(ts))
+	// The common cases, operands of the output's size or single values,
+	// index directly.
+	direct := true
+	for _, t := range ts {
+		direct = direct && (len(t.data) == len(out.data) && len(t.dims) <= len(dims) || len(t.data) == 1)
+	}
+	if direct {
+		for i := range out.data {
+			for k, t := range ts {
+				args[k] = t.data[min(i, len(t.data)-1)]
+			}
+			out.data[i] = f(args)
+		}
+		return out, nil
 	}
 	ost := strides(dims)
 	sts := make([][]int, len(ts))
@@ -114,7 +133,6 @@ func elementwise(f func(v []float64) float64, ts ...*tensor) (*tensor, error) {
 		}
 		sts[k] = full
 	}
-	args := make([]float64, len(ts))
 	for i := range out.data {
 		for k, t := range ts {
 			idx, rem := 0, i
@@ -169,7 +187,7 @@ func ints(t *tensor) []int {
 }
 
 // transposeND permutes the axes of t.
-func transposeND(t *tensor, perm []int) (*tensor, error) {
+func transposeND(b *budget, t *tensor, perm []int) (*tensor, error) {
 	r := len(t.dims)
 	if perm == nil {
 		for i := r - 1; i >= 0; i-- {
@@ -193,7 +211,7 @@ func transposeND(t *tensor, perm []int) (*tensor, error) {
 		}
 		dims[i] = t.dims[p]
 	}
-	out, err := newTensor(dims)
+	out, err := newTensor(b, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -211,29 +229,39 @@ func transposeND(t *tensor, perm []int) (*tensor, error) {
 }
 
 // matmulND is numpy matmul for operands of rank ≥ 2, batch dims broadcast.
-func matmulND(a, b *tensor) (*tensor, error) {
-	if len(a.dims) < 2 || len(b.dims) < 2 {
-		return nil, fmt.Errorf("%w: MatMul of rank %d by rank %d (rank ≥ 2 supported)", quant.ErrValidation, len(a.dims), len(b.dims))
+func matmulND(b *budget, x, y *tensor) (*tensor, error) {
+	if len(x.dims) < 2 || len(y.dims) < 2 {
+		return nil, fmt.Errorf("%w: MatMul of rank %d by rank %d (rank ≥ 2 supported)", quant.ErrValidation, len(x.dims), len(y.dims))
 	}
-	m, k := a.dims[len(a.dims)-2], a.dims[len(a.dims)-1]
-	k2, n := b.dims[len(b.dims)-2], b.dims[len(b.dims)-1]
+	m, k := x.dims[len(x.dims)-2], x.dims[len(x.dims)-1]
+	k2, n := y.dims[len(y.dims)-2], y.dims[len(y.dims)-1]
 	if k != k2 {
-		return nil, fmt.Errorf("%w: MatMul of %v by %v", quant.ErrShape, a.dims, b.dims)
+		return nil, fmt.Errorf("%w: MatMul of %v by %v", quant.ErrShape, x.dims, y.dims)
 	}
-	ab := &tensor{dims: a.dims[:len(a.dims)-2]}
-	bb := &tensor{dims: b.dims[:len(b.dims)-2]}
-	batch, err := broadcastDims(ab, bb)
+	xb := &tensor{dims: x.dims[:len(x.dims)-2]}
+	yb := &tensor{dims: y.dims[:len(y.dims)-2]}
+	batch, err := broadcastDims(xb, yb)
 	if err != nil {
 		return nil, err
 	}
-	out, err := newTensor(append(slices.Clone(batch), m, n))
+	dims := append(slices.Clone(batch), m, n)
+	size, err := numel(dims)
 	if err != nil {
 		return nil, err
 	}
-	nb := len(out.data) / max(1, m*n)
-	if work := float64(nb) * float64(m) * float64(n) * float64(k); work > MaxMatMulWork {
-		return nil, fmt.Errorf("%w: MatMul of %v by %v is too large", quant.ErrValidation, a.dims, b.dims)
+	// size ≤ MaxEvalElements and k ≤ MaxTensorElements: the product fits.
+	work := int64(size) * int64(k)
+	if work > MaxMatMulWork {
+		return nil, fmt.Errorf("%w: MatMul of %v by %v is too large (%d multiply-adds, at most %d)", quant.ErrValidation, x.dims, y.dims, work, MaxMatMulWork)
 	}
+	if err := b.work(work); err != nil {
+		return nil, err
+	}
+	out, err := newTensor(b, dims)
+	if err != nil {
+		return nil, err
+	}
+	nb := size / max(1, m*n)
 	bst := strides(batch)
 	offset := func(t *tensor, bi int) int {
 		tb := t.dims[:len(t.dims)-2]
@@ -249,23 +277,62 @@ func matmulND(a, b *tensor) (*tensor, error) {
 		return idx * t.dims[len(t.dims)-2] * t.dims[len(t.dims)-1]
 	}
 	for bi := 0; bi < nb; bi++ {
-		ao, bo, oo := offset(a, bi), offset(b, bi), bi*m*n
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				s := 0.0
-				for l := 0; l < k; l++ {
-					s += a.data[ao+i*k+l] * b.data[bo+l*n+j]
-				}
-				out.data[oo+i*n+j] = s
-			}
-		}
+		xo, yo := offset(x, bi), offset(y, bi)
+		gemm(out.data[bi*m*n:(bi+1)*m*n], x.data[xo:xo+m*k], y.data[yo:yo+k*n], m, n, k, false, false)
 	}
 	return out, nil
 }
 
-// evalGraph runs g with the graph input bound to x and returns every value.
-// Tensors that do not depend on the input are marked in consts.
-func evalGraph(g *onnxpb.GraphProto, inputName string, x *tensor) (env map[string]*tensor, dep map[string]bool, err error) {
+// gemm sets c [m, n] to op(a)·op(b), op(a) [m, k] and op(b) [k, n], where op
+// transposes the row-major matrix stored when its flag is set.
+func gemm(c, a, b []float64, m, n, k int, transA, transB bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(c)
+		return
+	}
+	ga := blas64.General{Rows: m, Cols: k, Stride: k, Data: a}
+	ta := blas.NoTrans
+	if transA {
+		ga, ta = blas64.General{Rows: k, Cols: m, Stride: m, Data: a}, blas.Trans
+	}
+	gb := blas64.General{Rows: k, Cols: n, Stride: n, Data: b}
+	tb := blas.NoTrans
+	if transB {
+		gb, tb = blas64.General{Rows: n, Cols: k, Stride: k, Data: b}, blas.Trans
+	}
+	blas64.Gemm(ta, tb, 1, ga, gb, 0, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+}
+
+// liveNodes marks the nodes whose outputs reach a graph output, and returns
+// the names they read. Nodes are visited last to first, which finds them all
+// in a topologically sorted graph (the only kind the importer runs).
+func liveNodes(g *onnxpb.GraphProto) (live []bool, used map[string]bool) {
+	used = map[string]bool{}
+	for _, o := range g.GetOutput() {
+		used[o.GetName()] = true
+	}
+	nodes := g.GetNode()
+	live = make([]bool, len(nodes))
+	for i := len(nodes) - 1; i >= 0; i-- {
+		for _, o := range nodes[i].GetOutput() {
+			live[i] = live[i] || o != "" && used[o]
+		}
+		if live[i] {
+			for _, in := range nodes[i].GetInput() {
+				used[in] = true
+			}
+		}
+	}
+	return live, used
+}
+
+// evalGraph runs the live nodes of g with the graph input bound to x and
+// returns every value they compute. Tensors that do not depend on the input
+// are not marked in dep.
+func evalGraph(b *budget, g *onnxpb.GraphProto, live []bool, used map[string]bool, inputName string, x *tensor) (env map[string]*tensor, dep map[string]bool, err error) {
 	// The ops check their operands, but a graph is untrusted input and an
 	// overlooked case must fail the import, not take the process down.
 	defer func() {
@@ -275,7 +342,10 @@ func evalGraph(g *onnxpb.GraphProto, inputName string, x *tensor) (env map[strin
 	}()
 	env, dep = map[string]*tensor{}, map[string]bool{}
 	for _, t := range g.GetInitializer() {
-		ct, err := decodeTensor(t)
+		if !used[t.GetName()] {
+			continue
+		}
+		ct, err := decodeTensor(b, t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("onnx: initializer %q: %w", t.GetName(), err)
 		}
@@ -283,7 +353,10 @@ func evalGraph(g *onnxpb.GraphProto, inputName string, x *tensor) (env map[strin
 	}
 	env[inputName], dep[inputName] = x, true
 	for i, n := range g.GetNode() {
-		outs, err := evalNode(n, env)
+		if !live[i] {
+			continue
+		}
+		outs, err := evalNode(b, n, env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("onnx: node %d %q (op %s): %w", i, n.GetName(), n.GetOpType(), err)
 		}
@@ -300,7 +373,7 @@ func evalGraph(g *onnxpb.GraphProto, inputName string, x *tensor) (env map[strin
 	return env, dep, nil
 }
 
-func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
+func evalNode(b *budget, n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 	if n.GetDomain() != "" && n.GetDomain() != "ai.onnx" {
 		return nil, fmt.Errorf("%w: operator domain %q is not supported (supported: the default ONNX domain)", quant.ErrValidation, n.GetDomain())
 	}
@@ -333,13 +406,13 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		return one(elementwise(func(v []float64) float64 { return f(v[0]) }, in[0]))
+		return one(elementwise(b, func(v []float64) float64 { return f(v[0]) }, in[0]))
 	}
 	binary := func(f func(a, b float64) float64) ([]*tensor, error) {
 		if err := need(2); err != nil {
 			return nil, err
 		}
-		return one(elementwise(func(v []float64) float64 { return f(v[0], v[1]) }, in[0], in[1]))
+		return one(elementwise(b, func(v []float64) float64 { return f(v[0], v[1]) }, in[0], in[1]))
 	}
 	b2f := func(b bool) float64 {
 		if b {
@@ -352,12 +425,15 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		a, ok := at["value"]
 		if !ok {
 			if f, ok := at["value_float"]; ok {
-				return []*tensor{{data: []float64{float64(f.GetF())}}}, nil
+				return []*tensor{{data: []float64{float64(f.GetF())}}}, b.constant(1)
 			}
 			if iv, ok := at["value_int"]; ok {
-				return []*tensor{{data: []float64{float64(iv.GetI())}}}, nil
+				return []*tensor{{data: []float64{float64(iv.GetI())}}}, b.constant(1)
 			}
 			if iv, ok := at["value_ints"]; ok {
+				if err := b.constant(len(iv.GetInts())); err != nil {
+					return nil, err
+				}
 				t := &tensor{dims: []int{len(iv.GetInts())}}
 				for _, v := range iv.GetInts() {
 					t.data = append(t.data, float64(v))
@@ -366,9 +442,13 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 			}
 			return nil, fmt.Errorf("%w: Constant without a value", quant.ErrValidation)
 		}
-		return one(decodeTensor(a.GetT()))
+		return one(decodeTensor(b, a.GetT()))
 	case "Identity":
-		return unary(func(v float64) float64 { return v })
+		// Tensors are never written once computed: share the data.
+		if err := need(1); err != nil {
+			return nil, err
+		}
+		return []*tensor{in[0]}, nil
 	case "Cast":
 		to := onnxpb.TensorProto_DataType(at["to"].GetI())
 		switch to {
@@ -415,7 +495,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(3); err != nil {
 			return nil, err
 		}
-		return one(elementwise(func(v []float64) float64 {
+		return one(elementwise(b, func(v []float64) float64 {
 			if v[0] != 0 {
 				return v[1]
 			}
@@ -441,6 +521,9 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 			hi += r
 		}
 		lo, hi = min(max(lo, 0), r), min(max(hi, 0), r)
+		if err := b.compute(max(hi-lo, 0)); err != nil {
+			return nil, err
+		}
 		t := &tensor{}
 		for _, d := range in[0].dims[lo:max(lo, hi)] {
 			t.data = append(t.data, float64(d))
@@ -451,12 +534,15 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(1); err != nil {
 			return nil, err
 		}
-		t, err := newTensor(ints(in[0]))
+		if len(in[0].data) > MaxRank {
+			return nil, fmt.Errorf("%w: ConstantOfShape of rank %d, at most %d", quant.ErrValidation, len(in[0].data), MaxRank)
+		}
+		t, err := newTensor(b, ints(in[0]))
 		if err != nil {
 			return nil, err
 		}
 		if v, ok := at["value"]; ok {
-			c, err := decodeTensor(v.GetT())
+			c, err := decodeTensor(b, v.GetT())
 			if err != nil || len(c.data) != 1 {
 				return nil, fmt.Errorf("%w: ConstantOfShape value", quant.ErrValidation)
 			}
@@ -469,11 +555,18 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(2); err != nil {
 			return nil, err
 		}
-		shape, err := newTensor(ints(in[1]))
+		if len(in[1].data) > MaxRank {
+			return nil, fmt.Errorf("%w: Expand to rank %d, at most %d", quant.ErrValidation, len(in[1].data), MaxRank)
+		}
+		shape := ints(in[1])
+		if _, err := numel(shape); err != nil {
+			return nil, err
+		}
+		dims, err := broadcastDims(in[0], &tensor{dims: shape})
 		if err != nil {
 			return nil, err
 		}
-		return one(elementwise(func(v []float64) float64 { return v[0] }, in[0], shape))
+		return one(elementwiseTo(b, dims, func(v []float64) float64 { return v[0] }, in[0]))
 	case "Unsqueeze", "Squeeze":
 		if err := need(1); err != nil {
 			return nil, err
@@ -559,7 +652,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 				perm = append(perm, int(v))
 			}
 		}
-		return one(transposeND(in[0], perm))
+		return one(transposeND(b, in[0], perm))
 	case "Concat":
 		axis := int(at["axis"].GetI())
 		if len(in) == 0 || in[0] == nil {
@@ -582,7 +675,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 			}
 			dims[ax] += t.dims[ax]
 		}
-		out, err := newTensor(dims)
+		out, err := newTensor(b, dims)
 		if err != nil {
 			return nil, err
 		}
@@ -619,7 +712,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 			inner *= d
 		}
 		dims := append(append(slices.Clone(data.dims[:ax]), in[1].dims...), data.dims[ax+1:]...)
-		out, err := newTensor(dims)
+		out, err := newTensor(b, dims)
 		if err != nil {
 			return nil, err
 		}
@@ -683,7 +776,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 			s, e := clamp(starts[i]), clamp(ends[i])
 			lo[ax], dims[ax] = s, max(e-s, 0)
 		}
-		out, err := newTensor(dims)
+		out, err := newTensor(b, dims)
 		if err != nil {
 			return nil, err
 		}
@@ -726,7 +819,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		var outs []*tensor
 		start := 0
 		for _, s := range sizes {
-			t, err := sliceAxis(data, ax, start, start+s)
+			t, err := sliceAxis(b, data, ax, start, start+s)
 			if err != nil {
 				return nil, err
 			}
@@ -738,22 +831,10 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if err := need(2); err != nil {
 			return nil, err
 		}
-		return one(matmulND(in[0], in[1]))
+		return one(matmulND(b, in[0], in[1]))
 	case "Gemm":
 		if err := need(2); err != nil {
 			return nil, err
-		}
-		a, b := in[0], in[1]
-		var err error
-		if at["transA"].GetI() != 0 {
-			if a, err = transposeND(a, nil); err != nil {
-				return nil, err
-			}
-		}
-		if at["transB"].GetI() != 0 {
-			if b, err = transposeND(b, nil); err != nil {
-				return nil, err
-			}
 		}
 		alpha, beta := 1.0, 1.0
 		if v, ok := at["alpha"]; ok {
@@ -762,14 +843,14 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if v, ok := at["beta"]; ok {
 			beta = float64(v.GetF())
 		}
-		y, err := matmulND(a, b)
+		y, err := gemmNode(b, in[0], in[1], at["transA"].GetI() != 0, at["transB"].GetI() != 0)
 		if err != nil {
 			return nil, err
 		}
 		if len(in) < 3 || in[2] == nil {
-			return one(elementwise(func(v []float64) float64 { return alpha * v[0] }, y))
+			return one(elementwise(b, func(v []float64) float64 { return alpha * v[0] }, y))
 		}
-		return one(elementwise(func(v []float64) float64 { return alpha*v[0] + beta*v[1] }, y, in[2]))
+		return one(elementwise(b, func(v []float64) float64 { return alpha*v[0] + beta*v[1] }, y, in[2]))
 	case "ReduceMean":
 		if err := need(1); err != nil {
 			return nil, err
@@ -782,14 +863,20 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		} else if len(in) > 1 && in[1] != nil {
 			axes = ints(in[1])
 		}
-		if len(axes) != 1 {
-			return nil, fmt.Errorf("%w: ReduceMean over %d axes (one supported)", quant.ErrValidation, len(axes))
+		if len(axes) == 0 {
+			// No axes: all of them, or none with noop_with_empty_axes (opset 18).
+			if at["noop_with_empty_axes"].GetI() != 0 {
+				return []*tensor{in[0]}, nil
+			}
+			for i := range in[0].dims {
+				axes = append(axes, i)
+			}
 		}
 		keep := true
 		if v, ok := at["keepdims"]; ok {
 			keep = v.GetI() != 0
 		}
-		return one(reduceMean(in[0], axes[0], keep))
+		return one(reduceMean(b, in[0], axes, keep))
 	case "Softmax":
 		if err := need(1); err != nil {
 			return nil, err
@@ -805,7 +892,7 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if ax != len(in[0].dims)-1 {
 			return nil, fmt.Errorf("%w: Softmax over axis %d (the last axis supported)", quant.ErrValidation, axis)
 		}
-		return one(softmaxLast(in[0]))
+		return one(softmaxLast(b, in[0]))
 	case "LayerNormalization":
 		if err := need(3); err != nil {
 			return nil, err
@@ -817,18 +904,18 @@ func evalNode(n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor, error) {
 		if v, ok := at["axis"]; ok && v.GetI() != -1 && int(v.GetI()) != len(in[0].dims)-1 {
 			return nil, fmt.Errorf("%w: LayerNormalization over axis %d (the last axis supported)", quant.ErrValidation, v.GetI())
 		}
-		return one(layerNormLast(in[0], in[1], in[2], eps))
+		return one(layerNormLast(b, in[0], in[1], in[2], eps))
 	}
 	return nil, fmt.Errorf("%w: op type %s is not supported (supported: %v)", quant.ErrValidation, n.GetOpType(), evalOps)
 }
 
-func sliceAxis(t *tensor, ax, lo, hi int) (*tensor, error) {
+func sliceAxis(b *budget, t *tensor, ax, lo, hi int) (*tensor, error) {
 	if lo < 0 || hi > t.dims[ax] || lo > hi {
 		return nil, fmt.Errorf("%w: slice %d:%d of axis of length %d", quant.ErrShape, lo, hi, t.dims[ax])
 	}
 	dims := slices.Clone(t.dims)
 	dims[ax] = hi - lo
-	out, err := newTensor(dims)
+	out, err := newTensor(b, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -848,14 +935,41 @@ func sliceAxis(t *tensor, ax, lo, hi int) (*tensor, error) {
 	return out, nil
 }
 
-func reduceMean(t *tensor, axis int, keep bool) (*tensor, error) {
-	ax, err := axisOf(axis, len(t.dims))
-	if err != nil {
-		return nil, err
+// reduceMean averages t over axes (numpy's mean with keepdims), one axis at
+// a time: each pass leaves the mean of equal-sized groups, so the result is
+// the mean over all of them.
+func reduceMean(b *budget, t *tensor, axes []int, keep bool) (*tensor, error) {
+	r := len(t.dims)
+	seen := make([]bool, r)
+	for _, a := range axes {
+		ax, err := axisOf(a, r)
+		if err != nil {
+			return nil, err
+		}
+		if seen[ax] {
+			return nil, fmt.Errorf("%w: ReduceMean axes %v repeat axis %d", quant.ErrValidation, axes, ax)
+		}
+		seen[ax] = true
+		if t, err = reduceMeanAxis(b, t, ax); err != nil {
+			return nil, err
+		}
 	}
+	if !keep {
+		var dims []int
+		for i, d := range t.dims {
+			if !seen[i] {
+				dims = append(dims, d)
+			}
+		}
+		t = &tensor{dims: dims, data: t.data}
+	}
+	return t, nil
+}
+
+func reduceMeanAxis(b *budget, t *tensor, ax int) (*tensor, error) {
 	dims := slices.Clone(t.dims)
 	dims[ax] = 1
-	out, err := newTensor(dims)
+	out, err := newTensor(b, dims)
 	if err != nil {
 		return nil, err
 	}
@@ -875,17 +989,17 @@ func reduceMean(t *tensor, axis int, keep bool) (*tensor, error) {
 			out.data[o*inner+i] = s / float64(max(d, 1))
 		}
 	}
-	if !keep {
-		out.dims = slices.Delete(out.dims, ax, ax+1)
-	}
 	return out, nil
 }
 
-func softmaxLast(t *tensor) (*tensor, error) {
+func softmaxLast(b *budget, t *tensor) (*tensor, error) {
 	if len(t.dims) == 0 {
 		return nil, fmt.Errorf("%w: Softmax of a scalar", quant.ErrValidation)
 	}
-	out := &tensor{dims: t.dims, data: make([]float64, len(t.data))}
+	out, err := newTensor(b, t.dims)
+	if err != nil {
+		return nil, err
+	}
 	w := t.dims[len(t.dims)-1]
 	for r := 0; r+w <= len(t.data) && w > 0; r += w {
 		mx := math.Inf(-1)
@@ -904,7 +1018,7 @@ func softmaxLast(t *tensor) (*tensor, error) {
 	return out, nil
 }
 
-func layerNormLast(x, g, b *tensor, eps float64) (*tensor, error) {
+func layerNormLast(bg *budget, x, g, b *tensor, eps float64) (*tensor, error) {
 	if len(x.dims) == 0 {
 		return nil, fmt.Errorf("%w: LayerNormalization of a scalar", quant.ErrValidation)
 	}
@@ -912,7 +1026,10 @@ func layerNormLast(x, g, b *tensor, eps float64) (*tensor, error) {
 	if len(g.data) != w || len(b.data) != w {
 		return nil, fmt.Errorf("%w: LayerNormalization scale/bias of %d, want %d", quant.ErrShape, len(g.data), w)
 	}
-	out := &tensor{dims: x.dims, data: make([]float64, len(x.data))}
+	out, err := newTensor(bg, x.dims)
+	if err != nil {
+		return nil, err
+	}
 	for r := 0; r+w <= len(x.data) && w > 0; r += w {
 		row := x.data[r : r+w]
 		mean, vr := 0.0, 0.0
@@ -928,5 +1045,40 @@ func layerNormLast(x, g, b *tensor, eps float64) (*tensor, error) {
 			out.data[r+j] = (v-mean)*inv*g.data[j] + b.data[j]
 		}
 	}
+	return out, nil
+}
+
+// gemmNode is ONNX Gemm's product op(a)·op(b) of two matrices.
+func gemmNode(b *budget, x, y *tensor, transA, transB bool) (*tensor, error) {
+	if len(x.dims) != 2 || len(y.dims) != 2 {
+		return nil, fmt.Errorf("%w: Gemm of %v by %v (matrices supported)", quant.ErrValidation, x.dims, y.dims)
+	}
+	m, k := x.dims[0], x.dims[1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := y.dims[0], y.dims[1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		return nil, fmt.Errorf("%w: Gemm of %v by %v (transA %v, transB %v)", quant.ErrShape, x.dims, y.dims, transA, transB)
+	}
+	size, err := numel([]int{m, n})
+	if err != nil {
+		return nil, err
+	}
+	work := int64(size) * int64(k)
+	if work > MaxMatMulWork {
+		return nil, fmt.Errorf("%w: Gemm of %v by %v is too large (%d multiply-adds, at most %d)", quant.ErrValidation, x.dims, y.dims, work, MaxMatMulWork)
+	}
+	if err := b.work(work); err != nil {
+		return nil, err
+	}
+	out, err := newTensor(b, []int{m, n})
+	if err != nil {
+		return nil, err
+	}
+	gemm(out.data, x.data, y.data, m, n, k, transA, transB)
 	return out, nil
 }

@@ -38,14 +38,15 @@ type linParams struct {
 // importGPT2 extracts a GPT-2 stack from an export by structure (weights of
 // MatMul nodes, LayerNorm scales and shifts, in graph order) and accepts it
 // only if the extracted model computes the graph's output on a random input.
-func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
+// Only the live nodes (see liveNodes) are evaluated or looked at.
+func importGPT2(b *budget, g *onnxpb.GraphProto, live []bool, used map[string]bool, in *value) (*quant.FloatModel, error) {
 	if in.width == 0 {
 		return nil, fmt.Errorf("onnx: %w: input %q needs a static d_model for a GPT-2 graph", quant.ErrValidation, in.node)
 	}
 	seq, d := in.seq, in.width
-	x, err := newTensor([]int{1, seq, d})
+	x, err := newTensor(b, []int{1, seq, d})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("onnx: the input: %w", err)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seq), uint64(d)))
 	for i := range x.data {
@@ -55,7 +56,7 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 	if in.rank == 2 {
 		x.dims = []int{seq, d}
 	}
-	env, dep, err := evalGraph(g, inName, x)
+	env, dep, err := evalGraph(b, g, live, used, inName, x)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +67,9 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 	producer := map[string]*onnxpb.NodeProto{}
 	consumers := map[string][]int{}
 	for i, n := range g.GetNode() {
+		if !live[i] {
+			continue
+		}
 		for _, o := range n.GetOutput() {
 			producer[o] = n
 		}
@@ -105,6 +109,9 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 	var lins []linParams
 	var lns []lnParams
 	for i, n := range nodes {
+		if !live[i] {
+			continue
+		}
 		switch n.GetOpType() {
 		case "MatMul":
 			if len(n.GetInput()) == 2 && dep[n.GetInput()[0]] && isConst(n.GetInput()[1]) {
@@ -129,8 +136,14 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 				return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w: transA = 1 is not supported", i, n.GetName(), quant.ErrValidation)
 			}
 			w := env[ins[1]]
+			if len(w.dims) != 2 {
+				return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w: weight of shape %v, want 2-D", i, n.GetName(), quant.ErrShape, w.dims)
+			}
+			var err error
 			if at["transB"].GetI() != 0 {
-				w = transpose(w)
+				if w, err = transpose(b, w); err != nil {
+					return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w", i, n.GetName(), err)
+				}
 			}
 			alpha, beta := 1.0, 1.0
 			if v, ok := at["alpha"]; ok {
@@ -139,24 +152,24 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 			if v, ok := at["beta"]; ok {
 				beta = float64(v.GetF())
 			}
-			scaled := &tensor{dims: w.dims, data: make([]float64, len(w.data))}
-			for k, v := range w.data {
-				scaled.data[k] = alpha * v
+			scaled, err := scale(b, w, alpha)
+			if err != nil {
+				return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w", i, n.GetName(), err)
 			}
-			b := make([]float64, w.dims[1])
+			bias := make([]float64, w.dims[1])
 			if len(ins) > 2 && ins[2] != "" {
 				if !isConst(ins[2]) {
 					return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w: the bias C must be a constant", i, n.GetName(), quant.ErrValidation)
 				}
-				c, err := biasOf(env[ins[2]], w.dims[1])
+				c, err := biasOf(b, env[ins[2]], w.dims[1])
 				if err != nil {
 					return nil, fmt.Errorf("onnx: node %d %q (op Gemm): %w", i, n.GetName(), err)
 				}
 				for k := range c {
-					b[k] = beta * c[k]
+					bias[k] = beta * c[k]
 				}
 			}
-			lins = append(lins, linParams{w: scaled, b: b, node: i})
+			lins = append(lins, linParams{w: scaled, b: bias, node: i})
 		case "LayerNormalization":
 			eps := 1e-5
 			if a, ok := attrs(n)["epsilon"]; ok {
@@ -208,6 +221,9 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 		if l.w.dims[0] != r || l.w.dims[1] != c {
 			return nil, fmt.Errorf("onnx: node %d (%s): %w: weight of shape %v, want [%d %d]", l.node, what, quant.ErrShape, l.w.dims, r, c)
 		}
+		if err := b.constant(r * c); err != nil {
+			return nil, fmt.Errorf("onnx: node %d (%s): %w", l.node, what, err)
+		}
 		return mat.NewDense(r, c, slices.Clone(l.w.data)), nil
 	}
 	for i := range nl {
@@ -240,17 +256,25 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 		}
 	}
 	// The head count and the GELU form are not in the weights: try each
-	// divisor of d_model and each form, and keep the one that matches the graph.
+	// divisor of d_model and each form, and keep the one that matches the
+	// graph. Each try is a forward pass charged to the budget, so the head
+	// counts go nearest to GPT-2's head size first, both forms for each.
+	var heads []int
+	for nh := 1; nh <= d; nh++ {
+		if d%nh == 0 {
+			heads = append(heads, nh)
+		}
+	}
+	slices.SortStableFunc(heads, func(a, b int) int { return abs(d/a-gpt2HeadSize) - abs(d/b-gpt2HeadSize) })
 	best := math.Inf(1)
-	for _, act := range gpt2Activations {
-		m.Config.Activation = act
-		for nh := 1; nh <= d; nh++ {
-			if d%nh != 0 {
-				continue
-			}
-			m.Config.NHead = nh
+	for _, nh := range heads {
+		for _, act := range gpt2Activations {
+			m.Config.NHead, m.Config.Activation = nh, act
 			if err := m.Config.Validate(); err != nil {
 				return nil, fmt.Errorf("onnx: %w", err)
+			}
+			if err := b.work(gpt2ForwardMACs(m.Config)); err != nil {
+				return nil, fmt.Errorf("onnx: checking the extracted %d-block GPT-2 (%d heads, %s) against the graph: %w", nl, nh, act, err)
 			}
 			tr, err := m.ForwardGPT2(x.data)
 			if err != nil {
@@ -269,4 +293,17 @@ func importGPT2(g *onnxpb.GraphProto, in *value) (*quant.FloatModel, error) {
 	}
 	return nil, fmt.Errorf("onnx: %w: the graph has the layers of a %d-block GPT-2 stack but does not compute one (closest head count and GELU form: relative difference %.2g, tolerance %g): "+
 		"supported are GPT-2 blocks with causal attention, GELU (tanh or erf form) and pre-LayerNorm", quant.ErrValidation, nl, best, gpt2Tolerance)
+}
+
+// gpt2HeadSize is GPT-2's d_model / n_head, in every released size.
+const gpt2HeadSize = 64
+
+func abs(v int) int { return max(v, -v) }
+
+// gpt2ForwardMACs is the multiply-adds of a forward pass of cfg: per block
+// and token, the four linear layers (4·d² + 2·d·h), and per block the
+// attention scores and their product with the values (2·seq²·d).
+func gpt2ForwardMACs(cfg quant.Config) int64 {
+	s, d, h := int64(cfg.SeqLen), int64(cfg.DModel), int64(cfg.DHidden)
+	return int64(cfg.NLayer) * (s*(4*d*d+2*d*h) + 2*s*s*d)
 }

@@ -15,17 +15,6 @@ import (
 	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 )
 
-// Limits on what a graph may hold, checked before anything is allocated
-// from the file's claims.
-const (
-	// MaxNodes bounds the number of nodes in the graph.
-	MaxNodes = 1 << 16
-	// MaxTensorElements bounds the element count of one constant tensor.
-	MaxTensorElements = 1 << 28
-	// MaxRank bounds the rank of a tensor.
-	MaxRank = 8
-)
-
 // SupportedOps are the op types of an ffn block; a graph with others is
 // imported as a GPT-2 stack when the evaluator runs all of its ops.
 var SupportedOps = []string{"Add", "Constant", "Gemm", "Identity", "MatMul", "Relu"}
@@ -76,14 +65,12 @@ func Import(mp *onnxpb.ModelProto, opts Options) (*quant.FloatModel, error) {
 	if len(g.GetNode()) > MaxNodes {
 		return nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(g.GetNode()), MaxNodes)
 	}
-	im := &importer{consts: map[string]*tensor{}, vals: map[string]*value{}}
-	for _, t := range g.GetInitializer() {
-		ct, err := decodeTensor(t)
-		if err != nil {
-			return nil, fmt.Errorf("onnx: initializer %q: %w", t.GetName(), err)
-		}
-		im.consts[t.GetName()] = ct
-	}
+	// Every node must be one the importer knows, but only the nodes that
+	// reach the output are evaluated, charged to the budget, or decide
+	// which kind of model the graph is.
+	live, used := liveNodes(g)
+	b := new(budget)
+	im := &importer{consts: map[string]*tensor{}, vals: map[string]*value{}, b: b}
 	in, err := im.input(g, opts)
 	if err != nil {
 		return nil, err
@@ -97,7 +84,7 @@ func Import(mp *onnxpb.ModelProto, opts Options) (*quant.FloatModel, error) {
 		if slices.Contains(SupportedOps, op) {
 			continue
 		}
-		ffn = false
+		ffn = ffn && !live[i]
 		if !slices.Contains(evalOps, op) {
 			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w: op type %s is not supported (supported: ffn blocks: %s; GPT-2 blocks: %s)",
 				i, n.GetName(), op, quant.ErrValidation, op, strings.Join(SupportedOps, ", "), strings.Join(evalOps, ", "))
@@ -107,9 +94,22 @@ func Import(mp *onnxpb.ModelProto, opts Options) (*quant.FloatModel, error) {
 		return nil, fmt.Errorf("onnx: %w: the graph has %d outputs, want 1", quant.ErrValidation, len(g.GetOutput()))
 	}
 	if !ffn {
-		return importGPT2(g, in)
+		return importGPT2(b, g, live, used, in)
+	}
+	for _, t := range g.GetInitializer() {
+		if !used[t.GetName()] {
+			continue
+		}
+		ct, err := decodeTensor(b, t)
+		if err != nil {
+			return nil, fmt.Errorf("onnx: initializer %q: %w", t.GetName(), err)
+		}
+		im.consts[t.GetName()] = ct
 	}
 	for i, n := range g.GetNode() {
+		if !live[i] {
+			continue
+		}
 		if err := im.node(i, n); err != nil {
 			return nil, fmt.Errorf("onnx: node %d %q (op %s): %w", i, n.GetName(), n.GetOpType(), err)
 		}
@@ -119,7 +119,7 @@ func Import(mp *onnxpb.ModelProto, opts Options) (*quant.FloatModel, error) {
 	if !ok {
 		return nil, fmt.Errorf("onnx: %w: output %q is not computed from the input", quant.ErrValidation, outName)
 	}
-	return matchFFN(in, out)
+	return matchFFN(b, in, out)
 }
 
 type tensor struct {
@@ -145,13 +145,18 @@ type importer struct {
 	consts map[string]*tensor
 	vals   map[string]*value
 	seq    int
+	b      *budget
 }
 
 func (im *importer) input(g *onnxpb.GraphProto, opts Options) (*value, error) {
+	inits := map[string]bool{}
+	for _, t := range g.GetInitializer() {
+		inits[t.GetName()] = true
+	}
 	var inputs []*onnxpb.ValueInfoProto
 	for _, vi := range g.GetInput() {
 		// Old exporters list initializers among the inputs.
-		if _, isConst := im.consts[vi.GetName()]; !isConst {
+		if !inits[vi.GetName()] {
 			inputs = append(inputs, vi)
 		}
 	}
@@ -253,7 +258,7 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 		if t == nil {
 			return fmt.Errorf("%w: only the tensor form (attribute \"value\") is supported", quant.ErrValidation)
 		}
-		ct, err := decodeTensor(t)
+		ct, err := decodeTensor(im.b, t)
 		if err != nil {
 			return err
 		}
@@ -319,11 +324,13 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 			return fmt.Errorf("%w: weight has shape %v, want 2-D", quant.ErrShape, w.dims)
 		}
 		if transB != 0 {
-			w = transpose(w)
+			if w, err = transpose(im.b, w); err != nil {
+				return err
+			}
 		}
-		scaled := &tensor{dims: w.dims, data: make([]float64, len(w.data))}
-		for k, v := range w.data {
-			scaled.data[k] = alpha * v
+		scaled, err := scale(im.b, w, alpha)
+		if err != nil {
+			return err
 		}
 		res = &value{op: "linear", args: []*value{x}, w: scaled, node: where}
 		if len(ins) > 2 && ins[2] != "" {
@@ -334,7 +341,7 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 			if bt == nil {
 				return fmt.Errorf("%w: the bias C must be a constant", quant.ErrValidation)
 			}
-			b, err := biasOf(bt, w.dims[1])
+			b, err := biasOf(im.b, bt, w.dims[1])
 			if err != nil {
 				return err
 			}
@@ -372,7 +379,7 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 			if lin.op != "linear" || lin.b != nil {
 				return fmt.Errorf("%w: a constant is added to %s; only a bias added to the output of a MatMul is supported", quant.ErrValidation, lin.node)
 			}
-			bias, err := biasOf(c, lin.w.dims[1])
+			bias, err := biasOf(im.b, c, lin.w.dims[1])
 			if err != nil {
 				return err
 			}
@@ -391,7 +398,10 @@ func (im *importer) node(i int, n *onnxpb.NodeProto) error {
 
 // biasOf reads a bias of length n from a tensor of shape [n] or [1, n], or
 // broadcasts a single value (shapes [], [1], [1, 1]) to all n.
-func biasOf(t *tensor, n int) ([]float64, error) {
+func biasOf(bg *budget, t *tensor, n int) ([]float64, error) {
+	if err := bg.constant(n); err != nil {
+		return nil, err
+	}
 	if len(t.data) == 1 && len(t.dims) <= 2 {
 		b := make([]float64, n)
 		for i := range b {
@@ -405,7 +415,11 @@ func biasOf(t *tensor, n int) ([]float64, error) {
 	return slices.Clone(t.data), nil
 }
 
-func transpose(t *tensor) *tensor {
+// transpose copies a constant matrix, transposed.
+func transpose(b *budget, t *tensor) (*tensor, error) {
+	if err := b.constant(len(t.data)); err != nil {
+		return nil, err
+	}
 	r, c := t.dims[0], t.dims[1]
 	out := &tensor{dims: []int{c, r}, data: make([]float64, len(t.data))}
 	for i := 0; i < r; i++ {
@@ -413,13 +427,25 @@ func transpose(t *tensor) *tensor {
 			out.data[j*r+i] = t.data[i*c+j]
 		}
 	}
-	return out
+	return out, nil
+}
+
+// scale copies a constant tensor, multiplied by alpha.
+func scale(b *budget, t *tensor, alpha float64) (*tensor, error) {
+	if err := b.constant(len(t.data)); err != nil {
+		return nil, err
+	}
+	out := &tensor{dims: t.dims, data: make([]float64, len(t.data))}
+	for k, v := range t.data {
+		out.data[k] = alpha * v
+	}
+	return out, nil
 }
 
 const ffnPattern = "Add(input, Linear(Relu(Linear(input)))), Linear being MatMul [+ Add bias] or Gemm"
 
 // matchFFN matches the expression tree of the output against the ffn block.
-func matchFFN(in, out *value) (*quant.FloatModel, error) {
+func matchFFN(b *budget, in, out *value) (*quant.FloatModel, error) {
 	fail := func(v *value, format string, args ...any) error {
 		return fmt.Errorf("onnx: %w: the graph is not a supported ffn block (%s): at %s: %s", quant.ErrValidation, ffnPattern, v.node, fmt.Sprintf(format, args...))
 	}
@@ -465,6 +491,9 @@ func matchFFN(in, out *value) (*quant.FloatModel, error) {
 		return v.b
 	}
 	for _, t := range []*tensor{l1.w, p.w} {
+		if err := b.constant(len(t.data)); err != nil {
+			return nil, fmt.Errorf("onnx: the extracted weights: %w", err)
+		}
 		for k, v := range t.data {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, fmt.Errorf("onnx: %w: weight element %d is %v", quant.ErrRange, k, v)
@@ -481,7 +510,7 @@ func matchFFN(in, out *value) (*quant.FloatModel, error) {
 }
 
 // decodeTensor reads a constant tensor as float64, whatever its stored type.
-func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
+func decodeTensor(b *budget, t *onnxpb.TensorProto) (*tensor, error) {
 	if len(t.GetExternalData()) > 0 || t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 		return nil, fmt.Errorf("%w: external tensor data is not supported (re-export with the weights inside the .onnx file)", quant.ErrValidation)
 	}
@@ -499,9 +528,7 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
 	}
 	dt := onnxpb.TensorProto_DataType(t.GetDataType())
 	raw := t.GetRawData()
-	var out []float64
-	switch {
-	case len(raw) > 0:
+	if len(raw) > 0 {
 		size := map[onnxpb.TensorProto_DataType]int{onnxpb.TensorProto_FLOAT: 4, onnxpb.TensorProto_DOUBLE: 8, onnxpb.TensorProto_FLOAT16: 2,
 			onnxpb.TensorProto_INT64: 8, onnxpb.TensorProto_INT32: 4, onnxpb.TensorProto_BOOL: 1}[dt]
 		if size == 0 {
@@ -510,48 +537,62 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensor, error) {
 		if len(raw) != n*size {
 			return nil, fmt.Errorf("%w: %d data bytes for shape %v of %s", quant.ErrShape, len(raw), dims, dt)
 		}
-		out = make([]float64, n)
+		if err := b.constant(n); err != nil {
+			return nil, err
+		}
+		out := make([]float64, n)
 		for i := range out {
-			b := raw[i*size:]
+			e := raw[i*size:]
 			switch dt {
 			case onnxpb.TensorProto_FLOAT:
-				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(e)))
 			case onnxpb.TensorProto_DOUBLE:
-				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b))
+				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(e))
 			case onnxpb.TensorProto_FLOAT16:
-				out[i] = float64(float16.Frombits(binary.LittleEndian.Uint16(b)).Float32())
+				out[i] = float64(float16.Frombits(binary.LittleEndian.Uint16(e)).Float32())
 			case onnxpb.TensorProto_INT64:
-				out[i] = float64(int64(binary.LittleEndian.Uint64(b)))
+				out[i] = float64(int64(binary.LittleEndian.Uint64(e)))
 			case onnxpb.TensorProto_INT32:
-				out[i] = float64(int32(binary.LittleEndian.Uint32(b)))
+				out[i] = float64(int32(binary.LittleEndian.Uint32(e)))
 			case onnxpb.TensorProto_BOOL:
-				if b[0] != 0 {
+				if e[0] != 0 {
 					out[i] = 1
 				}
 			}
 		}
-	case dt == onnxpb.TensorProto_FLOAT:
-		out = make([]float64, 0, len(t.GetFloatData()))
-		for _, v := range t.GetFloatData() {
-			out = append(out, float64(v))
-		}
-	case dt == onnxpb.TensorProto_DOUBLE:
-		out = slices.Clone(t.GetDoubleData())
-	case dt == onnxpb.TensorProto_INT64:
-		out = make([]float64, 0, len(t.GetInt64Data()))
-		for _, v := range t.GetInt64Data() {
-			out = append(out, float64(v))
-		}
-	case dt == onnxpb.TensorProto_INT32 || dt == onnxpb.TensorProto_BOOL:
-		out = make([]float64, 0, len(t.GetInt32Data()))
-		for _, v := range t.GetInt32Data() {
-			out = append(out, float64(v))
-		}
+		return &tensor{dims: dims, data: out}, nil
+	}
+	var out []float64
+	var err error
+	switch dt {
+	case onnxpb.TensorProto_FLOAT:
+		out, err = convert(b, t.GetFloatData(), n, dims)
+	case onnxpb.TensorProto_DOUBLE:
+		out, err = convert(b, t.GetDoubleData(), n, dims)
+	case onnxpb.TensorProto_INT64:
+		out, err = convert(b, t.GetInt64Data(), n, dims)
+	case onnxpb.TensorProto_INT32, onnxpb.TensorProto_BOOL:
+		out, err = convert(b, t.GetInt32Data(), n, dims)
 	default:
 		return nil, fmt.Errorf("%w: element type %s is not supported here (supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32, BOOL)", quant.ErrValidation, dt)
 	}
-	if len(out) != n {
-		return nil, fmt.Errorf("%w: %d values for shape %v", quant.ErrShape, len(out), dims)
+	if err != nil {
+		return nil, err
 	}
 	return &tensor{dims: dims, data: out}, nil
+}
+
+// convert reads the typed values of a tensor of n elements as float64.
+func convert[T float32 | float64 | int32 | int64](b *budget, vals []T, n int, dims []int) ([]float64, error) {
+	if len(vals) != n {
+		return nil, fmt.Errorf("%w: %d values for shape %v", quant.ErrShape, len(vals), dims)
+	}
+	if err := b.constant(n); err != nil {
+		return nil, err
+	}
+	out := make([]float64, n)
+	for i, v := range vals {
+		out[i] = float64(v)
+	}
+	return out, nil
 }
