@@ -135,7 +135,7 @@ func TestImportBudget(t *testing.T) {
 				}
 				return p
 			},
-			`onnx: node 3 "/MatMul_3" (op MatMul): invalid input: over the import budget: 1073741824 multiply-adds would bring the graph to 3221225472, more than onnx.MaxGraphMACs = 2147483648`,
+			`onnx: node 3 "/MatMul_3" (op MatMul): invalid input: over the import budget: 1073741824 multiply-adds would bring the graph to 3221225472, more than onnx.MaxGraphMACs + MACsPerConstant × constants = 2147497984`,
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -49,6 +49,11 @@ const (
 	// MatMul and Gemm nodes, and the forward passes that check the model
 	// extracted from it against it. About a second or two of one core.
 	MaxGraphMACs = 1 << 31
+	// MACsPerConstant raises MaxGraphMACs by this many multiply-adds per
+	// constant element charged so far: work in proportion to the bytes of
+	// weights the file really holds, as a real model's forward pass is
+	// (one multiply-add per weight per token, twice with the check).
+	MACsPerConstant = 1 << 11
 )
 
 // ErrBudget marks a graph whose import would cost more than the limits above.
@@ -73,7 +78,7 @@ func (b *budget) constant(n int) error {
 
 // work charges n multiply-adds.
 func (b *budget) work(n int64) error {
-	return charge(&b.macs, n, MaxGraphMACs, "multiply-adds would bring the graph to", "MaxGraphMACs")
+	return charge(&b.macs, n, MaxGraphMACs+MACsPerConstant*b.consts, "multiply-adds would bring the graph to", "MaxGraphMACs + MACsPerConstant × constants")
 }
 
 func charge(used *int64, n, limit int64, what, name string) error {
