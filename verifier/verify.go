@@ -22,7 +22,11 @@ import (
 type Result struct {
 	Backend     string `json:"backend"`
 	Curve       string `json:"curve"`
-	ModelDigest string `json:"model_digest"`
+	// ModelDigest is the model the pinned key's circuit was compiled from
+	// (fixed weights); with hashed or public weights the key serves every
+	// model of an architecture, named by Architecture instead.
+	ModelDigest  string `json:"model_digest,omitempty"`
+	Architecture string `json:"architecture_digest,omitempty"`
 	// ModelCommitment is proven: it is a public input of the proof.
 	ModelCommitment string           `json:"model_commitment"`
 	Visibility      quant.Visibility `json:"visibility"`
@@ -136,7 +140,12 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	}
 	switch {
 	case h != nil:
-		res.ModelDigest, res.CircuitDigest, res.Setup, res.SetupDigest = h.ModelDigest, h.CircuitDigest, h.Setup, h.SetupDigest
+		res.CircuitDigest, res.Setup, res.SetupDigest = h.CircuitDigest, h.Setup, h.SetupDigest
+		if h.IO().Weights == quant.VisibilityFixed {
+			res.ModelDigest = h.ModelDigest
+		} else {
+			res.Architecture = h.Architecture
+		}
 		if h.Input != nil && h.Output != nil {
 			res.IOFrom = IOFromKey
 		}

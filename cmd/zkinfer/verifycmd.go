@@ -127,7 +127,7 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	w := ctx.App.Writer
 	printAnchor(w, a, res.VKDigest)
 	fmt.Fprintf(w, "ok: proof (%s on %s, %d public inputs)\n", res.Backend, res.Curve, res.PublicInputs)
-	fmt.Fprintf(w, "ok: input %s %s, output %s %s, weights %s (shapes from the %s)\n", res.Visibility.Input, spec(res.Input), res.Visibility.Output, spec(res.Output), res.Visibility.Weights, res.IOFrom)
+	fmt.Fprintf(w, "ok: input %s, output %s, weights %s (shapes %s → %s, from the %s)\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights, spec(res.Input), spec(res.Output), res.IOFrom)
 	fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
 	if m != nil && a != nil {
 		fmt.Fprintf(w, "ok: %s has the proven model commitment\n", modelPath)
@@ -141,7 +141,13 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 		fmt.Fprintf(w, "UNPINNED: the proof verifies against the key the bundle brings; this proves nothing about any model\n")
 		return nil
 	}
-	fmt.Fprintf(w, "VERIFIED: %s proof on %s, %d public inputs\nmodel: %s\ncircuit: %s\nsetup: %s\n", res.Backend, res.Curve, res.PublicInputs, orDash(res.ModelDigest), orDash(res.CircuitDigest), res.Setup)
+	fmt.Fprintf(w, "VERIFIED: %s proof on %s, %d public inputs\n", res.Backend, res.Curve, res.PublicInputs)
+	if res.Architecture != "" {
+		fmt.Fprintf(w, "architecture: %s (the key serves every model of it; the proven commitment names the weights)\n", res.Architecture)
+	} else {
+		fmt.Fprintf(w, "model: %s\n", orDash(res.ModelDigest))
+	}
+	fmt.Fprintf(w, "circuit: %s\nsetup: %s\n", orDash(res.CircuitDigest), res.Setup)
 	if res.SetupDigest != "" {
 		fmt.Fprintf(w, "setup digest: %s\n", res.SetupDigest)
 	}
