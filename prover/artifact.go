@@ -175,7 +175,9 @@ func parseArtifact(data []byte, format string) (Header, []byte, error) {
 	return h, payload, nil
 }
 
-// ReadHeader returns the header of any zkinfer artifact without decoding its payload.
+// ReadHeader returns the header of any zkinfer artifact without decoding its
+// payload. It reads at most the magic and maxHeader bytes, whatever the
+// file's size.
 func ReadHeader(path string) (Header, error) {
 	f, err := os.Open(path)
 	if err != nil {

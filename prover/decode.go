@@ -206,8 +206,12 @@ func walkPlonkVK(w *walker) error {
 	if err := w.skip("Generator", encFr); err != nil {
 		return err
 	}
-	if _, err := w.uint64("NbPublicVariables"); err != nil {
+	nbPublic, err := w.uint64("NbPublicVariables")
+	if err != nil {
 		return err
+	}
+	if nbPublic > MaxPublicInputs {
+		return fmt.Errorf("%w: %s: NbPublicVariables is %d, more than the %d accepted", ErrTooLarge, w.what, nbPublic, MaxPublicInputs)
 	}
 	if err := w.skip("CosetShift", encFr); err != nil {
 		return err

@@ -148,7 +148,7 @@ func decodeProof(backend string, b []byte) (prover.ProofData, error) {
 	return p, prover.Decode(p, b)
 }
 
-func reencode(t *testing.T, v io.WriterTo) []byte {
+func reencode(t testing.TB, v io.WriterTo) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if _, err := v.WriteTo(&b); err != nil {
@@ -181,6 +181,22 @@ func TestDecodeValid(t *testing.T) {
 			}
 		}
 	}
+	// Compression is per point: a raw key whose first K point is compressed.
+	mixed := append(append(bytes.Clone(g16.vkRaw[:576+4]), g16.vk[288+4:288+4+32]...), g16.vkRaw[576+4+64:]...)
+	// gnark still reads PLONK keys written before the version marker.
+	legacy := plk.vk[16:]
+	for _, c := range []struct {
+		backend string
+		b, want []byte
+	}{{prover.BackendGroth16, mixed, g16.vk}, {prover.BackendPLONK, legacy, plk.vk}} {
+		vk, err := decodeVK(c.backend, c.b)
+		if err != nil {
+			t.Fatalf("%s: %v", c.backend, err)
+		}
+		if !bytes.Equal(reencode(t, vk), c.want) {
+			t.Fatalf("%s key re-encodes differently", c.backend)
+		}
+	}
 }
 
 // lengthField is a length prefix in a compressed encoding: its offset, and
@@ -196,7 +212,7 @@ type lengthField struct {
 // lengthFields lists every length prefix of the encodings, at offsets
 // computed from gnark's layouts (backend/groth16/bn254/marshal.go,
 // backend/plonk/bn254/marshal.go) independently of the walker.
-func lengthFields(t *testing.T) []lengthField {
+func lengthFields(t testing.TB) []lengthField {
 	g16, plk := testEncodings(t)
 	u32 := func(b []byte, off int) int { return int(binary.BigEndian.Uint32(b[off:])) }
 
