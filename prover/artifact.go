@@ -144,11 +144,17 @@ func writeArtifact(path string, h Header, payload io.WriterTo) error {
 }
 
 // readArtifact reads path, checks its format and payload digest, and returns
-// the header and the payload bytes.
+// the header and the payload bytes. It never reads more than the format's
+// limit (artifactLimit): a verifying key is small, whoever wrote it.
 func readArtifact(path, format string) (Header, []byte, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Header{}, nil, err
+	}
+	defer f.Close()
+	data, err := readLimited(f, artifactLimit(format))
+	if err != nil {
+		return Header{}, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	h, payload, err := parseArtifact(data, format)
 	if err != nil {
@@ -181,7 +187,9 @@ func parseArtifact(data []byte, format string) (Header, []byte, error) {
 	return h, payload, nil
 }
 
-// ReadHeader returns the header of any zkinfer artifact without decoding its payload.
+// ReadHeader returns the header of any zkinfer artifact without decoding its
+// payload. It reads at most the magic and maxHeader bytes, whatever the
+// file's size.
 func ReadHeader(path string) (Header, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -1,6 +1,10 @@
 package prover_test
 
 import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -64,5 +68,98 @@ func FuzzReadSRS(f *testing.F) {
 			t.Fatal(err)
 		}
 		prover.ReadSRS(p)
+	})
+}
+
+// decodeSeeds adds the real encodings of both backends' keys (proofs) and
+// the variants with each length prefix at 0xFFFFFFFF or one past what fits.
+func decodeSeeds(f *testing.F, proofs bool) {
+	g16, plk := testEncodings(f)
+	for _, e := range []encodings{g16, plk} {
+		plonk := e.backend == prover.BackendPLONK
+		if proofs {
+			f.Add(plonk, e.proof)
+			f.Add(plonk, e.proofRaw)
+		} else {
+			f.Add(plonk, e.vk)
+			f.Add(plonk, e.vkRaw)
+		}
+	}
+	if !proofs {
+		f.Add(true, plk.vk[16:]) // legacy PLONK key, no version marker
+	}
+	for _, l := range lengthFields(f) {
+		if l.proof != proofs {
+			continue
+		}
+		e := g16
+		if l.backend == prover.BackendPLONK {
+			e = plk
+		}
+		orig := e.vk
+		if proofs {
+			orig = e.proof
+		}
+		for _, n := range []uint32{0xFFFFFFFF, uint32((len(orig)-l.off-4)/l.elem + 1)} {
+			b := bytes.Clone(orig)
+			binary.BigEndian.PutUint32(b[l.off:], n)
+			f.Add(l.backend == prover.BackendPLONK, b)
+		}
+	}
+}
+
+// maxDecodeAlloc bounds what decoding n bytes may allocate: gnark holds a
+// point in 64 bytes (twice its compressed encoding) plus bookkeeping, and a
+// PLONK key is a 41 KB struct; 64 KiB per KiB and 1 MiB to spare is far
+// below what a hostile length used to ask for (gigabytes).
+func maxDecodeAlloc(n int) uint64 { return 1<<20 + 64*uint64(n) }
+
+// fuzzDecode decodes data as a key or proof of either backend: an error
+// must wrap ErrCorrupted, allocations stay within maxDecodeAlloc, and what
+// decodes re-encodes to bytes that decode to the same encoding.
+func fuzzDecode(t *testing.T, plonk bool, data []byte, newV func(string) (io.ReaderFrom, error)) {
+	backend := prover.BackendGroth16
+	if plonk {
+		backend = prover.BackendPLONK
+	}
+	v, err := newV(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := allocatedBy(func() { err = prover.Decode(v, data) })
+	if alloc > maxDecodeAlloc(len(data)) {
+		t.Fatalf("decoding %d bytes allocated %d bytes", len(data), alloc)
+	}
+	if err != nil {
+		if !errors.Is(err, prover.ErrCorrupted) {
+			t.Fatalf("error %v does not wrap ErrCorrupted", err)
+		}
+		return
+	}
+	canonical := reencode(t, v.(io.WriterTo))
+	v2, _ := newV(backend)
+	if err := prover.Decode(v2, canonical); err != nil {
+		t.Fatalf("re-encoding of a decoded %s does not decode: %v", backend, err)
+	}
+	if !bytes.Equal(reencode(t, v2.(io.WriterTo)), canonical) {
+		t.Fatalf("%s re-encoding is not canonical", backend)
+	}
+}
+
+// FuzzDecodeVerifyingKey: arbitrary bytes as a Groth16 or PLONK verifying
+// key are an error or a key that round-trips, never a crash or an
+// allocation beyond the input's size.
+func FuzzDecodeVerifyingKey(f *testing.F) {
+	decodeSeeds(f, false)
+	f.Fuzz(func(t *testing.T, plonk bool, data []byte) {
+		fuzzDecode(t, plonk, data, func(b string) (io.ReaderFrom, error) { return prover.NewVerifyingKey(b) })
+	})
+}
+
+// FuzzDecodeProof: the same for proofs.
+func FuzzDecodeProof(f *testing.F) {
+	decodeSeeds(f, true)
+	f.Fuzz(func(t *testing.T, plonk bool, data []byte) {
+		fuzzDecode(t, plonk, data, func(b string) (io.ReaderFrom, error) { return prover.NewProof(b) })
 	})
 }

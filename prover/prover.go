@@ -231,16 +231,26 @@ func ReadCircuit(path string) (*Circuit, error) {
 }
 
 // Decode runs a gnark decoder on untrusted bytes. gnark's decoders are not
-// hardened against hostile input, so a panic becomes an error wrapping
-// ErrCorrupted.
+// hardened against hostile input: BN254 verifying keys and proofs of either
+// backend are first walked (checkEncoding) so that no declared length makes
+// gnark allocate beyond the payload or our limits, and a panic becomes an
+// error. Every error wraps ErrCorrupted.
 func Decode(r io.ReaderFrom, payload []byte) (err error) {
+	if err := checkEncoding(r, payload); err != nil {
+		return err
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupted, p)
 		}
 	}()
-	if _, err := r.ReadFrom(bytes.NewReader(payload)); err != nil {
+	n, err := r.ReadFrom(bytes.NewReader(payload))
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupted, err)
+	}
+	// The walker and gnark must agree on where the encoding ends.
+	if checkedType(r) && n != int64(len(payload)) {
+		return fmt.Errorf("%w: decoded %d of %d bytes", ErrCorrupted, n, len(payload))
 	}
 	return nil
 }
