@@ -241,9 +241,11 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 		if registryBinding.GetABI().Events["InferenceVerified"].Inputs[2].Indexed {
 			t.Fatal("InferenceVerified's commitment is an indexed topic: relying parties are invited to filter on it")
 		}
-		if err := auditorAttests(ctx, auditor, registry, idA, a.digest); err != nil {
+		gas, err := auditorAttests(ctx, auditor, registry, idA, a.digest)
+		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("attest gas %d", gas)
 		for _, fake := range []struct {
 			name    string
 			backend Backend
@@ -301,7 +303,16 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 	})
 
 	t.Run("attestations", func(t *testing.T) {
-		_, _, err := owner.VerifyInferenceAttested(ctx, registry, idA, a.proof, a.inputs, nil)
+		_, plain, err := owner.VerifyInference(ctx, registry, idA, a.proof, a.inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, attested, err := owner.VerifyInferenceAttested(ctx, registry, idA, a.proof, a.inputs, []common.Address{auditor.From()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("verifyInference gas %d, verifyInferenceAttested with 1 auditor %d", plain.GasUsed, attested.GasUsed)
+		_, _, err = owner.VerifyInferenceAttested(ctx, registry, idA, a.proof, a.inputs, nil)
 		wantRevertName(t, err, "NoAuditors")
 		// An auditor attests the key it checked, never another.
 		_, err = attacker.Attest(ctx, registry, idA, common.Hash{1})
@@ -340,7 +351,7 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := auditorAttests(ctx, auditor, registry, id, a.digest); err != nil {
+		if _, err := auditorAttests(ctx, auditor, registry, id, a.digest); err != nil {
 			t.Fatal(err)
 		}
 		buyer := attacker
@@ -426,13 +437,14 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 	})
 }
 
-func auditorAttests(ctx context.Context, auditor *Chain, registry common.Address, id, digest common.Hash) error {
-	if _, err := auditor.Attest(ctx, registry, id, digest); err != nil {
-		return err
+func auditorAttests(ctx context.Context, auditor *Chain, registry common.Address, id, digest common.Hash) (uint64, error) {
+	rcpt, err := auditor.Attest(ctx, registry, id, digest)
+	if err != nil {
+		return 0, err
 	}
 	ok, err := auditor.IsAttested(ctx, registry, id, auditor.From())
 	if err == nil && !ok {
 		err = errors.New("isAttested is false right after attest")
 	}
-	return err
+	return rcpt.GasUsed, err
 }
