@@ -140,7 +140,11 @@ func measure(b *testing.B, circuit, assignment frontend.Circuit) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: inputs[len(inputs)-1].Bytes(), Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs)})
+	digest, err := contracts.VKDigest(vk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: inputs[len(inputs)-1].Bytes(), Verifier: addr, Backend: contracts.BackendGroth16, PublicInputs: len(inputs), VKDigest: digest})
 	if err != nil {
 		b.Fatal(err)
 	}

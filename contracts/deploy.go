@@ -32,18 +32,21 @@ type Tx struct {
 // Deployment records where a model's verifier and registry entry live, so
 // that later verifications can find them.
 type Deployment struct {
-	MediaType    string         `json:"media_type"`
-	Chain        string         `json:"chain"`
-	ChainID      uint64         `json:"chain_id"`
-	Backend      string         `json:"backend"`
-	Verifier     common.Address `json:"verifier"`
-	VerifierTx   *Tx            `json:"verifier_deploy"`
-	Registry     common.Address `json:"registry"`
-	RegistryTx   *Tx            `json:"registry_deploy,omitempty"`
-	ModelID      common.Hash    `json:"model_id"`
-	Commitment   common.Hash    `json:"model_commitment"`
-	PublicInputs int            `json:"public_inputs"`
-	RegisterTx   *Tx            `json:"register"`
+	MediaType  string         `json:"media_type"`
+	Chain      string         `json:"chain"`
+	ChainID    uint64         `json:"chain_id"`
+	Backend    string         `json:"backend"`
+	Verifier   common.Address `json:"verifier"`
+	VerifierTx *Tx            `json:"verifier_deploy"`
+	Registry   common.Address `json:"registry"`
+	RegistryTx *Tx            `json:"registry_deploy,omitempty"`
+	ModelID    common.Hash    `json:"model_id"`
+	Commitment common.Hash    `json:"model_commitment"`
+	// VKDigest is the digest of the verifying key the verifier was built
+	// from, as registered ("sha256:..."); empty in files from before it.
+	VKDigest     string `json:"vk_digest,omitempty"`
+	PublicInputs int    `json:"public_inputs"`
+	RegisterTx   *Tx    `json:"register"`
 }
 
 // DeployModel deploys a compiled verifier, deploys a registry unless
@@ -57,7 +60,7 @@ func DeployModel(ctx context.Context, c *Chain, verifier *Compiled, reg ModelReg
 	d := &Deployment{
 		MediaType: DeploymentMediaType, Chain: c.Name(), ChainID: c.chainID.Uint64(), Backend: reg.Backend.String(),
 		Verifier: vr.ContractAddress, VerifierTx: &Tx{vr.TxHash, vr.GasUsed},
-		Commitment: reg.Commitment, PublicInputs: reg.PublicInputs,
+		Commitment: reg.Commitment, VKDigest: FormatVKDigest(reg.VKDigest), PublicInputs: reg.PublicInputs,
 	}
 	if registry != nil {
 		d.Registry = *registry

@@ -43,6 +43,7 @@ func TestRegistryGethDev(t *testing.T) {
 	}
 	defer chain.Close()
 	testRegistry(t, ctx, chain)
+	t.Run("attacks", func(t *testing.T) { testRegistryAttacks(t, ctx, chain) })
 }
 
 func TestParsePrivateKey(t *testing.T) {

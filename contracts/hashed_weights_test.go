@@ -94,9 +94,13 @@ func TestOneVerifierTwoWeightSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	digest, err := contracts.VKDigest(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	register := func(in []*big.Int) common.Hash {
 		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{
-			Commitment: common.BigToHash(in[n-1]), Verifier: verifier.ContractAddress, Backend: contracts.BackendGroth16, PublicInputs: n,
+			Commitment: common.BigToHash(in[n-1]), Verifier: verifier.ContractAddress, Backend: contracts.BackendGroth16, PublicInputs: n, VKDigest: digest,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -120,7 +120,11 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(ins[len(ins)-1]), Verifier: addr, Backend: BackendPlonk, PublicInputs: len(ins)})
+		digest, err := VKDigest(vk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(ins[len(ins)-1]), Verifier: addr, Backend: BackendPlonk, PublicInputs: len(ins), VKDigest: digest})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +132,7 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatalf("registry rejected a valid PLONK proof: %v", err)
 		}
-		if ev.ModelId != id {
+		if ev.ModelId != id || ev.VkDigest != digest {
 			t.Fatalf("event for model %x, want %x", ev.ModelId, id)
 		}
 		t.Logf("PLONK verifyInference gas %d", rcpt.GasUsed)
@@ -137,7 +141,7 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		// input past the commitment check, so the verifier itself must refuse
 		// it: gnark's Verify returns false, and the registry must revert.
 		bad := []*big.Int{new(big.Int).Add(ins[0], big.NewInt(1))}
-		idBad, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(bad[0]), Verifier: addr, Backend: BackendPlonk, PublicInputs: 1})
+		idBad, _, err := chain.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{Commitment: common.BigToHash(bad[0]), Verifier: addr, Backend: BackendPlonk, PublicInputs: 1, VKDigest: digest})
 		if err != nil {
 			t.Fatal(err)
 		}

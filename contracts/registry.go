@@ -60,6 +60,10 @@ type ModelRegistration struct {
 	Backend  Backend
 	// PublicInputs is the number of public inputs the verifier takes.
 	PublicInputs int
+	// VKDigest is the SHA-256 of the verifying key the verifier was
+	// generated from: VKDigest(vk), prover.VerifyingKeyDigest's 32 bytes.
+	// The registry refuses a zero digest.
+	VKDigest common.Hash
 	// MetadataURI points at human-facing metadata; free-form.
 	MetadataURI string
 }
@@ -115,7 +119,7 @@ func (c *Chain) RegisterModel(ctx context.Context, registry common.Address, reg 
 	if reg.PublicInputs < 0 || reg.PublicInputs > 0xffff {
 		return common.Hash{}, nil, fmt.Errorf("contracts: register: %d public inputs out of range", reg.PublicInputs)
 	}
-	data, err := registryBinding.TryPackRegister(reg.Commitment, reg.Verifier, uint8(reg.Backend), uint16(reg.PublicInputs), reg.MetadataURI)
+	data, err := registryBinding.TryPackRegister(reg.Commitment, reg.Verifier, uint8(reg.Backend), uint16(reg.PublicInputs), reg.VKDigest, reg.MetadataURI)
 	if err != nil {
 		return common.Hash{}, nil, fmt.Errorf("contracts: register: %w", err)
 	}
@@ -150,7 +154,7 @@ func (c *Chain) TransferModelOwnership(ctx context.Context, registry common.Addr
 }
 
 // Model reads a registry entry; an unknown id is a *RevertError named
-// "UnknownModel".
+// "UnknownModel", a deregistered one "ModelRetired".
 func (c *Chain) Model(ctx context.Context, registry common.Address, modelID common.Hash) (*Model, error) {
 	data, err := registryBinding.TryPackModel(modelID)
 	if err != nil {
@@ -171,17 +175,35 @@ func (c *Chain) Model(ctx context.Context, registry common.Address, modelID comm
 // registry and returns the decoded InferenceVerified event with the receipt.
 // A rejected proof is a *RevertError named "ProofRejected"; the revert is
 // seen during gas estimation, so no transaction is sent (and no gas paid).
+// A verifier whose code is no longer the registered code is a *RevertError
+// named "VerifierCodeChanged".
 func (c *Chain) VerifyInference(ctx context.Context, registry common.Address, modelID common.Hash, proof []byte, inputs []*big.Int) (*InferenceVerified, *types.Receipt, error) {
-	for i, v := range inputs {
-		if v == nil || v.Sign() < 0 || v.BitLen() > 256 {
-			return nil, nil, fmt.Errorf("contracts: verify inference: public input %d is not a uint256", i)
-		}
+	if err := checkUint256s(inputs); err != nil {
+		return nil, nil, fmt.Errorf("contracts: verify inference: %w", err)
 	}
 	data, err := registryBinding.TryPackVerifyInference(modelID, proof, inputs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("contracts: verify inference: %w", err)
 	}
-	rcpt, err := c.transact(ctx, "verify inference", registry, data)
+	return c.verifyInference(ctx, "verify inference", registry, data)
+}
+
+// VerifyInferenceAttested is VerifyInference that also requires an
+// attestation of modelID from every one of auditors; a missing one is a
+// *RevertError named "NotAttested".
+func (c *Chain) VerifyInferenceAttested(ctx context.Context, registry common.Address, modelID common.Hash, proof []byte, inputs []*big.Int, auditors []common.Address) (*InferenceVerified, *types.Receipt, error) {
+	if err := checkUint256s(inputs); err != nil {
+		return nil, nil, fmt.Errorf("contracts: verify inference attested: %w", err)
+	}
+	data, err := registryBinding.TryPackVerifyInferenceAttested(modelID, proof, inputs, auditors)
+	if err != nil {
+		return nil, nil, fmt.Errorf("contracts: verify inference attested: %w", err)
+	}
+	return c.verifyInference(ctx, "verify inference attested", registry, data)
+}
+
+func (c *Chain) verifyInference(ctx context.Context, op string, registry common.Address, data []byte) (*InferenceVerified, *types.Receipt, error) {
+	rcpt, err := c.transact(ctx, op, registry, data)
 	if err != nil {
 		return nil, rcpt, err
 	}
@@ -190,11 +212,71 @@ func (c *Chain) VerifyInference(ctx context.Context, registry common.Address, mo
 			return ev, rcpt, nil
 		}
 	}
-	return nil, rcpt, fmt.Errorf("contracts: verify inference: no InferenceVerified event in transaction %s", rcpt.TxHash)
+	return nil, rcpt, fmt.Errorf("contracts: %s: no InferenceVerified event in transaction %s", op, rcpt.TxHash)
+}
+
+func checkUint256s(inputs []*big.Int) error {
+	for i, v := range inputs {
+		if v == nil || v.Sign() < 0 || v.BitLen() > 256 {
+			return fmt.Errorf("public input %d is not a uint256", i)
+		}
+	}
+	return nil
+}
+
+// Attest records, from c's account as an auditor, an attestation of
+// modelID. vkDigest is the key digest the auditor checked; the registry
+// refuses it unless it is the registration's ("VkDigestMismatch").
+func (c *Chain) Attest(ctx context.Context, registry common.Address, modelID, vkDigest common.Hash) (*types.Receipt, error) {
+	data, err := registryBinding.TryPackAttest(modelID, vkDigest)
+	if err != nil {
+		return nil, fmt.Errorf("contracts: attest: %w", err)
+	}
+	return c.transact(ctx, "attest", registry, data)
+}
+
+// RevokeAttestation withdraws c's account's attestation of modelID.
+func (c *Chain) RevokeAttestation(ctx context.Context, registry common.Address, modelID common.Hash) (*types.Receipt, error) {
+	data, err := registryBinding.TryPackRevokeAttestation(modelID)
+	if err != nil {
+		return nil, fmt.Errorf("contracts: revoke attestation: %w", err)
+	}
+	return c.transact(ctx, "revoke attestation", registry, data)
+}
+
+// IsAttested reports whether auditor attests modelID and modelID is
+// registered.
+func (c *Chain) IsAttested(ctx context.Context, registry common.Address, modelID common.Hash, auditor common.Address) (bool, error) {
+	data, err := registryBinding.TryPackIsAttested(modelID, auditor)
+	if err != nil {
+		return false, fmt.Errorf("contracts: is attested: %w", err)
+	}
+	out, err := c.call(ctx, "is attested", registry, data)
+	if err != nil {
+		return false, err
+	}
+	ok, err := registryBinding.UnpackIsAttested(out)
+	if err != nil {
+		return false, fmt.Errorf("contracts: is attested: %w", err)
+	}
+	return ok, nil
+}
+
+// ModelID is the registry's modelIdOf(registrant, commitment, verifier),
+// computed locally: the id a relying party derives from the registrant it
+// trusts.
+func ModelID(registrant common.Address, commitment common.Hash, verifier common.Address) common.Hash {
+	buf := make([]byte, 0, 96)
+	buf = append(buf, common.LeftPadBytes(registrant.Bytes(), 32)...)
+	buf = append(buf, commitment.Bytes()...)
+	buf = append(buf, common.LeftPadBytes(verifier.Bytes(), 32)...)
+	return crypto.Keccak256Hash(buf)
 }
 
 // InferenceEvents reads the InferenceVerified events of modelID (all models
-// when modelID is zero) from block fromBlock on, through eth_getLogs.
+// when modelID is zero) from block fromBlock on, through eth_getLogs. Key on
+// a model id you derived from a registrant you trust (ModelID): the events
+// of all models are anybody's, whatever commitment they carry.
 func (c *Chain) InferenceEvents(ctx context.Context, registry common.Address, modelID common.Hash, fromBlock uint64) ([]*InferenceVerified, error) {
 	c.mu.Lock()
 	client := c.client

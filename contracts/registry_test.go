@@ -46,6 +46,7 @@ type groth16Fixture struct {
 	proof  []byte
 	inputs []*big.Int
 	vk     groth16.VerifyingKey
+	digest common.Hash
 }
 
 func newMultiCS(t testing.TB, n int) constraint.ConstraintSystem {
@@ -96,7 +97,11 @@ func newGroth16Fixture(t testing.TB, ctx context.Context, ccs constraint.Constra
 	if got, err := Groth16PublicInputs(vk); err != nil || got != n {
 		t.Fatalf("Groth16PublicInputs = %d, %v; want %d", got, err, n)
 	}
-	return &groth16Fixture{comp: comp, proof: proofBytes, inputs: inputs, vk: vk}
+	digest, err := VKDigest(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &groth16Fixture{comp: comp, proof: proofBytes, inputs: inputs, vk: vk, digest: digest}
 }
 
 func TestRegistrySimulated(t *testing.T) {
@@ -139,14 +144,14 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 	// model commitment, which the registry checks.
 	commitment := common.BigToHash(a.inputs[n-1])
 	idA, rcpt, err := chain.RegisterModel(ctx, registry, ModelRegistration{
-		Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n, MetadataURI: "ipfs://model-a",
+		Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n, VKDigest: a.digest, MetadataURI: "ipfs://model-a",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: register gas %d", chain.Name(), rcpt.GasUsed)
 	idB, rcptB, err := chain.RegisterModel(ctx, registry, ModelRegistration{
-		Commitment: commitment, Verifier: verifierB.ContractAddress, Backend: BackendGroth16, PublicInputs: n,
+		Commitment: commitment, Verifier: verifierB.ContractAddress, Backend: BackendGroth16, PublicInputs: n, VKDigest: b.digest,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +162,7 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 		t.Fatal(err)
 	}
 	if m.Verifier != verifierA.ContractAddress || Backend(m.Backend) != BackendGroth16 || int(m.PublicInputs) != n ||
-		m.Owner != chain.From() || m.Commitment != commitment || m.MetadataURI != "ipfs://model-a" {
+		m.Owner != chain.From() || m.Commitment != commitment || m.VkDigest != a.digest || m.MetadataURI != "ipfs://model-a" {
 		t.Fatalf("model read back as %+v", m)
 	}
 
@@ -165,7 +170,7 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ModelId != idA || ev.Commitment != commitment || ev.PublicInputsHash != PublicInputsHash(a.inputs) || ev.Caller != chain.From() {
+	if ev.ModelId != idA || ev.Commitment != commitment || ev.VkDigest != a.digest || ev.PublicInputsHash != PublicInputsHash(a.inputs) || ev.Caller != chain.From() {
 		t.Fatalf("InferenceVerified event: %+v", ev)
 	}
 	ok, direct, err := chain.VerifyGroth16Calldata(ctx, a.comp, verifierA.ContractAddress, a.proof, a.inputs)
@@ -224,7 +229,7 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 		_, _, err := chain.VerifyInference(ctx, registry, idA, a.proof, bad)
 		wantRevert(t, err, "CommitmentMismatch")
 		// A valid proof of verifier A registered under another commitment.
-		idC, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: common.Hash{0xcc}, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n})
+		idC, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: common.Hash{0xcc}, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n, VKDigest: a.digest})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,20 +253,23 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 	t.Run("unregistered verifier", func(t *testing.T) {
 		// An address without code cannot be registered as a verifier...
 		_, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{
-			Commitment: commitment, Verifier: common.Address{0xaa}, Backend: BackendGroth16, PublicInputs: n,
+			Commitment: commitment, Verifier: common.Address{0xaa}, Backend: BackendGroth16, PublicInputs: n, VKDigest: a.digest,
 		})
 		wantRevert(t, err, "VerifierHasNoCode")
-		// ...nor can a backend that is none, or zero inputs, or a model twice.
-		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, PublicInputs: n})
+		// ...nor can a backend that is none, or zero inputs, or no key
+		// digest, or a model twice.
+		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, PublicInputs: n, VKDigest: a.digest})
 		wantRevert(t, err, "InvalidBackend")
-		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16})
+		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, VKDigest: a.digest})
 		wantRevert(t, err, "InvalidPublicInputCount")
 		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n})
+		wantRevert(t, err, "InvalidVkDigest")
+		_, _, err = chain.RegisterModel(ctx, registry, ModelRegistration{Commitment: commitment, Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n, VKDigest: a.digest})
 		wantRevert(t, err, "ModelExists")
 		// A model registered with the wrong input count calls a function the
 		// verifier does not have: rejected, never accepted.
 		idWrongN, _, err := chain.RegisterModel(ctx, registry, ModelRegistration{
-			Commitment: common.BigToHash(a.inputs[n-2]), Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n - 1,
+			Commitment: common.BigToHash(a.inputs[n-2]), Verifier: verifierA.ContractAddress, Backend: BackendGroth16, PublicInputs: n - 1, VKDigest: a.digest,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -290,9 +298,9 @@ func testRegistry(t *testing.T, ctx context.Context, chain *Chain) {
 			t.Fatal(err)
 		}
 		_, _, err = chain.VerifyInference(ctx, registry, idA, a.proof, a.inputs)
-		wantRevert(t, err, "UnknownModel")
+		wantRevert(t, err, "ModelRetired")
 		_, err = chain.DeregisterModel(ctx, registry, idA)
-		wantRevert(t, err, "UnknownModel")
+		wantRevert(t, err, "ModelRetired")
 	})
 }
 

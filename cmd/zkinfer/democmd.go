@@ -71,7 +71,7 @@ most of it the setup.`,
 		if err != nil {
 			return err
 		}
-		evm, err := verifyEVM(ctx.Context, p, pr.bundle, comp)
+		evm, err := verifyEVM(ctx.Context, p, pr.bundle, vk, comp)
 		if err != nil {
 			return err
 		}

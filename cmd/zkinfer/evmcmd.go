@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"path/filepath"
 	"strings"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
@@ -23,7 +19,7 @@ import (
 
 // verifierContract is the contract create-evm-verifier deploys: gnark's Groth16
 // contract, or zkinfer's PLONK wrapper (contracts.PlonkContract), same name.
-const verifierContract = "Verifier"
+const verifierContract = contracts.PlonkContract
 
 var createEVMVerifierCommand = &cli.Command{
 	Name:      "create-evm-verifier",
@@ -35,12 +31,14 @@ compiles it with the
 solc pinned in contracts/package-lock.json, and writes Verifier.abi.json and
 Verifier.bin beside it, plus the same as Foundry (out/Verifier.sol/Verifier.json)
 and Hardhat (artifacts/contracts/Verifier.sol/Verifier.json) artifacts. Needs
-Node.js and 'npm ci --prefix contracts' once.`,
+Node.js and 'npm ci --prefix contracts' once. The verifier is only ever built
+from a key file (the one you made with setup, or audited), never from a
+bundle's embedded key; the key's digest is printed.`,
 	Flags: []cli.Flag{VKFlag, SolidityFlag},
 	Action: func(ctx *cli.Context) error {
-		vk, _, err := prover.ReadVerifyingKey(ctx.String(VKFlag.Name))
+		vk, _, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
 		if err != nil {
-			return withHint(err, "make the keys with: zkinfer setup --dev")
+			return err
 		}
 		solPath := ctx.String(SolidityFlag.Name)
 		comp, err := createEVMVerifier(ctx.Context, newProgress(ctx), vk, solPath)
@@ -52,41 +50,38 @@ Node.js and 'npm ci --prefix contracts' once.`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\nfoundry: %s\nhardhat: %s\n", solPath, filepath.Join(dir, verifierContract+".{abi.json,bin}"), len(comp.Bin), foundry, hardhat)
+		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\nfoundry: %s\nhardhat: %s\nvk digest: %s\n", solPath, filepath.Join(dir, verifierContract+".{abi.json,bin}"), len(comp.Bin), foundry, hardhat, contracts.FormatVKDigest(digest))
 		return nil
 	},
 }
 
+// readPinnedVK reads a verifying key the user vouches for, its header and
+// its digest.
+func readPinnedVK(path string) (prover.VerifyingKey, prover.Header, common.Hash, error) {
+	vk, hdr, err := prover.ReadVerifyingKey(path)
+	if err != nil {
+		return nil, hdr, common.Hash{}, withHint(err, "make the keys with: zkinfer setup --dev")
+	}
+	digest, err := contracts.VKDigest(vk)
+	if err != nil {
+		return nil, hdr, common.Hash{}, err
+	}
+	return vk, hdr, digest, nil
+}
+
 func createEVMVerifier(ctx context.Context, p prover.Progress, vk prover.VerifyingKey, solPath string) (*contracts.Compiled, error) {
-	src, err := exportVerifier(vk)
+	src, err := contracts.ExportSolidity(vk)
 	if err != nil {
 		return nil, err
 	}
-	comp, err := compileSolidity(ctx, p, src.Bytes())
+	comp, err := compileSolidity(ctx, p, src)
 	if err != nil {
 		return nil, err
 	}
-	if err := renameio.WriteFile(solPath, src.Bytes(), 0o644); err != nil {
+	if err := renameio.WriteFile(solPath, src, 0o644); err != nil {
 		return nil, err
 	}
 	return comp, contracts.WriteArtifacts(filepath.Dir(solPath), comp)
-}
-
-// exportVerifier writes the Solidity verifier of either backend; both
-// compile to a contract named "Verifier" whose verifyProof reverts on a
-// proof it rejects.
-func exportVerifier(vk prover.VerifyingKey) (*bytes.Buffer, error) {
-	var src bytes.Buffer
-	var err error
-	switch vk := vk.(type) {
-	case *groth16bn254.VerifyingKey:
-		err = contracts.ExportVerifier(vk, &src)
-	case *plonkbn254.VerifyingKey:
-		err = contracts.ExportPlonkVerifier(vk, &src)
-	default:
-		err = fmt.Errorf("%w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
-	}
-	return &src, err
 }
 
 func compileSolidity(ctx context.Context, p prover.Progress, src []byte) (*contracts.Compiled, error) {
@@ -102,43 +97,58 @@ func compileSolidity(ctx context.Context, p prover.Progress, src []byte) (*contr
 	return comp, nil
 }
 
+// pinnedVKFlag is verify-evm's --vk: no default, because the key must be one
+// the user names, never whatever file happens to be there or the bundle's.
+var pinnedVKFlag = &cli.StringFlag{
+	Name: VKFlag.Name, Category: catFiles,
+	Usage: "pinned verifying key `FILE` (one you made or audited): the Solidity verifier is built from it and the bundle must carry it",
+}
+
 var verifyEVMCommand = &cli.Command{
 	Name:      "verify-evm",
 	Usage:     "verify a proof bundle with the generated Solidity verifier on an in-process EVM",
-	UsageText: "zkinfer verify-evm [--bundle proof.json] [--vk vk.key] [--rpc URL --chain-id N [--key-file F] [--deployment deployment.json]]",
-	Description: `Without --rpc: generates the Solidity verifier from the bundle's verifying key
-(or --vk), compiles it with the pinned solc, deploys it and a model registry on
-go-ethereum's in-process simulated chain, and verifies the bundle's proof and
-public inputs with a verifyProof transaction (Groth16 or PLONK, from the
-bundle) and through the registry.
+	UsageText: "zkinfer verify-evm --vk vk.key [--bundle proof.json] | verify-evm --rpc URL --chain-id N [--key-file F] [--deployment deployment.json] [--vk vk.key]",
+	Description: `Without --rpc: refuses unless --vk names the verifying key to trust (the key
+you made with setup, or audited) and the bundle carries that key: a bundle's
+own key proves nothing, anyone can make one for a circuit of their choosing.
+Then generates the Solidity verifier from that key, compiles it with the
+pinned solc, deploys it and a model registry on go-ethereum's in-process
+simulated chain, and verifies the bundle's proof and public inputs with a
+verifyProof transaction (Groth16 or PLONK) and through the registry.
 
 With --rpc: sends verifyInference to the registry and model that deploy-evm
 recorded in --deployment, signed with the key from --key-file or $` + PrivateKeyEnv + `,
-and waits for the receipt.
+and waits for the receipt. There the registered verifier is the anchor (the
+registry pins its code hash); with --vk the bundle's key and the key digest
+the model was registered with must also be that key's.
 
-Prints whether the contract accepted, the gas used and the transaction hash.
-Exit code 0 only when the contract accepts.`,
-	Flags: []cli.Flag{BundleFlag, &cli.StringFlag{Name: VKFlag.Name, Category: catFiles, Usage: "trusted verifying key `FILE` the bundle must use"}, JSONFlag,
-		RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
+Prints whether the contract accepted, the gas used, the transaction hash and
+the verifying key's digest. Exit code 0 only when the contract accepts.
+Sharded bundles are not supported on chain yet.`,
+	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
 	Action: func(ctx *cli.Context) error {
-		b, err := verifier.Read(ctx.String(BundleFlag.Name))
+		b, err := readSingleBundle(ctx.String(BundleFlag.Name))
 		if err != nil {
 			return err
 		}
-		if err := checkTrustedVK(b, ctx.String(VKFlag.Name)); err != nil {
-			return err
+		var pinned prover.VerifyingKey
+		vkPath := ctx.String(pinnedVKFlag.Name)
+		if vkPath != "" {
+			if pinned, _, _, err = readPinnedVK(vkPath); err != nil {
+				return err
+			}
 		}
-		var res *evmResult
+		var res *contracts.BundleResult
 		if ctx.String(RPCFlag.Name) != "" {
-			res, err = verifyEVMNode(ctx, b)
+			res, err = verifyEVMNode(ctx, b, pinned)
 		} else {
 			if err := noChainFlags(ctx); err != nil {
 				return err
 			}
-			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, nil)
+			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, pinned, nil)
 		}
 		if err != nil {
-			return err
+			return pinHint(err, vkPath)
 		}
 		if ctx.Bool(JSONFlag.Name) {
 			if err := printJSON(ctx.App.Writer, res); err != nil {
@@ -154,39 +164,44 @@ Exit code 0 only when the contract accepts.`,
 	},
 }
 
-type evmResult struct {
-	Accepted   bool   `json:"accepted"`
-	Backend    string `json:"backend"`
-	Chain      string `json:"chain"`
-	Address    string `json:"verifier_address,omitempty"`
-	DeployGas  uint64 `json:"deploy_gas,omitempty"`
-	VerifyGas  uint64 `json:"verify_gas,omitempty"`
-	PublicVals int    `json:"public_inputs"`
-	// Registry path: verifyInference through the model registry.
-	Registry          string `json:"registry_address,omitempty"`
-	ModelID           string `json:"model_id,omitempty"`
-	RegistryVerifyGas uint64 `json:"registry_verify_gas,omitempty"`
-	TxHash            string `json:"tx_hash,omitempty"`
-	PublicInputsHash  string `json:"public_inputs_hash,omitempty"`
+// readSingleBundle reads a v1 bundle; a sharded one is refused with a hint.
+func readSingleBundle(path string) (*verifier.Bundle, error) {
+	b, err := verifier.Read(path)
+	if err != nil && errors.Is(err, verifier.ErrUnsupportedVersion) {
+		if sharded, _ := isShardedBundle(path); sharded {
+			return nil, withHint(err, "verify-evm takes single bundles: a sharded proof is one verifier per shard plus the chain check, not supported on chain yet; verify it offline with: zkinfer verify --bundle %s", path)
+		}
+	}
+	return b, err
 }
 
-// verifyEVM deploys the verifier of the bundle's key and verifies the bundle
-// on the embedded chain. comp, when not nil, is that verifier already compiled.
-func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp *contracts.Compiled) (*evmResult, error) {
-	vk, proof, err := verifier.Decode(b)
-	if err != nil {
-		return nil, err
+// pinHint says what to do when the verifying key is not pinned or not the
+// pinned one.
+func pinHint(err error, vkPath string) error {
+	switch {
+	case errors.Is(err, contracts.ErrNotPinned):
+		return withHint(fmt.Errorf("verify-evm: %w: the bundle carries its own key, which the prover chose", err),
+			"pass --vk vk.key (the key you made or audited): the Solidity verifier is built from it, and the bundle must carry it")
+	case errors.Is(err, contracts.ErrKeyMismatch):
+		return withHint(fmt.Errorf("verify-evm: %s: %w", vkPath, err),
+			"the bundle was not proven with the key you pinned; a bundle's own key proves nothing, so nothing was deployed")
 	}
-	pub, _, err := verifier.PublicWitness(b)
-	if err != nil {
+	return err
+}
+
+// verifyEVM verifies the bundle on the embedded chain with the verifier of
+// the pinned key; comp, when not nil, is that verifier already compiled. The
+// key is checked before anything is compiled or deployed.
+func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinned prover.VerifyingKey, comp *contracts.Compiled) (*contracts.BundleResult, error) {
+	if _, err := contracts.CheckBundleKey(b, pinned); err != nil {
 		return nil, err
 	}
 	if comp == nil {
-		src, err := exportVerifier(vk)
+		src, err := contracts.ExportSolidity(pinned)
 		if err != nil {
 			return nil, err
 		}
-		if comp, err = compileSolidity(ctx, p, src.Bytes()); err != nil {
+		if comp, err = compileSolidity(ctx, p, src); err != nil {
 			return nil, err
 		}
 	}
@@ -195,66 +210,12 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, comp 
 		return nil, err
 	}
 	defer chain.Close()
-	addr, deployGas, err := chain.Deploy(ctx, comp)
-	if err != nil {
-		return nil, err
-	}
 	done := p.Start("verifying on chain")
 	defer done()
-	inputs := pub.Vector().(fr.Vector)
-	var (
-		ok              bool
-		gas             uint64
-		proofBytes      []byte
-		ins             []*big.Int
-		registryBackend contracts.Backend
-	)
-	switch proof := proof.(type) {
-	case *groth16bn254.Proof:
-		ok, gas, err = chain.VerifyGroth16(ctx, comp, addr, proof, inputs)
-		if err == nil {
-			proofBytes, ins, err = contracts.Groth16Calldata(proof, inputs)
-		}
-		registryBackend = contracts.BackendGroth16
-	case *plonkbn254.Proof:
-		ok, gas, err = chain.VerifyPLONK(ctx, comp, addr, proof, inputs)
-		if err == nil {
-			proofBytes, ins, err = contracts.PlonkCalldata(proof, inputs)
-		}
-		registryBackend = contracts.BackendPlonk
-	default:
-		err = fmt.Errorf("%w: proof of unsupported type %T", verifier.ErrBundle, proof)
-	}
-	if err != nil {
-		return nil, err
-	}
-	res := &evmResult{Accepted: ok, Backend: b.Backend, Chain: chain.Name(), Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicVals: len(inputs)}
-	if !ok {
-		return res, nil
-	}
-	// The same proof through the registry, for the registry's gas.
-	commitment, err := modelCommitment(b.ModelCommitment)
-	if err != nil {
-		return nil, err
-	}
-	reg, err := chain.DeployRegistry(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, _, err := chain.RegisterModel(ctx, reg.ContractAddress, contracts.ModelRegistration{Commitment: commitment, Verifier: addr, Backend: registryBackend, PublicInputs: len(inputs)})
-	if err != nil {
-		return nil, err
-	}
-	ev, rcpt, err := chain.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, ins)
-	if err != nil {
-		return nil, err
-	}
-	res.Registry, res.ModelID, res.RegistryVerifyGas = reg.ContractAddress.Hex(), id.Hex(), rcpt.GasUsed
-	res.TxHash, res.PublicInputsHash = rcpt.TxHash.Hex(), common.Hash(ev.PublicInputsHash).Hex()
-	return res, nil
+	return chain.VerifyBundle(ctx, b, pinned, comp)
 }
 
-func printEVMResult(w io.Writer, r *evmResult) {
+func printEVMResult(w io.Writer, r *contracts.BundleResult) {
 	verdict := "ACCEPTED"
 	if !r.Accepted {
 		verdict = "REJECTED"
@@ -264,9 +225,12 @@ func printEVMResult(w io.Writer, r *evmResult) {
 		chain = "embedded chain (go-ethereum simulated backend)"
 	}
 	if r.Address != "" {
-		fmt.Fprintf(w, "%s by the %s Solidity verifier at %s on the %s\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Backend, r.Address, chain, r.DeployGas, r.VerifyGas, r.PublicVals)
+		fmt.Fprintf(w, "%s by the %s Solidity verifier at %s on the %s\ndeploy gas: %d\nverify gas: %d (%d public inputs)\n", verdict, r.Backend, r.Address, chain, r.DeployGas, r.VerifyGas, r.PublicInputs)
 	} else {
 		fmt.Fprintf(w, "%s by the registry at %s on the %s\n", verdict, r.Registry, chain)
+	}
+	if r.VKDigest != "" {
+		fmt.Fprintf(w, "vk digest: %s\n", r.VKDigest)
 	}
 	if r.RegistryVerifyGas != 0 {
 		fmt.Fprintf(w, "registry verify gas: %d (model %s)\ntransaction: %s\npublic inputs hash: %s\n", r.RegistryVerifyGas, r.ModelID, r.TxHash, r.PublicInputsHash)

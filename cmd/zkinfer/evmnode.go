@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ecdsa"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,15 +9,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
-	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -28,7 +23,9 @@ var deployEVMCommand = &cli.Command{
 	UsageText: "zkinfer deploy-evm [--vk vk.key] [--rpc URL --chain-id N [--key-file F]] [--registry ADDR] [--deployment deployment.json]",
 	Description: `Generates and compiles the Solidity verifier of the verifying key, deploys it,
 deploys a model registry (or uses --registry), and registers the model: its
-commitment (today the model digest), the verifier, and the public input count.
+commitment, the verifier, the public input count and the verifying key's
+digest (the registry also pins the verifier's code hash). The key file is
+the anchor: the key you made with setup or audited, never a bundle's.
 Waits for each receipt and prints transaction hashes and gas; writes the
 addresses and the model id to --deployment for verify-evm --rpc.
 
@@ -38,11 +35,11 @@ transactions go to that node, signed with the key in --key-file or in
 $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 	Flags: []cli.Flag{VKFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
-		vk, hdr, err := prover.ReadVerifyingKey(ctx.String(VKFlag.Name))
+		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
 		if err != nil {
-			return withHint(err, "make the keys with: zkinfer setup --dev")
+			return err
 		}
-		commitment, err := modelCommitment(hdr.Commitment)
+		commitment, err := contracts.ModelCommitment(hdr.Commitment)
 		if err != nil {
 			return err
 		}
@@ -54,6 +51,10 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 			a := common.HexToAddress(s)
 			registry = &a
 		}
+		backend, nPublic, err := contracts.RegistryBackend(vk)
+		if err != nil {
+			return err
+		}
 		// The node first: a node that is down or a wrong chain id fails
 		// before the slow compile.
 		chain, err := openChain(ctx)
@@ -61,17 +62,17 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 			return err
 		}
 		defer chain.Close()
-		comp, err := compileVerifier(ctx, vk)
+		src, err := contracts.ExportSolidity(vk)
 		if err != nil {
 			return err
 		}
-		backend, nPublic, err := registryBackend(vk)
+		comp, err := compileSolidity(ctx.Context, newProgress(ctx), src)
 		if err != nil {
 			return err
 		}
 		done := newProgress(ctx).Start("deploying on " + chain.Name())
 		d, err := contracts.DeployModel(ctx.Context, chain, comp, contracts.ModelRegistration{
-			Commitment: commitment, Backend: backend, PublicInputs: nPublic, MetadataURI: ctx.String(MetadataURIFlag.Name),
+			Commitment: commitment, Backend: backend, PublicInputs: nPublic, VKDigest: digest, MetadataURI: ctx.String(MetadataURIFlag.Name),
 		}, registry)
 		done()
 		if err != nil {
@@ -93,6 +94,7 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 			fmt.Fprintf(w, "registry:  %s\n", d.Registry.Hex())
 		}
 		fmt.Fprintf(w, "model id:  %s  register gas %d  tx %s\n", d.ModelID.Hex(), d.RegisterTx.GasUsed, d.RegisterTx.Hash.Hex())
+		fmt.Fprintf(w, "vk digest: %s\n", d.VKDigest)
 		fmt.Fprintf(w, "deployment: %s\n", path)
 		if d.Chain == "embedded" {
 			fmt.Fprintln(w, "note: the embedded chain ends with this command; pass --rpc to deploy to a node")
@@ -101,47 +103,9 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 	},
 }
 
-func compileVerifier(ctx *cli.Context, vk prover.VerifyingKey) (*contracts.Compiled, error) {
-	src, err := exportVerifier(vk)
-	if err != nil {
-		return nil, err
-	}
-	return compileSolidity(ctx.Context, newProgress(ctx), src.Bytes())
-}
-
-// registryBackend returns the registry's backend and public input count for vk.
-func registryBackend(vk prover.VerifyingKey) (contracts.Backend, int, error) {
-	switch vk := vk.(type) {
-	case *groth16bn254.VerifyingKey:
-		n, err := contracts.Groth16PublicInputs(vk)
-		return contracts.BackendGroth16, n, err
-	case *plonkbn254.VerifyingKey:
-		return contracts.BackendPlonk, int(vk.NbPublicVariables), nil
-	}
-	return 0, 0, fmt.Errorf("%w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
-}
-
-// calldata encodes a bundle's proof and public inputs for its verifier.
-func calldata(b *verifier.Bundle) ([]byte, []*big.Int, error) {
-	_, proof, err := verifier.Decode(b)
-	if err != nil {
-		return nil, nil, err
-	}
-	pub, _, err := verifier.PublicWitness(b)
-	if err != nil {
-		return nil, nil, err
-	}
-	switch proof := proof.(type) {
-	case *groth16bn254.Proof:
-		return contracts.Groth16Calldata(proof, pub.Vector().(fr.Vector))
-	case *plonkbn254.Proof:
-		return contracts.PlonkCalldata(proof, pub.Vector().(fr.Vector))
-	}
-	return nil, nil, fmt.Errorf("%w: proof of unsupported type %T", verifier.ErrBundle, proof)
-}
-
-// verifyEVMNode verifies a bundle through the registry of a deployment on a node.
-func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle) (*evmResult, error) {
+// verifyEVMNode verifies a bundle through the registry of a deployment on a
+// node; pinned, when not nil, must be the bundle's key and the registered one.
+func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.VerifyingKey) (*contracts.BundleResult, error) {
 	d, err := contracts.ReadDeployment(ctx.String(DeploymentFlag.Name))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -149,30 +113,20 @@ func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle) (*evmResult, error) {
 		}
 		return nil, err
 	}
-	proofBytes, inputs, err := calldata(b)
-	if err != nil {
-		return nil, err
-	}
 	chain, err := openChain(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer chain.Close()
-	if chain.ChainID().Uint64() != d.ChainID {
-		return nil, withHint(fmt.Errorf("%s: deployment is on chain id %d, the node serves %s", ctx.String(DeploymentFlag.Name), d.ChainID, chain.ChainID()), "use the node and --chain-id the deployment was made on")
-	}
 	done := newProgress(ctx).Start("verifying on " + chain.Name())
-	ev, rcpt, err := chain.VerifyInference(ctx.Context, d.Registry, d.ModelID, proofBytes, inputs)
+	res, err := chain.VerifyBundleRegistered(ctx.Context, d, b, pinned)
 	done()
-	res := &evmResult{Chain: chain.Name(), PublicVals: len(inputs), Registry: d.Registry.Hex(), ModelID: d.ModelID.Hex()}
-	if contracts.RevertName(err) == "ProofRejected" {
-		return res, nil
-	}
 	if err != nil {
+		if errors.Is(err, contracts.ErrWrongChain) {
+			return nil, withHint(fmt.Errorf("%s: %w", ctx.String(DeploymentFlag.Name), err), "use the node and --chain-id the deployment was made on")
+		}
 		return nil, chainHint(err)
 	}
-	res.Accepted, res.RegistryVerifyGas, res.TxHash = true, rcpt.GasUsed, rcpt.TxHash.Hex()
-	res.PublicInputsHash = common.Hash(ev.PublicInputsHash).Hex()
 	return res, nil
 }
 
@@ -254,21 +208,13 @@ func chainHint(err error) error {
 	case errors.Is(err, contracts.ErrWrongChain):
 		return withHint(err, "check --chain-id and --rpc: they name different chains")
 	case contracts.RevertName(err) == "UnknownModel":
-		return withHint(err, "the model is not (or no longer) registered: deploy it with zkinfer deploy-evm")
+		return withHint(err, "the model is not registered: deploy it with zkinfer deploy-evm")
+	case contracts.RevertName(err) == "ModelRetired":
+		return withHint(err, "the model was deregistered, and its id can never be registered again: deploy a new verifier with zkinfer deploy-evm")
+	case contracts.RevertName(err) == "VerifierCodeChanged":
+		return withHint(err, "the code at the registered verifier address is not the code that was registered: do not trust this model")
 	case strings.Contains(err.Error(), "insufficient funds"):
 		return withHint(err, "fund the signing account on this chain")
 	}
 	return err
-}
-
-// modelCommitment turns a model commitment (quant.FormatCommitment) into the
-// bytes32 the registry stores: the same field element the proof's last
-// public input holds.
-func modelCommitment(commitment string) (common.Hash, error) {
-	h, ok := strings.CutPrefix(commitment, quant.CommitmentPrefix+"0x")
-	b, err := hex.DecodeString(h)
-	if !ok || err != nil || len(b) != 32 {
-		return common.Hash{}, fmt.Errorf("model commitment %q is not %s0x<64 hex digits>", commitment, quant.CommitmentPrefix)
-	}
-	return common.BytesToHash(b), nil
 }

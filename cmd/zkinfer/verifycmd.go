@@ -13,8 +13,8 @@ import (
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
-// pinHint tells a user without an anchor how to get one.
-const pinHint = `pin the verifying key: --vk vk.key (the key your setup made or ceremony audit checked), --vk-digest sha256:… (printed by setup, from a source you trust), --keys circuit.keys.json (sharded bundles, written by setup --shards), or for PLONK --model model.quant.json --srs SRS_FILE (derive the key yourself)`
+// verifyPinHint tells a user without an anchor how to get one.
+const verifyPinHint = `pin the verifying key: --vk vk.key (the key your setup made or ceremony audit checked), --vk-digest sha256:… (printed by setup, from a source you trust), --keys circuit.keys.json (sharded bundles, written by setup --shards), or for PLONK --model model.quant.json --srs SRS_FILE (derive the key yourself)`
 
 var verifyCommand = &cli.Command{
 	Name:      "verify",
@@ -73,7 +73,7 @@ Exit code 0 only when every check passes.`,
 			}
 		}
 		if len(anchors) > 1 {
-			return withHint(fmt.Errorf("verify: %s: pin one key, not %d", strings.Join(anchors, ", "), len(anchors)), "%s", pinHint)
+			return withHint(fmt.Errorf("verify: %s: pin one key, not %d", strings.Join(anchors, ", "), len(anchors)), "%s", verifyPinHint)
 		}
 		if ctx.String(PinSRSFlag.Name) != "" && ctx.String(VerifyModelFlag.Name) == "" {
 			return withHint(fmt.Errorf("verify: --%s derives the key from a model: --%s is missing", PinSRSFlag.Name, VerifyModelFlag.Name), "zkinfer verify --model model.quant.json --srs SRS_FILE BUNDLE")
@@ -179,9 +179,9 @@ func pinSingle(ctx *cli.Context, b *verifier.Bundle, m *quant.Model) (*verifier.
 		fmt.Fprintf(ctx.App.ErrWriter, "warning: --%s: the proof is checked against the key the bundle brings, which anyone can make for any output\n", InsecureUnpinnedFlag.Name)
 		return nil, nil
 	}
-	hint := pinHint
+	hint := verifyPinHint
 	if m != nil {
-		hint = "--model checks a model against a pinned key, it does not pin one; " + pinHint
+		hint = "--model checks a model against a pinned key, it does not pin one; " + verifyPinHint
 	}
 	return nil, withHint(fmt.Errorf("verify: %w", verifier.ErrUnpinned), "%s", hint)
 }
@@ -193,7 +193,7 @@ func verifyError(bundlePath string, err error) error {
 	case errors.Is(err, verifier.ErrKeyMismatch):
 		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "the bundle was not made with the key you pinned: it is not a proof for that circuit")
 	case errors.Is(err, verifier.ErrUnpinned):
-		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "%s", pinHint)
+		return withHint(fmt.Errorf("%s: %w", bundlePath, err), "%s", verifyPinHint)
 	}
 	return fmt.Errorf("%s: %w", bundlePath, err)
 }

@@ -1,0 +1,279 @@
+package contracts
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+// A bundle carries its own verifying key, and the prover chose every byte of
+// it: a verifier generated from that key accepts whatever its maker can
+// prove, e.g. a trivial circuit with the same public inputs. Every EVM path
+// here therefore builds, deploys or trusts a verifier only for a pinned key
+// (one the caller made, audited, or read from a registration it trusts), and
+// the bundle's key must be that key.
+var (
+	// ErrNotPinned: no pinned verifying key was given.
+	ErrNotPinned = errors.New("the verifying key is not pinned")
+	// ErrKeyMismatch: the bundle's key, or a registration's, is not the
+	// pinned key.
+	ErrKeyMismatch = fmt.Errorf("%w: verifying key mismatch", verifier.ErrRejected)
+)
+
+// VKDigest is the registry's form of prover.VerifyingKeyDigest(vk): the 32
+// bytes of the SHA-256, without the "sha256:" prefix.
+func VKDigest(vk prover.VerifyingKey) (common.Hash, error) {
+	s, err := prover.VerifyingKeyDigest(vk)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("contracts: %w", err)
+	}
+	return ParseVKDigest(s)
+}
+
+// ParseVKDigest turns a "sha256:<64 hex>" digest into its 32 bytes.
+func ParseVKDigest(s string) (common.Hash, error) {
+	if _, err := prover.ParseVKDigest(s); err != nil {
+		return common.Hash{}, fmt.Errorf("contracts: %w", err)
+	}
+	b, _ := hex.DecodeString(strings.TrimPrefix(s, prover.VKDigestPrefix))
+	return common.BytesToHash(b), nil
+}
+
+// FormatVKDigest is the inverse of ParseVKDigest.
+func FormatVKDigest(h common.Hash) string {
+	return prover.VKDigestPrefix + hex.EncodeToString(h[:])
+}
+
+// ModelCommitment turns a model commitment (quant.FormatCommitment) into the
+// bytes32 the registry stores: the same field element the proof's last
+// public input holds.
+func ModelCommitment(commitment string) (common.Hash, error) {
+	h, ok := strings.CutPrefix(commitment, quant.CommitmentPrefix+"0x")
+	b, err := hex.DecodeString(h)
+	if !ok || err != nil || len(b) != 32 {
+		return common.Hash{}, fmt.Errorf("contracts: model commitment %q is not %s0x<64 hex digits>", commitment, quant.CommitmentPrefix)
+	}
+	return common.BytesToHash(b), nil
+}
+
+// CheckBundleKey checks that the bundle's verifying key is pinned: the same
+// key (compared by digest of the decoded keys, so two encodings of one key
+// agree). It returns the pinned key's digest.
+func CheckBundleKey(b *verifier.Bundle, pinned prover.VerifyingKey) (common.Hash, error) {
+	if pinned == nil {
+		return common.Hash{}, ErrNotPinned
+	}
+	want, err := VKDigest(pinned)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	vk, _, err := verifier.Decode(b)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	got, err := VKDigest(vk)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	if got != want {
+		return common.Hash{}, fmt.Errorf("%w: the bundle's verifying key %s is not the pinned key %s", ErrKeyMismatch, FormatVKDigest(got), FormatVKDigest(want))
+	}
+	return want, nil
+}
+
+// ExportSolidity writes the Solidity verifier of a key of either backend:
+// both compile to a contract named "Verifier" (PlonkContract) whose
+// verifyProof reverts on a proof it rejects.
+func ExportSolidity(vk prover.VerifyingKey) ([]byte, error) {
+	var src bytes.Buffer
+	var err error
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		err = ExportVerifier(vk, &src)
+	case *plonkbn254.VerifyingKey:
+		err = ExportPlonkVerifier(vk, &src)
+	default:
+		err = fmt.Errorf("contracts: export: %w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
+	}
+	return src.Bytes(), err
+}
+
+// RegistryBackend returns the registry's backend and public input count for
+// the verifier of vk.
+func RegistryBackend(vk prover.VerifyingKey) (Backend, int, error) {
+	switch vk := vk.(type) {
+	case *groth16bn254.VerifyingKey:
+		n, err := Groth16PublicInputs(vk)
+		return BackendGroth16, n, err
+	case *plonkbn254.VerifyingKey:
+		return BackendPlonk, int(vk.NbPublicVariables), nil
+	}
+	return 0, 0, fmt.Errorf("contracts: %w: verifying key is %T", prover.ErrUnsupportedBackend, vk)
+}
+
+// BundleCalldata encodes a bundle's proof and public inputs for its
+// verifier and the registry.
+func BundleCalldata(b *verifier.Bundle) ([]byte, []*big.Int, error) {
+	_, proof, err := verifier.Decode(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, _, err := verifier.PublicWitness(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputs := pub.Vector().(fr.Vector)
+	switch proof := proof.(type) {
+	case *groth16bn254.Proof:
+		return Groth16Calldata(proof, inputs)
+	case *plonkbn254.Proof:
+		return PlonkCalldata(proof, inputs)
+	}
+	return nil, nil, fmt.Errorf("%w: proof of unsupported type %T", verifier.ErrBundle, proof)
+}
+
+// BundleResult is what an on-chain verification of a bundle found.
+type BundleResult struct {
+	Accepted     bool   `json:"accepted"`
+	Backend      string `json:"backend"`
+	Chain        string `json:"chain"`
+	VKDigest     string `json:"vk_digest,omitempty"`
+	Address      string `json:"verifier_address,omitempty"`
+	DeployGas    uint64 `json:"deploy_gas,omitempty"`
+	VerifyGas    uint64 `json:"verify_gas,omitempty"`
+	PublicInputs int    `json:"public_inputs"`
+	// Registry path: verifyInference through the model registry.
+	Registry          string `json:"registry_address,omitempty"`
+	ModelID           string `json:"model_id,omitempty"`
+	RegistryVerifyGas uint64 `json:"registry_verify_gas,omitempty"`
+	TxHash            string `json:"tx_hash,omitempty"`
+	PublicInputsHash  string `json:"public_inputs_hash,omitempty"`
+}
+
+// VerifyBundle verifies a bundle on chain with the verifier of the pinned
+// key: it refuses a bundle whose key is not pinned before anything is
+// deployed, then deploys comp (the pinned key's compiled verifier; compiled
+// here when nil), sends verifyProof, and, when the verifier accepts,
+// deploys a registry, registers the model with the key's digest and
+// verifies again through it, for the registry's gas. A proof the verifier
+// rejects is Accepted false with a nil error.
+func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned prover.VerifyingKey, comp *Compiled) (*BundleResult, error) {
+	digest, err := CheckBundleKey(b, pinned)
+	if err != nil {
+		return nil, err
+	}
+	commitment, err := ModelCommitment(b.ModelCommitment)
+	if err != nil {
+		return nil, err
+	}
+	backend, nPublic, err := RegistryBackend(pinned)
+	if err != nil {
+		return nil, err
+	}
+	proofBytes, inputs, err := BundleCalldata(b)
+	if err != nil {
+		return nil, err
+	}
+	if comp == nil {
+		src, err := ExportSolidity(pinned)
+		if err != nil {
+			return nil, err
+		}
+		if comp, err = Compile(ctx, src, PlonkContract); err != nil {
+			return nil, err
+		}
+	}
+	addr, deployGas, err := c.Deploy(ctx, comp)
+	if err != nil {
+		return nil, err
+	}
+	var ok bool
+	var gas uint64
+	if backend == BackendGroth16 {
+		ok, gas, err = c.VerifyGroth16Calldata(ctx, comp, addr, proofBytes, inputs)
+	} else {
+		ok, gas, err = c.VerifyPLONKCalldata(ctx, comp, addr, proofBytes, inputs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &BundleResult{
+		Accepted: ok, Backend: backend.String(), Chain: c.Name(), VKDigest: FormatVKDigest(digest),
+		Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicInputs: len(inputs),
+	}
+	if !ok {
+		return res, nil
+	}
+	reg, err := c.DeployRegistry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, _, err := c.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{
+		Commitment: commitment, Verifier: addr, Backend: backend, PublicInputs: nPublic, VKDigest: digest,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ev, rcpt, err := c.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, inputs)
+	if err != nil {
+		return nil, err
+	}
+	res.Registry, res.ModelID, res.RegistryVerifyGas = reg.ContractAddress.Hex(), id.Hex(), rcpt.GasUsed
+	res.TxHash, res.PublicInputsHash = rcpt.TxHash.Hex(), common.Hash(ev.PublicInputsHash).Hex()
+	return res, nil
+}
+
+// VerifyBundleRegistered verifies a bundle through the registry entry of a
+// deployment. The registered verifier is the anchor here (its code hash is
+// pinned by the registry); pinned, when not nil, must also be the bundle's
+// key and the key the model was registered with. A proof the registry
+// rejects is Accepted false with a nil error.
+func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey) (*BundleResult, error) {
+	if d.ChainID != c.chainID.Uint64() {
+		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
+	}
+	proofBytes, inputs, err := BundleCalldata(b)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Model(ctx, d.Registry, d.ModelID)
+	if err != nil {
+		return nil, err
+	}
+	if pinned != nil {
+		want, err := CheckBundleKey(b, pinned)
+		if err != nil {
+			return nil, err
+		}
+		if m.VkDigest != want {
+			return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, not the pinned key %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(want))
+		}
+	}
+	res := &BundleResult{
+		Backend: Backend(m.Backend).String(), Chain: c.Name(), VKDigest: FormatVKDigest(m.VkDigest), PublicInputs: len(inputs),
+		Registry: d.Registry.Hex(), ModelID: d.ModelID.Hex(),
+	}
+	ev, rcpt, err := c.VerifyInference(ctx, d.Registry, d.ModelID, proofBytes, inputs)
+	if RevertName(err) == "ProofRejected" {
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Accepted, res.RegistryVerifyGas, res.TxHash = true, rcpt.GasUsed, rcpt.TxHash.Hex()
+	res.PublicInputsHash = common.Hash(ev.PublicInputsHash).Hex()
+	return res, nil
+}
