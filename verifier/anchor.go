@@ -34,6 +34,9 @@ type Anchor struct {
 	// Source names where the anchor came from: a file, or the digest.
 	Source   string `json:"source"`
 	VKDigest string `json:"vk_digest"`
+	// Commitment, when set, is the model commitment the anchor is for (a
+	// registry entry's): the proven commitment must be it.
+	Commitment string `json:"model_commitment,omitempty"`
 	// Header is the pinned key's header (nil for a bare digest): the
 	// circuit, visibility, shapes and setup a verifier reports.
 	Header *prover.Header `json:"-"`

@@ -123,6 +123,9 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	if err := checkAgainstHeader(b, h); err != nil {
 		return nil, err
 	}
+	if a != nil && a.Commitment != "" && a.Commitment != b.ModelCommitment {
+		return nil, fmt.Errorf("%w: the bundle claims model %s, the anchor (%s %s) is for model %s", ErrKeyMismatch, b.ModelCommitment, a.Kind, a.Source, a.Commitment)
+	}
 	vk, digest, err := resolveKey(b, a)
 	if err != nil {
 		return nil, err

@@ -209,6 +209,18 @@ var (
 		Name: "srs", Category: catTrust,
 		Usage: "PLONK, with --model: derive the verifying key yourself from the model file and this KZG SRS `FILE` you trust (compile + setup; as slow as both)",
 	}
+	PinModelIDFlag = &cli.StringFlag{
+		Name: "model-id", Category: catTrust,
+		Usage: "with --rpc and --registry: pin the verifying key registered under model `ID` (0x…, names the registrant: choose one you trust)",
+	}
+	PinRegistryFlag = &cli.StringFlag{
+		Name: "registry", Category: catTrust,
+		Usage: "with --model-id: the registry contract `ADDRESS`",
+	}
+	PinAuditorFlag = &cli.StringSliceFlag{
+		Name: "auditor", Category: catTrust,
+		Usage: "with --model-id: require an attestation of the registered key by auditor `ADDRESS` (repeatable)",
+	}
 	InsecureUnpinnedFlag = &cli.BoolFlag{
 		Name: "insecure-unpinned", Category: catTrust,
 		Usage: "debugging only: check the proof against the key the bundle brings; proves nothing about any model (anyone can make such a bundle)",

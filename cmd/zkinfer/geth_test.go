@@ -70,6 +70,29 @@ func TestDeployVerifyGethDev(t *testing.T) {
 	}
 	t.Log(out)
 
+	// Offline verification anchored to the registry entry: reads the chain only.
+	var dep struct {
+		Registry string `json:"registry"`
+		ModelID  string `json:"model_id"`
+	}
+	depData, err := os.ReadFile(DefaultDeploy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(depData, &dep); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = cli(0, "verify", "--rpc", url, "--chain-id", "1337", "--registry", dep.Registry, "--model-id", dep.ModelID)
+	for _, re := range []string{`pinned by registry registry 0x[0-9a-fA-F]{40} model 0x[0-9a-f]{64}`, `VERIFIED`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Fatalf("verify --model-id output does not match %q:\n%s", re, out)
+		}
+	}
+	_, stderr = cli(1, "verify", "--rpc", url, "--chain-id", "1337", "--registry", dep.Registry, "--model-id", dep.ModelID, "--auditor", "0x000000000000000000000000000000000000dEaD")
+	if !regexp.MustCompile(`has not attested model`).MatchString(stderr) {
+		t.Fatalf("unattested auditor: %s", stderr)
+	}
+
 	// A tampered output: the registry reverts with ProofRejected.
 	b, err := os.ReadFile(DefaultBundle)
 	if err != nil {

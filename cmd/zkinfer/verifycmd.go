@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/urfave/cli/v2"
 
+	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
@@ -35,6 +39,11 @@ without one:
                      writes (circuit.keys.json), pinning every shard's key.
   --model M --srs S  PLONK: derive the key yourself from the model file and
                      an SRS you trust (compiles and runs setup).
+  --rpc URL --chain-id N --registry ADDR --model-id ID [--auditor ADDR]...
+                     the key a registry entry you chose was registered with
+                     (the id names the registrant), optionally attested by
+                     auditors you trust; the proven commitment must be the
+                     registered one. Reads the chain, sends nothing.
 
 The bundle's key must be the pinned one. Then the proof is checked against
 the public inputs (input and output, hashed again from the carried values
@@ -50,7 +59,7 @@ a ceremony or an SRS file (a bare digest cannot say).
 --insecure-unpinned checks against the bundle's own key, for debugging: it
 prints UNPINNED, never VERIFIED.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, PinSRSFlag, RequireProductionFlag, InsecureUnpinnedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -67,7 +76,7 @@ Exit code 0 only when every check passes.`,
 			bundle = ctx.Args().First()
 		}
 		var anchors []string
-		for _, f := range []string{PinVKFlag.Name, PinVKDigestFlag.Name, PinKeysFlag.Name, PinSRSFlag.Name} {
+		for _, f := range []string{PinVKFlag.Name, PinVKDigestFlag.Name, PinKeysFlag.Name, PinSRSFlag.Name, PinModelIDFlag.Name} {
 			if ctx.String(f) != "" {
 				anchors = append(anchors, "--"+f)
 			}
@@ -175,6 +184,8 @@ func pinSingle(ctx *cli.Context, b *verifier.Bundle, m *quant.Model) (*verifier.
 			return nil, err
 		}
 		return verifier.DeriveKey(m, b.Visibility, b.RangeChecks, srs, newProgress(ctx))
+	case ctx.String(PinModelIDFlag.Name) != "":
+		return pinRegistry(ctx)
 	case ctx.Bool(InsecureUnpinnedFlag.Name):
 		fmt.Fprintf(ctx.App.ErrWriter, "warning: --%s: the proof is checked against the key the bundle brings, which anyone can make for any output\n", InsecureUnpinnedFlag.Name)
 		return nil, nil
@@ -184,6 +195,36 @@ func pinSingle(ctx *cli.Context, b *verifier.Bundle, m *quant.Model) (*verifier.
 		hint = "--model checks a model against a pinned key, it does not pin one; " + verifyPinHint
 	}
 	return nil, withHint(fmt.Errorf("verify: %w", verifier.ErrUnpinned), "%s", hint)
+}
+
+// pinRegistry reads the anchor of a registry entry (--rpc, --chain-id,
+// --registry, --model-id, --auditor).
+func pinRegistry(ctx *cli.Context) (*verifier.Anchor, error) {
+	const usage = "zkinfer verify --rpc URL --chain-id N --registry 0xREGISTRY --model-id 0xID [--auditor 0xADDR] BUNDLE"
+	url, reg, id := ctx.String(RPCFlag.Name), ctx.String(PinRegistryFlag.Name), ctx.String(PinModelIDFlag.Name)
+	if url == "" || reg == "" || !ctx.IsSet(ChainIDFlag.Name) {
+		return nil, withHint(fmt.Errorf("verify: --%s needs --%s, --%s and --%s", PinModelIDFlag.Name, RPCFlag.Name, ChainIDFlag.Name, PinRegistryFlag.Name), "%s", usage)
+	}
+	if !common.IsHexAddress(reg) {
+		return nil, withHint(fmt.Errorf("verify: --%s %q is not an address", PinRegistryFlag.Name, reg), "%s", usage)
+	}
+	idBytes, err := hexutil.Decode(id)
+	if err != nil || len(idBytes) != common.HashLength {
+		return nil, withHint(fmt.Errorf("verify: --%s %q is not 0x and 64 hex digits", PinModelIDFlag.Name, id), "deploy-evm prints the model id and writes it to %s", DefaultDeploy)
+	}
+	var auditors []common.Address
+	for _, a := range ctx.StringSlice(PinAuditorFlag.Name) {
+		if !common.IsHexAddress(a) {
+			return nil, withHint(fmt.Errorf("verify: --%s %q is not an address", PinAuditorFlag.Name, a), "%s", usage)
+		}
+		auditors = append(auditors, common.HexToAddress(a))
+	}
+	chain, err := contracts.DialReader(ctx.Context, url, new(big.Int).SetUint64(ctx.Uint64(ChainIDFlag.Name)))
+	if err != nil {
+		return nil, err
+	}
+	defer chain.Close()
+	return chain.RegistryAnchor(ctx.Context, common.HexToAddress(reg), common.BytesToHash(idBytes), auditors)
 }
 
 func verifyError(bundlePath string, err error) error {
@@ -222,7 +263,7 @@ func orDash(s string) string {
 
 // verifyShardedBundle is verify for a sharded bundle.
 func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) error {
-	for _, f := range []string{PinVKFlag.Name, PinVKDigestFlag.Name, PinSRSFlag.Name} {
+	for _, f := range []string{PinVKFlag.Name, PinVKDigestFlag.Name, PinSRSFlag.Name, PinModelIDFlag.Name} {
 		if ctx.String(f) != "" {
 			return withHint(fmt.Errorf("verify: %s is a sharded bundle: --%s pins one key, a sharded bundle has one per shard", bundlePath, f), "pin every shard's key with the keys manifest setup --shards wrote: --keys circuit.keys.json")
 		}
