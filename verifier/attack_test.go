@@ -1,0 +1,162 @@
+package verifier_test
+
+import (
+	"encoding/json"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+// grindOutputSalt returns salts whose output commitment of tr's output is
+// below 2^(8·31): the prover chooses its salt, so one in about 48 random
+// salts will do.
+func grindOutputSalt(t *testing.T) func(*quant.Trace) modelio.Salts {
+	return func(tr *quant.Trace) modelio.Salts {
+		bound := new(big.Int).Lsh(big.NewInt(1), 8*quant.PackedPerElement)
+		for range 100000 {
+			s, err := modelio.RandomSalts()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := quant.HashPacked(quant.Flatten(tr.Y), &s.Output)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.BigInt(new(big.Int)).Cmp(bound) < 0 {
+				return s
+			}
+		}
+		t.Fatal("no salt found")
+		return modelio.Salts{}
+	}
+}
+
+// unpack returns the 31 int8 values whose packing (quant.PackInt8) is e,
+// which must be below 2^248.
+func unpack(e fr.Element) []int64 {
+	b := e.BigInt(new(big.Int)).FillBytes(make([]byte, 32)) // big-endian
+	out := make([]int64, quant.PackedPerElement)
+	for i := range out {
+		out[i] = int64(b[31-i]) + quant.Int8Min
+	}
+	return out
+}
+
+// Attack: visibility relabelling under a header-less anchor. A key does
+// not say how its circuit exposes input and output; only its header does.
+// The salted commitment of a private output and the packing of ≤ 31 public
+// values are both one public input, so a prover who grinds its output salt
+// until the commitment is below 2^248 can relabel the output "public" and
+// carry the 31 int8 values that pack to the commitment: values the model
+// never produced, under a proof that verifies. A key-file anchor (header
+// visibility) rejects it; a bare digest (verify --vk-digest, and the
+// registry anchor, which is a digest and a commitment) must too.
+func TestAttackDigestAnchorVisibilityRelabel(t *testing.T) {
+	vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}
+	f := newFixtureSalts(t, 41, prover.BackendGroth16, vis, grindOutputSalt(t))
+	b, err := verifier.Parse(mustEncode(t, f.bundle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := b.Tensor(verifier.TensorOutput)
+	c, err := quant.HashPacked(quant.Flatten(f.tr.Y), &f.salts.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Visibility.Output = quant.VisibilityPublic
+	out.Encoding, out.Commitment, out.Values, out.Shape = verifier.EncodingPackedInt8, "", unpack(c), []int{1, quant.PackedPerElement}
+	// The relabelled bundle is a well-formed bundle.
+	b, err = verifier.Parse(mustEncode(t, b))
+	if err != nil {
+		t.Fatalf("relabelled bundle does not parse (the test does not attack): %v", err)
+	}
+	if _, err := verifier.Verify(b, nil, verifier.InsecureUnpinned()); err != nil {
+		t.Fatalf("relabelled bundle does not verify against its key (the test does not attack): %v", err)
+	}
+	if _, err := verifier.Verify(b, f.pin(t)); err == nil {
+		t.Fatal("key file anchor: relabelled output accepted")
+	}
+	d, err := verifier.PinDigest(f.bundle.VKDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := verifier.Verify(b, d); err == nil {
+		t.Fatalf("digest anchor: a public output the model never produced (%v, visibility %+v, io from %q) verified: the carried values are not proven", out.Values, res.Visibility, res.IOFrom)
+	}
+	// The registry's anchor is a digest with a commitment: the same.
+	d.Commitment = f.bundle.ModelCommitment
+	if _, err := verifier.Verify(b, d); err == nil {
+		t.Fatal("digest+commitment anchor: relabelled output accepted")
+	}
+}
+
+// Attack: a parser differential. encoding/json matches object keys to
+// struct fields case-insensitively (folding ſ to s and K to k too) and
+// lets the last of duplicate keys win, so a bundle can carry output
+// "values" that every other JSON reader (jq, Python, JavaScript, Go into a
+// map) shows the user, and "Values" that Go verifies. Parse must refuse
+// keys that are not exactly the format's, and duplicate keys.
+func TestAttackJSONKeyDifferential(t *testing.T) {
+	vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+	f := newFixtureVis(t, 42, prover.BackendGroth16, vis)
+	b, err := verifier.Parse(mustEncode(t, f.bundle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := b.Tensor(verifier.TensorOutput)
+	realJSON, _ := json.Marshal(out.Values)
+	fake := make([]int64, len(out.Values))
+	for i := range fake {
+		fake[i] = 127
+	}
+	out.Values = fake
+	fakeJSON, _ := json.Marshal(fake)
+	data, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeField := `"values":` + string(fakeJSON)
+	if strings.Count(string(data), fakeField) != 1 {
+		t.Fatalf("fake output values not unique in %s", data)
+	}
+	for name, extra := range map[string]string{
+		"case variant":  `,"Values":` + string(realJSON),
+		"folded long s": `,"value` + "\u017f" + `":` + string(realJSON),
+		"raw long s":    `,"value` + "ſ" + `":` + string(realJSON),
+		"duplicate key": `,"values":` + string(realJSON),
+	} {
+		t.Run(name, func(t *testing.T) {
+			forged := []byte(strings.Replace(string(data), fakeField, fakeField+extra, 1))
+			// What any other reader shows: the first "values", all 127s.
+			var view struct {
+				PublicInputs []map[string]json.RawMessage `json:"public_inputs"`
+			}
+			if err := json.Unmarshal(forged, &view); err != nil {
+				t.Fatal(err)
+			}
+			if name != "duplicate key" && string(view.PublicInputs[1]["values"]) != string(fakeJSON) {
+				t.Fatalf("a map reader sees %s", view.PublicInputs[1]["values"])
+			}
+			g, err := verifier.Parse(forged)
+			if err != nil {
+				if !errors.Is(err, verifier.ErrBundle) {
+					t.Errorf("refused with %v, want ErrBundle", err)
+				}
+				return
+			}
+			if _, err := verifier.Verify(g, f.pin(t)); err == nil {
+				t.Errorf("a bundle whose output other JSON readers see as %s verifies (Go read %s)", fakeJSON, realJSON)
+			} else {
+				t.Errorf("a bundle with non-canonical keys parses (verify: %v)", err)
+			}
+		})
+	}
+}
