@@ -50,16 +50,11 @@ func unpack(e fr.Element) []int64 {
 	return out
 }
 
-// Attack: visibility relabelling under a header-less anchor. A key does
-// not say how its circuit exposes input and output; only its header does.
-// The salted commitment of a private output and the packing of ≤ 31 public
-// values are both one public input, so a prover who grinds its output salt
-// until the commitment is below 2^248 can relabel the output "public" and
-// carry the 31 int8 values that pack to the commitment: values the model
-// never produced, under a proof that verifies. A key-file anchor (header
-// visibility) rejects it; a bare digest (verify --vk-digest, and the
-// registry anchor, which is a digest and a commitment) must too.
-func TestAttackDigestAnchorVisibilityRelabel(t *testing.T) {
+// relabelledOutput returns a fixture with a private output whose salt was
+// ground, and its bundle relabelled as a public output: 31 values that
+// pack to the output's commitment.
+func relabelledOutput(t *testing.T) (*fixture, *verifier.Bundle) {
+	t.Helper()
 	vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}
 	f := newFixtureSalts(t, 41, prover.BackendGroth16, vis, grindOutputSalt(t))
 	b, err := verifier.Parse(mustEncode(t, f.bundle))
@@ -73,8 +68,22 @@ func TestAttackDigestAnchorVisibilityRelabel(t *testing.T) {
 	}
 	b.Visibility.Output = quant.VisibilityPublic
 	out.Encoding, out.Commitment, out.Values, out.Shape = verifier.EncodingPackedInt8, "", unpack(c), []int{1, quant.PackedPerElement}
+	return f, b
+}
+
+// Attack: visibility relabelling under a header-less anchor. A key does
+// not say how its circuit exposes input and output; only its header does.
+// The salted commitment of a private output and the packing of ≤ 31 public
+// values are both one public input, so a prover who grinds its output salt
+// until the commitment is below 2^248 can relabel the output "public" and
+// carry the 31 int8 values that pack to the commitment: values the model
+// never produced, under a proof that verifies. A key-file anchor (header
+// visibility) rejects it; a bare digest (verify --vk-digest, and the
+// registry anchor, which is a digest and a commitment) must too.
+func TestAttackDigestAnchorVisibilityRelabel(t *testing.T) {
+	f, b := relabelledOutput(t)
 	// The relabelled bundle is a well-formed bundle.
-	b, err = verifier.Parse(mustEncode(t, b))
+	b, err := verifier.Parse(mustEncode(t, b))
 	if err != nil {
 		t.Fatalf("relabelled bundle does not parse (the test does not attack): %v", err)
 	}
@@ -89,6 +98,7 @@ func TestAttackDigestAnchorVisibilityRelabel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res, err := verifier.Verify(b, d); err == nil {
+		out, _ := b.Tensor(verifier.TensorOutput)
 		t.Fatalf("digest anchor: a public output the model never produced (%v, visibility %+v, io from %q) verified: the carried values are not proven", out.Values, res.Visibility, res.IOFrom)
 	}
 	// The registry's anchor is a digest with a commitment: the same.
@@ -158,5 +168,24 @@ func TestAttackJSONKeyDifferential(t *testing.T) {
 				t.Errorf("a bundle with non-canonical keys parses (verify: %v)", err)
 			}
 		})
+	}
+}
+
+// Attack: the relabelling of TestAttackDigestAnchorVisibilityRelabel
+// against a pinned key file whose header does not record the circuit's
+// visibility nor shapes (a key written before they were recorded, or a
+// hand-made header): checkAgainstHeader skips those checks, so the key
+// file pins no more than a digest. PinKey must refuse such a header,
+// as ReadCircuit refuses such circuits.
+func TestAttackKeyHeaderWithoutVisibility(t *testing.T) {
+	f, b := relabelledOutput(t)
+	h := f.keys.VKHeader
+	h.Visibility, h.Input, h.Output = nil, nil, nil
+	a, err := verifier.PinKey(verifier.AnchorVKFile, "old-vk.key", f.keys.VK, h)
+	if err != nil {
+		return // refused: good
+	}
+	if _, err := verifier.Verify(b, a); err == nil {
+		t.Fatal("a key header without visibility pins the key, and a relabelled output verifies against it")
 	}
 }
