@@ -189,3 +189,46 @@ func TestAttackKeyHeaderWithoutVisibility(t *testing.T) {
 		t.Fatal("a key header without visibility pins the key, and a relabelled output verifies against it")
 	}
 }
+
+// A keys manifest is the verifier's anchor for every shard, so each entry's
+// key header must record the shard's visibility (quant.ShardVisibility):
+// without it a shard's relabelled tensor would pass as with a bare digest
+// (TestAttackKeyHeaderWithoutVisibility). ParseKeysManifest refuses entries
+// without it, or with another.
+func TestAttackKeysManifestEntryVisibility(t *testing.T) {
+	vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}
+	sm := newShardedModel(t, 43, vis)
+	k := sm.manifest(t)
+	parse := func(k *prover.KeysManifest) error {
+		data, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = prover.ParseKeysManifest(data)
+		return err
+	}
+	if err := parse(k); err != nil {
+		t.Fatalf("honest keys manifest: %v", err)
+	}
+	last := len(k.Shards) - 1
+	saved := k.Shards[last].Key.Visibility
+	k.Shards[last].Key.Visibility = nil
+	if err := parse(k); !errors.Is(err, prover.ErrCorrupted) {
+		t.Errorf("entry without visibility: %v, want ErrCorrupted", err)
+	}
+	other := *saved
+	other.Output = quant.VisibilityPublic
+	k.Shards[last].Key.Visibility = &other
+	if err := parse(k); !errors.Is(err, prover.ErrCorrupted) {
+		t.Errorf("entry with another visibility: %v, want ErrCorrupted", err)
+	}
+	// The middle shard's key is hashed on both sides whatever the model's.
+	k.Shards[last].Key.Visibility = saved
+	if err := parse(k); err != nil {
+		t.Errorf("restored: %v", err)
+	}
+	k.Shards[1].Key.Visibility = &vis
+	if err := parse(k); !errors.Is(err, prover.ErrCorrupted) {
+		t.Errorf("middle entry with the model's visibility: %v, want ErrCorrupted", err)
+	}
+}
