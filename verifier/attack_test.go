@@ -232,3 +232,72 @@ func TestAttackKeysManifestEntryVisibility(t *testing.T) {
 		t.Errorf("middle entry with the model's visibility: %v, want ErrCorrupted", err)
 	}
 }
+
+// Attacks that fail, kept as regressions: tensor order, duplicate and extra
+// tensors (Tensor returns the first match while the witness uses order),
+// the other backend's decoder under a digest, and malformed pinned digests.
+func TestAttackRejected(t *testing.T) {
+	f := newFixtureVis(t, 44, prover.BackendPLONK, quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed})
+	d, err := verifier.PinDigest(f.bundle.VKDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() *verifier.Bundle {
+		b, err := verifier.Parse(mustEncode(t, f.bundle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for name, mutate := range map[string]func(b *verifier.Bundle){
+		"input and output swapped": func(b *verifier.Bundle) {
+			b.PublicInputs[0], b.PublicInputs[1] = b.PublicInputs[1], b.PublicInputs[0]
+		},
+		"names swapped": func(b *verifier.Bundle) {
+			b.PublicInputs[0].Name, b.PublicInputs[1].Name = b.PublicInputs[1].Name, b.PublicInputs[0].Name
+		},
+		"a second output first": func(b *verifier.Bundle) {
+			fake := b.PublicInputs[1]
+			fake.Values = make([]int64, len(fake.Values))
+			b.PublicInputs = append([]verifier.Tensor{fake}, b.PublicInputs...)
+		},
+		"an extra output last": func(b *verifier.Bundle) {
+			b.PublicInputs = append(b.PublicInputs, b.PublicInputs[1])
+		},
+		"output named model": func(b *verifier.Bundle) { b.PublicInputs[1].Name = verifier.TensorModel },
+		"groth16 decoder":    func(b *verifier.Bundle) { b.Backend = prover.BackendGroth16 },
+		"public weights claimed": func(b *verifier.Bundle) {
+			b.Visibility.Weights = quant.VisibilityPublic
+			w := verifier.Tensor{Name: verifier.TensorWeights, Encoding: verifier.EncodingWeightElements, Shape: []int{0}, Values: []int64{}}
+			b.PublicInputs = append(b.PublicInputs[:2], w, b.PublicInputs[2])
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for an, a := range map[string]*verifier.Anchor{"digest": d, "key file": f.pin(t)} {
+				b := fresh()
+				mutate(b)
+				// What verify reads is the bundle file: parse it again.
+				b, err := verifier.Parse(mustEncode(t, b))
+				if err != nil {
+					continue
+				}
+				if _, err := verifier.Verify(b, a); err == nil {
+					t.Errorf("%s anchor: accepted", an)
+				}
+			}
+		})
+	}
+	for _, s := range []string{
+		strings.ToUpper(f.bundle.VKDigest),
+		"SHA256:" + strings.TrimPrefix(f.bundle.VKDigest, "sha256:"),
+		" " + f.bundle.VKDigest,
+		f.bundle.VKDigest + "\n",
+		f.bundle.VKDigest[:len(f.bundle.VKDigest)-1],
+		f.bundle.VKDigest + "0",
+		"sha256:" + strings.Repeat("g", 64),
+	} {
+		if _, err := verifier.PinDigest(s); err == nil {
+			t.Errorf("digest %q pinned", s)
+		}
+	}
+}
