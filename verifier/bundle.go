@@ -209,8 +209,8 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q: a model commitment has no values", ErrBundle, t.Name)
 			}
 		case EncodingWeightElements:
-			if len(t.Values) != 0 || len(t.Shape) != 1 || t.Shape[0] != len(t.Elements) || len(t.Elements) > quant.MaxPublicWeights {
-				return nil, fmt.Errorf("%w: tensor %q: %d weight elements for shape %v (at most %d)", ErrBundle, t.Name, len(t.Elements), t.Shape, quant.MaxPublicWeights)
+			if len(t.Values) != 0 || len(t.Shape) != 1 || t.Shape[0] != len(t.Elements) || len(t.Elements) == 0 || len(t.Elements) > quant.MaxPublicWeights {
+				return nil, fmt.Errorf("%w: tensor %q: %d weight elements for shape %v (at least 1, at most %d)", ErrBundle, t.Name, len(t.Elements), t.Shape, quant.MaxPublicWeights)
 			}
 			for k, e := range t.Elements {
 				if _, err := parseElement(e); err != nil {
