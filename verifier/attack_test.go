@@ -301,3 +301,38 @@ func TestAttackRejected(t *testing.T) {
 		}
 	}
 }
+
+// With hashed weights the key serves every model of an architecture:
+// CheckModel must still refuse another model of the same architecture (one
+// weight changed), by the proven commitment; a model of the architecture
+// compiles to the key's circuit, so the commitment is the only check.
+func TestAttackCheckModelHashedWeightsSameArchitecture(t *testing.T) {
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}
+	f := newFixtureVis(t, 45, prover.BackendGroth16, vis)
+	if err := verifier.CheckModel(f.bundle, f.pin(t), f.m, nil); err != nil {
+		t.Fatalf("honest model: %v", err)
+	}
+	other := *f.m
+	other.FC.W = append([]int8(nil), f.m.FC.W...)
+	other.FC.W[0] ^= 1
+	a1, err1 := quant.ArchitectureDigest(f.m)
+	a2, err2 := quant.ArchitectureDigest(&other)
+	if err1 != nil || err2 != nil || a1 != a2 {
+		t.Fatalf("not the same architecture (the test does not attack): %v %v", err1, err2)
+	}
+	if err := verifier.CheckModel(f.bundle, f.pin(t), &other, nil); !errors.Is(err, verifier.ErrModelMismatch) {
+		t.Fatalf("another model of the architecture: %v, want ErrModelMismatch", err)
+	}
+	// The bundle relabelled with the other model's commitment: the proof
+	// (whose last public input is the commitment) fails.
+	b, err := verifier.Parse(mustEncode(t, f.bundle))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ModelCommitment, err = quant.CommitString(&other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(b, f.pin(t)); !errors.Is(err, verifier.ErrRejected) {
+		t.Fatalf("relabelled commitment: %v, want ErrRejected", err)
+	}
+}
