@@ -152,6 +152,9 @@ func ParseKeysManifest(data []byte) (*KeysManifest, error) {
 		if e.Key.Format != FormatVerifyingKey || e.Key.Backend != k.Backend {
 			return nil, fmt.Errorf("%w: shard %d: key header of format %q for backend %q, want %q for %q", ErrCorrupted, i, e.Key.Format, e.Key.Backend, FormatVerifyingKey, k.Backend)
 		}
+		if want := quant.ShardVisibility(k.Visibility, i, len(k.Shards)); e.Key.Visibility == nil || *e.Key.Visibility != want {
+			return nil, fmt.Errorf("%w: shard %d: key header of visibility %+v, want %+v", ErrCorrupted, i, e.Key.Visibility, want)
+		}
 	}
 	if next != k.NLayer {
 		return nil, fmt.Errorf("%w: shards cover blocks 0:%d of %d", ErrCorrupted, next, k.NLayer)

@@ -49,6 +49,12 @@ func PinKey(kind, source string, vk prover.VerifyingKey, h prover.Header) (*Anch
 	if h.Format != prover.FormatVerifyingKey || prover.BackendOf(vk) != h.Backend {
 		return nil, fmt.Errorf("pin: %s: a %s header for a %s key, want a verifying key header of its backend", source, h.Format, prover.BackendOf(vk))
 	}
+	// Without the circuit's visibility the header cannot tell a salted
+	// commitment from packed values (both one public input): a relabelled
+	// tensor would verify, and the key would pin no more than its digest.
+	if h.Visibility == nil {
+		return nil, fmt.Errorf("pin: %s: %w: the key's header does not record its circuit's visibility (written by an older zkinfer); compile and set up again", source, prover.ErrUnsupportedVersion)
+	}
 	d, err := prover.VerifyingKeyDigest(vk)
 	if err != nil {
 		return nil, err

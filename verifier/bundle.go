@@ -161,6 +161,9 @@ func Parse(data []byte) (*Bundle, error) {
 	if probe.MediaType != MediaType {
 		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, MediaType)
 	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var b Bundle
@@ -206,8 +209,8 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q: a model commitment has no values", ErrBundle, t.Name)
 			}
 		case EncodingWeightElements:
-			if len(t.Values) != 0 || len(t.Shape) != 1 || t.Shape[0] != len(t.Elements) || len(t.Elements) > quant.MaxPublicWeights {
-				return nil, fmt.Errorf("%w: tensor %q: %d weight elements for shape %v (at most %d)", ErrBundle, t.Name, len(t.Elements), t.Shape, quant.MaxPublicWeights)
+			if len(t.Values) != 0 || len(t.Shape) != 1 || t.Shape[0] != len(t.Elements) || len(t.Elements) == 0 || len(t.Elements) > quant.MaxPublicWeights {
+				return nil, fmt.Errorf("%w: tensor %q: %d weight elements for shape %v (at least 1, at most %d)", ErrBundle, t.Name, len(t.Elements), t.Shape, quant.MaxPublicWeights)
 			}
 			for k, e := range t.Elements {
 				if _, err := parseElement(e); err != nil {
@@ -222,6 +225,59 @@ func Parse(data []byte) (*Bundle, error) {
 		return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
 	}
 	return &b, nil
+}
+
+// checkKeys refuses JSON whose object keys are not all distinct and made of
+// lowercase ASCII letters, digits and underscores, as every key of the
+// bundle formats is. encoding/json matches keys to fields case-insensitively
+// (folding "ſ" to "s" and "K" to "k" too) and keeps the last of duplicate
+// keys, so without this a bundle could carry "values" that other JSON
+// readers show and "Values" that Go verifies.
+func checkKeys(data []byte) error {
+	type frame struct {
+		obj, wantKey bool
+		seen         map[string]bool
+	}
+	var stack []*frame
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("malformed JSON: %v", err)
+		}
+		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
+			if k, ok := tok.(string); ok {
+				top := stack[n-1]
+				for _, r := range k {
+					if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+						return fmt.Errorf("object key %q is not one of the format's (lowercase ASCII)", k)
+					}
+				}
+				if top.seen[k] {
+					return fmt.Errorf("duplicate object key %q", k)
+				}
+				top.seen[k], top.wantKey = true, false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{obj: true, wantKey: true, seen: map[string]bool{}})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the enclosing object expects a key next.
+		if n := len(stack); n > 0 && stack[n-1].obj {
+			stack[n-1].wantKey = true
+		}
+	}
 }
 
 // Read reads and parses a bundle file.

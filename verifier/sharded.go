@@ -128,6 +128,9 @@ func ParseSharded(data []byte) (*ShardedBundle, error) {
 	if probe.MediaType != ShardedMediaType {
 		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, ShardedMediaType)
 	}
+	if err := checkKeys(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+	}
 	type rawShard struct {
 		Index  int             `json:"index"`
 		From   int             `json:"from"`

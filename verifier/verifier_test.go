@@ -42,6 +42,14 @@ func newFixtureFor(t *testing.T, seed uint64, backend string) *fixture {
 
 func newFixtureVis(t *testing.T, seed uint64, backend string, vis quant.Visibility) *fixture {
 	t.Helper()
+	return newFixtureSalts(t, seed, backend, vis, nil)
+}
+
+// newFixtureSalts is newFixtureVis with the salts pick chooses for the
+// trace (random salts when pick is nil): a dishonest prover chooses its
+// salts.
+func newFixtureSalts(t *testing.T, seed uint64, backend string, vis quant.Visibility, pick func(*quant.Trace) modelio.Salts) *fixture {
+	t.Helper()
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 2, Activation: quant.ActivationReLU}
 	fm := quant.RandomModel(cfg, seed)
 	samples := quant.RandomSamples(cfg, 4, seed)
@@ -69,6 +77,9 @@ func newFixtureVis(t *testing.T, seed uint64, backend string, vis quant.Visibili
 	salts, err := modelio.RandomSalts()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if pick != nil {
+		salts = pick(tr)
 	}
 	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil, prover.WithSalts(salts))
 	if err != nil {
