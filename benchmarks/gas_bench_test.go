@@ -21,6 +21,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/contracts"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -140,7 +141,7 @@ func measure(b *testing.B, circuit, assignment frontend.Circuit) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	digest, err := contracts.VKDigest(vk)
+	digest, err := contracts.VKDigest(vk, prover.Layout{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func TestRegistryAnchor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forgedDigest, err := VKDigest(forgedVK)
+	forgedDigest, err := VKDigest(forgedVK, forged.Layout())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,8 +35,8 @@ var (
 
 // VKDigest is the registry's form of prover.VerifyingKeyDigest(vk): the 32
 // bytes of the SHA-256, without the "sha256:" prefix.
-func VKDigest(vk prover.VerifyingKey) (common.Hash, error) {
-	s, err := prover.VerifyingKeyDigest(vk)
+func VKDigest(vk prover.VerifyingKey, l prover.Layout) (common.Hash, error) {
+	s, err := prover.VerifyingKeyDigest(vk, l)
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("contracts: %w", err)
 	}
@@ -70,13 +70,15 @@ func ModelCommitment(commitment string) (common.Hash, error) {
 }
 
 // CheckBundleKey checks that the bundle's verifying key is pinned: the same
-// key (compared by digest of the decoded keys, so two encodings of one key
-// agree). It returns the pinned key's digest.
-func CheckBundleKey(b *verifier.Bundle, pinned prover.VerifyingKey) (common.Hash, error) {
+// key with the same layout of public inputs l (compared by digest of the
+// decoded keys with their layouts, prover.VerifyingKeyDigest, so two
+// encodings of one key agree and a relabelled visibility or shape does
+// not). It returns the pinned key's digest.
+func CheckBundleKey(b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout) (common.Hash, error) {
 	if pinned == nil {
 		return common.Hash{}, ErrNotPinned
 	}
-	want, err := VKDigest(pinned)
+	want, err := VKDigest(pinned, l)
 	if err != nil {
 		return common.Hash{}, err
 	}
@@ -84,7 +86,7 @@ func CheckBundleKey(b *verifier.Bundle, pinned prover.VerifyingKey) (common.Hash
 	if err != nil {
 		return common.Hash{}, err
 	}
-	got, err := VKDigest(vk)
+	got, err := VKDigest(vk, b.Layout())
 	if err != nil {
 		return common.Hash{}, err
 	}
@@ -170,8 +172,8 @@ type BundleResult struct {
 // deploys a registry, registers the model with the key's digest and
 // verifies again through it, for the registry's gas. A proof the verifier
 // rejects is Accepted false with a nil error.
-func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned prover.VerifyingKey, comp *Compiled) (*BundleResult, error) {
-	digest, err := CheckBundleKey(b, pinned)
+func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *Compiled) (*BundleResult, error) {
+	digest, err := CheckBundleKey(b, pinned, l)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +243,7 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 // pinned by the registry); pinned, when not nil, must also be the bundle's
 // key and the key the model was registered with. A proof the registry
 // rejects is Accepted false with a nil error.
-func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey) (*BundleResult, error) {
+func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout) (*BundleResult, error) {
 	if d.ChainID != c.chainID.Uint64() {
 		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
 	}
@@ -254,7 +256,7 @@ func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *ve
 		return nil, err
 	}
 	if pinned != nil {
-		want, err := CheckBundleKey(b, pinned)
+		want, err := CheckBundleKey(b, pinned, l)
 		if err != nil {
 			return nil, err
 		}

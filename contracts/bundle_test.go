@@ -113,11 +113,11 @@ func TestForgedBundleOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = chain.VerifyBundle(ctx, b, real.vk, real.comp)
+		_, err = chain.VerifyBundle(ctx, b, real.vk, b.Layout(), real.comp)
 		if !errors.Is(err, ErrKeyMismatch) || !errors.Is(err, verifier.ErrRejected) {
 			t.Fatalf("got %v, want ErrKeyMismatch", err)
 		}
-		_, err = chain.VerifyBundle(ctx, b, nil, nil)
+		_, err = chain.VerifyBundle(ctx, b, nil, b.Layout(), nil)
 		if !errors.Is(err, ErrNotPinned) {
 			t.Fatalf("got %v, want ErrNotPinned", err)
 		}
@@ -128,7 +128,7 @@ func TestForgedBundleOnChain(t *testing.T) {
 
 	t.Run("unpinned (the bundle's own key): the attack is real", func(t *testing.T) {
 		// What verify-evm did without --vk: trust the key the bundle carries.
-		res, err := chain.VerifyBundle(ctx, b, forgedVK, nil)
+		res, err := chain.VerifyBundle(ctx, b, forgedVK, b.Layout(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +142,7 @@ func TestForgedBundleOnChain(t *testing.T) {
 		}
 		// The forged key's digest is recorded, which is how a relying party
 		// that knows the real key's digest tells the two apart.
-		want, _ := VKDigest(forgedVK)
+		want, _ := VKDigest(forgedVK, b.Layout())
 		if res.VKDigest != FormatVKDigest(want) || evs[0].VkDigest != want || want == real.digest {
 			t.Fatalf("vk digest %s (event %x), want the forged key's %x", res.VKDigest, evs[0].VkDigest, want)
 		}
@@ -155,7 +155,7 @@ func TestForgedBundleOnChain(t *testing.T) {
 			t.Fatal(err)
 		}
 		rb.VerifyingKey = vb.Bytes()
-		if _, err := CheckBundleKey(&rb, real.vk); err != nil {
+		if _, err := CheckBundleKey(&rb, real.vk, rb.Layout()); err != nil {
 			t.Fatalf("the real key is refused: %v", err)
 		}
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/contracts"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -94,7 +95,7 @@ func TestOneVerifierTwoWeightSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest, err := contracts.VKDigest(vk)
+	digest, err := contracts.VKDigest(vk, prover.Layout{})
 	if err != nil {
 		t.Fatal(err)
 	}

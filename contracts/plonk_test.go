@@ -16,6 +16,8 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test/unsafekzg"
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/zkinfer/zkinfer/prover"
 )
 
 func TestPlonkVerifierOnChain(t *testing.T) {
@@ -120,7 +122,7 @@ func TestPlonkVerifierOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		digest, err := VKDigest(vk)
+		digest, err := VKDigest(vk, prover.Layout{})
 		if err != nil {
 			t.Fatal(err)
 		}

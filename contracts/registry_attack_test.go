@@ -227,7 +227,7 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 		if m.CodeHash != codeHash || m.VkDigest != a.digest {
 			t.Fatalf("model: code hash %x, vk digest %x; want %x, %x", m.CodeHash, m.VkDigest, codeHash, a.digest)
 		}
-		s, err := prover.VerifyingKeyDigest(a.vk)
+		s, err := prover.VerifyingKeyDigest(a.vk, prover.Layout{})
 		if err != nil || FormatVKDigest(a.digest) != s {
 			t.Fatalf("VKDigest = %x, want prover.VerifyingKeyDigest %s (%v)", a.digest, s, err)
 		}

@@ -20,6 +20,8 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/zkinfer/zkinfer/prover"
 )
 
 // multiCircuit has several public inputs (Y[i] = X² + i) and, through the
@@ -97,7 +99,7 @@ func newGroth16Fixture(t testing.TB, ctx context.Context, ccs constraint.Constra
 	if got, err := Groth16PublicInputs(vk); err != nil || got != n {
 		t.Fatalf("Groth16PublicInputs = %d, %v; want %d", got, err, n)
 	}
-	digest, err := VKDigest(vk)
+	digest, err := VKDigest(vk, prover.Layout{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func NewKeysManifest(man *ShardManifest) (*KeysManifest, error) {
 
 // NewKeyEntry pins shard i, the blocks of r, to vk with header h.
 func NewKeyEntry(i int, r quant.ShardRange, vk VerifyingKey, h Header) (KeyEntry, error) {
-	d, err := VerifyingKeyDigest(vk)
+	d, err := VerifyingKeyDigest(vk, h.Layout())
 	if err != nil {
 		return KeyEntry{}, err
 	}

@@ -4,25 +4,58 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // VKDigestPrefix starts every verifying-key digest.
 const VKDigestPrefix = "sha256:"
 
-// VerifyingKeyDigest is the canonical digest of a verifying key:
-// "sha256:" and the hex SHA-256 of gnark's binary encoding of the decoded
-// key (WriteTo, compressed points). Because it is taken over the key as
-// re-encoded after decoding, two encodings of one key have one digest, and
-// the digest names the key a verifier actually uses, never a label or a
-// file's bytes. setup and ceremony extract print it and write it beside the
-// keys (DigestPath); bundles name it; keys manifests and the registry record
-// it; verify --vk-digest pins it.
-func VerifyingKeyDigest(vk VerifyingKey) (string, error) {
+// Layout is what a verifier must know besides the key to read a proof's
+// public inputs: which tensors they encode and how (visibility), with the
+// shapes and fixed-point fractions of input and output. A key alone does not
+// fix it: one public input can be a salted commitment or 31 packed public
+// values, and a prover who picks the salt can make it either. So the digest
+// that pins a key pins its layout with it.
+type Layout struct {
+	Backend    string            `json:"backend"`
+	Visibility *quant.Visibility `json:"visibility"`
+	Input      *TensorSpec       `json:"input"`
+	Output     *TensorSpec       `json:"output"`
+}
+
+// Layout returns the layout a key (or circuit) header records.
+func (h Header) Layout() Layout {
+	return Layout{Backend: h.Backend, Visibility: h.Visibility, Input: h.Input, Output: h.Output}
+}
+
+// VerifyingKeyDigest is the canonical digest that pins a verifying key with
+// the layout of its public inputs: "sha256:" and the hex SHA-256 of
+//
+//	"zkinfer.vk-digest.v1\n" ‖ JSON(l) ‖ "\n" ‖ gnark's binary encoding of vk
+//
+// (WriteTo of the decoded key, compressed points; JSON as encoding/json
+// writes Layout). Because it is taken over the key as re-encoded after
+// decoding, two encodings of one key have one digest, and the digest names
+// the key a verifier actually uses and how it reads the public inputs, never
+// a label or a file's bytes. setup and ceremony extract print it and write
+// it beside the keys (DigestPath); bundles name it; keys manifests and the
+// registry record it; verify --vk-digest pins it. A key of a circuit that is
+// not a model's (tests) has the zero Layout.
+func VerifyingKeyDigest(vk VerifyingKey, l Layout) (string, error) {
 	var buf bytes.Buffer
+	buf.WriteString("zkinfer.vk-digest.v1\n")
+	js, err := json.Marshal(l)
+	if err != nil {
+		return "", fmt.Errorf("verifying key digest: %w", err)
+	}
+	buf.Write(js)
+	buf.WriteByte('\n')
 	if _, err := vk.WriteTo(&buf); err != nil {
 		return "", fmt.Errorf("verifying key digest: %w", err)
 	}
@@ -55,8 +88,8 @@ func DigestPath(vkPath string) string {
 // WriteDigest writes the digest of vk, with a final newline, to
 // DigestPath(vkPath) atomically and returns it: the line a model host
 // publishes for verifiers to pin (verify --vk-digest).
-func WriteDigest(vkPath string, vk VerifyingKey) (string, error) {
-	d, err := VerifyingKeyDigest(vk)
+func WriteDigest(vkPath string, vk VerifyingKey, l Layout) (string, error) {
+	d, err := VerifyingKeyDigest(vk, l)
 	if err != nil {
 		return "", err
 	}

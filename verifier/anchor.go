@@ -55,7 +55,7 @@ func PinKey(kind, source string, vk prover.VerifyingKey, h prover.Header) (*Anch
 	if h.Visibility == nil {
 		return nil, fmt.Errorf("pin: %s: %w: the key's header does not record its circuit's visibility (written by an older zkinfer); compile and set up again", source, prover.ErrUnsupportedVersion)
 	}
-	d, err := prover.VerifyingKeyDigest(vk)
+	d, err := prover.VerifyingKeyDigest(vk, h.Layout())
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,25 @@ func DeriveKey(m *quant.Model, vis quant.Visibility, rangeChecks string, srs *pr
 	return PinKey(AnchorDerived, fmt.Sprintf("model %s with SRS %s", keys.VKHeader.Commitment, srs.Digest), keys.VK, keys.VKHeader)
 }
 
-// resolveKey decodes the bundle's verifying key and checks it is the
-// anchored one; it returns the key to verify with (the anchor's own when it
+// Layout is the layout of public inputs the bundle claims: its backend,
+// visibility, and the shapes and fractions of its input and output.
+// Verify compares the digest of the bundle's key with this layout to the
+// pinned digest, so a relabelled visibility, shape or fraction is not the
+// pinned key.
+func (b *Bundle) Layout() prover.Layout {
+	vis := b.Visibility
+	l := prover.Layout{Backend: b.Backend, Visibility: &vis}
+	if t, ok := b.Tensor(TensorInput); ok {
+		l.Input = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac}
+	}
+	if t, ok := b.Tensor(TensorOutput); ok {
+		l.Output = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac}
+	}
+	return l
+}
+
+// resolveKey decodes the bundle's verifying key and checks it, with the
+// bundle's layout, is the anchored one; it returns the key to verify with (the anchor's own when it
 // has one) and the bundle key's digest.
 func resolveKey(b *Bundle, a *Anchor) (prover.VerifyingKey, string, error) {
 	vk, err := prover.NewVerifyingKey(b.Backend)
@@ -117,7 +134,7 @@ func resolveKey(b *Bundle, a *Anchor) (prover.VerifyingKey, string, error) {
 	if err := prover.Decode(vk, b.VerifyingKey); err != nil {
 		return nil, "", fmt.Errorf("%w: verifying key: %v", ErrBundle, err)
 	}
-	d, err := prover.VerifyingKeyDigest(vk)
+	d, err := prover.VerifyingKeyDigest(vk, b.Layout())
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: verifying key: %v", ErrBundle, err)
 	}

@@ -119,6 +119,7 @@ func TestTensorsAuthenticated(t *testing.T) {
 	out, _ := b.Tensor(verifier.TensorOutput)
 	out.Values = append(out.Values, -128, -128, -128, -128)
 	out.Shape = []int{out.Shape[0] + 1, out.Shape[1]}
+	b.VKDigest = "" // the forger drops the label that no longer matches
 	if _, err := verifier.Verify(b, nil, verifier.InsecureUnpinned()); err != nil {
 		t.Fatalf("padded output is not invisible to the proof (the test does not attack): %v", err)
 	}

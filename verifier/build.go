@@ -36,7 +36,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if _, err := vk.WriteTo(&vkb); err != nil {
 		return nil, fmt.Errorf("bundle: verifying key: %w", err)
 	}
-	vkDigest, err := prover.VerifyingKeyDigest(vk)
+	vkDigest, err := prover.VerifyingKeyDigest(vk, vkHeader.Layout())
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}

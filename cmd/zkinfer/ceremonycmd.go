@@ -206,7 +206,7 @@ var extractCommand = &cli.Command{
 		if err := prover.WriteKeys(ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), keys); err != nil {
 			return err
 		}
-		d, err := prover.WriteDigest(ctx.String(VKFlag.Name), keys.VK)
+		d, err := prover.WriteDigest(ctx.String(VKFlag.Name), keys.VK, keys.VKHeader.Layout())
 		if err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ Recompile the circuit from the model yourself for a full check.`,
 			return err
 		}
 		info := vkh.Ceremony
-		d, err := prover.VerifyingKeyDigest(vk)
+		d, err := prover.VerifyingKeyDigest(vk, vkh.Layout())
 		if err != nil {
 			return err
 		}

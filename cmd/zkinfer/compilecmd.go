@@ -162,7 +162,7 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 	if err := prover.WriteKeys(pkPath, vkPath, keys); err != nil {
 		return err
 	}
-	d, err := prover.WriteDigest(vkPath, keys.VK)
+	d, err := prover.WriteDigest(vkPath, keys.VK, keys.VKHeader.Layout())
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ most of it the setup.`,
 		if err != nil {
 			return err
 		}
-		vk, _, err := prover.ReadVerifyingKey(path(DefaultVK))
+		vk, vkh, err := prover.ReadVerifyingKey(path(DefaultVK))
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ most of it the setup.`,
 		if err != nil {
 			return err
 		}
-		evm, err := verifyEVM(ctx.Context, p, pr.bundle, vk, comp)
+		evm, err := verifyEVM(ctx.Context, p, pr.bundle, vk, vkh.Layout(), comp)
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func readPinnedVK(path string) (prover.VerifyingKey, prover.Header, common.Hash,
 	if err != nil {
 		return nil, hdr, common.Hash{}, withHint(err, "make the keys with: zkinfer setup --dev")
 	}
-	digest, err := contracts.VKDigest(vk)
+	digest, err := contracts.VKDigest(vk, hdr.Layout())
 	if err != nil {
 		return nil, hdr, common.Hash{}, err
 	}
@@ -131,21 +131,24 @@ Sharded bundles are not supported on chain yet.`,
 		if err != nil {
 			return err
 		}
-		var pinned prover.VerifyingKey
+		var (
+			pinned prover.VerifyingKey
+			hdr    prover.Header
+		)
 		vkPath := ctx.String(pinnedVKFlag.Name)
 		if vkPath != "" {
-			if pinned, _, _, err = readPinnedVK(vkPath); err != nil {
+			if pinned, hdr, _, err = readPinnedVK(vkPath); err != nil {
 				return err
 			}
 		}
 		var res *contracts.BundleResult
 		if ctx.String(RPCFlag.Name) != "" {
-			res, err = verifyEVMNode(ctx, b, pinned)
+			res, err = verifyEVMNode(ctx, b, pinned, hdr.Layout())
 		} else {
 			if err := noChainFlags(ctx); err != nil {
 				return err
 			}
-			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, pinned, nil)
+			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, pinned, hdr.Layout(), nil)
 		}
 		if err != nil {
 			return pinHint(err, vkPath)
@@ -192,8 +195,8 @@ func pinHint(err error, vkPath string) error {
 // verifyEVM verifies the bundle on the embedded chain with the verifier of
 // the pinned key; comp, when not nil, is that verifier already compiled. The
 // key is checked before anything is compiled or deployed.
-func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinned prover.VerifyingKey, comp *contracts.Compiled) (*contracts.BundleResult, error) {
-	if _, err := contracts.CheckBundleKey(b, pinned); err != nil {
+func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *contracts.Compiled) (*contracts.BundleResult, error) {
+	if _, err := contracts.CheckBundleKey(b, pinned, l); err != nil {
 		return nil, err
 	}
 	if comp == nil {
@@ -212,7 +215,7 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinne
 	defer chain.Close()
 	done := p.Start("verifying on chain")
 	defer done()
-	return chain.VerifyBundle(ctx, b, pinned, comp)
+	return chain.VerifyBundle(ctx, b, pinned, l, comp)
 }
 
 func printEVMResult(w io.Writer, r *contracts.BundleResult) {

@@ -105,7 +105,7 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 
 // verifyEVMNode verifies a bundle through the registry of a deployment on a
 // node; pinned, when not nil, must be the bundle's key and the registered one.
-func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.VerifyingKey) (*contracts.BundleResult, error) {
+func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout) (*contracts.BundleResult, error) {
 	d, err := contracts.ReadDeployment(ctx.String(DeploymentFlag.Name))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -119,7 +119,7 @@ func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.Verifying
 	}
 	defer chain.Close()
 	done := newProgress(ctx).Start("verifying on " + chain.Name())
-	res, err := chain.VerifyBundleRegistered(ctx.Context, d, b, pinned)
+	res, err := chain.VerifyBundleRegistered(ctx.Context, d, b, pinned, l)
 	done()
 	if err != nil {
 		if errors.Is(err, contracts.ErrWrongChain) {

@@ -89,7 +89,7 @@ func Forge(b *verifier.Bundle) (*verifier.Bundle, error) {
 	}
 	f.Backend, f.Proof, f.VerifyingKey = prover.BackendGroth16, pb.Bytes(), vb.Bytes()
 	f.Setup, f.Warning, f.SetupDigest = prover.SetupGroth16MPC, "", "sha256:"+fmt.Sprintf("%064x", 0xab)
-	f.VKDigest, err = prover.VerifyingKeyDigest(vk.(prover.VerifyingKey))
+	f.VKDigest, err = prover.VerifyingKeyDigest(vk.(prover.VerifyingKey), f.Layout())
 	if err != nil {
 		return nil, err
 	}
