@@ -16,12 +16,15 @@ import (
 )
 
 // Result is what Verify checked. Every field but PublicInputs and
-// ModelCommitment (both proven) comes from the anchor when the anchor has a
-// key header (a key file, a keys manifest, a derived key); with a bare
-// digest they are the bundle's claim, and IOFrom says so.
+// ModelCommitment (both proven) comes from the anchor: the pinned key's
+// header (a key file, a keys manifest, a derived key), or for a bare digest
+// the layout the digest covers (visibility, shapes, fractions); a digest
+// says nothing of the circuit or the setup, which are then empty or
+// "unknown". Only under InsecureUnpinned are they the bundle's claim, and
+// IOFrom says so.
 type Result struct {
-	Backend     string `json:"backend"`
-	Curve       string `json:"curve"`
+	Backend string `json:"backend"`
+	Curve   string `json:"curve"`
 	// ModelDigest is the model the pinned key's circuit was compiled from
 	// (fixed weights); with hashed or public weights the key serves every
 	// model of an architecture, named by Architecture instead.
@@ -153,7 +156,8 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 			res.IOFrom = IOFromKey
 		}
 	case a != nil:
-		res.Setup = "unknown (pinned by digest)"
+		// The digest covers the layout: shapes and fractions are pinned.
+		res.Setup, res.IOFrom = "unknown (pinned by digest)", IOFromKey
 	default:
 		res.ModelDigest, res.CircuitDigest, res.Setup, res.SetupDigest = b.ModelDigest, b.CircuitDigest, b.Setup+" (claimed by the bundle)", b.SetupDigest
 	}
