@@ -142,10 +142,12 @@ func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
 //
 // The encoding holds every integer the forward pass reads and every scale
 // that gives the input and output their meaning, so two models with the
-// same commitment compute the same function on the same reals. Each field
-// of Model appears once; Validate refuses the fields that do not apply to
-// the architecture (and the derived ones that disagree), so they cannot
-// vary under one commitment.
+// same commitment compute the same function on the same reals. Fields the
+// architecture does not use are left out, and Validate refuses a model that
+// sets them (an ffn model with gpt2 scales, n_head, …; a gpt2 model with
+// stream_frac, c_fc, …) or whose derived fields disagree with what they
+// derive from (n_layer, final_layer_norm, output_frac, ln_f_frac), so no
+// field of a valid model varies under one commitment.
 func Commit(m *Model) (fr.Element, error) {
 	if err := m.Validate(); err != nil {
 		return fr.Element{}, fmt.Errorf("commit: %w", err)

@@ -169,7 +169,7 @@ func TestCommitBindsOutputScale(t *testing.T) {
 			f := m.Scales.StreamFrac + 3
 			m.Scales.GPT2 = &quant.GPT2Scales{Formats: quant.GPT2Formats{ResidualFrac: f, LogitFrac: 4, LogitBits: 10, GELUInFrac: 4, GELUOutFrac: 4, OutputFrac: f}}
 		}},
-		"ffn stream_frac": {ffnModel, func(m *quant.Model) { m.Scales.StreamFrac++ }},
+		"ffn stream_frac":  {ffnModel, func(m *quant.Model) { m.Scales.StreamFrac++ }},
 		"gpt2 output_frac": {gpt2Model, func(m *quant.Model) { m.Scales.GPT2.Formats.OutputFrac++ }},
 		"gpt2 ln_f_frac and output_frac": {gpt2Model, func(m *quant.Model) {
 			m.Scales.GPT2.LNFFrac++
