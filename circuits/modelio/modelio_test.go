@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/ffn"
@@ -253,22 +254,26 @@ func TestHashPackedMatchesGo(t *testing.T) {
 	}
 }
 
-// The length tag is a constant, so binding the length costs no constraint:
-// HashPacked costs what hashing the salt and the packed values alone does.
+// The length tag is a constant, so binding the length costs no constraint
+// (R1CS or PLONK): HashPacked costs what hashing the salt and the packed
+// values alone does.
 func TestHashPackedTagIsFree(t *testing.T) {
-	for _, n := range []int{31, 100} {
-		for _, salted := range []bool{false, true} {
-			tagged, err := frontend.Compile(field, r1cs.NewBuilder, newHashPacked(n, salted))
-			if err != nil {
-				t.Fatal(err)
-			}
-			plain := &untaggedCircuit{hashPackedCircuit: *newHashPacked(n, salted)}
-			untagged, err := frontend.Compile(field, r1cs.NewBuilder, plain)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tagged.GetNbConstraints() != untagged.GetNbConstraints() {
-				t.Errorf("n=%d salted=%v: %d constraints with the tag, %d without", n, salted, tagged.GetNbConstraints(), untagged.GetNbConstraints())
+	var r1csBuilder, scsBuilder frontend.NewBuilder = r1cs.NewBuilder, scs.NewBuilder
+	for name, builder := range map[string]frontend.NewBuilder{"r1cs": r1csBuilder, "scs": scsBuilder} {
+		for _, n := range []int{31, 100} {
+			for _, salted := range []bool{false, true} {
+				tagged, err := frontend.Compile(field, builder, newHashPacked(n, salted))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain := &untaggedCircuit{hashPackedCircuit: *newHashPacked(n, salted)}
+				untagged, err := frontend.Compile(field, builder, plain)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tagged.GetNbConstraints() != untagged.GetNbConstraints() {
+					t.Errorf("%s n=%d salted=%v: %d constraints with the tag, %d without", name, n, salted, tagged.GetNbConstraints(), untagged.GetNbConstraints())
+				}
 			}
 		}
 	}
