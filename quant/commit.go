@@ -15,7 +15,7 @@ import (
 // CommitmentVersion is the version of the canonical model encoding that
 // Commit hashes. It is the second element of the encoding, so a commitment
 // of one version can never equal a commitment of another.
-const CommitmentVersion = 1
+const CommitmentVersion = 2
 
 // CommitmentPrefix starts the text form of a commitment (FormatCommitment).
 const CommitmentPrefix = "poseidon2:"
@@ -44,15 +44,57 @@ func Poseidon2(elems []fr.Element) fr.Element {
 	return state
 }
 
-// HashPacked is the commitment of an int8 tensor as the circuits expose it
-// under hashed (salt nil) or private visibility: Poseidon2 of the salt, when
-// there is one, followed by the tensor's PackInt8 elements.
+// tensorDomain is the high part of every TensorTag: the ASCII bytes of
+// "zkinfer.int8" read as a big-endian integer.
+var tensorDomain = new(big.Int).SetBytes([]byte("zkinfer.int8"))
+
+// TensorTag is the first element HashPacked hashes for a tensor of n int8
+// values: D·2^72 + s·2^64 + n, with D = "zkinfer.int8" read as a big-endian
+// integer and s = 1 when a salt follows, 0 otherwise. It is the integer of
+// the 21 bytes "zkinfer.int8" ‖ s ‖ n (8 bytes, big-endian), below 2^168,
+// so distinct (n, s) give distinct field elements, and never a model or
+// shards encoding's first element ("zkinfer.model" and "zkinfer.shards"
+// are below 2^112).
+func TensorTag(n int, salted bool) (fr.Element, error) {
+	if n < 0 {
+		return fr.Element{}, fmt.Errorf("%w: tensor of %d values", ErrShape, n)
+	}
+	t := new(big.Int).Lsh(tensorDomain, 8)
+	if salted {
+		t.SetBit(t, 0, 1)
+	}
+	t.Lsh(t, 64)
+	t.Or(t, new(big.Int).SetUint64(uint64(n)))
+	var e fr.Element
+	e.SetBigInt(t)
+	return e, nil
+}
+
+// HashPacked is the commitment of an int8 tensor of n values as the
+// circuits expose it under hashed (salt nil) and private visibility, and
+// the hash that chains shards: Poseidon2 (see Poseidon2) of
+//
+//	T, salt (private only), p₀, …, p_{k−1}
+//
+// where T = TensorTag(n, salt != nil) and p = PackInt8(values), k = ⌈n/31⌉.
+// The packing encodes no length (−128 packs to a zero byte, so a tensor and
+// the same tensor followed by −128s pack alike within the last element) and
+// Poseidon2 has no length padding; T binds n, so two tensors of different
+// lengths never hash alike, salted or not, and a salted hash never equals
+// an unsalted one. In a circuit n is a constant, so T is too and the first
+// compression, C(0, T), folds to a constant: the length costs no
+// constraints (circuits/modelio.HashPacked).
 func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
+	tag, err := TensorTag(len(values), salt != nil)
+	if err != nil {
+		return fr.Element{}, err
+	}
 	packed, err := PackInt8(values)
 	if err != nil {
 		return fr.Element{}, err
 	}
-	elems := make([]fr.Element, 0, len(packed)+1)
+	elems := make([]fr.Element, 0, len(packed)+2)
+	elems = append(elems, tag)
 	if salt != nil {
 		elems = append(elems, *salt)
 	}
@@ -67,7 +109,7 @@ func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
 // Commit returns the model commitment: Poseidon2 (see Poseidon2) of the
 // canonical encoding of m, a sequence of BN254 field elements.
 //
-// # Canonical encoding, version 1
+// # Canonical encoding, version 2
 //
 // Every item is one field element. An integer v (signed) is encoded as
 // v mod r, r the BN254 scalar field modulus, so −1 is r − 1. A list is its
@@ -75,25 +117,37 @@ func HashPacked(values []int64, salt *fr.Element) (fr.Element, error) {
 // followed by PackInt8 of its values: element k is Σᵢ (v[31k+i] + 128)·256ⁱ
 // for i < 31. A float is the integer of its IEEE-754 binary64 bits.
 //
-//	header:  D, 1 (CommitmentVersion), A, d_model, d_hidden, seq_len, act,
-//	         n_head, n_layer, float(layer_norm_epsilon), final_layer_norm (0|1)
+//	header:  D, 2 (CommitmentVersion), A, d_model, d_hidden, seq_len, act,
+//	         input_frac, output_frac
 //	         D = "zkinfer.model" as a big-endian integer; A = 1 ffn, 2 gpt2;
-//	         act = 1 relu, 2 gelu (tanh form), 3 gelu_erf.
-//	ffn:     stream_frac, hidden_frac, dense(c_fc), dense(c_proj)
-//	gpt2:    residual_frac, logit_frac, logit_bits, gelu_in_frac,
-//	         gelu_out_frac, output_frac, ln_f_frac,
+//	         act = 1 relu, 2 gelu (tanh form), 3 gelu_erf;
+//	         input_frac, output_frac: the fixed-point fractions of the model
+//	         input and output (Model.InputFrac, Model.OutputFrac), the
+//	         scales a user quantizes the input and dequantizes the output by.
+//	ffn:     hidden_frac, dense(c_fc), dense(c_proj)
+//	         (stream_frac is input_frac and output_frac)
+//	gpt2:    n_head, n_layer, float(layer_norm_epsilon), final_layer_norm (0|1),
+//	         logit_frac, logit_bits, gelu_in_frac, gelu_out_frac,
 //	         number of layers, then per layer: ln_1, q, k, v, attn, ln_2 fracs,
 //	         number of blocks, then per block: ln(ln_1), dense(c_attn), logit.mult, logit.shift,
 //	         attn_out.mult, attn_out.shift, dense(attn_c_proj), ln(ln_2),
 //	         dense(c_fc), dense(mlp_c_proj);
 //	         then 1, ln(ln_f) if the model has ln_f, else 0;
-//	         then list(exp_table), list(gelu_table).
+//	         then list(exp_table), list(gelu_table)
+//	         (residual_frac is input_frac; ln_f_frac is output_frac with
+//	         ln_f and 0 without; output_frac is residual_frac without ln_f)
 //	dense:   in, out, shift, lo, hi, packed(weight), list(bias), list(mult)
 //	         (weight row-major in×out, i.e. W[i·out + j])
 //	ln:      d, mult, shift, k, eps, list(gamma), list(beta)
 //
-// The encoding holds every integer the forward pass reads, so two models
-// with the same commitment compute the same function.
+// The encoding holds every integer the forward pass reads and every scale
+// that gives the input and output their meaning, so two models with the
+// same commitment compute the same function on the same reals. Fields the
+// architecture does not use are left out, and Validate refuses a model that
+// sets them (an ffn model with gpt2 scales, n_head, …; a gpt2 model with
+// stream_frac, c_fc, …) or whose derived fields disagree with what they
+// derive from (n_layer, final_layer_norm, output_frac, ln_f_frac), so no
+// field of a valid model varies under one commitment.
 func Commit(m *Model) (fr.Element, error) {
 	if err := m.Validate(); err != nil {
 		return fr.Element{}, fmt.Errorf("commit: %w", err)
@@ -186,6 +240,9 @@ func EncodeLayout(m *Model) ([]fr.Element, []bool, error) {
 // layout itself. Models with the same architecture digest have the same
 // circuit under hashed or public weights, so one setup serves them all.
 func ArchitectureDigest(m *Model) (string, error) {
+	if err := m.Validate(); err != nil {
+		return "", fmt.Errorf("architecture digest: %w", err)
+	}
 	elems, isWeight, err := EncodeLayout(m)
 	if err != nil {
 		return "", err
@@ -228,12 +285,9 @@ func (e *encoder) model(m *Model) ([]fr.Element, error) {
 	default:
 		return nil, fmt.Errorf("%w: activation %q", ErrValidation, c.Activation)
 	}
-	e.int(int64(c.NHead))
-	e.int(int64(c.NLayer))
-	e.uint(math.Float64bits(c.LayerNormEpsilon))
-	e.bool(c.FinalLayerNorm)
+	e.int(int64(m.InputFrac()))
+	e.int(int64(m.OutputFrac()))
 	if c.Architecture == ArchitectureFFN {
-		e.int(int64(m.Scales.StreamFrac))
 		e.int(int64(m.Scales.HiddenFrac))
 		if err := e.dense(&m.FC); err != nil {
 			return nil, err
@@ -247,8 +301,12 @@ func (e *encoder) model(m *Model) ([]fr.Element, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: gpt2 model without gpt2 scales", ErrValidation)
 	}
+	e.int(int64(c.NHead))
+	e.int(int64(c.NLayer))
+	e.uint(math.Float64bits(c.LayerNormEpsilon))
+	e.bool(c.FinalLayerNorm)
 	f := s.Formats
-	for _, v := range []int{f.ResidualFrac, f.LogitFrac, f.LogitBits, f.GELUInFrac, f.GELUOutFrac, f.OutputFrac, s.LNFFrac} {
+	for _, v := range []int{f.LogitFrac, f.LogitBits, f.GELUInFrac, f.GELUOutFrac} {
 		e.int(int64(v))
 	}
 	e.int(int64(len(s.Layers)))

@@ -34,7 +34,7 @@ type Config struct {
 	DHidden      int    `json:"d_hidden"`
 	SeqLen       int    `json:"seq_len"`
 	Activation   string `json:"activation"`
-	// GPT-2 only.
+	// GPT-2 only: an ffn config must leave them out (Validate).
 	NHead            int     `json:"n_head,omitempty"`
 	NLayer           int     `json:"n_layer,omitempty"`
 	LayerNormEpsilon float64 `json:"layer_norm_epsilon,omitempty"`
@@ -49,6 +49,21 @@ func (c Config) Validate() error {
 		if c.Activation != ActivationReLU {
 			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q)", ErrValidation, c.Activation, c.Architecture, ActivationReLU)
 		}
+		// Fields of another architecture would be free bytes under one
+		// model commitment (Encode leaves them out): refuse them.
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"n_head", c.NHead != 0},
+			{"n_layer", c.NLayer != 0},
+			{"layer_norm_epsilon", math.Float64bits(c.LayerNormEpsilon) != 0},
+			{"final_layer_norm", c.FinalLayerNorm},
+		} {
+			if f.set {
+				return fmt.Errorf("%w: %s config sets %s, a %s field (leave it out)", ErrValidation, c.Architecture, f.name, ArchitectureGPT2)
+			}
+		}
 	case ArchitectureGPT2:
 		if c.Activation != ActivationGELU && c.Activation != ActivationGELUErf {
 			return fmt.Errorf("%w: activation %q is not supported by %s (supported: %q (tanh form), %q)", ErrValidation, c.Activation, c.Architecture, ActivationGELU, ActivationGELUErf)
@@ -60,7 +75,8 @@ func (c Config) Validate() error {
 		if c.NHead < 1 || c.DModel%c.NHead != 0 {
 			return fmt.Errorf("%w: d_model = %d does not divide into n_head = %d heads", ErrShape, c.DModel, c.NHead)
 		}
-		if c.LayerNormEpsilon < 0 || c.LayerNormEpsilon > 1 || math.IsNaN(c.LayerNormEpsilon) {
+		// −0 would encode apart from 0 (Encode hashes the float's bits).
+		if c.LayerNormEpsilon < 0 || c.LayerNormEpsilon > 1 || math.IsNaN(c.LayerNormEpsilon) || math.Signbit(c.LayerNormEpsilon) {
 			return fmt.Errorf("%w: layer_norm_epsilon = %v, want 0..1", ErrValidation, c.LayerNormEpsilon)
 		}
 	default:

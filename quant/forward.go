@@ -69,17 +69,19 @@ func ResidualAdd(a, b int64) int64 {
 	return Clamp(a+b, Int8Min, Int8Max)
 }
 
-// InputFrac is the fixed-point fraction of the model input.
+// InputFrac is the fixed-point fraction of the model input: stream_frac
+// (ffn) or residual_frac (gpt2).
 func (m *Model) InputFrac() int {
-	if m.Scales.GPT2 != nil {
+	if m.Config.Architecture == ArchitectureGPT2 && m.Scales.GPT2 != nil {
 		return m.Scales.GPT2.Formats.ResidualFrac
 	}
 	return m.Scales.StreamFrac
 }
 
-// OutputFrac is the fixed-point fraction of the model output.
+// OutputFrac is the fixed-point fraction of the model output: stream_frac
+// (ffn) or output_frac (gpt2: ln_f_frac with ln_f, else residual_frac).
 func (m *Model) OutputFrac() int {
-	if m.Scales.GPT2 != nil {
+	if m.Config.Architecture == ArchitectureGPT2 && m.Scales.GPT2 != nil {
 		return m.Scales.GPT2.Formats.OutputFrac
 	}
 	return m.Scales.StreamFrac

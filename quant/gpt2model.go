@@ -194,6 +194,18 @@ func (m *Model) validateGPT2() error {
 		return fmt.Errorf("%w: final_layer_norm is %v but ln_f is %v", ErrShape, c.FinalLayerNorm, m.LNF != nil)
 	}
 	f := gs.Formats
+	// The output format follows from ln_f: the commitment encodes it once
+	// (as output_frac), so the copies must agree.
+	if m.LNF == nil && gs.LNFFrac != 0 {
+		return fmt.Errorf("%w: scales.gpt2.ln_f_frac = %d without ln_f (leave it out)", ErrValidation, gs.LNFFrac)
+	}
+	want, why := f.ResidualFrac, "without ln_f the output is the residual stream at residual_frac"
+	if m.LNF != nil {
+		want, why = gs.LNFFrac, "ln_f's output is at ln_f_frac"
+	}
+	if f.OutputFrac != want {
+		return fmt.Errorf("%w: scales.gpt2.formats.output_frac = %d, but %s = %d", ErrValidation, f.OutputFrac, why, want)
+	}
 	if len(m.ExpTable) != 1<<f.LogitBits || len(m.GELUTable) != 256 {
 		return fmt.Errorf("%w: exp table of %d entries (want %d), GELU table of %d (want 256)", ErrShape, len(m.ExpTable), 1<<f.LogitBits, len(m.GELUTable))
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // Scales are the fixed-point fractions chosen by calibration: a value r of a
@@ -157,6 +158,9 @@ func (m *Model) Validate() error {
 	if err := m.Config.Validate(); err != nil {
 		return err
 	}
+	if err := m.validateApplicable(); err != nil {
+		return err
+	}
 	if err := m.Scales.Validate(); err != nil {
 		return err
 	}
@@ -174,6 +178,54 @@ func (m *Model) Validate() error {
 		return fmt.Errorf("%w: layer c_fc: ReLU is fused, lower clamp bound must be 0, got %d", ErrRange, m.FC.Lo)
 	}
 	return m.Proj.Validate("c_proj")
+}
+
+// validateApplicable refuses fields of the other architecture: Encode
+// leaves them out, so were they allowed, one commitment would cover models
+// that differ in them (e.g. an ffn model whose gpt2 scales change what its
+// output means).
+func (m *Model) validateApplicable() error {
+	other := ArchitectureGPT2
+	var set []string
+	if m.Config.Architecture == ArchitectureGPT2 {
+		other = ArchitectureFFN
+		if m.Scales.StreamFrac != 0 {
+			set = append(set, "scales.stream_frac")
+		}
+		if m.Scales.HiddenFrac != 0 {
+			set = append(set, "scales.hidden_frac")
+		}
+		if !m.FC.isZero() {
+			set = append(set, "c_fc")
+		}
+		if !m.Proj.isZero() {
+			set = append(set, "c_proj")
+		}
+	} else {
+		if m.Scales.GPT2 != nil {
+			set = append(set, "scales.gpt2")
+		}
+		if len(m.Blocks) != 0 {
+			set = append(set, "blocks")
+		}
+		if m.LNF != nil {
+			set = append(set, "ln_f")
+		}
+		if len(m.ExpTable) != 0 {
+			set = append(set, "exp_table")
+		}
+		if len(m.GELUTable) != 0 {
+			set = append(set, "gelu_table")
+		}
+	}
+	if len(set) > 0 {
+		return fmt.Errorf("%w: %s model sets %s, used by %s models only (leave it out)", ErrValidation, m.Config.Architecture, strings.Join(set, ", "), other)
+	}
+	return nil
+}
+
+func (d *Dense) isZero() bool {
+	return d.In == 0 && d.Out == 0 && len(d.W) == 0 && len(d.B) == 0 && len(d.Mult) == 0 && d.Shift == 0 && d.Lo == 0 && d.Hi == 0
 }
 
 // Digest is the SHA-256 of the canonical JSON encoding of the quantized

@@ -9,6 +9,22 @@
 //
 // Hashed and private keep the number of public inputs at two whatever the
 // model's size, which keeps the on-chain verifier cheap.
+//
+// # Tensor hashes bind their length
+//
+// quant.HashPacked of n values is Poseidon2 of the tag T (quant.TensorTag:
+// "zkinfer.int8" ‖ salted ‖ n as a big-endian integer), then the salt under
+// private, then the packed values. Packing alone would not bind n: −128
+// packs to a zero byte, so a tensor and the same tensor followed by −128s
+// fill the last element alike. HashPacked here computes the same hash; n is
+// the circuit's tensor size, a constant, so T is a constant and Poseidon2's
+// first compression C(0, T) folds to a constant: the binding costs no
+// constraints. Shards chain through the same unsalted hash.
+//
+// Public packing has no such tag: its ⌈n/31⌉ public inputs do not tell n
+// from n plus −128s within the last element, so a verifier of public values
+// checks their count against the shape it trusts (the circuit's, from its
+// anchor), not against the public inputs.
 package modelio
 
 import (
@@ -312,12 +328,29 @@ func expose(api frontend.API, v string, pub, salt, values []frontend.Variable) e
 	if len(pub) != 1 || len(salt) != saltLen(v) {
 		return fmt.Errorf("%d public elements and %d salts for %s values", len(pub), len(salt), v)
 	}
-	h, err := Hash(api, append(append([]frontend.Variable{}, salt...), fixedpoint.PackInt8(api, values)...))
+	h, err := HashPacked(api, values, salt)
 	if err != nil {
 		return err
 	}
 	api.AssertIsEqual(pub[0], h)
 	return nil
+}
+
+// HashPacked is quant.HashPacked in the circuit: Poseidon2 of the tag of
+// len(values) values (quant.TensorTag, a constant), the salt when salt holds
+// one, and the values packed 31 to an element. The values must be
+// range-checked to int8 by the caller, so that the packing is the one Go
+// computes.
+func HashPacked(api frontend.API, values, salt []frontend.Variable) (frontend.Variable, error) {
+	if len(salt) > 1 {
+		return nil, fmt.Errorf("modelio: %d salts, want at most one", len(salt))
+	}
+	tag, err := quant.TensorTag(len(values), len(salt) == 1)
+	if err != nil {
+		return nil, err
+	}
+	elems := append([]frontend.Variable{tag}, salt...)
+	return Hash(api, append(elems, fixedpoint.PackInt8(api, values)...))
 }
 
 // Hash is quant.Poseidon2 in the circuit: gnark's Poseidon2 Merkle–Damgård
