@@ -29,8 +29,22 @@ import (
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-// MediaType is the only bundle format this build reads and writes.
-const MediaType = "application/vnd.zkinfer.bundle.v1+json"
+// MediaType is the only bundle format this build reads and writes. v2
+// binds tensor lengths into the input/output hashes, encodes the model
+// commitment as quant.CommitmentVersion 2 and names the layout-bound
+// verifying-key digest; a v1 bundle cannot verify under it.
+const MediaType = "application/vnd.zkinfer.bundle.v2+json"
+
+// v1 media types, refused with a hint to prove again.
+const (
+	mediaTypeV1        = "application/vnd.zkinfer.bundle.v1+json"
+	shardedMediaTypeV1 = "application/vnd.zkinfer.sharded-bundle.v1+json"
+)
+
+// errV1 explains why a v1 bundle is refused.
+func errV1(got, want string) error {
+	return fmt.Errorf("%w: %q was written by an earlier zkinfer whose tensor hashes and model commitments this build does not use (this build reads %q): prove again", ErrUnsupportedVersion, got, want)
+}
 
 // Limits enforced while parsing a bundle.
 const (
@@ -157,6 +171,9 @@ func Parse(data []byte) (*Bundle, error) {
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
+	}
+	if probe.MediaType == mediaTypeV1 {
+		return nil, errV1(probe.MediaType, MediaType)
 	}
 	if probe.MediaType != MediaType {
 		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, MediaType)

@@ -15,9 +15,9 @@ import (
 )
 
 // ShardedMediaType is the format of a sharded bundle: the proofs of the
-// shards of one gpt2 model (each a complete v1 bundle of its sub-model) and
+// shards of one gpt2 model (each a complete single bundle of its sub-model) and
 // the hash chain that ties them together.
-const ShardedMediaType = "application/vnd.zkinfer.sharded-bundle.v1+json"
+const ShardedMediaType = "application/vnd.zkinfer.sharded-bundle.v2+json"
 
 // MaxShards bounds the shards of a sharded bundle (one block each at most).
 const MaxShards = quant.MaxLayers
@@ -46,7 +46,7 @@ type Shard struct {
 }
 
 // ShardedBundle is a proof of one inference of a gpt2 model proven in
-// shards. Each shard's bundle is a v1 bundle of its sub-model
+// shards. Each shard's bundle is a single bundle of its sub-model
 // (quant.Model.Slice): its proof, verifying key and public inputs, with the
 // shard's model commitment as its last public input. The first shard's input
 // and the last shard's output are exposed as Visibility says; between shards
@@ -73,7 +73,7 @@ type ShardedBundle struct {
 	Shards           []Shard          `json:"shards"`
 }
 
-// NewShard turns the v1 bundle of shard i of n (NewBundle of the sub-model)
+// NewShard turns the single bundle of shard i of n (NewBundle of the sub-model)
 // into a shard: hashed boundaries between shards keep their hash only.
 func NewShard(b *Bundle, i, n int, r quant.ShardRange) (Shard, error) {
 	if len(b.PublicInputs) != 3 {
@@ -113,7 +113,7 @@ func IsSharded(data []byte) bool {
 }
 
 // ParseSharded decodes a sharded bundle strictly: unknown media types and
-// fields are rejected, each shard's bundle is parsed as a v1 bundle (Parse),
+// fields are rejected, each shard's bundle is parsed as a single bundle (Parse),
 // and the size limits hold for the whole file.
 func ParseSharded(data []byte) (*ShardedBundle, error) {
 	if len(data) > MaxBundleSize {
@@ -124,6 +124,9 @@ func ParseSharded(data []byte) (*ShardedBundle, error) {
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
+	}
+	if probe.MediaType == shardedMediaTypeV1 {
+		return nil, errV1(probe.MediaType, ShardedMediaType)
 	}
 	if probe.MediaType != ShardedMediaType {
 		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, ShardedMediaType)

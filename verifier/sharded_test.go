@@ -403,7 +403,8 @@ func TestParseShardedRejects(t *testing.T) {
 		data string
 		want error
 	}{
-		"newer version":  {strings.Replace(good, "sharded-bundle.v1", "sharded-bundle.v2", 1) + `]}`, verifier.ErrUnsupportedVersion},
+		"newer version":  {strings.Replace(good, "sharded-bundle.v2", "sharded-bundle.v3", 1) + `]}`, verifier.ErrUnsupportedVersion},
+		"v1":             {strings.Replace(good, "sharded-bundle.v2", "sharded-bundle.v1", 1) + `]}`, verifier.ErrUnsupportedVersion},
 		"single bundle":  {`{"media_type": "` + verifier.MediaType + `"}`, verifier.ErrUnsupportedVersion},
 		"unknown field":  {strings.Replace(good, `"n_layer"`, `"extra": 1, "n_layer"`, 1) + `]}`, verifier.ErrBundle},
 		"no shards":      {good + `]}`, verifier.ErrBundle},

@@ -225,7 +225,8 @@ func TestParseRejectsBadBundles(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"not json":       []byte("{"),
 		"empty":          nil,
-		"newer version":  []byte(`{"media_type": "application/vnd.zkinfer.bundle.v2+json"}`),
+		"newer version":  []byte(`{"media_type": "application/vnd.zkinfer.bundle.v3+json"}`),
+		"v1":             []byte(`{"media_type": "application/vnd.zkinfer.bundle.v1+json"}`),
 		"unknown field":  append([]byte(`{"extra": 1, `), good[1:]...),
 		"shape mismatch": []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [2], "encoding": "int8-packed-31", "values": [1]}]}`),
 		"null value":     []byte(`{"media_type": "` + verifier.MediaType + `", "public_inputs": [{"name": "x", "shape": [1], "values": [null]}]}`),
