@@ -1,7 +1,6 @@
 package prover
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -116,34 +115,17 @@ func ParseKeysManifest(data []byte) (*KeysManifest, error) {
 	if len(data) > maxKeysManifest {
 		return nil, fmt.Errorf("%w: keys manifest of %d bytes, at most %d", ErrCorrupted, len(data), maxKeysManifest)
 	}
-	var probe struct {
-		MediaType string `json:"media_type"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrCorrupted, err)
-	}
-	if probe.MediaType != FormatKeys {
-		return nil, fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, probe.MediaType, FormatKeys)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var k KeysManifest
-	if err := dec.Decode(&k); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
-	}
-	if err := CheckBackend(k.Backend); err != nil {
+	if err := decodeStrict(data, FormatKeys, &k); err != nil {
 		return nil, err
 	}
-	if err := k.Visibility.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
-	}
-	if k.NLayer < 1 || k.NLayer > quant.MaxLayers || len(k.Shards) < 1 || len(k.Shards) > k.NLayer {
-		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrCorrupted, len(k.Shards), k.NLayer)
+	if err := checkManifestHead(k.Backend, k.Visibility, k.NLayer, len(k.Shards)); err != nil {
+		return nil, err
 	}
 	next := 0
 	for i, e := range k.Shards {
-		if e.Index != i || e.From != next || e.To <= e.From || e.To > k.NLayer {
-			return nil, fmt.Errorf("%w: shard %d: index %d, blocks %d:%d (want shard %d from block %d)", ErrCorrupted, i, e.Index, e.From, e.To, i, next)
+		if err := checkShardRange(i, e.Index, e.From, e.To, next, k.NLayer); err != nil {
+			return nil, err
 		}
 		next = e.To
 		if _, err := ParseVKDigest(e.VKDigest); err != nil {

@@ -170,36 +170,63 @@ func ReadManifest(path string) (*ShardManifest, error) {
 	return s, nil
 }
 
-// ParseManifest decodes and checks a shard manifest.
-func ParseManifest(data []byte) (*ShardManifest, error) {
+// decodeStrict decodes a JSON document of media type format into v,
+// refusing other media types and unknown fields.
+func decodeStrict(data []byte, format string, v any) error {
 	var probe struct {
 		MediaType string `json:"media_type"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrCorrupted, err)
+		return fmt.Errorf("%w: malformed JSON: %v", ErrCorrupted, err)
 	}
-	if probe.MediaType != FormatShards {
-		return nil, fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, probe.MediaType, FormatShards)
+	if probe.MediaType != format {
+		return fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, probe.MediaType, format)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var s ShardManifest
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupted, err)
 	}
-	if err := CheckBackend(s.Backend); err != nil {
+	return nil
+}
+
+// checkManifestHead checks what shard and keys manifests have in common:
+// the backend, the visibility and n shards of nLayer blocks.
+func checkManifestHead(backend string, vis quant.Visibility, nLayer, n int) error {
+	if err := CheckBackend(backend); err != nil {
+		return err
+	}
+	if err := vis.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupted, err)
+	}
+	if nLayer < 1 || nLayer > quant.MaxLayers || n < 1 || n > nLayer {
+		return fmt.Errorf("%w: %d shards of %d blocks", ErrCorrupted, n, nLayer)
+	}
+	return nil
+}
+
+// checkShardRange checks that entry i, naming shard index with blocks
+// from..to-1, is shard i and starts at block next, within nLayer blocks.
+func checkShardRange(i, index, from, to, next, nLayer int) error {
+	if index != i || from != next || to <= from || to > nLayer {
+		return fmt.Errorf("%w: shard %d: index %d, blocks %d:%d (want shard %d from block %d)", ErrCorrupted, i, index, from, to, i, next)
+	}
+	return nil
+}
+
+// ParseManifest decodes and checks a shard manifest.
+func ParseManifest(data []byte) (*ShardManifest, error) {
+	var s ShardManifest
+	if err := decodeStrict(data, FormatShards, &s); err != nil {
 		return nil, err
 	}
-	if err := s.Visibility.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupted, err)
-	}
-	if s.NLayer < 1 || s.NLayer > quant.MaxLayers || len(s.Shards) < 1 || len(s.Shards) > s.NLayer {
-		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrCorrupted, len(s.Shards), s.NLayer)
+	if err := checkManifestHead(s.Backend, s.Visibility, s.NLayer, len(s.Shards)); err != nil {
+		return nil, err
 	}
 	next := 0
 	for i, e := range s.Shards {
-		if e.Index != i || e.From != next || e.To <= e.From || e.To > s.NLayer {
-			return nil, fmt.Errorf("%w: shard %d: index %d, blocks %d:%d (want shard %d from block %d)", ErrCorrupted, i, e.Index, e.From, e.To, i, next)
+		if err := checkShardRange(i, e.Index, e.From, e.To, next, s.NLayer); err != nil {
+			return nil, err
 		}
 		next = e.To
 		for _, f := range []string{e.Circuit, e.PK, e.VK} {
