@@ -37,4 +37,3 @@ func TestParseKeysManifest(t *testing.T) {
 		}
 	}
 }
-
