@@ -1,0 +1,99 @@
+//go:build icicle
+
+package prover_test
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// TestGPUSpeed times the CPU and the ICICLE GPU Groth16 provers on the same
+// keys (median of 3 proofs each, after one untimed GPU proof that pays
+// CUDA's start-up and the first copy of the key) for the demo's shape and a
+// GPT-2-small block at one token; every proof is verified. It runs only with
+// ZKINFER_GPU_BENCH=1 on a CUDA machine, and writes its table to
+// $ZKINFER_GPU_REPORT when set. A test rather than a benchmark so that it
+// runs from a test binary built elsewhere (go test -c -tags icicle).
+func TestGPUSpeed(t *testing.T) {
+	if os.Getenv("ZKINFER_GPU_BENCH") == "" {
+		t.Skip("set ZKINFER_GPU_BENCH=1 on a CUDA machine")
+	}
+	gpt2 := func(d, heads, seq, layers int) quant.Config {
+		return quant.Config{Architecture: quant.ArchitectureGPT2, DModel: d, DHidden: 4 * d, SeqLen: seq, NHead: heads, NLayer: layers,
+			Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	}
+	var report strings.Builder
+	fmt.Fprintf(&report, "| shape | constraints | compile | setup | CPU prove | GPU first | GPU prove | speed-up |\n|---|---|---|---|---|---|---|---|\n")
+	for _, s := range []struct {
+		name string
+		cfg  quant.Config
+	}{{"demo d64 h4 seq8 2 blocks", gpt2(64, 4, 8, 2)}, {"GPT-2-small block d768 h12 seq1", gpt2(768, 12, 1, 1)}, {"GPT-2-small block d768 h12 seq8", gpt2(768, 12, 8, 1)}} {
+		fm := quant.RandomModel(s.cfg, 1)
+		samples := quant.RandomSamples(s.cfg, 2, 1)
+		sc, err := quant.Calibrate(fm, samples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := quant.Quantize(fm, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		c, err := prover.Compile(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compile := time.Since(t0)
+		t0 = time.Now()
+		keys, err := prover.SetupDev(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup := time.Since(t0)
+		xq, err := m.QuantizeInput(samples[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := m.Forward(xq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prove := func(opts ...prover.ProveOption) time.Duration {
+			t0 := time.Now()
+			p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil, opts...)
+			d := time.Since(t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := prover.Verify(keys.VK, p.Proof, p.Public); err != nil {
+				t.Fatalf("%s: proof rejected: %v", s.name, err)
+			}
+			return d
+		}
+		first := prove(prover.WithGPU(0))
+		var cpu, gpu []time.Duration
+		for range 3 {
+			cpu = append(cpu, prove())
+			gpu = append(gpu, prove(prover.WithGPU(0)))
+		}
+		slices.Sort(cpu)
+		slices.Sort(gpu)
+		fmt.Fprintf(&report, "| %s | %d | %s | %s | %s | %s | %s | %.1f× |\n", s.name, c.Header.Constraints, compile.Round(time.Millisecond), setup.Round(time.Millisecond),
+			cpu[1].Round(time.Millisecond), first.Round(time.Millisecond), gpu[1].Round(time.Millisecond), cpu[1].Seconds()/gpu[1].Seconds())
+		out := fmt.Sprintf("GOMAXPROCS %d, %s\n\n%s", runtime.GOMAXPROCS(0), time.Now().UTC().Format(time.RFC3339), report.String())
+		t.Log("\n" + out)
+		if path := os.Getenv("ZKINFER_GPU_REPORT"); path != "" {
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
