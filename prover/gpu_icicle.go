@@ -112,7 +112,19 @@ func proveGPU(r1cs constraint.ConstraintSystem, pk *groth16bn254.ProvingKey, ful
 	// key already loaded avoids reading the file twice. Its device copies
 	// are freed after the proof, as the CLI proves once per process.
 	dpk := &icicle_bn254.ProvingKey{ProvingKey: *pk}
-	defer dpk.FreeGPUResources()
+	// Freeing checks that each device slice belongs to the calling
+	// thread's active device, so it must run on a device thread: from
+	// this goroutine it panics ("DeviceSlice on a different device") and
+	// the recover above turned every successful GPU proof into an error.
+	defer func() {
+		dev := icicle_runtime.CreateDevice(deviceCUDA, device)
+		freed := make(chan struct{})
+		icicle_runtime.RunOnDevice(&dev, func(...any) {
+			defer close(freed)
+			dpk.FreeGPUResources()
+		})
+		<-freed
+	}()
 	p, err := icicle_bn254.Prove(cs, dpk, full, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrGPU, err)

@@ -97,3 +97,65 @@ func TestGPUSpeed(t *testing.T) {
 		}
 	}
 }
+
+// TestGPUNoCommitment proves, on the GPU, an ffn block compiled with bit
+// decompositions (no BSB22 commitment in the circuit), to tell gnark's
+// commitment path from the rest of the ICICLE prover; it times CPU and GPU
+// like TestGPUSpeed. ZKINFER_GPU_BENCH=1 only.
+func TestGPUNoCommitment(t *testing.T) {
+	if os.Getenv("ZKINFER_GPU_BENCH") == "" {
+		t.Skip("set ZKINFER_GPU_BENCH=1 on a CUDA machine")
+	}
+	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 64, DHidden: 256, SeqLen: 4, Activation: quant.ActivationReLU}
+	fm := quant.RandomModel(cfg, 1)
+	samples := quant.RandomSamples(cfg, 2, 1)
+	sc, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := prover.Compile(m, nil, prover.WithRangeChecks(prover.RangeChecksBits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xq, err := m.QuantizeInput(samples[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(xq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cpu, gpu []time.Duration
+	for i := range 4 {
+		for _, opts := range [][]prover.ProveOption{nil, {prover.WithGPU(0)}} {
+			t0 := time.Now()
+			p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil, opts...)
+			d := time.Since(t0)
+			if err != nil {
+				t.Fatalf("gpu %v: %v", opts != nil, err)
+			}
+			if err := prover.Verify(keys.VK, p.Proof, p.Public); err != nil {
+				t.Fatalf("gpu %v: proof rejected: %v", opts != nil, err)
+			}
+			if i == 0 {
+				continue
+			}
+			if opts == nil {
+				cpu = append(cpu, d)
+			} else {
+				gpu = append(gpu, d)
+			}
+		}
+	}
+	slices.Sort(cpu)
+	slices.Sort(gpu)
+	t.Logf("ffn d64 dh256 seq4, bit range checks: %d constraints, CPU prove %s, GPU prove %s (medians of 3, GOMAXPROCS %d)", c.Header.Constraints, cpu[1].Round(time.Millisecond), gpu[1].Round(time.Millisecond), runtime.GOMAXPROCS(0))
+}
