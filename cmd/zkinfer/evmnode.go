@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -27,12 +28,16 @@ commitment, the verifier, the public input count and the verifying key's
 digest (the registry also pins the verifier's code hash). The key file is
 the anchor: the key you made with setup or audited, never a bundle's.
 Waits for each receipt and prints transaction hashes and gas; writes the
-addresses and the model id to --deployment for verify-evm --rpc.
+addresses and the model id to --deployment for verify-evm --rpc, and beside it
+Verifier.abi.json, Verifier.bin, Registry.abi.json and Registry.bin for your
+own clients (zkinfer calldata prints the arguments).
 
 Without --rpc everything happens on go-ethereum's in-process simulated chain
 and is gone when the command ends (useful for gas figures). With --rpc the
-transactions go to that node, signed with the key in --key-file or in
-$` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
+transactions go to that node, signed with the secp256k1 private key (64 hex
+digits, with or without 0x) in --key-file or in $` + PrivateKeyEnv + `
+(never a flag value); its account pays the gas and becomes the model's
+registrant, which the model id names. --chain-id must match the node's.`,
 	Flags: []cli.Flag{VKFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
@@ -82,6 +87,15 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		if err := d.Write(path); err != nil {
 			return err
 		}
+		// Beside the deployment, what a client needs to call both contracts.
+		dir := filepath.Dir(path)
+		if err := contracts.WriteArtifacts(dir, comp); err != nil {
+			return err
+		}
+		abis, err := writeRegistryArtifacts(dir, false)
+		if err != nil {
+			return err
+		}
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, d)
 		}
@@ -96,6 +110,7 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		fmt.Fprintf(w, "model id:  %s  register gas %d  tx %s\n", d.ModelID.Hex(), d.RegisterTx.GasUsed, d.RegisterTx.Hash.Hex())
 		fmt.Fprintf(w, "vk digest: %s\n", d.VKDigest)
 		fmt.Fprintf(w, "deployment: %s\n", path)
+		fmt.Fprintf(w, "abi, bytecode: %s, %s\n", filepath.Join(dir, verifierContract+".{abi.json,bin}"), abis)
 		if d.Chain == "embedded" {
 			fmt.Fprintln(w, "note: the embedded chain ends with this command; pass --rpc to deploy to a node")
 		}
