@@ -15,7 +15,7 @@ import (
 var calldataCommand = &cli.Command{
 	Name:      "calldata",
 	Usage:     "print what the Solidity verifier and the registry take for a bundle (does not verify)",
-	UsageText: "zkinfer calldata [BUNDLE] [--json] [--deployment deployment.json | --registry ADDR --model-id ID]",
+	UsageText: "zkinfer calldata [--json] [--deployment deployment.json | --registry ADDR --model-id ID] [BUNDLE]",
 	Description: `Encodes a proof bundle (default ` + DefaultBundle + `) for your own client (ethers, viem,
 cast, a contract):
 
@@ -46,7 +46,7 @@ Check it with: zkinfer verify --vk vk.key (a key you pinned: see the README,
 		path := ctx.String(BundleFlag.Name)
 		switch {
 		case ctx.NArg() > 1:
-			return withHint(errors.New("calldata takes one bundle"), "zkinfer calldata proof.json")
+			return withHint(fmt.Errorf("calldata takes one bundle, got %q", ctx.Args().Slice()), "flags go before the bundle: zkinfer calldata --json proof.json")
 		case ctx.NArg() == 1 && ctx.IsSet(BundleFlag.Name):
 			return withHint(errors.New("calldata: two bundles given (an argument and --bundle)"), "name the bundle once")
 		case ctx.NArg() == 1:

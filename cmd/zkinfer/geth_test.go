@@ -62,7 +62,7 @@ func TestDeployVerifyGethDev(t *testing.T) {
 		}
 	}
 	t.Log(out)
-	t.Run("ethers", func(t *testing.T) { testEthersClient(t, root, url, key, cli) })
+	checkEthersClient(t, root, url, key, cli)
 
 	_, stderr := cli(1, "deploy-evm", "--rpc", url, "--chain-id", "1", "--key-file", "dev.key")
 	if !regexp.MustCompile(`wrong chain: node serves chain id 1337, want 1`).MatchString(stderr) {
@@ -132,12 +132,13 @@ func TestDeployVerifyGethDev(t *testing.T) {
 	}
 }
 
-// testEthersClient is a dApp developer's client: ethers v6 (pinned in
+// checkEthersClient is a dApp developer's client: ethers v6 (pinned in
 // contracts/package.json) calls the deployed verifier and registry with
 // only the files zkinfer wrote (Verifier.abi.json, Registry.abi.json,
 // deployment.json) and `zkinfer calldata --json`; a tampered public input
 // is rejected by both contracts.
-func testEthersClient(t *testing.T, root, url, key string, cli func(int, ...string) (string, string)) {
+func checkEthersClient(t *testing.T, root, url, key string, cli func(int, ...string) (string, string)) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err == nil {
 		_, err = os.Stat(filepath.Join(root, "contracts", "node_modules", "ethers", "package.json"))
@@ -146,14 +147,15 @@ func testEthersClient(t *testing.T, root, url, key string, cli func(int, ...stri
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("node or ethers missing under CI (run npm ci --prefix contracts): %v", err)
 		}
-		t.Skipf("node or ethers missing (npm ci --prefix contracts): %v", err)
+		t.Logf("skipping the ethers client: node or ethers missing (npm ci --prefix contracts): %v", err)
+		return
 	}
 	for _, f := range []string{"Verifier.abi.json", "Verifier.bin", "Registry.abi.json", "Registry.bin"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("deploy-evm did not write %s: %v", f, err)
 		}
 	}
-	out, _ := cli(0, "calldata", DefaultBundle, "--deployment", DefaultDeploy, "--json")
+	out, _ := cli(0, "calldata", "--deployment", DefaultDeploy, "--json", DefaultBundle)
 	var cd struct {
 		Proof        string `json:"proof"`
 		ProofBytes   int    `json:"proof_bytes"`
