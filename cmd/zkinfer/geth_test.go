@@ -77,6 +77,12 @@ func TestDeployVerifyGethDev(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	out, _ = cli(0, "verify-evm", "--rpc", url, "--chain-id", "1337", "--json")
+	for _, re := range []string{`"accepted": true`, `"backend": "groth16"`, `"chain": "http://127\.0\.0\.1:\d+"`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Fatalf("verify-evm --json output does not match %q:\n%s", re, out)
+		}
+	}
 
 	// Offline verification anchored to the registry entry: reads the chain only.
 	var dep struct {
