@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"reflect"
 	"strings"
 
 	"github.com/ethereum/go-ethereum"
@@ -53,7 +54,8 @@ func (b Backend) String() string {
 
 // ModelRegistration is what a model owner registers.
 type ModelRegistration struct {
-	// Commitment is the model commitment (today the model digest).
+	// Commitment is the model commitment (quant.Commit; the proof's last
+	// public input), as ModelCommitment returns it.
 	Commitment common.Hash
 	// Verifier is the deployed verifier contract of the model's circuit.
 	Verifier common.Address
@@ -89,7 +91,7 @@ func (e *RevertError) Error() string {
 	if e.Name == "" {
 		return fmt.Sprintf("contracts: %s: reverted (data %s)", e.Op, hexutil.Encode(e.Data))
 	}
-	return fmt.Sprintf("contracts: %s: reverted with %s%s", e.Op, e.Name, formatArgs(e.Args))
+	return fmt.Sprintf("contracts: %s: the registry reverted with %s%s", e.Op, e.Name, formatArgs(e.Args))
 }
 
 // RevertName returns the custom error name of a registry revert in err's
@@ -104,13 +106,24 @@ func RevertName(err error) string {
 
 var registryBinding = registrybind.NewRegistry()
 
-// DeployRegistry deploys the registry contract.
-func (c *Chain) DeployRegistry(ctx context.Context) (*types.Receipt, error) {
+// RegistryCompiled is the registry as registrybind holds it (the ABI and
+// the creation code DeployRegistry deploys), for writing its artifacts
+// (WriteArtifacts: Registry.abi.json, Registry.bin) for other clients.
+func RegistryCompiled() (*Compiled, error) {
 	bin, err := hexutil.Decode(registrybind.RegistryMetaData.Bin)
 	if err != nil {
-		return nil, fmt.Errorf("contracts: deploy registry: %w", err)
+		return nil, fmt.Errorf("contracts: registry bytecode: %w", err)
 	}
-	return c.DeployReceipt(ctx, &Compiled{Name: RegistryContract, ABI: registrybind.RegistryMetaData.ABI, Bin: bin})
+	return &Compiled{Name: RegistryContract, ABI: registrybind.RegistryMetaData.ABI, Bin: bin}, nil
+}
+
+// DeployRegistry deploys the registry contract.
+func (c *Chain) DeployRegistry(ctx context.Context) (*types.Receipt, error) {
+	comp, err := RegistryCompiled()
+	if err != nil {
+		return nil, err
+	}
+	return c.DeployReceipt(ctx, comp)
 }
 
 // RegisterModel registers reg with the registry at registry, owned by c's
@@ -383,12 +396,38 @@ func decodeRevert(op string, raw []byte) *RevertError {
 	return r
 }
 
-// formatArgs renders a decoded custom error's fields for messages.
+// formatArgs renders a decoded custom error's fields as the Solidity
+// error reads: "(modelId=0x…, got=0x…)", with ids, hashes and addresses in
+// hex and field elements (any uint256 above 2^64) in 0x hex, counts in
+// decimal.
 func formatArgs(args any) string {
-	if args == nil {
+	v := reflect.Indirect(reflect.ValueOf(args))
+	if !v.IsValid() || v.Kind() != reflect.Struct {
 		return ""
 	}
-	s := fmt.Sprintf("%+v", args)
-	s = strings.TrimPrefix(s, "&")
-	return " " + s
+	parts := make([]string, 0, v.NumField())
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		name = strings.ToLower(name[:1]) + name[1:]
+		parts = append(parts, name+"="+formatArg(v.Field(i).Interface()))
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+func formatArg(x any) string {
+	switch x := x.(type) {
+	case [32]byte:
+		return common.Hash(x).Hex()
+	case common.Address:
+		return x.Hex()
+	case *big.Int:
+		if x == nil {
+			return "<nil>"
+		}
+		if x.IsUint64() {
+			return x.String()
+		}
+		return common.BigToHash(x).Hex()
+	}
+	return fmt.Sprint(x)
 }

@@ -40,7 +40,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, assembleCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand,
+			proveCommand, assembleCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
 			ceremonyCommand, commitCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

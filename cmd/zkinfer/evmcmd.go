@@ -30,7 +30,9 @@ a wrapper whose verifyProof reverts unless gnark's Verify returns true),
 compiles it with the
 solc pinned in contracts/package-lock.json, and writes Verifier.abi.json and
 Verifier.bin beside it, plus the same as Foundry (out/Verifier.sol/Verifier.json)
-and Hardhat (artifacts/contracts/Verifier.sol/Verifier.json) artifacts. Needs
+and Hardhat (artifacts/contracts/Verifier.sol/Verifier.json) artifacts, and the
+model registry's Registry.abi.json, Registry.bin and artifacts likewise (for
+clients: see zkinfer calldata). Needs
 Node.js and 'npm ci --prefix contracts' once. The verifier is only ever built
 from a key file (the one you made with setup, or audited), never from a
 bundle's embedded key; the key's digest is printed.`,
@@ -50,9 +52,33 @@ bundle's embedded key; the key's digest is printed.`,
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\nfoundry: %s\nhardhat: %s\nvk digest: %s\n", solPath, filepath.Join(dir, verifierContract+".{abi.json,bin}"), len(comp.Bin), foundry, hardhat, contracts.FormatVKDigest(digest))
+		reg, err := writeRegistryArtifacts(dir, true)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(ctx.App.Writer, "solidity: %s\nabi, bytecode: %s (%d bytes of creation code)\nfoundry: %s\nhardhat: %s\nregistry abi, bytecode: %s\nvk digest: %s\n", solPath, filepath.Join(dir, verifierContract+".{abi.json,bin}"), len(comp.Bin), foundry, hardhat, reg, contracts.FormatVKDigest(digest))
 		return nil
 	},
+}
+
+// writeRegistryArtifacts writes the registry's Registry.abi.json and
+// Registry.bin into dir, with its Foundry and Hardhat artifacts when tools
+// is set, so that clients need no Go binding; it returns the pattern of the
+// paths written.
+func writeRegistryArtifacts(dir string, tools bool) (string, error) {
+	reg, err := contracts.RegistryCompiled()
+	if err != nil {
+		return "", err
+	}
+	if err := contracts.WriteArtifacts(dir, reg); err != nil {
+		return "", err
+	}
+	if tools {
+		if _, _, err := contracts.WriteToolArtifacts(dir, reg); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Join(dir, contracts.RegistryContract+".{abi.json,bin}"), nil
 }
 
 // readPinnedVK reads a verifying key the user vouches for, its header and
@@ -106,7 +132,7 @@ var pinnedVKFlag = &cli.StringFlag{
 
 var verifyEVMCommand = &cli.Command{
 	Name:      "verify-evm",
-	Usage:     "verify a proof bundle with the generated Solidity verifier on an in-process EVM",
+	Usage:     "verify a proof bundle on chain: the pinned key's Solidity verifier on an in-process EVM, or a deployed registry on a node (--rpc)",
 	UsageText: "zkinfer verify-evm --vk vk.key [--bundle proof.json] | verify-evm --rpc URL --chain-id N [--key-file F] [--deployment deployment.json] [--vk vk.key]",
 	Description: `Without --rpc: refuses unless --vk names the verifying key to trust (the key
 you made with setup, or audited) and the bundle carries that key: a bundle's

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -27,12 +28,16 @@ commitment, the verifier, the public input count and the verifying key's
 digest (the registry also pins the verifier's code hash). The key file is
 the anchor: the key you made with setup or audited, never a bundle's.
 Waits for each receipt and prints transaction hashes and gas; writes the
-addresses and the model id to --deployment for verify-evm --rpc.
+addresses and the model id to --deployment for verify-evm --rpc, and beside it
+Verifier.abi.json, Verifier.bin, Registry.abi.json and Registry.bin for your
+own clients (zkinfer calldata prints the arguments).
 
 Without --rpc everything happens on go-ethereum's in-process simulated chain
 and is gone when the command ends (useful for gas figures). With --rpc the
-transactions go to that node, signed with the key in --key-file or in
-$` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
+transactions go to that node, signed with the secp256k1 private key (64 hex
+digits, with or without 0x) in --key-file or in $` + PrivateKeyEnv + `
+(never a flag value); its account pays the gas and becomes the model's
+registrant, which the model id names. --chain-id must match the node's.`,
 	Flags: []cli.Flag{VKFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
@@ -82,6 +87,15 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		if err := d.Write(path); err != nil {
 			return err
 		}
+		// Beside the deployment, what a client needs to call both contracts.
+		dir := filepath.Dir(path)
+		if err := contracts.WriteArtifacts(dir, comp); err != nil {
+			return err
+		}
+		abis, err := writeRegistryArtifacts(dir, false)
+		if err != nil {
+			return err
+		}
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, d)
 		}
@@ -96,6 +110,7 @@ $` + PrivateKeyEnv + ` (64 hex digits); --chain-id must match the node's.`,
 		fmt.Fprintf(w, "model id:  %s  register gas %d  tx %s\n", d.ModelID.Hex(), d.RegisterTx.GasUsed, d.RegisterTx.Hash.Hex())
 		fmt.Fprintf(w, "vk digest: %s\n", d.VKDigest)
 		fmt.Fprintf(w, "deployment: %s\n", path)
+		fmt.Fprintf(w, "abi, bytecode: %s, %s\n", filepath.Join(dir, verifierContract+".{abi.json,bin}"), abis)
 		if d.Chain == "embedded" {
 			fmt.Fprintln(w, "note: the embedded chain ends with this command; pass --rpc to deploy to a node")
 		}
@@ -200,6 +215,24 @@ func loadKey(ctx *cli.Context) (*ecdsa.PrivateKey, error) {
 	return nil, withHint(errors.New("--rpc needs a key to sign with"), "pass --key-file FILE or set $%s", PrivateKeyEnv)
 }
 
+// revertHints say what to do about each of the registry's custom errors
+// (contracts/Registry.sol).
+var revertHints = map[string]string{
+	"UnknownModel":             "the model is not registered in this registry: check --deployment (or --registry and --model-id), or deploy it with zkinfer deploy-evm",
+	"ModelRetired":             "the model was deregistered, and its id can never be registered again: deploy a new verifier with zkinfer deploy-evm",
+	"VerifierCodeChanged":      "the code at the registered verifier address is not the code that was registered: do not trust this model",
+	"ProofRejected":            "the registered verifier rejected the proof: check the bundle offline against the key you pinned: zkinfer verify --vk vk.key",
+	"CommitmentMismatch":       "the bundle's last public input is not the commitment registered under this model id: the bundle is about another model (compare zkinfer calldata's model commitment with the deployment's)",
+	"PublicInputCountMismatch": "the bundle has another number of public inputs than the registered verifier takes: it was proven for another circuit",
+	"NotAttested":              "that auditor has not attested this model id: require auditors who did, or ask for an attestation",
+	"NoAuditors":               "name at least one auditor (--auditor ADDRESS)",
+	"VkDigestMismatch":         "the key digest attested is not the one registered: re-derive the key and attest its digest",
+	"NotModelOwner":            "only the model's owner (the account that registered it, or was handed it) may do this: sign with its key",
+	"ModelExists":              "this account already registered this commitment with this verifier: reuse its model id (modelIdOf(registrant, commitment, verifier))",
+	"VerifierHasNoCode":        "there is no contract at the verifier address: deploy the verifier first",
+	"InvalidVkDigest":          "register with the verifying key's digest (sha256, as setup prints it)",
+}
+
 // chainHint adds what to do to the errors of talking to a node.
 func chainHint(err error) error {
 	switch {
@@ -207,12 +240,8 @@ func chainHint(err error) error {
 		return withHint(err, "is the node running and serving JSON-RPC at --rpc? (for a local dev node: geth --dev --http)")
 	case errors.Is(err, contracts.ErrWrongChain):
 		return withHint(err, "check --chain-id and --rpc: they name different chains")
-	case contracts.RevertName(err) == "UnknownModel":
-		return withHint(err, "the model is not registered: deploy it with zkinfer deploy-evm")
-	case contracts.RevertName(err) == "ModelRetired":
-		return withHint(err, "the model was deregistered, and its id can never be registered again: deploy a new verifier with zkinfer deploy-evm")
-	case contracts.RevertName(err) == "VerifierCodeChanged":
-		return withHint(err, "the code at the registered verifier address is not the code that was registered: do not trust this model")
+	case revertHints[contracts.RevertName(err)] != "":
+		return withHint(err, "%s", revertHints[contracts.RevertName(err)])
 	case strings.Contains(err.Error(), "insufficient funds"):
 		return withHint(err, "fund the signing account on this chain")
 	}

@@ -248,4 +248,17 @@ var (
 	MetadataURIFlag = &cli.StringFlag{
 		Name: "metadata-uri", Category: catChain, Usage: "metadata `URI` recorded with the model in the registry",
 	}
+	// calldata's targets: they only fill in the calls it prints.
+	CalldataDeploymentFlag = &cli.StringFlag{
+		Name: "deployment", Category: catChain,
+		Usage: "deployment `FILE` written by deploy-evm: take the verifier, registry and model id from it",
+	}
+	CalldataRegistryFlag = &cli.StringFlag{
+		Name: "registry", Category: catChain,
+		Usage: "registry contract `ADDRESS` to address verifyInference to",
+	}
+	CalldataModelIDFlag = &cli.StringFlag{
+		Name: "model-id", Category: catChain,
+		Usage: "registry model `ID` (0x and 64 hex digits, deploy-evm prints it): completes verifyInference's calldata",
+	}
 )

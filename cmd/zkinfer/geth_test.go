@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -22,6 +25,10 @@ func TestDeployVerifyGethDev(t *testing.T) {
 	defer cancel()
 	key := gethtest.FundedKey(t, ctx, url)
 
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	t.Chdir(dir)
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
@@ -55,6 +62,7 @@ func TestDeployVerifyGethDev(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	checkEthersClient(t, root, url, key, cli)
 
 	_, stderr := cli(1, "deploy-evm", "--rpc", url, "--chain-id", "1", "--key-file", "dev.key")
 	if !regexp.MustCompile(`wrong chain: node serves chain id 1337, want 1`).MatchString(stderr) {
@@ -69,6 +77,12 @@ func TestDeployVerifyGethDev(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	out, _ = cli(0, "verify-evm", "--rpc", url, "--chain-id", "1337", "--json")
+	for _, re := range []string{`"accepted": true`, `"backend": "groth16"`, `"chain": "http://127\.0\.0\.1:\d+"`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Fatalf("verify-evm --json output does not match %q:\n%s", re, out)
+		}
+	}
 
 	// Offline verification anchored to the registry entry: reads the chain only.
 	var dep struct {
@@ -122,4 +136,100 @@ func TestDeployVerifyGethDev(t *testing.T) {
 	if !regexp.MustCompile(`REJECTED`).MatchString(out) || !regexp.MustCompile(`proof rejected`).MatchString(stderr) {
 		t.Fatalf("tampered bundle: stdout %s stderr %s", out, stderr)
 	}
+}
+
+// checkEthersClient is a dApp developer's client: ethers v6 (pinned in
+// contracts/package.json) calls the deployed verifier and registry with
+// only the files zkinfer wrote (Verifier.abi.json, Registry.abi.json,
+// deployment.json) and `zkinfer calldata --json`; a tampered public input
+// is rejected by both contracts.
+func checkEthersClient(t *testing.T, root, url, key string, cli func(int, ...string) (string, string)) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(root, "contracts", "node_modules", "ethers", "package.json"))
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node or ethers missing under CI (run npm ci --prefix contracts): %v", err)
+		}
+		t.Logf("skipping the ethers client: node or ethers missing (npm ci --prefix contracts): %v", err)
+		return
+	}
+	for _, f := range []string{"Verifier.abi.json", "Verifier.bin", "Registry.abi.json", "Registry.bin"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("deploy-evm did not write %s: %v", f, err)
+		}
+	}
+	out, _ := cli(0, "calldata", "--deployment", DefaultDeploy, "--json", DefaultBundle)
+	var cd struct {
+		Proof        string `json:"proof"`
+		ProofBytes   int    `json:"proof_bytes"`
+		PublicInputs []struct {
+			Name, Hex, Decimal string
+		} `json:"public_inputs"`
+		Verifier, Registry struct{ Signature, Selector, Data string }
+	}
+	if err := json.Unmarshal([]byte(out), &cd); err != nil {
+		t.Fatalf("calldata --json: %v\n%s", err, out)
+	}
+	if n := len(cd.PublicInputs); n != 3 || cd.PublicInputs[0].Name != "input" || cd.PublicInputs[1].Name != "output" || cd.PublicInputs[2].Name != "model" {
+		t.Fatalf("public inputs: %+v", cd.PublicInputs)
+	}
+	if cd.Verifier.Signature != "verifyProof(bytes,uint256[3])" || cd.Registry.Signature != "verifyInference(bytes32,bytes,uint256[])" || cd.Registry.Data == "" {
+		t.Fatalf("calls: %+v %+v", cd.Verifier, cd.Registry)
+	}
+	if 2+2*cd.ProofBytes != len(cd.Proof) {
+		t.Fatalf("proof_bytes %d, proof has %d hex characters", cd.ProofBytes, len(cd.Proof)-2)
+	}
+	if err := os.WriteFile("calldata.json", []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	script := filepath.Join(root, "contracts", "client", "verify.mjs")
+	runNode := func(calldata string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, script, "--rpc", url, "--deployment", DefaultDeploy, "--calldata", calldata)
+		cmd.Env = append(os.Environ(), PrivateKeyEnv+"="+key)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	res, err := runNode("calldata.json")
+	if err != nil {
+		t.Fatalf("ethers client: %v\n%s", err, res)
+	}
+	for _, re := range []string{`"calldata_matches_abi": true`, `"verify_proof": "accepted"`, `"verify_proof_raw": "accepted"`, `"tx": "0x[0-9a-f]{64}"`} {
+		if !regexp.MustCompile(re).MatchString(res) {
+			t.Fatalf("ethers client output does not match %q:\n%s", re, res)
+		}
+	}
+	t.Log(res)
+
+	// The input hash plus one: the verifier reverts, the registry reverts
+	// with ProofRejected, and nothing is sent.
+	var tampered map[string]any
+	if err := json.Unmarshal([]byte(out), &tampered); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := new(big.Int).SetString(cd.PublicInputs[0].Decimal, 10)
+	in.Add(in, big.NewInt(1))
+	tampered["public_inputs"].([]any)[0].(map[string]any)["hex"] = fmt.Sprintf("0x%064x", in)
+	data, err := json.Marshal(tampered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("tampered.json", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = runNode("tampered.json")
+	if err == nil {
+		t.Fatalf("ethers client accepted a tampered public input:\n%s", res)
+	}
+	for _, re := range []string{`"verify_proof": "rejected: `, `"verify_inference": "rejected: ProofRejected\(0x[0-9a-f]{64}\)"`} {
+		if !regexp.MustCompile(re).MatchString(res) {
+			t.Fatalf("tampered: ethers client output does not match %q:\n%s", re, res)
+		}
+	}
+	t.Log(res)
 }
