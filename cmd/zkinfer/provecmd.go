@@ -135,6 +135,9 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if vkh.CircuitDigest != pkh.CircuitDigest {
 		return nil, withHint(fmt.Errorf("%s: %w: verifying key is for circuit %s, proving key for %s", vkPath, prover.ErrCircuitMismatch, vkh.CircuitDigest, pkh.CircuitDigest), "use the two keys one setup wrote")
 	}
+	if err := checkKeyPair(pkPath, pkh, vkPath, vk, vkh, fmt.Sprintf("--circuit %s --pk %s --vk %s", circuitPath, pkPath, vkPath)); err != nil {
+		return nil, err
+	}
 	in, err := quant.LoadInput(inputPath, m.Config)
 	if err != nil {
 		return nil, err
@@ -189,6 +192,25 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	}
 	out := m.DequantizeOutput(tr.Y)
 	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
+}
+
+// checkKeyPair checks, before any proving, that the keys in pkPath and
+// vkPath were made by one setup; setupArgs are the setup flags that name
+// them, for the hint.
+func checkKeyPair(pkPath string, pkh prover.Header, vkPath string, vk prover.VerifyingKey, vkh prover.Header, setupArgs string) error {
+	err := prover.CheckKeyPair(pkh, vk, vkh)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("%s and %s: %w", pkPath, vkPath, err)
+	switch vkh.Setup {
+	case prover.SetupGroth16MPC:
+		return withHint(err, "extract both keys again from the ceremony: zkinfer ceremony extract --help")
+	case prover.SetupKZGSRS:
+		return withHint(err, "make both keys again: zkinfer setup --srs SRS_FILE %s", setupArgs)
+	default:
+		return withHint(err, "make both keys again: zkinfer setup --dev %s", setupArgs)
+	}
 }
 
 // verifyBundle verifies the bundle at bundlePath against the verifying key

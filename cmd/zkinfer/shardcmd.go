@@ -247,6 +247,9 @@ func proveShard(p prover.Progress, j shardJob, n int, opts ...prover.ProveOption
 	if c.Header.CircuitDigest != e.CircuitDigest || pkh.CircuitDigest != e.CircuitDigest || vkh.CircuitDigest != e.CircuitDigest {
 		return fail(withHint(fmt.Errorf("%w: the manifest names circuit %s; %s is %s, its keys are for %s and %s", prover.ErrCircuitMismatch, e.CircuitDigest, e.Circuit, c.Header.CircuitDigest, pkh.CircuitDigest, vkh.CircuitDigest), "run setup again for the manifest"))
 	}
+	if err := checkKeyPair(e.PK, pkh, e.VK, vk, vkh, "--shards MANIFEST"); err != nil {
+		return fail(err)
+	}
 	proof, err := prover.Prove(c, pk, pkh, j.model, j.trace, p, opts...)
 	if err != nil {
 		return fail(err)
