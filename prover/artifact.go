@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -51,6 +52,9 @@ var (
 	ErrCircuitMismatch    = fmt.Errorf("%w: made for another circuit", ErrArtifact)
 	ErrBackendMismatch    = fmt.Errorf("%w: made for another backend", ErrArtifact)
 	ErrUnsupportedBackend = fmt.Errorf("%w: unsupported backend", ErrArtifact)
+	// ErrKeyPair: a proving key and a verifying key that one setup did not
+	// make together (e.g. a setup interrupted between writing the two).
+	ErrKeyPair = fmt.Errorf("%w: not one key pair", ErrArtifact)
 )
 
 const magic = "zkinfer\n"
@@ -84,11 +88,14 @@ type Header struct {
 	SettingsDigest string `json:"settings_digest,omitempty"`
 	// RangeChecks is RangeChecksBits for bit-decomposition circuits; empty
 	// means the default, std/rangecheck.
-	RangeChecks   string    `json:"range_checks,omitempty"`
-	Constraints   int       `json:"constraints,omitempty"`
-	Setup         string    `json:"setup,omitempty"`
-	SetupDigest   string    `json:"setup_digest,omitempty"`
-	Ceremony      *Ceremony `json:"ceremony,omitempty"`
+	RangeChecks string    `json:"range_checks,omitempty"`
+	Constraints int       `json:"constraints,omitempty"`
+	Setup       string    `json:"setup,omitempty"`
+	SetupDigest string    `json:"setup_digest,omitempty"`
+	Ceremony    *Ceremony `json:"ceremony,omitempty"`
+	// VKDigest, in proving-key headers, is VerifyingKeyDigest of the
+	// verifying key made with it: CheckKeyPair refuses any other.
+	VKDigest      string    `json:"vk_digest,omitempty"`
 	Warning       string    `json:"warning,omitempty"`
 	Tool          string    `json:"tool_version"`
 	Gnark         string    `json:"gnark_version"`
@@ -114,33 +121,57 @@ func (h Header) IO() quant.Visibility {
 
 // writeArtifact writes header + payload to path atomically.
 func writeArtifact(path string, h Header, payload io.WriterTo) error {
+	f, err := pendingArtifact(path, h, payload)
+	if err != nil {
+		return err
+	}
+	defer f.Cleanup()
+	if err := f.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// pendingArtifact writes header + payload to a temporary file beside path,
+// for the caller to rename into place (CloseAtomicallyReplace) or remove
+// (Cleanup).
+func pendingArtifact(path string, h Header, payload io.WriterTo) (*renameio.PendingFile, error) {
 	var body bytes.Buffer
 	if _, err := payload.WriteTo(&body); err != nil {
-		return fmt.Errorf("%s: encode: %w", path, err)
+		return nil, fmt.Errorf("%s: encode: %w", path, err)
 	}
 	sum := sha256.Sum256(body.Bytes())
 	h.PayloadSHA256 = hex.EncodeToString(sum[:])
 	hdr, err := json.Marshal(h)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	f, err := newPendingFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	defer f.Cleanup()
 	w := bufio.NewWriter(f)
 	w.WriteString(magic)
 	w.Write(hdr)
 	w.WriteByte('\n')
 	w.Write(body.Bytes())
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		f.Cleanup()
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	return f, nil
+}
+
+// newPendingFile opens a temporary file for path in path's directory.
+// renameio would otherwise pick $TMPDIR whenever it is on the same file
+// system, where an interrupted write leaves a hidden file of the artifact's
+// size that nobody looks for.
+func newPendingFile(path string) (*renameio.PendingFile, error) {
+	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644), renameio.WithTempDir(filepath.Dir(path)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return nil
+	return f, nil
 }
 
 // readArtifact reads path, checks its format and payload digest, and returns

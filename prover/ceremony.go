@@ -480,7 +480,9 @@ func ExtractKeys(c *Circuit, srs *MPCSRS, contribs []*Contribution, beacon []byt
 	digests := transcriptOf(contribs)
 	b := hex.EncodeToString(beacon)
 	digest := transcriptDigest(append([]string{"zkinfer groth16 mpc phase 2", srs.Header.SetupDigest, c.Header.CircuitDigest, b}, digests...)...)
-	k = newKeys(c, pk.(ProvingKey), vk.(VerifyingKey), SetupGroth16MPC, digest, "")
+	if k, err = newKeys(c, pk.(ProvingKey), vk.(VerifyingKey), SetupGroth16MPC, digest, ""); err != nil {
+		return nil, err
+	}
 	info := &Ceremony{Phase: 2, Index: len(contribs), Domain: srs.domain(), SRS: srs.Header.SetupDigest, Beacon: b, Transcript: digests, Phase1Beacon: srs.Header.Ceremony.Beacon}
 	k.PKHeader.Ceremony, k.VKHeader.Ceremony = info, info
 	return k, nil

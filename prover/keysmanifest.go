@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -89,7 +87,7 @@ func WriteKeysManifest(path string, k *KeysManifest) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

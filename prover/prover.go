@@ -289,26 +289,71 @@ func SetupDev(c *Circuit, p Progress) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	return newKeys(c, pk, vk, SetupDevUnsafe, "", DevSetupWarning), nil
+	return newKeys(c, pk, vk, SetupDevUnsafe, "", DevSetupWarning)
 }
 
-// newKeys labels a key pair of circuit c with how it was made.
-func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning string) *Keys {
+// newKeys labels a key pair of circuit c with how it was made, and the
+// proving key with the digest of its verifying key (CheckKeyPair).
+func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning string) (*Keys, error) {
 	h := c.Header
 	h.Setup, h.SetupDigest, h.Warning, h.Created = setup, digest, warning, time.Now().UTC()
 	h.Tool, h.Gnark = ToolVersion, GnarkVersion()
-	h.Ceremony = nil
+	h.Ceremony, h.VKDigest = nil, ""
 	pkh, vkh := h, h
 	pkh.Format, vkh.Format = FormatProvingKey, FormatVerifyingKey
-	return &Keys{PK: pk, VK: vk, PKHeader: pkh, VKHeader: vkh}
+	d, err := VerifyingKeyDigest(vk, vkh.Layout())
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	pkh.VKDigest = d
+	return &Keys{PK: pk, VK: vk, PKHeader: pkh, VKHeader: vkh}, nil
 }
 
-// WriteKeys writes the proving and verifying keys atomically.
+// WriteKeys writes the proving and verifying keys atomically, as far as two
+// files can be: both are written in full to temporary files beside their
+// targets before either is renamed into place, so an interruption leaves
+// the old pair, or at worst (between the two renames) the new proving key
+// beside the old verifying key, which CheckKeyPair refuses.
 func WriteKeys(pkPath, vkPath string, k *Keys) error {
-	if err := writeArtifact(pkPath, k.PKHeader, rawPK{k.PK}); err != nil {
+	if k.PKHeader.VKDigest == "" {
+		return fmt.Errorf("%s: proving key header does not name its verifying key", pkPath)
+	}
+	pk, err := pendingArtifact(pkPath, k.PKHeader, rawPK{k.PK})
+	if err != nil {
 		return err
 	}
-	return writeArtifact(vkPath, k.VKHeader, k.VK)
+	defer pk.Cleanup()
+	vk, err := pendingArtifact(vkPath, k.VKHeader, k.VK)
+	if err != nil {
+		return err
+	}
+	defer vk.Cleanup()
+	if err := pk.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("%s: %w", pkPath, err)
+	}
+	if err := vk.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("%s: %w", vkPath, err)
+	}
+	return nil
+}
+
+// CheckKeyPair checks that a proving key (its header pkh) and the verifying
+// key vk (header vkh) were made together: the proving key's header names the
+// verifying key by its digest. A proof made with the proving key of one
+// setup never verifies with the verifying key of another; this says so
+// before proving rather than after. The error wraps ErrKeyPair.
+func CheckKeyPair(pkh Header, vk VerifyingKey, vkh Header) error {
+	if pkh.VKDigest == "" {
+		return fmt.Errorf("%w: the proving key does not name its verifying key (made by an older zkinfer)", ErrKeyPair)
+	}
+	d, err := VerifyingKeyDigest(vk, vkh.Layout())
+	if err != nil {
+		return err
+	}
+	if d != pkh.VKDigest {
+		return fmt.Errorf("%w: the proving key was made with verifying key %s, this verifying key is %s (keys of two setups, e.g. one interrupted while writing them)", ErrKeyPair, pkh.VKDigest, d)
+	}
+	return nil
 }
 
 // ReadProvingKey reads a proving key of either backend; the header names which.

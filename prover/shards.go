@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/google/renameio/v2"
 
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -144,7 +143,7 @@ func WriteManifest(path string, s *ShardManifest) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

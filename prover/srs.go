@@ -14,7 +14,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	kzgbn254 "github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/plonk"
-	"github.com/google/renameio/v2"
 )
 
 // MaxSRSPoints bounds the G1 powers read from an SRS file (2^26 + 3 points,
@@ -110,9 +109,9 @@ func decodeFrom(v io.ReaderFrom, r io.Reader) (err error) {
 
 // WriteSRS writes srs atomically in the encoding ReadSRS reads.
 func WriteSRS(path string, srs *kzgbn254.SRS) error {
-	f, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	f, err := newPendingFile(path)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return err
 	}
 	defer f.Cleanup()
 	if _, err := srs.WriteTo(f); err != nil {
@@ -151,5 +150,5 @@ func SetupPLONK(c *Circuit, srs *SRS, p Progress) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	return newKeys(c, pk, vk, SetupKZGSRS, srs.Digest, ""), nil
+	return newKeys(c, pk, vk, SetupKZGSRS, srs.Digest, "")
 }

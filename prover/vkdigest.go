@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -93,7 +91,7 @@ func WriteDigest(vkPath string, vk VerifyingKey, l Layout) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := renameio.WriteFile(DigestPath(vkPath), []byte(d+"\n"), 0o644); err != nil {
+	if err := quant.WriteFile(DigestPath(vkPath), []byte(d+"\n"), 0o644); err != nil {
 		return "", fmt.Errorf("%s: %w", DigestPath(vkPath), err)
 	}
 	return d, nil

@@ -13,26 +13,40 @@ import (
 // magnitude seen still fits int8: the finest grid that does not saturate on
 // the calibration data.
 func Calibrate(fm *FloatModel, samples [][]float64) (Scales, error) {
+	s, _, err := CalibrateReport(fm, samples)
+	return s, err
+}
+
+// CalibrateReport is Calibrate, and also reports the tensors whose scale
+// one outlying value sets (Outlier): the largest magnitude is what
+// calibration fits, so one wild sample costs every other value its
+// resolution.
+func CalibrateReport(fm *FloatModel, samples [][]float64) (Scales, []Outlier, error) {
 	if len(samples) == 0 {
-		return Scales{}, fmt.Errorf("%w: calibration needs at least one sample", ErrValidation)
+		return Scales{}, nil, fmt.Errorf("%w: calibration needs at least one sample", ErrValidation)
 	}
+	st := newTensorStats()
 	if fm.Config.Architecture == ArchitectureGPT2 {
-		return calibrateGPT2(fm, samples)
+		s, err := calibrateGPT2(fm, samples, st)
+		return s, st.outliers(), err
 	}
 	var stream, hidden float64
 	for i, x := range samples {
 		tr, err := fm.Forward(x)
 		if err != nil {
-			return Scales{}, fmt.Errorf("sample %d: %w", i, err)
+			return Scales{}, nil, fmt.Errorf("sample %d: %w", i, err)
 		}
 		for _, v := range x {
 			stream = math.Max(stream, math.Abs(v))
 		}
 		stream = math.Max(stream, maxAbs(tr.Output))
 		hidden = math.Max(hidden, maxAbs(tr.Hidden))
+		st.add("input", i, x)
+		st.addMatrix("c_fc+relu", i, tr.Hidden)
+		st.addMatrix("residual (output)", i, tr.Output)
 	}
 	s := Scales{StreamFrac: fracFor(stream), HiddenFrac: fracFor(hidden)}
-	return s, s.Validate()
+	return s, st.outliers(), s.Validate()
 }
 
 // fracFor returns the largest f with maxAbs·2^f ≤ 127, within [MinFrac, MaxFrac].
@@ -70,6 +84,9 @@ type LayerError struct {
 type AccuracyReport struct {
 	Samples int          `json:"samples"`
 	Layers  []LayerError `json:"layers"`
+	// Outliers are the tensors whose scale one outlying value set
+	// (CalibrateReport).
+	Outliers []Outlier `json:"outliers,omitempty"`
 }
 
 // Accuracy runs both forward passes on every sample and reports, per layer,

@@ -5,8 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-
-	"github.com/google/renameio/v2"
 )
 
 // Names of the files WriteExample writes.
@@ -53,7 +51,7 @@ func WriteExample(dir string, cfg Config, seed uint64, calibrationSamples int) e
 		files[name] = append(b, '\n')
 	}
 	for name, data := range files {
-		if err := renameio.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		if err := WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
 	}

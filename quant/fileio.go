@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"github.com/google/renameio/v2"
 )
 
 // readFileLimited reads a whole file, refusing files larger than limit bytes.
@@ -27,4 +30,12 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 // so that importers in sub-packages enforce the same limits.
 func ReadFileLimited(path string, limit int64) ([]byte, error) {
 	return readFileLimited(path, limit)
+}
+
+// WriteFile writes data to path atomically (temporary file + rename), with
+// the temporary file in path's directory: renameio would otherwise pick
+// $TMPDIR whenever it is on the same file system, where an interrupted write
+// leaves a hidden file nobody looks for.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return renameio.WriteFile(path, data, perm, renameio.WithTempDir(filepath.Dir(path)))
 }

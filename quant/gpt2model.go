@@ -42,7 +42,7 @@ func (s *GPT2Scales) Validate() error {
 	return nil
 }
 
-func calibrateGPT2(fm *FloatModel, samples [][]float64) (Scales, error) {
+func calibrateGPT2(fm *FloatModel, samples [][]float64, st *tensorStats) (Scales, error) {
 	cfg := fm.Config
 	d := cfg.DModel
 	type maxes struct{ ln1, q, k, v, attn, ln2 float64 }
@@ -56,8 +56,21 @@ func calibrateGPT2(fm *FloatModel, samples [][]float64) (Scales, error) {
 		for _, v := range x {
 			resid = math.Max(resid, math.Abs(v))
 		}
+		st.add("input", i, x)
 		for l, b := range tr.Blocks {
 			m := &layers[l]
+			h := fmt.Sprintf("h.%d.", l)
+			st.addMatrix(h+"ln_1", i, b.LN1)
+			st.addMatrix(h+"attn.q", i, b.QKV.Slice(0, cfg.SeqLen, 0, d))
+			st.addMatrix(h+"attn.k", i, b.QKV.Slice(0, cfg.SeqLen, d, 2*d))
+			st.addMatrix(h+"attn.v", i, b.QKV.Slice(0, cfg.SeqLen, 2*d, 3*d))
+			st.addMatrix(h+"attn", i, b.Attn)
+			st.addMatrix(h+"ln_2", i, b.LN2)
+			st.addMatrix(h+"residual (attn)", i, b.H)
+			st.addMatrix(h+"residual (out)", i, b.Y)
+			st.addMatrix(h+"attn.logits", i, b.Logits)
+			st.addMatrix(h+"mlp.c_fc", i, b.FC)
+			st.addMatrix(h+"mlp.gelu", i, b.GELU)
 			m.ln1 = math.Max(m.ln1, maxAbs(b.LN1))
 			m.q = math.Max(m.q, maxAbs(b.QKV.Slice(0, cfg.SeqLen, 0, d)))
 			m.k = math.Max(m.k, maxAbs(b.QKV.Slice(0, cfg.SeqLen, d, 2*d)))
@@ -70,6 +83,9 @@ func calibrateGPT2(fm *FloatModel, samples [][]float64) (Scales, error) {
 			gelu = math.Max(gelu, maxAbs(b.GELU))
 		}
 		final = math.Max(final, maxAbs(tr.Final))
+		if fm.LNF != nil {
+			st.addMatrix("ln_f", i, tr.Final)
+		}
 	}
 	s := &GPT2Scales{Formats: GPT2Formats{
 		ResidualFrac: fracFor(resid),

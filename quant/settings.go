@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-
-	"github.com/google/renameio/v2"
 )
 
 // SettingsMediaType is the format of a settings file.
@@ -124,10 +122,10 @@ func NewImportedSettings(fm *FloatModel, src Source, settingsPath string) (*Sett
 	}
 	stem := strings.TrimSuffix(settingsPath, filepath.Ext(settingsPath))
 	weightsPath, configPath := stem+ImportedWeightsSuffix, stem+ImportedConfigSuffix
-	if err := renameio.WriteFile(weightsPath, weights, 0o644); err != nil {
+	if err := WriteFile(weightsPath, weights, 0o644); err != nil {
 		return nil, fmt.Errorf("%s: %w", weightsPath, err)
 	}
-	if err := renameio.WriteFile(configPath, append(config, '\n'), 0o644); err != nil {
+	if err := WriteFile(configPath, append(config, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("%s: %w", configPath, err)
 	}
 	s, _, err := NewSettings(weightsPath, configPath, settingsPath)
@@ -235,7 +233,7 @@ func (s *Settings) Write(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -283,7 +281,7 @@ func WriteQuantized(path string, m *Model) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

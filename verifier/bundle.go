@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/google/renameio/v2"
 
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -154,7 +153,7 @@ func writeJSON(path string, encode func() ([]byte, error)) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

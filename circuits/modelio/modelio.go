@@ -35,7 +35,6 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/hash/poseidon2"
-	"github.com/google/renameio/v2"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
@@ -108,7 +107,7 @@ func WriteSalts(path string, s Salts, v quant.Visibility) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+	if err := quant.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("salts: %w", err)
 	}
 	return nil

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -15,7 +18,7 @@ import (
 )
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "zkinfer",
 		Usage: "zero-knowledge proofs that a quantized model produced an output",
 		Description: `Stages (EZKL's names), each reading the previous stage's files:
@@ -44,6 +47,71 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			ceremonyCommand, commitCommand, demoCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself
+	}
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return withHint(err, "see %s --help", app.Name)
+	}
+	usageOnce.Do(func() { conciseUsageErrors(app.Name, app.Commands) })
+	return app
+}
+
+var usageOnce sync.Once
+
+// conciseUsageErrors makes usage errors (a missing required flag, an
+// unknown flag) one error line and a hint to see --help: urfave/cli prints
+// the command's whole help before the error, which buries it. Each required
+// flag becomes an optional copy (the flags are shared by several commands),
+// checked by the command's Before, which runs after --help is handled.
+func conciseUsageErrors(app string, cmds []*cli.Command) {
+	for _, c := range cmds {
+		conciseUsageErrors(app, c.Subcommands)
+		if c.OnUsageError == nil {
+			c.OnUsageError = func(ctx *cli.Context, err error, _ bool) error {
+				return withHint(fmt.Errorf("%s: %w", strings.TrimPrefix(ctx.Command.HelpName, app+" "), err), "see %s --help", ctx.Command.HelpName)
+			}
+		}
+		var required []cli.Flag
+		flags := make([]cli.Flag, len(c.Flags))
+		for i, f := range c.Flags {
+			flags[i] = f
+			switch f := f.(type) {
+			case *cli.StringFlag:
+				if f.Required {
+					cp := *f
+					cp.Required = false
+					flags[i] = &cp
+				}
+			case *cli.StringSliceFlag:
+				if f.Required {
+					cp := *f
+					cp.Required = false
+					flags[i] = &cp
+				}
+			}
+			if flags[i] != f {
+				required = append(required, f)
+			}
+		}
+		if len(required) == 0 {
+			continue
+		}
+		c.Flags = flags
+		before := c.Before
+		c.Before = func(ctx *cli.Context) error {
+			var missing []string
+			for _, f := range required {
+				if !slices.ContainsFunc(f.Names(), ctx.IsSet) {
+					missing = append(missing, "--"+f.Names()[0])
+				}
+			}
+			if len(missing) > 0 {
+				return withHint(fmt.Errorf("%s: missing required flag %s", strings.TrimPrefix(ctx.Command.HelpName, app+" "), strings.Join(missing, ", ")), "see %s --help", ctx.Command.HelpName)
+			}
+			if before != nil {
+				return before(ctx)
+			}
+			return nil
+		}
 	}
 }
 

@@ -95,7 +95,7 @@ var (
 		Name: "sol", Category: catFiles, Value: DefaultSolidity, Usage: "Solidity verifier `FILE` to write",
 	}
 	DevFlag = &cli.BoolFlag{
-		Name: "dev", Category: catModel,
+		Name: "dev", Category: catSetup,
 		Usage: "UNSAFE single-party setup: this machine learns the toxic waste and could forge proofs; for development only",
 	}
 	BackendFlag = &cli.StringFlag{
@@ -260,5 +260,10 @@ var (
 	CalldataModelIDFlag = &cli.StringFlag{
 		Name: "model-id", Category: catChain,
 		Usage: "registry model `ID` (0x and 64 hex digits, deploy-evm prints it): completes verifyInference's calldata",
+	}
+	// Issue 18: keys, clamping, messages.
+	StrictFlag = &cli.BoolFlag{
+		Name: "strict", Category: catProve,
+		Usage: "fail when an input value lies outside the model's input format, instead of warning and clamping it to the nearest value the format holds",
 	}
 )

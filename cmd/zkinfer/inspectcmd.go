@@ -13,11 +13,11 @@ var inspectCommand = &cli.Command{
 	Name:      "inspect",
 	Usage:     "show a model as zkinfer reads it: layers, shapes, parameters, estimated circuit size",
 	UsageText: "zkinfer inspect [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--json] MODEL",
-	Description: `Imports the model the way gen-settings does and lists its layers with their
+	Description: fmt.Sprintf(`Imports the model the way gen-settings does and lists its layers with their
 shapes, parameter counts and an estimate of the Groth16 constraints (weights
-fixed): 15 per requantized output plus one per product of two activations
+fixed): %d per requantized output plus one per product of two activations
 (attention). compile-circuit counts exactly; the estimate is for deciding
-whether a setup is affordable before running one.`,
+whether a setup is affordable before running one.`, quant.ConstraintsPerOutput),
 	ArgsUsage: "MODEL",
 	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {

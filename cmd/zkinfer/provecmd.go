@@ -19,7 +19,7 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]] [--strict]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
@@ -28,6 +28,12 @@ Hashed input/output are carried in the bundle; private ones only as salted
 commitments, whose salts are written to --salts (mode 0600) for the host to
 keep. With --gpu, a Groth16 proof is made on a CUDA GPU through ICICLE, with
 the same keys; every verifier accepts it.
+
+Input values outside the model's input format (int8 at the calibrated
+scale) are clamped, as int8 runtimes do, with a warning that counts them;
+--strict refuses such an input instead. Before proving, prove checks that
+the proving and verifying keys come from one setup (the proving key names
+its verifying key by digest).
 
 With --shards MANIFEST (compile-circuit --shard-blocks), proves every shard,
 --jobs at a time, each with its own circuit and keys from the manifest, and
@@ -38,7 +44,7 @@ before it) into a shard bundle (default proof.shard-N.json); 'zkinfer
 assemble' combines the shard bundles of several machines. Next: verify --vk
 vk.key (verify --keys circuit.keys.json for shards), or verify-evm (single
 bundles).`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag},
+	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag, StrictFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
 		switch {
@@ -56,6 +62,7 @@ bundles).`,
 		if man != "" && shard >= 0 && !ctx.IsSet(BundleFlag.Name) {
 			bundle = prover.ShardPath(DefaultBundle, shard)
 		}
+		check := inputCheck{warn: ctx.App.ErrWriter, strict: ctx.Bool(StrictFlag.Name)}
 		salts := ctx.String(SaltsFlag.Name)
 		if salts == "" {
 			salts = bundle + SaltsSuffix
@@ -64,9 +71,9 @@ bundles).`,
 			if ctx.IsSet(ShardFlag.Name) && shard < 0 {
 				return withHint(fmt.Errorf("prove: --%s %d", ShardFlag.Name, shard), "shards are numbered from 0")
 			}
-			return proveShards(ctx.App.Writer, newProgress(ctx), ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts, shard, ctx.Int(JobsFlag.Name), opts...)
+			return proveShards(ctx.App.Writer, newProgress(ctx), check, ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts, shard, ctx.Int(JobsFlag.Name), opts...)
 		}
-		res, err := prove(newProgress(ctx), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), bundle, salts, opts...)
+		res, err := proveChecked(newProgress(ctx), check, ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), bundle, salts, opts...)
 		if err != nil {
 			return err
 		}
@@ -88,8 +95,39 @@ type proveResult struct {
 }
 
 // prove writes the bundle and, when the circuit has a private input or
-// output, the salts to saltsPath.
+// output, the salts to saltsPath. Input values outside the model's input
+// format are clamped silently: see proveChecked.
 func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, saltsPath string, opts ...prover.ProveOption) (*proveResult, error) {
+	return proveChecked(p, inputCheck{}, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, saltsPath, opts...)
+}
+
+// inputCheck says what prove does with input values outside the model's
+// input format, which quantization clamps.
+type inputCheck struct {
+	warn   io.Writer // where to warn of them; nil: nowhere
+	strict bool      // refuse them
+}
+
+// check reports the values of sample x (from inputPath) that m clamps:
+// an error when strict, else a warning.
+func (ic inputCheck) check(inputPath string, m *quant.Model, x []float64) error {
+	c := m.InputClamping(x)
+	if c.Count == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%d of %d input values lie outside the model's input format (int8 at frac %d: %g to %g); the largest, %g (value %d), becomes %g", c.Count, c.Total, c.Frac, c.Min, c.Max, c.Largest, c.Index, quant.DequantizeValue(quant.QuantizeValue(c.Largest, c.Frac), c.Frac))
+	if ic.strict {
+		return withHint(fmt.Errorf("prove: %s: %w: %s", inputPath, quant.ErrRange, what), "fix the input, or calibrate on inputs like it (zkinfer calibrate-settings) and compile again; without --%s they are clamped, as int8 runtimes do", StrictFlag.Name)
+	}
+	if ic.warn != nil {
+		fmt.Fprintf(ic.warn, "zkinfer: warning: prove: %s: %s; proving the clamped input (--%s makes this an error)\n", inputPath, what, StrictFlag.Name)
+	}
+	return nil
+}
+
+// proveChecked is prove, with input values outside the model's input format
+// reported as ic says.
+func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, saltsPath string, opts ...prover.ProveOption) (*proveResult, error) {
 	m, err := quant.LoadQuantized(quantPath)
 	if err != nil {
 		return nil, withHint(err, "make it with: zkinfer compile-circuit --quantized %s", quantPath)
@@ -135,12 +173,18 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	if vkh.CircuitDigest != pkh.CircuitDigest {
 		return nil, withHint(fmt.Errorf("%s: %w: verifying key is for circuit %s, proving key for %s", vkPath, prover.ErrCircuitMismatch, vkh.CircuitDigest, pkh.CircuitDigest), "use the two keys one setup wrote")
 	}
+	if err := checkKeyPair(pkPath, pkh, vkPath, vk, vkh, fmt.Sprintf("--circuit %s --pk %s --vk %s", circuitPath, pkPath, vkPath)); err != nil {
+		return nil, err
+	}
 	in, err := quant.LoadInput(inputPath, m.Config)
 	if err != nil {
 		return nil, err
 	}
 	if len(in.InputData) != 1 {
 		return nil, withHint(fmt.Errorf("%s: %w: %d samples, prove takes one", inputPath, quant.ErrValidation, len(in.InputData)), "put a single sample in input_data")
+	}
+	if err := ic.check(inputPath, m, in.InputData[0]); err != nil {
+		return nil, err
 	}
 	xq, err := m.QuantizeInput(in.InputData[0])
 	if err != nil {
@@ -189,6 +233,25 @@ func prove(p prover.Progress, quantPath, circuitPath, pkPath, vkPath, inputPath,
 	}
 	out := m.DequantizeOutput(tr.Y)
 	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
+}
+
+// checkKeyPair checks, before any proving, that the keys in pkPath and
+// vkPath were made by one setup; setupArgs are the setup flags that name
+// them, for the hint.
+func checkKeyPair(pkPath string, pkh prover.Header, vkPath string, vk prover.VerifyingKey, vkh prover.Header, setupArgs string) error {
+	err := prover.CheckKeyPair(pkh, vk, vkh)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("%s and %s: %w", pkPath, vkPath, err)
+	switch vkh.Setup {
+	case prover.SetupGroth16MPC:
+		return withHint(err, "extract both keys again from the ceremony: zkinfer ceremony extract --help")
+	case prover.SetupKZGSRS:
+		return withHint(err, "make both keys again: zkinfer setup --srs SRS_FILE %s", setupArgs)
+	default:
+		return withHint(err, "make both keys again: zkinfer setup --dev %s", setupArgs)
+	}
 }
 
 // verifyBundle verifies the bundle at bundlePath against the verifying key

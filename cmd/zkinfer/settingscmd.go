@@ -113,6 +113,7 @@ The scales and the report are stored in the settings file. Next: compile-circuit
 		if err != nil {
 			return err
 		}
+		warnOutliers(ctx.App.ErrWriter, ctx.String(DataFlag.Name), rep.Outliers)
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, rep)
 		}
@@ -134,7 +135,7 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	scales, err := quant.Calibrate(fm, in.InputData)
+	scales, outliers, err := quant.CalibrateReport(fm, in.InputData)
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +147,7 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.Outliers = outliers
 	s.Scales, s.Accuracy = &scales, rep
 	return rep, s.Write(settingsPath)
 }
@@ -172,5 +174,17 @@ func printAccuracy(w io.Writer, rep *quant.AccuracyReport) {
 	fmt.Fprintf(w, "  %-24s %14s %14s\n", "layer", "max abs error", "relative")
 	for _, l := range rep.Layers {
 		fmt.Fprintf(w, "  %-24s %14.5f %13.2f%%\n", l.Layer, l.MaxAbs, 100*l.Rel)
+	}
+}
+
+// warnOutliers warns, on w, of the tensors whose calibrated scale one
+// outlying value of the samples in dataPath set.
+func warnOutliers(w io.Writer, dataPath string, outliers []quant.Outlier) {
+	for _, o := range outliers {
+		fmt.Fprintf(w, "zkinfer: warning: calibration: tensor %s: sample %d of %s has a value of magnitude %.4g, at least %d× the tensor's %dth percentile (below %.4g): it alone sets the scale, and the other values lose %d of their 8 bits\n",
+			o.Tensor, o.Sample, dataPath, o.MaxAbs, 1<<o.BitsLost, quant.OutlierPercentile, o.Percentile, o.BitsLost)
+	}
+	if len(outliers) > 0 {
+		fmt.Fprintf(w, "zkinfer: hint: fix or drop sample %d of %s if it is an error, then calibrate again; the accuracy report shows what it costs\n", outliers[0].Sample, dataPath)
 	}
 }

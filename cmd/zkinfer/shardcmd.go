@@ -110,7 +110,7 @@ type shardJob struct {
 
 // proveShards proves the shards of the manifest (all, or only shard `only`
 // when it is ≥ 0), jobs at a time, and writes a sharded bundle.
-func proveShards(out io.Writer, p prover.Progress, quantPath, manifestPath, inputPath, bundlePath, saltsPath string, only, jobs int, opts ...prover.ProveOption) error {
+func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, manifestPath, inputPath, bundlePath, saltsPath string, only, jobs int, opts ...prover.ProveOption) error {
 	man, err := prover.ReadManifest(manifestPath)
 	if err != nil {
 		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
@@ -135,6 +135,9 @@ func proveShards(out io.Writer, p prover.Progress, quantPath, manifestPath, inpu
 	}
 	if len(in.InputData) != 1 {
 		return withHint(fmt.Errorf("%s: %w: %d samples, prove takes one", inputPath, quant.ErrValidation, len(in.InputData)), "put a single sample in input_data")
+	}
+	if err := ic.check(inputPath, m, in.InputData[0]); err != nil {
+		return err
 	}
 	cur, err := m.QuantizeInput(in.InputData[0])
 	if err != nil {
@@ -246,6 +249,9 @@ func proveShard(p prover.Progress, j shardJob, n int, opts ...prover.ProveOption
 	}
 	if c.Header.CircuitDigest != e.CircuitDigest || pkh.CircuitDigest != e.CircuitDigest || vkh.CircuitDigest != e.CircuitDigest {
 		return fail(withHint(fmt.Errorf("%w: the manifest names circuit %s; %s is %s, its keys are for %s and %s", prover.ErrCircuitMismatch, e.CircuitDigest, e.Circuit, c.Header.CircuitDigest, pkh.CircuitDigest, vkh.CircuitDigest), "run setup again for the manifest"))
+	}
+	if err := checkKeyPair(e.PK, pkh, e.VK, vk, vkh, "--shards MANIFEST"); err != nil {
+		return fail(err)
 	}
 	proof, err := prover.Prove(c, pk, pkh, j.model, j.trace, p, opts...)
 	if err != nil {

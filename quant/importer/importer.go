@@ -6,6 +6,7 @@ package importer
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -63,6 +64,13 @@ func Open(path string, opts Options) (*Model, error) {
 		}
 		return checkInput(&Model{Float: fm, Format: FormatONNX}, opts)
 	}
+	// The model file first: with the default config beside it, a mistyped
+	// model path would otherwise be reported as a missing config.json.
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	configPath := opts.ConfigPath
 	if configPath == "" {
 		configPath = filepath.Join(filepath.Dir(path), "config.json")
