@@ -19,7 +19,7 @@ import (
 
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	"github.com/google/renameio/v2"
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // ExportVerifier writes gnark's generated Solidity verifier for vk to w.
@@ -61,11 +61,11 @@ func WriteArtifacts(dir string, comp *Compiled) error {
 		return fmt.Errorf("contracts: write artifacts: %w", err)
 	}
 	abiPath := filepath.Join(dir, comp.Name+".abi.json")
-	if err := renameio.WriteFile(abiPath, []byte(comp.ABI), 0o644); err != nil {
+	if err := quant.WriteFile(abiPath, []byte(comp.ABI), 0o644); err != nil {
 		return fmt.Errorf("contracts: write artifacts: %w", err)
 	}
 	binPath := filepath.Join(dir, comp.Name+".bin")
-	if err := renameio.WriteFile(binPath, []byte(hex.EncodeToString(comp.Bin)), 0o644); err != nil {
+	if err := quant.WriteFile(binPath, []byte(hex.EncodeToString(comp.Bin)), 0o644); err != nil {
 		return fmt.Errorf("contracts: write artifacts: %w", err)
 	}
 	return nil

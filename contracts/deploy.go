@@ -10,7 +10,7 @@ import (
 	"os"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/google/renameio/v2"
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // DeploymentMediaType is the only deployment file format this build reads
@@ -86,7 +86,7 @@ func (d *Deployment) Write(path string) error {
 	if err != nil {
 		return fmt.Errorf("contracts: write deployment: %w", err)
 	}
-	if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("contracts: write deployment: %w", err)
 	}
 	return nil

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/google/renameio/v2"
+	"github.com/zkinfer/zkinfer/quant"
 )
 
 // HardhatFormat is the artifact format Hardhat writes and reads.
@@ -72,7 +72,7 @@ func WriteToolArtifacts(dir string, comp *Compiled) (foundry, hardhat string, er
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return "", "", fmt.Errorf("contracts: write tool artifacts: %w", err)
 		}
-		if err := renameio.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 			return "", "", fmt.Errorf("contracts: write tool artifacts: %w", err)
 		}
 	}

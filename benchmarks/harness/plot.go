@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/renameio/v2"
+	"github.com/zkinfer/zkinfer/quant"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -182,5 +182,5 @@ func savePanels(path string, top, bottom *plot.Plot, withBottom bool) error {
 	if _, err := img.WriteTo(&buf); err != nil {
 		return err
 	}
-	return renameio.WriteFile(path, buf.Bytes(), 0o644)
+	return quant.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/renameio/v2"
+	"github.com/zkinfer/zkinfer/quant"
 
 	"github.com/zkinfer/zkinfer/prover"
 )
@@ -173,14 +173,14 @@ func Write(dir string, results []*Result) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(filepath.Join(dir, JSONFile), append(j, '\n'), 0o644); err != nil {
+	if err := quant.WriteFile(filepath.Join(dir, JSONFile), append(j, '\n'), 0o644); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, results); err != nil {
 		return err
 	}
-	return renameio.WriteFile(filepath.Join(dir, CSVFile), buf.Bytes(), 0o644)
+	return quant.WriteFile(filepath.Join(dir, CSVFile), buf.Bytes(), 0o644)
 }
 
 // CSVHeader names the columns of harness.csv.

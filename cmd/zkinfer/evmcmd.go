@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/google/renameio/v2"
 	"github.com/urfave/cli/v2"
+	"github.com/zkinfer/zkinfer/quant"
 
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
@@ -104,7 +104,7 @@ func createEVMVerifier(ctx context.Context, p prover.Progress, vk prover.Verifyi
 	if err != nil {
 		return nil, err
 	}
-	if err := renameio.WriteFile(solPath, src, 0o644); err != nil {
+	if err := quant.WriteFile(solPath, src, 0o644); err != nil {
 		return nil, err
 	}
 	return comp, contracts.WriteArtifacts(filepath.Dir(solPath), comp)
