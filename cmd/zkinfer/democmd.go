@@ -31,7 +31,7 @@ calibrate-settings, compile-circuit, setup --dev, prove, verify,
 create-evm-verifier and verify-evm on it, writes every artifact into --dir,
 and prints a summary: the figures, every file written and the commands to
 try next. Runs from any directory: the model is built into the binary.
-Takes about half a minute on 2 idle cores, most of it the setup.`,
+Takes about 40 s on 2 cores, most of it the dev setup.`,
 	Flags: []cli.Flag{DirFlag, BackendFlag, DemoTinyFlag},
 	Action: func(ctx *cli.Context) error {
 		dir := ctx.String(DirFlag.Name)
