@@ -151,6 +151,11 @@ var (
 	DirFlag = &cli.StringFlag{
 		Name: "dir", Category: catFiles, Value: DefaultDemoDir, Usage: "`DIR` for the demo's artifacts",
 	}
+	// DemoTinyFlag keeps the demo's test fast; hidden because the tiny model
+	// shows nothing the demo model does not.
+	DemoTinyFlag = &cli.BoolFlag{
+		Name: "tiny", Hidden: true, Usage: "run the demo on a one-block toy model (for tests)",
+	}
 	JSONFlag = &cli.BoolFlag{
 		Name: "json", Category: catOut, Usage: "print the result as JSON",
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -33,8 +34,25 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// long runs the scripts of testdata/long too: end-to-end cases on models
+// large enough to take minutes (.ci/run passes it).
+var long = flag.Bool("long", false, "also run the long CLI scripts in testdata/long (minutes)")
+
 // TestScripts runs the CLI scripts in testdata/*.txt on tiny models.
 func TestScripts(t *testing.T) {
+	runScripts(t, "testdata")
+}
+
+// TestLongScripts runs testdata/long/*.txt with -long: the demo on its real
+// model and the larger sharded runs.
+func TestLongScripts(t *testing.T) {
+	if !*long {
+		t.Skip("long CLI scripts run with -long")
+	}
+	runScripts(t, filepath.Join("testdata", "long"))
+}
+
+func runScripts(t *testing.T, dir string) {
 	solc, err := contracts.FindSolc()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +62,7 @@ func TestScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata",
+		Dir: dir,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv(contracts.SolcEnv, solc)
 			env.Setenv("REPO", root)

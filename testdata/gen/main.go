@@ -1,9 +1,10 @@
-// Command gen writes the demo model and its inputs into testdata/demo:
+// Command gen writes the demo model and its inputs (package demo) into
+// testdata/demo:
 //
 //	go run ./testdata/gen
 //
 // Everything is derived from fixed seeds, so the files are reproducible
-// byte for byte.
+// byte for byte; `zkinfer demo` writes the same files at run time.
 package main
 
 import (
@@ -12,26 +13,13 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/demo"
 )
-
-// demoConfig is the bundled demo model: two GPT-2 decoder blocks and ln_f.
-var demoConfig = quant.Config{
-	Architecture:     quant.ArchitectureGPT2,
-	DModel:           64,
-	DHidden:          256,
-	SeqLen:           8,
-	NHead:            4,
-	NLayer:           2,
-	Activation:       quant.ActivationGELU,
-	LayerNormEpsilon: 1e-5,
-	FinalLayerNorm:   true,
-}
 
 func main() {
 	dir := flag.String("dir", filepath.Join("testdata", "demo"), "output directory")
 	flag.Parse()
-	if err := quant.WriteExample(*dir, demoConfig, 2026, 32); err != nil {
+	if err := demo.Write(*dir, demo.Model); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
