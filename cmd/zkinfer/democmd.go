@@ -10,9 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/zkinfer/zkinfer/quant/demo"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/demo"
 	"github.com/zkinfer/zkinfer/quant/importer"
 	"github.com/zkinfer/zkinfer/verifier"
 )
