@@ -36,16 +36,7 @@ func TestGPUSpeed(t *testing.T) {
 		name string
 		cfg  quant.Config
 	}{{"demo d64 h4 seq8 2 blocks", gpt2(64, 4, 8, 2)}, {"GPT-2-small block d768 h12 seq1", gpt2(768, 12, 1, 1)}, {"GPT-2-small block d768 h12 seq8", gpt2(768, 12, 8, 1)}} {
-		fm := quant.RandomModel(s.cfg, 1)
-		samples := quant.RandomSamples(s.cfg, 2, 1)
-		sc, err := quant.Calibrate(fm, samples)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := quant.Quantize(fm, sc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, samples := randomQuantized(t, s.cfg)
 		t0 := time.Now()
 		c, err := prover.Compile(m, nil)
 		if err != nil {
@@ -107,16 +98,7 @@ func TestGPUNoCommitment(t *testing.T) {
 		t.Skip("set ZKINFER_GPU_BENCH=1 on a CUDA machine")
 	}
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 64, DHidden: 256, SeqLen: 4, Activation: quant.ActivationReLU}
-	fm := quant.RandomModel(cfg, 1)
-	samples := quant.RandomSamples(cfg, 2, 1)
-	sc, err := quant.Calibrate(fm, samples)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, sc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, samples := randomQuantized(t, cfg)
 	c, err := prover.Compile(m, nil, prover.WithRangeChecks(prover.RangeChecksBits))
 	if err != nil {
 		t.Fatal(err)
@@ -158,4 +140,20 @@ func TestGPUNoCommitment(t *testing.T) {
 	slices.Sort(cpu)
 	slices.Sort(gpu)
 	t.Logf("ffn d64 dh256 seq4, bit range checks: %d constraints, CPU prove %s, GPU prove %s (medians of 3, GOMAXPROCS %d)", c.Header.Constraints, cpu[1].Round(time.Millisecond), gpu[1].Round(time.Millisecond), runtime.GOMAXPROCS(0))
+}
+
+// randomQuantized is RandomModel(cfg, 1) calibrated on two random samples.
+func randomQuantized(t *testing.T, cfg quant.Config) (*quant.Model, [][]float64) {
+	t.Helper()
+	fm := quant.RandomModel(cfg, 1)
+	samples := quant.RandomSamples(cfg, 2, 1)
+	sc, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, samples
 }
