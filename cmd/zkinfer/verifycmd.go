@@ -18,7 +18,7 @@ import (
 )
 
 // verifyPinHint tells a user without an anchor how to get one.
-const verifyPinHint = `pin the verifying key: --vk vk.key (the key your setup made or ceremony audit checked), --vk-digest sha256:… (printed by setup, from a source you trust), --keys circuit.keys.json (sharded bundles, written by setup --shards), or for PLONK --model model.quant.json --srs SRS_FILE (derive the key yourself)`
+const verifyPinHint = `pin the verifying key: --vk vk.key (the key your setup made or ceremony audit checked), --vk-digest sha256:… (printed by setup, from a source you trust), --keys circuit.keys.json (sharded bundles, written by setup --shards), for PLONK --model model.quant.json --srs SRS_FILE (derive the key yourself), or a registry entry you trust: --rpc URL --chain-id N --registry ADDR --model-id ID`
 
 var verifyCommand = &cli.Command{
 	Name:      "verify",
