@@ -60,7 +60,41 @@ contract Registry {
         string metadataURI;
     }
 
+    /// @dev One shard of a sharded model; the first slot is read with the
+    /// code hash and the commitment at every verification.
+    struct Shard {
+        address verifier;
+        Backend backend;
+        uint16 publicInputs;
+        bytes4 selector;
+        bytes32 commitment;
+        bytes32 codeHash;
+        bytes32 vkDigest;
+    }
+
+    /// @notice What a registrant names for one shard of a sharded model.
+    struct ShardSpec {
+        address verifier;
+        Backend backend;
+        uint16 publicInputs;
+        /// @dev The shard sub-model's commitment: the shard proof's last
+        /// public input.
+        bytes32 commitment;
+        bytes32 vkDigest;
+    }
+
+    /// @dev A model proven in shards: owner is zero for "no model".
+    struct ShardedModel {
+        address owner;
+        /// @dev quant.ShardsCommitment of the ranges and shard commitments
+        /// (a Poseidon2 hash the registry records, not recomputes).
+        bytes32 shardsCommitment;
+        Shard[] shards;
+        string metadataURI;
+    }
+
     mapping(bytes32 => Model) private _models;
+    mapping(bytes32 => ShardedModel) private _sharded;
     /// @dev Deregistered ids: never registered again.
     mapping(bytes32 => bool) private _retired;
     mapping(bytes32 => mapping(address => bool)) private _attested;
@@ -99,6 +133,29 @@ contract Registry {
         address caller
     );
 
+    /// @notice A sharded model was registered: its shards in order.
+    event ShardedModelRegistered(
+        bytes32 indexed modelId,
+        bytes32 indexed shardsCommitment,
+        address indexed owner,
+        ShardSpec[] shards,
+        bytes32[] codeHashes,
+        string metadataURI
+    );
+    /// @notice A proof of one inference of the sharded model modelId was
+    /// verified: every shard's proof, and the hash chain between them.
+    /// @param inputHash keccak256 of the first shard's input public inputs
+    /// (all but its last two: the output hash and the commitment).
+    /// @param outputHash keccak256 of the last shard's output public inputs
+    /// (all but its first, the input hash, and its last, the commitment).
+    event ShardedInferenceVerified(
+        bytes32 indexed modelId,
+        bytes32 shardsCommitment,
+        bytes32 inputHash,
+        bytes32 outputHash,
+        address caller
+    );
+
     error UnknownModel(bytes32 modelId);
     error ModelExists(bytes32 modelId);
     error ModelRetired(bytes32 modelId);
@@ -115,6 +172,13 @@ contract Registry {
     error VkDigestMismatch(bytes32 modelId, bytes32 registered, bytes32 attested);
     error NoAuditors();
     error NotAttested(bytes32 modelId, address auditor);
+    error InvalidShardCount(uint256 count);
+    error WrongShardCount(bytes32 modelId, uint256 want, uint256 proofs, uint256 publicInputs);
+    error ShardPublicInputCountMismatch(bytes32 modelId, uint256 shard, uint256 want, uint256 got);
+    error ShardCommitmentMismatch(bytes32 modelId, uint256 shard, uint256 got);
+    error BrokenShardChain(bytes32 modelId, uint256 shard, uint256 previousOutput, uint256 input);
+    error ShardVerifierCodeChanged(bytes32 modelId, uint256 shard, bytes32 registered, bytes32 current);
+    error ShardProofRejected(bytes32 modelId, uint256 shard);
 
     /// @notice The id a registrant gets for (commitment, verifier). The
     /// registrant is part of it so nobody can squat another owner's id; it
@@ -276,6 +340,146 @@ contract Registry {
 
         publicInputsHash = keccak256(abi.encodePacked(publicInputs));
         emit InferenceVerified(modelId, publicInputsHash, commitment, m.vkDigest, msg.sender);
+    }
+
+    /// @notice The id a registrant gets for a sharded model: its shards
+    /// commitment and its verifiers in shard order.
+    function shardedModelIdOf(address registrant, bytes32 shardsCommitment, address[] memory verifiers)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(registrant, shardsCommitment, verifiers));
+    }
+
+    /// @notice Registers a model proven in shards (at least two); the caller
+    /// becomes its owner. Shards are in order; shards of one circuit may
+    /// share a verifier. Every verifier's code hash is recorded and checked
+    /// at every verification, as for a single model.
+    function registerSharded(bytes32 shardsCommitment, ShardSpec[] calldata shards, string calldata metadataURI)
+        external
+        returns (bytes32 modelId)
+    {
+        uint256 n = shards.length;
+        if (n < 2 || n > type(uint16).max) revert InvalidShardCount(n);
+        address[] memory verifiers = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            verifiers[i] = shards[i].verifier;
+        }
+        modelId = shardedModelIdOf(msg.sender, shardsCommitment, verifiers);
+        ShardedModel storage m = _sharded[modelId];
+        if (m.owner != address(0)) revert ModelExists(modelId);
+        if (_retired[modelId]) revert ModelRetired(modelId);
+        m.owner = msg.sender;
+        m.shardsCommitment = shardsCommitment;
+        m.metadataURI = metadataURI;
+        bytes32[] memory codeHashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            codeHashes[i] = _pushShard(m.shards, shards[i]);
+        }
+        emit ShardedModelRegistered(modelId, shardsCommitment, msg.sender, shards, codeHashes, metadataURI);
+    }
+
+    function _pushShard(Shard[] storage list, ShardSpec calldata s) private returns (bytes32 codeHash) {
+        address verifier = s.verifier;
+        if (s.backend == Backend.None) revert InvalidBackend(uint8(s.backend));
+        if (verifier.code.length == 0) revert VerifierHasNoCode(verifier);
+        // Two public inputs at least: the chain hash at one end, the
+        // commitment last.
+        if (s.publicInputs < 2) revert InvalidPublicInputCount(s.publicInputs);
+        if (s.vkDigest == bytes32(0)) revert InvalidVkDigest();
+        codeHash = verifier.codehash;
+        list.push(
+            Shard({
+                verifier: verifier,
+                backend: s.backend,
+                publicInputs: s.publicInputs,
+                selector: _selector(s.backend, s.publicInputs),
+                commitment: s.commitment,
+                codeHash: codeHash,
+                vkDigest: s.vkDigest
+            })
+        );
+    }
+
+    /// @notice The registration of a sharded model; reverts with
+    /// UnknownModel if none (ModelRetired once deregistered).
+    function shardedModel(bytes32 modelId) external view returns (ShardedModel memory m) {
+        m = _sharded[modelId];
+        if (m.owner == address(0)) _revertUnknown(modelId);
+    }
+
+    /// @notice Removes a sharded model for good, as deregister does.
+    function deregisterSharded(bytes32 modelId) external {
+        address owner = _sharded[modelId].owner;
+        if (owner == address(0)) _revertUnknown(modelId);
+        if (owner != msg.sender) revert NotModelOwner(modelId, msg.sender);
+        delete _sharded[modelId];
+        _retired[modelId] = true;
+        emit ModelDeregistered(modelId, owner);
+    }
+
+    /// @notice Verifies one inference of a sharded model in one transaction:
+    /// proofs[i] and publicInputs[i] are shard i's. Each shard's last public
+    /// input must be its registered commitment, shard i's output hash (its
+    /// next-to-last public input) must be shard i+1's input hash (its first),
+    /// and every shard's registered verifier, with its registered code, must
+    /// accept. Emits one ShardedInferenceVerified.
+    function verifyShardedInference(bytes32 modelId, bytes[] calldata proofs, uint256[][] calldata publicInputs)
+        external
+        returns (bytes32 inputHash, bytes32 outputHash)
+    {
+        ShardedModel storage m = _sharded[modelId];
+        if (m.owner == address(0)) _revertUnknown(modelId);
+        Shard[] storage shards = m.shards;
+        uint256 n = shards.length;
+        if (proofs.length != n || publicInputs.length != n) {
+            revert WrongShardCount(modelId, n, proofs.length, publicInputs.length);
+        }
+        // The cheap checks of every shard before any pairing.
+        for (uint256 i; i < n; ++i) {
+            uint256[] calldata pi = publicInputs[i];
+            Shard storage s = shards[i];
+            if (pi.length != s.publicInputs) revert ShardPublicInputCountMismatch(modelId, i, s.publicInputs, pi.length);
+            if (pi[pi.length - 1] != uint256(s.commitment)) {
+                revert ShardCommitmentMismatch(modelId, i, pi[pi.length - 1]);
+            }
+            if (i > 0) {
+                uint256[] calldata prev = publicInputs[i - 1];
+                if (prev[prev.length - 2] != pi[0]) revert BrokenShardChain(modelId, i, prev[prev.length - 2], pi[0]);
+            }
+        }
+        for (uint256 i; i < n; ++i) {
+            _verifyShard(modelId, i, shards[i], proofs[i], publicInputs[i]);
+        }
+        uint256[] calldata first = publicInputs[0];
+        uint256[] calldata last = publicInputs[n - 1];
+        inputHash = keccak256(abi.encodePacked(first[:first.length - 2]));
+        outputHash = keccak256(abi.encodePacked(last[1:last.length - 1]));
+        emit ShardedInferenceVerified(modelId, m.shardsCommitment, inputHash, outputHash, msg.sender);
+    }
+
+    function _verifyShard(
+        bytes32 modelId,
+        uint256 i,
+        Shard storage s,
+        bytes calldata proof,
+        uint256[] calldata publicInputs
+    ) private view {
+        address verifier = s.verifier;
+        Backend backend = s.backend;
+        bytes32 codeHash = verifier.codehash;
+        if (codeHash != s.codeHash) revert ShardVerifierCodeChanged(modelId, i, s.codeHash, codeHash);
+        bool ok = backend == Backend.Groth16
+            ? _callGroth16(verifier, s.selector, proof, publicInputs)
+            : _callPlonk(verifier, s.selector, proof, publicInputs);
+        if (!ok) revert ShardProofRejected(modelId, i);
+    }
+
+    function _selector(Backend backend, uint16 publicInputs) private pure returns (bytes4) {
+        return backend == Backend.Groth16
+            ? bytes4(keccak256(abi.encodePacked("verifyProof(bytes,uint256[", _decimal(publicInputs), "])")))
+            : bytes4(keccak256("Verify(bytes,uint256[])"));
     }
 
     /// @dev Calls verifyProof(bytes, uint256[N]); success means accepted.

@@ -133,7 +133,7 @@ var pinnedVKFlag = &cli.StringFlag{
 var verifyEVMCommand = &cli.Command{
 	Name:      "verify-evm",
 	Usage:     "verify a proof bundle on chain: the pinned key's Solidity verifier on an in-process EVM, or a deployed registry on a node (--rpc)",
-	UsageText: "zkinfer verify-evm --vk vk.key [--bundle proof.json] | verify-evm --rpc URL --chain-id N [--key-file F] [--deployment deployment.json] [--vk vk.key]",
+	UsageText: "zkinfer verify-evm --vk vk.key [--bundle proof.json] | verify-evm --keys circuit.keys.json [--shards circuit.shards.json] [--bundle proof.json] | verify-evm --rpc URL --chain-id N [--key-file F] [--deployment deployment.json] [--vk vk.key | --keys circuit.keys.json]",
 	Description: `Without --rpc: refuses unless --vk names the verifying key to trust (the key
 you made with setup, or audited) and the bundle carries that key: a bundle's
 own key proves nothing, anyone can make one for a circuit of their choosing.
@@ -150,9 +150,24 @@ the model was registered with must also be that key's.
 
 Prints whether the contract accepted, the gas used, the transaction hash and
 the verifying key's digest. Exit code 0 only when the contract accepts.
-Sharded bundles are not supported on chain yet.`,
-	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
+
+Sharded bundles: --keys circuit.keys.json pins every shard's key (--vk does
+not apply). Without --rpc the shard verifiers are built from the key files
+the shard manifest (--shards) names, each checked against the keys
+manifest, deployed with a registry on the simulated chain, and the whole
+bundle is verified by one verifyShardedInference transaction: every shard's
+proof, the hash chain between shards and every shard's commitment. With
+--rpc it goes to the registry and model of a sharded --deployment
+(deploy-evm --keys); --keys there also checks the bundle's keys and the
+registration against the manifest.`,
+	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, evmKeysFlag, evmShardsFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
 	Action: func(ctx *cli.Context) error {
+		if sharded, _ := isShardedBundle(ctx.String(BundleFlag.Name)); sharded {
+			return verifyEVMSharded(ctx, ctx.String(BundleFlag.Name))
+		}
+		if ctx.IsSet(evmKeysFlag.Name) || ctx.IsSet(evmShardsFlag.Name) {
+			return errors.New("verify-evm: --keys and --shards are for sharded bundles; pin a single bundle's key with --vk")
+		}
 		b, err := readSingleBundle(ctx.String(BundleFlag.Name))
 		if err != nil {
 			return err
@@ -198,7 +213,7 @@ func readSingleBundle(path string) (*verifier.Bundle, error) {
 	b, err := verifier.Read(path)
 	if err != nil && errors.Is(err, verifier.ErrUnsupportedVersion) {
 		if sharded, _ := isShardedBundle(path); sharded {
-			return nil, withHint(err, "verify-evm takes single bundles: a sharded proof is one verifier per shard plus the chain check, not supported on chain yet; verify it offline with: zkinfer verify --bundle %s", path)
+			return nil, withHint(err, "verify-evm: pin a sharded bundle's keys with --keys circuit.keys.json")
 		}
 	}
 	return b, err

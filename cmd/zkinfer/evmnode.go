@@ -21,7 +21,7 @@ import (
 var deployEVMCommand = &cli.Command{
 	Name:      "deploy-evm",
 	Usage:     "deploy the Solidity verifier and register the model in a registry",
-	UsageText: "zkinfer deploy-evm [--vk vk.key] [--rpc URL --chain-id N [--key-file F]] [--registry ADDR] [--deployment deployment.json]",
+	UsageText: "zkinfer deploy-evm [--vk vk.key | --keys circuit.keys.json [--shards circuit.shards.json]] [--rpc URL --chain-id N [--key-file F]] [--registry ADDR] [--deployment deployment.json]",
 	Description: `Generates and compiles the Solidity verifier of the verifying key, deploys it,
 deploys a model registry (or uses --registry), and registers the model: its
 commitment, the verifier, the public input count and the verifying key's
@@ -37,17 +37,17 @@ and is gone when the command ends (useful for gas figures). With --rpc the
 transactions go to that node, signed with the secp256k1 private key (64 hex
 digits, with or without 0x) in --key-file or in $` + PrivateKeyEnv + `
 (never a flag value); its account pays the gas and becomes the model's
-registrant, which the model id names. --chain-id must match the node's.`,
-	Flags: []cli.Flag{VKFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
+registrant, which the model id names. --chain-id must match the node's.
+
+Sharded models: --keys circuit.keys.json (the keys manifest setup --shards
+wrote) instead of --vk. The shard key files are those the shard manifest
+(--shards, default circuit.shards.json beside the keys manifest) names, and
+each must have the digest the keys manifest pins. One verifier is deployed
+per distinct shard key, and registerSharded records them in shard order with
+every shard's commitment and key digest and the shards commitment; the
+deployment file is then a sharded one (` + contracts.ShardedDeploymentMediaType + `).`,
+	Flags: []cli.Flag{VKFlag, evmKeysFlag, evmShardsFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
-		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
-		if err != nil {
-			return err
-		}
-		commitment, err := contracts.ModelCommitment(hdr.Commitment)
-		if err != nil {
-			return err
-		}
 		var registry *common.Address
 		if s := ctx.String(RegistryFlag.Name); s != "" {
 			if !common.IsHexAddress(s) {
@@ -55,6 +55,17 @@ registrant, which the model id names. --chain-id must match the node's.`,
 			}
 			a := common.HexToAddress(s)
 			registry = &a
+		}
+		if ctx.String(evmKeysFlag.Name) != "" {
+			return deployEVMSharded(ctx, registry)
+		}
+		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
+		if err != nil {
+			return err
+		}
+		commitment, err := contracts.ModelCommitment(hdr.Commitment)
+		if err != nil {
+			return err
 		}
 		backend, nPublic, err := contracts.RegistryBackend(vk)
 		if err != nil {

@@ -37,11 +37,39 @@ type RegistryModel struct {
 	MetadataURI  string
 }
 
+// RegistryShard is an auto generated low-level Go binding around an user-defined struct.
+type RegistryShard struct {
+	Verifier     common.Address
+	Backend      uint8
+	PublicInputs uint16
+	Selector     [4]byte
+	Commitment   [32]byte
+	CodeHash     [32]byte
+	VkDigest     [32]byte
+}
+
+// RegistryShardSpec is an auto generated low-level Go binding around an user-defined struct.
+type RegistryShardSpec struct {
+	Verifier     common.Address
+	Backend      uint8
+	PublicInputs uint16
+	Commitment   [32]byte
+	VkDigest     [32]byte
+}
+
+// RegistryShardedModel is an auto generated low-level Go binding around an user-defined struct.
+type RegistryShardedModel struct {
+	Owner            common.Address
+	ShardsCommitment [32]byte
+	Shards           []RegistryShard
+	MetadataURI      string
+}
+
 // RegistryMetaData contains all meta data concerning the Registry contract.
 var RegistryMetaData = bind.MetaData{
-	ABI: "[{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"CommitmentMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint8\",\"name\":\"backend\",\"type\":\"uint8\"}],\"name\":\"InvalidBackend\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"InvalidOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"count\",\"type\":\"uint256\"}],\"name\":\"InvalidPublicInputCount\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"InvalidVkDigest\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ModelExists\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ModelRetired\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NoAuditors\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"NotAttested\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotModelOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ProofRejected\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"want\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"PublicInputCountMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"UnknownModel\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"registered\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"current\",\"type\":\"bytes32\"}],\"name\":\"VerifierCodeChanged\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"}],\"name\":\"VerifierHasNoCode\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"registered\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"attested\",\"type\":\"bytes32\"}],\"name\":\"VkDigestMismatch\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"AttestationRevoked\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"name\":\"Attested\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"InferenceVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"ModelDeregistered\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"indexed\":false,\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"codeHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"ModelRegistered\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"previousOwner\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"OwnershipTransferred\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"name\":\"attest\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"deregister\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"isAttested\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"model\",\"outputs\":[{\"components\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes4\",\"name\":\"selector\",\"type\":\"bytes4\"},{\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"codeHash\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"internalType\":\"structRegistry.Model\",\"name\":\"m\",\"type\":\"tuple\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"registrant\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"}],\"name\":\"modelIdOf\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"register\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"revokeAttestation\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256[]\",\"name\":\"publicInputs\",\"type\":\"uint256[]\"}],\"name\":\"verifyInference\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256[]\",\"name\":\"publicInputs\",\"type\":\"uint256[]\"},{\"internalType\":\"address[]\",\"name\":\"auditors\",\"type\":\"address[]\"}],\"name\":\"verifyInferenceAttested\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"vkDigestOf\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	ABI: "[{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"shard\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"previousOutput\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"input\",\"type\":\"uint256\"}],\"name\":\"BrokenShardChain\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"CommitmentMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint8\",\"name\":\"backend\",\"type\":\"uint8\"}],\"name\":\"InvalidBackend\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"InvalidOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"count\",\"type\":\"uint256\"}],\"name\":\"InvalidPublicInputCount\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"count\",\"type\":\"uint256\"}],\"name\":\"InvalidShardCount\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"InvalidVkDigest\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ModelExists\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ModelRetired\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NoAuditors\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"NotAttested\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"NotModelOwner\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"ProofRejected\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"want\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"PublicInputCountMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"shard\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"ShardCommitmentMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"shard\",\"type\":\"uint256\"}],\"name\":\"ShardProofRejected\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"shard\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"want\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"got\",\"type\":\"uint256\"}],\"name\":\"ShardPublicInputCountMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"shard\",\"type\":\"uint256\"},{\"internalType\":\"bytes32\",\"name\":\"registered\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"current\",\"type\":\"bytes32\"}],\"name\":\"ShardVerifierCodeChanged\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"UnknownModel\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"registered\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"current\",\"type\":\"bytes32\"}],\"name\":\"VerifierCodeChanged\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"}],\"name\":\"VerifierHasNoCode\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"registered\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"attested\",\"type\":\"bytes32\"}],\"name\":\"VkDigestMismatch\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"want\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"proofs\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"publicInputs\",\"type\":\"uint256\"}],\"name\":\"WrongShardCount\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"AttestationRevoked\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"name\":\"Attested\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"InferenceVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"}],\"name\":\"ModelDeregistered\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"indexed\":false,\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"codeHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"ModelRegistered\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"previousOwner\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"OwnershipTransferred\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"shardsCommitment\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"inputHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"bytes32\",\"name\":\"outputHash\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"caller\",\"type\":\"address\"}],\"name\":\"ShardedInferenceVerified\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"shardsCommitment\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"components\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"indexed\":false,\"internalType\":\"structRegistry.ShardSpec[]\",\"name\":\"shards\",\"type\":\"tuple[]\"},{\"indexed\":false,\"internalType\":\"bytes32[]\",\"name\":\"codeHashes\",\"type\":\"bytes32[]\"},{\"indexed\":false,\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"ShardedModelRegistered\",\"type\":\"event\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"name\":\"attest\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"deregister\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"deregisterSharded\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"auditor\",\"type\":\"address\"}],\"name\":\"isAttested\",\"outputs\":[{\"internalType\":\"bool\",\"name\":\"\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"model\",\"outputs\":[{\"components\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes4\",\"name\":\"selector\",\"type\":\"bytes4\"},{\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"codeHash\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"internalType\":\"structRegistry.Model\",\"name\":\"m\",\"type\":\"tuple\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"registrant\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"}],\"name\":\"modelIdOf\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"register\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"shardsCommitment\",\"type\":\"bytes32\"},{\"components\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"internalType\":\"structRegistry.ShardSpec[]\",\"name\":\"shards\",\"type\":\"tuple[]\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"name\":\"registerSharded\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"revokeAttestation\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"shardedModel\",\"outputs\":[{\"components\":[{\"internalType\":\"address\",\"name\":\"owner\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"shardsCommitment\",\"type\":\"bytes32\"},{\"components\":[{\"internalType\":\"address\",\"name\":\"verifier\",\"type\":\"address\"},{\"internalType\":\"enumRegistry.Backend\",\"name\":\"backend\",\"type\":\"uint8\"},{\"internalType\":\"uint16\",\"name\":\"publicInputs\",\"type\":\"uint16\"},{\"internalType\":\"bytes4\",\"name\":\"selector\",\"type\":\"bytes4\"},{\"internalType\":\"bytes32\",\"name\":\"commitment\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"codeHash\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"vkDigest\",\"type\":\"bytes32\"}],\"internalType\":\"structRegistry.Shard[]\",\"name\":\"shards\",\"type\":\"tuple[]\"},{\"internalType\":\"string\",\"name\":\"metadataURI\",\"type\":\"string\"}],\"internalType\":\"structRegistry.ShardedModel\",\"name\":\"m\",\"type\":\"tuple\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"registrant\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"shardsCommitment\",\"type\":\"bytes32\"},{\"internalType\":\"address[]\",\"name\":\"verifiers\",\"type\":\"address[]\"}],\"name\":\"shardedModelIdOf\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"pure\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"address\",\"name\":\"newOwner\",\"type\":\"address\"}],\"name\":\"transferOwnership\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256[]\",\"name\":\"publicInputs\",\"type\":\"uint256[]\"}],\"name\":\"verifyInference\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes\",\"name\":\"proof\",\"type\":\"bytes\"},{\"internalType\":\"uint256[]\",\"name\":\"publicInputs\",\"type\":\"uint256[]\"},{\"internalType\":\"address[]\",\"name\":\"auditors\",\"type\":\"address[]\"}],\"name\":\"verifyInferenceAttested\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"publicInputsHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"},{\"internalType\":\"bytes[]\",\"name\":\"proofs\",\"type\":\"bytes[]\"},{\"internalType\":\"uint256[][]\",\"name\":\"publicInputs\",\"type\":\"uint256[][]\"}],\"name\":\"verifyShardedInference\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"inputHash\",\"type\":\"bytes32\"},{\"internalType\":\"bytes32\",\"name\":\"outputHash\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"modelId\",\"type\":\"bytes32\"}],\"name\":\"vkDigestOf\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
 	ID:  "Registry",
-	Bin: "0x6080604052348015600e575f5ffd5b50611a5f8061001c5f395ff3fe608060405234801561000f575f5ffd5b50600436106100a6575f3560e01c806395e538b51161006e57806395e538b51461011e57806399d0199b14610141578063a1db69fc14610154578063b975627514610167578063ee19e84b1461017a578063ef5d6bbb1461019a575f5ffd5b80631c709d9f146100aa578063203cd855146100d057806320813154146100e35780634d5e1da6146100f85780638acbf78e1461010b575b5f5ffd5b6100bd6100b83660046112b9565b6101ad565b6040519081526020015b60405180910390f35b6100bd6100de366004611377565b6102a7565b6100f66100f13660046113b0565b6102ed565b005b6100f66101063660046113b0565b61039d565b6100f66101193660046113c7565b6103ea565b61013161012c3660046113e7565b6104b7565b60405190151581526020016100c7565b6100bd61014f3660046113b0565b61051a565b6100bd610162366004611411565b61055d565b6100bd61017536600461148a565b610575565b61018d6101883660046113b0565b610947565b6040516100c79190611569565b6100f66101a83660046113e7565b610b31565b5f8181036101ce5760405163ea97ac1160e01b815260040160405180910390fd5b5f5b8281101561028d575f898152600260205260408120908585848181106101f8576101f8611614565b905060200201602081019061020d9190611628565b6001600160a01b0316815260208101919091526040015f205460ff16610285578884848381811061024057610240611614565b90506020020160208101906102559190611628565b60405163d9efa61360e01b815260048101929092526001600160a01b031660248201526044015b60405180910390fd5b6001016101d0565b5061029b8888888888610bcf565b98975050505050505050565b604080516001600160a01b03808616602083015291810184905290821660608201525f906080016040516020818303038152906040528051906020012090509392505050565b5f6102f782610df5565b5f83815260208190526040812080546001600160d81b03191681556001810180546001600160a01b031916905560028101829055600381018290556004810182905591925061034960058301826111e1565b50505f828152600160208190526040808320805460ff1916909217909155516001600160a01b0383169184917f013ce514e60e94431d5a89917ef982e9a03abc7deaaf3e6716a13200b30949489190a35050565b5f818152600260209081526040808320338085529252808320805460ff1916905551909183917f59d1b98a5da8bbc1db92f7d8d2e21c3067da65edbe08f4ae23df11487ee4c8b09190a350565b5f828152602081905260408120908154600160a01b900460ff16600281111561041557610415611507565b036104235761042383610e6d565b8181600401541461045b5760048082015460405163e17c0b6160e01b815291820185905260248201526044810183905260640161027c565b5f8381526002602090815260408083203380855290835292819020805460ff191660011790555184815285917f6f0c4d48e4fab2b3d29a6de1a302d38e8acf649e13a90c9b1a5736d1ea7246b8910160405180910390a3505050565b5f805f84815260208190526040902054600160a01b900460ff1660028111156104e2576104e2611507565b1415801561051157505f8381526002602090815260408083206001600160a01b038616845290915290205460ff165b90505b92915050565b5f818152602081905260408120818154600160a01b900460ff16600281111561054557610545611507565b036105535761055383610e6d565b6004015492915050565b5f61056b8686868686610bcf565b9695505050505050565b5f8086600281111561058957610589611507565b036105bf578560028111156105a0576105a0611507565b604051631d2538c960e21b815260ff909116600482015260240161027c565b866001600160a01b03163b5f036105f45760405163b3136e4760e01b81526001600160a01b038816600482015260240161027c565b8461ffff165f0361061e576040516324cd32fd60e21b815261ffff8616600482015260240161027c565b8361063c57604051633b8a52e960e21b815260040160405180910390fd5b6106473389896102a7565b90505f5f82815260208190526040902054600160a01b900460ff16600281111561067357610673611507565b1461069457604051630921ba1360e21b81526004810182905260240161027c565b5f8181526001602052604090205460ff16156106c65760405163c1e1fc7d60e01b81526004810182905260240161027c565b5f60018760028111156106db576106db611507565b14610706577f7e4f7a8a3016bf75945a95ae04e6678ed3bb4fb93fae55a684467fa45acd6b3961073a565b6107138661ffff16610ebb565b6040516020016107239190611658565b604051602081830303815290604052805190602001205b90505f886001600160a01b03163f90506040518061012001604052808a6001600160a01b0316815260200189600281111561077757610777611507565b81526020018861ffff168152602001836001600160e01b0319168152602001336001600160a01b031681526020018b815260200182815260200187815260200186868080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92018290525093909452505085815260208181526040909120835181546001600160a01b039091166001600160a01b031982168117835592850151919350909183916001600160a81b03191617600160a01b83600281111561084657610846611507565b021790555060408201518154606084015165ffffffffffff60a81b19909116600160a81b61ffff9093169290920263ffffffff60b81b191691909117600160b81b60e092831c0217825560808301516001830180546001600160a01b0319166001600160a01b0390921691909117905560a0830151600283015560c08301516003830155820151600482015561010082015160058201906108e79082611737565b50905050336001600160a01b03168a847f2cba8283728e8efad4d453b586cb3e78715f0eafcad537319363241fb14775348c8c8c878d8d8d604051610932979695949392919061181e565b60405180910390a45050979650505050505050565b6109a76040805161012081019091525f808252602082019081526020015f61ffff1681526020015f6001600160e01b03191681526020015f6001600160a01b031681526020015f81526020015f81526020015f8152602001606081525090565b5f82815260208181526040918290208251610120810190935280546001600160a01b03811684529091830190600160a01b900460ff1660028111156109ee576109ee611507565b60028111156109ff576109ff611507565b81528154600160a81b810461ffff166020830152600160b81b900460e090811b6001600160e01b031916604083015260018301546001600160a01b0316606083015260028301546080830152600383015460a0830152600483015460c0830152600583018054919092019190610a74906116af565b80601f0160208091040260200160405190810160405280929190818152602001828054610aa0906116af565b8015610aeb5780601f10610ac257610100808354040283529160200191610aeb565b820191905f5260205f20905b815481529060010190602001808311610ace57829003601f168201915b50505050508152505090505f6002811115610b0857610b08611507565b81602001516002811115610b1e57610b1e611507565b03610b2c57610b2c82610e6d565b919050565b5f610b3b83610df5565b90506001600160a01b038216610b6f5760405163b20f76e360e01b81526001600160a01b038316600482015260240161027c565b5f8381526020819052604080822060010180546001600160a01b0319166001600160a01b03868116918217909255915191929084169186917f0b659dccc8eb950324170e8d9598af5ee04ee070883eb28651a96788721fbf8391a4505050565b5f85815260208190526040812080546001600160a01b03811690600160a01b900460ff1683816002811115610c0657610c06611507565b03610c1457610c1489610e6d565b8254600160a81b900461ffff168514610c5d57825460405163c307bc9b60e01b8152600481018b9052600160a81b90910461ffff1660248201526044810186905260640161027c565b60028301545f8787610c70600182611877565b818110610c7f57610c7f611614565b905060200201359050815f1c8114610cb457604051634fcd1da560e11b8152600481018c90526024810182905260440161027c565b60038501546001600160a01b0385163f908114610cfb576003860154604051632cf04de360e11b8152600481018e905260248101919091526044810182905260640161027c565b5f6001856002811115610d1057610d10611507565b14610d35578654610d30908790600160b81b900460e01b8e8e8e8e610fb6565b610d50565b8654610d50908790600160b81b900460e01b8e8e8e8e611091565b905080610d7357604051632d93db7360e01b8152600481018e905260240161027c565b8989604051602001610d869291906118b1565b60408051808303601f19018152828252805160209182012060048b0154888552918401919091523383830152905190995089918f917f20b3c072054a177c4f9808bb7a0ea6695509b01bf1232c743ffaf2c2cef5a1b09181900360600190a35050505050505095945050505050565b5f818152602081905260408120818154600160a01b900460ff166002811115610e2057610e20611507565b03610e2e57610e2e83610e6d565b60018101546001600160a01b03169150338214610e675760405163c0d87d6b60e01b81526004810184905233602482015260440161027c565b50919050565b5f8181526001602052604090205460ff1615610e9f5760405163c1e1fc7d60e01b81526004810182905260240161027c565b60405163a2dc062560e01b81526004810182905260240161027c565b6060815f03610ee15750506040805180820190915260018152600360fc1b602082015290565b5f825b8015610f0a5781610ef4816118bd565b9250610f039050600a826118e9565b9050610ee4565b508067ffffffffffffffff811115610f2457610f2461169b565b6040519080825280601f01601f191660200182016040528015610f4e576020820181803683370190505b5091505b8215610e6757610f63600a846118fc565b610f6e90603061190f565b60f81b82610f7b83611922565b92508281518110610f8e57610f8e611614565b60200101906001600160f81b03191690815f1a905350610faf600a846118e9565b9250610f52565b5f5f5f886001600160a01b03168888888888604051602401610fdb9493929190611937565b60408051601f198184030181529181526020820180516001600160e01b03166001600160e01b03199094169390931790925290516110199190611981565b5f60405180830381855afa9150503d805f8114611051576040519150601f19603f3d011682016040523d82523d5f602084013e611056565b606091505b5091509150818015611069575080516020145b8015611084575080806020019051810190611084919061198c565b9998505050505050505050565b5f808661109f84600161190f565b6110aa9060206119b2565b85856040516020016110bf94939291906119c9565b60408051601f1981840301815291905290505f85878160206110e181836118fc565b6110ec906020611877565b6110f691906118fc565b67ffffffffffffffff81111561110e5761110e61169b565b6040519080825280601f01601f191660200182016040528015611138576020820181803683370190505b5060405160200161114c94939291906119ec565b6040516020818303038152906040529050886001600160a01b0316828260405160200161117a929190611a15565b60408051601f198184030181529082905261119491611981565b5f60405180830381855afa9150503d805f81146111cc576040519150601f19603f3d011682016040523d82523d5f602084013e6111d1565b606091505b50909a9950505050505050505050565b5080546111ed906116af565b5f825580601f106111fc575050565b601f0160209004905f5260205f20906112159190611217565b565b5f5b8082111561122e575f81840155600101611219565b505050565b5f5f83601f840112611243575f5ffd5b50813567ffffffffffffffff81111561125a575f5ffd5b602083019150836020828501011115611271575f5ffd5b9250929050565b5f5f83601f840112611288575f5ffd5b50813567ffffffffffffffff81111561129f575f5ffd5b6020830191508360208260051b8501011115611271575f5ffd5b5f5f5f5f5f5f5f6080888a0312156112cf575f5ffd5b87359650602088013567ffffffffffffffff8111156112ec575f5ffd5b6112f88a828b01611233565b909750955050604088013567ffffffffffffffff811115611317575f5ffd5b6113238a828b01611278565b909550935050606088013567ffffffffffffffff811115611342575f5ffd5b61134e8a828b01611278565b989b979a50959850939692959293505050565b80356001600160a01b0381168114610b2c575f5ffd5b5f5f5f60608486031215611389575f5ffd5b61139284611361565b9250602084013591506113a760408501611361565b90509250925092565b5f602082840312156113c0575f5ffd5b5035919050565b5f5f604083850312156113d8575f5ffd5b50508035926020909101359150565b5f5f604083850312156113f8575f5ffd5b8235915061140860208401611361565b90509250929050565b5f5f5f5f5f60608688031215611425575f5ffd5b85359450602086013567ffffffffffffffff811115611442575f5ffd5b61144e88828901611233565b909550935050604086013567ffffffffffffffff81111561146d575f5ffd5b61147988828901611278565b969995985093965092949392505050565b5f5f5f5f5f5f5f60c0888a0312156114a0575f5ffd5b873596506114b060208901611361565b95506040880135600381106114c3575f5ffd5b9450606088013561ffff811681146114d9575f5ffd5b93506080880135925060a088013567ffffffffffffffff8111156114fb575f5ffd5b61134e8a828b01611233565b634e487b7160e01b5f52602160045260245ffd5b6003811061153757634e487b7160e01b5f52602160045260245ffd5b9052565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602081526115836020820183516001600160a01b03169052565b5f6020830151611596604084018261151b565b50604083015161ffff811660608401525060608301516001600160e01b0319811660808401525060808301516001600160a01b03811660a08401525060a083015160c083015260c083015160e083015260e08301516101008301526101008301516101208084015261160c61014084018261153b565b949350505050565b634e487b7160e01b5f52603260045260245ffd5b5f60208284031215611638575f5ffd5b61051182611361565b5f81518060208401855e5f93019283525090919050565b7f76657269667950726f6f662862797465732c75696e743235365b00000000000081525f611689601a830184611641565b615d2960f01b81526002019392505050565b634e487b7160e01b5f52604160045260245ffd5b600181811c908216806116c357607f821691505b602082108103610e6757634e487b7160e01b5f52602260045260245ffd5b601f82111561122e578282111561122e57805f5260205f20601f840160051c602085101561170c57505f5b90810190601f840160051c035f5b8181101561172f575f8382015560010161171a565b505050505050565b815167ffffffffffffffff8111156117515761175161169b565b6117658161175f84546116af565b846116e1565b6020601f821160018114611797575f83156117805750848201515b5f19600385901b1c1916600184901b1784556117ef565b5f84815260208120601f198516915b828110156117c657878501518255602094850194600190920191016117a6565b50848210156117e357868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b81835281816020850137505f828201602090810191909152601f909101601f19169091010190565b6001600160a01b0388168152611837602082018861151b565b61ffff8616604082015284606082015283608082015260c060a08201525f61108460c0830184866117f6565b634e487b7160e01b5f52601160045260245ffd5b8181038181111561051457610514611863565b5f6001600160fb1b0383111561189e575f5ffd5b8260051b80838637939093019392505050565b5f61160c82848661188a565b5f600182016118ce576118ce611863565b5060010190565b634e487b7160e01b5f52601260045260245ffd5b5f826118f7576118f76118d5565b500490565b5f8261190a5761190a6118d5565b500690565b8082018082111561051457610514611863565b5f8161193057611930611863565b505f190190565b604081525f61194a6040830186886117f6565b82810360208401528381526001600160fb1b03841115611968575f5ffd5b8360051b80866020840137016020019695505050505050565b5f6105118284611641565b5f6020828403121561199c575f5ffd5b815180151581146119ab575f5ffd5b9392505050565b808202811582820484141761051457610514611863565b6001600160e01b031985168152600481018490525f61056b60248301848661188a565b848152828460208301375f6020848301015f8152611a0a8185611641565b979650505050505050565b5f61160c611a238386611641565b8461164156fea2646970667358221220b56bc7c5e06226e4e45ebf73c29453d95619765b7e29df94489bf64ae472bf7664736f6c63430008250033",
+	Bin: "0x6080604052348015600e575f5ffd5b50612e8a8061001c5f395ff3fe608060405234801561000f575f5ffd5b50600436106100fb575f3560e01c806399d0199b11610093578063b975627511610063578063b97562751461022a578063c6f5f4721461023d578063ee19e84b14610250578063ef5d6bbb14610270575f5ffd5b806399d0199b146101c9578063a1db69fc146101dc578063b0979136146101ef578063b74d442914610217575f5ffd5b80634202e3ab116100ce5780634202e3ab146101605780634d5e1da6146101805780638acbf78e1461019357806395e538b5146101a6575f5ffd5b80631c709d9f146100ff5780631f6298ed14610125578063203cd85514610138578063208131541461014b575b5f5ffd5b61011261010d36600461215b565b610283565b6040519081526020015b60405180910390f35b610112610133366004612200565b61037d565b6101126101463660046122be565b6105ec565b61015e6101593660046122f7565b610633565b005b61017361016e3660046122f7565b6106e0565b60405161011c9190612370565b61015e61018e3660046122f7565b6108e5565b61015e6101a1366004612453565b610932565b6101b96101b4366004612473565b6109ff565b604051901515815260200161011c565b6101126101d73660046122f7565b610a62565b6101126101ea36600461249d565b610aa5565b6102026101fd366004612503565b610abd565b6040805192835260208301919091520161011c565b610112610225366004612553565b610f34565b610112610238366004612655565b610f4a565b61015e61024b3660046122f7565b61131c565b61026361025e3660046122f7565b6113b1565b60405161011c91906126c4565b61015e61027e366004612473565b611596565b5f8181036102a45760405163ea97ac1160e01b815260040160405180910390fd5b5f5b82811015610363575f898152600360205260408120908585848181106102ce576102ce61276f565b90506020020160208101906102e39190612783565b6001600160a01b0316815260208101919091526040015f205460ff1661035b57888484838181106103165761031661276f565b905060200201602081019061032b9190612783565b60405163d9efa61360e01b815260048101929092526001600160a01b031660248201526044015b60405180910390fd5b6001016102a6565b506103718888888888611634565b98975050505050505050565b5f83600281108061038f575061ffff81115b156103b0576040516313e7a30960e21b815260048101829052602401610352565b5f816001600160401b038111156103c9576103c961253f565b6040519080825280602002602001820160405280156103f2578160200160208202803683370190505b5090505f5b82811015610459578787828181106104115761041161276f565b61042792602060a0909202019081019150612783565b8282815181106104395761043961276f565b6001600160a01b03909216602092830291909101909101526001016103f7565b50610465338983610f34565b5f8181526001602052604090208054919450906001600160a01b0316156104a257604051630921ba1360e21b815260048101859052602401610352565b5f8481526002602052604090205460ff16156104d45760405163c1e1fc7d60e01b815260048101859052602401610352565b80546001600160a01b0319163317815560018101899055600381016104fa868883612824565b505f836001600160401b038111156105145761051461253f565b60405190808252806020026020018201604052801561053d578160200160208202803683370190505b5090505f5b848110156105935761056e836002018b8b848181106105635761056361276f565b905060a0020161185a565b8282815181106105805761058061276f565b6020908102919091010152600101610542565b50336001600160a01b03168a867f5f7714ab0eb8f76839216e33a6c66ce2b2baa07d4d5ae5e4f91aaeacf5a1dd498c8c868d8d6040516105d7959493929190612940565b60405180910390a45050505095945050505050565b604080516001600160a01b03808616602083015291810184905290821660608201525f906080015b6040516020818303038152906040528051906020012090509392505050565b5f61063d82611ae4565b5f83815260208190526040812080546001600160d81b03191681556001810180546001600160a01b031916905560028101829055600381018290556004810182905591925061068f6005830182612032565b50505f82815260026020526040808220805460ff19166001179055516001600160a01b0383169184917f013ce514e60e94431d5a89917ef982e9a03abc7deaaf3e6716a13200b30949489190a35050565b61071260405180608001604052805f6001600160a01b031681526020015f815260200160608152602001606081525090565b5f828152600160208181526040808420815160808101835281546001600160a01b031681529381015484840152600281018054835181860281018601855281815295969295938701949192909184015b8282101561082c575f8481526020908190206040805160e081019091526004850290910180546001600160a01b03811683529192909190830190600160a01b900460ff1660028111156107b7576107b761230e565b60028111156107c8576107c861230e565b81528154600160a81b810461ffff16602080840191909152600160b81b90910460e01b6001600160e01b031916604083015260018084015460608401526002840154608084015260039093015460a090920191909152918352929092019101610762565b5050505081526020016003820180546108449061279c565b80601f01602080910402602001604051908101604052809291908181526020018280546108709061279c565b80156108bb5780601f10610892576101008083540402835291602001916108bb565b820191905f5260205f20905b81548152906001019060200180831161089e57829003601f168201915b5050509190925250508151919250506001600160a01b03166108e0576108e082611b5c565b919050565b5f818152600360209081526040808320338085529252808320805460ff1916905551909183917f59d1b98a5da8bbc1db92f7d8d2e21c3067da65edbe08f4ae23df11487ee4c8b09190a350565b5f828152602081905260408120908154600160a01b900460ff16600281111561095d5761095d61230e565b0361096b5761096b83611b5c565b818160040154146109a35760048082015460405163e17c0b6160e01b8152918201859052602482015260448101839052606401610352565b5f8381526003602090815260408083203380855290835292819020805460ff191660011790555184815285917f6f0c4d48e4fab2b3d29a6de1a302d38e8acf649e13a90c9b1a5736d1ea7246b8910160405180910390a3505050565b5f805f84815260208190526040902054600160a01b900460ff166002811115610a2a57610a2a61230e565b14158015610a5957505f8381526003602090815260408083206001600160a01b038616845290915290205460ff165b90505b92915050565b5f818152602081905260408120818154600160a01b900460ff166002811115610a8d57610a8d61230e565b03610a9b57610a9b83611b5c565b6004015492915050565b5f610ab38686868686611634565b9695505050505050565b5f85815260016020526040812080548291906001600160a01b0316610ae557610ae588611b5c565b6002810180548781141580610afa5750858114155b15610b305760405163b8ed74d560e01b8152600481018b9052602481018290526044810189905260648101879052608401610352565b5f5b81811015610d6b57365f898984818110610b4e57610b4e61276f565b9050602002810190610b6091906129ec565b915091505f858481548110610b7757610b7761276f565b5f91825260209091206004909102018054909150600160a81b900461ffff168214610beb578d84825f0160159054906101000a900461ffff1685859050604051634a85b5fb60e01b81526004016103529493929190938452602084019290925261ffff166040830152606082015260800190565b6001808201549084908490610c009082612a45565b818110610c0f57610c0f61276f565b9050602002013514610c6b578d848484610c2a600182612a45565b818110610c3957610c3961276f565b604051635c672cab60e01b81526004810195909552602485019390935250602090910201356044820152606401610352565b8315610d5d57365f8c8c610c80600189612a45565b818110610c8f57610c8f61276f565b9050602002810190610ca191906129ec565b9150915084845f818110610cb757610cb761276f565b602002919091013590508282610cce600282612a45565b818110610cdd57610cdd61276f565b9050602002013514610d5a578f868383610cf8600282612a45565b818110610d0757610d0761276f565b9050602002013587875f818110610d2057610d2061276f565b9050602002013560405163084dcef160e01b8152600401610352949392919093845260208401929092526040830152606082015260800190565b50505b505050806001019050610b32565b505f5b81811015610dee57610de68b82858481548110610d8d57610d8d61276f565b905f5260205f2090600402018d8d86818110610dab57610dab61276f565b9050602002810190610dbd9190612a58565b8d8d88818110610dcf57610dcf61276f565b9050602002810190610de191906129ec565b611baa565b600101610d6e565b50365f88885f818110610e0357610e0361276f565b9050602002810190610e1591906129ec565b9092509050365f8a8a610e29600188612a45565b818110610e3857610e3861276f565b9050602002810190610e4a91906129ec565b9092509050835f84610e5d600282612a45565b92610e6a93929190612a9a565b604051602001610e7b929190612aec565b60408051601f198184030181529190528051602090910120985081600182610ea38282612a45565b92610eb093929190612a9a565b604051602001610ec1929190612aec565b60408051601f19818403018152828252805160209182012060018b015484529083018c905290820181905233606083015298508e907f4ed6d0b99b24e1f5266db78430694675c1a4a7714ad053891fe1a77e4ea9e6889060800160405180910390a2505050505050509550959350505050565b5f83838360405160200161061493929190612af8565b5f80866002811115610f5e57610f5e61230e565b03610f9457856002811115610f7557610f7561230e565b604051631d2538c960e21b815260ff9091166004820152602401610352565b866001600160a01b03163b5f03610fc95760405163b3136e4760e01b81526001600160a01b0388166004820152602401610352565b8461ffff165f03610ff3576040516324cd32fd60e21b815261ffff86166004820152602401610352565b8361101157604051633b8a52e960e21b815260040160405180910390fd5b61101c3389896105ec565b90505f5f82815260208190526040902054600160a01b900460ff1660028111156110485761104861230e565b1461106957604051630921ba1360e21b815260048101829052602401610352565b5f8181526002602052604090205460ff161561109b5760405163c1e1fc7d60e01b815260048101829052602401610352565b5f60018760028111156110b0576110b061230e565b146110db577f7e4f7a8a3016bf75945a95ae04e6678ed3bb4fb93fae55a684467fa45acd6b3961110f565b6110e88661ffff16611c93565b6040516020016110f89190612b74565b604051602081830303815290604052805190602001205b90505f886001600160a01b03163f90506040518061012001604052808a6001600160a01b0316815260200189600281111561114c5761114c61230e565b81526020018861ffff168152602001836001600160e01b0319168152602001336001600160a01b031681526020018b815260200182815260200187815260200186868080601f0160208091040260200160405190810160405280939291908181526020018383808284375f92018290525093909452505085815260208181526040909120835181546001600160a01b039091166001600160a01b031982168117835592850151919350909183916001600160a81b03191617600160a01b83600281111561121b5761121b61230e565b021790555060408201518154606084015165ffffffffffff60a81b19909116600160a81b61ffff9093169290920263ffffffff60b81b191691909117600160b81b60e092831c0217825560808301516001830180546001600160a01b0319166001600160a01b0390921691909117905560a0830151600283015560c08301516003830155820151600482015561010082015160058201906112bc9082612bb7565b50905050336001600160a01b03168a847f2cba8283728e8efad4d453b586cb3e78715f0eafcad537319363241fb14775348c8c8c878d8d8d6040516113079796959493929190612c71565b60405180910390a45050979650505050505050565b5f818152600160205260409020546001600160a01b0316806113415761134182611b5c565b6001600160a01b03811633146113735760405163c0d87d6b60e01b815260048101839052336024820152604401610352565b5f828152600160208190526040822080546001600160a01b0319168155908101829055906113a46002830182612068565b61068f600383015f612032565b6114116040805161012081019091525f808252602082019081526020015f61ffff1681526020015f6001600160e01b03191681526020015f6001600160a01b031681526020015f81526020015f81526020015f8152602001606081525090565b5f82815260208181526040918290208251610120810190935280546001600160a01b03811684529091830190600160a01b900460ff1660028111156114585761145861230e565b60028111156114695761146961230e565b81528154600160a81b810461ffff166020830152600160b81b900460e090811b6001600160e01b031916604083015260018301546001600160a01b0316606083015260028301546080830152600383015460a0830152600483015460c08301526005830180549190920191906114de9061279c565b80601f016020809104026020016040519081016040528092919081815260200182805461150a9061279c565b80156115555780601f1061152c57610100808354040283529160200191611555565b820191905f5260205f20905b81548152906001019060200180831161153857829003601f168201915b50505050508152505090505f60028111156115725761157261230e565b816020015160028111156115885761158861230e565b036108e0576108e082611b5c565b5f6115a083611ae4565b90506001600160a01b0382166115d45760405163b20f76e360e01b81526001600160a01b0383166004820152602401610352565b5f8381526020819052604080822060010180546001600160a01b0319166001600160a01b03868116918217909255915191929084169186917f0b659dccc8eb950324170e8d9598af5ee04ee070883eb28651a96788721fbf8391a4505050565b5f85815260208190526040812080546001600160a01b03811690600160a01b900460ff168381600281111561166b5761166b61230e565b036116795761167989611b5c565b8254600160a81b900461ffff1685146116c257825460405163c307bc9b60e01b8152600481018b9052600160a81b90910461ffff16602482015260448101869052606401610352565b60028301545f87876116d5600182612a45565b8181106116e4576116e461276f565b905060200201359050815f1c811461171957604051634fcd1da560e11b8152600481018c905260248101829052604401610352565b60038501546001600160a01b0385163f908114611760576003860154604051632cf04de360e11b8152600481018e9052602481019190915260448101829052606401610352565b5f60018560028111156117755761177561230e565b1461179a578654611795908790600160b81b900460e01b8e8e8e8e611d8d565b6117b5565b86546117b5908790600160b81b900460e01b8e8e8e8e611e68565b9050806117d857604051632d93db7360e01b8152600481018e9052602401610352565b89896040516020016117eb929190612aec565b60408051808303601f19018152828252805160209182012060048b0154888552918401919091523383830152905190995089918f917f20b3c072054a177c4f9808bb7a0ea6695509b01bf1232c743ffaf2c2cef5a1b09181900360600190a35050505050505095945050505050565b5f806118696020840184612783565b90505f61187c6040850160208601612cb6565b600281111561188d5761188d61230e565b036118b3576118a26040840160208501612cb6565b6002811115610f7557610f7561230e565b806001600160a01b03163b5f036118e85760405163b3136e4760e01b81526001600160a01b0382166004820152602401610352565b60026118fa6060850160408601612ccf565b61ffff161015611934576119146060840160408501612ccf565b6040516324cd32fd60e21b815261ffff9091166004820152602401610352565b608083013561195657604051633b8a52e960e21b815260040160405180910390fd5b806001600160a01b03163f9150836040518060e00160405280836001600160a01b031681526020018560200160208101906119919190612cb6565b60028111156119a2576119a261230e565b81526020016119b76060870160408801612ccf565b61ffff1681526020016119eb8660200160208101906119d69190612cb6565b6119e66060890160408a01612ccf565b611fb7565b6001600160e01b0319168152606080870135602080840191909152604083018790526080880135919092015282546001810184555f93845292819020825160049094020180546001600160a01b039094166001600160a01b031985168117825591830151929390929183916001600160a81b03191617600160a01b836002811115611a7857611a7861230e565b021790555060408201518154606084015160e01c600160b81b0263ffffffff60b81b1961ffff909316600160a81b029290921665ffffffffffff60a81b19909116171781556080820151600182015560a0820151600282015560c0909101516003909101555092915050565b5f818152602081905260408120818154600160a01b900460ff166002811115611b0f57611b0f61230e565b03611b1d57611b1d83611b5c565b60018101546001600160a01b03169150338214611b565760405163c0d87d6b60e01b815260048101849052336024820152604401610352565b50919050565b5f8181526002602052604090205460ff1615611b8e5760405163c1e1fc7d60e01b815260048101829052602401610352565b60405163a2dc062560e01b815260048101829052602401610352565b845460028601546001600160a01b03821691600160a01b900460ff1690823f908114611c07576002880154604051634a8c31ad60e11b8152600481018c9052602481018b9052604481019190915260648101829052608401610352565b5f6001836002811115611c1c57611c1c61230e565b14611c41578854611c3c908590600160b81b900460e01b8a8a8a8a611d8d565b611c5c565b8854611c5c908590600160b81b900460e01b8a8a8a8a611e68565b905080611c86576040516367ccae6960e01b8152600481018c9052602481018b9052604401610352565b5050505050505050505050565b6060815f03611cb95750506040805180820190915260018152600360fc1b602082015290565b5f825b8015611ce25781611ccc81612ce8565b9250611cdb9050600a82612d14565b9050611cbc565b50806001600160401b03811115611cfb57611cfb61253f565b6040519080825280601f01601f191660200182016040528015611d25576020820181803683370190505b5091505b8215611b5657611d3a600a84612d27565b611d45906030612d3a565b60f81b82611d5283612d4d565b92508281518110611d6557611d6561276f565b60200101906001600160f81b03191690815f1a905350611d86600a84612d14565b9250611d29565b5f5f5f886001600160a01b03168888888888604051602401611db29493929190612d62565b60408051601f198184030181529181526020820180516001600160e01b03166001600160e01b0319909416939093179092529051611df09190612dac565b5f60405180830381855afa9150503d805f8114611e28576040519150601f19603f3d011682016040523d82523d5f602084013e611e2d565b606091505b5091509150818015611e40575080516020145b8015611e5b575080806020019051810190611e5b9190612db7565b9998505050505050505050565b5f8086611e76846001612d3a565b611e81906020612ddd565b8585604051602001611e969493929190612df4565b60408051601f1981840301815291905290505f8587816020611eb88183612d27565b611ec3906020612a45565b611ecd9190612d27565b6001600160401b03811115611ee457611ee461253f565b6040519080825280601f01601f191660200182016040528015611f0e576020820181803683370190505b50604051602001611f229493929190612e17565b6040516020818303038152906040529050886001600160a01b03168282604051602001611f50929190612e40565b60408051601f1981840301815290829052611f6a91612dac565b5f60405180830381855afa9150503d805f8114611fa2576040519150601f19603f3d011682016040523d82523d5f602084013e611fa7565b606091505b50909a9950505050505050505050565b5f6001836002811115611fcc57611fcc61230e565b14611ff7577f7e4f7a8a3016bf75945a95ae04e6678ed3bb4fb93fae55a684467fa45acd6b39610a59565b6120048261ffff16611c93565b6040516020016120149190612b74565b60405160208183030381529060405280519060200120905092915050565b50805461203e9061279c565b5f825580601f1061204d575050565b601f0160209004905f5260205f20906120669190612083565b565b5080545f8255600402905f5260205f2090612066919061209f565b5f5b8082111561209a575f81840155600101612085565b505050565b5f5b8082111561209a5780830180546001600160d81b03191681555f60018201819055600282018190556003909101556004016120a1565b5f5f83601f8401126120e7575f5ffd5b5081356001600160401b038111156120fd575f5ffd5b602083019150836020828501011115612114575f5ffd5b9250929050565b5f5f83601f84011261212b575f5ffd5b5081356001600160401b03811115612141575f5ffd5b6020830191508360208260051b8501011115612114575f5ffd5b5f5f5f5f5f5f5f6080888a031215612171575f5ffd5b8735965060208801356001600160401b0381111561218d575f5ffd5b6121998a828b016120d7565b90975095505060408801356001600160401b038111156121b7575f5ffd5b6121c38a828b0161211b565b90955093505060608801356001600160401b038111156121e1575f5ffd5b6121ed8a828b0161211b565b989b979a50959850939692959293505050565b5f5f5f5f5f60608688031215612214575f5ffd5b8535945060208601356001600160401b03811115612230575f5ffd5b8601601f81018813612240575f5ffd5b80356001600160401b03811115612255575f5ffd5b88602060a083028401011115612269575f5ffd5b6020919091019450925060408601356001600160401b0381111561228b575f5ffd5b612297888289016120d7565b969995985093965092949392505050565b80356001600160a01b03811681146108e0575f5ffd5b5f5f5f606084860312156122d0575f5ffd5b6122d9846122a8565b9250602084013591506122ee604085016122a8565b90509250925092565b5f60208284031215612307575f5ffd5b5035919050565b634e487b7160e01b5f52602160045260245ffd5b6003811061233e57634e487b7160e01b5f52602160045260245ffd5b9052565b5f81518084528060208401602086015e5f602082860101526020601f19601f83011685010191505092915050565b602080825282516001600160a01b0316828201528281015160408084019190915283015160806060840152805160a084018190525f929190910190829060c08501905b8083101561243557835180516001600160a01b03168352602080820151906123dd90850182612322565b5061ffff604082015116604084015263ffffffff60e01b60608201511660608401526080810151608084015260a081015160a084015260c081015160c08401525060e0820191506020840193506001830192506123b3565b506060860151858203601f190160808701529250610ab38184612342565b5f5f60408385031215612464575f5ffd5b50508035926020909101359150565b5f5f60408385031215612484575f5ffd5b82359150612494602084016122a8565b90509250929050565b5f5f5f5f5f606086880312156124b1575f5ffd5b8535945060208601356001600160401b038111156124cd575f5ffd5b6124d9888289016120d7565b90955093505060408601356001600160401b038111156124f7575f5ffd5b6122978882890161211b565b5f5f5f5f5f60608688031215612517575f5ffd5b8535945060208601356001600160401b03811115612533575f5ffd5b6124d98882890161211b565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f60608486031215612565575f5ffd5b61256e846122a8565b92506020840135915060408401356001600160401b0381111561258f575f5ffd5b8401601f8101861361259f575f5ffd5b80356001600160401b038111156125b8576125b861253f565b8060051b604051601f19603f83011681018181106001600160401b03821117156125e4576125e461253f565b604052918252602081840181019290810189841115612601575f5ffd5b6020850194505b8385101561262757612619856122a8565b815260209485019401612608565b50809450505050509250925092565b8035600381106108e0575f5ffd5b803561ffff811681146108e0575f5ffd5b5f5f5f5f5f5f5f60c0888a03121561266b575f5ffd5b8735965061267b602089016122a8565b955061268960408901612636565b945061269760608901612644565b93506080880135925060a08801356001600160401b038111156126b8575f5ffd5b6121ed8a828b016120d7565b602081526126de6020820183516001600160a01b03169052565b5f60208301516126f16040840182612322565b50604083015161ffff811660608401525060608301516001600160e01b0319811660808401525060808301516001600160a01b03811660a08401525060a083015160c083015260c083015160e083015260e083015161010083015261010083015161012080840152612767610140840182612342565b949350505050565b634e487b7160e01b5f52603260045260245ffd5b5f60208284031215612793575f5ffd5b610a59826122a8565b600181811c908216806127b057607f821691505b602082108103611b5657634e487b7160e01b5f52602260045260245ffd5b601f82111561209a578282111561209a57805f5260205f20601f840160051c60208510156127f957505f5b90810190601f840160051c035f5b8181101561281c575f83820155600101612807565b505050505050565b6001600160401b0383111561283b5761283b61253f565b61284f83612849835461279c565b836127ce565b5f601f841160018114612880575f85156128695750838201355b5f19600387901b1c1916600186901b1783556128d7565b5f83815260208120601f198716915b828110156128af578685013582556020948501946001909201910161288f565b50868210156128cb575f1960f88860031b161c19848701351681555b505060018560011b0183555b5050505050565b5f8151808452602084019350602083015f5b8281101561290e5781518652602095860195909101906001016128f0565b5093949350505050565b81835281816020850137505f828201602090810191909152601f909101601f19169091010190565b606080825281018590525f8660808301825b888110156129c3576001600160a01b0361296b846122a8565b16825261297a60208401612636565b6129876020840182612322565b5061ffff61299760408501612644565b166040830152606083810135908301526080808401359083015260a09283019290910190600101612952565b5083810360208501526129d681886128de565b9150508281036040840152610371818587612918565b5f5f8335601e19843603018112612a01575f5ffd5b8301803591506001600160401b03821115612a1a575f5ffd5b6020019150600581901b3603821315612114575f5ffd5b634e487b7160e01b5f52601160045260245ffd5b81810381811115610a5c57610a5c612a31565b5f5f8335601e19843603018112612a6d575f5ffd5b8301803591506001600160401b03821115612a86575f5ffd5b602001915036819003821315612114575f5ffd5b5f5f85851115612aa8575f5ffd5b83861115612ab4575f5ffd5b5050600583901b0193919092039150565b5f6001600160fb1b03831115612ad9575f5ffd5b8260051b80838637939093019392505050565b5f612767828486612ac5565b6001600160a01b0384168152602080820184905260606040830181905283519083018190525f918401906080840190835b81811015612b505783516001600160a01b0316835260209384019390920191600101612b29565b5090979650505050505050565b5f81518060208401855e5f93019283525090919050565b7f76657269667950726f6f662862797465732c75696e743235365b00000000000081525f612ba5601a830184612b5d565b615d2960f01b81526002019392505050565b81516001600160401b03811115612bd057612bd061253f565b612be481612bde845461279c565b846127ce565b6020601f821160018114612c16575f8315612bff5750848201515b5f19600385901b1c1916600184901b1784556128d7565b5f84815260208120601f198516915b82811015612c455787850151825560209485019460019092019101612c25565b5084821015612c6257868401515f19600387901b60f8161c191681555b50505050600190811b01905550565b6001600160a01b0388168152612c8a6020820188612322565b61ffff8616604082015284606082015283608082015260c060a08201525f611e5b60c083018486612918565b5f60208284031215612cc6575f5ffd5b610a5982612636565b5f60208284031215612cdf575f5ffd5b610a5982612644565b5f60018201612cf957612cf9612a31565b5060010190565b634e487b7160e01b5f52601260045260245ffd5b5f82612d2257612d22612d00565b500490565b5f82612d3557612d35612d00565b500690565b80820180821115610a5c57610a5c612a31565b5f81612d5b57612d5b612a31565b505f190190565b604081525f612d75604083018688612918565b82810360208401528381526001600160fb1b03841115612d93575f5ffd5b8360051b80866020840137016020019695505050505050565b5f610a598284612b5d565b5f60208284031215612dc7575f5ffd5b81518015158114612dd6575f5ffd5b9392505050565b8082028115828204841417610a5c57610a5c612a31565b6001600160e01b031985168152600481018490525f610ab3602483018486612ac5565b848152828460208301375f6020848301015f8152612e358185612b5d565b979650505050505050565b5f612767612e4e8386612b5d565b84612b5d56fea26469706673582212208765bae0728a41f8d55e378de2c89bd9636003d1cc7bfccfd9d5d288c789f0aa64736f6c63430008250033",
 }
 
 // Registry is an auto generated Go binding around an Ethereum contract.
@@ -111,6 +139,28 @@ func (registry *Registry) PackDeregister(modelId [32]byte) []byte {
 // Solidity: function deregister(bytes32 modelId) returns()
 func (registry *Registry) TryPackDeregister(modelId [32]byte) ([]byte, error) {
 	return registry.abi.Pack("deregister", modelId)
+}
+
+// PackDeregisterSharded is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc6f5f472.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function deregisterSharded(bytes32 modelId) returns()
+func (registry *Registry) PackDeregisterSharded(modelId [32]byte) []byte {
+	enc, err := registry.abi.Pack("deregisterSharded", modelId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackDeregisterSharded is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xc6f5f472.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function deregisterSharded(bytes32 modelId) returns()
+func (registry *Registry) TryPackDeregisterSharded(modelId [32]byte) ([]byte, error) {
+	return registry.abi.Pack("deregisterSharded", modelId)
 }
 
 // PackIsAttested is the Go binding used to pack the parameters required for calling
@@ -253,6 +303,41 @@ func (registry *Registry) UnpackRegister(data []byte) ([32]byte, error) {
 	return out0, nil
 }
 
+// PackRegisterSharded is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x1f6298ed.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function registerSharded(bytes32 shardsCommitment, (address,uint8,uint16,bytes32,bytes32)[] shards, string metadataURI) returns(bytes32 modelId)
+func (registry *Registry) PackRegisterSharded(shardsCommitment [32]byte, shards []RegistryShardSpec, metadataURI string) []byte {
+	enc, err := registry.abi.Pack("registerSharded", shardsCommitment, shards, metadataURI)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackRegisterSharded is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x1f6298ed.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function registerSharded(bytes32 shardsCommitment, (address,uint8,uint16,bytes32,bytes32)[] shards, string metadataURI) returns(bytes32 modelId)
+func (registry *Registry) TryPackRegisterSharded(shardsCommitment [32]byte, shards []RegistryShardSpec, metadataURI string) ([]byte, error) {
+	return registry.abi.Pack("registerSharded", shardsCommitment, shards, metadataURI)
+}
+
+// UnpackRegisterSharded is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x1f6298ed.
+//
+// Solidity: function registerSharded(bytes32 shardsCommitment, (address,uint8,uint16,bytes32,bytes32)[] shards, string metadataURI) returns(bytes32 modelId)
+func (registry *Registry) UnpackRegisterSharded(data []byte) ([32]byte, error) {
+	out, err := registry.abi.Unpack("registerSharded", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
+}
+
 // PackRevokeAttestation is the Go binding used to pack the parameters required for calling
 // the contract method with ID 0x4d5e1da6.  This method will panic if any
 // invalid/nil inputs are passed.
@@ -273,6 +358,76 @@ func (registry *Registry) PackRevokeAttestation(modelId [32]byte) []byte {
 // Solidity: function revokeAttestation(bytes32 modelId) returns()
 func (registry *Registry) TryPackRevokeAttestation(modelId [32]byte) ([]byte, error) {
 	return registry.abi.Pack("revokeAttestation", modelId)
+}
+
+// PackShardedModel is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4202e3ab.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function shardedModel(bytes32 modelId) view returns((address,bytes32,(address,uint8,uint16,bytes4,bytes32,bytes32,bytes32)[],string) m)
+func (registry *Registry) PackShardedModel(modelId [32]byte) []byte {
+	enc, err := registry.abi.Pack("shardedModel", modelId)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackShardedModel is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0x4202e3ab.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function shardedModel(bytes32 modelId) view returns((address,bytes32,(address,uint8,uint16,bytes4,bytes32,bytes32,bytes32)[],string) m)
+func (registry *Registry) TryPackShardedModel(modelId [32]byte) ([]byte, error) {
+	return registry.abi.Pack("shardedModel", modelId)
+}
+
+// UnpackShardedModel is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0x4202e3ab.
+//
+// Solidity: function shardedModel(bytes32 modelId) view returns((address,bytes32,(address,uint8,uint16,bytes4,bytes32,bytes32,bytes32)[],string) m)
+func (registry *Registry) UnpackShardedModel(data []byte) (RegistryShardedModel, error) {
+	out, err := registry.abi.Unpack("shardedModel", data)
+	if err != nil {
+		return *new(RegistryShardedModel), err
+	}
+	out0 := *abi.ConvertType(out[0], new(RegistryShardedModel)).(*RegistryShardedModel)
+	return out0, nil
+}
+
+// PackShardedModelIdOf is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xb74d4429.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function shardedModelIdOf(address registrant, bytes32 shardsCommitment, address[] verifiers) pure returns(bytes32)
+func (registry *Registry) PackShardedModelIdOf(registrant common.Address, shardsCommitment [32]byte, verifiers []common.Address) []byte {
+	enc, err := registry.abi.Pack("shardedModelIdOf", registrant, shardsCommitment, verifiers)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackShardedModelIdOf is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xb74d4429.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function shardedModelIdOf(address registrant, bytes32 shardsCommitment, address[] verifiers) pure returns(bytes32)
+func (registry *Registry) TryPackShardedModelIdOf(registrant common.Address, shardsCommitment [32]byte, verifiers []common.Address) ([]byte, error) {
+	return registry.abi.Pack("shardedModelIdOf", registrant, shardsCommitment, verifiers)
+}
+
+// UnpackShardedModelIdOf is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xb74d4429.
+//
+// Solidity: function shardedModelIdOf(address registrant, bytes32 shardsCommitment, address[] verifiers) pure returns(bytes32)
+func (registry *Registry) UnpackShardedModelIdOf(data []byte) ([32]byte, error) {
+	out, err := registry.abi.Unpack("shardedModelIdOf", data)
+	if err != nil {
+		return *new([32]byte), err
+	}
+	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	return out0, nil
 }
 
 // PackTransferOwnership is the Go binding used to pack the parameters required for calling
@@ -365,6 +520,50 @@ func (registry *Registry) UnpackVerifyInferenceAttested(data []byte) ([32]byte, 
 	}
 	out0 := *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
 	return out0, nil
+}
+
+// PackVerifyShardedInference is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xb0979136.  This method will panic if any
+// invalid/nil inputs are passed.
+//
+// Solidity: function verifyShardedInference(bytes32 modelId, bytes[] proofs, uint256[][] publicInputs) returns(bytes32 inputHash, bytes32 outputHash)
+func (registry *Registry) PackVerifyShardedInference(modelId [32]byte, proofs [][]byte, publicInputs [][]*big.Int) []byte {
+	enc, err := registry.abi.Pack("verifyShardedInference", modelId, proofs, publicInputs)
+	if err != nil {
+		panic(err)
+	}
+	return enc
+}
+
+// TryPackVerifyShardedInference is the Go binding used to pack the parameters required for calling
+// the contract method with ID 0xb0979136.  This method will return an error
+// if any inputs are invalid/nil.
+//
+// Solidity: function verifyShardedInference(bytes32 modelId, bytes[] proofs, uint256[][] publicInputs) returns(bytes32 inputHash, bytes32 outputHash)
+func (registry *Registry) TryPackVerifyShardedInference(modelId [32]byte, proofs [][]byte, publicInputs [][]*big.Int) ([]byte, error) {
+	return registry.abi.Pack("verifyShardedInference", modelId, proofs, publicInputs)
+}
+
+// VerifyShardedInferenceOutput serves as a container for the return parameters of contract
+// method VerifyShardedInference.
+type VerifyShardedInferenceOutput struct {
+	InputHash  [32]byte
+	OutputHash [32]byte
+}
+
+// UnpackVerifyShardedInference is the Go binding that unpacks the parameters returned
+// from invoking the contract method with ID 0xb0979136.
+//
+// Solidity: function verifyShardedInference(bytes32 modelId, bytes[] proofs, uint256[][] publicInputs) returns(bytes32 inputHash, bytes32 outputHash)
+func (registry *Registry) UnpackVerifyShardedInference(data []byte) (VerifyShardedInferenceOutput, error) {
+	out, err := registry.abi.Unpack("verifyShardedInference", data)
+	outstruct := new(VerifyShardedInferenceOutput)
+	if err != nil {
+		return *outstruct, err
+	}
+	outstruct.InputHash = *abi.ConvertType(out[0], new([32]byte)).(*[32]byte)
+	outstruct.OutputHash = *abi.ConvertType(out[1], new([32]byte)).(*[32]byte)
+	return *outstruct, nil
 }
 
 // PackVkDigestOf is the Go binding used to pack the parameters required for calling
@@ -684,9 +883,109 @@ func (registry *Registry) UnpackOwnershipTransferredEvent(log *types.Log) (*Regi
 	return out, nil
 }
 
+// RegistryShardedInferenceVerified represents a ShardedInferenceVerified event raised by the Registry contract.
+type RegistryShardedInferenceVerified struct {
+	ModelId          [32]byte
+	ShardsCommitment [32]byte
+	InputHash        [32]byte
+	OutputHash       [32]byte
+	Caller           common.Address
+	Raw              *types.Log // Blockchain specific contextual infos
+}
+
+const RegistryShardedInferenceVerifiedEventName = "ShardedInferenceVerified"
+
+// ContractEventName returns the user-defined event name.
+func (RegistryShardedInferenceVerified) ContractEventName() string {
+	return RegistryShardedInferenceVerifiedEventName
+}
+
+// UnpackShardedInferenceVerifiedEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event ShardedInferenceVerified(bytes32 indexed modelId, bytes32 shardsCommitment, bytes32 inputHash, bytes32 outputHash, address caller)
+func (registry *Registry) UnpackShardedInferenceVerifiedEvent(log *types.Log) (*RegistryShardedInferenceVerified, error) {
+	event := "ShardedInferenceVerified"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != registry.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(RegistryShardedInferenceVerified)
+	if len(log.Data) > 0 {
+		if err := registry.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range registry.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
+// RegistryShardedModelRegistered represents a ShardedModelRegistered event raised by the Registry contract.
+type RegistryShardedModelRegistered struct {
+	ModelId          [32]byte
+	ShardsCommitment [32]byte
+	Owner            common.Address
+	Shards           []RegistryShardSpec
+	CodeHashes       [][32]byte
+	MetadataURI      string
+	Raw              *types.Log // Blockchain specific contextual infos
+}
+
+const RegistryShardedModelRegisteredEventName = "ShardedModelRegistered"
+
+// ContractEventName returns the user-defined event name.
+func (RegistryShardedModelRegistered) ContractEventName() string {
+	return RegistryShardedModelRegisteredEventName
+}
+
+// UnpackShardedModelRegisteredEvent is the Go binding that unpacks the event data emitted
+// by contract.
+//
+// Solidity: event ShardedModelRegistered(bytes32 indexed modelId, bytes32 indexed shardsCommitment, address indexed owner, (address,uint8,uint16,bytes32,bytes32)[] shards, bytes32[] codeHashes, string metadataURI)
+func (registry *Registry) UnpackShardedModelRegisteredEvent(log *types.Log) (*RegistryShardedModelRegistered, error) {
+	event := "ShardedModelRegistered"
+	if len(log.Topics) == 0 {
+		return nil, bind.ErrNoEventSignature
+	}
+	if log.Topics[0] != registry.abi.Events[event].ID {
+		return nil, bind.ErrEventSignatureMismatch
+	}
+	out := new(RegistryShardedModelRegistered)
+	if len(log.Data) > 0 {
+		if err := registry.abi.UnpackIntoInterface(out, event, log.Data); err != nil {
+			return nil, err
+		}
+	}
+	var indexed abi.Arguments
+	for _, arg := range registry.abi.Events[event].Inputs {
+		if arg.Indexed {
+			indexed = append(indexed, arg)
+		}
+	}
+	if err := abi.ParseTopics(out, indexed, log.Topics[1:]); err != nil {
+		return nil, err
+	}
+	out.Raw = log
+	return out, nil
+}
+
 // UnpackError attempts to decode the provided error data using user-defined
 // error definitions.
 func (registry *Registry) UnpackError(raw []byte) (any, error) {
+	if bytes.Equal(raw[:4], registry.abi.Errors["BrokenShardChain"].ID.Bytes()[:4]) {
+		return registry.UnpackBrokenShardChainError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], registry.abi.Errors["CommitmentMismatch"].ID.Bytes()[:4]) {
 		return registry.UnpackCommitmentMismatchError(raw[4:])
 	}
@@ -698,6 +997,9 @@ func (registry *Registry) UnpackError(raw []byte) (any, error) {
 	}
 	if bytes.Equal(raw[:4], registry.abi.Errors["InvalidPublicInputCount"].ID.Bytes()[:4]) {
 		return registry.UnpackInvalidPublicInputCountError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["InvalidShardCount"].ID.Bytes()[:4]) {
+		return registry.UnpackInvalidShardCountError(raw[4:])
 	}
 	if bytes.Equal(raw[:4], registry.abi.Errors["InvalidVkDigest"].ID.Bytes()[:4]) {
 		return registry.UnpackInvalidVkDigestError(raw[4:])
@@ -723,6 +1025,18 @@ func (registry *Registry) UnpackError(raw []byte) (any, error) {
 	if bytes.Equal(raw[:4], registry.abi.Errors["PublicInputCountMismatch"].ID.Bytes()[:4]) {
 		return registry.UnpackPublicInputCountMismatchError(raw[4:])
 	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["ShardCommitmentMismatch"].ID.Bytes()[:4]) {
+		return registry.UnpackShardCommitmentMismatchError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["ShardProofRejected"].ID.Bytes()[:4]) {
+		return registry.UnpackShardProofRejectedError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["ShardPublicInputCountMismatch"].ID.Bytes()[:4]) {
+		return registry.UnpackShardPublicInputCountMismatchError(raw[4:])
+	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["ShardVerifierCodeChanged"].ID.Bytes()[:4]) {
+		return registry.UnpackShardVerifierCodeChangedError(raw[4:])
+	}
 	if bytes.Equal(raw[:4], registry.abi.Errors["UnknownModel"].ID.Bytes()[:4]) {
 		return registry.UnpackUnknownModelError(raw[4:])
 	}
@@ -735,7 +1049,37 @@ func (registry *Registry) UnpackError(raw []byte) (any, error) {
 	if bytes.Equal(raw[:4], registry.abi.Errors["VkDigestMismatch"].ID.Bytes()[:4]) {
 		return registry.UnpackVkDigestMismatchError(raw[4:])
 	}
+	if bytes.Equal(raw[:4], registry.abi.Errors["WrongShardCount"].ID.Bytes()[:4]) {
+		return registry.UnpackWrongShardCountError(raw[4:])
+	}
 	return nil, errors.New("Unknown error")
+}
+
+// RegistryBrokenShardChain represents a BrokenShardChain error raised by the Registry contract.
+type RegistryBrokenShardChain struct {
+	ModelId        [32]byte
+	Shard          *big.Int
+	PreviousOutput *big.Int
+	Input          *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error BrokenShardChain(bytes32 modelId, uint256 shard, uint256 previousOutput, uint256 input)
+func RegistryBrokenShardChainErrorID() common.Hash {
+	return common.HexToHash("0x084dcef1380e28e7842676d254cc3327738ed95cf8adf6e97c44a6c4552d2135")
+}
+
+// UnpackBrokenShardChainError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error BrokenShardChain(bytes32 modelId, uint256 shard, uint256 previousOutput, uint256 input)
+func (registry *Registry) UnpackBrokenShardChainError(raw []byte) (*RegistryBrokenShardChain, error) {
+	out := new(RegistryBrokenShardChain)
+	if err := registry.abi.UnpackIntoInterface(out, "BrokenShardChain", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // RegistryCommitmentMismatch represents a CommitmentMismatch error raised by the Registry contract.
@@ -830,6 +1174,30 @@ func RegistryInvalidPublicInputCountErrorID() common.Hash {
 func (registry *Registry) UnpackInvalidPublicInputCountError(raw []byte) (*RegistryInvalidPublicInputCount, error) {
 	out := new(RegistryInvalidPublicInputCount)
 	if err := registry.abi.UnpackIntoInterface(out, "InvalidPublicInputCount", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegistryInvalidShardCount represents a InvalidShardCount error raised by the Registry contract.
+type RegistryInvalidShardCount struct {
+	Count *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error InvalidShardCount(uint256 count)
+func RegistryInvalidShardCountErrorID() common.Hash {
+	return common.HexToHash("0x4f9e8c240ba2443d957bfb700743bde42c4774e1a19ff77aea394db79a131666")
+}
+
+// UnpackInvalidShardCountError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error InvalidShardCount(uint256 count)
+func (registry *Registry) UnpackInvalidShardCountError(raw []byte) (*RegistryInvalidShardCount, error) {
+	out := new(RegistryInvalidShardCount)
+	if err := registry.abi.UnpackIntoInterface(out, "InvalidShardCount", raw); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -1029,6 +1397,111 @@ func (registry *Registry) UnpackPublicInputCountMismatchError(raw []byte) (*Regi
 	return out, nil
 }
 
+// RegistryShardCommitmentMismatch represents a ShardCommitmentMismatch error raised by the Registry contract.
+type RegistryShardCommitmentMismatch struct {
+	ModelId [32]byte
+	Shard   *big.Int
+	Got     *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error ShardCommitmentMismatch(bytes32 modelId, uint256 shard, uint256 got)
+func RegistryShardCommitmentMismatchErrorID() common.Hash {
+	return common.HexToHash("0x5c672cab27060b76c599185cd024bc94a64d6375e475417e440ff109b6da5ed4")
+}
+
+// UnpackShardCommitmentMismatchError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error ShardCommitmentMismatch(bytes32 modelId, uint256 shard, uint256 got)
+func (registry *Registry) UnpackShardCommitmentMismatchError(raw []byte) (*RegistryShardCommitmentMismatch, error) {
+	out := new(RegistryShardCommitmentMismatch)
+	if err := registry.abi.UnpackIntoInterface(out, "ShardCommitmentMismatch", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegistryShardProofRejected represents a ShardProofRejected error raised by the Registry contract.
+type RegistryShardProofRejected struct {
+	ModelId [32]byte
+	Shard   *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error ShardProofRejected(bytes32 modelId, uint256 shard)
+func RegistryShardProofRejectedErrorID() common.Hash {
+	return common.HexToHash("0x67ccae69c82d15524ee7cf990b66ea0d262598a870e58fcf5ca325de1a1a7af0")
+}
+
+// UnpackShardProofRejectedError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error ShardProofRejected(bytes32 modelId, uint256 shard)
+func (registry *Registry) UnpackShardProofRejectedError(raw []byte) (*RegistryShardProofRejected, error) {
+	out := new(RegistryShardProofRejected)
+	if err := registry.abi.UnpackIntoInterface(out, "ShardProofRejected", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegistryShardPublicInputCountMismatch represents a ShardPublicInputCountMismatch error raised by the Registry contract.
+type RegistryShardPublicInputCountMismatch struct {
+	ModelId [32]byte
+	Shard   *big.Int
+	Want    *big.Int
+	Got     *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error ShardPublicInputCountMismatch(bytes32 modelId, uint256 shard, uint256 want, uint256 got)
+func RegistryShardPublicInputCountMismatchErrorID() common.Hash {
+	return common.HexToHash("0x4a85b5fb2f3589ea28fb42543002c689ccd708110e88d3371193d4d96a57da11")
+}
+
+// UnpackShardPublicInputCountMismatchError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error ShardPublicInputCountMismatch(bytes32 modelId, uint256 shard, uint256 want, uint256 got)
+func (registry *Registry) UnpackShardPublicInputCountMismatchError(raw []byte) (*RegistryShardPublicInputCountMismatch, error) {
+	out := new(RegistryShardPublicInputCountMismatch)
+	if err := registry.abi.UnpackIntoInterface(out, "ShardPublicInputCountMismatch", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegistryShardVerifierCodeChanged represents a ShardVerifierCodeChanged error raised by the Registry contract.
+type RegistryShardVerifierCodeChanged struct {
+	ModelId    [32]byte
+	Shard      *big.Int
+	Registered [32]byte
+	Current    [32]byte
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error ShardVerifierCodeChanged(bytes32 modelId, uint256 shard, bytes32 registered, bytes32 current)
+func RegistryShardVerifierCodeChangedErrorID() common.Hash {
+	return common.HexToHash("0x9518635a8d6558fbc41702dd8cfa15ce737dca3a68cf49e3c9b4ee3c417a01bd")
+}
+
+// UnpackShardVerifierCodeChangedError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error ShardVerifierCodeChanged(bytes32 modelId, uint256 shard, bytes32 registered, bytes32 current)
+func (registry *Registry) UnpackShardVerifierCodeChangedError(raw []byte) (*RegistryShardVerifierCodeChanged, error) {
+	out := new(RegistryShardVerifierCodeChanged)
+	if err := registry.abi.UnpackIntoInterface(out, "ShardVerifierCodeChanged", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RegistryUnknownModel represents a UnknownModel error raised by the Registry contract.
 type RegistryUnknownModel struct {
 	ModelId [32]byte
@@ -1124,6 +1597,33 @@ func RegistryVkDigestMismatchErrorID() common.Hash {
 func (registry *Registry) UnpackVkDigestMismatchError(raw []byte) (*RegistryVkDigestMismatch, error) {
 	out := new(RegistryVkDigestMismatch)
 	if err := registry.abi.UnpackIntoInterface(out, "VkDigestMismatch", raw); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegistryWrongShardCount represents a WrongShardCount error raised by the Registry contract.
+type RegistryWrongShardCount struct {
+	ModelId      [32]byte
+	Want         *big.Int
+	Proofs       *big.Int
+	PublicInputs *big.Int
+}
+
+// ErrorID returns the hash of canonical representation of the error's signature.
+//
+// Solidity: error WrongShardCount(bytes32 modelId, uint256 want, uint256 proofs, uint256 publicInputs)
+func RegistryWrongShardCountErrorID() common.Hash {
+	return common.HexToHash("0xb8ed74d58b058122d7c1d6385c9f2a99dc4a0352280300b862a61a5dc0bfba1f")
+}
+
+// UnpackWrongShardCountError is the Go binding used to decode the provided
+// error data into the corresponding Go error struct.
+//
+// Solidity: error WrongShardCount(bytes32 modelId, uint256 want, uint256 proofs, uint256 publicInputs)
+func (registry *Registry) UnpackWrongShardCountError(raw []byte) (*RegistryWrongShardCount, error) {
+	out := new(RegistryWrongShardCount)
+	if err := registry.abi.UnpackIntoInterface(out, "WrongShardCount", raw); err != nil {
 		return nil, err
 	}
 	return out, nil
