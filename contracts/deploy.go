@@ -81,7 +81,11 @@ func DeployModel(ctx context.Context, c *Chain, verifier *Compiled, reg ModelReg
 }
 
 // Write writes the deployment to path atomically.
-func (d *Deployment) Write(path string) error {
+func (d *Deployment) Write(path string) error { return writeDeployment(path, d) }
+
+// writeDeployment writes a deployment (single or sharded) to path
+// atomically, as indented JSON.
+func writeDeployment(path string, d any) error {
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return fmt.Errorf("contracts: write deployment: %w", err)

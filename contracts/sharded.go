@@ -394,16 +394,7 @@ func DeployShardedModel(ctx context.Context, c *Chain, keys *prover.KeysManifest
 }
 
 // Write writes the deployment to path atomically.
-func (d *ShardedDeployment) Write(path string) error {
-	data, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return fmt.Errorf("contracts: write deployment: %w", err)
-	}
-	if err := quant.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("contracts: write deployment: %w", err)
-	}
-	return nil
-}
+func (d *ShardedDeployment) Write(path string) error { return writeDeployment(path, d) }
 
 // IsShardedDeployment reports whether the deployment file at path is a
 // sharded one (by its media type).
