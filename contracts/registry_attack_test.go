@@ -435,6 +435,89 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 			t.Fatalf("revert %v does not name the registered code hash %x", err, registered)
 		}
 	})
+
+	t.Run("shard verifier code swapped after registration", func(t *testing.T) {
+		// The same metamorphic attack on one shard of a sharded model: shard
+		// 0 is the honest verifier with a real proof, shard 1's verifier is
+		// registered with honest code that is then removed and replaced by
+		// code that accepts everything.
+		factory, _, err := attacker.Deploy(ctx, fakes["Factory"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := abi.JSON(strings.NewReader(fakes["Factory"].ABI))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := attacker.call(ctx, "target", factory, parsed.Methods["target"].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target := common.BytesToAddress(out)
+		const meta = 1
+		shards := []ShardSpec{
+			{Verifier: verifier.ContractAddress, Backend: uint8(BackendGroth16), PublicInputs: n, Commitment: commitment, VkDigest: a.digest},
+			{Verifier: target, Backend: uint8(BackendGroth16), PublicInputs: n, Commitment: common.Hash{0x5a}, VkDigest: a.digest},
+		}
+		shardsCommitment := common.Hash{0x5c}
+		registerCall, err := registryBinding.TryPackRegisterSharded(shardsCommitment, shards, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcpt, err := transactABI(t, ctx, attacker, fakes["Factory"], factory, "deployRegisterRemove", registry, registerCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := ShardedModelID(factory, shardsCommitment, []common.Address{verifier.ContractAddress, target})
+		var registered common.Hash
+		for _, l := range rcpt.Logs {
+			if ev, err := registryBinding.UnpackShardedModelRegisteredEvent(l); err == nil && ev.ModelId == id && len(ev.CodeHashes) == 2 {
+				registered = ev.CodeHashes[meta]
+			}
+		}
+		if registered == (common.Hash{}) {
+			t.Fatal("no ShardedModelRegistered event for the metamorphic shard verifier")
+		}
+		if code, err := attacker.client.CodeAt(ctx, target, nil); err != nil || len(code) != 0 {
+			t.Fatalf("the honest code is still there (%d bytes, %v): EIP-6780 semantics changed?", len(code), err)
+		}
+		// Shard 0's real proof, and shard 1 inputs that chain on to it and
+		// end in shard 1's registered commitment: every check before the
+		// code hash passes, and shard 0's verifier accepts.
+		proofs := [][]byte{a.proof, garbage}
+		inputs := [][]*big.Int{a.inputs, {a.inputs[n-2], big.NewInt(0), new(big.Int).SetBytes(shards[meta].Commitment[:])}}
+		wantShard := func(err error) {
+			t.Helper()
+			wantRevertName(t, err, "ShardVerifierCodeChanged")
+			if !strings.Contains(err.Error(), "shard=1,") {
+				t.Fatalf("revert %v does not name shard %d", err, meta)
+			}
+			var rerr *RevertError
+			if !errors.As(err, &rerr) || !bytes.Contains(rerr.Data, registered.Bytes()) {
+				t.Fatalf("revert %v does not name the registered code hash %x", err, registered)
+			}
+		}
+		_, _, err = attacker.VerifyShardedInference(ctx, registry, id, proofs, inputs)
+		wantShard(err)
+
+		if _, err := transactABI(t, ctx, attacker, fakes["Factory"], factory, "redeployAcceptAll"); err != nil {
+			t.Fatal(err)
+		}
+		code, err := attacker.client.CodeAt(ctx, target, nil)
+		if err != nil || len(code) == 0 {
+			t.Fatalf("no code at the metamorphic address after redeploying: %v", err)
+		}
+		if crypto.Keccak256Hash(code) == registered {
+			t.Fatal("the redeployed code has the registered hash")
+		}
+		// The accept-all code would take any proof of shard 1.
+		ok, err := attacker.call(ctx, "accept-all", target, nil)
+		if err != nil || len(ok) != 0 {
+			t.Fatalf("accept-all call: %x, %v", ok, err)
+		}
+		_, _, err = attacker.VerifyShardedInference(ctx, registry, id, proofs, inputs)
+		wantShard(err)
+	})
 }
 
 func auditorAttests(ctx context.Context, auditor *Chain, registry common.Address, id, digest common.Hash) (uint64, error) {
