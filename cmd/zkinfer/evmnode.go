@@ -45,7 +45,10 @@ wrote) instead of --vk. The shard key files are those the shard manifest
 each must have the digest the keys manifest pins. One verifier is deployed
 per distinct shard key, and registerSharded records them in shard order with
 every shard's commitment and key digest and the shards commitment; the
-deployment file is then a sharded one (` + contracts.ShardedDeploymentMediaType + `).`,
+deployment file is then a sharded one (` + contracts.ShardedDeploymentMediaType + `),
+and beside it each distinct shard verifier's ABI and bytecode are
+Verifier.shard-N.abi.json and Verifier.shard-N.bin (N the first shard it
+verifies) instead of Verifier.abi.json and Verifier.bin.`,
 	Flags: []cli.Flag{VKFlag, evmKeysFlag, evmShardsFlag, RPCFlag, ChainIDFlag, KeyFileFlag, RegistryFlag, MetadataURIFlag, DeploymentFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var registry *common.Address

@@ -103,7 +103,16 @@ func deployEVMSharded(ctx *cli.Context, registry *common.Address) error {
 	}
 	defer chain.Close()
 	p := newProgress(ctx)
-	d, err := contracts.DeployShardedModel(ctx.Context, chain, keys, vks, compileFunc(p), registry, ctx.String(MetadataURIFlag.Name))
+	// Each distinct shard verifier as compiled, to write its artifacts.
+	compiled := map[prover.VerifyingKey]*contracts.Compiled{}
+	compile := compileFunc(p)
+	d, err := contracts.DeployShardedModel(ctx.Context, chain, keys, vks, func(cctx context.Context, vk prover.VerifyingKey) (*contracts.Compiled, error) {
+		comp, err := compile(cctx, vk)
+		if err == nil {
+			compiled[vk] = comp
+		}
+		return comp, err
+	}, registry, ctx.String(MetadataURIFlag.Name))
 	if err != nil {
 		return chainHint(err)
 	}
@@ -111,7 +120,14 @@ func deployEVMSharded(ctx *cli.Context, registry *common.Address) error {
 	if err := d.Write(path); err != nil {
 		return err
 	}
-	abis, err := writeRegistryArtifacts(filepath.Dir(path), false)
+	// Beside the deployment, what a client needs to call the verifiers and
+	// the registry.
+	dir := filepath.Dir(path)
+	verifierABIs, err := writeShardVerifierArtifacts(dir, d, vks, compiled)
+	if err != nil {
+		return err
+	}
+	abis, err := writeRegistryArtifacts(dir, false)
 	if err != nil {
 		return err
 	}
@@ -134,11 +150,37 @@ func deployEVMSharded(ctx *cli.Context, registry *common.Address) error {
 	}
 	fmt.Fprintf(w, "model id:  %s  registerSharded gas %d  tx %s (%d shards)\n", d.ModelID.Hex(), d.RegisterTx.GasUsed, d.RegisterTx.Hash.Hex(), len(d.Shards))
 	fmt.Fprintf(w, "shards commitment: %s\n", d.ShardsCommitment.Hex())
-	fmt.Fprintf(w, "deployment: %s\nregistry abi, bytecode: %s\n", path, abis)
+	fmt.Fprintf(w, "deployment: %s\n", path)
+	fmt.Fprintf(w, "shard verifier abi, bytecode: %s\n", strings.Join(verifierABIs, ", "))
+	fmt.Fprintf(w, "registry abi, bytecode: %s\n", abis)
 	if d.Chain == "embedded" {
 		fmt.Fprintln(w, "note: the embedded chain ends with this command; pass --rpc to deploy to a node")
 	}
 	return nil
+}
+
+// writeShardVerifierArtifacts writes the ABI and bytecode of each distinct
+// shard verifier d deployed into dir, as Verifier.shard-N.abi.json and
+// Verifier.shard-N.bin with N the first shard it verifies, and returns the
+// pattern of the paths written, in shard order.
+func writeShardVerifierArtifacts(dir string, d *contracts.ShardedDeployment, vks []prover.VerifyingKey, compiled map[prover.VerifyingKey]*contracts.Compiled) ([]string, error) {
+	var out []string
+	for _, s := range d.Shards {
+		if s.VerifierTx == nil {
+			continue // shared: the artifacts of the shard that deployed it
+		}
+		comp := compiled[vks[s.Index]]
+		if comp == nil {
+			return nil, fmt.Errorf("shard %d: the deployed verifier was not compiled here", s.Index)
+		}
+		named := *comp
+		named.Name = fmt.Sprintf("%s.shard-%d", verifierContract, s.Index)
+		if err := contracts.WriteArtifacts(dir, &named); err != nil {
+			return nil, err
+		}
+		out = append(out, filepath.Join(dir, named.Name+".{abi.json,bin}"))
+	}
+	return out, nil
 }
 
 // verifyEVMSharded is verify-evm with a sharded bundle: on the embedded
