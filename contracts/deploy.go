@@ -98,6 +98,38 @@ func writeDeployment(path string, d any) error {
 
 // ReadDeployment reads a deployment file written by Write.
 func ReadDeployment(path string) (*Deployment, error) {
+	var d Deployment
+	if err := readDeployment(path, DeploymentMediaType, &d, func() (string, common.Address, common.Hash) { return d.MediaType, d.Registry, d.ModelID }); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// readDeployment reads a deployment file of media type mediaType (single or
+// sharded) into d, strictly and within maxDeploymentSize; ids returns the
+// decoded media type, registry and model id, which must be set.
+func readDeployment(path, mediaType string, d any, ids func() (string, common.Address, common.Hash)) error {
+	data, err := readDeploymentFile(path)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(d); err != nil {
+		return fmt.Errorf("%s: %w: malformed JSON: %v", path, ErrDeployment, err)
+	}
+	got, registry, id := ids()
+	if got != mediaType {
+		return fmt.Errorf("%s: %w: media type %q, want %q", path, ErrDeployment, got, mediaType)
+	}
+	if registry == (common.Address{}) || id == (common.Hash{}) {
+		return fmt.Errorf("%s: %w: no registry or model id", path, ErrDeployment)
+	}
+	return nil
+}
+
+// readDeploymentFile reads a deployment file, at most maxDeploymentSize bytes.
+func readDeploymentFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -110,17 +142,5 @@ func ReadDeployment(path string) (*Deployment, error) {
 	if len(data) > maxDeploymentSize {
 		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrDeployment, maxDeploymentSize)
 	}
-	var d Deployment
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: %w: malformed JSON: %v", path, ErrDeployment, err)
-	}
-	if d.MediaType != DeploymentMediaType {
-		return nil, fmt.Errorf("%s: %w: media type %q, want %q", path, ErrDeployment, d.MediaType, DeploymentMediaType)
-	}
-	if d.Registry == (common.Address{}) || d.ModelID == (common.Hash{}) {
-		return nil, fmt.Errorf("%s: %w: no registry or model id", path, ErrDeployment)
-	}
-	return &d, nil
+	return data, nil
 }

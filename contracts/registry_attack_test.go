@@ -381,19 +381,7 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 		// A metamorphic verifier: honest code when registered (and
 		// audited), removed in the same transaction, then code that accepts
 		// everything at the same address.
-		factory, _, err := attacker.Deploy(ctx, fakes["Factory"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed, err := abi.JSON(strings.NewReader(fakes["Factory"].ABI))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := attacker.call(ctx, "target", factory, parsed.Methods["target"].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		target := common.BytesToAddress(out)
+		factory, target := newMetamorphicFactory(t, ctx, attacker, fakes["Factory"])
 		registerCall, err := registryBinding.TryPackRegister(commitment, target, uint8(BackendGroth16), n, a.digest, "")
 		if err != nil {
 			t.Fatal(err)
@@ -441,19 +429,7 @@ func testRegistryAttacks(t *testing.T, ctx context.Context, owner *Chain) {
 		// 0 is the honest verifier with a real proof, shard 1's verifier is
 		// registered with honest code that is then removed and replaced by
 		// code that accepts everything.
-		factory, _, err := attacker.Deploy(ctx, fakes["Factory"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed, err := abi.JSON(strings.NewReader(fakes["Factory"].ABI))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := attacker.call(ctx, "target", factory, parsed.Methods["target"].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		target := common.BytesToAddress(out)
+		factory, target := newMetamorphicFactory(t, ctx, attacker, fakes["Factory"])
 		const meta = 1
 		shards := []ShardSpec{
 			{Verifier: verifier.ContractAddress, Backend: uint8(BackendGroth16), PublicInputs: n, Commitment: commitment, VkDigest: a.digest},
@@ -530,4 +506,23 @@ func auditorAttests(ctx context.Context, auditor *Chain, registry common.Address
 		err = errors.New("isAttested is false right after attest")
 	}
 	return rcpt.GasUsed, err
+}
+
+// newMetamorphicFactory deploys a Factory (attackContracts) and returns it,
+// and the address where it will create the metamorphic verifier.
+func newMetamorphicFactory(t *testing.T, ctx context.Context, attacker *Chain, comp *Compiled) (common.Address, common.Address) {
+	t.Helper()
+	factory, _, err := attacker.Deploy(ctx, comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := abi.JSON(strings.NewReader(comp.ABI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := attacker.call(ctx, "target", factory, parsed.Methods["target"].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return factory, common.BytesToAddress(out)
 }

@@ -1,14 +1,11 @@
 package contracts
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
-	"os"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/ethereum/go-ethereum/common"
@@ -409,40 +406,12 @@ func IsShardedDeployment(path string) bool {
 	return json.Unmarshal(data, &probe) == nil && probe.MediaType == ShardedDeploymentMediaType
 }
 
-func readDeploymentFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDeploymentSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxDeploymentSize {
-		return nil, fmt.Errorf("%s: %w: larger than %d bytes", path, ErrDeployment, maxDeploymentSize)
-	}
-	return data, nil
-}
-
 // ReadShardedDeployment reads a deployment file written by
 // ShardedDeployment.Write.
 func ReadShardedDeployment(path string) (*ShardedDeployment, error) {
-	data, err := readDeploymentFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var d ShardedDeployment
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: %w: malformed JSON: %v", path, ErrDeployment, err)
-	}
-	if d.MediaType != ShardedDeploymentMediaType {
-		return nil, fmt.Errorf("%s: %w: media type %q, want %q", path, ErrDeployment, d.MediaType, ShardedDeploymentMediaType)
-	}
-	if d.Registry == (common.Address{}) || d.ModelID == (common.Hash{}) {
-		return nil, fmt.Errorf("%s: %w: no registry or model id", path, ErrDeployment)
+	if err := readDeployment(path, ShardedDeploymentMediaType, &d, func() (string, common.Address, common.Hash) { return d.MediaType, d.Registry, d.ModelID }); err != nil {
+		return nil, err
 	}
 	return &d, nil
 }
