@@ -30,6 +30,10 @@ func CalibrateReport(fm *FloatModel, samples [][]float64) (Scales, []Outlier, er
 		s, err := calibrateGPT2(fm, samples, st)
 		return s, st.outliers(), err
 	}
+	if fm.Config.Architecture == ArchitectureGraph {
+		s, err := calibrateGraph(fm.Graph, samples, st)
+		return s, st.outliers(), err
+	}
 	var stream, hidden float64
 	for i, x := range samples {
 		tr, err := fm.Forward(x)
@@ -101,6 +105,14 @@ func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, e
 		it, err := m.Forward(xq)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		if m.Graph != nil {
+			fv, err := fm.Graph.Eval(x)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
+			}
+			acc.addGraph(m, fv, it.Values)
+			continue
 		}
 		if m.Config.Architecture == ArchitectureGPT2 {
 			ft, err := fm.ForwardGPT2(x)
