@@ -412,3 +412,55 @@ func Rows(shape []int) (rows, width int) {
 	}
 	return ShapeSize(shape[:len(shape)-1]), shape[len(shape)-1]
 }
+
+// WeightKind says how a parameter is range-checked and encoded when the
+// weights are witnesses (hashed or public weight visibility).
+type WeightKind uint8
+
+const (
+	// WeightInt8 values are int8, packed 31 to an element (PackInt8).
+	WeightInt8 WeightKind = iota + 1
+	// WeightInt32 values are int32 (biases), one element each.
+	WeightInt32
+	// WeightMult values are requantization multipliers in [0, MaxMultiplier), one element each.
+	WeightMult
+)
+
+// WeightSpec is one parameter list of an op.
+type WeightSpec struct {
+	Kind   WeightKind
+	Values []int64
+}
+
+// Weighted is implemented by ops with parameters: Weights lists them in
+// the order and form of EncodeWeights (a length-prefixed list each, int8
+// lists packed), so a circuit with witness weights can rebuild the
+// commitment from them. Ops without parameters need not implement it.
+type Weighted interface {
+	Weights() []WeightSpec
+}
+
+// EncodeWeightSpecs writes specs as EncodeWeights must: the reference
+// encoding every Weighted op's EncodeWeights is tested against.
+func EncodeWeightSpecs(e *Encoder, specs []WeightSpec) error {
+	for _, s := range specs {
+		switch s.Kind {
+		case WeightInt8:
+			w := make([]int8, len(s.Values))
+			for i, v := range s.Values {
+				if v < Int8Min || v > Int8Max {
+					return fmt.Errorf("%w: int8 weight %d = %d", ErrRange, i, v)
+				}
+				w[i] = int8(v)
+			}
+			if err := e.Int8Weights(w); err != nil {
+				return err
+			}
+		case WeightInt32, WeightMult:
+			e.Weights(s.Values)
+		default:
+			return fmt.Errorf("%w: weight kind %d", ErrValidation, s.Kind)
+		}
+	}
+	return nil
+}
