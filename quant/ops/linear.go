@@ -164,5 +164,5 @@ func (q *QLinear) Cost(in, out []quant.Value) quant.Cost {
 		}
 	}
 	rows := n / q.Out
-	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCost*n + nz*rows, Params: len(q.W) + len(q.B)}
+	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCostSCS*n + nz*rows, Params: len(q.W) + len(q.B)}
 }
