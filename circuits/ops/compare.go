@@ -1,0 +1,63 @@
+package ops
+
+import (
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/gadget"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// Compare constrains ops.QCompare by one table lookup per output: against
+// a constant, T[x + 128] = [x op Const]; of two activations, the aligned
+// difference d = a' − b' indexes T[d + 256] = [d op 0]. The lookup pins the
+// output to 0 or 1: no hint.
+type Compare struct{}
+
+// Where constrains ops.QWhere: out = b' + cond·(a' − b') with the aligned
+// operands; cond is boolean because its value's bounds are [0, 1] (checked
+// by QWhere.Check), which its producer constrains.
+type Where struct{}
+
+func init() {
+	gadget.Register("compare", Compare{})
+	gadget.Register("where", Where{})
+}
+
+func (Compare) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
+	q, err := opAs[*ops.QCompare](op)
+	if err != nil {
+		return nil, err
+	}
+	if q.Const != nil {
+		idx := make([]frontend.Variable, len(in[0].V))
+		for i, v := range in[0].V {
+			idx[i] = c.API.Sub(v, quant.Int8Min)
+		}
+		return one(c.Table(q.Table()).Lookup(idx...)), nil
+	}
+	_, t := diffLookup(c, in[0], in[1], q.ShiftA, q.ShiftB, out[0].Shape, q.Table())
+	return one(t), nil
+}
+
+func (Compare) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }
+
+func (Where) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
+	q, err := opAs[*ops.QWhere](op)
+	if err != nil {
+		return nil, err
+	}
+	api := c.API
+	shape := out[0].Shape
+	av, bv := align(c, in[1].V, q.ShiftA), align(c, in[2].V, q.ShiftB)
+	ic, ia, ib := ops.BroadcastIndex(in[0].Value.Shape, shape), ops.BroadcastIndex(in[1].Value.Shape, shape), ops.BroadcastIndex(in[2].Value.Shape, shape)
+	y := make([]frontend.Variable, len(ic))
+	for p := range y {
+		a, b := av[ia[p]], bv[ib[p]]
+		y[p] = api.Add(b, api.Mul(in[0].V[ic[p]], api.Sub(a, b)))
+	}
+	return one(y), nil
+}
+
+func (Where) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }

@@ -1,0 +1,370 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Compare is ONNX Less, Greater, Equal, LessOrEqual or GreaterOrEqual of
+// two activations (broadcast), or of one activation and a constant (Const
+// set, one input). The output is 0 or 1.
+type Compare struct {
+	Op    string   `json:"op"` // "less", "greater", "equal", "less_equal", "greater_equal"
+	Const *float64 `json:"const,omitempty"`
+}
+
+// QCompare is Compare in integers; the output is int8 0/1 at frac 0 with
+// bounds [0, 1].
+//
+//   - two activations: aligned to the coarser fraction by rounding right
+//     shifts (QMinMax's Align), d = a' − b' ∈ [−255, 255], out = [d op 0]:
+//     one lookup in a 512-entry table indexed by d + 256.
+//   - one activation and a constant: out = [x op Const] with Const an
+//     integer in [−129, 128] at the input's fraction (the real constant c
+//     becomes ceil(c·2^f) for less and greater_equal, floor(c·2^f) for
+//     less_equal and greater, which is exact for integers x; for equal, c·2^f
+//     itself when an integer, else 128: never equal): one lookup in a
+//     256-entry table indexed by x + 128.
+type QCompare struct {
+	Op     string `json:"op"`
+	ShiftA uint   `json:"shift_a,omitempty"`
+	ShiftB uint   `json:"shift_b,omitempty"`
+	Const  *int64 `json:"const,omitempty"`
+}
+
+// Where is ONNX Where(cond, a, b) with cond an activation of 0s and 1s (a
+// comparison's output) and a, b activations, broadcast: cond ? a : b.
+type Where struct{}
+
+// QWhere is Where in integers: a and b are aligned to the coarser fraction
+// (Align), out = b' + cond·(a' − b'): one product per output. cond must be
+// bounded to [0, 1] by its producer (a compare node): Check refuses any
+// other bounds, and the circuit relies on it for out ∈ {a', b'}.
+type QWhere struct {
+	ShiftA uint `json:"shift_a,omitempty"`
+	ShiftB uint `json:"shift_b,omitempty"`
+}
+
+func init() {
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "compare", ID: 45,
+		New:      func() quant.Op { return &QCompare{} },
+		NewFloat: func() quant.FloatOp { return &Compare{} },
+		Doc:      "less, greater, equal, less_equal, greater_equal of two activations or against a constant: one table lookup per output, 0/1 at frac 0",
+	})
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "where", ID: 46,
+		New:      func() quant.Op { return &QWhere{} },
+		NewFloat: func() quant.FloatOp { return &Where{} },
+		Doc:      "cond ? a : b with cond a 0/1 activation (broadcast): one product per output",
+	})
+}
+
+var compareOps = map[string]int64{"less": 1, "greater": 2, "equal": 3, "less_equal": 4, "greater_equal": 5}
+
+func checkCompareOp(op string) error {
+	if _, ok := compareOps[op]; !ok {
+		return fmt.Errorf("%w: compare op %q (supported: less, greater, equal, less_equal, greater_equal)", quant.ErrValidation, op)
+	}
+	return nil
+}
+
+// CompareInt applies a comparison to integers (also the float reference's
+// definition on reals).
+func CompareInt(op string, a, b int64) int64 {
+	return compareFloat(op, float64(a), float64(b))
+}
+
+func compareFloat(op string, a, b float64) int64 {
+	var r bool
+	switch op {
+	case "less":
+		r = a < b
+	case "greater":
+		r = a > b
+	case "equal":
+		r = a == b
+	case "less_equal":
+		r = a <= b
+	case "greater_equal":
+		r = a >= b
+	}
+	if r {
+		return 1
+	}
+	return 0
+}
+
+func (c *Compare) Kind() string                    { return "compare" }
+func (c *Compare) Params() []*quant.Param          { return nil }
+func (c *Compare) OutFracs([]int, []float64) []int { return []int{0} }
+
+func (c *Compare) OutShapes(in [][]int) ([][]int, error) {
+	if err := checkCompareOp(c.Op); err != nil {
+		return nil, err
+	}
+	if c.Const != nil {
+		if err := arity(in, 1); err != nil {
+			return nil, err
+		}
+		if math.IsNaN(*c.Const) || math.IsInf(*c.Const, 0) {
+			return nil, fmt.Errorf("%w: constant %v", quant.ErrRange, *c.Const)
+		}
+		return [][]int{in[0]}, nil
+	}
+	if err := arity(in, 2); err != nil {
+		return nil, err
+	}
+	s, err := BroadcastShape(in[0], in[1])
+	if err != nil {
+		return nil, err
+	}
+	return [][]int{s}, nil
+}
+
+func (c *Compare) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	f := func(a, b float64) float64 { return float64(compareFloat(c.Op, a, b)) }
+	if c.Const != nil {
+		y := make([]float64, len(in[0].Data))
+		for i, v := range in[0].Data {
+			y[i] = f(v, *c.Const)
+		}
+		return []*quant.FloatTensor{{Shape: in[0].Shape, Data: y}}, nil
+	}
+	return broadcast2(in[0], in[1], f)
+}
+
+// CompareConst is the integer constant of "x op c" for x at frac.
+func CompareConst(op string, c float64, frac int) int64 {
+	y := math.Ldexp(c, frac)
+	var k float64
+	switch op {
+	case "less", "greater_equal":
+		k = math.Ceil(y)
+	case "less_equal", "greater":
+		k = math.Floor(y)
+	default:
+		k = y
+		if k != math.Trunc(k) {
+			k = 128
+		}
+	}
+	return int64(math.Max(-129, math.Min(128, k)))
+}
+
+func (c *Compare) Quantize(in, out []quant.Value) (quant.Op, error) {
+	q := &QCompare{Op: c.Op}
+	if c.Const != nil {
+		k := CompareConst(c.Op, *c.Const, in[0].Frac)
+		q.Const = &k
+	} else {
+		sa, sb, err := alignShifts(in[0].Frac, in[1].Frac)
+		if err != nil {
+			return nil, err
+		}
+		q.ShiftA, q.ShiftB = sa, sb
+	}
+	out[0].Frac, out[0].Lo, out[0].Hi = 0, 0, 1
+	return q, nil
+}
+
+func (q *QCompare) Kind() string { return "compare" }
+
+func (q *QCompare) Check(in, out []quant.Value) error {
+	if err := checkCompareOp(q.Op); err != nil {
+		return err
+	}
+	if q.Const != nil {
+		if err := arity2(in, out, 1, 1); err != nil {
+			return err
+		}
+		if *q.Const < -129 || *q.Const > 128 || q.ShiftA != 0 || q.ShiftB != 0 {
+			return fmt.Errorf("%w: constant %d (want −129..128) and shifts %d, %d (want 0)", quant.ErrRange, *q.Const, q.ShiftA, q.ShiftB)
+		}
+		if !sameShape(in[0].Shape, out[0].Shape) {
+			return fmt.Errorf("%w: compare maps %v to %v", quant.ErrShape, in[0].Shape, out[0].Shape)
+		}
+	} else {
+		if err := arity2(in, out, 2, 1); err != nil {
+			return err
+		}
+		o := out[0]
+		o.Frac = min(in[0].Frac, in[1].Frac)
+		if err := checkAligned(in[0], in[1], o, q.ShiftA, q.ShiftB); err != nil {
+			return err
+		}
+	}
+	if y := out[0]; y.Frac != 0 || y.Lo != 0 || y.Hi != 1 {
+		return fmt.Errorf("%w: compare output at frac %d in [%d, %d], want frac 0 in [0, 1]", quant.ErrValidation, y.Frac, y.Lo, y.Hi)
+	}
+	return nil
+}
+
+func (q *QCompare) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
+	if q.Const != nil {
+		y := make([]int64, len(in[0].Data))
+		for i, v := range in[0].Data {
+			y[i] = CompareInt(q.Op, v, *q.Const)
+		}
+		return []*quant.Tensor{{Shape: out[0].Shape, Data: y}}, nil
+	}
+	shape := out[0].Shape
+	ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(in[1].Shape, shape)
+	y := make([]int64, len(ia))
+	for p := range y {
+		y[p] = CompareInt(q.Op, Align(in[0].Data[ia[p]], q.ShiftA), Align(in[1].Data[ib[p]], q.ShiftB))
+	}
+	return []*quant.Tensor{{Shape: shape, Data: y}}, nil
+}
+
+// Table is the gadget's table: [x op Const] at x + 128 (256 entries) with
+// a constant, else [d op 0] at d + 256 (DiffTable).
+func (q *QCompare) Table() []int64 {
+	if q.Const != nil {
+		t := make([]int64, 256)
+		for i := range t {
+			t[i] = CompareInt(q.Op, int64(i)+quant.Int8Min, *q.Const)
+		}
+		return t
+	}
+	return DiffTable(func(d int64) int64 { return CompareInt(q.Op, d, 0) })
+}
+
+func (q *QCompare) Encode(e *quant.Encoder) error {
+	e.Int(compareOps[q.Op])
+	if q.Const != nil {
+		e.Int(1)
+		e.Int(*q.Const)
+		return nil
+	}
+	e.Int(0)
+	e.Int(int64(q.ShiftA))
+	e.Int(int64(q.ShiftB))
+	return nil
+}
+
+func (q *QCompare) EncodeWeights(*quant.Encoder) error { return nil }
+
+func (q *QCompare) Cost(in, out []quant.Value) quant.Cost {
+	n := out[0].Size()
+	if q.Const != nil {
+		return quant.Cost{R1CS: 2*n + 256, SCS: 4*n + 512}
+	}
+	ra, sa := alignCost(in[0].Size(), q.ShiftA)
+	rb, sb := alignCost(in[1].Size(), q.ShiftB)
+	return quant.Cost{R1CS: 2*n + 512 + ra + rb, SCS: 4*n + 1024 + sa + sb}
+}
+
+func (*Where) Kind() string           { return "where" }
+func (*Where) Params() []*quant.Param { return nil }
+
+func whereShape(c, a, b []int) ([]int, error) {
+	s, err := BroadcastShape(c, a)
+	if err != nil {
+		return nil, err
+	}
+	return BroadcastShape(s, b)
+}
+
+func (*Where) OutShapes(in [][]int) ([][]int, error) {
+	if err := arity(in, 3); err != nil {
+		return nil, err
+	}
+	s, err := whereShape(in[0], in[1], in[2])
+	if err != nil {
+		return nil, err
+	}
+	return [][]int{s}, nil
+}
+
+func (*Where) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	shape, err := whereShape(in[0].Shape, in[1].Shape, in[2].Shape)
+	if err != nil {
+		return nil, err
+	}
+	ic, ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(in[1].Shape, shape), BroadcastIndex(in[2].Shape, shape)
+	y := make([]float64, len(ic))
+	for p := range y {
+		if in[0].Data[ic[p]] != 0 {
+			y[p] = in[1].Data[ia[p]]
+		} else {
+			y[p] = in[2].Data[ib[p]]
+		}
+	}
+	return []*quant.FloatTensor{{Shape: shape, Data: y}}, nil
+}
+
+func (*Where) OutFracs(in []int, _ []float64) []int { return []int{min(in[1], in[2])} }
+
+func (*Where) Quantize(in, out []quant.Value) (quant.Op, error) {
+	sa, sb, err := alignShifts(in[1].Frac, in[2].Frac)
+	if err != nil {
+		return nil, err
+	}
+	q := &QWhere{ShiftA: sa, ShiftB: sb}
+	out[0].Frac = min(in[1].Frac, in[2].Frac)
+	out[0].Lo, out[0].Hi = q.bounds(in[1], in[2])
+	return q, nil
+}
+
+func (q *QWhere) bounds(a, b quant.Value) (lo, hi int64) {
+	alo, ahi := alignedBounds(a, q.ShiftA)
+	blo, bhi := alignedBounds(b, q.ShiftB)
+	return spanBounds(min(alo, blo), max(ahi, bhi))
+}
+
+func (q *QWhere) Kind() string { return "where" }
+
+func (q *QWhere) Check(in, out []quant.Value) error {
+	if err := arity2(in, out, 3, 1); err != nil {
+		return err
+	}
+	if c := in[0]; c.Lo != 0 || c.Hi != 1 {
+		return fmt.Errorf("%w: where's condition has bounds [%d, %d], want [0, 1] (a comparison's output)", quant.ErrRange, c.Lo, c.Hi)
+	}
+	shape, err := whereShape(in[0].Shape, in[1].Shape, in[2].Shape)
+	if err != nil {
+		return err
+	}
+	if !sameShape(shape, out[0].Shape) {
+		return fmt.Errorf("%w: output %v, the operands broadcast to %v", quant.ErrShape, out[0].Shape, shape)
+	}
+	// a and b alone need not broadcast to the output: check their alignment on the output's shape.
+	a, b := in[1], in[2]
+	a.Shape, b.Shape = out[0].Shape, out[0].Shape
+	if err := checkAligned(a, b, out[0], q.ShiftA, q.ShiftB); err != nil {
+		return err
+	}
+	if lo, hi := q.bounds(in[1], in[2]); out[0].Lo != lo || out[0].Hi != hi {
+		return fmt.Errorf("%w: output bounds [%d, %d], the operands give [%d, %d]", quant.ErrRange, out[0].Lo, out[0].Hi, lo, hi)
+	}
+	return nil
+}
+
+func (q *QWhere) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
+	shape := out[0].Shape
+	ic, ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(in[1].Shape, shape), BroadcastIndex(in[2].Shape, shape)
+	y := make([]int64, len(ic))
+	for p := range y {
+		a, b := Align(in[1].Data[ia[p]], q.ShiftA), Align(in[2].Data[ib[p]], q.ShiftB)
+		y[p] = b + in[0].Data[ic[p]]*(a-b)
+	}
+	return []*quant.Tensor{{Shape: shape, Data: y}}, nil
+}
+
+func (q *QWhere) Encode(e *quant.Encoder) error {
+	e.Int(int64(q.ShiftA))
+	e.Int(int64(q.ShiftB))
+	return nil
+}
+
+func (q *QWhere) EncodeWeights(*quant.Encoder) error { return nil }
+
+func (q *QWhere) Cost(in, out []quant.Value) quant.Cost {
+	n := out[0].Size()
+	ra, sa := alignCost(in[1].Size(), q.ShiftA)
+	rb, sb := alignCost(in[2].Size(), q.ShiftB)
+	return quant.Cost{R1CS: n + ra + rb, SCS: n + sa + sb}
+}
