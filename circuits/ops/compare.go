@@ -41,7 +41,13 @@ func (Compare) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quan
 	return one(t), nil
 }
 
-func (Compare) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }
+func (Compare) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
+	q := op.(*ops.QCompare)
+	if q.Const != nil {
+		return nil
+	}
+	return append(alignSites(in[0].Size(), q.ShiftA), alignSites(in[1].Size(), q.ShiftB)...)
+}
 
 func (Where) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
 	q, err := opAs[*ops.QWhere](op)
@@ -60,4 +66,7 @@ func (Where) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.
 	return one(y), nil
 }
 
-func (Where) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }
+func (Where) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
+	q := op.(*ops.QWhere)
+	return append(alignSites(in[1].Size(), q.ShiftA), alignSites(in[2].Size(), q.ShiftB)...)
+}
