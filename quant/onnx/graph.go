@@ -500,4 +500,3 @@ func finite(what string, data []float64) error {
 	}
 	return nil
 }
-
