@@ -89,8 +89,10 @@ type graphImporter struct {
 	// consts are the constant tensors by name: initializers, Constant
 	// nodes and folded subgraphs.
 	consts map[string]*tensor
-	// consumers lists the live nodes reading each name.
+	// consumers lists the live nodes reading each name; producers names
+	// the live node writing each name.
 	consumers map[string][]int
+	producers map[string]int
 	// outputs are the graph's output names.
 	outputs map[string]bool
 	// names are the layer-graph node names taken.
@@ -142,7 +144,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	live, used := liveNodes(g)
 	gi := &graphImporter{
 		b: new(budget), gb: quant.NewGraphBuilder(), nodes: nodes, live: live, done: make([]bool, len(nodes)),
-		consts: map[string]*tensor{}, consumers: map[string][]int{}, outputs: map[string]bool{}, names: map[string]bool{},
+		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{},
 	}
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
@@ -154,6 +156,11 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		for _, in := range n.GetInput() {
 			if in != "" {
 				gi.consumers[in] = append(gi.consumers[in], i)
+			}
+		}
+		for _, o := range n.GetOutput() {
+			if _, dup := gi.producers[o]; o != "" && !dup {
+				gi.producers[o] = i
 			}
 		}
 	}
@@ -339,8 +346,19 @@ func (gi *graphImporter) fold(n *onnxpb.NodeProto) error {
 	}
 	for k, o := range n.GetOutput() {
 		if o != "" && k < len(outs) && outs[k] != nil {
+			if err := gi.fresh(o); err != nil {
+				return err
+			}
 			gi.consts[o] = outs[k]
 		}
+	}
+	return nil
+}
+
+// fresh refuses a second definition of a value.
+func (gi *graphImporter) fresh(name string) error {
+	if _, ok := gi.gb.Shape(name); ok || gi.consts[name] != nil {
+		return fmt.Errorf("%w: value %q is defined twice", quant.ErrValidation, name)
 	}
 	return nil
 }
@@ -354,6 +372,12 @@ func (gi *graphImporter) foldShape(n *onnxpb.NodeProto) error {
 	env := map[string]*tensor{n.GetInput()[0]: {dims: shape}}
 	outs, err := evalNode(gi.b, n, env)
 	if err != nil {
+		return err
+	}
+	if len(n.GetOutput()) != 1 {
+		return fmt.Errorf("%w: Shape has %d outputs", quant.ErrValidation, len(n.GetOutput()))
+	}
+	if err := gi.fresh(n.GetOutput()[0]); err != nil {
 		return err
 	}
 	gi.consts[n.GetOutput()[0]] = outs[0]

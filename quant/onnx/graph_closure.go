@@ -95,12 +95,8 @@ func (gi *graphImporter) tryClosure(i int, n *onnxpb.NodeProto) (bool, error) {
 // activation x, through closure ops and scalar constants only.
 func (gi *graphImporter) cone(e int) (cone []int, x string, ok bool) {
 	producer := func(name string) int {
-		for j := e; j >= 0; j-- {
-			for _, o := range gi.nodes[j].GetOutput() {
-				if o == name {
-					return j
-				}
-			}
+		if j, ok := gi.producers[name]; ok && j <= e {
+			return j
 		}
 		return -1
 	}
@@ -181,13 +177,71 @@ func (gi *graphImporter) closed(cone []int, e int) bool {
 
 // match evaluates the cone on the grid and names the function it computes.
 func (gi *graphImporter) match(cone []int, x string) (string, bool) {
-	vals := map[string][]float64{x: closureGrid}
+	// An affine chain (sums and products with constants) is none of the
+	// functions: do not evaluate it.
+	nonlinear := false
+	for _, j := range cone {
+		n := gi.nodes[j]
+		switch n.GetOpType() {
+		case "Add", "Sub":
+		case "Mul", "Div":
+			nonlinear = nonlinear || !gi.isConst(input(n, 0)) && !gi.isConst(input(n, 1))
+		default:
+			nonlinear = true
+		}
+	}
+	if !nonlinear {
+		return "", false
+	}
+	// A few points first: most cones are no function of the list.
+	names := closureFns
+	for _, grid := range [][]float64{closureProbe, closureGrid} {
+		y, ok := gi.evalCone(cone, x, grid)
+		if !ok {
+			return "", false
+		}
+		names = matching(names, grid, y)
+		if len(names) == 0 {
+			return "", false
+		}
+	}
+	return names[0], true
+}
+
+// closureProbe are the points a cone is tried at before closureGrid.
+var closureProbe = []float64{-6, -2.5, -1, -0.3, 0, 0.4, 1.3, 3, 7}
+
+// matching returns the functions of names that y approximates on grid.
+func matching(names []string, grid, y []float64) []string {
+	var out []string
+	for _, name := range names {
+		want, err := (&ops.Unary{Fn: name}).Eval([]*quant.FloatTensor{{Shape: []int{len(grid)}, Data: grid}})
+		if err != nil {
+			continue
+		}
+		ok := true
+		for k, w := range want[0].Data {
+			if !(math.Abs(y[k]-w) <= 1e-5*math.Max(1, math.Abs(w))) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// evalCone evaluates the cone's last value at the points of grid for x.
+func (gi *graphImporter) evalCone(cone []int, x string, grid []float64) ([]float64, bool) {
+	vals := map[string][]float64{x: grid}
 	arg := func(name string) []float64 {
 		if v, ok := vals[name]; ok {
 			return v
 		}
 		c := gi.consts[name].data[0]
-		v := make([]float64, len(closureGrid))
+		v := make([]float64, len(grid))
 		for k := range v {
 			v[k] = c
 		}
@@ -197,11 +251,11 @@ func (gi *graphImporter) match(cone []int, x string) (string, bool) {
 	for _, j := range cone {
 		n := gi.nodes[j]
 		op := n.GetOpType()
-		y := make([]float64, len(closureGrid))
+		y := make([]float64, len(grid))
 		switch {
 		case closureBinary[op] != nil:
 			if len(n.GetInput()) != 2 {
-				return "", false
+				return nil, false
 			}
 			a, b := arg(n.GetInput()[0]), arg(n.GetInput()[1])
 			for k := range y {
@@ -214,32 +268,16 @@ func (gi *graphImporter) match(cone []int, x string) (string, bool) {
 		default:
 			u, err := unaryOps[op](gi, n)
 			if err != nil {
-				return "", false
+				return nil, false
 			}
 			res, err := u.Eval([]*quant.FloatTensor{{Shape: []int{len(y)}, Data: arg(n.GetInput()[0])}})
 			if err != nil {
-				return "", false
+				return nil, false
 			}
 			y = res[0].Data
 		}
 		vals[n.GetOutput()[0]] = y
 		last = y
 	}
-	for _, name := range closureFns {
-		want, err := (&ops.Unary{Fn: name}).Eval([]*quant.FloatTensor{{Shape: []int{len(closureGrid)}, Data: closureGrid}})
-		if err != nil {
-			continue
-		}
-		ok := true
-		for k, w := range want[0].Data {
-			if !(math.Abs(last[k]-w) <= 1e-5*math.Max(1, math.Abs(w))) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return name, true
-		}
-	}
-	return "", false
+	return last, true
 }

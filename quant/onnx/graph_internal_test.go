@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -243,4 +244,47 @@ func FuzzParseGraph(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A long elementwise chain and a redefined value are refused, each with one
+// error (the chain by the layer graph's node limit), after linear work.
+func TestGraphHostileChains(t *testing.T) {
+	b := newGG()
+	c := b.floats([]int64{1}, 0.5)
+	v := "x"
+	for k := range quant.MaxGraphNodes + 10 {
+		b.node("Add", []string{v, c})
+		v = fmt.Sprintf("h%d", k)
+		b.nodes[len(b.nodes)-1].Output[0] = v
+	}
+	if _, _, err := importGraph(b.model(v, 1, 4), Options{}); err == nil || !strings.Contains(err.Error(), "more than 4096 nodes") {
+		t.Errorf("chain: %v", err)
+	}
+	b = newGG()
+	value := func(v float32) *onnxpb.AttributeProto {
+		return &onnxpb.AttributeProto{Name: proto.String("value"), Type: onnxpb.AttributeProto_TENSOR.Enum(),
+			T: &onnxpb.TensorProto{DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), Dims: []int64{1}, FloatData: []float32{v}}}
+	}
+	b.node("Constant", nil, value(1))
+	b.node("Constant", nil, value(2))
+	b.nodes[1].Output[0] = b.nodes[0].Output[0]
+	b.node("Add", []string{"x", b.nodes[0].Output[0]})
+	if _, _, err := importGraph(b.model(b.nodes[2].Output[0], 1, 4), Options{}); err == nil || !strings.Contains(err.Error(), "is defined twice") {
+		t.Errorf("redefinition: %v", err)
+	}
+}
+
+// A long chain of nonlinear elementwise ops: every prefix is a closed cone,
+// none a known function; the import still ends at the node limit.
+func TestGraphSigmoidChain(t *testing.T) {
+	b := newGG()
+	v := "x"
+	for k := range quant.MaxGraphNodes + 10 {
+		b.node("Sigmoid", []string{v})
+		v = fmt.Sprintf("s%d", k)
+		b.nodes[len(b.nodes)-1].Output[0] = v
+	}
+	if _, _, err := importGraph(b.model(v, 1, 4), Options{}); err == nil || !strings.Contains(err.Error(), "more than 4096 nodes") {
+		t.Errorf("chain: %v", err)
+	}
 }

@@ -139,21 +139,7 @@ func mapMatMul(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	var bias []float64
-	if j, m, ok := gi.soleConsumer(out); ok && m.GetOpType() == "Add" && len(m.GetOutput()) == 1 {
-		other := input(m, 0)
-		if other == out {
-			other = input(m, 1)
-		}
-		if c := gi.consts[other]; c != nil && other != out {
-			if bb, err := gemmBias(gi.b, c, w.dims[1]); err == nil {
-				bias = bb
-				gi.fuse(j)
-				out = m.GetOutput()[0]
-			}
-		}
-	}
-	return gi.linear(n, x, w, bias, out, false)
+	return gi.linear(n, x, w, nil, out, false)
 }
 
 // linear adds a Linear of weight w [in, out] and bias (nil: zeros) writing
@@ -179,9 +165,126 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 	if err := finite("bias", bias); err != nil {
 		return err
 	}
+	// Per-column affine ops after the product (a bias Add, BatchNorm on
+	// [N, C], Mul or Div by a per-column constant) fold into W and the bias.
+	copied := false
+	outShape := slices.Clone(xs)
+	outShape[len(outShape)-1] = w.dims[1]
+	for {
+		j, m, ok := gi.soleConsumer(out)
+		if !ok {
+			break
+		}
+		sc, sh, ok := gi.columnAffine(m, out, outShape)
+		if !ok {
+			break
+		}
+		if !copied {
+			if err := gi.b.constant(len(w.data)); err != nil {
+				return err
+			}
+			w = &tensor{dims: w.dims, data: slices.Clone(w.data)}
+			copied = true
+		}
+		cols := w.dims[1]
+		for k := range w.data {
+			w.data[k] *= sc[k%cols]
+		}
+		for c := range bias {
+			bias[c] = bias[c]*sc[c] + sh[c]
+		}
+		gi.fuse(j)
+		out = m.GetOutput()[0]
+	}
 	out, fused := gi.fusedRelu(out)
 	op := ops.NewLinear(&quant.FloatTensor{Shape: slices.Clone(w.dims), Data: w.data}, &quant.FloatTensor{Shape: []int{len(bias)}, Data: bias}, relu || fused)
 	return gi.node(n, "", op, []string{x}, []string{out})
+}
+
+// columnAffine returns, when node m computes from v (of shape vs) y =
+// v·scale + shift with scale and shift constant per column of the last axis,
+// those n values each.
+func (gi *graphImporter) columnAffine(m *onnxpb.NodeProto, v string, vs []int) (scale, shift []float64, ok bool) {
+	n := vs[len(vs)-1]
+	if len(m.GetOutput()) < 1 || input(m, 0) == "" {
+		return nil, nil, false
+	}
+	ones := func(x float64) []float64 {
+		out := make([]float64, n)
+		for c := range out {
+			out[c] = x
+		}
+		return out
+	}
+	if gi.b.constant(2*n) != nil {
+		return nil, nil, false
+	}
+	switch op := m.GetOpType(); op {
+	case "BatchNormalization":
+		if input(m, 0) != v || len(vs) != 2 || attrInt(m, "training_mode", 0) != 0 {
+			return nil, nil, false
+		}
+		for _, o := range m.GetOutput()[1:] {
+			if o != "" && (len(gi.consumers[o]) > 0 || gi.outputs[o]) {
+				return nil, nil, false
+			}
+		}
+		var p [4]*tensor
+		for k := range p {
+			if p[k] = gi.consts[input(m, k+1)]; p[k] == nil || len(p[k].data) != n {
+				return nil, nil, false
+			}
+		}
+		eps := attrFloat(m, "epsilon", 1e-5)
+		scale, shift = make([]float64, n), make([]float64, n)
+		for c := range n {
+			scale[c] = p[0].data[c] / math.Sqrt(p[3].data[c]+eps)
+			shift[c] = p[1].data[c] - p[2].data[c]*scale[c]
+		}
+	case "Add", "Sub", "Mul", "Div":
+		if len(m.GetOutput()) != 1 {
+			return nil, nil, false
+		}
+		vk := 0
+		if input(m, 1) == v {
+			vk = 1
+		}
+		if input(m, vk) != v {
+			return nil, nil, false
+		}
+		c := gi.consts[input(m, 1-vk)]
+		if c == nil {
+			return nil, nil, false
+		}
+		d, err := fitConstant(c.dims, vs)
+		if err != nil || quant.ShapeSize(d[:len(d)-1]) != 1 || (len(c.data) != 1 && len(c.data) != n) {
+			return nil, nil, false
+		}
+		col := func(k int) float64 { return c.data[min(k, len(c.data)-1)] }
+		scale, shift = ones(1), ones(0)
+		for k := range n {
+			switch {
+			case op == "Add":
+				shift[k] = col(k)
+			case op == "Sub" && vk == 0:
+				shift[k] = -col(k)
+			case op == "Sub":
+				scale[k], shift[k] = -1, col(k)
+			case op == "Mul":
+				scale[k] = col(k)
+			case op == "Div" && vk == 0 && col(k) != 0:
+				scale[k] = 1 / col(k)
+			default:
+				return nil, nil, false
+			}
+		}
+	default:
+		return nil, nil, false
+	}
+	if finite("scale", scale) != nil || finite("shift", shift) != nil {
+		return nil, nil, false
+	}
+	return scale, shift, true
 }
 
 func mapRelu(gi *graphImporter, i int, n *onnxpb.NodeProto) error {

@@ -20,7 +20,7 @@ var graphZooNodes = map[string]string{
 	"mlp3_op13":           "linear+relu linear+relu linear",
 	"mlp3_tokens_op13":    "linear+relu linear+relu linear",
 	"mlp3_batch_op17_dyn": "linear+relu linear+relu linear",
-	"mlp_bn_sigmoid_op13": "linear affine unary:sigmoid linear",
+	"mlp_bn_sigmoid_op13": "linear unary:sigmoid linear",
 	"op_gelu_op13":        "unary:gelu_erf",
 	"op_gelu_tanh_op13":   "unary:gelu",
 	"op_silu_op13":        "unary:silu",
