@@ -237,7 +237,9 @@ func TestGraphNormRefuses(t *testing.T) {
 		},
 		"compare tensor constant": func(b *gg) string { return b.node("Less", []string{"x", b.floats([]int64{4})}) },
 		"max tensor constant":     func(b *gg) string { return b.node("Max", []string{"x", b.floats([]int64{4})}) },
-		"softmax without axis":    func(b *gg) string { return b.node("Softmax", []string{b.node("Reshape", []string{"x", b.ints(1, 2, 2)})}) },
+		"softmax without axis": func(b *gg) string {
+			return b.node("Softmax", []string{b.node("Reshape", []string{"x", b.ints(1, 2, 2)})})
+		},
 		"layernorm scale shape": func(b *gg) string {
 			return b.node("LayerNormalization", []string{"x", b.floats([]int64{3}), b.floats([]int64{4})})
 		},
