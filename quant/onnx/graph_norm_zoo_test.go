@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +53,34 @@ func TestGraphNormZoo(t *testing.T) {
 		}
 		if got := strings.Join(kinds, " "); got != w {
 			t.Errorf("%s: nodes %q, want %q", name, got, w)
+		}
+		// The integer graph, calibrated on the zoo's input, follows torch's
+		// output within a few steps of the output's format.
+		s, err := quant.Calibrate(fm, m.InputData[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		qm, err := quant.Quantize(fm, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := qm.QuantizeInput(m.InputData[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := qm.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, want := qm.DequantizeOutput(tr.Y), m.OutputData[0]
+		mag, worst := 0.0, 0.0
+		for k := range want {
+			mag = math.Max(mag, math.Abs(want[k]))
+			worst = math.Max(worst, math.Abs(y[k]-want[k]))
+		}
+		t.Logf("%-20s integer vs torch: max abs error %.4f (output magnitude %.3f, frac %d)", name, worst, mag, qm.OutputFrac())
+		if worst > 0.08*mag {
+			t.Errorf("%s: integer output off torch's by %.4f (magnitude %.3f)", name, worst, mag)
 		}
 	}
 	if seen != len(want) {

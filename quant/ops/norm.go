@@ -39,8 +39,9 @@ type QLayerNorm struct {
 // r = floor(2^K/sqrt(V)) (quant.LNRsqrt, K = quant.LNK(d)),
 // out_i = clamp(floor((c_i·r·γ_i·Mult + 2^(Shift−1)) / 2^Shift), −128, 127).
 // As |c_i| ≤ 128·d ≤ 255·d, every bound of quant.LayerNorm holds verbatim
-// (|c_i·r| ≤ 2^K); β is zero (it is kept so that quant.LayerNorm.Validate
-// applies unchanged, but neither encoded nor constrained).
+// (|c_i·r| ≤ 2^K), so Check is quant.LayerNorm.Validate of the same
+// parameters with β = 0 (LayerNorm()); there is no β to encode or constrain.
+// On a row whose sum is 0 it computes exactly what QLayerNorm with β = 0 does.
 type QRMSNorm struct {
 	D     int     `json:"d"`
 	Gamma []int64 `json:"gamma"`
