@@ -56,8 +56,9 @@ func (Where) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.
 	}
 	api := c.API
 	shape := out[0].Shape
-	av, bv := align(c, in[1].V, q.ShiftA), align(c, in[2].V, q.ShiftB)
-	ic, ia, ib := ops.BroadcastIndex(in[0].Value.Shape, shape), ops.BroadcastIndex(in[1].Value.Shape, shape), ops.BroadcastIndex(in[2].Value.Shape, shape)
+	ta, tb := whereBranches(q, in)
+	av, bv := align(c, ta.V, q.ShiftA), align(c, tb.V, q.ShiftB)
+	ic, ia, ib := ops.BroadcastIndex(in[0].Value.Shape, shape), ops.BroadcastIndex(ta.Value.Shape, shape), ops.BroadcastIndex(tb.Value.Shape, shape)
 	y := make([]frontend.Variable, len(ic))
 	for p := range y {
 		a, b := av[ia[p]], bv[ib[p]]
@@ -66,7 +67,25 @@ func (Where) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.
 	return one(y), nil
 }
 
-func (Where) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
+// whereBranches returns the two branches, a constant one as a scalar.
+func whereBranches(q *ops.QWhere, in []gadget.Tensor) (a, b gadget.Tensor) {
+	scalar := func(k int64) gadget.Tensor {
+		return gadget.Tensor{Value: quant.Value{Shape: []int{}}, V: []frontend.Variable{k}}
+	}
+	switch {
+	case q.ConstA != nil:
+		return scalar(*q.ConstA), in[1]
+	case q.ConstB != nil:
+		return in[1], scalar(*q.ConstB)
+	}
+	return in[1], in[2]
+}
+
+func (Where) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {
 	q := op.(*ops.QWhere)
-	return append(alignSites(in[1].Size(), q.ShiftA), alignSites(in[2].Size(), q.ShiftB)...)
+	_, a, b, err := q.Operands(in, out[0].Frac)
+	if err != nil {
+		return nil
+	}
+	return append(alignSites(a.Size(), q.ShiftA), alignSites(b.Size(), q.ShiftB)...)
 }

@@ -11,7 +11,7 @@ import (
 func TestCompareGadgetMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 45))
 	r := rand.New(rand.NewPCG(2, 45))
-	c := 0.3
+	c, big := 0.3, -9.0
 	for _, op := range []string{"less", "greater", "equal", "less_equal", "greater_equal"} {
 		// compare of two activations at different fractions, against a
 		// constant, and where over them.
@@ -21,7 +21,12 @@ func TestCompareGadgetMatchesReference(t *testing.T) {
 			nmNode{"c2", &ops.Compare{Op: op, Const: &c}, []string{"fc"}},
 			nmNode{"w1", &ops.Where{}, []string{"c1", "x", "fc"}},
 			nmNode{"w2", &ops.Where{}, []string{"c2", "w1", "fc"}},
+			nmNode{"w3", &ops.Where{X: &c}, []string{"c1", "w2"}},
+			nmNode{"w4", &ops.Where{Y: &big}, []string{"c2", "w3"}},
 		)
+		if q := m.Graph.Nodes[6].Op.(*ops.QWhere); q.ShiftA+q.ShiftB == 0 {
+			t.Fatalf("a constant branch of %v did not make the activation shift: %+v", big, q)
+		}
 		nmMatches(t, m, nmInputs(rng, m, 6))
 	}
 	// Equal hits on the integer grid.

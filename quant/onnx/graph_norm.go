@@ -27,7 +27,8 @@ import (
 //     activation and a scalar constant → a clip table.
 //   - Less, Greater, Equal, LessOrEqual, GreaterOrEqual of two activations
 //     or of an activation and a scalar constant → compare.
-//   - Where with an activation condition (a comparison) and two activations → where.
+//   - Where with an activation condition (a comparison) and two activations,
+//     or one activation and a scalar constant → where.
 //
 // Refused: Softmax without an axis attribute on rank > 2 (its default
 // changed at opset 13), a constant condition of Where (a mask: use a
@@ -421,7 +422,7 @@ func mapMinMax(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 		}
 		if gi.isConst(in) {
 			v, ok := gi.scalar(in)
-			if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) || !gi.fitsRank(in, n) {
 				return gi.refuse("a constant operand %q that is not a finite scalar", in)
 			}
 			consts = append(consts, v)
@@ -468,6 +469,19 @@ func mapMinMax(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 		return gi.node(n, "", &ops.Reshape{Shape: mustShape(gi, cur)}, []string{cur}, []string{out})
 	}
 	return nil
+}
+
+// fitsRank reports whether constant name has no more axes than the
+// highest-rank activation input of n: a scalar operand of higher rank would
+// add leading 1s to the output's shape.
+func (gi *graphImporter) fitsRank(name string, n *onnxpb.NodeProto) bool {
+	r := 0
+	for _, in := range n.GetInput() {
+		if s, ok := gi.gb.Shape(in); ok && !gi.isConst(in) {
+			r = max(r, len(s))
+		}
+	}
+	return len(gi.consts[name].dims) <= r
 }
 
 func mustShape(gi *graphImporter, name string) []int {
@@ -522,7 +536,7 @@ func mapCompare(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 }
 
 // mapWhere: Where(cond, X, Y) with cond an activation (a comparison's 0/1
-// output) and X, Y activations → where.
+// output) and X, Y activations, or one of them a scalar constant → where.
 func mapWhere(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 	out, err := gi.oneOutput(n)
 	if err != nil {
@@ -531,10 +545,23 @@ func mapWhere(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 	if gi.isConst(input(n, 0)) {
 		return gi.refuse("a constant condition (a mask) is not supported yet: only a condition computed by a comparison")
 	}
+	w := &ops.Where{}
 	var in []string
 	for k := range 3 {
 		if k > 0 && gi.isConst(input(n, k)) {
-			return gi.refuse("a constant operand %d: only activations are supported", k)
+			v, ok := gi.scalar(input(n, k))
+			if !ok || math.IsNaN(v) || math.IsInf(v, 0) || !gi.fitsRank(input(n, k), n) {
+				return gi.refuse("a constant operand %d that is not a finite scalar of a rank within the activations'", k)
+			}
+			if w.X != nil || w.Y != nil {
+				return gi.refuse("two constant operands: one must be an activation")
+			}
+			if k == 1 {
+				w.X = &v
+			} else {
+				w.Y = &v
+			}
+			continue
 		}
 		name, _, err := gi.act(n, k)
 		if err != nil {
@@ -542,5 +569,5 @@ func mapWhere(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 		}
 		in = append(in, name)
 	}
-	return gi.node(n, "", &ops.Where{}, in, []string{out})
+	return gi.node(n, "", w, in, []string{out})
 }

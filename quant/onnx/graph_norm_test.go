@@ -188,9 +188,10 @@ func TestGraphCompareWhereMinMax(t *testing.T) {
 	ge := b.node("GreaterOrEqual", []string{mn, w})
 	w2 := b.node("Where", []string{eq, mn, w})
 	w3 := b.node("Where", []string{ge, w2, mx})
-	out := b.node("Where", []string{c2, "x", w3})
+	w4 := b.node("Where", []string{c2, "x", w3})
+	out := b.node("Where", []string{c, b.floats([]int64{1}, -3), w4}) // masked_fill(x < 0.25, −3)
 	fm := importGG(t, b, out, 3, 5)
-	want := "relu compare compare where unary:clip minmax minmax compare compare where where where"
+	want := "relu compare compare where unary:clip minmax minmax compare compare where where where where"
 	if k := kinds(fm); k != want {
 		t.Fatalf("nodes %q, want %q", k, want)
 	}
@@ -211,6 +212,9 @@ func TestGraphCompareWhereMinMax(t *testing.T) {
 		w3v := mxv
 		if mnv >= wv {
 			w3v = w2v
+		}
+		if v < 0.25 {
+			w3v = -3
 		}
 		if got[i] != w3v {
 			t.Fatalf("value %d (x = %v): %v, want %v", i, v, got[i], w3v)
@@ -233,7 +237,10 @@ func TestGraphNormRefuses(t *testing.T) {
 			return b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), "x", b.node("Relu", []string{"x"})})
 		},
 		"where constant operand": func(b *gg) string {
-			return b.node("Where", []string{b.node("Less", []string{"x", b.floats([]int64{}, 0)}), "x", b.floats([]int64{}, 3)})
+			return b.node("Where", []string{b.node("Less", []string{"x", b.floats([]int64{}, 0)}), "x", b.floats([]int64{4})})
+		},
+		"where two constants": func(b *gg) string {
+			return b.node("Where", []string{b.node("Less", []string{"x", b.floats([]int64{}, 0)}), b.floats([]int64{}, 1), b.floats([]int64{}, 3)})
 		},
 		"compare tensor constant": func(b *gg) string { return b.node("Less", []string{"x", b.floats([]int64{4})}) },
 		"max tensor constant":     func(b *gg) string { return b.node("Max", []string{"x", b.floats([]int64{4})}) },

@@ -36,15 +36,27 @@ type QCompare struct {
 
 // Where is ONNX Where(cond, a, b) with cond an activation of 0s and 1s (a
 // comparison's output) and a, b activations, broadcast: cond ? a : b.
-type Where struct{}
+// Either branch may instead be a scalar constant (X for a, Y for b; torch's
+// masked_fill with a computed mask): the node then reads cond and the other
+// branch only.
+type Where struct {
+	X *float64 `json:"x,omitempty"`
+	Y *float64 `json:"y,omitempty"`
+}
 
 // QWhere is Where in integers: a and b are aligned to the coarser fraction
 // (Align), out = b' + cond·(a' − b'): one product per output. cond must be
 // bounded to [0, 1] by its producer (a compare node): Check refuses any
-// other bounds, and the circuit relies on it for out ∈ {a', b'}.
+// other bounds, and the circuit relies on it for out ∈ {a', b'}. A constant
+// branch (ConstA, ConstB) is an int8 at the output's fraction, which is the
+// coarser of the activation branch's and the constant's own (the finest at
+// which |c| fits int8), so that neither saturates: the activation branch is
+// aligned to it like any operand.
 type QWhere struct {
-	ShiftA uint `json:"shift_a,omitempty"`
-	ShiftB uint `json:"shift_b,omitempty"`
+	ShiftA uint   `json:"shift_a,omitempty"`
+	ShiftB uint   `json:"shift_b,omitempty"`
+	ConstA *int64 `json:"const_a,omitempty"`
+	ConstB *int64 `json:"const_b,omitempty"`
 }
 
 func init() {
@@ -270,45 +282,162 @@ func whereShape(c, a, b []int) ([]int, error) {
 	return BroadcastShape(s, b)
 }
 
-func (*Where) OutShapes(in [][]int) ([][]int, error) {
-	if err := arity(in, 3); err != nil {
+// scalarOf is a constant branch as a tensor that broadcasts to anything.
+func scalarOf(v float64) *quant.FloatTensor {
+	return &quant.FloatTensor{Shape: []int{}, Data: []float64{v}}
+}
+
+// operands returns cond and the two branches, constants as scalars.
+func (w *Where) operands(in []*quant.FloatTensor) (c, a, b *quant.FloatTensor) {
+	c, k := in[0], 1
+	if a = in[min(k, len(in)-1)]; w.X != nil {
+		a = scalarOf(*w.X)
+	} else {
+		k++
+	}
+	if b = in[min(k, len(in)-1)]; w.Y != nil {
+		b = scalarOf(*w.Y)
+	}
+	return c, a, b
+}
+
+func (w *Where) check() error {
+	if w.X != nil && w.Y != nil {
+		return fmt.Errorf("%w: where with two constant branches", quant.ErrValidation)
+	}
+	for _, v := range []*float64{w.X, w.Y} {
+		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+			return fmt.Errorf("%w: where constant %v", quant.ErrRange, *v)
+		}
+	}
+	return nil
+}
+
+func (w *Where) nIn() int {
+	n := 3
+	if w.X != nil {
+		n--
+	}
+	if w.Y != nil {
+		n--
+	}
+	return n
+}
+
+func (w *Where) OutShapes(in [][]int) ([][]int, error) {
+	if err := w.check(); err != nil {
 		return nil, err
 	}
-	s, err := whereShape(in[0], in[1], in[2])
+	if err := arity(in, w.nIn()); err != nil {
+		return nil, err
+	}
+	ts := make([]*quant.FloatTensor, len(in))
+	for k, s := range in {
+		ts[k] = &quant.FloatTensor{Shape: s}
+	}
+	c, a, b := w.operands(ts)
+	s, err := whereShape(c.Shape, a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
 	}
 	return [][]int{s}, nil
 }
 
-func (*Where) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
-	shape, err := whereShape(in[0].Shape, in[1].Shape, in[2].Shape)
+func (w *Where) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	c, a, b := w.operands(in)
+	shape, err := whereShape(c.Shape, a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
 	}
-	ic, ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(in[1].Shape, shape), BroadcastIndex(in[2].Shape, shape)
+	ic, ia, ib := BroadcastIndex(c.Shape, shape), BroadcastIndex(a.Shape, shape), BroadcastIndex(b.Shape, shape)
 	y := make([]float64, len(ic))
 	for p := range y {
-		if in[0].Data[ic[p]] != 0 {
-			y[p] = in[1].Data[ia[p]]
+		if c.Data[ic[p]] != 0 {
+			y[p] = a.Data[ia[p]]
 		} else {
-			y[p] = in[2].Data[ib[p]]
+			y[p] = b.Data[ib[p]]
 		}
 	}
 	return []*quant.FloatTensor{{Shape: shape, Data: y}}, nil
 }
 
-func (*Where) OutFracs(in []int, _ []float64) []int { return []int{min(in[1], in[2])} }
+// OutFracs: the coarser of the branches' fractions (a constant's is the
+// finest at which it fits int8).
+func (w *Where) OutFracs(in []int, _ []float64) []int {
+	if len(in) == 3 {
+		return []int{min(in[1], in[2])}
+	}
+	return []int{min(in[1], w.constFrac())}
+}
 
-func (*Where) Quantize(in, out []quant.Value) (quant.Op, error) {
-	sa, sb, err := alignShifts(in[1].Frac, in[2].Frac)
+// constFrac is the fraction of the constant branch.
+func (w *Where) constFrac() int {
+	c := w.X
+	if c == nil {
+		c = w.Y
+	}
+	if c == nil {
+		return quant.MaxFrac
+	}
+	return quant.FracFor(math.Abs(*c))
+}
+
+func (w *Where) Quantize(in, out []quant.Value) (quant.Op, error) {
+	if err := w.check(); err != nil {
+		return nil, err
+	}
+	q := &QWhere{}
+	fo := min(in[1].Frac, w.constFrac())
+	if len(in) == 3 {
+		fo = min(in[1].Frac, in[2].Frac)
+	}
+	switch {
+	case w.X != nil:
+		k := quant.QuantizeValue(*w.X, fo)
+		q.ConstA = &k
+	case w.Y != nil:
+		k := quant.QuantizeValue(*w.Y, fo)
+		q.ConstB = &k
+	}
+	_, a, b, err := q.Operands(in, fo)
 	if err != nil {
 		return nil, err
 	}
-	q := &QWhere{ShiftA: sa, ShiftB: sb}
-	out[0].Frac = min(in[1].Frac, in[2].Frac)
-	out[0].Lo, out[0].Hi = q.bounds(in[1], in[2])
+	if q.ShiftA, q.ShiftB, err = alignShifts(a.Frac, b.Frac); err != nil {
+		return nil, err
+	}
+	out[0].Frac = fo
+	out[0].Lo, out[0].Hi = q.bounds(a, b)
 	return q, nil
+}
+
+// Operands returns the condition and the two branches of a where node
+// with inputs in and output fraction outFrac; a constant branch is a
+// scalar value at outFrac with bounds [C, C].
+func (q *QWhere) Operands(in []quant.Value, outFrac int) (c, a, b quant.Value, err error) {
+	n := 3
+	for _, k := range []*int64{q.ConstA, q.ConstB} {
+		if k != nil {
+			n--
+			if *k < quant.Int8Min || *k > quant.Int8Max {
+				return c, a, b, fmt.Errorf("%w: where constant %d is not int8", quant.ErrRange, *k)
+			}
+		}
+	}
+	if n < 2 || len(in) != n {
+		return c, a, b, fmt.Errorf("%w: where of %d inputs with %d constant branches", quant.ErrValidation, len(in), 3-n)
+	}
+	constant := func(k int64, frac int) quant.Value { return quant.Value{Shape: []int{}, Frac: frac, Lo: k, Hi: k} }
+	c = in[0]
+	switch {
+	case q.ConstA != nil:
+		a, b = constant(*q.ConstA, outFrac), in[1]
+	case q.ConstB != nil:
+		a, b = in[1], constant(*q.ConstB, outFrac)
+	default:
+		a, b = in[1], in[2]
+	}
+	return c, a, b, nil
 }
 
 func (q *QWhere) bounds(a, b quant.Value) (lo, hi int64) {
@@ -320,37 +449,56 @@ func (q *QWhere) bounds(a, b quant.Value) (lo, hi int64) {
 func (q *QWhere) Kind() string { return "where" }
 
 func (q *QWhere) Check(in, out []quant.Value) error {
-	if err := arity2(in, out, 3, 1); err != nil {
+	if len(out) != 1 {
+		return fmt.Errorf("%w: %d outputs, want 1", quant.ErrValidation, len(out))
+	}
+	c, a, b, err := q.Operands(in, out[0].Frac)
+	if err != nil {
 		return err
 	}
-	if c := in[0]; c.Lo != 0 || c.Hi != 1 {
+	if c.Lo != 0 || c.Hi != 1 {
 		return fmt.Errorf("%w: where's condition has bounds [%d, %d], want [0, 1] (a comparison's output)", quant.ErrRange, c.Lo, c.Hi)
 	}
-	shape, err := whereShape(in[0].Shape, in[1].Shape, in[2].Shape)
+	shape, err := whereShape(c.Shape, a.Shape, b.Shape)
 	if err != nil {
 		return err
 	}
 	if !sameShape(shape, out[0].Shape) {
 		return fmt.Errorf("%w: output %v, the operands broadcast to %v", quant.ErrShape, out[0].Shape, shape)
 	}
+	if (q.ConstA != nil && q.ShiftA != 0) || (q.ConstB != nil && q.ShiftB != 0) {
+		return fmt.Errorf("%w: a constant branch with a shift", quant.ErrValidation)
+	}
 	// a and b alone need not broadcast to the output: check their alignment on the output's shape.
-	a, b := in[1], in[2]
 	a.Shape, b.Shape = out[0].Shape, out[0].Shape
 	if err := checkAligned(a, b, out[0], q.ShiftA, q.ShiftB); err != nil {
 		return err
 	}
-	if lo, hi := q.bounds(in[1], in[2]); out[0].Lo != lo || out[0].Hi != hi {
+	if lo, hi := q.bounds(a, b); out[0].Lo != lo || out[0].Hi != hi {
 		return fmt.Errorf("%w: output bounds [%d, %d], the operands give [%d, %d]", quant.ErrRange, out[0].Lo, out[0].Hi, lo, hi)
 	}
 	return nil
 }
 
+// branches returns the tensors of the two branches (a constant as a scalar).
+func (q *QWhere) branches(in []*quant.Tensor) (a, b *quant.Tensor) {
+	scalar := func(k int64) *quant.Tensor { return &quant.Tensor{Shape: []int{}, Data: []int64{k}} }
+	switch {
+	case q.ConstA != nil:
+		return scalar(*q.ConstA), in[1]
+	case q.ConstB != nil:
+		return in[1], scalar(*q.ConstB)
+	}
+	return in[1], in[2]
+}
+
 func (q *QWhere) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
 	shape := out[0].Shape
-	ic, ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(in[1].Shape, shape), BroadcastIndex(in[2].Shape, shape)
+	ta, tb := q.branches(in)
+	ic, ia, ib := BroadcastIndex(in[0].Shape, shape), BroadcastIndex(ta.Shape, shape), BroadcastIndex(tb.Shape, shape)
 	y := make([]int64, len(ic))
 	for p := range y {
-		a, b := Align(in[1].Data[ia[p]], q.ShiftA), Align(in[2].Data[ib[p]], q.ShiftB)
+		a, b := Align(ta.Data[ia[p]], q.ShiftA), Align(tb.Data[ib[p]], q.ShiftB)
 		y[p] = b + in[0].Data[ic[p]]*(a-b)
 	}
 	return []*quant.Tensor{{Shape: shape, Data: y}}, nil
@@ -359,14 +507,25 @@ func (q *QWhere) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor
 func (q *QWhere) Encode(e *quant.Encoder) error {
 	e.Int(int64(q.ShiftA))
 	e.Int(int64(q.ShiftB))
+	for _, k := range []*int64{q.ConstA, q.ConstB} {
+		if k == nil {
+			e.Int(0)
+			continue
+		}
+		e.Int(1)
+		e.Int(*k)
+	}
 	return nil
 }
 
 func (q *QWhere) EncodeWeights(*quant.Encoder) error { return nil }
 
+// Cost: one product per output (2.5 PLONK gates measured on 64×64), and
+// the alignments.
 func (q *QWhere) Cost(in, out []quant.Value) quant.Cost {
 	n := out[0].Size()
-	ra, sa := alignCost(in[1].Size(), q.ShiftA)
-	rb, sb := alignCost(in[2].Size(), q.ShiftB)
+	_, a, b, _ := q.Operands(in, out[0].Frac)
+	ra, sa := alignCost(a.Size(), q.ShiftA)
+	rb, sb := alignCost(b.Size(), q.ShiftB)
 	return quant.Cost{R1CS: n + ra + rb, SCS: 5*n/2 + sa + sb}
 }

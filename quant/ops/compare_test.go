@@ -35,14 +35,36 @@ func TestCompareFloatMatchesNaive(t *testing.T) {
 		}
 	}
 	cond := &quant.FloatTensor{Shape: []int{4}, Data: []float64{1, 0, 0, 1}}
-	y, err := (&ops.Where{}).Eval([]*quant.FloatTensor{cond, a, b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, w := range []float64{-1, 0.5, 0.5, 2} {
-		if y[0].Data[i] != w {
-			t.Fatalf("where: %v", y[0].Data)
+	c := 7.0
+	for _, w := range []struct {
+		op   *ops.Where
+		in   []*quant.FloatTensor
+		want []float64
+	}{
+		{&ops.Where{}, []*quant.FloatTensor{cond, a, b}, []float64{-1, 0.5, 0.5, 2}},
+		{&ops.Where{X: &c}, []*quant.FloatTensor{cond, a}, []float64{7, 0, 0.5, 7}},
+		{&ops.Where{Y: &c}, []*quant.FloatTensor{cond, a}, []float64{-1, 7, 7, 2}},
+	} {
+		var in [][]int
+		for _, x := range w.in {
+			in = append(in, x.Shape)
 		}
+		shapes, err := w.op.OutShapes(in)
+		if err != nil || !sameInts(shapes[0], []int{4}) {
+			t.Fatalf("where shapes %v: %v", shapes, err)
+		}
+		y, err := w.op.Eval(w.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range w.want {
+			if y[0].Data[i] != w.want[i] {
+				t.Fatalf("where %+v: %v, want %v", w.op, y[0].Data, w.want)
+			}
+		}
+	}
+	if _, err := (&ops.Where{X: &c, Y: &c}).OutShapes([][]int{{4}}); err == nil {
+		t.Fatal("where of two constants accepted")
 	}
 }
 
@@ -83,6 +105,7 @@ func TestNormOpsValidateRefuses(t *testing.T) {
 		nmNode{"ge", &ops.Compare{Op: "greater_equal"}, []string{"x", "mx"}},
 		nmNode{"w", &ops.Where{}, []string{"ge", "lt", "x"}},
 		nmNode{"rmax", &ops.Reduce{Op: "max", Axes: []int{0}}, []string{"w"}},
+		nmNode{"wc", &ops.Where{X: &half}, []string{"lt", "rmax"}},
 	)
 	m := nmQuantize(t, fm, rng, 1)
 	good, err := json.Marshal(m)
@@ -124,6 +147,10 @@ func TestNormOpsValidateRefuses(t *testing.T) {
 		"where shift":     func(g map[string]any) { attrs(g, 7)["shift_a"] = 1 },
 		"reduce max mult": func(g map[string]any) { attrs(g, 8)["mult"] = 3 },
 		"reduce max fmt":  func(g map[string]any) { val(g, 9)["frac"] = 1 },
+		"where const":     func(g map[string]any) { attrs(g, 9)["const_a"] = 300 },
+		"where consts":    func(g map[string]any) { attrs(g, 9)["const_b"] = 3 },
+		"where const in":  func(g map[string]any) { node(g, 9)["in"] = []any{6, 9, 9} },
+		"where const sh":  func(g map[string]any) { attrs(g, 9)["shift_a"] = 1 },
 	} {
 		var doc map[string]any
 		if err := json.Unmarshal(good, &doc); err != nil {
@@ -144,6 +171,13 @@ func TestWhereRefusesNonBooleanCondition(t *testing.T) {
 	v := func(lo, hi int64) quant.Value { return quant.Value{Shape: []int{4}, Frac: 0, Lo: lo, Hi: hi} }
 	q := &ops.QWhere{}
 	out := []quant.Value{v(-128, 127)}
+	k := int64(5)
+	if err := (&ops.QWhere{ConstB: &k}).Check([]quant.Value{v(0, 1), v(-128, 127)}, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := (&ops.QWhere{ConstB: &k}).Check([]quant.Value{v(-1, 1), v(-128, 127)}, out); err == nil {
+		t.Error("constant branch: condition bounds [-1, 1] accepted")
+	}
 	if err := q.Check([]quant.Value{v(0, 1), v(-128, 127), v(-128, 127)}, out); err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +186,16 @@ func TestWhereRefusesNonBooleanCondition(t *testing.T) {
 			t.Errorf("condition bounds [%d, %d] accepted", c.Lo, c.Hi)
 		}
 	}
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

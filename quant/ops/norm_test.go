@@ -232,7 +232,7 @@ func TestNormGraphsQuantizeClose(t *testing.T) {
 	lin := func(in, out int, relu bool) quant.FloatOp {
 		return ops.NewLinear(nmTensor(rng, 0.5, in, out), nmTensor(rng, 0.1, out), relu)
 	}
-	half := 0.25
+	half, neg := 0.25, -3.0
 	cases := []struct {
 		name  string
 		shape []int
@@ -268,7 +268,9 @@ func TestNormGraphsQuantizeClose(t *testing.T) {
 			{"ge", &ops.Compare{Op: "greater_equal"}, []string{"x", "fc"}},
 			{"w1", &ops.Where{}, []string{"lt", "fc", "x"}},
 			{"w2", &ops.Where{}, []string{"ge", "w1", "x"}},
-		}, nil, map[string]float64{"lt": 0.05, "ge": 0.05, "w1": 0.05, "w2": 0.1}},
+			{"w3", &ops.Where{X: &half}, []string{"lt", "w2"}},
+			{"w4", &ops.Where{Y: &neg}, []string{"ge", "w3"}},
+		}, nil, map[string]float64{"lt": 0.05, "ge": 0.05, "w1": 0.05, "w2": 0.1, "w3": 0.1, "w4": 0.1}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
