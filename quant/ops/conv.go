@@ -61,6 +61,17 @@ const (
 	MaxWindowMACs = 1 << 28
 )
 
+// Measured costs (BN254, gnark v0.16.3, clamp tables amortized over a few
+// thousand outputs; TestCNNConstraintCounts logs the comparison): a
+// requantized output costs about RequantCost R1CS constraints but about 33
+// PLONK gates, plus one gate per nonzero term of its accumulator; a max
+// pool costs about 3 R1CS constraints and 7 gates per window element.
+const (
+	requantSCS  = 33
+	maxElemR1CS = 3
+	maxElemSCS  = 7
+)
+
 func init() {
 	quant.RegisterOp(quant.OpInfo{
 		Kind: "conv", ID: 20,
@@ -558,5 +569,5 @@ func (q *QConv) Cost(in, out []quant.Value) quant.Cost {
 	// Each nonzero weight of channel j meets every output position of j
 	// (padding aside): nz·positions gates under PLONK.
 	positions := n / q.Dense.Out
-	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCost*n + nz*positions, Params: len(q.Dense.W) + len(q.Dense.B)}
+	return quant.Cost{R1CS: RequantCost * n, SCS: requantSCS*n + nz*positions, Params: len(q.Dense.W) + len(q.Dense.B)}
 }

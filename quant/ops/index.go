@@ -431,7 +431,7 @@ func (q *QConcat) Cost(in, _ []quant.Value) quant.Cost {
 			n += v.Size()
 		}
 	}
-	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCost * n}
+	return quant.Cost{R1CS: RequantCost * n, SCS: requantSCS * n}
 }
 
 // --- Slice ---
