@@ -25,11 +25,11 @@ import (
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
+var cnnField = ecc.BN254.ScalarField()
 
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var cnnIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
 
-func randTensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
+func cnnRand(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
 	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
 	for i := range t.Data {
 		t.Data[i] = (rng.Float64()*2 - 1) * scale
@@ -37,14 +37,14 @@ func randTensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor 
 	return t
 }
 
-type step struct {
+type cnnStep struct {
 	name    string
 	op      quant.FloatOp
 	in, out []string
 }
 
 // quantized builds, calibrates and quantizes a float graph of one input.
-func quantized(t testing.TB, seed uint64, inShape []int, steps []step) *quant.Model {
+func cnnQuantized(t testing.TB, seed uint64, inShape []int, steps []cnnStep) *quant.Model {
 	t.Helper()
 	b := quant.NewGraphBuilder()
 	if err := b.Input("x", inShape); err != nil {
@@ -69,7 +69,7 @@ func quantized(t testing.TB, seed uint64, inShape []int, steps []step) *quant.Mo
 	rng := rand.New(rand.NewPCG(seed, 3))
 	var cal [][]float64
 	for range 16 {
-		cal = append(cal, randTensor(rng, 1, quant.ShapeSize(inShape)).Data)
+		cal = append(cal, cnnRand(rng, 1, quant.ShapeSize(inShape)).Data)
 	}
 	s, err := quant.Calibrate(fm, cal)
 	if err != nil {
@@ -83,31 +83,31 @@ func quantized(t testing.TB, seed uint64, inShape []int, steps []step) *quant.Mo
 }
 
 // lenet is conv→relu→maxpool→conv(+relu)→avgpool→flatten→linear at 1×1×12×12.
-func lenet(t testing.TB, seed uint64) *quant.Model {
+func cnnLeNet(t testing.TB, seed uint64) *quant.Model {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	return quantized(t, seed, []int{1, 1, 12, 12}, []step{
-		{"conv1", ops.NewConv(randTensor(rng, 0.6, 4, 1, 3, 3), randTensor(rng, 0.1, 4), ops.Window{Pads: []int{1, 1, 1, 1}}, 1, false), []string{"x"}, []string{"c1"}},
+	return cnnQuantized(t, seed, []int{1, 1, 12, 12}, []cnnStep{
+		{"conv1", ops.NewConv(cnnRand(rng, 0.6, 4, 1, 3, 3), cnnRand(rng, 0.1, 4), ops.Window{Pads: []int{1, 1, 1, 1}}, 1, false), []string{"x"}, []string{"c1"}},
 		{"relu1", &ops.ReLU{}, []string{"c1"}, []string{"r1"}},
 		{"pool1", ops.NewMaxPool(ops.Window{Kernel: []int{2, 2}, Strides: []int{2, 2}}, false), []string{"r1"}, []string{"p1"}},
-		{"conv2", ops.NewConv(randTensor(rng, 0.4, 6, 4, 3, 3), randTensor(rng, 0.1, 6), ops.Window{}, 1, true), []string{"p1"}, []string{"c2"}},
+		{"conv2", ops.NewConv(cnnRand(rng, 0.4, 6, 4, 3, 3), cnnRand(rng, 0.1, 6), ops.Window{}, 1, true), []string{"p1"}, []string{"c2"}},
 		{"pool2", ops.NewAvgPool(ops.Window{Kernel: []int{2, 2}, Strides: []int{2, 2}}, false, false), []string{"c2"}, []string{"p2"}},
 		{"flat", &ops.Reshape{Shape: []int{1, 24}}, []string{"p2"}, []string{"f"}},
-		{"fc", ops.NewLinear(randTensor(rng, 0.3, 24, 10), randTensor(rng, 0.1, 10), false), []string{"f"}, []string{"y"}},
+		{"fc", ops.NewLinear(cnnRand(rng, 0.3, 24, 10), cnnRand(rng, 0.1, 10), false), []string{"f"}, []string{"y"}},
 	})
 }
 
 // mixed covers the other ops on [1, 2, 5, 5]: concat at mixed fractions,
 // slice, depthwise strided conv, conv_transpose, pad, padded pools with and
 // without count_include_pad, global pools.
-func mixed(t testing.TB, seed uint64) *quant.Model {
+func cnnMixed(t testing.TB, seed uint64) *quant.Model {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	return quantized(t, seed, []int{1, 2, 5, 5}, []step{
-		{"conv", ops.NewConv(randTensor(rng, 3, 3, 2, 3, 3), randTensor(rng, 1, 3), ops.Window{Pads: []int{1, 1, 1, 1}}, 1, false), []string{"x"}, []string{"c"}},
+	return cnnQuantized(t, seed, []int{1, 2, 5, 5}, []cnnStep{
+		{"conv", ops.NewConv(cnnRand(rng, 3, 3, 2, 3, 3), cnnRand(rng, 1, 3), ops.Window{Pads: []int{1, 1, 1, 1}}, 1, false), []string{"x"}, []string{"c"}},
 		{"slice", &ops.Slice{Starts: []int64{1}, Ends: []int64{2}, Axes: []int64{1}}, []string{"x"}, []string{"s"}},
 		{"cat", &ops.Concat{Axis: 1}, []string{"c", "s"}, []string{"cat"}},
-		{"dw", ops.NewConv(randTensor(rng, 0.8, 4, 1, 3, 3), randTensor(rng, 0.1, 4), ops.Window{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}, 4, true), []string{"cat"}, []string{"dw"}},
+		{"dw", ops.NewConv(cnnRand(rng, 0.8, 4, 1, 3, 3), cnnRand(rng, 0.1, 4), ops.Window{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}, 4, true), []string{"cat"}, []string{"dw"}},
 		{"up", func() quant.FloatOp {
-			c := ops.NewConv(randTensor(rng, 0.5, 4, 2, 2, 2), randTensor(rng, 0.1, 2), ops.Window{Strides: []int{2, 2}, Pads: []int{0, 1, 1, 0}, OutputPadding: []int{1, 0}}, 1, false)
+			c := ops.NewConv(cnnRand(rng, 0.5, 4, 2, 2, 2), cnnRand(rng, 0.1, 2), ops.Window{Strides: []int{2, 2}, Pads: []int{0, 1, 1, 0}, OutputPadding: []int{1, 0}}, 1, false)
 			c.Transposed = true
 			return c
 		}(), []string{"dw"}, []string{"up"}},
@@ -123,17 +123,17 @@ func mixed(t testing.TB, seed uint64) *quant.Model {
 }
 
 // conv1d is a 1-d conv net on [2, 3, 10] (batch 2).
-func conv1d(t testing.TB, seed uint64) *quant.Model {
+func cnnConv1d(t testing.TB, seed uint64) *quant.Model {
 	rng := rand.New(rand.NewPCG(seed, 4))
-	return quantized(t, seed, []int{2, 3, 10}, []step{
-		{"conv", ops.NewConv(randTensor(rng, 0.7, 4, 3, 3), randTensor(rng, 0.1, 4), ops.Window{Strides: []int{2}, Dilations: []int{2}, Pads: []int{1, 2}}, 1, true), []string{"x"}, []string{"c"}},
+	return cnnQuantized(t, seed, []int{2, 3, 10}, []cnnStep{
+		{"conv", ops.NewConv(cnnRand(rng, 0.7, 4, 3, 3), cnnRand(rng, 0.1, 4), ops.Window{Strides: []int{2}, Dilations: []int{2}, Pads: []int{1, 2}}, 1, true), []string{"x"}, []string{"c"}},
 		{"max", ops.NewMaxPool(ops.Window{Kernel: []int{2}, Pads: []int{0, 1}}, false), []string{"c"}, []string{"m"}},
 		{"gavg", ops.NewAvgPool(ops.Window{}, true, false), []string{"m"}, []string{"g"}},
 		{"flat", &ops.Reshape{Shape: []int{2, 4}}, []string{"g"}, []string{"y"}},
 	})
 }
 
-func randomInput(rng *rand.Rand, shape []int, fill ...int64) [][]int64 {
+func cnnInput(rng *rand.Rand, shape []int, fill ...int64) [][]int64 {
 	rows, width := quant.Rows(shape)
 	x := make([][]int64, rows)
 	for r := range x {
@@ -149,9 +149,9 @@ func randomInput(rng *rand.Rand, shape []int, fill ...int64) [][]int64 {
 	return x
 }
 
-func assignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
+func cnnAssignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
+	a, err := graph.Assignment(m, tr, cnnIO, modelio.Salts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,23 +162,23 @@ func assignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 // output on random and extreme int8 inputs, and rejects a wrong output.
 func TestCNNGadgetsMatchReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	for name, build := range map[string]func(testing.TB, uint64) *quant.Model{"lenet": lenet, "mixed": mixed, "conv1d": conv1d} {
+	for name, build := range map[string]func(testing.TB, uint64) *quant.Model{"lenet": cnnLeNet, "mixed": cnnMixed, "conv1d": cnnConv1d} {
 		m := build(t, 1)
-		circ, err := graph.New(m, publicIO)
+		circ, err := graph.New(m, cnnIO)
 		if err != nil {
 			t.Fatal(err)
 		}
 		shape := m.Graph.Input().Shape
-		inputs := [][][]int64{randomInput(rng, shape, -128), randomInput(rng, shape, 127)}
+		inputs := [][][]int64{cnnInput(rng, shape, -128), cnnInput(rng, shape, 127)}
 		for range 3 {
-			inputs = append(inputs, randomInput(rng, shape))
+			inputs = append(inputs, cnnInput(rng, shape))
 		}
 		for k, x := range inputs {
 			tr, err := m.Forward(x)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := test.IsSolved(circ, assignment(t, m, tr), field); err != nil {
+			if err := test.IsSolved(circ, cnnAssignment(t, m, tr), cnnField); err != nil {
 				t.Fatalf("%s input %d: %v", name, k, err)
 			}
 			j := k % len(tr.Y[0])
@@ -187,7 +187,7 @@ func TestCNNGadgetsMatchReference(t *testing.T) {
 			} else {
 				tr.Y[0][j]++
 			}
-			if test.IsSolved(circ, assignment(t, m, tr), field) == nil {
+			if test.IsSolved(circ, cnnAssignment(t, m, tr), cnnField) == nil {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -213,7 +213,7 @@ func TestCNNGadgetsMatchReference(t *testing.T) {
 				t.Fatalf("%s: node %d is %s, parsed %s", name, k, n.Op.Kind(), m2.Graph.Nodes[k].Op.Kind())
 			}
 		}
-		x := randomInput(rng, shape)
+		x := cnnInput(rng, shape)
 		a, _ := m.Forward(x)
 		b, err := m2.Forward(x)
 		if err != nil || !slices.Equal(quant.Flatten(a.Y), quant.Flatten(b.Y)) {
@@ -230,12 +230,12 @@ func TestCNNGadgetsMatchReference(t *testing.T) {
 
 // The constraint counts of the LeNet-like graph against the estimates.
 func TestCNNConstraintCounts(t *testing.T) {
-	m := lenet(t, 2)
-	r, err := frontend.Compile(field, r1cs.NewBuilder, mustCircuit(t, m))
+	m := cnnLeNet(t, 2)
+	r, err := frontend.Compile(cnnField, r1cs.NewBuilder, cnnCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := frontend.Compile(field, scs.NewBuilder, mustCircuit(t, m))
+	s, err := frontend.Compile(cnnField, scs.NewBuilder, cnnCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,9 +247,9 @@ func TestCNNConstraintCounts(t *testing.T) {
 	}
 }
 
-func mustCircuit(t testing.TB, m *quant.Model) *graph.Circuit {
+func cnnCircuit(t testing.TB, m *quant.Model) *graph.Circuit {
 	t.Helper()
-	c, err := graph.New(m, publicIO)
+	c, err := graph.New(m, cnnIO)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,11 +261,11 @@ func mustCircuit(t testing.TB, m *quant.Model) *graph.Circuit {
 // max (the zero product fails), or below it (a range check fails). The
 // honest proof verifies.
 func TestMaxPoolTamper(t *testing.T) {
-	m := quantized(t, 5, []int{1, 1, 4, 4}, []step{
+	m := cnnQuantized(t, 5, []int{1, 1, 4, 4}, []cnnStep{
 		{"max", ops.NewMaxPool(ops.Window{Kernel: []int{2, 2}, Strides: []int{2, 2}}, false), []string{"x"}, []string{"m"}},
 		{"flat", &ops.Reshape{Shape: []int{1, 4}}, []string{"m"}, []string{"y"}},
 	})
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, mustCircuit(t, m))
+	ccs, err := frontend.Compile(cnnField, r1cs.NewBuilder, cnnCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestMaxPoolTamper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := frontend.NewWitness(assignment(t, m, tr), field)
+	w, err := frontend.NewWitness(cnnAssignment(t, m, tr), cnnField)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,10 +300,10 @@ func TestMaxPoolTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, lie := range map[string]func(window []int64) int64{
-		"above max":   func(v []int64) int64 { return maxOf(v) + 1 },
-		"second max":  func(v []int64) int64 { return secondMax(v) },
-		"far above":   func(v []int64) int64 { return maxOf(v) + 300 },
-		"min element": func(v []int64) int64 { return minOf(v) },
+		"above max":   func(v []int64) int64 { return cnnMax(v) + 1 },
+		"second max":  func(v []int64) int64 { return cnnSecondMax(v) },
+		"far above":   func(v []int64) int64 { return cnnMax(v) + 300 },
+		"min element": func(v []int64) int64 { return cnnMin(v) },
 	} {
 		// The public output carries the lie, so only the max constraints can catch it.
 		bad := *tr
@@ -312,10 +312,10 @@ func TestMaxPoolTamper(t *testing.T) {
 			r0, c0 := 2*(o/2), 2*(o%2)
 			bad.Y[0][o] = lie([]int64{x[r0][c0], x[r0][c0+1], x[r0+1][c0], x[r0+1][c0+1]})
 		}
-		if maxOf(bad.Y[0]) > quant.Int8Max {
+		if cnnMax(bad.Y[0]) > quant.Int8Max {
 			bad.Y[0] = tr.Y[0] // the output encoding could not carry it; the hint alone lies
 		}
-		wb, err := frontend.NewWitness(assignment(t, m, &bad), field)
+		wb, err := frontend.NewWitness(cnnAssignment(t, m, &bad), cnnField)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +339,7 @@ func TestMaxPoolTamper(t *testing.T) {
 	}
 }
 
-func maxOf(v []int64) int64 {
+func cnnMax(v []int64) int64 {
 	m := v[0]
 	for _, x := range v {
 		m = max(m, x)
@@ -347,7 +347,7 @@ func maxOf(v []int64) int64 {
 	return m
 }
 
-func minOf(v []int64) int64 {
+func cnnMin(v []int64) int64 {
 	m := v[0]
 	for _, x := range v {
 		m = min(m, x)
@@ -355,8 +355,8 @@ func minOf(v []int64) int64 {
 	return m
 }
 
-func secondMax(v []int64) int64 {
-	m, s := maxOf(v), int64(-1<<62)
+func cnnSecondMax(v []int64) int64 {
+	m, s := cnnMax(v), int64(-1<<62)
 	for _, x := range v {
 		if x < m {
 			s = max(s, x)

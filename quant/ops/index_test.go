@@ -10,7 +10,7 @@ import (
 )
 
 // at returns the row-major offset of coordinates c in shape s.
-func at(s, c []int) int {
+func cnnAt(s, c []int) int {
 	off := 0
 	for a := range s {
 		off = off*s[a] + c[a]
@@ -19,7 +19,7 @@ func at(s, c []int) int {
 }
 
 // coords enumerates the coordinates of shape s in row-major order.
-func coords(s []int) [][]int {
+func cnnCoords(s []int) [][]int {
 	var out [][]int
 	c := make([]int, len(s))
 	for k := 0; k < quant.ShapeSize(s); k++ {
@@ -46,11 +46,11 @@ func TestPadMatchesNaive(t *testing.T) {
 	if !slices.Equal(got[0].Shape, []int{3, 4, 5}) {
 		t.Fatalf("shape %v", got[0].Shape)
 	}
-	for k, c := range coords(got[0].Shape) {
+	for k, c := range cnnCoords(got[0].Shape) {
 		src := []int{c[0] - 0, c[1] - 1, c[2] + 1}
 		want := 0.0
 		if src[0] < 2 && src[1] >= 0 && src[1] < 3 && src[2] < 4 {
-			want = x.Data[at(x.Shape, src)]
+			want = x.Data[cnnAt(x.Shape, src)]
 		}
 		if got[0].Data[k] != want {
 			t.Fatalf("pad %v = %v, want %v", c, got[0].Data[k], want)
@@ -97,12 +97,12 @@ func TestSliceMatchesNaive(t *testing.T) {
 		if !slices.Equal(got[0].Shape, shape) {
 			t.Fatalf("%+v: shape %v, want %v", tc.s, got[0].Shape, shape)
 		}
-		for k, c := range coords(shape) {
+		for k, c := range cnnCoords(shape) {
 			src := make([]int, 3)
 			for a := range src {
 				src[a] = tc.axis[a][0] + c[a]*tc.axis[a][1]
 			}
-			if got[0].Data[k] != x.Data[at(x.Shape, src)] {
+			if got[0].Data[k] != x.Data[cnnAt(x.Shape, src)] {
 				t.Fatalf("%+v: %v", tc.s, c)
 			}
 		}
@@ -154,15 +154,15 @@ func TestConcatMatchesNaive(t *testing.T) {
 	if !slices.Equal(got[0].Shape, []int{2, 6, 4}) {
 		t.Fatalf("shape %v", got[0].Shape)
 	}
-	for k, co := range coords(got[0].Shape) {
+	for k, co := range cnnCoords(got[0].Shape) {
 		var want float64
 		switch {
 		case co[1] < 3:
-			want = a.Data[at(a.Shape, co)]
+			want = a.Data[cnnAt(a.Shape, co)]
 		case co[1] < 4:
-			want = b.Data[at(b.Shape, []int{co[0], co[1] - 3, co[2]})]
+			want = b.Data[cnnAt(b.Shape, []int{co[0], co[1] - 3, co[2]})]
 		default:
-			want = c.Data[at(c.Shape, []int{co[0], co[1] - 4, co[2]})]
+			want = c.Data[cnnAt(c.Shape, []int{co[0], co[1] - 4, co[2]})]
 		}
 		if got[0].Data[k] != want {
 			t.Fatalf("concat %v", co)
@@ -192,15 +192,15 @@ func TestConcatMatchesNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, co := range coords(out[0].Shape) {
+	for k, co := range cnnCoords(out[0].Shape) {
 		var want int64
 		switch {
 		case co[1] < 3:
-			want = ts[0].Data[at(a.Shape, co)]
+			want = ts[0].Data[cnnAt(a.Shape, co)]
 		case co[1] < 4:
-			want = (ts[1].Data[at(b.Shape, []int{co[0], co[1] - 3, co[2]})] + 2) >> 2
+			want = (ts[1].Data[cnnAt(b.Shape, []int{co[0], co[1] - 3, co[2]})] + 2) >> 2
 		default:
-			want = ts[2].Data[at(c.Shape, []int{co[0], co[1] - 4, co[2]})]
+			want = ts[2].Data[cnnAt(c.Shape, []int{co[0], co[1] - 4, co[2]})]
 		}
 		if res[0].Data[k] != want {
 			t.Fatalf("integer concat %v = %d, want %d", co, res[0].Data[k], want)
