@@ -10,11 +10,13 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
+	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/gadget"
 	cops "github.com/zkinfer/zkinfer/circuits/ops"
@@ -297,6 +299,26 @@ func TestMaxPoolTamper(t *testing.T) {
 	}
 	pub, _ := w.Public()
 	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	// The same graph proves under PLONK.
+	sccs, err := frontend.Compile(cnnField, scs.NewBuilder, cnnCircuit(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srs, lag, err := unsafekzg.NewSRS(sccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ppk, pvk, err := plonk.Setup(sccs, srs, lag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pproof, err := plonk.Prove(sccs, ppk, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plonk.Verify(pproof, pvk, pub); err != nil {
 		t.Fatal(err)
 	}
 	for name, lie := range map[string]func(window []int64) int64{

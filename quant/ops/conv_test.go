@@ -464,3 +464,61 @@ func TestCNNValidateRefuses(t *testing.T) {
 		}
 	}
 }
+
+// Every CNN float op survives the float model's files (config.json +
+// safetensors): same kinds, same outputs.
+func TestCNNFloatFileForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	b := quant.NewGraphBuilder()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	up := ops.NewConv(randTensor(rng, 0.5, 3, 2, 2, 2), randTensor(rng, 0.1, 2), ops.Window{Strides: []int{2, 2}, OutputPadding: []int{1, 0}}, 1, false)
+	up.Transposed = true
+	must(b.Input("x", []int{1, 2, 5, 5}))
+	must(b.Node("conv", ops.NewConv(randTensor(rng, 1, 2, 1, 3, 3), nil, ops.Window{AutoPad: "SAME_UPPER"}, 2, true), []string{"x"}, []string{"c"}))
+	must(b.Node("slice", &ops.Slice{Starts: []int64{0}, Ends: []int64{1}, Axes: []int64{1}}, []string{"x"}, []string{"s"}))
+	must(b.Node("cat", &ops.Concat{Axis: 1}, []string{"c", "s"}, []string{"cat"}))
+	must(b.Node("up", up, []string{"cat"}, []string{"u"}))
+	must(b.Node("pad", &ops.Pad{Pads: []int{0, 0, 1, 1, 0, 0, 0, 0}}, []string{"u"}, []string{"p"}))
+	must(b.Node("max", ops.NewMaxPool(ops.Window{Kernel: []int{2, 2}, Strides: []int{2, 2}}, false), []string{"p"}, []string{"m"}))
+	must(b.Node("avg", ops.NewAvgPool(ops.Window{Kernel: []int{2, 2}, Pads: []int{1, 1, 0, 0}}, false, true), []string{"m"}, []string{"a"}))
+	must(b.Node("gavg", ops.NewAvgPool(ops.Window{}, true, false), []string{"a"}, []string{"y"}))
+	must(b.Output("y"))
+	g, err := b.Build()
+	must(err)
+	fm, err := quant.NewGraphModel(g)
+	must(err)
+	st, err := quant.EncodeSafetensors(fm)
+	must(err)
+	cfgJSON, err := json.Marshal(fm.Config)
+	must(err)
+	cfg, err := quant.ParseConfig(cfgJSON)
+	must(err)
+	fm2, err := quant.ParseModel(st, cfg)
+	must(err)
+	x := randTensor(rng, 1, 50).Data
+	a, err := fm.Graph.Eval(x)
+	must(err)
+	c, err := fm2.Graph.Eval(x)
+	must(err)
+	for k, n := range fm.Graph.Nodes {
+		if n.Op.Kind() != fm2.Graph.Nodes[k].Op.Kind() {
+			t.Fatalf("node %d: %s became %s", k, n.Op.Kind(), fm2.Graph.Nodes[k].Op.Kind())
+		}
+	}
+	for id := range a {
+		for i := range a[id] {
+			if math.Abs(a[id][i]-c[id][i]) > 1e-6 {
+				t.Fatalf("value %s changed over the files", fm.Graph.Names[id])
+			}
+		}
+	}
+	s, err := quant.Calibrate(fm2, [][]float64{x})
+	must(err)
+	if _, err := quant.Quantize(fm2, s); err != nil {
+		t.Fatal(err)
+	}
+}
