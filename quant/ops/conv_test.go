@@ -522,3 +522,109 @@ func TestCNNFloatFileForm(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Random, often malformed window attributes never panic Check, and whatever
+// Check accepts runs Forward to an output of the checked size.
+func TestWindowOpsRandomAttributes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	small := func(lo int) int {
+		if rng.IntN(12) == 0 {
+			return rng.IntN(4) - 2 // often invalid
+		}
+		return lo + rng.IntN(3)
+	}
+	list := func(n, lo int) []int {
+		if rng.IntN(12) == 0 {
+			n = rng.IntN(5) // often the wrong length
+		}
+		if rng.IntN(4) == 0 {
+			return nil
+		}
+		v := make([]int, n)
+		for i := range v {
+			v[i] = small(lo)
+		}
+		return v
+	}
+	accepted := 0
+	for it := 0; it < 1500; it++ {
+		ns := 1 + rng.IntN(2)
+		shape := []int{1 + rng.IntN(2), 1 + rng.IntN(4)}
+		for range ns {
+			shape = append(shape, 1+rng.IntN(6))
+		}
+		win := ops.Window{Kernel: list(ns, 1), Strides: list(ns, 1), Pads: list(2*ns, 0), Dilations: list(ns, 1)}
+		in := quant.Value{Shape: shape, Frac: 5, Lo: -128, Hi: 127}
+		var op quant.Op
+		var outShape []int
+		switch rng.IntN(4) {
+		case 0, 1:
+			transposed := rng.IntN(3) == 0
+			if transposed {
+				win.OutputPadding = list(ns, 0)
+			}
+			group := 1 + rng.IntN(3)
+			cout := 1 + rng.IntN(4)
+			k := 1
+			for _, v := range win.Kernel {
+				k *= max(v, 1)
+			}
+			cg := max(shape[1]/group, 1)
+			d := quant.Dense{In: cg * k, Out: cout, W: make([]int8, cg*k*cout), B: make([]int64, cout), Mult: make([]int64, cout), Shift: 8, Lo: -128, Hi: 127}
+			for i := range d.W {
+				d.W[i] = int8(rng.IntN(255) - 127)
+			}
+			for j := range d.Mult {
+				d.Mult[j] = int64(rng.IntN(1000))
+			}
+			op = &ops.QConv{Window: win, Group: group, Dense: d, Transposed: transposed}
+			outShape = []int{shape[0], cout}
+		case 2:
+			op = &ops.QMaxPool{Window: win}
+			outShape = shape[:2]
+		default:
+			op = &ops.QAvgPool{Window: win, CountIncludePad: rng.IntN(2) == 0, Shift: uint(rng.IntN(20)), Scale: 0}
+			outShape = shape[:2]
+		}
+		// Try every small output size: Check accepts at most one.
+		var out []quant.Value
+		base := len(outShape)
+		outShape = append(outShape, make([]int, ns)...)
+		for c := 0; c < 1<<(4*ns) && out == nil; c++ {
+			for a := 0; a < ns; a++ {
+				outShape[base+a] = 1 + (c>>(4*a))&15
+			}
+			o := []quant.Value{{Shape: slices.Clone(outShape), Frac: 5, Lo: -128, Hi: 127}}
+			if avg, ok := op.(*ops.QAvgPool); ok {
+				o[0].Frac = 5 + avg.Scale
+			}
+			if op.Check([]quant.Value{in}, o) == nil {
+				out = o
+			}
+		}
+		if out == nil {
+			continue
+		}
+		accepted++
+		x := make([]int64, in.Size())
+		for i := range x {
+			x[i] = rng.Int64N(256) - 128
+		}
+		res, err := op.Forward([]*quant.Tensor{{Shape: shape, Data: x}}, out)
+		if err != nil {
+			t.Fatalf("%+v accepted by Check, Forward: %v", op, err)
+		}
+		if len(res[0].Data) != out[0].Size() {
+			t.Fatalf("%+v: %d outputs, want %d", op, len(res[0].Data), out[0].Size())
+		}
+		for _, v := range res[0].Data {
+			if v < out[0].Lo || v > out[0].Hi {
+				t.Fatalf("%+v: output %d escapes its bounds", op, v)
+			}
+		}
+	}
+	t.Logf("%d of 1500 random window ops accepted", accepted)
+	if accepted < 50 {
+		t.Errorf("only %d random window ops accepted: the test exercises little", accepted)
+	}
+}
