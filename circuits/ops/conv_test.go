@@ -247,6 +247,16 @@ func TestCNNConstraintCounts(t *testing.T) {
 		nc := n.Op.Cost(m.Graph.ValuesOf(n.In), m.Graph.ValuesOf(n.Out))
 		t.Logf("  %-6s %-14s R1CS %6d SCS %6d", n.Name, n.Op.Kind(), nc.R1CS, nc.SCS)
 	}
+	// The estimates leave out the input and output binding and the tables'
+	// fixed costs; they stay within 30 % of the compiled counts.
+	for _, k := range []struct {
+		name      string
+		got, want int
+	}{{"R1CS", c.R1CS, r.GetNbConstraints()}, {"PLONK", c.SCS, s.GetNbConstraints()}} {
+		if ratio := float64(k.got) / float64(k.want); ratio < 0.7 || ratio > 1.3 {
+			t.Errorf("%s estimate %d is %.2f× the compiled %d", k.name, k.got, ratio, k.want)
+		}
+	}
 }
 
 func cnnCircuit(t testing.TB, m *quant.Model) *graph.Circuit {

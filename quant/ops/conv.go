@@ -566,8 +566,36 @@ func (q *QConv) Cost(in, out []quant.Value) quant.Cost {
 			nz++
 		}
 	}
-	// Each nonzero weight of channel j meets every output position of j
-	// (padding aside): nz·positions gates under PLONK.
-	positions := n / q.Dense.Out
-	return quant.Cost{R1CS: RequantCost * n, SCS: requantSCS*n + nz*positions, Params: len(q.Dense.W) + len(q.Dense.B)}
+	// Under PLONK every term of an accumulator is a gate: a nonzero weight
+	// meets the output positions whose tap at its kernel offset reads the
+	// input (not padding, and for conv_transpose only every stride-th tap),
+	// about nz·taps/∏k per batch element.
+	macs := nz * (n / q.Dense.Out)
+	if g, err := q.geometry(in[0].Shape); err == nil {
+		macs = int(float64(nz) * float64(g.n) * float64(g.taps()) / float64(g.kSize))
+	}
+	return quant.Cost{R1CS: RequantCost * n, SCS: requantSCS*n + macs, Params: len(q.Dense.W) + len(q.Dense.B)}
+}
+
+// taps counts the (output position, kernel offset) pairs of one plane
+// whose input is real: a product over the spatial axes.
+func (g *geom) taps() int {
+	t := 1
+	for i := range g.in {
+		c := 0
+		for o := 0; o < g.out[i]; o++ {
+			if !g.transposed {
+				k0, k1 := g.realRange(i, o)
+				c += max(0, k1-k0+1)
+				continue
+			}
+			for k := 0; k < g.k[i]; k++ {
+				if q := o + g.pb[i] - k*g.d[i]; q >= 0 && q%g.s[i] == 0 && q/g.s[i] < g.in[i] {
+					c++
+				}
+			}
+		}
+		t *= c
+	}
+	return t
 }
