@@ -241,7 +241,7 @@ func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, erro
 		return "", fmt.Errorf("onnx: %w: input %q has rank %d, want 1..%d", quant.ErrShape, vi.GetName(), len(dims), quant.MaxRank)
 	}
 	shape := make([]int, len(dims))
-	open := -1
+	open, seqUsed := -1, false
 	for k, d := range dims {
 		if v, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok {
 			if v.DimValue < 1 || v.DimValue > quant.MaxTensorValues {
@@ -259,6 +259,7 @@ func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, erro
 			shape[k] = 1
 			gi.notes = append(gi.notes, fmt.Sprintf("input %q: the dynamic axis 0 %q is the batch, taken as 1 (one sample per proof)", vi.GetName(), name))
 		case opts.SeqLen > 0:
+			seqUsed = true
 			shape[k] = opts.SeqLen
 			gi.notes = append(gi.notes, fmt.Sprintf("input %q: the dynamic axis %d %q is %d (--seq-len)", vi.GetName(), k, name, opts.SeqLen))
 		case open < 0 && opts.InputValues > 0:
@@ -266,6 +267,9 @@ func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, erro
 		default:
 			return "", fmt.Errorf("onnx: %w: input %q has a dynamic axis %d %q: give its length (--seq-len) or an input file (--input)", quant.ErrValidation, vi.GetName(), k, name)
 		}
+	}
+	if opts.SeqLen > 0 && !seqUsed {
+		return "", fmt.Errorf("onnx: %w: --seq-len %d sets a dynamic axis after the batch, but input %q has none (its axes: %s)", quant.ErrValidation, opts.SeqLen, vi.GetName(), axesString(dims))
 	}
 	if open >= 0 {
 		rest := 1
@@ -284,6 +288,19 @@ func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, erro
 		return "", fmt.Errorf("onnx: input %q: %w", vi.GetName(), err)
 	}
 	return vi.GetName(), nil
+}
+
+// axesString writes an input's axes, sizes or names.
+func axesString(dims []*onnxpb.TensorShapeProto_Dimension) string {
+	parts := make([]string, len(dims))
+	for k, d := range dims {
+		if v, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); ok {
+			parts[k] = fmt.Sprint(v.DimValue)
+		} else {
+			parts[k] = fmt.Sprintf("%q", d.GetDimParam())
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // visit maps one node: folds it when its inputs are constants, replaces a
