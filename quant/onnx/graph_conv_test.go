@@ -171,3 +171,41 @@ func TestGraphZooCNN(t *testing.T) {
 		t.Errorf("found %d of the %d pinned models in the zoo", seen, len(cnnZoo))
 	}
 }
+
+// Untrusted bytes through the CNN mappers: the importer answers, never
+// panics, and what it accepts calibrates and quantizes or fails with an
+// error.
+func FuzzParseGraphCNN(f *testing.F) {
+	for _, name := range []string{"op_conv2d_padded_op13", "op_convtranspose_op13", "bn_conv_op13", "maxpool_ceil_op13", "avgpool_pad_include_op13", "op_slice_op13", "globalavgpool_op13", "op_conv1d_op13"} {
+		data, err := quant.ReadFileLimited(filepath.Join(zooDir, name+".onnx"), quant.MaxModelFileSize)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fm, _, err := onnx.ParseGraph(data, onnx.Options{})
+		if err != nil {
+			// The importer turns a panic into this error: a mapper missed a check.
+			if strings.Contains(err.Error(), "malformed graph: ") {
+				t.Fatalf("a mapper panicked: %v", err)
+			}
+			return
+		}
+		if err := fm.Config.Validate(); err != nil {
+			t.Fatalf("imported an invalid config: %v", err)
+		}
+		if fm.Graph.InputSize() > 1<<12 {
+			return
+		}
+		s, err := quant.Calibrate(fm, [][]float64{make([]float64, fm.Graph.InputSize())})
+		if err != nil {
+			return
+		}
+		if qm, err := quant.Quantize(fm, s); err == nil {
+			if err := qm.Validate(); err != nil {
+				t.Fatalf("quantized an invalid model: %v", err)
+			}
+		}
+	})
+}
