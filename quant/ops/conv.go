@@ -266,7 +266,7 @@ func (g *geom) offsets(o int, buf []int) {
 	}
 }
 
-// convDims checks the weight and bias of a float conv against input x and
+// resolve checks the weight and bias of a float conv against input x and
 // returns the output channels and the geometry.
 func (c *Conv) resolve(x []int) (Window, *geom, int, error) {
 	w, b := c.Weight.T, c.Bias.T
@@ -438,7 +438,7 @@ func (c *Conv) Quantize(in, out []quant.Value) (quant.Op, error) {
 
 func (q *QConv) Kind() string { return kindOf(q.Transposed) }
 
-// Geometry checks the op against input shape x and returns its resolved geometry.
+// geometry checks the op against input shape x and returns its resolved geometry.
 func (q *QConv) geometry(x []int) (*geom, error) {
 	if q.AutoPad != "" {
 		return nil, fmt.Errorf("%w: auto_pad in an integer op (Quantize resolves it into pads)", quant.ErrValidation)
