@@ -282,4 +282,3 @@ func TestEstimateMatchesCompiled(t *testing.T) {
 		}
 	}
 }
-
