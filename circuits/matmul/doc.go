@@ -29,10 +29,12 @@
 // which at the end of Define hands all entries of every A, B and C to
 // std/multicommit.WithCommitment, the commitment std/lookup and
 // std/rangecheck already use: under Groth16 one BSB22 (Pedersen) commitment
-// to those wires, under PLONK the commitment gate; the challenge is a hash of
-// the commitment. multicommit derives callback c's value as ρ^c from its root
-// value ρ; the collector's callback receives x = ρ^c and checks every
-// registered product with the same x.
+// to those wires, under PLONK the commitment gate; the root challenge ρ is a
+// hash of the commitment. multicommit hands its c-th callback (c ≥ 1) the
+// value ρ^c; the collector's callback receives x = ρ^c and checks every
+// registered product with the same x and its powers. c is the collector's
+// position among the circuit's commitment callbacks (range checker, lookup
+// tables, the collector: at most 6 in a gpt2 circuit).
 //
 // # Soundness
 //
@@ -44,9 +46,9 @@
 // a uniform ρ, which is at most c·T/|F| for a product with T columns. A
 // product with any wrong entry has a wrong row, so each product is accepted
 // with a wrong C with probability ≤ c·T/|F|; a union bound over the R
-// products of a circuit gives ≤ R·c·T/|F|. For BN254 (|F| ≈ 2^254), with
-// c ≤ 2^6 callbacks, T ≤ 2^14 columns and R ≤ 2^12 products, that is below
-// 2^-220: one repetition suffices, no check is repeated. The commitment is
+// products of a circuit gives ≤ R·c·T/|F|. For BN254 (|F| > 2^253), with
+// c ≤ 2^6, T ≤ 2^14 columns and R ≤ 2^12 products, that is below 2^-219:
+// the check runs once (repeat count 1), nothing is repeated. The commitment is
 // computed from A, B and C before ρ exists (it is Fiat–Shamir: ρ is the hash
 // of a binding commitment), so a prover who wants another ρ must change a
 // committed wire and recompute the commitment: with 2^t attempts its chance
