@@ -62,8 +62,8 @@
 // # Choosing
 //
 // Auto, the default, takes per product the way with the lower R1CS estimate
-// (Estimate): Direct at one token (QKᵀ of a 1×k by k×1 product costs k
-// constraints, Checked k+1 and more), Checked from a few tokens on. Checked
+// (Estimate): Direct at one token (a 1×k by k×1 product costs k constraints
+// directly, k+2 checked), Checked from a few tokens on. Checked
 // needs a builder with commitments (frontend.Committer); Auto falls back to
 // Direct without one. A circuit that must stay free of commitments (see
 // fixedpoint.WithBitDecomposition) passes Direct.

@@ -214,7 +214,16 @@ func mulChecked(api frontend.API, s shape, a, b [][]frontend.Variable) [][]front
 	for i := range c {
 		c[i], out = out[:s.cols[i]], out[s.cols[i]:]
 	}
-	collectorOf(api).add(product{s: s, a: a, b: b, c: c})
+	// The check runs after Define: keep copies, in case the caller reuses
+	// its rows.
+	pa, pb := make([][]frontend.Variable, n), make([][]frontend.Variable, s.k)
+	for i := range a {
+		pa[i] = slices.Clone(a[i])
+	}
+	for e := range pb {
+		pb[e] = slices.Clone(b[e][:s.m])
+	}
+	collectorOf(api).add(product{s: s, a: pa, b: pb, c: slices.Clone(c)})
 	return c
 }
 
@@ -271,8 +280,8 @@ func (col *collector) commit(api frontend.API) error {
 			vars = append(vars, p.a[i]...)
 			vars = append(vars, p.c[i]...)
 		}
-		for e := 0; e < p.s.k; e++ {
-			vars = append(vars, p.b[e][:p.s.m]...)
+		for _, row := range p.b {
+			vars = append(vars, row...)
 		}
 	}
 	multicommit.WithCommitment(api, col.check, vars...)
