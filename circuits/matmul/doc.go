@@ -33,8 +33,8 @@
 // hash of the commitment. multicommit hands its c-th callback (c ≥ 1) the
 // value ρ^c; the collector's callback receives x = ρ^c and checks every
 // registered product with the same x and its powers. c is the collector's
-// position among the circuit's commitment callbacks (range checker, lookup
-// tables, the collector: at most 6 in a gpt2 circuit).
+// position among the circuit's commitment callbacks (the range checker, each
+// lookup table, the collector: a handful in a gpt2 circuit).
 //
 // # Soundness
 //
@@ -54,10 +54,11 @@
 // committed wire and recompute the commitment: with 2^t attempts its chance
 // stays below 2^t·R·c·T/|F|.
 //
-// A passing check gives C = A·B in the field; the entries are integers far
-// below the field's size (int8 operands, k ≤ 2^14), so C is the integer
-// product and every downstream gadget (requantization, softmax) sees exactly
-// what Direct would have computed. Their own range checks are unchanged.
+// A passing check gives C = A·B in the field, which is what Direct computes:
+// the field image of the integer product (for attention |c_ij| < 2^40: int8
+// q, k, v, probabilities ≤ 2^12, at most 2^14 terms). Every downstream
+// gadget (requantization, softmax) sees the same values and keeps its own
+// range checks.
 //
 // # Choosing
 //
