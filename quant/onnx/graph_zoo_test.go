@@ -120,6 +120,17 @@ func TestGraphZoo(t *testing.T) {
 			if _, err := qm.Forward(x); err != nil {
 				t.Fatal(err)
 			}
+			rep, err := quant.Accuracy(fm, qm, m.InputData[:1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := rep.Layers[len(rep.Layers)-1]
+			t.Logf("int8 output vs float: max abs %.4f, relative %.2f%%", out.MaxAbs, 100*out.Rel)
+			// Floor, Ceil and Round jump by 1 where the input's quantization
+			// error crosses an integer; everything else is close.
+			if discontinuous := strings.Contains("op_floor_op13 op_ceil_op13 op_round_op13", name); !discontinuous && out.Rel > 0.06 {
+				t.Errorf("the int8 graph's output is %.1f%% off the float one's", 100*out.Rel)
+			}
 		})
 	}
 	for name := range graphZooNodes {
