@@ -288,3 +288,35 @@ func TestGraphSigmoidChain(t *testing.T) {
 		t.Errorf("chain: %v", err)
 	}
 }
+
+// HardSwish at opset 13 (x·HardSigmoid(x), alpha 1/6) and a relu6 written as
+// Min(Max(x, 0), 6) become one table each.
+func TestGraphClosureForms(t *testing.T) {
+	b := newGG()
+	hs := b.node("HardSigmoid", []string{"x"}, &onnxpb.AttributeProto{Name: proto.String("alpha"), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(1.0 / 6)})
+	y := b.node("Mul", []string{"x", hs})
+	fm, _, err := importGraph(b.model(y, 1, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "unary:hard_swish"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	b = newGG()
+	lo := b.node("Max", []string{"x", b.floats([]int64{}, 0)})
+	y = b.node("Min", []string{lo, b.floats([]int64{}, 6)})
+	fm, _, err = importGraph(b.model(y, 1, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "unary:clip unary:clip"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	vals, err := fm.Graph.Eval([]float64{-3, -0.5, 0, 0.5, 3, 5.5, 6.5, 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(vals[fm.Graph.Outputs[0]]); got != "[0 0 0 0.5 3 5.5 6 6]" {
+		t.Errorf("relu6: %s", got)
+	}
+}
