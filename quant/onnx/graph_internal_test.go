@@ -367,3 +367,49 @@ func TestGraphAffineChain(t *testing.T) {
 		}
 	}
 }
+
+// Input normalization before a linear layer (per input column) folds into
+// its weights and bias: one node, computing what the graph computes.
+func TestGraphAffineIntoLinear(t *testing.T) {
+	b := newGG()
+	v := b.node("Sub", []string{"x", b.floats([]int64{6})})
+	v = b.node("Mul", []string{v, b.floats([]int64{1, 6})})
+	v = b.node("MatMul", []string{v, b.floats([]int64{6, 4})})
+	v = b.node("Add", []string{v, b.floats([]int64{4})})
+	mp := b.model(v, 2, 6)
+	fm, _, err := importGraph(mp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "linear"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	x := &tensor{dims: []int{2, 6}, data: make([]float64, 12)}
+	for i := range x.data {
+		x.data[i] = math.Sin(float64(3 * i))
+	}
+	live, used := liveNodes(mp.GetGraph())
+	env, _, err := evalGraph(new(budget), mp.GetGraph(), live, used, "x", x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := fm.Graph.Eval(x.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range vals[fm.Graph.Outputs[0]] {
+		if w := env[v].data[i]; math.Abs(g-w) > 1e-5 {
+			t.Fatalf("value %d: %v, want %v", i, g, w)
+		}
+	}
+	// Per-row constants (varying along another axis) do not fold.
+	b = newGG()
+	v = b.node("Mul", []string{"x", b.floats([]int64{2, 1})})
+	v = b.node("MatMul", []string{v, b.floats([]int64{6, 4})})
+	if fm, _, err = importGraph(b.model(v, 2, 6), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "affine linear"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+}

@@ -147,6 +147,10 @@ func mapMatMul(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 // linear adds a Linear of weight w [in, out] and bias (nil: zeros) writing
 // out, with a Relu that is out's sole consumer fused.
 func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias []float64, out string, relu bool) error {
+	pre := gi.pending[x]
+	if pre != nil {
+		x = pre.x
+	}
 	xs, _ := gi.gb.Shape(x)
 	if len(xs) == 0 || xs[len(xs)-1] != w.dims[0] {
 		return fmt.Errorf("%w: input %v, weight %v: the input's last axis must be %d", quant.ErrShape, xs, w.dims, w.dims[0])
@@ -167,9 +171,28 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 	if err := finite("bias", bias); err != nil {
 		return err
 	}
+	copied := false
+	// An affine op per input column before the product folds into W's rows
+	// and the bias: (x·s + t)·W + b = x·(diag(s)·W) + (t·W + b).
+	if pre != nil {
+		rows, cols := w.dims[0], w.dims[1]
+		if err := gi.b.constant(len(w.data)); err != nil {
+			return err
+		}
+		if err := gi.b.work(int64(len(w.data))); err != nil {
+			return err
+		}
+		nw := &tensor{dims: w.dims, data: make([]float64, len(w.data))}
+		for i := range rows {
+			for c := range cols {
+				nw.data[i*cols+c] = pre.scale[i] * w.data[i*cols+c]
+				bias[c] += pre.shift[i] * w.data[i*cols+c]
+			}
+		}
+		w, copied = nw, true
+	}
 	// Per-column affine ops after the product (a bias Add, BatchNorm on
 	// [N, C], Mul or Div by a per-column constant) fold into W and the bias.
-	copied := false
 	outShape := slices.Clone(xs)
 	outShape[len(outShape)-1] = w.dims[1]
 	for {
@@ -201,6 +224,13 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 	out, fused := gi.fusedRelu(out)
 	op := ops.NewLinear(&quant.FloatTensor{Shape: slices.Clone(w.dims), Data: w.data}, &quant.FloatTensor{Shape: []int{len(bias)}, Data: bias}, relu || fused)
 	return gi.node(n, "", op, []string{x}, []string{out})
+}
+
+// pendingAffine is an affine op on x per input column, folded into the
+// linear layer that reads its output.
+type pendingAffine struct {
+	x            string
+	scale, shift []float64
 }
 
 // columnAffine returns, when node m computes from v (of shape vs) y =
@@ -429,6 +459,25 @@ func (gi *graphImporter) affine(n *onnxpb.NodeProto, x string, scShape []int, sc
 	}
 	if err := finite("shift", sh); err != nil {
 		return err
+	}
+	// Per-column of the last axis and read only by a linear layer: it folds
+	// into that layer's weights (see linear) instead of being a node.
+	if _, m, ok := gi.soleConsumer(out); ok && (m.GetOpType() == "Gemm" || m.GetOpType() == "MatMul") && input(m, 0) == out && len(xs) > 0 {
+		k := xs[len(xs)-1]
+		column := func(shape []int, data []float64) []float64 {
+			if quant.ShapeSize(shape[:len(shape)-1]) != 1 || gi.b.constant(k) != nil {
+				return nil
+			}
+			col := make([]float64, k)
+			for c := range col {
+				col[c] = data[min(c, len(data)-1)]
+			}
+			return col
+		}
+		if cs, ct := column(scShape, sc), column(shShape, sh); cs != nil && ct != nil {
+			gi.pending[out] = &pendingAffine{x: x, scale: cs, shift: ct}
+			return nil
+		}
 	}
 	st, err := gi.floatTensor(scShape, sc)
 	if err != nil {
