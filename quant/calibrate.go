@@ -91,6 +91,8 @@ type AccuracyReport struct {
 	// Outliers are the tensors whose scale one outlying value set
 	// (CalibrateReport).
 	Outliers []Outlier `json:"outliers,omitempty"`
+	// Warnings are the signs of a degenerate calibration set (CheckCalibration).
+	Warnings []CalibrationWarning `json:"warnings,omitempty"`
 }
 
 // Accuracy runs both forward passes on every sample and reports, per layer,

@@ -412,3 +412,106 @@ func Rows(shape []int) (rows, width int) {
 	}
 	return ShapeSize(shape[:len(shape)-1]), shape[len(shape)-1]
 }
+
+// WeightKind says how a parameter is range-checked and encoded when the
+// weights are witnesses (hashed or public weight visibility).
+type WeightKind uint8
+
+const (
+	// WeightInt8 values are int8, packed 31 to an element (PackInt8).
+	WeightInt8 WeightKind = iota + 1
+	// WeightInt32 values are int32 (biases), one element each.
+	WeightInt32
+	// WeightMult values are requantization multipliers in [0, MaxMultiplier), one element each.
+	WeightMult
+)
+
+// WeightSpec is one parameter list of an op.
+type WeightSpec struct {
+	Kind   WeightKind
+	Values []int64
+}
+
+// Weighted is implemented by ops with parameters: Weights lists them in
+// the order and form of EncodeWeights (a length-prefixed list each, int8
+// lists packed), so a circuit with witness weights can rebuild the
+// commitment from them. Ops without parameters need not implement it.
+type Weighted interface {
+	Weights() []WeightSpec
+}
+
+// EncodeWeightSpecs writes specs as EncodeWeights must: the reference
+// encoding every Weighted op's EncodeWeights is tested against.
+func EncodeWeightSpecs(e *Encoder, specs []WeightSpec) error {
+	for _, s := range specs {
+		switch s.Kind {
+		case WeightInt8:
+			w := make([]int8, len(s.Values))
+			for i, v := range s.Values {
+				if v < Int8Min || v > Int8Max {
+					return fmt.Errorf("%w: int8 weight %d = %d", ErrRange, i, v)
+				}
+				w[i] = int8(v)
+			}
+			if err := e.Int8Weights(w); err != nil {
+				return err
+			}
+		case WeightInt32, WeightMult:
+			e.Weights(s.Values)
+		default:
+			return fmt.Errorf("%w: weight kind %d", ErrValidation, s.Kind)
+		}
+	}
+	return nil
+}
+
+// R1CS and PLONK costs of exposing tensors, measured with gnark v0.16.3 on
+// BN254 (circuits/graph TestCostProbe): a Poseidon2 permutation hashes 31
+// packed int8 values; every input value is range-checked once.
+const (
+	hashPermR1CS, hashPermSCS     = 200, 375
+	rangeCheckR1CS, rangeCheckSCS = 1.1, 2
+)
+
+// IOCost estimates exposing n int8 values under visibility v (the input
+// also pays its range checks).
+func IOCost(n int, v string, input bool) Cost {
+	var c Cost
+	if v != VisibilityPublic {
+		perms := (n+PackedPerElement-1)/PackedPerElement + 2
+		c.R1CS, c.SCS = hashPermR1CS*perms, hashPermSCS*perms
+	} else {
+		c.SCS = n // packing is a linear combination: free in R1CS, one gate per value in PLONK
+	}
+	if input {
+		c.R1CS += int(rangeCheckR1CS * float64(n))
+		c.SCS += rangeCheckSCS * n
+	}
+	return c
+}
+
+// EstimateCost estimates the whole circuit of a graph model under v: its
+// nodes, exposing its input and output, and (hashed or public weights)
+// range-checking and hashing its parameters.
+func (m *Model) EstimateCost(v Visibility) Cost {
+	c := m.Graph.Cost()
+	for _, io := range []Cost{IOCost(m.Graph.Input().Size(), v.Input, true), IOCost(m.Graph.Output().Size(), v.Output, false)} {
+		c.R1CS += io.R1CS
+		c.SCS += io.SCS
+	}
+	if v.Weights != VisibilityFixed {
+		_, isWeight, err := EncodeLayout(m)
+		if err == nil {
+			n := 0
+			for _, w := range isWeight {
+				if w {
+					n++
+				}
+			}
+			perms := n/2 + 1 // the weight elements are hashed; every int8 weight is range-checked and multiplied
+			c.R1CS += hashPermR1CS*perms + 2*c.Params
+			c.SCS += hashPermSCS*perms + 4*c.Params
+		}
+	}
+	return c
+}

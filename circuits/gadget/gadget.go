@@ -30,6 +30,10 @@ type Tensor struct {
 type Ctx struct {
 	API frontend.API
 	FP  *fixedpoint.Gadget
+	// W holds the current node's parameters as range-checked witnesses,
+	// one list per quant.WeightSpec of its op, under hashed or public
+	// weights; nil under fixed weights (the op's constants are used).
+	W [][]frontend.Variable
 
 	tables map[[sha256.Size]byte]logderivlookup.Table
 }
@@ -55,6 +59,14 @@ func (c *Ctx) Table(entries []int64) logderivlookup.Table {
 	t := fixedpoint.NewTable(c.API, entries)
 	c.tables[key] = t
 	return t
+}
+
+// WitnessWeights is implemented by the gadgets of quant.Weighted ops that
+// can take their parameters as witnesses (Ctx.W): Define then must not read
+// the op's parameter values, only its architecture, and Sites must not
+// depend on the values either (the circuit is built once for every weight set).
+type WitnessWeights interface {
+	WitnessWeights()
 }
 
 // Gadget constrains one op kind exactly as its integer reference (Op.Forward).

@@ -17,10 +17,15 @@ import (
 )
 
 // Circuit proves y = G(x) for the integer graph G of a model, with the
-// graph's parameters as constants (fixed weights). The input and the output
-// are exposed as modelio says.
+// graph's parameters as constants (fixed weights) or as witnesses whose
+// commitment is the public model commitment (hashed or public weights: the
+// circuit is then the same for every weight set of the architecture). The
+// input and the output are exposed as modelio says.
 type Circuit struct {
 	IO modelio.IO
+	// W holds the parameters of every quant.Weighted node, one list per
+	// WeightSpec in node order, under hashed or public weights.
+	W [][]frontend.Variable
 
 	model  *quant.Model
 	fpOpts []fixedpoint.Option
@@ -30,15 +35,29 @@ func checkModel(m *quant.Model, v quant.Visibility) error {
 	if m.Graph == nil {
 		return fmt.Errorf("graph: model has no layer graph")
 	}
-	if v.Weights != quant.VisibilityFixed {
-		return fmt.Errorf("graph: %w: %s weights are not supported for layer graphs yet (use --weight-visibility fixed)", quant.ErrValidation, v.Weights)
-	}
 	for _, n := range m.Graph.Nodes {
-		if _, err := gadget.Lookup(n.Op.Kind()); err != nil {
+		gd, err := gadget.Lookup(n.Op.Kind())
+		if err != nil {
 			return err
+		}
+		if _, weighted := n.Op.(quant.Weighted); weighted && v.Weights != quant.VisibilityFixed {
+			if _, ok := gd.(gadget.WitnessWeights); !ok {
+				return fmt.Errorf("graph: %w: op %s (node %s) takes its parameters as constants only: use --weight-visibility fixed", quant.ErrValidation, n.Op.Kind(), n.Name)
+			}
 		}
 	}
 	return nil
+}
+
+// weightSpecs lists the parameter lists of every weighted node, in order.
+func weightSpecs(g *quant.Graph) []quant.WeightSpec {
+	var out []quant.WeightSpec
+	for _, n := range g.Nodes {
+		if w, ok := n.Op.(quant.Weighted); ok {
+			out = append(out, w.Weights()...)
+		}
+	}
+	return out
 }
 
 // New returns the circuit of m with its variables allocated.
@@ -50,7 +69,13 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
-	return &Circuit{IO: io, model: m, fpOpts: opts}, nil
+	c := &Circuit{IO: io, model: m, fpOpts: opts}
+	if v.Weights != quant.VisibilityFixed {
+		for _, s := range weightSpecs(m.Graph) {
+			c.W = append(c.W, make([]frontend.Variable, len(s.Values)))
+		}
+	}
+	return c, nil
 }
 
 // Assignment returns the witness of one trace of the integer reference.
@@ -62,13 +87,28 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
-	return &Circuit{IO: io}, nil
+	c := &Circuit{IO: io}
+	if v.Weights != quant.VisibilityFixed {
+		for _, s := range weightSpecs(m.Graph) {
+			w := make([]frontend.Variable, len(s.Values))
+			for i, x := range s.Values {
+				w[i] = x
+			}
+			c.W = append(c.W, w)
+		}
+	}
+	return c, nil
 }
 
-// Sites lists every node's clamp sites.
-func Sites(g *quant.Graph) ([]fixedpoint.Site, error) {
+// Sites lists every node's clamp sites. With witness weights the sites of
+// weighted nodes are left out: they would depend on the weights, and the
+// circuit must not.
+func Sites(g *quant.Graph, witness bool) ([]fixedpoint.Site, error) {
 	var sites []fixedpoint.Site
 	for _, n := range g.Nodes {
+		if _, weighted := n.Op.(quant.Weighted); weighted && witness {
+			continue
+		}
 		gd, err := gadget.Lookup(n.Op.Kind())
 		if err != nil {
 			return nil, err
@@ -84,12 +124,19 @@ func (c *Circuit) Define(api frontend.API) error {
 		return fmt.Errorf("graph: circuit has no model (build it with graph.New)")
 	}
 	g := c.model.Graph
-	sites, err := Sites(g)
+	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
+	sites, err := Sites(g, witness)
 	if err != nil {
 		return err
 	}
 	fp := fixedpoint.New(api, append([]fixedpoint.Option{fixedpoint.WithPlan(fixedpoint.NewPlan(sites))}, c.fpOpts...)...)
 	ctx := gadget.NewCtx(api, fp)
+	var nodeW [][][]frontend.Variable
+	if witness {
+		if nodeW, err = c.bindWeights(api, fp); err != nil {
+			return err
+		}
+	}
 	vals := make([][]frontend.Variable, len(g.Values))
 	var x []frontend.Variable
 	for _, row := range c.IO.X {
@@ -109,6 +156,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		in := make([]gadget.Tensor, len(n.In))
 		for k, id := range n.In {
 			in[k] = gadget.Tensor{Value: g.Values[id], V: vals[id]}
+		}
+		ctx.W = nil
+		if witness {
+			ctx.W = nodeW[i]
 		}
 		outs, err := gd.Define(ctx, n.Op, in, g.ValuesOf(n.Out))
 		if err != nil {
@@ -131,4 +182,79 @@ func (c *Circuit) Define(api frontend.API) error {
 		rows = append(rows, y[r:r+width])
 	}
 	return c.IO.Bind(api, fp, rows)
+}
+
+// bindWeights range-checks the witness parameters, rebuilds the model
+// commitment from them (quant.EncodeLayout with the weight elements taken
+// from the witness) and binds it to the public commitment. It returns each
+// node's parameter lists.
+func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]frontend.Variable, error) {
+	g := c.model.Graph
+	specs := weightSpecs(g)
+	if len(c.W) != len(specs) {
+		return nil, fmt.Errorf("graph: %d weight lists, the graph has %d", len(c.W), len(specs))
+	}
+	var elems []frontend.Variable
+	for k, s := range specs {
+		w := c.W[k]
+		if len(w) != len(s.Values) {
+			return nil, fmt.Errorf("graph: weight list %d has %d values, want %d", k, len(w), len(s.Values))
+		}
+		switch s.Kind {
+		case quant.WeightInt8:
+			for _, v := range w {
+				fp.AssertInt8(v)
+			}
+			elems = append(elems, fixedpoint.PackInt8(api, w)...)
+		case quant.WeightInt32:
+			for _, v := range w {
+				fp.Check(api.Sub(v, quant.Int32Min), 32)
+			}
+			elems = append(elems, w...)
+		case quant.WeightMult:
+			for _, v := range w {
+				fp.Check(v, 16)
+			}
+			elems = append(elems, w...)
+		default:
+			return nil, fmt.Errorf("graph: weight kind %d", s.Kind)
+		}
+	}
+	consts, isWeight, err := quant.EncodeLayout(c.model)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]frontend.Variable, len(consts))
+	k := 0
+	for i := range consts {
+		if !isWeight[i] {
+			all[i] = consts[i]
+			continue
+		}
+		if k == len(elems) {
+			return nil, fmt.Errorf("graph: the encoding has more weight elements than the witness (%d)", len(elems))
+		}
+		all[i] = elems[k]
+		k++
+	}
+	if k != len(elems) {
+		return nil, fmt.Errorf("graph: the witness has %d weight elements, the encoding %d", len(elems), k)
+	}
+	h, err := modelio.Hash(api, all)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.IO.BindModel(api, h, elems); err != nil {
+		return nil, err
+	}
+	per := make([][][]frontend.Variable, len(g.Nodes))
+	k = 0
+	for i, n := range g.Nodes {
+		if w, ok := n.Op.(quant.Weighted); ok {
+			m := len(w.Weights())
+			per[i] = c.W[k : k+m]
+			k += m
+		}
+	}
+	return per, nil
 }

@@ -198,12 +198,31 @@ func offset(h solver.Hint, k int) solver.Hint {
 	}
 }
 
-// Hashed and public weights are refused with an error until the generic
-// weight commitment lands.
-func TestWitnessWeightsRefused(t *testing.T) {
+// Under hashed and public weights the parameters are witnesses bound to the
+// public commitment: the honest witness solves, a changed weight does not
+// (the commitment no longer matches), and neither does a changed output.
+func TestWitnessWeights(t *testing.T) {
 	m := exampleModel(t, 4)
-	v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}
-	if _, err := graph.New(m, v); err == nil {
-		t.Fatal("hashed weights accepted")
+	tr, err := m.Forward(randomInput(rand.New(rand.NewPCG(6, 6)), 2, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wv := range []string{quant.VisibilityHashed, quant.VisibilityPublic} {
+		v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: wv}
+		circ, err := graph.New(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s weights: %v", wv, err)
+		}
+		a.W[0][5] = 3 - a.W[0][5].(int64)
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s weights: a changed weight was accepted under the same commitment", wv)
+		}
 	}
 }

@@ -113,14 +113,26 @@ var calibrateCommand = &cli.Command{
 	Description: `Runs the float model on the samples, picks for every activation the finest
 power-of-two scale that does not saturate on them, quantizes, and compares the
 integer reference with the float model (max abs and relative error per layer).
-The scales and the report are stored in the settings file. Next: compile-circuit.`,
-	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag},
+The scales and the report are stored in the settings file. Next: compile-circuit.
+
+It also checks the calibration set: a single sample, identical or constant
+samples, and — calibrating on the first three quarters of the samples and
+running the integer model on the last quarter — tensors that saturate or use
+fewer than 4 bits on those held-out samples. Each is a warning, an error with
+--strict.`,
+	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag},
 	Action: func(ctx *cli.Context) error {
 		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name))
 		if err != nil {
 			return err
 		}
 		warnOutliers(ctx.App.ErrWriter, ctx.String(DataFlag.Name), rep.Outliers)
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(ctx.App.ErrWriter, "zkinfer: warning: calibrate-settings: %s: %s\n", ctx.String(DataFlag.Name), w.Message)
+		}
+		if len(rep.Warnings) > 0 && ctx.Bool(CalibrateStrictFlag.Name) {
+			return withHint(fmt.Errorf("calibrate-settings: %s: %w: %s", ctx.String(DataFlag.Name), quant.ErrValidation, rep.Warnings[0].Message), "calibrate on more, representative samples (the scales were written; --%s makes these checks errors)", CalibrateStrictFlag.Name)
+		}
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, rep)
 		}
@@ -155,6 +167,9 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 		return nil, err
 	}
 	rep.Outliers = outliers
+	if rep.Warnings, err = quant.CheckCalibration(fm, in.InputData); err != nil {
+		return nil, err
+	}
 	s.Scales, s.Accuracy = &scales, rep
 	return rep, s.Write(settingsPath)
 }

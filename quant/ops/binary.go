@@ -183,7 +183,7 @@ func (q *QBinary) Cost(_, out []quant.Value) quant.Cost {
 	if q.Op == "mul" {
 		c += n
 	}
-	return quant.Cost{R1CS: c, SCS: c + n}
+	return quant.Cost{R1CS: c, SCS: RequantCostSCS * n}
 }
 
 var _ = math.Abs

@@ -16,9 +16,14 @@ import (
 	"github.com/zkinfer/zkinfer/quant"
 )
 
-// RequantCost is the estimated R1CS cost of one requantized output (see
-// quant.ConstraintsPerOutput).
-const RequantCost = quant.ConstraintsPerOutput
+// RequantCost and RequantCostSCS are the estimated R1CS and PLONK costs of
+// one requantized output, measured on 64×64 tensors (circuits/graph
+// TestCostProbe): R1CS 7.3–7.7, PLONK ≈ 30 (its range checks and clamp
+// selectors are not free linear combinations).
+const (
+	RequantCost    = quant.ConstraintsPerOutput
+	RequantCostSCS = 30
+)
 
 func arity(in [][]int, n int) error {
 	if len(in) != n {

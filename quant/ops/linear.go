@@ -143,12 +143,16 @@ func (q *QLinear) Encode(e *quant.Encoder) error {
 }
 
 func (q *QLinear) EncodeWeights(e *quant.Encoder) error {
-	if err := e.Int8Weights(q.W); err != nil {
-		return err
+	return quant.EncodeWeightSpecs(e, q.Weights())
+}
+
+// Weights lists W (int8, [in][out]), B (int32) and Mult.
+func (q *QLinear) Weights() []quant.WeightSpec {
+	w := make([]int64, len(q.W))
+	for i, v := range q.W {
+		w[i] = int64(v)
 	}
-	e.Weights(q.B)
-	e.Weights(q.Mult)
-	return nil
+	return []quant.WeightSpec{{Kind: quant.WeightInt8, Values: w}, {Kind: quant.WeightInt32, Values: q.B}, {Kind: quant.WeightMult, Values: q.Mult}}
 }
 
 func (q *QLinear) Cost(in, out []quant.Value) quant.Cost {
@@ -160,5 +164,5 @@ func (q *QLinear) Cost(in, out []quant.Value) quant.Cost {
 		}
 	}
 	rows := n / q.Out
-	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCost*n + nz*rows, Params: len(q.W) + len(q.B)}
+	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCostSCS*n + nz*rows, Params: len(q.W) + len(q.B)}
 }

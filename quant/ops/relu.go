@@ -71,5 +71,5 @@ func (*QReLU) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, e
 func (*QReLU) Encode(*quant.Encoder) error        { return nil }
 func (*QReLU) EncodeWeights(*quant.Encoder) error { return nil }
 func (*QReLU) Cost(_, out []quant.Value) quant.Cost {
-	return quant.Cost{R1CS: 3 * out[0].Size(), SCS: 4 * out[0].Size()}
+	return quant.Cost{R1CS: 2 * out[0].Size(), SCS: 10 * out[0].Size()}
 }
