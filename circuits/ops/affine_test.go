@@ -219,3 +219,60 @@ func TestAffineTamperedHints(t *testing.T) {
 		}
 	}
 }
+
+// Under hashed and public weights the affine parameters are witnesses bound
+// to the public commitment: the honest witness solves; a changed weight, or
+// an output off by one, does not.
+func TestAffineWitnessWeights(t *testing.T) {
+	m := affineModel(t, 9)
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := make([][]int64, 6)
+	for r := range x {
+		x[r] = make([]int64, 4)
+		for i := range x[r] {
+			x[r][i] = rng.Int64N(256) - 128
+		}
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wv := range []string{quant.VisibilityHashed, quant.VisibilityPublic} {
+		v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: wv}
+		circ, err := graph.New(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s weights: %v", wv, err)
+		}
+		for k, list := range a.W {
+			a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.W[k][len(list)-1] = a.W[k][len(list)-1].(int64) ^ 1
+			if test.IsSolved(circ, a, field) == nil {
+				t.Fatalf("%s weights: a changed parameter in list %d was accepted", wv, k)
+			}
+		}
+		tr2 := *tr
+		tr2.Y = [][]int64{append([]int64(nil), tr.Y[0]...)}
+		tr2.Y = append(tr2.Y, tr.Y[1:]...)
+		if tr2.Y[0][0] == quant.Int8Max {
+			tr2.Y[0][0]--
+		} else {
+			tr2.Y[0][0]++
+		}
+		if a, err = graph.Assignment(m, &tr2, v, modelio.Salts{}); err != nil {
+			t.Fatal(err)
+		}
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s weights: a wrong output was accepted", wv)
+		}
+	}
+}
