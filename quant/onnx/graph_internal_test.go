@@ -187,8 +187,8 @@ func TestGraphRefuses(t *testing.T) {
 			return b.model(b.node("Add", []string{"x", b.floats([]int64{3, 4})}), 4)
 		}, "a constant operand of shape [3 4] widens the activation [4]"},
 		{"unsupported op", func(b *gg) *onnxpb.ModelProto {
-			return b.model(b.node("Softmax", []string{"x"}), 1, 4)
-		}, `node 0 "/Softmaxva" (op Softmax): invalid input: op type Softmax on activations is not supported by the layer-graph importer (supported: Abs, Add,`},
+			return b.model(b.node("Hardmax", []string{"x"}), 1, 4)
+		}, `node 0 "/Hardmaxva" (op Hardmax): invalid input: op type Hardmax on activations is not supported by the layer-graph importer (supported: Abs, Add,`},
 		{"transA", func(b *gg) *onnxpb.ModelProto {
 			return b.model(b.node("Gemm", []string{"x", b.floats([]int64{4, 4})}, intAttr("transA", 1)), 4, 4)
 		}, "transA = 1"},

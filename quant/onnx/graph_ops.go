@@ -20,8 +20,6 @@ func init() {
 		registerGraphMapper(op, mapArith)
 	}
 	registerGraphMapper("BatchNormalization", mapBatchNorm)
-	registerGraphMapper("Max", mapMaxMin)
-	registerGraphMapper("Min", mapMaxMin)
 	for op := range unaryOps {
 		registerGraphMapper(op, mapUnary)
 	}
@@ -363,41 +361,6 @@ func (gi *graphImporter) affineOf(m *onnxpb.NodeProto, v string, vs []int) (sS [
 		return nil, nil, nil, nil, gi.refuse("a constant divided by an activation: only division by a constant is supported")
 	}
 	return sS, sc, tS, sh, nil
-}
-
-// mapMaxMin: Max or Min of an activation and a constant scalar → a clip
-// table (exact at the input's scale). Of two activations: not supported.
-func mapMaxMin(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
-	out, err := gi.oneOutput(n)
-	if err != nil {
-		return err
-	}
-	if len(n.GetInput()) != 2 {
-		return gi.refuse("%s of %d operands: only an activation and a constant scalar are supported", n.GetOpType(), len(n.GetInput()))
-	}
-	xk := 0
-	if gi.isConst(input(n, 0)) {
-		xk = 1
-	}
-	c := gi.consts[input(n, 1-xk)]
-	if c == nil {
-		return gi.refuse("%s of two activations: only an activation and a constant scalar are supported", n.GetOpType())
-	}
-	if len(c.data) != 1 {
-		return gi.refuse("%s with a constant of %d values: only a scalar is supported", n.GetOpType(), len(c.data))
-	}
-	x, _, err := gi.act(n, xk)
-	if err != nil {
-		return err
-	}
-	if err := finite("bound", c.data); err != nil {
-		return err
-	}
-	u := &ops.Unary{Fn: "clip", Alpha: c.data[0], Beta: math.MaxFloat32}
-	if n.GetOpType() == "Min" {
-		u.Alpha, u.Beta = -math.MaxFloat32, c.data[0]
-	}
-	return gi.node(n, "", u, []string{x}, []string{out})
 }
 
 func negate(v []float64) []float64 {
