@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 )
@@ -11,7 +12,8 @@ import (
 // with no sign of it in a valid proof.
 type CalibrationWarning struct {
 	// Kind is single_sample, identical_samples, constant_samples,
-	// too_few_for_heldout, heldout_saturates or heldout_low_precision.
+	// too_few_for_heldout, heldout_saturates, heldout_low_precision or
+	// non_finite.
 	Kind string `json:"kind"`
 	// Tensor names the tensor of the held-out checks.
 	Tensor  string `json:"tensor,omitempty"`
@@ -58,6 +60,9 @@ func CheckCalibration(fm *FloatModel, samples [][]float64) ([]CalibrationWarning
 	}
 	if constant {
 		out = append(out, CalibrationWarning{Kind: "constant_samples", Message: "every calibration sample holds one value repeated: the scales fit no real input"})
+	}
+	if fm.Graph != nil {
+		out = append(out, nonFinite(fm.Graph, samples)...)
 	}
 	if n < 4 {
 		if n > 1 {
@@ -139,4 +144,32 @@ func firstOf(ws []CalibrationWarning) []CalibrationWarning {
 	out := slices.Clone(ws[:maxWarningsPerKind])
 	out[len(out)-1].Message += fmt.Sprintf(" (and %d more tensors like it)", len(ws)-maxWarningsPerKind)
 	return out
+}
+
+// nonFinite names the tensors where the float graph leaves the reals (log,
+// sqrt or 1/x of values out of their domain) on the calibration samples:
+// the integer tables clamp those values, so float and integer models part.
+func nonFinite(g *FloatGraph, samples [][]float64) []CalibrationWarning {
+	count := make([]int, len(g.Names))
+	for _, x := range samples {
+		vals, err := g.Eval(x)
+		if err != nil {
+			return nil // Calibrate reports it
+		}
+		for id, v := range vals {
+			for _, f := range v {
+				if math.IsInf(f, 0) || math.IsNaN(f) {
+					count[id]++
+				}
+			}
+		}
+	}
+	var out []CalibrationWarning
+	for id, c := range count {
+		if c > 0 {
+			out = append(out, CalibrationWarning{Kind: "non_finite", Tensor: g.Names[id],
+				Message: fmt.Sprintf("%s: the float model gives %d infinite or NaN values on the calibration samples (an op outside its domain, e.g. log or sqrt of a value ≤ 0): the integer model clamps them", g.Names[id], c)})
+		}
+	}
+	return firstOf(out)
 }

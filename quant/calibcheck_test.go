@@ -1,6 +1,7 @@
 package quant_test
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -73,5 +74,59 @@ func TestCheckCalibration(t *testing.T) {
 				t.Errorf("%s: no %s warning in %v", name, k, got)
 			}
 		}
+	}
+}
+
+// A graph whose float reference leaves the reals (log of negative values)
+// calibrates, reports accuracy that serializes, and is warned about.
+func TestCalibrationNonFinite(t *testing.T) {
+	b := quant.NewGraphBuilder()
+	if err := b.Input("x", []int{8}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Node("log", &ops.Unary{Fn: "log"}, []string{"x"}, []string{"y"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Output("y"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	var samples [][]float64
+	for range 8 {
+		x := make([]float64, 8)
+		for i := range x {
+			x[i] = rng.Float64()*4 - 1 // a quarter are ≤ 0
+		}
+		samples = append(samples, x)
+	}
+	s, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := quant.Accuracy(fm, m, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Fatalf("accuracy report does not serialize: %v", err)
+	}
+	ws, err := quant.CheckCalibration(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(kinds(ws), "non_finite") {
+		t.Fatalf("no non_finite warning in %v", kinds(ws))
 	}
 }

@@ -303,7 +303,11 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 		}
 		for id, v := range vals {
 			for _, f := range v {
-				mx[id] = math.Max(mx[id], math.Abs(f))
+				// ±Inf and NaN (log, sqrt, 1/x out of their domain) have no
+				// int8 value: the tables clamp them; they set no scale.
+				if !math.IsInf(f, 0) && !math.IsNaN(f) {
+					mx[id] = math.Max(mx[id], math.Abs(f))
+				}
 			}
 			st.add(g.Names[id], i, v)
 		}
