@@ -4,7 +4,9 @@ package prover_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/importer"
 )
 
 // TestGPUSpeed times the CPU and the ICICLE GPU Groth16 provers on the same
@@ -32,11 +35,23 @@ func TestGPUSpeed(t *testing.T) {
 	}
 	var report strings.Builder
 	fmt.Fprintf(&report, "| shape | constraints | compile | setup | CPU prove | GPU first | GPU prove | speed-up |\n|---|---|---|---|---|---|---|---|\n")
+	gpt2Shape := func(cfg quant.Config) func() (*quant.Model, [][]float64) {
+		return func() (*quant.Model, [][]float64) { return randomQuantized(t, cfg) }
+	}
 	for _, s := range []struct {
 		name string
-		cfg  quant.Config
-	}{{"demo d64 h4 seq8 2 blocks", gpt2(64, 4, 8, 2)}, {"GPT-2-small block d768 h12 seq1", gpt2(768, 12, 1, 1)}, {"GPT-2-small block d768 h12 seq8", gpt2(768, 12, 8, 1)}} {
-		m, samples := randomQuantized(t, s.cfg)
+		load func() (*quant.Model, [][]float64)
+	}{
+		{"demo d64 h4 seq8 2 blocks", gpt2Shape(gpt2(64, 4, 8, 2))},
+		{"GPT-2-small block d768 h12 seq1", gpt2Shape(gpt2(768, 12, 1, 1))},
+		{"GPT-2-small block d768 h12 seq8", gpt2Shape(gpt2(768, 12, 8, 1))},
+		{"block d64 h4 seq64 (checked attention)", gpt2Shape(gpt2(64, 4, 64, 1))},
+		{"LeNet-5 1x1x32x32 (ONNX layer graph)", func() (*quant.Model, [][]float64) { return zooQuantized(t, "lenet5_op13") }},
+	} {
+		if only := os.Getenv("ZKINFER_GPU_ONLY"); only != "" && !strings.Contains(s.name, only) {
+			continue
+		}
+		m, samples := s.load()
 		t0 := time.Now()
 		c, err := prover.Compile(m, nil)
 		if err != nil {
@@ -147,6 +162,36 @@ func randomQuantized(t *testing.T, cfg quant.Config) (*quant.Model, [][]float64)
 	t.Helper()
 	fm := quant.RandomModel(cfg, 1)
 	samples := quant.RandomSamples(cfg, 2, 1)
+	sc, err := quant.Calibrate(fm, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, samples
+}
+
+// zooQuantized imports a model of testdata/onnx/zoo as a layer graph and
+// quantizes it, calibrated on random inputs in [-1, 1].
+func zooQuantized(t *testing.T, name string) (*quant.Model, [][]float64) {
+	t.Helper()
+	im, err := importer.Open(filepath.Join("..", "testdata", "onnx", "zoo", name+".onnx"), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm := im.Float
+	n := fm.Graph.InputSize()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var samples [][]float64
+	for range 8 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.Float64()*2 - 1
+		}
+		samples = append(samples, x)
+	}
 	sc, err := quant.Calibrate(fm, samples)
 	if err != nil {
 		t.Fatal(err)
