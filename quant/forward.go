@@ -17,14 +17,45 @@ type Trace struct {
 	// are then the model's input and output.
 	GPT2 []BlockTrace
 
-	// Values holds every value of a graph model, by id (flat); X and Y are
-	// then its input and output as rows of their last axis.
-	Values [][]int64
+	// Values holds every value of a graph model, by id (flat). Inputs and
+	// Outputs are its inputs and outputs, one flat slice per part
+	// (Model.InputParts, OutputParts); when the graph has one int8 input
+	// (output), X (Y) is it as rows of its last axis, as for ffn and gpt2,
+	// and nil otherwise.
+	Values  [][]int64
+	Inputs  [][]int64
+	Outputs [][]int64
 }
 
-// QuantizeInput maps one float sample (seq_len·d_model values) to int8 at the stream scale.
+// InputParts returns the trace's inputs, one flat slice per part of
+// m.InputParts(): Inputs for graphs, X flattened for ffn and gpt2.
+func (tr *Trace) InputParts() [][]int64 {
+	if tr.Inputs != nil {
+		return tr.Inputs
+	}
+	return [][]int64{Flatten(tr.X)}
+}
+
+// OutputParts returns the trace's outputs as InputParts the inputs.
+func (tr *Trace) OutputParts() [][]int64 {
+	if tr.Outputs != nil {
+		return tr.Outputs
+	}
+	return [][]int64{Flatten(tr.Y)}
+}
+
+// QuantizeInput maps one float sample (seq_len·d_model values) to int8 at
+// the stream scale. For a graph the sample is every input's values one
+// after the other (Model.InputParts); the result is then the input as rows
+// of its last axis when the graph has one int8 input, and one slice per
+// input otherwise (what Forward takes): int8 inputs are quantized at their
+// fraction, index and boolean inputs must hold integers within their
+// bounds.
 func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 	c := m.Config
+	if parts := m.InputParts(); m.Graph != nil && !SingleInt8(parts) {
+		return quantizeParts(parts, x)
+	}
 	rows, width := Rows(m.InputShape())
 	if len(x) != rows*width {
 		if m.Graph != nil {
@@ -45,6 +76,9 @@ func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 // Forward runs the integer reference forward pass on x (seq × d_model, int8).
 func (m *Model) Forward(x [][]int64) (*Trace, error) {
 	c := m.Config
+	if m.Graph != nil && !SingleInt8(m.InputParts()) {
+		return m.forwardGraph(x)
+	}
 	if m.Graph != nil {
 		rows, width := Rows(m.InputShape())
 		if len(x) != rows {
@@ -53,7 +87,7 @@ func (m *Model) Forward(x [][]int64) (*Trace, error) {
 		if err := checkInt8Rows(x, width); err != nil {
 			return nil, err
 		}
-		return m.forwardGraph(x)
+		return m.forwardGraph([][]int64{Flatten(x)})
 	}
 	if len(x) != c.SeqLen {
 		return nil, fmt.Errorf("%w: input has %d tokens, want %d", ErrShape, len(x), c.SeqLen)
