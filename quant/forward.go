@@ -28,20 +28,21 @@ type Trace struct {
 }
 
 // InputParts returns the trace's inputs, one flat slice per part of
-// m.InputParts(): Inputs for graphs, X flattened for ffn and gpt2.
+// m.InputParts(): X flattened where it is set (one int8 input: ffn, gpt2,
+// such graphs), Inputs otherwise.
 func (tr *Trace) InputParts() [][]int64 {
-	if tr.Inputs != nil {
-		return tr.Inputs
+	if tr.X != nil || tr.Inputs == nil {
+		return [][]int64{Flatten(tr.X)}
 	}
-	return [][]int64{Flatten(tr.X)}
+	return tr.Inputs
 }
 
 // OutputParts returns the trace's outputs as InputParts the inputs.
 func (tr *Trace) OutputParts() [][]int64 {
-	if tr.Outputs != nil {
-		return tr.Outputs
+	if tr.Y != nil || tr.Outputs == nil {
+		return [][]int64{Flatten(tr.Y)}
 	}
-	return [][]int64{Flatten(tr.Y)}
+	return tr.Outputs
 }
 
 // QuantizeInput maps one float sample (seq_len·d_model values) to int8 at

@@ -16,7 +16,9 @@ func ExampleMultiIO(seed uint64) (*quant.FloatModel, error) {
 	return buildExample(b,
 		func() error { return b.Input("a", []int{2, 4}) },
 		func() error { return b.Input("b", []int{2, 4}) },
-		func() error { return b.TypedInput(quant.GraphInput{Name: "mask", Shape: []int{2, 4}, DType: quant.InputBool}) },
+		func() error {
+			return b.TypedInput(quant.GraphInput{Name: "mask", Shape: []int{2, 4}, DType: quant.InputBool})
+		},
 		func() error { return b.Node("sum", &Binary{Op: "add"}, []string{"a", "b"}, []string{"s"}) },
 		func() error {
 			return b.Node("fc", NewLinear(rnd(0.5, 4, 3), rnd(0.1, 3), false), []string{"s"}, []string{"y1"})
