@@ -160,6 +160,37 @@ func checkInt8Rows(x [][]int64, d int) error {
 	return nil
 }
 
+// OutputValues is the trace's output as reals: DequantizeOutput of Y for
+// one int8 output, else every output part one after the other (int8 parts
+// dequantized at their fraction, index parts as the integers they hold).
+func (m *Model) OutputValues(tr *Trace) []float64 {
+	parts := m.OutputParts()
+	if SingleInt8(parts) {
+		return m.DequantizeOutput(tr.Y)
+	}
+	var out []float64
+	for i, v := range tr.OutputParts() {
+		if i < len(parts) {
+			out = append(out, DequantizePart(parts[i], v)...)
+		}
+	}
+	return out
+}
+
+// DequantizePart maps one part's integers to reals: int8 values at the
+// part's fraction, index values as they are.
+func DequantizePart(p IOPart, v []int64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		if p.DType == DTypeIndex {
+			out[i] = float64(x)
+			continue
+		}
+		out[i] = DequantizeValue(x, p.Frac)
+	}
+	return out
+}
+
 // DequantizeOutput maps the int8 output back to reals, row-major.
 func (m *Model) DequantizeOutput(y [][]int64) []float64 {
 	out := make([]float64, 0, ShapeSize(m.OutputShape()))

@@ -80,6 +80,9 @@ func ioVisibilities() map[string]quant.Visibility {
 
 func cloneTrace(tr *quant.Trace) *quant.Trace {
 	c := *tr
+	// X and Y (one int8 input or output) are what the assignment reads
+	// where set: drop them so that it reads the (tampered) parts.
+	c.X, c.Y = nil, nil
 	c.Inputs, c.Outputs = nil, nil
 	for _, p := range tr.Inputs {
 		c.Inputs = append(c.Inputs, slices.Clone(p))

@@ -60,7 +60,7 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 	if commit != b.ModelCommitment {
 		return withHint(fmt.Errorf("open: %w: %s has commitment %s, the bundle %s", verifier.ErrModelMismatch, quantPath, commit, b.ModelCommitment), "pass the quantized model the bundle was proven with (--quantized)")
 	}
-	in, err := quant.LoadInput(inputPath, m.Config)
+	in, err := quant.LoadModelInput(inputPath, m)
 	if err != nil {
 		return err
 	}
@@ -83,8 +83,8 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 		salt   fr.Element
 		values [][]int64
 	}{
-		{verifier.TensorInput, b.Visibility.Input, hasIn, s.Input, tr.X},
-		{verifier.TensorOutput, b.Visibility.Output, hasOut, s.Output, tr.Y},
+		{verifier.TensorInput, b.Visibility.Input, hasIn, s.Input, tr.InputParts()},
+		{verifier.TensorOutput, b.Visibility.Output, hasOut, s.Output, tr.OutputParts()},
 	} {
 		if t.vis != quant.VisibilityPrivate {
 			continue

@@ -176,7 +176,7 @@ func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPa
 	if err := checkKeyPair(pkPath, pkh, vkPath, vk, vkh, fmt.Sprintf("--circuit %s --pk %s --vk %s", circuitPath, pkPath, vkPath)); err != nil {
 		return nil, err
 	}
-	in, err := quant.LoadInput(inputPath, m.Config)
+	in, err := quant.LoadModelInput(inputPath, m)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPa
 	if err := b.Write(bundlePath); err != nil {
 		return nil, err
 	}
-	out := m.DequantizeOutput(tr.Y)
+	out := m.OutputValues(tr)
 	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
 }
 
