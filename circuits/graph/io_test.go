@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -250,6 +253,75 @@ func TestGatherWitnessWeights(t *testing.T) {
 		a.W[0][0] = (tr.Outputs[0][0] + 1) % 100 // another table: another commitment
 		if test.IsSolved(circ, a, field) == nil {
 			t.Fatalf("%s weights: a changed table entry was accepted", wv)
+		}
+	}
+}
+
+// The estimate of a gather-heavy graph (a 256 × 64 table, 64 token ids, no
+// other node) stays within 15 % of the compiled counts under both backends,
+// index-input range checks and hashing included; the example graphs' are
+// logged (too small to compare: fixed overhead).
+func TestGatherCost(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	table := &quant.FloatTensor{Shape: []int{256, 64}, Data: make([]float64, 256*64)}
+	for i := range table.Data {
+		table.Data[i] = rng.Float64()*2 - 1
+	}
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{64}, DType: quant.DTypeIndex, Hi: 255}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Node("embed", ops.NewGather(table), []string{"ids"}, []string{"y"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Output("y"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := calibrated(t, fm, func(r *rand.Rand) []float64 {
+		x := make([]float64, 64)
+		for i := range x {
+			x[i] = float64(r.IntN(256))
+		}
+		return x
+	})
+	mio, _ := multiIOModel(t)
+	emb, _ := embeddingModel(t)
+	for name, m := range map[string]*quant.Model{"gather 256×64": big, "multi-io": mio, "embedding": emb} {
+		for _, v := range []quant.Visibility{quant.DefaultVisibility, {Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}} {
+			c, err := graph.New(m, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := frontend.Compile(field, r1cs.NewBuilder, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2, err := graph.New(m, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := frontend.Compile(field, scs.NewBuilder, c2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cost := m.EstimateCost(v)
+			t.Logf("%-14s %-6s r1cs %7d (est %7d)  scs %7d (est %7d)", name, v.Input, r.GetNbConstraints(), cost.R1CS, p.GetNbConstraints(), cost.SCS)
+			if m != big {
+				continue // a few hundred constraints: the circuit's fixed overhead dominates
+			}
+			for _, c := range [][2]int{{r.GetNbConstraints(), cost.R1CS}, {p.GetNbConstraints(), cost.SCS}} {
+				if d := float64(c[1]-c[0]) / float64(c[0]); d > 0.15 || d < -0.15 {
+					t.Errorf("%s, %s: estimate %d for %d constraints (%+.0f %%)", name, v.Input, c[1], c[0], 100*d)
+				}
+			}
 		}
 	}
 }
