@@ -196,3 +196,64 @@ func TestPartsAgainstLegacyLayout(t *testing.T) {
 		t.Errorf("parts against a legacy key: %v", err)
 	}
 }
+
+// A one-input graph whose output is not rank 2 (ops.ExampleGraph: [16])
+// keeps the legacy encodings, and its bundle carries the model's shape, the
+// one the key's layout records.
+func TestGraphBundleShape(t *testing.T) {
+	fm, err := ops.ExampleGraph(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for k := range 4 {
+		x := make([]float64, 16)
+		for i := range x {
+			x[i] = float64((i*7+k*3)%11)/5 - 1
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := prover.Compile(m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xq, err := m.QuantizeInput(cal[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(xq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := verifier.NewBundle(m, c, keys.VK, keys.VKHeader, p, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := b.Tensor(verifier.TensorOutput)
+	if !slices.Equal(out.Shape, []int{16}) || out.Encoding != verifier.EncodingHashedInt8 || out.Parts != nil {
+		t.Fatalf("output tensor %+v", out)
+	}
+	a, err := verifier.PinKey(verifier.AnchorVKFile, "vk.key", keys.VK, keys.VKHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(reparse(t, b), a); err != nil {
+		t.Fatal(err)
+	}
+}
