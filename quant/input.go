@@ -195,11 +195,9 @@ func parsePartValues(raw json.RawMessage, p IOPart) ([]float64, error) {
 	return out, nil
 }
 
-// LoadModelInput reads an input file for the quantized model m.
-func LoadModelInput(path string, m *Model) (*Input, error) {
-	if m.Graph == nil {
-		return LoadInput(path, m.Config)
-	}
+// loadInputParts reads an input file for the quantized graph model m
+// whose inputs are parts (LoadInputFor).
+func loadInputParts(path string, m *Model) (*Input, error) {
 	data, err := readFileLimited(path, MaxJSONFileSize)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package verifier
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -110,8 +109,8 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 }
 
 // partsTensor is the bundle's view of a model's input or output: tensor
-// for one int8 part (shape: the model's for a graph, rows × width for ffn
-// and gpt2), else every part's values one after the other under a parts
+// for one int8 part (as rows of its last axis, the shape the key's layout
+// records), else every part's values one after the other under a parts
 // encoding, with the parts.
 func partsTensor(name string, parts []quant.IOPart, shape []int, values [][]int64, frac int, vis string, pub fr.Vector) (Tensor, error) {
 	if quant.SingleInt8(parts) {
@@ -126,11 +125,7 @@ func partsTensor(name string, parts []quant.IOPart, shape []int, values [][]int6
 		for r := range v {
 			v[r] = values[0][r*width : (r+1)*width]
 		}
-		t, err := tensor(name, v, frac, vis, pub)
-		if err == nil && len(shape) != 2 {
-			t.Shape = slices.Clone(shape) // a graph's tensor of another rank
-		}
-		return t, err
+		return tensor(name, v, frac, vis, pub)
 	}
 	if err := quant.CheckParts(parts, values); err != nil {
 		return Tensor{}, fmt.Errorf("bundle: %s: %w", name, err)

@@ -198,8 +198,8 @@ func TestPartsAgainstLegacyLayout(t *testing.T) {
 }
 
 // A one-input graph whose output is not rank 2 (ops.ExampleGraph: [16])
-// keeps the legacy encodings, and its bundle carries the model's shape, the
-// one the key's layout records.
+// keeps the legacy encodings, and its bundle carries the shape the key's
+// layout records (rows of the last axis: [1, 16]).
 func TestGraphBundleShape(t *testing.T) {
 	fm, err := ops.ExampleGraph(2)
 	if err != nil {
@@ -246,7 +246,7 @@ func TestGraphBundleShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _ := b.Tensor(verifier.TensorOutput)
-	if !slices.Equal(out.Shape, []int{16}) || out.Encoding != verifier.EncodingHashedInt8 || out.Parts != nil {
+	if !slices.Equal(out.Shape, []int{1, 16}) || out.Encoding != verifier.EncodingHashedInt8 || out.Parts != nil {
 		t.Fatalf("output tensor %+v", out)
 	}
 	a, err := verifier.PinKey(verifier.AnchorVKFile, "vk.key", keys.VK, keys.VKHeader)

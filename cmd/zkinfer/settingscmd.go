@@ -40,7 +40,7 @@ Next: calibrate-settings.`,
 }
 
 // modelHint tells the user which model files are read.
-const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them; README.md lists the patterns), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
 
 // importOptions reads the flags that complete a model file.
 func importOptions(ctx *cli.Context) (importer.Options, error) {
@@ -95,6 +95,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
+	}
+	for _, n := range im.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
 	}
 	return nil
 }
@@ -169,6 +172,9 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 
 // describe renders a config's shape in one line.
 func describe(c quant.Config) string {
+	if c.Architecture == quant.ArchitectureGraph {
+		return quant.DescribeGraph(c)
+	}
 	s := fmt.Sprintf("%s: d_model=%d d_hidden=%d seq_len=%d activation=%s", c.Architecture, c.DModel, c.DHidden, c.SeqLen, c.Activation)
 	if c.Architecture == quant.ArchitectureGPT2 {
 		s += fmt.Sprintf(" n_layer=%d n_head=%d ln_f=%v", c.NLayer, c.NHead, c.FinalLayerNorm)
