@@ -422,9 +422,9 @@ func (g *Graph) Input() Value  { return g.Values[g.Inputs[0]] }
 func (g *Graph) Output() Value { return g.Values[g.Outputs[0]] }
 
 // Forward runs the integer reference on the graph inputs (one flat slice
-// per graph input, in order) and returns every value's data, indexed by
-// value id.
-func (g *Graph) Forward(inputs [][]int64) ([][]int64, error) {
+// per graph input, in order: Forward(x) for a graph of one input) and
+// returns every value's data, indexed by value id.
+func (g *Graph) Forward(inputs ...[]int64) ([][]int64, error) {
 	if len(inputs) != len(g.Inputs) {
 		return nil, fmt.Errorf("%w: %d inputs, the graph takes %d", ErrShape, len(inputs), len(g.Inputs))
 	}

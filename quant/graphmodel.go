@@ -81,7 +81,7 @@ func (c Config) InputSize() int {
 // graph's, and X (Y) the input (output) as rows of its last axis when the
 // graph has one int8 input (output).
 func (m *Model) forwardGraph(inputs [][]int64) (*Trace, error) {
-	vals, err := m.Graph.Forward(inputs)
+	vals, err := m.Graph.Forward(inputs...)
 	if err != nil {
 		return nil, err
 	}
