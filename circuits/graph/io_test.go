@@ -5,10 +5,13 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
+	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
@@ -323,5 +326,91 @@ func TestGatherCost(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The token-id graph proves and verifies under both backends, hashed input
+// and output (Groth16 and PLONK with a test SRS), and a proof does not
+// verify against another output hash.
+func TestIndexInputProves(t *testing.T) {
+	m, sample := embeddingModel(t)
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}
+	xq, err := m.QuantizeInput(sample(rand.New(rand.NewPCG(6, 6))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(xq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := graph.Assignment(m, tr, vis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(a, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := cloneTrace(tr)
+	bad.Outputs[0][0] ^= 1
+	ba, err := graph.Assignment(m, bad, vis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw, err := frontend.NewWitness(ba, field, frontend.PublicOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := graph.New(m, vis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	if groth16.Verify(proof, vk, bw) == nil {
+		t.Fatal("groth16: the proof verified against another output")
+	}
+	c2, err := graph.New(m, vis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sccs, err := frontend.Compile(field, scs.NewBuilder, c2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srs, lag, err := unsafekzg.NewSRS(sccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ppk, pvk, err := plonk.Setup(sccs, srs, lag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pproof, err := plonk.Prove(sccs, ppk, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plonk.Verify(pproof, pvk, pub); err != nil {
+		t.Fatal(err)
+	}
+	if plonk.Verify(pproof, pvk, bw) == nil {
+		t.Fatal("plonk: the proof verified against another output")
 	}
 }
