@@ -216,3 +216,42 @@ func TestParseInputParts(t *testing.T) {
 		t.Error("QuantizeInput accepted id 9")
 	}
 }
+
+// Input files for parts never panic, and what they accept has one value per
+// input value, integers within bounds for index and boolean inputs.
+func FuzzParseInputParts(f *testing.F) {
+	for _, s := range []string{
+		`{"input_data": [[0.5, 1, 2], [3, 1], [true, false]]}`,
+		`{"input_data": [[[0.5, 1, 2], [3, 1], [1, 0]], [[0, 0, 0], [0, 0], [0, 0]]]}`,
+		`{"input_data": [[0.5, 1, 2], [3, 1.5], [true, 2]]}`,
+		`{"input_data": [[], [], []]}`,
+		`{"input_data": [[[1e400]]]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	parts := []quant.IOPart{
+		{Name: "x", Shape: []int{3}, Lo: -128, Hi: 127, Frac: 4},
+		{Name: "ids", Shape: []int{2}, DType: quant.DTypeIndex, Lo: 0, Hi: 9},
+		{Name: "mask", Shape: []int{2}, Lo: 0, Hi: 1},
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := quant.ParseInputParts(data, parts)
+		if err != nil {
+			return
+		}
+		for _, x := range in.InputData {
+			if len(x) != 7 {
+				t.Fatalf("a sample of %d values", len(x))
+			}
+			for j, v := range x[3:] {
+				hi := 9.0
+				if j >= 2 {
+					hi = 1
+				}
+				if v != float64(int64(v)) || v < 0 || v > hi {
+					t.Fatalf("integer value %d = %v accepted", j, v)
+				}
+			}
+		}
+	})
+}
