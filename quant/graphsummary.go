@@ -17,7 +17,8 @@ func summarizeGraph(fm *FloatModel) Summary {
 	g := fm.Graph
 	s := Summary{Config: fm.Config}
 	var qg *Graph
-	if m, err := quickQuantize(fm); err == nil {
+	m, err := quickQuantize(fm)
+	if err == nil {
 		qg = m.Graph
 	} else {
 		s.Notes = append(s.Notes, fmt.Sprintf("estimates from shapes only: the quick quantization failed (%v)", err))
@@ -52,6 +53,15 @@ func summarizeGraph(fm *FloatModel) Summary {
 		s.Params += l.Params
 		s.Constraints += l.Constraints
 		s.SCS += l.SCS
+	}
+	if qg != nil {
+		// Exposing the input and output under the default visibility.
+		all, nodes := m.EstimateCost(DefaultVisibility), qg.Cost()
+		io := LayerSummary{Name: "input/output", Kind: "io", Attrs: fmt.Sprintf(`{"input":%q,"output":%q}`, DefaultVisibility.Input, DefaultVisibility.Output),
+			InShapes: [][]int{g.Shapes[g.Inputs[0]]}, OutShape: g.Shapes[g.Outputs[0]], Constraints: all.R1CS - nodes.R1CS, SCS: all.SCS - nodes.SCS}
+		s.Layers = append(s.Layers, io)
+		s.Constraints += io.Constraints
+		s.SCS += io.SCS
 	}
 	return s
 }

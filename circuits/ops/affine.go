@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"fmt"
+
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
@@ -12,7 +14,10 @@ import (
 // Affine constrains ops.QAffine: acc = x·w + b is a linear combination of
 // one input with constants (free in R1CS), then one requantization per
 // output. An output whose weight is 0 does not depend on the input: it is
-// the constant the reference computes.
+// the constant the reference computes. Under hashed or public weights
+// (Ctx.W: W, B, Mult, range-checked by the graph circuit) every product is
+// one constraint and the requantization bounds are the worst case of any
+// int8 weight and int32 bias, so the circuit is the same for every weight set.
 type Affine struct{}
 
 func init() { gadget.Register("affine", Affine{}) }
@@ -28,6 +33,18 @@ func (Affine) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 	}
 	api := c.API
 	iw, ib := q.Index(in[0].Value.Shape)
+	if c.W != nil {
+		if len(c.W) != 3 || len(c.W[0]) != len(q.W) || len(c.W[1]) != len(q.B) || len(c.W[2]) != 1 {
+			return nil, fmt.Errorf("affine: witness weights do not match the op's shapes")
+		}
+		bits := fixedpoint.WorstQuotientBits(affineWorstAcc, q.Shift)
+		y := make([]frontend.Variable, len(in[0].V))
+		for p, x := range in[0].V {
+			acc := api.Add(api.Mul(x, c.W[0][iw[p]]), c.W[1][ib[p]])
+			y[p] = c.FP.RequantizeVar(acc, c.W[2][0], q.Shift, q.Lo, q.Hi, bits)
+		}
+		return one(y), nil
+	}
 	bits := affineBits(q)
 	y := make([]frontend.Variable, len(in[0].V))
 	for p, x := range in[0].V {
@@ -40,6 +57,13 @@ func (Affine) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 	}
 	return one(y), nil
 }
+
+// affineWorstAcc bounds |x·w + b| for any int8 x and w and int32 b.
+const affineWorstAcc = 128*128 + 1<<31
+
+// WitnessWeights: Define reads only the op's shapes, shift and bounds when
+// Ctx.W holds the parameters.
+func (Affine) WitnessWeights() {}
 
 func (Affine) Sites(op quant.Op, _, out []quant.Value) []fixedpoint.Site {
 	q := op.(*ops.QAffine)

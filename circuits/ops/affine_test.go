@@ -1,10 +1,14 @@
 package ops_test
 
 import (
+	"math/big"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
@@ -148,4 +152,127 @@ func TestAffineCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("affine graph: %d R1CS constraints, estimate %d", ccs.GetNbConstraints(), m.Graph.Cost().R1CS)
+}
+
+// A prover whose requantization hints lie fails in the real Groth16 prover;
+// the honest proof verifies.
+func TestAffineTamperedHints(t *testing.T) {
+	m := affineModel(t, 6)
+	circ, err := graph.New(m, publicIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([][]int64, 6)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for r := range x {
+		x[r] = make([]int64, 4)
+		for i := range x[r] {
+			x[r][i] = rng.Int64N(256) - 128
+		}
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(a, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]solver.Hint{"quotient": fixedpoint.DivPow2Hint, "clamp": fixedpoint.ClampSelectHint} {
+		for k := range 2 {
+			if name == "quotient" && k > 0 {
+				continue
+			}
+			fake := func(f *big.Int, in, out []*big.Int) error {
+				if err := h(f, in, out); err != nil {
+					return err
+				}
+				out[k].Add(out[k], big.NewInt(1))
+				return nil
+			}
+			if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(h), fake))); err == nil {
+				t.Errorf("tampered %s hint output %d: the prover succeeded", name, k)
+			}
+		}
+	}
+}
+
+// Under hashed and public weights the affine parameters are witnesses bound
+// to the public commitment: the honest witness solves; a changed weight, or
+// an output off by one, does not.
+func TestAffineWitnessWeights(t *testing.T) {
+	m := affineModel(t, 9)
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := make([][]int64, 6)
+	for r := range x {
+		x[r] = make([]int64, 4)
+		for i := range x[r] {
+			x[r][i] = rng.Int64N(256) - 128
+		}
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wv := range []string{quant.VisibilityHashed, quant.VisibilityPublic} {
+		v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: wv}
+		circ, err := graph.New(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s weights: %v", wv, err)
+		}
+		for k, list := range a.W {
+			a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.W[k][len(list)-1] = a.W[k][len(list)-1].(int64) ^ 1
+			if test.IsSolved(circ, a, field) == nil {
+				t.Fatalf("%s weights: a changed parameter in list %d was accepted", wv, k)
+			}
+		}
+		tr2 := *tr
+		tr2.Y = [][]int64{append([]int64(nil), tr.Y[0]...)}
+		tr2.Y = append(tr2.Y, tr.Y[1:]...)
+		if tr2.Y[0][0] == quant.Int8Max {
+			tr2.Y[0][0]--
+		} else {
+			tr2.Y[0][0]++
+		}
+		if a, err = graph.Assignment(m, &tr2, v, modelio.Salts{}); err != nil {
+			t.Fatal(err)
+		}
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s weights: a wrong output was accepted", wv)
+		}
+	}
 }

@@ -80,6 +80,6 @@ func printGraphSummary(w io.Writer, s quant.Summary) {
 		}
 		fmt.Fprintf(w, "  %-20s %-26s %-28s %8d %12d\n", l.Name, op, strings.Join(in, " ")+" → "+fmt.Sprint(l.OutShape), l.Params, l.Constraints)
 	}
-	fmt.Fprintf(w, "total: %d parameters, about %d constraints under Groth16 (%d under PLONK), from each op's estimate; the input and output hashing comes on top (compile-circuit counts exactly)\n",
+	fmt.Fprintf(w, "total: %d parameters, about %d constraints under Groth16 (%d under PLONK), from each op's estimate and the input and output hashed, weights fixed (compile-circuit counts exactly)\n",
 		s.Params, s.Constraints, s.SCS)
 }

@@ -77,7 +77,11 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	} else {
 		src := quant.Source{Format: im.Format, Path: model}
 		if opts.SeqLen != 0 || opts.InputValues != 0 || opts.Blocks != "" {
-			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", im.Float.Config.SeqLen, opts.Blocks)
+			seq := im.Float.Config.SeqLen
+			if im.Float.Config.Architecture == quant.ArchitectureGraph {
+				seq = opts.SeqLen
+			}
+			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", seq, opts.Blocks)
 		}
 		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)
 	}

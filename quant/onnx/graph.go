@@ -95,6 +95,9 @@ type graphImporter struct {
 	producers map[string]int
 	// outputs are the graph's output names.
 	outputs map[string]bool
+	// pending are affine ops folded into the linear layer that reads them
+	// (by the name of their output).
+	pending map[string]*pendingAffine
 	// names are the layer-graph node names taken.
 	names map[string]bool
 	// notes are remarks for the user (defaults taken on dynamic axes).
@@ -144,7 +147,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	live, used := liveNodes(g)
 	gi := &graphImporter{
 		b: new(budget), gb: quant.NewGraphBuilder(), nodes: nodes, live: live, done: make([]bool, len(nodes)),
-		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{},
+		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
@@ -391,6 +394,11 @@ func (gi *graphImporter) act(n *onnxpb.NodeProto, k int) (string, []int, error) 
 	}
 	if gi.isConst(name) {
 		return "", nil, gi.refuse("input %d %q is a constant where an activation is expected", k, name)
+	}
+	if p := gi.pending[name]; p != nil {
+		// An affine op folded into this (linear) node: the shape of its input.
+		shape, _ := gi.gb.Shape(p.x)
+		return name, shape, nil
 	}
 	shape, ok := gi.gb.Shape(name)
 	if !ok {

@@ -31,6 +31,8 @@ var closureBinary = map[string]func(a, b float64) float64{
 	"Mul": func(a, b float64) float64 { return a * b },
 	"Div": func(a, b float64) float64 { return a / b },
 	"Pow": math.Pow,
+	"Max": math.Max,
+	"Min": math.Min,
 }
 
 // closureFns are the functions a closure is matched against (ops.Unary
@@ -54,15 +56,8 @@ func isClosureOp(n *onnxpb.NodeProto) bool {
 	if _, ok := closureBinary[op]; ok {
 		return true
 	}
-	if op == "Relu" {
-		return true
-	}
-	// Unary ops without attributes or constant inputs.
-	switch op {
-	case "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Reciprocal", "Abs", "Neg", "Erf", "Softplus", "Softsign":
-		return true
-	}
-	return false
+	// Relu and the unary ops (their constant operands scalars, see cone).
+	return op == "Relu" || unaryOps[op] != nil
 }
 
 // tryClosure replaces a closure that starts at node i by one Unary node

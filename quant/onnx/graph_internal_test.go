@@ -246,8 +246,8 @@ func FuzzParseGraph(f *testing.F) {
 	})
 }
 
-// A long elementwise chain and a redefined value are refused, each with one
-// error (the chain by the layer graph's node limit), after linear work.
+// A long chain of constant sums merges into one affine op, after linear
+// work; a redefined value is refused.
 func TestGraphHostileChains(t *testing.T) {
 	b := newGG()
 	c := b.floats([]int64{1}, 0.5)
@@ -257,8 +257,19 @@ func TestGraphHostileChains(t *testing.T) {
 		v = fmt.Sprintf("h%d", k)
 		b.nodes[len(b.nodes)-1].Output[0] = v
 	}
-	if _, _, err := importGraph(b.model(v, 1, 4), Options{}); err == nil || !strings.Contains(err.Error(), "more than 4096 nodes") {
-		t.Errorf("chain: %v", err)
+	fm, _, err := importGraph(b.model(v, 1, 4), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(fm); got != "affine" {
+		t.Errorf("chain: nodes %q", got)
+	}
+	vals, err := fm.Graph.Eval([]float64{0, 1, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := vals[fm.Graph.Outputs[0]][3], 3+0.5*float64(quant.MaxGraphNodes+10); got != want {
+		t.Errorf("chain: %v, want %v", got, want)
 	}
 	b = newGG()
 	value := func(v float32) *onnxpb.AttributeProto {
@@ -286,5 +297,119 @@ func TestGraphSigmoidChain(t *testing.T) {
 	}
 	if _, _, err := importGraph(b.model(v, 1, 4), Options{}); err == nil || !strings.Contains(err.Error(), "more than 4096 nodes") {
 		t.Errorf("chain: %v", err)
+	}
+}
+
+// HardSwish at opset 13 (x·HardSigmoid(x), alpha 1/6) and a relu6 written as
+// Min(Max(x, 0), 6) become one table each.
+func TestGraphClosureForms(t *testing.T) {
+	b := newGG()
+	hs := b.node("HardSigmoid", []string{"x"}, &onnxpb.AttributeProto{Name: proto.String("alpha"), Type: onnxpb.AttributeProto_FLOAT.Enum(), F: proto.Float32(1.0 / 6)})
+	y := b.node("Mul", []string{"x", hs})
+	fm, _, err := importGraph(b.model(y, 1, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "unary:hard_swish"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	b = newGG()
+	lo := b.node("Max", []string{"x", b.floats([]int64{}, 0)})
+	y = b.node("Min", []string{lo, b.floats([]int64{}, 6)})
+	fm, _, err = importGraph(b.model(y, 1, 8), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "unary:clip unary:clip"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	vals, err := fm.Graph.Eval([]float64{-3, -0.5, 0, 0.5, 3, 5.5, 6.5, 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(vals[fm.Graph.Outputs[0]]); got != "[0 0 0 0.5 3 5.5 6 6]" {
+		t.Errorf("relu6: %s", got)
+	}
+}
+
+// Constant sums and products after one another, and a BatchNorm, merge into
+// one affine op that computes what the chain computes.
+func TestGraphAffineChain(t *testing.T) {
+	b := newGG()
+	v := b.node("Sub", []string{"x", b.floats([]int64{1, 3, 1})})
+	v = b.node("Div", []string{v, b.floats([]int64{1}, 4)})
+	bn := b.node("BatchNormalization", []string{v, b.floats([]int64{3}), b.floats([]int64{3}), b.floats([]int64{3}), b.floats([]int64{3}, 1, 2, 3)})
+	v = b.node("Sub", []string{b.floats([]int64{5}), bn})
+	v = b.node("Relu", []string{v})
+	mp := b.model(v, 1, 3, 5)
+	fm, _, err := importGraph(mp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "affine+relu"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	x := &tensor{dims: []int{1, 3, 5}, data: make([]float64, 15)}
+	for i := range x.data {
+		x.data[i] = math.Cos(float64(i)) * 3
+	}
+	vals, err := fm.Graph.Eval(x.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := func(k, i int) float64 { return float64(b.inits[k].FloatData[i]) }
+	for i, g := range vals[fm.Graph.Outputs[0]] {
+		ch := i / 5
+		u := (x.data[i] - c(0, ch)) / 4
+		u = (u-c(4, ch))/math.Sqrt(c(5, ch)+1e-5)*c(2, ch) + c(3, ch)
+		if w := math.Max(c(6, i%5)-u, 0); math.Abs(g-w) > 1e-5 {
+			t.Fatalf("value %d: %v, want %v", i, g, w)
+		}
+	}
+}
+
+// Input normalization before a linear layer (per input column) folds into
+// its weights and bias: one node, computing what the graph computes.
+func TestGraphAffineIntoLinear(t *testing.T) {
+	b := newGG()
+	v := b.node("Sub", []string{"x", b.floats([]int64{6})})
+	v = b.node("Mul", []string{v, b.floats([]int64{1, 6})})
+	v = b.node("MatMul", []string{v, b.floats([]int64{6, 4})})
+	v = b.node("Add", []string{v, b.floats([]int64{4})})
+	mp := b.model(v, 2, 6)
+	fm, _, err := importGraph(mp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "linear"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
+	}
+	x := &tensor{dims: []int{2, 6}, data: make([]float64, 12)}
+	for i := range x.data {
+		x.data[i] = math.Sin(float64(3 * i))
+	}
+	live, used := liveNodes(mp.GetGraph())
+	env, _, err := evalGraph(new(budget), mp.GetGraph(), live, used, "x", x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := fm.Graph.Eval(x.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range vals[fm.Graph.Outputs[0]] {
+		if w := env[v].data[i]; math.Abs(g-w) > 1e-5 {
+			t.Fatalf("value %d: %v, want %v", i, g, w)
+		}
+	}
+	// Per-row constants (varying along another axis) do not fold.
+	b = newGG()
+	v = b.node("Mul", []string{"x", b.floats([]int64{2, 1})})
+	v = b.node("MatMul", []string{v, b.floats([]int64{6, 4})})
+	if fm, _, err = importGraph(b.model(v, 2, 6), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := kinds(fm), "affine linear"; got != want {
+		t.Errorf("nodes %q, want %q", got, want)
 	}
 }

@@ -145,6 +145,10 @@ func mapMatMul(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 // linear adds a Linear of weight w [in, out] and bias (nil: zeros) writing
 // out, with a Relu that is out's sole consumer fused.
 func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias []float64, out string, relu bool) error {
+	pre := gi.pending[x]
+	if pre != nil {
+		x = pre.x
+	}
 	xs, _ := gi.gb.Shape(x)
 	if len(xs) == 0 || xs[len(xs)-1] != w.dims[0] {
 		return fmt.Errorf("%w: input %v, weight %v: the input's last axis must be %d", quant.ErrShape, xs, w.dims, w.dims[0])
@@ -165,9 +169,28 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 	if err := finite("bias", bias); err != nil {
 		return err
 	}
+	copied := false
+	// An affine op per input column before the product folds into W's rows
+	// and the bias: (x·s + t)·W + b = x·(diag(s)·W) + (t·W + b).
+	if pre != nil {
+		rows, cols := w.dims[0], w.dims[1]
+		if err := gi.b.constant(len(w.data)); err != nil {
+			return err
+		}
+		if err := gi.b.work(int64(len(w.data))); err != nil {
+			return err
+		}
+		nw := &tensor{dims: w.dims, data: make([]float64, len(w.data))}
+		for i := range rows {
+			for c := range cols {
+				nw.data[i*cols+c] = pre.scale[i] * w.data[i*cols+c]
+				bias[c] += pre.shift[i] * w.data[i*cols+c]
+			}
+		}
+		w, copied = nw, true
+	}
 	// Per-column affine ops after the product (a bias Add, BatchNorm on
 	// [N, C], Mul or Div by a per-column constant) fold into W and the bias.
-	copied := false
 	outShape := slices.Clone(xs)
 	outShape[len(outShape)-1] = w.dims[1]
 	for {
@@ -201,87 +224,34 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 	return gi.node(n, "", op, []string{x}, []string{out})
 }
 
+// pendingAffine is an affine op on x per input column, folded into the
+// linear layer that reads its output.
+type pendingAffine struct {
+	x            string
+	scale, shift []float64
+}
+
 // columnAffine returns, when node m computes from v (of shape vs) y =
 // v·scale + shift with scale and shift constant per column of the last axis,
 // those n values each.
 func (gi *graphImporter) columnAffine(m *onnxpb.NodeProto, v string, vs []int) (scale, shift []float64, ok bool) {
 	n := vs[len(vs)-1]
-	if len(m.GetOutput()) < 1 || input(m, 0) == "" {
+	sS, sc, tS, sh, err := gi.affineOf(m, v, vs)
+	if err != nil || gi.b.constant(2*n) != nil {
 		return nil, nil, false
 	}
-	ones := func(x float64) []float64 {
+	column := func(shape []int, data []float64) []float64 {
+		if quant.ShapeSize(shape[:len(shape)-1]) != 1 {
+			return nil
+		}
 		out := make([]float64, n)
 		for c := range out {
-			out[c] = x
+			out[c] = data[min(c, len(data)-1)]
 		}
 		return out
 	}
-	if gi.b.constant(2*n) != nil {
-		return nil, nil, false
-	}
-	switch op := m.GetOpType(); op {
-	case "BatchNormalization":
-		if input(m, 0) != v || len(vs) != 2 || attrInt(m, "training_mode", 0) != 0 {
-			return nil, nil, false
-		}
-		for _, o := range m.GetOutput()[1:] {
-			if o != "" && (len(gi.consumers[o]) > 0 || gi.outputs[o]) {
-				return nil, nil, false
-			}
-		}
-		var p [4]*tensor
-		for k := range p {
-			if p[k] = gi.consts[input(m, k+1)]; p[k] == nil || len(p[k].data) != n {
-				return nil, nil, false
-			}
-		}
-		eps := attrFloat(m, "epsilon", 1e-5)
-		scale, shift = make([]float64, n), make([]float64, n)
-		for c := range n {
-			scale[c] = p[0].data[c] / math.Sqrt(p[3].data[c]+eps)
-			shift[c] = p[1].data[c] - p[2].data[c]*scale[c]
-		}
-	case "Add", "Sub", "Mul", "Div":
-		if len(m.GetOutput()) != 1 {
-			return nil, nil, false
-		}
-		vk := 0
-		if input(m, 1) == v {
-			vk = 1
-		}
-		if input(m, vk) != v {
-			return nil, nil, false
-		}
-		c := gi.consts[input(m, 1-vk)]
-		if c == nil {
-			return nil, nil, false
-		}
-		d, err := fitConstant(c.dims, vs)
-		if err != nil || quant.ShapeSize(d[:len(d)-1]) != 1 || (len(c.data) != 1 && len(c.data) != n) {
-			return nil, nil, false
-		}
-		col := func(k int) float64 { return c.data[min(k, len(c.data)-1)] }
-		scale, shift = ones(1), ones(0)
-		for k := range n {
-			switch {
-			case op == "Add":
-				shift[k] = col(k)
-			case op == "Sub" && vk == 0:
-				shift[k] = -col(k)
-			case op == "Sub":
-				scale[k], shift[k] = -1, col(k)
-			case op == "Mul":
-				scale[k] = col(k)
-			case op == "Div" && vk == 0 && col(k) != 0:
-				scale[k] = 1 / col(k)
-			default:
-				return nil, nil, false
-			}
-		}
-	default:
-		return nil, nil, false
-	}
-	if finite("scale", scale) != nil || finite("shift", shift) != nil {
+	scale, shift = column(sS, sc), column(tS, sh)
+	if scale == nil || shift == nil || finite("scale", scale) != nil || finite("shift", shift) != nil {
 		return nil, nil, false
 	}
 	return scale, shift, true
@@ -323,50 +293,74 @@ func mapArith(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 		}
 		return gi.node(n, "", &ops.Binary{Op: map[string]string{"Add": "add", "Sub": "sub", "Mul": "mul"}[op]}, []string{a, b}, []string{out})
 	}
-	xk, ck := 0, 1
+	xk := 0
 	if gi.isConst(a) {
-		xk, ck = 1, 0
+		xk = 1
 	}
 	x, xs, err := gi.act(n, xk)
 	if err != nil {
 		return err
 	}
-	c, err := gi.constTensor(n, ck)
+	sS, sc, tS, sh, err := gi.affineOf(n, x, xs)
 	if err != nil {
 		return err
 	}
-	dims, err := fitConstant(c.dims, xs)
+	return gi.affine(n, x, sS, sc, tS, sh, out)
+}
+
+// affineOf returns node m, which reads activation v of shape vs, as
+// y = v·scale + shift with constant scale and shift that broadcast to vs:
+// Add, Sub, Mul, Div with a constant operand, BatchNormalization.
+func (gi *graphImporter) affineOf(m *onnxpb.NodeProto, v string, vs []int) (sS []int, sc []float64, tS []int, sh []float64, err error) {
+	unit := func(x float64) []float64 { return []float64{x} }
+	op := m.GetOpType()
+	if op == "BatchNormalization" {
+		return gi.batchNormOf(m, v, vs)
+	}
+	if closureBinary[op] == nil || op == "Pow" || op == "Max" || op == "Min" || len(m.GetInput()) != 2 {
+		return nil, nil, nil, nil, gi.refuse("%s is not an affine op", op)
+	}
+	xk := 0
+	if input(m, 1) == v {
+		xk = 1
+	}
+	if input(m, xk) != v {
+		return nil, nil, nil, nil, gi.refuse("%s does not read %q", op, v)
+	}
+	c, err := gi.constTensor(m, 1-xk)
 	if err != nil {
-		return gi.refuse("%v", err)
+		return nil, nil, nil, nil, err
+	}
+	dims, err := fitConstant(c.dims, vs)
+	if err != nil {
+		return nil, nil, nil, nil, gi.refuse("%v", err)
 	}
 	if err := finite("constant", c.data); err != nil {
-		return err
+		return nil, nil, nil, nil, err
 	}
-	unit := func(v float64) []float64 { return []float64{v} }
-	var scaleShape, shiftShape []int = []int{1}, []int{1}
-	var sc, sh []float64
+	sS, tS = []int{1}, []int{1}
 	switch {
 	case op == "Add":
-		sc, sh, shiftShape = unit(1), c.data, dims
+		sc, sh, tS = unit(1), c.data, dims
 	case op == "Sub" && xk == 0:
-		sc, sh, shiftShape = unit(1), negate(c.data), dims
+		sc, sh, tS = unit(1), negate(c.data), dims
 	case op == "Sub":
-		sc, sh, shiftShape = unit(-1), c.data, dims
+		sc, sh, tS = unit(-1), c.data, dims
 	case op == "Mul":
-		sc, sh, scaleShape = c.data, unit(0), dims
+		sc, sh, sS = c.data, unit(0), dims
 	case op == "Div" && xk == 0:
 		inv := make([]float64, len(c.data))
-		for k, v := range c.data {
-			if v == 0 {
-				return gi.refuse("division by a constant that holds a 0")
+		for k, x := range c.data {
+			if x == 0 {
+				return nil, nil, nil, nil, gi.refuse("division by a constant that holds a 0")
 			}
-			inv[k] = 1 / v
+			inv[k] = 1 / x
 		}
-		sc, sh, scaleShape = inv, unit(0), dims
+		sc, sh, sS = inv, unit(0), dims
 	default:
-		return gi.refuse("a constant divided by an activation: only division by a constant is supported")
+		return nil, nil, nil, nil, gi.refuse("a constant divided by an activation: only division by a constant is supported")
 	}
-	return gi.affine(n, x, scaleShape, sc, shiftShape, sh, out)
+	return sS, sc, tS, sh, nil
 }
 
 func negate(v []float64) []float64 {
@@ -397,6 +391,57 @@ func fitConstant(c, xs []int) ([]int, error) {
 
 // affine adds an Affine writing out, with a Relu that is out's sole consumer fused.
 func (gi *graphImporter) affine(n *onnxpb.NodeProto, x string, scShape []int, sc []float64, shShape []int, sh []float64, out string) error {
+	// The affine ops after it (a chain of constant sums and products, a
+	// BatchNorm) merge into one: y = (x·s1 + t1)·s2 + t2.
+	xs, _ := gi.gb.Shape(x)
+	for {
+		j, m, ok := gi.soleConsumer(out)
+		if !ok {
+			break
+		}
+		s2S, s2, t2S, t2, err := gi.affineOf(m, out, xs)
+		if err != nil {
+			break
+		}
+		d, err := broadcastAll(scShape, shShape, s2S, t2S)
+		if err != nil || gi.b.constant(2*quant.ShapeSize(d)) != nil {
+			break
+		}
+		i1, j1, i2, j2 := ops.BroadcastIndex(scShape, d), ops.BroadcastIndex(shShape, d), ops.BroadcastIndex(s2S, d), ops.BroadcastIndex(t2S, d)
+		nsc, nsh := make([]float64, len(i1)), make([]float64, len(i1))
+		for p := range nsc {
+			nsc[p] = sc[i1[p]] * s2[i2[p]]
+			nsh[p] = sh[j1[p]]*s2[i2[p]] + t2[j2[p]]
+		}
+		scShape, sc, shShape, sh = d, nsc, d, nsh
+		gi.fuse(j)
+		out = m.GetOutput()[0]
+	}
+	if err := finite("scale", sc); err != nil {
+		return err
+	}
+	if err := finite("shift", sh); err != nil {
+		return err
+	}
+	// Per-column of the last axis and read only by a linear layer: it folds
+	// into that layer's weights (see linear) instead of being a node.
+	if _, m, ok := gi.soleConsumer(out); ok && (m.GetOpType() == "Gemm" || m.GetOpType() == "MatMul") && input(m, 0) == out && len(xs) > 0 {
+		k := xs[len(xs)-1]
+		column := func(shape []int, data []float64) []float64 {
+			if quant.ShapeSize(shape[:len(shape)-1]) != 1 || gi.b.constant(k) != nil {
+				return nil
+			}
+			col := make([]float64, k)
+			for c := range col {
+				col[c] = data[min(c, len(data)-1)]
+			}
+			return col
+		}
+		if cs, ct := column(scShape, sc), column(shShape, sh); cs != nil && ct != nil {
+			gi.pending[out] = &pendingAffine{x: x, scale: cs, shift: ct}
+			return nil
+		}
+	}
 	st, err := gi.floatTensor(scShape, sc)
 	if err != nil {
 		return err
@@ -411,9 +456,6 @@ func (gi *graphImporter) affine(n *onnxpb.NodeProto, x string, scShape []int, sc
 
 // mapBatchNorm: BatchNormalization in inference form → Affine per channel (axis 1).
 func mapBatchNorm(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
-	if attrInt(n, "training_mode", 0) != 0 {
-		return gi.refuse("training_mode = 1: export in eval mode")
-	}
 	x, xs, err := gi.act(n, 0)
 	if err != nil {
 		return err
@@ -422,39 +464,66 @@ func mapBatchNorm(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	sS, sc, tS, sh, err := gi.batchNormOf(n, x, xs)
+	if err != nil {
+		return err
+	}
+	return gi.affine(n, x, sS, sc, tS, sh, out)
+}
+
+// batchNormOf returns a BatchNormalization of v as scale and shift of
+// shape [C, 1, …] (per channel, axis 1).
+func (gi *graphImporter) batchNormOf(n *onnxpb.NodeProto, v string, xs []int) (sS []int, sc []float64, tS []int, sh []float64, err error) {
+	if attrInt(n, "training_mode", 0) != 0 {
+		return nil, nil, nil, nil, gi.refuse("training_mode = 1: export in eval mode")
+	}
+	if input(n, 0) != v {
+		return nil, nil, nil, nil, gi.refuse("BatchNormalization does not normalize %q", v)
+	}
+	for k, o := range n.GetOutput()[1:] {
+		if o != "" && (len(gi.consumers[o]) > 0 || gi.outputs[o]) {
+			return nil, nil, nil, nil, gi.refuse("its output %d %q is read; only the first output is supported", k+1, o)
+		}
+	}
 	if len(xs) < 2 {
-		return gi.refuse("input of rank %d, want [N, C, ...]", len(xs))
+		return nil, nil, nil, nil, gi.refuse("input of rank %d, want [N, C, ...]", len(xs))
 	}
 	ch := xs[1]
 	var p [4][]float64
 	for k := range p {
 		t, err := gi.constTensor(n, k+1)
 		if err != nil {
-			return err
+			return nil, nil, nil, nil, err
 		}
 		if len(t.data) != ch {
-			return fmt.Errorf("%w: parameter %d has %d values for %d channels", quant.ErrShape, k+1, len(t.data), ch)
+			return nil, nil, nil, nil, fmt.Errorf("%w: parameter %d has %d values for %d channels", quant.ErrShape, k+1, len(t.data), ch)
 		}
 		p[k] = t.data
 	}
 	eps := attrFloat(n, "epsilon", 1e-5)
-	sc, sh := make([]float64, ch), make([]float64, ch)
+	sc, sh = make([]float64, ch), make([]float64, ch)
 	for c := range ch {
 		sc[c] = p[0][c] / math.Sqrt(p[3][c]+eps)
 		sh[c] = p[1][c] - p[2][c]*sc[c]
-	}
-	if err := finite("scale", sc); err != nil {
-		return err
-	}
-	if err := finite("shift", sh); err != nil {
-		return err
 	}
 	shape := make([]int, len(xs)-1)
 	for k := range shape {
 		shape[k] = 1
 	}
 	shape[0] = ch
-	return gi.affine(n, x, shape, sc, shape, sh, out)
+	return shape, sc, slices.Clone(shape), sh, nil
+}
+
+// broadcastAll is numpy's broadcast of several shapes.
+func broadcastAll(shapes ...[]int) ([]int, error) {
+	out := []int{}
+	for _, s := range shapes {
+		var err error
+		if out, err = ops.BroadcastShape(out, s); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // unaryOps are the elementwise functions of one activation a table holds:

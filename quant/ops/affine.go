@@ -235,15 +235,19 @@ func (q *QAffine) Encode(e *quant.Encoder) error {
 }
 
 func (q *QAffine) EncodeWeights(e *quant.Encoder) error {
-	if err := e.Int8Weights(q.W); err != nil {
-		return err
+	return quant.EncodeWeightSpecs(e, q.Weights())
+}
+
+// Weights lists W (int8, of WShape), B (int32, of BShape) and the one Mult.
+func (q *QAffine) Weights() []quant.WeightSpec {
+	w := make([]int64, len(q.W))
+	for i, v := range q.W {
+		w[i] = int64(v)
 	}
-	e.Weights(q.B)
-	e.Weights([]int64{q.Mult})
-	return nil
+	return []quant.WeightSpec{{Kind: quant.WeightInt8, Values: w}, {Kind: quant.WeightInt32, Values: q.B}, {Kind: quant.WeightMult, Values: []int64{q.Mult}}}
 }
 
 func (q *QAffine) Cost(_, out []quant.Value) quant.Cost {
 	n := out[0].Size()
-	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCost*n + n, Params: len(q.W) + len(q.B)}
+	return quant.Cost{R1CS: RequantCost * n, SCS: RequantCostSCS*n + n, Params: len(q.W) + len(q.B)}
 }
