@@ -123,7 +123,7 @@ func TestGraphZoo(t *testing.T) {
 			if _, err := qm.Forward(x); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := quant.Accuracy(fm, qm, m.InputData[:1])
+			rep, err := quant.Accuracy(fm, qm, [][]float64{x0})
 			if err != nil {
 				t.Fatal(err)
 			}
