@@ -192,6 +192,12 @@ func meaning(t verifier.Tensor) string {
 		return "Poseidon2 hash of the " + t.Name + " activation, chaining shards"
 	case verifier.EncodingPackedInt8:
 		return "the " + t.Name + " values, int8 packed 31 per field element"
+	case verifier.EncodingHashedParts:
+		return "Poseidon2 hash of the " + t.Name + " parts (quant.HashParts: one hash per part); recompute it from the bundle's values"
+	case verifier.EncodingSaltedParts:
+		return "salted Poseidon2 commitment to the " + t.Name + " parts (the salt stays with the prover)"
+	case verifier.EncodingPackedParts:
+		return "the " + t.Name + " values, part by part: int8 packed 31, index values 10 per field element"
 	case verifier.EncodingWeightElements:
 		return "a field element of the public weights"
 	case verifier.EncodingModelCommitment:

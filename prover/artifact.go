@@ -105,9 +105,28 @@ type Header struct {
 
 // TensorSpec is the shape of an input or output tensor and its
 // fixed-point fraction: value = integer · 2^-Frac.
+//
+// A model whose inputs (outputs) are not one int8 tensor (quant.SingleInt8:
+// several graph inputs, index inputs) lists them in Parts, in order; Shape
+// is then [total values] and Frac 0, and the public inputs are the parts'
+// encoding (circuits/modelio). For one int8 tensor Parts is absent, so the
+// layout, and the verifying-key digests over it, are what they always were.
 type TensorSpec struct {
-	Shape []int `json:"shape"`
-	Frac  int   `json:"frac"`
+	Shape []int      `json:"shape"`
+	Frac  int        `json:"frac"`
+	Parts []PartSpec `json:"parts,omitempty"`
+}
+
+// PartSpec is one part of a tensor spec: name, shape, dtype, bounds, fraction.
+type PartSpec = quant.IOPart
+
+// SpecOf is the tensor spec of a model's input or output parts; shape and
+// frac are the tensor's for one int8 part.
+func SpecOf(parts []quant.IOPart, shape []int, frac int) *TensorSpec {
+	if quant.SingleInt8(parts) {
+		return &TensorSpec{Shape: shape, Frac: frac}
+	}
+	return &TensorSpec{Shape: []int{quant.PartsSize(parts)}, Frac: 0, Parts: parts}
 }
 
 // IO returns the header's visibility; ReadCircuit refuses circuit headers

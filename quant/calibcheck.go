@@ -109,6 +109,12 @@ func CheckCalibration(fm *FloatModel, samples [][]float64) ([]CalibrationWarning
 		}
 		if m.Graph != nil {
 			for id, v := range m.Graph.Values {
+				// Index and boolean values are integers, not calibrated:
+				// neither saturation nor precision applies.
+				if p := partOf(v); p.DType == DTypeIndex || p.IsBool() {
+					add(id, v.Name, nil)
+					continue
+				}
 				add(id, v.Name, tr.Values[id])
 			}
 			continue

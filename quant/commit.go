@@ -491,7 +491,8 @@ const GraphCommitmentVersion = 3
 // graph encodes a layer graph, architecture first, weights last:
 //
 //	domain, 3, 3 (graph), n_values, n_inputs, n_outputs, n_nodes,
-//	per value: frac, lo, hi, rank, dims…; input ids; output ids;
+//	per value: dtype (0 int8, 1 index), frac, lo, hi, rank, dims…;
+//	input ids; output ids;
 //	per node: op id, n_in, ins…, n_out, outs…, Op.Encode;
 //	per node: Op.EncodeWeights.
 func (e *encoder) graph(g *Graph) ([]fr.Element, error) {
@@ -503,6 +504,14 @@ func (e *encoder) graph(g *Graph) ([]fr.Element, error) {
 	e.int(int64(len(g.Outputs)))
 	e.int(int64(len(g.Nodes)))
 	for _, v := range g.Values {
+		switch v.DType {
+		case DTypeInt8:
+			e.int(0)
+		case DTypeIndex:
+			e.int(1)
+		default:
+			return nil, fmt.Errorf("%w: value %s: dtype %q", ErrValidation, v.Name, v.DType)
+		}
 		e.int(int64(v.Frac))
 		e.int(v.Lo)
 		e.int(v.Hi)

@@ -17,14 +17,46 @@ type Trace struct {
 	// are then the model's input and output.
 	GPT2 []BlockTrace
 
-	// Values holds every value of a graph model, by id (flat); X and Y are
-	// then its input and output as rows of their last axis.
-	Values [][]int64
+	// Values holds every value of a graph model, by id (flat). Inputs and
+	// Outputs are its inputs and outputs, one flat slice per part
+	// (Model.InputParts, OutputParts); when the graph has one int8 input
+	// (output), X (Y) is it as rows of its last axis, as for ffn and gpt2,
+	// and nil otherwise.
+	Values  [][]int64
+	Inputs  [][]int64
+	Outputs [][]int64
 }
 
-// QuantizeInput maps one float sample (seq_len·d_model values) to int8 at the stream scale.
+// InputParts returns the trace's inputs, one flat slice per part of
+// m.InputParts(): X flattened where it is set (one int8 input: ffn, gpt2,
+// such graphs), Inputs otherwise.
+func (tr *Trace) InputParts() [][]int64 {
+	if tr.X != nil || tr.Inputs == nil {
+		return [][]int64{Flatten(tr.X)}
+	}
+	return tr.Inputs
+}
+
+// OutputParts returns the trace's outputs as InputParts the inputs.
+func (tr *Trace) OutputParts() [][]int64 {
+	if tr.Y != nil || tr.Outputs == nil {
+		return [][]int64{Flatten(tr.Y)}
+	}
+	return tr.Outputs
+}
+
+// QuantizeInput maps one float sample (seq_len·d_model values) to int8 at
+// the stream scale. For a graph the sample is every input's values one
+// after the other (Model.InputParts); the result is then the input as rows
+// of its last axis when the graph has one int8 input, and one slice per
+// input otherwise (what Forward takes): int8 inputs are quantized at their
+// fraction, index and boolean inputs must hold integers within their
+// bounds.
 func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 	c := m.Config
+	if parts := m.InputParts(); m.Graph != nil && !SingleInt8(parts) {
+		return quantizeParts(parts, x)
+	}
 	rows, width := Rows(m.InputShape())
 	if len(x) != rows*width {
 		if m.Graph != nil {
@@ -45,6 +77,9 @@ func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 // Forward runs the integer reference forward pass on x (seq × d_model, int8).
 func (m *Model) Forward(x [][]int64) (*Trace, error) {
 	c := m.Config
+	if m.Graph != nil && !SingleInt8(m.InputParts()) {
+		return m.forwardGraph(x)
+	}
 	if m.Graph != nil {
 		rows, width := Rows(m.InputShape())
 		if len(x) != rows {
@@ -53,7 +88,7 @@ func (m *Model) Forward(x [][]int64) (*Trace, error) {
 		if err := checkInt8Rows(x, width); err != nil {
 			return nil, err
 		}
-		return m.forwardGraph(x)
+		return m.forwardGraph([][]int64{Flatten(x)})
 	}
 	if len(x) != c.SeqLen {
 		return nil, fmt.Errorf("%w: input has %d tokens, want %d", ErrShape, len(x), c.SeqLen)
@@ -123,6 +158,37 @@ func checkInt8Rows(x [][]int64, d int) error {
 		}
 	}
 	return nil
+}
+
+// OutputValues is the trace's output as reals: DequantizeOutput of Y for
+// one int8 output, else every output part one after the other (int8 parts
+// dequantized at their fraction, index parts as the integers they hold).
+func (m *Model) OutputValues(tr *Trace) []float64 {
+	parts := m.OutputParts()
+	if SingleInt8(parts) {
+		return m.DequantizeOutput(tr.Y)
+	}
+	var out []float64
+	for i, v := range tr.OutputParts() {
+		if i < len(parts) {
+			out = append(out, DequantizePart(parts[i], v)...)
+		}
+	}
+	return out
+}
+
+// DequantizePart maps one part's integers to reals: int8 values at the
+// part's fraction, index values as they are.
+func DequantizePart(p IOPart, v []int64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		if p.DType == DTypeIndex {
+			out[i] = float64(x)
+			continue
+		}
+		out[i] = DequantizeValue(x, p.Frac)
+	}
+	return out
 }
 
 // DequantizeOutput maps the int8 output back to reals, row-major.

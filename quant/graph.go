@@ -28,17 +28,74 @@ const (
 	// MaxGraphActivations bounds the elements of all tensors of a graph
 	// together: the integer trace holds every one of them.
 	MaxGraphActivations = 1 << 25
+	// MaxGraphIO bounds the inputs and the outputs of a graph (each).
+	MaxGraphIO = 64
+	// MaxIndex bounds an index value (DTypeIndex): 24 bits, so that ten
+	// pack into one field element (PackUint24).
+	MaxIndex = 1<<24 - 1
 )
 
-// Value is a tensor of a layer graph: its shape and its fixed-point format.
-// Every value is int8: v holds round(r·2^Frac) within [Lo, Hi] ⊆ [-128, 127],
-// and the op that produces it constrains it to that range in the circuit.
+// Value dtypes (Value.DType).
+const (
+	// DTypeInt8 (the empty string, as in every model file before dtypes):
+	// round(r·2^Frac) within [Lo, Hi] ⊆ [-128, 127]. Booleans and masks are
+	// int8 values with bounds [0, 1] and frac 0.
+	DTypeInt8 = ""
+	// DTypeIndex: integers within [Lo, Hi], 0 ≤ Lo < Hi ≤ MaxIndex, frac 0
+	// (token ids, positions). Only graph inputs, or ops that declare it
+	// (IndexOutputs), produce them, and only op inputs that declare it
+	// (IndexInputs) read them.
+	DTypeIndex = "index"
+)
+
+// Value is a tensor of a layer graph: its shape, its dtype and its
+// fixed-point format. An int8 value holds round(r·2^Frac) within
+// [Lo, Hi] ⊆ [-128, 127]; an index value an integer within [Lo, Hi]. The op
+// that produces a value constrains it to that range in the circuit (graph
+// inputs are range-checked where they are exposed, circuits/modelio).
 type Value struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`
+	DType string `json:"dtype,omitempty"`
 	Frac  int    `json:"frac"`
 	Lo    int64  `json:"lo"`
 	Hi    int64  `json:"hi"`
+}
+
+// IndexInputs is implemented by ops that read index values (DTypeIndex):
+// IndexInput(i) says whether input i may be one. Every other op input must
+// be int8, so ops that do not implement it never see an index.
+type IndexInputs interface {
+	IndexInput(i int) bool
+}
+
+// IndexOutputs is implemented by ops that produce index values:
+// IndexOutput(i) says whether output i may be one.
+type IndexOutputs interface {
+	IndexOutput(i int) bool
+}
+
+// checkValue checks a value's format against its dtype.
+func checkValue(v Value) error {
+	switch v.DType {
+	case DTypeInt8:
+		if v.Frac < MinFrac || v.Frac > MaxFrac {
+			return fmt.Errorf("%w: frac %d, want %d..%d", ErrRange, v.Frac, MinFrac, MaxFrac)
+		}
+		if v.Lo < Int8Min || v.Hi > Int8Max || v.Lo >= v.Hi {
+			return fmt.Errorf("%w: bounds [%d, %d] not within int8", ErrRange, v.Lo, v.Hi)
+		}
+	case DTypeIndex:
+		if v.Frac != 0 {
+			return fmt.Errorf("%w: index value with frac %d, want 0", ErrRange, v.Frac)
+		}
+		if v.Lo < 0 || v.Hi > MaxIndex || v.Lo >= v.Hi {
+			return fmt.Errorf("%w: index bounds [%d, %d], want 0 ≤ lo < hi ≤ %d", ErrRange, v.Lo, v.Hi, MaxIndex)
+		}
+	default:
+		return fmt.Errorf("%w: dtype %q (supported: int8 (\"\"), %q)", ErrValidation, v.DType, DTypeIndex)
+	}
+	return nil
 }
 
 // Size is the number of elements of v.
@@ -288,19 +345,16 @@ func (g *Graph) Validate() error {
 		if err := CheckShape(v.Shape); err != nil {
 			return fmt.Errorf("value %d (%s): %w", i, v.Name, err)
 		}
-		if v.Frac < MinFrac || v.Frac > MaxFrac {
-			return fmt.Errorf("%w: value %d (%s): frac %d, want %d..%d", ErrRange, i, v.Name, v.Frac, MinFrac, MaxFrac)
-		}
-		if v.Lo < Int8Min || v.Hi > Int8Max || v.Lo >= v.Hi {
-			return fmt.Errorf("%w: value %d (%s): bounds [%d, %d] not within int8", ErrRange, i, v.Name, v.Lo, v.Hi)
+		if err := checkValue(v); err != nil {
+			return fmt.Errorf("value %d (%s): %w", i, v.Name, err)
 		}
 		total += v.Size()
 		if total > MaxGraphActivations {
 			return fmt.Errorf("%w: the graph's tensors hold more than %d values", ErrShape, MaxGraphActivations)
 		}
 	}
-	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
-		return fmt.Errorf("%w: graph has %d inputs and %d outputs; this build proves graphs of one input and one output", ErrValidation, len(g.Inputs), len(g.Outputs))
+	if len(g.Inputs) < 1 || len(g.Inputs) > MaxGraphIO || len(g.Outputs) < 1 || len(g.Outputs) > MaxGraphIO {
+		return fmt.Errorf("%w: graph has %d inputs and %d outputs, want 1..%d each", ErrValidation, len(g.Inputs), len(g.Outputs), MaxGraphIO)
 	}
 	produced := make([]bool, len(g.Values))
 	for _, id := range g.Inputs {
@@ -318,20 +372,36 @@ func (g *Graph) Validate() error {
 				return fmt.Errorf("%w: node %d (%s): input %d is not produced before it", ErrValidation, i, n.Name, id)
 			}
 		}
-		for _, id := range n.Out {
+		for k, id := range n.In {
+			if g.Values[id].DType != DTypeIndex {
+				continue
+			}
+			if ii, ok := n.Op.(IndexInputs); !ok || !ii.IndexInput(k) {
+				return fmt.Errorf("%w: node %d (%s, %s): input %d is the index value %d (%s); the op reads int8 there", ErrValidation, i, n.Name, n.Op.Kind(), k, id, g.Values[id].Name)
+			}
+		}
+		for k, id := range n.Out {
 			if id < 0 || id >= len(g.Values) || produced[id] {
 				return fmt.Errorf("%w: node %d (%s): output %d is out of range or produced twice", ErrValidation, i, n.Name, id)
 			}
 			produced[id] = true
+			if g.Values[id].DType != DTypeIndex {
+				continue
+			}
+			if io, ok := n.Op.(IndexOutputs); !ok || !io.IndexOutput(k) {
+				return fmt.Errorf("%w: node %d (%s, %s): output %d is the index value %d (%s); the op produces int8 there", ErrValidation, i, n.Name, n.Op.Kind(), k, id, g.Values[id].Name)
+			}
 		}
 		if err := n.Op.Check(g.values(n.In), g.values(n.Out)); err != nil {
 			return fmt.Errorf("node %d (%s, %s): %w", i, n.Name, n.Op.Kind(), err)
 		}
 	}
+	seen := make(map[int]bool, len(g.Outputs))
 	for _, id := range g.Outputs {
-		if id < 0 || id >= len(g.Values) || !produced[id] {
-			return fmt.Errorf("%w: graph output %d is not produced", ErrValidation, id)
+		if id < 0 || id >= len(g.Values) || !produced[id] || seen[id] {
+			return fmt.Errorf("%w: graph output %d is not produced or listed twice", ErrValidation, id)
 		}
+		seen[id] = true
 	}
 	return nil
 }
@@ -347,24 +417,30 @@ func (g *Graph) values(ids []int) []Value {
 // ValuesOf returns the values with the given ids.
 func (g *Graph) ValuesOf(ids []int) []Value { return g.values(ids) }
 
-// Input is the graph's input value; Output its output value.
+// Input is the graph's first input value; Output its first output value.
 func (g *Graph) Input() Value  { return g.Values[g.Inputs[0]] }
 func (g *Graph) Output() Value { return g.Values[g.Outputs[0]] }
 
-// Forward runs the integer reference on the graph input (flat, int8) and
+// Forward runs the integer reference on the graph inputs (one flat slice
+// per graph input, in order: Forward(x) for a graph of one input) and
 // returns every value's data, indexed by value id.
-func (g *Graph) Forward(x []int64) ([][]int64, error) {
-	in := g.Input()
-	if len(x) != in.Size() {
-		return nil, fmt.Errorf("%w: input has %d values, the graph takes %v = %d", ErrShape, len(x), in.Shape, in.Size())
-	}
-	for i, v := range x {
-		if v < in.Lo || v > in.Hi {
-			return nil, fmt.Errorf("%w: input value %d = %d is not within [%d, %d]", ErrRange, i, v, in.Lo, in.Hi)
-		}
+func (g *Graph) Forward(inputs ...[]int64) ([][]int64, error) {
+	if len(inputs) != len(g.Inputs) {
+		return nil, fmt.Errorf("%w: %d inputs, the graph takes %d", ErrShape, len(inputs), len(g.Inputs))
 	}
 	vals := make([][]int64, len(g.Values))
-	vals[g.Inputs[0]] = slices.Clone(x)
+	for k, id := range g.Inputs {
+		in, x := g.Values[id], inputs[k]
+		if len(x) != in.Size() {
+			return nil, fmt.Errorf("%w: input %d (%s) has %d values, the graph takes %v = %d", ErrShape, k, in.Name, len(x), in.Shape, in.Size())
+		}
+		for i, v := range x {
+			if v < in.Lo || v > in.Hi {
+				return nil, fmt.Errorf("%w: input %d (%s) value %d = %d is not within [%d, %d]", ErrRange, k, in.Name, i, v, in.Lo, in.Hi)
+			}
+		}
+		vals[id] = slices.Clone(x)
+	}
 	for i, n := range g.Nodes {
 		ins := make([]*Tensor, len(n.In))
 		for k, id := range n.In {
@@ -495,7 +571,7 @@ func IOCost(n int, v string, input bool) Cost {
 // range-checking and hashing its parameters.
 func (m *Model) EstimateCost(v Visibility) Cost {
 	c := m.Graph.Cost()
-	for _, io := range []Cost{IOCost(m.Graph.Input().Size(), v.Input, true), IOCost(m.Graph.Output().Size(), v.Output, false)} {
+	for _, io := range []Cost{PartsCost(m.InputParts(), v.Input, true), PartsCost(m.OutputParts(), v.Output, false)} {
 		c.R1CS += io.R1CS
 		c.SCS += io.SCS
 	}

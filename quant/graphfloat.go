@@ -18,10 +18,51 @@ type GraphSpec struct {
 	Nodes   []NodeSpec   `json:"nodes"`
 }
 
-// GraphInput is a graph input and its shape.
+// GraphInput is a graph input, its shape and its kind: real values
+// (dtype omitted: quantized to int8 at a calibrated fraction), "bool"
+// (0 or 1: int8 within [0, 1], frac 0) or "index" (integers within
+// [lo, hi], 0 ≤ lo < hi ≤ MaxIndex: token ids).
 type GraphInput struct {
 	Name  string `json:"name"`
 	Shape []int  `json:"shape"`
+	DType string `json:"dtype,omitempty"`
+	Lo    int64  `json:"lo,omitempty"`
+	Hi    int64  `json:"hi,omitempty"`
+}
+
+// InputBool is GraphInput.DType of a boolean input.
+const InputBool = "bool"
+
+// Part returns the input as an IOPart, its fraction unknown (0) for a real
+// input until calibration.
+func (in GraphInput) Part() IOPart {
+	switch in.DType {
+	case DTypeIndex:
+		return IOPart{Name: in.Name, Shape: in.Shape, DType: DTypeIndex, Lo: in.Lo, Hi: in.Hi}
+	case InputBool:
+		return IOPart{Name: in.Name, Shape: in.Shape, Lo: 0, Hi: 1}
+	}
+	return IOPart{Name: in.Name, Shape: in.Shape, Lo: Int8Min, Hi: Int8Max}
+}
+
+func (in GraphInput) check() error {
+	switch in.DType {
+	case "":
+		if in.Lo != 0 || in.Hi != 0 {
+			return fmt.Errorf("%w: input %q: lo and hi are for index inputs", ErrValidation, in.Name)
+		}
+	case InputBool:
+		if in.Lo != 0 || in.Hi != 0 {
+			return fmt.Errorf("%w: input %q: a bool input takes no lo and hi", ErrValidation, in.Name)
+		}
+	case DTypeIndex:
+		if in.Lo < 0 || in.Hi > MaxIndex || in.Lo >= in.Hi {
+			return fmt.Errorf("%w: index input %q: bounds [%d, %d], want 0 ≤ lo < hi ≤ %d", ErrRange, in.Name, in.Lo, in.Hi, MaxIndex)
+		}
+	default:
+		return fmt.Errorf("%w: input %q: dtype %q (supported: omitted for real values, %q, %q)", ErrValidation, in.Name, in.DType, InputBool, DTypeIndex)
+	}
+	return nil
 }
 
 // NodeSpec is one node of a GraphSpec; Attrs are the op's attributes.
@@ -42,6 +83,9 @@ type FloatGraph struct {
 	Inputs  []int
 	Outputs []int
 	Nodes   []FloatNode
+	// InputSpecs are the graph inputs' declarations (dtype, bounds), one
+	// per Inputs.
+	InputSpecs []GraphInput
 }
 
 // FloatNode is a node of a FloatGraph.
@@ -78,13 +122,26 @@ func (b *GraphBuilder) value(name string, shape []int) (int, error) {
 	return id, nil
 }
 
-// Input declares a graph input.
+// Input declares a graph input of real values.
 func (b *GraphBuilder) Input(name string, shape []int) error {
-	id, err := b.value(name, shape)
+	return b.TypedInput(GraphInput{Name: name, Shape: shape})
+}
+
+// TypedInput declares a graph input of any kind (GraphInput.DType).
+func (b *GraphBuilder) TypedInput(in GraphInput) error {
+	if err := in.check(); err != nil {
+		return err
+	}
+	if len(b.g.Inputs) >= MaxGraphIO {
+		return fmt.Errorf("%w: more than %d inputs", ErrValidation, MaxGraphIO)
+	}
+	id, err := b.value(in.Name, in.Shape)
 	if err != nil {
 		return err
 	}
+	in.Shape = slices.Clone(in.Shape)
 	b.g.Inputs = append(b.g.Inputs, id)
+	b.g.InputSpecs = append(b.g.InputSpecs, in)
 	return nil
 }
 
@@ -143,8 +200,8 @@ func (b *GraphBuilder) Output(name string) error {
 // Build checks the graph is one this build proves and returns it.
 func (b *GraphBuilder) Build() (*FloatGraph, error) {
 	g := b.g
-	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
-		return nil, fmt.Errorf("%w: the graph has %d inputs and %d outputs; this build proves graphs of one input and one output", ErrValidation, len(g.Inputs), len(g.Outputs))
+	if len(g.Inputs) < 1 || len(g.Outputs) < 1 || len(g.Outputs) > MaxGraphIO {
+		return nil, fmt.Errorf("%w: the graph has %d inputs and %d outputs, want 1..%d each", ErrValidation, len(g.Inputs), len(g.Outputs), MaxGraphIO)
 	}
 	if len(g.Nodes) == 0 {
 		return nil, fmt.Errorf("%w: the graph has no nodes", ErrValidation)
@@ -168,8 +225,11 @@ func ParseGraphSpec(spec *GraphSpec, st safetensors.SafeTensors) (*FloatGraph, e
 		return nil, fmt.Errorf("%w: %d nodes, at most %d", ErrValidation, len(spec.Nodes), MaxGraphNodes)
 	}
 	b := NewGraphBuilder()
+	if len(spec.Inputs) > MaxGraphIO {
+		return nil, fmt.Errorf("%w: %d inputs, at most %d", ErrValidation, len(spec.Inputs), MaxGraphIO)
+	}
 	for _, in := range spec.Inputs {
-		if err := b.Input(in.Name, in.Shape); err != nil {
+		if err := b.TypedInput(in); err != nil {
 			return nil, err
 		}
 	}
@@ -229,8 +289,12 @@ func ParseGraphSpec(spec *GraphSpec, st safetensors.SafeTensors) (*FloatGraph, e
 // parameters as named tensors.
 func (g *FloatGraph) Spec() (*GraphSpec, []namedTensor, error) {
 	spec := &GraphSpec{}
-	for _, id := range g.Inputs {
-		spec.Inputs = append(spec.Inputs, GraphInput{Name: g.Names[id], Shape: g.Shapes[id]})
+	for k, id := range g.Inputs {
+		in := GraphInput{Name: g.Names[id], Shape: g.Shapes[id]}
+		if k < len(g.InputSpecs) {
+			in = g.InputSpecs[k]
+		}
+		spec.Inputs = append(spec.Inputs, in)
 	}
 	for _, id := range g.Outputs {
 		spec.Outputs = append(spec.Outputs, g.Names[id])
@@ -256,14 +320,31 @@ func (g *FloatGraph) Spec() (*GraphSpec, []namedTensor, error) {
 	return spec, tensors, nil
 }
 
-// Eval runs the float graph on one input (flat) and returns every value.
+// Eval runs the float graph on one sample (flat: every input's values one
+// after the other) and returns every value.
 func (g *FloatGraph) Eval(x []float64) ([][]float64, error) {
-	in := g.Inputs[0]
-	if len(x) != ShapeSize(g.Shapes[in]) {
-		return nil, fmt.Errorf("%w: input has %d values, the graph takes %v = %d", ErrShape, len(x), g.Shapes[in], ShapeSize(g.Shapes[in]))
+	if len(x) != g.InputSize() {
+		if len(g.Inputs) == 1 {
+			in := g.Inputs[0]
+			return nil, fmt.Errorf("%w: input has %d values, the graph takes %v = %d", ErrShape, len(x), g.Shapes[in], ShapeSize(g.Shapes[in]))
+		}
+		return nil, fmt.Errorf("%w: input has %d values, the graph's %d inputs take %d", ErrShape, len(x), len(g.Inputs), g.InputSize())
 	}
 	vals := make([][]float64, len(g.Names))
-	vals[in] = x
+	off := 0
+	for k, id := range g.Inputs {
+		n := ShapeSize(g.Shapes[id])
+		vals[id] = x[off : off+n]
+		off += n
+		if k < len(g.InputSpecs) && g.InputSpecs[k].DType != "" {
+			p := g.InputSpecs[k].Part()
+			for j, v := range vals[id] {
+				if _, err := integerOf(p, j, v); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	for i, n := range g.Nodes {
 		ins := make([]*FloatTensor, len(n.In))
 		for k, id := range n.In {
@@ -283,8 +364,27 @@ func (g *FloatGraph) Eval(x []float64) ([][]float64, error) {
 	return vals, nil
 }
 
-// InputSize is the number of values of one input sample.
-func (g *FloatGraph) InputSize() int { return ShapeSize(g.Shapes[g.Inputs[0]]) }
+// InputSize is the number of values of one input sample (every input's).
+func (g *FloatGraph) InputSize() int {
+	n := 0
+	for _, id := range g.Inputs {
+		n += ShapeSize(g.Shapes[id])
+	}
+	return n
+}
+
+// InputParts lists the graph inputs as IOParts (real inputs at frac 0).
+func (g *FloatGraph) InputParts() []IOPart {
+	out := make([]IOPart, len(g.Inputs))
+	for k, id := range g.Inputs {
+		in := GraphInput{Name: g.Names[id], Shape: g.Shapes[id]}
+		if k < len(g.InputSpecs) {
+			in = g.InputSpecs[k]
+		}
+		out[k] = in.Part()
+	}
+	return out
+}
 
 // GraphScales are the calibrated fractions of a graph's values, by id.
 type GraphScales struct {
@@ -313,7 +413,12 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 		}
 	}
 	fracs := make([]int, len(g.Names))
-	fracs[g.Inputs[0]] = fracFor(mx[g.Inputs[0]])
+	for k, id := range g.Inputs {
+		if k < len(g.InputSpecs) && g.InputSpecs[k].DType != "" {
+			continue // index and bool inputs: integers, frac 0
+		}
+		fracs[id] = fracFor(mx[id])
+	}
 	for _, n := range g.Nodes {
 		in := make([]int, len(n.In))
 		for k, id := range n.In {
@@ -341,6 +446,16 @@ func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
 	qg := &Graph{Inputs: slices.Clone(g.Inputs), Outputs: slices.Clone(g.Outputs)}
 	for id, name := range g.Names {
 		qg.Values = append(qg.Values, Value{Name: name, Shape: slices.Clone(g.Shapes[id]), Frac: s.Graph.Fracs[id], Lo: Int8Min, Hi: Int8Max})
+	}
+	for k, id := range g.Inputs {
+		if k < len(g.InputSpecs) && g.InputSpecs[k].DType != "" {
+			p := g.InputSpecs[k].Part()
+			if s.Graph.Fracs[id] != 0 {
+				return nil, fmt.Errorf("%w: input %q is %s: frac %d, want 0 (calibrate again)", ErrValidation, p.Name, g.InputSpecs[k].DType, s.Graph.Fracs[id])
+			}
+			v := &qg.Values[id]
+			v.DType, v.Lo, v.Hi = p.DType, p.Lo, p.Hi
+		}
 	}
 	for _, n := range g.Nodes {
 		out := qg.values(n.Out)

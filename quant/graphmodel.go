@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -60,23 +61,95 @@ func (m *Model) OutputShape() []int {
 // 0 where the config does not fix it.
 func (c Config) InputSize() int {
 	if c.Architecture == ArchitectureGraph {
-		if c.Graph == nil || len(c.Graph.Inputs) != 1 {
+		if c.Graph == nil || len(c.Graph.Inputs) == 0 {
 			return 0
 		}
-		return ShapeSize(c.Graph.Inputs[0].Shape)
+		n := 0
+		for _, in := range c.Graph.Inputs {
+			if CheckShape(in.Shape) != nil {
+				return 0
+			}
+			n += ShapeSize(in.Shape)
+		}
+		return n
 	}
 	return c.SeqLen * c.DModel
 }
 
-// forwardGraph runs the integer graph; Trace.X and Y are the input and the
-// output as rows of their last axis, Trace.Values every value.
-func (m *Model) forwardGraph(x [][]int64) (*Trace, error) {
-	flat := Flatten(x)
-	vals, err := m.Graph.Forward(flat)
+// forwardGraph runs the integer graph on its inputs (one flat slice per
+// graph input); Trace.Values holds every value, Inputs and Outputs the
+// graph's, and X (Y) the input (output) as rows of its last axis when the
+// graph has one int8 input (output).
+func (m *Model) forwardGraph(inputs [][]int64) (*Trace, error) {
+	vals, err := m.Graph.Forward(inputs...)
 	if err != nil {
 		return nil, err
 	}
-	return &Trace{X: toRows(flat, m.InputShape()), Y: toRows(vals[m.Graph.Outputs[0]], m.OutputShape()), Values: vals}, nil
+	tr := &Trace{Values: vals}
+	for _, id := range m.Graph.Inputs {
+		tr.Inputs = append(tr.Inputs, vals[id])
+	}
+	for _, id := range m.Graph.Outputs {
+		tr.Outputs = append(tr.Outputs, vals[id])
+	}
+	if SingleInt8(m.InputParts()) {
+		tr.X = toRows(tr.Inputs[0], m.InputShape())
+	}
+	if SingleInt8(m.OutputParts()) {
+		tr.Y = toRows(tr.Outputs[0], m.OutputShape())
+	}
+	return tr, nil
+}
+
+// quantizeParts maps one sample (every part's values, one after the
+// other) to one slice per part: int8 parts quantized at their fraction
+// (clamped to int8, as QuantizeInput does), boolean and index parts taken
+// as the integers they must hold.
+func quantizeParts(parts []IOPart, x []float64) ([][]int64, error) {
+	if n := PartsSize(parts); len(x) != n {
+		return nil, fmt.Errorf("%w: input has %d values, the graph's inputs (%s) take %d", ErrShape, len(x), partNames(parts), n)
+	}
+	out := make([][]int64, len(parts))
+	off := 0
+	for i, p := range parts {
+		out[i] = make([]int64, p.Size())
+		for j := range out[i] {
+			v := x[off+j]
+			if p.DType == DTypeIndex || p.IsBool() {
+				q, err := integerOf(p, j, v)
+				if err != nil {
+					return nil, err
+				}
+				out[i][j] = q
+				continue
+			}
+			out[i][j] = QuantizeValue(v, p.Frac)
+		}
+		off += p.Size()
+	}
+	return out, nil
+}
+
+// integerOf reads value j of an index or boolean part: an integer within
+// the part's bounds.
+func integerOf(p IOPart, j int, v float64) (int64, error) {
+	if v != math.Trunc(v) || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%w: input %q value %d = %v is not an integer (%s input)", ErrValidation, p.Name, j, v, kindOf(p))
+	}
+	if v < float64(p.Lo) || v > float64(p.Hi) {
+		return 0, fmt.Errorf("%w: input %q value %d = %v is not within [%d, %d] (%s input)", ErrRange, p.Name, j, v, p.Lo, p.Hi, kindOf(p))
+	}
+	return int64(v), nil
+}
+
+func kindOf(p IOPart) string {
+	switch {
+	case p.DType == DTypeIndex:
+		return "index"
+	case p.IsBool():
+		return "boolean"
+	}
+	return "int8"
 }
 
 func toRows(flat []int64, shape []int) [][]int64 {

@@ -108,8 +108,12 @@ func DescribeGraph(c Config) string {
 
 // LoadInputFor reads an input file for the quantized model m, whose config
 // does not hold a graph's input shape (the graph does): every sample must
-// hold exactly the values of m's input.
+// hold exactly the values of m's input (for several inputs, or index or
+// boolean ones, see Input).
 func LoadInputFor(path string, m *Model) (*Input, error) {
+	if m.Graph != nil && !plainParts(m.InputParts()) {
+		return loadInputParts(path, m) // several inputs, index or boolean inputs
+	}
 	cfg := m.Config
 	if m.Graph != nil && len(m.Graph.Inputs) == 1 {
 		in := m.Graph.Input()

@@ -30,7 +30,26 @@ type Clamping struct {
 func (m *Model) InputClamping(x []float64) Clamping {
 	f := m.InputFrac()
 	c := Clamping{Total: len(x), Index: -1, Frac: f, Min: DequantizeValue(Int8Min, f), Max: DequantizeValue(Int8Max, f)}
+	// Several inputs: the int8 (float) ones are quantized, each at its own
+	// fraction; index and boolean inputs are read as integers (their
+	// range is an error, not a clamp).
+	var fracs []int
+	var quantized []bool
+	if parts := m.InputParts(); !SingleInt8(parts) && len(x) == PartsSize(parts) {
+		for _, p := range parts {
+			for range p.Size() {
+				fracs = append(fracs, p.Frac)
+				quantized = append(quantized, p.DType == DTypeInt8 && !p.IsBool())
+			}
+		}
+	}
 	for i, v := range x {
+		if fracs != nil {
+			if !quantized[i] {
+				continue
+			}
+			f = fracs[i]
+		}
 		q := math.Round(math.Ldexp(v, f))
 		if q >= Int8Min && q <= Int8Max {
 			continue
@@ -38,6 +57,7 @@ func (m *Model) InputClamping(x []float64) Clamping {
 		c.Count++
 		if c.Index < 0 || math.Abs(v) > math.Abs(c.Largest) {
 			c.Largest, c.Index = v, i
+			c.Frac, c.Min, c.Max = f, DequantizeValue(Int8Min, f), DequantizeValue(Int8Max, f)
 		}
 	}
 	return c

@@ -115,10 +115,10 @@ func (b *Bundle) Layout() prover.Layout {
 	vis := b.Visibility
 	l := prover.Layout{Backend: b.Backend, Visibility: &vis}
 	if t, ok := b.Tensor(TensorInput); ok {
-		l.Input = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac}
+		l.Input = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac, Parts: t.Parts}
 	}
 	if t, ok := b.Tensor(TensorOutput); ok {
-		l.Output = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac}
+		l.Output = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac, Parts: t.Parts}
 	}
 	return l
 }

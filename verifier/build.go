@@ -59,7 +59,8 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if !ok {
 		return nil, fmt.Errorf("bundle: public witness is %T", p.Public.Vector())
 	}
-	in, err := tensor(TensorInput, tr.X, m.InputFrac(), vis.Input, pub)
+	inParts, outParts := m.InputParts(), m.OutputParts()
+	in, err := partsTensor(TensorInput, inParts, m.InputShape(), tr.InputParts(), m.InputFrac(), vis.Input, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,11 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	out, err := tensor(TensorOutput, tr.Y, m.OutputFrac(), vis.Output, pub[len(pub)-1-nw-modelio.NbPublic(len(quant.Flatten(tr.Y)), vis.Output):])
+	nOut := modelio.NbPublicParts(outParts, vis.Output)
+	if len(pub) < 1+nw+nOut {
+		return nil, fmt.Errorf("bundle: %d public inputs, want at least %d", len(pub), 1+nw+nOut)
+	}
+	out, err := partsTensor(TensorOutput, outParts, m.OutputShape(), tr.OutputParts(), m.OutputFrac(), vis.Output, pub[len(pub)-1-nw-nOut:])
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +106,48 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		VerifyingKey:    vkb.Bytes(),
 		VKDigest:        vkDigest,
 	}, nil
+}
+
+// partsTensor is the bundle's view of a model's input or output: tensor
+// for one int8 part (as rows of its last axis, the shape the key's layout
+// records), else every part's values one after the other under a parts
+// encoding, with the parts.
+func partsTensor(name string, parts []quant.IOPart, shape []int, values [][]int64, frac int, vis string, pub fr.Vector) (Tensor, error) {
+	if quant.SingleInt8(parts) {
+		if len(values) != 1 {
+			return Tensor{}, fmt.Errorf("bundle: %s: %d tensors for one part", name, len(values))
+		}
+		rows, width := quant.Rows(shape)
+		if len(values[0]) != rows*width {
+			return Tensor{}, fmt.Errorf("bundle: %s: %d values for shape %v", name, len(values[0]), shape)
+		}
+		v := make([][]int64, rows)
+		for r := range v {
+			v[r] = values[0][r*width : (r+1)*width]
+		}
+		return tensor(name, v, frac, vis, pub)
+	}
+	if err := quant.CheckParts(parts, values); err != nil {
+		return Tensor{}, fmt.Errorf("bundle: %s: %w", name, err)
+	}
+	t := Tensor{Name: name, Shape: []int{quant.PartsSize(parts)}, Frac: 0, Parts: parts, Values: []int64{}}
+	for _, v := range values {
+		t.Values = append(t.Values, v...)
+	}
+	switch vis {
+	case quant.VisibilityPublic:
+		t.Encoding = EncodingPackedParts
+	case quant.VisibilityHashed:
+		t.Encoding = EncodingHashedParts
+	case quant.VisibilityPrivate:
+		if len(pub) == 0 {
+			return t, fmt.Errorf("bundle: %s: no public input", name)
+		}
+		t.Encoding, t.Values, t.Commitment = EncodingSaltedParts, []int64{}, formatElement(pub[0])
+	default:
+		return t, fmt.Errorf("bundle: %s: visibility %q", name, vis)
+	}
+	return t, nil
 }
 
 // tensor is the bundle's view of v under visibility vis; pub starts with

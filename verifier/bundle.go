@@ -76,6 +76,17 @@ const (
 	// as Tensor.Commitment without the values; the output of one shard and
 	// the input of the next must carry the same hash.
 	EncodingChainHash = "poseidon2-int8-packed-31-chain"
+	// EncodingPackedParts (public, a model whose inputs or outputs are
+	// parts: several graph inputs, index inputs): quant.PackParts of the
+	// values, all parts one after the other, cut by the parts of the
+	// pinned layout (prover.TensorSpec.Parts), never the bundle's.
+	EncodingPackedParts = "parts-packed"
+	// EncodingHashedParts (hashed): one public input, quant.HashParts of
+	// the values (no salt), cut by the pinned parts.
+	EncodingHashedParts = "poseidon2-parts"
+	// EncodingSaltedParts (private): one public input, quant.HashParts with
+	// a salt, carried as Tensor.Commitment without the values.
+	EncodingSaltedParts = "poseidon2-salted-parts"
 	// EncodingModelCommitment: one public input, the bundle's
 	// ModelCommitment.
 	EncodingModelCommitment = "model-commitment"
@@ -98,7 +109,15 @@ type Tensor struct {
 	Commitment string `json:"commitment,omitempty"`
 	// Elements are the field elements of public weights ("0x" + 64 hex each).
 	Elements []string `json:"elements,omitempty"`
+	// Parts are the parts of a parts-encoded tensor (EncodingPackedParts,
+	// EncodingHashedParts, EncodingSaltedParts): what the prover says. The
+	// layout digest covers them and Verify checks them against the pinned
+	// key's, then reads the values by the pinned parts.
+	Parts []PartSpec `json:"parts,omitempty"`
 }
+
+// PartSpec is one part of a parts-encoded tensor (prover.PartSpec).
+type PartSpec = quant.IOPart
 
 // Bundle is a self-contained proof of one inference.
 type Bundle struct {
@@ -208,7 +227,26 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q has shape %v", ErrBundle, t.Name, t.Shape)
 			}
 		}
+		isParts := t.Encoding == EncodingPackedParts || t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts
+		if isParts {
+			if err := checkParts(t); err != nil {
+				return nil, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+			}
+		} else if len(t.Parts) != 0 {
+			return nil, fmt.Errorf("%w: tensor %q: a %s tensor has no parts", ErrBundle, t.Name, t.Encoding)
+		}
 		switch t.Encoding {
+		case EncodingPackedParts, EncodingHashedParts:
+			if want != len(t.Values) {
+				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
+			}
+		case EncodingSaltedParts:
+			if len(t.Values) != 0 {
+				return nil, fmt.Errorf("%w: %s tensor %q carries values", ErrBundle, t.Encoding, t.Name)
+			}
+			if _, err := parseElement(t.Commitment); err != nil {
+				return nil, fmt.Errorf("%w: tensor %q: commitment: %v", ErrBundle, t.Name, err)
+			}
 		case EncodingPackedInt8, EncodingHashedInt8:
 			if want != len(t.Values) {
 				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
@@ -234,13 +272,35 @@ func Parse(data []byte) (*Bundle, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingChainHash, EncodingWeightElements, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingChainHash, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment); err != nil {
 		return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
 	}
 	return &b, nil
+}
+
+// checkParts checks a parts tensor's declared parts: 1 to quant.MaxGraphIO
+// valid parts whose sizes add up to its shape [n].
+func checkParts(t Tensor) error {
+	if len(t.Parts) == 0 || len(t.Parts) > quant.MaxGraphIO {
+		return fmt.Errorf("%d parts, want 1..%d", len(t.Parts), quant.MaxGraphIO)
+	}
+	n := 0
+	for _, p := range t.Parts {
+		if err := p.Check(); err != nil {
+			return err
+		}
+		n += p.Size()
+		if n > MaxPublicValues {
+			return fmt.Errorf("parts of more than %d values", MaxPublicValues)
+		}
+	}
+	if len(t.Shape) != 1 || t.Shape[0] != n || t.Frac != 0 {
+		return fmt.Errorf("shape %v at frac %d for parts of %d values, want [%d] at frac 0", t.Shape, t.Frac, n, n)
+	}
+	return nil
 }
 
 // checkKeys refuses JSON whose object keys are not all distinct and made of

@@ -59,7 +59,7 @@ var ErrOpening = fmt.Errorf("%w: commitment opening mismatch", ErrRejected)
 // private input or output to one auditor without a new proof.
 func Open(b *Bundle, name string, values []int64, salt fr.Element) error {
 	t, ok := b.Tensor(name)
-	if !ok || t.Encoding != EncodingSaltedInt8 {
+	if !ok || (t.Encoding != EncodingSaltedInt8 && t.Encoding != EncodingSaltedParts) {
 		return fmt.Errorf("%w: no private tensor %q", ErrBundle, name)
 	}
 	want, err := parseElement(t.Commitment)
@@ -73,7 +73,16 @@ func Open(b *Bundle, name string, values []int64, salt fr.Element) error {
 	if len(values) != n {
 		return fmt.Errorf("%w: %d values for shape %v", ErrOpening, len(values), t.Shape)
 	}
-	got, err := quant.HashPacked(values, &salt)
+	var got fr.Element
+	if t.Encoding == EncodingSaltedParts {
+		// The bundle's parts: verify checks them against the pinned key.
+		var parts [][]int64
+		if parts, err = quant.SplitParts(t.Parts, values); err == nil {
+			got, err = quant.HashParts(t.Parts, parts, &salt)
+		}
+	} else {
+		got, err = quant.HashPacked(values, &salt)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrOpening, err)
 	}

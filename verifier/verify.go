@@ -133,16 +133,23 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	n, err := verifyProof(b, vk)
+	// The parts the values are read by: the pinned key's header's; for a
+	// bare digest the bundle's layout, which resolveKey found to be the
+	// pinned digest's.
+	pinned := b.Layout()
+	if h != nil {
+		pinned.Input, pinned.Output = h.Input, h.Output
+	}
+	n, err := verifyProof(b, vk, pinned)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Backend: b.Backend, Curve: b.Curve, ModelCommitment: b.ModelCommitment, Visibility: b.Visibility, PublicInputs: n, VKDigest: digest, Anchor: a, IOFrom: IOFromBundle}
 	if in, ok := b.Tensor(TensorInput); ok {
-		res.Input = &prover.TensorSpec{Shape: in.Shape, Frac: in.Frac}
+		res.Input = &prover.TensorSpec{Shape: in.Shape, Frac: in.Frac, Parts: partsOf(pinned.Input)}
 	}
 	if out, ok := b.Tensor(TensorOutput); ok {
-		res.Output = &prover.TensorSpec{Shape: out.Shape, Frac: out.Frac}
+		res.Output = &prover.TensorSpec{Shape: out.Shape, Frac: out.Frac, Parts: partsOf(pinned.Output)}
 	}
 	switch {
 	case h != nil:
@@ -162,6 +169,13 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 		res.ModelDigest, res.CircuitDigest, res.Setup, res.SetupDigest = b.ModelDigest, b.CircuitDigest, b.Setup+" (claimed by the bundle)", b.SetupDigest
 	}
 	return res, nil
+}
+
+func partsOf(s *prover.TensorSpec) []prover.PartSpec {
+	if s == nil {
+		return nil
+	}
+	return s.Parts
 }
 
 func anchorKind(a *Anchor) string {
@@ -198,13 +212,41 @@ func checkAgainstHeader(b *Bundle, h *prover.Header) error {
 		if !slices.Equal(t.Shape, c.spec.Shape) || t.Frac != c.spec.Frac {
 			return fmt.Errorf("%w: the bundle's %s is shape %v at frac %d, the pinned key's is shape %v at frac %d", ErrKeyMismatch, c.name, t.Shape, t.Frac, c.spec.Shape, c.spec.Frac)
 		}
+		if !sameParts(t.Parts, c.spec.Parts) {
+			return fmt.Errorf("%w: the bundle's %s declares parts %s, the pinned key's are %s", ErrKeyMismatch, c.name, describeParts(t.Parts), describeParts(c.spec.Parts))
+		}
 	}
 	return nil
 }
 
+func sameParts(a, b []prover.PartSpec) bool {
+	return slices.EqualFunc(a, b, func(x, y prover.PartSpec) bool {
+		return x.Name == y.Name && slices.Equal(x.Shape, y.Shape) && x.DType == y.DType && x.Lo == y.Lo && x.Hi == y.Hi && x.Frac == y.Frac
+	})
+}
+
+func describeParts(p []prover.PartSpec) string {
+	if len(p) == 0 {
+		return "none (one int8 tensor)"
+	}
+	s := ""
+	for i, x := range p {
+		if i > 0 {
+			s += ", "
+		}
+		dt := x.DType
+		if dt == "" {
+			dt = "int8"
+		}
+		s += fmt.Sprintf("%s %s%v [%d, %d]@frac%d", x.Name, dt, x.Shape, x.Lo, x.Hi, x.Frac)
+	}
+	return s
+}
+
 // verifyProof checks the proof of a bundle whose layout was checked against
-// vk and the bundle's public inputs, and returns the number of public inputs.
-func verifyProof(b *Bundle, vk prover.VerifyingKey) (int, error) {
+// vk and the bundle's public inputs, read by the pinned layout l, and
+// returns the number of public inputs.
+func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout) (int, error) {
 	proof, err := prover.NewProof(b.Backend)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBundle, err)
@@ -212,7 +254,7 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey) (int, error) {
 	if err := prover.Decode(proof, b.Proof); err != nil {
 		return 0, fmt.Errorf("%w: proof: %v", ErrBundle, err)
 	}
-	pub, n, err := PublicWitness(b)
+	pub, n, err := publicWitness(b, l.Input, l.Output)
 	if err != nil {
 		return 0, err
 	}
@@ -230,7 +272,17 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey) (int, error) {
 // value public or drop the model commitment.
 func checkLayout(b *Bundle) error {
 	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
-	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}}
+	partsEnc := map[string]string{quant.VisibilityPublic: EncodingPackedParts, quant.VisibilityHashed: EncodingHashedParts, quant.VisibilityPrivate: EncodingSaltedParts}
+	encOf := func(name, vis string) string {
+		// A parts tensor names its parts; whether the pinned layout has
+		// them is checked against the anchor (checkAgainstHeader, the
+		// layout digest).
+		if t, ok := b.Tensor(name); ok && len(t.Parts) > 0 {
+			return partsEnc[vis]
+		}
+		return enc[vis]
+	}
+	want := []struct{ name, enc string }{{TensorInput, encOf(TensorInput, b.Visibility.Input)}, {TensorOutput, encOf(TensorOutput, b.Visibility.Output)}}
 	if b.Visibility.Weights == quant.VisibilityPublic {
 		want = append(want, struct{ name, enc string }{TensorWeights, EncodingWeightElements})
 	}
@@ -275,15 +327,51 @@ func Decode(b *Bundle) (prover.VerifyingKey, prover.ProofData, error) {
 // PublicWitness builds gnark's public witness from the bundle's tensors, in
 // order, encoding each as the circuit exposes it: packed values are packed
 // again and hashed values hashed again, so a bundle whose carried values
-// differ from what was proven fails verification.
+// differ from what was proven fails verification. Parts tensors are read by
+// the bundle's own layout (Bundle.Layout), which is only as good as the
+// check of that layout against a pinned digest; Verify reads them by the
+// pinned key's.
 func PublicWitness(b *Bundle) (witness.Witness, int, error) {
+	l := b.Layout()
+	return publicWitness(b, l.Input, l.Output)
+}
+
+// publicWitness is PublicWitness with the parts of input and output taken
+// from in and out (the pinned layout's).
+func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int, error) {
 	var vals []*big.Int
 	for _, t := range b.PublicInputs {
 		var (
 			els []*big.Int
 			err error
 		)
+		spec := in
+		if t.Name == TensorOutput {
+			spec = out
+		}
 		switch t.Encoding {
+		case EncodingPackedParts, EncodingHashedParts:
+			var values [][]int64
+			if values, err = pinnedParts(t, spec); err != nil {
+				break
+			}
+			parts := spec.Parts
+			if t.Encoding == EncodingPackedParts {
+				els, err = quant.PackParts(parts, values)
+				break
+			}
+			var h fr.Element
+			if h, err = quant.HashParts(parts, values, nil); err == nil {
+				els = []*big.Int{h.BigInt(new(big.Int))}
+			}
+		case EncodingSaltedParts:
+			if _, err = pinnedParts(t, spec); err != nil {
+				break
+			}
+			var c fr.Element
+			if c, err = parseElement(t.Commitment); err == nil {
+				els = []*big.Int{c.BigInt(new(big.Int))}
+			}
 		case EncodingPackedInt8:
 			els, err = quant.PackInt8(t.Values)
 		case EncodingHashedInt8:
@@ -330,4 +418,20 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 		return nil, 0, fmt.Errorf("%w: public inputs: %v", ErrBundle, err)
 	}
 	return w, len(vals), nil
+}
+
+// pinnedParts cuts a parts tensor's values by the pinned spec's parts,
+// after checking the pinned layout has parts for it at all and that the
+// tensor declares the same ones (a clear error rather than a failed proof).
+func pinnedParts(t Tensor, spec *prover.TensorSpec) ([][]int64, error) {
+	if spec == nil || len(spec.Parts) == 0 {
+		return nil, fmt.Errorf("%w: a %s tensor, the pinned layout has no parts for it", ErrKeyMismatch, t.Encoding)
+	}
+	if !sameParts(t.Parts, spec.Parts) {
+		return nil, fmt.Errorf("%w: the tensor declares parts %s, the pinned layout's are %s", ErrKeyMismatch, describeParts(t.Parts), describeParts(spec.Parts))
+	}
+	if t.Encoding == EncodingSaltedParts {
+		return nil, nil
+	}
+	return quant.SplitParts(spec.Parts, t.Values)
 }

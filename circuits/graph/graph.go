@@ -138,16 +138,22 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 	}
 	vals := make([][]frontend.Variable, len(g.Values))
-	var x []frontend.Variable
-	for _, row := range c.IO.X {
-		x = append(x, row...)
+	// IO.Bind range-checks every input value to its bounds (int8, index
+	// or boolean): every value the nodes read is within its format.
+	if quant.SingleInt8(c.model.InputParts()) {
+		var x []frontend.Variable
+		for _, row := range c.IO.X {
+			x = append(x, row...)
+		}
+		vals[g.Inputs[0]] = x
+	} else {
+		if len(c.IO.X) != len(g.Inputs) {
+			return fmt.Errorf("graph: %d input tensors, the graph has %d inputs", len(c.IO.X), len(g.Inputs))
+		}
+		for k, id := range g.Inputs {
+			vals[id] = c.IO.X[k]
+		}
 	}
-	// IO.Bind range-checks the input to int8; a narrower input range is
-	// not used by any importer.
-	if in := g.Input(); in.Lo != quant.Int8Min || in.Hi != quant.Int8Max {
-		return fmt.Errorf("graph: input bounds [%d, %d], want int8", in.Lo, in.Hi)
-	}
-	vals[g.Inputs[0]] = x
 	for i, n := range g.Nodes {
 		gd, err := gadget.Lookup(n.Op.Kind())
 		if err != nil {
@@ -174,6 +180,13 @@ func (c *Circuit) Define(api frontend.API) error {
 			}
 			vals[id] = outs[k]
 		}
+	}
+	if !quant.SingleInt8(c.model.OutputParts()) {
+		ys := make([][]frontend.Variable, len(g.Outputs))
+		for k, id := range g.Outputs {
+			ys[k] = vals[id]
+		}
+		return c.IO.Bind(api, fp, ys)
 	}
 	y := vals[g.Outputs[0]]
 	_, width := quant.Rows(g.Output().Shape)

@@ -21,6 +21,20 @@
 // first compression C(0, T) folds to a constant: the binding costs no
 // constraints. Shards chain through the same unsalted hash.
 //
+// # Several inputs or outputs, index values
+//
+// A model whose inputs (outputs) are not one int8 tensor (quant.IOPart:
+// a graph with several inputs, or an index input such as token ids)
+// exposes them part by part: public, each part packed in turn (int8 by
+// quant.PackInt8, index values 10 per element by quant.PackUint24);
+// hashed and private, quant.HashParts: Poseidon2 of quant.IOTag(k,
+// salted), the salt, and each part's unsalted hash. X then holds one slice
+// per part, and Bind takes the outputs one slice per part. Every input
+// value is range-checked to its part's bounds exactly (int8: one check;
+// index and narrowed int8: two, boolean: one booleanity constraint), so
+// the packing has one unpacking and the circuit accepts exactly the inputs
+// the reference accepts. One int8 part is exposed as it always was.
+//
 // Public packing has no such tag: its ⌈n/31⌉ public inputs do not tell n
 // from n plus −128s within the last element, so a verifier of public values
 // checks their count against the shape it trusts (the circuit's, from its
@@ -56,16 +70,19 @@ type IO struct {
 	// (BindModel), so one verifying key serves every weight set of the
 	// architecture and the commitment says which one a proof is about.
 	Model frontend.Variable `gnark:",public"`
-	// X is the unpacked input, one int8 per variable.
+	// X is the unpacked input, one value per variable: rows of the input
+	// for one int8 input part, one slice per part otherwise.
 	X [][]frontend.Variable
 	// InputSalt and OutputSalt hold the salt of a private input or output,
 	// and are empty otherwise (gnark rejects unconstrained inputs).
 	InputSalt  []frontend.Variable
 	OutputSalt []frontend.Variable
 
-	vis    quant.Visibility
-	commit fr.Element
-	bound  bool
+	vis      quant.Visibility
+	commit   fr.Element
+	bound    bool
+	inParts  []quant.IOPart
+	outParts []quant.IOPart
 }
 
 // Salts are the secret salts of private inputs and outputs.
@@ -126,6 +143,18 @@ func NbPublic(n int, v string) int {
 	return 1
 }
 
+// NbPublicParts is the number of public inputs of parts under visibility
+// v: NbPublic for one int8 part.
+func NbPublicParts(parts []quant.IOPart, v string) int {
+	if quant.SingleInt8(parts) {
+		return NbPublic(parts[0].Size(), v)
+	}
+	if v == quant.VisibilityPublic {
+		return quant.NbPackedParts(parts)
+	}
+	return 1
+}
+
 func saltLen(v string) int {
 	if v == quant.VisibilityPrivate {
 		return 1
@@ -176,7 +205,7 @@ func WeightElements(m *quant.Model) ([]*big.Int, error) {
 // New allocates the IO of model m.
 func New(m *quant.Model, v quant.Visibility) (IO, error) {
 	seq, d := quant.Rows(m.InputShape())
-	outSize := quant.ShapeSize(m.OutputShape())
+	inParts, outParts := m.InputParts(), m.OutputParts()
 	if err := v.Validate(); err != nil {
 		return IO{}, err
 	}
@@ -185,13 +214,15 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 		return IO{}, err
 	}
 	io := IO{
-		Input:      make([]frontend.Variable, NbPublic(seq*d, v.Input)),
-		Output:     make([]frontend.Variable, NbPublic(outSize, v.Output)),
+		Input:      make([]frontend.Variable, NbPublicParts(inParts, v.Input)),
+		Output:     make([]frontend.Variable, NbPublicParts(outParts, v.Output)),
 		Weights:    make([]frontend.Variable, nw),
 		X:          make([][]frontend.Variable, seq),
 		InputSalt:  make([]frontend.Variable, saltLen(v.Input)),
 		OutputSalt: make([]frontend.Variable, saltLen(v.Output)),
 		vis:        v,
+		inParts:    inParts,
+		outParts:   outParts,
 	}
 	// With witness weights the commitment must not be a constant: the
 	// circuit would depend on the weights.
@@ -200,10 +231,45 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 			return IO{}, err
 		}
 	}
+	if !quant.SingleInt8(inParts) {
+		io.X = make([][]frontend.Variable, len(inParts))
+		for i, p := range inParts {
+			io.X[i] = make([]frontend.Variable, p.Size())
+		}
+		return io, nil
+	}
 	for i := range io.X {
 		io.X[i] = make([]frontend.Variable, d)
 	}
 	return io, nil
+}
+
+// PublicParts returns the public inputs of parts (values: one slice per
+// part) under visibility v: Public of the values for one int8 part,
+// quant.PackParts (public) or quant.HashParts (hashed, private with salt)
+// otherwise.
+func PublicParts(parts []quant.IOPart, values [][]int64, v string, salt fr.Element) ([]*big.Int, error) {
+	if quant.SingleInt8(parts) {
+		if len(values) != 1 {
+			return nil, fmt.Errorf("%w: %d tensors for one part", quant.ErrShape, len(values))
+		}
+		return Public(values[0], v, salt)
+	}
+	switch v {
+	case quant.VisibilityPublic:
+		return quant.PackParts(parts, values)
+	case quant.VisibilityHashed, quant.VisibilityPrivate:
+		var s *fr.Element
+		if v == quant.VisibilityPrivate {
+			s = &salt
+		}
+		h, err := quant.HashParts(parts, values, s)
+		if err != nil {
+			return nil, err
+		}
+		return []*big.Int{h.BigInt(new(big.Int))}, nil
+	}
+	return nil, fmt.Errorf("%w: visibility %q", quant.ErrValidation, v)
 }
 
 // Public returns the public inputs of the int8 values under visibility v,
@@ -236,11 +302,12 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 	if err != nil {
 		return IO{}, err
 	}
-	in, err := Public(quant.Flatten(tr.X), v.Input, salts.Input)
+	inParts, outParts := m.InputParts(), m.OutputParts()
+	in, err := PublicParts(inParts, tr.InputParts(), v.Input, salts.Input)
 	if err != nil {
 		return IO{}, fmt.Errorf("input: %w", err)
 	}
-	out, err := Public(quant.Flatten(tr.Y), v.Output, salts.Output)
+	out, err := PublicParts(outParts, tr.OutputParts(), v.Output, salts.Output)
 	if err != nil {
 		return IO{}, fmt.Errorf("output: %w", err)
 	}
@@ -258,26 +325,65 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 	if v.Output == quant.VisibilityPrivate {
 		io.OutputSalt = []frontend.Variable{salts.Output}
 	}
+	if !quant.SingleInt8(inParts) {
+		for _, p := range tr.InputParts() {
+			io.X = append(io.X, vars(p))
+		}
+		return io, nil
+	}
 	for _, row := range tr.X {
 		io.X = append(io.X, vars(row))
 	}
 	return io, nil
 }
 
-// Bind range-checks every x to int8, so the packing has one unpacking and the
-// circuit accepts exactly the inputs the reference accepts, and checks that
-// the public Input and Output expose X and y (int8 values: clamp outputs) as
-// their visibility says.
+// Bind range-checks every x to int8 (to its part's bounds), so the packing
+// has one unpacking and the circuit accepts exactly the inputs the reference
+// accepts, and checks that the public Input and Output expose X and y (int8
+// values: clamp outputs; values constrained to their bounds by the ops that
+// produce them) as their visibility says. y is the output as rows for one
+// int8 output part, one slice per part otherwise.
 func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Variable) error {
 	var xs, ys []frontend.Variable
-	for _, row := range io.X {
-		for _, v := range row {
-			fp.AssertInt8(v)
+	legacyIn := io.inParts == nil || quant.SingleInt8(io.inParts)
+	legacyOut := io.outParts == nil || quant.SingleInt8(io.outParts)
+	if legacyIn {
+		for _, row := range io.X {
+			for _, v := range row {
+				fp.AssertInt8(v)
+			}
+			xs = append(xs, row...)
 		}
-		xs = append(xs, row...)
+		if io.inParts != nil {
+			if p := io.inParts[0]; p.Lo != quant.Int8Min || p.Hi != quant.Int8Max {
+				for _, v := range xs {
+					assertWithin(api, fp, v, p.Lo, p.Hi)
+				}
+			}
+		}
+	} else {
+		if len(io.X) != len(io.inParts) {
+			return fmt.Errorf("modelio: %d input tensors for %d parts", len(io.X), len(io.inParts))
+		}
+		for i, p := range io.inParts {
+			if len(io.X[i]) != p.Size() {
+				return fmt.Errorf("modelio: input %s has %d variables, want %d", p.Name, len(io.X[i]), p.Size())
+			}
+			for _, v := range io.X[i] {
+				if p.DType == quant.DTypeInt8 && p.Lo == quant.Int8Min && p.Hi == quant.Int8Max {
+					fp.AssertInt8(v)
+					continue
+				}
+				assertWithin(api, fp, v, p.Lo, p.Hi)
+			}
+		}
 	}
-	for _, row := range y {
-		ys = append(ys, row...)
+	if legacyOut {
+		for _, row := range y {
+			ys = append(ys, row...)
+		}
+	} else if len(y) != len(io.outParts) {
+		return fmt.Errorf("modelio: %d output tensors for %d parts", len(y), len(io.outParts))
 	}
 	if err := io.vis.Validate(); err != nil {
 		return fmt.Errorf("modelio: %w (allocate the IO with modelio.New)", err)
@@ -287,13 +393,114 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 	} else if !io.bound {
 		return fmt.Errorf("modelio: %s weights without BindModel", io.vis.Weights)
 	}
-	if err := expose(api, io.vis.Input, io.Input, io.InputSalt, xs); err != nil {
+	var err error
+	if legacyIn {
+		err = expose(api, io.vis.Input, io.Input, io.InputSalt, xs)
+	} else {
+		err = exposeParts(api, io.vis.Input, io.Input, io.InputSalt, io.inParts, io.X)
+	}
+	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	if err := expose(api, io.vis.Output, io.Output, io.OutputSalt, ys); err != nil {
+	if legacyOut {
+		err = expose(api, io.vis.Output, io.Output, io.OutputSalt, ys)
+	} else {
+		err = exposeParts(api, io.vis.Output, io.Output, io.OutputSalt, io.outParts, y)
+	}
+	if err != nil {
 		return fmt.Errorf("output: %w", err)
 	}
 	return nil
+}
+
+// assertWithin constrains lo ≤ v ≤ hi: v ∈ {0, 1} for [0, 1], else
+// v − lo and hi − v both within b = bits(hi − lo) bits; together (2^(b+1)
+// far below the field) they leave exactly the integers of [lo, hi].
+func assertWithin(api frontend.API, fp *fixedpoint.Gadget, v frontend.Variable, lo, hi int64) {
+	if lo == 0 && hi == 1 {
+		api.AssertIsBoolean(v)
+		return
+	}
+	b := big.NewInt(hi - lo).BitLen()
+	fp.Check(api.Sub(v, lo), b)
+	fp.Check(api.Sub(hi, v), b)
+}
+
+// PackUint24 returns quant.PackUint24 of values known to lie in [0, 2^24)
+// as linear expressions.
+func PackUint24(api frontend.API, values []frontend.Variable) []frontend.Variable {
+	per := quant.Uint24PerElement
+	out := make([]frontend.Variable, (len(values)+per-1)/per)
+	for k := range out {
+		start, end := k*per, min((k+1)*per, len(values))
+		acc := frontend.Variable(0)
+		for i := end - 1; i >= start; i-- {
+			acc = api.Add(api.Mul(acc, 1<<24), values[i])
+		}
+		out[k] = acc
+	}
+	return out
+}
+
+// exposeParts asserts pub is the parts' values packed (public) or
+// quant.HashParts of them (hashed, and private with its salt).
+func exposeParts(api frontend.API, v string, pub, salt []frontend.Variable, parts []quant.IOPart, values [][]frontend.Variable) error {
+	if len(values) != len(parts) {
+		return fmt.Errorf("%d tensors for %d parts", len(values), len(parts))
+	}
+	if v == quant.VisibilityPublic {
+		var want []frontend.Variable
+		for i, p := range parts {
+			if p.DType == quant.DTypeIndex {
+				want = append(want, PackUint24(api, values[i])...)
+			} else {
+				want = append(want, fixedpoint.PackInt8(api, values[i])...)
+			}
+		}
+		if len(pub) != len(want) {
+			return fmt.Errorf("%d public elements for %d packed", len(pub), len(want))
+		}
+		for k := range want {
+			api.AssertIsEqual(pub[k], want[k])
+		}
+		return nil
+	}
+	if len(pub) != 1 || len(salt) != saltLen(v) {
+		return fmt.Errorf("%d public elements and %d salts for %s values", len(pub), len(salt), v)
+	}
+	tag, err := quant.IOTag(len(parts), len(salt) == 1)
+	if err != nil {
+		return err
+	}
+	elems := append([]frontend.Variable{tag}, salt...)
+	for i, p := range parts {
+		var h frontend.Variable
+		if p.DType == quant.DTypeIndex {
+			h, err = HashIndex(api, values[i])
+		} else {
+			h, err = HashPacked(api, values[i], nil)
+		}
+		if err != nil {
+			return err
+		}
+		elems = append(elems, h)
+	}
+	h, err := Hash(api, elems)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(pub[0], h)
+	return nil
+}
+
+// HashIndex is quant.HashIndex in the circuit, for values range-checked to
+// [0, 2^24).
+func HashIndex(api frontend.API, values []frontend.Variable) (frontend.Variable, error) {
+	tag, err := quant.IndexTag(len(values))
+	if err != nil {
+		return nil, err
+	}
+	return Hash(api, append([]frontend.Variable{tag}, PackUint24(api, values)...))
 }
 
 // Visibility returns the visibility the IO was allocated with.

@@ -57,11 +57,11 @@ var (
 	}
 	DataFlag = &cli.StringFlag{
 		Name: "data", Aliases: []string{"D"}, Category: catModel, Required: true,
-		Usage: "calibration samples, EZKL-style JSON `FILE` {\"input_data\": [[...], ...]}",
+		Usage: "calibration samples, EZKL-style JSON `FILE` {\"input_data\": [[...], ...]}; a graph of several inputs lists samples of one flattened array per input, {\"input_data\": [[[in1...], [in2...]], ...]}",
 	}
 	InputFlag = &cli.StringFlag{
 		Name: "input", Aliases: []string{"I"}, Category: catModel, Required: true,
-		Usage: "input JSON `FILE` {\"input_data\": [[seq_len·d_model numbers]]} (one sample)",
+		Usage: "input JSON `FILE` {\"input_data\": [[seq_len·d_model numbers]]} (one sample); a graph of several inputs: one flattened array per input, {\"input_data\": [[in1...], [in2...]]} (integers for index inputs, true/false for bool inputs)",
 	}
 	// SeqInputFlag is --input for the commands that import a model: optional,
 	// it tells the sequence length instead of proving anything.

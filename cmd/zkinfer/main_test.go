@@ -87,6 +87,7 @@ func runScripts(t *testing.T, dir string) {
 			"truncate":      truncateCmd,
 			"gen-srs":       genSRSCmd,
 			"permute-model": permuteModelCmd,
+			"gen-graph":     genGraphCmd,
 		},
 	})
 }

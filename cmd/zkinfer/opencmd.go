@@ -83,8 +83,8 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 		salt   fr.Element
 		values [][]int64
 	}{
-		{verifier.TensorInput, b.Visibility.Input, hasIn, s.Input, tr.X},
-		{verifier.TensorOutput, b.Visibility.Output, hasOut, s.Output, tr.Y},
+		{verifier.TensorInput, b.Visibility.Input, hasIn, s.Input, tr.InputParts()},
+		{verifier.TensorOutput, b.Visibility.Output, hasOut, s.Output, tr.OutputParts()},
 	} {
 		if t.vis != quant.VisibilityPrivate {
 			continue

@@ -231,7 +231,7 @@ func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPa
 	if err := b.Write(bundlePath); err != nil {
 		return nil, err
 	}
-	out := m.DequantizeOutput(tr.Y)
+	out := m.OutputValues(tr)
 	return &proveResult{bundle: b, proveTime: elapsed, proofSize: len(b.Proof), preview: out[:min(len(out), 6)], saltsPath: saltsPath}, nil
 }
 

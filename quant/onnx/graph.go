@@ -141,8 +141,8 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	if len(nodes) > MaxNodes {
 		return nil, nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(nodes), MaxNodes)
 	}
-	if len(g.GetOutput()) != 1 {
-		return nil, nil, fmt.Errorf("onnx: %w: the graph has %d outputs; a layer graph has one (multi-output graphs are not supported yet)", quant.ErrValidation, len(g.GetOutput()))
+	if n := len(g.GetOutput()); n == 0 || n > quant.MaxGraphIO {
+		return nil, nil, fmt.Errorf("onnx: %w: the graph has %d outputs, want 1..%d", quant.ErrValidation, n, quant.MaxGraphIO)
 	}
 	live, used := liveNodes(g)
 	gi := &graphImporter{
@@ -167,12 +167,12 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 			}
 		}
 	}
-	in, err := gi.input(g, opts)
+	ins, err := gi.inputs(g, opts)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, t := range g.GetInitializer() {
-		if !used[t.GetName()] || t.GetName() == in {
+		if !used[t.GetName()] || ins[t.GetName()] {
 			continue
 		}
 		ct, err := decodeTensor(gi.b, t)
@@ -199,12 +199,14 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 			return nil, nil, fmt.Errorf("onnx: node %d %q (op %s): %w", i, n.GetName(), n.GetOpType(), err)
 		}
 	}
-	out := g.GetOutput()[0].GetName()
-	if _, ok := gi.consts[out]; ok {
-		return nil, nil, fmt.Errorf("onnx: %w: the output %q is a constant: it does not depend on the input", quant.ErrValidation, out)
-	}
-	if err := gi.gb.Output(out); err != nil {
-		return nil, nil, fmt.Errorf("onnx: %w", err)
+	for _, o := range g.GetOutput() {
+		out := o.GetName()
+		if _, ok := gi.consts[out]; ok {
+			return nil, nil, fmt.Errorf("onnx: %w: the output %q is a constant: it does not depend on the input", quant.ErrValidation, out)
+		}
+		if err := gi.gb.Output(out); err != nil {
+			return nil, nil, fmt.Errorf("onnx: %w", err)
+		}
 	}
 	fg, err := gi.gb.Build()
 	if err != nil {
@@ -221,31 +223,10 @@ func isDefaultDomain(n *onnxpb.NodeProto) bool {
 	return n.GetDomain() == "" || n.GetDomain() == "ai.onnx"
 }
 
-// input declares the graph input with its static shape.
-func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, error) {
-	inits := map[string]bool{}
-	for _, t := range g.GetInitializer() {
-		inits[t.GetName()] = true
-	}
-	var inputs []*onnxpb.ValueInfoProto
-	var names []string
-	for _, vi := range g.GetInput() {
-		if !inits[vi.GetName()] {
-			inputs = append(inputs, vi)
-			names = append(names, vi.GetName())
-		}
-	}
-	if len(inputs) != 1 {
-		return "", fmt.Errorf("onnx: %w: the graph has %d inputs %v; a layer graph has one (multi-input graphs are not supported yet)", quant.ErrValidation, len(inputs), names)
-	}
-	vi := inputs[0]
+// input declares one graph input (kind: its dtype and bounds, from
+// inputKind) with its static shape.
+func (gi *graphImporter) input(vi *onnxpb.ValueInfoProto, kind quant.GraphInput, opts Options) (string, error) {
 	tt := vi.GetType().GetTensorType()
-	if tt == nil {
-		return "", fmt.Errorf("onnx: %w: input %q is not a tensor", quant.ErrValidation, vi.GetName())
-	}
-	if et := onnxpb.TensorProto_DataType(tt.GetElemType()); et != onnxpb.TensorProto_FLOAT && et != onnxpb.TensorProto_DOUBLE && et != onnxpb.TensorProto_FLOAT16 {
-		return "", fmt.Errorf("onnx: %w: input %q has element type %s; a layer graph takes a float input (integer and bool inputs are not supported yet)", quant.ErrValidation, vi.GetName(), et)
-	}
 	dims := tt.GetShape().GetDim()
 	if len(dims) == 0 || len(dims) > quant.MaxRank {
 		return "", fmt.Errorf("onnx: %w: input %q has rank %d, want 1..%d", quant.ErrShape, vi.GetName(), len(dims), quant.MaxRank)
@@ -294,7 +275,8 @@ func (gi *graphImporter) input(g *onnxpb.GraphProto, opts Options) (string, erro
 		shape[open] = opts.InputValues / rest
 		gi.notes = append(gi.notes, fmt.Sprintf("input %q: the dynamic axis %d is %d (from the input file)", vi.GetName(), open, shape[open]))
 	}
-	if err := gi.gb.Input(vi.GetName(), shape); err != nil {
+	kind.Name, kind.Shape = vi.GetName(), shape
+	if err := gi.gb.TypedInput(kind); err != nil {
 		return "", fmt.Errorf("onnx: input %q: %w", vi.GetName(), err)
 	}
 	return vi.GetName(), nil

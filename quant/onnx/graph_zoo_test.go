@@ -87,25 +87,28 @@ func TestGraphZoo(t *testing.T) {
 			if strings.HasSuffix(name, "_dyn") && len(notes) == 0 {
 				t.Errorf("a dynamic batch without a note")
 			}
-			vals, err := fm.Graph.Eval(m.InputData[0])
+			x0 := zooSample(fm.Graph, m.InputData)
+			vals, err := fm.Graph.Eval(x0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := vals[fm.Graph.Outputs[0]]
-			want := m.OutputData[0]
-			if len(got) != len(want) || !slices.Equal(fm.Graph.Shapes[fm.Graph.Outputs[0]], m.OutputShapes[0]) {
-				t.Fatalf("output %v of %d values, torch's is %v", fm.Graph.Shapes[fm.Graph.Outputs[0]], len(got), m.OutputShapes[0])
-			}
-			scale := 1.0
-			for _, w := range want {
-				scale = math.Max(scale, math.Abs(w))
-			}
-			for k := range want {
-				if math.Abs(got[k]-want[k]) > 1e-4*scale {
-					t.Fatalf("output %d: %v, torch's is %v", k, got[k], want[k])
+			for o, id := range fm.Graph.Outputs {
+				got := vals[id]
+				want := m.OutputData[o]
+				if len(got) != len(want) || !slices.Equal(fm.Graph.Shapes[id], m.OutputShapes[o]) {
+					t.Fatalf("output %v of %d values, torch's is %v", fm.Graph.Shapes[id], len(got), m.OutputShapes[o])
+				}
+				scale := 1.0
+				for _, w := range want {
+					scale = math.Max(scale, math.Abs(w))
+				}
+				for k := range want {
+					if math.Abs(got[k]-want[k]) > 1e-4*scale {
+						t.Fatalf("output %d value %d: %v, torch's is %v", o, k, got[k], want[k])
+					}
 				}
 			}
-			s, err := quant.Calibrate(fm, m.InputData[:1])
+			s, err := quant.Calibrate(fm, [][]float64{x0})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,14 +116,14 @@ func TestGraphZoo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x, err := qm.QuantizeInput(m.InputData[0])
+			x, err := qm.QuantizeInput(x0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := qm.Forward(x); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := quant.Accuracy(fm, qm, m.InputData[:1])
+			rep, err := quant.Accuracy(fm, qm, [][]float64{x0})
 			if err != nil {
 				t.Fatal(err)
 			}
