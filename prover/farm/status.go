@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -58,7 +59,7 @@ func (f *Farm) Status(ctx context.Context) (*Report, error) {
 	}); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(r.Workers, func(a, b WorkerInfo) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(r.Workers, func(a, b WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
 	if err := eachValue(ctx, f.jobs, func(v []byte) {
 		st, err := ParseStatus(v)
 		if err != nil {
@@ -77,16 +78,6 @@ func (f *Farm) Status(ctx context.Context) (*Report, error) {
 		r.Artifacts = st.Size()
 	}
 	return r, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // eachValue calls fn with the latest value of every key of a bucket.
