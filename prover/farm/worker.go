@@ -84,8 +84,7 @@ type worker struct {
 }
 
 // RunWorker pulls jobs and proves them, cfg.Concurrency at a time, until
-// ctx is done. Jobs in progress when ctx ends are handed back (nak) for
-// another worker.
+// ctx is done; it then finishes the jobs it holds and returns.
 func (f *Farm) RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if cfg.Name == "" {
 		return fmt.Errorf("%w: a worker needs a name", ErrFarm)
@@ -186,9 +185,11 @@ func (w *worker) setStatus(ctx context.Context, st Status) {
 }
 
 // handle runs one job message to its end: ack (done), term (failed for
-// good), nak (retry later), or nothing when the worker is stopping in the
-// middle of a proof (the message is redelivered after the ack wait).
-func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
+// good) or nak (retry later). A worker told to stop (stop done) finishes
+// the job it holds first: a proof is not interruptible, and its result is
+// worth keeping.
+func (w *worker) handle(stop context.Context, msg jetstream.Msg) {
+	ctx := context.WithoutCancel(stop)
 	logf, name := w.cfg.Logf, w.cfg.Name
 	attempt := 1
 	if md, err := msg.Metadata(); err == nil {
@@ -211,14 +212,14 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 	w.setStatus(ctx, Status{State: StateProving, Attempt: attempt, Job: *job})
 	w.count(1, 0, 0)
 	defer w.count(-1, 0, 0)
-	stop := make(chan struct{})
+	proved := make(chan struct{})
 	var hb sync.WaitGroup
 	hb.Go(func() {
 		t := time.NewTicker(w.cfg.AckWait / 4)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-proved:
 				return
 			case <-t.C:
 				if err := msg.InProgress(); err != nil {
@@ -227,10 +228,11 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 			}
 		}
 	})
-	defer func() { close(stop); hb.Wait() }()
+	defer func() { close(proved); hb.Wait() }()
 	if w.cfg.Stall {
 		logf("%s: stalling (test hook)", tag)
-		<-ctx.Done()
+		<-stop.Done()
+		msg.Nak()
 		return
 	}
 	logf("%s: proving", tag)
@@ -250,9 +252,6 @@ func (w *worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 	}
 	switch {
-	case ctx.Err() != nil:
-		logf("%s: stopping: handed back", tag)
-		msg.Nak()
 	case isPermanent(err) || attempt >= w.cfg.MaxDeliver:
 		logf("%s: failed: %v", tag, err)
 		w.setStatus(ctx, Status{State: StateFailed, Attempt: attempt, Error: err.Error(), Job: *job})
