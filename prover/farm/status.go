@@ -60,17 +60,15 @@ func (f *Farm) Status(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	slices.SortFunc(r.Workers, func(a, b WorkerInfo) int { return strings.Compare(a.Name, b.Name) })
-	if err := eachValue(ctx, f.jobs, func(v []byte) {
-		st, err := ParseStatus(v)
-		if err != nil {
-			return
-		}
+	jobs, err := f.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range jobs {
 		r.Jobs[st.State]++
 		if st.State == StateFailed {
-			r.Failures = append(r.Failures, *st)
+			r.Failures = append(r.Failures, st)
 		}
-	}); err != nil {
-		return nil, err
 	}
 	slices.SortFunc(r.Failures, func(a, b Status) int { return b.Updated.Compare(a.Updated) })
 	r.Failures = r.Failures[:min(len(r.Failures), maxFailures)]
@@ -102,4 +100,16 @@ func eachValue(ctx context.Context, kv jetstream.KeyValue, fn func([]byte)) erro
 			return ctx.Err()
 		}
 	}
+}
+
+// Jobs returns the recorded state of every job (records expire after a
+// week).
+func (f *Farm) Jobs(ctx context.Context) ([]Status, error) {
+	var out []Status
+	err := eachValue(ctx, f.jobs, func(v []byte) {
+		if st, err := ParseStatus(v); err == nil {
+			out = append(out, *st)
+		}
+	})
+	return out, err
 }

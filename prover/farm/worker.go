@@ -140,6 +140,11 @@ func (f *Farm) RunWorker(ctx context.Context, cfg WorkerConfig) error {
 					}
 					continue
 				}
+				if ctx.Err() != nil {
+					// Told to stop while the pull was pending: hand it back.
+					msg.Nak()
+					return
+				}
 				w.handle(ctx, msg)
 			}
 		})
