@@ -20,6 +20,9 @@ const (
 	ArtifactStore = "zkinfer-artifacts"
 	JobBucket     = "zkinfer-jobs"
 	WorkerBucket  = "zkinfer-workers"
+	// maxDeliveriesAdvisory: JetStream's notice that a job reached the
+	// consumer's delivery limit.
+	maxDeliveriesAdvisory = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobStream + "." + WorkerGroup
 )
 
 // Retention of the farm's records; artifacts are kept until deleted (see

@@ -27,9 +27,27 @@ type sharded struct {
 	x     [][]int64
 }
 
+var (
+	shardedMu    sync.Mutex
+	shardedCache = map[quant.Visibility]*sharded{}
+	shardedDir   string
+)
+
+// newSharded returns the model compiled with visibility vis, made once per
+// test binary: its setup is most of a test's time.
 func newSharded(t *testing.T, vis quant.Visibility) *sharded {
 	t.Helper()
-	dir := t.TempDir()
+	shardedMu.Lock()
+	defer shardedMu.Unlock()
+	if s, ok := shardedCache[vis]; ok {
+		man := *s.man
+		man.Shards = slices.Clone(s.man.Shards)
+		return &sharded{model: s.model, man: &man, keys: s.keys, x: s.x}
+	}
+	dir, err := os.MkdirTemp(shardedDir, "sharded")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 2, NHead: 2, NLayer: 3,
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
 	fm := quant.RandomModel(cfg, 3)
@@ -74,7 +92,20 @@ func newSharded(t *testing.T, vis quant.Visibility) *sharded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sharded{model: m, man: man, keys: keys, x: x}
+	shardedCache[vis] = &sharded{model: m, man: man, keys: keys, x: x}
+	c := *man
+	c.Shards = slices.Clone(man.Shards)
+	return &sharded{model: m, man: &c, keys: keys, x: x}
+}
+
+func TestMain(m *testing.M) {
+	var err error
+	if shardedDir, err = os.MkdirTemp("", "farm-test"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(shardedDir)
+	os.Exit(code)
 }
 
 func (s *sharded) request(t *testing.T) farm.Request {
@@ -274,4 +305,18 @@ func TestParseJobRejects(t *testing.T) {
 
 func openOutput(b *verifier.Bundle, y [][]int64, s modelio.Salts) error {
 	return verifier.Open(b, verifier.TensorOutput, quant.Flatten(y), s.Output)
+}
+
+// A job whose workers all die before finishing it reaches the delivery
+// limit: the submitter is told and stops waiting.
+func TestDeliveryLimit(t *testing.T) {
+	s := newSharded(t, quant.DefaultVisibility)
+	_, f := startFarm(t)
+	ctx, cancel := context.WithCancel(deadline(t))
+	defer cancel()
+	go farm.DropJobs(ctx, f, 500*time.Millisecond, 2)
+	_, err := f.Prove(ctx, s.request(t))
+	if !errors.Is(err, farm.ErrJobFailed) || !strings.Contains(err.Error(), "delivered 2 times and never finished") {
+		t.Fatalf("got %v, want a job delivered 2 times and never finished", err)
+	}
 }

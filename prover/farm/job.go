@@ -43,7 +43,9 @@ type Job struct {
 	// circuit header and the sub-model the artifacts must be.
 	CircuitDigest  string `json:"circuit_digest"`
 	SubModelDigest string `json:"sub_model_digest"`
-	// Artifacts, by the SHA-256 of their bytes.
+	// Artifacts, by the SHA-256 of their bytes. Model is the JSON of the
+	// sub-model as quant.Model.Digest encodes it: its digest is
+	// SubModelDigest.
 	Circuit Digest `json:"circuit"`
 	PK      Digest `json:"pk"`
 	VK      Digest `json:"vk"`
@@ -138,6 +140,9 @@ func ParseJob(data []byte) (*Job, error) {
 		if err := d.Validate(); err != nil {
 			return nil, err
 		}
+	}
+	if string(j.Model) != j.SubModelDigest {
+		return nil, fmt.Errorf("%w: the sub-model artifact %s is not the sub-model %.80s the job names", ErrMessage, j.Model, j.SubModelDigest)
 	}
 	if len(j.Key) != 2*sha256.Size {
 		return nil, fmt.Errorf("%w: job key %.80q", ErrMessage, j.Key)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/zkinfer/zkinfer/circuits/modelio"
@@ -94,6 +95,17 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{}
 	plan := make([]*planned, n)
 	cur := req.X
+	// A job delivered MaxDeliver times without an ack or a term (its
+	// workers died, or lost the connection, each time) is dropped by the
+	// consumer, which says so in an advisory: the submitter stops waiting.
+	advisories := make(chan *nats.Msg, 64)
+	sub, err := f.nc.ChanSubscribe(maxDeliveriesAdvisory, advisories)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrFarm, err)
+	}
+	defer sub.Unsubscribe()
+	seqs := map[uint64]int{}
+	var keys []string
 	uploaded := map[string]Digest{}
 	putFile := func(path, kind string) (Digest, error) {
 		if d, ok := uploaded[path]; ok {
@@ -153,27 +165,19 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 		}
 		plan[i] = p
 		cur = tr.Y
-	}
-	res.Output = cur
-	// Earlier runs first: a shard whose job is done and whose result checks
-	// is not proved again.
-	for i, p := range plan {
+		// A shard whose job an earlier run did, with a result that checks,
+		// is not proved again; the others are published at once, so the
+		// workers start while the later shards are prepared.
 		if sb, salts, ok := f.earlier(ctx, p); ok {
 			p.done, p.salts = sb, salts
 			res.Reused = append(res.Reused, i)
 			emit(Event{Shard: i, State: StateDone, Reused: true})
-		}
-	}
-	var keys []string
-	for i, p := range plan {
-		if p.done != nil {
 			continue
 		}
 		in, err := NewInput(p.trace.X, p.salts, p.vis)
 		if err != nil {
 			return nil, err
 		}
-		var up bool
 		if p.job.Input, up, err = f.PutBytes(ctx, in, "shard input"); err != nil {
 			return nil, err
 		}
@@ -186,14 +190,17 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 		if _, err := f.jobs.Put(ctx, p.job.Key, st); err != nil {
 			return nil, fmt.Errorf("%w: job state: %v", ErrFarm, err)
 		}
-		if _, err := f.js.Publish(ctx, JobSubject, data); err != nil {
+		ack, err := f.js.Publish(ctx, JobSubject, data)
+		if err != nil {
 			return nil, fmt.Errorf("%w: publish shard %d: %v", ErrFarm, i, err)
 		}
+		seqs[ack.Sequence] = i
 		keys = append(keys, p.job.Key)
 		emit(Event{Shard: i, State: StateQueued})
 	}
+	res.Output = cur
 	if len(keys) > 0 {
-		if err := f.await(ctx, plan, keys, emit); err != nil {
+		if err := f.await(ctx, plan, keys, emit, advisories, seqs); err != nil {
 			return nil, err
 		}
 	}
@@ -326,7 +333,7 @@ func checkTensor(t *verifier.Tensor, b *verifier.Bundle, name string, values []i
 
 // await watches the job states of keys until every shard is done (its
 // result fetched and checked) or one failed.
-func (f *Farm) await(ctx context.Context, plan []*planned, keys []string, emit func(Event)) error {
+func (f *Farm) await(ctx context.Context, plan []*planned, keys []string, emit func(Event), advisories <-chan *nats.Msg, seqs map[uint64]int) error {
 	w, err := f.jobs.WatchFiltered(ctx, keys)
 	if err != nil {
 		return fmt.Errorf("%w: watch job states: %v", ErrFarm, err)
@@ -351,6 +358,18 @@ func (f *Farm) await(ctx context.Context, plan []*planned, keys []string, emit f
 				}
 			}
 			return fmt.Errorf("%w: shards %v not proved: %v (their jobs stay queued: run the same command again to collect them)", ErrFarm, waiting, ctx.Err())
+		case m := <-advisories:
+			var a struct {
+				StreamSeq  uint64 `json:"stream_seq"`
+				Deliveries uint64 `json:"deliveries"`
+			}
+			if json.Unmarshal(m.Data, &a) != nil {
+				continue
+			}
+			if i, ok := seqs[a.StreamSeq]; ok && plan[i].done == nil {
+				return fmt.Errorf("%w: shard %d: delivered %d times and never finished (did its workers die, or lose the server, each time?)", ErrJobFailed, i, a.Deliveries)
+			}
+			continue
 		case e = <-w.Updates():
 		}
 		if e == nil || e.Operation() != jetstream.KeyValuePut {

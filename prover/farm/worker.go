@@ -81,6 +81,40 @@ type worker struct {
 	cfg WorkerConfig
 	mu  sync.Mutex
 	rec WorkerInfo
+	// models holds parsed sub-models by digest, at most maxModels: parsing
+	// a GPT-2-small block's JSON costs about a second, and a worker proves
+	// the same shards inference after inference.
+	models map[Digest]*quant.Model
+	order  []Digest
+}
+
+const maxModels = 16
+
+// subModel parses the sub-model file at path, whose bytes have digest d,
+// or returns it from the worker's memory. Models are never modified after
+// parsing, so one may serve several jobs at once.
+func (w *worker) subModel(d Digest, path string) (*quant.Model, error) {
+	w.mu.Lock()
+	m, ok := w.models[d]
+	w.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := quant.LoadQuantized(path)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.models[d]; !ok {
+		if len(w.order) == maxModels {
+			delete(w.models, w.order[0])
+			w.order = w.order[1:]
+		}
+		w.models[d] = m
+		w.order = append(w.order, d)
+	}
+	return m, nil
 }
 
 // RunWorker pulls jobs and proves them, cfg.Concurrency at a time, until
@@ -110,7 +144,7 @@ func (f *Farm) RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	}
 	host, _ := os.Hostname()
 	now := time.Now().UTC()
-	w := &worker{f: f, cfg: cfg, rec: WorkerInfo{MediaType: MediaTypeWorker, Name: cfg.Name, Host: host, Concurrency: cfg.Concurrency, Started: now}}
+	w := &worker{f: f, cfg: cfg, models: map[Digest]*quant.Model{}, rec: WorkerInfo{MediaType: MediaTypeWorker, Name: cfg.Name, Host: host, Concurrency: cfg.Concurrency, Started: now}}
 	w.beat(ctx)
 	cfg.Logf("worker %s: ready, %d at a time, ack wait %s", cfg.Name, cfg.Concurrency, cfg.AckWait)
 	var wg sync.WaitGroup
@@ -318,12 +352,12 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) 
 		paths[a.what] = p
 	}
 	perm := func(err error) ([]byte, error) { return nil, permanent{err} }
-	sub, err := quant.LoadQuantized(paths["sub-model"])
+	// The sub-model's bytes hash to j.Model (Fetch checked), which ParseJob
+	// made sure is the sub-model digest the job names; CheckModel below
+	// checks it against the circuit.
+	sub, err := w.subModel(j.Model, paths["sub-model"])
 	if err != nil {
 		return perm(fmt.Errorf("sub-model: %w", err))
-	}
-	if d, err := sub.Digest(); err != nil || d != j.SubModelDigest {
-		return perm(fmt.Errorf("%w: the sub-model is %s, the job names %s", prover.ErrCircuitMismatch, d, j.SubModelDigest))
 	}
 	data, err := os.ReadFile(paths["input"])
 	if err != nil {
