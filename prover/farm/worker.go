@@ -353,8 +353,8 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) 
 	}
 	perm := func(err error) ([]byte, error) { return nil, permanent{err} }
 	// The sub-model's bytes hash to j.Model (Fetch checked), which ParseJob
-	// made sure is the sub-model digest the job names; CheckModel below
-	// checks it against the circuit.
+	// made sure is the sub-model digest the job names; Prove checks it
+	// against the circuit (prover.CheckModel).
 	sub, err := w.subModel(j.Model, paths["sub-model"])
 	if err != nil {
 		return perm(fmt.Errorf("sub-model: %w", err))
@@ -388,9 +388,6 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) 
 			prover.ErrCircuitMismatch, j.CircuitDigest, c.Header.CircuitDigest, pkh.CircuitDigest, vkh.CircuitDigest))
 	}
 	if err := prover.CheckKeyPair(pkh, vk, vkh); err != nil {
-		return perm(err)
-	}
-	if err := prover.CheckModel(c.Header, sub); err != nil {
 		return perm(err)
 	}
 	proof, err := prover.Prove(c, pk, pkh, sub, tr, logProgress{w.cfg.Logf, tag}, append(append([]prover.ProveOption{}, w.cfg.ProveOptions...), prover.WithSalts(salts))...)
