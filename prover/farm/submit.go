@@ -345,7 +345,11 @@ func (f *Farm) await(ctx context.Context, plan []*planned, keys []string, emit f
 			byKey[p.job.Key] = p
 		}
 	}
+	// The states the submitter reported already: every job was queued.
 	last := map[string]string{}
+	for _, k := range keys {
+		last[k] = StateQueued + "//0"
+	}
 	left := len(byKey)
 	for left > 0 {
 		var e jetstream.KeyValueEntry

@@ -250,7 +250,8 @@ func (w *worker) handle(stop context.Context, msg jetstream.Msg) {
 	}
 	w.setStatus(ctx, Status{State: StateProving, Attempt: attempt, Job: *job})
 	w.count(1, 0, 0)
-	defer w.count(-1, 0, 0)
+	w.beat(ctx)
+	defer func() { w.count(-1, 0, 0); w.beat(ctx) }()
 	proved := make(chan struct{})
 	var hb sync.WaitGroup
 	hb.Go(func() {
