@@ -16,17 +16,17 @@ type Report struct {
 	// Queued is the number of jobs no worker holds; InFlight the number a
 	// worker holds (delivered, not yet acknowledged); Redelivered those
 	// delivered more than once.
-	Queued      uint64
-	InFlight    int
-	Redelivered int
+	Queued      uint64 `json:"queued"`
+	InFlight    int    `json:"in_flight"`
+	Redelivered int    `json:"redelivered"`
 	// Jobs counts the recorded jobs by state (records expire after a week).
-	Jobs map[string]int
+	Jobs map[string]int `json:"jobs"`
 	// Failures are the failed jobs, newest first (at most maxFailures).
-	Failures []Status
+	Failures []Status `json:"failures"`
 	// Workers are the workers seen in the last day, by name.
-	Workers []WorkerInfo
+	Workers []WorkerInfo `json:"workers"`
 	// Artifacts is the size of the artifact store in bytes.
-	Artifacts uint64
+	Artifacts uint64 `json:"artifact_bytes"`
 }
 
 const maxFailures = 10
