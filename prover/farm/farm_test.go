@@ -320,3 +320,38 @@ func TestDeliveryLimit(t *testing.T) {
 		t.Fatalf("got %v, want a job delivered 2 times and never finished", err)
 	}
 }
+
+// An artifact damaged in the store after the submitter uploaded it: the
+// worker finds its bytes do not match its digest (twice), terminates the
+// job and the submitter reports it; the next run repairs the store.
+func TestCorruptArtifactReported(t *testing.T) {
+	s := newSharded(t, quant.DefaultVisibility)
+	url, f := startFarm(t)
+	ctx := deadline(t)
+	errc := make(chan error, 1)
+	go func() { _, err := f.Prove(ctx, s.request(t)); errc <- err }()
+	var pk farm.Digest
+	for pk == "" {
+		jobs, err := f.Jobs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range jobs {
+			if st.Job.Shard == 1 {
+				pk = st.Job.PK
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := farm.Overwrite(ctx, f, pk, []byte("not a proving key")); err != nil {
+		t.Fatal(err)
+	}
+	startWorkers(t, url, 1)
+	err := <-errc
+	if !errors.Is(err, farm.ErrJobFailed) || !strings.Contains(err.Error(), "shard 1") || !strings.Contains(err.Error(), "proving key: farm: artifact does not match its digest") {
+		t.Fatalf("got %v, want shard 1 failed: proving key does not match its digest", err)
+	}
+	if _, err := f.Prove(ctx, s.request(t)); err != nil {
+		t.Fatalf("after the store was repaired: %v", err)
+	}
+}
