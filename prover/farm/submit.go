@@ -59,8 +59,8 @@ type Result struct {
 	Output [][]int64
 	// Reused lists the shards an earlier run had proved.
 	Reused []int
-	// Uploaded counts the artifacts this run stored (the others were in
-	// the store already), and UploadedBytes their size.
+	// Uploaded counts the artifacts this run stored, of Artifacts it
+	// needed (the others were in the store already).
 	Uploaded, Artifacts int
 }
 
@@ -82,6 +82,9 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 	man, m := req.Manifest, req.Model
 	if req.Keys == nil {
 		return nil, fmt.Errorf("%w: no keys to verify the result against", ErrFarm)
+	}
+	if man == nil || m == nil || len(man.Shards) == 0 {
+		return nil, fmt.Errorf("%w: no model or shard manifest", ErrFarm)
 	}
 	logf := req.Logf
 	if logf == nil {
