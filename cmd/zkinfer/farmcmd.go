@@ -44,14 +44,24 @@ several machines run nats-server itself (a 3-node cluster: see the README);
 TLS.`,
 	Flags: []cli.Flag{FarmListenFlag, FarmStoreFlag, NATSConfigFlag},
 	Action: func(ctx *cli.Context) error {
-		srv, err := farm.StartServer(farm.ServerConfig{Listen: ctx.String(FarmListenFlag.Name), StoreDir: ctx.String(FarmStoreFlag.Name), ConfigFile: ctx.String(NATSConfigFlag.Name)})
+		cfg := farm.ServerConfig{Listen: ctx.String(FarmListenFlag.Name), StoreDir: ctx.String(FarmStoreFlag.Name), ConfigFile: ctx.String(NATSConfigFlag.Name)}
+		if cfg.ConfigFile != "" {
+			// The file's listen address and store, unless the flags say otherwise.
+			if !ctx.IsSet(FarmListenFlag.Name) {
+				cfg.Listen = ""
+			}
+			if !ctx.IsSet(FarmStoreFlag.Name) {
+				cfg.StoreDir = ""
+			}
+		}
+		srv, err := farm.StartServer(cfg)
 		if err != nil {
 			return withHint(err, "is --%s free?", FarmListenFlag.Name)
 		}
 		sigs, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		fmt.Fprintf(ctx.App.Writer, "farm: %s (JetStream store %s)\nworkers: zkinfer worker --nats %s\nprove:   zkinfer prove --input input.json --shards circuit.shards.json --nats %s\n",
-			srv.ClientURL(), ctx.String(FarmStoreFlag.Name), srv.ClientURL(), srv.ClientURL())
+			srv.ClientURL(), srv.JetStreamConfig().StoreDir, srv.ClientURL(), srv.ClientURL())
 		<-sigs.Done()
 		srv.Shutdown()
 		srv.WaitForShutdown()
