@@ -23,9 +23,9 @@ import (
 // embedded nats-server with JetStream on a loopback port:
 //
 //  1. two workers prove it; the bundle verifies against the keys manifest;
-//  2. a worker that claimed a job is killed (SIGKILL, by PID) while it
-//     holds it: the job is redelivered to another worker, and the bundle
-//     verifies;
+//  2. a worker is killed (SIGKILL, by PID) in the middle of a job, inside
+//     prover.Prove (a hidden test hook holds it there): the job is
+//     redelivered to another worker, and the bundle verifies;
 //  3. a rerun proves nothing again;
 //  4. a proving key for another circuit: the worker terminates the job and
 //     prove reports the reason; farm status lists it.
@@ -69,11 +69,13 @@ func TestFarm(t *testing.T) {
 
 	var workers sync.WaitGroup
 	exited := map[string]chan struct{}{}
+	logs := map[string]*syncBuffer{}
 	worker := func(name string, extra ...string) *exec.Cmd {
 		t.Helper()
-		var log bytes.Buffer
+		log := &syncBuffer{}
+		logs[name] = log
 		cmd := exec.Command(bin, append([]string{"worker", "--nats", url, "--name", name, "--ack-wait", "2s", "--cache", filepath.Join(dir, "cache-"+name)}, extra...)...)
-		cmd.Stdout, cmd.Stderr = &log, &log
+		cmd.Stdout, cmd.Stderr = log, log
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -138,6 +140,13 @@ func TestFarm(t *testing.T) {
 	done := make(chan struct{})
 	go func() { out2 = prove("input2.json", true); close(done) }()
 	claimed := waitFor(t, f, func(st farm.Status) bool { return st.Worker == "stalled" && st.State == farm.StateProving })
+	// Killed inside prover.Prove, where gnark's prover starts.
+	for i := 0; !strings.Contains(logs["stalled"].String(), "stalled (test hook)"); i++ {
+		if i == 600 {
+			t.Fatalf("the stalled worker did not reach the proof:\n%s", logs["stalled"].String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	worker("w3")
 	if err := stalled.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -193,4 +202,22 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

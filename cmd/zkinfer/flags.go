@@ -338,7 +338,8 @@ var (
 		Name: "ack-wait", Category: catFarm, Value: 60 * time.Second,
 		Usage: "a job whose worker stops reporting progress for `DURATION` goes to another worker; give every worker of a farm the same",
 	}
-	// WorkerStallFlag is a test hook: the worker claims a job and never proves it.
+	// WorkerStallFlag is a test hook: the worker stops where gnark's prover
+	// would start, holding its job, until it is stopped.
 	WorkerStallFlag = &cli.BoolFlag{Name: "test-stall", Hidden: true}
 	FarmListenFlag  = &cli.StringFlag{
 		Name: "listen", Category: catFarm, Value: "127.0.0.1:4222",

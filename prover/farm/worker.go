@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,8 +48,9 @@ type WorkerConfig struct {
 	Logf func(format string, args ...any)
 	// ProveOptions are passed to prover.Prove (e.g. prover.WithGPU).
 	ProveOptions []prover.ProveOption
-	// Stall, for tests of redelivery: the worker claims a job, sends
-	// in-progress acks and never proves it.
+	// Stall, for tests of redelivery: the worker claims a job, fetches
+	// its artifacts, builds the witness and stops where gnark's prover
+	// would start, sending in-progress acks, until ctx ends.
 	Stall bool
 }
 
@@ -269,15 +271,13 @@ func (w *worker) handle(stop context.Context, msg jetstream.Msg) {
 		}
 	})
 	defer func() { close(proved); hb.Wait() }()
-	if w.cfg.Stall {
-		logf("%s: stalling (test hook)", tag)
-		<-stop.Done()
-		msg.Nak()
-		return
-	}
 	logf("%s: proving", tag)
 	start := time.Now()
-	result, err := w.prove(ctx, job, tag)
+	var stall <-chan struct{}
+	if w.cfg.Stall {
+		stall = stop.Done()
+	}
+	result, err := w.prove(ctx, job, tag, stall)
 	if err == nil {
 		var d Digest
 		if d, _, err = w.f.PutBytes(ctx, result, "shard bundle"); err == nil {
@@ -333,7 +333,7 @@ func (w *worker) fetch(ctx context.Context, d Digest, limit int64, what string) 
 // prove fetches the job's artifacts, checks they are what the job names,
 // proves the shard and returns its shard bundle (the JSON of a sharded
 // bundle holding this shard, as prove --shard N writes).
-func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) {
+func (w *worker) prove(ctx context.Context, j *Job, tag string, stall <-chan struct{}) ([]byte, error) {
 	paths := map[string]string{}
 	for _, a := range []struct {
 		what  string
@@ -391,7 +391,7 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) 
 	if err := prover.CheckKeyPair(pkh, vk, vkh); err != nil {
 		return perm(err)
 	}
-	proof, err := prover.Prove(c, pk, pkh, sub, tr, logProgress{w.cfg.Logf, tag}, append(append([]prover.ProveOption{}, w.cfg.ProveOptions...), prover.WithSalts(salts))...)
+	proof, err := prover.Prove(c, pk, pkh, sub, tr, logProgress{w.cfg.Logf, tag, stall}, append(append([]prover.ProveOption{}, w.cfg.ProveOptions...), prover.WithSalts(salts))...)
 	if err != nil {
 		return perm(err)
 	}
@@ -411,13 +411,20 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string) ([]byte, error) 
 	return sb.Encode()
 }
 
-// logProgress reports prover stages through a worker's log.
+// logProgress reports prover stages through a worker's log. With stall
+// (the test hook of WorkerConfig.Stall) it blocks at the start of the
+// proving stage, inside prover.Prove, until stall is closed.
 type logProgress struct {
-	logf func(string, ...any)
-	tag  string
+	logf  func(string, ...any)
+	tag   string
+	stall <-chan struct{}
 }
 
 func (p logProgress) Start(stage string) func() {
+	if p.stall != nil && strings.HasPrefix(stage, "proving") {
+		p.logf("%s: %s: stalled (test hook)", p.tag, stage)
+		<-p.stall
+	}
 	start := time.Now()
 	return func() { p.logf("%s: %s: %s", p.tag, stage, time.Since(start).Round(time.Millisecond)) }
 }
