@@ -90,6 +90,13 @@ signal exits at once).`,
 		case ctx.IsSet(DeviceFlag.Name):
 			return withHint(fmt.Errorf("--%s without --%s: the CPU prover has no devices", DeviceFlag.Name, GPUFlag.Name), "add --%s", GPUFlag.Name)
 		}
+		cfg := farm.WorkerConfig{
+			Name: name, Concurrency: ctx.Int(ConcurrencyFlag.Name), Cache: farm.Cache{Dir: cache},
+			AckWait: ctx.Duration(AckWaitFlag.Name), ProveOptions: opts, Stall: ctx.Bool(WorkerStallFlag.Name),
+		}
+		if err := cfg.Validate(); err != nil {
+			return withHint(err, "see zkinfer worker --help")
+		}
 		sigs, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		go func() {
@@ -103,9 +110,7 @@ signal exits at once).`,
 		defer f.Close()
 		logger := log.New(ctx.App.ErrWriter, "", log.LstdFlags)
 		fmt.Fprintf(ctx.App.Writer, "worker %s: farm %s, cache %s\n", name, farm.Redact(ctx.String(NATSFlag.Name)), cache)
-		return f.RunWorker(sigs, farm.WorkerConfig{
-			Name: name, Concurrency: ctx.Int(ConcurrencyFlag.Name), Cache: farm.Cache{Dir: cache, Logf: logger.Printf},
-			AckWait: ctx.Duration(AckWaitFlag.Name), Logf: logger.Printf, ProveOptions: opts, Stall: ctx.Bool(WorkerStallFlag.Name),
-		})
+		cfg.Logf, cfg.Cache.Logf = logger.Printf, logger.Printf
+		return f.RunWorker(sigs, cfg)
 	},
 }

@@ -25,6 +25,7 @@ const (
 	retryDelay        = 2 * time.Second
 	pollWait          = 2 * time.Second
 	heartbeatEvery    = 5 * time.Second
+	maxConcurrency    = 64
 )
 
 // WorkerConfig configures RunWorker.
@@ -52,6 +53,23 @@ type WorkerConfig struct {
 	// its artifacts, builds the witness and stops where gnark's prover
 	// would start, sending in-progress acks, until ctx ends.
 	Stall bool
+}
+
+// Validate checks the configuration (a zero AckWait is DefaultAckWait).
+func (cfg WorkerConfig) Validate() error {
+	if cfg.Name == "" {
+		return fmt.Errorf("%w: a worker needs a name", ErrFarm)
+	}
+	if !keyValid(cfg.Name) {
+		return fmt.Errorf("%w: worker name %q: use letters, digits, '-', '_' and '.'", ErrFarm, cfg.Name)
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > maxConcurrency {
+		return fmt.Errorf("%w: concurrency %d: 1 to %d", ErrFarm, cfg.Concurrency, maxConcurrency)
+	}
+	if cfg.AckWait != 0 && cfg.AckWait < time.Second {
+		return fmt.Errorf("%w: ack wait %s: at least 1s (in-progress acks go every quarter of it)", ErrFarm, cfg.AckWait)
+	}
+	return nil
 }
 
 // permanent marks an error another attempt at the job cannot change.
@@ -122,16 +140,10 @@ func (w *worker) subModel(d Digest, path string) (*quant.Model, error) {
 // RunWorker pulls jobs and proves them, cfg.Concurrency at a time, until
 // ctx is done; it then finishes the jobs it holds and returns.
 func (f *Farm) RunWorker(ctx context.Context, cfg WorkerConfig) error {
-	if cfg.Name == "" {
-		return fmt.Errorf("%w: a worker needs a name", ErrFarm)
+	if err := cfg.Validate(); err != nil {
+		return err
 	}
-	if !keyValid(cfg.Name) {
-		return fmt.Errorf("%w: worker name %q: use letters, digits, '-', '_' and '.'", ErrFarm, cfg.Name)
-	}
-	if cfg.Concurrency < 1 {
-		return fmt.Errorf("%w: concurrency %d: at least 1", ErrFarm, cfg.Concurrency)
-	}
-	if cfg.AckWait <= 0 {
+	if cfg.AckWait == 0 {
 		cfg.AckWait = DefaultAckWait
 	}
 	if cfg.MaxDeliver <= 0 {
