@@ -251,7 +251,13 @@ func (b *farmBars) logf(format string, args ...any) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fmt.Fprintf(b.w, format+"\n", args...)
+	if !b.tty || !b.drawn {
+		fmt.Fprintf(b.w, format+"\n", args...)
+		return
+	}
+	// Above the bars, which are drawn again below it.
+	fmt.Fprintf(b.w, "\x1b[%dA\x1b[2K"+format+"\n", append([]any{len(b.lines)}, args...)...)
+	b.draw()
 }
 
 func (b *farmBars) event(e farm.Event) {
@@ -293,6 +299,11 @@ func (b *farmBars) event(e farm.Event) {
 	if b.drawn {
 		fmt.Fprintf(b.w, "\x1b[%dA", len(b.lines))
 	}
+	b.draw()
+}
+
+// draw writes the bars from the cursor down.
+func (b *farmBars) draw() {
 	for _, l := range b.lines {
 		fmt.Fprintf(b.w, "\x1b[2K%s\n", l)
 	}
