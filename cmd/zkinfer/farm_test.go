@@ -26,7 +26,8 @@ import (
 //  2. a worker is killed (SIGKILL, by PID) in the middle of a job, inside
 //     prover.Prove (a hidden test hook holds it there): the job is
 //     redelivered to another worker, and the bundle verifies;
-//  3. a rerun proves nothing again;
+//  3. a rerun proves nothing again (and verifies against the pinned keys
+//     manifest);
 //  4. a proving key for another circuit: the worker terminates the job and
 //     prove reports the reason; farm status lists it.
 func TestFarm(t *testing.T) {
@@ -92,9 +93,9 @@ func TestFarm(t *testing.T) {
 		go func() { cmd.Wait(); close(gone); workers.Done() }()
 		return cmd
 	}
-	prove := func(input string, ok bool) string {
+	prove := func(input string, ok bool, extra ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, "prove", "--input", input, "--shards", "circuit.shards.json", "--nats", url, "--timeout", "5m")
+		cmd := exec.Command(bin, append([]string{"prove", "--input", input, "--shards", "circuit.shards.json", "--nats", url, "--timeout", "5m"}, extra...)...)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
 		if (err == nil) != ok {
@@ -159,7 +160,7 @@ func TestFarm(t *testing.T) {
 	want(zk("verify", "--keys", "circuit.keys.json", "--model", "model.quant.json", "proof.json"), `VERIFIED: sharded proof, 3 shards`)
 
 	// 3. Rerun: nothing proved again, nothing uploaded.
-	want(prove("input2.json", true), `shards \[0 1 2\] from an earlier run`, `0 of \d+ artifacts uploaded`)
+	want(prove("input2.json", true, "--keys", "circuit.keys.json"), `shards \[0 1 2\] from an earlier run; verified with the keys of circuit.keys.json`, `0 of \d+ artifacts uploaded`)
 
 	// 4. Keys for another circuit.
 	man := readFile(t, filepath.Join(dir, "circuit.shards.json"))

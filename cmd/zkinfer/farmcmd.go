@@ -157,9 +157,16 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 	if err != nil {
 		return err
 	}
-	// The anchor: the verifying keys this machine holds, as in the local path.
-	keys, err := prover.NewKeysManifest(man)
-	if err != nil {
+	// The anchor: the keys manifest --keys pins, or else the verifying keys
+	// this machine holds, as in the local path.
+	source := manifestPath
+	var keys *prover.KeysManifest
+	if path := ctx.String(PinKeysFlag.Name); path != "" {
+		if keys, err = prover.ReadKeysManifest(path); err != nil {
+			return withHint(err, "--keys is the keys manifest that setup --shards writes (circuit.keys.json)")
+		}
+		source = path
+	} else if keys, err = prover.NewKeysManifest(man); err != nil {
 		return withHint(err, "make the keys with: zkinfer setup --dev --shards %s", manifestPath)
 	}
 	salts, err := modelio.RandomSalts()
@@ -180,7 +187,7 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 	}
 	defer f.Close()
 	bars := newFarmBars(ctx, len(man.Shards))
-	req := farm.Request{Manifest: man, Keys: keys, KeysSource: manifestPath, Model: m, X: x, Salts: salts, Events: bars.event, Logf: bars.logf}
+	req := farm.Request{Manifest: man, Keys: keys, KeysSource: source, Model: m, X: x, Salts: salts, Events: bars.event, Logf: bars.logf}
 	start := time.Now()
 	res, err := f.Prove(c, req)
 	if errors.Is(err, farm.ErrJobFailed) {
@@ -207,7 +214,7 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 		reused = fmt.Sprintf("; shards %v from an earlier run", res.Reused)
 	}
 	fmt.Fprintf(ctx.App.Writer, "bundle: %s (%d shards, proved on the farm in %s%s; verified with the keys of %s; %d of %d artifacts uploaded)\n",
-		bundlePath, len(res.Bundle.Shards), time.Since(start).Round(time.Millisecond), reused, manifestPath, res.Uploaded, res.Artifacts)
+		bundlePath, len(res.Bundle.Shards), time.Since(start).Round(time.Millisecond), reused, source, res.Uploaded, res.Artifacts)
 	last, err := m.Slice(man.Shards[len(man.Shards)-1].From, man.NLayer)
 	if err != nil {
 		return err
