@@ -15,6 +15,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
@@ -32,6 +33,7 @@ var gpt2Shapes = []struct {
 	cfg  quant.Config
 }{
 	{"d64-h4-seq8", gpt2(64, 4, 8, 1)},
+	{"d64-h4-seq64", gpt2(64, 4, 64, 1)},
 	{"gpt2small-d768-h12-seq16", gpt2(768, 12, 16, 1)},
 	{"gpt2small-d768-h12-seq64", gpt2(768, 12, 64, 1)},
 }
@@ -148,13 +150,19 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 				{"attention-scores", seq, 2 * d, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
 					bits := fixedpoint.QuotientBits(int64(dh)*128*128, blk.Logit.Mult, blk.Logit.Shift)
 					for hd := 0; hd < s.cfg.NHead; hd++ {
+						q, kt := make([][]frontend.Variable, seq), make([][]frontend.Variable, dh)
 						for i := range in {
-							for j := 0; j <= i; j++ {
-								acc := frontend.Variable(0)
-								for e := 0; e < dh; e++ {
-									acc = api.Add(acc, api.Mul(in[i][hd*dh+e], in[j][d+hd*dh+e]))
-								}
-								fp.Requantize(acc, blk.Logit.Mult, blk.Logit.Shift, lo, hi, bits)
+							q[i] = in[i][hd*dh : (hd+1)*dh]
+						}
+						for e := range kt {
+							kt[e] = make([]frontend.Variable, seq)
+							for j := range kt[e] {
+								kt[e][j] = in[j][d+hd*dh+e]
+							}
+						}
+						for _, row := range matmul.Mul(api, q, kt, matmul.WithCols(causal(seq))) {
+							for _, sc := range row {
+								fp.Requantize(sc, blk.Logit.Mult, blk.Logit.Shift, lo, hi, bits)
 							}
 						}
 					}
@@ -167,12 +175,13 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 				{"probs-times-v", seq, d + seq*s.cfg.NHead, func(api frontend.API, fp *fixedpoint.Gadget, _, _ logderivlookup.Table, in [][]frontend.Variable) {
 					bits := fixedpoint.QuotientBits((1<<quant.ProbFrac+int64(seq))*128, blk.AttnOut.Mult, blk.AttnOut.Shift)
 					for hd := 0; hd < s.cfg.NHead; hd++ {
+						p, v := make([][]frontend.Variable, seq), make([][]frontend.Variable, seq)
 						for i := range in {
-							for e := 0; e < dh; e++ {
-								acc := frontend.Variable(0)
-								for j := 0; j <= i; j++ {
-									acc = api.Add(acc, api.Mul(in[i][d+hd*seq+j], in[j][hd*dh+e]))
-								}
+							p[i] = in[i][d+hd*seq : d+hd*seq+i+1]
+							v[i] = in[i][hd*dh : (hd+1)*dh]
+						}
+						for _, row := range matmul.Mul(api, p, v) {
+							for _, acc := range row {
 								fp.Requantize(acc, blk.AttnOut.Mult, blk.AttnOut.Shift, -128, 127, bits)
 							}
 						}
@@ -253,6 +262,15 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 			b.Logf("%-26s %10d", "block (sum of parts)", total)
 		})
 	}
+}
+
+// causal returns the column counts of a causal mask over seq rows: 1, 2, …, seq.
+func causal(seq int) []int {
+	cols := make([]int, seq)
+	for i := range cols {
+		cols[i] = i + 1
+	}
+	return cols
 }
 
 // lo0 is the lower bound of m's logits.

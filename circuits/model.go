@@ -8,6 +8,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -22,6 +23,8 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 		return ffn.New(m, v, opts...)
 	case quant.ArchitectureGPT2:
 		return gpt2.New(m, v, opts...)
+	case quant.ArchitectureGraph:
+		return graph.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -34,6 +37,8 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 		return ffn.Assignment(m, tr, v, salts)
 	case quant.ArchitectureGPT2:
 		return gpt2.Assignment(m, tr, v, salts)
+	case quant.ArchitectureGraph:
+		return graph.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

@@ -157,8 +157,8 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		Commitment:     commitment,
 		Architecture:   arch,
 		Visibility:     &cfg.visibility,
-		Input:          &TensorSpec{Shape: []int{m.Config.SeqLen, m.Config.DModel}, Frac: m.InputFrac()},
-		Output:         &TensorSpec{Shape: []int{m.Config.SeqLen, m.Config.DModel}, Frac: m.OutputFrac()},
+		Input:          &TensorSpec{Shape: rowsShape(m.InputShape()), Frac: m.InputFrac()},
+		Output:         &TensorSpec{Shape: rowsShape(m.OutputShape()), Frac: m.OutputFrac()},
 		SettingsDigest: cfg.settingsDigest,
 		RangeChecks:    cfg.rangeChecks,
 		Constraints:    cs.GetNbConstraints(),
@@ -503,4 +503,11 @@ func Verify(vk VerifyingKey, proof ProofData, public witness.Witness) (err error
 		return fmt.Errorf("%w: verifying key is %T", ErrBackendMismatch, vk)
 	}
 	return fmt.Errorf("%w: a %s proof for a %s verifying key", ErrBackendMismatch, orUnknown(BackendOf(proof)), BackendOf(vk))
+}
+
+// rowsShape is a tensor's shape as bundles carry it: rows of its last axis,
+// [∏ leading dims, last dim] ([seq, d_model] for ffn and gpt2 models).
+func rowsShape(shape []int) []int {
+	rows, width := quant.Rows(shape)
+	return []int{rows, width}
 }

@@ -30,6 +30,10 @@ func CalibrateReport(fm *FloatModel, samples [][]float64) (Scales, []Outlier, er
 		s, err := calibrateGPT2(fm, samples, st)
 		return s, st.outliers(), err
 	}
+	if fm.Config.Architecture == ArchitectureGraph {
+		s, err := calibrateGraph(fm.Graph, samples, st)
+		return s, st.outliers(), err
+	}
 	var stream, hidden float64
 	for i, x := range samples {
 		tr, err := fm.Forward(x)
@@ -87,6 +91,8 @@ type AccuracyReport struct {
 	// Outliers are the tensors whose scale one outlying value set
 	// (CalibrateReport).
 	Outliers []Outlier `json:"outliers,omitempty"`
+	// Warnings are the signs of a degenerate calibration set (CheckCalibration).
+	Warnings []CalibrationWarning `json:"warnings,omitempty"`
 }
 
 // Accuracy runs both forward passes on every sample and reports, per layer,
@@ -101,6 +107,14 @@ func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, e
 		it, err := m.Forward(xq)
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
+		}
+		if m.Graph != nil {
+			fv, err := fm.Graph.Eval(x)
+			if err != nil {
+				return nil, fmt.Errorf("sample %d: %w", i, err)
+			}
+			acc.addGraph(m, fv, it.Values)
+			continue
 		}
 		if m.Config.Architecture == ArchitectureGPT2 {
 			ft, err := fm.ForwardGPT2(x)
@@ -137,6 +151,9 @@ func (a *accuracy) add(name string, f mat.Matrix, q [][]int64, frac int) {
 	for t, row := range q {
 		for j, v := range row {
 			fv := f.At(t, j)
+			if math.IsInf(fv, 0) || math.IsNaN(fv) {
+				continue // no int8 value to compare with: CheckCalibration names them
+			}
 			a.rows[k].MaxAbs = math.Max(a.rows[k].MaxAbs, math.Abs(DequantizeValue(v, frac)-fv))
 			a.mags[k] = math.Max(a.mags[k], math.Abs(fv))
 		}

@@ -262,6 +262,9 @@ func ArchitectureDigest(m *Model) (string, error) {
 
 func (e *encoder) model(m *Model) ([]fr.Element, error) {
 	c := m.Config
+	if c.Architecture == ArchitectureGraph {
+		return e.graph(m.Graph)
+	}
 	e.big(commitmentDomain)
 	e.int(CommitmentVersion)
 	switch c.Architecture {
@@ -437,4 +440,114 @@ func (e *encoder) ln(l *LayerNorm) {
 	e.int(l.Eps)
 	e.weightList(l.Gamma)
 	e.weightList(l.Beta)
+}
+
+// Encoder builds a model encoding; ops of a layer graph write their
+// elements with it (Op.Encode, Op.EncodeWeights).
+type Encoder = encoder
+
+// Int appends an integer (architecture).
+func (e *encoder) Int(v int64) { e.int(v) }
+
+// Ints appends a length-prefixed list of integers (architecture).
+func (e *encoder) Ints(v []int64) { e.list(v) }
+
+// Shape appends a rank and dims (architecture).
+func (e *encoder) Shape(dims []int) {
+	e.int(int64(len(dims)))
+	for _, d := range dims {
+		e.int(int64(d))
+	}
+}
+
+// Weights appends a length-prefixed list of parameters, one element each,
+// marked as weights (the length is architecture).
+func (e *encoder) Weights(v []int64) { e.weightList(v) }
+
+// Int8Weights appends a length-prefixed list of int8 parameters packed 31 to
+// an element (PackInt8), marked as weights.
+func (e *encoder) Int8Weights(v []int8) error {
+	w := make([]int64, len(v))
+	for i, x := range v {
+		w[i] = int64(x)
+	}
+	packed, err := PackInt8(w)
+	if err != nil {
+		return err
+	}
+	e.int(int64(len(w)))
+	e.inWeight = true
+	for _, p := range packed {
+		e.big(p)
+	}
+	e.inWeight = false
+	return nil
+}
+
+// GraphCommitmentVersion is the version of a layer graph's encoding (v3 of
+// the model commitment; ffn and gpt2 models keep CommitmentVersion).
+const GraphCommitmentVersion = 3
+
+// graph encodes a layer graph, architecture first, weights last:
+//
+//	domain, 3, 3 (graph), n_values, n_inputs, n_outputs, n_nodes,
+//	per value: frac, lo, hi, rank, dims…; input ids; output ids;
+//	per node: op id, n_in, ins…, n_out, outs…, Op.Encode;
+//	per node: Op.EncodeWeights.
+func (e *encoder) graph(g *Graph) ([]fr.Element, error) {
+	e.big(commitmentDomain)
+	e.int(GraphCommitmentVersion)
+	e.int(3)
+	e.int(int64(len(g.Values)))
+	e.int(int64(len(g.Inputs)))
+	e.int(int64(len(g.Outputs)))
+	e.int(int64(len(g.Nodes)))
+	for _, v := range g.Values {
+		e.int(int64(v.Frac))
+		e.int(v.Lo)
+		e.int(v.Hi)
+		e.Shape(v.Shape)
+	}
+	for _, id := range g.Inputs {
+		e.int(int64(id))
+	}
+	for _, id := range g.Outputs {
+		e.int(int64(id))
+	}
+	for i, n := range g.Nodes {
+		info, ok := LookupOp(n.Op.Kind())
+		if !ok {
+			return nil, unknownOp(n.Op.Kind())
+		}
+		e.int(info.ID)
+		e.list(intsToInt64(n.In))
+		e.list(intsToInt64(n.Out))
+		if err := n.Op.Encode(e); err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w", i, n.Name, err)
+		}
+	}
+	for i, n := range g.Nodes {
+		if err := n.Op.EncodeWeights(e); err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w", i, n.Name, err)
+		}
+	}
+	return e.out, nil
+}
+
+func intsToInt64(v []int) []int64 {
+	out := make([]int64, len(v))
+	for i, x := range v {
+		out[i] = int64(x)
+	}
+	return out
+}
+
+// Name appends a short name (≤ 31 bytes) as one element: its bytes read as
+// a big-endian integer (architecture).
+func (e *encoder) Name(s string) error {
+	if len(s) > 31 {
+		return fmt.Errorf("%w: name %q longer than 31 bytes", ErrValidation, s)
+	}
+	e.big(new(big.Int).SetBytes([]byte(s)))
+	return nil
 }

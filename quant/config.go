@@ -39,11 +39,23 @@ type Config struct {
 	NLayer           int     `json:"n_layer,omitempty"`
 	LayerNormEpsilon float64 `json:"layer_norm_epsilon,omitempty"`
 	FinalLayerNorm   bool    `json:"final_layer_norm,omitempty"`
+	// Graph is the layer graph of a "graph" model (float model files only:
+	// a quantized model holds its integer graph in Model.Graph).
+	Graph *GraphSpec `json:"graph,omitempty"`
 }
 
 // Validate checks that the config describes a model this build supports.
 func (c Config) Validate() error {
 	maxDim := MaxDim
+	if c.Architecture == ArchitectureGraph {
+		if c.DModel != 0 || c.DHidden != 0 || c.SeqLen != 0 || c.Activation != "" || c.NHead != 0 || c.NLayer != 0 || math.Float64bits(c.LayerNormEpsilon) != 0 || c.FinalLayerNorm {
+			return fmt.Errorf("%w: a graph config has only \"architecture\" and \"graph\" (shapes come from the graph)", ErrValidation)
+		}
+		return nil
+	}
+	if c.Graph != nil {
+		return fmt.Errorf("%w: %s config sets graph, a %s field (leave it out)", ErrValidation, c.Architecture, ArchitectureGraph)
+	}
 	switch c.Architecture {
 	case ArchitectureFFN:
 		if c.Activation != ActivationReLU {
@@ -80,7 +92,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%w: layer_norm_epsilon = %v, want 0..1", ErrValidation, c.LayerNormEpsilon)
 		}
 	default:
-		return fmt.Errorf("%w: architecture %q is not supported (supported: %q, %q)", ErrValidation, c.Architecture, ArchitectureFFN, ArchitectureGPT2)
+		return fmt.Errorf("%w: architecture %q is not supported (supported: %q, %q, %q)", ErrValidation, c.Architecture, ArchitectureFFN, ArchitectureGPT2, ArchitectureGraph)
 	}
 	for _, d := range []struct {
 		name string

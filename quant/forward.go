@@ -16,19 +16,27 @@ type Trace struct {
 	// GPT2 holds the intermediates of each block of a gpt2 model; X and Y
 	// are then the model's input and output.
 	GPT2 []BlockTrace
+
+	// Values holds every value of a graph model, by id (flat); X and Y are
+	// then its input and output as rows of their last axis.
+	Values [][]int64
 }
 
 // QuantizeInput maps one float sample (seq_len·d_model values) to int8 at the stream scale.
 func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 	c := m.Config
-	if len(x) != c.SeqLen*c.DModel {
+	rows, width := Rows(m.InputShape())
+	if len(x) != rows*width {
+		if m.Graph != nil {
+			return nil, fmt.Errorf("%w: input has %d values, the graph takes %v = %d", ErrShape, len(x), m.InputShape(), rows*width)
+		}
 		return nil, fmt.Errorf("%w: input has %d values, want seq_len·d_model = %d·%d = %d", ErrShape, len(x), c.SeqLen, c.DModel, c.SeqLen*c.DModel)
 	}
-	out := make([][]int64, c.SeqLen)
+	out := make([][]int64, rows)
 	for t := range out {
-		out[t] = make([]int64, c.DModel)
+		out[t] = make([]int64, width)
 		for i := range out[t] {
-			out[t][i] = QuantizeValue(x[t*c.DModel+i], m.InputFrac())
+			out[t][i] = QuantizeValue(x[t*width+i], m.InputFrac())
 		}
 	}
 	return out, nil
@@ -37,6 +45,16 @@ func (m *Model) QuantizeInput(x []float64) ([][]int64, error) {
 // Forward runs the integer reference forward pass on x (seq × d_model, int8).
 func (m *Model) Forward(x [][]int64) (*Trace, error) {
 	c := m.Config
+	if m.Graph != nil {
+		rows, width := Rows(m.InputShape())
+		if len(x) != rows {
+			return nil, fmt.Errorf("%w: input has %d rows, want %d", ErrShape, len(x), rows)
+		}
+		if err := checkInt8Rows(x, width); err != nil {
+			return nil, err
+		}
+		return m.forwardGraph(x)
+	}
 	if len(x) != c.SeqLen {
 		return nil, fmt.Errorf("%w: input has %d tokens, want %d", ErrShape, len(x), c.SeqLen)
 	}
@@ -72,6 +90,9 @@ func ResidualAdd(a, b int64) int64 {
 // InputFrac is the fixed-point fraction of the model input: stream_frac
 // (ffn) or residual_frac (gpt2).
 func (m *Model) InputFrac() int {
+	if m.Graph != nil {
+		return m.Graph.Input().Frac
+	}
 	if m.Config.Architecture == ArchitectureGPT2 && m.Scales.GPT2 != nil {
 		return m.Scales.GPT2.Formats.ResidualFrac
 	}
@@ -81,6 +102,9 @@ func (m *Model) InputFrac() int {
 // OutputFrac is the fixed-point fraction of the model output: stream_frac
 // (ffn) or output_frac (gpt2: ln_f_frac with ln_f, else residual_frac).
 func (m *Model) OutputFrac() int {
+	if m.Graph != nil {
+		return m.Graph.Output().Frac
+	}
 	if m.Config.Architecture == ArchitectureGPT2 && m.Scales.GPT2 != nil {
 		return m.Scales.GPT2.Formats.OutputFrac
 	}
@@ -103,7 +127,7 @@ func checkInt8Rows(x [][]int64, d int) error {
 
 // DequantizeOutput maps the int8 output back to reals, row-major.
 func (m *Model) DequantizeOutput(y [][]int64) []float64 {
-	out := make([]float64, 0, len(y)*m.Config.DModel)
+	out := make([]float64, 0, ShapeSize(m.OutputShape()))
 	for _, row := range y {
 		for _, v := range row {
 			out = append(out, DequantizeValue(v, m.OutputFrac()))

@@ -26,8 +26,11 @@ func ParseInput(data []byte, cfg Config) (*Input, error) {
 	if len(in.InputData) > MaxSamples {
 		return nil, fmt.Errorf("%w: %d samples, at most %d", ErrValidation, len(in.InputData), MaxSamples)
 	}
-	want := cfg.SeqLen * cfg.DModel
+	want := cfg.InputSize()
 	for i, s := range in.InputData {
+		if len(s) != want && cfg.Architecture == ArchitectureGraph {
+			return nil, fmt.Errorf("%w: sample %d has %d values, the graph's input takes %d", ErrShape, i, len(s), want)
+		}
 		if len(s) != want {
 			return nil, fmt.Errorf("%w: sample %d has %d values, want seq_len·d_model = %d·%d = %d", ErrShape, i, len(s), cfg.SeqLen, cfg.DModel, want)
 		}

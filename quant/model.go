@@ -30,6 +30,9 @@ type FloatModel struct {
 
 	Blocks []FloatBlock
 	LNF    *FloatLayerNorm
+
+	// Graph is the layer graph of a graph model.
+	Graph *FloatGraph
 }
 
 // LoadModel reads a safetensors weights file and checks it against cfg.
@@ -66,6 +69,13 @@ func ParseModel(data []byte, cfg Config) (m *FloatModel, err error) {
 	}
 	if cfg.Architecture == ArchitectureGPT2 {
 		return parseGPT2(st, cfg)
+	}
+	if cfg.Architecture == ArchitectureGraph {
+		g, err := ParseGraphSpec(cfg.Graph, st)
+		if err != nil {
+			return nil, err
+		}
+		return &FloatModel{Config: cfg, Graph: g}, nil
 	}
 	d, h := cfg.DModel, cfg.DHidden
 	w1, err := tensor(st, TensorFCWeight, d, h)
@@ -150,6 +160,11 @@ func EncodeSafetensors(m *FloatModel) ([]byte, error) {
 	var tensors []namedTensor
 	if m.Config.Architecture == ArchitectureGPT2 {
 		tensors = gpt2Tensors(m)
+	} else if m.Config.Architecture == ArchitectureGraph {
+		var err error
+		if _, tensors, err = m.Graph.Spec(); err != nil {
+			return nil, err
+		}
 	} else {
 		tensors = []namedTensor{
 			{TensorFCWeight, m.W1.RawMatrix().Data, []int{d, h}},

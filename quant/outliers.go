@@ -100,7 +100,9 @@ func (s *tensorStats) stat(name string) *tensorStat {
 func (s *tensorStats) add(name string, i int, vs []float64) {
 	t := s.stat(name)
 	for _, v := range vs {
-		t.addValue(i, v)
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			t.addValue(i, v)
+		}
 	}
 }
 

@@ -18,12 +18,25 @@ type Scales struct {
 	HiddenFrac int `json:"hidden_frac,omitempty"`
 	// GPT2 holds the formats of a gpt2 model.
 	GPT2 *GPT2Scales `json:"gpt2,omitempty"`
+	// Graph holds the fractions of a graph model's values.
+	Graph *GraphScales `json:"graph,omitempty"`
 }
 
 // Validate checks the fractions are within bounds.
 func (s Scales) Validate() error {
 	if s.GPT2 != nil {
 		return s.GPT2.Validate()
+	}
+	if s.Graph != nil {
+		if len(s.Graph.Fracs) == 0 || len(s.Graph.Fracs) > MaxGraphValues {
+			return fmt.Errorf("%w: graph scales hold %d fractions", ErrValidation, len(s.Graph.Fracs))
+		}
+		for id, f := range s.Graph.Fracs {
+			if f < MinFrac || f > MaxFrac {
+				return fmt.Errorf("%w: value %d: frac %d, want %d..%d", ErrRange, id, f, MinFrac, MaxFrac)
+			}
+		}
+		return nil
 	}
 	for name, f := range map[string]int{"stream_frac": s.StreamFrac, "hidden_frac": s.HiddenFrac} {
 		if f < MinFrac || f > MaxFrac {
@@ -145,6 +158,8 @@ type Model struct {
 	LNF       *LayerNorm `json:"ln_f,omitempty"`
 	ExpTable  []int64    `json:"exp_table,omitempty"`
 	GELUTable []int64    `json:"gelu_table,omitempty"`
+	// graph
+	Graph *Graph `json:"graph,omitempty"`
 }
 
 // ModelVersion is the format version of a quantized model file.
@@ -157,6 +172,12 @@ func (m *Model) Validate() error {
 	}
 	if err := m.Config.Validate(); err != nil {
 		return err
+	}
+	if m.Config.Architecture == ArchitectureGraph {
+		return m.validateGraph()
+	}
+	if m.Graph != nil {
+		return fmt.Errorf("%w: %s model sets graph, used by graph models only (leave it out)", ErrValidation, m.Config.Architecture)
 	}
 	if err := m.validateApplicable(); err != nil {
 		return err
@@ -273,6 +294,9 @@ func Quantize(fm *FloatModel, s Scales) (*Model, error) {
 	if cfg.Architecture == ArchitectureGPT2 {
 		return quantizeGPT2(fm, s)
 	}
+	if cfg.Architecture == ArchitectureGraph {
+		return quantizeGraph(fm, s)
+	}
 	fc, err := quantizeDense(fm.W1.RawMatrix().Data, fm.B1, cfg.DModel, cfg.DHidden, s.StreamFrac, fixed(s.HiddenFrac), 0)
 	if err != nil {
 		return nil, fmt.Errorf("c_fc: %w", err)
@@ -346,3 +370,18 @@ func abs64(v int64) int64 {
 	}
 	return v
 }
+
+// QuantizeDense quantizes a float layer w[in][out] (row-major), b[out] for
+// an input at inFrac and an output at outFrac, clamped to [lo, 127]: int8
+// weights per output channel, int32 biases at accumulator scale, and the
+// multipliers and shift of the requantization.
+func QuantizeDense(w, b []float64, in, out, inFrac, outFrac int, lo int64) (*Dense, error) {
+	if len(w) != in*out || len(b) != out {
+		return nil, fmt.Errorf("%w: dense layer %d×%d with %d weights and %d biases", ErrShape, in, out, len(w), len(b))
+	}
+	return quantizeDense(w, b, in, out, inFrac, fixed(outFrac), lo)
+}
+
+// FracFor returns the largest fraction f with maxAbs·2^f ≤ 127 within
+// [MinFrac, MaxFrac]: the calibration rule of a requantized int8 tensor.
+func FracFor(maxAbs float64) int { return fracFor(maxAbs) }

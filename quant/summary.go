@@ -26,8 +26,15 @@ type LayerSummary struct {
 	Outputs int `json:"outputs"`
 	// Products counts multiplications of two witnesses.
 	Products int `json:"products,omitempty"`
-	// Constraints is the estimate ConstraintsPerOutput·Outputs + Products.
+	// Constraints is the estimate ConstraintsPerOutput·Outputs + Products
+	// (for a layer graph's node: its op's Cost, R1CS).
 	Constraints int `json:"constraints"`
+	// A layer graph's node: its op's attributes, the shapes of its inputs
+	// and output, and its PLONK estimate.
+	Attrs    string  `json:"attrs,omitempty"`
+	InShapes [][]int `json:"in_shapes,omitempty"`
+	OutShape []int   `json:"out_shape,omitempty"`
+	SCS      int     `json:"scs,omitempty"`
 }
 
 // Summary is a model as zkinfer understands it, before any setup.
@@ -36,12 +43,19 @@ type Summary struct {
 	Layers      []LayerSummary `json:"layers"`
 	Params      int            `json:"params"`
 	Constraints int            `json:"constraints_estimate"`
+	// SCS is a layer graph's PLONK estimate.
+	SCS int `json:"scs_estimate,omitempty"`
+	// Notes are remarks on the estimate or the import.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Summarize lists the layers of fm with their shapes, parameter counts and
 // an estimate of the circuit size (Groth16, weights fixed): a figure to decide
 // whether a setup is affordable, not a promise: compile-circuit counts exactly.
 func Summarize(fm *FloatModel) Summary {
+	if fm.Config.Architecture == ArchitectureGraph && fm.Graph != nil {
+		return summarizeGraph(fm)
+	}
 	c := fm.Config
 	s := Summary{Config: c}
 	add := func(name, kind string, in, out, params, outputs, products int) {

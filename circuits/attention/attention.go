@@ -14,6 +14,15 @@
 //
 // The lookup proves 0 ≤ Δ_ij < 2^B, so m_i ≥ every l_ij; the product proves it
 // equals one of them. The division is fixedpoint.DivFloor.
+//
+// The scores S = QKᵀ (row i kept up to column i) and the outputs P·V (row i
+// of P has i+1 entries) are products of two witness matrices, constrained by
+// circuits/matmul (Params.Products): either one constraint per scalar product
+// (T²·dh/2 per head and product at T tokens), or hinted and pinned by one
+// randomized check per row against a challenge drawn from a commitment to
+// Q, K, V, P, S and P·V (about T²/2 + 2·T·dh). The matmul package doc gives
+// the soundness argument. Every hinted entry feeds the same requantizations,
+// with the same range checks, as a directly computed one.
 package attention
 
 import (
@@ -25,6 +34,7 @@ import (
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -41,6 +51,10 @@ type Params struct {
 	Logit   quant.Requant
 	AttnOut quant.Requant
 	Formats quant.GPT2Formats
+	// Products chooses how QKᵀ and P·V are constrained (circuits/matmul):
+	// Auto, the zero value, takes per product the cheaper of one constraint
+	// per scalar product and the randomized check.
+	Products matmul.Mode
 }
 
 // bits returns the quotient bounds of the logit and output requantizations
@@ -74,23 +88,37 @@ func Attention(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table
 	for i := range out {
 		out[i] = make([]frontend.Variable, d)
 	}
+	causal := make([]int, seq)
+	for i := range causal {
+		causal[i] = i + 1
+	}
+	mode := matmul.WithMode(p.Products)
 	for h := 0; h < p.NHead; h++ {
-		for i := 0; i < seq; i++ {
-			logits := make([]frontend.Variable, i+1)
-			for j := 0; j <= i; j++ {
-				terms := make([]frontend.Variable, dh)
-				for e := 0; e < dh; e++ {
-					terms[e] = api.Mul(qkv[i][h*dh+e], qkv[j][d+h*dh+e])
-				}
-				logits[j] = fp.Requantize(sum(api, terms), p.Logit.Mult, p.Logit.Shift, lo, hi, logitBits)
+		// Q (seq × dh), Kᵀ (dh × seq), V (seq × dh) of head h.
+		q, kt, v := make([][]frontend.Variable, seq), make([][]frontend.Variable, dh), make([][]frontend.Variable, seq)
+		for i := range q {
+			q[i] = qkv[i][h*dh : (h+1)*dh]
+			v[i] = qkv[i][2*d+h*dh : 2*d+(h+1)*dh]
+		}
+		for e := range kt {
+			kt[e] = make([]frontend.Variable, seq)
+			for j := range kt[e] {
+				kt[e][j] = qkv[j][d+h*dh+e]
 			}
-			probs := Softmax(api, fp, exp, logits)
-			for e := 0; e < dh; e++ {
-				terms := make([]frontend.Variable, i+1)
-				for j := 0; j <= i; j++ {
-					terms[j] = api.Mul(probs[j], qkv[j][2*d+h*dh+e])
-				}
-				out[i][h*dh+e] = fp.Requantize(sum(api, terms), p.AttnOut.Mult, p.AttnOut.Shift, quant.Int8Min, quant.Int8Max, outBits)
+		}
+		scores := matmul.Mul(api, q, kt, matmul.WithCols(causal), mode)
+		probs := make([][]frontend.Variable, seq)
+		for i := range scores {
+			logits := make([]frontend.Variable, i+1)
+			for j := range logits {
+				logits[j] = fp.Requantize(scores[i][j], p.Logit.Mult, p.Logit.Shift, lo, hi, logitBits)
+			}
+			probs[i] = Softmax(api, fp, exp, logits)
+		}
+		o := matmul.Mul(api, probs, v, mode)
+		for i := range o {
+			for e := range o[i] {
+				out[i][h*dh+e] = fp.Requantize(o[i][e], p.AttnOut.Mult, p.AttnOut.Shift, quant.Int8Min, quant.Int8Max, outBits)
 			}
 		}
 	}

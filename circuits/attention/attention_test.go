@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -107,6 +108,158 @@ func TestSoftmaxTamperedHints(t *testing.T) {
 		err := test.IsSolved(shape(len(row)), assign(row), field, test.WithReplacementHint(solver.GetHintID(tm.h), fake))
 		if err == nil {
 			t.Errorf("%s accepted", name)
+		}
+	}
+}
+
+// attnCircuit runs Attention on private qkv rows; with expose set it also
+// asserts the output equals the public Out. Without it, only the gadget's own
+// constraints pin the products.
+type attnCircuit struct {
+	QKV [][]frontend.Variable
+	Out [][]frontend.Variable `gnark:",public"`
+
+	p      attention.Params
+	exp    []int64
+	expose bool
+}
+
+func (c *attnCircuit) Define(api frontend.API) error {
+	fp := fixedpoint.New(api)
+	out := attention.Attention(api, fp, fixedpoint.NewTable(api, c.exp), c.p, c.QKV)
+	if c.expose {
+		for i := range out {
+			for j := range out[i] {
+				api.AssertIsEqual(out[i][j], c.Out[i][j])
+			}
+		}
+	}
+	return nil
+}
+
+// attnSeq differs from the head width (8/2), so a hint call's shape tells
+// QKᵀ (m = attnSeq columns) from P·V (m = 4).
+const attnSeq, attnHeadDim = 6, 4
+
+// attnCases returns a tiny quantized gpt2 block's attention parameters and
+// exp table, and the qkv rows and attention outputs of the integer reference
+// (quant's forward pass) on random inputs.
+func attnCases(t *testing.T, n int) (quant.Block, *quant.Model, [][][]int64, [][][]int64) {
+	t.Helper()
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: attnSeq, NHead: 2, NLayer: 1, Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5}
+	fm := quant.RandomModel(cfg, 5)
+	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 8, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	var qkvs, outs [][][]int64
+	for range n {
+		x := make([][]int64, cfg.SeqLen)
+		span := []int64{10, 60, 127}[rng.IntN(3)]
+		for i := range x {
+			x[i] = make([]int64, cfg.DModel)
+			for j := range x[i] {
+				x[i][j] = max(rng.Int64N(2*span+1)-span, quant.Int8Min)
+			}
+		}
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qkvs = append(qkvs, tr.GPT2[0].QKV)
+		outs = append(outs, tr.GPT2[0].Attn)
+	}
+	return m.Blocks[0], m, qkvs, outs
+}
+
+func rows(x [][]int64) [][]frontend.Variable {
+	out := make([][]frontend.Variable, len(x))
+	for i := range x {
+		out[i] = make([]frontend.Variable, len(x[i]))
+		for j := range x[i] {
+			out[i][j] = x[i][j]
+		}
+	}
+	return out
+}
+
+func attnShape(b quant.Block, m *quant.Model, mode matmul.Mode, expose bool) *attnCircuit {
+	c := &attnCircuit{QKV: rows(make([][]int64, attnSeq)), p: attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats, Products: mode}, exp: m.ExpTable, expose: expose}
+	for i := range c.QKV {
+		c.QKV[i] = make([]frontend.Variable, 3*m.Config.DModel)
+	}
+	if expose {
+		c.Out = make([][]frontend.Variable, attnSeq)
+		for i := range c.Out {
+			c.Out[i] = make([]frontend.Variable, m.Config.DModel)
+		}
+	}
+	return c
+}
+
+// Every way of constraining the products gives quant's outputs bit for bit.
+func TestAttentionMatchesReference(t *testing.T) {
+	b, m, qkvs, outs := attnCases(t, 30)
+	for _, mode := range []matmul.Mode{matmul.Direct, matmul.Checked, matmul.Auto} {
+		circ := attnShape(b, m, mode, true)
+		for k := range qkvs {
+			if err := test.IsSolved(circ, &attnCircuit{QKV: rows(qkvs[k]), Out: rows(outs[k])}, field); err != nil {
+				t.Fatalf("%s, input %d: %v", mode, k, err)
+			}
+			bad := rows(outs[k])
+			bad[k%attnSeq][k%8] = outs[k][k%attnSeq][k%8] + 1
+			if test.IsSolved(circ, &attnCircuit{QKV: rows(qkvs[k]), Out: bad}, field) == nil {
+				t.Fatalf("%s, input %d: wrong output accepted", mode, k)
+			}
+		}
+	}
+}
+
+// One wrong entry of QKᵀ or of P·V, in one head, is rejected although the
+// attention output is not bound to anything: the randomized check alone
+// catches it.
+func TestAttentionRejectsWrongProduct(t *testing.T) {
+	b, m, qkvs, _ := attnCases(t, 1)
+	circ := attnShape(b, m, matmul.Checked, false)
+	w := &attnCircuit{QKV: rows(qkvs[0])}
+	if err := test.IsSolved(circ, w, field); err != nil {
+		t.Fatalf("honest: %v", err)
+	}
+	for _, pr := range []struct {
+		name    string
+		m       int64 // the product's columns: its hint's third input
+		entries int
+	}{
+		{"QKᵀ", attnSeq, attnSeq * (attnSeq + 1) / 2},
+		{"P·V", attnHeadDim, attnSeq * attnHeadDim},
+	} {
+		for head := range m.Config.NHead {
+			for k := range pr.entries {
+				calls := 0
+				fake := func(f *big.Int, in, out []*big.Int) error {
+					if err := matmul.ProductHint(f, in, out); err != nil {
+						return err
+					}
+					if in[2].Int64() == pr.m {
+						if calls == head {
+							out[k].Add(out[k], big.NewInt(1))
+						}
+						calls++
+					}
+					return nil
+				}
+				if test.IsSolved(circ, w, field, test.WithReplacementHint(solver.GetHintID(matmul.ProductHint), fake)) == nil {
+					t.Fatalf("%s head %d: entry %d off by one accepted", pr.name, head, k)
+				}
+				if calls != m.Config.NHead {
+					t.Fatalf("%s: %d hint calls, want one per head", pr.name, calls)
+				}
+			}
 		}
 	}
 }

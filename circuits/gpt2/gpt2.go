@@ -12,6 +12,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/circuits/weights"
@@ -28,8 +29,16 @@ type Circuit struct {
 	// weights (circuits/weights), and nothing under fixed weights.
 	W weights.Vars
 
-	model  *quant.Model
-	fpOpts []fixedpoint.Option
+	model    *quant.Model
+	fpOpts   []fixedpoint.Option
+	products matmul.Mode
+}
+
+// WithProducts chooses how the attention products QKᵀ and P·V are
+// constrained (circuits/matmul; Auto by default) and returns c.
+func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
+	c.products = mode
+	return c
 }
 
 // New returns the circuit of m with its variables allocated, exposing input
@@ -79,9 +88,9 @@ func (c *Circuit) Define(api frontend.API) error {
 	cur := c.IO.X
 	for l := range m.Blocks {
 		if witness {
-			cur = BlockWitness(api, fp, exp, gelu, m, &m.Blocks[l], &c.W.Blocks[l], cur)
+			cur = BlockWitness(api, fp, exp, gelu, m, &m.Blocks[l], &c.W.Blocks[l], cur, c.products)
 		} else {
-			cur = Block(api, fp, exp, gelu, m, &m.Blocks[l], cur)
+			cur = Block(api, fp, exp, gelu, m, &m.Blocks[l], cur, c.products)
 		}
 	}
 	if m.LNF != nil {
@@ -116,7 +125,7 @@ func Sites(m *quant.Model) []fixedpoint.Site {
 		b := &m.Blocks[l]
 		sites = append(sites, norm.Sites(&b.LN1, seq)...)
 		sites = append(sites, linear.Sites(&b.QKV, seq)...)
-		sites = append(sites, attention.Sites(attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, d, seq)...)
+		sites = append(sites, attention.Sites(AttentionParams(m, b, matmul.Auto), d, seq)...)
 		sites = append(sites, linear.Sites(&b.AttnProj, seq)...)
 		sites = append(sites, fixedpoint.ResidualSites(seq*d)...)
 		sites = append(sites, norm.Sites(&b.LN2, seq)...)
@@ -130,13 +139,20 @@ func Sites(m *quant.Model) []fixedpoint.Site {
 	return sites
 }
 
-// Block constrains one decoder block on int8 rows x.
-func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, x [][]frontend.Variable) [][]frontend.Variable {
+// AttentionParams returns the attention parameters of block b of m, its
+// products constrained as products says.
+func AttentionParams(m *quant.Model, b *quant.Block, products matmul.Mode) attention.Params {
+	return attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats, Products: products}
+}
+
+// Block constrains one decoder block on int8 rows x; products chooses how
+// attention's QKᵀ and P·V are constrained.
+func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, x [][]frontend.Variable, products matmul.Mode) [][]frontend.Variable {
 	qkv := make([][]frontend.Variable, len(x))
 	for i, row := range x {
 		qkv[i] = linear.Dense(api, fp, &b.QKV, norm.LayerNorm(api, fp, &b.LN1, row))
 	}
-	attn := attention.Attention(api, fp, exp, attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, qkv)
+	attn := attention.Attention(api, fp, exp, AttentionParams(m, b, products), qkv)
 	y := make([][]frontend.Variable, len(x))
 	for i, row := range x {
 		h := fp.ResidualAdd(row, linear.Dense(api, fp, &b.AttnProj, attn[i]))
@@ -149,12 +165,12 @@ func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Tab
 // BlockWitness is Block with the block's parameters as the witness w
 // (hashed or public weights); b gives the architecture: shapes, shifts,
 // clamp bounds, LayerNorm k and ε, and the attention requantizations.
-func BlockWitness(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, w *weights.Block, x [][]frontend.Variable) [][]frontend.Variable {
+func BlockWitness(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, w *weights.Block, x [][]frontend.Variable, products matmul.Mode) [][]frontend.Variable {
 	qkv := make([][]frontend.Variable, len(x))
 	for i, row := range x {
 		qkv[i] = linear.DenseWitness(api, fp, &b.QKV, w.QKV, norm.LayerNormWitness(api, fp, &b.LN1, w.LN1, row))
 	}
-	attn := attention.Attention(api, fp, exp, attention.Params{NHead: m.Config.NHead, Logit: b.Logit, AttnOut: b.AttnOut, Formats: m.Scales.GPT2.Formats}, qkv)
+	attn := attention.Attention(api, fp, exp, AttentionParams(m, b, products), qkv)
 	y := make([][]frontend.Variable, len(x))
 	for i, row := range x {
 		h := fp.ResidualAdd(row, linear.DenseWitness(api, fp, &b.AttnProj, w.AttnProj, attn[i]))

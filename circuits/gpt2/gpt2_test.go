@@ -17,6 +17,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/quant"
@@ -105,11 +106,27 @@ func TestBlockMatchesReference(t *testing.T) {
 			t.Fatalf("input %d, clamp tables: %v", k, err)
 		}
 	}
+	// The same with the attention products forced through the randomized
+	// check (Auto takes the direct products at this size).
+	circChecked := newCircuit(t, m).WithProducts(matmul.Checked)
+	for k, x := range inputs[:23] {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circChecked, a, field); err != nil {
+			t.Fatalf("input %d, checked products: %v", k, err)
+		}
+	}
 	// A wrong output is rejected.
 	tr, _ := m.Forward(inputs[5])
 	tr.Y[1][2] ^= 1
 	a, _ := gpt2.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
-	if test.IsSolved(circ, a, field) == nil || test.IsSolved(circTables, a, field) == nil {
+	if test.IsSolved(circ, a, field) == nil || test.IsSolved(circTables, a, field) == nil || test.IsSolved(circChecked, a, field) == nil {
 		t.Fatal("wrong output accepted")
 	}
 }
@@ -146,16 +163,24 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	cfg := tinyConfig()
 	cfg.NLayer = 1
 	m := model(t, cfg, 3)
-	t.Run("selectors", func(t *testing.T) { proverRejectsTamperedHints(t, m, newCircuit(t, m)) })
+	t.Run("selectors", func(t *testing.T) { proverRejectsTamperedHints(t, m, newCircuit(t, m), false) })
 	t.Run("tables", func(t *testing.T) {
 		if testing.Short() {
 			t.Skip("second Groth16 setup")
 		}
-		proverRejectsTamperedHints(t, m, newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, gpt2.Sites(m)))))
+		proverRejectsTamperedHints(t, m, newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, gpt2.Sites(m)))), false)
+	})
+	t.Run("checked products", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("third Groth16 setup")
+		}
+		proverRejectsTamperedHints(t, m, newCircuit(t, m).WithProducts(matmul.Checked), true)
 	})
 }
 
-func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit) {
+// checked says the attention products are hinted (matmul.Checked), so that
+// their hint is tampered too.
+func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit, checked bool) {
 	cfg := m.Config
 	ccs, err := frontend.Compile(field, r1cs.NewBuilder, c)
 	if err != nil {
@@ -187,6 +212,7 @@ func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit) {
 		"softmax division":    fixedpoint.DivFloorHint,
 		"softmax max":         attention.MaxHint,
 		"layernorm rsqrt":     norm.RsqrtHint,
+		"attention product":   matmul.ProductHint,
 	} {
 		fake := func(p *big.Int, in, out []*big.Int) error {
 			if err := h(p, in, out); err != nil {
@@ -194,6 +220,9 @@ func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit) {
 			}
 			out[0].Add(out[0], big.NewInt(1))
 			return nil
+		}
+		if name == "attention product" && !checked {
+			continue // no product is hinted
 		}
 		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(h), fake))); err == nil {
 			t.Errorf("tampered %s: prover succeeded", name)

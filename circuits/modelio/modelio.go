@@ -175,7 +175,8 @@ func WeightElements(m *quant.Model) ([]*big.Int, error) {
 
 // New allocates the IO of model m.
 func New(m *quant.Model, v quant.Visibility) (IO, error) {
-	seq, d := m.Config.SeqLen, m.Config.DModel
+	seq, d := quant.Rows(m.InputShape())
+	outSize := quant.ShapeSize(m.OutputShape())
 	if err := v.Validate(); err != nil {
 		return IO{}, err
 	}
@@ -185,7 +186,7 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 	}
 	io := IO{
 		Input:      make([]frontend.Variable, NbPublic(seq*d, v.Input)),
-		Output:     make([]frontend.Variable, NbPublic(seq*d, v.Output)),
+		Output:     make([]frontend.Variable, NbPublic(outSize, v.Output)),
 		Weights:    make([]frontend.Variable, nw),
 		X:          make([][]frontend.Variable, seq),
 		InputSalt:  make([]frontend.Variable, saltLen(v.Input)),

@@ -273,6 +273,11 @@ var (
 		Name: "strict", Category: catProve,
 		Usage: "fail when an input value lies outside the model's input format, instead of warning and clamping it to the nearest value the format holds",
 	}
+	// CalibrateStrictFlag is --strict of calibrate-settings.
+	CalibrateStrictFlag = &cli.BoolFlag{
+		Name: "strict", Category: catModel,
+		Usage: "fail when the calibration set looks degenerate (one sample, identical or constant samples, saturation or < 4 bits on held-out samples) instead of warning",
+	}
 )
 
 // Issue 17: the proving farm (NATS JetStream). Secrets come from files or

@@ -60,7 +60,7 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 	if commit != b.ModelCommitment {
 		return withHint(fmt.Errorf("open: %w: %s has commitment %s, the bundle %s", verifier.ErrModelMismatch, quantPath, commit, b.ModelCommitment), "pass the quantized model the bundle was proven with (--quantized)")
 	}
-	in, err := quant.LoadInput(inputPath, m.Config)
+	in, err := quant.LoadInputFor(inputPath, m)
 	if err != nil {
 		return err
 	}

@@ -185,7 +185,7 @@ func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPa
 	if err := checkKeyPair(pkPath, pkh, vkPath, vk, vkh, fmt.Sprintf("--circuit %s --pk %s --vk %s", circuitPath, pkPath, vkPath)); err != nil {
 		return nil, err
 	}
-	in, err := quant.LoadInput(inputPath, m.Config)
+	in, err := quant.LoadInputFor(inputPath, m)
 	if err != nil {
 		return nil, err
 	}

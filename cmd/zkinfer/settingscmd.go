@@ -40,7 +40,7 @@ Next: calibrate-settings.`,
 }
 
 // modelHint tells the user which model files are read.
-const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them; README.md lists the patterns), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
 
 // importOptions reads the flags that complete a model file.
 func importOptions(ctx *cli.Context) (importer.Options, error) {
@@ -77,7 +77,11 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	} else {
 		src := quant.Source{Format: im.Format, Path: model}
 		if opts.SeqLen != 0 || opts.InputValues != 0 || opts.Blocks != "" {
-			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", im.Float.Config.SeqLen, opts.Blocks)
+			seq := im.Float.Config.SeqLen
+			if im.Float.Config.Architecture == quant.ArchitectureGraph {
+				seq = opts.SeqLen
+			}
+			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", seq, opts.Blocks)
 		}
 		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)
 	}
@@ -96,6 +100,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}
+	for _, n := range im.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
 	return nil
 }
 
@@ -106,14 +113,26 @@ var calibrateCommand = &cli.Command{
 	Description: `Runs the float model on the samples, picks for every activation the finest
 power-of-two scale that does not saturate on them, quantizes, and compares the
 integer reference with the float model (max abs and relative error per layer).
-The scales and the report are stored in the settings file. Next: compile-circuit.`,
-	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag},
+The scales and the report are stored in the settings file. Next: compile-circuit.
+
+It also checks the calibration set: a single sample, identical or constant
+samples, and — calibrating on the first three quarters of the samples and
+running the integer model on the last quarter — tensors that saturate or use
+fewer than 4 bits on those held-out samples. Each is a warning, an error with
+--strict.`,
+	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag},
 	Action: func(ctx *cli.Context) error {
 		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name))
 		if err != nil {
 			return err
 		}
 		warnOutliers(ctx.App.ErrWriter, ctx.String(DataFlag.Name), rep.Outliers)
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(ctx.App.ErrWriter, "zkinfer: warning: calibrate-settings: %s: %s\n", ctx.String(DataFlag.Name), w.Message)
+		}
+		if len(rep.Warnings) > 0 && ctx.Bool(CalibrateStrictFlag.Name) {
+			return withHint(fmt.Errorf("calibrate-settings: %s: %w: %s", ctx.String(DataFlag.Name), quant.ErrValidation, rep.Warnings[0].Message), "calibrate on more, representative samples (the scales were written; --%s makes these checks errors)", CalibrateStrictFlag.Name)
+		}
 		if ctx.Bool(JSONFlag.Name) {
 			return printJSON(ctx.App.Writer, rep)
 		}
@@ -148,12 +167,18 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 		return nil, err
 	}
 	rep.Outliers = outliers
+	if rep.Warnings, err = quant.CheckCalibration(fm, in.InputData); err != nil {
+		return nil, err
+	}
 	s.Scales, s.Accuracy = &scales, rep
 	return rep, s.Write(settingsPath)
 }
 
 // describe renders a config's shape in one line.
 func describe(c quant.Config) string {
+	if c.Architecture == quant.ArchitectureGraph {
+		return quant.DescribeGraph(c)
+	}
 	s := fmt.Sprintf("%s: d_model=%d d_hidden=%d seq_len=%d activation=%s", c.Architecture, c.DModel, c.DHidden, c.SeqLen, c.Activation)
 	if c.Architecture == quant.ArchitectureGPT2 {
 		s += fmt.Sprintf(" n_layer=%d n_head=%d ln_f=%v", c.NLayer, c.NHead, c.FinalLayerNorm)

@@ -129,7 +129,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	if d, err := m.Digest(); err != nil || d != man.ModelDigest {
 		return withHint(fmt.Errorf("%s: %w: the shards were compiled from model %s, not %s", quantPath, prover.ErrCircuitMismatch, man.ModelDigest, d), "compile the shards again from the same settings")
 	}
-	in, err := quant.LoadInput(inputPath, m.Config)
+	in, err := quant.LoadInputFor(inputPath, m)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ type Model struct {
 	Format string
 	// ConfigPath is the config file read; "" for ONNX.
 	ConfigPath string
+	// Notes are the defaults the import took (an ONNX layer graph's dynamic
+	// batch axis taken as 1), for the user.
+	Notes []string
 }
 
 // Open reads the model at path.
@@ -58,11 +61,7 @@ func Open(path string, opts Options) (*Model, error) {
 		if opts.Blocks != "" {
 			return nil, fmt.Errorf("%w: --blocks selects blocks of a Hugging Face GPT-2 checkpoint, not of an ONNX graph", quant.ErrValidation)
 		}
-		fm, err := onnx.Load(path, onnx.Options{SeqLen: opts.SeqLen, InputValues: opts.InputValues})
-		if err != nil {
-			return nil, err
-		}
-		return checkInput(&Model{Float: fm, Format: FormatONNX}, opts)
+		return openONNX(path, opts)
 	}
 	// The model file first: with the default config beside it, a mistyped
 	// model path would otherwise be reported as a missing config.json.
@@ -115,12 +114,47 @@ func Open(path string, opts Options) (*Model, error) {
 	return checkInput(&Model{Float: fm, Format: FormatNative, ConfigPath: configPath}, opts)
 }
 
+// openONNX imports an ONNX file: with the legacy importer (ffn blocks and
+// GPT-2 stacks, whose models and commitments must not move) when it takes
+// the graph, else as a layer graph. The legacy importer's error stands when
+// it refuses only the options (a sequence length, an input file) of a graph
+// it would import with others, or when the layer-graph importer refuses the
+// graph too; the latter's one-line reason is appended then.
+func openONNX(path string, opts Options) (*Model, error) {
+	o := onnx.Options{SeqLen: opts.SeqLen, InputValues: opts.InputValues}
+	fm, err := onnx.Load(path, o)
+	if err == nil {
+		return checkInput(&Model{Float: fm, Format: FormatONNX}, opts)
+	}
+	data, rerr := quant.ReadFileLimited(path, quant.MaxModelFileSize)
+	if rerr != nil {
+		return nil, err
+	}
+	for _, lo := range []onnx.Options{{}, {SeqLen: 1}} {
+		if lo == o {
+			continue
+		}
+		if _, lerr := onnx.Parse(data, lo); lerr == nil {
+			return nil, err
+		}
+	}
+	gm, notes, gerr := onnx.ParseGraph(data, o)
+	if gerr != nil {
+		return nil, fmt.Errorf("%w; as a layer graph: %v", err, gerr)
+	}
+	return checkInput(&Model{Float: gm, Format: FormatONNX, Notes: notes}, opts)
+}
+
 // checkInput rejects a model that does not take the input file's samples:
 // a fixed sequence length, or a --seq-len, that disagrees with them.
 func checkInput(m *Model, opts Options) (*Model, error) {
 	c := m.Float.Config
-	if opts.InputValues == 0 || c.SeqLen*c.DModel == opts.InputValues {
+	if opts.InputValues == 0 || c.InputSize() == opts.InputValues {
 		return m, nil
+	}
+	if c.Architecture == quant.ArchitectureGraph {
+		return nil, fmt.Errorf("%w: the input file's samples have %d values, but the graph's input %v takes %d",
+			quant.ErrShape, opts.InputValues, c.Graph.Inputs[0].Shape, c.InputSize())
 	}
 	why := "the model's sequence length"
 	if opts.SeqLen != 0 {

@@ -19,6 +19,8 @@ Two more exports must be rejected: an MLP with SiLU (an unsupported op) and
 a block without the causal mask (supported ops, but not GPT-2).
 Seeds are fixed, so running the script again gives the same weights; the
 bytes of the .onnx files may differ between torch builds.
+The model zoo for the graph importer (single ops, MLPs, CNNs, multi-input
+and int64 graphs) lives in zoo/: zoo/export_zoo.py, zoo/README.md.
 """
 
 import json

@@ -1,0 +1,132 @@
+package benchmarks
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
+
+	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// BenchmarkAttentionProducts compiles whole gpt2 circuits (default hashed
+// input/output, fixed weights, the model's clamp-table plan) with the
+// attention products QKᵀ and P·V constrained directly (one constraint per
+// scalar product, the path before circuits/matmul) and as the circuit now
+// does (matmul.Auto: the randomized check where it is cheaper), and reports
+// both constraint counts. Compile only: no setup.
+func BenchmarkAttentionProducts(b *testing.B) {
+	for _, s := range []struct {
+		name  string
+		model func(testing.TB) *quant.Model
+		plonk bool
+	}{
+		{"d64-h4-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 1, 1)); return m }, true},
+		{"d64-h4-seq8", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 8, 1)); return m }, true},
+		{"d64-h4-seq64", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }, true},
+		{"gpt2-demo-testdata", func(tb testing.TB) *quant.Model { return testdataGPT2(tb) }, true},
+		{"gpt2small-d768-h12-seq1-1layer", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }, false},
+		{"gpt2small-d768-h12-seq8-1layer", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(768, 12, 8, 1)); return m }, false},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			m := s.model(b)
+			for _, mode := range []matmul.Mode{matmul.Direct, matmul.Auto} {
+				c, err := gpt2c.New(m, quant.DefaultVisibility)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.WithProducts(mode))
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := cs.GetNbConstraints()
+				b.ReportMetric(float64(n), mode.String()+"-constraints")
+				b.Logf("%-7s %9d R1CS constraints, compiled in %s", mode, n, time.Since(t0).Round(time.Millisecond))
+				if !s.plonk {
+					continue
+				}
+				c, err = gpt2c.New(m, quant.DefaultVisibility)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 = time.Now()
+				sc, err := frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c.WithProducts(mode))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(sc.GetNbConstraints()), mode.String()+"-plonk-constraints")
+				b.Logf("%-7s %9d PLONK constraints, compiled in %s", mode, sc.GetNbConstraints(), time.Since(t0).Round(time.Millisecond))
+			}
+		})
+	}
+}
+
+// BenchmarkProveAttention proves one d-64, 4-head gpt2 block (Groth16, dev
+// setup) with the attention products constrained directly and as the circuit
+// now does (matmul.Auto), on the reference trace of a random sample, and
+// verifies each proof: what the randomized checks change in setup and
+// proving time and in the size of the BSB22 commitment.
+func BenchmarkProveAttention(b *testing.B) {
+	for _, seq := range []int{8, 64} {
+		b.Run(fmt.Sprintf("d64-h4-seq%d", seq), func(b *testing.B) {
+			m, tr := quantizedTrace(b, gpt2(64, 4, seq, 1))
+			a, err := gpt2c.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, err := w.Public()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, mode := range []matmul.Mode{matmul.Direct, matmul.Auto} {
+				c, err := gpt2c.New(m, quant.DefaultVisibility)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c.WithProducts(mode))
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				pk, vk, err := groth16.Setup(ccs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				setup := time.Since(t0)
+				t0 = time.Now()
+				proof, err := groth16.Prove(ccs, pk, w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prove := time.Since(t0)
+				if err := groth16.Verify(proof, vk, pub); err != nil {
+					b.Fatal(err)
+				}
+				committed := 0
+				for _, cm := range ccs.GetCommitments().(constraint.Groth16Commitments) {
+					committed += len(cm.PrivateCommitted)
+				}
+				internal, secret, _ := ccs.GetNbVariables()
+				b.ReportMetric(float64(ccs.GetNbConstraints()), mode.String()+"-constraints")
+				b.ReportMetric(setup.Seconds(), mode.String()+"-setup-s")
+				b.ReportMetric(prove.Seconds(), mode.String()+"-prove-s")
+				b.Logf("%-7s %8d constraints, %8d wires, %6d privately committed: setup %s, prove %s, verified",
+					mode, ccs.GetNbConstraints(), internal+secret, committed, setup.Round(time.Millisecond), prove.Round(time.Millisecond))
+			}
+		})
+	}
+}

@@ -1,0 +1,121 @@
+// Package gadget is the interface between a layer graph's ops (quant.Op)
+// and the gadgets that constrain them: one Gadget per op kind, registered
+// by package circuits/ops, and the circuit-wide resources they share (the
+// fixed-point gadget with its clamp tables and range checker, and one
+// lookup table per distinct function table).
+package gadget
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Tensor is a value of the graph in the circuit: its format and its
+// variables (row-major), each constrained to [Value.Lo, Value.Hi].
+type Tensor struct {
+	Value quant.Value
+	V     []frontend.Variable
+}
+
+// Ctx is what a gadget builds with.
+type Ctx struct {
+	API frontend.API
+	FP  *fixedpoint.Gadget
+	// W holds the current node's parameters as range-checked witnesses,
+	// one list per quant.WeightSpec of its op, under hashed or public
+	// weights; nil under fixed weights (the op's constants are used).
+	W [][]frontend.Variable
+
+	tables map[[sha256.Size]byte]logderivlookup.Table
+}
+
+// NewCtx returns a context over api and fp.
+func NewCtx(api frontend.API, fp *fixedpoint.Gadget) *Ctx {
+	return &Ctx{API: api, FP: fp, tables: map[[sha256.Size]byte]logderivlookup.Table{}}
+}
+
+// Table returns the lookup table of entries, built once per circuit for
+// each distinct list of entries (two nodes with the same function at the
+// same scales share one table).
+func (c *Ctx) Table(entries []int64) logderivlookup.Table {
+	h := sha256.New()
+	for _, v := range entries {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(v)))
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	if t, ok := c.tables[key]; ok {
+		return t
+	}
+	t := fixedpoint.NewTable(c.API, entries)
+	c.tables[key] = t
+	return t
+}
+
+// WitnessWeights is implemented by the gadgets of quant.Weighted ops that
+// can take their parameters as witnesses (Ctx.W): Define then must not read
+// the op's parameter values, only its architecture, and Sites must not
+// depend on the values either (the circuit is built once for every weight set).
+type WitnessWeights interface {
+	WitnessWeights()
+}
+
+// Gadget constrains one op kind exactly as its integer reference (Op.Forward).
+type Gadget interface {
+	// Define returns the output variables of op applied to in; every
+	// output must be constrained to its value's bounds.
+	Define(c *Ctx, op quant.Op, in []Tensor, out []quant.Value) ([][]frontend.Variable, error)
+	// Sites lists the node's clamps for the circuit-wide plan
+	// (fixedpoint.NewPlan), so tables are sized for the whole circuit.
+	Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site
+}
+
+var registry struct {
+	sync.RWMutex
+	m map[string]Gadget
+}
+
+// Register adds the gadget of an op kind; a duplicate panics.
+func Register(kind string, g Gadget) {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.m == nil {
+		registry.m = map[string]Gadget{}
+	}
+	if _, dup := registry.m[kind]; dup {
+		panic("gadget: " + kind + " registered twice")
+	}
+	registry.m[kind] = g
+}
+
+// Lookup returns the gadget of kind.
+func Lookup(kind string) (Gadget, error) {
+	registry.RLock()
+	defer registry.RUnlock()
+	g, ok := registry.m[kind]
+	if !ok {
+		return nil, fmt.Errorf("gadget: no gadget for op %q (import github.com/zkinfer/zkinfer/circuits/ops)", kind)
+	}
+	return g, nil
+}
+
+// Kinds lists the registered kinds.
+func Kinds() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := make([]string, 0, len(registry.m))
+	for k := range registry.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

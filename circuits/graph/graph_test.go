@@ -1,0 +1,228 @@
+package graph_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
+	"github.com/consensys/gnark/test"
+	"github.com/consensys/gnark/test/unsafekzg"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+var field = ecc.BN254.ScalarField()
+
+var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+
+func exampleModel(t testing.TB, seed uint64) *quant.Model {
+	t.Helper()
+	fm, err := ops.ExampleGraph(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, 16)
+		for i := range x {
+			x[i] = rng.Float64()*2 - 1
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func randomInput(rng *rand.Rand, rows, width int, v ...int64) [][]int64 {
+	x := make([][]int64, rows)
+	for r := range x {
+		x[r] = make([]int64, width)
+		for i := range x[r] {
+			if len(v) > 0 {
+				x[r][i] = v[0]
+			} else {
+				x[r][i] = rng.Int64N(256) - 128
+			}
+		}
+	}
+	return x
+}
+
+func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *graph.Circuit {
+	t.Helper()
+	c, err := graph.New(m, publicIO, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func assignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
+	t.Helper()
+	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// The circuit accepts exactly the integer reference's output, bit for bit,
+// on random and extreme inputs, with both range-check strategies.
+func TestGadgetsMatchReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, seed := range []uint64{1, 2} {
+		m := exampleModel(t, seed)
+		circ, circBits := newCircuit(t, m), newCircuit(t, m, fixedpoint.WithBitDecomposition())
+		inputs := [][][]int64{randomInput(rng, 2, 8, -128), randomInput(rng, 2, 8, 127), randomInput(rng, 2, 8, 0)}
+		for range 12 {
+			inputs = append(inputs, randomInput(rng, 2, 8))
+		}
+		for k, x := range inputs {
+			tr, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := test.IsSolved(circ, assignment(t, m, tr), field); err != nil {
+				t.Fatalf("seed %d input %d: %v", seed, k, err)
+			}
+			if k < 4 {
+				if err := test.IsSolved(circBits, assignment(t, m, tr), field); err != nil {
+					t.Fatalf("seed %d input %d, bit decomposition: %v", seed, k, err)
+				}
+			}
+			j := k % len(tr.Y[0])
+			y := tr.Y[0][j]
+			tr.Y[0][j] = y + 1
+			if y == quant.Int8Max {
+				tr.Y[0][j] = y - 1
+			}
+			if test.IsSolved(circ, assignment(t, m, tr), field) == nil {
+				t.Fatalf("seed %d input %d: a wrong output was accepted", seed, k)
+			}
+		}
+	}
+}
+
+// A prover whose hints lie must fail, in the real Groth16 prover; the
+// honest proof verifies. The same graph proves under PLONK.
+func TestProveAndTamper(t *testing.T) {
+	m := exampleModel(t, 3)
+	circ := newCircuit(t, m)
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("example graph: %d R1CS constraints (estimate %d)", ccs.GetNbConstraints(), m.Graph.Cost().R1CS)
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(randomInput(rand.New(rand.NewPCG(5, 5)), 2, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(assignment(t, m, tr), field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	pub, _ := w.Public()
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	for name, fake := range map[string]struct {
+		id solver.HintID
+		h  solver.Hint
+	}{
+		"quotient": {solver.GetHintID(fixedpoint.DivPow2Hint), offset(fixedpoint.DivPow2Hint, 0)},
+		"low":      {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 0)},
+		"high":     {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 1)},
+	} {
+		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(fake.id, fake.h))); err == nil {
+			t.Errorf("tampered %s hint: prover succeeded", name)
+		}
+	}
+
+	sccs, err := frontend.Compile(field, scs.NewBuilder, newCircuit(t, m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("example graph: %d PLONK constraints (estimate %d)", sccs.GetNbConstraints(), m.Graph.Cost().SCS)
+	srs, lag, err := unsafekzg.NewSRS(sccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ppk, pvk, err := plonk.Setup(sccs, srs, lag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pproof, err := plonk.Prove(sccs, ppk, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plonk.Verify(pproof, pvk, pub); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func offset(h solver.Hint, k int) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		if err := h(f, in, out); err != nil {
+			return err
+		}
+		out[k].Add(out[k], big.NewInt(1))
+		return nil
+	}
+}
+
+// Under hashed and public weights the parameters are witnesses bound to the
+// public commitment: the honest witness solves, a changed weight does not
+// (the commitment no longer matches), and neither does a changed output.
+func TestWitnessWeights(t *testing.T) {
+	m := exampleModel(t, 4)
+	tr, err := m.Forward(randomInput(rand.New(rand.NewPCG(6, 6)), 2, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wv := range []string{quant.VisibilityHashed, quant.VisibilityPublic} {
+		v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: wv}
+		circ, err := graph.New(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s weights: %v", wv, err)
+		}
+		a.W[0][5] = 3 - a.W[0][5].(int64)
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s weights: a changed weight was accepted under the same commitment", wv)
+		}
+	}
+}

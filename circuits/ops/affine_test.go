@@ -1,0 +1,278 @@
+package ops_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+var field = ecc.BN254.ScalarField()
+
+var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+
+func randTensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
+	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+	for i := range t.Data {
+		t.Data[i] = (rng.Float64()*2 - 1) * scale
+	}
+	return t
+}
+
+// affineModel: x [2, 3, 4] → per-channel affine (scale [3, 1], shift [4],
+// one zero scale) → ReLU-fused affine by scalars → affine that subtracts
+// from a constant (scale −1).
+func affineModel(t testing.TB, seed uint64) *quant.Model {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	scale := randTensor(rng, 2, 3, 1)
+	scale.Data[1] = 0
+	b := quant.NewGraphBuilder()
+	for _, err := range []error{
+		b.Input("x", []int{2, 3, 4}),
+		b.Node("bn", ops.NewAffine(scale, randTensor(rng, 1, 4), false), []string{"x"}, []string{"a"}),
+		b.Node("mul", ops.NewAffine(&quant.FloatTensor{Shape: []int{1}, Data: []float64{-0.7}}, &quant.FloatTensor{Shape: []int{1}, Data: []float64{0.25}}, true), []string{"a"}, []string{"r"}),
+		b.Node("rsub", ops.NewAffine(&quant.FloatTensor{Shape: []int{1}, Data: []float64{-1}}, randTensor(rng, 3, 2, 1, 1), false), []string{"r"}, []string{"y"}),
+		b.Output("y"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		cal = append(cal, randTensor(rng, 1, 24).Data)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := quant.Accuracy(fm, m, cal[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rep.Layers {
+		if l.Rel > 0.1 {
+			t.Errorf("%s: relative error %.3f of the integer graph", l.Layer, l.Rel)
+		}
+	}
+	return m
+}
+
+// The affine gadget accepts exactly the integer reference's output, on
+// random and extreme inputs and with both range-check strategies, and
+// rejects an output off by one.
+func TestAffineMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, seed := range []uint64{1, 2} {
+		m := affineModel(t, seed)
+		for _, opts := range [][]fixedpoint.Option{nil, {fixedpoint.WithBitDecomposition()}} {
+			circ, err := graph.New(m, publicIO, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range 8 {
+				x := make([][]int64, 6)
+				for r := range x {
+					x[r] = make([]int64, 4)
+					for i := range x[r] {
+						switch k {
+						case 0:
+							x[r][i] = -128
+						case 1:
+							x[r][i] = 127
+						default:
+							x[r][i] = rng.Int64N(256) - 128
+						}
+					}
+				}
+				tr, err := m.Forward(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := test.IsSolved(circ, a, field); err != nil {
+					t.Fatalf("seed %d input %d: %v", seed, k, err)
+				}
+				j := k % len(tr.Y[0])
+				if tr.Y[0][j] == quant.Int8Max {
+					tr.Y[0][j]--
+				} else {
+					tr.Y[0][j]++
+				}
+				a, err = graph.Assignment(m, tr, publicIO, modelio.Salts{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if test.IsSolved(circ, a, field) == nil {
+					t.Fatalf("seed %d input %d: a wrong output was accepted", seed, k)
+				}
+			}
+		}
+	}
+}
+
+// The estimate is close to the compiled count.
+func TestAffineCost(t *testing.T) {
+	m := affineModel(t, 5)
+	circ, err := graph.New(m, publicIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("affine graph: %d R1CS constraints, estimate %d", ccs.GetNbConstraints(), m.Graph.Cost().R1CS)
+}
+
+// A prover whose requantization hints lie fails in the real Groth16 prover;
+// the honest proof verifies.
+func TestAffineTamperedHints(t *testing.T) {
+	m := affineModel(t, 6)
+	circ, err := graph.New(m, publicIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([][]int64, 6)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for r := range x {
+		x[r] = make([]int64, 4)
+		for i := range x[r] {
+			x[r][i] = rng.Int64N(256) - 128
+		}
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(a, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]solver.Hint{"quotient": fixedpoint.DivPow2Hint, "clamp": fixedpoint.ClampSelectHint} {
+		for k := range 2 {
+			if name == "quotient" && k > 0 {
+				continue
+			}
+			fake := func(f *big.Int, in, out []*big.Int) error {
+				if err := h(f, in, out); err != nil {
+					return err
+				}
+				out[k].Add(out[k], big.NewInt(1))
+				return nil
+			}
+			if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(h), fake))); err == nil {
+				t.Errorf("tampered %s hint output %d: the prover succeeded", name, k)
+			}
+		}
+	}
+}
+
+// Under hashed and public weights the affine parameters are witnesses bound
+// to the public commitment: the honest witness solves; a changed weight, or
+// an output off by one, does not.
+func TestAffineWitnessWeights(t *testing.T) {
+	m := affineModel(t, 9)
+	rng := rand.New(rand.NewPCG(10, 10))
+	x := make([][]int64, 6)
+	for r := range x {
+		x[r] = make([]int64, 4)
+		for i := range x[r] {
+			x[r][i] = rng.Int64N(256) - 128
+		}
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wv := range []string{quant.VisibilityHashed, quant.VisibilityPublic} {
+		v := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: wv}
+		circ, err := graph.New(m, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("%s weights: %v", wv, err)
+		}
+		for k, list := range a.W {
+			a, err := graph.Assignment(m, tr, v, modelio.Salts{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.W[k][len(list)-1] = a.W[k][len(list)-1].(int64) ^ 1
+			if test.IsSolved(circ, a, field) == nil {
+				t.Fatalf("%s weights: a changed parameter in list %d was accepted", wv, k)
+			}
+		}
+		tr2 := *tr
+		tr2.Y = [][]int64{append([]int64(nil), tr.Y[0]...)}
+		tr2.Y = append(tr2.Y, tr.Y[1:]...)
+		if tr2.Y[0][0] == quant.Int8Max {
+			tr2.Y[0][0]--
+		} else {
+			tr2.Y[0][0]++
+		}
+		if a, err = graph.Assignment(m, &tr2, v, modelio.Salts{}); err != nil {
+			t.Fatal(err)
+		}
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s weights: a wrong output was accepted", wv)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package ops
+
+import (
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/gadget"
+	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// Linear constrains ops.QLinear: linear.Dense on every row of the last
+// axis (constant weights: the accumulators are free linear combinations,
+// each output one requantization).
+type Linear struct{}
+
+func init() { gadget.Register("linear", Linear{}) }
+
+func (Linear) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
+	q, err := opAs[*ops.QLinear](op)
+	if err != nil {
+		return nil, err
+	}
+	x := in[0].V
+	y := make([]frontend.Variable, 0, out[0].Size())
+	for r := 0; r+q.In <= len(x); r += q.In {
+		if c.W != nil {
+			w := linear.Weights{W: c.W[0], B: c.W[1], Mult: c.W[2]}
+			y = append(y, linear.DenseWitness(c.API, c.FP, &q.Dense, w, x[r:r+q.In])...)
+			continue
+		}
+		y = append(y, linear.Dense(c.API, c.FP, &q.Dense, x[r:r+q.In])...)
+	}
+	return one(y), nil
+}
+
+// WitnessWeights: under hashed or public weights every product is one
+// constraint (linear.DenseWitness).
+func (Linear) WitnessWeights() {}
+
+func (Linear) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {
+	q := op.(*ops.QLinear)
+	return linear.Sites(&q.Dense, out[0].Size()/q.Out)
+}

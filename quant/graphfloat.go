@@ -1,0 +1,386 @@
+package quant
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/nlpodyssey/safetensors"
+)
+
+// GraphSpec is a float layer graph as a model file describes it: the
+// "graph" of a config.json with "architecture": "graph". Values are named;
+// the parameters of node N's op are the safetensors tensors "N.<param>".
+type GraphSpec struct {
+	Inputs  []GraphInput `json:"inputs"`
+	Outputs []string     `json:"outputs"`
+	Nodes   []NodeSpec   `json:"nodes"`
+}
+
+// GraphInput is a graph input and its shape.
+type GraphInput struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+// NodeSpec is one node of a GraphSpec; Attrs are the op's attributes.
+type NodeSpec struct {
+	Name  string          `json:"name"`
+	Op    string          `json:"op"`
+	In    []string        `json:"in"`
+	Out   []string        `json:"out"`
+	Attrs json.RawMessage `json:"attrs,omitempty"`
+}
+
+// FloatGraph is a float layer graph with its parameters bound: what
+// importers produce and calibration runs.
+type FloatGraph struct {
+	// Values are the tensor names and shapes, by id.
+	Names   []string
+	Shapes  [][]int
+	Inputs  []int
+	Outputs []int
+	Nodes   []FloatNode
+}
+
+// FloatNode is a node of a FloatGraph.
+type FloatNode struct {
+	Name string
+	Op   FloatOp
+	In   []int
+	Out  []int
+}
+
+// GraphBuilder assembles a FloatGraph node by node, inferring shapes.
+type GraphBuilder struct {
+	g   FloatGraph
+	ids map[string]int
+}
+
+// NewGraphBuilder starts a graph.
+func NewGraphBuilder() *GraphBuilder { return &GraphBuilder{ids: map[string]int{}} }
+
+func (b *GraphBuilder) value(name string, shape []int) (int, error) {
+	if _, dup := b.ids[name]; dup {
+		return 0, fmt.Errorf("%w: value %q is defined twice", ErrValidation, name)
+	}
+	if len(b.g.Names) >= MaxGraphValues {
+		return 0, fmt.Errorf("%w: more than %d values", ErrValidation, MaxGraphValues)
+	}
+	if err := CheckShape(shape); err != nil {
+		return 0, fmt.Errorf("value %q: %w", name, err)
+	}
+	id := len(b.g.Names)
+	b.ids[name] = id
+	b.g.Names = append(b.g.Names, name)
+	b.g.Shapes = append(b.g.Shapes, slices.Clone(shape))
+	return id, nil
+}
+
+// Input declares a graph input.
+func (b *GraphBuilder) Input(name string, shape []int) error {
+	id, err := b.value(name, shape)
+	if err != nil {
+		return err
+	}
+	b.g.Inputs = append(b.g.Inputs, id)
+	return nil
+}
+
+// Shape returns the shape of a defined value.
+func (b *GraphBuilder) Shape(name string) ([]int, bool) {
+	id, ok := b.ids[name]
+	if !ok {
+		return nil, false
+	}
+	return b.g.Shapes[id], true
+}
+
+// Node appends a node; its output shapes come from op.OutShapes.
+func (b *GraphBuilder) Node(name string, op FloatOp, in, out []string) error {
+	if len(b.g.Nodes) >= MaxGraphNodes {
+		return fmt.Errorf("%w: more than %d nodes", ErrValidation, MaxGraphNodes)
+	}
+	n := FloatNode{Name: name, Op: op}
+	shapes := make([][]int, len(in))
+	for i, s := range in {
+		id, ok := b.ids[s]
+		if !ok {
+			return fmt.Errorf("%w: node %q reads %q, which no earlier node writes", ErrValidation, name, s)
+		}
+		n.In = append(n.In, id)
+		shapes[i] = b.g.Shapes[id]
+	}
+	outShapes, err := op.OutShapes(shapes)
+	if err != nil {
+		return fmt.Errorf("node %q (%s): %w", name, op.Kind(), err)
+	}
+	if len(outShapes) != len(out) {
+		return fmt.Errorf("%w: node %q (%s) has %d outputs, the op makes %d", ErrValidation, name, op.Kind(), len(out), len(outShapes))
+	}
+	for i, s := range out {
+		id, err := b.value(s, outShapes[i])
+		if err != nil {
+			return fmt.Errorf("node %q: %w", name, err)
+		}
+		n.Out = append(n.Out, id)
+	}
+	b.g.Nodes = append(b.g.Nodes, n)
+	return nil
+}
+
+// Output marks a value as a graph output.
+func (b *GraphBuilder) Output(name string) error {
+	id, ok := b.ids[name]
+	if !ok {
+		return fmt.Errorf("%w: graph output %q is not defined", ErrValidation, name)
+	}
+	b.g.Outputs = append(b.g.Outputs, id)
+	return nil
+}
+
+// Build checks the graph is one this build proves and returns it.
+func (b *GraphBuilder) Build() (*FloatGraph, error) {
+	g := b.g
+	if len(g.Inputs) != 1 || len(g.Outputs) != 1 {
+		return nil, fmt.Errorf("%w: the graph has %d inputs and %d outputs; this build proves graphs of one input and one output", ErrValidation, len(g.Inputs), len(g.Outputs))
+	}
+	if len(g.Nodes) == 0 {
+		return nil, fmt.Errorf("%w: the graph has no nodes", ErrValidation)
+	}
+	total := 0
+	for _, s := range g.Shapes {
+		total += ShapeSize(s)
+		if total > MaxGraphActivations {
+			return nil, fmt.Errorf("%w: the graph's tensors hold more than %d values", ErrShape, MaxGraphActivations)
+		}
+	}
+	return &g, nil
+}
+
+// ParseGraphSpec builds the float graph of spec with the parameters from st.
+func ParseGraphSpec(spec *GraphSpec, st safetensors.SafeTensors) (*FloatGraph, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: a graph config needs a \"graph\"", ErrValidation)
+	}
+	if len(spec.Nodes) > MaxGraphNodes {
+		return nil, fmt.Errorf("%w: %d nodes, at most %d", ErrValidation, len(spec.Nodes), MaxGraphNodes)
+	}
+	b := NewGraphBuilder()
+	for _, in := range spec.Inputs {
+		if err := b.Input(in.Name, in.Shape); err != nil {
+			return nil, err
+		}
+	}
+	used := map[string]bool{}
+	for _, ns := range spec.Nodes {
+		info, ok := LookupOp(ns.Op)
+		if !ok {
+			return nil, fmt.Errorf("node %q: %w", ns.Name, unknownOp(ns.Op))
+		}
+		op := info.NewFloat()
+		if err := decodeStrictJSON(ns.Attrs, op); err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", ns.Name, ns.Op, err)
+		}
+		for _, p := range op.Params() {
+			name := ns.Name + "." + p.Name
+			tv, ok := st.Tensor(name)
+			if !ok {
+				return nil, fmt.Errorf("%w: node %q (%s): tensor %q is missing", ErrValidation, ns.Name, ns.Op, name)
+			}
+			shape := make([]int, len(tv.Shape()))
+			for i, d := range tv.Shape() {
+				shape[i] = int(d)
+			}
+			if err := CheckShape(shape); err != nil {
+				return nil, fmt.Errorf("tensor %q: %w", name, err)
+			}
+			vals, err := decodeFloats(tv)
+			if err != nil {
+				return nil, fmt.Errorf("tensor %q: %w", name, err)
+			}
+			for i, v := range vals {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return nil, fmt.Errorf("%w: tensor %q element %d is %v", ErrRange, name, i, v)
+				}
+			}
+			p.T = &FloatTensor{Shape: shape, Data: vals}
+			used[name] = true
+		}
+		if err := b.Node(ns.Name, op, ns.In, ns.Out); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range st.Names() {
+		if !used[name] {
+			return nil, fmt.Errorf("%w: tensor %q belongs to no node (a graph's tensors are \"<node>.<param>\")", ErrValidation, name)
+		}
+	}
+	for _, o := range spec.Outputs {
+		if err := b.Output(o); err != nil {
+			return nil, err
+		}
+	}
+	return b.Build()
+}
+
+// Spec returns the file form of g (the inverse of ParseGraphSpec) and its
+// parameters as named tensors.
+func (g *FloatGraph) Spec() (*GraphSpec, []namedTensor, error) {
+	spec := &GraphSpec{}
+	for _, id := range g.Inputs {
+		spec.Inputs = append(spec.Inputs, GraphInput{Name: g.Names[id], Shape: g.Shapes[id]})
+	}
+	for _, id := range g.Outputs {
+		spec.Outputs = append(spec.Outputs, g.Names[id])
+	}
+	var tensors []namedTensor
+	for _, n := range g.Nodes {
+		attrs, err := json.Marshal(n.Op)
+		if err != nil {
+			return nil, nil, err
+		}
+		ns := NodeSpec{Name: n.Name, Op: n.Op.Kind(), Attrs: attrs}
+		for _, id := range n.In {
+			ns.In = append(ns.In, g.Names[id])
+		}
+		for _, id := range n.Out {
+			ns.Out = append(ns.Out, g.Names[id])
+		}
+		spec.Nodes = append(spec.Nodes, ns)
+		for _, p := range n.Op.Params() {
+			tensors = append(tensors, namedTensor{n.Name + "." + p.Name, p.T.Data, p.T.Shape})
+		}
+	}
+	return spec, tensors, nil
+}
+
+// Eval runs the float graph on one input (flat) and returns every value.
+func (g *FloatGraph) Eval(x []float64) ([][]float64, error) {
+	in := g.Inputs[0]
+	if len(x) != ShapeSize(g.Shapes[in]) {
+		return nil, fmt.Errorf("%w: input has %d values, the graph takes %v = %d", ErrShape, len(x), g.Shapes[in], ShapeSize(g.Shapes[in]))
+	}
+	vals := make([][]float64, len(g.Names))
+	vals[in] = x
+	for i, n := range g.Nodes {
+		ins := make([]*FloatTensor, len(n.In))
+		for k, id := range n.In {
+			ins[k] = &FloatTensor{Shape: g.Shapes[id], Data: vals[id]}
+		}
+		outs, err := n.Op.Eval(ins)
+		if err != nil {
+			return nil, fmt.Errorf("node %d (%s): %w", i, n.Name, err)
+		}
+		for k, id := range n.Out {
+			if len(outs[k].Data) != ShapeSize(g.Shapes[id]) {
+				return nil, fmt.Errorf("node %d (%s): output %d has %d values, want %d", i, n.Name, k, len(outs[k].Data), ShapeSize(g.Shapes[id]))
+			}
+			vals[id] = outs[k].Data
+		}
+	}
+	return vals, nil
+}
+
+// InputSize is the number of values of one input sample.
+func (g *FloatGraph) InputSize() int { return ShapeSize(g.Shapes[g.Inputs[0]]) }
+
+// GraphScales are the calibrated fractions of a graph's values, by id.
+type GraphScales struct {
+	Fracs []int `json:"fracs"`
+}
+
+// calibrateGraph evaluates every sample, then chooses the fractions in
+// topological order: the input's from its largest magnitude, every node's
+// outputs by its op's rule (FloatOp.OutFracs).
+func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales, error) {
+	mx := make([]float64, len(g.Names))
+	for i, x := range samples {
+		vals, err := g.Eval(x)
+		if err != nil {
+			return Scales{}, fmt.Errorf("sample %d: %w", i, err)
+		}
+		for id, v := range vals {
+			for _, f := range v {
+				// ±Inf and NaN (log, sqrt, 1/x out of their domain) have no
+				// int8 value: the tables clamp them; they set no scale.
+				if !math.IsInf(f, 0) && !math.IsNaN(f) {
+					mx[id] = math.Max(mx[id], math.Abs(f))
+				}
+			}
+			st.add(g.Names[id], i, v)
+		}
+	}
+	fracs := make([]int, len(g.Names))
+	fracs[g.Inputs[0]] = fracFor(mx[g.Inputs[0]])
+	for _, n := range g.Nodes {
+		in := make([]int, len(n.In))
+		for k, id := range n.In {
+			in[k] = fracs[id]
+		}
+		out := make([]float64, len(n.Out))
+		for k, id := range n.Out {
+			out[k] = mx[id]
+		}
+		of := n.Op.OutFracs(in, out)
+		for k, id := range n.Out {
+			fracs[id] = int(Clamp(int64(of[k]), MinFrac, MaxFrac))
+		}
+	}
+	s := Scales{Graph: &GraphScales{Fracs: fracs}}
+	return s, s.Validate()
+}
+
+// quantizeGraph quantizes every node at the calibrated fractions.
+func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
+	g := fm.Graph
+	if s.Graph == nil || len(s.Graph.Fracs) != len(g.Names) {
+		return nil, fmt.Errorf("%w: the scales do not belong to this graph (calibrate again)", ErrValidation)
+	}
+	qg := &Graph{Inputs: slices.Clone(g.Inputs), Outputs: slices.Clone(g.Outputs)}
+	for id, name := range g.Names {
+		qg.Values = append(qg.Values, Value{Name: name, Shape: slices.Clone(g.Shapes[id]), Frac: s.Graph.Fracs[id], Lo: Int8Min, Hi: Int8Max})
+	}
+	for _, n := range g.Nodes {
+		out := qg.values(n.Out)
+		op, err := n.Op.Quantize(qg.values(n.In), out)
+		if err != nil {
+			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.Op.Kind(), err)
+		}
+		for k, id := range n.Out {
+			qg.Values[id] = out[k]
+		}
+		qg.Nodes = append(qg.Nodes, Node{Name: n.Name, Op: op, In: slices.Clone(n.In), Out: slices.Clone(n.Out)})
+	}
+	cfg := fm.Config
+	cfg.Graph = nil
+	m := &Model{Version: ModelVersion, Config: cfg, Scales: s, Graph: qg}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// graphAccuracy compares every value of the integer graph with the float one.
+func (a *accuracy) addGraph(m *Model, fv [][]float64, iv [][]int64) {
+	for id, v := range m.Graph.Values {
+		rows, width := Rows(v.Shape)
+		f := fv[id]
+		q := make([][]int64, rows)
+		for r := range q {
+			q[r] = iv[id][r*width : (r+1)*width]
+		}
+		a.add(v.Name, denseOf(rows, width, f), q, v.Frac)
+	}
+}
+
+// NewGraphModel wraps a float graph as a model (its config holds the graph's
+// file form, GraphSpec).
+func NewGraphModel(g *FloatGraph) (*FloatModel, error) {
+	spec, _, err := g.Spec()
+	if err != nil {
+		return nil, err
+	}
+	return &FloatModel{Config: Config{Architecture: ArchitectureGraph, Graph: spec}, Graph: g}, nil
+}
