@@ -345,7 +345,14 @@ func (w *worker) fetch(ctx context.Context, d Digest, limit int64, what string) 
 // prove fetches the job's artifacts, checks they are what the job names,
 // proves the shard and returns its shard bundle (the JSON of a sharded
 // bundle holding this shard, as prove --shard N writes).
-func (w *worker) prove(ctx context.Context, j *Job, tag string, stall <-chan struct{}) ([]byte, error) {
+func (w *worker) prove(ctx context.Context, j *Job, tag string, stall <-chan struct{}) (_ []byte, err error) {
+	// Whatever the artifacts hold, the worker reports the job failed and
+	// carries on with the next one.
+	defer func() {
+		if r := recover(); r != nil {
+			err = permanent{fmt.Errorf("the prover panicked: %v", r)}
+		}
+	}()
 	paths := map[string]string{}
 	for _, a := range []struct {
 		what  string
