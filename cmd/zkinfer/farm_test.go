@@ -173,7 +173,14 @@ func TestFarm(t *testing.T) {
 	}
 	out = prove("m/input.json", false)
 	want(out, `zkinfer: error: farm: job failed: shard 1 on worker w3 \(attempt 1\): bad artifact: made for another circuit`, `zkinfer: hint: fix the cause`)
-	want(zk("farm", "status", "--nats", url), `queue: 0 waiting, 0 in flight`, `workers seen \(last day\): 4`, `1 failed`, `shard 1 \(job [0-9a-f]{12}\) on w3, attempt 1: bad artifact: made for another circuit`)
+	// The worker records the failure, then terminates the message: wait
+	// for the server to have it.
+	status := zk("farm", "status", "--nats", url)
+	for i := 0; i < 100 && !strings.Contains(status, "queue: 0 waiting, 0 in flight"); i++ {
+		time.Sleep(100 * time.Millisecond)
+		status = zk("farm", "status", "--nats", url)
+	}
+	want(status, `queue: 0 waiting, 0 in flight`, `workers seen \(last day\): 4`, `1 failed`, `shard 1 \(job [0-9a-f]{12}\) on w3, attempt 1: bad artifact: made for another circuit`)
 }
 
 // waitFor polls the farm's job states until one satisfies ok (a minute
