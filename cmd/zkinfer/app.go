@@ -31,6 +31,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    ceremony ...                  Groth16 MPC ceremony: production pk.key, vk.key
    prove --input I               proof.json: a self-contained proof bundle
    assemble PARTS...             one sharded bundle from shard bundles (prove --shards M --shard N)
+   worker --nats URL             prove shard jobs from a proving farm (NATS JetStream)
+   farm serve | status           a farm's embedded server; its queue, workers and failures
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
    deploy-evm [--rpc URL]        deploy the verifier and a model registry, register the model
@@ -44,7 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
 			proveCommand, assembleCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
-			ceremonyCommand, commitCommand, demoCommand,
+			ceremonyCommand, commitCommand, demoCommand, workerCommand, farmCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself
 	}

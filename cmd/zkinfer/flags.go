@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/prover"
@@ -275,5 +277,85 @@ var (
 	CalibrateStrictFlag = &cli.BoolFlag{
 		Name: "strict", Category: catModel,
 		Usage: "fail when the calibration set looks degenerate (one sample, identical or constant samples, saturation or < 4 bits on held-out samples) instead of warning",
+	}
+)
+
+// Issue 17: the proving farm (NATS JetStream). Secrets come from files or
+// the environment, never from flag values (shell history, process lists).
+const (
+	// NATSPasswordEnv and NATSTokenEnv hold the password for --nats-user
+	// and a server token.
+	NATSPasswordEnv = "ZKINFER_NATS_PASSWORD"
+	NATSTokenEnv    = "ZKINFER_NATS_TOKEN"
+	catFarm         = "FARM"
+)
+
+var (
+	NATSFlag = &cli.StringFlag{
+		Name: "nats", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_URL"},
+		Usage: "the farm's NATS server `URL`s, comma-separated (nats://host:4222, tls://…); user and password belong in --nats-user and $" + NATSPasswordEnv + ", not here",
+	}
+	NATSCredsFlag = &cli.StringFlag{
+		Name: "nats-creds", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_CREDS"},
+		Usage: "NATS credentials `FILE` (user JWT and NKey seed, from nsc)",
+	}
+	NATSNKeyFlag = &cli.StringFlag{
+		Name: "nats-nkey", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_NKEY"},
+		Usage: "`FILE` holding the user's NKey seed (SU…), for servers that authorize NKeys",
+	}
+	NATSUserFlag = &cli.StringFlag{
+		Name: "nats-user", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_USER"},
+		Usage: "NATS `USER`; the password is read from $" + NATSPasswordEnv + " (a token from $" + NATSTokenEnv + ")",
+	}
+	NATSTLSCAFlag = &cli.StringFlag{
+		Name: "nats-tls-ca", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_TLS_CA"},
+		Usage: "CA certificate `FILE` that signs the servers' certificates",
+	}
+	NATSTLSCertFlag = &cli.StringFlag{
+		Name: "nats-tls-cert", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_TLS_CERT"},
+		Usage: "client certificate `FILE`, for servers that require mutual TLS (with --nats-tls-key)",
+	}
+	NATSTLSKeyFlag = &cli.StringFlag{
+		Name: "nats-tls-key", Category: catFarm, EnvVars: []string{"ZKINFER_NATS_TLS_KEY"},
+		Usage: "client key `FILE` of --nats-tls-cert",
+	}
+	NATSReplicasFlag = &cli.IntFlag{
+		Name: "nats-replicas", Category: catFarm, Value: 1,
+		Usage: "replicas `R` of the farm's streams and buckets when this command creates them (3 on a 3-node cluster)",
+	}
+	FarmTimeoutFlag = &cli.DurationFlag{
+		Name: "timeout", Category: catFarm,
+		Usage: "with --nats, give up waiting for the farm after `DURATION` (e.g. 30m; default: wait); finished shards are kept for a rerun",
+	}
+	ConcurrencyFlag = &cli.IntFlag{
+		Name: "concurrency", Category: catFarm, Value: 1,
+		Usage: "prove `N` jobs at once (each holds its circuit and proving key in memory; one job already uses every core)",
+	}
+	WorkerNameFlag = &cli.StringFlag{
+		Name: "name", Category: catFarm,
+		Usage: "worker `NAME` shown in progress and farm status (default: host name and process id)",
+	}
+	FarmCacheFlag = &cli.StringFlag{
+		Name: "cache", Category: catFarm,
+		Usage: "`DIR` to keep fetched circuits and keys in, by digest (default: the user cache directory's zkinfer/farm)",
+	}
+	AckWaitFlag = &cli.DurationFlag{
+		Name: "ack-wait", Category: catFarm, Value: 60 * time.Second,
+		Usage: "a job whose worker stops reporting progress for `DURATION` goes to another worker; give every worker of a farm the same",
+	}
+	// WorkerStallFlag is a test hook: the worker stops where gnark's prover
+	// would start, holding its job, until it is stopped.
+	WorkerStallFlag = &cli.BoolFlag{Name: "test-stall", Hidden: true}
+	FarmListenFlag  = &cli.StringFlag{
+		Name: "listen", Category: catFarm, Value: "127.0.0.1:4222",
+		Usage: "`HOST:PORT` the embedded NATS server listens on (port 0: any free port)",
+	}
+	FarmStoreFlag = &cli.StringFlag{
+		Name: "store", Category: catFarm, Value: "zkinfer-farm",
+		Usage: "`DIR` where the embedded server keeps the queue, the job states and the artifacts",
+	}
+	NATSConfigFlag = &cli.StringFlag{
+		Name: "nats-config", Category: catFarm,
+		Usage: "nats-server configuration `FILE` for the embedded server (users, NKeys, TLS, cluster); --listen and --store override its address and store",
 	}
 )

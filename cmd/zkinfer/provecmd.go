@@ -19,7 +19,7 @@ import (
 var proveCommand = &cli.Command{
 	Name:      "prove",
 	Usage:     "prove one inference and write a self-contained proof bundle",
-	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]] [--strict]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]",
+	UsageText: "zkinfer prove --input input.json [--quantized model.quant.json] [--circuit circuit.zkc] [--pk pk.key] [--vk vk.key] [--bundle proof.json] [--salts FILE] [--gpu [--device N]] [--strict]\nzkinfer prove --input input.json --shards circuit.shards.json [--shard N] [--jobs J] [--quantized model.quant.json] [--bundle proof.json]\nzkinfer prove --input input.json --shards circuit.shards.json --nats URL [--keys circuit.keys.json] [--timeout D] [--quantized model.quant.json] [--bundle proof.json]",
 	Description: `Quantizes the input, runs the integer reference forward pass, proves it with
 the circuit's backend and checks the proof before writing the bundle: proof, public input and
 output (int8, with their scales), verifying key, model and circuit digests,
@@ -41,10 +41,13 @@ writes one sharded bundle: the shards' proofs and the hash chain from the
 input to the output (no intermediate activations). With --shard N, proves
 shard N only (its input is computed by the integer forward pass of the shards
 before it) into a shard bundle (default proof.shard-N.json); 'zkinfer
-assemble' combines the shard bundles of several machines. Next: verify --vk
+assemble' combines the shard bundles of several machines. With --nats URL,
+the shards are proved by the workers of a proving farm (zkinfer worker; see
+zkinfer farm --help), and the bundle is assembled and verified here against
+the verifying keys of the manifest, or the keys manifest --keys pins. Next: verify --vk
 vk.key (verify --keys circuit.keys.json for shards), or verify-evm (single
 bundles).`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag, StrictFlag},
+	Flags: append([]cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag, StrictFlag, FarmTimeoutFlag, PinKeysFlag}, natsFlags...),
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
 		switch {
@@ -66,6 +69,12 @@ bundles).`,
 		salts := ctx.String(SaltsFlag.Name)
 		if salts == "" {
 			salts = bundle + SaltsSuffix
+		}
+		if ctx.String(NATSFlag.Name) != "" || ctx.IsSet(FarmTimeoutFlag.Name) || ctx.IsSet(PinKeysFlag.Name) {
+			if man == "" || ctx.String(NATSFlag.Name) == "" {
+				return withHint(fmt.Errorf("prove: --%s, --%s and --%s go with --%s MANIFEST --%s URL", NATSFlag.Name, FarmTimeoutFlag.Name, PinKeysFlag.Name, ShardsFlag.Name, NATSFlag.Name), "the farm proves sharded models: zkinfer prove --input I --shards circuit.shards.json --nats nats://HOST:4222")
+			}
+			return proveFarm(ctx, check, ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts)
 		}
 		if man != "" {
 			if ctx.IsSet(ShardFlag.Name) && shard < 0 {

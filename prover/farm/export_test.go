@@ -1,0 +1,30 @@
+package farm
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Overwrite replaces the object named by d with other bytes, as a damaged
+// or tampered store would hold them.
+func Overwrite(ctx context.Context, f *Farm, d Digest, data []byte) error {
+	_, err := f.objects.Put(ctx, jetstream.ObjectMeta{Name: d.object()}, bytes.NewReader(data))
+	return err
+}
+
+// DropJobs takes jobs from the workers' consumer (configured with ackWait
+// and maxDeliver) and never acknowledges them, as a worker that dies on
+// every job would, until ctx ends.
+func DropJobs(ctx context.Context, f *Farm, ackWait time.Duration, maxDeliver int) error {
+	c, err := f.consumer(ctx, ackWait, maxDeliver)
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		c.Next(jetstream.FetchMaxWait(200 * time.Millisecond))
+	}
+	return nil
+}
