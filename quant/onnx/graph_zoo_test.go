@@ -130,8 +130,10 @@ func TestGraphZoo(t *testing.T) {
 			out := rep.Layers[len(rep.Layers)-1]
 			t.Logf("int8 output vs float: max abs %.4f, relative %.2f%%", out.MaxAbs, 100*out.Rel)
 			// Floor, Ceil and Round jump by 1 where the input's quantization
-			// error crosses an integer; everything else is close.
-			if discontinuous := strings.Contains("op_floor_op13 op_ceil_op13 op_round_op13", name); !discontinuous && out.Rel > 0.06 {
+			// error crosses an integer; mask_const fills −10000, which an
+			// index map saturates to −128 at the input's fraction (by design:
+			// ops.QIndexMap); everything else is close.
+			if discontinuous := strings.Contains("op_floor_op13 op_ceil_op13 op_round_op13 mask_const_op13", name); !discontinuous && out.Rel > 0.06 {
 				t.Errorf("the int8 graph's output is %.1f%% off the float one's", 100*out.Rel)
 			}
 		})

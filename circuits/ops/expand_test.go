@@ -1,0 +1,62 @@
+package ops_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// An index map (a tile with constant positions, saturating and not) is
+// bit-exact in the circuit, rejects any output moved by one, and costs
+// nothing beyond the layers around it.
+func TestIndexMapGadget(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 3))
+	rng := rand.New(rand.NewPCG(61, 4))
+	x := []int{2, 4}
+	out := []int{3, 4, 5}
+	idx := ops.AxisIndex([]int{1, 2, 4}, out, func(a, c int) int {
+		switch {
+		case a == 2 && c == 4:
+			return -1
+		case a == 0:
+			return 0
+		}
+		return c % []int{1, 2, 4}[a]
+	})
+	for k := range idx {
+		if idx[k] < 0 && k%3 == 0 {
+			idx[k] = -2
+		}
+	}
+	m := nmModel(t, r, x,
+		nmNode{"fc", nmLinear(r, 4, 4), []string{"x"}},
+		nmNode{"rs", &ops.Reshape{Shape: []int{1, 2, 4}}, []string{"fc"}},
+		nmNode{"map", &ops.IndexMap{Shape: out, Index: idx, Const: []float64{0.5, -1e4}}, []string{"rs"}},
+	)
+	nmMatches(t, m, nmInputs(rng, m, 4))
+	base := nmModel(t, r, x, nmNode{"fc", nmLinear(r, 4, 4), []string{"x"}})
+	count := func(c frontend.Circuit) int {
+		ccs, err := frontend.Compile(nmField, r1cs.NewBuilder, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ccs.GetNbConstraints()
+	}
+	cm, err := graph.New(m, nmIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := graph.New(base, nmIO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (public outputs cost nothing: the index map adds no constraint)
+	if a, b := count(cm), count(cb); a > b {
+		t.Errorf("the index map costs %d constraints", a-b)
+	}
+}

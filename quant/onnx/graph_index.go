@@ -1,0 +1,578 @@
+package onnx
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// Index maps and index ops on activations (issue 14, step 11):
+//
+//   - Expand, Tile, Gather and GatherElements with constant indices, Trilu,
+//     Where with a constant condition and one constant branch, Pad in edge,
+//     reflect, wrap or constant-value mode → ops.IndexMap (no constraints;
+//     constants quantized at the input's fraction, saturating);
+//   - Split → one ops.Slice per output.
+//
+// Forms the existing mappers take (Gather of a constant table, Where with a
+// computed condition, Pad with zeros) keep theirs: the pre-mappers below
+// decline them, so existing imports and commitments do not move.
+
+func init() {
+	registerGraphMapper("Expand", mapExpand)
+	registerGraphMapper("Tile", mapTile)
+	registerGraphMapper("Split", mapSplit)
+	registerGraphMapper("Trilu", mapTrilu)
+	registerGraphMapper("GatherElements", mapGatherElements)
+	graphPreMappers["Gather"] = preGather
+	graphPreMappers["Where"] = preWhere
+	graphPreMappers["Pad"] = prePad
+}
+
+// indexMap adds an ops.IndexMap node from x (shape xs) to out of shape os,
+// with idx as ops.IndexMap.Index and consts its constants.
+func (gi *graphImporter) indexMap(n *onnxpb.NodeProto, suffix, x string, os []int, idx []int, consts []float64, out string) error {
+	if err := finite("constant", consts); err != nil {
+		return err
+	}
+	return gi.node(n, suffix, &ops.IndexMap{Shape: os, Index: idx, Const: consts}, []string{x}, []string{out})
+}
+
+// mapShape checks an output shape before a map of it is allocated, and
+// charges the map to the budget.
+func (gi *graphImporter) mapShape(os []int) error {
+	if err := quant.CheckShape(os); err != nil {
+		return err
+	}
+	return gi.b.constant(quant.ShapeSize(os))
+}
+
+// mapExpand: Expand(x, shape) with a constant shape → a broadcast copy.
+func mapExpand(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	t, err := gi.constTensor(n, 1)
+	if err != nil {
+		return err
+	}
+	dims, err := constInts(t)
+	if err != nil {
+		return err
+	}
+	if len(dims) > quant.MaxRank {
+		return fmt.Errorf("%w: Expand to rank %d", quant.ErrShape, len(dims))
+	}
+	shape := make([]int, len(dims))
+	for k, d := range dims {
+		if d < 1 || d > quant.MaxTensorValues {
+			return fmt.Errorf("%w: Expand to dimension %d", quant.ErrShape, d)
+		}
+		shape[k] = int(d)
+	}
+	os, err := broadcastAll(xs, shape)
+	if err != nil {
+		return err
+	}
+	if err := gi.mapShape(os); err != nil {
+		return err
+	}
+	if slices.Equal(os, xs) {
+		return gi.node(n, "", &ops.Reshape{Shape: slices.Clone(xs)}, []string{x}, []string{out})
+	}
+	return gi.indexMap(n, "", x, os, ops.BroadcastIndex(xs, os), nil, out)
+}
+
+// mapTile: Tile(x, repeats) with constant repeats ≥ 1.
+func mapTile(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	t, err := gi.constTensor(n, 1)
+	if err != nil {
+		return err
+	}
+	reps, err := constInts(t)
+	if err != nil {
+		return err
+	}
+	if len(reps) != len(xs) {
+		return fmt.Errorf("%w: Tile with %d repeats for rank %d", quant.ErrShape, len(reps), len(xs))
+	}
+	os := make([]int, len(xs))
+	for a, r := range reps {
+		if r < 1 || r > quant.MaxTensorValues {
+			return gi.refuse("repeats %v: every repeat must be at least 1", reps)
+		}
+		os[a] = xs[a] * int(r)
+	}
+	if err := gi.mapShape(os); err != nil {
+		return err
+	}
+	return gi.indexMap(n, "", x, os, ops.AxisIndex(xs, os, func(a, c int) int { return c % xs[a] }), nil, out)
+}
+
+// mapSplit: Split along an axis (sizes from input 1, opset 13, the split
+// attribute before, or equal parts) → one ops.Slice per output.
+func mapSplit(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	r := len(xs)
+	axis := int(attrInt(n, "axis", 0))
+	if axis < -r || axis >= r {
+		return fmt.Errorf("%w: Split axis %d for rank %d", quant.ErrShape, axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	outs := n.GetOutput()
+	if len(outs) == 0 || len(outs) > quant.MaxGraphNodes {
+		return fmt.Errorf("%w: Split into %d outputs", quant.ErrValidation, len(outs))
+	}
+	var sizes []int64
+	switch {
+	case input(n, 1) != "":
+		t, err := gi.constTensor(n, 1)
+		if err != nil {
+			return err
+		}
+		if sizes, err = constInts(t); err != nil {
+			return err
+		}
+	case attr(n, "split") != nil:
+		for _, v := range attrInts(n, "split", nil) {
+			sizes = append(sizes, int64(v))
+		}
+	default:
+		k := len(outs)
+		part := (xs[axis] + k - 1) / k // ONNX: equal parts, the last one smaller
+		for j := 0; j < k; j++ {
+			sizes = append(sizes, int64(max(min(part, xs[axis]-j*part), 0)))
+		}
+	}
+	if len(sizes) != len(outs) {
+		return fmt.Errorf("%w: Split into %d sizes for %d outputs", quant.ErrValidation, len(sizes), len(outs))
+	}
+	var total int64
+	for _, s := range sizes {
+		if s < 1 || s > int64(xs[axis]) {
+			return gi.refuse("split sizes %v of axis %d (length %d): every part must hold at least one value", sizes, axis, xs[axis])
+		}
+		total += s
+	}
+	if total != int64(xs[axis]) {
+		return fmt.Errorf("%w: split sizes %v do not add up to axis %d's length %d", quant.ErrShape, sizes, axis, xs[axis])
+	}
+	var off int64
+	for k, o := range outs {
+		s := sizes[k]
+		if o == "" || (len(gi.consumers[o]) == 0 && !gi.outputs[o]) {
+			off += s
+			continue
+		}
+		sl := &ops.Slice{Starts: []int64{off}, Ends: []int64{off + s}, Axes: []int64{int64(axis)}}
+		if err := gi.node(n, fmt.Sprintf("_%d", k), sl, []string{x}, []string{o}); err != nil {
+			return err
+		}
+		off += s
+	}
+	return nil
+}
+
+// mapTrilu: Trilu of an activation (k from input 1, constant) → the kept
+// triangle copied, the rest the constant 0.
+func mapTrilu(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	if len(xs) < 2 {
+		return fmt.Errorf("%w: Trilu of rank %d", quant.ErrShape, len(xs))
+	}
+	k := int64(0)
+	if input(n, 1) != "" {
+		t, err := gi.constTensor(n, 1)
+		if err != nil {
+			return err
+		}
+		ks, err := constInts(t)
+		if err != nil {
+			return err
+		}
+		if len(ks) != 1 {
+			return fmt.Errorf("%w: Trilu k of %d values", quant.ErrValidation, len(ks))
+		}
+		k = max(min(ks[0], quant.MaxTensorValues), -quant.MaxTensorValues)
+	}
+	upper := attrInt(n, "upper", 1) != 0
+	if err := gi.mapShape(xs); err != nil {
+		return err
+	}
+	r := len(xs)
+	idx := make([]int, quant.ShapeSize(xs))
+	rows, cols := xs[r-2], xs[r-1]
+	for p := range idx {
+		i, j := int64((p/cols)%rows), int64(p%cols)
+		keep := j-i <= k
+		if upper {
+			keep = j-i >= k
+		}
+		idx[p] = p
+		if !keep {
+			idx[p] = -1
+		}
+	}
+	return gi.indexMap(n, "", x, slices.Clone(xs), idx, []float64{0}, out)
+}
+
+// constIndices reads constant indices into an axis of length d (negative
+// ones count from the end).
+func constIndices(t *tensor, d int) ([]int, error) {
+	v, err := constInts(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(v))
+	for k, i := range v {
+		if i < 0 {
+			i += int64(d)
+		}
+		if i < 0 || i >= int64(d) {
+			return nil, fmt.Errorf("%w: index %d out of range for an axis of length %d", quant.ErrRange, v[k], d)
+		}
+		out[k] = int(i)
+	}
+	return out, nil
+}
+
+// preGather: Gather of an activation by constant indices on any axis (a
+// scalar index drops the axis) → ops.IndexMap.
+func preGather(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	if gi.isConst(input(n, 0)) || !gi.isConst(input(n, 1)) {
+		return false, nil
+	}
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return true, err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	r := len(xs)
+	axis := int(attrInt(n, "axis", 0))
+	if axis < -r || axis >= r {
+		return true, fmt.Errorf("%w: Gather axis %d for rank %d", quant.ErrShape, axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	t, err := gi.constTensor(n, 1)
+	if err != nil {
+		return true, err
+	}
+	ids, err := constIndices(t, xs[axis])
+	if err != nil {
+		return true, err
+	}
+	os := append(append(slices.Clone(xs[:axis]), t.dims...), xs[axis+1:]...)
+	if len(os) == 0 {
+		os = []int{1}
+	}
+	if err := gi.mapShape(os); err != nil {
+		return true, err
+	}
+	outer, inner := quant.ShapeSize(xs[:axis]), quant.ShapeSize(xs[axis+1:])
+	idx := make([]int, 0, quant.ShapeSize(os))
+	for o := 0; o < outer; o++ {
+		for _, i := range ids {
+			for c := 0; c < inner; c++ {
+				idx = append(idx, (o*xs[axis]+i)*inner+c)
+			}
+		}
+	}
+	return true, gi.indexMap(n, "", x, os, idx, nil, out)
+}
+
+// mapGatherElements: GatherElements of an activation by constant indices
+// of the same rank → ops.IndexMap.
+func mapGatherElements(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	if !gi.isConst(input(n, 1)) {
+		return gi.refuse("indices %q are an activation or an input: only constant indices are supported", input(n, 1))
+	}
+	t, err := gi.constTensor(n, 1)
+	if err != nil {
+		return err
+	}
+	r := len(xs)
+	axis := int(attrInt(n, "axis", 0))
+	if axis < -r || axis >= r {
+		return fmt.Errorf("%w: GatherElements axis %d for rank %d", quant.ErrShape, axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	if len(t.dims) != r {
+		return fmt.Errorf("%w: GatherElements indices of rank %d for data of rank %d", quant.ErrShape, len(t.dims), r)
+	}
+	for a, d := range t.dims {
+		if d < 1 || (a != axis && d > xs[a]) {
+			return fmt.Errorf("%w: GatherElements indices %v for data %v", quant.ErrShape, t.dims, xs)
+		}
+	}
+	os := slices.Clone(t.dims)
+	if err := gi.mapShape(os); err != nil {
+		return err
+	}
+	ids, err := constIndices(t, xs[axis])
+	if err != nil {
+		return err
+	}
+	k := 0
+	idx := ops.AxisIndex(xs, os, func(a, c int) int {
+		if a == axis {
+			return 0 // replaced below
+		}
+		return c
+	})
+	st := 1
+	for _, d := range xs[axis+1:] {
+		st *= d
+	}
+	for p := range idx {
+		idx[p] += ids[k] * st
+		k++
+	}
+	return gi.indexMap(n, "", x, os, idx, nil, out)
+}
+
+// preWhere: Where with a constant condition, one branch an activation and
+// the other a constant → ops.IndexMap.
+func preWhere(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	if !gi.isConst(input(n, 0)) || gi.isConst(input(n, 1)) == gi.isConst(input(n, 2)) {
+		return false, nil
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	act := 1
+	if gi.isConst(input(n, 1)) {
+		act = 2
+	}
+	x, xs, err := gi.act(n, act)
+	if err != nil {
+		return true, err
+	}
+	cond, err := gi.constTensor(n, 0)
+	if err != nil {
+		return true, err
+	}
+	other, err := gi.constTensor(n, 3-act)
+	if err != nil {
+		return true, err
+	}
+	if len(cond.dims) > quant.MaxRank || len(other.dims) > quant.MaxRank {
+		return true, fmt.Errorf("%w: Where operands of rank above %d", quant.ErrShape, quant.MaxRank)
+	}
+	os, err := broadcastAll(cond.dims, xs, other.dims)
+	if err != nil {
+		return true, err
+	}
+	if err := gi.mapShape(os); err != nil {
+		return true, err
+	}
+	ic, ix, io := ops.BroadcastIndex(cond.dims, os), ops.BroadcastIndex(xs, os), ops.BroadcastIndex(other.dims, os)
+	var consts []float64
+	slot := map[float64]int{}
+	idx := make([]int, len(ic))
+	for p := range idx {
+		takeX := (cond.data[ic[p]] != 0) == (act == 1)
+		if takeX {
+			idx[p] = ix[p]
+			continue
+		}
+		v := other.data[io[p]]
+		j, ok := slot[v]
+		if !ok {
+			j = len(consts)
+			slot[v] = j
+			consts = append(consts, v)
+		}
+		idx[p] = -1 - j
+	}
+	return true, gi.indexMap(n, "", x, os, idx, consts, out)
+}
+
+// prePad: Pad in edge, reflect or wrap mode, or in constant mode with a
+// value other than 0 → ops.IndexMap (Pad with zeros stays ops.Pad).
+func prePad(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	mode := attrString(n, "mode", "constant")
+	value := attrFloat(n, "value", 0)
+	if input(n, 2) != "" {
+		t := gi.consts[input(n, 2)]
+		if t == nil || len(t.data) != 1 {
+			return false, nil // mapPad explains
+		}
+		value = t.data[0]
+	}
+	if mode == "constant" && value == 0 {
+		return false, nil
+	}
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return true, err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	full, err := gi.padsOf(n, xs)
+	if err != nil {
+		return true, err
+	}
+	r := len(xs)
+	os := make([]int, r)
+	for a := range xs {
+		os[a] = xs[a] + full[a] + full[r+a]
+		if os[a] < 1 {
+			return true, fmt.Errorf("%w: Pad of %v by %v", quant.ErrShape, xs, full)
+		}
+	}
+	if err := gi.mapShape(os); err != nil {
+		return true, err
+	}
+	var src func(a, c int) int
+	var consts []float64
+	switch mode {
+	case "constant":
+		consts = []float64{value}
+		src = func(a, c int) int {
+			if i := c - full[a]; i >= 0 && i < xs[a] {
+				return i
+			}
+			return -1
+		}
+	case "edge":
+		src = func(a, c int) int { return min(max(c-full[a], 0), xs[a]-1) }
+	case "reflect":
+		for a := range xs {
+			if full[a] > 0 && full[a] >= xs[a] || full[r+a] > 0 && full[r+a] >= xs[a] {
+				return true, gi.refuse("reflect pads %v of %v: a reflected pad must be shorter than its axis", full, xs)
+			}
+		}
+		src = func(a, c int) int {
+			i, d := c-full[a], xs[a]
+			if d == 1 {
+				return 0
+			}
+			if i < 0 {
+				i = -i
+			}
+			if i >= d {
+				i = 2*(d-1) - i
+			}
+			return i
+		}
+	case "wrap":
+		src = func(a, c int) int {
+			i := (c - full[a]) % xs[a]
+			if i < 0 {
+				i += xs[a]
+			}
+			return i
+		}
+	default:
+		return true, gi.refuse("pad mode %q (supported: constant, edge, reflect, wrap)", mode)
+	}
+	idx := ops.AxisIndex(xs, os, src)
+	if mode == "constant" {
+		for p, i := range idx {
+			if i < 0 {
+				idx[p] = -1
+			}
+		}
+	}
+	return true, gi.indexMap(n, "", x, os, idx, consts, out)
+}
+
+// padsOf reads Pad's pads (input 1, or the pads attribute) and axes (input
+// 3) as [begin…, end…] over every axis of xs.
+func (gi *graphImporter) padsOf(n *onnxpb.NodeProto, xs []int) ([]int, error) {
+	var pads []int64
+	if input(n, 1) != "" {
+		t, err := gi.constTensor(n, 1)
+		if err != nil {
+			return nil, err
+		}
+		if pads, err = constInts(t); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, p := range attrInts(n, "pads", nil) {
+			pads = append(pads, int64(p))
+		}
+	}
+	r := len(xs)
+	axes := make([]int64, 0, r)
+	if input(n, 3) != "" {
+		t, err := gi.constTensor(n, 3)
+		if err != nil {
+			return nil, err
+		}
+		if axes, err = constInts(t); err != nil {
+			return nil, err
+		}
+	} else {
+		for a := 0; a < r; a++ {
+			axes = append(axes, int64(a))
+		}
+	}
+	if len(pads) != 2*len(axes) {
+		return nil, fmt.Errorf("%w: %d pads for %d axes", quant.ErrShape, len(pads), len(axes))
+	}
+	full := make([]int, 2*r)
+	for k, a := range axes {
+		if a < 0 {
+			a += int64(r)
+		}
+		if a < 0 || a >= int64(r) {
+			return nil, fmt.Errorf("%w: pad axis %d for rank %d", quant.ErrShape, axes[k], r)
+		}
+		for _, p := range []int64{pads[k], pads[len(axes)+k]} {
+			if p < -quant.MaxTensorValues || p > quant.MaxTensorValues {
+				return nil, fmt.Errorf("%w: pads %v", quant.ErrRange, pads)
+			}
+		}
+		full[a], full[r+int(a)] = int(pads[k]), int(pads[len(axes)+k])
+	}
+	return full, nil
+}
+
