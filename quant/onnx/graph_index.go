@@ -576,3 +576,34 @@ func (gi *graphImporter) padsOf(n *onnxpb.NodeProto, xs []int) ([]int, error) {
 	return full, nil
 }
 
+
+func init() {
+	for op, name := range map[string]string{"Not": "not", "And": "and", "Or": "or", "Xor": "xor"} {
+		registerGraphMapper(op, func(gi *graphImporter, _ int, n *onnxpb.NodeProto) error { return mapLogic(gi, n, name) })
+	}
+}
+
+// mapLogic: Not, And, Or, Xor of booleans (BOOL inputs, comparisons) →
+// ops.Logic.
+func mapLogic(gi *graphImporter, n *onnxpb.NodeProto, op string) error {
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	k := 2
+	if op == "not" {
+		k = 1
+	}
+	if len(n.GetInput()) != k {
+		return fmt.Errorf("%w: %s of %d inputs", quant.ErrValidation, n.GetOpType(), len(n.GetInput()))
+	}
+	var in []string
+	for j := range k {
+		x, _, err := gi.act(n, j)
+		if err != nil {
+			return err
+		}
+		in = append(in, x)
+	}
+	return gi.node(n, "", &ops.Logic{Op: op}, in, []string{out})
+}
