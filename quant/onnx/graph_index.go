@@ -607,3 +607,30 @@ func mapLogic(gi *graphImporter, n *onnxpb.NodeProto, op string) error {
 	}
 	return gi.node(n, "", &ops.Logic{Op: op}, in, []string{out})
 }
+
+func init() { graphPreMappers["MatMul"] = preMatMul }
+
+// preMatMul: MatMul of two activations (rank ≥ 2 each) → ops.MatMul; a
+// constant operand stays with mapMatMul (a linear layer).
+func preMatMul(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	a, b := input(n, 0), input(n, 1)
+	if a == "" || b == "" || gi.isConst(a) || gi.isConst(b) || gi.pending[a] != nil || gi.pending[b] != nil {
+		return false, nil
+	}
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return true, err
+	}
+	y, ys, err := gi.act(n, 1)
+	if err != nil {
+		return true, err
+	}
+	if len(xs) < 2 || len(ys) < 2 {
+		return true, gi.refuse("product of activations of shapes %v and %v: both need rank ≥ 2", xs, ys)
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	return true, gi.node(n, "", &ops.MatMul{}, []string{x, y}, []string{out})
+}
