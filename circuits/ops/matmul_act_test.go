@@ -9,7 +9,6 @@ import (
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-
 // A product of two activations (2-D, and batched with a broadcast operand)
 // is bit-exact in the circuit and rejects any output moved by one.
 func TestMatMulActGadget(t *testing.T) {

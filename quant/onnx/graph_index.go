@@ -576,7 +576,6 @@ func (gi *graphImporter) padsOf(n *onnxpb.NodeProto, xs []int) ([]int, error) {
 	return full, nil
 }
 
-
 func init() {
 	for op, name := range map[string]string{"Not": "not", "And": "and", "Or": "or", "Xor": "xor"} {
 		registerGraphMapper(op, func(gi *graphImporter, _ int, n *onnxpb.NodeProto) error { return mapLogic(gi, n, name) })
