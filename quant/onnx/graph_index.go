@@ -633,3 +633,26 @@ func preMatMul(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
 	}
 	return true, gi.node(n, "", &ops.MatMul{}, []string{x, y}, []string{out})
 }
+
+func init() { registerGraphMapper("ArgMax", mapArgMax) }
+
+// mapArgMax: ArgMax over one axis of at most 128 values (the index is an
+// int8 value at frac 0), ties to the first index → ops.ArgMax.
+func mapArgMax(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	if attrInt(n, "select_last_index", 0) != 0 {
+		return gi.refuse("select_last_index = 1: ties go to the first index only")
+	}
+	a := &ops.ArgMax{Axis: int(attrInt(n, "axis", 0)), KeepDims: attrInt(n, "keepdims", 1) != 0}
+	if _, err := a.OutShapes([][]int{xs}); err != nil {
+		return gi.refuse("%v", err)
+	}
+	return gi.node(n, "", a, []string{x}, []string{out})
+}
