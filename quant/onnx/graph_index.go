@@ -656,3 +656,30 @@ func mapArgMax(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	}
 	return gi.node(n, "", a, []string{x}, []string{out})
 }
+
+func init() { registerGraphMapper("PRelu", mapPRelu) }
+
+// mapPRelu: PRelu with a constant slope that broadcasts to the input →
+// ops.PRelu.
+func mapPRelu(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	s, err := gi.constant(n, 1)
+	if err != nil {
+		return err
+	}
+	if err := finite("slope", s.Data); err != nil {
+		return err
+	}
+	p := &ops.PRelu{SlopeShape: slices.Clone(s.Shape), Slope: slices.Clone(s.Data)}
+	if _, err := p.OutShapes([][]int{xs}); err != nil {
+		return gi.refuse("%v", err)
+	}
+	return gi.node(n, "", p, []string{x}, []string{out})
+}
