@@ -683,3 +683,35 @@ func mapPRelu(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	}
 	return gi.node(n, "", p, []string{x}, []string{out})
 }
+
+func init() { graphPreMappers["Div"] = preDiv }
+
+// preDiv: a / b with b an activation → reciprocal(b) (a 256-entry table,
+// ops.Unary) then a · (1/b) (ops.Binary mul): two requantizations. The
+// reciprocal is an int8 at the fraction its calibrated range gives, so its
+// relative error is about 2^−7 where |1/b| is near its largest calibrated
+// magnitude and grows for smaller |1/b| (larger |b|); b near 0 saturates
+// 1/b. Division by a constant stays an affine op (mapArith).
+func preDiv(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	a, b := input(n, 0), input(n, 1)
+	if a == "" || b == "" || gi.isConst(a) || gi.isConst(b) {
+		return false, nil
+	}
+	x, _, err := gi.act(n, 0)
+	if err != nil {
+		return true, err
+	}
+	y, _, err := gi.act(n, 1)
+	if err != nil {
+		return true, err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	r := out + "/reciprocal"
+	if err := gi.node(n, "_reciprocal", &ops.Unary{Fn: "reciprocal"}, []string{y}, []string{r}); err != nil {
+		return true, err
+	}
+	return true, gi.node(n, "", &ops.Binary{Op: "mul"}, []string{x, r}, []string{out})
+}
