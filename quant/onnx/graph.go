@@ -111,6 +111,8 @@ type graphImporter struct {
 	names map[string]bool
 	// notes are remarks for the user (defaults taken on dynamic axes).
 	notes []string
+	// graph is the ONNX graph (its inputs' declared shapes).
+	graph *onnxpb.GraphProto
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -158,6 +160,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		b: new(budget), gb: quant.NewGraphBuilder(), nodes: nodes, live: live, done: make([]bool, len(nodes)),
 		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
+	gi.graph = g
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
 	}

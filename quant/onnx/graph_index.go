@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/zkinfer/zkinfer/quant"
@@ -325,7 +326,10 @@ func mapGatherElements(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 		return err
 	}
 	if !gi.isConst(input(n, 1)) {
-		return gi.refuse("indices %q are an activation or an input: only constant indices are supported", input(n, 1))
+		if !gi.isIndexInput(input(n, 1)) {
+			return gi.refuse("indices %q are an activation: constant indices or an integer graph input are supported", input(n, 1))
+		}
+		return gi.node(n, "", &ops.GatherElements{Axis: int(attrInt(n, "axis", 0))}, []string{x, input(n, 1)}, []string{out})
 	}
 	t, err := gi.constTensor(n, 1)
 	if err != nil {
@@ -714,4 +718,210 @@ func preDiv(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
 		return true, err
 	}
 	return true, gi.node(n, "", &ops.Binary{Op: "mul"}, []string{x, r}, []string{out})
+}
+
+// Integer graph inputs (index values) read by OneHot, GatherElements (as
+// the indices) and Equal with a constant, besides embeddings (Gather on a
+// constant table, graph_gather.go): the input's range is [0, n − 1] for
+// the smallest one-hot depth or gathered axis n among its readers,
+// [0, quant.MaxIndex] when only Equal reads it. Negative ids (ONNX counts
+// them from the end) are not accepted: an input file must hold ids within
+// the range.
+
+func init() {
+	registerGraphMapper("OneHot", mapOneHot)
+	registerGraphMapper("Cast", mapCast)
+	graphPreMappers["Equal"] = preIndexEqual
+}
+
+// indexInputKind returns the kind of integer input name when every reader
+// (cs) is one of the ops above; ok is false otherwise (the embedding rule
+// applies, or explains).
+func (gi *graphImporter) indexInputKind(name string, cs []int, inits map[string]*onnxpb.TensorProto) (quant.GraphInput, bool, error) {
+	hi := int64(quant.MaxIndex)
+	for _, i := range cs {
+		n := gi.nodes[i]
+		if !isDefaultDomain(n) {
+			return quant.GraphInput{}, false, nil
+		}
+		switch n.GetOpType() {
+		case "OneHot":
+			d, ok := gi.earlyConst(input(n, 1), inits)
+			if input(n, 0) != name || !ok || len(d.data) != 1 {
+				return quant.GraphInput{}, false, nil
+			}
+			if d.data[0] < 2 || d.data[0] > ops.MaxOneHotDepth {
+				return quant.GraphInput{}, false, fmt.Errorf("onnx: %w: integer input %q: one-hot depth %v, want 2..%d", quant.ErrRange, name, d.data[0], ops.MaxOneHotDepth)
+			}
+			hi = min(hi, int64(d.data[0])-1)
+		case "GatherElements":
+			shape := gi.declaredShape(input(n, 0))
+			if input(n, 1) != name || input(n, 0) == name || shape == nil {
+				return quant.GraphInput{}, false, nil
+			}
+			r := len(shape)
+			axis := int(attrInt(n, "axis", 0))
+			if axis < -r || axis >= r {
+				return quant.GraphInput{}, false, nil
+			}
+			if axis < 0 {
+				axis += r
+			}
+			if shape[axis] < 2 {
+				return quant.GraphInput{}, false, nil
+			}
+			hi = min(hi, int64(shape[axis])-1)
+		case "Equal":
+			other := input(n, 0)
+			if other == name {
+				other = input(n, 1)
+			}
+			c, ok := gi.earlyConst(other, inits)
+			if !ok || len(c.data) != 1 {
+				return quant.GraphInput{}, false, nil
+			}
+		default:
+			return quant.GraphInput{}, false, nil
+		}
+	}
+	return quant.GraphInput{DType: quant.DTypeIndex, Lo: 0, Hi: hi}, true, nil
+}
+
+// earlyConst decodes a constant before the constants are folded: an
+// initializer, or the output of a Constant node.
+func (gi *graphImporter) earlyConst(name string, inits map[string]*onnxpb.TensorProto) (*tensor, bool) {
+	if name == "" {
+		return nil, false
+	}
+	if t := inits[name]; t != nil {
+		ct, err := decodeTensor(gi.b, t)
+		return ct, err == nil
+	}
+	i, ok := gi.producers[name]
+	if !ok || gi.nodes[i].GetOpType() != "Constant" || !isDefaultDomain(gi.nodes[i]) {
+		return nil, false
+	}
+	outs, err := evalNode(gi.b, gi.nodes[i], nil)
+	if err != nil || len(outs) != 1 {
+		return nil, false
+	}
+	return outs[0], true
+}
+
+// declaredShape is the static shape of graph input name (nil when it is
+// not one or has a dynamic axis).
+func (gi *graphImporter) declaredShape(name string) []int {
+	for _, vi := range gi.graph.GetInput() {
+		if vi.GetName() != name {
+			continue
+		}
+		var shape []int
+		for _, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+			v, ok := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue)
+			if !ok || v.DimValue < 1 || v.DimValue > quant.MaxTensorValues {
+				return nil
+			}
+			shape = append(shape, int(v.DimValue))
+		}
+		return shape
+	}
+	return nil
+}
+
+// isIndexInput reports whether name is an integer graph input (an index value).
+func (gi *graphImporter) isIndexInput(name string) bool {
+	for _, vi := range gi.graph.GetInput() {
+		if vi.GetName() == name {
+			switch onnxpb.TensorProto_DataType(vi.GetType().GetTensorType().GetElemType()) {
+			case onnxpb.TensorProto_INT64, onnxpb.TensorProto_INT32:
+				return !gi.isConst(name)
+			}
+		}
+	}
+	return false
+}
+
+// mapOneHot: OneHot of an integer input on its last axis, constant depth
+// and integer int8 values → ops.OneHot.
+func mapOneHot(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	ids := input(n, 0)
+	if !gi.isIndexInput(ids) {
+		return gi.refuse("indices %q: OneHot of an integer graph input only", ids)
+	}
+	xs, _ := gi.gb.Shape(ids)
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	if a := attrInt(n, "axis", -1); a != -1 && a != int64(len(xs)) {
+		return gi.refuse("axis %d: one-hot on the last axis only", a)
+	}
+	d, err := gi.constTensor(n, 1)
+	if err != nil {
+		return err
+	}
+	v, err := gi.constTensor(n, 2)
+	if err != nil {
+		return err
+	}
+	if len(d.data) != 1 || len(v.data) != 2 {
+		return fmt.Errorf("%w: OneHot depth of %d values and %d values, want 1 and 2", quant.ErrValidation, len(d.data), len(v.data))
+	}
+	for _, x := range v.data {
+		if x != math.Trunc(x) || x < quant.Int8Min || x > quant.Int8Max {
+			return gi.refuse("values %v: integers within int8 only", v.data)
+		}
+	}
+	if d.data[0] != math.Trunc(d.data[0]) || d.data[0] < 2 || d.data[0] > ops.MaxOneHotDepth {
+		return fmt.Errorf("%w: OneHot depth %v, want 2..%d", quant.ErrRange, d.data[0], ops.MaxOneHotDepth)
+	}
+	o := &ops.OneHot{Depth: int(d.data[0]), Off: int64(v.data[0]), On: int64(v.data[1])}
+	if _, err := o.OutShapes([][]int{xs}); err != nil {
+		return err
+	}
+	return gi.node(n, "", o, []string{ids}, []string{out})
+}
+
+// preIndexEqual: Equal of an integer graph input and a constant integer
+// scalar → ops.IndexEqual.
+func preIndexEqual(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	x, c := input(n, 0), input(n, 1)
+	if gi.isIndexInput(c) {
+		x, c = c, x
+	}
+	if !gi.isIndexInput(x) {
+		return false, nil
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	t := gi.consts[c]
+	if t == nil || len(t.data) != 1 || t.data[0] != math.Trunc(t.data[0]) {
+		return true, gi.refuse("Equal of the integer input %q: with a constant integer scalar only", x)
+	}
+	k := int64(max(min(t.data[0], quant.MaxIndex+1), -1)) // out of range: never equal
+	return true, gi.node(n, "", &ops.IndexEqual{Const: k}, []string{x}, []string{out})
+}
+
+// mapCast: Cast to a float type is the identity on values (booleans and
+// reals alike); other casts are refused.
+func mapCast(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	switch onnxpb.TensorProto_DataType(attrInt(n, "to", 0)) {
+	case onnxpb.TensorProto_FLOAT, onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_FLOAT16:
+	default:
+		return gi.refuse("Cast to %s: casts to float only", onnxpb.TensorProto_DataType(attrInt(n, "to", 0)))
+	}
+	if gi.isIndexInput(input(n, 0)) {
+		return gi.refuse("Cast of the integer input %q: integer inputs feed Gather, GatherElements, OneHot and Equal only", input(n, 0))
+	}
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	return gi.node(n, "", &ops.Reshape{Shape: slices.Clone(xs)}, []string{x}, []string{out})
 }
