@@ -925,3 +925,45 @@ func mapCast(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	}
 	return gi.node(n, "", &ops.Reshape{Shape: slices.Clone(xs)}, []string{x}, []string{out})
 }
+
+func init() { registerGraphMapper("TopK", mapTopK) }
+
+// mapTopK: TopK with a constant k, largest = 1, sorted = 1, along an axis
+// of at most 128 values → ops.TopK (values, and indices as int8).
+func mapTopK(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return err
+	}
+	if attrInt(n, "largest", 1) != 1 || attrInt(n, "sorted", 1) != 1 {
+		return gi.refuse("largest = %d, sorted = %d: the k largest, sorted, only", attrInt(n, "largest", 1), attrInt(n, "sorted", 1))
+	}
+	kt, err := gi.constTensor(n, 1)
+	if err != nil {
+		return err
+	}
+	ks, err := constInts(kt)
+	if err != nil {
+		return err
+	}
+	if len(ks) != 1 || ks[0] < 1 || ks[0] > ops.MaxArgMaxAxis {
+		return gi.refuse("k %v: one k in 1..%d", ks, ops.MaxArgMaxAxis)
+	}
+	t := &ops.TopK{K: int(ks[0]), Axis: int(attrInt(n, "axis", -1))}
+	if _, err := t.OutShapes([][]int{xs}); err != nil {
+		return gi.refuse("%v", err)
+	}
+	outs := slices.Clone(n.GetOutput())
+	if len(outs) != 2 {
+		return fmt.Errorf("%w: TopK with %d outputs, want 2", quant.ErrValidation, len(outs))
+	}
+	for k, o := range outs {
+		if o == "" {
+			outs[k] = fmt.Sprintf("%s/topk_unused_%d", outs[1-k], k)
+		}
+	}
+	if outs[0] == outs[1] {
+		return fmt.Errorf("%w: TopK writes %q twice", quant.ErrValidation, outs[0])
+	}
+	return gi.node(n, "", t, []string{x}, outs)
+}
