@@ -296,9 +296,6 @@ func preGather(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
 		return true, err
 	}
 	os := append(append(slices.Clone(xs[:axis]), t.dims...), xs[axis+1:]...)
-	if len(os) == 0 {
-		os = []int{1}
-	}
 	if err := gi.mapShape(os); err != nil {
 		return true, err
 	}
