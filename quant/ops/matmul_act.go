@@ -170,7 +170,9 @@ func (q *QMatMul) Encode(e *quant.Encoder) error      { e.Int(int64(q.Shift)); r
 func (q *QMatMul) EncodeWeights(*quant.Encoder) error { return nil }
 
 // Cost: the products (the cheaper of direct, n·m·k, and the randomized
-// check, about k·m + n·(m + k) per batch) and one requantization per output.
+// check, about k·m + n·(m + k) per batch; PLONK about three gates per
+// R1CS constraint of the check) and one requantization per output.
+// Measured at 64×64·64×64: 43 051 R1CS (estimate 45 055), 161 599 PLONK.
 func (q *QMatMul) Cost(in, out []quant.Value) quant.Cost {
 	batch, n, k, m, _, err := matmulShape(in[0].Shape, in[1].Shape)
 	if err != nil {
@@ -180,5 +182,5 @@ func (q *QMatMul) Cost(in, out []quant.Value) quant.Cost {
 	direct := n * m * k
 	checked := 1 + max(m-2, 0) + k*(m-1) + n*(m+k)
 	r := out[0].Size()
-	return quant.Cost{R1CS: b*min(direct, checked) + RequantCost*r, SCS: b*direct + RequantCostSCS*r}
+	return quant.Cost{R1CS: b*min(direct, checked) + RequantCost*r, SCS: b*min(direct, 3*checked) + RequantCostSCS*r}
 }

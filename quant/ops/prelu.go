@@ -193,9 +193,9 @@ func (q *QPRelu) Encode(e *quant.Encoder) error {
 }
 func (q *QPRelu) EncodeWeights(*quant.Encoder) error { return nil }
 
-// Cost per value: the bit, the product, the 7-bit range check (~1.1) and
-// the requantization.
+// Cost per value: the bit, the product, the 7-bit range check and the
+// requantization; measured on 64×64: 10.0 R1CS, 31 PLONK per value.
 func (q *QPRelu) Cost(in, _ []quant.Value) quant.Cost {
 	n := in[0].Size()
-	return quant.Cost{R1CS: (3 + RequantCost) * n, SCS: (6 + RequantCostSCS) * n}
+	return quant.Cost{R1CS: 10 * n, SCS: 31 * n}
 }
