@@ -65,7 +65,9 @@ func TestIndexOpsCostWithin15Percent(t *testing.T) {
 			}
 		}
 		t.Logf("%s: R1CS %d (estimate %d), PLONK %d (estimate %d)", name, a1-a0, est.R1CS, s1-s0, est.SCS)
-		within := func(got, want int) bool { return float64(want) >= 0.85*float64(got) && float64(want) <= 1.15*float64(got) }
+		within := func(got, want int) bool {
+			return float64(want) >= 0.85*float64(got) && float64(want) <= 1.15*float64(got)
+		}
 		if !within(a1-a0, est.R1CS) || !within(s1-s0, est.SCS) {
 			t.Errorf("%s: estimate off by more than 15 %%", name)
 		}
