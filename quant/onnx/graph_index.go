@@ -35,12 +35,24 @@ func init() {
 
 // indexMap adds an ops.IndexMap node from x (shape xs) to out of shape os,
 // with idx as ops.IndexMap.Index and consts its constants.
+//
+// An infinite constant (masked_fill with −inf) becomes ±maskInf: it
+// saturates to the int8 extreme all the same, and keeps the float graph's
+// arithmetic finite (a softmax gives the same 0).
 func (gi *graphImporter) indexMap(n *onnxpb.NodeProto, suffix, x string, os []int, idx []int, consts []float64, out string) error {
+	for j, c := range consts {
+		if math.IsInf(c, 0) {
+			consts[j] = math.Copysign(maskInf, c)
+		}
+	}
 	if err := finite("constant", consts); err != nil {
 		return err
 	}
 	return gi.node(n, suffix, &ops.IndexMap{Shape: os, Index: idx, Const: consts}, []string{x}, []string{out})
 }
+
+// maskInf stands for an infinite constant of an index map.
+const maskInf = 1e9
 
 // mapShape checks an output shape before a map of it is allocated, and
 // charges the map to the budget.

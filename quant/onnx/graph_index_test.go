@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -118,5 +119,24 @@ func TestIndexMappersNodes(t *testing.T) {
 		if got := kinds(fm); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// A mask filled with −inf imports (the constant saturates like −10000).
+func TestIndexMapInfiniteMask(t *testing.T) {
+	b := newGG()
+	inf := float32(math.Inf(-1))
+	m := b.model(b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), "x", b.floats([]int64{1}, inf)}), 2, 4)
+	fm, _, err := importGraph(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, err := fm.Graph.Eval([]float64{1, 2, 3, 4, 5, 6, 7, 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := vals[fm.Graph.Outputs[0]]
+	if got[0] != 1 || got[1] != -maskInf || got[2] != 3 || got[5] != -maskInf {
+		t.Fatalf("masked %v", got)
 	}
 }
