@@ -3,6 +3,9 @@ package onnx
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -138,5 +141,37 @@ func TestIndexMapInfiniteMask(t *testing.T) {
 	got := vals[fm.Graph.Outputs[0]]
 	if got[0] != 1 || got[1] != -maskInf || got[2] != 3 || got[5] != -maskInf {
 		t.Fatalf("masked %v", got)
+	}
+}
+
+// Corrupted index-op exports are answered by an error or a valid model,
+// never by a recovered panic ("malformed graph").
+func TestIndexMappersCorrupted(t *testing.T) {
+	names := []string{"mask_const_op13", "op_and_op13", "op_not_op13", "op_argmax_op13", "op_max_dim_op13", "op_div_op13",
+		"op_expand_op13", "op_expand_sizes_op13", "op_tile_op13", "op_gather_op13", "op_gather_scalar_op13", "op_matmul_act_op13",
+		"op_prelu_op13", "op_split_op13", "op_topk_op13", "op_onehot_op13", "op_gatherelements_op13", "op_trilu_op14",
+		"pad_constant_op13", "pad_edge_op13", "pad_reflect_op13", "int64_equal_op13"}
+	rng := rand.New(rand.NewPCG(14, 61))
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "onnx", "zoo", name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 300 {
+			d := append([]byte(nil), data...)
+			for range 1 + rng.IntN(3) {
+				d[rng.IntN(len(d))] ^= byte(1 << rng.IntN(8))
+			}
+			fm, _, err := ParseGraph(d, Options{})
+			if err != nil {
+				if strings.Contains(err.Error(), "malformed graph") {
+					t.Errorf("%s: a recovered panic: %v", name, err)
+				}
+				continue
+			}
+			if err := fm.Config.Validate(); err != nil {
+				t.Errorf("%s: imported an invalid config: %v", name, err)
+			}
+		}
 	}
 }
