@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -140,8 +141,10 @@ func TestIndexOpsTamperedHints(t *testing.T) {
 				}
 			}
 		}},
-		"two":  {ops.OneHotHint, nmAdd(0, 1)},
-		"none": {ops.OneHotHint, func(_ *big.Int, _, out []*big.Int) { out[0].SetInt64(0); out[7].SetInt64(0) }},
+		"two": {ops.OneHotHint, nmAdd(0, 1)},
+		// index_equal's IsZero: a wrong inverse of a nonzero x − c
+		"inverse": {solver.InvZeroHint, nmAdd(0, 1)},
+		"none":    {ops.OneHotHint, func(_ *big.Int, _, out []*big.Int) { out[0].SetInt64(0); out[7].SetInt64(0) }},
 		"half": {ops.OneHotHint, func(f *big.Int, _, out []*big.Int) {
 			inv2 := new(big.Int).ModInverse(big.NewInt(2), f)
 			for j := range out {
