@@ -60,3 +60,27 @@ func TestIndexMapGadget(t *testing.T) {
 		t.Errorf("the index map costs %d constraints", a-b)
 	}
 }
+
+// Where with a constant mask of two activations (as the importer lowers
+// it: both flattened, concatenated at the coarser fraction, then an index
+// map) is bit-exact in the circuit.
+func TestWhereMaskTwoBranchesGadget(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 5))
+	rng := rand.New(rand.NewPCG(61, 6))
+	idx := make([]int, 8)
+	for p := range idx {
+		idx[p] = p
+		if p%3 == 1 {
+			idx[p] = 8 + p
+		}
+	}
+	m := nmModel(t, r, []int{2, 4},
+		nmNode{"fc", nmLinear(r, 4, 4), []string{"x"}},
+		nmNode{"sg", &ops.Unary{Fn: "sigmoid"}, []string{"fc"}},
+		nmNode{"a", &ops.Reshape{Shape: []int{8}}, []string{"x"}},
+		nmNode{"b", &ops.Reshape{Shape: []int{8}}, []string{"sg"}},
+		nmNode{"ab", &ops.Concat{Axis: 0}, []string{"a", "b"}},
+		nmNode{"w", &ops.IndexMap{Shape: []int{2, 4}, Index: idx}, []string{"ab"}},
+	)
+	nmMatches(t, m, nmInputs(rng, m, 4))
+}

@@ -13,7 +13,8 @@ import (
 // Index maps and index ops on activations (issue 14, step 11):
 //
 //   - Expand, Tile, Gather and GatherElements with constant indices, Trilu,
-//     Where with a constant condition and one constant branch, Pad in edge,
+//     Where with a constant condition (two activation branches are first
+//     concatenated, see whereBoth), Pad in edge,
 //     reflect, wrap or constant-value mode → ops.IndexMap (no constraints;
 //     constants quantized at the input's fraction, saturating);
 //   - Split → one ops.Slice per output.
@@ -387,10 +388,14 @@ func mapGatherElements(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 }
 
 // preWhere: Where with a constant condition, one branch an activation and
-// the other a constant → ops.IndexMap.
-func preWhere(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
-	if !gi.isConst(input(n, 0)) || gi.isConst(input(n, 1)) == gi.isConst(input(n, 2)) {
+// the other a constant → ops.IndexMap; both branches activations →
+// whereBoth.
+func preWhere(gi *graphImporter, i int, n *onnxpb.NodeProto) (bool, error) {
+	if !gi.isConst(input(n, 0)) || gi.isConst(input(n, 1)) && gi.isConst(input(n, 2)) {
 		return false, nil
+	}
+	if !gi.isConst(input(n, 1)) && !gi.isConst(input(n, 2)) {
+		return true, gi.whereBoth(n)
 	}
 	out, err := gi.oneOutput(n)
 	if err != nil {
@@ -975,4 +980,61 @@ func mapTopK(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 		return fmt.Errorf("%w: TopK writes %q twice", quant.ErrValidation, outs[0])
 	}
 	return gi.node(n, "", t, []string{x}, outs)
+}
+
+// whereBoth: Where(c, a, b) with a constant condition and two activations
+// → a and b flattened and concatenated (ops.Concat: the coarser fraction,
+// the finer branch requantized by a rounding shift, as ops.QWhere aligns
+// its branches), then an index map picking a's or b's value per position.
+func (gi *graphImporter) whereBoth(n *onnxpb.NodeProto) error {
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return err
+	}
+	a, as, err := gi.act(n, 1)
+	if err != nil {
+		return err
+	}
+	b, bs, err := gi.act(n, 2)
+	if err != nil {
+		return err
+	}
+	cond, err := gi.constTensor(n, 0)
+	if err != nil {
+		return err
+	}
+	if len(cond.dims) > quant.MaxRank {
+		return fmt.Errorf("%w: Where condition of rank %d", quant.ErrShape, len(cond.dims))
+	}
+	os, err := broadcastAll(cond.dims, as, bs)
+	if err != nil {
+		return err
+	}
+	if err := gi.mapShape(os); err != nil {
+		return err
+	}
+	na, nb := quant.ShapeSize(as), quant.ShapeSize(bs)
+	if err := quant.CheckShape([]int{na + nb}); err != nil {
+		return err
+	}
+	fa, fb, cat := out+"/where_a", out+"/where_b", out+"/where_ab"
+	if err := gi.node(n, "_a", &ops.Reshape{Shape: []int{na}}, []string{a}, []string{fa}); err != nil {
+		return err
+	}
+	if err := gi.node(n, "_b", &ops.Reshape{Shape: []int{nb}}, []string{b}, []string{fb}); err != nil {
+		return err
+	}
+	if err := gi.node(n, "_ab", &ops.Concat{Axis: 0}, []string{fa, fb}, []string{cat}); err != nil {
+		return err
+	}
+	ic, ia, ib := ops.BroadcastIndex(cond.dims, os), ops.BroadcastIndex(as, os), ops.BroadcastIndex(bs, os)
+	idx := make([]int, len(ic))
+	for p := range idx {
+		if cond.data[ic[p]] != 0 {
+			idx[p] = ia[p]
+		} else {
+			idx[p] = na + ib[p]
+		}
+	}
+	return gi.indexMap(n, "", cat, os, idx, nil, out)
 }

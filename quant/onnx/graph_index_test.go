@@ -103,6 +103,10 @@ func TestIndexMappersNodes(t *testing.T) {
 		{"where with a constant mask", func(b *gg) *onnxpb.ModelProto {
 			return b.model(b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), b.floats([]int64{1}, -3), "x"}), 2, 4)
 		}, "index_map"},
+		{"where with a constant mask of two activations", func(b *gg) *onnxpb.ModelProto {
+			r := b.node("Sigmoid", []string{"x"})
+			return b.model(b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), "x", r}), 2, 4)
+		}, "unary:sigmoid reshape reshape concat index_map"},
 		{"matmul of activations", func(b *gg) *onnxpb.ModelProto {
 			r := b.node("Transpose", []string{"x"})
 			return b.model(b.node("MatMul", []string{"x", r}), 2, 4)
@@ -173,5 +177,47 @@ func TestIndexMappersCorrupted(t *testing.T) {
 				t.Errorf("%s: imported an invalid config: %v", name, err)
 			}
 		}
+	}
+}
+
+// Where with a constant mask of two activations computes the mask's choice
+// in floats and quantizes (the finer branch aligned by the concat).
+func TestWhereConstantMaskTwoBranches(t *testing.T) {
+	b := newGG()
+	r := b.node("Sigmoid", []string{"x"})
+	m := b.model(b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), "x", r}), 2, 4)
+	fm, _, err := importGraph(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float64{1, -2, 3, -4, 5, -6, 7, -8}
+	vals, err := fm.Graph.Eval(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := vals[fm.Graph.Outputs[0]]
+	for p, v := range x {
+		want := v
+		if p%2 == 1 {
+			want = 1 / (1 + math.Exp(-v))
+		}
+		if math.Abs(got[p]-want) > 1e-12 {
+			t.Fatalf("position %d: %v, want %v", p, got[p], want)
+		}
+	}
+	s, err := quant.Calibrate(fm, [][]float64{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qm, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xq, err := qm.QuantizeInput(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qm.Forward(xq); err != nil {
+		t.Fatal(err)
 	}
 }
