@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -182,4 +183,78 @@ func TestIndexMapHostile(t *testing.T) {
 		t.Fatal("no index map accepted")
 	}
 	t.Logf("accepted %v", acc)
+}
+
+// A model of the index ops survives its file form (same commitment, same
+// integers), and a model file whose attributes or formats were edited is
+// refused.
+func TestIndexOpsFileForm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(61, 9))
+	c := 0.1
+	fm := nmGraph(t, []int{4, 6},
+		nmNode{"t", &ops.Transpose{Perm: []int{1, 0}}, []string{"x"}},
+		nmNode{"mm", &ops.MatMul{}, []string{"x", "t"}},
+		nmNode{"pr", &ops.PRelu{SlopeShape: []int{1}, Slope: []float64{0.25}}, []string{"mm"}},
+		nmNode{"g", &ops.Compare{Op: "greater", Const: &c}, []string{"pr"}},
+		nmNode{"nt", &ops.Logic{Op: "not"}, []string{"g"}},
+		nmNode{"im", &ops.IndexMap{Shape: []int{4, 8}, Index: ops.AxisIndex([]int{4, 4}, []int{4, 8}, func(_, c int) int { return c % 4 })}, []string{"pr"}},
+		nmNode{"am", &ops.ArgMax{Axis: -1}, []string{"im"}},
+		nmNode{"an", &ops.Logic{Op: "and"}, []string{"g", "nt"}},
+	)
+	m := nmQuantize(t, fm, rng, 1)
+	good, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := quant.ParseModelJSON(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _ := quant.CommitString(m)
+	c2, err := quant.CommitString(m2)
+	if err != nil || c1 != c2 {
+		t.Fatalf("commitment changed over the file form: %v %s %s", err, c1, c2)
+	}
+	x := make([]int64, 24)
+	for i := range x {
+		x[i] = rng.Int64N(256) - 128
+	}
+	a, _ := m.Graph.Forward(x)
+	b, err := m2.Graph.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range a {
+		if !slices.Equal(a[id], b[id]) {
+			t.Fatalf("value %d changed over the file form", id)
+		}
+	}
+	attrs := func(g map[string]any, i int) map[string]any { return node(g, i)["attrs"].(map[string]any) }
+	for name, mutate := range map[string]func(g map[string]any){
+		"matmul shift":      func(g map[string]any) { attrs(g, 1)["shift"] = 99 },
+		"matmul bounds":     func(g map[string]any) { val(g, 2)["lo"] = 0 },
+		"prelu multiplier":  func(g map[string]any) { attrs(g, 2)["a"].([]any)[0] = 1 << 20 },
+		"prelu shift":       func(g map[string]any) { attrs(g, 2)["shift"] = 17 },
+		"prelu slope shape": func(g map[string]any) { attrs(g, 2)["slope_shape"] = []any{3} },
+		"logic op":          func(g map[string]any) { attrs(g, 4)["op"] = "nand" },
+		"logic on int8":     func(g map[string]any) { node(g, 4)["in"] = []any{3} },
+		"logic bounds":      func(g map[string]any) { val(g, 5)["hi"] = 2 },
+		"map index":         func(g map[string]any) { attrs(g, 5)["index"].([]any)[0] = 1000 },
+		"map constant":      func(g map[string]any) { attrs(g, 5)["index"].([]any)[0] = -1 },
+		"map shape":         func(g map[string]any) { attrs(g, 5)["shape"] = []any{4, 9} },
+		"map bounds":        func(g map[string]any) { val(g, 6)["lo"] = -100 },
+		"argmax axis":       func(g map[string]any) { attrs(g, 6)["axis"] = 5 },
+		"argmax bounds":     func(g map[string]any) { val(g, 7)["hi"] = 50 },
+		"argmax keepdims":   func(g map[string]any) { attrs(g, 6)["keepdims"] = true },
+	} {
+		var doc map[string]any
+		if err := json.Unmarshal(good, &doc); err != nil {
+			t.Fatal(err)
+		}
+		mutate(doc["graph"].(map[string]any))
+		bad, _ := json.Marshal(doc)
+		if _, err := quant.ParseModelJSON(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
 }
