@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/plonk"
@@ -18,14 +17,16 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
-
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var (
+	field    = graphtest.Field
+	publicIO = graphtest.PublicIO
+)
 
 func exampleModel(t testing.TB, seed uint64) *quant.Model {
 	t.Helper()
@@ -33,24 +34,7 @@ func exampleModel(t testing.TB, seed uint64) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, 16)
-		for i := range x {
-			x[i] = rng.Float64()*2 - 1
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Calibrated(t, rand.New(rand.NewPCG(seed, 1)), fm)
 }
 
 func randomInput(rng *rand.Rand, rows, width int, v ...int64) [][]int64 {
@@ -70,20 +54,12 @@ func randomInput(rng *rand.Rand, rows, width int, v ...int64) [][]int64 {
 
 func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *graph.Circuit {
 	t.Helper()
-	c, err := graph.New(m, publicIO, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return graphtest.Circuit(t, m, publicIO, opts...)
 }
 
 func assignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return graphtest.Assign(t, m, tr)
 }
 
 // The circuit accepts exactly the integer reference's output, bit for bit,

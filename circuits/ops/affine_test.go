@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint/solver"
@@ -15,21 +14,19 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
-
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var (
+	field    = graphtest.Field
+	publicIO = graphtest.PublicIO
+)
 
 func randTensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
-	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-	for i := range t.Data {
-		t.Data[i] = (rng.Float64()*2 - 1) * scale
-	}
-	return t
+	return graphtest.Tensor(rng, scale, shape...)
 }
 
 // affineModel: x [2, 3, 4] → per-channel affine (scale [3, 1], shift [4],
@@ -60,19 +57,12 @@ func affineModel(t testing.TB, seed uint64) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := graphtest.Calibrated(t, rng, fm)
 	var cal [][]float64
-	for range 16 {
+	for range 4 {
 		cal = append(cal, randTensor(rng, 1, 24).Data)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := quant.Accuracy(fm, m, cal[:4])
+	rep, err := quant.Accuracy(fm, m, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
