@@ -283,16 +283,16 @@ func writeSamples(ts *testscript.TestScript, dir string, cfg quant.Config, seed 
 // node turned into a Sigmoid, which the importer must reject.
 func genONNXCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 7 {
-		ts.Fatalf("usage: gen-onnx DIR matmul|gemm static|dynamic D_MODEL D_HIDDEN SEQ_LEN SEED")
+		ts.Fatalf("usage: gen-onnx DIR matmul|gemm|sigmoid|nonzero static|dynamic D_MODEL D_HIDDEN SEQ_LEN SEED")
 	}
 	n := intArgs(ts, args[3:])
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: n[0], DHidden: n[1], SeqLen: n[2], Activation: quant.ActivationReLU}
 	data, err := onnx.EncodeFFN(quant.RandomModel(cfg, uint64(n[3])), args[1], args[2] == "dynamic")
 	ts.Check(err)
-	if args[1] == "sigmoid" {
+	if op := map[string]string{"sigmoid": "Sigmoid", "nonzero": "NonZero"}[args[1]]; op != "" {
 		var mp onnxpb.ModelProto
 		ts.Check(proto.Unmarshal(data, &mp))
-		mp.GetGraph().GetNode()[2].OpType = proto.String("Sigmoid")
+		mp.GetGraph().GetNode()[2].OpType = proto.String(op)
 		data, err = proto.Marshal(&mp)
 		ts.Check(err)
 	}

@@ -763,18 +763,35 @@ func evalNode(b *budget, n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor
 			if err != nil {
 				return nil, err
 			}
-			if steps[i] != 1 {
-				return nil, fmt.Errorf("%w: Slice steps other than 1 are not supported", quant.ErrValidation)
-			}
 			d := data.dims[ax]
-			clamp := func(v int) int {
+			st := steps[i]
+			if st == 0 {
+				return nil, fmt.Errorf("%w: Slice step 0", quant.ErrValidation)
+			}
+			st = max(min(st, d+1), -d-1) // a step past the axis takes one element, as any larger one
+			// ONNX's rules: negative indices count from the end; with a
+			// positive step starts and ends clamp to [0, d], with a negative
+			// one to [0, d−1] and [−1, d−1].
+			norm := func(v int) int {
 				if v < 0 {
 					v += d
 				}
-				return min(max(v, 0), d)
+				return v
 			}
-			s, e := clamp(starts[i]), clamp(ends[i])
-			lo[ax], dims[ax] = s, max(e-s, 0)
+			s, e := norm(starts[i]), norm(ends[i])
+			n := 0
+			if st > 0 {
+				s, e = min(max(s, 0), d), min(max(e, 0), d)
+				if e > s {
+					n = (e - s + st - 1) / st
+				}
+			} else {
+				s, e = min(max(s, 0), d-1), min(max(e, -1), d-1)
+				if s > e {
+					n = (s - e - st - 1) / -st
+				}
+			}
+			lo[ax], step[ax], dims[ax] = s, st, n
 		}
 		out, err := newTensor(b, dims)
 		if err != nil {
@@ -786,7 +803,7 @@ func evalNode(b *budget, n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor
 			for a := range dims {
 				c := rem / ost[a]
 				rem %= ost[a]
-				idx += (lo[a] + c) * ist[a]
+				idx += (lo[a] + c*step[a]) * ist[a]
 			}
 			out.data[i] = data.data[idx]
 		}

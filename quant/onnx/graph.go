@@ -70,6 +70,15 @@ func registerGraphMapper(opType string, f graphMapper) {
 	graphMappers[opType] = f
 }
 
+// graphPreMapper tries node i before the mapper of its op type, for forms
+// that mapper refuses (graph_index.go: Gather of an activation, Where with
+// a constant condition, Pad in other modes, MatMul of two activations):
+// done reports whether it mapped the node; when not, it added nothing.
+type graphPreMapper func(gi *graphImporter, i int, n *onnxpb.NodeProto) (done bool, err error)
+
+// graphPreMappers are the pre-mappers by op type.
+var graphPreMappers = map[string]graphPreMapper{}
+
 // GraphOps lists the ONNX op types the layer-graph importer maps, sorted.
 // Constant subgraphs of any op the evaluator runs are folded besides.
 func GraphOps() []string { return slices.Sorted(maps.Keys(graphMappers)) }
@@ -102,6 +111,8 @@ type graphImporter struct {
 	names map[string]bool
 	// notes are remarks for the user (defaults taken on dynamic axes).
 	notes []string
+	// graph is the ONNX graph (its inputs' declared shapes).
+	graph *onnxpb.GraphProto
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -149,6 +160,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		b: new(budget), gb: quant.NewGraphBuilder(), nodes: nodes, live: live, done: make([]bool, len(nodes)),
 		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
+	gi.graph = g
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
 	}
@@ -315,6 +327,11 @@ func (gi *graphImporter) visit(i int, n *onnxpb.NodeProto) error {
 	}
 	if ok, err := gi.tryClosure(i, n); ok || err != nil {
 		return err
+	}
+	if f, ok := graphPreMappers[n.GetOpType()]; ok {
+		if done, err := f(gi, i, n); done || err != nil {
+			return err
+		}
 	}
 	f, ok := graphMappers[n.GetOpType()]
 	if !ok {

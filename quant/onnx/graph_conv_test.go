@@ -43,19 +43,14 @@ var cnnZoo = map[string]string{
 	"lenet5_op13":              "conv unary:tanh reshape avg_pool conv unary:tanh reshape avg_pool reshape linear unary:tanh linear unary:tanh linear",
 	"cnn3_op13":                "conv+relu max_pool conv+relu max_pool conv+relu reshape linear",
 	"cnn3_op13_dyn":            "conv+relu max_pool conv+relu max_pool conv+relu reshape linear",
-	"pad_constant_op13":        "",
-	"pad_edge_op13":            "",
-	"pad_reflect_op13":         "",
+	"pad_constant_op13":        "index_map",
+	"pad_edge_op13":            "index_map",
+	"pad_reflect_op13":         "index_map",
 }
 
 // The pad exports compute their pads with a reversing Slice, which the
-// constant folder refuses before the Pad mapper sees them; either refusal
-// is accepted until it folds them.
-var cnnZooRefused = map[string]string{
-	"pad_constant_op13": "constant_value 0.5|Slice steps",
-	"pad_edge_op13":     "mode|Slice steps",
-	"pad_reflect_op13":  "mode|Slice steps",
-}
+// constant folder evaluates; their value and modes are index maps.
+var cnnZooRefused = map[string]string{}
 
 // The CNN exports of the zoo import as pinned, compute torch's outputs in
 // floats, quantize close to them, and (the small ones) prove in the circuit

@@ -81,6 +81,9 @@ func (gi *graphImporter) inputKind(vi *onnxpb.ValueInfoProto, et onnxpb.TensorPr
 	if len(cs) == 0 || gi.outputs[name] {
 		return quant.GraphInput{}, fmt.Errorf("onnx: %w: integer input %q: integer inputs are supported as the ids of an embedding (Gather on a constant [V, D] table) only", quant.ErrValidation, name)
 	}
+	if k, ok, err := gi.indexInputKind(name, cs, inits); ok || err != nil {
+		return k, err // OneHot, GatherElements, Equal with a constant (graph_index.go)
+	}
 	v := int64(-1)
 	for _, i := range cs {
 		n := gi.nodes[i]

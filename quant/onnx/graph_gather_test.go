@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/onnx"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 )
 
 // zooSample is one sample of a zoo model for the float graph g: the zoo's
@@ -128,15 +131,28 @@ func TestGraphZooIO(t *testing.T) {
 	}
 }
 
-// Integer inputs are accepted as embedding ids only; the refusal names the
-// input and the node.
+// Integer inputs are accepted as embedding ids, OneHot and GatherElements
+// indices and Equal operands only; the refusal names the input and the
+// node.
 func TestIntegerInputRefusals(t *testing.T) {
 	data, err := quant.ReadFileLimited(filepath.Join(zooDir, "int64_equal_op13.onnx"), quant.MaxModelFileSize)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range mp.GetGraph().GetNode() {
+		if n.GetOpType() == "Equal" {
+			n.OpType = proto.String("Less")
+		}
+	}
+	if data, err = proto.Marshal(&mp); err != nil {
+		t.Fatal(err)
+	}
 	_, _, err = onnx.ParseGraph(data, onnx.Options{})
-	if err == nil || !errors.Is(err, quant.ErrValidation) || !strings.Contains(err.Error(), `integer input "ids" feeds node 1 "/Equal" (op Equal)`) {
-		t.Fatalf("int64 ids into Equal: %v", err)
+	if err == nil || !errors.Is(err, quant.ErrValidation) || !strings.Contains(err.Error(), `integer input "ids" feeds node 1 "/Equal" (op Less)`) {
+		t.Fatalf("int64 ids into Less: %v", err)
 	}
 }

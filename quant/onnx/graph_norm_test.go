@@ -233,9 +233,6 @@ func TestGraphCompareWhereMinMax(t *testing.T) {
 // Forms the mappers do not support are refused with a validation error.
 func TestGraphNormRefuses(t *testing.T) {
 	for name, build := range map[string]func(b *gg) string{
-		"where constant condition": func(b *gg) string {
-			return b.node("Where", []string{b.floats([]int64{4}, 1, 0, 1, 0), "x", b.node("Relu", []string{"x"})})
-		},
 		"where constant operand": func(b *gg) string {
 			return b.node("Where", []string{b.node("Less", []string{"x", b.floats([]int64{}, 0)}), "x", b.floats([]int64{4})})
 		},
