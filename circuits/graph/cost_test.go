@@ -28,11 +28,19 @@ func TestEstimateWithin15Percent(t *testing.T) {
 		"linear": func(b *quant.GraphBuilder) error {
 			return b.Node("n", ops.NewLinear(rnd(64, 64), rnd(64), false), []string{"x"}, []string{"y"})
 		},
-		"sigmoid": func(b *quant.GraphBuilder) error { return b.Node("n", &ops.Unary{Fn: "sigmoid"}, []string{"x"}, []string{"y"}) },
-		"relu":    func(b *quant.GraphBuilder) error { return b.Node("n", &ops.ReLU{}, []string{"x"}, []string{"y"}) },
-		"mul":     func(b *quant.GraphBuilder) error { return b.Node("n", &ops.Binary{Op: "mul"}, []string{"x", "x"}, []string{"y"}) },
-		"add":     func(b *quant.GraphBuilder) error { return b.Node("n", &ops.Binary{Op: "add"}, []string{"x", "x"}, []string{"y"}) },
-		"reshape": func(b *quant.GraphBuilder) error { return b.Node("n", &ops.Reshape{Shape: []int{64 * 64}}, []string{"x"}, []string{"y"}) },
+		"sigmoid": func(b *quant.GraphBuilder) error {
+			return b.Node("n", &ops.Unary{Fn: "sigmoid"}, []string{"x"}, []string{"y"})
+		},
+		"relu": func(b *quant.GraphBuilder) error { return b.Node("n", &ops.ReLU{}, []string{"x"}, []string{"y"}) },
+		"mul": func(b *quant.GraphBuilder) error {
+			return b.Node("n", &ops.Binary{Op: "mul"}, []string{"x", "x"}, []string{"y"})
+		},
+		"add": func(b *quant.GraphBuilder) error {
+			return b.Node("n", &ops.Binary{Op: "add"}, []string{"x", "x"}, []string{"y"})
+		},
+		"reshape": func(b *quant.GraphBuilder) error {
+			return b.Node("n", &ops.Reshape{Shape: []int{64 * 64}}, []string{"x"}, []string{"y"})
+		},
 	}
 	for name, mk := range cases {
 		b := quant.NewGraphBuilder()

@@ -1,31 +1,27 @@
 package graph_test
 
 import (
-	"math/big"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/plonk"
-	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
-
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var (
+	field    = graphtest.Field
+	publicIO = graphtest.PublicIO
+)
 
 func exampleModel(t testing.TB, seed uint64) *quant.Model {
 	t.Helper()
@@ -33,24 +29,7 @@ func exampleModel(t testing.TB, seed uint64) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(seed, 1))
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, 16)
-		for i := range x {
-			x[i] = rng.Float64()*2 - 1
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Calibrated(t, rand.New(rand.NewPCG(seed, 1)), fm)
 }
 
 func randomInput(rng *rand.Rand, rows, width int, v ...int64) [][]int64 {
@@ -70,20 +49,12 @@ func randomInput(rng *rand.Rand, rows, width int, v ...int64) [][]int64 {
 
 func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *graph.Circuit {
 	t.Helper()
-	c, err := graph.New(m, publicIO, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return graphtest.Circuit(t, m, publicIO, opts...)
 }
 
 func assignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return graphtest.Assign(t, m, tr)
 }
 
 // The circuit accepts exactly the integer reference's output, bit for bit,
@@ -127,17 +98,14 @@ func TestGadgetsMatchReference(t *testing.T) {
 // honest proof verifies. The same graph proves under PLONK.
 func TestProveAndTamper(t *testing.T) {
 	m := exampleModel(t, 3)
-	circ := newCircuit(t, m)
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("example graph: %d R1CS constraints (estimate %d)", ccs.GetNbConstraints(), m.Graph.Cost().R1CS)
-	pk, vk, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward(randomInput(rand.New(rand.NewPCG(5, 5)), 2, 8))
+	x := randomInput(rand.New(rand.NewPCG(5, 5)), 2, 8)
+	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
+		"quotient": {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, 1)},
+		"low":      {H: fixedpoint.ClampSelectHint, F: graphtest.Add(0, 1)},
+		"high":     {H: fixedpoint.ClampSelectHint, F: graphtest.Add(1, 1)},
+	})
+
+	tr, err := m.Forward(x)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,27 +113,10 @@ func TestProveAndTamper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof, err := groth16.Prove(ccs, pk, w)
+	pub, err := w.Public()
 	if err != nil {
-		t.Fatalf("honest proof failed: %v", err)
-	}
-	pub, _ := w.Public()
-	if err := groth16.Verify(proof, vk, pub); err != nil {
 		t.Fatal(err)
 	}
-	for name, fake := range map[string]struct {
-		id solver.HintID
-		h  solver.Hint
-	}{
-		"quotient": {solver.GetHintID(fixedpoint.DivPow2Hint), offset(fixedpoint.DivPow2Hint, 0)},
-		"low":      {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 0)},
-		"high":     {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 1)},
-	} {
-		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(fake.id, fake.h))); err == nil {
-			t.Errorf("tampered %s hint: prover succeeded", name)
-		}
-	}
-
 	sccs, err := frontend.Compile(field, scs.NewBuilder, newCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
@@ -185,16 +136,6 @@ func TestProveAndTamper(t *testing.T) {
 	}
 	if err := plonk.Verify(pproof, pvk, pub); err != nil {
 		t.Fatal(err)
-	}
-}
-
-func offset(h solver.Hint, k int) solver.Hint {
-	return func(f *big.Int, in, out []*big.Int) error {
-		if err := h(f, in, out); err != nil {
-			return err
-		}
-		out[k].Add(out[k], big.NewInt(1))
-		return nil
 	}
 }
 

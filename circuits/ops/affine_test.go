@@ -1,35 +1,28 @@
 package ops_test
 
 import (
-	"math/big"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend"
-	"github.com/consensys/gnark/backend/groth16"
-	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
-
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var (
+	field    = graphtest.Field
+	publicIO = graphtest.PublicIO
+)
 
 func randTensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
-	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-	for i := range t.Data {
-		t.Data[i] = (rng.Float64()*2 - 1) * scale
-	}
-	return t
+	return graphtest.Tensor(rng, scale, shape...)
 }
 
 // affineModel: x [2, 3, 4] → per-channel affine (scale [3, 1], shift [4],
@@ -60,19 +53,12 @@ func affineModel(t testing.TB, seed uint64) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := graphtest.Calibrated(t, rng, fm)
 	var cal [][]float64
-	for range 16 {
+	for range 4 {
 		cal = append(cal, randTensor(rng, 1, 24).Data)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := quant.Accuracy(fm, m, cal[:4])
+	rep, err := quant.Accuracy(fm, m, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,66 +144,12 @@ func TestAffineCost(t *testing.T) {
 // the honest proof verifies.
 func TestAffineTamperedHints(t *testing.T) {
 	m := affineModel(t, 6)
-	circ, err := graph.New(m, publicIO)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, circ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, vk, err := groth16.Setup(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([][]int64, 6)
-	rng := rand.New(rand.NewPCG(8, 8))
-	for r := range x {
-		x[r] = make([]int64, 4)
-		for i := range x[r] {
-			x[r][i] = rng.Int64N(256) - 128
-		}
-	}
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(a, field)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, err := groth16.Prove(ccs, pk, w)
-	if err != nil {
-		t.Fatalf("honest proof failed: %v", err)
-	}
-	pub, err := w.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := groth16.Verify(proof, vk, pub); err != nil {
-		t.Fatal(err)
-	}
-	for name, h := range map[string]solver.Hint{"quotient": fixedpoint.DivPow2Hint, "clamp": fixedpoint.ClampSelectHint} {
-		for k := range 2 {
-			if name == "quotient" && k > 0 {
-				continue
-			}
-			fake := func(f *big.Int, in, out []*big.Int) error {
-				if err := h(f, in, out); err != nil {
-					return err
-				}
-				out[k].Add(out[k], big.NewInt(1))
-				return nil
-			}
-			if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(h), fake))); err == nil {
-				t.Errorf("tampered %s hint output %d: the prover succeeded", name, k)
-			}
-		}
-	}
+	x := graphtest.Inputs(rand.New(rand.NewPCG(8, 8)), m, 1)[4]
+	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
+		"quotient":   {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, 1)},
+		"clamp low":  {H: fixedpoint.ClampSelectHint, F: graphtest.Add(0, 1)},
+		"clamp high": {H: fixedpoint.ClampSelectHint, F: graphtest.Add(1, 1)},
+	})
 }
 
 // Under hashed and public weights the affine parameters are witnesses bound

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/plonk"
@@ -22,21 +21,18 @@ import (
 	cops "github.com/zkinfer/zkinfer/circuits/ops"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var cnnField = ecc.BN254.ScalarField()
-
-var cnnIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+var (
+	cnnField = graphtest.Field
+	cnnIO    = graphtest.PublicIO
+)
 
 func cnnRand(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
-	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-	for i := range t.Data {
-		t.Data[i] = (rng.Float64()*2 - 1) * scale
-	}
-	return t
+	return graphtest.Tensor(rng, scale, shape...)
 }
 
 type cnnStep struct {
@@ -48,40 +44,11 @@ type cnnStep struct {
 // quantized builds, calibrates and quantizes a float graph of one input.
 func cnnQuantized(t testing.TB, seed uint64, inShape []int, steps []cnnStep) *quant.Model {
 	t.Helper()
-	b := quant.NewGraphBuilder()
-	if err := b.Input("x", inShape); err != nil {
-		t.Fatal(err)
+	gs := make([]graphtest.Step, len(steps))
+	for k, st := range steps {
+		gs[k] = graphtest.Step{Name: st.name, Op: st.op, In: st.in, Out: st.out}
 	}
-	for _, s := range steps {
-		if err := b.Node(s.name, s.op, s.in, s.out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output(steps[len(steps)-1].out[0]); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(seed, 3))
-	var cal [][]float64
-	for range 16 {
-		cal = append(cal, cnnRand(rng, 1, quant.ShapeSize(inShape)).Data)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Graph(t, rand.New(rand.NewPCG(seed, 3)), inShape, gs...)
 }
 
 // lenet is conv→relu→maxpool→conv(+relu)→avgpool→flatten→linear at 1×1×12×12.
@@ -153,11 +120,7 @@ func cnnInput(rng *rand.Rand, shape []int, fill ...int64) [][]int64 {
 
 func cnnAssignment(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, cnnIO, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return graphtest.Assign(t, m, tr)
 }
 
 // The circuit of each CNN graph accepts exactly the integer reference's
@@ -261,11 +224,7 @@ func TestCNNConstraintCounts(t *testing.T) {
 
 func cnnCircuit(t testing.TB, m *quant.Model) *graph.Circuit {
 	t.Helper()
-	c, err := graph.New(m, cnnIO)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return graphtest.Circuit(t, m, cnnIO)
 }
 
 // A max pool whose hint lies is rejected by the real Groth16 prover, even

@@ -1,0 +1,249 @@
+// Package graphtest holds the helpers that the tests of layer-graph ops
+// share: building and calibrating a small graph model, random and extreme
+// int8 inputs, checking a circuit bit-exact against the integer reference
+// (and that a moved output is rejected), and proving with tampered hints in
+// the real Groth16 prover.
+package graphtest
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Field is BN254's scalar field.
+var Field = ecc.BN254.ScalarField()
+
+// PublicIO exposes the packed input and output, so tests can tamper with
+// them, with fixed weights.
+var PublicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+
+// Tensor is a tensor of uniform values in [−scale, scale].
+func Tensor(rng *rand.Rand, scale float64, shape ...int) *quant.FloatTensor {
+	t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+	for i := range t.Data {
+		t.Data[i] = (rng.Float64()*2 - 1) * scale
+	}
+	return t
+}
+
+// Node is one node of Chain: its output is the value named Name.
+type Node struct {
+	Name string
+	Op   quant.FloatOp
+	In   []string
+}
+
+// Step is one node of Graph with named outputs.
+type Step struct {
+	Name    string
+	Op      quant.FloatOp
+	In, Out []string
+}
+
+// Chain builds x (shape) → nodes, the last node's value the output, and
+// returns it calibrated on 16 uniform samples in [−1, 1] and quantized.
+func Chain(t testing.TB, rng *rand.Rand, shape []int, nodes ...Node) *quant.Model {
+	t.Helper()
+	steps := make([]Step, len(nodes))
+	for i, n := range nodes {
+		steps[i] = Step{n.Name, n.Op, n.In, []string{n.Name}}
+	}
+	return Graph(t, rng, shape, steps...)
+}
+
+// Graph is Chain with explicit output names; the first output of the last
+// step is the graph output.
+func Graph(t testing.TB, rng *rand.Rand, shape []int, steps ...Step) *quant.Model {
+	t.Helper()
+	b := quant.NewGraphBuilder()
+	if err := b.Input("x", shape); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		if err := b.Node(s.Name, s.Op, s.In, s.Out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Output(steps[len(steps)-1].Out[0]); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Calibrated(t, rng, fm)
+}
+
+// Calibrated calibrates fm on 16 uniform samples in [−1, 1] and quantizes it.
+func Calibrated(t testing.TB, rng *rand.Rand, fm *quant.FloatModel) *quant.Model {
+	t.Helper()
+	var cal [][]float64
+	for range 16 {
+		cal = append(cal, Tensor(rng, 1, fm.Graph.InputSize()).Data)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Inputs returns four extreme inputs (all −128, all 127, all 0, alternating)
+// and random ones, shaped as m's input rows.
+func Inputs(rng *rand.Rand, m *quant.Model, random int) [][][]int64 {
+	rows, width := quant.Rows(m.Graph.Input().Shape)
+	mk := func(f func(i int) int64) [][]int64 {
+		x := make([][]int64, rows)
+		for r := range x {
+			x[r] = make([]int64, width)
+			for i := range x[r] {
+				x[r][i] = f(r*width + i)
+			}
+		}
+		return x
+	}
+	out := [][][]int64{
+		mk(func(int) int64 { return -128 }), mk(func(int) int64 { return 127 }), mk(func(int) int64 { return 0 }),
+		mk(func(i int) int64 { return []int64{-128, 127}[i%2] }),
+	}
+	for range random {
+		out = append(out, mk(func(int) int64 { return rng.Int64N(256) - 128 }))
+	}
+	return out
+}
+
+// Circuit returns m's circuit under v.
+func Circuit(t testing.TB, m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) *graph.Circuit {
+	t.Helper()
+	c, err := graph.New(m, v, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Assign returns the witness of tr under PublicIO.
+func Assign(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
+	t.Helper()
+	a, err := graph.Assignment(m, tr, PublicIO, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Matches checks that the circuit of m (PublicIO) accepts exactly the
+// integer reference's output on every input (test.IsSolved), with the bit
+// decomposition strategy too on the first two, and rejects the output
+// moved by one.
+func Matches(t *testing.T, m *quant.Model, inputs [][][]int64) {
+	t.Helper()
+	circ := Circuit(t, m, PublicIO)
+	circBits := Circuit(t, m, PublicIO, fixedpoint.WithBitDecomposition())
+	for k, x := range inputs {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, Assign(t, m, tr), Field); err != nil {
+			t.Fatalf("input %d %v: %v", k, x, err)
+		}
+		if k < 2 {
+			if err := test.IsSolved(circBits, Assign(t, m, tr), Field); err != nil {
+				t.Fatalf("input %d, bit decomposition: %v", k, err)
+			}
+		}
+		j := k % len(tr.Y[0])
+		r := k % len(tr.Y)
+		y := tr.Y[r][j]
+		out := m.Graph.Output()
+		tr.Y[r][j] = y + 1
+		if y == out.Hi {
+			tr.Y[r][j] = y - 1
+		}
+		if test.IsSolved(circ, Assign(t, m, tr), Field) == nil {
+			t.Fatalf("input %d: a wrong output (%d for %d) was accepted", k, tr.Y[r][j], y)
+		}
+	}
+}
+
+// Tamper is a hint that runs H and then moves its outputs by F.
+type Tamper struct {
+	H solver.Hint
+	F func(field *big.Int, in, out []*big.Int)
+}
+
+// Add moves output k by d.
+func Add(k int, d int64) func(*big.Int, []*big.Int, []*big.Int) {
+	return func(_ *big.Int, _, out []*big.Int) { out[k].Add(out[k], big.NewInt(d)) }
+}
+
+// ProveTampered proves m on x with the real Groth16 prover: the honest
+// proof verifies, and every tampered hint makes the prover fail.
+func ProveTampered(t *testing.T, m *quant.Model, x [][]int64, tampers map[string]Tamper) {
+	t.Helper()
+	ccs, err := frontend.Compile(Field, r1cs.NewBuilder, Circuit(t, m, PublicIO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(Assign(t, m, tr), Field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	for name, tm := range tampers {
+		fake := func(f *big.Int, in, out []*big.Int) error {
+			if err := tm.H(f, in, out); err != nil {
+				return err
+			}
+			tm.F(f, in, out)
+			for _, o := range out {
+				o.Mod(o, f)
+			}
+			return nil
+		}
+		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(tm.H), fake))); err == nil {
+			t.Errorf("tampered %s: the prover succeeded", name)
+		}
+	}
+}
