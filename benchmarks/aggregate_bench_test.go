@@ -257,3 +257,75 @@ func BenchmarkAggregateProve(b *testing.B) {
 		}
 	})
 }
+
+// aggShardLike is a shard-sized stand-in for the inner-curve question: N
+// products and N 8-bit range checks (one BSB22 commitment), the mix of a
+// shard circuit, over whichever field it is compiled for.
+type aggShardLike struct {
+	X []frontend.Variable
+	Y frontend.Variable `gnark:",public"`
+}
+
+func (c *aggShardLike) Define(api frontend.API) error {
+	rc := rangecheck.New(api)
+	acc := frontend.Variable(1)
+	for _, x := range c.X {
+		rc.Check(x, 8)
+		acc = api.Mul(acc, api.Add(x, 1))
+	}
+	api.AssertIsEqual(acc, c.Y)
+	return nil
+}
+
+// BenchmarkAggregateInnerCurve proves the same shard-like circuit on BN254
+// (today's shards) and on BLS12-377 (the 2-chain's inner curve): what moving
+// the shards to BLS12-377 costs the prover.
+func BenchmarkAggregateInnerCurve(b *testing.B) {
+	const n = 1 << 16
+	for _, curve := range []ecc.ID{ecc.BN254, ecc.BLS12_377} {
+		b.Run(curve.String(), func(b *testing.B) {
+			for range b.N {
+				f := curve.ScalarField()
+				circuit := &aggShardLike{X: make([]frontend.Variable, n)}
+				a := &aggShardLike{X: make([]frontend.Variable, n)}
+				y := new(big.Int).SetInt64(1)
+				for i := range a.X {
+					a.X[i] = i % 256
+					y.Mul(y, big.NewInt(int64(i%256+1)))
+					y.Mod(y, f)
+				}
+				a.Y = y
+				t0 := time.Now()
+				ccs, err := frontend.Compile(f, r1cs.NewBuilder, circuit)
+				if err != nil {
+					b.Fatal(err)
+				}
+				compile := time.Since(t0)
+				t0 = time.Now()
+				pk, vk, err := groth16.Setup(ccs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				setup := time.Since(t0)
+				w, err := frontend.NewWitness(a, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 = time.Now()
+				proof, err := groth16.Prove(ccs, pk, w)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prove := time.Since(t0)
+				pub, _ := w.Public()
+				if err := groth16.Verify(proof, vk, pub); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
+				b.ReportMetric(setup.Seconds(), "setup-s")
+				b.ReportMetric(prove.Seconds(), "prove-s")
+				b.Logf("%s: %d constraints, compile %v, setup %v, prove %v, %s", curve, ccs.GetNbConstraints(), compile, setup, prove, aggHeap())
+			}
+		})
+	}
+}
