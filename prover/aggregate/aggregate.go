@@ -41,8 +41,10 @@
 // assembly against quant.ShardsCommitment and real tiny inner proofs, and the
 // in-circuit shards commitment on gnark's test engine). Compiling and solving
 // the outer circuit (millions of constraints, minutes, GiBs) runs only with
-// ZKINFER_AGG=1, which CI does not set; the outer setup and prove with
-// ZKINFER_AGG=prove.
+// ZKINFER_AGG=1, which CI does not set: TestRecursive (the circuit's own
+// rejections) and TestRealShards (real tiny gpt2 shards proven for
+// aggregation). ZKINFER_AGG=prove adds the outer setup, prove and on-chain
+// gas (half an hour and ~10 GiB at 3 shards on two cores).
 package aggregate
 
 import (
