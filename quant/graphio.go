@@ -313,13 +313,19 @@ func PartsCost(parts []IOPart, v string, input bool) Cost {
 	var c Cost
 	n := PartsSize(parts)
 	if v != VisibilityPublic {
-		perms := len(parts) + 2
+		// Each part's hash costs one permutation per packed element (its
+		// tag's compression is a constant); several parts add one
+		// permutation each for the outer hash.
+		perms := 0
+		if !SingleInt8(parts) {
+			perms = len(parts)
+		}
 		for _, p := range parts {
 			per := PackedPerElement
 			if p.DType == DTypeIndex {
 				per = Uint24PerElement
 			}
-			perms += (p.Size()+per-1)/per + 1
+			perms += (p.Size() + per - 1) / per
 		}
 		c.R1CS, c.SCS = hashPermR1CS*perms, hashPermSCS*perms
 	} else {
@@ -334,6 +340,8 @@ func PartsCost(parts []IOPart, v string, input bool) Cost {
 			c.R1CS += int(rangeCheckR1CS * float64(checks))
 			c.SCS += rangeCheckSCS * checks
 		}
+		c.R1CS += rangeTableR1CS
+		c.SCS += rangeTableSCS
 	}
 	return c
 }

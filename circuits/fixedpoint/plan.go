@@ -166,3 +166,25 @@ func ClampTable(lo, hi int64, k int) []int64 {
 	}
 	return t
 }
+
+// SelectExtraR1CS is what a clamp costs over a table lookup when no table
+// serves it (the selector path), in R1CS constraints.
+const SelectExtraR1CS = selectClampCost - lookupCost
+
+// Tabled reports whether the plan serves the clamps of s with a table.
+func (p *Plan) Tabled(s Site) bool {
+	k := p.TableBits(s.Lo, s.Hi)
+	return k > 0 && fits(s.Lo, s.Hi, s.Bits, k)
+}
+
+// TableEntries is the number of clamp-table entries the plan builds.
+func (p *Plan) TableEntries() int {
+	if p == nil {
+		return 0
+	}
+	n := 0
+	for _, k := range p.k {
+		n += 1 << k
+	}
+	return n
+}
