@@ -4,11 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark/backend/plonk"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
-	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -105,38 +101,8 @@ func TestProveAndTamper(t *testing.T) {
 		"high":     {H: fixedpoint.ClampSelectHint, F: graphtest.Add(1, 1)},
 	})
 
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(assignment(t, m, tr), field)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := w.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sccs, err := frontend.Compile(field, scs.NewBuilder, newCircuit(t, m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("example graph: %d PLONK constraints (estimate %d)", sccs.GetNbConstraints(), m.Graph.Cost().SCS)
-	srs, lag, err := unsafekzg.NewSRS(sccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ppk, pvk, err := plonk.Setup(sccs, srs, lag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pproof, err := plonk.Prove(sccs, ppk, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := plonk.Verify(pproof, pvk, pub); err != nil {
-		t.Fatal(err)
-	}
+	n := graphtest.ProvePLONK(t, m, x)
+	t.Logf("example graph: %d PLONK constraints (estimate %d)", n, m.Graph.Cost().SCS)
 }
 
 // Under hashed and public weights the parameters are witnesses bound to the

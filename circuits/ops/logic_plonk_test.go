@@ -4,12 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark/backend/plonk"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/scs"
-	"github.com/consensys/gnark/test/unsafekzg"
-
-	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
@@ -29,37 +24,6 @@ func TestIndexOpsProvePLONK(t *testing.T) {
 		nmNode{"tl", &ops.IndexMap{Shape: []int{4, 8}, Index: ops.AxisIndex([]int{4, 4}, []int{4, 8}, func(_, c int) int { return c % 4 })}, []string{"pr"}},
 		nmNode{"am", &ops.ArgMax{Axis: -1}, []string{"tl"}},
 	)
-	circ, err := graph.New(m, nmIO)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccs, err := frontend.Compile(nmField, scs.NewBuilder, circ)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srs, lag, err := unsafekzg.NewSRS(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, vk, err := plonk.Setup(ccs, srs, lag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward([][]int64{{3, -100, 127, 0, 5, 6}, {-128, 5, 64, -7, 0, 0}, {1, 2, 3, 4, 5, 6}, {9, 9, 9, 9, 9, 9}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(nmAssign(t, m, tr), nmField)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, err := plonk.Prove(ccs, pk, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, _ := w.Public()
-	if err := plonk.Verify(proof, vk, pub); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d PLONK constraints (estimate %d)", ccs.GetNbConstraints(), m.Graph.Cost().SCS)
+	n := graphtest.ProvePLONK(t, m, [][]int64{{3, -100, 127, 0, 5, 6}, {-128, 5, 64, -7, 0, 0}, {1, 2, 3, 4, 5, 6}, {9, 9, 9, 9, 9, 9}})
+	t.Logf("%d PLONK constraints (estimate %d)", n, m.Graph.Cost().SCS)
 }

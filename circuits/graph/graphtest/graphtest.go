@@ -13,10 +13,13 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
+	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -246,4 +249,43 @@ func ProveTampered(t *testing.T, m *quant.Model, x [][]int64, tampers map[string
 			t.Errorf("tampered %s: the prover succeeded", name)
 		}
 	}
+}
+
+// ProvePLONK compiles m's circuit (PublicIO) for PLONK, runs a setup on an
+// unsafe test SRS, proves m on x and verifies the proof; it returns the
+// number of PLONK constraints.
+func ProvePLONK(t *testing.T, m *quant.Model, x [][]int64) int {
+	t.Helper()
+	ccs, err := frontend.Compile(Field, scs.NewBuilder, Circuit(t, m, PublicIO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srs, lag, err := unsafekzg.NewSRS(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := plonk.Setup(ccs, srs, lag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(Assign(t, m, tr), Field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := plonk.Prove(ccs, pk, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := w.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plonk.Verify(proof, vk, pub); err != nil {
+		t.Fatal(err)
+	}
+	return ccs.GetNbConstraints()
 }
