@@ -259,6 +259,15 @@ func mapGlobalPool(gi *graphImporter, i int, n *onnxpb.NodeProto) error {
 
 // constInts reads a constant of integers (int64 in the file) as int64s,
 // saturating far-out values (INT64_MAX ends) at ±2^62.
+// constInts returns input k of n, a constant, as integers.
+func (gi *graphImporter) constInts(n *onnxpb.NodeProto, k int) ([]int64, error) {
+	t, err := gi.constTensor(n, k)
+	if err != nil {
+		return nil, err
+	}
+	return constInts(t)
+}
+
 func constInts(t *tensor) ([]int64, error) {
 	out := make([]int64, len(t.data))
 	for k, v := range t.data {

@@ -74,11 +74,7 @@ func mapExpand(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	t, err := gi.constTensor(n, 1)
-	if err != nil {
-		return err
-	}
-	dims, err := constInts(t)
+	dims, err := gi.constInts(n, 1)
 	if err != nil {
 		return err
 	}
@@ -115,11 +111,7 @@ func mapTile(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	t, err := gi.constTensor(n, 1)
-	if err != nil {
-		return err
-	}
-	reps, err := constInts(t)
+	reps, err := gi.constInts(n, 1)
 	if err != nil {
 		return err
 	}
@@ -952,11 +944,7 @@ func mapTopK(gi *graphImporter, _ int, n *onnxpb.NodeProto) error {
 	if attrInt(n, "largest", 1) != 1 || attrInt(n, "sorted", 1) != 1 {
 		return gi.refuse("largest = %d, sorted = %d: the k largest, sorted, only", attrInt(n, "largest", 1), attrInt(n, "sorted", 1))
 	}
-	kt, err := gi.constTensor(n, 1)
-	if err != nil {
-		return err
-	}
-	ks, err := constInts(kt)
+	ks, err := gi.constInts(n, 1)
 	if err != nil {
 		return err
 	}
