@@ -130,6 +130,7 @@ func hostileOps(t *testing.T, rng *rand.Rand, n int, gen func() (quant.Op, []qua
 				}
 			}
 		}
+		_ = op.Cost(in, out)
 	}
 	return accepted
 }
