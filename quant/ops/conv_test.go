@@ -350,24 +350,7 @@ func LeNetGraph(t testing.TB, seed uint64) *quant.FloatModel {
 func TestLeNetQuantizesClose(t *testing.T) {
 	fm := LeNetGraph(t, 1)
 	rng := rand.New(rand.NewPCG(5, 5))
-	s, err := quant.Calibrate(fm, samples(rng, 32, 144))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := quant.Accuracy(fm, m, samples(rng, 16, 144))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range rep.Layers {
-		t.Logf("%-6s max abs %.4f rel %.3f", l.Layer, l.MaxAbs, l.Rel)
-		if l.Rel > 0.1 {
-			t.Errorf("%s: relative error %.3f", l.Layer, l.Rel)
-		}
-	}
+	m := quantizedClose(t, fm, rng, 144, 0.1)
 	t.Logf("cost estimate %+v", m.Graph.Cost())
 	// The file form keeps the integers and the commitment.
 	data, err := json.Marshal(m)

@@ -37,27 +37,7 @@ func samples(rng *rand.Rand, n, size int) [][]float64 {
 
 // The integer graph follows the float graph within a few quantization steps.
 func TestGraphQuantizesClose(t *testing.T) {
-	fm := MixedGraph(t, 1)
-	rng := rand.New(rand.NewPCG(2, 2))
-	cal := samples(rng, 32, 16)
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := quant.Accuracy(fm, m, samples(rng, 16, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range rep.Layers {
-		t.Logf("%-4s max abs %.4f rel %.3f", l.Layer, l.MaxAbs, l.Rel)
-		if l.Rel > 0.15 {
-			t.Errorf("%s: relative error %.3f", l.Layer, l.Rel)
-		}
-	}
+	quantizedClose(t, MixedGraph(t, 1), rand.New(rand.NewPCG(2, 2)), 16, 0.15)
 }
 
 // A quantized graph survives its file form: same integers, same commitment;
@@ -184,4 +164,30 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: constructors make another kind", info.Kind)
 		}
 	}
+}
+
+// quantizedClose calibrates fm on 32 samples of size values, quantizes it,
+// and checks every layer's relative error on 16 other samples stays below
+// maxRel; it returns the model.
+func quantizedClose(t *testing.T, fm *quant.FloatModel, rng *rand.Rand, size int, maxRel float64) *quant.Model {
+	t.Helper()
+	s, err := quant.Calibrate(fm, samples(rng, 32, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := quant.Accuracy(fm, m, samples(rng, 16, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rep.Layers {
+		t.Logf("%-6s max abs %.4f rel %.3f", l.Layer, l.MaxAbs, l.Rel)
+		if l.Rel > maxRel {
+			t.Errorf("%s: relative error %.3f", l.Layer, l.Rel)
+		}
+	}
+	return m
 }
