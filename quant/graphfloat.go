@@ -559,3 +559,61 @@ func NewGraphModel(g *FloatGraph) (*FloatModel, error) {
 	}
 	return &FloatModel{Config: Config{Architecture: ArchitectureGraph, Graph: spec}, Graph: g}, nil
 }
+
+// PruneDead returns g without the nodes none of whose outputs is read by
+// another kept node or is a graph output (an importer's fusion leaves the
+// shape ops that fed the fused nodes dead), and without their values; ids
+// are renumbered in order. The graph inputs are kept.
+func (g *FloatGraph) PruneDead() *FloatGraph {
+	used := make([]bool, len(g.Names))
+	for _, id := range g.Outputs {
+		used[id] = true
+	}
+	keep := make([]bool, len(g.Nodes))
+	for k := len(g.Nodes) - 1; k >= 0; k-- {
+		n := g.Nodes[k]
+		for _, id := range n.Out {
+			keep[k] = keep[k] || used[id]
+		}
+		if keep[k] {
+			for _, id := range n.In {
+				used[id] = true
+			}
+		}
+	}
+	defined := make([]bool, len(g.Names))
+	for _, id := range g.Inputs {
+		defined[id] = true
+	}
+	for k, n := range g.Nodes {
+		if keep[k] {
+			for _, id := range n.Out {
+				defined[id] = true
+			}
+		}
+	}
+	ids := make([]int, len(g.Names))
+	out := &FloatGraph{InputSpecs: slices.Clone(g.InputSpecs)}
+	for id := range g.Names {
+		ids[id] = -1
+		if defined[id] {
+			ids[id] = len(out.Names)
+			out.Names = append(out.Names, g.Names[id])
+			out.Shapes = append(out.Shapes, g.Shapes[id])
+		}
+	}
+	re := func(l []int) []int {
+		r := make([]int, len(l))
+		for k, id := range l {
+			r[k] = ids[id]
+		}
+		return r
+	}
+	out.Inputs, out.Outputs = re(g.Inputs), re(g.Outputs)
+	for k, n := range g.Nodes {
+		if keep[k] {
+			out.Nodes = append(out.Nodes, FloatNode{Name: n.Name, Op: n.Op, In: re(n.In), Out: re(n.Out)})
+		}
+	}
+	return out
+}

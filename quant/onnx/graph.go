@@ -113,6 +113,9 @@ type graphImporter struct {
 	notes []string
 	// graph is the ONNX graph (its inputs' declared shapes).
 	graph *onnxpb.GraphProto
+	// attention counts the fused attention subgraphs (graph_attention.go):
+	// the shape ops that fed them are pruned when it is nonzero.
+	attention int
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -224,6 +227,9 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %w", err)
 	}
+	if gi.attention > 0 {
+		fg = fg.PruneDead()
+	}
 	fm, err = quant.NewGraphModel(fg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %w", err)
@@ -326,6 +332,9 @@ func (gi *graphImporter) visit(i int, n *onnxpb.NodeProto) error {
 		return gi.foldShape(n)
 	}
 	if ok, err := gi.tryClosure(i, n); ok || err != nil {
+		return err
+	}
+	if ok, err := gi.tryAttention(i, n); ok || err != nil {
 		return err
 	}
 	if f, ok := graphPreMappers[n.GetOpType()]; ok {
