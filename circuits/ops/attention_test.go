@@ -2,6 +2,8 @@ package ops_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/consensys/gnark/frontend"
@@ -14,6 +16,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
@@ -170,6 +173,86 @@ func TestAttentionCost(t *testing.T) {
 		for _, c := range [][2]int{{got[0], cost.R1CS}, {got[1], cost.SCS}} {
 			if d := float64(c[1]-c[0]) / float64(c[0]); d > 0.15 || d < -0.15 {
 				t.Errorf("%s: estimate %d for %d constraints (%+.0f %%)", name, c[1], c[0], 100*d)
+			}
+		}
+	}
+}
+
+// attnExports are the attention exports: the zoo's and the first
+// GPT-2 export without a mask.
+var attnExports = []string{
+	"zoo/attn_gpt2_causal_op14", "zoo/attn_encoder_postln_op14", "zoo/attn_nanogpt_fill10_op14",
+	"zoo/attn_gqa_op14", "zoo/attn_mqa_op14", "rejected_nomask_op14",
+}
+
+// rejected_nomask_op14 (GPT-2 without a causal mask) imports fused and
+// proves bit-exact on random and extreme inputs.
+func TestAttentionNoMaskExport(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "onnx", "rejected_nomask_op14.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, _, err := onnx.ParseGraph(data, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(70, 11))
+	m := graphtest.Calibrated(t, rng, fm)
+	found := false
+	for _, n := range m.Graph.Nodes {
+		_, ok := n.Op.(*ops.QAttention)
+		found = found || ok
+	}
+	if !found {
+		t.Fatal("no attention node")
+	}
+	nmMatches(t, m, nmInputs(rng, m, 2))
+}
+
+// The compiled constraint counts of every attention export, fused and op
+// by op (quant/GRAPH.md's table): fused is smaller under both backends.
+func TestAttentionFusedVsUnfused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles 22 circuits")
+	}
+	for _, name := range attnExports {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "onnx", name+".onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var counts [2][2]int
+		for k, opts := range []onnx.Options{{}, {Unfused: true}} {
+			fm, _, err := onnx.ParseGraph(data, opts)
+			if err != nil {
+				t.Logf("%s: op by op: %v", name, err)
+				continue
+			}
+			m := graphtest.Calibrated(t, rand.New(rand.NewPCG(70, 12)), fm)
+			v := quant.DefaultVisibility
+			for b := range 2 {
+				circ, err := graph.New(m, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b == 0 {
+					cs, err := frontend.Compile(nmField, r1cs.NewBuilder, circ)
+					if err != nil {
+						t.Fatal(err)
+					}
+					counts[k][b] = cs.GetNbConstraints()
+				} else {
+					cs, err := frontend.Compile(nmField, scs.NewBuilder, circ)
+					if err != nil {
+						t.Fatal(err)
+					}
+					counts[k][b] = cs.GetNbConstraints()
+				}
+			}
+		}
+		t.Logf("| %s | %d | %d | %d | %d |", name, counts[0][0], counts[1][0], counts[0][1], counts[1][1])
+		for b := range 2 {
+			if counts[1][b] != 0 && counts[0][b] >= counts[1][b] {
+				t.Errorf("%s: fused %d ≥ unfused %d constraints (backend %d)", name, counts[0][b], counts[1][b], b)
 			}
 		}
 	}

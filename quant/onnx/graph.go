@@ -116,6 +116,8 @@ type graphImporter struct {
 	// attention counts the fused attention subgraphs (graph_attention.go):
 	// the shape ops that fed them are pruned when it is nonzero.
 	attention int
+	// unfused turns the attention fusion off (Options.Unfused).
+	unfused bool
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -164,6 +166,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
 	gi.graph = g
+	gi.unfused = opts.Unfused
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
 	}

@@ -34,6 +34,34 @@ var attnChainOps = map[string]bool{"Reshape": true, "Transpose": true, "Unsqueez
 // maxAttnChain bounds the shape ops followed from one operand.
 const maxAttnChain = 12
 
+// constOf returns the constant name, folding its producers first when
+// they come after the node being visited (torch computes a scale's
+// constant next to its use): a node is folded early only when all its
+// inputs are constants, as the main pass would fold it.
+func (gi *graphImporter) constOf(name string, depth int) *tensor {
+	if c := gi.consts[name]; c != nil || name == "" {
+		return c
+	}
+	p, ok := gi.producers[name]
+	if !ok || depth > 16 || gi.done[p] || !gi.live[p] {
+		return nil
+	}
+	n := gi.nodes[p]
+	if !isDefaultDomain(n) || n.GetOpType() == "Shape" {
+		return nil
+	}
+	for _, in := range n.GetInput() {
+		if in != "" && gi.constOf(in, depth+1) == nil {
+			return nil
+		}
+	}
+	if err := gi.fold(n); err != nil {
+		return nil
+	}
+	gi.done[p] = true
+	return gi.consts[name]
+}
+
 // attnScale returns the constant a node n multiplies its activation input
 // act by (Mul by or Div of a constant with one distinct value), if it does.
 func (gi *graphImporter) attnScale(n *onnxpb.NodeProto, act string) (float64, bool) {
@@ -47,7 +75,7 @@ func (gi *graphImporter) attnScale(n *onnxpb.NodeProto, act string) (float64, bo
 	if input(n, 1-k) != act || act == "" {
 		return 0, false
 	}
-	c := gi.consts[input(n, k)]
+	c := gi.constOf(input(n, k), 0)
 	if c == nil || len(c.data) == 0 || len(c.dims) > 4 {
 		return 0, false
 	}
@@ -292,7 +320,7 @@ func finiteFill(v float64) float64 {
 
 // tryAttention fuses the attention subgraph whose first MatMul is node i.
 func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) {
-	if n.GetOpType() != "MatMul" || !isDefaultDomain(n) || len(n.GetOutput()) != 1 {
+	if gi.unfused || n.GetOpType() != "MatMul" || !isDefaultDomain(n) || len(n.GetOutput()) != 1 {
 		return false, nil
 	}
 	a, b := input(n, 0), input(n, 1)
@@ -341,11 +369,11 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 			} else if x != cur {
 				return false, nil
 			}
-			cp, ok := constMask(gi.consts[cond], scoreShape)
+			cp, ok := constMask(gi.constOf(cond, 0), scoreShape)
 			if !ok {
 				return false, nil
 			}
-			fp, ok := constMask(gi.consts[other], scoreShape)
+			fp, ok := constMask(gi.constOf(other, 0), scoreShape)
 			if !ok {
 				return false, nil
 			}
@@ -369,7 +397,7 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 			if other == cur {
 				other = input(m, 0)
 			}
-			mp, ok := constMask(gi.consts[other], scoreShape)
+			mp, ok := constMask(gi.constOf(other, 0), scoreShape)
 			if !ok {
 				return false, nil
 			}
@@ -523,6 +551,12 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 		return false, nil
 	}
 	op := &ops.Attention{Heads: hq, KVHeads: kvHeads, HeadDim: dh, Scale: scale, Mask: ops.MaskNone}
+	// The logits' width: gpt2's 10 bits once the 2^10-entry exp table is
+	// no larger than the softmax positions, else 8 bits (a 256-entry
+	// table, the unfused softmax's int8 precision).
+	if hq*t*s < 1<<quant.DefaultLogitBits {
+		op.LogitBits = 8
+	}
 	if mask != nil && mask.keep != nil {
 		// Replaced: the fill scaled by what follows the mask; added: likewise.
 		fill := mask.fill * after

@@ -36,6 +36,9 @@ type Attention struct {
 	Keep     []int8  `json:"keep,omitempty"`
 	Fill     float64 `json:"fill,omitempty"`
 	Additive bool    `json:"additive,omitempty"`
+	// LogitBits is the width of the integer logits (the exp table has
+	// 2^LogitBits entries): 4..14, 0 for gpt2's quant.DefaultLogitBits.
+	LogitBits int `json:"logit_bits,omitempty"`
 }
 
 // Mask kinds of Attention.
@@ -147,6 +150,9 @@ func (a *Attention) check(in [][]int) (attnDims, []int, error) {
 	d, out, err := attnShape(in, a.Heads, a.KVHeads, a.HeadDim)
 	if err != nil {
 		return d, nil, err
+	}
+	if a.LogitBits != 0 && (a.LogitBits < 4 || a.LogitBits > 14) {
+		return d, nil, fmt.Errorf("%w: attention logit_bits %d, want 4..14 (0: %d)", quant.ErrRange, a.LogitBits, quant.DefaultLogitBits)
 	}
 	if !(a.Scale > 0) || math.IsInf(a.Scale, 0) {
 		return d, nil, fmt.Errorf("%w: attention scale %v, want a positive finite number", quant.ErrRange, a.Scale)
@@ -266,14 +272,22 @@ func (a *Attention) InnerMax(in []*quant.FloatTensor) ([]float64, error) {
 	return []float64{mx}, nil
 }
 
+// logitBits is the logits' width.
+func (a *Attention) logitBits() int {
+	if a.LogitBits == 0 {
+		return quant.DefaultLogitBits
+	}
+	return a.LogitBits
+}
+
 // InnerFracs: the logit fraction, gpt2's rule (the largest logit within
 // ±(2^(LogitBits−1) − 1)).
-func (*Attention) InnerFracs(mx []float64) []int {
+func (a *Attention) InnerFracs(mx []float64) []int {
 	m := 0.0
 	if len(mx) > 0 {
 		m = mx[0]
 	}
-	return []int{quant.FracForRange(m, float64(int(1)<<(quant.DefaultLogitBits-1)-1))}
+	return []int{quant.FracForRange(m, float64(int(1)<<(a.logitBits()-1)-1))}
 }
 
 // Quantize without calibrated logits takes the logit fraction from the
@@ -293,7 +307,7 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 		return nil, err
 	}
 	lf := inner[0]
-	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: quant.DefaultLogitBits}
+	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits()}
 	if q.Logit, err = quant.QuantizeRequant(math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
 		return nil, fmt.Errorf("attention logits: %w", err)
 	}
