@@ -105,8 +105,10 @@ type attnOperand struct {
 }
 
 // traceBack follows name back through shape ops (and scalings) and
-// returns the candidate sources, longest chain first.
-func (gi *graphImporter) traceBack(name string) []attnOperand {
+// returns the candidate sources, longest chain first. The chains run under
+// b, a budget of the fusion's own, so that a declined fusion leaves the
+// import's budget as it was.
+func (gi *graphImporter) traceBack(b *budget, name string) []attnOperand {
 	type step struct {
 		n     *onnxpb.NodeProto
 		in    string
@@ -173,7 +175,7 @@ func (gi *graphImporter) traceBack(name string) []attnOperand {
 					env[o] = gi.consts[o]
 				}
 			}
-			outs, err := evalNode(gi.b, st.n, env)
+			outs, err := evalNode(b, st.n, env)
 			if err != nil || len(outs) != 1 || outs[0] == nil {
 				t = nil
 				break
@@ -438,7 +440,8 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 	if vname == "" || gi.isConst(vname) {
 		return false, nil
 	}
-	qs, ks, vcands := gi.traceBack(a), gi.traceBack(b), gi.traceBack(vname)
+	tb := new(budget)
+	qs, ks, vcands := gi.traceBack(tb, a), gi.traceBack(tb, b), gi.traceBack(tb, vname)
 	if len(vcands) == 0 {
 		return false, nil
 	}
@@ -538,7 +541,7 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 				env[o] = gi.consts[o]
 			}
 		}
-		outs, err := evalNode(gi.b, m, env)
+		outs, err := evalNode(tb, m, env)
 		if err != nil || len(outs) != 1 || outs[0] == nil {
 			return false, nil
 		}
