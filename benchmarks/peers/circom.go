@@ -175,35 +175,57 @@ func MLPCircom(m *quant.Model) (string, error) {
 	var sb strings.Builder
 	sb.WriteString(circomHeader)
 	sb.WriteString(requantTemplates)
-	sb.WriteString("\ntemplate MLP() {\n")
-	fmt.Fprintf(&sb, "    signal input x[%d];\n", layers[0].In)
-	prev := "x"
+	// One template per layer, its constants in var arrays and the sums built
+	// in a loop (a literal 784-term expression overflows circom's stack).
+	list := func(n int, f func(i int) int64) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = fmt.Sprint(f(i))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
 	for l, d := range layers {
 		if d.Shift < 1 {
 			return "", fmt.Errorf("layer %d: shift %d: the circom template needs a shift ≥ 1", l, d.Shift)
 		}
-		name := fmt.Sprintf("h%d", l)
-		if l == len(layers)-1 {
-			name = "y"
-			fmt.Fprintf(&sb, "    signal output y[%d];\n", d.Out)
-		} else {
-			fmt.Fprintf(&sb, "    signal %s[%d];\n", name, d.Out)
+		rows := make([]string, d.In)
+		for i := range rows {
+			rows[i] = list(d.Out, func(j int) int64 { return int64(d.W[i*d.Out+j]) })
 		}
-		fmt.Fprintf(&sb, "    component rq%d[%d];\n", l, d.Out)
-		for j := 0; j < d.Out; j++ {
-			fmt.Fprintf(&sb, "    rq%d[%d] = RequantConst(%d, %d, %d, %d, %d);\n", l, j, d.Shift, d.Mult[j], d.Lo, d.Hi,
-				clampBits(d.AccBound(j), d.Mult[j], d.Shift))
-			fmt.Fprintf(&sb, "    rq%d[%d].acc <== %d", l, j, d.B[j])
-			for i := 0; i < d.In; i++ {
-				if w := d.W[i*d.Out+j]; w != 0 {
-					fmt.Fprintf(&sb, " + (%d)*%s[%d]", w, prev, i)
-				}
-			}
-			sb.WriteString(";\n")
-			fmt.Fprintf(&sb, "    %s[%d] <== rq%d[%d].out;\n", name, j, l, j)
-		}
-		prev = name
+		fmt.Fprintf(&sb, `
+template Layer%d() {
+    signal input x[%d];
+    signal output y[%d];
+    var W[%d][%d] = [%s];
+    var B[%d] = %s;
+    var M[%d] = %s;
+    var QB[%d] = %s;
+    component rq[%d];
+    for (var j = 0; j < %d; j++) {
+        var lc = B[j];
+        for (var i = 0; i < %d; i++) {
+            lc += W[i][j] * x[i];
+        }
+        rq[j] = RequantConst(%d, M[j], %d, %d, QB[j]);
+        rq[j].acc <== lc;
+        y[j] <== rq[j].out;
+    }
+}
+`, l, d.In, d.Out, d.In, d.Out, strings.Join(rows, ",\n        "), d.Out, list(d.Out, func(j int) int64 { return d.B[j] }),
+			d.Out, list(d.Out, func(j int) int64 { return d.Mult[j] }),
+			d.Out, list(d.Out, func(j int) int64 { return int64(clampBits(d.AccBound(j), d.Mult[j], d.Shift)) }),
+			d.Out, d.Out, d.In, d.Shift, d.Lo, d.Hi)
 	}
+	sb.WriteString("\ntemplate MLP() {\n")
+	fmt.Fprintf(&sb, "    signal input x[%d];\n", layers[0].In)
+	fmt.Fprintf(&sb, "    signal output y[%d];\n", layers[len(layers)-1].Out)
+	prev := "x"
+	for l, d := range layers {
+		fmt.Fprintf(&sb, "    component l%d = Layer%d();\n", l, l)
+		fmt.Fprintf(&sb, "    for (var i = 0; i < %d; i++) { l%d.x[i] <== %s[i]; }\n", d.In, l, prev)
+		prev = fmt.Sprintf("l%d.y", l)
+	}
+	fmt.Fprintf(&sb, "    for (var j = 0; j < %d; j++) { y[j] <== %s[j]; }\n", layers[len(layers)-1].Out, prev)
 	sb.WriteString("}\n\ncomponent main {public [x]} = MLP();\n")
 	return sb.String(), nil
 }

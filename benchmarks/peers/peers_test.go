@@ -26,7 +26,7 @@ func TestSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"signal input x[6];", "signal h0[4];", "signal output y[3];", "rq1[2] = RequantConst(", "component main {public [x]} = MLP();"} {
+	for _, want := range []string{"template Layer0()", "template Layer1()", "signal input x[6];", "signal output y[3];", "rq[j] = RequantConst(", "component main {public [x]} = MLP();"} {
 		if !strings.Contains(src, want) {
 			t.Errorf("MLP circom lacks %q", want)
 		}

@@ -44,7 +44,7 @@ func run() error {
 	work := fs.String("work", "benchmarks/peers/out", "working folder for circuits, keys and the powers of tau (gitignored)")
 	out := fs.String("out", "benchmarks/results/peers.md", "where to write the results (markdown); '-' for stdout only")
 	reps := fs.Int("reps", 5, "interleaved rounds per statement")
-	chain := fs.String("chain", "12,14,16", "Groth16 core comparison: k of the 2^k − 8 multiplication chains")
+	chain := fs.String("chain", "10,12,14", "Groth16 core comparison: k of the 2^k − 8 multiplication chains")
 	mlp := fs.String("mlp", "784,128,10", "the model's layer widths, input first (linear+ReLU layers, last linear)")
 	dense := fs.String("dense", "64x64,128x128", "dense-layer cost shapes INxOUT, comma-separated")
 	seed := fs.Uint64("seed", 1, "seed of the model, its input and the dense weights")
