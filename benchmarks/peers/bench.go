@@ -32,7 +32,7 @@ type Config struct {
 	// Seed makes the model, its input and the dense weights.
 	Seed uint64
 	// Log receives progress lines.
-	Log io.Writer
+	Log io.Writer `json:"-"`
 }
 
 // Case is one circuit proved by both sides, Reps times each.
@@ -58,6 +58,8 @@ type DenseRow struct {
 
 // Report is the result of Run.
 type Report struct {
+	// Command is the command line that made it (set by the caller).
+	Command  string
 	Config   Config
 	Started  time.Time
 	Machine  string

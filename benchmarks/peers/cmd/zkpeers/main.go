@@ -9,6 +9,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -49,6 +50,7 @@ func run() error {
 	dense := fs.String("dense", "64x64,128x128", "dense-layer cost shapes INxOUT, comma-separated")
 	seed := fs.Uint64("seed", 1, "seed of the model, its input and the dense weights")
 	nodeBin := fs.String("node", "node", "the node executable")
+	render := fs.String("render", "", "render the markdown again from the report.json of an earlier run (in --work) instead of running")
 	quick := fs.Bool("quick", false, "tiny sizes (chain 2^6, MLP 16→8→4, dense 8x8), 2 rounds, results to stdout unless --out: a smoke run in seconds")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./benchmarks/peers/cmd/zkpeers [flags]   (from the repository root, after npm ci --prefix benchmarks/peers)\n\n")
@@ -98,11 +100,27 @@ func run() error {
 	if cfg.Work, err = filepath.Abs(cfg.Work); err != nil {
 		return err
 	}
-	rep, err := peers.Run(cfg)
-	if err != nil {
-		return err
+	var rep *peers.Report
+	if *render != "" {
+		b, err := os.ReadFile(*render)
+		if err != nil {
+			return err
+		}
+		rep = new(peers.Report)
+		if err := json.Unmarshal(b, rep); err != nil {
+			return fmt.Errorf("%s: %w", *render, err)
+		}
+	} else {
+		if rep, err = peers.Run(cfg); err != nil {
+			return err
+		}
+		rep.Command = strings.TrimSpace("bash benchmarks/peers/run.sh " + strings.Join(os.Args[1:], " "))
+		// The raw figures, to render again (--render) without rerunning.
+		if b, err := json.MarshalIndent(rep, "", " "); err == nil {
+			_ = os.WriteFile(filepath.Join(cfg.Work, "report.json"), b, 0o644)
+		}
 	}
-	md := rep.Markdown("bash benchmarks/peers/run.sh " + strings.Join(os.Args[1:], " "))
+	md := rep.Markdown(rep.Command)
 	if *out == "-" {
 		fmt.Print(md)
 		return nil
