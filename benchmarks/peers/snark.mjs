@@ -7,7 +7,7 @@
 //   node snark.mjs compile FILE.circom OUTDIR     circom2 --O2 --r1cs --wasm; prints the R1CS sizes
 //   node snark.mjs ptau POWER OUT.ptau            powers of tau: new, one contribution, prepare phase 2
 //   node snark.mjs setup R1CS PTAU ZKEY VKEY      Groth16 zkey (no phase-2 contribution: a dev setup) and vkey
-//   node snark.mjs prove WASM ZKEY VKEY INPUT     timed witness + Groth16 prove, then verify (untimed)
+//   node snark.mjs prove WASM ZKEY VKEY INPUT     timed witness + Groth16 prove (files preloaded), then verify (untimed)
 //   node snark.mjs ezkl                           what the EZKL engine exposes, and whether it can run here
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -61,11 +61,15 @@ async function setup(r1cs, ptauFile, zkey, vkey) {
 async function prove(wasm, zkey, vkey, inputFile) {
   const curve = await snarkjs.curves.getCurveFromName('bn128') // warm: threads and tables, untimed
   const input = JSON.parse(readFileSync(inputFile, 'utf8'))
+  // The circuit's wasm and the zkey are read into memory untimed, as gnark's
+  // key is in memory when zkinfer's prove is timed.
+  const wasmMem = { type: 'mem', data: new Uint8Array(readFileSync(wasm)) }
+  const zkeyMem = { type: 'mem', data: new Uint8Array(readFileSync(zkey)) }
   const wtns = { type: 'mem' }
   const t0 = performance.now()
-  await snarkjs.wtns.calculate(input, wasm, wtns)
+  await snarkjs.wtns.calculate(input, wasmMem, wtns)
   const t1 = performance.now()
-  const { proof, publicSignals } = await snarkjs.groth16.prove(zkey, wtns)
+  const { proof, publicSignals } = await snarkjs.groth16.prove(zkeyMem, wtns)
   const t2 = performance.now()
   const vk = JSON.parse(readFileSync(vkey, 'utf8'))
   const ok = await snarkjs.groth16.verify(vk, publicSignals, proof)
