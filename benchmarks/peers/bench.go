@@ -267,6 +267,14 @@ func Run(cfg Config) (*Report, error) {
 		return rep, nil
 	}
 	rep.PtauPow = max(bits.Len(uint(need-1)), 4)
+	// A larger powers-of-tau file in Work serves too (snarkjs takes the
+	// sections of the circuit's size).
+	for p := rep.PtauPow; p <= 20; p++ {
+		if _, err := os.Stat(filepath.Join(cfg.Work, fmt.Sprintf("pot%d.ptau", p))); err == nil {
+			rep.PtauPow = p
+			break
+		}
+	}
 	ptau := filepath.Join(cfg.Work, fmt.Sprintf("pot%d.ptau", rep.PtauPow))
 	// The powers of tau are kept in Work and reused; ptau.json beside them
 	// keeps how long they took to make.

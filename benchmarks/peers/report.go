@@ -43,7 +43,7 @@ func (r *Report) Markdown(command string) string {
 		p("- The circom MLP's public output equals zkinfer's integer reference bit for bit: %v (output %v).", r.MLPOutputMatches, r.MLPOutput)
 	}
 	p("")
-	p("Compile and setup, one run each (not interleaved; indicative). zkinfer: `prover.Compile` / gnark `frontend.Compile` and gnark's dev Groth16 setup; snarkjs: circom2 `--O2` compile and `zKey.newZKey` from the local powers of tau (no phase-2 contribution: a dev setup too). Powers of tau 2^%d made locally with snarkjs in %s s%s (new accumulator, one contribution, prepare phase 2).", r.PtauPow, secs(r.PtauTime), map[bool]string{true: ", in an earlier run of the same command (reused from the working folder)"}[r.PtauReused])
+	p("Compile and setup, one run each (not interleaved; indicative). zkinfer: `prover.Compile` / gnark `frontend.Compile` and gnark's dev Groth16 setup; snarkjs: circom2 `--O2` compile and `zKey.newZKey` from the local powers of tau (no phase-2 contribution: a dev setup too). Powers of tau 2^%d made locally with snarkjs in %s s%s (new accumulator, one contribution, prepare phase 2).", r.PtauPow, secs(r.PtauTime), map[bool]string{true: " by an earlier run of the same step (`node benchmarks/peers/snark.mjs ptau`), reused from the working folder"}[r.PtauReused])
 	p("")
 	p("| statement | zkinfer compile s | zkinfer setup s | circom compile s | snarkjs setup s | setup ratio |")
 	p("|---|---:|---:|---:|---:|---:|")
