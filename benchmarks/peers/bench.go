@@ -240,7 +240,9 @@ func Run(cfg Config) (*Report, error) {
 			dims[i] = strconv.Itoa(d)
 		}
 		c := &Case{Name: "model: MLP " + strings.Join(dims, "→"), SnarkConstraints: comp.Constraints, SnarkCompile: ms(comp.CompileMS),
-			Note: "int8 MLP (linear+ReLU, …, linear), fixed weights, input and output public; zkinfer: prover.Compile/SetupDev/Prove, circom: the same integer forward pass"}
+			Note: "int8 MLP (linear+ReLU, …, linear), fixed weights, input and output public; zkinfer: prover.Compile/SetupDev/Prove, circom: the same integer forward pass. " +
+				"zkinfer's count includes unpacking and range-checking the public input and output, packed 31 int8 values per field element as zkinfer's `public` visibility does; " +
+				"the circom circuit takes every value as its own public input (no constraint, but one scalar multiplication each for the verifier, ≈ 6.2 k gas on chain)"}
 		todo = append(todo, pending{c: c, comp: comp, input: input, setup: func() (func() (time.Duration, error), error) {
 			z, err := NewZkinferModel(m)
 			if err != nil {
