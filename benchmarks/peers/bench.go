@@ -16,10 +16,11 @@ import (
 
 // Config is one run of the peer benchmark.
 type Config struct {
-	// Dir is benchmarks/peers; Work is where circuits, keys and the powers
-	// of tau go (gitignored benchmarks/peers/out by default).
-	Dir, Work string
-	Node      Node
+	// Work is where circuits, keys and the powers of tau go (gitignored
+	// benchmarks/peers/out by default).
+	Work string
+	// Node runs snark.mjs (its Dir is benchmarks/peers).
+	Node Node
 	// Reps is the number of interleaved rounds.
 	Reps int
 	// Chain lists k of the Groth16 core comparison: chains of 2^k − 8

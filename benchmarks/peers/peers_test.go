@@ -79,7 +79,7 @@ func TestQuickRun(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	rep, err := Run(Config{Dir: ".", Work: t.TempDir(), Node: node, Reps: 1, Chain: []int{4}, MLP: []int{4, 2}, Dense: [][2]int{{4, 2}}, Seed: 1})
+	rep, err := Run(Config{Work: t.TempDir(), Node: node, Reps: 1, Chain: []int{4}, MLP: []int{4, 2}, Dense: [][2]int{{4, 2}}, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func run() error {
 			*out = "-" // a smoke run does not overwrite the recorded results
 		}
 	}
-	cfg := peers.Config{Dir: *dir, Work: *work, Reps: *reps, Seed: *seed, Log: os.Stderr,
+	cfg := peers.Config{Work: *work, Reps: *reps, Seed: *seed, Log: os.Stderr,
 		Node: peers.Node{Dir: *dir, Bin: *nodeBin}}
 	var err error
 	if cfg.Chain, err = ints(*chain); err != nil {
@@ -93,10 +93,9 @@ func run() error {
 		}
 		cfg.Dense = append(cfg.Dense, [2]int{in, o})
 	}
-	if cfg.Dir, err = filepath.Abs(cfg.Dir); err != nil {
+	if cfg.Node.Dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	cfg.Node.Dir = cfg.Dir
 	if cfg.Work, err = filepath.Abs(cfg.Work); err != nil {
 		return err
 	}
