@@ -5,11 +5,12 @@
 // pinned npm packages first), from the repository root:
 //
 //	bash benchmarks/peers/run.sh                 # the recorded run → benchmarks/results/peers.md
-//	bash benchmarks/peers/run.sh --quick         # tiny sizes, seconds
+//	bash benchmarks/peers/run.sh --quick         # tiny sizes, about a minute
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -21,7 +22,9 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(); errors.Is(err, flag.ErrHelp) {
+		return
+	} else if err != nil {
 		fmt.Fprintln(os.Stderr, "zkpeers:", err)
 		os.Exit(1)
 	}
@@ -51,7 +54,7 @@ func run() error {
 	seed := fs.Uint64("seed", 1, "seed of the model, its input and the dense weights")
 	nodeBin := fs.String("node", "node", "the node executable")
 	render := fs.String("render", "", "render the markdown again from the report.json of an earlier run (in --work) instead of running")
-	quick := fs.Bool("quick", false, "tiny sizes (chain 2^6, MLP 16→8→4, dense 8x8), 2 rounds, results to stdout unless --out: a smoke run in seconds")
+	quick := fs.Bool("quick", false, "tiny sizes (chain 2^6, MLP 16→8→4, dense 8x8), 2 rounds, results to stdout unless --out: a smoke run, about a minute")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./benchmarks/peers/cmd/zkpeers [flags]   (from the repository root, after npm ci --prefix benchmarks/peers)\n\n")
 		fs.PrintDefaults()
