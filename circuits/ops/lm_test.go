@@ -1,0 +1,186 @@
+package ops_test
+
+import (
+	"errors"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	circops "github.com/zkinfer/zkinfer/circuits/ops"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// lmModel imports testdata/onnx/lm/<name>.onnx at sequence length seq (0:
+// the export's static length), calibrates it on 24 random id sequences
+// (and random token types) and quantizes it.
+func lmModel(t testing.TB, name string, seq int) *quant.Model {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "onnx", "lm", name+".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, _, err := onnx.ParseGraph(data, onnx.Options{SeqLen: seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(15, uint64(seq)))
+	var cal [][]float64
+	for range 24 {
+		var x []float64
+		for _, in := range fm.Graph.InputSpecs {
+			for range quant.ShapeSize(in.Shape) {
+				x = append(x, float64(rng.Int64N(in.Hi+1)))
+			}
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// lmInputs returns id inputs for m: all lowest, all highest, and random.
+func lmInputs(rng *rand.Rand, m *quant.Model, random int) [][][]int64 {
+	mk := func(f func(p quant.IOPart) int64) [][]int64 {
+		var x [][]int64
+		for _, p := range m.InputParts() {
+			row := make([]int64, p.Size())
+			for i := range row {
+				row[i] = f(p)
+			}
+			x = append(x, row)
+		}
+		return x
+	}
+	out := [][][]int64{mk(func(p quant.IOPart) int64 { return p.Lo }), mk(func(p quant.IOPart) int64 { return p.Hi })}
+	for range random {
+		out = append(out, mk(func(p quant.IOPart) int64 { return p.Lo + rng.Int64N(p.Hi-p.Lo+1) }))
+	}
+	return out
+}
+
+// The three tiny LM exports (nanoGPT, Llama-style, BERT-style) take token
+// ids in and their circuits accept exactly the integer reference's logits
+// (an output moved by one is rejected), on extreme and random ids.
+func TestLMCircuits(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		seq  int
+	}{{"nanogpt_op14", 8}, {"llama_op14", 8}, {"bert_op14", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			m := lmModel(t, c.name, c.seq)
+			graphtest.Matches(t, m, lmInputs(rand.New(rand.NewPCG(1, 2)), m, 2))
+			ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m, graphtest.PublicIO))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d R1CS constraints (estimate %d)", c.name, ccs.GetNbConstraints(), m.Graph.Cost().R1CS)
+		})
+	}
+}
+
+// greedyIDs decodes n tokens after prompt with m (ids [T]) one step at a
+// time: step k runs the whole model on the prompt, the k tokens so far and
+// zeros after, and takes the argmax of row L − 1 + k. Causality makes the
+// zeros irrelevant, which the one-pass check below confirms.
+func greedyIDs(t *testing.T, m *quant.Model, prompt []int64, n int) []int64 {
+	t.Helper()
+	seq := quant.ShapeSize(m.InputShape())
+	v := m.OutputShape()[len(m.OutputShape())-1]
+	ids := slices.Clone(prompt)
+	for k := range n {
+		x := make([]int64, seq)
+		copy(x, ids)
+		tr, err := m.Forward([][]int64{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := len(prompt) - 1 + k
+		ids = append(ids, ops.Greedy(tr.Outputs[0], seq, v, row)[0])
+	}
+	return ids
+}
+
+// Greedy completion in one proof: a nanoGPT-layout model (token and
+// position embeddings, causal mask, tied LM head) over a prompt of 4 tokens
+// and a completion of 4 proves, in one pass over 7 positions, that every
+// completion token is the argmax of the logits before it. The real Groth16
+// prover accepts the honest completion and fails on a tampered argmax hint;
+// the circuit rejects a completion with one token changed (in the model's
+// input, or in the claimed output) and the integer reference refuses it.
+func TestGreedyCompletion(t *testing.T) {
+	const promptLen, newTokens = 4, 4
+	seq := promptLen + newTokens - 1
+	lm := lmModel(t, "nanogpt_op14", seq)
+	prompt := []int64{3, 14, 15, 9}
+	ids := greedyIDs(t, lm, prompt, newTokens)
+	m, err := ops.NextTokensModel(lm, promptLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]int64{ids[:seq]}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Outputs[0]; !slices.Equal(got, ids[promptLen:]) {
+		t.Fatalf("one pass gives %v, step by step %v", got, ids[promptLen:])
+	}
+	t.Logf("prompt %v → completion %v", prompt, ids[promptLen:])
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+		t.Fatal(err)
+	}
+	v := int64(m.Graph.Values[m.Graph.Outputs[0]].Hi + 1)
+	// One completion token changed in the model's input (position L + 1):
+	// the reference refuses it, and so does the circuit.
+	bad := slices.Clone(x[0])
+	bad[promptLen+1] = (bad[promptLen+1] + 1) % v
+	if _, err := m.Forward([][]int64{bad}); !errors.Is(err, ops.ErrNotGreedy) {
+		t.Fatalf("a changed completion token: %v", err)
+	}
+	trBad := *tr
+	trBad.Inputs = [][]int64{bad}
+	if test.IsSolved(circ, graphtest.Assign(t, m, &trBad), graphtest.Field) == nil {
+		t.Fatal("a changed completion token in the input was accepted")
+	}
+	// A non-argmax last token claimed in the output.
+	out := slices.Clone(tr.Outputs[0])
+	out[newTokens-1] = (out[newTokens-1] + 1) % v
+	trBad = *tr
+	trBad.Outputs = [][]int64{out}
+	if test.IsSolved(circ, graphtest.Assign(t, m, &trBad), graphtest.Field) == nil {
+		t.Fatal("a non-argmax completion token was accepted")
+	}
+	shift := func(_ *big.Int, _, out []*big.Int) { // the one-hot moved one id up
+		for j := 1; j+1 < len(out); j++ {
+			if out[j].Sign() != 0 {
+				out[j].SetInt64(0)
+				out[j+1].SetInt64(1)
+				return
+			}
+		}
+		out[1].SetInt64(1)
+		out[len(out)-1].SetInt64(0)
+	}
+	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
+		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
+		"one-hot+1": {H: circops.ExtremeHint, F: shift},
+	})
+}

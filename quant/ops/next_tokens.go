@@ -1,0 +1,238 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// NextTokens is greedy decoding checked in one forward pass (issue 15).
+// Inputs: the logits [..., T, V] of a causal language model (int8; the
+// leading axes hold one element) and the model's own token ids (an index
+// value of T elements: the prompt of L tokens followed by the first N − 1
+// tokens of the completion, T = L + N − 1). Attribute From = L − 1.
+// Output: the completion, an index value [N] (N = T − From) within
+// [0, V − 1]:
+//
+//	out[k] = argmax_v logits[From + k][v]   (ties: the lowest id)
+//	ids[From + k + 1] = out[k]              for k < N − 1
+//
+// So the model read, at every position after the prompt, the token it
+// predicted at the position before. A causal mask makes position t's
+// logits a function of ids[0..t] alone, so row From + k is exactly the
+// logits of decoding step k (the prompt plus out[0..k−1]): the proof of one
+// pass over T positions is the proof of N greedy decoding steps. The
+// integer reference refuses ids that do not follow their own argmax.
+//
+// It is both the float and the integer op (no parameters, no scale).
+type NextTokens struct {
+	From int `json:"from"`
+}
+
+// MaxNextTokensVocab bounds V: the ids are 24-bit index values.
+const MaxNextTokensVocab = quant.MaxIndex + 1
+
+func init() {
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "next_tokens", ID: 75,
+		New:      func() quant.Op { return &NextTokens{} },
+		NewFloat: func() quant.FloatOp { return &NextTokens{} },
+		Doc:      "greedy decoding in one pass: the argmax (lowest id on ties) of each logits row from From on is the next token id, and equals the model's input id at the next position; about 5 R1CS constraints and one 8-bit range check per checked logit",
+	})
+}
+
+func (n *NextTokens) Kind() string                    { return "next_tokens" }
+func (n *NextTokens) Params() []*quant.Param          { return nil }
+func (n *NextTokens) OutFracs([]int, []float64) []int { return []int{0} }
+
+// IndexInput: the ids (input 1) are an index value.
+func (*NextTokens) IndexInput(i int) bool { return i == 1 }
+
+// IndexOutput: the completion is an index value.
+func (*NextTokens) IndexOutput(i int) bool { return i == 0 }
+
+// resolve checks the shapes: logits [..., T, V] with one element in the
+// leading axes, ids of T elements, 0 ≤ From < T; it returns T and V.
+func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
+	if len(logits) < 2 {
+		return 0, 0, fmt.Errorf("%w: next_tokens logits of shape %v, want [..., T, V]", quant.ErrShape, logits)
+	}
+	t, v = logits[len(logits)-2], logits[len(logits)-1]
+	if quant.ShapeSize(logits) != t*v {
+		return 0, 0, fmt.Errorf("%w: next_tokens logits %v: the leading axes must hold one element (one sequence)", quant.ErrShape, logits)
+	}
+	if v < 2 || v > MaxNextTokensVocab {
+		return 0, 0, fmt.Errorf("%w: next_tokens over a vocabulary of %d, want 2..%d", quant.ErrShape, v, MaxNextTokensVocab)
+	}
+	if quant.ShapeSize(ids) != t {
+		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, t)
+	}
+	if n.From < 0 || n.From >= t {
+		return 0, 0, fmt.Errorf("%w: next_tokens from position %d of %d (the prompt must hold 1..T tokens)", quant.ErrValidation, n.From, t)
+	}
+	return t, v, nil
+}
+
+func (n *NextTokens) OutShapes(in [][]int) ([][]int, error) {
+	if err := arity(in, 2); err != nil {
+		return nil, err
+	}
+	t, _, err := n.resolve(in[0], in[1])
+	if err != nil {
+		return nil, err
+	}
+	return [][]int{{t - n.From}}, nil
+}
+
+// Eval is the float argmax of each row from From on; it does not check the
+// ids (calibration runs on any ids).
+func (n *NextTokens) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]float64, t-n.From)
+	for k := range y {
+		y[k] = float64(argmaxRow(in[0].Data[(n.From+k)*v : (n.From+k+1)*v]))
+	}
+	return []*quant.FloatTensor{{Shape: []int{t - n.From}, Data: y}}, nil
+}
+
+// argmaxRow is the first index of the largest value.
+func argmaxRow[T int64 | float64](x []T) int {
+	best := 0
+	for j := 1; j < len(x); j++ {
+		if x[j] > x[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+func (n *NextTokens) Quantize(in, out []quant.Value) (quant.Op, error) {
+	_, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType, out[0].Frac, out[0].Lo, out[0].Hi = quant.DTypeIndex, 0, 0, int64(v-1)
+	q := &NextTokens{From: n.From}
+	if err := q.Check(in, out); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (n *NextTokens) Check(in, out []quant.Value) error {
+	if err := arity2(in, out, 2, 1); err != nil {
+		return err
+	}
+	if in[0].DType != quant.DTypeInt8 || in[1].DType != quant.DTypeIndex {
+		return fmt.Errorf("%w: next_tokens reads int8 logits and index ids, not %q and %q", quant.ErrValidation, in[0].DType, in[1].DType)
+	}
+	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return err
+	}
+	if in[1].Lo < 0 || in[1].Hi > int64(v-1) {
+		return fmt.Errorf("%w: next_tokens ids within [%d, %d], want within the vocabulary [0, %d]", quant.ErrRange, in[1].Lo, in[1].Hi, v-1)
+	}
+	y := out[0]
+	if y.DType != quant.DTypeIndex || y.Lo != 0 || y.Hi != int64(v-1) || !slices.Equal(y.Shape, []int{t - n.From}) {
+		return fmt.Errorf("%w: next_tokens output %q %v [%d, %d], want index [%d] within [0, %d]", quant.ErrValidation, y.DType, y.Shape, y.Lo, y.Hi, t-n.From, v-1)
+	}
+	return nil
+}
+
+// Forward returns the argmax of each row from From on, and refuses ids
+// that do not follow it (the claimed completion is not the greedy one).
+func (n *NextTokens) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
+	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := Greedy(in[0].Data, t, v, n.From)
+	for k := range len(y) - 1 {
+		if got := in[1].Data[n.From+k+1]; got != y[k] {
+			return nil, fmt.Errorf("%w: %w: position %d holds token %d, the model's greedy next token after position %d is %d", quant.ErrValidation, ErrNotGreedy, n.From+k+1, got, n.From+k, y[k])
+		}
+	}
+	return []*quant.Tensor{{Shape: []int{t - n.From}, Data: y}}, nil
+}
+
+// ErrNotGreedy marks ids that are not the model's greedy completion.
+var ErrNotGreedy = errors.New("not the greedy completion")
+
+// Greedy returns the argmax (lowest id on ties) of rows from..t−1 of the
+// logits [t, v].
+func Greedy(logits []int64, t, v, from int) []int64 {
+	y := make([]int64, t-from)
+	for k := range y {
+		y[k] = int64(argmaxRow(logits[(from+k)*v : (from+k+1)*v]))
+	}
+	return y
+}
+
+func (n *NextTokens) Encode(e *quant.Encoder) error {
+	e.Int(int64(n.From))
+	return nil
+}
+func (n *NextTokens) EncodeWeights(*quant.Encoder) error { return nil }
+
+// Cost: per checked logit the selector's booleanity, its product with the
+// logit and one 8-bit range check, as argmax (5 R1CS, 15 PLONK), plus one
+// equality per tied id.
+func (n *NextTokens) Cost(in, out []quant.Value) quant.Cost {
+	k := out[0].Size()
+	v := 1
+	if s := in[0].Shape; len(s) > 0 {
+		v = s[len(s)-1]
+	}
+	return quant.Cost{R1CS: 5*k*v + k, SCS: 15*k*v + 2*k}
+}
+
+// NextTokensModel returns the greedy-completion model of a causal language
+// model m (one index input, the token ids [1, T] or [T]; one int8 output,
+// the logits [1, T, V] or [T, V]) for a prompt of promptLen tokens: m's
+// graph with a next_tokens node (From = promptLen − 1) reading the logits
+// and the ids, whose completion [T − promptLen + 1] is the only output.
+// The model's input is then the prompt and the completion but its last
+// token, T = L + N − 1 ids; its output the N completion tokens. m is not
+// modified (the graph's slices are copied; ops are shared, they are never
+// written).
+func NextTokensModel(m *quant.Model, promptLen int) (*quant.Model, error) {
+	g := m.Graph
+	if g == nil || len(g.Inputs) != 1 || len(g.Outputs) != 1 {
+		return nil, fmt.Errorf("%w: greedy completion needs a layer graph with one input (the token ids) and one output (the logits)", quant.ErrValidation)
+	}
+	ids, logits := g.Values[g.Inputs[0]], g.Values[g.Outputs[0]]
+	if ids.DType != quant.DTypeIndex {
+		return nil, fmt.Errorf("%w: the model's input %q is not token ids (an index input)", quant.ErrValidation, ids.Name)
+	}
+	if logits.DType != quant.DTypeInt8 {
+		return nil, fmt.Errorf("%w: the model's output %q is not int8 logits", quant.ErrValidation, logits.Name)
+	}
+	op := &NextTokens{From: promptLen - 1}
+	shapes, err := op.OutShapes([][]int{logits.Shape, ids.Shape})
+	if err != nil {
+		return nil, fmt.Errorf("greedy completion of a %d-token prompt: %w", promptLen, err)
+	}
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: shapes[0], DType: quant.DTypeIndex, Lo: 0, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: op, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	out := *m
+	out.Graph = ng
+	if m.Scales.Graph != nil {
+		sg := *m.Scales.Graph
+		sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+		out.Scales.Graph = &sg
+	}
+	if err := out.Validate(); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
