@@ -112,29 +112,30 @@ func greedyIDs(t *testing.T, m *quant.Model, prompt []int64, n int) []int64 {
 			t.Fatal(err)
 		}
 		row := len(prompt) - 1 + k
-		ids = append(ids, ops.Greedy(tr.Outputs[0], seq, v, row)[0])
+		ids = append(ids, ops.Greedy(tr.Outputs[0], v, row, 1)[0])
 	}
 	return ids
 }
 
 // Greedy completion in one proof: a nanoGPT-layout model (token and
 // position embeddings, causal mask, tied LM head) over a prompt of 4 tokens
-// and a completion of 4 proves, in one pass over 7 positions, that every
+// and a completion of 4 proves, in one pass over 8 positions (the last
+// padding), that every
 // completion token is the argmax of the logits before it. The real Groth16
 // prover accepts the honest completion and fails on a tampered argmax hint;
 // the circuit rejects a completion with one token changed (in the model's
 // input, or in the claimed output) and the integer reference refuses it.
 func TestGreedyCompletion(t *testing.T) {
 	const promptLen, newTokens = 4, 4
-	seq := promptLen + newTokens - 1
+	seq := promptLen + newTokens // one position of padding
 	lm := lmModel(t, "nanogpt_op14", seq)
 	prompt := []int64{3, 14, 15, 9}
 	ids := greedyIDs(t, lm, prompt, newTokens)
-	m, err := ops.NextTokensModel(lm, promptLen)
+	m, err := ops.NextTokensModel(lm, promptLen, newTokens)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := [][]int64{ids[:seq]}
+	x := [][]int64{append(slices.Clone(ids[:seq-1]), 7)} // padding: any id
 	tr, err := m.Forward(x)
 	if err != nil {
 		t.Fatal(err)

@@ -96,4 +96,3 @@ func TestLMExportsImport(t *testing.T) {
 		})
 	}
 }
-

@@ -11,9 +11,9 @@ import (
 // NextTokens is greedy decoding checked in one forward pass (issue 15).
 // Inputs: the logits [..., T, V] of a causal language model (int8; the
 // leading axes hold one element) and the model's own token ids (an index
-// value of T elements: the prompt of L tokens followed by the first N − 1
-// tokens of the completion, T = L + N − 1). Attribute From = L − 1.
-// Output: the completion, an index value [N] (N = T − From) within
+// value of T elements: the prompt of L tokens, the first N − 1 tokens of
+// the completion, then padding up to T ≥ L + N − 1). Attributes From =
+// L − 1 and Count = N. Output: the completion, an index value [N] within
 // [0, V − 1]:
 //
 //	out[k] = argmax_v logits[From + k][v]   (ties: the lowest id)
@@ -22,13 +22,15 @@ import (
 // So the model read, at every position after the prompt, the token it
 // predicted at the position before. A causal mask makes position t's
 // logits a function of ids[0..t] alone, so row From + k is exactly the
-// logits of decoding step k (the prompt plus out[0..k−1]): the proof of one
-// pass over T positions is the proof of N greedy decoding steps. The
-// integer reference refuses ids that do not follow their own argmax.
+// logits of decoding step k (the prompt plus out[0..k−1]), and the padding
+// after position L + N − 2 changes no checked row: the proof of one pass
+// over T positions is the proof of N greedy decoding steps. The integer
+// reference refuses ids that do not follow their own argmax.
 //
 // It is both the float and the integer op (no parameters, no scale).
 type NextTokens struct {
-	From int `json:"from"`
+	From  int `json:"from"`
+	Count int `json:"count"`
 }
 
 // MaxNextTokensVocab bounds V: the ids are 24-bit index values.
@@ -54,7 +56,8 @@ func (*NextTokens) IndexInput(i int) bool { return i == 1 }
 func (*NextTokens) IndexOutput(i int) bool { return i == 0 }
 
 // resolve checks the shapes: logits [..., T, V] with one element in the
-// leading axes, ids of T elements, 0 ≤ From < T; it returns T and V.
+// leading axes, ids of T elements, 0 ≤ From, 1 ≤ Count, From + Count ≤ T;
+// it returns T and V.
 func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if len(logits) < 2 {
 		return 0, 0, fmt.Errorf("%w: next_tokens logits of shape %v, want [..., T, V]", quant.ErrShape, logits)
@@ -69,8 +72,8 @@ func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if quant.ShapeSize(ids) != t {
 		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, t)
 	}
-	if n.From < 0 || n.From >= t {
-		return 0, 0, fmt.Errorf("%w: next_tokens from position %d of %d (the prompt must hold 1..T tokens)", quant.ErrValidation, n.From, t)
+	if n.From < 0 || n.Count < 1 || n.From+n.Count > t {
+		return 0, 0, fmt.Errorf("%w: next_tokens of %d tokens after a prompt of %d: the model reads %d positions, want prompt + tokens − 1 ≤ %d", quant.ErrValidation, n.Count, n.From+1, t, t)
 	}
 	return t, v, nil
 }
@@ -79,25 +82,24 @@ func (n *NextTokens) OutShapes(in [][]int) ([][]int, error) {
 	if err := arity(in, 2); err != nil {
 		return nil, err
 	}
-	t, _, err := n.resolve(in[0], in[1])
-	if err != nil {
+	if _, _, err := n.resolve(in[0], in[1]); err != nil {
 		return nil, err
 	}
-	return [][]int{{t - n.From}}, nil
+	return [][]int{{n.Count}}, nil
 }
 
 // Eval is the float argmax of each row from From on; it does not check the
 // ids (calibration runs on any ids).
 func (n *NextTokens) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
-	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	_, v, err := n.resolve(in[0].Shape, in[1].Shape)
 	if err != nil {
 		return nil, err
 	}
-	y := make([]float64, t-n.From)
+	y := make([]float64, n.Count)
 	for k := range y {
 		y[k] = float64(argmaxRow(in[0].Data[(n.From+k)*v : (n.From+k+1)*v]))
 	}
-	return []*quant.FloatTensor{{Shape: []int{t - n.From}, Data: y}}, nil
+	return []*quant.FloatTensor{{Shape: []int{n.Count}, Data: y}}, nil
 }
 
 // argmaxRow is the first index of the largest value.
@@ -117,7 +119,7 @@ func (n *NextTokens) Quantize(in, out []quant.Value) (quant.Op, error) {
 		return nil, err
 	}
 	out[0].DType, out[0].Frac, out[0].Lo, out[0].Hi = quant.DTypeIndex, 0, 0, int64(v-1)
-	q := &NextTokens{From: n.From}
+	q := &NextTokens{From: n.From, Count: n.Count}
 	if err := q.Check(in, out); err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (n *NextTokens) Check(in, out []quant.Value) error {
 	if in[0].DType != quant.DTypeInt8 || in[1].DType != quant.DTypeIndex {
 		return fmt.Errorf("%w: next_tokens reads int8 logits and index ids, not %q and %q", quant.ErrValidation, in[0].DType, in[1].DType)
 	}
-	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	_, v, err := n.resolve(in[0].Shape, in[1].Shape)
 	if err != nil {
 		return err
 	}
@@ -139,8 +141,8 @@ func (n *NextTokens) Check(in, out []quant.Value) error {
 		return fmt.Errorf("%w: next_tokens ids within [%d, %d], want within the vocabulary [0, %d]", quant.ErrRange, in[1].Lo, in[1].Hi, v-1)
 	}
 	y := out[0]
-	if y.DType != quant.DTypeIndex || y.Lo != 0 || y.Hi != int64(v-1) || !slices.Equal(y.Shape, []int{t - n.From}) {
-		return fmt.Errorf("%w: next_tokens output %q %v [%d, %d], want index [%d] within [0, %d]", quant.ErrValidation, y.DType, y.Shape, y.Lo, y.Hi, t-n.From, v-1)
+	if y.DType != quant.DTypeIndex || y.Lo != 0 || y.Hi != int64(v-1) || !slices.Equal(y.Shape, []int{n.Count}) {
+		return fmt.Errorf("%w: next_tokens output %q %v [%d, %d], want index [%d] within [0, %d]", quant.ErrValidation, y.DType, y.Shape, y.Lo, y.Hi, n.Count, v-1)
 	}
 	return nil
 }
@@ -148,26 +150,26 @@ func (n *NextTokens) Check(in, out []quant.Value) error {
 // Forward returns the argmax of each row from From on, and refuses ids
 // that do not follow it (the claimed completion is not the greedy one).
 func (n *NextTokens) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
-	t, v, err := n.resolve(in[0].Shape, in[1].Shape)
+	_, v, err := n.resolve(in[0].Shape, in[1].Shape)
 	if err != nil {
 		return nil, err
 	}
-	y := Greedy(in[0].Data, t, v, n.From)
+	y := Greedy(in[0].Data, v, n.From, n.Count)
 	for k := range len(y) - 1 {
 		if got := in[1].Data[n.From+k+1]; got != y[k] {
 			return nil, fmt.Errorf("%w: %w: position %d holds token %d, the model's greedy next token after position %d is %d", quant.ErrValidation, ErrNotGreedy, n.From+k+1, got, n.From+k, y[k])
 		}
 	}
-	return []*quant.Tensor{{Shape: []int{t - n.From}, Data: y}}, nil
+	return []*quant.Tensor{{Shape: []int{n.Count}, Data: y}}, nil
 }
 
 // ErrNotGreedy marks ids that are not the model's greedy completion.
 var ErrNotGreedy = errors.New("not the greedy completion")
 
-// Greedy returns the argmax (lowest id on ties) of rows from..t−1 of the
-// logits [t, v].
-func Greedy(logits []int64, t, v, from int) []int64 {
-	y := make([]int64, t-from)
+// Greedy returns the argmax (lowest id on ties) of rows from … from +
+// count − 1 of the logits [·, v].
+func Greedy(logits []int64, v, from, count int) []int64 {
+	y := make([]int64, count)
 	for k := range y {
 		y[k] = int64(argmaxRow(logits[(from+k)*v : (from+k+1)*v]))
 	}
@@ -176,6 +178,7 @@ func Greedy(logits []int64, t, v, from int) []int64 {
 
 func (n *NextTokens) Encode(e *quant.Encoder) error {
 	e.Int(int64(n.From))
+	e.Int(int64(n.Count))
 	return nil
 }
 func (n *NextTokens) EncodeWeights(*quant.Encoder) error { return nil }
@@ -194,14 +197,16 @@ func (n *NextTokens) Cost(in, out []quant.Value) quant.Cost {
 
 // NextTokensModel returns the greedy-completion model of a causal language
 // model m (one index input, the token ids [1, T] or [T]; one int8 output,
-// the logits [1, T, V] or [T, V]) for a prompt of promptLen tokens: m's
-// graph with a next_tokens node (From = promptLen − 1) reading the logits
-// and the ids, whose completion [T − promptLen + 1] is the only output.
-// The model's input is then the prompt and the completion but its last
-// token, T = L + N − 1 ids; its output the N completion tokens. m is not
+// the logits [1, T, V] or [T, V]) for a prompt of promptLen tokens and a
+// completion of newTokens: m's graph with a next_tokens node (From =
+// promptLen − 1, Count = newTokens) reading the logits and the ids, whose
+// completion [newTokens] is the only output. The model's input is then
+// the prompt, the completion but its last token, and padding up to T (any
+// ids: the causal mask keeps them out of every checked row); its output the
+// completion. m is not
 // modified (the graph's slices are copied; ops are shared, they are never
 // written).
-func NextTokensModel(m *quant.Model, promptLen int) (*quant.Model, error) {
+func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, error) {
 	g := m.Graph
 	if g == nil || len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, fmt.Errorf("%w: greedy completion needs a layer graph with one input (the token ids) and one output (the logits)", quant.ErrValidation)
@@ -213,10 +218,10 @@ func NextTokensModel(m *quant.Model, promptLen int) (*quant.Model, error) {
 	if logits.DType != quant.DTypeInt8 {
 		return nil, fmt.Errorf("%w: the model's output %q is not int8 logits", quant.ErrValidation, logits.Name)
 	}
-	op := &NextTokens{From: promptLen - 1}
+	op := &NextTokens{From: promptLen - 1, Count: newTokens}
 	shapes, err := op.OutShapes([][]int{logits.Shape, ids.Shape})
 	if err != nil {
-		return nil, fmt.Errorf("greedy completion of a %d-token prompt: %w", promptLen, err)
+		return nil, fmt.Errorf("greedy completion of %d tokens after %d: %w", newTokens, promptLen, err)
 	}
 	v := logits.Shape[len(logits.Shape)-1]
 	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
