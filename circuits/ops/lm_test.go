@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"errors"
+	"math"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
+	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	circops "github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
@@ -184,4 +186,54 @@ func TestGreedyCompletion(t *testing.T) {
 		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
 		"one-hot+1": {H: circops.ExtremeHint, F: shift},
 	})
+}
+
+// ropeTables returns Llama's cos and sin tables [t, d] (theta 10000).
+func ropeTables(t, d int) (*quant.FloatTensor, *quant.FloatTensor) {
+	cos := &quant.FloatTensor{Shape: []int{t, d}, Data: make([]float64, t*d)}
+	sin := &quant.FloatTensor{Shape: []int{t, d}, Data: make([]float64, t*d)}
+	for p := range t {
+		for j := range d {
+			f := float64(p) / math.Pow(10000, float64(2*(j%(d/2)))/float64(d))
+			cos.Data[p*d+j], sin.Data[p*d+j] = math.Cos(f), math.Sin(f)
+		}
+	}
+	return cos, sin
+}
+
+// rope and masked_softmax alone: the circuit accepts exactly the integer
+// reference on extreme and random int8 inputs (both range-check
+// strategies), under Groth16 and PLONK; masked_softmax's hinted row maxima
+// are pinned (a tampered max fails the real prover).
+func TestRopeAndMaskedSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	cos, sin := ropeTables(6, 8)
+	rope := graphtest.Chain(t, rng, []int{1, 2, 6, 8}, graphtest.Node{Name: "y", Op: ops.NewRope(cos, sin), In: []string{"x"}})
+	graphtest.Matches(t, rope, graphtest.Inputs(rng, rope, 4))
+	keep := make([]uint8, 36)
+	for i := range 6 {
+		for j := range i + 1 {
+			keep[i*6+j] = 1
+		}
+	}
+	keep[1] = 1 // not only causal: any constant mask
+	sm := graphtest.Chain(t, rng, []int{1, 2, 6, 6}, graphtest.Node{Name: "p", Op: &ops.MaskedSoftmax{Rows: 6, Cols: 6, Keep: keep}, In: []string{"x"}})
+	graphtest.Matches(t, sm, graphtest.Inputs(rng, sm, 4))
+	tr, err := sm.Forward(graphtest.Inputs(rng, sm, 0)[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 0; r < len(tr.Outputs[0]); r += 6 {
+		for j, k := range keep[r%36 : r%36+6] {
+			if k == 0 && tr.Outputs[0][r+j] != 0 {
+				t.Fatalf("masked position %d of row %d has weight %d", j, r/6, tr.Outputs[0][r+j])
+			}
+		}
+	}
+	x := graphtest.Inputs(rng, sm, 1)[4]
+	graphtest.ProveTampered(t, sm, x, map[string]graphtest.Tamper{
+		"max+1": {H: attention.MaxHint, F: graphtest.Add(0, 1)},
+		"max-1": {H: attention.MaxHint, F: graphtest.Add(0, -1)},
+	})
+	graphtest.ProvePLONK(t, rope, graphtest.Inputs(rng, rope, 1)[4])
 }

@@ -23,6 +23,7 @@ import (
 
 func init() {
 	graphPreMappers["Pow"] = preRMSNorm
+	graphPreMappers["Mul"] = preRope
 	// Chained before graph_index.go's preWhere (files initialize in name
 	// order: graph_index.go's init has run).
 	next := graphPreMappers["Where"]
@@ -219,4 +220,196 @@ func preRMSNorm(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
 		gi.fuse(j)
 	}
 	return true, gi.node(n, "_rmsnorm", ops.NewRMSNorm(gamma, eps), []string{x}, []string{y})
+}
+
+// constAhead folds the constant subgraph that computes name, ahead of the
+// main pass (Shape of a defined activation, and nodes of constant inputs,
+// recursively), and reports whether name is a constant. Folding early only
+// computes what the main pass would: it marks the nodes done.
+func (gi *graphImporter) constAhead(name string, depth int) bool {
+	if gi.consts[name] != nil {
+		return true
+	}
+	j, ok := gi.producers[name]
+	if !ok || depth > 32 || gi.done[j] || !gi.live[j] {
+		return false
+	}
+	n := gi.nodes[j]
+	if !isDefaultDomain(n) {
+		return false
+	}
+	if n.GetOpType() == "Shape" {
+		if _, ok := gi.gb.Shape(input(n, 0)); !ok || gi.foldShape(n) != nil {
+			return false
+		}
+		gi.done[j] = true
+		return gi.consts[name] != nil
+	}
+	for _, in := range n.GetInput() {
+		if in != "" && !gi.constAhead(in, depth+1) {
+			return false
+		}
+	}
+	if gi.fold(n) != nil {
+		return false
+	}
+	gi.done[j] = true
+	return gi.consts[name] != nil
+}
+
+// producer returns the live node writing name, when it is of op type
+// opType, comes after node i (not mapped yet), has one output and name has
+// no reader but one.
+func (gi *graphImporter) producer(name, opType string, after int) (int, *onnxpb.NodeProto, bool) {
+	j, ok := gi.producers[name]
+	if !ok || j <= after || gi.done[j] || !gi.live[j] {
+		return 0, nil, false
+	}
+	n := gi.nodes[j]
+	if n.GetOpType() != opType || !isDefaultDomain(n) || len(n.GetOutput()) != 1 || len(gi.consumers[name]) != 1 || gi.outputs[name] {
+		return 0, nil, false
+	}
+	return j, n, true
+}
+
+// ropeTable returns a constant broadcast against [.., T, D] as a [T, D]
+// table (its leading axes of size 1 dropped).
+func (gi *graphImporter) ropeTable(name string, t, d int) (*quant.FloatTensor, bool) {
+	c := gi.consts[name]
+	if c == nil {
+		return nil, false
+	}
+	dims := slices.Clone(c.dims)
+	for len(dims) > 2 && dims[0] == 1 {
+		dims = dims[1:]
+	}
+	if !slices.Equal(dims, []int{t, d}) || finite("rope table", c.data) != nil {
+		return nil, false
+	}
+	ft, err := gi.floatTensor([]int{t, d}, c.data)
+	return ft, err == nil
+}
+
+// isHalf reports whether Slice node s takes, of x (shape xs), exactly the
+// first (second) half of the last axis: evaluated on the positions of x.
+func (gi *graphImporter) isHalf(s *onnxpb.NodeProto, x string, xs []int, second bool) bool {
+	if input(s, 0) != x {
+		return false
+	}
+	for _, in := range s.GetInput()[1:] {
+		if in != "" && !gi.constAhead(in, 0) {
+			return false
+		}
+	}
+	pos, err := newTensor(gi.b, xs)
+	if err != nil {
+		return false
+	}
+	for k := range pos.data {
+		pos.data[k] = float64(k)
+	}
+	env := map[string]*tensor{x: pos}
+	for _, in := range s.GetInput()[1:] {
+		if in != "" {
+			env[in] = gi.consts[in]
+		}
+	}
+	outs, err := evalNode(gi.b, s, env)
+	if err != nil || len(outs) != 1 || outs[0] == nil {
+		return false
+	}
+	d := xs[len(xs)-1]
+	h := d / 2
+	if len(outs[0].data) != len(pos.data)/2 {
+		return false
+	}
+	for k, v := range outs[0].data {
+		want := k/h*d + k%h
+		if second {
+			want += h
+		}
+		if v != float64(want) {
+			return false
+		}
+	}
+	return true
+}
+
+// preRope recognizes Llama's apply_rotary_pos_emb from its first Mul n:
+//
+//	y = Add(Mul(x, cos), Mul(Concat(Neg(Slice(x, h:)), Slice(x, :h), last axis), sin))
+//
+// (either operand order of the Muls and the Add) with constant cos and
+// sin tables [T, D] → one rope (one requantization per output instead of
+// five requantized ops).
+func preRope(gi *graphImporter, i int, n *onnxpb.NodeProto) (bool, error) {
+	a, b := input(n, 0), input(n, 1)
+	if a == "" || b == "" || gi.isConst(a) == gi.isConst(b) || len(n.GetOutput()) != 1 {
+		return false, nil
+	}
+	x, cosName := a, b
+	if gi.isConst(a) {
+		x, cosName = b, a
+	}
+	xs, ok := gi.gb.Shape(x)
+	if !ok || gi.pending[x] != nil || len(xs) < 2 {
+		return false, nil
+	}
+	r := len(xs)
+	t, d := xs[r-2], xs[r-1]
+	if d%2 != 0 {
+		return false, nil
+	}
+	m1 := n.GetOutput()[0]
+	jAdd, add, ok := gi.only(m1, "Add")
+	if !ok || jAdd <= i {
+		return false, nil
+	}
+	m2, ok := other(add, m1)
+	if !ok {
+		return false, nil
+	}
+	jMul, mul, ok := gi.producer(m2, "Mul", i)
+	if !ok {
+		return false, nil
+	}
+	cat, sinName := input(mul, 0), input(mul, 1)
+	if !gi.constAhead(sinName, 0) {
+		cat, sinName = sinName, cat
+		if !gi.constAhead(sinName, 0) {
+			return false, nil
+		}
+	}
+	jCat, concat, ok := gi.producer(cat, "Concat", i)
+	if !ok || len(concat.GetInput()) != 2 {
+		return false, nil
+	}
+	if ax := attrInt(concat, "axis", 0); ax != -1 && ax != int64(r-1) {
+		return false, nil
+	}
+	jNeg, neg, ok := gi.producer(input(concat, 0), "Neg", i)
+	if !ok {
+		return false, nil
+	}
+	jS2, s2, ok := gi.producer(input(neg, 0), "Slice", i)
+	if !ok || !gi.isHalf(s2, x, xs, true) {
+		return false, nil
+	}
+	jS1, s1, ok := gi.producer(input(concat, 1), "Slice", i)
+	if !ok || !gi.isHalf(s1, x, xs, false) {
+		return false, nil
+	}
+	cosT, ok1 := gi.ropeTable(cosName, t, d)
+	sinT, ok2 := gi.ropeTable(sinName, t, d)
+	if !ok1 || !ok2 {
+		return false, nil
+	}
+	op := ops.NewRope(cosT, sinT)
+	if _, err := op.OutShapes([][]int{xs}); err != nil {
+		return false, nil
+	}
+	for _, j := range []int{jAdd, jMul, jCat, jNeg, jS1, jS2} {
+		gi.fuse(j)
+	}
+	return true, gi.node(n, "_rope", op, []string{x}, []string{add.GetOutput()[0]})
 }
