@@ -2,6 +2,8 @@ package onnx_test
 
 import (
 	"encoding/json"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
+	"google.golang.org/protobuf/proto"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -58,11 +60,21 @@ func lmCalibration(rng *rand.Rand, fm *quant.FloatModel, own []float64, n int) [
 	return cal
 }
 
+// The tiny LM exports (testdata/onnx/lm/export_lm.py) import as layer
+// graphs with token-id inputs: the causal masks (masked_fill −1e4) become
+// masked_softmax, Llama's written-out RMSNorm one rmsnorm and its rotary
+// embedding one rope per q and k, BERT's positions (a constant Gather)
+// a constant add; the integer logits follow torch's.
 func TestLMExportsImport(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		seq  int
-	}{{"nanogpt_op14", 8}, {"llama_op14", 8}, {"bert_op14", 0}} {
+		name  string
+		seq   int
+		kinds map[string]int // op kind → count
+	}{
+		{"nanogpt_op14", 8, map[string]int{"gather": 1, "masked_softmax": 2, "layernorm": 5, "matmul": 4}},
+		{"llama_op14", 8, map[string]int{"gather": 1, "masked_softmax": 1, "rmsnorm": 3, "rope": 2, "softmax": 0}},
+		{"bert_op14", 0, map[string]int{"gather": 2, "softmax": 1, "masked_softmax": 0, "reduce": 1}},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			fm, s := readLM(t, c.name, c.seq)
 			var own []float64
@@ -78,6 +90,15 @@ func TestLMExportsImport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			kinds := map[string]int{}
+			for _, n := range m.Graph.Nodes {
+				kinds[n.Op.Kind()]++
+			}
+			for k, want := range c.kinds {
+				if kinds[k] != want {
+					t.Errorf("%d %s nodes, want %d (%v)", kinds[k], k, want, kinds)
+				}
+			}
 			x, err := m.QuantizeInput(own)
 			if err != nil {
 				t.Fatal(err)
@@ -87,12 +108,84 @@ func TestLMExportsImport(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, ref := m.OutputValues(tr), s.OutputData[0]
+			if len(got) != len(ref) {
+				t.Fatalf("%d outputs, torch has %d", len(got), len(ref))
+			}
 			worst, mag := 0.0, 0.0
 			for k := range ref {
 				mag = math.Max(mag, math.Abs(ref[k]))
 				worst = math.Max(worst, math.Abs(got[k]-ref[k]))
 			}
-			t.Logf("%s: %d nodes, estimate %d R1CS; integer vs torch: worst %.3f (magnitude %.3f)", c.name, len(m.Graph.Nodes), m.Graph.Cost().R1CS, worst, mag)
+			if worst > 0.1*math.Max(mag, 0.5) {
+				t.Errorf("integer outputs off torch's by %.3f (magnitude %.3f)", worst, mag)
+			}
+			// Top-1 agreement with torch, per position (the LMs' logits).
+			shape := m.OutputShape()
+			v := shape[len(shape)-1]
+			agree := 0
+			for r := 0; r+v <= len(ref); r += v {
+				if argmax(got[r:r+v]) == argmax(ref[r:r+v]) {
+					agree++
+				}
+			}
+			t.Logf("%s: %d nodes, estimate %d R1CS; integer vs torch: worst %.3f (magnitude %.3f), top-1 agreement %d of %d rows", c.name, len(m.Graph.Nodes), m.Graph.Cost().R1CS, worst, mag, agree, len(ref)/v)
 		})
+	}
+}
+
+func argmax(x []float64) int {
+	best := 0
+	for j := range x {
+		if x[j] > x[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// A mask filled with a value that still gives masked positions weight in
+// float (−10, as some exports write) stays a Where and a softmax: the
+// model is not strictly causal, and the importer does not pretend it is.
+func TestLMFiniteFillNotMasked(t *testing.T) {
+	data, err := quant.ReadFileLimited(filepath.Join(lmDir, "nanogpt_op14.onnx"), quant.MaxModelFileSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	fills := 0
+	for _, n := range mp.GetGraph().GetNode() {
+		if n.GetOpType() != "Where" {
+			continue
+		}
+		fill := n.GetInput()[1]
+		for _, c := range mp.GetGraph().GetNode() {
+			if c.GetOpType() == "Constant" && c.GetOutput()[0] == fill {
+				tp := c.GetAttribute()[0].GetT()
+				tp.RawData = nil
+				tp.FloatData = []float32{-10}
+				tp.DataType = proto.Int32(int32(onnxpb.TensorProto_FLOAT))
+				fills++
+			}
+		}
+	}
+	if fills != 2 {
+		t.Fatalf("%d fills changed, want 2", fills)
+	}
+	if data, err = proto.Marshal(&mp); err != nil {
+		t.Fatal(err)
+	}
+	fm, _, err := onnx.ParseGraph(data, onnx.Options{SeqLen: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, n := range fm.Graph.Nodes {
+		kinds[n.Op.Kind()]++
+	}
+	if kinds["masked_softmax"] != 0 || kinds["softmax"] != 2 || kinds["index_map"] != 2 {
+		t.Fatalf("a −10 fill: %v, want Where (index_map) and softmax", kinds)
 	}
 }
