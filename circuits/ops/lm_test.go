@@ -237,3 +237,60 @@ func TestRopeAndMaskedSoftmax(t *testing.T) {
 	})
 	graphtest.ProvePLONK(t, rope, graphtest.Inputs(rng, rope, 1)[4])
 }
+
+// The causal exports' integer models are exactly causal (changing the id
+// at position p changes no logits row before p: what greedy completion in
+// one pass relies on); the bidirectional BERT export is not.
+func TestLMCausal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, name := range []string{"nanogpt_op14", "llama_op14"} {
+		m := lmModel(t, name, 8)
+		v := m.OutputShape()[len(m.OutputShape())-1]
+		for range 4 {
+			x := lmInputs(rng, m, 1)[2]
+			base, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := 1 + rng.IntN(7)
+			y := [][]int64{slices.Clone(x[0])}
+			y[0][p] = (y[0][p] + 1 + rng.Int64N(int64(v-1))) % int64(v)
+			got, err := m.Forward(y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Outputs[0][:p*v], base.Outputs[0][:p*v]) {
+				t.Fatalf("%s: changing position %d changed an earlier row", name, p)
+			}
+		}
+	}
+}
+
+// Greedy completion on the Llama-style export (RoPE, GQA, SwiGLU): a prompt
+// of 3 and 5 new tokens over its 8 positions; a changed token is refused.
+func TestGreedyCompletionLlama(t *testing.T) {
+	lm := lmModel(t, "llama_op14", 8)
+	prompt := []int64{5, 40, 2}
+	ids := greedyIDs(t, lm, prompt, 5)
+	m, err := ops.NextTokensModel(lm, 3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward([][]int64{append(ids[:7:7], 63)}) // padding: any id
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tr.Outputs[0], ids[3:]) {
+		t.Fatalf("one pass %v, step by step %v", tr.Outputs[0], ids[3:])
+	}
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+		t.Fatal(err)
+	}
+	bad := *tr
+	bad.Outputs = [][]int64{slices.Clone(tr.Outputs[0])}
+	bad.Outputs[0][2] = (bad.Outputs[0][2] + 1) % 64
+	if test.IsSolved(circ, graphtest.Assign(t, m, &bad), graphtest.Field) == nil {
+		t.Fatal("a changed completion token was accepted")
+	}
+}
