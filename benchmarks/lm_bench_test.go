@@ -26,7 +26,7 @@ import (
 // head (final norm and LM head, pooling and classifier) and the argmax
 // check. With ZKINFER_LM_REPORT=FILE the table is written there.
 //
-//	ZKINFER_LM_REPORT=benchmarks/results/lm.md go test ./benchmarks -run '^$' -bench '^BenchmarkLM$' -benchtime 1x -timeout 0
+//	ZKINFER_LM_REPORT=$PWD/benchmarks/results/lm.md go test ./benchmarks -run '^$' -bench '^BenchmarkLM$' -benchtime 1x -timeout 0
 func BenchmarkLM(b *testing.B) {
 	var rep strings.Builder
 	fmt.Fprintf(&rep, "# Tiny language models through the pipeline\n\n%s, %s/%s, %d CPUs (GOMAXPROCS %d), gnark %s. Groth16, hashed input and output, fixed weights, dev setup.\n\n",
