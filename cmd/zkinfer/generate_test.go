@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +33,20 @@ func TestParseTokens(t *testing.T) {
 		if _, err := parseTokens(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+// A GPT-2-vocabulary completion prints as text too.
+func TestPrintCompletionGPT2(t *testing.T) {
+	var b strings.Builder
+	printCompletion(&b, []int64{15496}, []int64{995}, GPT2Vocab)
+	want := "prompt tokens: [15496]\ncompletion tokens: [995]\nprompt: \"Hello\"\ncompletion: \" world\"\n"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	printCompletion(&b, []int64{3}, []int64{9}, 64)
+	if strings.Contains(b.String(), "completion: ") {
+		t.Fatalf("a 64-token vocabulary decoded as GPT-2: %q", b.String())
 	}
 }
