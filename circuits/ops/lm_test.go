@@ -294,3 +294,44 @@ func TestGreedyCompletionLlama(t *testing.T) {
 		t.Fatal("a changed completion token was accepted")
 	}
 }
+
+// argmax_index over a 300-value axis (beyond int8 indices): the circuit
+// accepts exactly the reference's indices (the first maximum on ties: all
+// equal inputs give 0) and rejects a moved index; a tampered hint (the
+// one-hot moved, the maximum moved) fails the real prover.
+func TestArgMaxIndex(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m := graphtest.Chain(t, rng, []int{3, 300}, graphtest.Node{Name: "i", Op: &ops.ArgMaxIndex{Axis: -1}, In: []string{"x"}})
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	for k, x := range graphtest.Inputs(rng, m, 3) {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 && !slices.Equal(tr.Outputs[0], []int64{0, 0, 0}) {
+			t.Fatalf("ties: %v, want the first index", tr.Outputs[0])
+		}
+		if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+			t.Fatalf("input %d: %v", k, err)
+		}
+		bad := *tr
+		bad.Outputs = [][]int64{slices.Clone(tr.Outputs[0])}
+		bad.Outputs[0][k%3] = (bad.Outputs[0][k%3] + 1) % 300
+		if test.IsSolved(circ, graphtest.Assign(t, m, &bad), graphtest.Field) == nil {
+			t.Fatalf("input %d: a wrong index was accepted", k)
+		}
+	}
+	shift := func(_ *big.Int, _, out []*big.Int) {
+		for j := 1; j+1 < len(out); j++ {
+			if out[j].Sign() != 0 {
+				out[j].SetInt64(0)
+				out[j+1].SetInt64(1)
+				return
+			}
+		}
+	}
+	graphtest.ProveTampered(t, m, graphtest.Inputs(rng, m, 1)[4], map[string]graphtest.Tamper{
+		"one-hot+1": {H: circops.ExtremeHint, F: shift},
+		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
+	})
+}

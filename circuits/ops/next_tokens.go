@@ -42,32 +42,74 @@ func (NextTokens) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []q
 	rows := out[0].Size()
 	y := make([]frontend.Variable, rows)
 	for k := range y {
-		row := in[0].V[(n.From+k)*v : (n.From+k+1)*v]
-		res, err := api.Compiler().NewHint(ExtremeHint, v+1, append([]frontend.Variable{0}, row...)...)
+		idx, err := firstArgMax(c, in[0].V[(n.From+k)*v:(n.From+k+1)*v])
 		if err != nil {
 			return nil, err
 		}
-		m, sel := res[0], res[1:]
-		prods := make([]frontend.Variable, v)
-		idx := make([]frontend.Variable, 0, v)
-		var prefix frontend.Variable = 0
-		for j, x := range row {
-			api.AssertIsBoolean(sel[j])
-			prods[j] = api.Mul(sel[j], x)
-			prefix = api.Add(prefix, sel[j])
-			c.FP.Check(api.Add(api.Sub(m, x, 1), prefix), 8)
-			if j > 0 {
-				idx = append(idx, api.Mul(sel[j], j))
-			}
-		}
-		api.AssertIsEqual(prefix, 1)
-		api.AssertIsEqual(api.Add(0, 0, prods...), m)
-		y[k] = api.Add(0, 0, idx...)
+		y[k] = idx
 		if k < rows-1 {
 			api.AssertIsEqual(in[1].V[n.From+k+1], y[k])
 		}
 	}
 	return one(y), nil
+}
+
+// firstArgMax constrains the index of the first maximum of row (see
+// NextTokens) and returns it.
+func firstArgMax(c *gadget.Ctx, row []frontend.Variable) (frontend.Variable, error) {
+	api := c.API
+	res, err := api.Compiler().NewHint(ExtremeHint, len(row)+1, append([]frontend.Variable{0}, row...)...)
+	if err != nil {
+		return nil, err
+	}
+	m, sel := res[0], res[1:]
+	prods := make([]frontend.Variable, len(row))
+	idx := make([]frontend.Variable, 0, len(row))
+	var prefix frontend.Variable = 0
+	for j, x := range row {
+		api.AssertIsBoolean(sel[j])
+		prods[j] = api.Mul(sel[j], x)
+		prefix = api.Add(prefix, sel[j])
+		c.FP.Check(api.Add(api.Sub(m, x, 1), prefix), 8)
+		if j > 0 {
+			idx = append(idx, api.Mul(sel[j], j))
+		}
+	}
+	api.AssertIsEqual(prefix, 1)
+	api.AssertIsEqual(api.Add(0, 0, prods...), m)
+	return api.Add(0, 0, idx...), nil
+}
+
+// ArgMaxIndex constrains ops.ArgMaxIndex: firstArgMax on every group along
+// the axis.
+type ArgMaxIndex struct{}
+
+func init() { gadget.Register("argmax_index", ArgMaxIndex{}) }
+
+func (ArgMaxIndex) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
+	a, err := opAs[*ops.ArgMaxIndex](op)
+	if err != nil {
+		return nil, err
+	}
+	groups, n, err := a.Groups(in[0].Value.Shape)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]frontend.Variable, len(groups)/n)
+	g := make([]frontend.Variable, n)
+	for o := range y {
+		for j, p := range groups[o*n : (o+1)*n] {
+			g[j] = in[0].V[p]
+		}
+		if y[o], err = firstArgMax(c, g); err != nil {
+			return nil, err
+		}
+	}
+	return one(y), nil
+}
+
+func (ArgMaxIndex) Sites(_ quant.Op, in, _ []quant.Value) []fixedpoint.Site {
+	return []fixedpoint.Site{rangeSite(8, in[0].Size())}
 }
 
 func (NextTokens) Sites(_ quant.Op, in, out []quant.Value) []fixedpoint.Site {

@@ -24,6 +24,7 @@ import (
 func init() {
 	graphPreMappers["Pow"] = preRMSNorm
 	graphPreMappers["Mul"] = preRope
+	graphPreMappers["ArgMax"] = preArgMaxIndex
 	// Chained before graph_index.go's preWhere (files initialize in name
 	// order: graph_index.go's init has run).
 	next := graphPreMappers["Where"]
@@ -412,4 +413,33 @@ func preRope(gi *graphImporter, i int, n *onnxpb.NodeProto) (bool, error) {
 		gi.fuse(j)
 	}
 	return true, gi.node(n, "_rope", op, []string{x}, []string{add.GetOutput()[0]})
+}
+
+// preArgMaxIndex: ArgMax over an axis of more than 128 values (a
+// vocabulary) → argmax_index, an index-valued output; shorter axes stay
+// ops.ArgMax (int8 index, mapArgMax).
+func preArgMaxIndex(gi *graphImporter, _ int, n *onnxpb.NodeProto) (bool, error) {
+	x, xs, err := gi.act(n, 0)
+	if err != nil {
+		return false, nil
+	}
+	axis := int(attrInt(n, "axis", 0))
+	if axis < 0 {
+		axis += len(xs)
+	}
+	if axis < 0 || axis >= len(xs) || xs[axis] <= ops.MaxArgMaxAxis {
+		return false, nil
+	}
+	if attrInt(n, "select_last_index", 0) != 0 {
+		return true, gi.refuse("select_last_index = 1: ties go to the first index only")
+	}
+	out, err := gi.oneOutput(n)
+	if err != nil {
+		return true, err
+	}
+	a := &ops.ArgMaxIndex{Axis: int(attrInt(n, "axis", 0)), KeepDims: attrInt(n, "keepdims", 1) != 0}
+	if _, err := a.OutShapes([][]int{xs}); err != nil {
+		return true, gi.refuse("%v", err)
+	}
+	return true, gi.node(n, "", a, []string{x}, []string{out})
 }

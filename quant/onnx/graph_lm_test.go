@@ -189,3 +189,66 @@ func TestLMFiniteFillNotMasked(t *testing.T) {
 		t.Fatalf("a −10 fill: %v, want Where (index_map) and softmax", kinds)
 	}
 }
+
+// ArgMax over a vocabulary-sized axis (300 > 128) imports as argmax_index
+// with an index output; over 128 or fewer it stays argmax (int8 index).
+func TestArgMaxOverVocabulary(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		kind string
+	}{{300, "argmax_index"}, {100, "argmax"}} {
+		dim := func(v int64) *onnxpb.TensorShapeProto_Dimension {
+			return &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: v}}
+		}
+		vi := func(name string, et onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
+			var ds []*onnxpb.TensorShapeProto_Dimension
+			for _, d := range dims {
+				ds = append(ds, dim(d))
+			}
+			return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+				ElemType: proto.Int32(int32(et)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
+		}
+		mp := &onnxpb.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(13)}},
+			Graph: &onnxpb.GraphProto{
+				Name: proto.String("argmax"),
+				Node: []*onnxpb.NodeProto{{OpType: proto.String("ArgMax"), Name: proto.String("am"), Input: []string{"logits"}, Output: []string{"id"},
+					Attribute: []*onnxpb.AttributeProto{
+						{Name: proto.String("axis"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(-1)},
+						{Name: proto.String("keepdims"), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(0)}}}},
+				Input:  []*onnxpb.ValueInfoProto{vi("logits", onnxpb.TensorProto_FLOAT, 2, int64(c.n))},
+				Output: []*onnxpb.ValueInfoProto{vi("id", onnxpb.TensorProto_INT64, 2)},
+			}}
+		data, err := proto.Marshal(mp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, _, err := onnx.ParseGraph(data, onnx.Options{})
+		if err != nil {
+			t.Fatalf("n %d: %v", c.n, err)
+		}
+		if k := fm.Graph.Nodes[0].Op.Kind(); k != c.kind {
+			t.Fatalf("n %d: %s, want %s", c.n, k, c.kind)
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(c.n)))
+		var cal [][]float64
+		for range 4 {
+			x := make([]float64, 2*c.n)
+			for i := range x {
+				x[i] = rng.Float64()*2 - 1
+			}
+			cal = append(cal, x)
+		}
+		s, err := quant.Calibrate(fm, cal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := quant.Quantize(fm, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := m.Graph.Values[m.Graph.Outputs[0]]
+		if (out.DType == quant.DTypeIndex) != (c.kind == "argmax_index") {
+			t.Fatalf("n %d: output %q", c.n, out.DType)
+		}
+	}
+}

@@ -241,3 +241,135 @@ func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, er
 	}
 	return &out, nil
 }
+
+// ArgMaxIndex is ONNX ArgMax (keepdims as ONNX, ties to the first index)
+// over an axis of more than 128 values — a vocabulary: the index is an
+// index value (DTypeIndex) within [0, n − 1], n ≤ 2^24, so it feeds graph
+// outputs and ops that read ids, not int8 ops. The gadget is next_tokens'
+// argmax. Both the float and the integer op.
+type ArgMaxIndex struct {
+	Axis     int  `json:"axis"`
+	KeepDims bool `json:"keepdims"`
+}
+
+func init() {
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "argmax_index", ID: 78,
+		New:      func() quant.Op { return &ArgMaxIndex{} },
+		NewFloat: func() quant.FloatOp { return &ArgMaxIndex{} },
+		Doc:      "the index of the largest value along an axis of up to 2^24 values (first on ties), an index value: a hinted one-hot selector, about 5 constraints and one 8-bit range check per input",
+	})
+}
+
+func (a *ArgMaxIndex) Kind() string                    { return "argmax_index" }
+func (a *ArgMaxIndex) Params() []*quant.Param          { return nil }
+func (a *ArgMaxIndex) OutFracs([]int, []float64) []int { return []int{0} }
+
+// IndexOutput: the index is an index value.
+func (*ArgMaxIndex) IndexOutput(i int) bool { return i == 0 }
+
+func (a *ArgMaxIndex) resolve(x []int) (axis, n int, out []int, err error) {
+	r := len(x)
+	axis = a.Axis
+	if axis < -r || axis >= r {
+		return 0, 0, nil, fmt.Errorf("%w: argmax axis %d for rank %d", quant.ErrShape, a.Axis, r)
+	}
+	if axis < 0 {
+		axis += r
+	}
+	n = x[axis]
+	if n < 2 || n > MaxNextTokensVocab {
+		return 0, 0, nil, fmt.Errorf("%w: argmax_index over an axis of %d values (2..%d)", quant.ErrShape, n, MaxNextTokensVocab)
+	}
+	return axis, n, reduceShape(x, []int{axis}, a.KeepDims), nil
+}
+
+// Groups returns the input positions of every output, in axis order, and
+// the axis length.
+func (a *ArgMaxIndex) Groups(x []int) ([]int, int, error) {
+	axis, _, _, err := a.resolve(x)
+	if err != nil {
+		return nil, 0, err
+	}
+	g, n := ReduceGroups(x, []int{axis})
+	return g, n, nil
+}
+
+func (a *ArgMaxIndex) OutShapes(in [][]int) ([][]int, error) {
+	if err := arity(in, 1); err != nil {
+		return nil, err
+	}
+	_, _, out, err := a.resolve(in[0])
+	if err != nil {
+		return nil, err
+	}
+	return [][]int{out}, nil
+}
+
+func (a *ArgMaxIndex) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	axis, _, out, err := a.resolve(in[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	idx := argmaxRun(in[0].Data, in[0].Shape, axis)
+	y := make([]float64, len(idx))
+	for i, v := range idx {
+		y[i] = float64(v)
+	}
+	return []*quant.FloatTensor{{Shape: out, Data: y}}, nil
+}
+
+func (a *ArgMaxIndex) Quantize(in, out []quant.Value) (quant.Op, error) {
+	_, n, _, err := a.resolve(in[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	out[0].DType, out[0].Frac, out[0].Lo, out[0].Hi = quant.DTypeIndex, 0, 0, int64(n-1)
+	q := &ArgMaxIndex{Axis: a.Axis, KeepDims: a.KeepDims}
+	if err := q.Check(in, out); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (a *ArgMaxIndex) Check(in, out []quant.Value) error {
+	if err := arity2(in, out, 1, 1); err != nil {
+		return err
+	}
+	if in[0].DType != quant.DTypeInt8 {
+		return fmt.Errorf("%w: argmax_index of a %q value", quant.ErrValidation, in[0].DType)
+	}
+	_, n, shape, err := a.resolve(in[0].Shape)
+	if err != nil {
+		return err
+	}
+	if y := out[0]; y.DType != quant.DTypeIndex || y.Lo != 0 || y.Hi != int64(n-1) || !slices.Equal(y.Shape, shape) {
+		return fmt.Errorf("%w: argmax_index output %q %v [%d, %d], want index %v within [0, %d]", quant.ErrValidation, y.DType, y.Shape, y.Lo, y.Hi, shape, n-1)
+	}
+	return nil
+}
+
+func (a *ArgMaxIndex) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor, error) {
+	axis, _, _, err := a.resolve(in[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	return []*quant.Tensor{{Shape: out[0].Shape, Data: argmaxRun(in[0].Data, in[0].Shape, axis)}}, nil
+}
+
+func (a *ArgMaxIndex) Encode(e *quant.Encoder) error {
+	e.Int(int64(a.Axis))
+	k := int64(0)
+	if a.KeepDims {
+		k = 1
+	}
+	e.Int(k)
+	return nil
+}
+func (a *ArgMaxIndex) EncodeWeights(*quant.Encoder) error { return nil }
+
+// Cost: as next_tokens per input value.
+func (a *ArgMaxIndex) Cost(in, _ []quant.Value) quant.Cost {
+	n := in[0].Size()
+	return quant.Cost{R1CS: 5 * n, SCS: 15 * n}
+}
