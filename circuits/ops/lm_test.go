@@ -171,21 +171,6 @@ func TestGreedyCompletion(t *testing.T) {
 	if test.IsSolved(circ, graphtest.Assign(t, m, &trBad), graphtest.Field) == nil {
 		t.Fatal("a non-argmax completion token was accepted")
 	}
-	shift := func(_ *big.Int, _, out []*big.Int) { // the one-hot moved one id up
-		for j := 1; j+1 < len(out); j++ {
-			if out[j].Sign() != 0 {
-				out[j].SetInt64(0)
-				out[j+1].SetInt64(1)
-				return
-			}
-		}
-		out[1].SetInt64(1)
-		out[len(out)-1].SetInt64(0)
-	}
-	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
-		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
-		"one-hot+1": {H: circops.ExtremeHint, F: shift},
-	})
 }
 
 // ropeTables returns Llama's cos and sin tables [t, d] (theta 10000).
@@ -333,5 +318,86 @@ func TestArgMaxIndex(t *testing.T) {
 	graphtest.ProveTampered(t, m, graphtest.Inputs(rng, m, 1)[4], map[string]graphtest.Tamper{
 		"one-hot+1": {H: circops.ExtremeHint, F: shift},
 		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
+	})
+}
+
+// bigram is the smallest causal LM: ids [1, t] → embedding [v, 2] →
+// linear head → logits [1, t, v], calibrated on random ids.
+func bigram(t *testing.T, rng *rand.Rand, seq, v int) *quant.Model {
+	t.Helper()
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name string
+		op   quant.FloatOp
+		in   string
+	}{
+		{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, 2)), "ids"},
+		{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, 2, v), graphtest.Tensor(rng, 0.5, v), false), "e"},
+	}
+	for _, st := range steps {
+		if err := b.Node(st.name, st.op, []string{st.in}, []string{st.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// The real Groth16 prover on a greedy completion (a bigram model of 150
+// tokens, beyond int8 indices; prompt 2, 5 new tokens, one padding
+// position): the honest proof verifies; a tampered argmax hint (the
+// one-hot moved one id up, the maximum moved) makes the prover fail.
+func TestGreedyProve(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	lm := bigram(t, rng, 7, 150)
+	ids := greedyIDs(t, lm, []int64{17, 101}, 5)
+	m, err := ops.NextTokensModel(lm, 2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]int64{append(ids[:6:6], 149)}
+	shift := func(_ *big.Int, _, out []*big.Int) {
+		for j := 1; j+1 < len(out); j++ {
+			if out[j].Sign() != 0 {
+				out[j].SetInt64(0)
+				out[j+1].SetInt64(1)
+				return
+			}
+		}
+		out[1].SetInt64(1)
+		out[len(out)-1].SetInt64(0)
+	}
+	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
+		"max+1":     {H: circops.ExtremeHint, F: graphtest.Add(0, 1)},
+		"one-hot+1": {H: circops.ExtremeHint, F: shift},
 	})
 }
