@@ -259,6 +259,9 @@ func generate(ctx *cli.Context) error {
 	}
 	res, err := proveChecked(p, inputCheck{}, modelPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, bundlePath+SaltsSuffix)
 	if err != nil {
+		if errors.Is(err, ops.ErrNotGreedy) {
+			return withHint(err, "the one pass disagrees with the step-by-step decoding (zero padding after each step): the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens")
+		}
 		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
 			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
 		}
