@@ -150,8 +150,8 @@ func lmShape(m *quant.Model) (t, v int, err error) {
 	if in.Size() != t || quant.ShapeSize(out.Shape) != t*v {
 		return 0, 0, fmt.Errorf("%w: not a language model: %d ids in, logits %v out", quant.ErrValidation, in.Size(), out.Shape)
 	}
-	if in.Hi >= int64(v) {
-		return 0, 0, fmt.Errorf("%w: the model reads ids up to %d but predicts %d tokens", quant.ErrValidation, in.Hi, v)
+	if in.Hi != int64(v-1) {
+		return 0, 0, fmt.Errorf("%w: the model reads ids 0..%d but predicts %d tokens: greedy decoding feeds every predicted id back", quant.ErrValidation, in.Hi, v)
 	}
 	return t, v, nil
 }
@@ -266,6 +266,9 @@ func generate(ctx *cli.Context) error {
 			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
 		}
 		return err
+	}
+	if res.saltsPath != "" {
+		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
 	printCompletion(w, prompt, completion, v)
