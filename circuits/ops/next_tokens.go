@@ -10,7 +10,7 @@ import (
 )
 
 // NextTokens constrains ops.NextTokens: for every checked row x_0…x_(V−1)
-// of the logits (rows From … T−1), as ArgMax does, from ExtremeHint's
+// of the logits (rows From … From + Count − 1), as ArgMax does, from ExtremeHint's
 // maximum m and one-hot selector s:
 //
 //	s_j·(s_j − 1) = 0,  Σ s_j = 1,  Σ s_j·x_j = m
