@@ -139,6 +139,9 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	fmt.Fprintf(w, "ok: input %s, output %s, weights %s (shapes %s → %s, from the %s)\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights, spec(res.Input), spec(res.Output), res.IOFrom)
 	fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
 	printOutputParts(w, b, res)
+	if a != nil {
+		printVerifiedCompletion(w, b, res, m) // m was checked against the pinned key
+	}
 	if m != nil && a != nil {
 		fmt.Fprintf(w, "ok: %s has the proven model commitment\n", modelPath)
 		if a.Kind == verifier.AnchorDerived {
