@@ -9,16 +9,22 @@ import (
 )
 
 // MaxGatherTable bounds V·D, the entries of a gather's table: the gadget
-// holds them in one lookup table of that many entries. Packing a row into
-// few field elements (one lookup per row, not per value) is a later
-// optimisation that lifts it.
+// holds them in one lookup table of that many entries. Larger tables (a
+// GPT-2 vocabulary) quantize to gather_packed (gather_packed.go), whose
+// table holds a row chunk of up to 31 values per entry.
 const MaxGatherTable = 1 << 22
 
 // Gather is an embedding lookup: ids (an index input, any shape S, each
 // within [0, V)) select rows of a constant float table [V, D]; the output
 // is S + [D] (ONNX Gather on axis 0 of a constant, torch nn.Embedding).
+//
+// Pack selects the integer op: 0 (the default) is gather while V·D ≤
+// MaxGatherTable and gather_packed with PackFor(D) values per entry
+// beyond; 1 is gather always; 2 … MaxGatherPack is gather_packed with that
+// many values per entry.
 type Gather struct {
 	Table *quant.Param `json:"-"`
+	Pack  int          `json:"pack,omitempty"`
 }
 
 // QGather is Gather in integers: the table quantized per tensor
@@ -53,7 +59,7 @@ func (*QGather) IndexInput(i int) bool { return i == 0 }
 
 func checkTable(v, d int) error {
 	if v < 1 || d < 1 || v > quant.MaxIndex+1 || d > quant.MaxDim || v*d > MaxGatherTable {
-		return fmt.Errorf("%w: gather table [%d, %d]: at most %d entries in all (packed-row tables, which lift this, are not implemented yet)", quant.ErrShape, v, d, MaxGatherTable)
+		return fmt.Errorf("%w: gather table [%d, %d]: at most %d entries in all (larger tables quantize to gather_packed)", quant.ErrShape, v, d, MaxGatherTable)
 	}
 	return nil
 }
@@ -66,7 +72,11 @@ func (g *Gather) OutShapes(in [][]int) ([][]int, error) {
 	if t == nil || len(t.Shape) != 2 {
 		return nil, fmt.Errorf("%w: gather table %v, want [V, D]", quant.ErrShape, shapeOf(t))
 	}
-	if err := checkTable(t.Shape[0], t.Shape[1]); err != nil {
+	if c := g.pack(); c == 0 {
+		if err := checkTable(t.Shape[0], t.Shape[1]); err != nil {
+			return nil, err
+		}
+	} else if err := checkPackedTable(t.Shape[0], t.Shape[1], c); err != nil {
 		return nil, err
 	}
 	if len(in[0])+1 > quant.MaxRank {
@@ -109,7 +119,24 @@ func (g *Gather) Quantize(in, out []quant.Value) (quant.Op, error) {
 		t[i] = int8(quant.QuantizeValue(x, out[0].Frac))
 	}
 	out[0].Lo, out[0].Hi = quant.Int8Min, quant.Int8Max
+	if c := g.pack(); c > 0 {
+		return &QGatherPacked{QGather: QGather{V: v, D: d, Table: t}, C: c}, nil
+	}
 	return &QGather{V: v, D: d, Table: t}, nil
+}
+
+// pack returns the values per entry of the integer op: 0 for gather.
+func (g *Gather) pack() int {
+	switch {
+	case g.Pack == 1:
+		return 0
+	case g.Pack > 1 || g.Pack < 0:
+		return g.Pack
+	}
+	if t := g.Table.T; t != nil && len(t.Shape) == 2 && t.Shape[0]*t.Shape[1] > MaxGatherTable {
+		return PackFor(t.Shape[1])
+	}
+	return 0
 }
 
 func (q *QGather) Kind() string { return "gather" }
@@ -121,6 +148,11 @@ func (q *QGather) Check(in, out []quant.Value) error {
 	if err := checkTable(q.V, q.D); err != nil {
 		return err
 	}
+	return q.check(in, out)
+}
+
+// check is Check but the table's size limit.
+func (q *QGather) check(in, out []quant.Value) error {
 	if len(q.Table) != q.V*q.D {
 		return fmt.Errorf("%w: gather table has %d entries, want %d·%d", quant.ErrValidation, len(q.Table), q.V, q.D)
 	}
