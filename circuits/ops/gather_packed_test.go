@@ -206,6 +206,11 @@ func TestGatherPackedLimits(t *testing.T) {
 		}
 		t.Logf("[%d, %d] pack %d: %v", c.v, c.d, c.pack, err)
 	}
+	for _, c := range []int{1, -1, 32} {
+		if _, err := ops.NewGatherPacked(&quant.FloatTensor{Shape: []int{10, 8}}, c).OutShapes([][]int{{4}}); !errors.Is(err, quant.ErrValidation) {
+			t.Fatalf("gather_packed of %d per entry: %v", c, err)
+		}
+	}
 	q := &ops.QGatherPacked{QGather: ops.QGather{V: 1 << 22, D: 64}, C: 31}
 	if err := q.Check(nil, nil); !errors.Is(err, quant.ErrShape) {
 		t.Fatalf("a decoded op with 12.6 M entries: %v", err)

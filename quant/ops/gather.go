@@ -134,7 +134,7 @@ func (g *Gather) pack() int {
 		return g.Pack
 	}
 	if t := g.Table.T; t != nil && len(t.Shape) == 2 && t.Shape[0]*t.Shape[1] > MaxGatherTable {
-		return PackFor(t.Shape[1])
+		return max(2, PackFor(t.Shape[1]))
 	}
 	return 0
 }

@@ -36,12 +36,66 @@ func init() {
 	quant.RegisterOp(quant.OpInfo{
 		Kind: "gather_packed", ID: 79,
 		New:      func() quant.Op { return &QGatherPacked{} },
-		NewFloat: func() quant.FloatOp { return NewGather(nil) },
+		NewFloat: func() quant.FloatOp { return NewGatherPacked(nil, 0) },
 		Doc:      "table[ids] with C ≤ 31 int8 values packed per table entry (embeddings of large vocabularies: ONNX Gather or nn.Embedding beyond 2^22 values): one lookup per token per row chunk of C values, each unpacked into C range-checked bytes",
 	})
 }
 
-// PackFor returns the values per entry for rows of d values: the fewest
+// GatherPacked is the float Gather that always quantizes to gather_packed,
+// C values per entry (0: PackFor(D)); graph specs name it "gather_packed"
+// with the attribute "c". Gather itself packs tables beyond MaxGatherTable.
+type GatherPacked struct {
+	C int `json:"c,omitempty"`
+	g *Gather
+}
+
+// NewGatherPacked returns a GatherPacked of table [V, D], c values per entry.
+func NewGatherPacked(table *quant.FloatTensor, c int) *GatherPacked {
+	return &GatherPacked{C: c, g: NewGather(table)}
+}
+
+func (p *GatherPacked) Kind() string           { return "gather_packed" }
+func (p *GatherPacked) Params() []*quant.Param { return p.g.Params() }
+func (*GatherPacked) IndexInput(i int) bool    { return i == 0 }
+
+// sync sets the wrapped Gather's Pack from C.
+func (p *GatherPacked) sync() (*Gather, error) {
+	if p.C < 0 || p.C == 1 || p.C > MaxGatherPack {
+		return nil, fmt.Errorf("%w: gather_packed of %d values per entry, want 2..%d (0: the fewest entries)", quant.ErrValidation, p.C, MaxGatherPack)
+	}
+	p.g.Pack = p.C
+	if t := p.g.Table.T; p.C == 0 && t != nil && len(t.Shape) == 2 {
+		p.g.Pack = max(2, PackFor(t.Shape[1]))
+	}
+	if p.g.Pack == 0 {
+		return nil, fmt.Errorf("%w: gather_packed table %v, want [V, D]", quant.ErrShape, shapeOf(p.g.Table.T))
+	}
+	return p.g, nil
+}
+
+func (p *GatherPacked) OutShapes(in [][]int) ([][]int, error) {
+	g, err := p.sync()
+	if err != nil {
+		return nil, err
+	}
+	return g.OutShapes(in)
+}
+
+func (p *GatherPacked) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
+	return p.g.Eval(in)
+}
+
+func (p *GatherPacked) OutFracs(a []int, b []float64) []int { return p.g.OutFracs(a, b) }
+
+func (p *GatherPacked) Quantize(in, out []quant.Value) (quant.Op, error) {
+	g, err := p.sync()
+	if err != nil {
+		return nil, err
+	}
+	return g.Quantize(in, out)
+}
+
+// PackFor returns the values per entry for rows of d ≥ 2 values: the fewest
 // chunks K = ⌈d/31⌉ (table entries and lookups both scale with K; the
 // d byte range checks per token do not depend on C), spread evenly
 // (C = ⌈d/K⌉).
@@ -57,8 +111,8 @@ func PackFor(d int) int {
 func (q *QGatherPacked) Chunks() int { return (q.D + q.C - 1) / q.C }
 
 func checkPackedTable(v, d, c int) error {
-	if c < 1 || c > MaxGatherPack {
-		return fmt.Errorf("%w: gather_packed of %d values per entry, want 1..%d", quant.ErrValidation, c, MaxGatherPack)
+	if c < 2 || c > MaxGatherPack {
+		return fmt.Errorf("%w: gather_packed of %d values per entry, want 2..%d", quant.ErrValidation, c, MaxGatherPack)
 	}
 	if v < 1 || d < 1 || v > quant.MaxIndex+1 || d > quant.MaxDim {
 		return fmt.Errorf("%w: gather table [%d, %d]: want 1..%d rows of 1..%d values", quant.ErrShape, v, d, quant.MaxIndex+1, quant.MaxDim)
