@@ -4,6 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // GPT-2's BPE (r50k_base, embedded by tiktoken-go): known ids, and back.
@@ -49,4 +53,54 @@ func TestPrintCompletionGPT2(t *testing.T) {
 	if strings.Contains(b.String(), "completion: ") {
 		t.Fatalf("a 64-token vocabulary decoded as GPT-2: %q", b.String())
 	}
+}
+
+// The integer side of the tokenizer path on a model with GPT-2's 50257-token
+// vocabulary (ops.ExampleGPT2, random weights, d 8, 1 block, 2 positions):
+// "Hello" → [15496] → two greedy tokens → text; the greedy-completion
+// model (the LM plus next_tokens) accepts exactly that completion. The
+// proof of it is testdata/long/generate_gpt2.txt (about 1.4 M constraints).
+func TestGPT2VocabGreedy(t *testing.T) {
+	fm, err := ops.ExampleGPT2(ops.GPT2Shape{Vocab: GPT2Vocab, Positions: 2, D: 8, Heads: 2, Blocks: 1}, 2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := quant.Calibrate(fm, [][]float64{{15496, 995}, {464, 2068}, {0, 50256}, {7586, 21831}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := m.Graph.Nodes[0].Op.Kind(); k != "gather_packed" {
+		t.Fatalf("wte is %s, want gather_packed", k)
+	}
+	prompt, err := encodeGPT2("Hello")
+	if err != nil || !slices.Equal(prompt, []int64{15496}) {
+		t.Fatalf("Hello → %v, %v", prompt, err)
+	}
+	out, err := greedyDecode(m, prompt, 2, 2, GPT2Vocab, prover.Silent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := decodeGPT2(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := ops.NextTokensModel(m, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := g.Forward([][]int64{{prompt[0], out[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tr.Outputs[0], out) {
+		t.Fatalf("next_tokens %v, greedy decoding %v", tr.Outputs[0], out)
+	}
+	if _, err := g.Forward([][]int64{{prompt[0], (out[0] + 1) % GPT2Vocab}}); err == nil {
+		t.Fatal("a completion that does not follow its own argmax was accepted")
+	}
+	t.Logf("Hello → %v %q; greedy model: %+v", out, text, g.EstimateCost(quant.DefaultVisibility))
 }

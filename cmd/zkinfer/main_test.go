@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"github.com/zkinfer/zkinfer/quant/hf"
 	"github.com/zkinfer/zkinfer/quant/onnx"
 	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
+	"github.com/zkinfer/zkinfer/quant/ops"
 	"github.com/zkinfer/zkinfer/verifier"
 	"github.com/zkinfer/zkinfer/verifier/verifiertest"
 )
@@ -88,6 +90,7 @@ func runScripts(t *testing.T, dir string) {
 			"gen-srs":       genSRSCmd,
 			"permute-model": permuteModelCmd,
 			"gen-graph":     genGraphCmd,
+			"gen-lm":        genLMCmd,
 		},
 	})
 }
@@ -136,6 +139,38 @@ func genGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: n[0], DHidden: n[1], SeqLen: n[2], NHead: n[3], NLayer: n[4],
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
 	ts.Check(quant.WriteExample(ts.MkAbs(args[0]), cfg, uint64(n[5]), 8))
+}
+
+// gen-lm FILE VOCAB D HEADS BLOCKS SEQ SEED writes a quantized GPT-2-layout
+// language model with random weights (ops.ExampleGPT2: token and position
+// embeddings, pre-LN causal blocks, ln_f, tied head; logits [1, SEQ,
+// VOCAB]) calibrated on 4 random id sequences.
+func genLMCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 7 {
+		ts.Fatalf("usage: gen-lm FILE VOCAB D HEADS BLOCKS SEQ SEED")
+	}
+	n := make([]int, 6)
+	for i := range n {
+		v, err := strconv.Atoi(args[i+1])
+		ts.Check(err)
+		n[i] = v
+	}
+	fm, err := ops.ExampleGPT2(ops.GPT2Shape{Vocab: n[0], Positions: n[4], D: n[1], Heads: n[2], Blocks: n[3]}, n[4], uint64(n[5]))
+	ts.Check(err)
+	rng := rand.New(rand.NewPCG(uint64(n[5]), 1))
+	var cal [][]float64
+	for range 4 {
+		x := make([]float64, n[4])
+		for i := range x {
+			x[i] = float64(rng.IntN(n[0]))
+		}
+		cal = append(cal, x)
+	}
+	st, err := quant.Calibrate(fm, cal)
+	ts.Check(err)
+	m, err := quant.Quantize(fm, st)
+	ts.Check(err)
+	ts.Check(quant.WriteQuantized(ts.MkAbs(args[0]), m))
 }
 
 // permute-model SRC DST writes into DST the ffn example model of SRC with
