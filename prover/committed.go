@@ -346,3 +346,10 @@ func proveCommitted(c *Circuit, pk ProvingKey, m *quant.Model, assignment fronte
 	}
 	return []solver.Option{solver.OverrideHint(id, zeroMask)}, nil
 }
+
+// BasisPath is the weights basis file beside a verifying key: vk.key →
+// vk.basis.
+func BasisPath(vkPath string) string {
+	d := DigestPath(vkPath)
+	return d[:len(d)-len(".digest")] + ".basis"
+}

@@ -167,5 +167,19 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 		return err
 	}
 	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nverifying key digest: %s (in %s: publish it; verifiers pin it with verify --vk-digest)\nsetup: %s\n", pkPath, vkPath, d, prover.DigestPath(vkPath), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
+	return writeWeightsBasis(out, vkPath, c, keys)
+}
+
+// writeWeightsBasis writes a committed-weights key pair's weights basis
+// beside the verifying key (vk.basis): what model commitments are over.
+func writeWeightsBasis(out io.Writer, vkPath string, c *prover.Circuit, keys *prover.Keys) error {
+	if keys.VKHeader.WeightsBasis == nil {
+		return nil
+	}
+	path := prover.BasisPath(vkPath)
+	if err := prover.WriteWeightsBasis(path, c.CS, keys.PK); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "weights basis: %s (%d points, %s; publish it: model commitments are over it, zkinfer commit --weights-basis)\n", path, keys.VKHeader.WeightsBasis.Weights, keys.VKHeader.WeightsBasis.Digest)
 	return nil
 }
