@@ -1,0 +1,88 @@
+package benchmarks
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// denseGraph is one dense layer d_in → d_out (no activation) over seq
+// tokens, as a layer graph.
+func denseGraph(tb testing.TB, seq, din, dout int) *quant.Model {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(uint64(din), uint64(dout)))
+	return graphtest.Chain(tb, rng, []int{seq, din},
+		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, din, dout), graphtest.Tensor(rng, 0.1, dout), false), In: []string{"x"}})
+}
+
+// BenchmarkCommittedWeights counts (compile only, R1CS: exact and
+// machine-independent) the constraints of dense layers under fixed, hashed
+// and committed weights, and reports per weight what witness weights cost
+// beyond fixed ones, without the one product per weight and token that any
+// witness-weight circuit pays: the commitment's own cost. The slope between
+// two sizes removes the constant part (tables, IO hashing).
+//
+//	go test ./benchmarks -run '^$' -bench BenchmarkCommittedWeights -benchtime 1x
+func BenchmarkCommittedWeights(b *testing.B) {
+	io := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed}
+	type row struct{ fixed, hashed, committed, weights, params, products int }
+	measure := func(b *testing.B, m *quant.Model) row {
+		var r row
+		for _, w := range []string{quant.VisibilityFixed, quant.VisibilityHashed, quant.VisibilityCommitted} {
+			io.Weights = w
+			c, err := circuits.New(m, io)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := count(b, c)
+			switch w {
+			case quant.VisibilityFixed:
+				r.fixed = n
+			case quant.VisibilityHashed:
+				r.hashed = n
+			default:
+				r.committed = n
+			}
+		}
+		for _, n := range m.Graph.Nodes {
+			if q, ok := n.Op.(*ops.QLinear); ok {
+				r.weights += len(q.W)
+				for _, s := range q.Weights() {
+					r.params += len(s.Values)
+				}
+			}
+		}
+		r.products = m.Graph.Input().Shape[0] * r.weights
+		return r
+	}
+	sizes := [][3]int{{1, 64, 64}, {1, 128, 128}, {1, 256, 256}, {8, 128, 128}}
+	rows := map[[3]int]row{}
+	for _, s := range sizes {
+		b.Run(fmt.Sprintf("dense-seq%d-%dx%d", s[0], s[1], s[2]), func(b *testing.B) {
+			r := measure(b, denseGraph(b, s[0], s[1], s[2]))
+			rows[s] = r
+			b.ReportMetric(float64(r.fixed), "constraints-fixed")
+			b.ReportMetric(float64(r.hashed), "constraints-hashed")
+			b.ReportMetric(float64(r.committed), "constraints-committed")
+			b.ReportMetric(float64(r.weights), "int8-weights")
+			b.ReportMetric(float64(r.params), "parameters")
+			b.ReportMetric(float64(r.hashed-r.fixed-r.products)/float64(r.weights), "hashed-commit/weight")
+			b.ReportMetric(float64(r.committed-r.fixed-r.products)/float64(r.weights), "committed-commit/weight")
+		})
+	}
+	b.Run("slope-128-to-256", func(b *testing.B) {
+		lo, hi := rows[[3]int{1, 128, 128}], rows[[3]int{1, 256, 256}]
+		if lo.weights == 0 || hi.weights == 0 {
+			b.Skip("run the dense sub-benchmarks first")
+		}
+		dw := float64(hi.weights - lo.weights)
+		slope := func(f func(row) int) float64 { return float64(f(hi)-f(lo)) / dw }
+		b.ReportMetric(slope(func(r row) int { return r.hashed - r.fixed - r.products }), "hashed-commit/weight")
+		b.ReportMetric(slope(func(r row) int { return r.committed - r.fixed - r.products }), "committed-commit/weight")
+	})
+}
