@@ -88,6 +88,9 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %d public inputs, %s)\nquantized model: %s (%s)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.CS.GetNbPublicVariables()-1, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest, c.Header.Commitment)
 	if a := c.Header.Architecture; a != "" {
 		fmt.Fprintf(out, "architecture: %s (%s weights: every model with this architecture proves with this circuit and its keys)\n", a, s.Visibility.Weights)
+		if s.Visibility.Weights == quant.VisibilityCommitted {
+			fmt.Fprintf(out, "note: with committed weights proofs name the model by its commitment over the keys' weights basis, not the Poseidon2 one above: after setup, zkinfer commit --weights-basis vk.basis --vk vk.key %s\n", quantPath)
+		}
 	}
 	return nil
 }
