@@ -157,6 +157,9 @@ func TestCommittedWeights(t *testing.T) {
 	if _, err := verifier.Verify(ob, f.pin(t, ob.ModelCommitment)); err != nil {
 		t.Fatalf("other model against its own commitment: %v", err)
 	}
+	if err := verifier.CheckModelBasis(f.bundle, f.pin(t, reg), o, f.basis, nil); !errors.Is(err, verifier.ErrModelMismatch) {
+		t.Fatalf("CheckModelBasis of another model: %v, want ErrModelMismatch", err)
+	}
 	if _, err := verifier.Verify(ob, f.pin(t, reg)); !errors.Is(err, verifier.ErrKeyMismatch) {
 		t.Fatalf("other weights against the registered commitment: %v, want ErrKeyMismatch", err)
 	}
@@ -189,5 +192,40 @@ func TestCommittedWeights(t *testing.T) {
 	// A basis file that is not the key's is refused.
 	if _, err := prover.ReadWeightsBasis(f.basis, &wb); err == nil {
 		t.Fatal("a basis file with another digest was read")
+	}
+}
+
+// Committed weights beyond dense layers: a LayerNorm's γ, β and multiplier
+// are committed with the dense weights; the honest proof verifies against
+// the auditor's commitment.
+func TestCommittedWeightsLayerNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	m := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "fc1", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), false), In: []string{"x"}},
+		graphtest.Node{Name: "ln", Op: ops.NewLayerNorm(graphtest.Tensor(rng, 1, 8), graphtest.Tensor(rng, 0.1, 8), 1e-5), In: []string{"fc1"}},
+		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"ln"}},
+	)
+	c, err := prover.Compile(m, nil, prover.WithVisibility(committedVis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &committedFixture{m: m, c: c, keys: keys, basis: filepath.Join(t.TempDir(), "weights.basis")}
+	if err := prover.WriteWeightsBasis(f.basis, c.CS, keys.PK); err != nil {
+		t.Fatal(err)
+	}
+	b := proveCommitted(t, f, m)
+	reg := f.registered(t, m)
+	if _, err := verifier.Verify(b, f.pin(t, reg)); err != nil {
+		t.Fatalf("honest proof: %v", err)
+	}
+	if err := verifier.CheckModelBasis(b, f.pin(t, reg), m, f.basis, nil); err != nil {
+		t.Fatalf("CheckModelBasis: %v", err)
+	}
+	if err := verifier.CheckModel(b, f.pin(t, reg), m, nil); err == nil {
+		t.Fatal("CheckModel (Poseidon2) accepted a committed-weights bundle")
 	}
 }
