@@ -196,14 +196,19 @@ func TestCommittedWeights(t *testing.T) {
 }
 
 // Committed weights beyond dense layers: a LayerNorm's γ, β and multiplier
-// are committed with the dense weights; the honest proof verifies against
-// the auditor's commitment.
+// are committed with the dense weights, next to table ops (softmax,
+// sigmoid); the honest proof verifies against the auditor's commitment.
 func TestCommittedWeightsLayerNorm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	m := graphtest.Chain(t, rng, []int{2, 8},
 		graphtest.Node{Name: "fc1", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), false), In: []string{"x"}},
 		graphtest.Node{Name: "ln", Op: ops.NewLayerNorm(graphtest.Tensor(rng, 1, 8), graphtest.Tensor(rng, 0.1, 8), 1e-5), In: []string{"fc1"}},
-		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"ln"}},
+		// Table lookups (std/lookup/logderivlookup) commit in deferred
+		// callbacks: the circuit's own use of std/multicommit must not
+		// close the multicommitter before them.
+		graphtest.Node{Name: "sm", Op: &ops.Softmax{}, In: []string{"ln"}},
+		graphtest.Node{Name: "sig", Op: &ops.Unary{Fn: "sigmoid"}, In: []string{"sm"}},
+		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"sig"}},
 	)
 	c, err := prover.Compile(m, nil, prover.WithVisibility(committedVis))
 	if err != nil {

@@ -78,7 +78,14 @@ func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable
 	// In a constraint, or its basis point would be zero and it would hide
 	// nothing.
 	api.Mul(blind[0], blind[0])
-	multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil }, blind[0])
+	// Joined to the multicommit set from a deferred callback, as the lookup
+	// tables do: calling WithCommitment now would register the
+	// multicommitter's own deferred commit before the tables' (deferred
+	// callbacks run in order), closing it before they join.
+	api.Compiler().Defer(func(api frontend.API) error {
+		multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil }, blind[0])
+		return nil
+	})
 	return h, nil
 }
 
