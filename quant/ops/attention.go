@@ -525,7 +525,7 @@ func (q *QAttention) Check(in, out []quant.Value) error {
 					}
 				case excluded:
 					return fmt.Errorf("%w: attention mask row %d: excluded positions must be the row's last ones", quant.ErrValidation, i)
-				case m == AttnComputed && abs(v) > bmax:
+				case m == AttnComputed && (v < -bmax || v > bmax): // not abs(v): abs(MinInt64) < 0
 					return fmt.Errorf("%w: attention mask bias %d at (%d, %d), at most %d", quant.ErrRange, v, i, j, bmax)
 				case m == AttnConst && (v < lo || v > hi):
 					return fmt.Errorf("%w: attention mask logit %d at (%d, %d), want %d..%d", quant.ErrRange, v, i, j, lo, hi)
