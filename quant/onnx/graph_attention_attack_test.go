@@ -1,0 +1,160 @@
+package onnx
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// attackCompare imports the graph fused and op by op and, when it fused,
+// requires the same output shape and values on random inputs; it returns
+// whether it fused.
+func attackCompare(t *testing.T, name string, b *gg, out string, axes ...int) bool {
+	t.Helper()
+	anyAxes := make([]any, len(axes))
+	for k, a := range axes {
+		anyAxes[k] = a
+	}
+	ref, _, rerr := importGraph(b.model(out, anyAxes...), Options{Unfused: true})
+	fm, _, err := importGraph(b.model(out, anyAxes...), Options{})
+	if rerr != nil {
+		// What the op-by-op import refuses (a constant widening an
+		// activation) the fusion must not accept with other semantics.
+		if err == nil {
+			t.Fatalf("%s: fused import (nodes %s, output %v) accepts what op by op refuses: %v", name, kinds(fm), fm.Graph.Shapes[fm.Graph.Outputs[0]], rerr)
+		}
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%s: fused import fails where op by op works: %v", name, err)
+	}
+	fused := strings.Contains(kinds(fm), "attention")
+	rng := rand.New(rand.NewPCG(70, 99))
+	n := quant.ShapeSize(axes)
+	for range 3 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.Float64()*4 - 2
+		}
+		got, err := fm.Graph.Eval(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ref.Graph.Eval(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs, ws := fm.Graph.Shapes[fm.Graph.Outputs[0]], ref.Graph.Shapes[ref.Graph.Outputs[0]]
+		if !slices.Equal(gs, ws) {
+			t.Fatalf("%s (fused %v): output shape %v, op by op %v", name, fused, gs, ws)
+		}
+		y, w := got[fm.Graph.Outputs[0]], want[ref.Graph.Outputs[0]]
+		for i := range w {
+			if math.Abs(y[i]-w[i]) > 1e-9 {
+				t.Fatalf("%s (fused %v, nodes %s): output %d = %v, op by op %v", name, fused, kinds(fm), i, y[i], w[i])
+			}
+		}
+	}
+	return fused
+}
+
+// Attack: a uniform scale constant of a higher rank ([1,1,1,1,1]) between
+// the scores and the softmax grows the scores' rank, so "axis = rank − 1"
+// of the traced rank is not the last axis: the softmax runs over the
+// queries. The fusion must not take it for attention.
+func TestAttentionAttackScaleGrowsRank(t *testing.T) {
+	b := newGG()
+	qh := b.node("Unsqueeze", []string{"x", b.ints(1)}) // [1, 1, 4, 4]: one head
+	kt := b.node("Transpose", []string{qh}, intsAttr("perm", 0, 1, 3, 2))
+	s := b.node("MatMul", []string{qh, kt})
+	sc := b.node("Mul", []string{s, b.floats([]int64{1, 1, 1, 1, 1}, 0.5)}) // [1, 1, 1, 4, 4]
+	p := b.node("Softmax", []string{sc}, intAttr("axis", 3))
+	o := b.node("MatMul", []string{p, qh})
+	y := b.node("Reshape", []string{o, b.ints(1, 4, 4)})
+	attackCompare(t, "scale grows rank", b, y, 1, 4, 4)
+}
+
+// Attack: the same with the last axis: a uniform scale constant of shape
+// [2, 1, 1, 1] doubles the scores (and the output), which the fused op
+// does not.
+func TestAttentionAttackScaleGrowsShape(t *testing.T) {
+	b := newGG()
+	heads := b.node("Reshape", []string{"x", b.ints(1, 4, 2, 4)})
+	qh := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 1, 3))
+	kt := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 3, 1))
+	s := b.node("MatMul", []string{qh, kt})
+	sc := b.node("Mul", []string{s, b.floats([]int64{2, 1, 1, 1}, 0.5, 0.5)})
+	p := b.node("Softmax", []string{sc}, intAttr("axis", -1))
+	o := b.node("MatMul", []string{p, qh})
+	back := b.node("Transpose", []string{o}, intsAttr("perm", 0, 2, 1, 3))
+	y := b.node("Reshape", []string{back, b.ints(-1, 8)})
+	attackCompare(t, "scale grows shape", b, y, 1, 4, 8)
+}
+
+// Attack: Q of rank 3 and Kᵀ of rank 4 ([1, H, dh, S]): the scores have
+// rank 4, and a softmax over axis 2 (the last of Q's rank) is over the
+// queries.
+func TestAttentionAttackKRankAboveQ(t *testing.T) {
+	b := newGG()
+	kt := b.node("Unsqueeze", []string{b.node("Transpose", []string{"x"}, intsAttr("perm", 0, 2, 1)), b.ints(0)}) // [1, 1, 4, 4]
+	s := b.node("MatMul", []string{"x", kt})                                                                        // [1, 1, 4, 4]
+	sc := b.node("Mul", []string{s, b.floats(nil, 0.5)})
+	p := b.node("Softmax", []string{sc}, intAttr("axis", 2))
+	o := b.node("MatMul", []string{p, "x"})
+	y := b.node("Reshape", []string{o, b.ints(1, 4, 4)})
+	attackCompare(t, "K rank above Q", b, y, 1, 4, 4)
+}
+
+// Attack: V passes through a Mul by ones of shape [2, 1, 1, 1] (scale 1,
+// skipped by the trace) that doubles it: the op-by-op output has twice
+// the rows.
+func TestAttentionAttackVGrows(t *testing.T) {
+	b := newGG()
+	heads := b.node("Reshape", []string{"x", b.ints(1, 4, 2, 4)})
+	qh := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 1, 3))
+	kt := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 3, 1))
+	s := b.node("MatMul", []string{qh, kt})
+	vh := b.node("Mul", []string{qh, b.floats([]int64{2, 1, 1, 1}, 1, 1)}) // after the first MatMul: not mapped yet
+	sc := b.node("Mul", []string{s, b.floats(nil, 0.5)})
+	p := b.node("Softmax", []string{sc}, intAttr("axis", -1))
+	o := b.node("MatMul", []string{p, vh})
+	back := b.node("Transpose", []string{o}, intsAttr("perm", 0, 2, 1, 3))
+	y := b.node("Reshape", []string{back, b.ints(-1, 8)})
+	attackCompare(t, "V grows", b, y, 1, 4, 8)
+}
+
+// Attack: a uniform scale constant of rank 4 on rank-3 scores ([1, T, S],
+// one head) raises their rank, so a softmax over axis 2 runs over the
+// queries. (The op-by-op import drops the constant's leading 1s too, so
+// comparing with it would not show this: the fusion must decline.)
+func TestAttentionAttackScaleRaisesRank(t *testing.T) {
+	b := newGG()
+	kt := b.node("Transpose", []string{"x"}, intsAttr("perm", 0, 2, 1))
+	s := b.node("MatMul", []string{"x", kt}) // [1, 4, 4]
+	sc := b.node("Mul", []string{s, b.floats([]int64{1, 1, 1, 1}, 0.5)})
+	p := b.node("Softmax", []string{sc}, intAttr("axis", 2))
+	o := b.node("MatMul", []string{p, "x"})
+	y := b.node("Reshape", []string{o, b.ints(1, 4, 4)})
+	fm, _, err := importGraph(b.model(y, 1, 4, 4), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(kinds(fm), "attention") {
+		t.Errorf("fused a softmax over the queries: %s", kinds(fm))
+	}
+	// With the scale of the scores' rank, it is attention.
+	b = newGG()
+	kt = b.node("Transpose", []string{"x"}, intsAttr("perm", 0, 2, 1))
+	s = b.node("MatMul", []string{"x", kt})
+	sc = b.node("Mul", []string{s, b.floats([]int64{1, 1, 1}, 0.5)})
+	p = b.node("Softmax", []string{sc}, intAttr("axis", 2))
+	o = b.node("MatMul", []string{p, "x"})
+	y = b.node("Reshape", []string{o, b.ints(1, 4, 4)})
+	if !attackCompare(t, "scale of the scores' rank", b, y, 1, 4, 4) {
+		t.Error("not fused")
+	}
+}

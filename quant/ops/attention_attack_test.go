@@ -1,0 +1,45 @@
+package ops_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// attackQAttention is a valid 4×4 const-mask attention node (2 heads of 4).
+func attackQAttention() (*ops.QAttention, []quant.Value, []quant.Value) {
+	q := &ops.QAttention{Heads: 2, KVHeads: 2, HeadDim: 4, Mask: ops.MaskConst, LogitFrac: 4, LogitBits: 10,
+		Logit: quant.Requant{Mult: 1 << 15, Shift: 20}, Out: quant.Requant{Mult: 1 << 15, Shift: 20},
+		Mode: make([]int8, 16), Value: make([]int64, 16)}
+	for i := range q.Mode {
+		q.Mode[i] = ops.AttnComputed
+	}
+	v := quant.Value{Shape: []int{4, 8}, Frac: 4, Lo: quant.Int8Min, Hi: quant.Int8Max}
+	return q, []quant.Value{v, v, v}, []quant.Value{v}
+}
+
+// Attack: a hostile model.quant.json gives a computed position the bias
+// math.MinInt64, whose absolute value overflows int64 (abs(MinInt64) is
+// negative), so it slipped past both the bias bound and the accumulator
+// bound; Forward then wrapped s + b around int64 while the circuit's
+// requantization range check is unsatisfiable. Check must refuse it.
+func TestAttentionAttackBiasMinInt64(t *testing.T) {
+	for _, b := range []int64{math.MinInt64, math.MinInt64 + 1, math.MaxInt64, -1 << 62} {
+		q, in, out := attackQAttention()
+		q.Value[5] = b
+		if err := q.Check(in, out); err == nil {
+			t.Errorf("bias %d accepted", b)
+		}
+	}
+	// An excluded position's value and a constant logit of MinInt64.
+	q, in, out := attackQAttention()
+	q.Mode[5], q.Value[5] = ops.AttnConst, math.MinInt64
+	if err := q.Check(in, out); err == nil {
+		t.Error("constant logit MinInt64 accepted")
+	}
+	if q.LogitAccBound() < 0 {
+		t.Errorf("accumulator bound %d", q.LogitAccBound())
+	}
+}
