@@ -405,20 +405,22 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 			if !ok {
 				return false, nil
 			}
-			mask = &attnMask{keep: make([]int8, len(cp)), fill: math.NaN()}
+			mask = &attnMask{keep: make([]int8, len(cp))}
+			masked := false
 			for k, c := range cp {
 				if (c != 0) == (keepWhen != 0) {
 					mask.keep[k] = 1
 					continue
 				}
-				if !math.IsNaN(mask.fill) && mask.fill != fp[k] {
+				// One fill, never NaN (a NaN fill is not "no fill": the
+				// softmax of its row is NaN).
+				if math.IsNaN(fp[k]) || (masked && mask.fill != fp[k]) {
 					return false, nil
 				}
-				mask.fill = fp[k]
+				masked, mask.fill = true, fp[k]
 			}
-			if math.IsNaN(mask.fill) {
-				mask = &attnMask{} // nothing masked
-				mask.keep = nil
+			if !masked {
+				mask.keep = nil // nothing masked
 			}
 		case op == "Add" && mask == nil:
 			other := input(m, 1)

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 )
 
 // attackCompare imports the graph fused and op by op and, when it fused,
@@ -156,5 +159,70 @@ func TestAttentionAttackScaleRaisesRank(t *testing.T) {
 	y = b.node("Reshape", []string{o, b.ints(1, 4, 4)})
 	if !attackCompare(t, "scale of the scores' rank", b, y, 1, 4, 4) {
 		t.Error("not fused")
+	}
+}
+
+// attnWhereGraph is 2-head self-attention on x [1, 4, 8] with the scores
+// masked by Where(keep, scores, fill) (keep: causal), fill of shape
+// fillDims.
+func attnWhereGraph(fillDims []int64, fill ...float32) (*gg, string) {
+	b := newGG()
+	heads := b.node("Reshape", []string{"x", b.ints(1, 4, 2, 4)})
+	qh := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 1, 3))
+	kt := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 3, 1))
+	s := b.node("MatMul", []string{qh, kt})
+	sc := b.node("Mul", []string{s, b.floats(nil, 0.5)})
+	keep := make([]int32, 16)
+	for i := 0; i < 4; i++ {
+		for j := 0; j <= i; j++ {
+			keep[i*4+j] = 1
+		}
+	}
+	cond := "c" + string(rune('a'+len(b.inits)))
+	b.inits = append(b.inits, &onnxpb.TensorProto{Name: proto.String(cond), DataType: proto.Int32(int32(onnxpb.TensorProto_BOOL)), Dims: []int64{4, 4}, Int32Data: keep})
+	m := b.node("Where", []string{cond, sc, b.floats(fillDims, fill...)})
+	p := b.node("Softmax", []string{m}, intAttr("axis", -1))
+	o := b.node("MatMul", []string{p, qh})
+	back := b.node("Transpose", []string{o}, intsAttr("perm", 0, 2, 1, 3))
+	return b, b.node("Reshape", []string{back, b.ints(1, 4, 8)})
+}
+
+// Attack: a NaN fill. The fusion used NaN as "no fill seen yet", so a
+// mask filled with NaN fused as no mask at all, and one whose first
+// masked position is NaN took the next position's fill for it.
+func TestAttentionAttackNaNFill(t *testing.T) {
+	nan := float32(math.NaN())
+	plane := func(first, rest float32) []float32 {
+		f := make([]float32, 16)
+		seen := false
+		for i := 0; i < 4; i++ {
+			for j := i + 1; j < 4; j++ {
+				f[i*4+j] = rest
+				if !seen {
+					f[i*4+j], seen = first, true
+				}
+			}
+		}
+		return f
+	}
+	for name, fill := range map[string][]float32{
+		"nan":         {nan},
+		"nan first":   plane(nan, -1e4),
+		"nan last":    plane(-1e4, nan),
+		"finite -1e4": {-1e4},
+	} {
+		dims := []int64{4, 4}
+		if len(fill) == 1 {
+			dims = nil
+		}
+		b, y := attnWhereGraph(dims, fill...)
+		fm, _, err := importGraph(b.model(y, 1, 4, 8), Options{})
+		fused := err == nil && strings.Contains(kinds(fm), "attention")
+		if fused != (name == "finite -1e4") {
+			t.Errorf("%s: fused %v (err %v)", name, fused, err)
+		}
+		if name == "finite -1e4" {
+			attackCompare(t, name, b, y, 1, 4, 8)
+		}
 	}
 }
