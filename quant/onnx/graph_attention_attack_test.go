@@ -104,7 +104,7 @@ func TestAttentionAttackScaleGrowsShape(t *testing.T) {
 func TestAttentionAttackKRankAboveQ(t *testing.T) {
 	b := newGG()
 	kt := b.node("Unsqueeze", []string{b.node("Transpose", []string{"x"}, intsAttr("perm", 0, 2, 1)), b.ints(0)}) // [1, 1, 4, 4]
-	s := b.node("MatMul", []string{"x", kt})                                                                        // [1, 1, 4, 4]
+	s := b.node("MatMul", []string{"x", kt})                                                                      // [1, 1, 4, 4]
 	sc := b.node("Mul", []string{s, b.floats(nil, 0.5)})
 	p := b.node("Softmax", []string{sc}, intAttr("axis", 2))
 	o := b.node("MatMul", []string{p, "x"})
