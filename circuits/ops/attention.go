@@ -112,8 +112,9 @@ func (Attention) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {
 	logitBits, outBits := attentionBits(q, s)
 	computed, positions := 0, 0
 	for i := 0; i < t; i++ {
-		positions += q.Cols(i, s)
-		for j := 0; j < q.Cols(i, s); j++ {
+		c := q.Cols(i, s)
+		positions += c
+		for j := 0; j < c; j++ {
 			if m, _ := q.Position(i, j, s); m == ops.AttnComputed {
 				computed++
 			}

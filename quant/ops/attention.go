@@ -461,7 +461,9 @@ func (q *QAttention) Position(i, j, s int) (mode int8, value int64) {
 // ScoreCols returns the scores row i needs: up to its last computed position.
 func (q *QAttention) ScoreCols(i, s int) int {
 	n := 0
-	for j := 0; j < q.Cols(i, s); j++ {
+	// Cols once, not per position: it is O(S), and ScoreCols runs per row
+	// (a quadratic loop here made Cost hours long on a hostile long mask).
+	for j, c := 0, q.Cols(i, s); j < c; j++ {
 		if m, _ := q.Position(i, j, s); m == AttnComputed {
 			n = j + 1
 		}
@@ -649,8 +651,9 @@ func (q *QAttention) Cost(in, out []quant.Value) quant.Cost {
 		}
 	}
 	for i := 0; i < t; i++ {
-		positions += q.Cols(i, s)
-		for j := 0; j < q.Cols(i, s); j++ {
+		c := q.Cols(i, s)
+		positions += c
+		for j := 0; j < c; j++ {
 			if m, _ := q.Position(i, j, s); m == AttnComputed {
 				computed++
 			}

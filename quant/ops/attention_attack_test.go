@@ -43,3 +43,28 @@ func TestAttentionAttackBiasMinInt64(t *testing.T) {
 		t.Errorf("accumulator bound %d", q.LogitAccBound())
 	}
 }
+
+// Attack: a long const mask (T = 64 queries over S = 16384 keys, one head
+// of 1: 2^21 multiply-adds, far below the bound, a 16 MB model file).
+// ScoreCols called Cols (O(S)) per position, so Cost, Sites and the
+// gadget took O(T·S²) (about a minute here, hours at the bounds: a denial
+// of service from compile-circuit's or an auditor's estimate). Linear now:
+// this test takes milliseconds.
+func TestAttentionAttackLongMaskCost(t *testing.T) {
+	tq, s := 64, 16384
+	q := &ops.QAttention{Heads: 1, KVHeads: 1, HeadDim: 1, Mask: ops.MaskConst, LogitFrac: 4, LogitBits: 10,
+		Logit: quant.Requant{Mult: 1 << 15, Shift: 20}, Out: quant.Requant{Mult: 1 << 15, Shift: 20},
+		Mode: make([]int8, tq*s), Value: make([]int64, tq*s)}
+	for i := range q.Mode {
+		q.Mode[i] = ops.AttnComputed
+	}
+	qv := quant.Value{Shape: []int{tq, 1}, Lo: quant.Int8Min, Hi: quant.Int8Max}
+	kv := quant.Value{Shape: []int{s, 1}, Lo: quant.Int8Min, Hi: quant.Int8Max}
+	in, out := []quant.Value{qv, kv, kv}, []quant.Value{qv}
+	if err := q.Check(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if c := q.Cost(in, out); c.R1CS <= 0 || q.ScoreCols(tq-1, s) != s {
+		t.Errorf("cost %v, score columns %d", c, q.ScoreCols(tq-1, s))
+	}
+}
