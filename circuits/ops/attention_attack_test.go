@@ -1,6 +1,8 @@
 package ops_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -226,4 +228,63 @@ func TestAttentionAttackTamper(t *testing.T) {
 		"quotient -1":              {fixedpoint.DivPow2Hint, nmAdd(0, -1)},
 		"clamp selectors":          {fixedpoint.ClampSelectHint, func(_ *big.Int, _, out []*big.Int) { out[0].Sub(big.NewInt(1), out[0]) }},
 	})
+}
+
+// A hostile model.quant.json: every attention attribute a model file's
+// author may set wrongly is refused by the loader with an error, never a
+// panic (the model is x [2, 4] → slices → attention of one head of 2).
+func TestAttentionAttackHostileJSON(t *testing.T) {
+	m := attnDirect(t, 1, 2, 2, &ops.Attention{Heads: 1, KVHeads: 1, HeadDim: 2, Scale: 0.5, Mask: ops.MaskNone})
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := quant.ParseModelJSON(data); err != nil {
+		t.Fatalf("the honest file: %v", err)
+	}
+	base := `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`
+	if !bytes.Contains(data, []byte(base)) {
+		t.Fatalf("attention attributes not found in %s", data)
+	}
+	for name, attrs := range map[string]string{
+		"zero heads":         `"heads":0,"kv_heads":0,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"heads·dim ≠ width":  `"heads":2,"kv_heads":2,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"kv width":           `"heads":2,"kv_heads":1,"head_dim":1,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"kv not dividing":    `"heads":2,"kv_heads":3,"head_dim":1,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"negative dim":       `"heads":-1,"kv_heads":-1,"head_dim":-2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"huge heads":         `"heads":1099511627776,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"fractional heads":   `"heads":1.5,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"unknown mask":       `"heads":1,"kv_heads":1,"head_dim":2,"mask":"Causal","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"const without mode": `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"mode too short":     `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1],"value":[0,0,0]`,
+		"values too short":   `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,1],"value":[0]`,
+		"bias MinInt64":      `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,1],"value":[0,0,0,-9223372036854775808]`,
+		"bias out of int64":  `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,1],"value":[0,0,0,-9223372036854775809]`,
+		"first excluded":     `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[0,1,1,1],"value":[0,0,0,0]`,
+		"excluded inside":    `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,0,1],"value":[0,0,0,0]`,
+		"excluded value":     `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,0,1,1],"value":[0,5,0,0]`,
+		"const above range":  `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,2,1,1],"value":[0,512,0,0]`,
+		"mode 3":             `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,3],"value":[0,0,0,0]`,
+		"mode 300":           `"heads":1,"kv_heads":1,"head_dim":2,"mask":"const","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,300],"value":[0,0,0,0]`,
+		"causal with modes":  `"heads":1,"kv_heads":1,"head_dim":2,"mask":"causal","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27},"mode":[1,1,1,1],"value":[0,0,0,0]`,
+		"logit bits 15":      `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":15,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"logit bits 0":       `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":0,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"logit frac 1000":    `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":1000,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"shift 200":          `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":200},"out":{"mult":32768,"shift":27}`,
+		"negative shift":     `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":-1},"out":{"mult":32768,"shift":27}`,
+		"negative mult":      `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":-5,"shift":21},"out":{"mult":32768,"shift":27}`,
+		"huge out mult":      `"heads":1,"kv_heads":1,"head_dim":2,"mask":"none","logit_frac":9,"logit_bits":10,"logit":{"mult":32768,"shift":21},"out":{"mult":9223372036854775807,"shift":27}`,
+	} {
+		bad := bytes.Replace(data, []byte(base), []byte(attrs), 1)
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: the loader panicked: %v", name, r)
+				}
+			}()
+			if _, err := quant.ParseModelJSON(bad); err == nil {
+				t.Errorf("%s: accepted", name)
+			}
+		}()
+	}
 }
