@@ -132,8 +132,7 @@ func TestAttentionAttackVGrows(t *testing.T) {
 
 // Attack: a uniform scale constant of rank 4 on rank-3 scores ([1, T, S],
 // one head) raises their rank, so a softmax over axis 2 runs over the
-// queries. (The op-by-op import drops the constant's leading 1s too, so
-// comparing with it would not show this: the fusion must decline.)
+// queries: the fusion must decline.
 func TestAttentionAttackScaleRaisesRank(t *testing.T) {
 	b := newGG()
 	kt := b.node("Transpose", []string{"x"}, intsAttr("perm", 0, 2, 1))
@@ -142,11 +141,7 @@ func TestAttentionAttackScaleRaisesRank(t *testing.T) {
 	p := b.node("Softmax", []string{sc}, intAttr("axis", 2))
 	o := b.node("MatMul", []string{p, "x"})
 	y := b.node("Reshape", []string{o, b.ints(1, 4, 4)})
-	fm, _, err := importGraph(b.model(y, 1, 4, 4), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(kinds(fm), "attention") {
+	if fm, _, err := importGraph(b.model(y, 1, 4, 4), Options{}); err == nil && strings.Contains(kinds(fm), "attention") {
 		t.Errorf("fused a softmax over the queries: %s", kinds(fm))
 	}
 	// With the scale of the scores' rank, it is attention.
@@ -224,5 +219,27 @@ func TestAttentionAttackNaNFill(t *testing.T) {
 		if name == "finite -1e4" {
 			attackCompare(t, name, b, y, 1, 4, 8)
 		}
+	}
+}
+
+// Attack (found on the way, op by op): Mul(x [1, 4, 4], c [1, 1, 1, 1])
+// has rank 4 in ONNX, so Softmax(axis = 2) after it runs over x's rows;
+// the affine mapper dropped the constant's leading 1s and the softmax ran
+// over the columns. A constant that raises the rank is refused now.
+func TestGraphAttackConstantRaisesRank(t *testing.T) {
+	b := newGG()
+	sc := b.node("Mul", []string{"x", b.floats([]int64{1, 1, 1, 1}, 0.5)})
+	y := b.node("Softmax", []string{sc}, intAttr("axis", 2))
+	for _, u := range []bool{false, true} {
+		if fm, _, err := importGraph(b.model(y, 1, 4, 4), Options{Unfused: u}); err == nil {
+			t.Errorf("imported as %s with output %v, want rank 4 or a refusal", kinds(fm), fm.Graph.Shapes[fm.Graph.Outputs[0]])
+		}
+	}
+	// The constant of the activation's rank imports.
+	b = newGG()
+	sc = b.node("Mul", []string{"x", b.floats([]int64{1, 1, 1}, 0.5)})
+	y = b.node("Softmax", []string{sc}, intAttr("axis", 2))
+	if _, _, err := importGraph(b.model(y, 1, 4, 4), Options{}); err != nil {
+		t.Error(err)
 	}
 }
