@@ -288,3 +288,19 @@ func TestAttentionAttackHostileJSON(t *testing.T) {
 		}()
 	}
 }
+
+// Completeness: a logit requantization whose largest quotient is small
+// (a logit range wider than the scores reach: a small calibrated
+// multiplier, or the range widened for a masked constant) — the logits'
+// clamp bounds ±2^(B−1) are farther than the int8 bounds QuotientBits
+// allows for, so the honest prover could not clamp a logit near 0
+// ("lookup query too large"). Every multiplier down to 1/64 of the
+// calibrated one proves.
+func TestAttentionAttackSmallLogitQuotient(t *testing.T) {
+	for _, div := range []int64{2, 4, 16, 64} {
+		m := attnDirect(t, 1, 3, 3, &ops.Attention{Heads: 1, KVHeads: 1, HeadDim: 4, Scale: 0.5, Mask: ops.MaskCausal})
+		q, _ := attnOp(t, m)
+		q.Logit.Mult /= div
+		nmMatches(t, m, nmInputs(rand.New(rand.NewPCG(71, 5)), m, 1))
+	}
+}

@@ -306,7 +306,37 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 	if err != nil {
 		return nil, err
 	}
-	lf := inner[0]
+	q, err := a.quantizeAt(d, in, out, inner[0])
+	if err != nil {
+		return nil, err
+	}
+	// A masked position before a row's last kept one whose fill is below
+	// the logit range is the constant lo, which the softmax weighs by
+	// exp(−(max − lo)·2^−LogitFrac): near 1 when the calibrated logits are
+	// small (lo = −0.125 at frac 12), where the float graph's weight is 0
+	// (left padding, sliding windows). Widen the range until lo is
+	// maskMargin below every calibrated logit, so its exp rounds to 0.
+	if q.lowConst() {
+		limit := float64(int64(1)<<(q.LogitBits-1) - 1)
+		if lf := quant.FracForRange(math.Ldexp(limit, -q.LogitFrac)+maskMargin, limit); lf < q.LogitFrac {
+			if w, err := a.quantizeAt(d, in, out, lf); err == nil {
+				q = w
+			}
+		}
+	}
+	if err := q.Check(in, out); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// maskMargin is how far below every calibrated logit a masked position's
+// constant logit must be for its exp to round to 0: exp(−12)·2^ExpBits < ½.
+var maskMargin = math.Ceil(float64(quant.ExpBits+1) * math.Ln2)
+
+// quantizeAt quantizes at logit fraction lf.
+func (a *Attention) quantizeAt(d attnDims, in, out []quant.Value, lf int) (*QAttention, error) {
+	var err error
 	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits()}
 	if q.Logit, err = quant.QuantizeRequant(math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
 		return nil, fmt.Errorf("attention logits: %w", err)
@@ -321,10 +351,20 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 			q.Mode, q.Value = nil, nil
 		}
 	}
-	if err := q.Check(in, out); err != nil {
-		return nil, err
-	}
 	return q, nil
+}
+
+// lowConst reports whether some position is the constant lo (a masked
+// position whose fill is at or below the logit range, before its row's
+// last kept one).
+func (q *QAttention) lowConst() bool {
+	lo, _ := q.logitRange()
+	for k, m := range q.Mode {
+		if m == AttnConst && q.Value[k] == lo {
+			return true
+		}
+	}
+	return false
 }
 
 // quantizeMask chooses each position's mode: kept positions are computed;

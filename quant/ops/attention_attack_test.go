@@ -2,6 +2,7 @@ package ops_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/zkinfer/zkinfer/quant"
@@ -66,5 +67,68 @@ func TestAttentionAttackLongMaskCost(t *testing.T) {
 	}
 	if c := q.Cost(in, out); c.R1CS <= 0 || q.ScoreCols(tq-1, s) != s {
 		t.Errorf("cost %v, score columns %d", c, q.ScoreCols(tq-1, s))
+	}
+}
+
+// Attack (accuracy): masked positions before a row's last kept one with a
+// fill below the logit range (left padding, a sliding window: HF's
+// finfo.min) are the constant logit lo. At the calibrated logit fraction
+// of small logits (12: lo = −0.125) the softmax weighed them by
+// exp(−0.125) ≈ 0.88 where the float graph gives 0: the outputs were off
+// by 8 % of their range (36 % at smaller logits). The quantization now
+// widens the logit range until lo is 12 below every calibrated logit.
+func TestAttentionAttackMaskedWeight(t *testing.T) {
+	for name, keep := range map[string]func(i, j int) bool{
+		"left padding":   func(i, j int) bool { return j >= 2 },
+		"sliding window": func(i, j int) bool { return j <= i && j > i-3 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			k := make([]int8, 36)
+			for i := 0; i < 6; i++ {
+				for j := 0; j < 6; j++ {
+					if keep(i, j) {
+						k[i*6+j] = 1
+					}
+				}
+			}
+			rng := rand.New(rand.NewPCG(70, 4))
+			b := quant.NewGraphBuilder()
+			if err := b.Input("x", []int{6, 16}); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []struct {
+				name string
+				op   quant.FloatOp
+				in   []string
+			}{
+				{"q", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
+				{"k", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
+				{"v", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
+				{"attn", &ops.Attention{Heads: 2, KVHeads: 2, HeadDim: 8, Scale: 0.35, Mask: ops.MaskConst, Keep: k, Fill: -math.MaxFloat32}, []string{"q", "k", "v"}},
+			} {
+				if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := b.Output("attn"); err != nil {
+				t.Fatal(err)
+			}
+			g, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fm, err := quant.NewGraphModel(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := quantizedClose(t, fm, rng, 96, 0.05)
+			q := m.Graph.Nodes[3].Op.(*ops.QAttention)
+			lo, _ := quant.GPT2Formats{LogitBits: q.LogitBits}.LogitRange()
+			// The constant lo's exp at the largest distance below a logit
+			// of 0 (the calibrated logits are near 0 here) rounds to 0.
+			if e := q.ExpTable()[-lo]; e != 0 {
+				t.Errorf("logit frac %d: exp(lo) = %d, want 0", q.LogitFrac, e)
+			}
+		})
 	}
 }
