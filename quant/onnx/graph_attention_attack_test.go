@@ -243,3 +243,132 @@ func TestGraphAttackConstantRaisesRank(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Variations that are not (or are) attention: whatever the fusion does,
+// the fused graph computes what the op-by-op graph computes (2 heads of 4
+// on x [1, 4, 8], Q = K = V = x's heads unless said otherwise).
+func TestAttentionAttackVariations(t *testing.T) {
+	type parts struct {
+		b                 *gg
+		heads, qh, kt, vh string
+	}
+	base := func() parts {
+		b := newGG()
+		heads := b.node("Reshape", []string{"x", b.ints(1, 4, 2, 4)})
+		qh := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 1, 3))
+		kt := b.node("Transpose", []string{heads}, intsAttr("perm", 0, 2, 3, 1))
+		return parts{b, heads, qh, kt, qh}
+	}
+	finish := func(p parts, o string) string {
+		back := p.b.node("Transpose", []string{o}, intsAttr("perm", 0, 2, 1, 3))
+		return p.b.node("Reshape", []string{back, p.b.ints(1, 4, 8)})
+	}
+	causal := func(b *gg, keepVal, maskVal float32, dims ...int64) string {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		v := make([]float32, n)
+		for k := range v {
+			i, j := (k/4)%4, k%4
+			v[k] = maskVal
+			if j <= i {
+				v[k] = keepVal
+			}
+		}
+		return b.floats(dims, v...)
+	}
+	cases := map[string]func() (*gg, string, bool){
+		// A mask that differs per head: not one [T, S] plane.
+		"per-head mask": func() (*gg, string, bool) {
+			p := base()
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			m := make([]float32, 32)
+			for k := range m {
+				if k >= 16 && k%4 == 0 {
+					m[k] = -1e4 // head 1 masks key 0
+				}
+			}
+			sm := p.b.node("Add", []string{s, p.b.floats([]int64{1, 2, 4, 4}, m...)})
+			pr := p.b.node("Softmax", []string{sm}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), false
+		},
+		// V scaled: the output scales, the fusion does not take it.
+		"scaled V": func() (*gg, string, bool) {
+			p := base()
+			v := p.b.node("Mul", []string{p.qh, p.b.floats(nil, 0.5)})
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			pr := p.b.node("Softmax", []string{p.b.node("Mul", []string{s, p.b.floats(nil, 0.5)})}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, v})), false
+		},
+		// K transposed twice (Q·K, not Q·Kᵀ; T = dh so the shapes fit).
+		"K transposed twice": func() (*gg, string, bool) {
+			p := base()
+			k2 := p.b.node("Transpose", []string{p.kt}, intsAttr("perm", 0, 1, 3, 2))
+			s := p.b.node("MatMul", []string{p.qh, k2})
+			pr := p.b.node("Softmax", []string{s}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), false
+		},
+		// Where(keep, fill, scores): keeps where the condition is false.
+		"where swapped": func() (*gg, string, bool) {
+			p := base()
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			cond := "c" + string(rune('a'+len(p.b.inits)))
+			keep := make([]int32, 16)
+			for k := range keep {
+				if k%4 > k/4 {
+					keep[k] = 1 // true above the diagonal: those are filled
+				}
+			}
+			p.b.inits = append(p.b.inits, &onnxpb.TensorProto{Name: proto.String(cond), DataType: proto.Int32(int32(onnxpb.TensorProto_BOOL)), Dims: []int64{4, 4}, Int32Data: keep})
+			w := p.b.node("Where", []string{cond, p.b.floats(nil, -3), s})
+			pr := p.b.node("Softmax", []string{w}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), true
+		},
+		// Negative scalings around a positive fill: −1·(−0.5·S + mask).
+		"negative scales": func() (*gg, string, bool) {
+			p := base()
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			s = p.b.node("Mul", []string{s, p.b.floats(nil, -0.5)})
+			s = p.b.node("Add", []string{s, causal(p.b, 0, 2, 4, 4)})
+			s = p.b.node("Mul", []string{p.b.floats(nil, -1), s})
+			pr := p.b.node("Softmax", []string{s}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), true // scale 0.5, additive fill −2
+		},
+		"div scale and additive": func() (*gg, string, bool) {
+			p := base()
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			s = p.b.node("Div", []string{s, p.b.floats(nil, 2)})
+			s = p.b.node("Add", []string{causal(p.b, 0, -7, 1, 1, 4, 4), s})
+			s = p.b.node("Div", []string{s, p.b.floats([]int64{1}, 0.5)})
+			pr := p.b.node("Softmax", []string{s}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), true
+		},
+		// A constant divided by the scores is not a scaling.
+		"const over scores": func() (*gg, string, bool) {
+			p := base()
+			s := p.b.node("MatMul", []string{p.qh, p.kt})
+			s = p.b.node("Div", []string{p.b.floats(nil, 2), s})
+			pr := p.b.node("Softmax", []string{s}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), false
+		},
+		// Q's heads in another order (head 1 first).
+		"Q heads swapped": func() (*gg, string, bool) {
+			p := base()
+			h := p.b.node("Reshape", []string{"x", p.b.ints(1, 4, 2, 4)})
+			q := p.b.node("Transpose", []string{h}, intsAttr("perm", 2, 0, 1, 3)) // [2, 1, 4, 4]
+			q = p.b.node("Reshape", []string{q, p.b.ints(2, 4, 4)})
+			q = p.b.node("Concat", []string{p.b.node("Slice", []string{q, p.b.ints(1), p.b.ints(2), p.b.ints(0)}), p.b.node("Slice", []string{q, p.b.ints(0), p.b.ints(1), p.b.ints(0)})}, intAttr("axis", 0))
+			q = p.b.node("Unsqueeze", []string{q, p.b.ints(0)})
+			s := p.b.node("MatMul", []string{q, p.kt})
+			pr := p.b.node("Softmax", []string{s}, intAttr("axis", -1))
+			return p.b, finish(p, p.b.node("MatMul", []string{pr, p.vh})), false
+		},
+	}
+	for name, mk := range cases {
+		b, y, want := mk()
+		if got := attackCompare(t, name, b, y, 1, 4, 8); got != want {
+			t.Errorf("%s: fused %v, want %v", name, got, want)
+		}
+	}
+}
