@@ -319,7 +319,7 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 	if q.lowConst() {
 		limit := float64(int64(1)<<(q.LogitBits-1) - 1)
 		if lf := quant.FracForRange(math.Ldexp(limit, -q.LogitFrac)+maskMargin, limit); lf < q.LogitFrac {
-			if w, err := a.quantizeAt(d, in, out, lf); err == nil {
+			if w, err := a.quantizeAt(d, in, out, lf); err == nil && w.Check(in, out) == nil {
 				q = w
 			}
 		}
