@@ -304,3 +304,34 @@ func TestAttentionAttackSmallLogitQuotient(t *testing.T) {
 		nmMatches(t, m, nmInputs(rand.New(rand.NewPCG(71, 5)), m, 1))
 	}
 }
+
+// The same lies on a const mask at 8 tokens (the randomized check with
+// rows of different lengths: an excluded suffix, constant logits inside
+// rows, an all-masked row of constants), GQA.
+func TestAttentionAttackTamperConstMask(t *testing.T) {
+	const tq = 8
+	a := &ops.Attention{Heads: 4, KVHeads: 2, HeadDim: 2, Scale: 0.5, Mask: ops.MaskConst, Fill: -1e4,
+		Keep: attnKeepTS(tq, tq, func(i, j int) bool { return i > 0 && j != 1 && j <= i })}
+	m := attnDirect(t, 4, tq, tq, a)
+	q, _ := attnOp(t, m)
+	rep := a.Heads / a.KVHeads
+	qk := 0
+	for i := 0; i < tq; i++ {
+		qk += rep * q.ScoreCols(i, tq)
+	}
+	pv := rep * tq * a.HeadDim
+	if qk == pv {
+		t.Fatal("the products' output counts coincide")
+	}
+	x := nmInputs(rand.New(rand.NewPCG(71, 6)), m, 1)[4]
+	last := func(d int64) func(*big.Int, []*big.Int, []*big.Int) {
+		return func(_ *big.Int, _, out []*big.Int) { out[len(out)-1].Add(out[len(out)-1], big.NewInt(d)) }
+	}
+	attnTamper(t, m, x, map[string]nmTamper{
+		"scores: last":       {matmul.ProductHint, onlyWhen(qk, last(1))},
+		"scores: first":      {matmul.ProductHint, onlyWhen(qk, nmAdd(0, 1))},
+		"P·V: last":          {matmul.ProductHint, onlyWhen(pv, last(-1))},
+		"max of a const row": {attention.MaxHint, func(f *big.Int, in, out []*big.Int) { out[0].Add(out[0], big.NewInt(1)) }},
+		"division +1":        {fixedpoint.DivFloorHint, nmAdd(0, 1)},
+	})
+}
