@@ -1,0 +1,302 @@
+package ops_test
+
+import (
+	"fmt"
+	"math/big"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	circops "github.com/zkinfer/zkinfer/circuits/ops"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// tableLM is a causal LM whose logits row t is row ids[t] of a constant
+// table [v, v] (an embedding read as logits): ids [1, seq] → gather →
+// logits [1, seq, v]. The rows hold what an argmax attack wants: row 0 all
+// equal, row r the maximum at (7r + 1) mod v and at v − 1 (a tie unless
+// they coincide), −1 elsewhere (int8 extremes after quantization).
+func tableLM(t *testing.T, seq, v int) *quant.Model {
+	t.Helper()
+	tab := &quant.FloatTensor{Shape: []int{v, v}, Data: make([]float64, v*v)}
+	for r := range v {
+		for j := range v {
+			x := -1.0
+			switch {
+			case r == 0:
+				x = 0.5
+			case j == (7*r+1)%v || j == v-1:
+				x = 1
+			}
+			tab.Data[r*v+j] = x
+		}
+	}
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Node("logits", ops.NewGather(tab), []string{"ids"}, []string{"logits"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for r := range 4 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64((r*seq + i) % v)
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// selector rules a cheating prover could put in ExtremeHint's one-hot.
+type selRule func(x []int64) []int64
+
+func oneAt(n, j int) []int64 { s := make([]int64, n); s[j] = 1; return s }
+
+func lastMax(x []int64) []int64 {
+	j := 0
+	for i, v := range x {
+		if v >= x[j] {
+			j = i
+		}
+	}
+	return oneAt(len(x), j)
+}
+
+var selRules = map[string]selRule{
+	"later tie (last maximum)": lastMax,
+	"a non-maximum (the minimum)": func(x []int64) []int64 {
+		j := 0
+		for i, v := range x {
+			if v < x[j] {
+				j = i
+			}
+		}
+		if j == 0 && x[0] == x[len(x)-1] { // all equal: any other id
+			j = len(x) - 1
+		}
+		return oneAt(len(x), j)
+	},
+	"the id after the first maximum": func(x []int64) []int64 {
+		j := 0
+		for i, v := range x {
+			if v > x[j] {
+				j = i
+			}
+		}
+		return oneAt(len(x), (j+1)%len(x))
+	},
+	"two ones (first maximum and last id)": func(x []int64) []int64 {
+		s := lastMax(x)
+		s[0] = 1
+		if s[0] == s[len(s)-1] {
+			s[1] = 1
+		}
+		return s
+	},
+	"no one": func(x []int64) []int64 { return make([]int64, len(x)) },
+	"negative weight (1 + 1 − 1, index 0)": func(x []int64) []int64 {
+		s := make([]int64, len(x))
+		if len(x) < 4 {
+			s[1], s[0] = 1, 0
+			return s
+		}
+		s[1], s[2], s[3] = 1, 1, -1
+		return s
+	},
+}
+
+// forgedTrace returns the ids and claimed completion a prover following
+// rule would assign: the completion token k is rule's pick on row From + k,
+// fed back at the next position (so ids and output agree: only the argmax
+// constraints can object).
+func forgedTrace(t *testing.T, lm *quant.Model, prompt []int64, n, seq, v int, rule selRule) *quant.Trace {
+	t.Helper()
+	ids := make([]int64, seq)
+	copy(ids, prompt)
+	var out []int64
+	for k := range n {
+		tr, err := lm.Forward([][]int64{ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := len(prompt) - 1 + k
+		s := rule(tr.Outputs[0][row*v : (row+1)*v])
+		c := int64(0)
+		for j, w := range s {
+			c += int64(j) * w
+		}
+		if c < 0 || c >= int64(v) {
+			c = 0
+		}
+		out = append(out, c)
+		if row+1 < seq && k < n-1 {
+			ids[row+1] = c
+		}
+	}
+	return &quant.Trace{Inputs: [][]int64{ids}, Outputs: [][]int64{out}}
+}
+
+// overrideSel is ExtremeHint with the selector rule's (and the maximum
+// consistent with it: m = Σ s_j·x_j).
+func overrideSel(rule selRule) solver.Hint {
+	return func(f *big.Int, in, out []*big.Int) error {
+		x := make([]int64, len(in)-1)
+		for i, b := range in[1:] {
+			v := new(big.Int).Set(b)
+			if v.Cmp(new(big.Int).Rsh(f, 1)) > 0 {
+				v.Sub(v, f)
+			}
+			x[i] = v.Int64()
+		}
+		s := rule(x)
+		m := int64(0)
+		for j, w := range s {
+			m += w * x[j]
+			out[1+j].Mod(big.NewInt(w), f)
+		}
+		out[0].Mod(big.NewInt(m), f)
+		return nil
+	}
+}
+
+// A prover controlling ExtremeHint and every public value claims a
+// completion that is not the greedy one, with ids and output consistent
+// (the forged token fed back at the next position): a later tie, a
+// non-maximum, the id after the maximum, two ones, none, a negative weight.
+// Over vocabularies at the edges (2, 3, 128, 129, 256, 257) with all-equal
+// rows and int8 extremes, the constraint system is unsatisfiable for every
+// rule, and satisfiable for the honest trace.
+func TestAttackNextTokensForged(t *testing.T) {
+	const seq, promptLen, newTokens = 6, 2, 4
+	for _, v := range []int{2, 3, 128, 129, 256, 257} {
+		t.Run(fmt.Sprint("V=", v), func(t *testing.T) {
+			lm := tableLM(t, seq, v)
+			m, err := ops.NextTokensModel(lm, promptLen, newTokens)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m, graphtest.PublicIO))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prompt := []int64{1, 2 % int64(v)}
+			honest := forgedTrace(t, lm, prompt, newTokens, seq, v, selRules["no one"]) // placeholder ids
+			ids := greedyIDs(t, lm, prompt, newTokens)
+			honest.Inputs[0] = append(slices.Clone(ids[:seq-1]), int64(v-1))
+			honest.Outputs[0] = ids[promptLen:]
+			if tr, err := m.Forward(honest.Inputs); err != nil || !slices.Equal(tr.Outputs[0], honest.Outputs[0]) {
+				t.Fatalf("honest trace: %v", err)
+			}
+			if err := solve(t, ccs, m, honest, nil); err != nil {
+				t.Fatalf("honest: %v", err)
+			}
+			for name, rule := range selRules {
+				tr := forgedTrace(t, lm, prompt, newTokens, seq, v, rule)
+				if slices.Equal(tr.Outputs[0], honest.Outputs[0]) && name != "two ones (first maximum and last id)" && name != "no one" && name != "negative weight (1 + 1 − 1, index 0)" {
+					t.Fatalf("%s: the rule picks the greedy completion %v: no attack", name, tr.Outputs[0])
+				}
+				if err := solve(t, ccs, m, tr, overrideSel(rule)); err == nil {
+					t.Errorf("%s: completion %v (greedy %v) accepted", name, tr.Outputs[0], honest.Outputs[0])
+				}
+			}
+		})
+	}
+}
+
+// solve checks the constraint system on tr's public values, with
+// ExtremeHint replaced by h (nil: the honest one).
+func solve(t *testing.T, ccs constraint.ConstraintSystem, m *quant.Model, tr *quant.Trace, h solver.Hint) error {
+	t.Helper()
+	w, err := frontend.NewWitness(graphtest.Assign(t, m, tr), graphtest.Field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []solver.Option
+	if h != nil {
+		opts = append(opts, solver.OverrideHint(solver.GetHintID(circops.ExtremeHint), h))
+	}
+	_, err = ccs.Solve(w, opts...)
+	return err
+}
+
+// The ids are range-checked to the vocabulary in the circuit: an id of V,
+// a negative id (p − 1), or one of 2^24 with the next id lowered by one —
+// the same packed public element as the honest ids — are rejected, so a
+// gather never reads outside its table and the public packing has one
+// unpacking.
+func TestAttackNextTokensIDRange(t *testing.T) {
+	const seq, v = 6, 129
+	lm := tableLM(t, seq, v)
+	m, err := ops.NextTokensModel(lm, 2, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := greedyIDs(t, lm, []int64{1, 2}, 4)
+	tr, err := m.Forward([][]int64{append(slices.Clone(ids[:seq-1]), 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+		t.Fatal(err)
+	}
+	p := graphtest.Field
+	for name, f := range map[string]func(x []*big.Int){
+		"padding id V":  func(x []*big.Int) { x[seq-1] = big.NewInt(v) },
+		"padding id −1": func(x []*big.Int) { x[seq-1] = new(big.Int).Sub(p, big.NewInt(1)) },
+		"prompt id 2^24, next −1 (same packing)": func(x []*big.Int) {
+			x[0] = new(big.Int).Add(x[0], big.NewInt(1<<24))
+			x[1] = new(big.Int).Sub(x[1], big.NewInt(1))
+			x[1].Mod(x[1], p)
+		},
+		"id 2^24 − 1": func(x []*big.Int) { x[seq-1] = big.NewInt(1<<24 - 1) },
+	} {
+		a := graphtest.Assign(t, m, tr)
+		x := make([]*big.Int, seq)
+		for i, id := range tr.Inputs[0] {
+			x[i] = big.NewInt(id)
+		}
+		f(x)
+		packed := new(big.Int)
+		for i := seq - 1; i >= 0; i-- {
+			packed.Lsh(packed, 24)
+			packed.Add(packed, x[i])
+		}
+		packed.Mod(packed, p)
+		for i := range x {
+			a.IO.X[0][i] = x[i]
+		}
+		a.IO.Input[0] = packed
+		if test.IsSolved(circ, a, graphtest.Field) == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
