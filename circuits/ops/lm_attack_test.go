@@ -3,6 +3,7 @@ package ops_test
 import (
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -298,5 +299,93 @@ func TestAttackNextTokensIDRange(t *testing.T) {
 		if test.IsSolved(circ, a, graphtest.Field) == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// The trust assumption, shown: next_tokens proves "each completion token
+// is the argmax of the model's logits on the proven ids", and that is
+// greedy decoding only when the committed model is causal. Nothing checks
+// causality — not NextTokensModel, not the circuit, not verify (which
+// prints "greedy completion" for any model whose output is next_tokens);
+// generate's one-pass-vs-step-by-step comparison runs on the honest
+// prover's own zero padding only (with one new token it compares a pass
+// with itself). Here a non-causal LM (every position adds the maximum of
+// all positions' embeddings, padding included) is accepted, and for one
+// prompt the prover proves different "greedy" tokens by choosing the
+// padding, each accepted by the circuit. A verifier must therefore check
+// the pinned model's causality itself (its masks: attention `causal`, or
+// masked_softmax lower-triangular; every other op position-wise).
+func TestNextTokensTrustsCausality(t *testing.T) {
+	const seq, v, d = 4, 16, 4
+	rng := rand.New(rand.NewPCG(31, 7))
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []struct {
+		name string
+		op   quant.FloatOp
+		in   []string
+	}{
+		{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}},
+		{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, // over positions: not causal
+		{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}},
+		{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{"h"}},
+	} {
+		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompt := []int64{3, 9}
+	m, err := ops.NextTokensModel(lm, len(prompt), 1)
+	if err != nil {
+		t.Fatalf("NextTokensModel refused the non-causal LM: %v (then the trust note below is stale)", err)
+	}
+	greedy := greedyIDs(t, lm, prompt, 1)[len(prompt)]
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	provable := map[int64]bool{}
+	for p := range int64(v) {
+		x := [][]int64{{prompt[0], prompt[1], p, p}}
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := tr.Outputs[0][0]; !provable[c] {
+			if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+				t.Fatal(err)
+			}
+			provable[c] = true
+		}
+	}
+	t.Logf("prompt %v: step-by-step greedy token %d; provable with chosen padding: %v", prompt, greedy, provable)
+	if len(provable) < 2 {
+		t.Fatalf("padding steers nothing here (%v): pick another seed", provable)
 	}
 }
