@@ -337,16 +337,20 @@ func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Resu
 	}
 	completion, ids := outs[0], ins[0]
 	v := int(op.Hi + 1)
+	// Only the checked model says that the output is a next_tokens check
+	// (the name is the model author's choice): the op must produce the
+	// graph's output.
 	from := -1
-	if m != nil && m.Graph != nil {
+	if m != nil && m.Graph != nil && len(m.Graph.Outputs) == 1 {
 		for _, n := range m.Graph.Nodes {
-			if nt, ok := n.Op.(*ops.NextTokens); ok {
+			if nt, ok := n.Op.(*ops.NextTokens); ok && len(n.Out) == 1 && n.Out[0] == m.Graph.Outputs[0] {
 				from = nt.From
 			}
 		}
 	}
+	defer fmt.Fprintf(w, "note: %s\n", causalNote)
 	if from < 0 || from >= len(ids) {
-		fmt.Fprintf(w, "ok: greedy completion (proven): %v after the model input %v (prompt, completion but its last token, padding; pass --model to split off the prompt)\n", completion, ids)
+		fmt.Fprintf(w, "ok: output next_tokens (proven): %v after the model input %v (pass --model to check that it is the model's greedy-completion check and to split off the prompt)\n", completion, ids)
 		if v == GPT2Vocab {
 			if s, err := decodeGPT2(completion); err == nil {
 				fmt.Fprintf(w, "completion: %q\n", s)
@@ -356,4 +360,10 @@ func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Resu
 	}
 	fmt.Fprintf(w, "ok: greedy completion (proven, ties to the lowest id)\n")
 	printCompletion(w, ids[:from+1], completion, v)
+	if pad := ids[from+len(completion):]; len(pad) > 0 {
+		fmt.Fprintf(w, "padding ids (proven, read by the model): %v\n", pad)
+	}
 }
+
+// causalNote is the trust assumption of a greedy-completion proof.
+const causalNote = "each completion token is proven to be the argmax of the model's logits on the proven ids; that is greedy decoding only if the model is causal (attention masked causally, every other op position-wise), which verify does not check: padding and later tokens could otherwise steer earlier rows"
