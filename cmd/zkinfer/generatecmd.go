@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,9 @@ func generate(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := probePadding(gm, prompt, completion, t, v); err != nil {
+		return withHint(err, "%s", notCausalHint)
+	}
 	ids := make([]float64, t) // prompt, completion but its last token, zero padding
 	for i, id := range append(append([]int64(nil), prompt...), completion[:n-1]...) {
 		ids[i] = float64(id)
@@ -260,7 +264,7 @@ func generate(ctx *cli.Context) error {
 	res, err := proveChecked(p, inputCheck{}, modelPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, bundlePath+SaltsSuffix)
 	if err != nil {
 		if errors.Is(err, ops.ErrNotGreedy) {
-			return withHint(err, "the one pass disagrees with the step-by-step decoding (zero padding after each step): the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens")
+			return withHint(err, "%s", notCausalHint)
 		}
 		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
 			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
@@ -272,6 +276,37 @@ func generate(ctx *cli.Context) error {
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
 	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+const notCausalHint = "the one pass disagrees with the step-by-step decoding (zero padding after each step) or with a pass over other padding: the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens"
+
+// probePadding runs the greedy-completion model gm once more with the
+// padding after the completion set to the last id v − 1 instead of 0: a
+// causal model gives the same completion (the padding is read by no
+// checked row). With a single new token the step-by-step decoding and the
+// one pass are the same pass, so without this probe a model that reads
+// its padding (a reduction over positions, a finite mask fill) would go
+// unnoticed. It is a probe of the honest prover's own model, not a proof:
+// a verifier trusts the pinned model's causality.
+func probePadding(gm *quant.Model, prompt, completion []int64, t, v int) error {
+	used := len(prompt) + len(completion) - 1
+	if used >= t {
+		return nil
+	}
+	x := make([]int64, t)
+	copy(x, prompt)
+	copy(x[len(prompt):], completion[:len(completion)-1])
+	for i := used; i < t; i++ {
+		x[i] = int64(v - 1)
+	}
+	tr, err := gm.Forward([][]int64{x})
+	if err != nil {
+		return err
+	}
+	if got := tr.Outputs[0]; !slices.Equal(got, completion) {
+		return fmt.Errorf("%w: %w: with padding %d the one pass completes %v, with zero padding %v", quant.ErrValidation, ops.ErrNotGreedy, v-1, got, completion)
+	}
 	return nil
 }
 
