@@ -13,6 +13,8 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
+	"github.com/zkinfer/zkinfer/circuits/attention"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	circops "github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
@@ -388,4 +390,60 @@ func TestNextTokensTrustsCausality(t *testing.T) {
 	if len(provable) < 2 {
 		t.Fatalf("padding steers nothing here (%v): pick another seed", provable)
 	}
+}
+
+// rope at its accumulator bound: tables cos = sin = ±1 (allowed: each in
+// [−1, 1]; nothing asks cos² + sin² = 1) give |acc| = 2·128·2^12 = AccBound
+// on the extreme inputs, and the circuit still matches the integer
+// reference bit for bit; a requantization quotient or clamp selector moved
+// by one fails the real prover. masked_softmax with one kept key per row
+// (the diagonal) and with none masked matches too, and a tampered division
+// (moved by ±1) or row maximum fails the prover.
+func TestAttackRopeMaskedSoftmaxExtremes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(77, 1))
+	for _, sign := range []float64{1, -1} {
+		cos := &quant.FloatTensor{Shape: []int{3, 4}, Data: make([]float64, 12)}
+		sin := &quant.FloatTensor{Shape: []int{3, 4}, Data: make([]float64, 12)}
+		for i := range cos.Data {
+			cos.Data[i], sin.Data[i] = sign, sign
+		}
+		rope := graphtest.Chain(t, rng, []int{1, 3, 4}, graphtest.Node{Name: "y", Op: ops.NewRope(cos, sin), In: []string{"x"}})
+		q := rope.Graph.Nodes[0].Op.(*ops.QRope)
+		if max(abs(q.A[0]), abs(q.B[0])) != 1<<ops.RopeCoefFrac {
+			t.Fatalf("coefficients %d, %d", q.A[0], q.B[0])
+		}
+		graphtest.Matches(t, rope, graphtest.Inputs(rng, rope, 3))
+		if sign == 1 {
+			graphtest.ProveTampered(t, rope, graphtest.Inputs(rng, rope, 0)[0], map[string]graphtest.Tamper{
+				"quotient+1": {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, 1)},
+				"quotient-1": {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, -1)},
+				"clamp sel":  {H: fixedpoint.ClampSelectHint, F: graphtest.Add(0, 1)},
+			})
+		}
+	}
+	diag, all := make([]uint8, 25), make([]uint8, 25)
+	for i := range 5 {
+		diag[i*5+i] = 1
+	}
+	for i := range all {
+		all[i] = 1
+	}
+	for name, keep := range map[string][]uint8{"diagonal": diag, "none masked": all} {
+		sm := graphtest.Chain(t, rng, []int{1, 5, 5}, graphtest.Node{Name: "p", Op: &ops.MaskedSoftmax{Rows: 5, Cols: 5, Keep: keep}, In: []string{"x"}})
+		graphtest.Matches(t, sm, graphtest.Inputs(rng, sm, 3))
+		if name == "none masked" {
+			graphtest.ProveTampered(t, sm, graphtest.Inputs(rng, sm, 1)[4], map[string]graphtest.Tamper{
+				"division+1": {H: fixedpoint.DivFloorHint, F: graphtest.Add(0, 1)},
+				"division-1": {H: fixedpoint.DivFloorHint, F: graphtest.Add(0, -1)},
+				"max+1":      {H: attention.MaxHint, F: graphtest.Add(0, 1)},
+			})
+		}
+	}
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
