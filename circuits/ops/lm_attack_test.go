@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/consensys/gnark/constraint"
@@ -446,4 +449,43 @@ func abs(v int64) int64 {
 		return -v
 	}
 	return v
+}
+
+// A greedy-completion model file whose next_tokens attributes were edited
+// (From near MaxInt so that From + Count overflows, Count 0, From beyond
+// T, a negative From) loads to a named error: the prover's bytes never
+// reach Forward or the circuit (which indexed row From + k and panicked
+// before resolve compared without overflow).
+func TestAttackNextTokensModelFile(t *testing.T) {
+	lm := tableLM(t, 6, 5)
+	m, err := ops.NextTokensModel(lm, 2, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "g.quant.json")
+	if err := quant.WriteQuantized(path, m); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := quant.LoadQuantized(path); err != nil {
+		t.Fatalf("the honest file: %v", err)
+	}
+	const attr = `"from":1,"count":4`
+	compact := strings.NewReplacer(" ", "", "\n", "", "\t", "").Replace(string(data))
+	if !strings.Contains(compact, attr) {
+		t.Fatalf("no %s in the model file", attr)
+	}
+	for _, bad := range []string{`"from":9223372036854775806,"count":4`, `"from":1,"count":0`, `"from":5,"count":4`, `"from":-1,"count":4`, `"from":1,"count":-9223372036854775808`} {
+		p := filepath.Join(dir, "bad.quant.json")
+		if err := os.WriteFile(p, []byte(strings.Replace(compact, attr, bad, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := quant.LoadQuantized(p); err == nil {
+			t.Errorf("%s: loaded", bad)
+		}
+	}
 }
