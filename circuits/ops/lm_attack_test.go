@@ -214,10 +214,8 @@ func TestAttackNextTokensForged(t *testing.T) {
 				t.Fatal(err)
 			}
 			prompt := []int64{1, 2 % int64(v)}
-			honest := forgedTrace(t, lm, prompt, newTokens, seq, v, selRules["no one"]) // placeholder ids
 			ids := greedyIDs(t, lm, prompt, newTokens)
-			honest.Inputs[0] = append(slices.Clone(ids[:seq-1]), int64(v-1))
-			honest.Outputs[0] = ids[promptLen:]
+			honest := &quant.Trace{Inputs: [][]int64{append(slices.Clone(ids[:seq-1]), int64(v-1))}, Outputs: [][]int64{ids[promptLen:]}}
 			if tr, err := m.Forward(honest.Inputs); err != nil || !slices.Equal(tr.Outputs[0], honest.Outputs[0]) {
 				t.Fatalf("honest trace: %v", err)
 			}
