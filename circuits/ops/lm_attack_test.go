@@ -28,7 +28,8 @@ import (
 // table [v, v] (an embedding read as logits): ids [1, seq] → gather →
 // logits [1, seq, v]. The rows hold what an argmax attack wants: row 0 all
 // equal, row r the maximum at (7r + 1) mod v and at v − 1 (a tie unless
-// they coincide), −1 elsewhere (int8 extremes after quantization).
+// they coincide), −1 elsewhere; the integer table is then set to 127 and
+// −128 there (int8 extremes).
 func tableLM(t *testing.T, seq, v int) *quant.Model {
 	t.Helper()
 	tab := &quant.FloatTensor{Shape: []int{v, v}, Data: make([]float64, v*v)}
@@ -77,6 +78,17 @@ func tableLM(t *testing.T, seq, v int) *quant.Model {
 	m, err := quant.Quantize(fm, s)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The integer table at the int8 extremes: the maxima 127, the rest
+	// −128 (differences of 255, the most the 8-bit checks must hold).
+	qg := m.Graph.Nodes[0].Op.(*ops.QGather)
+	for i := range qg.Table {
+		switch {
+		case tab.Data[i] == 1:
+			qg.Table[i] = 127
+		case tab.Data[i] == -1:
+			qg.Table[i] = -128
+		}
 	}
 	return m
 }
