@@ -209,6 +209,11 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 	if want == nil {
 		return nil, fmt.Errorf("%s: the key is not a committed-weights key (no weights basis in its header)", path)
 	}
+	// The header is input too: a count that would overflow the size below
+	// (or allocate without bound) is refused before any allocation.
+	if want.Weights < 1 || want.Weights > maxBasisWeights || want.Commitment != 0 {
+		return nil, fmt.Errorf("%s: %w: the key header's weights basis (%d weights, commitment %d) is malformed (at most %d weights, commitment 0)", path, ErrCorrupted, want.Weights, want.Commitment, maxBasisWeights)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -241,8 +246,15 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 		}
 		off += curve.SizeOfG1AffineCompressed
 	}
+	if err := checkBasis(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return b, nil
 }
+
+// maxBasisWeights bounds a weights basis read from a file: 2^30 points
+// (32 GiB), far beyond any circuit gnark can compile.
+const maxBasisWeights = 1 << 30
 
 // WeightsPoint is Σ w_j·B_j: the commitment point of m's parameters
 // (graph.WeightValues, as field elements: negative values mod r) over the
