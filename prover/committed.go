@@ -288,6 +288,28 @@ func CommittedCommitment(m *quant.Model, b []curve.G1Affine) (string, error) {
 	return FormatCommitted(CommittedModel(d)), nil
 }
 
+// CommittedCommitmentFor is the model commitment of m under the
+// committed-weights key whose header is h, with the basis file at
+// basisPath (ReadWeightsBasis checks it against h): what a registrant
+// registers. m must have the key's architecture (CheckModel): the
+// commitment binds the flat list of parameters, and the key's circuit says
+// what they mean, so a model of another architecture with as many
+// parameters would get a commitment that proofs of a different model
+// (its numbers in the key's architecture) prove.
+func CommittedCommitmentFor(h Header, m *quant.Model, basisPath string) (string, error) {
+	if h.IO().Weights != quant.VisibilityCommitted {
+		return "", fmt.Errorf("committed weights: the key's weights are %s, not %s", h.IO().Weights, quant.VisibilityCommitted)
+	}
+	if err := CheckModel(h, m); err != nil {
+		return "", fmt.Errorf("committed weights: %w", err)
+	}
+	b, err := ReadWeightsBasis(basisPath, h.WeightsBasis)
+	if err != nil {
+		return "", err
+	}
+	return CommittedCommitment(m, b)
+}
+
 // committedModel returns the model commitment of m under the proving key
 // pk of circuit cs, and the weights' point.
 func committedModel(cs constraint.ConstraintSystem, pk ProvingKey, m *quant.Model) (fr.Element, curve.G1Affine, int, error) {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"math/rand/v2"
@@ -299,8 +300,32 @@ func TestCommittedAttackBasisSwap(t *testing.T) {
 	if _, err := verifier.Verify(&rb, a1); !errors.Is(err, verifier.ErrKeyMismatch) {
 		t.Fatalf("bundle relabelled with another basis header: %v, want ErrKeyMismatch", err)
 	}
+	// What a registrant registers: the model's commitment over the key's
+	// basis, for a model of the key's architecture only. A model with as
+	// many parameters but another architecture (a requantization shift
+	// moved) would get a commitment that proofs of its numbers in the key's
+	// architecture (another model) prove.
+	if reg, err := prover.CommittedCommitmentFor(k1.VKHeader, m, b1); err != nil || reg != bundle.ModelCommitment {
+		t.Fatalf("registrant's commitment %s (%v), the proof's %s", reg, err, bundle.ModelCommitment)
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, err := quant.ParseModelJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch.Graph.Nodes[0].Op.(*ops.QLinear).Shift++
+	if _, err := prover.CommittedCommitmentFor(k1.VKHeader, arch, b1); !errors.Is(err, prover.ErrCircuitMismatch) {
+		t.Fatalf("registrant's commitment of another architecture: %v, want ErrCircuitMismatch", err)
+	}
+	if _, err := prover.CommittedCommitmentFor(k1.PKHeader, m, b1); err != nil {
+		t.Fatalf("from the proving key's header: %v", err)
+	}
+
 	// Truncated and extended basis files.
-	data, err := os.ReadFile(b1)
+	data, err = os.ReadFile(b1)
 	if err != nil {
 		t.Fatal(err)
 	}
