@@ -209,6 +209,11 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 	if want == nil {
 		return nil, fmt.Errorf("%s: the key is not a committed-weights key (no weights basis in its header)", path)
 	}
+	// The header is input too: a count that would overflow the size below
+	// (or allocate without bound) is refused before any allocation.
+	if want.Weights < 1 || want.Weights > maxBasisWeights || want.Commitment != 0 {
+		return nil, fmt.Errorf("%s: %w: the key header's weights basis (%d weights, commitment %d) is malformed (at most %d weights, commitment 0)", path, ErrCorrupted, want.Weights, want.Commitment, maxBasisWeights)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -241,8 +246,15 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 		}
 		off += curve.SizeOfG1AffineCompressed
 	}
+	if err := checkBasis(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return b, nil
 }
+
+// maxBasisWeights bounds a weights basis read from a file: 2^30 points
+// (32 GiB), far beyond any circuit gnark can compile.
+const maxBasisWeights = 1 << 30
 
 // WeightsPoint is Σ w_j·B_j: the commitment point of m's parameters
 // (graph.WeightValues, as field elements: negative values mod r) over the
@@ -274,6 +286,28 @@ func CommittedCommitment(m *quant.Model, b []curve.G1Affine) (string, error) {
 		return "", err
 	}
 	return FormatCommitted(CommittedModel(d)), nil
+}
+
+// CommittedCommitmentFor is the model commitment of m under the
+// committed-weights key whose header is h, with the basis file at
+// basisPath (ReadWeightsBasis checks it against h): what a registrant
+// registers. m must have the key's architecture (CheckModel): the
+// commitment binds the flat list of parameters, and the key's circuit says
+// what they mean, so a model of another architecture with as many
+// parameters would get a commitment that proofs of a different model
+// (its numbers in the key's architecture) prove.
+func CommittedCommitmentFor(h Header, m *quant.Model, basisPath string) (string, error) {
+	if h.IO().Weights != quant.VisibilityCommitted {
+		return "", fmt.Errorf("committed weights: the key's weights are %s, not %s", h.IO().Weights, quant.VisibilityCommitted)
+	}
+	if err := CheckModel(h, m); err != nil {
+		return "", fmt.Errorf("committed weights: %w", err)
+	}
+	b, err := ReadWeightsBasis(basisPath, h.WeightsBasis)
+	if err != nil {
+		return "", err
+	}
+	return CommittedCommitment(m, b)
 }
 
 // committedModel returns the model commitment of m under the proving key

@@ -56,11 +56,7 @@ basis (the file setup wrote beside the key), "bsb22-keccak:0x…".`,
 			if err != nil {
 				return err
 			}
-			b, err := prover.ReadWeightsBasis(basis, h.WeightsBasis)
-			if err != nil {
-				return err
-			}
-			if c, err = prover.CommittedCommitment(m, b); err != nil {
+			if c, err = prover.CommittedCommitmentFor(h, m, basis); err != nil {
 				return err
 			}
 		} else if c, err = quant.CommitString(m); err != nil {
