@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math/big"
 	"math/bits"
 
 	"github.com/consensys/gnark/frontend"
@@ -28,8 +29,20 @@ type Attention struct{}
 
 func init() { gadget.Register("attention", Attention{}) }
 
+// attentionBits returns the quotient bits of the logit and output
+// requantizations. fixedpoint.QuotientBits allows for int8 bounds (the
+// distance to the farthest bound: 130); the logits' bounds are
+// ±2^(LogitBits−1), so their bits allow for 2 − lo more. (With the int8
+// margin, a logit requantization whose largest quotient is below about
+// 2^(LogitBits−1)·3/4 — a small calibrated logit multiplier — left the
+// honest prover unable to clamp a logit near 0.)
 func attentionBits(q *ops.QAttention, s int) (logit, out int) {
-	return fixedpoint.QuotientBits(q.LogitAccBound(), q.Logit.Mult, q.Logit.Shift),
+	lo, _ := quant.GPT2Formats{LogitBits: q.LogitBits}.LogitRange()
+	maxQ := new(big.Int).Mul(big.NewInt(q.LogitAccBound()), big.NewInt(q.Logit.Mult))
+	maxQ.Add(maxQ, big.NewInt(quant.RoundingTerm(q.Logit.Shift)))
+	maxQ.Rsh(maxQ, q.Logit.Shift)
+	maxQ.Add(maxQ, big.NewInt(2-lo))
+	return max(maxQ.BitLen(), fixedpoint.QuotientBits(q.LogitAccBound(), q.Logit.Mult, q.Logit.Shift)),
 		fixedpoint.QuotientBits(q.OutAccBound(s), q.Out.Mult, q.Out.Shift)
 }
 
@@ -112,8 +125,9 @@ func (Attention) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {
 	logitBits, outBits := attentionBits(q, s)
 	computed, positions := 0, 0
 	for i := 0; i < t; i++ {
-		positions += q.Cols(i, s)
-		for j := 0; j < q.Cols(i, s); j++ {
+		c := q.Cols(i, s)
+		positions += c
+		for j := 0; j < c; j++ {
 			if m, _ := q.Position(i, j, s); m == ops.AttnComputed {
 				computed++
 			}

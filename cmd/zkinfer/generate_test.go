@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -103,4 +106,95 @@ func TestGPT2VocabGreedy(t *testing.T) {
 		t.Fatal("a completion that does not follow its own argmax was accepted")
 	}
 	t.Logf("Hello → %v %q; greedy model: %+v", out, text, g.EstimateCost(quant.DefaultVisibility))
+}
+
+// positionLM is ids [1, seq] → embedding [v, d] → (with mix: + the maximum
+// over all positions, padding included: not causal) → linear head →
+// logits [1, seq, v], calibrated on random ids.
+func positionLM(t *testing.T, rng *rand.Rand, seq, v, d int, mix bool) *quant.Model {
+	t.Helper()
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	head := "e"
+	type step struct {
+		name string
+		op   quant.FloatOp
+		in   []string
+	}
+	steps := []step{{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}}}
+	if mix {
+		steps = append(steps, step{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, step{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}})
+		head = "h"
+	}
+	steps = append(steps, step{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{head}})
+	for _, st := range steps {
+		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// generate's padding probe: with one new token the step-by-step decoding
+// and the one pass are the same pass, so a model that reads its padding
+// (here a maximum over all positions) passed generate's causality check;
+// the probe (the pass again with padding v − 1) refuses it for some
+// prompt, and never refuses a causal model.
+func TestGenerateProbesPadding(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(31, 7))
+	for _, mix := range []bool{false, true} {
+		lm := positionLM(t, rng, seq, v, 4, mix)
+		refused := 0
+		for a := range int64(v) {
+			prompt := []int64{a, (a * 5) % v}
+			completion, err := greedyDecode(lm, prompt, 1, seq, v, prover.Silent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gm, err := ops.NextTokensModel(lm, len(prompt), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := probePadding(gm, prompt, completion, seq, v); err != nil {
+				if !mix || !errors.Is(err, ops.ErrNotGreedy) {
+					t.Fatalf("mix %v, prompt %v: %v", mix, prompt, err)
+				}
+				refused++
+			}
+		}
+		if mix && refused == 0 {
+			t.Fatal("the probe refused the non-causal model on no prompt")
+		}
+		t.Logf("non-causal %v: refused on %d of %d prompts", mix, refused, v)
+	}
 }

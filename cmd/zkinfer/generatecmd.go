@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,6 +225,9 @@ func generate(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := probePadding(gm, prompt, completion, t, v); err != nil {
+		return withHint(err, "%s", notCausalHint)
+	}
 	ids := make([]float64, t) // prompt, completion but its last token, zero padding
 	for i, id := range append(append([]int64(nil), prompt...), completion[:n-1]...) {
 		ids[i] = float64(id)
@@ -260,7 +264,7 @@ func generate(ctx *cli.Context) error {
 	res, err := proveChecked(p, inputCheck{}, modelPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, bundlePath+SaltsSuffix)
 	if err != nil {
 		if errors.Is(err, ops.ErrNotGreedy) {
-			return withHint(err, "the one pass disagrees with the step-by-step decoding (zero padding after each step): the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens")
+			return withHint(err, "%s", notCausalHint)
 		}
 		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
 			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
@@ -272,6 +276,37 @@ func generate(ctx *cli.Context) error {
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
 	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+const notCausalHint = "the one pass disagrees with the step-by-step decoding (zero padding after each step) or with a pass over other padding: the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens"
+
+// probePadding runs the greedy-completion model gm once more with the
+// padding after the completion set to the last id v − 1 instead of 0: a
+// causal model gives the same completion (the padding is read by no
+// checked row). With a single new token the step-by-step decoding and the
+// one pass are the same pass, so without this probe a model that reads
+// its padding (a reduction over positions, a finite mask fill) would go
+// unnoticed. It is a probe of the honest prover's own model, not a proof:
+// a verifier trusts the pinned model's causality.
+func probePadding(gm *quant.Model, prompt, completion []int64, t, v int) error {
+	used := len(prompt) + len(completion) - 1
+	if used >= t {
+		return nil
+	}
+	x := make([]int64, t)
+	copy(x, prompt)
+	copy(x[len(prompt):], completion[:len(completion)-1])
+	for i := used; i < t; i++ {
+		x[i] = int64(v - 1)
+	}
+	tr, err := gm.Forward([][]int64{x})
+	if err != nil {
+		return err
+	}
+	if got := tr.Outputs[0]; !slices.Equal(got, completion) {
+		return fmt.Errorf("%w: %w: with padding %d the one pass completes %v, with zero padding %v", quant.ErrValidation, ops.ErrNotGreedy, v-1, got, completion)
+	}
 	return nil
 }
 
@@ -337,16 +372,20 @@ func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Resu
 	}
 	completion, ids := outs[0], ins[0]
 	v := int(op.Hi + 1)
+	// Only the checked model says that the output is a next_tokens check
+	// (the name is the model author's choice): the op must produce the
+	// graph's output.
 	from := -1
-	if m != nil && m.Graph != nil {
+	if m != nil && m.Graph != nil && len(m.Graph.Outputs) == 1 {
 		for _, n := range m.Graph.Nodes {
-			if nt, ok := n.Op.(*ops.NextTokens); ok {
+			if nt, ok := n.Op.(*ops.NextTokens); ok && len(n.Out) == 1 && n.Out[0] == m.Graph.Outputs[0] {
 				from = nt.From
 			}
 		}
 	}
+	defer fmt.Fprintf(w, "note: %s\n", causalNote)
 	if from < 0 || from >= len(ids) {
-		fmt.Fprintf(w, "ok: greedy completion (proven): %v after the model input %v (prompt, completion but its last token, padding; pass --model to split off the prompt)\n", completion, ids)
+		fmt.Fprintf(w, "ok: output next_tokens (proven): %v after the model input %v (pass --model to check that it is the model's greedy-completion check and to split off the prompt)\n", completion, ids)
 		if v == GPT2Vocab {
 			if s, err := decodeGPT2(completion); err == nil {
 				fmt.Fprintf(w, "completion: %q\n", s)
@@ -356,4 +395,10 @@ func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Resu
 	}
 	fmt.Fprintf(w, "ok: greedy completion (proven, ties to the lowest id)\n")
 	printCompletion(w, ids[:from+1], completion, v)
+	if pad := ids[from+len(completion):]; len(pad) > 0 {
+		fmt.Fprintf(w, "padding ids (proven, read by the model): %v\n", pad)
+	}
 }
+
+// causalNote is the trust assumption of a greedy-completion proof.
+const causalNote = "each completion token is proven to be the argmax of the model's logits on the proven ids; that is greedy decoding only if the model is causal (attention masked causally, every other op position-wise), which verify does not check: padding and later tokens could otherwise steer earlier rows"

@@ -94,6 +94,27 @@ func (gi *graphImporter) attnScale(n *onnxpb.NodeProto, act string) (float64, bo
 	return 0, false
 }
 
+// scaleKeepsShape reports whether the constant operand of a scaling node n
+// (attnScale's) broadcasts into its activation's shape without widening
+// it: a constant of a higher rank or a larger dimension would change the
+// shape (and the axes after it) of what the fused op computes.
+func (gi *graphImporter) scaleKeepsShape(n *onnxpb.NodeProto, act string, shape []int) bool {
+	c := gi.consts[input(n, 0)]
+	if input(n, 0) == act {
+		c = gi.consts[input(n, 1)]
+	}
+	if c == nil || len(c.dims) > len(shape) {
+		return false
+	}
+	off := len(shape) - len(c.dims)
+	for k, d := range c.dims {
+		if d != 1 && d != shape[off+k] {
+			return false
+		}
+	}
+	return true
+}
+
 // attnOperand is one operand of an attention matmul traced back to its
 // source: the positions of src each element of the operand reads.
 type attnOperand struct {
@@ -167,6 +188,9 @@ func (gi *graphImporter) traceBack(b *budget, name string) []attnOperand {
 			st := chain[k]
 			scale *= st.scale
 			if st.scale != 1 || st.n.GetOpType() == "Mul" || st.n.GetOpType() == "Div" {
+				if !gi.scaleKeepsShape(st.n, st.in, t.dims) {
+					t = nil
+				}
 				continue
 			}
 			env := map[string]*tensor{st.in: t}
@@ -336,7 +360,9 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 	}
 	hq, t, dh, ok1 := headsOf(as)
 	hk, dh2, s, ok2 := headsOf(bs)
-	if !ok1 || !ok2 || dh != dh2 || (hk != hq && hk != 1) {
+	// Kᵀ of a higher rank than Q would raise the scores' rank (MatMul
+	// broadcasts), moving the softmax's axis.
+	if !ok1 || !ok2 || dh != dh2 || (hk != hq && hk != 1) || len(bs) > len(as) {
 		return false, nil
 	}
 	scoreShape := append(slices.Clone(as[:len(as)-1]), s)
@@ -355,7 +381,7 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 		switch op := m.GetOpType(); {
 		case op == "Mul" || op == "Div":
 			v, ok := gi.attnScale(m, cur)
-			if !ok {
+			if !ok || !gi.scaleKeepsShape(m, cur, scoreShape) {
 				return false, nil
 			}
 			if mask == nil {
@@ -379,20 +405,22 @@ func (gi *graphImporter) tryAttention(i int, n *onnxpb.NodeProto) (bool, error) 
 			if !ok {
 				return false, nil
 			}
-			mask = &attnMask{keep: make([]int8, len(cp)), fill: math.NaN()}
+			mask = &attnMask{keep: make([]int8, len(cp))}
+			masked := false
 			for k, c := range cp {
 				if (c != 0) == (keepWhen != 0) {
 					mask.keep[k] = 1
 					continue
 				}
-				if !math.IsNaN(mask.fill) && mask.fill != fp[k] {
+				// One fill, never NaN (a NaN fill is not "no fill": the
+				// softmax of its row is NaN).
+				if math.IsNaN(fp[k]) || (masked && mask.fill != fp[k]) {
 					return false, nil
 				}
-				mask.fill = fp[k]
+				masked, mask.fill = true, fp[k]
 			}
-			if math.IsNaN(mask.fill) {
-				mask = &attnMask{} // nothing masked
-				mask.keep = nil
+			if !masked {
+				mask.keep = nil // nothing masked
 			}
 		case op == "Add" && mask == nil:
 			other := input(m, 1)

@@ -306,7 +306,37 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 	if err != nil {
 		return nil, err
 	}
-	lf := inner[0]
+	q, err := a.quantizeAt(d, in, out, inner[0])
+	if err != nil {
+		return nil, err
+	}
+	// A masked position before a row's last kept one whose fill is below
+	// the logit range is the constant lo, which the softmax weighs by
+	// exp(−(max − lo)·2^−LogitFrac): near 1 when the calibrated logits are
+	// small (lo = −0.125 at frac 12), where the float graph's weight is 0
+	// (left padding, sliding windows). Widen the range until lo is
+	// maskMargin below every calibrated logit, so its exp rounds to 0.
+	if q.lowConst() {
+		limit := float64(int64(1)<<(q.LogitBits-1) - 1)
+		if lf := quant.FracForRange(math.Ldexp(limit, -q.LogitFrac)+maskMargin, limit); lf < q.LogitFrac {
+			if w, err := a.quantizeAt(d, in, out, lf); err == nil && w.Check(in, out) == nil {
+				q = w
+			}
+		}
+	}
+	if err := q.Check(in, out); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// maskMargin is how far below every calibrated logit a masked position's
+// constant logit must be for its exp to round to 0: exp(−12)·2^ExpBits < ½.
+var maskMargin = math.Ceil(float64(quant.ExpBits+1) * math.Ln2)
+
+// quantizeAt quantizes at logit fraction lf.
+func (a *Attention) quantizeAt(d attnDims, in, out []quant.Value, lf int) (*QAttention, error) {
+	var err error
 	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits()}
 	if q.Logit, err = quant.QuantizeRequant(math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
 		return nil, fmt.Errorf("attention logits: %w", err)
@@ -321,10 +351,20 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 			q.Mode, q.Value = nil, nil
 		}
 	}
-	if err := q.Check(in, out); err != nil {
-		return nil, err
-	}
 	return q, nil
+}
+
+// lowConst reports whether some position is the constant lo (a masked
+// position whose fill is at or below the logit range, before its row's
+// last kept one).
+func (q *QAttention) lowConst() bool {
+	lo, _ := q.logitRange()
+	for k, m := range q.Mode {
+		if m == AttnConst && q.Value[k] == lo {
+			return true
+		}
+	}
+	return false
 }
 
 // quantizeMask chooses each position's mode: kept positions are computed;
@@ -461,7 +501,9 @@ func (q *QAttention) Position(i, j, s int) (mode int8, value int64) {
 // ScoreCols returns the scores row i needs: up to its last computed position.
 func (q *QAttention) ScoreCols(i, s int) int {
 	n := 0
-	for j := 0; j < q.Cols(i, s); j++ {
+	// Cols once, not per position: it is O(S), and ScoreCols runs per row
+	// (a quadratic loop here made Cost hours long on a hostile long mask).
+	for j, c := 0, q.Cols(i, s); j < c; j++ {
 		if m, _ := q.Position(i, j, s); m == AttnComputed {
 			n = j + 1
 		}
@@ -525,7 +567,7 @@ func (q *QAttention) Check(in, out []quant.Value) error {
 					}
 				case excluded:
 					return fmt.Errorf("%w: attention mask row %d: excluded positions must be the row's last ones", quant.ErrValidation, i)
-				case m == AttnComputed && abs(v) > bmax:
+				case m == AttnComputed && (v < -bmax || v > bmax): // not abs(v): abs(MinInt64) < 0
 					return fmt.Errorf("%w: attention mask bias %d at (%d, %d), at most %d", quant.ErrRange, v, i, j, bmax)
 				case m == AttnConst && (v < lo || v > hi):
 					return fmt.Errorf("%w: attention mask logit %d at (%d, %d), want %d..%d", quant.ErrRange, v, i, j, lo, hi)
@@ -649,8 +691,9 @@ func (q *QAttention) Cost(in, out []quant.Value) quant.Cost {
 		}
 	}
 	for i := 0; i < t; i++ {
-		positions += q.Cols(i, s)
-		for j := 0; j < q.Cols(i, s); j++ {
+		c := q.Cols(i, s)
+		positions += c
+		for j := 0; j < c; j++ {
 			if m, _ := q.Position(i, j, s); m == AttnComputed {
 				computed++
 			}

@@ -72,7 +72,7 @@ func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if quant.ShapeSize(ids) != t {
 		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, t)
 	}
-	if n.From < 0 || n.Count < 1 || n.From+n.Count > t {
+	if n.From < 0 || n.Count < 1 || n.Count > t || n.From > t-n.Count { // not From + Count > T: it overflows
 		return 0, 0, fmt.Errorf("%w: next_tokens of %d tokens after a prompt of %d: the model reads %d positions, want prompt + tokens − 1 ≤ %d", quant.ErrValidation, n.Count, n.From+1, t, t)
 	}
 	return t, v, nil
