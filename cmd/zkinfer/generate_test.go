@@ -62,7 +62,7 @@ func TestPrintCompletionGPT2(t *testing.T) {
 // vocabulary (ops.ExampleGPT2, random weights, d 8, 1 block, 2 positions):
 // "Hello" → [15496] → two greedy tokens → text; the greedy-completion
 // model (the LM plus next_tokens) accepts exactly that completion. The
-// proof of it is testdata/long/generate_gpt2.txt (about 1.4 M constraints).
+// proof of it is testdata/long/generate_gpt2.txt (1 073 011 constraints).
 func TestGPT2VocabGreedy(t *testing.T) {
 	fm, err := ops.ExampleGPT2(ops.GPT2Shape{Vocab: GPT2Vocab, Positions: 2, D: 8, Heads: 2, Blocks: 1}, 2, 1)
 	if err != nil {
