@@ -71,7 +71,10 @@ var (
 // Option configures Verify.
 type Option func(*options)
 
-type options struct{ production, insecure bool }
+type options struct {
+	production, insecure bool
+	proofHash            string // prover.ProofHashMiMC for shards proven for aggregation
+}
 
 // RequireProduction makes Verify refuse keys that the anchor's header does
 // not show were made by a ceremony or from an SRS file (ErrNotProduction),
@@ -140,7 +143,7 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	if h != nil {
 		pinned.Input, pinned.Output = h.Input, h.Output
 	}
-	n, err := verifyProof(b, vk, pinned)
+	n, err := verifyProof(b, vk, pinned, o.proofHash)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +249,7 @@ func describeParts(p []prover.PartSpec) string {
 // verifyProof checks the proof of a bundle whose layout was checked against
 // vk and the bundle's public inputs, read by the pinned layout l, and
 // returns the number of public inputs.
-func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout) (int, error) {
+func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash string) (int, error) {
 	proof, err := prover.NewProof(b.Backend)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBundle, err)
@@ -261,7 +264,7 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout) (int, error
 	if want := nbPublic(vk); n != want {
 		return 0, fmt.Errorf("%w: %d public inputs, the verifying key expects %d", ErrBundle, n, want)
 	}
-	if err := prover.Verify(vk, proof, pub); err != nil {
+	if err := prover.VerifyWithHash(vk, proof, pub, proofHash); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
 	return n, nil

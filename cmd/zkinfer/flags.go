@@ -248,6 +248,10 @@ var (
 		Name: "shard", Category: catProve, Value: -1,
 		Usage: "with --shards, prove only shard `N` (numbered from 0) into a shard bundle, for proving shards on several machines (default: all)",
 	}
+	AggregatableFlag = &cli.BoolFlag{
+		Name: "aggregatable", Category: catProve,
+		Usage: "with --shards, prove the shards for 'zkinfer aggregate' (MiMC commitment challenge, the recursive verifier's; same keys, but the shard proofs no longer verify on the EVM one by one)",
+	}
 	JobsFlag = &cli.IntFlag{
 		Name: "jobs", Aliases: []string{"j"}, Category: catProve, Value: 1,
 		Usage: "with --shards, prove `J` shards at a time (each holds its own circuit and proving key in memory)",
