@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -388,7 +389,10 @@ func VerifyAggregated(a *AggregatedBundle, outerVK prover.VerifyingKey, commitme
 		return nil, fmt.Errorf("%w: the pinned outer key is %T, want a BN254 Groth16 key", ErrKeyMismatch, outerVK)
 	}
 	if err := verifyOuter(proof, vk, st); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRejected, err)
+		if errors.Is(err, ErrBundle) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: aggregated proof: %v", ErrRejected, err)
 	}
 	res := &AggregatedResult{OuterVKDigest: d, OuterCircuit: a.OuterCircuit, ShardsCommitment: a.ShardsCommitment,
 		InputHash: a.PublicInputs[0], OutputHash: a.PublicInputs[1], Visibility: a.Visibility, NShards: a.NShards}
