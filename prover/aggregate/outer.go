@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -102,15 +101,15 @@ func Setup(n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey, cacheDi
 	dir := ""
 	if cacheDir != "" {
 		dir = filepath.Join(cacheDir, id[len("sha256:"):])
-		done := p.Start("loading the cached outer keys from " + dir)
-		pk, vk, err := readCached(dir)
-		done()
-		switch {
-		case err == nil:
+		if _, err := os.Stat(filepath.Join(dir, "vk.bin")); err == nil {
+			done := p.Start("loading the cached outer keys from " + dir)
+			pk, vk, err := readCached(dir)
+			done()
+			if err != nil {
+				return nil, fmt.Errorf("aggregate: cached keys %s: %w (remove the directory to run the setup again)", dir, err)
+			}
 			o.PK, o.VK, o.Cached = pk, vk, true
 			return o, nil
-		case !errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("aggregate: cached keys %s: %w (remove the directory to run the setup again)", dir, err)
 		}
 	}
 	runtime.GC()
