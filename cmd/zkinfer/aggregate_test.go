@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/contracts/gethtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
@@ -42,6 +43,12 @@ func TestAggregatePipeline(t *testing.T) {
 	if cache == "" {
 		cache = filepath.Join(dir, "cache")
 	}
+	// The solc pinned in contracts/, found from here before leaving.
+	solc, err := contracts.FindSolc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(contracts.SolcEnv, solc)
 	t.Chdir(dir)
 	cli := func(wantCode int, args ...string) (string, string) {
 		t.Helper()
