@@ -64,7 +64,9 @@ func aggregatedFixture(t *testing.T, o *outerKeyPair, sc fr.Element) *verifier.A
 	if err != nil {
 		t.Fatal(err)
 	}
-	hex := func(e fr.Element) string { return strings.TrimPrefix(quant.FormatCommitment(e), quant.CommitmentPrefix) }
+	hex := func(e fr.Element) string {
+		return strings.TrimPrefix(quant.FormatCommitment(e), quant.CommitmentPrefix)
+	}
 	return &verifier.AggregatedBundle{
 		MediaType: verifier.AggregatedMediaType, Backend: prover.BackendGroth16, Curve: prover.CurveBN254,
 		ShardsCommitment: quant.FormatCommitment(sc), OuterVKDigest: d, NShards: 3, NLayer: 3,
