@@ -32,7 +32,7 @@ var (
 )
 
 // aggregatedRegistryGas is verifyInference of the 3-shard outer proof.
-const aggregatedRegistryGas = 369576
+const aggregatedRegistryGas = 370284
 
 // TestAggregationGasPlot draws results/aggregation-gas.svg from the figures
 // above: into a temporary directory, or into results/ with
