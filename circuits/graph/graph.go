@@ -271,31 +271,3 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 	}
 	return per, nil
 }
-
-func init() { quant.SetCircuitOverhead(overhead) }
-
-// overhead is the circuit-wide part of quant.Model.EstimateCost: the node
-// estimates assume every requantization's clamp is a table lookup, which
-// holds where the plan builds tables (large circuits); the clamps it leaves
-// to the selector path cost SelectExtraR1CS more each, and each table costs
-// one constraint per entry.
-func overhead(m *quant.Model, v quant.Visibility) quant.Cost {
-	if m.Graph == nil {
-		return quant.Cost{}
-	}
-	sites, err := Sites(m.Graph, v.Weights != quant.VisibilityFixed)
-	if err != nil {
-		return quant.Cost{}
-	}
-	plan := fixedpoint.NewPlan(sites)
-	var c quant.Cost
-	for _, s := range sites {
-		if s.Count > 0 && s.Lo <= s.Hi && !plan.Tabled(s) {
-			c.R1CS += fixedpoint.SelectExtraR1CS * s.Count
-			c.SCS += 2 * fixedpoint.SelectExtraR1CS * s.Count
-		}
-	}
-	c.R1CS += plan.TableEntries()
-	c.SCS += 2 * plan.TableEntries()
-	return c
-}

@@ -18,8 +18,9 @@ import (
 
 // Every zoo export the layer-graph importer takes compiles, and its circuit
 // accepts exactly the integer reference's output on the zoo's input (an
-// output off by one is rejected). The log compares each compiled count with
-// the ops' estimate (quant.Graph.Cost, what inspect shows).
+// output off by one is rejected), and inspect's estimate
+// (quant.Model.EstimateCost) is within 15 % of the compiled R1CS count under
+// public and under hashed input and output.
 func TestZooCircuits(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "onnx", "zoo")
 	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))
@@ -91,8 +92,28 @@ func TestZooCircuits(t *testing.T) {
 		if test.IsSolved(circ, a, field) == nil {
 			t.Fatalf("%s: a wrong output was accepted", name)
 		}
-		io := quant.ShapeSize(m.InputShape()) + quant.ShapeSize(m.OutputShape())
-		t.Logf("%-22s %6d R1CS constraints (public input and output: %d values), estimate %6d", name, ccs.GetNbConstraints(), io, m.Graph.Cost().R1CS)
+		// inspect's estimate within 15 % of the compiled count, under the
+		// test's public IO and under the default visibility (hashed input
+		// and output: the zoo table's, benchmarks BenchmarkZoo).
+		hashed, err := graph.New(m, quant.DefaultVisibility)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		hccs, err := frontend.Compile(field, r1cs.NewBuilder, hashed)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, k := range []struct {
+			v   quant.Visibility
+			got int
+		}{{publicIO, ccs.GetNbConstraints()}, {quant.DefaultVisibility, hccs.GetNbConstraints()}} {
+			est := m.EstimateCost(k.v).R1CS
+			r := float64(est) / float64(k.got)
+			t.Logf("%-28s %-6s IO: %6d R1CS constraints, estimate %6d (%.2f)", name, k.v.Input, k.got, est, r)
+			if r < 0.85 || r > 1.15 {
+				t.Errorf("%s, %s IO: estimate %d for %d compiled R1CS constraints (%.2f), want within 15 %%", name, k.v.Input, est, k.got, r)
+			}
+		}
 		n++
 	}
 	if n < 123 {
