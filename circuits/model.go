@@ -5,7 +5,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -19,12 +18,12 @@ import (
 // opts choose the fixed-point gadgets' range-check strategy.
 func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.New(m, v, opts...)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		// An ffn model is walked as its graph form (ops.FromLegacyFFN),
+		// constraint for constraint the former circuits/ffn.
+		return graph.New(m, v, opts...)
 	case quant.ArchitectureGPT2:
 		return gpt2.New(m, v, opts...)
-	case quant.ArchitectureGraph:
-		return graph.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -33,12 +32,10 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 // integer reference forward pass; salts serve private input or output.
 func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (frontend.Circuit, error) {
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.Assignment(m, tr, v, salts)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		return graph.Assignment(m, tr, v, salts)
 	case quant.ArchitectureGPT2:
 		return gpt2.Assignment(m, tr, v, salts)
-	case quant.ArchitectureGraph:
-		return graph.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
