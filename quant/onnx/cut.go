@@ -221,8 +221,14 @@ func prefixShapes(g *onnxpb.GraphProto, names []string, opts Options) (map[strin
 	}
 	_, used := liveNodes(pg)
 	for _, vi := range g.GetInput() {
-		if used[vi.GetName()] {
-			pg.Input = append(pg.Input, vi) // only the inputs the part reads
+		if !used[vi.GetName()] {
+			continue // only the inputs the part reads
+		}
+		pg.Input = append(pg.Input, vi)
+		for k, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+			if k > 0 && d.GetDimValue() < 1 && opts.SeqLen == 0 {
+				return nil, fmt.Errorf("onnx: %w: the shape of the cut input %s depends on the graph input %q's dynamic axis %d %q: give its length (--seq-len)", quant.ErrValidation, quoteList(names), vi.GetName(), k, d.GetDimParam())
+			}
 		}
 	}
 	shapes := map[string][]int{}

@@ -137,6 +137,7 @@ func TestCutErrors(t *testing.T) {
 		{"unused input", lenet, []string{"x", "/2/AveragePool_output_0"}, []string{"/1/Tanh_output_0"}, []string{`--inputs "/2/AveragePool_output_0" does not feed the outputs`}},
 		{"initializer", lenet, []string{"0.weight"}, nil, []string{`--inputs "0.weight" is a constant`}},
 		{"twice", lenet, nil, []string{"out", "out"}, []string{`--outputs names "out" twice`}},
+		{"open axis", readCutModel(t, "gpt2_linear_erf_op17_dyn.onnx"), []string{"/h.0/Add_output_0"}, nil, []string{`the shape of the cut input ["/h.0/Add_output_0"] depends on the graph input "input"'s dynamic axis 1 "seq": give its length (--seq-len)`}},
 		{"in and out", lenet, []string{"/1/Tanh_output_0"}, []string{"/1/Tanh_output_0"}, []string{"both a cut input and a cut output"}},
 	} {
 		_, _, err := ParseGraph(c.data, Options{Cut: &Cut{Inputs: c.in, Outputs: c.out}})
