@@ -188,3 +188,11 @@ func (p *Plan) TableEntries() int {
 	}
 	return n
 }
+
+// NbTables is the number of clamp tables the plan builds.
+func (p *Plan) NbTables() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.k)
+}
