@@ -9,7 +9,6 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
-	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -20,23 +19,40 @@ func init() {
 
 // GetHints lists the hints this package uses, for provers that register hints explicitly.
 func GetHints() []solver.Hint {
-	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint}
+	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint}
 }
 
 // Gadget constrains fixed-point operations; all values share one range checker.
 type Gadget struct {
 	api  frontend.API
-	rc   frontend.Rangechecker
+	rc   checker
 	plan *Plan
 	// tables holds the clamp tables of the plan, built at first use.
 	tables map[bounds]logderivlookup.Table
 	checks int
 }
 
+// checker range-checks values: logChecker (lookups into one table, the
+// default) or bitChecker (WithBitDecomposition).
+type checker interface {
+	Check(v frontend.Variable, bits int)
+	// checkPadded is Check for a value known to be a small integer, which
+	// the checker may scale to whole limbs (see logChecker.checkPadded).
+	checkPadded(v frontend.Variable, bits int)
+}
+
 // check range-checks v through the shared checker and counts it.
 func (g *Gadget) check(v frontend.Variable, bits int) {
 	g.checks++
 	g.rc.Check(v, bits)
+}
+
+// checkRemainder range-checks the remainder r of a requantization,
+// 0 ≤ r < 2^bits, where the clamp that follows bounds the quotient (see
+// Requantize).
+func (g *Gadget) checkRemainder(r frontend.Variable, bits int) {
+	g.checks++
+	g.rc.checkPadded(r, bits)
 }
 
 // RangeChecks returns the number of range checks the gadget has made so far.
@@ -73,11 +89,7 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if cfg.bits {
 		return &Gadget{api: api, rc: bitChecker{api}}
 	}
-	var rcOpts []rangecheck.Option
-	if b := cfg.plan.Base(); b > 0 {
-		rcOpts = append(rcOpts, rangecheck.WithBaseLength(b))
-	}
-	return &Gadget{api: api, rc: rangecheck.New(api, rcOpts...), plan: cfg.plan}
+	return &Gadget{api: api, rc: newLogChecker(api), plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -85,6 +97,8 @@ func New(api frontend.API, opts ...Option) *Gadget {
 type bitChecker struct{ api frontend.API }
 
 func (b bitChecker) Check(v frontend.Variable, n int) { b.api.ToBinary(v, n) }
+
+func (b bitChecker) checkPadded(v frontend.Variable, n int) { b.Check(v, n) }
 
 // Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
 // qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits
@@ -99,17 +113,11 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 			panic(err)
 		}
 		q = res[0]
-		// Pins q: the remainder is in [0, 2^shift), and the clamp below bounds q.
-		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
-		bits := int(shift)
-		if b := g.plan.Base(); b > 0 && bits%b != 0 {
-			// r·2^e ∈ [0, 2^(shift+e)) with shift+e a multiple of the base:
-			// as q is bounded, r·2^e is an integer multiple of 2^e, so r ∈ [0, 2^shift).
-			e := b - bits%b
-			r = api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
-			bits += e
-		}
-		g.check(r, bits)
+		// Pins q: the remainder is in [0, 2^shift), and the clamp below
+		// bounds q. The checker may check r·2^e on whole limbs instead: as
+		// q is bounded, r·2^e is an integer multiple of 2^e, so
+		// r·2^e ∈ [0, 2^(shift+e)) still gives r ∈ [0, 2^shift).
+		g.checkRemainder(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
 	}
 	return g.Clamp(q, lo, hi, qBits)
 }
