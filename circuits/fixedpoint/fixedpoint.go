@@ -47,9 +47,10 @@ func (g *Gadget) check(v frontend.Variable, bits int) {
 	g.rc.Check(v, bits)
 }
 
-// checkRemainder range-checks the remainder r of a requantization,
-// 0 ≤ r < 2^bits, where the clamp that follows bounds the quotient (see
-// Requantize).
+// checkRemainder range-checks the remainder r of a division,
+// 0 ≤ r < 2^bits, where the quotient is bounded by another constraint (the
+// clamp of Requantize, the range check of DivFloor's quotient), so that r is
+// a small integer and the checker may pad it to whole limbs.
 func (g *Gadget) checkRemainder(r frontend.Variable, bits int) {
 	g.checks++
 	g.rc.checkPadded(r, bits)
@@ -238,9 +239,12 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 	}
 	q := res[0]
 	g.check(q, qBits)
+	// With q range-checked, r is an integer below 2^(qBits+denBits) + num in
+	// absolute value, far below the field: its two checks may be padded to
+	// whole limbs (see checkRemainder).
 	r := api.Sub(num, api.Mul(q, den))
-	g.check(r, denBits)
-	g.check(api.Sub(den, 1, r), denBits)
+	g.checkRemainder(r, denBits)
+	g.checkRemainder(api.Sub(den, 1, r), denBits)
 	return q
 }
 
