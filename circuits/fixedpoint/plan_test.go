@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
@@ -42,12 +43,16 @@ type planCircuit struct {
 
 	plan *fixedpoint.Plan
 	bits bool
+	log  bool
 }
 
 func (c *planCircuit) Define(api frontend.API) error {
 	opts := []fixedpoint.Option{fixedpoint.WithPlan(c.plan)}
 	if c.bits {
 		opts = append(opts, fixedpoint.WithBitDecomposition())
+	}
+	if c.log {
+		opts = append(opts, fixedpoint.WithLogChecker())
 	}
 	fp := fixedpoint.New(api, opts...)
 	api.AssertIsEqual(c.Out, fp.Requantize(c.Acc, tMult, tShift, -128, 127, fixedpoint.QuotientBits(tAccBound, tMult, tShift)))
@@ -106,6 +111,31 @@ func TestPlanRequantizeTamperedHints(t *testing.T) {
 			"quotient-1":    {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -1)},
 			"quotient+2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1<<12)},
 			"quotient-2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -(1 << 12))},
+			"limb+1":        {rangecheck.DecomposeHint, offsetHint(rangecheck.DecomposeHint, 0, 1)},
+		} {
+			err := test.IsSolved(circ, planWitness(acc), field, test.WithReplacementHint(solver.GetHintID(tm.hint), tm.fake))
+			if err == nil {
+				t.Errorf("acc=%d: tampered %s accepted", acc, name)
+			}
+		}
+	}
+}
+
+// The same under WithLogChecker: tampered quotients, limbs and
+// multiplicities of the package's own checker make solving fail.
+func TestPlanRequantizeTamperedHintsLogChecker(t *testing.T) {
+	circ := &planCircuit{plan: int8Plan(t), log: true}
+	for _, acc := range []int64{0, 3000, -3000, tAccBound, -tAccBound} {
+		if err := test.IsSolved(circ, planWitness(acc), field); err != nil {
+			t.Fatalf("acc=%d: honest witness rejected: %v", acc, err)
+		}
+		for name, tm := range map[string]struct {
+			hint solver.Hint
+			fake solver.Hint
+		}{
+			"quotient+1":    {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1)},
+			"quotient-1":    {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -1)},
+			"quotient+2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1<<12)},
 			"limb+1":        {fixedpoint.LimbsHint, offsetHint(fixedpoint.LimbsHint, 0, 1)},
 			"count+1":       {fixedpoint.RangeCountHint, offsetHint(fixedpoint.RangeCountHint, 0, 1)},
 		} {
@@ -297,10 +327,7 @@ func TestClampCosts(t *testing.T) {
 	entry := float64(count(1000, 11)-count(1000, 10)) / 1024
 	selector := float64(count(2000, 0)-count(1000, 0)) / 1000
 	t.Logf("per lookup %.2f, per table entry %.2f, per selector clamp (9 bits) %.2f", lookup, entry, selector)
-	// A selector clamp costs 4 plus its two range checks: 2 queries each
-	// in a circuit whose range-check base exceeds 9 (the plan's 8), 1 each
-	// here, where the checks of 9 bits are all there is (base 9).
-	if lookup < 1.99 || lookup > 2.01 || entry < 0.9 || entry > 1.1 || selector < 6 || selector > 9 {
+	if lookup < 1.99 || lookup > 2.01 || entry < 0.9 || entry > 1.1 || selector < 7 || selector > 9 {
 		t.Errorf("cost model out of date: lookup %.2f (2), entry %.2f (1), selector clamp %.2f (8)", lookup, entry, selector)
 	}
 }
