@@ -136,4 +136,5 @@ func TestDenseMappedMatchesReference(t *testing.T) {
 	// too (no other site uses them), so the fused circuit is smaller still.
 	if fused >= plain {
 		t.Errorf("fused %d constraints, plain %d", fused, plain)
-	}}
+	}
+}
