@@ -20,7 +20,7 @@ func init() {
 
 // GetHints lists the hints this package uses, for provers that register hints explicitly.
 func GetHints() []solver.Hint {
-	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint}
+	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint, DivBySubHint}
 }
 
 // Gadget constrains fixed-point operations; all values share one range checker.

@@ -177,8 +177,22 @@ func (c *logChecker) commit(api frontend.API) error {
 			}
 		}
 		right := make([]frontend.Variable, size)
-		for j := range right {
-			right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+		if papi, ok := api.(frontend.PlonkAPI); ok {
+			// One gate per entry, as gnark's std/rangecheck: the hinted
+			// quotient w_j satisfies w_j·(x − j) = m_j.
+			in := append([]frontend.Variable{x}, mult...)
+			w, err := api.Compiler().NewHint(DivBySubHint, size, in...)
+			if err != nil {
+				return err
+			}
+			for j := range right {
+				papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
+				right[j] = w[j]
+			}
+		} else {
+			for j := range right {
+				right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+			}
 		}
 		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))
 		return nil
@@ -211,6 +225,25 @@ func LimbsHint(field *big.Int, inputs, outputs []*big.Int) error {
 	for k := range outputs {
 		outputs[k].Rsh(inputs[2], uint(b)*uint(k+1))
 		outputs[k].And(outputs[k], mask)
+	}
+	return nil
+}
+
+// DivBySubHint returns m_j / (x − j) for j = 0…len(outputs)−1 (inputs: x,
+// m_0, m_1, …).
+func DivBySubHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != len(outputs)+1 {
+		return fmt.Errorf("DivBySubHint: want x and %d multiplicities", len(outputs))
+	}
+	for j := range outputs {
+		d := new(big.Int).Sub(inputs[0], big.NewInt(int64(j)))
+		d.Mod(d, field)
+		if d.Sign() == 0 {
+			return fmt.Errorf("DivBySubHint: challenge hits the table")
+		}
+		d.ModInverse(d, field)
+		outputs[j].Mul(inputs[j+1], d)
+		outputs[j].Mod(outputs[j], field)
 	}
 	return nil
 }
