@@ -3,6 +3,12 @@
 // With constant weights (the `fixed` visibility) every accumulator
 // acc[j] = Σ_i in[i]·W[i][j] + b[j] is a linear combination of the inputs: in
 // R1CS it costs no constraint at all, only the requantization that follows does.
+//
+// With witness weights (hashed or public) each product in·w is a product of
+// two witnesses: DenseWitness pays one constraint each, DenseWitnessRows
+// batches the rows (tokens) of a layer into one matrix product checked by
+// circuits/matmul's randomized check (see its package doc for the
+// soundness argument: error ≤ c·Out/|F| for the product, run once).
 package linear
 
 import (
