@@ -34,8 +34,10 @@ type Circuit struct {
 	products matmul.Mode
 }
 
-// WithProducts chooses how the attention products QKᵀ and P·V are
-// constrained (circuits/matmul; Auto by default) and returns c.
+// WithProducts chooses how the products of two witnesses are constrained
+// (circuits/matmul; Auto by default): the attention products QKᵀ and P·V,
+// and under hashed or public weights the dense layers' in·W over all tokens
+// (linear.DenseWitnessRows). It returns c.
 func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
 	c.products = mode
 	return c
