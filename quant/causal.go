@@ -241,7 +241,7 @@ func CheckCausal(g *Graph, input, inAxis, output, outAxis int) error {
 		case !ok:
 			reason = "an op without a causality rule: its outputs may depend on every position"
 		default:
-			if od, err = c.CausalDeps(ins, ds, outs); err != nil {
+			if od, err = causalDeps(c, ins, ds, outs); err != nil {
 				od, reason = nil, err.Error() // refused: everything
 			}
 		}
@@ -289,6 +289,17 @@ func CheckCausal(g *Graph, input, inAxis, output, outAxis int) error {
 		}
 	})
 	return bad
+}
+
+// causalDeps runs an op's rule; a panic (a rule meeting a node it did
+// not expect) is a refusal, not a crash.
+func causalDeps(c CausalOp, in []Value, deps []Deps, out []Value) (od []Deps, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			od, err = nil, fmt.Errorf("%w: causality rule of %T: %v", ErrValidation, c, r)
+		}
+	}()
+	return c.CausalDeps(in, deps, out)
 }
 
 // culprit names the first node, among those the output depends on, whose

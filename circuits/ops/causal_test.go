@@ -204,10 +204,28 @@ func TestCausalRules(t *testing.T) {
 		{"shifted slice", []graphtest.Step{
 			{Name: "y", Op: &ops.Slice{Starts: []int64{1}, Ends: []int64{6}, Axes: []int64{1}}, In: []string{"x"}, Out: []string{"y"}},
 		}, false, ""},
+		{"op without a rule", []graphtest.Step{ // position-wise, but concat has no rule: refused (conservative)
+			{Name: "c", Op: &ops.Concat{Axis: 2}, In: []string{"x", "x"}, Out: []string{"c"}},
+		}, false, "c"},
 		{"causal const mask", attn(tri()), true, ""},
 		{"mask keeping a later position", attn(tri(1)), false, "s"},
 	} {
 		m := graphtest.Graph(t, rng, []int{1, 6, 8}, c.steps...)
 		checkCausal(t, c.name, m, 1, 1, c.causal, c.culprit)
+	}
+	// Bad arguments: named errors.
+	m := graphtest.Chain(t, rng, []int{1, 6, 8}, graphtest.Node{Name: "y", Op: &ops.Softmax{}, In: []string{"x"}})
+	g := m.Graph
+	if err := quant.CheckCausal(g, g.Inputs[0], 3, g.Outputs[0], 1); !errors.Is(err, quant.ErrShape) {
+		t.Errorf("axis 3 of a rank-3 input: %v", err)
+	}
+	if err := quant.CheckCausal(g, g.Outputs[0], 1, g.Outputs[0], 1); !errors.Is(err, quant.ErrValidation) {
+		t.Errorf("from a value that is not an input: %v", err)
+	}
+	if err := quant.CheckCausal(g, g.Inputs[0], 1, len(g.Values), 1); !errors.Is(err, quant.ErrValidation) {
+		t.Errorf("to a value beyond the graph: %v", err)
+	}
+	if err := quant.CheckCausal(g, g.Inputs[0], 2, g.Outputs[0], 1); !errors.Is(err, quant.ErrNotCausal) {
+		t.Errorf("the feature axis as the sequence: %v", err)
 	}
 }

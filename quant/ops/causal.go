@@ -31,12 +31,16 @@ func causalSame(kind string, in []quant.Value, ds []quant.Deps, out []quant.Valu
 	return []quant.Deps{quant.CausalElementwise(ds, [][]int{src}, len(src))}, nil
 }
 
-// causalLastRows: row-wise over the last axis.
-func causalLastRows(kind string, in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+// causalLastRows: row-wise over the last axis, of inRow input and outRow
+// output elements (0: any).
+func causalLastRows(kind string, in []quant.Value, ds []quant.Deps, out []quant.Value, inRow, outRow int) ([]quant.Deps, error) {
 	if len(ds) != 1 || len(out) != 1 || len(in[0].Shape) == 0 || len(out[0].Shape) == 0 {
 		return nil, errCausal(kind, "shapes")
 	}
 	x, y := in[0].Shape, out[0].Shape
+	if (inRow != 0 && x[len(x)-1] != inRow) || (outRow != 0 && y[len(y)-1] != outRow) {
+		return nil, errCausal(kind, "rows of %d → %d for %v → %v", inRow, outRow, x, y)
+	}
 	if in[0].Size()/x[len(x)-1] != out[0].Size()/y[len(y)-1] {
 		return nil, errCausal(kind, "rows of %v and %v differ", x, y)
 	}
@@ -87,28 +91,29 @@ func (q *QBinary) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Valu
 
 // Linear, the norms, softmax and rope work on rows of the last axis.
 func (q *QLinear) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
-	return causalLastRows("linear", in, ds, out)
+	return causalLastRows("linear", in, ds, out, q.In, q.Out)
 }
 
 func (q *QLayerNorm) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
-	return causalLastRows("layernorm", in, ds, out)
+	return causalLastRows("layernorm", in, ds, out, q.D, q.D)
 }
 
 func (q *QRMSNorm) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
-	return causalLastRows("rmsnorm", in, ds, out)
+	return causalLastRows("rmsnorm", in, ds, out, q.D, q.D)
 }
 
 func (q *QSoftmax) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
-	return causalLastRows("softmax", in, ds, out)
+	if len(in) != 1 || len(in[0].Shape) == 0 {
+		return nil, errCausal("softmax", "shapes")
+	}
+	d := in[0].Shape[len(in[0].Shape)-1]
+	return causalLastRows("softmax", in, ds, out, d, d)
 }
 
 // Rope: element (r, c) combines x[r, c] and x[r, partner(c)] with constants
 // of position r: it reads its row.
 func (q *QRope) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
-	if s := in[0].Shape; len(s) == 0 || s[len(s)-1] != q.Cols {
-		return nil, errCausal("rope", "rows of %d for %v", q.Cols, s)
-	}
-	return causalLastRows("rope", in, ds, out)
+	return causalLastRows("rope", in, ds, out, q.Cols, q.Cols)
 }
 
 // MaskedSoftmax: a kept position reads the row's kept positions; a masked
