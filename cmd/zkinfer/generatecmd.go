@@ -294,8 +294,9 @@ const notCausalHint = "the one pass disagrees with the step-by-step decoding (ze
 // checked row). With a single new token the step-by-step decoding and the
 // one pass are the same pass, so without this probe a model that reads
 // its padding (a reduction over positions, a finite mask fill) would go
-// unnoticed. It is a probe of the honest prover's own model, not a proof:
-// a verifier trusts the pinned model's causality.
+// unnoticed. It is a probe of the honest prover's own model, not a proof,
+// kept as a second line behind the static check (quant.CheckCausal, in
+// ops.NextTokensModel) that verify --model repeats.
 func probePadding(gm *quant.Model, prompt, completion []int64, t, v int) error {
 	used := len(prompt) + len(completion) - 1
 	if used >= t {
