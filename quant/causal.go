@@ -98,7 +98,10 @@ func JoinPos(a, b int32) int32 {
 // dependencies of the inputs (values in, out as Check accepted), the
 // dependencies of the outputs, each element over-approximating what the
 // op's integer semantics reads. A rule returns an error for an attribute
-// it does not understand (the outputs then depend on everything).
+// it does not understand (the outputs then depend on everything). An op
+// struct that embeds another's inherits its rule by Go's method promotion
+// (gather_packed embeds gather: the same rows): override it where the
+// semantics differ.
 type CausalOp interface {
 	CausalDeps(in []Value, deps []Deps, out []Value) ([]Deps, error)
 }
