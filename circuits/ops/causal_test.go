@@ -204,8 +204,16 @@ func TestCausalRules(t *testing.T) {
 		{"shifted slice", []graphtest.Step{
 			{Name: "y", Op: &ops.Slice{Starts: []int64{1}, Ends: []int64{6}, Axes: []int64{1}}, In: []string{"x"}, Out: []string{"y"}},
 		}, false, ""},
-		{"op without a rule", []graphtest.Step{ // position-wise, but concat has no rule: refused (conservative)
-			{Name: "c", Op: &ops.Concat{Axis: 2}, In: []string{"x", "x"}, Out: []string{"c"}},
+		{"concat of features", []graphtest.Step{
+			{Name: "l", Op: lin(8, 5), In: []string{"x"}, Out: []string{"l"}},
+			{Name: "c", Op: &ops.Concat{Axis: 2}, In: []string{"x", "l"}, Out: []string{"c"}},
+		}, true, ""},
+		{"concat of positions", []graphtest.Step{ // row t of the output is row t − 6 of x
+			{Name: "c", Op: &ops.Concat{Axis: 1}, In: []string{"x", "x"}, Out: []string{"c"}},
+			{Name: "y", Op: &ops.Slice{Starts: []int64{3}, Ends: []int64{9}, Axes: []int64{1}}, In: []string{"c"}, Out: []string{"y"}},
+		}, false, ""},
+		{"op without a rule", []graphtest.Step{ // position-wise, but max has no rule: refused (conservative)
+			{Name: "c", Op: &ops.MinMax{Op: "max"}, In: []string{"x", "x"}, Out: []string{"c"}},
 		}, false, "c"},
 		{"causal const mask", attn(tri()), true, ""},
 		{"mask keeping a later position", attn(tri(1)), false, "s"},

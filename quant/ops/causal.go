@@ -198,6 +198,33 @@ func causalMoveChecked(kind string, d quant.Deps, src []int, n int, zeros []bool
 	return []quant.Deps{quant.CausalMove(d, src, zeros)}, nil
 }
 
+// Concat: output p copies one element of one input (requantized when that
+// input's shift is not 0: then no longer known to be 0).
+func (q *QConcat) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != len(in) || len(out) != 1 || len(q.Shifts) != len(in) {
+		return nil, errCausal("concat", "arity")
+	}
+	shapes := make([][]int, len(in))
+	for k, v := range in {
+		shapes[k] = v.Shape
+	}
+	src, pos, err := q.Sources(shapes)
+	if err != nil || len(src) != out[0].Size() || len(pos) != len(src) {
+		return nil, errCausal("concat", "sources: %v", err)
+	}
+	d := quant.NewDeps(len(src))
+	for p, k := range src {
+		if k < 0 || k >= len(ds) || pos[p] < 0 || pos[p] >= len(ds[k].Dep) {
+			return nil, errCausal("concat", "source %d.%d", k, pos[p])
+		}
+		d.Dep[p], d.Pos[p] = ds[k].Dep[pos[p]], ds[k].Pos[pos[p]]
+		if q.Shifts[k] != 0 {
+			d.Dep[p] = nz(d.Dep[p])
+		}
+	}
+	return []quant.Deps{d}, nil
+}
+
 // Reduce: output o reads its group (a reduction over the sequence axis
 // reads every position).
 func (q *QReduce) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
