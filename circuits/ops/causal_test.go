@@ -216,6 +216,20 @@ func TestCausalRules(t *testing.T) {
 			{Name: "c", Op: &ops.MinMax{Op: "max"}, In: []string{"x", "x"}, Out: []string{"c"}},
 		}, false, "c"},
 		{"causal const mask", attn(tri()), true, ""},
+		{"mask fill by index_map then softmax", []graphtest.Step{ // the op-by-op masked_fill(−10): the fill still gets weight
+			{Name: "kt", Op: &ops.Transpose{Perm: []int{0, 2, 1}}, In: []string{"x"}, Out: []string{"kt"}},
+			{Name: "s", Op: &ops.MatMul{}, In: []string{"x", "kt"}, Out: []string{"s"}},
+			{Name: "f", Op: &ops.IndexMap{Shape: []int{1, 6, 6}, Index: fillAbove(6, 0), Const: []float64{-10}}, In: []string{"s"}, Out: []string{"f"}},
+			{Name: "p", Op: &ops.Softmax{}, In: []string{"f"}, Out: []string{"p"}},
+			{Name: "o", Op: &ops.MatMul{}, In: []string{"p", "x"}, Out: []string{"o"}},
+		}, false, "s"},
+		{"mask fill 0 by index_map after softmax", []graphtest.Step{ // exact zeros above the diagonal, but the softmax read the whole row
+			{Name: "kt", Op: &ops.Transpose{Perm: []int{0, 2, 1}}, In: []string{"x"}, Out: []string{"kt"}},
+			{Name: "s", Op: &ops.MatMul{}, In: []string{"x", "kt"}, Out: []string{"s"}},
+			{Name: "p", Op: &ops.Softmax{}, In: []string{"s"}, Out: []string{"p"}},
+			{Name: "z", Op: &ops.IndexMap{Shape: []int{1, 6, 6}, Index: fillAbove(6, 0), Const: []float64{0}}, In: []string{"p"}, Out: []string{"z"}},
+			{Name: "o", Op: &ops.MatMul{}, In: []string{"z", "x"}, Out: []string{"o"}},
+		}, false, "s"},
 		{"mask keeping a later position", attn(tri(1)), false, "s"},
 	} {
 		m := graphtest.Graph(t, rng, []int{1, 6, 8}, c.steps...)
@@ -236,4 +250,19 @@ func TestCausalRules(t *testing.T) {
 	if err := quant.CheckCausal(g, g.Inputs[0], 2, g.Outputs[0], 1); !errors.Is(err, quant.ErrNotCausal) {
 		t.Errorf("the feature axis as the sequence: %v", err)
 	}
+}
+
+// fillAbove is an index map of an n×n plane keeping (i, j ≤ i) and
+// replacing the positions above the diagonal by constant c.
+func fillAbove(n, c int) []int {
+	idx := make([]int, n*n)
+	for i := range n {
+		for j := range n {
+			idx[i*n+j] = i*n + j
+			if j > i {
+				idx[i*n+j] = -1 - c
+			}
+		}
+	}
+	return idx
 }
