@@ -5,7 +5,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -18,13 +17,16 @@ import (
 // input and output as its public inputs, in that order, as v says (modelio).
 // opts choose the fixed-point gadgets' range-check strategy.
 func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (frontend.Circuit, error) {
+	if err := checkCommitted(m, v); err != nil {
+		return nil, err
+	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.New(m, v, opts...)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		// An ffn model is walked as its graph form (ops.FromLegacyFFN),
+		// constraint for constraint the former circuits/ffn.
+		return graph.New(m, v, opts...)
 	case quant.ArchitectureGPT2:
 		return gpt2.New(m, v, opts...)
-	case quant.ArchitectureGraph:
-		return graph.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -32,13 +34,23 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 // Assignment returns the witness of the circuit of m for one trace of the
 // integer reference forward pass; salts serve private input or output.
 func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (frontend.Circuit, error) {
+	if err := checkCommitted(m, v); err != nil {
+		return nil, err
+	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.Assignment(m, tr, v, salts)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		return graph.Assignment(m, tr, v, salts)
 	case quant.ArchitectureGPT2:
 		return gpt2.Assignment(m, tr, v, salts)
-	case quant.ArchitectureGraph:
-		return graph.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
+}
+
+// checkCommitted refuses committed weights outside the layer graph: the
+// legacy ffn and gpt2 circuits recompute the Poseidon2 commitment only.
+func checkCommitted(m *quant.Model, v quant.Visibility) error {
+	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph {
+		return fmt.Errorf("circuits: %w: %s weights need a layer-graph model (architecture %q has hashed, public or fixed weights)", quant.ErrValidation, quant.VisibilityCommitted, m.Config.Architecture)
+	}
+	return nil
 }

@@ -532,5 +532,20 @@ func AuditCeremony(c *Circuit, vk VerifyingKey, vkHeader Header, phase1, phase2 
 	if keys.VKHeader.SetupDigest != vkHeader.SetupDigest || !SameVerifyingKey(keys.VK, vk) {
 		return fmt.Errorf("ceremony: %w: the transcript does not produce this verifying key", ErrCeremony)
 	}
+	// The header's layout is in the verifying-key digest a verifier pins
+	// after the audit, and none of it is in the gnark key: a visibility,
+	// shape or weights basis (committed weights: the digest of the basis
+	// the model commitment is computed over, which the verifying key cannot
+	// check) must be the one the transcript's keys have, or the coordinator
+	// could name a forged basis whose commitment of the published model is
+	// the point of other weights.
+	want, err1 := VerifyingKeyDigest(keys.VK, keys.VKHeader.Layout())
+	got, err2 := VerifyingKeyDigest(vk, vkHeader.Layout())
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("ceremony: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("ceremony: %w: the key header's layout (visibility, input and output, weights basis) is not the circuit's: the verifying key digest is %s, the transcript's keys have %s", ErrCeremony, got, want)
+	}
 	return nil
 }

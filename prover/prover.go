@@ -18,6 +18,7 @@ import (
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
@@ -127,6 +128,9 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		fpOpts = append(fpOpts, fixedpoint.WithBitDecomposition())
 	default:
 		return nil, fmt.Errorf("compile: range checks %q: want %q or %q", cfg.rangeChecks, RangeChecksLookup, RangeChecksBits)
+	}
+	if cfg.visibility.Weights == quant.VisibilityCommitted && cfg.backend != BackendGroth16 {
+		return nil, fmt.Errorf("compile: %w: %s weights need the %s backend (its BSB22 commitment); use hashed weights with %s", quant.ErrValidation, quant.VisibilityCommitted, BackendGroth16, cfg.backend)
 	}
 	circuit, err := circuits.New(m, cfg.visibility, fpOpts...)
 	if err != nil {
@@ -299,6 +303,13 @@ func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning 
 	h.Setup, h.SetupDigest, h.Warning, h.Created = setup, digest, warning, time.Now().UTC()
 	h.Tool, h.Gnark = ToolVersion, GnarkVersion()
 	h.Ceremony, h.VKDigest = nil, ""
+	if h.IO().Weights == quant.VisibilityCommitted {
+		wb, err := WeightsBasisOf(c.CS, pk)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		h.WeightsBasis = wb
+	}
 	pkh, vkh := h, h
 	pkh.Format, vkh.Format = FormatProvingKey, FormatVerifyingKey
 	d, err := VerifyingKeyDigest(vk, vkh.Layout())
@@ -450,6 +461,15 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}
+	var solverOpts []solver.Option
+	if c.Header.IO().Weights == quant.VisibilityCommitted {
+		if cfg.gpu {
+			return nil, fmt.Errorf("prove: %s weights: the GPU prover is not supported", quant.VisibilityCommitted)
+		}
+		if solverOpts, err = proveCommitted(c, pk, m, assignment); err != nil {
+			return nil, fmt.Errorf("prove: %w", err)
+		}
+	}
 	full, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("prove: witness: %w", err)
@@ -474,10 +494,10 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 			break
 		}
 		if cfg.aggregatable {
-			proof, err = groth16.Prove(c.CS, pk, full, AggregatableProverOptions())
+			proof, err = groth16.Prove(c.CS, pk, full, AggregatableProverOptions(), backend.WithSolverOptions(solverOpts...))
 			break
 		}
-		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solverOpts...))
 	case *plonkbn254.ProvingKey:
 		proof, err = plonk.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.PLONK))
 	}

@@ -563,8 +563,9 @@ func IOCost(n int, v string, input bool) Cost {
 		c.SCS = n // packing is a linear combination: free in R1CS, one gate per value in PLONK
 	}
 	if input {
-		c.R1CS += int(rangeCheckR1CS*float64(n)) + rangeTableR1CS
-		c.SCS += rangeCheckSCS*n + rangeTableSCS
+		r := InputCheckCost([]IOPart{{DType: DTypeInt8, Shape: []int{n}, Lo: Int8Min, Hi: Int8Max}})
+		c.R1CS += r.R1CS
+		c.SCS += r.SCS
 	}
 	return c
 }
@@ -593,6 +594,9 @@ func (m *Model) EstimateCost(v Visibility) Cost {
 				}
 			}
 			perms := n/2 + 1 // the weight elements are hashed; every int8 weight is range-checked and multiplied
+			if v.Weights == VisibilityCommitted {
+				perms = 0 // committed by the proof system, not hashed in the circuit
+			}
 			c.R1CS += hashPermR1CS*perms + 2*c.Params
 			c.SCS += hashPermSCS*perms + 4*c.Params
 		}

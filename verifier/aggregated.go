@@ -218,7 +218,7 @@ func ParseAggregated(data []byte) (*AggregatedBundle, error) {
 		}
 	}
 	for _, c := range []string{a.ModelCommitment, a.ShardsCommitment} {
-		if _, err := parseCommitment(c); err != nil {
+		if _, err := parseCommitment(c, ""); err != nil {
 			return nil, fmt.Errorf("%w: commitment: %v", ErrBundle, err)
 		}
 	}
@@ -359,7 +359,7 @@ func VerifyAggregated(a *AggregatedBundle, outerVK prover.VerifyingKey, commitme
 	if err != nil {
 		return nil, err
 	}
-	sc, err := parseCommitment(a.ShardsCommitment)
+	sc, err := parseCommitment(a.ShardsCommitment, "")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}

@@ -34,6 +34,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    aggregate BUNDLE              one Groth16 proof of all shards (prove --shards M --aggregatable)
    worker --nats URL             prove shard jobs from a proving farm (NATS JetStream)
    farm serve | status           a farm's embedded server; its queue, workers and failures
+   generate --prompt T | --tokens IDS   greedy completion by a language model, proven in one proof
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
    deploy-evm [--rpc URL]        deploy the verifier and a model registry, register the model
@@ -46,7 +47,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, assembleCommand, aggregateCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
+			proveCommand, assembleCommand, aggregateCommand, generateCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
 			ceremonyCommand, commitCommand, demoCommand, workerCommand, farmCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

@@ -53,6 +53,15 @@ var (
 		Name: "blocks", Category: catModel,
 		Usage: "blocks `A:B` (A..B-1) of a Hugging Face GPT-2 checkpoint; ln_f is included when B is n_layer (default: all)",
 	}
+	// CutInputsFlag and CutOutputsFlag cut an ONNX graph at named tensors.
+	CutInputsFlag = &cli.StringSliceFlag{
+		Name: "inputs", Category: catModel,
+		Usage: "cut the ONNX graph: start at these tensors `NAME,…` (ONNX value names, e.g. /2/AveragePool_output_0; they become the inputs; default: the graph's inputs); with --outputs, prove the part of a larger model between them",
+	}
+	CutOutputsFlag = &cli.StringSliceFlag{
+		Name: "outputs", Category: catModel,
+		Usage: "cut the ONNX graph: end at these tensors `NAME,…` (they become the outputs; default: the graph's outputs)",
+	}
 	ConfigFlag = &cli.StringFlag{
 		Name: "config", Category: catModel,
 		Usage: "model config `FILE`: zkinfer's (architecture, d_model, d_hidden, seq_len, activation) or a Hugging Face GPT-2 config.json; default: config.json beside the model",
@@ -194,7 +203,11 @@ var (
 	}
 	WeightVisibilityFlag = &cli.StringFlag{
 		Name: "weight-visibility", Category: catModel, Value: quant.DefaultVisibility.Weights,
-		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only)",
+		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only), or committed (layer graphs, Groth16: private witnesses committed by the proof system's own Pedersen commitment instead of hashed in the circuit, ≈ 2 constraints per weight instead of ≈ 8; the model commitment is then over the key's weights basis, which setup writes beside the verifying key)",
+	}
+	WeightsBasisFlag = &cli.StringFlag{
+		Name: "weights-basis", Category: catTrust,
+		Usage: "committed weights: the weights basis `FILE` setup wrote beside the verifying key (vk.basis); its digest must be the pinned key's. With --model, the model's commitment is recomputed from it",
 	}
 	VerifyModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel,

@@ -178,7 +178,7 @@ func permuteModelCmd(ts *testscript.TestScript, neg bool, args []string) {
 // input or version.
 func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
-		ts.Fatalf("usage: tamper BUNDLE proof|output|input|version|commitment")
+		ts.Fatalf("usage: tamper BUNDLE proof|output|input|alias-input|version|commitment")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
@@ -208,6 +208,18 @@ func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 					v++
 				}
 				vals[0] = v
+			}
+		}
+	case "alias-input":
+		// The first id raised by 2^24, the second lowered by one: the same
+		// packed public element (24-bit limbs) if values were not
+		// range-checked before packing.
+		for _, t := range b["public_inputs"].([]any) {
+			tm := t.(map[string]any)
+			if tm["name"] == "input" {
+				vals := tm["values"].([]any)
+				vals[0] = vals[0].(float64) + 1<<24
+				vals[1] = vals[1].(float64) - 1
 			}
 		}
 	case "version":

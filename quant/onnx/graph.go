@@ -113,6 +113,11 @@ type graphImporter struct {
 	notes []string
 	// graph is the ONNX graph (its inputs' declared shapes).
 	graph *onnxpb.GraphProto
+	// attention counts the fused attention subgraphs (graph_attention.go):
+	// the shape ops that fed them are pruned when it is nonzero.
+	attention int
+	// unfused turns the attention fusion off (Options.Unfused).
+	unfused bool
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -148,6 +153,23 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	if g == nil {
 		return nil, nil, fmt.Errorf("onnx: %w: the model has no graph (is this an ONNX file?)", quant.ErrValidation)
 	}
+	if len(g.GetNode()) > MaxNodes {
+		return nil, nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(g.GetNode()), MaxNodes)
+	}
+	if c := opts.Cut; c != nil && (len(c.Inputs) > 0 || len(c.Outputs) > 0) {
+		all := len(g.GetNode())
+		if g, err = cut(g, c.Inputs, c.Outputs, opts); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err == nil {
+				notes = append([]string{fmt.Sprintf("sub-graph: the %d of %d ONNX nodes from %s to %s", len(g.GetNode()), all, ioNames(g.GetInput()), ioNames(g.GetOutput()))}, notes...)
+			}
+		}()
+		if !hasOpenAxis(g) {
+			opts.SeqLen = 0 // it shaped the cut inputs: they are static now
+		}
+	}
 	nodes := g.GetNode()
 	if len(nodes) > MaxNodes {
 		return nil, nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(nodes), MaxNodes)
@@ -161,6 +183,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
 	gi.graph = g
+	gi.unfused = opts.Unfused
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
 	}
@@ -223,6 +246,9 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	fg, err := gi.gb.Build()
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %w", err)
+	}
+	if gi.attention > 0 {
+		fg = fg.PruneDead()
 	}
 	fm, err = quant.NewGraphModel(fg)
 	if err != nil {
@@ -326,6 +352,9 @@ func (gi *graphImporter) visit(i int, n *onnxpb.NodeProto) error {
 		return gi.foldShape(n)
 	}
 	if ok, err := gi.tryClosure(i, n); ok || err != nil {
+		return err
+	}
+	if ok, err := gi.tryAttention(i, n); ok || err != nil {
 		return err
 	}
 	if f, ok := graphPreMappers[n.GetOpType()]; ok {
@@ -547,4 +576,25 @@ func finite(what string, data []float64) error {
 		}
 	}
 	return nil
+}
+
+// hasOpenAxis reports whether an input of g has a dynamic axis after the first.
+func hasOpenAxis(g *onnxpb.GraphProto) bool {
+	for _, vi := range g.GetInput() {
+		for k, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+			if k > 0 && d.GetDimValue() < 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ioNames lists the names of a graph's inputs or outputs.
+func ioNames(vis []*onnxpb.ValueInfoProto) string {
+	names := make([]string, len(vis))
+	for i, vi := range vis {
+		names[i] = vi.GetName()
+	}
+	return quoteList(names)
 }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+// GPT-2's BPE (r50k_base, embedded by tiktoken-go): known ids, and back.
+func TestGPT2Tokenizer(t *testing.T) {
+	ids, err := encodeGPT2("Hello world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{15496, 995}; !slices.Equal(ids, want) {
+		t.Fatalf("Hello world → %v, want %v", ids, want)
+	}
+	s, err := decodeGPT2([]int64{464, 2068, 7586, 21831})
+	if err != nil || s != "The quick brown fox" {
+		t.Fatalf("decode: %q, %v", s, err)
+	}
+	if _, err := decodeGPT2([]int64{GPT2Vocab}); err == nil {
+		t.Fatal("id 50257 decoded")
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	ids, err := parseTokens("3, 14,15")
+	if err != nil || !slices.Equal(ids, []int64{3, 14, 15}) {
+		t.Fatalf("%v %v", ids, err)
+	}
+	for _, bad := range []string{"", "1,,2", "-1", "x", "16777216"} {
+		if _, err := parseTokens(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// A GPT-2-vocabulary completion prints as text too.
+func TestPrintCompletionGPT2(t *testing.T) {
+	var b strings.Builder
+	printCompletion(&b, []int64{15496}, []int64{995}, GPT2Vocab)
+	want := "prompt tokens: [15496]\ncompletion tokens: [995]\nprompt: \"Hello\"\ncompletion: \" world\"\n"
+	if b.String() != want {
+		t.Fatalf("got %q, want %q", b.String(), want)
+	}
+	b.Reset()
+	printCompletion(&b, []int64{3}, []int64{9}, 64)
+	if strings.Contains(b.String(), "completion: ") {
+		t.Fatalf("a 64-token vocabulary decoded as GPT-2: %q", b.String())
+	}
+}
+
+// positionLM is ids [1, seq] → embedding [v, d] → (with mix: + the maximum
+// over all positions, padding included: not causal) → linear head →
+// logits [1, seq, v], calibrated on random ids.
+func positionLM(t *testing.T, rng *rand.Rand, seq, v, d int, mix bool) *quant.Model {
+	t.Helper()
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	head := "e"
+	type step struct {
+		name string
+		op   quant.FloatOp
+		in   []string
+	}
+	steps := []step{{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}}}
+	if mix {
+		steps = append(steps, step{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, step{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}})
+		head = "h"
+	}
+	steps = append(steps, step{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{head}})
+	for _, st := range steps {
+		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// generate's padding probe, the second line of defence behind
+// NextTokensModel's static check (which refuses the non-causal model
+// outright): with one new token the step-by-step decoding and the one pass
+// are the same pass, so a model that reads its padding (here a maximum
+// over all positions) passes that comparison; the probe (the pass again
+// with padding v − 1) refuses it for some prompt, and never refuses a
+// causal model.
+func TestGenerateProbesPadding(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(31, 7))
+	for _, mix := range []bool{false, true} {
+		lm := positionLM(t, rng, seq, v, 4, mix)
+		refused := 0
+		for a := range int64(v) {
+			prompt := []int64{a, (a * 5) % v}
+			completion, err := greedyDecode(lm, prompt, 1, seq, v, prover.Silent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gm, err := ops.NextTokensModel(lm, len(prompt), 1)
+			if mix {
+				if !errors.Is(err, quant.ErrNotCausal) {
+					t.Fatalf("NextTokensModel on the non-causal model: %v", err)
+				}
+				gm = uncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if err := probePadding(gm, prompt, completion, seq, v); err != nil {
+				if !mix || !errors.Is(err, ops.ErrNotGreedy) {
+					t.Fatalf("mix %v, prompt %v: %v", mix, prompt, err)
+				}
+				refused++
+			}
+		}
+		if mix && refused == 0 {
+			t.Fatal("the probe refused the non-causal model on no prompt")
+		}
+		t.Logf("non-causal %v: refused on %d of %d prompts", mix, refused, v)
+	}
+}
+
+// uncheckedNextTokens is ops.NextTokensModel without its causality check.
+func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
+	t.Helper()
+	g := lm.Graph
+	logits := g.Values[g.Outputs[0]]
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	m := *lm
+	m.Graph = ng
+	sg := *lm.Scales.Graph
+	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+	m.Scales.Graph = &sg
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// verify --model labels a next_tokens proof a greedy completion only when
+// the model checks causal; a (hand-built) greedy model around a non-causal
+// LM is labelled NOT a greedy completion, with the reason and the note.
+func TestVerifyLabelsCausality(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(31, 7))
+	for _, mix := range []bool{false, true} {
+		lm := positionLM(t, rng, seq, v, 4, mix)
+		gm := uncheckedNextTokens(t, lm, 2, 1)
+		x := []int64{3, 9, 0, 0}
+		tr, err := gm.Forward([][]int64{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &verifier.Bundle{PublicInputs: []verifier.Tensor{{Name: verifier.TensorInput, Values: x}, {Name: verifier.TensorOutput, Values: tr.Outputs[0]}}}
+		res := &verifier.Result{Input: &prover.TensorSpec{Parts: gm.InputParts()}, Output: &prover.TensorSpec{Parts: gm.OutputParts()}}
+		var w strings.Builder
+		printVerifiedCompletion(&w, b, res, gm)
+		out := w.String()
+		causal := strings.Contains(out, "ok: greedy completion (proven; model checked causal")
+		labelled := strings.Contains(out, "NOT a greedy completion") && strings.Contains(out, `"mx"`) && strings.Contains(out, "note: ")
+		if causal == mix || labelled != mix {
+			t.Fatalf("mix %v: %s", mix, out)
+		}
+	}
+}

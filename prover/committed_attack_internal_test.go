@@ -1,0 +1,384 @@
+package prover
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/solidity"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/rangecheck"
+
+	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// Adversarial tests of committed weights (attack review 2), as a prover who
+// controls every witness and hint value: the commitment wire, the mask, the
+// weights, the lookup queries.
+
+// committedAttack is a committed-weights circuit with dev keys and a trace.
+type committedAttack struct {
+	m    *quant.Model
+	c    *Circuit
+	keys *Keys
+	tr   *quant.Trace
+	// basis is the weights' basis, mask the mask wire's basis point.
+	basis []curve.G1Affine
+	mask  curve.G1Affine
+}
+
+func newCommittedAttack(t *testing.T) *committedAttack {
+	t.Helper()
+	return newCommittedAttackOf(t, committedDense(t), [][]int64{{1, -2, 3, 127, -128, 0}})
+}
+
+func newCommittedAttackOf(t *testing.T, m *quant.Model, x [][]int64) *committedAttack {
+	t.Helper()
+	c, err := Compile(m, nil, WithVisibility(committedVis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := weightsBasis(c.CS, keys.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpk := keys.PK.(*groth16bn254.ProvingKey)
+	return &committedAttack{m: m, c: c, keys: keys, tr: tr, basis: b, mask: gpk.CommitmentKeys[0].Basis[len(b)]}
+}
+
+// label is Keccak(Σ w_j·B_j + μ·B_μ) mod r: the commitment wire of a proof
+// with weights w (as field elements) and mask μ.
+func (f *committedAttack) label(t *testing.T, w []*big.Int, mu int64) fr.Element {
+	t.Helper()
+	s := make([]fr.Element, len(w)+1)
+	for j := range w {
+		s[j].SetBigInt(w[j])
+	}
+	s[len(w)].SetInt64(mu)
+	var d curve.G1Affine
+	if _, err := d.MultiExp(append(slices.Clone(f.basis), f.mask), s, ecc.MultiExpConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	return CommittedModel(d)
+}
+
+// prove runs gnark's prover on the assignment after tamper, with the public
+// model commitment set to label(weights of the tampered assignment, mu) and
+// the mask hint returning mu.
+func (f *committedAttack) prove(t *testing.T, mu int64, tamper func(a *graph.Circuit), opts ...solver.Option) (groth16.Proof, witness.Witness, error) {
+	t.Helper()
+	a, err := circuits.Assignment(f.m, f.tr, committedVis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga := a.(*graph.Circuit)
+	tamper(ga)
+	var w []*big.Int
+	for _, l := range ga.W {
+		for _, v := range l {
+			var e fr.Element
+			if _, err := e.SetInterface(v); err != nil {
+				t.Fatal(err)
+			}
+			w = append(w, e.BigInt(new(big.Int)))
+		}
+	}
+	ga.IO.Model = f.label(t, w, mu)
+	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := randomizeHintID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := func(_ *big.Int, _ []*big.Int, out []*big.Int) error {
+		for _, o := range out {
+			o.SetInt64(mu)
+		}
+		return nil
+	}
+	opts = append([]solver.Option{solver.OverrideHint(id, mask)}, opts...)
+	p, err := groth16.Prove(f.c.CS, f.keys.PK.(*groth16bn254.ProvingKey), full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(opts...))
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, err := full.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, pub, nil
+}
+
+// A prover who keeps a nonzero mask μ with the honest weights makes a valid
+// proof, but of another model commitment: Keccak(D + μ·B_μ), not the
+// registered Keccak(D). The registered commitment is reachable only with
+// μ = 0 and the registered weights (short of a discrete-log relation in
+// the basis, which only the setup's toxic waste gives).
+func TestCommittedAttackMask(t *testing.T) {
+	f := newCommittedAttack(t)
+	reg, err := ModelCommitmentOf(f.c, f.keys.PK, f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, pub, err := f.prove(t, 7, func(*graph.Circuit) {})
+	if err != nil {
+		t.Fatalf("masked proof: %v", err)
+	}
+	if err := Verify(f.keys.VK, p, pub); err != nil {
+		t.Fatalf("masked proof does not verify: %v", err)
+	}
+	v := pub.Vector().(fr.Vector)
+	if got := FormatCommitted(v[len(v)-1]); got == reg {
+		t.Fatal("a masked proof proves the registered commitment")
+	}
+	// Claiming the registered commitment with the mask in: not solvable.
+	a, err := circuits.Assignment(f.m, f.tr, committedVis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _, err := committedModel(f.c.CS, f.keys.PK, f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.(*graph.Circuit).IO.Model = e
+	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := randomizeHintID()
+	seven := func(_ *big.Int, _ []*big.Int, out []*big.Int) error { out[0].SetInt64(7); return nil }
+	if _, err := groth16.Prove(f.c.CS, f.keys.PK.(*groth16bn254.ProvingKey), full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solver.OverrideHint(id, seven))); err == nil {
+		t.Fatal("registered commitment proven with a nonzero mask")
+	}
+}
+
+// Weights outside their format, with a model commitment computed from
+// those very weights (the commitment alone would accept them): every list
+// kind's range check refuses them. Field wrap-arounds included (w + r is
+// w, so only values outside the range as field elements matter).
+func TestCommittedAttackWeightRange(t *testing.T) {
+	f := newCommittedAttack(t)
+	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}); err != nil {
+		t.Fatalf("honest: %v", err)
+	}
+	r := ecc.BN254.ScalarField()
+	big2 := func(e int64) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(e)) }
+	bad := map[quant.WeightKind][]*big.Int{
+		quant.WeightInt8:  {big.NewInt(128), big.NewInt(-129), big.NewInt(255), new(big.Int).Sub(r, big.NewInt(129)), new(big.Int).Rsh(r, 1)},
+		quant.WeightInt32: {big2(31), new(big.Int).Neg(new(big.Int).Add(big2(31), big.NewInt(1))), new(big.Int).Sub(r, big2(32))},
+		quant.WeightMult:  {big2(16), big.NewInt(-1)},
+	}
+	var specs []quant.WeightSpec
+	for _, n := range f.m.Graph.Nodes {
+		if wd, ok := n.Op.(quant.Weighted); ok {
+			specs = append(specs, wd.Weights()...)
+		}
+	}
+	tried := 0
+	for li, s := range specs {
+		for _, v := range bad[s.Kind] {
+			if _, _, err := f.prove(t, 0, func(a *graph.Circuit) { a.W[li][len(a.W[li])-1] = v }); err == nil {
+				t.Errorf("list %d (kind %d): weight %v out of range proven", li, s.Kind, v)
+			}
+			tried++
+		}
+	}
+	if tried == 0 {
+		t.Fatal("no weight list tried")
+	}
+}
+
+// The lookup commitment still binds every lookup query after the weights'
+// commitment took the weight wires: gnark's Commit only replaces wires the
+// weights' commitment already committed (by that commitment's wire, which
+// must then be among the lookup commitment's committed values: the
+// challenge depends on the weights through it), so no activation wire may
+// sit in the weights' commitment and the lookup commitment must commit to
+// the weights' commitment wire. And a wrong lookup with honest weights (a
+// range-check limb moved out of its table, the recomposition kept) is not
+// provable.
+func TestCommittedAttackLookupBinding(t *testing.T) {
+	f := newCommittedAttack(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	tables := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "fc1", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), false), In: []string{"x"}},
+		graphtest.Node{Name: "ln", Op: ops.NewLayerNorm(graphtest.Tensor(rng, 1, 8), graphtest.Tensor(rng, 0.1, 8), 1e-5), In: []string{"fc1"}},
+		graphtest.Node{Name: "sm", Op: &ops.Softmax{}, In: []string{"ln"}},
+		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"sm"}},
+	)
+	bg := newCommittedAttackOf(t, bigram(t, rng, 3, 6), [][]int64{{5, 0, 2}})
+	for _, m := range []*quant.Model{f.m, tables, bg.m} {
+		c := f.c
+		if m != f.m {
+			var err error
+			if c, err = Compile(m, nil, WithVisibility(committedVis)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if kW := checkLookupBinding(t, m, c); (kW > 0) != (m == bg.m) {
+			t.Fatalf("%d weights queried by lookups; the embedding model's table is its weights", kW)
+		}
+	}
+	// The embedding model proves (the committed table is the weights).
+	// Its lookup values come from a solver blueprint, not a hint, so a
+	// wrong row cannot be injected here; the range-check limbs below are.
+	if _, _, err := bg.prove(t, 0, func(*graph.Circuit) {}); err != nil {
+		t.Fatalf("embedding model, honest: %v", err)
+	}
+
+	// A limb out of its table, the recomposition kept: honest weights,
+	// the registered commitment, and only the lookup argument to refuse it.
+	var multi []int // the decompositions with two limbs or more
+	calls := 0
+	count := func(m *big.Int, in, out []*big.Int) error {
+		if len(out) >= 2 {
+			multi = append(multi, calls)
+		}
+		calls++
+		return rangecheck.DecomposeHint(m, in, out)
+	}
+	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(solver.GetHintID(rangecheck.DecomposeHint), count)); err != nil {
+		t.Fatalf("honest, counting: %v", err)
+	}
+	if len(multi) == 0 {
+		t.Fatalf("no range-check decomposition with two limbs (of %d)", calls)
+	}
+	for _, target := range []int{multi[0], multi[len(multi)-1]} {
+		n := 0
+		bad := func(m *big.Int, in, out []*big.Int) error {
+			if err := rangecheck.DecomposeHint(m, in, out); err != nil {
+				return err
+			}
+			if n++; n-1 == target {
+				base := new(big.Int).Lsh(big.NewInt(1), uint(in[1].Uint64()))
+				out[0].Add(out[0], base) // limb 0 ≥ 2^base: not in the table
+				out[1].Sub(out[1], big.NewInt(1))
+				out[1].Mod(out[1], m)
+			}
+			return nil
+		}
+		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(solver.GetHintID(rangecheck.DecomposeHint), bad)); err == nil {
+			t.Errorf("range-check decomposition %d of %d with a limb out of its table proven", target, calls)
+		}
+	}
+}
+
+// checkLookupBinding compares the commitments of c (committed weights)
+// with those of m's hashed-weights circuit.
+func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
+	t.Helper()
+	info := c.CS.GetCommitments().(constraint.Groth16Commitments)
+	if len(info) != 2 {
+		t.Fatalf("%d commitments, want 2", len(info))
+	}
+	w, l := info[0], info[1]
+	if l.CommitmentIndex <= w.CommitmentIndex {
+		t.Fatal("the lookup commitment is not after the weights'")
+	}
+	for _, id := range l.PrivateCommitted {
+		if slices.Contains(w.PrivateCommitted, id) {
+			t.Fatalf("wire %d in both commitments", id)
+		}
+	}
+	// The same model with hashed weights (one commitment, the lookups' and
+	// products', weights allocated last among the secret inputs as here):
+	// its committed wires that are not weights must all be committed here
+	// by the lookup commitment (the circuits differ only in how the
+	// weights are bound, Poseidon2 and Pedersen, neither with lookups), and
+	// if it commits weights, the lookup commitment must commit the weights'
+	// commitment wire instead.
+	hc, err := Compile(m, nil, WithVisibility(quant.Visibility{Input: committedVis.Input, Output: committedVis.Output, Weights: quant.VisibilityHashed}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hinfo := hc.CS.GetCommitments().(constraint.Groth16Commitments)
+	if len(hinfo) != 1 {
+		t.Fatalf("hashed weights: %d commitments", len(hinfo))
+	}
+	n := len(w.PrivateCommitted) - 1
+	end := hc.CS.GetNbPublicVariables() + hc.CS.GetNbSecretVariables()
+	kW := 0
+	for _, id := range hinfo[0].PrivateCommitted {
+		if id >= end-n && id < end {
+			kW++
+		}
+	}
+	// Minus one mask wire each, and the committed circuit's blinding wire.
+	if got, want := len(l.PrivateCommitted)-2, len(hinfo[0].PrivateCommitted)-1-kW; got != want {
+		t.Fatalf("the lookup commitment commits %d private wires, the hashed-weights circuit %d besides weights: queries dropped or added", got, want)
+	}
+	if hasW := slices.Contains(l.PublicAndCommitmentCommitted, w.CommitmentIndex); hasW != (kW > 0) {
+		t.Fatalf("the lookups query %d weight wires; the lookup commitment commits to the weights' commitment wire: %v", kW, hasW)
+	}
+	t.Logf("lookup commitment: %d private wires, commitment wires %v; hashed weights: %d private wires, %d of them weights", len(l.PrivateCommitted), l.PublicAndCommitmentCommitted, len(hinfo[0].PrivateCommitted), kW)
+
+	return kW
+}
+
+// bigram is an embedding (a weight table, looked up) and a linear head:
+// ids [1, seq] → [seq, v] logits (circuits/ops' test model).
+func bigram(t *testing.T, rng *rand.Rand, seq, v int) *quant.Model {
+	t.Helper()
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Node("e", ops.NewGather(graphtest.Tensor(rng, 1, v, 2)), []string{"ids"}, []string{"e"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Node("logits", ops.NewLinear(graphtest.Tensor(rng, 1, 2, v), graphtest.Tensor(rng, 0.5, v), false), []string{"e"}, []string{"logits"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Output("logits"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := quant.NewGraphModel(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
