@@ -308,7 +308,7 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 
 // perNode splits the weight lists by node.
 func (c *Circuit) perNode() [][][]frontend.Variable {
-	g := c.model.Graph
+	g := c.g
 	per := make([][][]frontend.Variable, len(g.Nodes))
 	k := 0
 	for i, n := range g.Nodes {
