@@ -2,12 +2,14 @@ package contracts_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math/big"
 	"math/rand/v2"
-	"strings"
 	"testing"
+	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/ethereum/go-ethereum/common"
@@ -17,15 +19,207 @@ import (
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
+	"github.com/zkinfer/zkinfer/verifier"
 )
 
-// Committed weights: the last public input is the committed-weights model
-// commitment the prover and an auditor compute from the key's basis
-// (contracts.ModelCommitment reads it as the registry's bytes32), two
-// weight sets have two; the key has two BSB22 commitments (the weights',
-// the lookups'), which gnark's Solidity verifier does not support, so
-// ExportVerifier refuses it rather than emit a contract that would check
-// only the first.
+// Committed weights on chain: the last public input is the committed-weights
+// model commitment (Keccak of the weights' point D, contracts.ModelCommitment
+// reads it as the registry's bytes32), two weight sets have two; the key has
+// two BSB22 commitments (the weights', the lookups'), and the exported
+// verifier checks both (multicommit.go): an honest proof verifies directly,
+// through the registry and through a registry anchor; a proof for other
+// weights is refused by the registry's commitment check; a tampered D, second
+// commitment or proof of knowledge is refused by the verifier.
+func TestCommittedWeightsOnChain(t *testing.T) {
+	if _, err := contracts.FindSolc(); err != nil {
+		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
+	rng := rand.New(rand.NewPCG(5, 5))
+	ma := graphtest.Chain(t, rng, []int{1, 6},
+		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
+	data, err := json.Marshal(ma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := quant.ParseModelJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb.Graph.Nodes[0].Op.(*ops.QLinear).W[0] ^= 1
+
+	c, err := prover.Compile(ma, nil, prover.WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]int64{{3, -7, 127, -128, 0, 55}}
+	proveOne := func(m *quant.Model) (*verifier.Bundle, []byte, []*big.Int) {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, in, err := contracts.Groth16Calldata(p.Proof.(groth16.Proof), p.Public.Vector().(fr.Vector))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := prover.ModelCommitmentOf(c, keys.PK, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := contracts.ModelCommitment(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if common.BigToHash(in[len(in)-1]) != h {
+			t.Fatalf("last public input %x, the model's committed-weights commitment %s", in[len(in)-1], want)
+		}
+		b, err := verifier.NewBundle(m, c, keys.VK, keys.VKHeader, p, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, proof, in
+	}
+	bA, proofA, inA := proveOne(ma)
+	_, proofB, inB := proveOne(mb)
+	n := len(inA)
+	if inA[n-1].Cmp(inB[n-1]) == 0 {
+		t.Fatal("two weight sets with one commitment")
+	}
+	if len(proofA) != 256+3*64 {
+		t.Fatalf("proof of %d bytes, want two commitments and a PoK (448)", len(proofA))
+	}
+
+	var src bytes.Buffer
+	if err := contracts.ExportVerifier(keys.VK.(groth16.VerifyingKey), &src); err != nil {
+		t.Fatal(err)
+	}
+	comp, err := contracts.Compile(ctx, src.Bytes(), "Verifier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := contracts.NewSimulatedChain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer chain.Close()
+	vrcpt, err := chain.DeployReceipt(ctx, comp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := vrcpt.ContractAddress
+	for name, x := range map[string]struct {
+		proof []byte
+		in    []*big.Int
+	}{"A": {proofA, inA}, "B": {proofB, inB}} {
+		ok, gas, err := chain.VerifyGroth16Calldata(ctx, comp, addr, x.proof, x.in)
+		if err != nil || !ok {
+			t.Fatalf("honest proof %s: accepted %v, %v", name, ok, err)
+		}
+		t.Logf("committed weights, honest proof %s verified on chain: %d gas", name, gas)
+	}
+
+	// Tampered proofs: each a valid curve point, so only the checks can
+	// refuse them.
+	g1 := func(b []byte) (p bn254.G1Affine) {
+		p.X.SetBytes(b[:32])
+		p.Y.SetBytes(b[32:64])
+		return p
+	}
+	_, _, gen, _ := bn254.Generators()
+	tamper := func(off int) []byte {
+		p := g1(proofA[off : off+64])
+		p.Add(&p, &gen)
+		out := bytes.Clone(proofA)
+		x, y := p.X.Bytes(), p.Y.Bytes()
+		copy(out[off:], x[:])
+		copy(out[off+32:], y[:])
+		return out
+	}
+	// Each is refused by the proofs-of-knowledge check, before the final
+	// pairing: the check covers both commitments.
+	if name, err := contracts.VerifierRevertForTest(ctx, chain, comp, addr, proofA, inA); name != "" || err != nil {
+		t.Fatalf("honest proof: reverted %q, %v", name, err)
+	}
+	for name, off := range map[string]int{"D (the weights' commitment)": 256, "the second commitment": 320, "the proof of knowledge": 384} {
+		ok, _, err := chain.VerifyGroth16Calldata(ctx, comp, addr, tamper(off), inA)
+		if ok || err != nil {
+			t.Fatalf("tampered %s: accepted %v, %v", name, ok, err)
+		}
+		if rev, err := contracts.VerifierRevertForTest(ctx, chain, comp, addr, tamper(off), inA); rev != "CommitmentInvalid" || err != nil {
+			t.Fatalf("tampered %s: reverted %q, %v; want CommitmentInvalid", name, rev, err)
+		}
+	}
+	// D swapped with B's D (and B's challenge claimed): B's PoK and
+	// second commitment do not go with it.
+	mixed := bytes.Clone(proofA)
+	copy(mixed[256:320], proofB[256:320])
+	bad := append([]*big.Int(nil), inA...)
+	bad[n-1] = inB[n-1]
+	if ok, _, err := chain.VerifyGroth16Calldata(ctx, comp, addr, mixed, bad); ok {
+		t.Fatalf("A's proof with B's D: accepted %v, %v", ok, err)
+	}
+	// A's proof claiming B's model commitment: the commitment is hashed
+	// from D on chain, so the last input is not the prover's to choose.
+	if ok, _, err := chain.VerifyGroth16Calldata(ctx, comp, addr, proofA, bad); ok {
+		t.Fatalf("A's proof under B's commitment: accepted %v, %v", ok, err)
+	}
+
+	// Through the registry, registered under A's committed-weights commitment.
+	digest, err := contracts.VKDigest(keys.VK, bA.Layout())
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitA, err := contracts.ModelCommitment(bA.ModelCommitment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := contracts.DeployModel(ctx, chain, comp, contracts.ModelRegistration{Commitment: commitA, Backend: contracts.BackendGroth16, PublicInputs: n, VKDigest: digest}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, rcpt, err := chain.VerifyInference(ctx, d.Registry, d.ModelID, proofA, inA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Commitment != commitA {
+		t.Fatalf("event for commitment %x, want %x", ev.Commitment, commitA)
+	}
+	t.Logf("committed weights verified through the registry: %d gas", rcpt.GasUsed)
+	// B's honest proof (other weights, same key) for A's entry.
+	if _, _, err := chain.VerifyInference(ctx, d.Registry, d.ModelID, proofB, inB); contracts.RevertName(err) != "CommitmentMismatch" {
+		t.Fatalf("B's proof for model A: %v", err)
+	}
+	res, err := chain.VerifyBundleRegistered(ctx, d, bA, keys.VK, bA.Layout())
+	if err != nil {
+		t.Fatalf("bundle through the registry: %v", err)
+	}
+	_ = res
+
+	// The registry anchor carries the committed-weights label and the
+	// bundle verifies against it offline.
+	a, err := chain.RegistryAnchor(ctx, d.Registry, d.ModelID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Commitment != bA.ModelCommitment {
+		t.Fatalf("registry anchor for model %s, the bundle claims %s", a.Commitment, bA.ModelCommitment)
+	}
+	if _, err := verifier.Verify(bA, a); err != nil {
+		t.Fatalf("bundle against the registry anchor: %v", err)
+	}
+}
+
+// Committed-weights model commitments: two weight sets have two.
 func TestCommittedWeightsExport(t *testing.T) {
 	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -82,9 +276,4 @@ func TestCommittedWeightsExport(t *testing.T) {
 		t.Fatal("two weight sets with one commitment")
 	}
 
-	// gnark's Solidity verifier supports one commitment; this key has two.
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(keys.VK.(groth16.VerifyingKey), &src); err == nil || !strings.Contains(err.Error(), "2 BSB22 commitments") {
-		t.Fatalf("export of a two-commitment key: %v, want a refusal", err)
-	}
 }
