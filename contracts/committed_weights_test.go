@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -205,17 +206,33 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 	}
 	_ = res
 
-	// The registry anchor carries the committed-weights label and the
-	// bundle verifies against it offline.
+	// The registry anchor holds the registered field element (in the
+	// Poseidon2 form: the registry does not say which weights' visibility
+	// it was) and the bundle verifies against it offline: the verifier
+	// compares values, the pinned digest fixes the visibility.
 	a, err := chain.RegistryAnchor(ctx, d.Registry, d.ModelID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Commitment != bA.ModelCommitment {
-		t.Fatalf("registry anchor for model %s, the bundle claims %s", a.Commitment, bA.ModelCommitment)
+	if h, err := contracts.ModelCommitment(a.Commitment); err != nil || h != commitA {
+		t.Fatalf("registry anchor for model %s (%v), the bundle claims %s", a.Commitment, err, bA.ModelCommitment)
 	}
 	if _, err := verifier.Verify(bA, a); err != nil {
 		t.Fatalf("bundle against the registry anchor: %v", err)
+	}
+	// B's weights registered under the same key: A's bundle does not match
+	// B's anchor.
+	commitB := common.BigToHash(inB[n-1])
+	idB, _, err := chain.RegisterModel(ctx, d.Registry, contracts.ModelRegistration{Commitment: commitB, Verifier: d.Verifier, Backend: contracts.BackendGroth16, PublicInputs: n, VKDigest: digest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aB, err := chain.RegistryAnchor(ctx, d.Registry, idB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := verifier.Verify(bA, aB); !errors.Is(err, verifier.ErrKeyMismatch) {
+		t.Fatalf("A's bundle against B's registry anchor: %v", err)
 	}
 }
 
