@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
@@ -127,6 +128,55 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 			t.Fatalf("honest proof %s: accepted %v, %v", name, ok, err)
 		}
 		t.Logf("committed weights, honest proof %s verified on chain: %d gas", name, gas)
+	}
+
+	// Gas against the same model with hashed weights (one commitment,
+	// gnark's contract): logged, not asserted.
+	{
+		hv := vis
+		hv.Weights = quant.VisibilityHashed
+		hc, err := prover.Compile(ma, nil, prover.WithVisibility(hv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hk, err := prover.SetupDev(hc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := ma.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := prover.Prove(hc, hk.PK, hk.PKHeader, ma, tr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hsrc bytes.Buffer
+		if err := contracts.ExportVerifier(hk.VK.(groth16.VerifyingKey), &hsrc); err != nil {
+			t.Fatal(err)
+		}
+		// A key with at most one commitment gets gnark's contract byte for
+		// byte (the two-commitment rewrite, multicommit.go, never touches it).
+		var gnarks bytes.Buffer
+		if err := hk.VK.(groth16.VerifyingKey).ExportSolidity(&gnarks); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(hsrc.Bytes(), gnarks.Bytes()) {
+			t.Fatal("ExportVerifier changed gnark's contract for a key with one commitment")
+		}
+		hcomp, err := contracts.Compile(ctx, hsrc.Bytes(), "Verifier")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr, err := chain.DeployReceipt(ctx, hcomp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, gas, err := chain.VerifyGroth16(ctx, hcomp, hr.ContractAddress, p.Proof.(groth16.Proof), p.Public.Vector().(fr.Vector))
+		if err != nil || !ok {
+			t.Fatalf("hashed weights: accepted %v, %v", ok, err)
+		}
+		t.Logf("same model, hashed weights (%d commitment): %d gas", len(hk.VK.(*groth16bn254.VerifyingKey).CommitmentKeys), gas)
 	}
 
 	// Tampered proofs: each a valid curve point, so only the checks can
