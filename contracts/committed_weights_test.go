@@ -7,6 +7,8 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,7 +288,9 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 	}
 }
 
-// Committed-weights model commitments: two weight sets have two.
+// Committed-weights model commitments: two weight sets have two; keys the
+// two-commitment verifier does not cover (three commitments, keys with
+// different G) are refused by ExportVerifier.
 func TestCommittedWeightsExport(t *testing.T) {
 	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -343,4 +347,20 @@ func TestCommittedWeightsExport(t *testing.T) {
 		t.Fatal("two weight sets with one commitment")
 	}
 
+	// What the two-commitment verifier does not cover is refused, not
+	// exported half-checked: a third commitment, keys with different G.
+	vk := *keys.VK.(*groth16bn254.VerifyingKey)
+	three := vk
+	three.CommitmentKeys = append(slices.Clone(vk.CommitmentKeys), vk.CommitmentKeys[1])
+	three.PublicAndCommitmentCommitted = append(slices.Clone(vk.PublicAndCommitmentCommitted), nil)
+	var src bytes.Buffer
+	if err := contracts.ExportVerifier(&three, &src); err == nil || !strings.Contains(err.Error(), "3 BSB22 commitments") {
+		t.Fatalf("export of a three-commitment key: %v", err)
+	}
+	otherG := vk
+	otherG.CommitmentKeys = slices.Clone(vk.CommitmentKeys)
+	otherG.CommitmentKeys[1].G = vk.CommitmentKeys[1].GSigmaNeg
+	if err := contracts.ExportVerifier(&otherG, &src); err == nil || !strings.Contains(err.Error(), "different G") {
+		t.Fatalf("export of keys with different G: %v", err)
+	}
 }
