@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
+	"github.com/consensys/gnark/profile"
 
 	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/matmul"
@@ -129,4 +131,31 @@ func BenchmarkProveAttention(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkConstraintProfile compiles the d-64, 4-head, 64-token gpt2 block
+// (default hashed I/O, fixed weights) under gnark's constraint profiler and
+// writes the profile to $ZKINFER_PROFILE (default gnark.pprof in the
+// package folder): constraints by call stack, the deferred lookup and
+// range-check arguments included, the accounting of
+// results/gpt2-breakdown.md ("by kind"). Read it with
+// `go tool pprof -sample_index=0 -top -cum FILE`. Compile only.
+func BenchmarkConstraintProfile(b *testing.B) {
+	m, _ := quantizedTrace(b, gpt2(64, 4, 64, 1))
+	c, err := gpt2c.New(m, quant.DefaultVisibility)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := os.Getenv("ZKINFER_PROFILE")
+	if path == "" {
+		path = "gnark.pprof"
+	}
+	p := profile.Start(profile.WithPath(path))
+	cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	p.Stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(cs.GetNbConstraints()), "constraints")
+	b.Logf("%d R1CS constraints, profile in %s", cs.GetNbConstraints(), path)
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/std/rangecheck"
 
-	ffncircuit "github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
@@ -73,11 +73,11 @@ func gasOfToy(b *testing.B, n int, commit bool) {
 
 func gasOfFFN(b *testing.B, cfg quant.Config, opts ...fixedpoint.Option) {
 	m, tr := quantizedTrace(b, cfg)
-	a, err := ffncircuit.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+	a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, err := ffncircuit.New(m, quant.DefaultVisibility, opts...)
+	c, err := graph.New(m, quant.DefaultVisibility, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,10 +13,11 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 
 	"github.com/zkinfer/zkinfer/circuits"
-	ffnc "github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // BenchmarkRequantSites logs, per kind of requantization site of one block,
@@ -88,7 +89,7 @@ func BenchmarkRequantConstraints(b *testing.B) {
 			if m.Config.Architecture == quant.ArchitectureGPT2 {
 				plan = gpt2c.Plan(m)
 			} else {
-				plan = ffnc.Plan(m)
+				plan = ffnPlan(b, m)
 			}
 			b.Logf("plan: %s", plan)
 			outputs := denseOutputs(m)
@@ -159,4 +160,17 @@ func testdataGPT2(tb testing.TB) *quant.Model {
 		tb.Fatal(err)
 	}
 	return m
+}
+
+// ffnPlan is the clamp-table plan of an ffn model's circuit (its graph form's sites).
+func ffnPlan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
+	g, err := ops.FromLegacyFFN(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sites, err := graph.Sites(g, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fixedpoint.NewPlan(sites)
 }

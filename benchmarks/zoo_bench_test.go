@@ -22,9 +22,10 @@ import (
 // reports per model the compiled constraints, inspect's estimate
 // (quant.Model.EstimateCost) and their ratio, the times, and the largest
 // relative error of the integer output against the float graph. With
-// ZKINFER_ZOO_REPORT=FILE the table is written there.
+// ZKINFER_ZOO_REPORT=FILE the table is written there (a relative FILE is
+// relative to the package directory, where go test runs):
 //
-//	ZKINFER_ZOO_REPORT=benchmarks/results/zoo.md go test ./benchmarks -run '^$' -bench Zoo -benchtime 1x -timeout 0
+//	ZKINFER_ZOO_REPORT=$PWD/benchmarks/results/zoo.md go test ./benchmarks -run '^$' -bench Zoo -benchtime 1x -timeout 0
 func BenchmarkZoo(b *testing.B) {
 	dir := filepath.Join("..", "testdata", "onnx", "zoo")
 	files, err := filepath.Glob(filepath.Join(dir, "*.onnx"))

@@ -13,8 +13,8 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits"
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -168,7 +168,7 @@ func TestWitnessWeightsMatchReference(t *testing.T) {
 
 func setModel(a frontend.Circuit, v any) {
 	switch c := a.(type) {
-	case *ffn.Circuit:
+	case *graph.Circuit:
 		c.IO.Model = v
 	case *gpt2.Circuit:
 		c.IO.Model = v
@@ -252,6 +252,6 @@ func TestProverRejectsTamperedWeight(t *testing.T) {
 }
 
 func tamperWeight(a frontend.Circuit) {
-	w := a.(*ffn.Circuit).W.Proj.W
+	w := a.(*graph.Circuit).W[3] // c_proj's weights (c_fc's weight, bias, multipliers come first)
 	w[2] = w[2].(int64) ^ 1
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
@@ -22,12 +21,12 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 		return nil, err
 	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.New(m, v, opts...)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		// An ffn model is walked as its graph form (ops.FromLegacyFFN),
+		// constraint for constraint the former circuits/ffn.
+		return graph.New(m, v, opts...)
 	case quant.ArchitectureGPT2:
 		return gpt2.New(m, v, opts...)
-	case quant.ArchitectureGraph:
-		return graph.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -39,12 +38,10 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 		return nil, err
 	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN:
-		return ffn.Assignment(m, tr, v, salts)
+	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+		return graph.Assignment(m, tr, v, salts)
 	case quant.ArchitectureGPT2:
 		return gpt2.Assignment(m, tr, v, salts)
-	case quant.ArchitectureGraph:
-		return graph.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

@@ -23,6 +23,13 @@ const AnchorRegistry = "registry"
 // verifying key the model was registered with, and the registered model
 // commitment, which the bundle's proven commitment must equal. Every
 // auditor listed must have attested the entry with that digest.
+//
+// The registry stores the commitment as a bare field element, so the anchor
+// writes it in the Poseidon2 form (quant.FormatCommitment) whatever the
+// weights' visibility; the verifier compares an anchor's commitment with a
+// bundle's by value, so a committed-weights bundle (bsb22-keccak:) matches
+// the entry it was registered under, and the pinned digest, which covers
+// the key's layout, fixes the visibility.
 func (c *Chain) RegistryAnchor(ctx context.Context, registry common.Address, modelID common.Hash, auditors []common.Address) (*verifier.Anchor, error) {
 	m, err := c.Model(ctx, registry, modelID)
 	if err != nil {

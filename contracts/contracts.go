@@ -9,6 +9,7 @@
 package contracts
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,15 +41,29 @@ func ExportVerifier(vk groth16.VerifyingKey, w io.Writer) error {
 		return errors.New("contracts: export verifier: nil verifying key")
 	}
 	// gnark v0.16.3's template checks the proof of knowledge of the first
-	// commitment only, with the first commitment's key, and reads values
-	// committed by a later commitment from past the public inputs: a
-	// contract for a key with several commitments would reject honest
-	// proofs and leave the later commitments unchecked. zkinfer's circuits
-	// have one (std/multicommit), except under committed weights (two).
-	if n := len(bvk.CommitmentKeys); n > 1 {
-		return fmt.Errorf("contracts: export verifier: the key has %d BSB22 commitments and gnark's Solidity verifier supports one (committed weights are verified off chain only; use hashed weights on chain)", n)
+	// commitment only, so a key with two (committed weights: the weights',
+	// the lookups') gets gnark's contract with that check replaced by the
+	// Go verifier's folded one (multicommit.go); keys with at most one
+	// commitment get gnark's contract unchanged.
+	n := len(bvk.CommitmentKeys)
+	if n <= 1 {
+		if err := bvk.ExportSolidity(w); err != nil {
+			return fmt.Errorf("contracts: export verifier: %w", err)
+		}
+		return nil
 	}
-	if err := bvk.ExportSolidity(w); err != nil {
+	if n > 2 {
+		return fmt.Errorf("contracts: export verifier: the key has %d BSB22 commitments and the Solidity verifier supports at most two", n)
+	}
+	var buf bytes.Buffer
+	if err := bvk.ExportSolidity(&buf); err != nil {
+		return fmt.Errorf("contracts: export verifier: %w", err)
+	}
+	src, err := multiCommitSolidity(buf.Bytes(), bvk)
+	if err != nil {
+		return fmt.Errorf("contracts: export verifier: %w", err)
+	}
+	if _, err := w.Write(src); err != nil {
 		return fmt.Errorf("contracts: export verifier: %w", err)
 	}
 	return nil

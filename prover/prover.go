@@ -419,9 +419,10 @@ type Proof struct {
 type ProveOption func(*proveConfig)
 
 type proveConfig struct {
-	salts  modelio.Salts
-	gpu    bool
-	device int
+	salts        modelio.Salts
+	gpu          bool
+	device       int
+	aggregatable bool // WithAggregatable
 }
 
 // WithSalts gives the salts of a private input or output (modelio.RandomSalts);
@@ -440,6 +441,9 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	}
 	if err := checkGPU(cfg, c.Header.Backend); err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
+	}
+	if cfg.aggregatable && (cfg.gpu || c.Header.Backend != BackendGroth16) {
+		return nil, fmt.Errorf("prove: %w: proofs for aggregation are Groth16 on the CPU only", ErrNotAggregatable)
 	}
 	if err := checkHeaderBackend("proving key", pkHeader, c.Header.Backend); err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
@@ -487,6 +491,10 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	case *groth16bn254.ProvingKey:
 		if cfg.gpu {
 			proof, err = proveGPU(c.CS, pk, full, cfg.device)
+			break
+		}
+		if cfg.aggregatable {
+			proof, err = groth16.Prove(c.CS, pk, full, AggregatableProverOptions(), backend.WithSolverOptions(solverOpts...))
 			break
 		}
 		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solverOpts...))

@@ -563,8 +563,9 @@ func IOCost(n int, v string, input bool) Cost {
 		c.SCS = n // packing is a linear combination: free in R1CS, one gate per value in PLONK
 	}
 	if input {
-		c.R1CS += int(rangeCheckR1CS*float64(n)) + rangeTableR1CS
-		c.SCS += rangeCheckSCS*n + rangeTableSCS
+		r := InputCheckCost([]IOPart{{DType: DTypeInt8, Shape: []int{n}, Lo: Int8Min, Hi: Int8Max}})
+		c.R1CS += r.R1CS
+		c.SCS += r.SCS
 	}
 	return c
 }

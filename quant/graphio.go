@@ -332,16 +332,55 @@ func PartsCost(parts []IOPart, v string, input bool) Cost {
 		c.SCS = n
 	}
 	if input {
-		for _, p := range parts {
-			checks := p.Size()
-			if p.DType == DTypeIndex || p.Lo != Int8Min || p.Hi != Int8Max {
-				checks = 2 * p.Size()
-			}
-			c.R1CS += int(rangeCheckR1CS * float64(checks))
-			c.SCS += rangeCheckSCS * checks
-		}
-		c.R1CS += rangeTableR1CS
-		c.SCS += rangeTableSCS
+		r := InputCheckCost(parts)
+		c.R1CS += r.R1CS
+		c.SCS += r.SCS
 	}
 	return c
+}
+
+// InputCheckCost is the part of PartsCost that range-checks the input
+// values (a flat per-value figure and the range checker's table); the
+// circuit-wide overhead (SetCircuitOverhead) replaces it with the exact
+// cost at the circuit's range-check base, see InputChecks.
+func InputCheckCost(parts []IOPart) Cost {
+	if SingleInt8(parts) && parts[0].Lo == Int8Min && parts[0].Hi == Int8Max {
+		n := parts[0].Size()
+		return Cost{R1CS: int(rangeCheckR1CS*float64(n)) + rangeTableR1CS, SCS: rangeCheckSCS*n + rangeTableSCS}
+	}
+	var c Cost
+	for _, p := range parts {
+		checks := p.Size()
+		if p.DType == DTypeIndex || p.Lo != Int8Min || p.Hi != Int8Max {
+			checks = 2 * p.Size()
+		}
+		c.R1CS += int(rangeCheckR1CS * float64(checks))
+		c.SCS += rangeCheckSCS * checks
+	}
+	c.R1CS += rangeTableR1CS
+	c.SCS += rangeTableSCS
+	return c
+}
+
+// InputChecks lists the range checks (their widths in bits, with how many
+// of each) that binding the input parts makes (circuits/modelio Bind): one
+// of 8 bits per int8 value, two of bits(hi − lo) per index or narrowed
+// value, a boolean constraint (a 1-bit check) per boolean.
+func InputChecks(parts []IOPart) (bits, counts []int) {
+	for _, p := range parts {
+		n := p.Size()
+		plain := p.DType != DTypeIndex && p.Lo == Int8Min && p.Hi == Int8Max
+		if plain || SingleInt8(parts) {
+			bits, counts = append(bits, 8), append(counts, n)
+		}
+		if plain {
+			continue
+		}
+		if p.Lo == 0 && p.Hi == 1 {
+			bits, counts = append(bits, 1), append(counts, n)
+			continue
+		}
+		bits, counts = append(bits, big.NewInt(p.Hi-p.Lo).BitLen()), append(counts, 2*n)
+	}
+	return bits, counts
 }

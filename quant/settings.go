@@ -100,6 +100,10 @@ type Source struct {
 	// Options are the import options that shaped the model (sequence
 	// length, block range), for the record.
 	Options string `json:"options,omitempty"`
+	// Inputs and Outputs are the tensors an ONNX graph was cut at
+	// (--inputs, --outputs): the converted copy is that part only.
+	Inputs  []string `json:"inputs,omitempty"`
+	Outputs []string `json:"outputs,omitempty"`
 }
 
 // Names of the converted copy of an imported model, after the settings file's

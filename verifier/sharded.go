@@ -70,7 +70,13 @@ type ShardedBundle struct {
 	NLayer           int              `json:"n_layer"`
 	NShards          int              `json:"n_shards"`
 	Visibility       quant.Visibility `json:"visibility"`
-	Shards           []Shard          `json:"shards"`
+	// ProofHash is the hash to field of the shards' Groth16 commitment
+	// challenges: empty for Keccak (the EVM's, the default),
+	// prover.ProofHashMiMC for shards proven to be aggregated (zkinfer
+	// prove --aggregatable), which verify offline and aggregate but do not
+	// verify on the EVM.
+	ProofHash string  `json:"proof_hash,omitempty"`
+	Shards    []Shard `json:"shards"`
 }
 
 // NewShard turns the single bundle of shard i of n (NewBundle of the sub-model)
@@ -153,6 +159,9 @@ func ParseSharded(data []byte) (*ShardedBundle, error) {
 	if err := s.Visibility.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
+	if s.ProofHash != "" && s.ProofHash != prover.ProofHashMiMC {
+		return nil, fmt.Errorf("%w: proof_hash %q (empty for Keccak, or %q)", ErrBundle, s.ProofHash, prover.ProofHashMiMC)
+	}
 	if s.NLayer < 1 || s.NLayer > quant.MaxLayers || s.NShards < 1 || s.NShards > min(s.NLayer, MaxShards) {
 		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrBundle, s.NShards, s.NLayer)
 	}
@@ -210,8 +219,11 @@ type ShardResult struct {
 	ShardsCommitment string           `json:"shards_commitment"`
 	Visibility       quant.Visibility `json:"visibility"`
 	// Pinned: every shard was checked against a keys manifest.
-	Pinned bool         `json:"pinned"`
-	Shards []ShardCheck `json:"shards"`
+	Pinned bool `json:"pinned"`
+	// ProofHash is the bundle's: prover.ProofHashMiMC when the shards were
+	// proven to be aggregated.
+	ProofHash string       `json:"proof_hash,omitempty"`
+	Shards    []ShardCheck `json:"shards"`
 }
 
 // ShardCheck is the result of one shard's checks.
@@ -265,7 +277,10 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 			return nil, err
 		}
 	}
-	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility, Pinned: keys != nil}
+	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility, Pinned: keys != nil, ProofHash: s.ProofHash}
+	if s.ProofHash != "" {
+		opts = append(slices.Clip(opts), withProofHash(s.ProofHash))
+	}
 	ranges := make([]quant.ShardRange, len(s.Shards))
 	commits := make([]fr.Element, len(s.Shards))
 	for i, sh := range s.Shards {
@@ -305,6 +320,9 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 	}
 	return res, nil
 }
+
+// withProofHash verifies the shard proofs with hash h to field.
+func withProofHash(h string) Option { return func(o *options) { o.proofHash = h } }
 
 // checkKeysManifest checks that a structurally sound sharded bundle is
 // sharded as the keys manifest says, for the model it names.
@@ -402,7 +420,7 @@ func AssembleShards(parts []*ShardedBundle) (*ShardedBundle, error) {
 	byIndex := map[int]Shard{}
 	for k, p := range parts {
 		if p.ModelDigest != out.ModelDigest || p.ModelCommitment != out.ModelCommitment || p.ShardsCommitment != out.ShardsCommitment ||
-			p.NLayer != out.NLayer || p.NShards != out.NShards || p.Visibility != out.Visibility {
+			p.NLayer != out.NLayer || p.NShards != out.NShards || p.Visibility != out.Visibility || p.ProofHash != out.ProofHash {
 			return nil, fmt.Errorf("%w: part %d is for model %s sharded as %s (%d shards), part 0 for %s sharded as %s (%d shards)",
 				ErrShardMismatch, k, p.ModelCommitment, p.ShardsCommitment, p.NShards, out.ModelCommitment, out.ShardsCommitment, out.NShards)
 		}

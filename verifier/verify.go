@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -71,7 +72,10 @@ var (
 // Option configures Verify.
 type Option func(*options)
 
-type options struct{ production, insecure bool }
+type options struct {
+	production, insecure bool
+	proofHash            string // prover.ProofHashMiMC for shards proven for aggregation
+}
 
 // RequireProduction makes Verify refuse keys that the anchor's header does
 // not show were made by a ceremony or from an SRS file (ErrNotProduction),
@@ -126,7 +130,7 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	if err := checkAgainstHeader(b, h); err != nil {
 		return nil, err
 	}
-	if a != nil && a.Commitment != "" && a.Commitment != b.ModelCommitment {
+	if a != nil && a.Commitment != "" && !sameModel(a.Commitment, b.ModelCommitment) {
 		return nil, fmt.Errorf("%w: the bundle claims model %s, the anchor (%s %s) is for model %s", ErrKeyMismatch, b.ModelCommitment, a.Kind, a.Source, a.Commitment)
 	}
 	vk, digest, err := resolveKey(b, a)
@@ -140,7 +144,7 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	if h != nil {
 		pinned.Input, pinned.Output = h.Input, h.Output
 	}
-	n, err := verifyProof(b, vk, pinned)
+	n, err := verifyProof(b, vk, pinned, o.proofHash)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +250,7 @@ func describeParts(p []prover.PartSpec) string {
 // verifyProof checks the proof of a bundle whose layout was checked against
 // vk and the bundle's public inputs, read by the pinned layout l, and
 // returns the number of public inputs.
-func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout) (int, error) {
+func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash string) (int, error) {
 	proof, err := prover.NewProof(b.Backend)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBundle, err)
@@ -261,7 +265,7 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout) (int, error
 	if want := nbPublic(vk); n != want {
 		return 0, fmt.Errorf("%w: %d public inputs, the verifying key expects %d", ErrBundle, n, want)
 	}
-	if err := prover.Verify(vk, proof, pub); err != nil {
+	if err := prover.VerifyWithHash(vk, proof, pub, proofHash); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrRejected, err)
 	}
 	return n, nil
@@ -434,4 +438,30 @@ func pinnedParts(t Tensor, spec *prover.TensorSpec) ([][]int64, error) {
 		return nil, nil
 	}
 	return quant.SplitParts(spec.Parts, t.Values)
+}
+
+// sameModel reports whether an anchor's model commitment names the bundle's:
+// the same text, or the same field element under either label. A registry
+// stores the bare field element, so a registry anchor writes it in the
+// Poseidon2 form (quant.FormatCommitment) whatever the weights' visibility,
+// and a committed-weights bundle labels the same element bsb22-keccak:. The
+// label carries no security: the pinned key's digest covers its layout,
+// visibility included (resolveKey), so comparing values is as strict as
+// comparing labels.
+func sameModel(anchor, bundle string) bool {
+	if anchor == bundle {
+		return true
+	}
+	ae, aerr := parseAnyCommitment(anchor)
+	be, berr := parseAnyCommitment(bundle)
+	return aerr == nil && berr == nil && ae.Equal(&be)
+}
+
+func parseAnyCommitment(s string) (fr.Element, error) {
+	for _, prefix := range []string{quant.CommitmentPrefix, prover.CommittedPrefix} {
+		if h, ok := strings.CutPrefix(s, prefix); ok {
+			return parseElement(h)
+		}
+	}
+	return fr.Element{}, fmt.Errorf("%q is not a model commitment", s)
 }

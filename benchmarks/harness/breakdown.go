@@ -34,7 +34,7 @@ type partCircuit struct {
 }
 
 func (p *partCircuit) Define(api frontend.API) error {
-	p.build(api, fixedpoint.New(api), p.In)
+	p.build(api, fixedpoint.New(api, fixedpoint.WithLogChecker()), p.In)
 	return nil
 }
 

@@ -36,12 +36,18 @@ const WidthSeq = 8
 // Presets are the named configurations: the demo model's shape, one GPT-2
 // small block (d 768, 12 heads) at several sequence lengths, the full
 // 12-block GPT-2 small at seq 1, a width sweep at seq WidthSeq with 64-wide
-// heads, and a tiny model for tests.
+// heads, a tiny model for tests, and the real-length cases of issue 19: one
+// d-64, 4-head block at 64 tokens (block-d64-s64, the shape of the real
+// export the issue measured) and EZKL's published nanoGPT shape, 4 such
+// blocks at 64 tokens (nanogpt-s64). block-s64 is the d-768 block at 64
+// tokens.
 var Presets = func() map[string]Config {
 	p := map[string]Config{
-		"demo":         {DModel: 64, Heads: 4, Seq: 8, Blocks: 2},
-		"tiny":         {DModel: 8, Heads: 2, Seq: 2, Blocks: 1},
-		"gpt2small-s1": {DModel: 768, Heads: 12, Seq: 1, Blocks: 12},
+		"demo":          {DModel: 64, Heads: 4, Seq: 8, Blocks: 2},
+		"tiny":          {DModel: 8, Heads: 2, Seq: 2, Blocks: 1},
+		"gpt2small-s1":  {DModel: 768, Heads: 12, Seq: 1, Blocks: 12},
+		"block-d64-s64": {DModel: 64, Heads: 4, Seq: 64, Blocks: 1},
+		"nanogpt-s64":   {DModel: 64, Heads: 4, Seq: 64, Blocks: 4},
 	}
 	for _, s := range []int{1, 4, 16, 64} {
 		p[fmt.Sprintf("block-s%d", s)] = Config{DModel: 768, Heads: 12, Seq: s, Blocks: 1}

@@ -23,6 +23,9 @@ import (
 const (
 	PlotSeq   = "harness-vs-seq.svg"
 	PlotWidth = "harness-vs-width.svg"
+	// PlotReal is the real-length case of issue 19: d 64, 4 heads, 64
+	// tokens, one block and EZKL's nanoGPT shape (4 blocks).
+	PlotReal = "harness-real-length.svg"
 )
 
 // series picks results and the x value to plot them at.
@@ -40,6 +43,10 @@ var plotSeries = []series{
 		func(r *Result) (float64, bool) {
 			return float64(r.DModel), r.Seq == WidthSeq && r.Blocks == 1 && r.Heads*64 == r.DModel
 		}},
+	{"d 64, 4 heads, 64 tokens vs blocks (nanoGPT shape at 4)", "blocks", PlotReal,
+		func(r *Result) (float64, bool) {
+			return float64(r.Blocks), r.DModel == 64 && r.Heads == 4 && r.Seq == 64
+		}},
 }
 
 // Plot draws, from results, R1CS constraints and prove time (with the
@@ -49,7 +56,7 @@ var plotSeries = []series{
 func Plot(dir string, results []*Result) ([]string, error) {
 	var written []string
 	for _, s := range plotSeries {
-		var cons, prove, floor plotter.XYs
+		var cons, prove, floor, setup plotter.XYs
 		for _, r := range results {
 			x, ok := s.pick(r)
 			if !ok {
@@ -61,6 +68,9 @@ func Plot(dir string, results []*Result) ([]string, error) {
 			if r.ProveS > 0 {
 				prove = append(prove, plotter.XY{X: x, Y: r.ProveS})
 			}
+			if r.SetupS > 0 {
+				setup = append(setup, plotter.XY{X: x, Y: r.SetupS})
+			}
 			if r.Floor != nil && r.Floor.TotalS > 0 {
 				floor = append(floor, plotter.XY{X: x, Y: r.Floor.TotalS})
 			}
@@ -68,7 +78,7 @@ func Plot(dir string, results []*Result) ([]string, error) {
 		if len(cons) == 0 {
 			continue
 		}
-		for _, xy := range []plotter.XYs{cons, prove, floor} {
+		for _, xy := range []plotter.XYs{cons, prove, floor, setup} {
 			sort.Slice(xy, func(i, j int) bool { return xy[i].X < xy[j].X })
 		}
 		top := logPlot(s.title, s.xLabel, "R1CS constraints")
@@ -82,6 +92,9 @@ func Plot(dir string, results []*Result) ([]string, error) {
 		}
 		if len(floor) > 0 {
 			lines = append(lines, "MSM+FFT floor", floor)
+		}
+		if len(setup) > 0 {
+			lines = append(lines, "dev setup", setup)
 		}
 		if len(lines) > 0 {
 			if err := plotutil.AddLinePoints(bottom, lines...); err != nil {

@@ -186,7 +186,7 @@ func Write(dir string, results []*Result) error {
 // CSVHeader names the columns of harness.csv.
 var CSVHeader = []string{"name", "d_model", "heads", "seq", "blocks", "constraints_r1cs", "r1cs_estimate", "constraints_scs", "public_inputs",
 	"compile_s", "setup_s", "witness_s", "prove_s", "verify_s", "floor_s", "floor_msm_g1_s", "floor_msm_g2_s", "floor_fft_s", "prove_over_floor",
-	"proof_bytes", "verify_gas", "peak_heap_mib", "prove_peak_heap_mib", "peak_rss_mib", "breakdown", "skipped", "errors",
+	"proof_bytes", "pk_bytes", "vk_bytes", "verify_gas", "peak_heap_mib", "prove_peak_heap_mib", "peak_rss_mib", "breakdown", "skipped", "errors",
 	"contended", "load1_start", "load1_end", "cpu", "cores", "gomaxprocs", "go", "measured_at"}
 
 // WriteCSV writes one row per result; the breakdown is "part=n;…".
@@ -206,7 +206,7 @@ func WriteCSV(w *bytes.Buffer, results []*Result) error {
 		}
 		row := []string{r.Name, itoa(r.DModel), itoa(r.Heads), itoa(r.Seq), itoa(r.Blocks), itoa(r.ConstraintsR1CS), r.R1CSEstimate, itoa(r.ConstraintsSCS), itoa(r.PublicInputs),
 			sec(r.CompileS), sec(r.SetupS), sec(r.WitnessS), sec(r.ProveS), sec(r.VerifyS), sec(f.TotalS), sec(f.MSMG1S), sec(f.MSMG2S), sec(f.FFTS), ratio(r.ProveOverFloor),
-			itoa(r.ProofBytes), strconv.FormatUint(r.VerifyGas, 10), ratio(r.PeakHeapMiB), ratio(r.ProvePeakHeapMiB), ratio(r.PeakRSSMiB),
+			itoa(r.ProofBytes), i64(r.PKBytes), i64(r.VKBytes), strconv.FormatUint(r.VerifyGas, 10), ratio(r.PeakHeapMiB), ratio(r.ProvePeakHeapMiB), ratio(r.PeakRSSMiB),
 			strings.Join(parts, ";"), strings.Join(r.Skipped, "; "), strings.Join(r.Errors, "; "),
 			strconv.FormatBool(r.Contended()), ratio(r.LoadStart), ratio(r.LoadEnd), r.Machine.CPU, itoa(r.Machine.Cores), itoa(r.Machine.GOMAXPROCS), r.Machine.GoVersion, r.MeasuredAt}
 		if err := cw.Write(row); err != nil {
@@ -218,6 +218,13 @@ func WriteCSV(w *bytes.Buffer, results []*Result) error {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func i64(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
 
 func sec(s float64) string {
 	if s == 0 {

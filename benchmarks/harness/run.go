@@ -67,11 +67,15 @@ type Result struct {
 	ConstraintsSCS int     `json:"constraints_scs,omitempty"`
 	SCSCompileS    float64 `json:"scs_compile_s,omitempty"`
 
-	SetupS           float64 `json:"setup_s,omitempty"`
-	WitnessS         float64 `json:"witness_s,omitempty"`
-	ProveS           float64 `json:"prove_s,omitempty"`
-	VerifyS          float64 `json:"verify_s,omitempty"`
-	ProofBytes       int     `json:"proof_bytes,omitempty"`
+	SetupS     float64 `json:"setup_s,omitempty"`
+	WitnessS   float64 `json:"witness_s,omitempty"`
+	ProveS     float64 `json:"prove_s,omitempty"`
+	VerifyS    float64 `json:"verify_s,omitempty"`
+	ProofBytes int     `json:"proof_bytes,omitempty"`
+	// PKBytes and VKBytes are the sizes of the Groth16 keys as zkinfer
+	// writes them (WriteRawTo: uncompressed points).
+	PKBytes          int64   `json:"pk_bytes,omitempty"`
+	VKBytes          int64   `json:"vk_bytes,omitempty"`
 	ProvePeakHeapMiB float64 `json:"prove_peak_heap_mib,omitempty"`
 	Floor            *Floor  `json:"floor,omitempty"`
 	ProveOverFloor   float64 `json:"prove_over_floor,omitempty"`
@@ -305,6 +309,10 @@ func prove(c *prover.Circuit, m *quant.Model, tr *quant.Trace, r *Result, opt Op
 		return err
 	}
 	r.SetupS = time.Since(t0).Seconds()
+	if r.PKBytes, r.VKBytes, err = keySizes(keys.PK, keys.VK); err != nil {
+		return err
+	}
+	p.logf("setup %.1fs, proving key %.1f MiB, verifying key %d bytes", r.SetupS, float64(r.PKBytes)/(1<<20), r.VKBytes)
 
 	done := p.Start("witness (assignment and solve)")
 	t0 = time.Now()
@@ -439,3 +447,24 @@ func gas(vk prover.VerifyingKey, proof *prover.Proof, r *Result, opt Options, p 
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// keySizes returns the bytes WriteRawTo writes for the two keys, without
+// keeping them.
+func keySizes(pk prover.ProvingKey, vk prover.VerifyingKey) (int64, int64, error) {
+	type rawWriter interface {
+		WriteRawTo(io.Writer) (int64, error)
+	}
+	size := func(k any) (int64, error) {
+		w, ok := k.(rawWriter)
+		if !ok {
+			return 0, fmt.Errorf("key sizes: %T has no WriteRawTo", k)
+		}
+		return w.WriteRawTo(io.Discard)
+	}
+	pkb, err := size(pk)
+	if err != nil {
+		return 0, 0, err
+	}
+	vkb, err := size(vk)
+	return pkb, vkb, err
+}

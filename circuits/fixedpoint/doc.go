@@ -45,12 +45,29 @@
 // builds none where a table does not pay; the plan is a function of the
 // model alone, so a circuit always compiles to the same constraint system.
 //
-// A plan also fixes the base b of the range checker and pads each remainder
-// check to whole limbs: r·2^e ∈ [0, 2^(s+e)) with s+e a multiple of b. As q
-// is bounded, p·2^e − q·2^(s+e) ∈ [0, 2^(s+e)) holds over the integers and
-// forces r = p − q·2^s ∈ [0, 2^s); gnark would otherwise add a query for the
-// partial last limb. A Requantize with a table thus costs 2 (lookup) +
-// ceil(s/b) (limbs) + 1 (recomposition) constraints.
+// A plan also estimates the base b of the range checker: under gnark's
+// std/rangecheck (the default) the gadget fixes that base and pads each
+// remainder check to whole limbs: r·2^e ∈ [0, 2^(s+e)) with s+e a multiple
+// of b. As q is bounded, p·2^e − q·2^(s+e) ∈ [0, 2^(s+e)) holds over the
+// integers and forces r = p − q·2^s ∈ [0, 2^s); gnark would otherwise add a
+// query for the partial last limb. A Requantize with a table thus costs 2
+// (lookup) + ceil(s/b) (limbs) + 1 (recomposition) constraints.
+//
+// # Range checks: WithLogChecker
+//
+// WithLogChecker sends every range check to the package's own
+// log-derivative argument over the table [0, 2^b) (logChecker in
+// rangecheck.go, which gives its soundness argument), written here because
+// gnark's asserts the recomposition of every checked value from hinted
+// limbs (one R1CS constraint per value: 107,840 of the 720,249 constraints
+// of a d-64, 64-token gpt2 block); here the lowest limb is the linear
+// expression v − Σ_{k≥1} l_k·2^(k·b) and costs nothing, and b is chosen when
+// the circuit is complete, from all its checks, to minimize queries plus
+// table. It pads the remainders of Requantize, RequantizeVar and DivFloor
+// (whose quotient is range-checked) to whole limbs of that base, by the
+// argument above. A Requantize with a table then costs 2 + ceil(s/b). The
+// gpt2 circuit uses it; it is an option because it changes the constraint
+// system of every circuit that takes it.
 //
 // WithBitDecomposition ignores the plan: that path uses neither lookups nor
 // commitments.

@@ -20,23 +20,62 @@ func init() {
 
 // GetHints lists the hints this package uses, for provers that register hints explicitly.
 func GetHints() []solver.Hint {
-	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint}
+	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint, DivBySubHint}
 }
 
 // Gadget constrains fixed-point operations; all values share one range checker.
 type Gadget struct {
 	api  frontend.API
-	rc   frontend.Rangechecker
+	rc   checker
 	plan *Plan
+	// log is true when rc is the package's own checker (WithLogChecker).
+	log bool
 	// tables holds the clamp tables of the plan, built at first use.
 	tables map[bounds]logderivlookup.Table
+	// mapped holds the tables of RequantizeMapped, by key and range.
+	mapped map[mappedKey]logderivlookup.Table
 	checks int
+}
+
+// checker range-checks values: gnark's std/rangecheck (the default),
+// logChecker (WithLogChecker) or bitChecker (WithBitDecomposition).
+type checker interface {
+	Check(v frontend.Variable, bits int)
+	// checkPadded is Check for a value known to be a small integer, which
+	// the checker may scale to whole limbs (see logChecker.checkPadded).
+	checkPadded(v frontend.Variable, bits int)
+}
+
+type mappedKey struct {
+	b   bounds
+	key string
 }
 
 // check range-checks v through the shared checker and counts it.
 func (g *Gadget) check(v frontend.Variable, bits int) {
 	g.checks++
 	g.rc.Check(v, bits)
+}
+
+// checkRemainder range-checks the remainder r of a division,
+// 0 ≤ r < 2^bits, where the quotient is bounded by another constraint (the
+// clamp of Requantize, the range check of DivFloor's quotient), so that r is
+// a small integer and the checker may pad it to whole limbs.
+//
+// Under gnark's checker only Requantize pads, to the plan's base (the
+// constraint systems of circuits without WithLogChecker are unchanged).
+func (g *Gadget) checkRemainder(r frontend.Variable, bits int) {
+	g.checks++
+	if g.log {
+		g.rc.checkPadded(r, bits)
+		return
+	}
+	if b := g.plan.Base(); b > 0 && bits%b != 0 {
+		e := b - bits%b
+		r = g.api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+		bits += e
+	}
+	g.rc.Check(r, bits)
 }
 
 // RangeChecks returns the number of range checks the gadget has made so far.
@@ -47,6 +86,7 @@ type Option func(*config)
 
 type config struct {
 	bits bool
+	log  bool
 	plan *Plan
 }
 
@@ -64,6 +104,16 @@ func WithPlan(p *Plan) Option { return func(c *config) { c.plan = p } }
 // benchmarks/results/gas.md for the trade-off.
 func WithBitDecomposition() Option { return func(c *config) { c.bits = true } }
 
+// WithLogChecker makes range checks go to the package's own log-derivative
+// checker (rangecheck.go) instead of gnark's std/rangecheck: one R1CS
+// constraint less per checked value (no recomposition), the base chosen from
+// every check of the circuit, and padded remainder checks in DivFloor and
+// RequantizeVar too. It changes the constraint system (and so the keys) of
+// a circuit, which is why it is an option: the gpt2 circuit uses it; the
+// graph circuits and ffn keep gnark's checker, whose costs their estimates
+// model. Ignored together with WithBitDecomposition.
+func WithLogChecker() Option { return func(c *config) { c.log = true } }
+
 // New returns a fixed-point gadget over api.
 func New(api frontend.API, opts ...Option) *Gadget {
 	var cfg config
@@ -73,11 +123,14 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if cfg.bits {
 		return &Gadget{api: api, rc: bitChecker{api}}
 	}
+	if cfg.log {
+		return &Gadget{api: api, rc: newLogChecker(api), plan: cfg.plan, log: true}
+	}
 	var rcOpts []rangecheck.Option
 	if b := cfg.plan.Base(); b > 0 {
 		rcOpts = append(rcOpts, rangecheck.WithBaseLength(b))
 	}
-	return &Gadget{api: api, rc: rangecheck.New(api, rcOpts...), plan: cfg.plan}
+	return &Gadget{api: api, rc: gnarkChecker{rangecheck.New(api, rcOpts...)}, plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -86,10 +139,24 @@ type bitChecker struct{ api frontend.API }
 
 func (b bitChecker) Check(v frontend.Variable, n int) { b.api.ToBinary(v, n) }
 
+func (b bitChecker) checkPadded(v frontend.Variable, n int) { b.Check(v, n) }
+
+// gnarkChecker is gnark's std/rangecheck, which pads nothing itself (the
+// Gadget pads Requantize's remainders to the plan's base, see checkRemainder).
+type gnarkChecker struct{ frontend.Rangechecker }
+
+func (g gnarkChecker) checkPadded(v frontend.Variable, n int) { g.Check(v, n) }
+
 // Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
 // qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits
 // (see QuotientBits).
 func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, hi int64, qBits int) frontend.Variable {
+	return g.Clamp(g.quotient(acc, mult, shift), lo, hi, qBits)
+}
+
+// quotient returns q = floor((acc·mult + 2^(shift-1)) / 2^shift), pinned by
+// the range check of its remainder; the caller must bound q (a clamp).
+func (g *Gadget) quotient(acc frontend.Variable, mult int64, shift uint) frontend.Variable {
 	api := g.api
 	p := api.Add(api.Mul(acc, mult), quant.RoundingTerm(shift))
 	q := p
@@ -99,19 +166,59 @@ func (g *Gadget) Requantize(acc frontend.Variable, mult int64, shift uint, lo, h
 			panic(err)
 		}
 		q = res[0]
-		// Pins q: the remainder is in [0, 2^shift), and the clamp below bounds q.
-		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
-		bits := int(shift)
-		if b := g.plan.Base(); b > 0 && bits%b != 0 {
-			// r·2^e ∈ [0, 2^(shift+e)) with shift+e a multiple of the base:
-			// as q is bounded, r·2^e is an integer multiple of 2^e, so r ∈ [0, 2^shift).
-			e := b - bits%b
-			r = api.Mul(r, new(big.Int).Lsh(big.NewInt(1), uint(e)))
-			bits += e
-		}
-		g.check(r, bits)
+		// Pins q: the remainder is in [0, 2^shift), and the clamp below
+		// bounds q. The checker may check r·2^e on whole limbs instead: as
+		// q is bounded, r·2^e is an integer multiple of 2^e, so
+		// r·2^e ∈ [0, 2^(shift+e)) still gives r ∈ [0, 2^shift).
+		g.checkRemainder(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
 	}
-	return g.Clamp(q, lo, hi, qBits)
+	return q
+}
+
+// MappedTableBits returns k when RequantizeMapped would serve a site
+// [lo, hi] with bound qBits by one lookup into a table of 2^k entries (the
+// plan has a table for [lo, hi] that fits), 0 when it would not.
+func (g *Gadget) MappedTableBits(lo, hi int64, qBits int) int {
+	if k := g.plan.TableBits(lo, hi); k > 0 && fits(lo, hi, qBits, k) {
+		return k
+	}
+	return 0
+}
+
+// RequantizeMapped returns f(Requantize(acc, mult, shift, lo, hi, qBits))
+// for a function f of the clamped value given by values[v − lo], v ∈
+// [lo, hi] (such as GELU on int8), in one lookup where MappedTableBits is
+// k > 0: a table of 2^k entries T[i] = f(clamp(i − 2^(k-1), lo, hi)),
+// built at its first use and shared by every call with the same key, lo
+// and hi. The lookup is the clamp table's argument with f applied to its
+// entries: it proves i = q + 2^(k-1) lies in the domain (which bounds q, so
+// the remainder check pins it) and returns T[i]. It saves the clamp's own
+// lookup (2 R1CS constraints a value) for 2^k table entries: the caller
+// decides whether its count of values pays. Otherwise it is Requantize
+// then fallback.Lookup(out − lo).
+func (g *Gadget) RequantizeMapped(acc frontend.Variable, mult int64, shift uint, lo, hi int64, qBits int, key string, values []int64, fallback logderivlookup.Table) frontend.Variable {
+	if int64(len(values)) != hi-lo+1 {
+		panic(fmt.Sprintf("fixedpoint: %s: %d values for [%d, %d]", key, len(values), lo, hi))
+	}
+	k := g.MappedTableBits(lo, hi, qBits)
+	if k == 0 {
+		return fallback.Lookup(g.api.Sub(g.Requantize(acc, mult, shift, lo, hi, qBits), lo))[0]
+	}
+	q := g.quotient(acc, mult, shift)
+	mk := mappedKey{bounds{lo, hi}, key}
+	t, ok := g.mapped[mk]
+	if !ok {
+		entries := ClampTable(lo, hi, k)
+		for i, v := range entries {
+			entries[i] = values[v-lo]
+		}
+		t = NewTable(g.api, entries)
+		if g.mapped == nil {
+			g.mapped = make(map[mappedKey]logderivlookup.Table)
+		}
+		g.mapped[mk] = t
+	}
+	return t.Lookup(g.api.Add(q, int64(1)<<(k-1)))[0]
 }
 
 // Clamp saturates v into [lo, hi]. bits must bound the distance of v to
@@ -230,9 +337,17 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 	}
 	q := res[0]
 	g.check(q, qBits)
+	// With q range-checked, r is an integer below 2^(qBits+denBits) + num in
+	// absolute value, far below the field: its two checks may be padded to
+	// whole limbs (see checkRemainder).
 	r := api.Sub(num, api.Mul(q, den))
-	g.check(r, denBits)
-	g.check(api.Sub(den, 1, r), denBits)
+	if g.log {
+		g.checkRemainder(r, denBits)
+		g.checkRemainder(api.Sub(den, 1, r), denBits)
+	} else {
+		g.check(r, denBits)
+		g.check(api.Sub(den, 1, r), denBits)
+	}
 	return q
 }
 
@@ -244,6 +359,38 @@ func NewTable(api frontend.API, values []int64) logderivlookup.Table {
 		t.Insert(v)
 	}
 	return t
+}
+
+// NewLazyTable is NewTable built at its first lookup: a table no lookup
+// uses costs nothing (gnark rejects a table without queries at solving
+// time). For tables that RequantizeMapped may make unused.
+func NewLazyTable(api frontend.API, values []int64) logderivlookup.Table {
+	return &lazyTable{api: api, values: values}
+}
+
+type lazyTable struct {
+	api    frontend.API
+	values []int64
+	extra  []frontend.Variable
+	t      logderivlookup.Table
+}
+
+func (l *lazyTable) Insert(v frontend.Variable) int {
+	if l.t != nil {
+		return l.t.Insert(v)
+	}
+	l.extra = append(l.extra, v)
+	return len(l.values) + len(l.extra) - 1
+}
+
+func (l *lazyTable) Lookup(inds ...frontend.Variable) []frontend.Variable {
+	if l.t == nil {
+		l.t = NewTable(l.api, l.values)
+		for _, v := range l.extra {
+			l.t.Insert(v)
+		}
+	}
+	return l.t.Lookup(inds...)
 }
 
 // AssertPackedInt8 checks packed = quant.PackInt8(values) for values known to

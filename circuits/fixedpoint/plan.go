@@ -38,10 +38,10 @@ type bounds struct{ lo, hi int64 }
 // lie in [-2^(k-1), 2^(k-1)). The plan is a pure function of the sites, so a
 // circuit compiles to the same constraint system every time.
 //
-// A plan also fixes the base of the circuit's range checks (2^base-entry
-// table): the remainder of a Requantize with shift s is then checked on
-// ceil(s/base)·base bits (r·2^e with e the padding), which spares gnark's extra
-// query for a last, partial limb.
+// A plan also estimates the base of the circuit's range checks (Base) from
+// its remainders alone; the Gadget's checker chooses the base itself, from
+// every check, when the circuit is complete, so Base is only the plan's
+// estimate (for breakdowns and cost models).
 type Plan struct {
 	k    map[bounds]int
 	base int
@@ -108,7 +108,8 @@ const (
 	maxBase = 17
 )
 
-// Base returns the range-check base the plan fixes, 0 when it lets gnark choose.
+// Base returns the range-check base the plan estimates from its remainder
+// sites, 0 when it has none. The Gadget's checker chooses its own base.
 func (p *Plan) Base() int {
 	if p == nil {
 		return 0
@@ -187,4 +188,12 @@ func (p *Plan) TableEntries() int {
 		n += 1 << k
 	}
 	return n
+}
+
+// NbTables is the number of clamp tables the plan builds.
+func (p *Plan) NbTables() int {
+	if p == nil {
+		return 0
+	}
+	return len(p.k)
 }

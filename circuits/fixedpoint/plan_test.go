@@ -43,12 +43,16 @@ type planCircuit struct {
 
 	plan *fixedpoint.Plan
 	bits bool
+	log  bool
 }
 
 func (c *planCircuit) Define(api frontend.API) error {
 	opts := []fixedpoint.Option{fixedpoint.WithPlan(c.plan)}
 	if c.bits {
 		opts = append(opts, fixedpoint.WithBitDecomposition())
+	}
+	if c.log {
+		opts = append(opts, fixedpoint.WithLogChecker())
 	}
 	fp := fixedpoint.New(api, opts...)
 	api.AssertIsEqual(c.Out, fp.Requantize(c.Acc, tMult, tShift, -128, 127, fixedpoint.QuotientBits(tAccBound, tMult, tShift)))
@@ -108,6 +112,32 @@ func TestPlanRequantizeTamperedHints(t *testing.T) {
 			"quotient+2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1<<12)},
 			"quotient-2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -(1 << 12))},
 			"limb+1":        {rangecheck.DecomposeHint, offsetHint(rangecheck.DecomposeHint, 0, 1)},
+		} {
+			err := test.IsSolved(circ, planWitness(acc), field, test.WithReplacementHint(solver.GetHintID(tm.hint), tm.fake))
+			if err == nil {
+				t.Errorf("acc=%d: tampered %s accepted", acc, name)
+			}
+		}
+	}
+}
+
+// The same under WithLogChecker: tampered quotients, limbs and
+// multiplicities of the package's own checker make solving fail.
+func TestPlanRequantizeTamperedHintsLogChecker(t *testing.T) {
+	circ := &planCircuit{plan: int8Plan(t), log: true}
+	for _, acc := range []int64{0, 3000, -3000, tAccBound, -tAccBound} {
+		if err := test.IsSolved(circ, planWitness(acc), field); err != nil {
+			t.Fatalf("acc=%d: honest witness rejected: %v", acc, err)
+		}
+		for name, tm := range map[string]struct {
+			hint solver.Hint
+			fake solver.Hint
+		}{
+			"quotient+1":    {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1)},
+			"quotient-1":    {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -1)},
+			"quotient+2^12": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1<<12)},
+			"limb+1":        {fixedpoint.LimbsHint, offsetHint(fixedpoint.LimbsHint, 0, 1)},
+			"count+1":       {fixedpoint.RangeCountHint, offsetHint(fixedpoint.RangeCountHint, 0, 1)},
 		} {
 			err := test.IsSolved(circ, planWitness(acc), field, test.WithReplacementHint(solver.GetHintID(tm.hint), tm.fake))
 			if err == nil {

@@ -23,8 +23,14 @@ func (g *Gadget) RequantizeVar(acc, mult frontend.Variable, shift uint, lo, hi i
 			panic(err)
 		}
 		q = res[0]
-		// Pins q: the remainder is in [0, 2^shift), and the clamp bounds q.
-		g.rc.Check(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+		// Pins q: the remainder is in [0, 2^shift), and the clamp bounds q
+		// (padded to whole limbs as in Requantize under WithLogChecker).
+		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
+		if g.log {
+			g.checkRemainder(r, int(shift))
+		} else {
+			g.rc.Check(r, int(shift))
+		}
 	}
 	return g.Clamp(q, lo, hi, qBits)
 }

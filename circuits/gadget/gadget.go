@@ -47,18 +47,41 @@ func NewCtx(api frontend.API, fp *fixedpoint.Gadget) *Ctx {
 // each distinct list of entries (two nodes with the same function at the
 // same scales share one table).
 func (c *Ctx) Table(entries []int64) logderivlookup.Table {
-	h := sha256.New()
-	for _, v := range entries {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(v)))
-	}
-	var key [sha256.Size]byte
-	h.Sum(key[:0])
+	key := TableKey(entries)
 	if t, ok := c.tables[key]; ok {
 		return t
 	}
 	t := fixedpoint.NewTable(c.API, entries)
 	c.tables[key] = t
 	return t
+}
+
+// TableKey identifies a list of table entries: Ctx.Table builds one table
+// per key.
+func TableKey(entries []int64) [sha256.Size]byte {
+	h := sha256.New()
+	for _, v := range entries {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(v)))
+	}
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
+}
+
+// Tabler is implemented by the gadgets that look values up in tables built
+// with Ctx.Table (or a table of their own): Tables returns their entries,
+// so that inspect's estimate counts each distinct table's fixed cost once
+// (circuits/graph overhead).
+type Tabler interface {
+	Tables(op quant.Op) [][]int64
+}
+
+// Checker is implemented by the gadgets that make range checks they do not
+// declare to the plan (Sites): Checks lists them as range sites (Lo > Hi,
+// Shift the width, Count how many), for inspect's estimate only, which
+// counts them at the circuit's range-check base.
+type Checker interface {
+	Checks(op quant.Op, in, out []quant.Value) []fixedpoint.Site
 }
 
 // WitnessWeights is implemented by the gadgets of quant.Weighted ops that

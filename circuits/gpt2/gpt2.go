@@ -34,8 +34,10 @@ type Circuit struct {
 	products matmul.Mode
 }
 
-// WithProducts chooses how the attention products QKᵀ and P·V are
-// constrained (circuits/matmul; Auto by default) and returns c.
+// WithProducts chooses how the products of two witnesses are constrained
+// (circuits/matmul; Auto by default): the attention products QKᵀ and P·V,
+// and under hashed or public weights the dense layers' in·W over all tokens
+// (linear.DenseWitnessRows). It returns c.
 func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
 	c.products = mode
 	return c
@@ -76,7 +78,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		return fmt.Errorf("gpt2: circuit has no gpt2 model (build it with gpt2.New)")
 	}
 	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
-	opts := c.fpOpts
+	opts := append([]fixedpoint.Option{fixedpoint.WithLogChecker()}, c.fpOpts...)
 	if !witness {
 		// The plan is computed from the weights' actual bounds; a circuit
 		// with witness weights must not depend on them, so it has none.
@@ -84,7 +86,9 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 	fp := fixedpoint.New(api, opts...)
 	exp := fixedpoint.NewTable(api, m.ExpTable)
-	gelu := fixedpoint.NewTable(api, m.GELUTable)
+	// Built at its first lookup: where c_fc's clamp and GELU are fused
+	// (Block), nothing else looks it up.
+	gelu := fixedpoint.NewLazyTable(api, m.GELUTable)
 	cur := c.IO.X
 	for l := range m.Blocks {
 		if witness {
@@ -153,10 +157,21 @@ func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Tab
 		qkv[i] = linear.Dense(api, fp, &b.QKV, norm.LayerNorm(api, fp, &b.LN1, row))
 	}
 	attn := attention.Attention(api, fp, exp, AttentionParams(m, b, products), qkv)
+	// c_fc's outputs feed only GELU: where the plan's int8 table pays, one
+	// lookup of clamp-then-GELU replaces the clamp lookup and the GELU
+	// lookup (shared by all blocks).
+	fused := b.FC.Lo == quant.Int8Min && b.FC.Hi == quant.Int8Max && len(m.GELUTable) == 256 &&
+		linear.MappedPays(fp, &b.FC, len(m.Blocks)*len(x)*b.FC.Out)
 	y := make([][]frontend.Variable, len(x))
 	for i, row := range x {
 		h := fp.ResidualAdd(row, linear.Dense(api, fp, &b.AttnProj, attn[i]))
-		g := activation.GELU(api, gelu, linear.Dense(api, fp, &b.FC, norm.LayerNorm(api, fp, &b.LN2, h)))
+		ln2 := norm.LayerNorm(api, fp, &b.LN2, h)
+		var g []frontend.Variable
+		if fused {
+			g = linear.DenseMapped(api, fp, &b.FC, ln2, "gelu", m.GELUTable, gelu)
+		} else {
+			g = activation.GELU(api, gelu, linear.Dense(api, fp, &b.FC, ln2))
+		}
 		y[i] = fp.ResidualAdd(h, linear.Dense(api, fp, &b.Proj, g))
 	}
 	return y
@@ -165,17 +180,29 @@ func Block(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Tab
 // BlockWitness is Block with the block's parameters as the witness w
 // (hashed or public weights); b gives the architecture: shapes, shifts,
 // clamp bounds, LayerNorm k and ε, and the attention requantizations.
+// products chooses how the products of two witnesses are constrained: the
+// attention products and the dense layers' in·W over all tokens
+// (linear.DenseWitnessRows).
 func BlockWitness(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, m *quant.Model, b *quant.Block, w *weights.Block, x [][]frontend.Variable, products matmul.Mode) [][]frontend.Variable {
-	qkv := make([][]frontend.Variable, len(x))
-	for i, row := range x {
-		qkv[i] = linear.DenseWitness(api, fp, &b.QKV, w.QKV, norm.LayerNormWitness(api, fp, &b.LN1, w.LN1, row))
+	rows := func(f func(i int, row []frontend.Variable) []frontend.Variable, in [][]frontend.Variable) [][]frontend.Variable {
+		out := make([][]frontend.Variable, len(in))
+		for i, row := range in {
+			out[i] = f(i, row)
+		}
+		return out
 	}
+	ln1 := rows(func(_ int, row []frontend.Variable) []frontend.Variable {
+		return norm.LayerNormWitness(api, fp, &b.LN1, w.LN1, row)
+	}, x)
+	qkv := linear.DenseWitnessRows(api, fp, &b.QKV, w.QKV, ln1, products)
 	attn := attention.Attention(api, fp, exp, AttentionParams(m, b, products), qkv)
-	y := make([][]frontend.Variable, len(x))
-	for i, row := range x {
-		h := fp.ResidualAdd(row, linear.DenseWitness(api, fp, &b.AttnProj, w.AttnProj, attn[i]))
-		g := activation.GELU(api, gelu, linear.DenseWitness(api, fp, &b.FC, w.FC, norm.LayerNormWitness(api, fp, &b.LN2, w.LN2, h)))
-		y[i] = fp.ResidualAdd(h, linear.DenseWitness(api, fp, &b.Proj, w.Proj, g))
-	}
-	return y
+	proj := linear.DenseWitnessRows(api, fp, &b.AttnProj, w.AttnProj, attn, products)
+	h := rows(func(i int, row []frontend.Variable) []frontend.Variable { return fp.ResidualAdd(row, proj[i]) }, x)
+	ln2 := rows(func(_ int, row []frontend.Variable) []frontend.Variable {
+		return norm.LayerNormWitness(api, fp, &b.LN2, w.LN2, row)
+	}, h)
+	fc := linear.DenseWitnessRows(api, fp, &b.FC, w.FC, ln2, products)
+	g := rows(func(_ int, row []frontend.Variable) []frontend.Variable { return activation.GELU(api, gelu, row) }, fc)
+	mlp := linear.DenseWitnessRows(api, fp, &b.Proj, w.Proj, g, products)
+	return rows(func(i int, row []frontend.Variable) []frontend.Variable { return fp.ResidualAdd(row, mlp[i]) }, h)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/std/rangecheck"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/attention"
@@ -208,7 +207,8 @@ func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit, c
 	for name, h := range map[string]solver.Hint{
 		"requantize quotient": fixedpoint.DivPow2Hint,
 		"clamp selector":      fixedpoint.ClampSelectHint,
-		"range-check limb":    rangecheck.DecomposeHint,
+		"range-check limb":    fixedpoint.LimbsHint,
+		"range-check count":   fixedpoint.RangeCountHint,
 		"softmax division":    fixedpoint.DivFloorHint,
 		"softmax max":         attention.MaxHint,
 		"layernorm rsqrt":     norm.RsqrtHint,

@@ -14,6 +14,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	_ "github.com/zkinfer/zkinfer/circuits/ops" // the op gadgets
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // Circuit proves y = G(x) for the integer graph G of a model, with the
@@ -27,15 +28,38 @@ type Circuit struct {
 	// WeightSpec in node order, under hashed or public weights.
 	W [][]frontend.Variable
 
-	model  *quant.Model
+	model *quant.Model
+	// g is the graph walked: m.Graph, or a legacy ffn model re-expressed
+	// (ops.FromLegacyFFN; legacy is then set).
+	g      *quant.Graph
+	legacy bool
 	fpOpts []fixedpoint.Option
 }
 
-func checkModel(m *quant.Model, v quant.Visibility) error {
-	if m.Graph == nil {
-		return fmt.Errorf("graph: model has no layer graph")
+// graphOf returns the layer graph of m: its own, or the graph form of a
+// legacy ffn model (whose architecture, commitment encoding and public
+// inputs stay the legacy ones).
+func graphOf(m *quant.Model) (g *quant.Graph, legacy bool, err error) {
+	switch {
+	case m.Graph != nil && m.Config.Architecture == quant.ArchitectureGraph:
+		return m.Graph, false, nil
+	case m.Config.Architecture == quant.ArchitectureFFN:
+		g, err := ops.FromLegacyFFN(m)
+		return g, true, err
 	}
-	for _, n := range m.Graph.Nodes {
+	return nil, false, fmt.Errorf("graph: model has no layer graph")
+}
+
+func checkModel(m *quant.Model, v quant.Visibility) (*quant.Graph, bool, error) {
+	g, legacy, err := graphOf(m)
+	if err != nil {
+		return nil, false, err
+	}
+	return g, legacy, checkGraph(g, v)
+}
+
+func checkGraph(g *quant.Graph, v quant.Visibility) error {
+	for _, n := range g.Nodes {
 		gd, err := gadget.Lookup(n.Op.Kind())
 		if err != nil {
 			return err
@@ -62,16 +86,17 @@ func weightSpecs(g *quant.Graph) []quant.WeightSpec {
 
 // New returns the circuit of m with its variables allocated.
 func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circuit, error) {
-	if err := checkModel(m, v); err != nil {
+	g, legacy, err := checkModel(m, v)
+	if err != nil {
 		return nil, err
 	}
 	io, err := modelio.New(m, v)
 	if err != nil {
 		return nil, fmt.Errorf("graph: %w", err)
 	}
-	c := &Circuit{IO: io, model: m, fpOpts: opts}
+	c := &Circuit{IO: io, model: m, g: g, legacy: legacy, fpOpts: opts}
 	if v.Weights != quant.VisibilityFixed {
-		for _, s := range weightSpecs(m.Graph) {
+		for _, s := range weightSpecs(g) {
 			c.W = append(c.W, make([]frontend.Variable, len(s.Values)))
 		}
 	}
@@ -80,7 +105,8 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 
 // Assignment returns the witness of one trace of the integer reference.
 func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (*Circuit, error) {
-	if err := checkModel(m, v); err != nil {
+	g, _, err := checkModel(m, v)
+	if err != nil {
 		return nil, err
 	}
 	io, err := modelio.Assign(m, tr, v, salts)
@@ -89,7 +115,7 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	}
 	c := &Circuit{IO: io}
 	if v.Weights != quant.VisibilityFixed {
-		for _, s := range weightSpecs(m.Graph) {
+		for _, s := range weightSpecs(g) {
 			w := make([]frontend.Variable, len(s.Values))
 			for i, x := range s.Values {
 				w[i] = x
@@ -123,13 +149,20 @@ func (c *Circuit) Define(api frontend.API) error {
 	if c.model == nil {
 		return fmt.Errorf("graph: circuit has no model (build it with graph.New)")
 	}
-	g := c.model.Graph
+	g := c.g
 	witness := c.IO.Visibility().Weights != quant.VisibilityFixed
 	sites, err := Sites(g, witness)
 	if err != nil {
 		return err
 	}
-	fp := fixedpoint.New(api, append([]fixedpoint.Option{fixedpoint.WithPlan(fixedpoint.NewPlan(sites))}, c.fpOpts...)...)
+	fpOpts := append([]fixedpoint.Option{fixedpoint.WithPlan(fixedpoint.NewPlan(sites))}, c.fpOpts...)
+	if c.legacy && witness {
+		// The legacy ffn circuit plans no clamp tables under witness
+		// weights (its residual's clamps take the selector path): kept, so
+		// the circuit is the legacy one constraint for constraint.
+		fpOpts = c.fpOpts
+	}
+	fp := fixedpoint.New(api, fpOpts...)
 	ctx := gadget.NewCtx(api, fp)
 	var nodeW [][][]frontend.Variable
 	if witness {
@@ -202,7 +235,7 @@ func (c *Circuit) Define(api frontend.API) error {
 // from the witness) and binds it to the public commitment. It returns each
 // node's parameter lists.
 func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]frontend.Variable, error) {
-	g := c.model.Graph
+	g := c.g
 	specs := weightSpecs(g)
 	if len(c.W) != len(specs) {
 		return nil, fmt.Errorf("graph: %d weight lists, the graph has %d", len(c.W), len(specs))
@@ -275,7 +308,7 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 
 // perNode splits the weight lists by node.
 func (c *Circuit) perNode() [][][]frontend.Variable {
-	g := c.model.Graph
+	g := c.g
 	per := make([][][]frontend.Variable, len(g.Nodes))
 	k := 0
 	for i, n := range g.Nodes {
@@ -286,32 +319,4 @@ func (c *Circuit) perNode() [][][]frontend.Variable {
 		}
 	}
 	return per
-}
-
-func init() { quant.SetCircuitOverhead(overhead) }
-
-// overhead is the circuit-wide part of quant.Model.EstimateCost: the node
-// estimates assume every requantization's clamp is a table lookup, which
-// holds where the plan builds tables (large circuits); the clamps it leaves
-// to the selector path cost SelectExtraR1CS more each, and each table costs
-// one constraint per entry.
-func overhead(m *quant.Model, v quant.Visibility) quant.Cost {
-	if m.Graph == nil {
-		return quant.Cost{}
-	}
-	sites, err := Sites(m.Graph, v.Weights != quant.VisibilityFixed)
-	if err != nil {
-		return quant.Cost{}
-	}
-	plan := fixedpoint.NewPlan(sites)
-	var c quant.Cost
-	for _, s := range sites {
-		if s.Count > 0 && s.Lo <= s.Hi && !plan.Tabled(s) {
-			c.R1CS += fixedpoint.SelectExtraR1CS * s.Count
-			c.SCS += 2 * fixedpoint.SelectExtraR1CS * s.Count
-		}
-	}
-	c.R1CS += plan.TableEntries()
-	c.SCS += 2 * plan.TableEntries()
-	return c
 }

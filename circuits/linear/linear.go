@@ -3,10 +3,17 @@
 // With constant weights (the `fixed` visibility) every accumulator
 // acc[j] = Σ_i in[i]·W[i][j] + b[j] is a linear combination of the inputs: in
 // R1CS it costs no constraint at all, only the requantization that follows does.
+//
+// With witness weights (hashed or public) each product in·w is a product of
+// two witnesses: DenseWitness pays one constraint each, DenseWitnessRows
+// batches the rows (tokens) of a layer into one matrix product checked by
+// circuits/matmul's randomized check (see its package doc for the
+// soundness argument: error ≤ c·Out/|F| for the product, run once).
 package linear
 
 import (
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
@@ -56,4 +63,34 @@ func Dense(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, in []fronten
 		out[j] = fp.Requantize(acc[j], d.Mult[j], d.Shift, d.Lo, d.Hi, bits)
 	}
 	return out
+}
+
+// DenseMapped returns f(Dense(in)) for a function f of the layer's clamped
+// outputs given by values[v − d.Lo] (such as GELU), each output in one
+// lookup of a table that composes the clamp with f where the plan allows
+// (fixedpoint.Gadget.RequantizeMapped, shared by key), else Dense followed
+// by fallback.Lookup(out − d.Lo). The values are those of Dense then f.
+func DenseMapped(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, in []frontend.Variable, key string, values []int64, fallback logderivlookup.Table) []frontend.Variable {
+	acc := Accumulate(api, d, in)
+	out := make([]frontend.Variable, d.Out)
+	for j := range acc {
+		bits := fixedpoint.QuotientBits(d.AccBound(j), d.Mult[j], d.Shift)
+		out[j] = fp.RequantizeMapped(acc[j], d.Mult[j], d.Shift, d.Lo, d.Hi, bits, key, values, fallback)
+	}
+	return out
+}
+
+// MappedPays reports whether DenseMapped's composed table pays for count
+// outputs of d: each saves a clamp lookup (2 R1CS constraints) and the table
+// costs one constraint per entry, for the widest output bound of d.
+func MappedPays(fp *fixedpoint.Gadget, d *quant.Dense, count int) bool {
+	k := 0
+	for j := 0; j < d.Out; j++ {
+		kj := fp.MappedTableBits(d.Lo, d.Hi, fixedpoint.QuotientBits(d.AccBound(j), d.Mult[j], d.Shift))
+		if kj == 0 {
+			return false
+		}
+		k = max(k, kj)
+	}
+	return k > 0 && 2*count > 1<<k
 }

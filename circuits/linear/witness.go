@@ -4,6 +4,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -73,6 +74,33 @@ func DenseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Wei
 		}
 		acc := api.Add(terms[0], terms[1], terms[2:]...)
 		out[j] = fp.RequantizeVar(acc, w.Mult[j], d.Shift, d.Lo, d.Hi, bits)
+	}
+	return out
+}
+
+// DenseWitnessRows is DenseWitness applied to every row of in (one row per
+// token), with the products in·W of all rows constrained together as one
+// matrix product by circuits/matmul: mode Direct costs one constraint per
+// input, weight and row, as DenseWitness; Checked hints the accumulators and
+// pins them by matmul's randomized row checks, about one constraint per
+// weight (the weights times the challenge's powers) plus O(rows·(In + Out)),
+// whatever the number of rows; Auto (the zero value) takes the cheaper by
+// matmul.Estimate, so a single row stays Direct. The outputs are those of
+// DenseWitness row by row: the accumulators are the same field elements, and
+// the same requantizations follow.
+func DenseWitnessRows(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in [][]frontend.Variable, mode matmul.Mode) [][]frontend.Variable {
+	bits := fixedpoint.WorstQuotientBits(WorstAccBound(d.In), d.Shift)
+	wm := make([][]frontend.Variable, d.In)
+	for i := range wm {
+		wm[i] = w.W[i*d.Out : (i+1)*d.Out]
+	}
+	acc := matmul.Mul(api, in, wm, matmul.WithMode(mode))
+	out := make([][]frontend.Variable, len(in))
+	for t := range out {
+		out[t] = make([]frontend.Variable, d.Out)
+		for j := range out[t] {
+			out[t][j] = fp.RequantizeVar(api.Add(acc[t][j], w.B[j]), w.Mult[j], d.Shift, d.Lo, d.Hi, bits)
+		}
 	}
 	return out
 }

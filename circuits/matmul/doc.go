@@ -56,9 +56,20 @@
 //
 // A passing check gives C = A·B in the field, which is what Direct computes:
 // the field image of the integer product (for attention |c_ij| < 2^40: int8
-// q, k, v, probabilities ≤ 2^12, at most 2^14 terms). Every downstream
+// q, k, v, probabilities ≤ 2^12, at most 2^14 terms; for a dense layer with
+// witness weights, linear.DenseWitnessRows, |c_ij| ≤ In·2^14 with int8
+// inputs and range-checked int8 weights). Every downstream
 // gadget (requantization, softmax) sees the same values and keeps its own
 // range checks.
+//
+// # Users
+//
+// circuits/attention (QKᵀ and P·V) and linear.DenseWitnessRows (in·W of a
+// dense layer whose weights are witnesses, hashed or public weights, over
+// all tokens at once: B = W is In×Out, so the u_e cost one constraint per
+// weight and the check replaces T·In·Out products by about In·Out +
+// O(T·(In + Out))). Each is one product of the circuit's collector, under
+// the same challenge and the same bound above.
 //
 // # Choosing
 //

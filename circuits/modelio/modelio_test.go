@@ -12,8 +12,8 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 )
@@ -76,7 +76,7 @@ func TestVisibilities(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, v := range []string{quant.VisibilityPublic, quant.VisibilityHashed, quant.VisibilityPrivate} {
 		vis := quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed}
-		circ, err := ffn.New(m, vis)
+		circ, err := graph.New(m, vis)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestVisibilities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := ffn.Assignment(m, tr, vis, salts)
+		a, err := graph.Assignment(m, tr, vis, salts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestVisibilities(t *testing.T) {
 			}
 		}
 		tr.Y[0][0] ^= 1
-		bad, _ := ffn.Assignment(m, tr, vis, salts)
+		bad, _ := graph.Assignment(m, tr, vis, salts)
 		tr.Y[0][0] ^= 1
 		if test.IsSolved(circ, bad, field) == nil {
 			t.Fatalf("%s: wrong output accepted", v)
@@ -125,14 +125,14 @@ func TestVisibilities(t *testing.T) {
 				salt = &salts.Output
 			}
 			h, _ := quant.HashPacked(append(quant.Flatten(tr.Y), -128), salt)
-			longer, _ := ffn.Assignment(m, tr, vis, salts)
+			longer, _ := graph.Assignment(m, tr, vis, salts)
 			longer.IO.Output[0] = h.BigInt(new(big.Int))
 			if test.IsSolved(circ, longer, field) == nil {
 				t.Fatalf("%s: the hash of the output plus a −128 accepted", v)
 			}
 		}
 		if v == quant.VisibilityPrivate {
-			good, _ := ffn.Assignment(m, tr, vis, salts)
+			good, _ := graph.Assignment(m, tr, vis, salts)
 			good.IO.OutputSalt[0] = 7
 			if test.IsSolved(circ, good, field) == nil {
 				t.Fatal("private: wrong salt accepted")
@@ -145,7 +145,7 @@ func TestVisibilities(t *testing.T) {
 func TestHashedCost(t *testing.T) {
 	m := tinyModel(t)
 	for _, v := range []string{quant.VisibilityPublic, quant.VisibilityHashed} {
-		c, err := ffn.New(m, quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed})
+		c, err := graph.New(m, quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,10 +159,10 @@ func TestHashedCost(t *testing.T) {
 
 func TestBadVisibility(t *testing.T) {
 	m := tinyModel(t)
-	if _, err := ffn.New(m, quant.Visibility{Input: "secret", Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}); err == nil {
+	if _, err := graph.New(m, quant.Visibility{Input: "secret", Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}); err == nil {
 		t.Fatal("unknown visibility accepted")
 	}
-	if _, err := ffn.New(m, quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityPrivate}); err == nil {
+	if _, err := graph.New(m, quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityPrivate}); err == nil {
 		t.Fatal("private weights accepted (weights are fixed, hashed or public)")
 	}
 }

@@ -41,6 +41,8 @@ func (Compare) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quan
 	return one(t), nil
 }
 
+func (Compare) Tables(op quant.Op) [][]int64 { return [][]int64{op.(*ops.QCompare).Table()} }
+
 func (Compare) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
 	q := op.(*ops.QCompare)
 	if q.Const != nil {

@@ -80,6 +80,8 @@ func (Binary) Sites(op quant.Op, _, out []quant.Value) []fixedpoint.Site {
 	return []fixedpoint.Site{{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: binaryBits(q), Shift: q.Shift, Count: out[0].Size()}}
 }
 
+func (Unary) Tables(op quant.Op) [][]int64 { return [][]int64{op.(*ops.QUnary).Table} }
+
 func (Unary) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
 	q, err := opAs[*ops.QUnary](op)
 	if err != nil {

@@ -63,4 +63,13 @@ func (Gather) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 // commitment by the graph circuit).
 func (Gather) WitnessWeights() {}
 
+func (Gather) Tables(op quant.Op) [][]int64 {
+	q := op.(*ops.QGather)
+	entries := make([]int64, len(q.Table))
+	for i, v := range q.Table {
+		entries[i] = int64(v)
+	}
+	return [][]int64{entries}
+}
+
 func (Gather) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }

@@ -138,3 +138,8 @@ func sum(api frontend.API, terms []frontend.Variable) frontend.Variable {
 func (GatherPacked) WitnessWeights() {}
 
 func (GatherPacked) Sites(quant.Op, []quant.Value, []quant.Value) []fixedpoint.Site { return nil }
+
+// Checks: one 8-bit check per output value (not planned, as MaxPool's).
+func (GatherPacked) Checks(_ quant.Op, _, out []quant.Value) []fixedpoint.Site {
+	return []fixedpoint.Site{rangeSite(8, out[0].Size())}
+}

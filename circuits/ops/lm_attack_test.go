@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -317,20 +318,16 @@ func TestAttackNextTokensIDRange(t *testing.T) {
 	}
 }
 
-// The trust assumption, shown: next_tokens proves "each completion token
+// The causality check, shown: next_tokens proves "each completion token
 // is the argmax of the model's logits on the proven ids", and that is
-// greedy decoding only when the committed model is causal. Nothing checks
-// causality — not NextTokensModel, not the circuit, not verify (which
-// prints "greedy completion" for any model whose output is next_tokens);
-// generate's one-pass-vs-step-by-step comparison runs on the honest
-// prover's own zero padding only (with one new token it compares a pass
-// with itself). Here a non-causal LM (every position adds the maximum of
-// all positions' embeddings, padding included) is accepted, and for one
-// prompt the prover proves different "greedy" tokens by choosing the
-// padding, each accepted by the circuit. A verifier must therefore check
-// the pinned model's causality itself (its masks: attention `causal`, or
-// masked_softmax lower-triangular; every other op position-wise).
-func TestNextTokensTrustsCausality(t *testing.T) {
+// greedy decoding only when the committed model is causal. Here a
+// non-causal LM (every position adds the maximum of all positions'
+// embeddings, padding included) is refused by NextTokensModel, naming the
+// reduction over positions; a greedy-completion model built around the
+// check anyway is refused by CheckGreedyCausal (what verify --model runs),
+// and the reason is real: for one prompt the prover could prove different
+// "greedy" tokens by choosing the padding, each accepted by the circuit.
+func TestNextTokensRefusesNonCausal(t *testing.T) {
 	const seq, v, d = 4, 16, 4
 	rng := rand.New(rand.NewPCG(31, 7))
 	b := quant.NewGraphBuilder()
@@ -379,9 +376,14 @@ func TestNextTokensTrustsCausality(t *testing.T) {
 		t.Fatal(err)
 	}
 	prompt := []int64{3, 9}
-	m, err := ops.NextTokensModel(lm, len(prompt), 1)
-	if err != nil {
-		t.Fatalf("NextTokensModel refused the non-causal LM: %v (then the trust note below is stale)", err)
+	if _, err := ops.NextTokensModel(lm, len(prompt), 1); !errors.Is(err, quant.ErrNotCausal) || !strings.Contains(err.Error(), `"mx"`) {
+		t.Fatalf("NextTokensModel on the non-causal LM: %v, want a causality refusal naming \"mx\"", err)
+	} else {
+		t.Logf("refused: %v", err)
+	}
+	m := uncheckedNextTokens(t, lm, len(prompt), 1)
+	if err := ops.CheckGreedyCausal(m); !errors.Is(err, quant.ErrNotCausal) {
+		t.Fatalf("CheckGreedyCausal: %v, want a causality refusal", err)
 	}
 	greedy := greedyIDs(t, lm, prompt, 1)[len(prompt)]
 	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
@@ -403,6 +405,29 @@ func TestNextTokensTrustsCausality(t *testing.T) {
 	if len(provable) < 2 {
 		t.Fatalf("padding steers nothing here (%v): pick another seed", provable)
 	}
+}
+
+// uncheckedNextTokens is NextTokensModel without its causality check: lm's
+// graph with a next_tokens node on its logits and ids.
+func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
+	t.Helper()
+	g := lm.Graph
+	logits := g.Values[g.Outputs[0]]
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	m := *lm
+	m.Graph = ng
+	sg := *lm.Scales.Graph
+	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+	m.Scales.Graph = &sg
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &m
 }
 
 // rope at its accumulator bound: tables cos = sin = ±1 (allowed: each in

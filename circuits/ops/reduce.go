@@ -204,6 +204,8 @@ func (MinMax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 	return one(y), nil
 }
 
+func (MinMax) Tables(op quant.Op) [][]int64 { return [][]int64{op.(*ops.QMinMax).Table()} }
+
 func (MinMax) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
 	q := op.(*ops.QMinMax)
 	return append(alignSites(in[0].Size(), q.ShiftA), alignSites(in[1].Size(), q.ShiftB)...)

@@ -25,6 +25,8 @@ const softmaxShift = quant.ProbFrac - ops.SoftmaxFrac
 
 func softmaxBits() int { return fixedpoint.QuotientBits(1<<quant.ProbFrac, 1, softmaxShift) }
 
+func (Softmax) Tables(op quant.Op) [][]int64 { return [][]int64{op.(*ops.QSoftmax).ExpTable()} }
+
 func (Softmax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
 	q, err := opAs[*ops.QSoftmax](op)
 	if err != nil {

@@ -31,6 +31,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    ceremony ...                  Groth16 MPC ceremony: production pk.key, vk.key
    prove --input I               proof.json: a self-contained proof bundle
    assemble PARTS...             one sharded bundle from shard bundles (prove --shards M --shard N)
+   aggregate BUNDLE              one Groth16 proof of all shards (prove --shards M --aggregatable)
    worker --nats URL             prove shard jobs from a proving farm (NATS JetStream)
    farm serve | status           a farm's embedded server; its queue, workers and failures
    generate --prompt T | --tokens IDS   greedy completion by a language model, proven in one proof
@@ -46,7 +47,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, assembleCommand, generateCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
+			proveCommand, assembleCommand, aggregateCommand, generateCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
 			ceremonyCommand, commitCommand, demoCommand, workerCommand, farmCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

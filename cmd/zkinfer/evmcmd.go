@@ -159,9 +159,19 @@ bundle is verified by one verifyShardedInference transaction: every shard's
 proof, the hash chain between shards and every shard's commitment. With
 --rpc it goes to the registry and model of a sharded --deployment
 (deploy-evm --keys); --keys there also checks the bundle's keys and the
-registration against the manifest.`,
+registration against the manifest.
+
+Aggregated bundles (zkinfer aggregate): --vk pins the outer verifying key
+(aggregate's --outer-vk file). Without --rpc its verifier is deployed with a
+registry, the aggregated model registered (the shards commitment with the
+outer verifier and key digest) and the outer proof verified by verifyProof
+and through verifyInference. With --rpc it goes to the registry entry
+deploy-evm --vk vk.agg.key made.`,
 	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, evmKeysFlag, evmShardsFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
 	Action: func(ctx *cli.Context) error {
+		if agg, _ := isAggregatedBundle(ctx.String(BundleFlag.Name)); agg {
+			return verifyEVMAggregated(ctx, ctx.String(BundleFlag.Name))
+		}
 		if sharded, _ := isShardedBundle(ctx.String(BundleFlag.Name)); sharded {
 			return verifyEVMSharded(ctx, ctx.String(BundleFlag.Name))
 		}

@@ -194,6 +194,10 @@ func verifyEVMSharded(ctx *cli.Context, bundlePath string) error {
 	if err != nil {
 		return err
 	}
+	if sb.ProofHash == prover.ProofHashMiMC {
+		return withHint(fmt.Errorf("verify-evm: %s: its shards were proven for aggregation (MiMC commitment challenge), which the shard verifiers on chain do not recompute", bundlePath),
+			"aggregate it (zkinfer aggregate --keys circuit.keys.json %s) and verify the aggregated bundle on chain, or prove the shards without --aggregatable", bundlePath)
+	}
 	var (
 		keys *prover.KeysManifest
 		res  *contracts.ShardedResult

@@ -53,6 +53,15 @@ var (
 		Name: "blocks", Category: catModel,
 		Usage: "blocks `A:B` (A..B-1) of a Hugging Face GPT-2 checkpoint; ln_f is included when B is n_layer (default: all)",
 	}
+	// CutInputsFlag and CutOutputsFlag cut an ONNX graph at named tensors.
+	CutInputsFlag = &cli.StringSliceFlag{
+		Name: "inputs", Category: catModel,
+		Usage: "cut the ONNX graph: start at these tensors `NAME,…` (ONNX value names, e.g. /2/AveragePool_output_0; they become the inputs; default: the graph's inputs); with --outputs, prove the part of a larger model between them",
+	}
+	CutOutputsFlag = &cli.StringSliceFlag{
+		Name: "outputs", Category: catModel,
+		Usage: "cut the ONNX graph: end at these tensors `NAME,…` (they become the outputs; default: the graph's outputs)",
+	}
 	ConfigFlag = &cli.StringFlag{
 		Name: "config", Category: catModel,
 		Usage: "model config `FILE`: zkinfer's (architecture, d_model, d_hidden, seq_len, activation) or a Hugging Face GPT-2 config.json; default: config.json beside the model",
@@ -251,6 +260,10 @@ var (
 	ShardFlag = &cli.IntFlag{
 		Name: "shard", Category: catProve, Value: -1,
 		Usage: "with --shards, prove only shard `N` (numbered from 0) into a shard bundle, for proving shards on several machines (default: all)",
+	}
+	AggregatableFlag = &cli.BoolFlag{
+		Name: "aggregatable", Category: catProve,
+		Usage: "with --shards, prove the shards for 'zkinfer aggregate' (MiMC commitment challenge, the recursive verifier's; same keys, but the shard proofs no longer verify on the EVM one by one)",
 	}
 	JobsFlag = &cli.IntFlag{
 		Name: "jobs", Aliases: []string{"j"}, Category: catProve, Value: 1,

@@ -11,6 +11,7 @@ import (
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
+	"github.com/zkinfer/zkinfer/verifier"
 )
 
 // GPT-2's BPE (r50k_base, embedded by tiktoken-go): known ids, and back.
@@ -164,11 +165,13 @@ func positionLM(t *testing.T, rng *rand.Rand, seq, v, d int, mix bool) *quant.Mo
 	return m
 }
 
-// generate's padding probe: with one new token the step-by-step decoding
-// and the one pass are the same pass, so a model that reads its padding
-// (here a maximum over all positions) passed generate's causality check;
-// the probe (the pass again with padding v − 1) refuses it for some
-// prompt, and never refuses a causal model.
+// generate's padding probe, the second line of defence behind
+// NextTokensModel's static check (which refuses the non-causal model
+// outright): with one new token the step-by-step decoding and the one pass
+// are the same pass, so a model that reads its padding (here a maximum
+// over all positions) passes that comparison; the probe (the pass again
+// with padding v − 1) refuses it for some prompt, and never refuses a
+// causal model.
 func TestGenerateProbesPadding(t *testing.T) {
 	const seq, v = 4, 16
 	rng := rand.New(rand.NewPCG(31, 7))
@@ -182,7 +185,12 @@ func TestGenerateProbesPadding(t *testing.T) {
 				t.Fatal(err)
 			}
 			gm, err := ops.NextTokensModel(lm, len(prompt), 1)
-			if err != nil {
+			if mix {
+				if !errors.Is(err, quant.ErrNotCausal) {
+					t.Fatalf("NextTokensModel on the non-causal model: %v", err)
+				}
+				gm = uncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			if err := probePadding(gm, prompt, completion, seq, v); err != nil {
@@ -196,5 +204,54 @@ func TestGenerateProbesPadding(t *testing.T) {
 			t.Fatal("the probe refused the non-causal model on no prompt")
 		}
 		t.Logf("non-causal %v: refused on %d of %d prompts", mix, refused, v)
+	}
+}
+
+// uncheckedNextTokens is ops.NextTokensModel without its causality check.
+func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
+	t.Helper()
+	g := lm.Graph
+	logits := g.Values[g.Outputs[0]]
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	m := *lm
+	m.Graph = ng
+	sg := *lm.Scales.Graph
+	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+	m.Scales.Graph = &sg
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// verify --model labels a next_tokens proof a greedy completion only when
+// the model checks causal; a (hand-built) greedy model around a non-causal
+// LM is labelled NOT a greedy completion, with the reason and the note.
+func TestVerifyLabelsCausality(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(31, 7))
+	for _, mix := range []bool{false, true} {
+		lm := positionLM(t, rng, seq, v, 4, mix)
+		gm := uncheckedNextTokens(t, lm, 2, 1)
+		x := []int64{3, 9, 0, 0}
+		tr, err := gm.Forward([][]int64{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &verifier.Bundle{PublicInputs: []verifier.Tensor{{Name: verifier.TensorInput, Values: x}, {Name: verifier.TensorOutput, Values: tr.Outputs[0]}}}
+		res := &verifier.Result{Input: &prover.TensorSpec{Parts: gm.InputParts()}, Output: &prover.TensorSpec{Parts: gm.OutputParts()}}
+		var w strings.Builder
+		printVerifiedCompletion(&w, b, res, gm)
+		out := w.String()
+		causal := strings.Contains(out, "ok: greedy completion (proven; model checked causal")
+		labelled := strings.Contains(out, "NOT a greedy completion") && strings.Contains(out, `"mx"`) && strings.Contains(out, "note: ")
+		if causal == mix || labelled != mix {
+			t.Fatalf("mix %v: %s", mix, out)
+		}
 	}
 }

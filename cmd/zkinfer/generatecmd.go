@@ -68,7 +68,11 @@ proves the whole completion in one proof:
 
 The causal mask makes position t's logits a function of the tokens up to t,
 so the one pass is exactly the N decoding steps; the padding changes no
-checked row. The statement is the model commitment (of the LM plus the
+checked row. generate checks that statically before anything runs (every
+op's dependence on positions; a mask that leaves weight on a later
+position, a bidirectional layer or a reduction over positions is refused)
+and again by running the pass over other padding; verify --model repeats
+the static check. The statement is the model commitment (of the LM plus the
 check, which names L and N), the input ids and the completion (public or
 hashed values, per --input-visibility and --output-visibility; the bundle
 carries them).
@@ -217,11 +221,14 @@ func generate(ctx *cli.Context) error {
 	if len(prompt) == 0 || n < 1 || len(prompt)+n-1 > t {
 		return withHint(fmt.Errorf("generate: %w: a prompt of %d tokens and %d new tokens need %d positions; the model reads %d", quant.ErrValidation, len(prompt), n, len(prompt)+n-1, t), "shorten the prompt or --max-new-tokens, or compile the model at a longer --seq-len")
 	}
-	completion, err := greedyDecode(lm, prompt, n, t, v, p)
+	gm, err := ops.NextTokensModel(lm, len(prompt), n) // checks causality statically (quant.CheckCausal)
+	if errors.Is(err, quant.ErrNotCausal) {
+		return withHint(fmt.Errorf("generate: %s: %w", quantPath, err), "one pass proves greedy decoding only for a causal model; export it with a causal mask (masked_fill/Where with a fill ≤ −1000, or a fused causal attention) and only position-wise ops besides attention")
+	}
 	if err != nil {
 		return err
 	}
-	gm, err := ops.NextTokensModel(lm, len(prompt), n)
+	completion, err := greedyDecode(lm, prompt, n, t, v, p)
 	if err != nil {
 		return err
 	}
@@ -287,8 +294,9 @@ const notCausalHint = "the one pass disagrees with the step-by-step decoding (ze
 // checked row). With a single new token the step-by-step decoding and the
 // one pass are the same pass, so without this probe a model that reads
 // its padding (a reduction over positions, a finite mask fill) would go
-// unnoticed. It is a probe of the honest prover's own model, not a proof:
-// a verifier trusts the pinned model's causality.
+// unnoticed. It is a probe of the honest prover's own model, not a proof,
+// kept as a second line behind the static check (quant.CheckCausal, in
+// ops.NextTokensModel) that verify --model repeats.
 func probePadding(gm *quant.Model, prompt, completion []int64, t, v int) error {
 	used := len(prompt) + len(completion) - 1
 	if used >= t {
@@ -383,22 +391,34 @@ func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Resu
 			}
 		}
 	}
-	defer fmt.Fprintf(w, "note: %s\n", causalNote)
-	if from < 0 || from >= len(ids) {
-		fmt.Fprintf(w, "ok: output next_tokens (proven): %v after the model input %v (pass --model to check that it is the model's greedy-completion check and to split off the prompt)\n", completion, ids)
+	var causal error
+	if from >= 0 && from < len(ids) {
+		causal = ops.CheckGreedyCausal(m)
+	}
+	if from < 0 || from >= len(ids) || causal != nil {
+		if causal != nil {
+			fmt.Fprintf(w, "NOT a greedy completion: %v\n", causal)
+		}
+		fmt.Fprintf(w, "ok: output next_tokens (proven): %v after the model input %v", completion, ids)
+		if causal == nil {
+			fmt.Fprintf(w, " (pass --model to check that it is the model's greedy-completion check, that the model is causal, and to split off the prompt)")
+		}
+		fmt.Fprintln(w)
 		if v == GPT2Vocab {
 			if s, err := decodeGPT2(completion); err == nil {
 				fmt.Fprintf(w, "completion: %q\n", s)
 			}
 		}
+		fmt.Fprintf(w, "note: %s\n", causalNote)
 		return
 	}
-	fmt.Fprintf(w, "ok: greedy completion (proven, ties to the lowest id)\n")
+	fmt.Fprintf(w, "ok: greedy completion (proven; model checked causal; ties to the lowest id)\n")
 	printCompletion(w, ids[:from+1], completion, v)
 	if pad := ids[from+len(completion):]; len(pad) > 0 {
 		fmt.Fprintf(w, "padding ids (proven, read by the model): %v\n", pad)
 	}
 }
 
-// causalNote is the trust assumption of a greedy-completion proof.
-const causalNote = "each completion token is proven to be the argmax of the model's logits on the proven ids; that is greedy decoding only if the model is causal (attention masked causally, every other op position-wise), which verify does not check: padding and later tokens could otherwise steer earlier rows"
+// causalNote is what a next_tokens proof says when the model's causality
+// is not established (no --model, or a model quant.CheckCausal refuses).
+const causalNote = "each completion token is proven to be the argmax of the model's logits on the proven ids; that is greedy decoding only if the model is causal (logits row t a function of the ids up to t), which verify checks statically with --model: padding and later tokens could otherwise steer earlier rows"

@@ -44,10 +44,17 @@ before it) into a shard bundle (default proof.shard-N.json); 'zkinfer
 assemble' combines the shard bundles of several machines. With --nats URL,
 the shards are proved by the workers of a proving farm (zkinfer worker; see
 zkinfer farm --help), and the bundle is assembled and verified here against
-the verifying keys of the manifest, or the keys manifest --keys pins. Next: verify --vk
+the verifying keys of the manifest, or the keys manifest --keys pins.
+
+With --shards and --aggregatable, every shard's Groth16 commitment challenge
+is derived with MiMC instead of Keccak, the hash gnark's recursive verifier
+recomputes, so that 'zkinfer aggregate' can prove the shards with one proof.
+The keys are the same; such a sharded bundle verifies offline (verify
+--keys) but not on the EVM shard by shard (aggregate it, and verify the
+aggregated bundle on chain). Next: verify --vk
 vk.key (verify --keys circuit.keys.json for shards), or verify-evm (single
 bundles).`,
-	Flags: append([]cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, GPUFlag, DeviceFlag, StrictFlag, FarmTimeoutFlag, PinKeysFlag}, natsFlags...),
+	Flags: append([]cli.Flag{InputFlag, QuantizedFlag, CircuitFlag, PKFlag, VKFlag, BundleFlag, SaltsFlag, ShardsFlag, ShardFlag, JobsFlag, AggregatableFlag, GPUFlag, DeviceFlag, StrictFlag, FarmTimeoutFlag, PinKeysFlag}, natsFlags...),
 	Action: func(ctx *cli.Context) error {
 		var opts []prover.ProveOption
 		switch {
@@ -59,6 +66,13 @@ bundles).`,
 		bundle := ctx.String(BundleFlag.Name)
 		shard := ctx.Int(ShardFlag.Name)
 		man := ctx.String(ShardsFlag.Name)
+		aggregatable := ctx.Bool(AggregatableFlag.Name)
+		if aggregatable {
+			if man == "" || ctx.String(NATSFlag.Name) != "" || ctx.Bool(GPUFlag.Name) {
+				return withHint(fmt.Errorf("prove: --%s proves the shards of a sharded model on this machine's CPU: it needs --%s and excludes --%s and --%s", AggregatableFlag.Name, ShardsFlag.Name, NATSFlag.Name, GPUFlag.Name), "zkinfer prove --input I --shards circuit.shards.json --aggregatable, then zkinfer aggregate proof.json --keys circuit.keys.json")
+			}
+			opts = append(opts, prover.WithAggregatable())
+		}
 		if man == "" && (ctx.IsSet(ShardFlag.Name) || ctx.IsSet(JobsFlag.Name)) {
 			return withHint(fmt.Errorf("prove: --%s and --%s need --%s", ShardFlag.Name, JobsFlag.Name, ShardsFlag.Name), "compile the model in shards with: zkinfer compile-circuit --shard-blocks K, then pass --%s %s", ShardsFlag.Name, prover.ManifestPath(DefaultCircuit))
 		}
@@ -80,7 +94,7 @@ bundles).`,
 			if ctx.IsSet(ShardFlag.Name) && shard < 0 {
 				return withHint(fmt.Errorf("prove: --%s %d", ShardFlag.Name, shard), "shards are numbered from 0")
 			}
-			return proveShards(ctx.App.Writer, newProgress(ctx), check, ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts, shard, ctx.Int(JobsFlag.Name), opts...)
+			return proveShards(ctx.App.Writer, newProgress(ctx), check, ctx.String(QuantizedFlag.Name), man, ctx.String(InputFlag.Name), bundle, salts, shard, ctx.Int(JobsFlag.Name), aggregatable, opts...)
 		}
 		res, err := proveChecked(newProgress(ctx), check, ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), ctx.String(InputFlag.Name), bundle, salts, opts...)
 		if err != nil {

@@ -13,7 +13,7 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
 zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
@@ -26,9 +26,13 @@ shifts) or public (as hashed, and the weights are public inputs too; small
 models only). An imported
 model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
+--inputs and --outputs cut an ONNX graph at named tensors (as zkinfer
+inspect lists them) to prove the supported part of a larger model: the
+converted copy is that part, so calibrate-settings, compile-circuit and
+prove all use the same cut, and settings.json records it.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
 		opts, err := importOptions(ctx)
 		if err != nil {
@@ -42,9 +46,13 @@ Next: calibrate-settings.`,
 // modelHint tells the user which model files are read.
 const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
 
+// cutHint tells the user what --inputs and --outputs take.
+const cutHint = "--inputs and --outputs take the names of ONNX tensors (the values nodes write, e.g. /2/AveragePool_output_0 as torch.onnx.export names them; Netron shows them), comma-separated or repeated; see README.md (sub-graphs)"
+
 // importOptions reads the flags that complete a model file.
 func importOptions(ctx *cli.Context) (importer.Options, error) {
-	opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name)}
+	opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name),
+		Inputs: ctx.StringSlice(CutInputsFlag.Name), Outputs: ctx.StringSlice(CutOutputsFlag.Name)}
 	if p := ctx.String(SeqInputFlag.Name); p != "" {
 		n, err := importer.InputValues(p)
 		if err != nil {
@@ -58,6 +66,9 @@ func importOptions(ctx *cli.Context) (importer.Options, error) {
 func openModel(model string, opts importer.Options) (*importer.Model, error) {
 	im, err := importer.Open(model, opts)
 	if err != nil {
+		if len(opts.Inputs) > 0 || len(opts.Outputs) > 0 {
+			return nil, withHint(err, cutHint)
+		}
 		return nil, withHint(err, modelHint)
 	}
 	return im, nil
@@ -75,7 +86,7 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if im.Format == importer.FormatNative {
 		s, _, err = quant.NewSettings(model, im.ConfigPath, settingsPath)
 	} else {
-		src := quant.Source{Format: im.Format, Path: model}
+		src := quant.Source{Format: im.Format, Path: model, Inputs: opts.Inputs, Outputs: opts.Outputs}
 		if opts.SeqLen != 0 || opts.InputValues != 0 || opts.Blocks != "" {
 			seq := im.Float.Config.SeqLen
 			if im.Float.Config.Architecture == quant.ArchitectureGraph {

@@ -110,7 +110,7 @@ type shardJob struct {
 
 // proveShards proves the shards of the manifest (all, or only shard `only`
 // when it is ≥ 0), jobs at a time, and writes a sharded bundle.
-func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, manifestPath, inputPath, bundlePath, saltsPath string, only, jobs int, opts ...prover.ProveOption) error {
+func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, manifestPath, inputPath, bundlePath, saltsPath string, only, jobs int, aggregatable bool, opts ...prover.ProveOption) error {
 	man, err := prover.ReadManifest(manifestPath)
 	if err != nil {
 		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
@@ -170,6 +170,10 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 		return err
 	}
 	opts = append(opts, prover.WithSalts(salts))
+	proofHash := ""
+	if aggregatable {
+		proofHash = prover.ProofHashMiMC
+	}
 	shards := make([]verifier.Shard, len(todo))
 	errs := make([]error, len(todo))
 	sem := make(chan struct{}, jobs)
@@ -181,7 +185,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			shards[k], errs[k] = proveShard(prefixed(p, fmt.Sprintf("shard %d", j.entry.Index)), j, n, opts...)
+			shards[k], errs[k] = proveShard(prefixed(p, fmt.Sprintf("shard %d", j.entry.Index)), j, n, proofHash, opts...)
 		}()
 	}
 	wg.Wait()
@@ -191,7 +195,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	elapsed := time.Since(start)
 	sb := &verifier.ShardedBundle{
 		MediaType: verifier.ShardedMediaType, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment,
-		ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, Shards: shards,
+		ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, ProofHash: proofHash, Shards: shards,
 	}
 	if only < 0 {
 		keys, err := prover.NewKeysManifest(man)
@@ -226,7 +230,8 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 }
 
 // proveShard proves one shard and returns its entry of the sharded bundle.
-func proveShard(p prover.Progress, j shardJob, n int, opts ...prover.ProveOption) (verifier.Shard, error) {
+// proofHash is prover.ProofHashMiMC when opts prove it for aggregation.
+func proveShard(p prover.Progress, j shardJob, n int, proofHash string, opts ...prover.ProveOption) (verifier.Shard, error) {
 	e := j.entry
 	fail := func(err error) (verifier.Shard, error) {
 		return verifier.Shard{}, fmt.Errorf("shard %d: %w", e.Index, err)
@@ -257,7 +262,7 @@ func proveShard(p prover.Progress, j shardJob, n int, opts ...prover.ProveOption
 	if err != nil {
 		return fail(err)
 	}
-	if err := prover.Verify(vk, proof.Proof, proof.Public); err != nil {
+	if err := prover.VerifyWithHash(vk, proof.Proof, proof.Public, proofHash); err != nil {
 		return fail(fmt.Errorf("the proof does not verify with %s: %w", e.VK, err))
 	}
 	b, err := verifier.NewBundle(j.model, c, vk, vkh, proof, j.trace)

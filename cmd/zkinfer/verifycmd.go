@@ -58,8 +58,15 @@ architecture and the proven commitment the weights).
 a ceremony or an SRS file (a bare digest cannot say).
 --insecure-unpinned checks against the bundle's own key, for debugging: it
 prints UNPINNED, never VERIFIED.
+
+Aggregated bundles (zkinfer aggregate): --vk pins the outer verifying key
+(aggregate's --outer-vk file; the bundle never carries it) and the outer
+proof is checked against it. With --keys also the second level: every
+shard bundle (carried, or --sharded FILE for --detach) must be the one the
+aggregated proof names at its position, and is re-checked against the keys
+manifest with the hash chain and the shards commitment.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -74,6 +81,14 @@ Exit code 0 only when every check passes.`,
 		}
 		if ctx.NArg() == 1 {
 			bundle = ctx.Args().First()
+		}
+		if agg, err := isAggregatedBundle(bundle); err != nil {
+			return err
+		} else if agg {
+			return verifyAggregatedBundle(ctx, bundle)
+		}
+		if ctx.IsSet(aggShardedFlag.Name) {
+			return fmt.Errorf("verify: --%s goes with an aggregated bundle", aggShardedFlag.Name)
 		}
 		var anchors []string
 		for _, f := range []string{PinVKFlag.Name, PinVKDigestFlag.Name, PinKeysFlag.Name, PinSRSFlag.Name, PinModelIDFlag.Name} {

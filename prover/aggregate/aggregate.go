@@ -32,8 +32,20 @@
 // (solidity.WithProverTargetSolidityVerifier) so the EVM can check them;
 // the recursive verifier recomputes the challenge with MiMC over BN254
 // (recursion.NewShort). Proofs to be aggregated must therefore be proven with
-// ProverOptions (and verified natively with VerifierOptions): an existing
-// sharded bundle is re-proven shard by shard, it cannot be aggregated as is.
+// ProverOptions (and verified natively with VerifierOptions): zkinfer prove
+// --shards M --aggregatable (prover.WithAggregatable) does, with the same
+// keys; an EVM sharded bundle is re-proven that way, it cannot be aggregated
+// as is.
+//
+// # Keys and proving
+//
+// Setup compiles the outer circuit for a set of shard keys and runs its
+// single-party dev setup, or loads the keys an earlier Setup cached under
+// CircuitID (a digest of the shard keys, ranges, block count, circuit version
+// and gnark version); Outer.Prove checks the shards (Check), proves with
+// Keccak hash to field so gnark's Solidity verifier checks the outer proof,
+// and verifies it. zkinfer aggregate drives both (cmd/zkinfer), and
+// verifier.AggregatedBundle carries the result.
 //
 // # Tests
 //
@@ -65,6 +77,7 @@ import (
 	stdgroth16 "github.com/consensys/gnark/std/recursion/groth16"
 
 	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -80,13 +93,15 @@ var field = ecc.BN254.ScalarField()
 
 // ProverOptions are the options a shard proof to be aggregated is proven
 // with: the BSB22 hash to field the recursive verifier recomputes.
+// It is prover.AggregatableProverOptions, which zkinfer prove
+// --aggregatable (prover.WithAggregatable) uses.
 func ProverOptions() backend.ProverOption {
-	return stdgroth16.GetNativeProverOptions(field, field)
+	return prover.AggregatableProverOptions()
 }
 
 // VerifierOptions verify such a proof natively.
 func VerifierOptions() backend.VerifierOption {
-	return stdgroth16.GetNativeVerifierOptions(field, field)
+	return prover.AggregatableVerifierOptions()
 }
 
 // Shard is one inner proof: blocks Range.From..Range.To-1, its verifying

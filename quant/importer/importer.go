@@ -42,6 +42,9 @@ type Options struct {
 	// open and SeqLen is 0 it is InputValues / d_model, and every model must
 	// take exactly that many values.
 	InputValues int
+	// Inputs and Outputs cut an ONNX layer graph at named tensors
+	// (onnx.Cut): the model is the part between them.
+	Inputs, Outputs []string
 }
 
 // Model is an imported model and where it came from.
@@ -57,6 +60,24 @@ type Model struct {
 
 // Open reads the model at path.
 func Open(path string, opts Options) (*Model, error) {
+	if len(opts.Inputs) > 0 || len(opts.Outputs) > 0 {
+		if !strings.EqualFold(filepath.Ext(path), ".onnx") {
+			return nil, fmt.Errorf("%w: --inputs and --outputs cut an ONNX graph at named tensors; %s is not an .onnx file", quant.ErrValidation, path)
+		}
+		if opts.Blocks != "" {
+			return nil, fmt.Errorf("%w: --blocks selects blocks of a Hugging Face GPT-2 checkpoint; cut an ONNX graph with --inputs and --outputs", quant.ErrValidation)
+		}
+		data, err := quant.ReadFileLimited(path, quant.MaxModelFileSize)
+		if err != nil {
+			return nil, err
+		}
+		// A cut is always a layer graph: the legacy templates are whole graphs.
+		gm, notes, err := onnx.ParseGraph(data, onnx.Options{SeqLen: opts.SeqLen, InputValues: opts.InputValues, Cut: &onnx.Cut{Inputs: opts.Inputs, Outputs: opts.Outputs}})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return checkInput(&Model{Float: gm, Format: FormatONNX, Notes: notes}, opts)
+	}
 	if strings.EqualFold(filepath.Ext(path), ".onnx") {
 		if opts.Blocks != "" {
 			return nil, fmt.Errorf("%w: --blocks selects blocks of a Hugging Face GPT-2 checkpoint, not of an ONNX graph", quant.ErrValidation)

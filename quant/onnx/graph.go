@@ -153,6 +153,23 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	if g == nil {
 		return nil, nil, fmt.Errorf("onnx: %w: the model has no graph (is this an ONNX file?)", quant.ErrValidation)
 	}
+	if len(g.GetNode()) > MaxNodes {
+		return nil, nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(g.GetNode()), MaxNodes)
+	}
+	if c := opts.Cut; c != nil && (len(c.Inputs) > 0 || len(c.Outputs) > 0) {
+		all := len(g.GetNode())
+		if g, err = cut(g, c.Inputs, c.Outputs, opts); err != nil {
+			return nil, nil, err
+		}
+		defer func() {
+			if err == nil {
+				notes = append([]string{fmt.Sprintf("sub-graph: the %d of %d ONNX nodes from %s to %s", len(g.GetNode()), all, ioNames(g.GetInput()), ioNames(g.GetOutput()))}, notes...)
+			}
+		}()
+		if !hasOpenAxis(g) {
+			opts.SeqLen = 0 // it shaped the cut inputs: they are static now
+		}
+	}
 	nodes := g.GetNode()
 	if len(nodes) > MaxNodes {
 		return nil, nil, fmt.Errorf("onnx: %w: %d nodes, at most %d", quant.ErrValidation, len(nodes), MaxNodes)
@@ -559,4 +576,25 @@ func finite(what string, data []float64) error {
 		}
 	}
 	return nil
+}
+
+// hasOpenAxis reports whether an input of g has a dynamic axis after the first.
+func hasOpenAxis(g *onnxpb.GraphProto) bool {
+	for _, vi := range g.GetInput() {
+		for k, d := range vi.GetType().GetTensorType().GetShape().GetDim() {
+			if k > 0 && d.GetDimValue() < 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ioNames lists the names of a graph's inputs or outputs.
+func ioNames(vis []*onnxpb.ValueInfoProto) string {
+	names := make([]string, len(vis))
+	for i, vi := range vis {
+		names[i] = vi.GetName()
+	}
+	return quoteList(names)
 }

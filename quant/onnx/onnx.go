@@ -32,6 +32,18 @@ type Options struct {
 	// Unfused keeps attention subgraphs op by op in the layer-graph
 	// importer (no ops.Attention fusion): for comparisons.
 	Unfused bool
+	// Cut, when set, cuts a layer graph at named tensors before importing
+	// it (ParseGraph only).
+	Cut *Cut
+}
+
+// Cut names the tensors a sub-graph starts and ends at (zkinfer's --inputs
+// and --outputs): the imported graph takes Inputs (empty: the graph's own
+// inputs) as its inputs and computes Outputs (empty: the graph's own
+// outputs) with the nodes between them.
+type Cut struct {
+	Inputs  []string `json:"inputs,omitempty"`
+	Outputs []string `json:"outputs,omitempty"`
 }
 
 // Load reads an ONNX file and imports it.

@@ -179,7 +179,7 @@ func (q *QBinary) Encode(e *quant.Encoder) error {
 func (q *QBinary) EncodeWeights(*quant.Encoder) error { return nil }
 func (q *QBinary) Cost(_, out []quant.Value) quant.Cost {
 	n := out[0].Size()
-	c := RequantCost * n
+	c := RefRequant(q.Shift) * n
 	if q.Op == "mul" {
 		c += n
 	}

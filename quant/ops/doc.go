@@ -20,6 +20,12 @@ import (
 // one requantized output, measured on 64×64 tensors (circuits/graph
 // TestCostProbe): R1CS 7.3–7.7, PLONK ≈ 30 (its range checks and clamp
 // selectors are not free linear combinations).
+//
+// Every range check a gadget declares to the plan (a Site's Shift: the
+// remainder of a requantization, a range site) is counted here as if the
+// circuit's range checker had base RefRangeBase (RefRangeCheck); the
+// circuit-wide overhead (circuits/graph) replaces that by its cost at the
+// circuit's actual base.
 const (
 	RequantCost    = quant.ConstraintsPerOutput
 	RequantCostSCS = 30
@@ -59,3 +65,33 @@ func sameShape(a, b []int) bool {
 }
 
 func keepFrac(in []int, _ []float64) []int { return []int{in[0]} }
+
+// RefRangeBase is the range-check base the ops' estimates assume for their
+// planned checks: RequantCost's 8 R1CS constraints are a clamp lookup (2),
+// the 5 limbs of a 24-bit remainder padded to 25 bits and its recomposition.
+const RefRangeBase = 5
+
+// RefRequant is the R1CS cost of one requantization with a shift of shift
+// bits: the clamp's lookup and the remainder's check, padded to a multiple
+// of the base, at RefRangeBase (RequantCost for the usual 21–25-bit shifts).
+func RefRequant(shift uint) int {
+	if shift == 0 {
+		return 2
+	}
+	bits := (int(shift) + RefRangeBase - 1) / RefRangeBase * RefRangeBase
+	return 2 + RefRangeCheck(bits)
+}
+
+// RefRangeCheck is the R1CS cost of one check of bits bits at RefRangeBase
+// (gnark's std/rangecheck: the limbs, the top limb's shifted copy when bits
+// is not a multiple of the base, the recomposition).
+func RefRangeCheck(bits int) int {
+	if bits <= 1 {
+		return 1
+	}
+	n := (bits + RefRangeBase - 1) / RefRangeBase
+	if n*RefRangeBase > bits {
+		n++
+	}
+	return n + 1
+}

@@ -203,7 +203,9 @@ func (n *NextTokens) Cost(in, out []quant.Value) quant.Cost {
 // completion [newTokens] is the only output. The model's input is then
 // the prompt, the completion but its last token, and padding up to T (any
 // ids: the causal mask keeps them out of every checked row); its output the
-// completion. m is not
+// completion. m must be causal, which quant.CheckCausal proves statically
+// (logits row t depends only on ids ≤ t; anything it cannot show is
+// refused, naming the first node that mixes positions). m is not
 // modified (the graph's slices are copied; ops are shared, they are never
 // written).
 func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, error) {
@@ -217,6 +219,9 @@ func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, er
 	}
 	if logits.DType != quant.DTypeInt8 {
 		return nil, fmt.Errorf("%w: the model's output %q is not int8 logits", quant.ErrValidation, logits.Name)
+	}
+	if err := quant.CheckCausal(g, g.Inputs[0], -1, g.Outputs[0], -2); err != nil {
+		return nil, fmt.Errorf("greedy completion needs a causal model (logits row t a function of the ids up to t): %w", err)
 	}
 	op := &NextTokens{From: promptLen - 1, Count: newTokens}
 	shapes, err := op.OutShapes([][]int{logits.Shape, ids.Shape})
@@ -372,4 +377,31 @@ func (a *ArgMaxIndex) EncodeWeights(*quant.Encoder) error { return nil }
 func (a *ArgMaxIndex) Cost(in, _ []quant.Value) quant.Cost {
 	n := in[0].Size()
 	return quant.Cost{R1CS: 5 * n, SCS: 15 * n}
+}
+
+// CheckGreedyCausal checks a greedy-completion model (NextTokensModel's
+// output): every next_tokens node's logits rows depend only on the ids at
+// positions up to theirs (quant.CheckCausal from the ids it reads).
+func CheckGreedyCausal(m *quant.Model) error {
+	g := m.Graph
+	if g == nil {
+		return fmt.Errorf("%w: not a layer graph", quant.ErrValidation)
+	}
+	found := false
+	for _, n := range g.Nodes {
+		if _, ok := n.Op.(*NextTokens); !ok {
+			continue
+		}
+		if len(n.In) != 2 {
+			return fmt.Errorf("%w: next_tokens node %q reads %d values", quant.ErrValidation, n.Name, len(n.In))
+		}
+		found = true
+		if err := quant.CheckCausal(g, n.In[1], -1, n.In[0], -2); err != nil {
+			return err
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: no next_tokens node", quant.ErrValidation)
+	}
+	return nil
 }

@@ -341,16 +341,20 @@ func (q *QMaxPool) Encode(e *quant.Encoder) error {
 }
 func (q *QMaxPool) EncodeWeights(*quant.Encoder) error { return nil }
 
-// Cost: per output of a window of m inputs, m range checks of 8 bits and
-// m − 1 products plus one assertion (measured: about 3 R1CS constraints and
-// 7 PLONK gates per element).
+// Cost: per output of a window of m inputs, m range checks of 8 bits (at
+// RefRangeBase: the gadget declares them to the estimate, gadget.Checker)
+// and m − 1 products plus one assertion (measured: 7 PLONK gates per
+// element).
 func (q *QMaxPool) Cost(in, out []quant.Value) quant.Cost {
-	m := 1
-	for _, k := range q.Kernel {
-		m *= k
+	m := 0 // window elements over all outputs (padding is not an element)
+	if err := q.Windows(in[0].Shape, func(_ int, idx []int) {
+		if len(idx) > 1 {
+			m += len(idx)
+		}
+	}); err != nil {
+		return quant.Cost{}
 	}
-	n := out[0].Size()
-	return quant.Cost{R1CS: n * maxElemR1CS * m, SCS: n * maxElemSCS * m}
+	return quant.Cost{R1CS: m * (1 + RefRangeCheck(8)), SCS: m * maxElemSCS}
 }
 
 func (q *QAvgPool) Check(in, out []quant.Value) error {

@@ -338,12 +338,13 @@ func (q *QReduce) EncodeWeights(*quant.Encoder) error { return nil }
 
 // Cost: a sum is free under R1CS (one gate per term under PLONK) and each
 // output one requantization; max and min cost per input value a
-// booleanity, a product and a range check (4 R1CS, 12 PLONK measured on
-// 64×64 by circuits/ops TestNormCostProbe), per output two equalities.
+// booleanity, a product and a planned 8-bit range check (at RefRangeBase;
+// 12 PLONK measured on 64×64 by circuits/ops TestNormCostProbe), per
+// output two equalities.
 func (q *QReduce) Cost(in, out []quant.Value) quant.Cost {
 	m, n := out[0].Size(), in[0].Size()
 	if q.Op == "max" || q.Op == "min" {
-		return quant.Cost{R1CS: 4*n + 32*m, SCS: 12*n + 20*m}
+		return quant.Cost{R1CS: (2+RefRangeCheck(8))*n + 2*m, SCS: 12*n + 20*m}
 	}
 	return quant.Cost{R1CS: RequantCost*m + n/2, SCS: 80*m + 3*n}
 }

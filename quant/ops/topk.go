@@ -168,13 +168,14 @@ func (t *TopK) Encode(e *quant.Encoder) error {
 func (t *TopK) EncodeWeights(*quant.Encoder) error { return nil }
 
 // Cost per group of n values: k·n selector bits and k·n products, n + k
-// range checks (~1.1 each with a table, 17 bits).
+// range checks of 16–17 bits (declared as range sites, so counted at
+// RefRangeBase like every planned check).
 func (t *TopK) Cost(in, _ []quant.Value) quant.Cost {
 	_, n, _, err := t.resolve(in[0].Shape)
 	if err != nil {
 		return quant.Cost{}
 	}
 	groups := in[0].Size() / n
-	c := groups * (2*t.K*n + 2*(n+t.K) + 2*t.K)
+	c := groups * (2*t.K*n + RefRangeCheck(17)*(n+t.K) + 2*t.K)
 	return quant.Cost{R1CS: c, SCS: 2 * c}
 }

@@ -217,5 +217,5 @@ func (q *QUnary) Encode(e *quant.Encoder) error {
 func (q *QUnary) EncodeWeights(*quant.Encoder) error { return nil }
 func (q *QUnary) Cost(_, out []quant.Value) quant.Cost {
 	n := out[0].Size()
-	return quant.Cost{R1CS: 2*n + 512, SCS: 8*n + 512}
+	return quant.Cost{R1CS: 2*n + 256, SCS: 8*n + 512}
 }

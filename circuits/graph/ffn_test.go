@@ -1,11 +1,10 @@
-package ffn_test
+package graph_test
 
 import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint/solver"
@@ -13,15 +12,14 @@ import (
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
-	"github.com/zkinfer/zkinfer/circuits/ffn"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-var field = ecc.BN254.ScalarField()
-
-func smallModel(t *testing.T, cfg quant.Config, s quant.Scales, seed uint64) *quant.Model {
+func ffnSmall(t *testing.T, cfg quant.Config, s quant.Scales, seed uint64) *quant.Model {
 	t.Helper()
 	m, err := quant.Quantize(quant.RandomModel(cfg, seed), s)
 	if err != nil {
@@ -30,7 +28,7 @@ func smallModel(t *testing.T, cfg quant.Config, s quant.Scales, seed uint64) *qu
 	return m
 }
 
-func randomInt8(rng *rand.Rand, seq, d int) [][]int64 {
+func ffnRandom(rng *rand.Rand, seq, d int) [][]int64 {
 	x := make([][]int64, seq)
 	for i := range x {
 		x[i] = make([]int64, d)
@@ -41,7 +39,7 @@ func randomInt8(rng *rand.Rand, seq, d int) [][]int64 {
 	return x
 }
 
-func constInput(seq, d int, v int64) [][]int64 {
+func ffnConst(seq, d int, v int64) [][]int64 {
 	x := make([][]int64, seq)
 	for i := range x {
 		x[i] = make([]int64, d)
@@ -52,24 +50,25 @@ func constInput(seq, d int, v int64) [][]int64 {
 	return x
 }
 
-// The circuit's public output must equal the integer reference bit for bit,
+// The ffn circuit (the legacy ffn walked as a graph) has the tests of the
+// former circuits/ffn. Its public output must equal the integer reference bit for bit,
 // on random inputs and on extremes that saturate.
-func TestCircuitMatchesReference(t *testing.T) {
+func TestFFNCircuitMatchesReference(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 8, DHidden: 16, SeqLen: 2, Activation: quant.ActivationReLU}
 	rng := rand.New(rand.NewPCG(7, 7))
 	models := map[string]*quant.Model{
 		// Fine scales: large int8 inputs overflow every layer.
-		"saturating": smallModel(t, cfg, quant.Scales{StreamFrac: 5, HiddenFrac: 5}, 1),
-		"calibrated": smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 3}, 2),
+		"saturating": ffnSmall(t, cfg, quant.Scales{StreamFrac: 5, HiddenFrac: 5}, 1),
+		"calibrated": ffnSmall(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 3}, 2),
 	}
 	for name, m := range models {
 		// Both range-check strategies must accept and reject the same traces.
-		circ, circBits := newCircuit(t, m), newCircuit(t, m, fixedpoint.WithBitDecomposition())
+		circ, circBits := ffnCircuit(t, m), ffnCircuit(t, m, fixedpoint.WithBitDecomposition())
 		// The model is too small for its plan to build tables: force them.
-		circTables := newCircuit(t, m, fixedpoint.WithPlan(tablePlan(t, ffn.Sites(m))))
-		inputs := [][][]int64{constInput(2, 8, -128), constInput(2, 8, 127), constInput(2, 8, 0)}
+		circTables := ffnCircuit(t, m, fixedpoint.WithPlan(ffnTablePlan(t, ffnSites(t, m))))
+		inputs := [][][]int64{ffnConst(2, 8, -128), ffnConst(2, 8, 127), ffnConst(2, 8, 0)}
 		for range 100 {
-			inputs = append(inputs, randomInt8(rng, 2, 8))
+			inputs = append(inputs, ffnRandom(rng, 2, 8))
 		}
 		var saturated int
 		for k, x := range inputs {
@@ -77,17 +76,17 @@ func TestCircuitMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			saturated += countSaturated(tr)
-			if err := test.IsSolved(circ, assignment(t, m, tr), field); err != nil {
+			saturated += ffnSaturated(tr)
+			if err := test.IsSolved(circ, ffnAssignment(t, m, tr), field); err != nil {
 				t.Fatalf("%s input %d: %v", name, k, err)
 			}
-			if err := test.IsSolved(circBits, assignment(t, m, tr), field); err != nil {
+			if err := test.IsSolved(circBits, ffnAssignment(t, m, tr), field); err != nil {
 				t.Fatalf("%s input %d, bit decomposition: %v", name, k, err)
 			}
 			// The test engine is slow on tables: the extremes and 20 random inputs.
 			tables := k < 23
 			if tables {
-				if err := test.IsSolved(circTables, assignment(t, m, tr), field); err != nil {
+				if err := test.IsSolved(circTables, ffnAssignment(t, m, tr), field); err != nil {
 					t.Fatalf("%s input %d, clamp tables: %v", name, k, err)
 				}
 			}
@@ -97,8 +96,8 @@ func TestCircuitMatchesReference(t *testing.T) {
 			if y == quant.Int8Max {
 				tr.Y[k%2][k%8] = y - 1
 			}
-			if test.IsSolved(circ, assignment(t, m, tr), field) == nil || test.IsSolved(circBits, assignment(t, m, tr), field) == nil ||
-				(tables && test.IsSolved(circTables, assignment(t, m, tr), field) == nil) {
+			if test.IsSolved(circ, ffnAssignment(t, m, tr), field) == nil || test.IsSolved(circBits, ffnAssignment(t, m, tr), field) == nil ||
+				(tables && test.IsSolved(circTables, ffnAssignment(t, m, tr), field) == nil) {
 				t.Fatalf("%s input %d: a wrong output was accepted", name, k)
 			}
 		}
@@ -109,9 +108,9 @@ func TestCircuitMatchesReference(t *testing.T) {
 	}
 }
 
-// tablePlan plans as if every site were a million times as frequent, so that
+// ffnTablePlan plans as if every site were a million times as frequent, so that
 // every range gets a clamp table, and checks that it did.
-func tablePlan(t testing.TB, sites []fixedpoint.Site) *fixedpoint.Plan {
+func ffnTablePlan(t testing.TB, sites []fixedpoint.Site) *fixedpoint.Plan {
 	t.Helper()
 	for i := range sites {
 		sites[i].Count <<= 20
@@ -125,7 +124,7 @@ func tablePlan(t testing.TB, sites []fixedpoint.Site) *fixedpoint.Plan {
 	return p
 }
 
-func countSaturated(tr *quant.Trace) int {
+func ffnSaturated(tr *quant.Trace) int {
 	n := 0
 	for _, rows := range [][][]int64{tr.Hidden, tr.Proj, tr.Y} {
 		for _, row := range rows {
@@ -139,21 +138,21 @@ func countSaturated(tr *quant.Trace) int {
 	return n
 }
 
-// publicIO exposes the packed values, so that tests can tamper with them.
-var publicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
+// ffnPublicIO exposes the packed values, so that tests can tamper with them.
+var ffnPublicIO = quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
 
-func newCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *ffn.Circuit {
+func ffnCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *graph.Circuit {
 	t.Helper()
-	c, err := ffn.New(m, publicIO, opts...)
+	c, err := graph.New(m, ffnPublicIO, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func assignment(t *testing.T, m *quant.Model, tr *quant.Trace) *ffn.Circuit {
+func ffnAssignment(t *testing.T, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := ffn.Assignment(m, tr, publicIO, modelio.Salts{})
+	a, err := graph.Assignment(m, tr, ffnPublicIO, modelio.Salts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,27 +161,27 @@ func assignment(t *testing.T, m *quant.Model, tr *quant.Trace) *ffn.Circuit {
 
 // The packed public input has exactly one int8 unpacking: a private x out of
 // int8 that packs to the same field element is rejected.
-func TestCircuitRejectsOutOfRangeInput(t *testing.T) {
+func TestFFNCircuitRejectsOutOfRangeInput(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
-	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 3)
-	tr, err := m.Forward(constInput(1, 4, 1))
+	m := ffnSmall(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 3)
+	tr, err := m.Forward(ffnConst(1, 4, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := assignment(t, m, tr)
+	a := ffnAssignment(t, m, tr)
 	a.IO.X[0][0] = 1 + 256 // same packed value: x0 carries into the next byte ...
 	a.IO.X[0][1] = 1 - 1   // ... which x1 gives back
-	if test.IsSolved(newCircuit(t, m), a, field) == nil || test.IsSolved(newCircuit(t, m, fixedpoint.WithBitDecomposition()), a, field) == nil {
+	if test.IsSolved(ffnCircuit(t, m), a, field) == nil || test.IsSolved(ffnCircuit(t, m, fixedpoint.WithBitDecomposition()), a, field) == nil {
 		t.Fatal("an out-of-range unpacking of the input was accepted")
 	}
 }
 
 // A prover whose hints lie must fail: every hint of the block, tampered in
 // the real Groth16 prover.
-func TestProverRejectsTamperedHints(t *testing.T) {
+func TestFFNProverRejectsTamperedHints(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureFFN, DModel: 4, DHidden: 8, SeqLen: 1, Activation: quant.ActivationReLU}
-	m := smallModel(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 4)
-	ccs, err := frontend.Compile(field, r1cs.NewBuilder, newCircuit(t, m))
+	m := ffnSmall(t, cfg, quant.Scales{StreamFrac: 4, HiddenFrac: 4}, 4)
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, ffnCircuit(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +189,11 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := m.Forward(randomInt8(rand.New(rand.NewPCG(1, 1)), 1, 4))
+	tr, err := m.Forward(ffnRandom(rand.New(rand.NewPCG(1, 1)), 1, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := frontend.NewWitness(assignment(t, m, tr), field)
+	w, err := frontend.NewWitness(ffnAssignment(t, m, tr), field)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,9 +204,9 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 		id solver.HintID
 		h  solver.Hint
 	}{
-		"quotient": {solver.GetHintID(fixedpoint.DivPow2Hint), offset(fixedpoint.DivPow2Hint, 0)},
-		"low":      {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 0)},
-		"high":     {solver.GetHintID(fixedpoint.ClampSelectHint), offset(fixedpoint.ClampSelectHint, 1)},
+		"quotient": {solver.GetHintID(fixedpoint.DivPow2Hint), ffnOffset(fixedpoint.DivPow2Hint, 0)},
+		"low":      {solver.GetHintID(fixedpoint.ClampSelectHint), ffnOffset(fixedpoint.ClampSelectHint, 0)},
+		"high":     {solver.GetHintID(fixedpoint.ClampSelectHint), ffnOffset(fixedpoint.ClampSelectHint, 1)},
 	} {
 		_, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(fake.id, fake.h)))
 		if err == nil {
@@ -216,7 +215,7 @@ func TestProverRejectsTamperedHints(t *testing.T) {
 	}
 }
 
-func offset(h solver.Hint, k int) solver.Hint {
+func ffnOffset(h solver.Hint, k int) solver.Hint {
 	return func(f *big.Int, in, out []*big.Int) error {
 		if err := h(f, in, out); err != nil {
 			return err
@@ -224,4 +223,18 @@ func offset(h solver.Hint, k int) solver.Hint {
 		out[k].Add(out[k], big.NewInt(1))
 		return nil
 	}
+}
+
+// ffnSites are the clamp sites of an ffn model's circuit (its graph form's).
+func ffnSites(t testing.TB, m *quant.Model) []fixedpoint.Site {
+	t.Helper()
+	g, err := ops.FromLegacyFFN(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites, err := graph.Sites(g, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sites
 }

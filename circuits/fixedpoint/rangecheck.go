@@ -1,0 +1,268 @@
+package fixedpoint
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/multicommit"
+)
+
+// logChecker range-checks values by one log-derivative argument (Haböck,
+// "Multivariate lookups based on logarithmic derivatives", 2022) over the
+// table [0, 2^b), as gnark's std/rangecheck does, with two differences that
+// save R1CS constraints:
+//
+//   - the lowest limb of a value is not a new wire but the linear expression
+//     v − Σ_{k≥1} l_k·2^(k·b), so the recomposition costs nothing (gnark
+//     hints every limb and asserts their sum: one constraint per value); a
+//     value of at most b bits is queried as it is, without a hint;
+//   - the base b is chosen when the circuit is complete (the deferred
+//     commit), from every check the circuit made, to minimize the queries
+//     plus the table; padded checks (checkPadded) are scaled to whole limbs
+//     with that base.
+//
+// A check of n bits costs ceil(n/b) constraints (one inverse per limb), plus
+// one for a partial last limb (its limb times 2^(b·ceil(n/b)−n) is queried
+// too) unless the check is padded; the table costs one constraint per entry.
+//
+// Soundness. The queries q_i are linear expressions of the circuit's wires;
+// the multiplicities m_j (how often j is queried) come from a hint. Every
+// wire of every query and every m_j is committed (std/multicommit: the
+// circuit's one BSB22 commitment under Groth16, the commitment gate under
+// PLONK), and the challenge x is derived from that commitment. The circuit
+// asserts Σ_i 1/(x − q_i) = Σ_j m_j/(x − j). If some q_i is outside the
+// table, the two sides are different rational functions of x (the pole at
+// q_i has multiplicity count(q_i) ≢ 0 mod |F| on the left, none on the
+// right, since fewer than |F| values are queried), and clearing denominators
+// leaves a nonzero polynomial of degree < N + 2^b for N queries: they agree
+// at a random x with probability below (N + 2^b)/|F| < 2^-220 for any
+// circuit zkinfer compiles (N < 2^30). The argument runs once. Each limb in
+// [0, 2^b) and v = Σ_k l_k·2^(k·b) (by construction) give v ∈ [0, 2^(b·n)); the
+// query l_{n-1}·2^(b·n − bits) ∈ [0, 2^b) then bounds the top limb, so
+// v ∈ [0, 2^bits), exactly gnark's argument.
+type logChecker struct {
+	api    frontend.API
+	checks []pendingCheck
+	closed bool
+}
+
+type pendingCheck struct {
+	v      frontend.Variable
+	bits   int
+	padded bool
+}
+
+func newLogChecker(api frontend.API) *logChecker {
+	c := &logChecker{api: api}
+	api.Compiler().Defer(c.commit)
+	return c
+}
+
+// Check constrains 0 ≤ v < 2^bits.
+func (c *logChecker) Check(v frontend.Variable, bits int) {
+	c.add(v, bits, false)
+}
+
+// checkPadded is Check for a value the caller knows is a bounded integer
+// (|v|·2^e far below the field for e < the base): the checker then checks
+// v·2^e on bits+e bits, with bits+e a multiple of its base, instead of
+// querying a partial last limb. See Requantize for why a remainder
+// qualifies.
+func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
+	c.add(v, bits, true)
+}
+
+func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
+	if c.closed {
+		panic("fixedpoint: range check after the checker was committed")
+	}
+	switch {
+	case bits <= 0:
+		c.api.AssertIsEqual(v, 0)
+	case bits == 1:
+		c.api.AssertIsBoolean(v)
+	default:
+		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded})
+	}
+}
+
+// The bases the checker considers: a table of 2^minCheckBase to
+// 2^maxCheckBase entries.
+const (
+	minCheckBase = 2
+	maxCheckBase = 16
+)
+
+// queries returns the number of table queries (R1CS constraints) a check
+// costs under base b.
+func (p pendingCheck) queries(b int) int {
+	n := (p.bits + b - 1) / b
+	if p.bits%b != 0 && !p.padded {
+		n++
+	}
+	return n
+}
+
+// chooseBase returns the base that minimizes queries plus table entries.
+func chooseBase(checks []pendingCheck) int {
+	best, bestBase := 0, 0
+	for b := minCheckBase; b <= maxCheckBase; b++ {
+		cost := 1 << b
+		for _, ch := range checks {
+			cost += ch.queries(b)
+		}
+		if bestBase == 0 || cost < best {
+			best, bestBase = cost, b
+		}
+	}
+	return bestBase
+}
+
+func (c *logChecker) commit(api frontend.API) error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	if len(c.checks) == 0 {
+		return nil
+	}
+	base := chooseBase(c.checks)
+	var queries []frontend.Variable
+	for _, ch := range c.checks {
+		v, bits := ch.v, ch.bits
+		if ch.padded && bits%base != 0 {
+			e := base - bits%base
+			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			bits += e
+		}
+		n := (bits + base - 1) / base
+		top := v
+		if n > 1 {
+			upper, err := api.Compiler().NewHint(LimbsHint, n-1, base, n, v)
+			if err != nil {
+				return err
+			}
+			low := v
+			for k, l := range upper {
+				low = api.Sub(low, api.Mul(l, new(big.Int).Lsh(big.NewInt(1), uint(base*(k+1)))))
+			}
+			queries = append(queries, low)
+			queries = append(queries, upper...)
+			top = upper[n-2]
+		} else {
+			queries = append(queries, v)
+		}
+		if rem := n*base - bits; rem > 0 {
+			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
+		}
+	}
+	size := 1 << base
+	countIn := append([]frontend.Variable{base}, queries...)
+	mult, err := api.Compiler().NewHint(RangeCountHint, size, countIn...)
+	if err != nil {
+		return err
+	}
+	committed := append(append([]frontend.Variable{}, queries...), mult...)
+	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
+		left := make([]frontend.Variable, len(queries))
+		for i, q := range queries {
+			left[i] = api.Sub(x, q)
+		}
+		if bi, ok := api.(frontend.BatchInverter); ok {
+			left = bi.BatchInvert(left)
+		} else {
+			for i := range left {
+				left[i] = api.Inverse(left[i])
+			}
+		}
+		right := make([]frontend.Variable, size)
+		if papi, ok := api.(frontend.PlonkAPI); ok {
+			// One gate per entry, as gnark's std/rangecheck: the hinted
+			// quotient w_j satisfies w_j·(x − j) = m_j.
+			in := append([]frontend.Variable{x}, mult...)
+			w, err := api.Compiler().NewHint(DivBySubHint, size, in...)
+			if err != nil {
+				return err
+			}
+			for j := range right {
+				papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
+				right[j] = w[j]
+			}
+		} else {
+			for j := range right {
+				right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+			}
+		}
+		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))
+		return nil
+	}, committed...)
+	return nil
+}
+
+func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {
+	switch len(v) {
+	case 0:
+		return 0
+	case 1:
+		return v[0]
+	}
+	return api.Add(v[0], v[1], v[2:]...)
+}
+
+// LimbsHint returns the limbs 1..n−1 of v in base 2^b (inputs: b, n, v): the
+// k-th output is floor(v / 2^(k·b)) mod 2^b. Limb 0 is v less the others, a
+// linear expression in the circuit.
+func LimbsHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != 3 || !inputs[0].IsUint64() || !inputs[1].IsUint64() {
+		return fmt.Errorf("LimbsHint: want inputs b, n, v")
+	}
+	b, n := inputs[0].Uint64(), inputs[1].Uint64()
+	if b == 0 || b > 64 || n < 2 || uint64(len(outputs)) != n-1 {
+		return fmt.Errorf("LimbsHint: base %d, %d limbs, %d outputs", b, n, len(outputs))
+	}
+	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(b)), big.NewInt(1))
+	for k := range outputs {
+		outputs[k].Rsh(inputs[2], uint(b)*uint(k+1))
+		outputs[k].And(outputs[k], mask)
+	}
+	return nil
+}
+
+// DivBySubHint returns m_j / (x − j) for j = 0…len(outputs)−1 (inputs: x,
+// m_0, m_1, …).
+func DivBySubHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) != len(outputs)+1 {
+		return fmt.Errorf("DivBySubHint: want x and %d multiplicities", len(outputs))
+	}
+	for j := range outputs {
+		d := new(big.Int).Sub(inputs[0], big.NewInt(int64(j)))
+		d.Mod(d, field)
+		if d.Sign() == 0 {
+			return fmt.Errorf("DivBySubHint: challenge hits the table")
+		}
+		d.ModInverse(d, field)
+		outputs[j].Mul(inputs[j+1], d)
+		outputs[j].Mod(outputs[j], field)
+	}
+	return nil
+}
+
+// RangeCountHint returns, for each j < 2^b, how many of the queries equal j
+// (inputs: b, queries...). Queries outside the table are not counted: the
+// log-derivative equation then fails, which is the point.
+func RangeCountHint(field *big.Int, inputs, outputs []*big.Int) error {
+	if len(inputs) < 1 || !inputs[0].IsUint64() || inputs[0].Uint64() > 30 || len(outputs) != 1<<inputs[0].Uint64() {
+		return fmt.Errorf("RangeCountHint: want inputs b, queries... and 2^b outputs")
+	}
+	counts := make([]uint64, len(outputs))
+	for _, q := range inputs[1:] {
+		if q.IsUint64() && q.Uint64() < uint64(len(counts)) {
+			counts[q.Uint64()]++
+		}
+	}
+	for j, n := range counts {
+		outputs[j].SetUint64(n)
+	}
+	return nil
+}
