@@ -71,9 +71,15 @@ func runScripts(t *testing.T, dir string) {
 			return nil
 		},
 		// [gpubuilt]: the binary under test has the ICICLE prover (tag icicle).
+		// [lmlong]: see below.
 		Condition: func(cond string) (bool, error) {
 			if cond == "gpubuilt" {
 				return prover.GPUBuilt(), nil
+			}
+			// [lmlong]: ZKINFER_LM_LONG is set; the GPT-2-vocabulary
+			// generate script (12 min, 4.6 GB) runs only then.
+			if cond == "lmlong" {
+				return os.Getenv("ZKINFER_LM_LONG") != "", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
