@@ -18,6 +18,7 @@ import (
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
+	cs "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
@@ -277,7 +278,13 @@ func SetupDev(c *Circuit, p Progress) (*Keys, error) {
 	)
 	switch c.Header.Backend {
 	case BackendGroth16:
-		pk, vk, err = groth16.Setup(c.CS)
+		// gnark's groth16.Setup with faster fixed-base multiplications
+		// (groth16setup.go): the same keys, several times sooner.
+		r1cs, ok := c.CS.(*cs.R1CS)
+		if !ok {
+			return nil, fmt.Errorf("setup: %w: a Groth16 circuit that is not a BN254 R1CS (%T)", ErrCorrupted, c.CS)
+		}
+		pk, vk, err = setupGroth16(r1cs)
 	case BackendPLONK:
 		var srs, lagrange kzg.SRS
 		if srs, lagrange, err = unsafekzg.NewSRS(c.CS); err == nil {

@@ -1,0 +1,305 @@
+package prover
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+)
+
+// Fixed-base batch scalar multiplication for the Groth16 setup: [s_i]·G for
+// millions of scalars s_i and one base G (the generator of G1 or G2).
+//
+// gnark-crypto's BatchScalarMultiplicationG1/G2 (which gnark's groth16.Setup
+// calls) keeps one window table of G and runs double-and-add for every
+// scalar: ~254 doublings plus ~16 additions per point, and for G2 one field
+// inversion per point. Since the base never changes, a table per window
+// position removes every doubling: table j holds d·2^(c·j)·G for
+// d = 1..2^(c-1), and [s]·G is the sum over windows j of ±table_j[|d_j|]
+// for the signed base-2^c digits d_j of s — nbChunks mixed additions per
+// point, ~10× fewer group operations. The tables cost nbChunks·2^(c-1)
+// additions once (c is chosen to balance the two). Points are converted to
+// affine per block of blockSize with one inversion (Montgomery's trick), and
+// blocks are spread over all cores. The result is the same affine points
+// gnark-crypto computes (TestFixedBaseMatchesGnarkCrypto); written here
+// because gnark-crypto has no fixed-base table API.
+
+// blockSize is the number of points one worker accumulates and converts
+// to affine with one inversion.
+const blockSize = 1024
+
+// fixedBaseWindow picks the window width c minimizing the table's cost
+// (nbChunks·2^(c-1) additions) plus the points' (n·nbChunks additions).
+func fixedBaseWindow(n int) (c, nbChunks int) {
+	best := -1
+	for w := 2; w <= 16; w++ {
+		chunks := windowChunks(w)
+		cost := chunks<<(w-1) + n*chunks
+		if best < 0 || cost < best {
+			best, c, nbChunks = cost, w, chunks
+		}
+	}
+	return c, nbChunks
+}
+
+// windowChunks is the number of c-bit windows of a scalar, with room for
+// the carry of the signed recoding: ⌈(fr.Bits+1)/c⌉.
+func windowChunks(c int) int { return (fr.Bits + 1 + c - 1) / c }
+
+// signedDigits writes the signed base-2^c digits of s (regular form, little
+// endian words) into d: s = Σ d[j]·2^(c·j), with d[j] in (-2^(c-1), 2^(c-1)].
+func signedDigits(s *[fr.Limbs]uint64, c int, d []int32) {
+	mask := uint64(1)<<c - 1
+	half := int64(1) << (c - 1)
+	carry := int64(0)
+	for j := range d {
+		off := j * c
+		var v uint64
+		if w := off / 64; w < fr.Limbs {
+			sh := off % 64
+			v = s[w] >> sh
+			if sh+c > 64 && w+1 < fr.Limbs {
+				v |= s[w+1] << (64 - sh)
+			}
+		}
+		digit := int64(v&mask) + carry
+		carry = 0
+		if digit > half {
+			digit -= 1 << c
+			carry = 1
+		}
+		d[j] = int32(digit)
+	}
+}
+
+// parallelBlocks runs f on the blocks [start, end) of [0, n), of blockSize
+// elements each, on all cores.
+func parallelBlocks(n int, f func(start, end int)) {
+	nbBlocks := (n + blockSize - 1) / blockSize
+	workers := min(runtime.GOMAXPROCS(0), nbBlocks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= nbBlocks {
+					return
+				}
+				f(b*blockSize, min((b+1)*blockSize, n))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// parallelRange runs f(i) for i in [0, n) on all cores.
+func parallelRange(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// g1Table returns, for each window j, the affine points d·2^(c·j)·base,
+// d = 1..2^(c-1).
+func g1Table(base *curve.G1Affine, c, nbChunks int) [][]curve.G1Affine {
+	size := 1 << (c - 1)
+	bases := make([]curve.G1Affine, nbChunks)
+	var b curve.G1Jac
+	b.FromAffine(base)
+	for j := range bases {
+		bases[j].FromJacobian(&b)
+		for range c {
+			b.DoubleAssign()
+		}
+	}
+	tables := make([][]curve.G1Affine, nbChunks)
+	parallelRange(nbChunks, func(j int) {
+		jac := make([]curve.G1Jac, size)
+		jac[0].FromAffine(&bases[j])
+		for d := 1; d < size; d++ {
+			jac[d] = jac[d-1]
+			jac[d].AddMixed(&bases[j])
+		}
+		tables[j] = make([]curve.G1Affine, size)
+		g1ToAffine(jac, tables[j])
+	})
+	return tables
+}
+
+// g1ToAffine converts p to affine coordinates into out with one inversion.
+func g1ToAffine(p []curve.G1Jac, out []curve.G1Affine) {
+	// out[i].X holds the product of the non-zero Z before i.
+	acc := fp.One()
+	for i := range p {
+		if p[i].Z.IsZero() {
+			continue
+		}
+		out[i].X = acc
+		acc.Mul(&acc, &p[i].Z)
+	}
+	var inv fp.Element
+	inv.Inverse(&acc)
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i].Z.IsZero() {
+			out[i].X.SetZero()
+			out[i].Y.SetZero()
+			continue
+		}
+		var zInv, zInv2 fp.Element
+		zInv.Mul(&out[i].X, &inv)
+		inv.Mul(&inv, &p[i].Z)
+		zInv2.Square(&zInv)
+		out[i].X.Mul(&p[i].X, &zInv2)
+		out[i].Y.Mul(&p[i].Y, &zInv2).Mul(&out[i].Y, &zInv)
+	}
+}
+
+// batchMulG1 returns [s]·base for every s in scalars (Montgomery form),
+// in affine coordinates: gnark-crypto's BatchScalarMultiplicationG1.
+func batchMulG1(base *curve.G1Affine, scalars []fr.Element) []curve.G1Affine {
+	c, _ := fixedBaseWindow(len(scalars))
+	return batchMulG1Window(base, scalars, c)
+}
+
+// batchMulG1Window is batchMulG1 with window width c.
+func batchMulG1Window(base *curve.G1Affine, scalars []fr.Element, c int) []curve.G1Affine {
+	out := make([]curve.G1Affine, len(scalars))
+	if len(scalars) == 0 {
+		return out
+	}
+	nbChunks := windowChunks(c)
+	tables := g1Table(base, c, nbChunks)
+	parallelBlocks(len(scalars), func(start, end int) {
+		jac := make([]curve.G1Jac, end-start)
+		digits := make([]int32, nbChunks)
+		var t curve.G1Affine
+		for i := start; i < end; i++ {
+			p := &jac[i-start]
+			p.Z.SetZero()
+			p.X.SetOne()
+			p.Y.SetOne()
+			s := scalars[i].Bits()
+			signedDigits(&s, c, digits)
+			for j, d := range digits {
+				switch {
+				case d > 0:
+					p.AddMixed(&tables[j][d-1])
+				case d < 0:
+					t.Neg(&tables[j][-d-1])
+					p.AddMixed(&t)
+				}
+			}
+		}
+		g1ToAffine(jac, out[start:end])
+	})
+	return out
+}
+
+// g2Table is g1Table for G2.
+func g2Table(base *curve.G2Affine, c, nbChunks int) [][]curve.G2Affine {
+	size := 1 << (c - 1)
+	bases := make([]curve.G2Affine, nbChunks)
+	var b curve.G2Jac
+	b.FromAffine(base)
+	for j := range bases {
+		bases[j].FromJacobian(&b)
+		for range c {
+			b.DoubleAssign()
+		}
+	}
+	tables := make([][]curve.G2Affine, nbChunks)
+	parallelRange(nbChunks, func(j int) {
+		jac := make([]curve.G2Jac, size)
+		jac[0].FromAffine(&bases[j])
+		for d := 1; d < size; d++ {
+			jac[d] = jac[d-1]
+			jac[d].AddMixed(&bases[j])
+		}
+		tables[j] = make([]curve.G2Affine, size)
+		g2ToAffine(jac, tables[j])
+	})
+	return tables
+}
+
+// g2ToAffine is g1ToAffine for G2.
+func g2ToAffine(p []curve.G2Jac, out []curve.G2Affine) {
+	var acc curve.E2
+	acc.SetOne()
+	for i := range p {
+		if p[i].Z.IsZero() {
+			continue
+		}
+		out[i].X = acc
+		acc.Mul(&acc, &p[i].Z)
+	}
+	var inv curve.E2
+	inv.Inverse(&acc)
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i].Z.IsZero() {
+			out[i].X.SetZero()
+			out[i].Y.SetZero()
+			continue
+		}
+		var zInv, zInv2 curve.E2
+		zInv.Mul(&out[i].X, &inv)
+		inv.Mul(&inv, &p[i].Z)
+		zInv2.Square(&zInv)
+		out[i].X.Mul(&p[i].X, &zInv2)
+		out[i].Y.Mul(&p[i].Y, &zInv2).Mul(&out[i].Y, &zInv)
+	}
+}
+
+// batchMulG2 is batchMulG1 for G2: gnark-crypto's BatchScalarMultiplicationG2.
+func batchMulG2(base *curve.G2Affine, scalars []fr.Element) []curve.G2Affine {
+	c, _ := fixedBaseWindow(len(scalars))
+	return batchMulG2Window(base, scalars, c)
+}
+
+// batchMulG2Window is batchMulG2 with window width c.
+func batchMulG2Window(base *curve.G2Affine, scalars []fr.Element, c int) []curve.G2Affine {
+	out := make([]curve.G2Affine, len(scalars))
+	if len(scalars) == 0 {
+		return out
+	}
+	nbChunks := windowChunks(c)
+	tables := g2Table(base, c, nbChunks)
+	parallelBlocks(len(scalars), func(start, end int) {
+		jac := make([]curve.G2Jac, end-start)
+		digits := make([]int32, nbChunks)
+		var t curve.G2Affine
+		for i := start; i < end; i++ {
+			p := &jac[i-start]
+			p.Z.SetZero()
+			p.X.SetOne()
+			p.Y.SetOne()
+			s := scalars[i].Bits()
+			signedDigits(&s, c, digits)
+			for j, d := range digits {
+				switch {
+				case d > 0:
+					p.AddMixed(&tables[j][d-1])
+				case d < 0:
+					t.Neg(&tables[j][-d-1])
+					p.AddMixed(&t)
+				}
+			}
+		}
+		g2ToAffine(jac, out[start:end])
+	})
+	return out
+}
