@@ -21,11 +21,13 @@ import (
 // d = 1..2^(c-1), and [s]·G is the sum over windows j of ±table_j[|d_j|]
 // for the signed base-2^c digits d_j of s — nbChunks mixed additions per
 // point, ~10× fewer group operations. The tables cost nbChunks·2^(c-1)
-// additions once (c is chosen to balance the two). Points are converted to
-// affine per block of blockSize with one inversion (Montgomery's trick), and
-// blocks are spread over all cores. The result is the same affine points
-// gnark-crypto computes (TestFixedBaseMatchesGnarkCrypto); written here
-// because gnark-crypto has no fixed-base table API.
+// additions once (c is chosen to balance the two). Blocks of blockSize
+// points are spread over all cores; in G1 a block accumulates in affine
+// coordinates with one inversion per window (g1Accumulate), in G2 in
+// Jacobian coordinates, converted to affine with one inversion per block.
+// The result is the same affine points gnark-crypto computes
+// (TestFixedBaseMatchesGnarkCrypto); written here because gnark-crypto has
+// no fixed-base table API.
 
 // blockSize is the number of points one worker accumulates and converts
 // to affine with one inversion.
@@ -177,6 +179,13 @@ func batchMulG1(base *curve.G1Affine, scalars []fr.Element) []curve.G1Affine {
 }
 
 // batchMulG1Window is batchMulG1 with window width c.
+//
+// G1 accumulates in affine coordinates: for each window, the additions
+// acc_i += ±table_j[|d_ij|] of a whole block share one inversion
+// (Montgomery's trick), ~6 multiplications per addition instead of a mixed
+// Jacobian addition's 11, and no conversion at the end. The rare additions
+// of a point to itself or to its negation (equal x) go through Jacobian
+// coordinates.
 func batchMulG1Window(base *curve.G1Affine, scalars []fr.Element, c int) []curve.G1Affine {
 	out := make([]curve.G1Affine, len(scalars))
 	if len(scalars) == 0 {
@@ -185,29 +194,84 @@ func batchMulG1Window(base *curve.G1Affine, scalars []fr.Element, c int) []curve
 	nbChunks := windowChunks(c)
 	tables := g1Table(base, c, nbChunks)
 	parallelBlocks(len(scalars), func(start, end int) {
-		jac := make([]curve.G1Jac, end-start)
-		digits := make([]int32, nbChunks)
-		var t curve.G1Affine
-		for i := start; i < end; i++ {
-			p := &jac[i-start]
-			p.Z.SetZero()
-			p.X.SetOne()
-			p.Y.SetOne()
-			s := scalars[i].Bits()
-			signedDigits(&s, c, digits)
-			for j, d := range digits {
-				switch {
-				case d > 0:
-					p.AddMixed(&tables[j][d-1])
-				case d < 0:
-					t.Neg(&tables[j][-d-1])
-					p.AddMixed(&t)
-				}
-			}
+		n := end - start
+		digits := make([]int32, n*nbChunks)
+		for i := range n {
+			s := scalars[start+i].Bits()
+			signedDigits(&s, c, digits[i*nbChunks:(i+1)*nbChunks])
 		}
-		g1ToAffine(jac, out[start:end])
+		g1Accumulate(tables, digits, out[start:end])
 	})
 	return out
+}
+
+// g1Accumulate sets acc[i] = Σ_j ±tables[j][|d|-1] for the digits
+// d = digits[i·nbChunks + j] (0: nothing), in affine coordinates, one
+// batch inversion per window.
+func g1Accumulate(tables [][]curve.G1Affine, digits []int32, acc []curve.G1Affine) {
+	n, nbChunks := len(acc), len(tables)
+	inf := make([]bool, n)
+	for i := range acc {
+		acc[i] = curve.G1Affine{} // (0, 0) is the point at infinity
+		inf[i] = true
+	}
+	idx := make([]int32, 0, n)        // points added to in this window
+	q := make([]curve.G1Affine, 0, n) // what is added to them
+	den := make([]fp.Element, n)      // x_q − x_acc
+	prefix := make([]fp.Element, n)   // products of the denominators before
+	for j := range nbChunks {
+		idx, q = idx[:0], q[:0]
+		for i := range n {
+			d := digits[i*nbChunks+j]
+			if d == 0 {
+				continue
+			}
+			var t curve.G1Affine
+			if d > 0 {
+				t = tables[j][d-1]
+			} else {
+				t.Neg(&tables[j][-d-1])
+			}
+			switch {
+			case inf[i]:
+				acc[i], inf[i] = t, false
+			case acc[i].X.Equal(&t.X):
+				// acc = ±t: double or cancel, in Jacobian coordinates.
+				var p curve.G1Jac
+				p.FromAffine(&acc[i])
+				p.AddMixed(&t)
+				acc[i].FromJacobian(&p)
+				inf[i] = p.Z.IsZero()
+			default:
+				idx = append(idx, int32(i))
+				q = append(q, t)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		var run fp.Element
+		run.SetOne()
+		for k, i := range idx {
+			den[k].Sub(&q[k].X, &acc[i].X)
+			prefix[k] = run
+			run.Mul(&run, &den[k])
+		}
+		var inv fp.Element
+		inv.Inverse(&run)
+		for k := len(idx) - 1; k >= 0; k-- {
+			i := idx[k]
+			var dInv, lambda, x3, y3 fp.Element
+			dInv.Mul(&inv, &prefix[k])
+			inv.Mul(&inv, &den[k])
+			// λ = (y_q − y_acc)/(x_q − x_acc); x3 = λ² − x_acc − x_q;
+			// y3 = λ·(x_acc − x3) − y_acc.
+			lambda.Sub(&q[k].Y, &acc[i].Y).Mul(&lambda, &dInv)
+			x3.Square(&lambda).Sub(&x3, &acc[i].X).Sub(&x3, &q[k].X)
+			y3.Sub(&acc[i].X, &x3).Mul(&y3, &lambda).Sub(&y3, &acc[i].Y)
+			acc[i].X, acc[i].Y = x3, y3
+		}
+	}
 }
 
 // g2Table is g1Table for G2.

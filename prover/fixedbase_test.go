@@ -133,3 +133,46 @@ func BenchmarkBatchMulG2(b *testing.B) {
 		}
 	})
 }
+
+// TestG1AccumulateSpecialCases drives the affine accumulation through the
+// cases honest scalars (almost) never reach: adding a point to itself
+// (doubling), to its negation (cancelling to infinity), and adding again
+// after infinity. Tables are crafted: every window holds G, 2G, 3G.
+func TestG1AccumulateSpecialCases(t *testing.T) {
+	_, _, g1, _ := curve.Generators()
+	mul := func(k int64) curve.G1Affine {
+		var p curve.G1Affine
+		p.ScalarMultiplication(&g1, big.NewInt(k))
+		return p
+	}
+	entries := []curve.G1Affine{mul(1), mul(2), mul(3)}
+	tables := [][]curve.G1Affine{entries, entries, entries}
+	for _, tc := range []struct {
+		digits []int32
+		want   int64
+	}{
+		{[]int32{1, 1, 0}, 2},  // G + G: doubling
+		{[]int32{2, 2, 1}, 5},  // 2G + 2G, then + G
+		{[]int32{1, -1, 0}, 0}, // G − G: infinity
+		{[]int32{1, -1, 3}, 3}, // infinity, then 3G
+		{[]int32{-2, 2, -1}, -1},
+		{[]int32{3, -3, -3}, -3},
+		{[]int32{0, 0, 0}, 0},
+		{[]int32{1, 2, 3}, 6}, // no special case
+	} {
+		acc := make([]curve.G1Affine, 2)
+		// Two points per block, so that batches mix special and plain additions.
+		digits := append(append([]int32{}, tc.digits...), 1, 2, 3)
+		g1Accumulate(tables, digits, acc)
+		want := mul(tc.want)
+		if tc.want == 0 {
+			want = curve.G1Affine{}
+		}
+		if !acc[0].Equal(&want) {
+			t.Errorf("digits %v: got %s, want [%d]G", tc.digits, acc[0].String(), tc.want)
+		}
+		if six := mul(6); !acc[1].Equal(&six) {
+			t.Errorf("digits %v: the block's other point is wrong", tc.digits)
+		}
+	}
+}
