@@ -162,3 +162,44 @@ func TestGroth16SetupMatchesGnark(t *testing.T) {
 		t.Fatal("a wrong witness proved")
 	}
 }
+
+// BenchmarkSetupSmall compares setupGroth16 with gnark's Setup on a small
+// circuit (~6 k constraints), where the window tables weigh most.
+func BenchmarkSetupSmall(b *testing.B) {
+	c := &bigCircuit{}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%d constraints", ccs.GetNbConstraints())
+	b.Run("zkinfer", func(b *testing.B) {
+		for range b.N {
+			if _, _, err := setupGroth16(ccs.(*cs.R1CS)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("gnark", func(b *testing.B) {
+		for range b.N {
+			if _, _, err := groth16.Setup(ccs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type bigCircuit struct {
+	X frontend.Variable `gnark:",public"`
+	A [2000]frontend.Variable
+}
+
+func (c *bigCircuit) Define(api frontend.API) error {
+	acc := c.X
+	for i := range c.A {
+		acc = api.Mul(acc, c.A[i])
+		acc = api.Mul(acc, acc)
+		acc = api.Add(acc, api.Mul(c.A[i], c.A[i]))
+	}
+	api.AssertIsDifferent(acc, 0)
+	return nil
+}
