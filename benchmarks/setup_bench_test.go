@@ -1,11 +1,16 @@
 package benchmarks
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -44,6 +49,23 @@ func liveHeap() uint64 {
 	return ms.HeapAlloc
 }
 
+// currentRSS is the process's resident set size now (VmRSS), in bytes.
+func currentRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
 // BenchmarkSetupDev measures what `zkinfer compile-circuit` and `zkinfer
 // setup --dev` cost on one d-64, 4-head gpt2 block (the issue-19 shape at
 // seq 64; seq 16 for a quicker look), Groth16, and compares the dev setup
@@ -54,7 +76,8 @@ func liveHeap() uint64 {
 //   - the circuit file: write and read (what setup starts with);
 //   - setup before (gnark's groth16.Setup, what SetupDev called until
 //     issue 19) and after (prover.SetupDev), CPU and wall;
-//   - writing the keys (prover.WriteKeys) and the proving key's size;
+//   - writing the keys (prover.WriteKeys, streamed) against writing the
+//     proving key buffered as before, time and peak RSS, and the key's size;
 //   - prove (prover.Prove) and verify, and setup/prove ratios.
 //
 // Run one size at a time, under the heavy-job lock (seq 64 needs ~4 GB and
@@ -133,13 +156,36 @@ func benchSetupDev(b *testing.B, seq int) {
 	})
 	b.Logf("setup after (prover.SetupDev): %s", after)
 	pkPath, vkPath := filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key")
+	// Writing the proving key as before issue 19: the payload buffered in
+	// memory to hash it before the header, then written.
+	debug.FreeOSMemory()
+	rss0 := currentRSS()
+	harness.ResetPeakRSS()
+	buffered := timed(func() {
+		var body bytes.Buffer
+		if _, err := keys.PK.WriteRawTo(&body); err != nil {
+			b.Fatal(err)
+		}
+		sum := sha256.Sum256(body.Bytes())
+		_ = sum
+		if err := os.WriteFile(filepath.Join(dir, "pk-buffered.key"), body.Bytes(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	})
+	bufferedPeak := harness.MaxRSS() - rss0
+	os.Remove(filepath.Join(dir, "pk-buffered.key"))
+	debug.FreeOSMemory()
+	rss0 = currentRSS()
+	harness.ResetPeakRSS()
 	writeKeys := timed(func() {
 		if err := prover.WriteKeys(pkPath, vkPath, keys); err != nil {
 			b.Fatal(err)
 		}
 	})
+	streamedPeak := harness.MaxRSS() - rss0
 	st, _ = os.Stat(pkPath)
-	b.Logf("write keys: %s; proving key %.0f MB", writeKeys, float64(st.Size())/1e6)
+	b.Logf("write keys: %s, peak RSS +%.0f MB; buffered as before: %s, peak RSS +%.0f MB; proving key %.0f MB",
+		writeKeys, float64(streamedPeak)/1e6, buffered, float64(bufferedPeak)/1e6, float64(st.Size())/1e6)
 	pk, pkh, err := prover.ReadProvingKey(pkPath)
 	if err != nil {
 		b.Fatal(err)
