@@ -176,3 +176,40 @@ func TestG1AccumulateSpecialCases(t *testing.T) {
 		}
 	}
 }
+
+// TestG2AccumulateSpecialCases is TestG1AccumulateSpecialCases in G2.
+func TestG2AccumulateSpecialCases(t *testing.T) {
+	_, _, _, g2 := curve.Generators()
+	mul := func(k int64) curve.G2Affine {
+		var p curve.G2Affine
+		p.ScalarMultiplication(&g2, big.NewInt(k))
+		return p
+	}
+	entries := []curve.G2Affine{mul(1), mul(2), mul(3)}
+	tables := [][]curve.G2Affine{entries, entries, entries}
+	for _, tc := range []struct {
+		digits []int32
+		want   int64
+	}{
+		{[]int32{1, 1, 0}, 2},
+		{[]int32{2, 2, 1}, 5},
+		{[]int32{1, -1, 0}, 0},
+		{[]int32{1, -1, 3}, 3},
+		{[]int32{-2, 2, -1}, -1},
+		{[]int32{1, 2, 3}, 6},
+	} {
+		acc := make([]curve.G2Affine, 2)
+		digits := append(append([]int32{}, tc.digits...), 1, 2, 3)
+		g2Accumulate(tables, digits, acc)
+		want := mul(tc.want)
+		if tc.want == 0 {
+			want = curve.G2Affine{}
+		}
+		if !acc[0].Equal(&want) {
+			t.Errorf("digits %v: got %s, want [%d]G", tc.digits, acc[0].String(), tc.want)
+		}
+		if six := mul(6); !acc[1].Equal(&six) {
+			t.Errorf("digits %v: the block's other point is wrong", tc.digits)
+		}
+	}
+}
