@@ -8,6 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 )
 
 // TestPendingFileBesideTarget: temporary files of atomic writes live in the
@@ -59,4 +64,40 @@ func TestStreamedArtifactBytes(t *testing.T) {
 	if _, p, err := readArtifact(path, FormatProvingKey); err != nil || !bytes.Equal(p, payload) {
 		t.Fatalf("read back: %v", err)
 	}
+}
+
+// TestCompiledCSReloaded: Compile returns the decoded copy of the system it
+// compiled, whose encoding is the one the circuit digest names, and which
+// proves (every Groth16 and PLONK test proves with compiled circuits).
+func TestCompiledCSReloaded(t *testing.T) {
+	for _, backend := range Backends {
+		ccs, err := frontend.Compile(ecc.BN254.ScalarField(), builderOf(backend), &setupTestCircuit{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := digestOf(ccs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, got, err := reloadCS(ccs, backend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("%s: digest %s, the encoding's %s", backend, got, want)
+		}
+		if again, err := digestOf(fresh); err != nil || again != want {
+			t.Fatalf("%s: the reloaded system encodes to %s, want %s", backend, again, want)
+		}
+		if fresh == ccs || fresh.GetNbConstraints() != ccs.GetNbConstraints() {
+			t.Fatalf("%s: not a copy of the same system", backend)
+		}
+	}
+}
+
+func builderOf(backend string) frontend.NewBuilder {
+	if backend == BackendPLONK {
+		return scs.NewBuilder
+	}
+	return r1cs.NewBuilder
 }
