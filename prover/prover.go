@@ -1,12 +1,12 @@
 package prover
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -146,9 +146,10 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	cs, digest, err := reloadCS(cs, cfg.backend)
+	detachLookupBlueprints(cs)
+	digest, err := digestOf(cs)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", err)
+		return nil, err
 	}
 	return &Circuit{CS: cs, Header: Header{
 		Format:         FormatCircuit,
@@ -195,41 +196,26 @@ func CheckModel(h Header, m *quant.Model) error {
 	return nil
 }
 
-// reloadCS returns a copy of a freshly compiled constraint system decoded
-// from its encoding, and the digest of that encoding (the circuit digest).
+// detachLookupBlueprints replaces the lookup-table blueprints of a freshly
+// compiled system by copies of what they serialize (their entries).
 //
-// gnark's logderivlookup tables hand the constraint system a pointer into
-// themselves (their blueprint is a field of the table, which also holds the
-// builder), so a compiled system keeps the whole frontend alive: 0.93 GB
-// per million constraints instead of 0.33 for the same system decoded
-// (benchmarks/NOTES.md, 2026-11-30). Streaming the encoding into a decoder
-// (and the hash) costs one decode and no buffer; what setup and prove load
-// from a circuit file is the same decoded system.
-func reloadCS(cs constraint.ConstraintSystem, backend string) (constraint.ConstraintSystem, string, error) {
-	fresh, err := newCS(backend)
-	if err != nil {
-		return nil, "", err
+// gnark's std/lookup/logderivlookup embeds each table's blueprint in the
+// table and registers a pointer to that field in the constraint system;
+// the table also holds the builder, so the compiled system kept the whole
+// frontend alive: 0.88 GB per million constraints instead of 0.41
+// (benchmarks/NOTES.md, 2026-11-30). The copy is what decoding the circuit
+// file gives (the rest of the blueprint only serves compilation), so the
+// encoding, the digest and proving are unchanged.
+func detachLookupBlueprints(ccs constraint.ConstraintSystem) {
+	sys, ok := ccs.(*cs.R1CS) // R1CS and SparseR1CS are one type in gnark
+	if !ok {
+		return
 	}
-	h := sha256.New()
-	pr, pw := io.Pipe()
-	go func() {
-		w := bufio.NewWriterSize(io.MultiWriter(pw, h), 1<<20)
-		_, err := cs.WriteTo(w)
-		if err == nil {
-			err = w.Flush()
+	for i, bp := range sys.Blueprints {
+		if lh, ok := bp.(*constraint.BlueprintLookupHint[constraint.U64]); ok {
+			sys.Blueprints[i] = &constraint.BlueprintLookupHint[constraint.U64]{EntriesCalldata: slices.Clone(lh.EntriesCalldata)}
 		}
-		pw.CloseWithError(err)
-	}()
-	_, err = fresh.ReadFrom(bufio.NewReaderSize(pr, 1<<20))
-	// Drain what the decoder left, so that the hash covers the whole
-	// encoding and the writer finishes.
-	if _, derr := io.Copy(io.Discard, pr); err == nil {
-		err = derr
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("re-decoding the constraint system: %w", err)
-	}
-	return fresh, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func digestOf(w io.WriterTo) (string, error) {
