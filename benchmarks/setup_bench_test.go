@@ -68,7 +68,7 @@ func currentRSS() int64 {
 
 // BenchmarkSetupDev measures what `zkinfer compile-circuit` and `zkinfer
 // setup --dev` cost on one d-64, 4-head gpt2 block (the issue-19 shape at
-// seq 64; seq 16 for a quicker look), Groth16, and compares the dev setup
+// seq 64; seq 16 or 32 for a quicker look), Groth16, and compares the dev setup
 // with proving the same circuit:
 //
 //   - compile (prover.Compile): time, peak and retained Go heap per
@@ -87,7 +87,7 @@ func currentRSS() int64 {
 //
 // ZKINFER_SETUP_BEFORE=0 skips gnark's setup (profiling the new path).
 func BenchmarkSetupDev(b *testing.B) {
-	for _, seq := range []int{16, 64} {
+	for _, seq := range []int{16, 32, 64} {
 		b.Run(fmt.Sprintf("seq%d", seq), func(b *testing.B) {
 			for range b.N {
 				benchSetupDev(b, seq)
