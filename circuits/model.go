@@ -18,6 +18,9 @@ import (
 // input and output as its public inputs, in that order, as v says (modelio).
 // opts choose the fixed-point gadgets' range-check strategy.
 func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (frontend.Circuit, error) {
+	if err := checkCommitted(m, v); err != nil {
+		return nil, err
+	}
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
 		return ffn.New(m, v, opts...)
@@ -32,6 +35,9 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 // Assignment returns the witness of the circuit of m for one trace of the
 // integer reference forward pass; salts serve private input or output.
 func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (frontend.Circuit, error) {
+	if err := checkCommitted(m, v); err != nil {
+		return nil, err
+	}
 	switch m.Config.Architecture {
 	case quant.ArchitectureFFN:
 		return ffn.Assignment(m, tr, v, salts)
@@ -41,4 +47,13 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 		return graph.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
+}
+
+// checkCommitted refuses committed weights outside the layer graph: the
+// legacy ffn and gpt2 circuits recompute the Poseidon2 commitment only.
+func checkCommitted(m *quant.Model, v quant.Visibility) error {
+	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph {
+		return fmt.Errorf("circuits: %w: %s weights need a layer-graph model (architecture %q has hashed, public or fixed weights)", quant.ErrValidation, quant.VisibilityCommitted, m.Config.Architecture)
+	}
+	return nil
 }

@@ -62,9 +62,14 @@ func FormatVKDigest(h common.Hash) string {
 // public input holds.
 func ModelCommitment(commitment string) (common.Hash, error) {
 	h, ok := strings.CutPrefix(commitment, quant.CommitmentPrefix+"0x")
+	if !ok {
+		// Committed weights: Keccak of the weights' point, also the last
+		// public input.
+		h, ok = strings.CutPrefix(commitment, prover.CommittedPrefix+"0x")
+	}
 	b, err := hex.DecodeString(h)
 	if !ok || err != nil || len(b) != 32 {
-		return common.Hash{}, fmt.Errorf("contracts: model commitment %q is not %s0x<64 hex digits>", commitment, quant.CommitmentPrefix)
+		return common.Hash{}, fmt.Errorf("contracts: model commitment %q is not %s0x<64 hex digits> (or %s0x… for committed weights)", commitment, quant.CommitmentPrefix, prover.CommittedPrefix)
 	}
 	return common.BytesToHash(b), nil
 }

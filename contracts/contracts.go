@@ -39,6 +39,15 @@ func ExportVerifier(vk groth16.VerifyingKey, w io.Writer) error {
 	if bvk == nil {
 		return errors.New("contracts: export verifier: nil verifying key")
 	}
+	// gnark v0.16.3's template checks the proof of knowledge of the first
+	// commitment only, with the first commitment's key, and reads values
+	// committed by a later commitment from past the public inputs: a
+	// contract for a key with several commitments would reject honest
+	// proofs and leave the later commitments unchecked. zkinfer's circuits
+	// have one (std/multicommit), except under committed weights (two).
+	if n := len(bvk.CommitmentKeys); n > 1 {
+		return fmt.Errorf("contracts: export verifier: the key has %d BSB22 commitments and gnark's Solidity verifier supports one (committed weights are verified off chain only; use hashed weights on chain)", n)
+	}
 	if err := bvk.ExportSolidity(w); err != nil {
 		return fmt.Errorf("contracts: export verifier: %w", err)
 	}

@@ -84,6 +84,9 @@ type Header struct {
 	// from the key it pinned, never a bundle's.
 	Input  *TensorSpec `json:"input,omitempty"`
 	Output *TensorSpec `json:"output,omitempty"`
+	// WeightsBasis, in the key headers of committed-weights circuits, names
+	// the weights' commitment basis (committed.go); part of the layout.
+	WeightsBasis *WeightsBasis `json:"weights_basis,omitempty"`
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from (WithSettingsDigest).
 	SettingsDigest string `json:"settings_digest,omitempty"`

@@ -20,6 +20,7 @@ import (
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	cs "github.com/consensys/gnark/constraint/bn254"
+	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
@@ -129,6 +130,9 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		fpOpts = append(fpOpts, fixedpoint.WithBitDecomposition())
 	default:
 		return nil, fmt.Errorf("compile: range checks %q: want %q or %q", cfg.rangeChecks, RangeChecksLookup, RangeChecksBits)
+	}
+	if cfg.visibility.Weights == quant.VisibilityCommitted && cfg.backend != BackendGroth16 {
+		return nil, fmt.Errorf("compile: %w: %s weights need the %s backend (its BSB22 commitment); use hashed weights with %s", quant.ErrValidation, quant.VisibilityCommitted, BackendGroth16, cfg.backend)
 	}
 	circuit, err := circuits.New(m, cfg.visibility, fpOpts...)
 	if err != nil {
@@ -330,6 +334,13 @@ func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning 
 	h.Setup, h.SetupDigest, h.Warning, h.Created = setup, digest, warning, time.Now().UTC()
 	h.Tool, h.Gnark = ToolVersion, GnarkVersion()
 	h.Ceremony, h.VKDigest = nil, ""
+	if h.IO().Weights == quant.VisibilityCommitted {
+		wb, err := WeightsBasisOf(c.CS, pk)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		h.WeightsBasis = wb
+	}
 	pkh, vkh := h, h
 	pkh.Format, vkh.Format = FormatProvingKey, FormatVerifyingKey
 	d, err := VerifyingKeyDigest(vk, vkh.Layout())
@@ -477,6 +488,15 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 	if err != nil {
 		return nil, fmt.Errorf("prove: %w", err)
 	}
+	var solverOpts []solver.Option
+	if c.Header.IO().Weights == quant.VisibilityCommitted {
+		if cfg.gpu {
+			return nil, fmt.Errorf("prove: %s weights: the GPU prover is not supported", quant.VisibilityCommitted)
+		}
+		if solverOpts, err = proveCommitted(c, pk, m, assignment); err != nil {
+			return nil, fmt.Errorf("prove: %w", err)
+		}
+	}
 	full, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
 		return nil, fmt.Errorf("prove: witness: %w", err)
@@ -500,7 +520,7 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 			proof, err = proveGPU(c.CS, pk, full, cfg.device)
 			break
 		}
-		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16))
+		proof, err = groth16.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solverOpts...))
 	case *plonkbn254.ProvingKey:
 		proof, err = plonk.Prove(c.CS, pk, full, solidity.WithProverTargetSolidityVerifier(backend.PLONK))
 	}

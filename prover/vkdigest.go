@@ -25,11 +25,15 @@ type Layout struct {
 	Visibility *quant.Visibility `json:"visibility"`
 	Input      *TensorSpec       `json:"input"`
 	Output     *TensorSpec       `json:"output"`
+	// WeightsBasis is set for committed weights only (absent otherwise, so
+	// other keys' digests are unchanged): the digest then pins the basis
+	// an auditor recomputes model commitments with.
+	WeightsBasis *WeightsBasis `json:"weights_basis,omitempty"`
 }
 
 // Layout returns the layout a key (or circuit) header records.
 func (h Header) Layout() Layout {
-	return Layout{Backend: h.Backend, Visibility: h.Visibility, Input: h.Input, Output: h.Output}
+	return Layout{Backend: h.Backend, Visibility: h.Visibility, Input: h.Input, Output: h.Output, WeightsBasis: h.WeightsBasis}
 }
 
 // VerifyingKeyDigest is the canonical digest that pins a verifying key with

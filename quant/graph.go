@@ -593,6 +593,9 @@ func (m *Model) EstimateCost(v Visibility) Cost {
 				}
 			}
 			perms := n/2 + 1 // the weight elements are hashed; every int8 weight is range-checked and multiplied
+			if v.Weights == VisibilityCommitted {
+				perms = 0 // committed by the proof system, not hashed in the circuit
+			}
 			c.R1CS += hashPermR1CS*perms + 2*c.Params
 			c.SCS += hashPermSCS*perms + 4*c.Params
 		}

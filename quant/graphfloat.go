@@ -389,6 +389,21 @@ func (g *FloatGraph) InputParts() []IOPart {
 // GraphScales are the calibrated fractions of a graph's values, by id.
 type GraphScales struct {
 	Fracs []int `json:"fracs"`
+	// Inner holds, by node name, the calibrated fractions of the internal
+	// formats of ops that have some (InnerCalibrated: attention's logits).
+	Inner map[string][]int `json:"inner,omitempty"`
+}
+
+// InnerCalibrated is implemented by float ops with internal fixed-point
+// formats chosen by calibration, such as attention's logits, which are no
+// graph value: InnerMax returns the largest magnitude of each internal
+// format on one evaluation, InnerFracs the calibrated fractions, and
+// QuantizeInner is Quantize given them (calibration stores them in
+// GraphScales.Inner under the node's name).
+type InnerCalibrated interface {
+	InnerMax(in []*FloatTensor) ([]float64, error)
+	InnerFracs(maxAbs []float64) []int
+	QuantizeInner(in, out []Value, inner []int) (Op, error)
 }
 
 // calibrateGraph evaluates every sample, then chooses the fractions in
@@ -396,10 +411,33 @@ type GraphScales struct {
 // outputs by its op's rule (FloatOp.OutFracs).
 func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales, error) {
 	mx := make([]float64, len(g.Names))
+	innerMax := map[int][]float64{}
 	for i, x := range samples {
 		vals, err := g.Eval(x)
 		if err != nil {
 			return Scales{}, fmt.Errorf("sample %d: %w", i, err)
+		}
+		for k, n := range g.Nodes {
+			ic, ok := n.Op.(InnerCalibrated)
+			if !ok {
+				continue
+			}
+			ins := make([]*FloatTensor, len(n.In))
+			for j, id := range n.In {
+				ins[j] = &FloatTensor{Shape: g.Shapes[id], Data: vals[id]}
+			}
+			m, err := ic.InnerMax(ins)
+			if err != nil {
+				return Scales{}, fmt.Errorf("sample %d: node %q: %w", i, n.Name, err)
+			}
+			if innerMax[k] == nil {
+				innerMax[k] = make([]float64, len(m))
+			}
+			for j := range m {
+				if j < len(innerMax[k]) && !math.IsInf(m[j], 0) && !math.IsNaN(m[j]) {
+					innerMax[k][j] = math.Max(innerMax[k][j], m[j])
+				}
+			}
 		}
 		for id, v := range vals {
 			for _, f := range v {
@@ -434,6 +472,18 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 		}
 	}
 	s := Scales{Graph: &GraphScales{Fracs: fracs}}
+	for k, n := range g.Nodes {
+		if ic, ok := n.Op.(InnerCalibrated); ok {
+			if s.Graph.Inner == nil {
+				s.Graph.Inner = map[string][]int{}
+			}
+			inner := ic.InnerFracs(innerMax[k])
+			for j := range inner {
+				inner[j] = int(Clamp(int64(inner[j]), MinFrac, MaxFrac))
+			}
+			s.Graph.Inner[n.Name] = inner
+		}
+	}
 	return s, s.Validate()
 }
 
@@ -459,7 +509,17 @@ func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
 	}
 	for _, n := range g.Nodes {
 		out := qg.values(n.Out)
-		op, err := n.Op.Quantize(qg.values(n.In), out)
+		var op Op
+		var err error
+		if ic, ok := n.Op.(InnerCalibrated); ok {
+			inner, found := s.Graph.Inner[n.Name]
+			if !found {
+				return nil, fmt.Errorf("%w: node %q (%s): the scales hold no inner fractions for it (calibrate again)", ErrValidation, n.Name, n.Op.Kind())
+			}
+			op, err = ic.QuantizeInner(qg.values(n.In), out, inner)
+		} else {
+			op, err = n.Op.Quantize(qg.values(n.In), out)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("node %q (%s): %w", n.Name, n.Op.Kind(), err)
 		}
@@ -498,4 +558,62 @@ func NewGraphModel(g *FloatGraph) (*FloatModel, error) {
 		return nil, err
 	}
 	return &FloatModel{Config: Config{Architecture: ArchitectureGraph, Graph: spec}, Graph: g}, nil
+}
+
+// PruneDead returns g without the nodes none of whose outputs is read by
+// another kept node or is a graph output (an importer's fusion leaves the
+// shape ops that fed the fused nodes dead), and without their values; ids
+// are renumbered in order. The graph inputs are kept.
+func (g *FloatGraph) PruneDead() *FloatGraph {
+	used := make([]bool, len(g.Names))
+	for _, id := range g.Outputs {
+		used[id] = true
+	}
+	keep := make([]bool, len(g.Nodes))
+	for k := len(g.Nodes) - 1; k >= 0; k-- {
+		n := g.Nodes[k]
+		for _, id := range n.Out {
+			keep[k] = keep[k] || used[id]
+		}
+		if keep[k] {
+			for _, id := range n.In {
+				used[id] = true
+			}
+		}
+	}
+	defined := make([]bool, len(g.Names))
+	for _, id := range g.Inputs {
+		defined[id] = true
+	}
+	for k, n := range g.Nodes {
+		if keep[k] {
+			for _, id := range n.Out {
+				defined[id] = true
+			}
+		}
+	}
+	ids := make([]int, len(g.Names))
+	out := &FloatGraph{InputSpecs: slices.Clone(g.InputSpecs)}
+	for id := range g.Names {
+		ids[id] = -1
+		if defined[id] {
+			ids[id] = len(out.Names)
+			out.Names = append(out.Names, g.Names[id])
+			out.Shapes = append(out.Shapes, g.Shapes[id])
+		}
+	}
+	re := func(l []int) []int {
+		r := make([]int, len(l))
+		for k, id := range l {
+			r[k] = ids[id]
+		}
+		return r
+	}
+	out.Inputs, out.Outputs = re(g.Inputs), re(g.Outputs)
+	for k, n := range g.Nodes {
+		if keep[k] {
+			out.Nodes = append(out.Nodes, FloatNode{Name: n.Name, Op: n.Op, In: re(n.In), Out: re(n.Out)})
+		}
+	}
+	return out
 }

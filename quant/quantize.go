@@ -36,6 +36,19 @@ func (s Scales) Validate() error {
 				return fmt.Errorf("%w: value %d: frac %d, want %d..%d", ErrRange, id, f, MinFrac, MaxFrac)
 			}
 		}
+		if len(s.Graph.Inner) > MaxGraphNodes {
+			return fmt.Errorf("%w: graph scales hold inner fractions of %d nodes", ErrValidation, len(s.Graph.Inner))
+		}
+		for name, fs := range s.Graph.Inner {
+			if len(fs) > 8 {
+				return fmt.Errorf("%w: node %q: %d inner fractions, at most 8", ErrValidation, name, len(fs))
+			}
+			for _, f := range fs {
+				if f < MinFrac || f > MaxFrac {
+					return fmt.Errorf("%w: node %q: inner frac %d, want %d..%d", ErrRange, name, f, MinFrac, MaxFrac)
+				}
+			}
+		}
 		return nil
 	}
 	for name, f := range map[string]int{"stream_frac": s.StreamFrac, "hidden_frac": s.HiddenFrac} {
@@ -385,3 +398,11 @@ func QuantizeDense(w, b []float64, in, out, inFrac, outFrac int, lo int64) (*Den
 // FracFor returns the largest fraction f with maxAbs·2^f ≤ 127 within
 // [MinFrac, MaxFrac]: the calibration rule of a requantized int8 tensor.
 func FracFor(maxAbs float64) int { return fracFor(maxAbs) }
+
+// FracForRange is the largest fraction at which maxAbs stays within
+// ±limit (gpt2's and attention's logit format), clamped to MinFrac..MaxFrac.
+func FracForRange(maxAbs, limit float64) int { return fracForRange(maxAbs, limit) }
+
+// QuantizeRequant returns the multiplier and shift of a requantization by a
+// positive ratio, as gpt2's attention chooses them.
+func QuantizeRequant(ratio float64) (Requant, error) { return quantizeRequant(ratio) }

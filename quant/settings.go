@@ -29,6 +29,14 @@ const (
 	// architecture) or public (the commitment and the weight elements are
 	// public inputs; small models only, MaxPublicWeights).
 	VisibilityFixed = "fixed"
+	// VisibilityCommitted (weights only, Groth16 only): the weights are
+	// private witnesses committed by the proof system's own Pedersen
+	// (BSB22) commitment instead of hashed in the circuit; the public model
+	// commitment is the Keccak hash of that commitment point, which anyone
+	// recomputes from the weights and the key's commitment basis
+	// (prover.WeightsBasis). EZKL calls this "polycommit". See README,
+	// "Committed weights".
+	VisibilityCommitted = "committed"
 )
 
 // DefaultVisibility hashes input and output, so that a proof has two public
@@ -46,9 +54,9 @@ func (v Visibility) Validate() error {
 		}
 	}
 	switch v.Weights {
-	case VisibilityFixed, VisibilityHashed, VisibilityPublic:
+	case VisibilityFixed, VisibilityHashed, VisibilityPublic, VisibilityCommitted:
 	default:
-		return fmt.Errorf("%w: weights visibility %q (supported: %s, %s, %s)", ErrValidation, v.Weights, VisibilityFixed, VisibilityHashed, VisibilityPublic)
+		return fmt.Errorf("%w: weights visibility %q (supported: %s, %s, %s, %s)", ErrValidation, v.Weights, VisibilityFixed, VisibilityHashed, VisibilityPublic, VisibilityCommitted)
 	}
 	return nil
 }

@@ -59,6 +59,11 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if !ok {
 		return nil, fmt.Errorf("bundle: public witness is %T", p.Public.Vector())
 	}
+	if vis.Weights == quant.VisibilityCommitted && len(pub) > 0 {
+		// The proven commitment (the last public input): Keccak of the
+		// weights' point over the key's basis, not quant.Commit.
+		commit = prover.FormatCommitted(pub[len(pub)-1])
+	}
 	inParts, outParts := m.InputParts(), m.OutputParts()
 	in, err := partsTensor(TensorInput, inParts, m.InputShape(), tr.InputParts(), m.InputFrac(), vis.Input, pub)
 	if err != nil {
@@ -92,6 +97,7 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		ModelDigest:     modelDigest,
 		ModelCommitment: commit,
 		Visibility:      vis,
+		WeightsBasis:    vkHeader.WeightsBasis,
 		SettingsDigest:  c.Header.SettingsDigest,
 		RangeChecks:     c.Header.RangeChecks,
 		CircuitDigest:   c.Header.CircuitDigest,

@@ -25,6 +25,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -155,6 +156,9 @@ type Bundle struct {
 	// verifier compares with the digest it pinned. A bundle whose key does
 	// not have this digest is rejected.
 	VKDigest string `json:"vk_digest,omitempty"`
+	// WeightsBasis is the key's under committed weights (part of its
+	// layout, so of VKDigest): which basis the model commitment is over.
+	WeightsBasis *prover.WeightsBasis `json:"weights_basis,omitempty"`
 }
 
 // Encode returns the bundle as indented JSON.
@@ -275,7 +279,7 @@ func Parse(data []byte) (*Bundle, error) {
 			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingChainHash, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
-	if _, err := parseCommitment(b.ModelCommitment); err != nil {
+	if _, err := parseCommitment(b.ModelCommitment, b.Visibility.Weights); err != nil {
 		return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
 	}
 	return &b, nil
@@ -404,11 +408,16 @@ func parseElement(s string) (fr.Element, error) {
 	return e, nil
 }
 
-// parseCommitment reads a model commitment (quant.FormatCommitment).
-func parseCommitment(s string) (fr.Element, error) {
-	h, ok := strings.CutPrefix(s, quant.CommitmentPrefix)
+// parseCommitment reads a model commitment: quant.FormatCommitment, or
+// prover.FormatCommitted under committed weights.
+func parseCommitment(s, weights string) (fr.Element, error) {
+	prefix := quant.CommitmentPrefix
+	if weights == quant.VisibilityCommitted {
+		prefix = prover.CommittedPrefix
+	}
+	h, ok := strings.CutPrefix(s, prefix)
 	if !ok {
-		return fr.Element{}, fmt.Errorf("%q does not start with %q", s, quant.CommitmentPrefix)
+		return fr.Element{}, fmt.Errorf("%q does not start with %q (%s weights)", s, prefix, weights)
 	}
 	return parseElement(h)
 }

@@ -30,10 +30,35 @@ func CheckModel(b *Bundle, a *Anchor, m *quant.Model, p prover.Progress) error {
 	if a == nil || a.Header == nil {
 		return fmt.Errorf("%w: a key pinned by %s names no circuit to compile the model against; pin the key file (--vk) or a keys manifest", ErrUnpinned, anchorKind(a))
 	}
+	if a.Header.IO().Weights == quant.VisibilityCommitted {
+		return fmt.Errorf("%w: a committed-weights model commitment is over the key's weights basis: use CheckModelBasis (verify --weights-basis)", ErrBundle)
+	}
 	commit, err := quant.CommitString(m)
 	if err != nil {
 		return fmt.Errorf("model: %w", err)
 	}
+	return checkModel(b, a, m, commit, p)
+}
+
+// CheckModelBasis is CheckModel for committed weights: the model's
+// commitment is recomputed from m and the basis file at basisPath, which
+// must be the one the pinned key's header names (its digest).
+func CheckModelBasis(b *Bundle, a *Anchor, m *quant.Model, basisPath string, p prover.Progress) error {
+	if a == nil || a.Header == nil {
+		return fmt.Errorf("%w: a key pinned by %s names no circuit to compile the model against; pin the key file (--vk) or a keys manifest", ErrUnpinned, anchorKind(a))
+	}
+	basis, err := prover.ReadWeightsBasis(basisPath, a.Header.WeightsBasis)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	commit, err := prover.CommittedCommitment(m, basis)
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	return checkModel(b, a, m, commit, p)
+}
+
+func checkModel(b *Bundle, a *Anchor, m *quant.Model, commit string, p prover.Progress) error {
 	if commit != b.ModelCommitment {
 		return fmt.Errorf("%w: the model's is %s, the bundle's %s", ErrModelMismatch, commit, b.ModelCommitment)
 	}

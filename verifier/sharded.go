@@ -160,7 +160,7 @@ func ParseSharded(data []byte) (*ShardedBundle, error) {
 		return nil, fmt.Errorf("%w: %d shards, the model has %d", ErrBundle, len(raw.Shards), s.NShards)
 	}
 	for _, c := range []string{s.ModelCommitment, s.ShardsCommitment} {
-		if _, err := parseCommitment(c); err != nil {
+		if _, err := parseCommitment(c, ""); err != nil {
 			return nil, fmt.Errorf("%w: commitment: %v", ErrBundle, err)
 		}
 	}
@@ -289,7 +289,7 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 				return nil, fmt.Errorf("%s: %w: its input hash %s is not shard %d's output hash %s", name, ErrChain, in.Commitment, i-1, prev.Commitment)
 			}
 		}
-		if commits[i], err = parseCommitment(b.ModelCommitment); err != nil {
+		if commits[i], err = parseCommitment(b.ModelCommitment, ""); err != nil {
 			return nil, fmt.Errorf("%s: %w: %v", name, ErrBundle, err)
 		}
 		ranges[i] = quant.ShardRange{From: sh.From, To: sh.To}

@@ -394,7 +394,7 @@ func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int,
 			}
 		case EncodingModelCommitment:
 			var c fr.Element
-			if c, err = parseCommitment(b.ModelCommitment); err == nil {
+			if c, err = parseCommitment(b.ModelCommitment, b.Visibility.Weights); err == nil {
 				els = []*big.Int{c.BigInt(new(big.Int))}
 			}
 		default:

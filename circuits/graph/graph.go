@@ -233,6 +233,16 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 			return nil, fmt.Errorf("graph: weight kind %d", s.Kind)
 		}
 	}
+	if c.IO.Visibility().Weights == quant.VisibilityCommitted {
+		h, err := commitWeights(api, c.W)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.IO.BindModel(api, h, nil); err != nil {
+			return nil, err
+		}
+		return c.perNode(), nil
+	}
 	consts, isWeight, err := quant.EncodeLayout(c.model)
 	if err != nil {
 		return nil, err
@@ -260,8 +270,14 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 	if err := c.IO.BindModel(api, h, elems); err != nil {
 		return nil, err
 	}
+	return c.perNode(), nil
+}
+
+// perNode splits the weight lists by node.
+func (c *Circuit) perNode() [][][]frontend.Variable {
+	g := c.model.Graph
 	per := make([][][]frontend.Variable, len(g.Nodes))
-	k = 0
+	k := 0
 	for i, n := range g.Nodes {
 		if w, ok := n.Op.(quant.Weighted); ok {
 			m := len(w.Weights())
@@ -269,7 +285,7 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 			k += m
 		}
 	}
-	return per, nil
+	return per
 }
 
 func init() { quant.SetCircuitOverhead(overhead) }

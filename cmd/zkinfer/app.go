@@ -33,6 +33,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
    assemble PARTS...             one sharded bundle from shard bundles (prove --shards M --shard N)
    worker --nats URL             prove shard jobs from a proving farm (NATS JetStream)
    farm serve | status           a farm's embedded server; its queue, workers and failures
+   generate --prompt T | --tokens IDS   greedy completion by a language model, proven in one proof
    verify                        check a bundle offline
    create-evm-verifier           Verifier.sol from vk.key, compiled with the pinned solc
    deploy-evm [--rpc URL]        deploy the verifier and a model registry, register the model
@@ -45,7 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:     []cli.Flag{QuietFlag},
 		Commands: []*cli.Command{
 			inspectCommand, genSettingsCommand, calibrateCommand, compileCommand, setupCommand,
-			proveCommand, assembleCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
+			proveCommand, assembleCommand, generateCommand, verifyCommand, openCommand, createEVMVerifierCommand, deployEVMCommand, verifyEVMCommand, calldataCommand,
 			ceremonyCommand, commitCommand, demoCommand, workerCommand, farmCommand,
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run renders errors itself

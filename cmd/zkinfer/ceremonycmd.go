@@ -211,7 +211,7 @@ var extractCommand = &cli.Command{
 			return err
 		}
 		fmt.Fprintf(ctx.App.Writer, "proving key: %s\nverifying key: %s\nverifying key digest: %s (in %s)\nsetup: %s\n", ctx.String(PKFlag.Name), ctx.String(VKFlag.Name), d, prover.DigestPath(ctx.String(VKFlag.Name)), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
-		return nil
+		return writeWeightsBasis(ctx.App.Writer, ctx.String(VKFlag.Name), c, keys)
 	},
 }
 

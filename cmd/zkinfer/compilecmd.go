@@ -88,6 +88,9 @@ func compileCircuit(out io.Writer, p prover.Progress, backend, settingsPath, qua
 	fmt.Fprintf(out, "circuit: %s (%s, %d constraints, %d public inputs, %s)\nquantized model: %s (%s)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.CS.GetNbPublicVariables()-1, c.Header.CircuitDigest, quantPath, c.Header.ModelDigest, c.Header.Commitment)
 	if a := c.Header.Architecture; a != "" {
 		fmt.Fprintf(out, "architecture: %s (%s weights: every model with this architecture proves with this circuit and its keys)\n", a, s.Visibility.Weights)
+		if s.Visibility.Weights == quant.VisibilityCommitted {
+			fmt.Fprintf(out, "note: with committed weights proofs name the model by its commitment over the keys' weights basis, not the Poseidon2 one above: after setup, zkinfer commit --weights-basis vk.basis --vk vk.key %s\n", quantPath)
+		}
 	}
 	return nil
 }
@@ -167,5 +170,19 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 		return err
 	}
 	fmt.Fprintf(out, "proving key: %s\nverifying key: %s\nverifying key digest: %s (in %s: publish it; verifiers pin it with verify --vk-digest)\nsetup: %s\n", pkPath, vkPath, d, prover.DigestPath(vkPath), strings.TrimSpace(keys.VKHeader.Setup+" "+keys.VKHeader.SetupDigest))
+	return writeWeightsBasis(out, vkPath, c, keys)
+}
+
+// writeWeightsBasis writes a committed-weights key pair's weights basis
+// beside the verifying key (vk.basis): what model commitments are over.
+func writeWeightsBasis(out io.Writer, vkPath string, c *prover.Circuit, keys *prover.Keys) error {
+	if keys.VKHeader.WeightsBasis == nil {
+		return nil
+	}
+	path := prover.BasisPath(vkPath)
+	if err := prover.WriteWeightsBasis(path, c.CS, keys.PK); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "weights basis: %s (%d points, %s; publish it: model commitments are over it, zkinfer commit --weights-basis)\n", path, keys.VKHeader.WeightsBasis.Weights, keys.VKHeader.WeightsBasis.Digest)
 	return nil
 }

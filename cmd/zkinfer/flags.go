@@ -194,7 +194,11 @@ var (
 	}
 	WeightVisibilityFlag = &cli.StringFlag{
 		Name: "weight-visibility", Category: catModel, Value: quant.DefaultVisibility.Weights,
-		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only)",
+		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only), or committed (layer graphs, Groth16: private witnesses committed by the proof system's own Pedersen commitment instead of hashed in the circuit, ≈ 2 constraints per weight instead of ≈ 8; the model commitment is then over the key's weights basis, which setup writes beside the verifying key)",
+	}
+	WeightsBasisFlag = &cli.StringFlag{
+		Name: "weights-basis", Category: catTrust,
+		Usage: "committed weights: the weights basis `FILE` setup wrote beside the verifying key (vk.basis); its digest must be the pinned key's. With --model, the model's commitment is recomputed from it",
 	}
 	VerifyModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel,

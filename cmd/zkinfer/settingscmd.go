@@ -13,7 +13,7 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
 zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
@@ -65,7 +65,7 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 
 func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
 	if err := vis.Validate(); err != nil {
-		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private, and --weight-visibility as fixed, hashed or public")
+		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private, and --weight-visibility as fixed, hashed, public or committed")
 	}
 	im, err := openModel(model, opts)
 	if err != nil {

@@ -59,7 +59,7 @@ a ceremony or an SRS file (a bare digest cannot say).
 --insecure-unpinned checks against the bundle's own key, for debugging: it
 prints UNPINNED, never VERIFIED.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -120,7 +120,14 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	if err != nil {
 		return verifyError(bundlePath, err)
 	}
-	if m != nil && a != nil {
+	if m != nil && a != nil && b.Visibility.Weights == quant.VisibilityCommitted {
+		if ctx.String(WeightsBasisFlag.Name) == "" {
+			return withHint(fmt.Errorf("verify: %s: committed weights: --%s is missing", bundlePath, WeightsBasisFlag.Name), "pass the basis file setup wrote beside the verifying key: --%s vk.basis", WeightsBasisFlag.Name)
+		}
+		if err := verifier.CheckModelBasis(b, a, m, ctx.String(WeightsBasisFlag.Name), newProgress(ctx)); err != nil {
+			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
+		}
+	} else if m != nil && a != nil {
 		if err := verifier.CheckModel(b, a, m, newProgress(ctx)); err != nil {
 			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
 		}
@@ -139,6 +146,9 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	fmt.Fprintf(w, "ok: input %s, output %s, weights %s (shapes %s → %s, from the %s)\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights, spec(res.Input), spec(res.Output), res.IOFrom)
 	fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
 	printOutputParts(w, b, res)
+	if a != nil {
+		printVerifiedCompletion(w, b, res, m) // m was checked against the pinned key
+	}
 	if m != nil && a != nil {
 		fmt.Fprintf(w, "ok: %s has the proven model commitment\n", modelPath)
 		if a.Kind == verifier.AnchorDerived {

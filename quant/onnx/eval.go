@@ -530,6 +530,27 @@ func evalNode(b *budget, n *onnxpb.NodeProto, env map[string]*tensor) ([]*tensor
 		}
 		t.dims = []int{len(t.data)}
 		return []*tensor{t}, nil
+	case "Range":
+		// Range(start, limit, delta): nanoGPT's and BERT's positions.
+		if err := need(3); err != nil {
+			return nil, err
+		}
+		if len(in[0].data) != 1 || len(in[1].data) != 1 || len(in[2].data) != 1 {
+			return nil, fmt.Errorf("%w: Range takes scalars", quant.ErrValidation)
+		}
+		start, limit, delta := in[0].data[0], in[1].data[0], in[2].data[0]
+		steps := math.Ceil((limit - start) / delta)
+		if delta == 0 || math.IsNaN(steps) || math.IsInf(steps, 0) || steps > quant.MaxTensorValues {
+			return nil, fmt.Errorf("%w: Range(%v, %v, %v)", quant.ErrValidation, start, limit, delta)
+		}
+		t, err := newTensor(b, []int{int(max(steps, 0))})
+		if err != nil {
+			return nil, err
+		}
+		for i := range t.data {
+			t.data[i] = start + float64(i)*delta
+		}
+		return []*tensor{t}, nil
 	case "ConstantOfShape":
 		if err := need(1); err != nil {
 			return nil, err

@@ -113,6 +113,11 @@ type graphImporter struct {
 	notes []string
 	// graph is the ONNX graph (its inputs' declared shapes).
 	graph *onnxpb.GraphProto
+	// attention counts the fused attention subgraphs (graph_attention.go):
+	// the shape ops that fed them are pruned when it is nonzero.
+	attention int
+	// unfused turns the attention fusion off (Options.Unfused).
+	unfused bool
 }
 
 // ImportGraph maps a decoded ONNX model onto a layer graph (a float model
@@ -161,6 +166,7 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 		consts: map[string]*tensor{}, consumers: map[string][]int{}, producers: map[string]int{}, outputs: map[string]bool{}, names: map[string]bool{}, pending: map[string]*pendingAffine{},
 	}
 	gi.graph = g
+	gi.unfused = opts.Unfused
 	for _, o := range g.GetOutput() {
 		gi.outputs[o.GetName()] = true
 	}
@@ -223,6 +229,9 @@ func importGraph(mp *onnxpb.ModelProto, opts Options) (fm *quant.FloatModel, not
 	fg, err := gi.gb.Build()
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %w", err)
+	}
+	if gi.attention > 0 {
+		fg = fg.PruneDead()
 	}
 	fm, err = quant.NewGraphModel(fg)
 	if err != nil {
@@ -326,6 +335,9 @@ func (gi *graphImporter) visit(i int, n *onnxpb.NodeProto) error {
 		return gi.foldShape(n)
 	}
 	if ok, err := gi.tryClosure(i, n); ok || err != nil {
+		return err
+	}
+	if ok, err := gi.tryAttention(i, n); ok || err != nil {
 		return err
 	}
 	if f, ok := graphPreMappers[n.GetOpType()]; ok {

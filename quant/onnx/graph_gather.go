@@ -87,6 +87,9 @@ func (gi *graphImporter) inputKind(vi *onnxpb.ValueInfoProto, et onnxpb.TensorPr
 	v := int64(-1)
 	for _, i := range cs {
 		n := gi.nodes[i]
+		if n.GetOpType() == "Shape" && isDefaultDomain(n) {
+			continue // folded from the static shape (nanoGPT's arange)
+		}
 		in := n.GetInput()
 		var t *onnxpb.TensorProto
 		if len(in) == 2 && in[1] == name {
@@ -102,6 +105,9 @@ func (gi *graphImporter) inputKind(vi *onnxpb.ValueInfoProto, et onnxpb.TensorPr
 		if v < 0 || rows < v {
 			v = rows
 		}
+	}
+	if v < 0 {
+		return quant.GraphInput{}, fmt.Errorf("onnx: %w: integer input %q is read by Shape only: integer inputs are supported as the ids of an embedding", quant.ErrValidation, name)
 	}
 	return quant.GraphInput{DType: quant.DTypeIndex, Lo: 0, Hi: v - 1}, nil
 }

@@ -65,9 +65,9 @@ func TestIndexMappersRefuse(t *testing.T) {
 		{"trilu of a vector", func(b *gg) *onnxpb.ModelProto {
 			return b.model(b.node("Trilu", []string{"x"}), 4)
 		}, "Trilu of rank 1"},
-		{"argmax of 129", func(b *gg) *onnxpb.ModelProto {
-			return b.model(b.node("ArgMax", []string{"x"}, attrI("axis", -1)), 2, 129)
-		}, "at most 128"},
+		{"argmax of 129, last index", func(b *gg) *onnxpb.ModelProto { // 129 values: argmax_index (graph_lm.go)
+			return b.model(b.node("ArgMax", []string{"x"}, attrI("axis", -1), attrI("select_last_index", 1)), 2, 129)
+		}, "first index only"},
 		{"argmax last index", func(b *gg) *onnxpb.ModelProto {
 			return b.model(b.node("ArgMax", []string{"x"}, attrI("select_last_index", 1)), 2, 4)
 		}, "first index only"},

@@ -372,13 +372,15 @@ func negate(v []float64) []float64 {
 }
 
 // fitConstant returns the shape of a constant operand as it broadcasts to
-// an activation of shape xs (leading 1s beyond its rank dropped), refusing
-// one that would widen the activation.
+// an activation of shape xs, refusing one that would widen the activation
+// or raise its rank (ONNX broadcasting gives the result the constant's
+// rank: dropping its leading 1s would move every axis after it, e.g. a
+// softmax's).
 func fitConstant(c, xs []int) ([]int, error) {
-	d := slices.Clone(c)
-	for len(d) > len(xs) && d[0] == 1 {
-		d = d[1:]
+	if len(c) > len(xs) && !slices.ContainsFunc(c[:len(c)-len(xs)], func(d int) bool { return d != 1 }) {
+		return nil, fmt.Errorf("a constant operand of shape %v raises the rank of the activation %v; only constants that broadcast to the activation's shape are supported", c, xs)
 	}
+	d := slices.Clone(c)
 	if len(d) == 0 {
 		d = []int{1}
 	}

@@ -52,6 +52,12 @@ var graphZooNodes = map[string]string{
 	"op_onehot_op13":         "onehot",
 	"op_gatherelements_op13": "gather_elements",
 	"int64_equal_op13":       "index_equal reshape",
+	// attention fusion (graph_attention.go)
+	"attn_gpt2_causal_op14":    "layernorm linear slice slice slice attention linear binary",
+	"attn_encoder_postln_op14": "linear linear linear attention linear binary layernorm reduce linear",
+	"attn_nanogpt_fill10_op14": "linear slice slice slice attention linear",
+	"attn_gqa_op14":            "linear linear linear attention linear",
+	"attn_mqa_op14":            "linear linear linear attention linear",
 }
 
 // Every zoo model the layer-graph importer accepts computes torch's output

@@ -29,6 +29,9 @@ type Options struct {
 	// sequence axis then takes its length from it, and a static or given
 	// one must agree with it.
 	InputValues int
+	// Unfused keeps attention subgraphs op by op in the layer-graph
+	// importer (no ops.Attention fusion): for comparisons.
+	Unfused bool
 }
 
 // Load reads an ONNX file and imports it.

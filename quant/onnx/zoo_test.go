@@ -191,7 +191,7 @@ func TestZoo(t *testing.T) {
 		listed[m.File] = true
 		categories[m.Category]++
 	}
-	if got, want := slices.Sorted(maps.Keys(categories)), []string{"cnn", "index", "mlp", "multi-io", "op", "shape"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(categories)), []string{"attention", "cnn", "index", "mlp", "multi-io", "op", "shape"}; !slices.Equal(got, want) {
 		t.Errorf("categories %v, want %v", got, want)
 	}
 	entries, err := os.ReadDir(zooDir)

@@ -33,6 +33,7 @@ The existing GPT-2/ffn exports are one folder up (../export_torch.py).
 
 import io
 import json
+import math
 import os
 import zlib
 from collections import Counter
@@ -352,6 +353,102 @@ add("mlp3_batch_op17_dyn", "mlp", "3 Linear layers 16-24-8-32 with ReLU on [batc
     [fin("x", (1, 16))], lambda: mlp(3), opset=17, dynamic=BATCH)
 add("mlp_bn_sigmoid_op13", "mlp", "Linear 16-32, BatchNorm1d(32), Sigmoid, Linear 32-8 on [1,16]", [fin("x", (1, 16))],
     lambda: nn.Sequential(nn.Linear(16, 32), bn(nn.BatchNorm1d, 32), nn.Sigmoid(), nn.Linear(32, 8)))
+
+# ---- attention: self-attention blocks as torch exports them (the fused attention op) ----
+D, T = 16, 4
+
+
+def heads(x, h):
+    """[1, T, h*dh] -> [1, h, T, dh]"""
+    b, t, c = x.shape
+    return x.view(b, t, h, c // h).transpose(1, 2)
+
+
+def merge(y):
+    """[1, h, T, dh] -> [1, T, h*dh]"""
+    b, h, t, dh = y.shape
+    return y.transpose(1, 2).contiguous().view(b, t, h * dh)
+
+
+def gpt2_attn_block(s, x):
+    # HF GPT-2: ln_1, c_attn, split, causal Where with finfo.min, c_proj, residual.
+    q, k, v = s.c_attn(s.ln(x)).split(D, dim=2)
+    q, k, v = heads(q, 2), heads(k, 2), heads(v, 2)
+    w = torch.matmul(q, k.transpose(-1, -2)) / torch.full([], v.size(-1) ** 0.5)
+    w = torch.where(s.bias[:, :, :T, :T], w, torch.tensor(torch.finfo(w.dtype).min))
+    y = torch.matmul(w.softmax(dim=-1), v)
+    return x + s.c_proj(merge(y))
+
+
+add("attn_gpt2_causal_op14", "attention", "GPT-2-style causal self-attention block: x + c_proj(attn(ln_1(x))), "
+    "c_attn split into 2 heads, /sqrt(dh), Where(causal buffer, w, finfo.min), softmax, @v", X,
+    lambda: Fn(gpt2_attn_block, buffers={"bias": torch.tril(torch.ones(T, T, dtype=torch.bool)).view(1, 1, T, T)},
+               ln=layer_norm(D), c_attn=nn.Linear(D, 3 * D), c_proj=nn.Linear(D, D)), opset=14)
+
+
+def encoder_postln(s, x):
+    # Post-LN encoder block: separate Q/K/V with biases, 1/sqrt(d_model), no MLP, mean pooling, head.
+    q, k, v = heads(s.q(x), 2), heads(s.k(x), 2), heads(s.v(x), 2)
+    p = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) / D ** 0.5, dim=-1)
+    h = s.ln(x + s.o(merge(torch.matmul(p, v))))
+    return s.head(h.mean(dim=1))
+
+
+add("attn_encoder_postln_op14", "attention", "post-LN bidirectional encoder block: ln(x + o(attn(x))) with separate "
+    "Q/K/V Linear (biases), 2 heads, scale 1/sqrt(d_model), no MLP; mean over tokens, Linear(16, 3) head", X,
+    lambda: Fn(encoder_postln, q=nn.Linear(D, D), k=nn.Linear(D, D), v=nn.Linear(D, D), o=nn.Linear(D, D),
+               ln=layer_norm(D), head=nn.Linear(D, 3)), opset=14)
+
+
+def nanogpt_fill(s, x):
+    # nanoGPT's slow path with a finite fill: masked_fill(bias == 0, -10).
+    q, k, v = s.c_attn(x).split(D, dim=2)
+    q, k, v = heads(q, 4), heads(k, 4), heads(v, 4)
+    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+    att = att.masked_fill(s.bias[:, :, :T, :T] == 0, -10.0)
+    return s.c_proj(merge(F.softmax(att, dim=-1) @ v))
+
+
+add("attn_nanogpt_fill10_op14", "attention", "nanoGPT causal attention, 4 heads, with the mask filled by a finite -10 "
+    "(masked_fill(bias == 0, -10)), c_attn/c_proj", X,
+    lambda: Fn(nanogpt_fill, buffers={"bias": torch.tril(torch.ones(T, T)).view(1, 1, T, T)},
+               c_attn=nn.Linear(D, 3 * D), c_proj=nn.Linear(D, D)), opset=14)
+
+
+def repeat_kv(x, n):
+    """Llama's repeat_kv: [1, hkv, T, dh] -> [1, hkv*n, T, dh]"""
+    b, h, t, dh = x.shape
+    return x[:, :, None, :, :].expand(b, h, n, t, dh).reshape(b, h * n, t, dh)
+
+
+def gqa(s, x):
+    # Llama-style grouped-query attention (no RoPE): 4 query heads, 2 kv heads, additive causal mask.
+    q, k, v = heads(s.q(x), 4), heads(s.k(x), 2), heads(s.v(x), 2)
+    k, v = repeat_kv(k, 2), repeat_kv(v, 2)
+    w = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(4) + s.mask
+    return s.o(merge(torch.matmul(F.softmax(w, dim=-1), v)))
+
+
+add("attn_gqa_op14", "attention", "Llama-style grouped-query attention: q_proj 16->4 heads of 4, k/v_proj 16->2 kv heads "
+    "repeated (repeat_kv: expand + reshape), /sqrt(dh) + an additive causal mask (0 / -inf), o_proj; no biases", X,
+    lambda: Fn(gqa, buffers={"mask": torch.full((T, T), float("-inf")).triu(1)[None, None]},
+               q=nn.Linear(D, D, bias=False), k=nn.Linear(D, 8, bias=False), v=nn.Linear(D, 8, bias=False),
+               o=nn.Linear(D, D, bias=False)), opset=14)
+
+
+def mqa(s, x):
+    # Multi-query attention: one kv head broadcast by the matmuls, a BERT-style additive padding mask.
+    q = heads(s.q(x), 4)
+    k, v = s.k(x).unsqueeze(1), s.v(x).unsqueeze(1)
+    w = torch.matmul(q, k.transpose(-1, -2)) * 0.5 + s.pad
+    return s.o(merge(torch.matmul(w.softmax(-1), v)))
+
+
+add("attn_mqa_op14", "attention", "multi-query attention: 4 query heads of 4, one kv head [1,1,T,4] broadcast by MatMul, "
+    "scale 0.5, an additive padding mask (0 / -10000 on the last key, BERT style), o_proj", X,
+    lambda: Fn(mqa, buffers={"pad": torch.tensor([0.0, 0.0, 0.0, -10000.0]).view(1, 1, 1, T)},
+               q=nn.Linear(D, D), k=nn.Linear(D, 4), v=nn.Linear(D, 4), o=nn.Linear(D, D)), opset=14)
+
 
 # ---- multi-io: several graph inputs or outputs ----
 add("two_inputs_op13", "multi-io", "relu(Linear(16, 8)(x) + Linear(12, 8)(y)) -> Linear(8, 4); x [1,16], y [1,12]",

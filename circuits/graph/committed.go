@@ -1,0 +1,104 @@
+package graph
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/multicommit"
+
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// Committed weights (quant.VisibilityCommitted)
+//
+// The weight wires are committed by the proof system itself: one
+// frontend.Committer.Commit call over exactly the weight wires (every
+// parameter list, in order), made before any other commitment so that the
+// lookup and Freivalds commitments (std/multicommit, deferred to the end of
+// compilation) find the weights already committed and commit to this
+// commitment's wire instead. In Groth16 (gnark's BSB22 extension) the proof
+// then carries a point D = Σ w_j·B_j + μ·B_μ over the proving key's
+// commitment basis B (one point per committed wire, B_j =
+// [(β·u_j(τ) + α·v_j(τ) + w_j(τ))/γ]₁) and a proof of knowledge that D is
+// in the span of B; the pairing check ties D to the wires the constraints
+// use. μ is the mask gnark adds to every commitment (its hints.Randomize
+// wire). The commitment wire, which the verifier recomputes from D as
+// Keccak(D) mod r (the Solidity hash-to-field), is asserted equal to the
+// public model commitment. zkinfer's prover sets μ = 0 (prover.Prove), so
+// the public model commitment is Keccak(Σ w_j·B_j) mod r: a function of
+// the weights and the key's basis only, which anyone recomputes from the
+// published model and basis (prover.WeightsPoint).
+//
+// μ = 0 would also unmask the other commitment (the lookups'): so the
+// circuit adds a blinding wire of its own (blindHint, never zeroed) to the
+// multicommit set, keeping that commitment hiding.
+//
+// The weights are range-checked as under hashed weights (bindWeights): the
+// committed point does not say they are int8 to a verifier who never sees
+// them, the range checks do. Committing costs no constraint.
+
+func init() { solver.RegisterHint(blindHint) }
+
+// blindHint returns a uniformly random field element: the blinding wire of
+// the lookup commitment. It is free by design (it only hides).
+func blindHint(field *big.Int, _ []*big.Int, out []*big.Int) error {
+	r, err := rand.Int(rand.Reader, field)
+	if err != nil {
+		return err
+	}
+	out[0].Set(r)
+	return nil
+}
+
+// commitWeights commits the weight wires with the proof system's commitment
+// and returns the commitment wire.
+func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable, error) {
+	committer, ok := api.(frontend.Committer)
+	if !ok {
+		return nil, fmt.Errorf("graph: committed weights need a builder with commitments (Groth16)")
+	}
+	var flat []frontend.Variable
+	for _, l := range w {
+		flat = append(flat, l...)
+	}
+	if len(flat) == 0 {
+		return nil, fmt.Errorf("graph: committed weights: the model has no parameters")
+	}
+	h, err := committer.Commit(flat...)
+	if err != nil {
+		return nil, fmt.Errorf("graph: committing the weights: %w", err)
+	}
+	blind, err := api.Compiler().NewHint(blindHint, 1)
+	if err != nil {
+		return nil, err
+	}
+	// In a constraint, or its basis point would be zero and it would hide
+	// nothing.
+	api.Mul(blind[0], blind[0])
+	// Joined to the multicommit set from a deferred callback, as the lookup
+	// tables do: calling WithCommitment now would register the
+	// multicommitter's own deferred commit before the tables' (deferred
+	// callbacks run in order), closing it before they join.
+	api.Compiler().Defer(func(api frontend.API) error {
+		multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil }, blind[0])
+		return nil
+	})
+	return h, nil
+}
+
+// WeightValues returns m's parameters in the order the circuit allocates
+// (and commits) them under witness weights: every quant.Weighted node's
+// lists, in node order, flattened.
+func WeightValues(m *quant.Model) ([]int64, error) {
+	if m.Graph == nil {
+		return nil, fmt.Errorf("graph: model has no layer graph")
+	}
+	var out []int64
+	for _, s := range weightSpecs(m.Graph) {
+		out = append(out, s.Values...)
+	}
+	return out, nil
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tiktoken-go/tokenizer"
+	"github.com/urfave/cli/v2"
+
+	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+	"github.com/zkinfer/zkinfer/verifier"
+)
+
+// GPT2Vocab is the size of GPT-2's vocabulary (r50k_base): a model whose
+// logits have this many columns reads and writes GPT-2 BPE token ids.
+const GPT2Vocab = 50257
+
+var (
+	genTokensFlag = &cli.StringFlag{
+		Name: "tokens", Category: catModel,
+		Usage: "the prompt as token `IDS` (comma-separated), for any vocabulary",
+	}
+	genPromptFlag = &cli.StringFlag{
+		Name: "prompt", Category: catModel,
+		Usage: "the prompt as `TEXT`, tokenized with GPT-2's BPE (models with GPT-2's vocabulary of 50257 tokens)",
+	}
+	genNewTokensFlag = &cli.IntFlag{
+		Name: "max-new-tokens", Aliases: []string{"n"}, Category: catModel, Value: 4,
+		Usage: "`N` tokens to generate and prove; prompt + N − 1 must fit the model's sequence length",
+	}
+	genModelOutFlag = &cli.StringFlag{
+		Name: "greedy-model", Category: catFiles, Value: "generate.quant.json",
+		Usage: "`FILE` to write the greedy-completion model to (the LM plus its next_tokens check; verify --model reads it)",
+	}
+	genInputOutFlag = &cli.StringFlag{
+		Name: "ids", Category: catFiles, Value: "generate.input.json",
+		Usage: "`FILE` to write the model's input ids to (an ordinary input file)",
+	}
+	genCircuitFlag = &cli.StringFlag{Name: "circuit", Category: catFiles, Value: "generate.zkc", Usage: "compiled circuit `FILE` to write"}
+	genPKFlag      = &cli.StringFlag{Name: "pk", Category: catFiles, Value: "generate.pk.key", Usage: "proving key `FILE` (written with --dev, read otherwise)"}
+	genVKFlag      = &cli.StringFlag{Name: "vk", Category: catFiles, Value: "generate.vk.key", Usage: "verifying key `FILE` (written with --dev, read otherwise)"}
+)
+
+var generateCommand = &cli.Command{
+	Name:      "generate",
+	Usage:     "greedily complete a prompt with a language model and prove the completion",
+	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
+	Description: `Runs the quantized language model (a layer graph: token ids [1, T] in,
+logits [1, T, V] out, causal; e.g. a nanoGPT or Llama-style ONNX export
+compiled with compile-circuit) greedily on the prompt for N new tokens, then
+proves the whole completion in one proof:
+
+   the model reads the prompt (L tokens), the completion but its last
+   token, and padding up to T; one forward pass gives the logits of every
+   position, and an op next_tokens checks that at each position from L − 1
+   on the argmax of the logits (the lowest id on ties) is the next token.
+
+The causal mask makes position t's logits a function of the tokens up to t,
+so the one pass is exactly the N decoding steps; the padding changes no
+checked row. The statement is the model commitment (of the LM plus the
+check, which names L and N), the input ids and the completion (public or
+hashed values, per --input-visibility and --output-visibility; the bundle
+carries them).
+
+Writes the greedy model (--greedy-model), the input ids (--ids), the circuit
+(--circuit) and, with --dev, UNSAFE keys (--pk, --vk; without --dev they
+are read: make them with 'zkinfer setup' on the written circuit), then the
+bundle. --prompt tokenizes with GPT-2's BPE (r50k_base, embedded: no
+download) and needs a model with GPT-2's 50257-token vocabulary; --tokens
+takes ids for any vocabulary. Next: zkinfer verify --vk generate.vk.key
+--model generate.quant.json proof.json prints the prompt and the completion.`,
+	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag},
+	Action: func(ctx *cli.Context) error {
+		return generate(ctx)
+	},
+}
+
+// gpt2Codec is GPT-2's BPE (tiktoken's r50k_base), built once.
+var gpt2Codec = sync.OnceValues(func() (tokenizer.Codec, error) { return tokenizer.Get(tokenizer.R50kBase) })
+
+// encodeGPT2 tokenizes text with GPT-2's BPE.
+func encodeGPT2(text string) ([]int64, error) {
+	c, err := gpt2Codec()
+	if err != nil {
+		return nil, err
+	}
+	ids, _, err := c.Encode(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, len(ids))
+	for i, v := range ids {
+		out[i] = int64(v)
+	}
+	return out, nil
+}
+
+// decodeGPT2 detokenizes GPT-2 ids (each below GPT2Vocab).
+func decodeGPT2(ids []int64) (string, error) {
+	c, err := gpt2Codec()
+	if err != nil {
+		return "", err
+	}
+	u := make([]uint, len(ids))
+	for i, v := range ids {
+		if v < 0 || v >= GPT2Vocab {
+			return "", fmt.Errorf("%w: token %d is not a GPT-2 token id", quant.ErrRange, v)
+		}
+		u[i] = uint(v)
+	}
+	return c.Decode(u)
+}
+
+// parseTokens reads comma-separated ids.
+func parseTokens(s string) ([]int64, error) {
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || v < 0 || v > quant.MaxIndex {
+			return nil, fmt.Errorf("%w: --tokens: %q is not a token id (0..%d)", quant.ErrValidation, f, quant.MaxIndex)
+		}
+		ids = append(ids, v)
+	}
+	return ids, nil
+}
+
+// lmShape checks that m is a causal LM graph (one index input of T ids, one
+// int8 output of T rows of V logits) and returns T and V.
+func lmShape(m *quant.Model) (t, v int, err error) {
+	g := m.Graph
+	if g == nil || len(g.Inputs) != 1 || len(g.Outputs) != 1 {
+		return 0, 0, fmt.Errorf("%w: not a language model: generate needs a layer graph with one input (token ids) and one output (logits)", quant.ErrValidation)
+	}
+	in, out := g.Values[g.Inputs[0]], g.Values[g.Outputs[0]]
+	if in.DType != quant.DTypeIndex || out.DType != quant.DTypeInt8 || len(out.Shape) < 2 {
+		return 0, 0, fmt.Errorf("%w: not a language model: the input must be token ids (int64 in the export) and the output logits [1, T, V]", quant.ErrValidation)
+	}
+	t, v = out.Shape[len(out.Shape)-2], out.Shape[len(out.Shape)-1]
+	if in.Size() != t || quant.ShapeSize(out.Shape) != t*v {
+		return 0, 0, fmt.Errorf("%w: not a language model: %d ids in, logits %v out", quant.ErrValidation, in.Size(), out.Shape)
+	}
+	if in.Hi != int64(v-1) {
+		return 0, 0, fmt.Errorf("%w: the model reads ids 0..%d but predicts %d tokens: greedy decoding feeds every predicted id back", quant.ErrValidation, in.Hi, v)
+	}
+	return t, v, nil
+}
+
+// greedyDecode returns n greedy tokens after prompt: step k runs the model
+// on the prompt, the k tokens so far and zero padding up to t, and takes
+// the argmax of row L − 1 + k.
+func greedyDecode(m *quant.Model, prompt []int64, n, t, v int, p prover.Progress) ([]int64, error) {
+	ids := append([]int64(nil), prompt...)
+	for k := range n {
+		done := p.Start(fmt.Sprintf("decoding token %d of %d", k+1, n))
+		x := make([]int64, t)
+		copy(x, ids)
+		tr, err := m.Forward([][]int64{x})
+		done()
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, ops.Greedy(tr.Outputs[0], v, len(prompt)-1+k, 1)[0])
+	}
+	return ids[len(prompt):], nil
+}
+
+func generate(ctx *cli.Context) error {
+	w := ctx.App.Writer
+	p := newProgress(ctx)
+	quantPath := ctx.String(QuantizedFlag.Name)
+	lm, err := quant.LoadQuantized(quantPath)
+	if err != nil {
+		return withHint(err, "compile the language model first: zkinfer gen-settings --model lm.onnx --seq-len T, calibrate-settings, compile-circuit")
+	}
+	t, v, err := lmShape(lm)
+	if err != nil {
+		return fmt.Errorf("generate: %s: %w", quantPath, err)
+	}
+	var prompt []int64
+	text, tokens := ctx.String(genPromptFlag.Name), ctx.String(genTokensFlag.Name)
+	switch {
+	case text != "" && tokens != "":
+		return withHint(errors.New("generate: --prompt and --tokens exclude each other"), "give the prompt as text (GPT-2 vocabulary) or as token ids")
+	case text != "":
+		if v != GPT2Vocab {
+			return withHint(fmt.Errorf("generate: --prompt tokenizes with GPT-2's BPE, but %s predicts %d tokens, not GPT-2's %d", quantPath, v, GPT2Vocab), "give the prompt as token ids of the model's vocabulary: --tokens 1,2,3")
+		}
+		if prompt, err = encodeGPT2(text); err != nil {
+			return err
+		}
+	case tokens != "":
+		if prompt, err = parseTokens(tokens); err != nil {
+			return withHint(err, "--tokens 1,2,3")
+		}
+	default:
+		return withHint(errors.New("generate: no prompt"), "pass --prompt TEXT or --tokens 1,2,3")
+	}
+	n := ctx.Int(genNewTokensFlag.Name)
+	hi := lm.Graph.Values[lm.Graph.Inputs[0]].Hi
+	for _, id := range prompt {
+		if id > hi {
+			return fmt.Errorf("generate: %w: token %d is outside the model's vocabulary (ids 0..%d)", quant.ErrRange, id, hi)
+		}
+	}
+	if len(prompt) == 0 || n < 1 || len(prompt)+n-1 > t {
+		return withHint(fmt.Errorf("generate: %w: a prompt of %d tokens and %d new tokens need %d positions; the model reads %d", quant.ErrValidation, len(prompt), n, len(prompt)+n-1, t), "shorten the prompt or --max-new-tokens, or compile the model at a longer --seq-len")
+	}
+	completion, err := greedyDecode(lm, prompt, n, t, v, p)
+	if err != nil {
+		return err
+	}
+	gm, err := ops.NextTokensModel(lm, len(prompt), n)
+	if err != nil {
+		return err
+	}
+	ids := make([]float64, t) // prompt, completion but its last token, zero padding
+	for i, id := range append(append([]int64(nil), prompt...), completion[:n-1]...) {
+		ids[i] = float64(id)
+	}
+	vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
+	if err := vis.Validate(); err != nil {
+		return err
+	}
+	modelPath, inputPath, circuitPath := ctx.String(genModelOutFlag.Name), ctx.String(genInputOutFlag.Name), ctx.String(genCircuitFlag.Name)
+	pkPath, vkPath, bundlePath := ctx.String(genPKFlag.Name), ctx.String(genVKFlag.Name), ctx.String(BundleFlag.Name)
+	if err := quant.WriteQuantized(modelPath, gm); err != nil {
+		return err
+	}
+	if err := writeIDs(inputPath, ids); err != nil {
+		return err
+	}
+	backend := ctx.String(BackendFlag.Name)
+	if err := prover.CheckBackend(backend); err != nil {
+		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
+	}
+	c, err := prover.Compile(gm, p, prover.WithBackend(backend), prover.WithVisibility(vis))
+	if err != nil {
+		return err
+	}
+	if err := prover.WriteCircuit(circuitPath, c); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "circuit: %s (%s, %d constraints)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.Header.Commitment)
+	if ctx.Bool(DevFlag.Name) {
+		if err := setup(w, ctx.App.ErrWriter, p, true, "", "", circuitPath, pkPath, vkPath); err != nil {
+			return err
+		}
+	}
+	res, err := proveChecked(p, inputCheck{}, modelPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, bundlePath+SaltsSuffix)
+	if err != nil {
+		if errors.Is(err, ops.ErrNotGreedy) {
+			return withHint(err, "the one pass disagrees with the step-by-step decoding (zero padding after each step): the model is not causal (a mask fill that leaves weight, a bidirectional layer), so its logits at a position depend on later tokens")
+		}
+		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
+			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
+		}
+		return err
+	}
+	if res.saltsPath != "" {
+		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
+	}
+	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
+	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+// writeIDs writes the model's input ids as an input file, atomically.
+func writeIDs(path string, ids []float64) error {
+	data, err := json.Marshal(map[string][][]float64{"input_data": {ids}})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ids-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// printCompletion prints the prompt and the completion: ids, and text for
+// a GPT-2-vocabulary model.
+func printCompletion(w io.Writer, prompt, completion []int64, v int) {
+	fmt.Fprintf(w, "prompt tokens: %v\ncompletion tokens: %v\n", prompt, completion)
+	if v != GPT2Vocab {
+		return
+	}
+	if s, err := decodeGPT2(prompt); err == nil {
+		fmt.Fprintf(w, "prompt: %q\n", s)
+	}
+	if s, err := decodeGPT2(completion); err == nil {
+		fmt.Fprintf(w, "completion: %q\n", s)
+	}
+}
+
+// printVerifiedCompletion prints, for a verified greedy-completion bundle
+// (one index output named next_tokens, one index input of ids), the
+// completion and the model's input ids, as text for a GPT-2-vocabulary
+// model. With the checked model m (verify --model), the prompt is the ids
+// up to its next_tokens op's From; without it the input ids are printed
+// whole (prompt, completion but its last token, padding).
+func printVerifiedCompletion(w io.Writer, b *verifier.Bundle, res *verifier.Result, m *quant.Model) {
+	if res.Output == nil || res.Input == nil || len(res.Output.Parts) != 1 || len(res.Input.Parts) != 1 {
+		return
+	}
+	op, ip := res.Output.Parts[0], res.Input.Parts[0]
+	if op.Name != "next_tokens" || op.DType != quant.DTypeIndex || ip.DType != quant.DTypeIndex {
+		return
+	}
+	ot, ok1 := b.Tensor(verifier.TensorOutput)
+	it, ok2 := b.Tensor(verifier.TensorInput)
+	if !ok1 || !ok2 || len(ot.Values) == 0 || len(it.Values) == 0 {
+		return
+	}
+	outs, err1 := quant.SplitParts(res.Output.Parts, ot.Values)
+	ins, err2 := quant.SplitParts(res.Input.Parts, it.Values)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	completion, ids := outs[0], ins[0]
+	v := int(op.Hi + 1)
+	from := -1
+	if m != nil && m.Graph != nil {
+		for _, n := range m.Graph.Nodes {
+			if nt, ok := n.Op.(*ops.NextTokens); ok {
+				from = nt.From
+			}
+		}
+	}
+	if from < 0 || from >= len(ids) {
+		fmt.Fprintf(w, "ok: greedy completion (proven): %v after the model input %v (prompt, completion but its last token, padding; pass --model to split off the prompt)\n", completion, ids)
+		if v == GPT2Vocab {
+			if s, err := decodeGPT2(completion); err == nil {
+				fmt.Fprintf(w, "completion: %q\n", s)
+			}
+		}
+		return
+	}
+	fmt.Fprintf(w, "ok: greedy completion (proven, ties to the lowest id)\n")
+	printCompletion(w, ids[:from+1], completion, v)
+}
