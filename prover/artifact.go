@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -157,14 +158,15 @@ func writeArtifact(path string, h Header, payload io.WriterTo) error {
 // pendingArtifact writes header + payload to a temporary file beside path,
 // for the caller to rename into place (CloseAtomicallyReplace) or remove
 // (Cleanup).
+//
+// The payload is streamed, never held in memory (a proving key is hundreds
+// of MB): the header line is written first with a placeholder digest of the
+// same length, the payload is encoded once into the file and its hash, and
+// the header is rewritten in place with the real digest. The bytes are what
+// buffering the payload wrote.
 func pendingArtifact(path string, h Header, payload io.WriterTo) (*renameio.PendingFile, error) {
-	var body bytes.Buffer
-	if _, err := payload.WriteTo(&body); err != nil {
-		return nil, fmt.Errorf("%s: encode: %w", path, err)
-	}
-	sum := sha256.Sum256(body.Bytes())
-	h.PayloadSHA256 = hex.EncodeToString(sum[:])
-	hdr, err := json.Marshal(h)
+	h.PayloadSHA256 = strings.Repeat("0", 2*sha256.Size)
+	placeholder, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +174,34 @@ func pendingArtifact(path string, h Header, payload io.WriterTo) (*renameio.Pend
 	if err != nil {
 		return nil, err
 	}
-	w := bufio.NewWriter(f)
-	w.WriteString(magic)
-	w.Write(hdr)
-	w.WriteByte('\n')
-	w.Write(body.Bytes())
-	if err := w.Flush(); err != nil {
+	fail := func(err error) (*renameio.PendingFile, error) {
 		f.Cleanup()
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.WriteString(magic); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(append(placeholder, '\n')); err != nil {
+		return fail(err)
+	}
+	sum := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, sum), 1<<20)
+	if _, err := payload.WriteTo(w); err != nil {
+		return fail(fmt.Errorf("encode: %w", err))
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	h.PayloadSHA256 = hex.EncodeToString(sum.Sum(nil))
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return fail(err)
+	}
+	if len(hdr) != len(placeholder) {
+		return fail(fmt.Errorf("header changed length (%d, placeholder %d)", len(hdr), len(placeholder)))
+	}
+	if _, err := f.WriteAt(hdr, int64(len(magic))); err != nil {
+		return fail(err)
 	}
 	return f, nil
 }

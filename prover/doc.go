@@ -8,7 +8,10 @@
 //
 //   - SetupDev: single party; the machine that runs it knows the toxic
 //     waste (for PLONK, the SRS secret) and could forge proofs. For
-//     development only, labelled unsafe in every key it writes.
+//     development only, labelled unsafe in every key it writes. For
+//     Groth16 it runs gnark's Setup with the generator multiplications done
+//     by fixed-base window tables (groth16setup.go, fixedbase.go): the same
+//     keys and encoding, ~10× sooner, about one proving time.
 //   - SetupPLONK: PLONK keys from a KZG SRS file (ReadSRS), typically from a
 //     public powers-of-tau ceremony; the digest of the file is recorded.
 //   - Groth16 MPC ceremony (gnark's mpcsetup): NewPhase1, Contribute,

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -18,6 +19,7 @@ import (
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
+	cs "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -148,6 +150,7 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	detachLookupBlueprints(cs)
 	digest, err := digestOf(cs)
 	if err != nil {
 		return nil, err
@@ -195,6 +198,28 @@ func CheckModel(h Header, m *quant.Model) error {
 		return fmt.Errorf("%w: circuit is for architecture %s, the model's is %s (same settings and requantization shifts needed)", ErrCircuitMismatch, h.Architecture, a)
 	}
 	return nil
+}
+
+// detachLookupBlueprints replaces the lookup-table blueprints of a freshly
+// compiled system by copies of what they serialize (their entries).
+//
+// gnark's std/lookup/logderivlookup embeds each table's blueprint in the
+// table and registers a pointer to that field in the constraint system;
+// the table also holds the builder, so the compiled system kept the whole
+// frontend alive: 0.88 GB per million constraints instead of 0.41
+// (benchmarks/NOTES.md, 2026-11-30). The copy is what decoding the circuit
+// file gives (the rest of the blueprint only serves compilation), so the
+// encoding, the digest and proving are unchanged.
+func detachLookupBlueprints(ccs constraint.ConstraintSystem) {
+	sys, ok := ccs.(*cs.R1CS) // R1CS and SparseR1CS are one type in gnark
+	if !ok {
+		return
+	}
+	for i, bp := range sys.Blueprints {
+		if lh, ok := bp.(*constraint.BlueprintLookupHint[constraint.U64]); ok {
+			sys.Blueprints[i] = &constraint.BlueprintLookupHint[constraint.U64]{EntriesCalldata: slices.Clone(lh.EntriesCalldata)}
+		}
+	}
 }
 
 func digestOf(w io.WriterTo) (string, error) {
@@ -281,7 +306,13 @@ func SetupDev(c *Circuit, p Progress) (*Keys, error) {
 	)
 	switch c.Header.Backend {
 	case BackendGroth16:
-		pk, vk, err = groth16.Setup(c.CS)
+		// gnark's groth16.Setup with faster fixed-base multiplications
+		// (groth16setup.go): the same keys, several times sooner.
+		r1cs, ok := c.CS.(*cs.R1CS)
+		if !ok {
+			return nil, fmt.Errorf("setup: %w: a Groth16 circuit that is not a BN254 R1CS (%T)", ErrCorrupted, c.CS)
+		}
+		pk, vk, err = setupGroth16(r1cs)
 	case BackendPLONK:
 		var srs, lagrange kzg.SRS
 		if srs, lagrange, err = unsafekzg.NewSRS(c.CS); err == nil {
