@@ -479,6 +479,22 @@ func sameTensor(a, b Tensor) bool {
 		slices.Equal(a.Elements, b.Elements)
 }
 
+// CheckOuterKeyHeader checks the aggregated bundle against the header of
+// the outer key file the verifier pinned (zkinfer aggregate's vk.agg.key):
+// the outer circuit (aggregate.CircuitID, the shard keys and ranges it
+// aggregates) and the shards commitment the header names must be the
+// bundle's. What a verifier reports about the outer circuit then comes from
+// the pinned header, not from the bundle's outer_circuit field.
+func CheckOuterKeyHeader(a *AggregatedBundle, h prover.Header) error {
+	if h.CircuitDigest != "" && h.CircuitDigest != a.OuterCircuit {
+		return fmt.Errorf("%w: the pinned outer key is for circuit %s, the aggregated bundle names %s", ErrOuterKey, h.CircuitDigest, a.OuterCircuit)
+	}
+	if h.Commitment != "" && h.Commitment != a.ShardsCommitment {
+		return fmt.Errorf("%w: the pinned outer key aggregates shards committed as %s, the bundle claims %s", ErrShardsCommitment, h.Commitment, a.ShardsCommitment)
+	}
+	return nil
+}
+
 // CheckShardBundles checks that sb holds exactly the shard bundles a names,
 // in a's order: a swapped, reordered, dropped or altered shard bundle is
 // ErrShardBundle, naming the position.

@@ -207,3 +207,23 @@ func TestParseAggregatedHostile(t *testing.T) {
 		})
 	}
 }
+
+// TestAggregatedOuterHeader: the bundle's outer_circuit and shards
+// commitment are the prover's word; the pinned outer key's header decides.
+func TestAggregatedOuterHeader(t *testing.T) {
+	f := newAggFixture(t)
+	h := prover.Header{CircuitDigest: f.ab.OuterCircuit, Commitment: f.ab.ShardsCommitment}
+	if err := verifier.CheckOuterKeyHeader(f.ab, h); err != nil {
+		t.Fatal(err)
+	}
+	ab := reparseAgg(t, f.ab)
+	ab.OuterCircuit = "sha256:" + strings.Repeat("cd", 32) // relabelled: verify printed it as the pinned key's circuit
+	if err := verifier.CheckOuterKeyHeader(ab, h); !errors.Is(err, verifier.ErrOuterKey) {
+		t.Fatalf("relabelled outer circuit: %v, want ErrOuterKey", err)
+	}
+	ab = reparseAgg(t, f.ab)
+	h.Commitment = f.keys.ModelCommitment
+	if err := verifier.CheckOuterKeyHeader(ab, h); !errors.Is(err, verifier.ErrShardsCommitment) {
+		t.Fatalf("header of other shards: %v, want ErrShardsCommitment", err)
+	}
+}

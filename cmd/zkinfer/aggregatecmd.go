@@ -303,10 +303,14 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	if ctx.Bool(RequireProductionFlag.Name) && !prover.IsProduction(h.Setup) {
 		return fmt.Errorf("verify: %w: the outer key's setup is %q", verifier.ErrNotProduction, h.Setup)
 	}
+	if err := verifier.CheckOuterKeyHeader(ab, h); err != nil {
+		return verifyError(path, err)
+	}
 	res, err := verifier.VerifyAggregated(ab, vk, h.Commitment, keys, ctx.String(PinKeysFlag.Name), sb)
 	if err != nil {
 		return verifyError(path, err)
 	}
+	res.OuterCircuit = orDash(h.CircuitDigest) // the pinned header's, not the bundle's word
 	modelPath := ctx.String(VerifyModelFlag.Name)
 	if modelPath != "" {
 		if res.Shards == nil {
