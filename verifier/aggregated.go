@@ -231,9 +231,15 @@ func ParseAggregated(data []byte) (*AggregatedBundle, error) {
 			return nil, fmt.Errorf("%w: public input %d: %v", ErrBundle, i, err)
 		}
 	}
-	for _, t := range []Tensor{a.Input, a.Output} {
+	for k, t := range []Tensor{a.Input, a.Output} {
 		if err := checkBoundary(t); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+		}
+		// The visibility the bundle states (and verify prints) is the
+		// tensor's encoding.
+		vis := []string{a.Visibility.Input, a.Visibility.Output}[k]
+		if want := map[string]string{quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}[vis]; want != t.Encoding {
+			return nil, fmt.Errorf("%w: tensor %q is %s, the bundle's visibility %q", ErrBundle, t.Name, t.Encoding, vis)
 		}
 	}
 	if len(a.Proof) == 0 || len(a.Proof) > maxAggregatedProof {

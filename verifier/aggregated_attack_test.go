@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -106,6 +107,12 @@ func TestAggregatedAttacks(t *testing.T) {
 		{"visibility relabelled", func(t *testing.T, ab *verifier.AggregatedBundle) {
 			ab.Visibility.Output = "private"
 		}, false},
+		{"output visibility relabelled private, tensor hashed", func(t *testing.T, ab *verifier.AggregatedBundle) {
+			ab.Visibility.Output = quant.VisibilityPrivate
+		}, true},
+		{"input visibility relabelled public", func(t *testing.T, ab *verifier.AggregatedBundle) {
+			ab.Visibility.Input = quant.VisibilityPublic
+		}, true},
 		{"block count relabelled", func(t *testing.T, ab *verifier.AggregatedBundle) {
 			ab.NLayer = 4
 			ab.Shards[2].To = 4

@@ -338,7 +338,9 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	fmt.Fprintf(w, "ok: input %s, output %s; input hash %s, output hash %s\n", res.Visibility.Input, res.Visibility.Output, res.InputHash, res.OutputHash)
 	fmt.Fprintf(w, "ok: shards commitment %s (proven)\n", res.ShardsCommitment)
 	if keys != nil {
-		fmt.Fprintf(w, "ok: the shards' keys and commitment are those keys manifest %s pins\n", ctx.String(PinKeysFlag.Name))
+		// The outer proof binds the shards commitment; the shard key digests
+		// the bundle lists are its word until the shard level checks them.
+		fmt.Fprintf(w, "ok: the shards commitment, block ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", ctx.String(PinKeysFlag.Name))
 	}
 	if res.Shards == nil {
 		why := "pass --keys circuit.keys.json to re-check every shard"
