@@ -111,6 +111,17 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	if err != nil {
 		return fmt.Errorf("aggregate: %w", err)
 	}
+	// A public input or output of at most 31 values packs into one public
+	// input, so the shard count of public inputs alone would let it
+	// through: the outer proof's first or last public input would be packed
+	// values, not a hash, and verify refuses the aggregated bundle. Refuse
+	// it before the outer setup.
+	for _, v := range [][2]string{{"input", keys.Visibility.Input}, {"output", keys.Visibility.Output}} {
+		if v[1] != quant.VisibilityHashed && v[1] != quant.VisibilityPrivate {
+			return withHint(fmt.Errorf("aggregate: %s: %w: the model's %s is %s; aggregation takes hashed or private input and output", bundlePath, prover.ErrNotAggregatable, v[0], v[1]),
+				"make the settings with --input-visibility and --output-visibility hashed or private (gen-settings)")
+		}
+	}
 	shards, err := aggregateShards(sb, vks)
 	if err != nil {
 		return err
