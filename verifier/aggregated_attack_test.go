@@ -18,6 +18,7 @@ import (
 func TestAggregatedAttacks(t *testing.T) {
 	f := newAggFixture(t)
 	evm := f.sm.prove(t, f.sm.input(t, 3)) // Keccak shard proofs of the same input
+	otherRun := f.sm.proveAggregatable(t, f.sm.input(t, 5))
 	for _, c := range []struct {
 		name   string
 		mutate func(t *testing.T, ab *verifier.AggregatedBundle)
@@ -66,7 +67,7 @@ func TestAggregatedAttacks(t *testing.T) {
 			ab.Shards[1], ab.Shards[2] = ab.Shards[2], ab.Shards[1]
 		}, false},
 		{"inline shard bundle replaced, digest updated", func(t *testing.T, ab *verifier.AggregatedBundle) {
-			other := f.sm.proveAggregatable(t, f.sm.input(t, 5))
+			other := clone(t, otherRun)
 			ab.Sharded.Shards[2] = other.Shards[2]
 			d, err := verifier.ShardBundleDigest(other.Shards[2].Bundle)
 			if err != nil {
@@ -75,7 +76,7 @@ func TestAggregatedAttacks(t *testing.T) {
 			ab.Shards[2].BundleSHA256 = d
 		}, false},
 		{"all shards of another run, digests and output updated", func(t *testing.T, ab *verifier.AggregatedBundle) {
-			other := f.sm.proveAggregatable(t, f.sm.input(t, 5))
+			other := clone(t, otherRun)
 			ab.Sharded = other
 			for i, sh := range other.Shards {
 				d, err := verifier.ShardBundleDigest(sh.Bundle)
