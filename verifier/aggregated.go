@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -230,6 +231,17 @@ func ParseAggregated(data []byte) (*AggregatedBundle, error) {
 			return nil, fmt.Errorf("%w: public input %d: %v", ErrBundle, i, err)
 		}
 	}
+	for k, t := range []Tensor{a.Input, a.Output} {
+		if err := checkBoundary(t); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBundle, err)
+		}
+		// The visibility the bundle states (and verify prints) is the
+		// tensor's encoding.
+		vis := []string{a.Visibility.Input, a.Visibility.Output}[k]
+		if want := map[string]string{quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}[vis]; want != t.Encoding {
+			return nil, fmt.Errorf("%w: tensor %q is %s, the bundle's visibility %q", ErrBundle, t.Name, t.Encoding, vis)
+		}
+	}
 	if len(a.Proof) == 0 || len(a.Proof) > maxAggregatedProof {
 		return nil, fmt.Errorf("%w: proof of %d bytes", ErrBundle, len(a.Proof))
 	}
@@ -419,8 +431,74 @@ func VerifyAggregated(a *AggregatedBundle, outerVK prover.VerifyingKey, commitme
 			return nil, fmt.Errorf("%w: the shards' %s hash %s is not the aggregated proof's %s", ErrShardBundle, t.Name, formatElement(e), a.PublicInputs[k])
 		}
 	}
+	// The tensors shown are the shards' own: same name, shape, fraction,
+	// encoding and values (the hash binds only the values).
+	for k, pair := range [][2]Tensor{{a.Input, first}, {a.Output, last}} {
+		if !sameTensor(pair[0], pair[1]) {
+			return nil, fmt.Errorf("%w: the aggregated bundle's %s tensor (%q %v@frac%d %s) is not the shards' (%q %v@frac%d %s)", ErrShardBundle, [2]string{"input", "output"}[k],
+				pair[0].Name, pair[0].Shape, pair[0].Frac, pair[0].Encoding, pair[1].Name, pair[1].Shape, pair[1].Frac, pair[1].Encoding)
+		}
+	}
 	res.Shards = sr
 	return res, nil
+}
+
+// checkBoundary checks the form of an aggregated bundle's input or output
+// tensor, as Parse checks a bundle's: hashed values fill its shape and
+// carry no commitment, a private tensor carries its commitment and no
+// values (so no value is shown that the proof does not bind).
+func checkBoundary(t Tensor) error {
+	if len(t.Shape) > 8 || len(t.Parts) != 0 || len(t.Elements) != 0 {
+		return fmt.Errorf("tensor %q: %d dimensions, %d parts, %d elements", t.Name, len(t.Shape), len(t.Parts), len(t.Elements))
+	}
+	want := 1
+	for _, s := range t.Shape {
+		if s < 0 || s > MaxPublicValues {
+			return fmt.Errorf("tensor %q has shape %v", t.Name, t.Shape)
+		}
+		if want *= s; want > MaxPublicValues {
+			return fmt.Errorf("tensor %q has shape %v", t.Name, t.Shape)
+		}
+	}
+	switch t.Encoding {
+	case EncodingHashedInt8:
+		if want != len(t.Values) || t.Commitment != "" {
+			return fmt.Errorf("tensor %q: %d values for shape %v, commitment %q", t.Name, len(t.Values), t.Shape, t.Commitment)
+		}
+	case EncodingSaltedInt8:
+		if len(t.Values) != 0 {
+			return fmt.Errorf("%s tensor %q carries values", t.Encoding, t.Name)
+		}
+		if _, err := parseElement(t.Commitment); err != nil {
+			return fmt.Errorf("tensor %q: commitment: %v", t.Name, err)
+		}
+	default:
+		return fmt.Errorf("tensor %q is %s: aggregated shards have hashed or private input and output (%s, %s)", t.Name, t.Encoding, EncodingHashedInt8, EncodingSaltedInt8)
+	}
+	return nil
+}
+
+// sameTensor reports whether a and b are the same tensor, field by field.
+func sameTensor(a, b Tensor) bool {
+	return a.Name == b.Name && a.Frac == b.Frac && a.Encoding == b.Encoding && a.Commitment == b.Commitment &&
+		slices.Equal(a.Shape, b.Shape) && slices.Equal(a.Values, b.Values) && len(a.Parts) == 0 && len(b.Parts) == 0 &&
+		slices.Equal(a.Elements, b.Elements)
+}
+
+// CheckOuterKeyHeader checks the aggregated bundle against the header of
+// the outer key file the verifier pinned (zkinfer aggregate's vk.agg.key):
+// the outer circuit (aggregate.CircuitID, the shard keys and ranges it
+// aggregates) and the shards commitment the header names must be the
+// bundle's. What a verifier reports about the outer circuit then comes from
+// the pinned header, not from the bundle's outer_circuit field.
+func CheckOuterKeyHeader(a *AggregatedBundle, h prover.Header) error {
+	if h.CircuitDigest != "" && h.CircuitDigest != a.OuterCircuit {
+		return fmt.Errorf("%w: the pinned outer key is for circuit %s, the aggregated bundle names %s", ErrOuterKey, h.CircuitDigest, a.OuterCircuit)
+	}
+	if h.Commitment != "" && h.Commitment != a.ShardsCommitment {
+		return fmt.Errorf("%w: the pinned outer key aggregates shards committed as %s, the bundle claims %s", ErrShardsCommitment, h.Commitment, a.ShardsCommitment)
+	}
+	return nil
 }
 
 // CheckShardBundles checks that sb holds exactly the shard bundles a names,

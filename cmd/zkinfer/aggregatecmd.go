@@ -111,6 +111,17 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	if err != nil {
 		return fmt.Errorf("aggregate: %w", err)
 	}
+	// A public input or output of at most 31 values packs into one public
+	// input, so the shard count of public inputs alone would let it
+	// through: the outer proof's first or last public input would be packed
+	// values, not a hash, and verify refuses the aggregated bundle. Refuse
+	// it before the outer setup.
+	for _, v := range [][2]string{{"input", keys.Visibility.Input}, {"output", keys.Visibility.Output}} {
+		if v[1] != quant.VisibilityHashed && v[1] != quant.VisibilityPrivate {
+			return withHint(fmt.Errorf("aggregate: %s: %w: the model's %s is %s; aggregation takes hashed or private input and output", bundlePath, prover.ErrNotAggregatable, v[0], v[1]),
+				"make the settings with --input-visibility and --output-visibility hashed or private (gen-settings)")
+		}
+	}
 	shards, err := aggregateShards(sb, vks)
 	if err != nil {
 		return err
@@ -303,10 +314,14 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	if ctx.Bool(RequireProductionFlag.Name) && !prover.IsProduction(h.Setup) {
 		return fmt.Errorf("verify: %w: the outer key's setup is %q", verifier.ErrNotProduction, h.Setup)
 	}
+	if err := verifier.CheckOuterKeyHeader(ab, h); err != nil {
+		return verifyError(path, err)
+	}
 	res, err := verifier.VerifyAggregated(ab, vk, h.Commitment, keys, ctx.String(PinKeysFlag.Name), sb)
 	if err != nil {
 		return verifyError(path, err)
 	}
+	res.OuterCircuit = orDash(h.CircuitDigest) // the pinned header's, not the bundle's word
 	modelPath := ctx.String(VerifyModelFlag.Name)
 	if modelPath != "" {
 		if res.Shards == nil {
@@ -334,7 +349,9 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	fmt.Fprintf(w, "ok: input %s, output %s; input hash %s, output hash %s\n", res.Visibility.Input, res.Visibility.Output, res.InputHash, res.OutputHash)
 	fmt.Fprintf(w, "ok: shards commitment %s (proven)\n", res.ShardsCommitment)
 	if keys != nil {
-		fmt.Fprintf(w, "ok: the shards' keys and commitment are those keys manifest %s pins\n", ctx.String(PinKeysFlag.Name))
+		// The outer proof binds the shards commitment; the shard key digests
+		// the bundle lists are its word until the shard level checks them.
+		fmt.Fprintf(w, "ok: the shards commitment, block ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", ctx.String(PinKeysFlag.Name))
 	}
 	if res.Shards == nil {
 		why := "pass --keys circuit.keys.json to re-check every shard"
