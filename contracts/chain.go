@@ -113,6 +113,21 @@ func (c *Chain) Close() error {
 	return nil
 }
 
+// BlockGasLimit returns the gas limit of block number (the latest block
+// when number is nil): what one block, and so one transaction, may use.
+func (c *Chain) BlockGasLimit(ctx context.Context, number *big.Int) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		return 0, errors.New("contracts: block gas limit: chain is closed")
+	}
+	h, err := c.client.HeaderByNumber(ctx, number)
+	if err != nil {
+		return 0, fmt.Errorf("contracts: block gas limit on %s: %w", c.name, err)
+	}
+	return h.GasLimit, nil
+}
+
 // Deploy deploys comp's creation bytecode, mines it, and returns the
 // contract address and the gas the deployment used.
 func (c *Chain) Deploy(ctx context.Context, comp *Compiled) (common.Address, uint64, error) {

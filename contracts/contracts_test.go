@@ -319,3 +319,20 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// The simulated chain's block gas limit is blockGasLimit; a closed chain
+// answers an error.
+func TestBlockGasLimit(t *testing.T) {
+	c, err := NewSimulatedChain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if got, err := c.BlockGasLimit(ctx, nil); err != nil || got != blockGasLimit {
+		t.Fatalf("BlockGasLimit = %d, %v; want %d", got, err, blockGasLimit)
+	}
+	c.Close()
+	if _, err := c.BlockGasLimit(ctx, nil); err == nil {
+		t.Fatal("BlockGasLimit on a closed chain: no error")
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/contracts"
+	"github.com/zkinfer/zkinfer/contracts/gethtest"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
@@ -416,6 +417,111 @@ func TestShardedGas(t *testing.T) {
 	if p := os.Getenv("ZKINFER_GAS_SHARDED"); p != "" {
 		if err := os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkShardedGas measures verifyShardedInference through the registry
+// for 2, 4 and 12 one-block shards (a tiny gpt2 block per shard: Groth16
+// verification gas depends on the public inputs and commitments, not on
+// the circuit size), per shard and in total, with each shard's verifier
+// called directly and the deployment gas, on the simulated chain and, when
+// $ZKINFER_GETH names a geth binary, on `geth --dev`. It is a benchmark,
+// not a test, so CI does not run it:
+//
+//	ZKINFER_GETH=~/.cache/zkinfer/geth-v1.17.10/geth ZKINFER_GAS_SHARDED=/tmp/gas.txt \
+//	  go test ./contracts -run '^$' -bench BenchmarkShardedGas -benchtime 1x -timeout 30m
+//
+// With ZKINFER_GAS_SHARDED=path it writes the table rows there.
+func BenchmarkShardedGas(b *testing.B) {
+	if _, err := contracts.FindSolc(); err != nil {
+		b.Fatalf("solcjs is required (run `npm ci --prefix contracts`): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	defer cancel()
+	type chainKind struct {
+		name string
+		dial func() *contracts.Chain
+	}
+	kinds := []chainKind{{"simulated", func() *contracts.Chain {
+		c, err := contracts.NewSimulatedChain()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}}}
+	if os.Getenv(gethtest.Env) != "" {
+		url := gethtest.StartDev(b)
+		key, err := contracts.ParsePrivateKey(gethtest.FundedKey(b, ctx, url))
+		if err != nil {
+			b.Fatal(err)
+		}
+		kinds = append(kinds, chainKind{"geth --dev", func() *contracts.Chain {
+			c, err := contracts.DialChain(ctx, url, key, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return c
+		}})
+	} else {
+		b.Logf("%s unset: simulated chain only", gethtest.Env)
+	}
+	var rows []string
+	for _, n := range []int{2, 4, 12} {
+		start := time.Now()
+		sm := newShardedModel(b, n, 30+uint64(n))
+		keys := sm.manifest(b)
+		sb := sm.prove(b, sm.input(b, 5))
+		proofs, inputs, err := contracts.ShardedCalldata(sb)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%d shards: compiled, set up and proved in %v", n, time.Since(start).Round(time.Millisecond))
+		cc := &cachingCompiler{}
+		for _, k := range kinds {
+			chain := k.dial()
+			d, err := contracts.DeployShardedModel(ctx, chain, keys, sm.vks(), cc.compile, nil, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, rcpt, err := chain.VerifyShardedInference(ctx, d.Registry, d.ModelID, proofs, inputs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			limit, err := chain.BlockGasLimit(ctx, rcpt.BlockNumber)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var direct []string
+			var sum, deploy uint64
+			for i, sh := range d.Shards {
+				comp, _ := cc.compile(ctx, sm.keys[i].VK)
+				ok, gas, err := chain.VerifyGroth16Calldata(ctx, comp, sh.Verifier, proofs[i], inputs[i])
+				if err != nil || !ok {
+					b.Fatalf("%s, shard %d direct: ok %v, %v", k.name, i, ok, err)
+				}
+				direct = append(direct, fmt.Sprint(gas))
+				sum += gas
+				deploy += sh.VerifierTx.GasUsed
+			}
+			var registryDeploy uint64
+			if d.RegistryTx != nil {
+				registryDeploy = d.RegistryTx.GasUsed
+			}
+			chain.Close()
+			if n == 12 && rcpt.GasUsed >= 30_000_000 {
+				b.Errorf("%s: 12 shards used %d gas, want < 30 M (one block)", k.name, rcpt.GasUsed)
+			}
+			row := fmt.Sprintf("| %s | %d | %d | %d | %d | %s | %d | %d | %d | %d |", k.name, n, rcpt.GasUsed, rcpt.GasUsed/uint64(n),
+				sum, strings.Join(direct, ", "), d.RegisterTx.GasUsed, deploy, registryDeploy, limit)
+			b.Log(row)
+			rows = append(rows, row)
+			b.ReportMetric(float64(rcpt.GasUsed), fmt.Sprintf("gas/%dshards-%s", n, strings.ReplaceAll(k.name, " ", "")))
+		}
+	}
+	if p := os.Getenv("ZKINFER_GAS_SHARDED"); p != "" {
+		if err := os.WriteFile(p, []byte(strings.Join(rows, "\n")+"\n"), 0o644); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
