@@ -330,51 +330,11 @@ func TestAttackNextTokensIDRange(t *testing.T) {
 func TestNextTokensRefusesNonCausal(t *testing.T) {
 	const seq, v, d = 4, 16, 4
 	rng := rand.New(rand.NewPCG(31, 7))
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}{
-		{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}},
-		{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, // over positions: not causal
-		{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}},
-		{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{"h"}},
-	} {
-		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := graphtest.TokenLM(t, rng, seq, v,
+		graphtest.Node{Name: "e", Op: ops.NewGather(graphtest.Tensor(rng, 1, v, d)), In: []string{"ids"}},
+		graphtest.Node{Name: "mx", Op: &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, In: []string{"e"}}, // over positions: not causal
+		graphtest.Node{Name: "h", Op: &ops.Binary{Op: "add"}, In: []string{"e", "mx"}},
+		graphtest.Node{Name: "logits", Op: ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), In: []string{"h"}})
 	prompt := []int64{3, 9}
 	if _, err := ops.NextTokensModel(lm, len(prompt), 1); !errors.Is(err, quant.ErrNotCausal) || !strings.Contains(err.Error(), `"mx"`) {
 		t.Fatalf("NextTokensModel on the non-causal LM: %v, want a causality refusal naming \"mx\"", err)

@@ -114,55 +114,16 @@ func TestGPT2VocabGreedy(t *testing.T) {
 // logits [1, seq, v], calibrated on random ids.
 func positionLM(t *testing.T, rng *rand.Rand, seq, v, d int, mix bool) *quant.Model {
 	t.Helper()
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
-		t.Fatal(err)
-	}
+	steps := []graphtest.Node{{Name: "e", Op: ops.NewGather(graphtest.Tensor(rng, 1, v, d)), In: []string{"ids"}}}
 	head := "e"
-	type step struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}
-	steps := []step{{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}}}
 	if mix {
-		steps = append(steps, step{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, step{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}})
+		steps = append(steps,
+			graphtest.Node{Name: "mx", Op: &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, In: []string{"e"}},
+			graphtest.Node{Name: "h", Op: &ops.Binary{Op: "add"}, In: []string{"e", "mx"}})
 		head = "h"
 	}
-	steps = append(steps, step{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{head}})
-	for _, st := range steps {
-		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	steps = append(steps, graphtest.Node{Name: "logits", Op: ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), In: []string{head}})
+	return graphtest.TokenLM(t, rng, seq, v, steps...)
 }
 
 // generate's padding probe, the second line of defence behind
