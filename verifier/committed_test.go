@@ -61,25 +61,11 @@ type committedFixture struct {
 	bundle *verifier.Bundle
 }
 
+// proveCommitted proves m with f's keys on a fixed random input and
+// bundles it with f's verifying key header.
 func proveCommitted(t *testing.T, f *committedFixture, m *quant.Model) *verifier.Bundle {
 	t.Helper()
-	xq, err := m.QuantizeInput(graphtest.Tensor(rand.New(rand.NewPCG(9, 9)), 1, 16).Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := prover.Prove(f.c, f.keys.PK, f.keys.PKHeader, m, tr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := verifier.NewBundle(m, f.c, f.keys.VK, f.keys.VKHeader, p, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return proveHeader(t, f, m, f.keys.VKHeader)
 }
 
 func newCommittedFixture(t *testing.T) *committedFixture {
