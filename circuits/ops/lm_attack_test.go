@@ -341,7 +341,7 @@ func TestNextTokensRefusesNonCausal(t *testing.T) {
 	} else {
 		t.Logf("refused: %v", err)
 	}
-	m := uncheckedNextTokens(t, lm, len(prompt), 1)
+	m := graphtest.UncheckedNextTokens(t, lm, len(prompt), 1)
 	if err := ops.CheckGreedyCausal(m); !errors.Is(err, quant.ErrNotCausal) {
 		t.Fatalf("CheckGreedyCausal: %v, want a causality refusal", err)
 	}
@@ -365,29 +365,6 @@ func TestNextTokensRefusesNonCausal(t *testing.T) {
 	if len(provable) < 2 {
 		t.Fatalf("padding steers nothing here (%v): pick another seed", provable)
 	}
-}
-
-// uncheckedNextTokens is NextTokensModel without its causality check: lm's
-// graph with a next_tokens node on its logits and ids.
-func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
-	t.Helper()
-	g := lm.Graph
-	logits := g.Values[g.Outputs[0]]
-	v := logits.Shape[len(logits.Shape)-1]
-	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
-	id := len(ng.Values)
-	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
-	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
-	ng.Outputs = []int{id}
-	m := *lm
-	m.Graph = ng
-	sg := *lm.Scales.Graph
-	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
-	m.Scales.Graph = &sg
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return &m
 }
 
 // rope at its accumulator bound: tables cos = sin = ±1 (allowed: each in

@@ -150,7 +150,7 @@ func TestGenerateProbesPadding(t *testing.T) {
 				if !errors.Is(err, quant.ErrNotCausal) {
 					t.Fatalf("NextTokensModel on the non-causal model: %v", err)
 				}
-				gm = uncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
+				gm = graphtest.UncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
 			} else if err != nil {
 				t.Fatal(err)
 			}
@@ -168,28 +168,6 @@ func TestGenerateProbesPadding(t *testing.T) {
 	}
 }
 
-// uncheckedNextTokens is ops.NextTokensModel without its causality check.
-func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
-	t.Helper()
-	g := lm.Graph
-	logits := g.Values[g.Outputs[0]]
-	v := logits.Shape[len(logits.Shape)-1]
-	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
-	id := len(ng.Values)
-	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
-	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
-	ng.Outputs = []int{id}
-	m := *lm
-	m.Graph = ng
-	sg := *lm.Scales.Graph
-	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
-	m.Scales.Graph = &sg
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return &m
-}
-
 // verify --model labels a next_tokens proof a greedy completion only when
 // the model checks causal; a (hand-built) greedy model around a non-causal
 // LM is labelled NOT a greedy completion, with the reason and the note.
@@ -198,7 +176,7 @@ func TestVerifyLabelsCausality(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 7))
 	for _, mix := range []bool{false, true} {
 		lm := positionLM(t, rng, seq, v, 4, mix)
-		gm := uncheckedNextTokens(t, lm, 2, 1)
+		gm := graphtest.UncheckedNextTokens(t, lm, 2, 1)
 		x := []int64{3, 9, 0, 0}
 		tr, err := gm.Forward([][]int64{x})
 		if err != nil {

@@ -8,6 +8,7 @@ package graphtest
 import (
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -109,6 +110,30 @@ func Bigram(t testing.TB, rng *rand.Rand, seq, v int) *quant.Model {
 	return TokenLM(t, rng, seq, v,
 		Node{"e", ops.NewGather(Tensor(rng, 1, v, 2)), []string{"ids"}},
 		Node{"logits", ops.NewLinear(Tensor(rng, 1, 2, v), Tensor(rng, 0.5, v), false), []string{"e"}})
+}
+
+// UncheckedNextTokens is ops.NextTokensModel without its causality check:
+// lm's graph with a next_tokens node on its logits and ids (for tests of
+// the defences behind that check).
+func UncheckedNextTokens(t testing.TB, lm *quant.Model, promptLen, n int) *quant.Model {
+	t.Helper()
+	g := lm.Graph
+	logits := g.Values[g.Outputs[0]]
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	m := *lm
+	m.Graph = ng
+	sg := *lm.Scales.Graph
+	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+	m.Scales.Graph = &sg
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &m
 }
 
 // build adds steps to b (its inputs declared), the first output of the last
