@@ -56,14 +56,7 @@ func tableLM(t *testing.T, seq, v int) *quant.Model {
 	if err := b.Output("logits"); err != nil {
 		t.Fatal(err)
 	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm := graphtest.Built(t, b)
 	var cal [][]float64
 	for r := range 4 {
 		x := make([]float64, seq)
@@ -72,14 +65,7 @@ func tableLM(t *testing.T, seq, v int) *quant.Model {
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, fm, cal)
 	// The integer table at the int8 extremes: the maxima 127, the rest
 	// −128 (differences of 255, the most the 8-bit checks must hold).
 	qg := m.Graph.Nodes[0].Op.(*ops.QGather)

@@ -46,14 +46,7 @@ func lmModel(t testing.TB, name string, seq int) *quant.Model {
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, fm, cal)
 	return m
 }
 
