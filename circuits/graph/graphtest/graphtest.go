@@ -1,5 +1,7 @@
 // Package graphtest holds the helpers that the tests of layer-graph ops
-// share: building and calibrating a small graph model, random and extreme
+// share: building and calibrating a small graph model (Chain, Graph; from a
+// builder: Built, Quantized; token-id language models: TokenLM, Bigram,
+// UncheckedNextTokens), random and extreme
 // int8 inputs, checking a circuit bit-exact against the integer reference
 // (and that a moved output is rejected), and proving with tampered hints in
 // the real Groth16 prover.
