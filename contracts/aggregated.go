@@ -72,47 +72,10 @@ func (c *Chain) VerifyAggregated(ctx context.Context, a *verifier.AggregatedBund
 	if err != nil {
 		return nil, err
 	}
-	if comp == nil {
-		src, err := ExportSolidity(pinned)
-		if err != nil {
-			return nil, err
-		}
-		if comp, err = Compile(ctx, src, PlonkContract); err != nil {
-			return nil, err
-		}
-	}
-	addr, deployGas, err := c.Deploy(ctx, comp)
-	if err != nil {
-		return nil, err
-	}
-	ok, gas, err := c.VerifyGroth16Calldata(ctx, comp, addr, proofBytes, inputs)
-	if err != nil {
-		return nil, err
-	}
-	res := &BundleResult{
-		Accepted: ok, Backend: backend.String(), Chain: c.Name(), VKDigest: FormatVKDigest(digest),
-		Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicInputs: len(inputs),
-	}
-	if !ok {
-		return res, nil
-	}
-	reg, err := c.DeployRegistry(ctx)
-	if err != nil {
-		return nil, err
-	}
-	id, _, err := c.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{
-		Commitment: commitment, Verifier: addr, Backend: backend, PublicInputs: nPublic, VKDigest: digest,
-	})
-	if err != nil {
-		return nil, err
-	}
-	ev, rcpt, err := c.VerifyInference(ctx, reg.ContractAddress, id, proofBytes, inputs)
-	if err != nil {
-		return nil, err
-	}
-	res.Registry, res.ModelID, res.RegistryVerifyGas = reg.ContractAddress.Hex(), id.Hex(), rcpt.GasUsed
-	res.TxHash, res.PublicInputsHash = rcpt.TxHash.Hex(), common.Hash(ev.PublicInputsHash).Hex()
-	return res, nil
+	// The outer proof is a Groth16 proof whatever the pinned key claims.
+	return c.deployAndRegister(ctx, pinned, comp, BackendGroth16, ModelRegistration{
+		Commitment: commitment, Backend: backend, PublicInputs: nPublic, VKDigest: digest,
+	}, proofBytes, inputs)
 }
 
 // VerifyAggregatedRegistered verifies an aggregated bundle through the
@@ -142,18 +105,5 @@ func (c *Chain) VerifyAggregatedRegistered(ctx context.Context, d *Deployment, a
 			return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, not the pinned outer key %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(want))
 		}
 	}
-	res := &BundleResult{
-		Backend: Backend(m.Backend).String(), Chain: c.Name(), VKDigest: FormatVKDigest(m.VkDigest), PublicInputs: len(inputs),
-		Registry: d.Registry.Hex(), ModelID: d.ModelID.Hex(),
-	}
-	ev, rcpt, err := c.VerifyInference(ctx, d.Registry, d.ModelID, proofBytes, inputs)
-	if RevertName(err) == "ProofRejected" {
-		return res, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	res.Accepted, res.RegistryVerifyGas, res.TxHash = true, rcpt.GasUsed, rcpt.TxHash.Hex()
-	res.PublicInputsHash = common.Hash(ev.PublicInputsHash).Hex()
-	return res, nil
+	return c.verifyRegistered(ctx, d, m, proofBytes, inputs)
 }

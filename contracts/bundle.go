@@ -194,6 +194,19 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	if err != nil {
 		return nil, err
 	}
+	return c.deployAndRegister(ctx, pinned, comp, backend, ModelRegistration{
+		Commitment: commitment, Backend: backend, PublicInputs: nPublic, VKDigest: digest,
+	}, proofBytes, inputs)
+}
+
+// deployAndRegister is the common tail of VerifyBundle and
+// VerifyAggregated: it deploys comp (the pinned key's compiled verifier;
+// compiled here when nil), sends verifyProof with the calldata of the
+// backend verifyAs, and, when the verifier accepts, deploys a registry,
+// registers the model (r, with the deployed verifier) and verifies again
+// through verifyInference. A proof the verifier rejects is Accepted false
+// with a nil error.
+func (c *Chain) deployAndRegister(ctx context.Context, pinned prover.VerifyingKey, comp *Compiled, verifyAs Backend, r ModelRegistration, proofBytes []byte, inputs []*big.Int) (*BundleResult, error) {
 	if comp == nil {
 		src, err := ExportSolidity(pinned)
 		if err != nil {
@@ -209,7 +222,7 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	}
 	var ok bool
 	var gas uint64
-	if backend == BackendGroth16 {
+	if verifyAs == BackendGroth16 {
 		ok, gas, err = c.VerifyGroth16Calldata(ctx, comp, addr, proofBytes, inputs)
 	} else {
 		ok, gas, err = c.VerifyPLONKCalldata(ctx, comp, addr, proofBytes, inputs)
@@ -218,7 +231,7 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 		return nil, err
 	}
 	res := &BundleResult{
-		Accepted: ok, Backend: backend.String(), Chain: c.Name(), VKDigest: FormatVKDigest(digest),
+		Accepted: ok, Backend: r.Backend.String(), Chain: c.Name(), VKDigest: FormatVKDigest(r.VKDigest),
 		Address: addr.Hex(), DeployGas: deployGas, VerifyGas: gas, PublicInputs: len(inputs),
 	}
 	if !ok {
@@ -228,9 +241,8 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	if err != nil {
 		return nil, err
 	}
-	id, _, err := c.RegisterModel(ctx, reg.ContractAddress, ModelRegistration{
-		Commitment: commitment, Verifier: addr, Backend: backend, PublicInputs: nPublic, VKDigest: digest,
-	})
+	r.Verifier = addr
+	id, _, err := c.RegisterModel(ctx, reg.ContractAddress, r)
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +281,13 @@ func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *ve
 			return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, not the pinned key %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(want))
 		}
 	}
+	return c.verifyRegistered(ctx, d, m, proofBytes, inputs)
+}
+
+// verifyRegistered sends verifyInference to the registry entry d (model m,
+// looked up) for VerifyBundleRegistered and VerifyAggregatedRegistered. A
+// proof the registry rejects is Accepted false with a nil error.
+func (c *Chain) verifyRegistered(ctx context.Context, d *Deployment, m *Model, proofBytes []byte, inputs []*big.Int) (*BundleResult, error) {
 	res := &BundleResult{
 		Backend: Backend(m.Backend).String(), Chain: c.Name(), VKDigest: FormatVKDigest(m.VkDigest), PublicInputs: len(inputs),
 		Registry: d.Registry.Hex(), ModelID: d.ModelID.Hex(),

@@ -40,65 +40,10 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
-	rng := rand.New(rand.NewPCG(5, 5))
-	ma := graphtest.Chain(t, rng, []int{1, 6},
-		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
-	data, err := json.Marshal(ma)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, err := quant.ParseModelJSON(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb.Graph.Nodes[0].Op.(*ops.QLinear).W[0] ^= 1
-
-	c, err := prover.Compile(ma, nil, prover.WithVisibility(vis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := prover.SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := [][]int64{{3, -7, 127, -128, 0, 55}}
-	proveOne := func(m *quant.Model) (*verifier.Bundle, []byte, []*big.Int) {
-		tr, err := m.Forward(x)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof, in, err := contracts.Groth16Calldata(p.Proof.(groth16.Proof), p.Public.Vector().(fr.Vector))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := prover.ModelCommitmentOf(c, keys.PK, m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := contracts.ModelCommitment(want)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if common.BigToHash(in[len(in)-1]) != h {
-			t.Fatalf("last public input %x, the model's committed-weights commitment %s", in[len(in)-1], want)
-		}
-		b, err := verifier.NewBundle(m, c, keys.VK, keys.VKHeader, p, tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b, proof, in
-	}
-	bA, proofA, inA := proveOne(ma)
-	_, proofB, inB := proveOne(mb)
+	f := newCommittedWeights(t)
+	vis, x, ma, keys := f.vis, f.x, f.ma, f.keys
+	bA, proofA, inA, proofB, inB := f.bA, f.proofA, f.inA, f.proofB, f.inB
 	n := len(inA)
-	if inA[n-1].Cmp(inB[n-1]) == 0 {
-		t.Fatal("two weight sets with one commitment")
-	}
 	if len(proofA) != 256+3*64 {
 		t.Fatalf("proof of %d bytes, want two commitments and a PoK (448)", len(proofA))
 	}
@@ -292,11 +237,50 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 // two-commitment verifier does not cover (three commitments, keys with
 // different G) are refused by ExportVerifier.
 func TestCommittedWeightsExport(t *testing.T) {
-	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
+	keys := newCommittedWeights(t).keys
+
+	// What the two-commitment verifier does not cover is refused, not
+	// exported half-checked: a third commitment, keys with different G.
+	vk := *keys.VK.(*groth16bn254.VerifyingKey)
+	three := vk
+	three.CommitmentKeys = append(slices.Clone(vk.CommitmentKeys), vk.CommitmentKeys[1])
+	three.PublicAndCommitmentCommitted = append(slices.Clone(vk.PublicAndCommitmentCommitted), nil)
+	var src bytes.Buffer
+	if err := contracts.ExportVerifier(&three, &src); err == nil || !strings.Contains(err.Error(), "3 BSB22 commitments") {
+		t.Fatalf("export of a three-commitment key: %v", err)
+	}
+	otherG := vk
+	otherG.CommitmentKeys = slices.Clone(vk.CommitmentKeys)
+	otherG.CommitmentKeys[1].G = vk.CommitmentKeys[1].GSigmaNeg
+	if err := contracts.ExportVerifier(&otherG, &src); err == nil || !strings.Contains(err.Error(), "different G") {
+		t.Fatalf("export of keys with different G: %v", err)
+	}
+}
+
+// committedWeights is the fixture of the committed-weights tests: model A
+// (one linear layer), model B (A with one weight bit flipped), A's circuit
+// and dev keys, and a proof of each on x, checked to end in its model's
+// committed-weights commitment; the two commitments differ.
+type committedWeights struct {
+	vis            quant.Visibility
+	x              [][]int64
+	ma             *quant.Model
+	keys           *prover.Keys
+	bA             *verifier.Bundle
+	proofA, proofB []byte
+	inA, inB       []*big.Int
+}
+
+func newCommittedWeights(t *testing.T) *committedWeights {
+	t.Helper()
+	f := &committedWeights{
+		vis: quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted},
+		x:   [][]int64{{3, -7, 127, -128, 0, 55}},
+	}
 	rng := rand.New(rand.NewPCG(5, 5))
-	ma := graphtest.Chain(t, rng, []int{1, 6},
+	f.ma = graphtest.Chain(t, rng, []int{1, 6},
 		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
-	data, err := json.Marshal(ma)
+	data, err := json.Marshal(f.ma)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,16 +290,16 @@ func TestCommittedWeightsExport(t *testing.T) {
 	}
 	mb.Graph.Nodes[0].Op.(*ops.QLinear).W[0] ^= 1
 
-	c, err := prover.Compile(ma, nil, prover.WithVisibility(vis))
+	c, err := prover.Compile(f.ma, nil, prover.WithVisibility(f.vis))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := prover.SetupDev(c, nil)
-	if err != nil {
+	if f.keys, err = prover.SetupDev(c, nil); err != nil {
 		t.Fatal(err)
 	}
-	proveOne := func(m *quant.Model) ([]byte, []*big.Int) {
-		tr, err := m.Forward([][]int64{{3, -7, 127, -128, 0, 55}})
+	keys := f.keys
+	proveOne := func(m *quant.Model) (*verifier.Bundle, []byte, []*big.Int) {
+		tr, err := m.Forward(f.x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -338,29 +322,16 @@ func TestCommittedWeightsExport(t *testing.T) {
 		if common.BigToHash(in[len(in)-1]) != h {
 			t.Fatalf("last public input %x, the model's committed-weights commitment %s", in[len(in)-1], want)
 		}
-		return proof, in
+		b, err := verifier.NewBundle(m, c, keys.VK, keys.VKHeader, p, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, proof, in
 	}
-	_, inA := proveOne(ma)
-	_, inB := proveOne(mb)
-	n := len(inA)
-	if inA[n-1].Cmp(inB[n-1]) == 0 {
+	f.bA, f.proofA, f.inA = proveOne(f.ma)
+	_, f.proofB, f.inB = proveOne(mb)
+	if n := len(f.inA); f.inA[n-1].Cmp(f.inB[n-1]) == 0 {
 		t.Fatal("two weight sets with one commitment")
 	}
-
-	// What the two-commitment verifier does not cover is refused, not
-	// exported half-checked: a third commitment, keys with different G.
-	vk := *keys.VK.(*groth16bn254.VerifyingKey)
-	three := vk
-	three.CommitmentKeys = append(slices.Clone(vk.CommitmentKeys), vk.CommitmentKeys[1])
-	three.PublicAndCommitmentCommitted = append(slices.Clone(vk.PublicAndCommitmentCommitted), nil)
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(&three, &src); err == nil || !strings.Contains(err.Error(), "3 BSB22 commitments") {
-		t.Fatalf("export of a three-commitment key: %v", err)
-	}
-	otherG := vk
-	otherG.CommitmentKeys = slices.Clone(vk.CommitmentKeys)
-	otherG.CommitmentKeys[1].G = vk.CommitmentKeys[1].GSigmaNeg
-	if err := contracts.ExportVerifier(&otherG, &src); err == nil || !strings.Contains(err.Error(), "different G") {
-		t.Fatalf("export of keys with different G: %v", err)
-	}
+	return f
 }

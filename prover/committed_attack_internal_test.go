@@ -230,7 +230,7 @@ func TestCommittedAttackLookupBinding(t *testing.T) {
 		graphtest.Node{Name: "sm", Op: &ops.Softmax{}, In: []string{"ln"}},
 		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"sm"}},
 	)
-	bg := newCommittedAttackOf(t, bigram(t, rng, 3, 6), [][]int64{{5, 0, 2}})
+	bg := newCommittedAttackOf(t, graphtest.Bigram(t, rng, 3, 6), [][]int64{{5, 0, 2}})
 	for _, m := range []*quant.Model{f.m, tables, bg.m} {
 		c := f.c
 		if m != f.m {
@@ -337,48 +337,4 @@ func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
 	t.Logf("lookup commitment: %d private wires, commitment wires %v; hashed weights: %d private wires, %d of them weights", len(l.PrivateCommitted), l.PublicAndCommitmentCommitted, len(hinfo[0].PrivateCommitted), kW)
 
 	return kW
-}
-
-// bigram is an embedding (a weight table, looked up) and a linear head:
-// ids [1, seq] → [seq, v] logits (circuits/ops' test model).
-func bigram(t *testing.T, rng *rand.Rand, seq, v int) *quant.Model {
-	t.Helper()
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Node("e", ops.NewGather(graphtest.Tensor(rng, 1, v, 2)), []string{"ids"}, []string{"e"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Node("logits", ops.NewLinear(graphtest.Tensor(rng, 1, 2, v), graphtest.Tensor(rng, 0.5, v), false), []string{"e"}, []string{"logits"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

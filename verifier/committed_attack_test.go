@@ -44,11 +44,11 @@ func writeBasisFile(t *testing.T, path string, count uint64, pts []curve.G1Affin
 	return &prover.WeightsBasis{Weights: len(pts), Digest: "sha256:" + hex.EncodeToString(sum[:])}
 }
 
-// proveHeader proves m with f's keys and bundles it with vkh as the
-// verifying key's header (a host's own, possibly forged).
+// proveHeader proves m with f's keys on a fixed random input and bundles
+// it with vkh as the verifying key's header (a host's own, possibly forged).
 func proveHeader(t *testing.T, f *committedFixture, m *quant.Model, vkh prover.Header) *verifier.Bundle {
 	t.Helper()
-	xq, err := m.QuantizeInput(graphtest.Tensor(rand.New(rand.NewPCG(9, 9)), 1, 4).Data)
+	xq, err := m.QuantizeInput(graphtest.Tensor(rand.New(rand.NewPCG(9, 9)), 1, quant.ShapeSize(m.InputShape())).Data)
 	if err != nil {
 		t.Fatal(err)
 	}

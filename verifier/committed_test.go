@@ -61,30 +61,22 @@ type committedFixture struct {
 	bundle *verifier.Bundle
 }
 
+// proveCommitted proves m with f's keys on a fixed random input and
+// bundles it with f's verifying key header.
 func proveCommitted(t *testing.T, f *committedFixture, m *quant.Model) *verifier.Bundle {
 	t.Helper()
-	xq, err := m.QuantizeInput(graphtest.Tensor(rand.New(rand.NewPCG(9, 9)), 1, 16).Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := prover.Prove(f.c, f.keys.PK, f.keys.PKHeader, m, tr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := verifier.NewBundle(m, f.c, f.keys.VK, f.keys.VKHeader, p, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return proveHeader(t, f, m, f.keys.VKHeader)
 }
 
 func newCommittedFixture(t *testing.T) *committedFixture {
 	t.Helper()
-	m := committedModel(t, 1)
+	return newCommittedFixtureOf(t, committedModel(t, 1))
+}
+
+// newCommittedFixtureOf compiles m with committed weights, sets up dev keys,
+// writes the weights basis file and proves m.
+func newCommittedFixtureOf(t *testing.T, m *quant.Model) *committedFixture {
+	t.Helper()
 	c, err := prover.Compile(m, nil, prover.WithVisibility(committedVis))
 	if err != nil {
 		t.Fatal(err)
@@ -210,19 +202,8 @@ func TestCommittedWeightsLayerNorm(t *testing.T) {
 		graphtest.Node{Name: "sig", Op: &ops.Unary{Fn: "sigmoid"}, In: []string{"sm"}},
 		graphtest.Node{Name: "fc2", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"sig"}},
 	)
-	c, err := prover.Compile(m, nil, prover.WithVisibility(committedVis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := prover.SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &committedFixture{m: m, c: c, keys: keys, basis: filepath.Join(t.TempDir(), "weights.basis")}
-	if err := prover.WriteWeightsBasis(f.basis, c.CS, keys.PK); err != nil {
-		t.Fatal(err)
-	}
-	b := proveCommitted(t, f, m)
+	f := newCommittedFixtureOf(t, m)
+	b := f.bundle
 	reg := f.registered(t, m)
 	if _, err := verifier.Verify(b, f.pin(t, reg)); err != nil {
 		t.Fatalf("honest proof: %v", err)

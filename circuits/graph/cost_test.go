@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -53,26 +54,12 @@ func TestEstimateWithin15Percent(t *testing.T) {
 		if err := b.Output("y"); err != nil {
 			t.Fatal(err)
 		}
-		g, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		fm, err := quant.NewGraphModel(g)
-		if err != nil {
-			t.Fatal(err)
-		}
+		fm := graphtest.Built(t, b)
 		var cal [][]float64
 		for range 4 {
 			cal = append(cal, rnd(64*64).Data)
 		}
-		s, err := quant.Calibrate(fm, cal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := quant.Quantize(fm, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := graphtest.Quantized(t, fm, cal)
 		for _, v := range []quant.Visibility{quant.DefaultVisibility} {
 			c, err := graph.New(m, v)
 			if err != nil {

@@ -9,7 +9,8 @@ import (
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
-// ArgMax constrains ops.ArgMax on every group x_0…x_(n−1) along the axis,
+// ArgMax constrains ops.ArgMax on every group x_0…x_(n−1) along the axis
+// (firstArgMax, next_tokens.go; a group of one value is index 0, unconstrained),
 // from ExtremeHint's maximum m and one-hot selector s:
 //
 //	s_j·(s_j − 1) = 0,  Σ s_j = 1,  Σ s_j·x_j = m
@@ -33,37 +34,16 @@ func (ArgMax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 	if err != nil {
 		return nil, err
 	}
-	api := c.API
-	y := make([]frontend.Variable, len(groups)/n)
-	g := make([]frontend.Variable, n)
-	for o := range y {
-		for j, p := range groups[o*n : (o+1)*n] {
-			g[j] = in[0].V[p]
-		}
-		if n == 1 {
+	if n == 1 { // one value per group: the index is 0, nothing to constrain
+		y := make([]frontend.Variable, len(groups))
+		for o := range y {
 			y[o] = 0
-			continue
 		}
-		res, err := api.Compiler().NewHint(ExtremeHint, n+1, append([]frontend.Variable{0}, g...)...)
-		if err != nil {
-			return nil, err
-		}
-		m, sel := res[0], res[1:]
-		prods := make([]frontend.Variable, n)
-		idx := make([]frontend.Variable, 0, n)
-		var prefix frontend.Variable = 0
-		for j, x := range g {
-			api.AssertIsBoolean(sel[j])
-			prods[j] = api.Mul(sel[j], x)
-			prefix = api.Add(prefix, sel[j])
-			c.FP.Check(api.Add(api.Sub(m, x, 1), prefix), 8)
-			if j > 0 {
-				idx = append(idx, api.Mul(sel[j], j))
-			}
-		}
-		api.AssertIsEqual(prefix, 1)
-		api.AssertIsEqual(api.Add(0, 0, prods...), m)
-		y[o] = api.Add(0, 0, idx...)
+		return one(y), nil
+	}
+	y, err := groupArgMax(c, in[0].V, groups, n)
+	if err != nil {
+		return nil, err
 	}
 	return one(y), nil
 }

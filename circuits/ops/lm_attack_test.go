@@ -56,14 +56,7 @@ func tableLM(t *testing.T, seq, v int) *quant.Model {
 	if err := b.Output("logits"); err != nil {
 		t.Fatal(err)
 	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm := graphtest.Built(t, b)
 	var cal [][]float64
 	for r := range 4 {
 		x := make([]float64, seq)
@@ -72,14 +65,7 @@ func tableLM(t *testing.T, seq, v int) *quant.Model {
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, fm, cal)
 	// The integer table at the int8 extremes: the maxima 127, the rest
 	// −128 (differences of 255, the most the 8-bit checks must hold).
 	qg := m.Graph.Nodes[0].Op.(*ops.QGather)
@@ -330,58 +316,18 @@ func TestAttackNextTokensIDRange(t *testing.T) {
 func TestNextTokensRefusesNonCausal(t *testing.T) {
 	const seq, v, d = 4, 16, 4
 	rng := rand.New(rand.NewPCG(31, 7))
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}{
-		{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}},
-		{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, // over positions: not causal
-		{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}},
-		{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{"h"}},
-	} {
-		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lm := graphtest.TokenLM(t, rng, seq, v,
+		graphtest.Node{Name: "e", Op: ops.NewGather(graphtest.Tensor(rng, 1, v, d)), In: []string{"ids"}},
+		graphtest.Node{Name: "mx", Op: &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, In: []string{"e"}}, // over positions: not causal
+		graphtest.Node{Name: "h", Op: &ops.Binary{Op: "add"}, In: []string{"e", "mx"}},
+		graphtest.Node{Name: "logits", Op: ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), In: []string{"h"}})
 	prompt := []int64{3, 9}
 	if _, err := ops.NextTokensModel(lm, len(prompt), 1); !errors.Is(err, quant.ErrNotCausal) || !strings.Contains(err.Error(), `"mx"`) {
 		t.Fatalf("NextTokensModel on the non-causal LM: %v, want a causality refusal naming \"mx\"", err)
 	} else {
 		t.Logf("refused: %v", err)
 	}
-	m := uncheckedNextTokens(t, lm, len(prompt), 1)
+	m := graphtest.UncheckedNextTokens(t, lm, len(prompt), 1)
 	if err := ops.CheckGreedyCausal(m); !errors.Is(err, quant.ErrNotCausal) {
 		t.Fatalf("CheckGreedyCausal: %v, want a causality refusal", err)
 	}
@@ -405,29 +351,6 @@ func TestNextTokensRefusesNonCausal(t *testing.T) {
 	if len(provable) < 2 {
 		t.Fatalf("padding steers nothing here (%v): pick another seed", provable)
 	}
-}
-
-// uncheckedNextTokens is NextTokensModel without its causality check: lm's
-// graph with a next_tokens node on its logits and ids.
-func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
-	t.Helper()
-	g := lm.Graph
-	logits := g.Values[g.Outputs[0]]
-	v := logits.Shape[len(logits.Shape)-1]
-	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
-	id := len(ng.Values)
-	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
-	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
-	ng.Outputs = []int{id}
-	m := *lm
-	m.Graph = ng
-	sg := *lm.Scales.Graph
-	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
-	m.Scales.Graph = &sg
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return &m
 }
 
 // rope at its accumulator bound: tables cos = sin = ±1 (allowed: each in

@@ -46,14 +46,7 @@ func lmModel(t testing.TB, name string, seq int) *quant.Model {
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, fm, cal)
 	return m
 }
 
@@ -321,64 +314,13 @@ func TestArgMaxIndex(t *testing.T) {
 	})
 }
 
-// bigram is the smallest causal LM: ids [1, t] → embedding [v, 2] →
-// linear head → logits [1, t, v], calibrated on random ids.
-func bigram(t *testing.T, rng *rand.Rand, seq, v int) *quant.Model {
-	t.Helper()
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
-		t.Fatal(err)
-	}
-	steps := []struct {
-		name string
-		op   quant.FloatOp
-		in   string
-	}{
-		{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, 2)), "ids"},
-		{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, 2, v), graphtest.Tensor(rng, 0.5, v), false), "e"},
-	}
-	for _, st := range steps {
-		if err := b.Node(st.name, st.op, []string{st.in}, []string{st.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // The real Groth16 prover on a greedy completion (a bigram model of 150
 // tokens, beyond int8 indices; prompt 2, 5 new tokens, one padding
 // position): the honest proof verifies; a tampered argmax hint (the
 // one-hot moved one id up, the maximum moved) makes the prover fail.
 func TestGreedyProve(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	lm := bigram(t, rng, 7, 150)
+	lm := graphtest.Bigram(t, rng, 7, 150)
 	ids := greedyIDs(t, lm, []int64{17, 101}, 5)
 	m, err := ops.NextTokensModel(lm, 2, 5)
 	if err != nil {

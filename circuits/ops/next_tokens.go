@@ -95,17 +95,28 @@ func (ArgMaxIndex) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []
 	if err != nil {
 		return nil, err
 	}
+	y, err := groupArgMax(c, in[0].V, groups, n)
+	if err != nil {
+		return nil, err
+	}
+	return one(y), nil
+}
+
+// groupArgMax is firstArgMax on every group of n positions of x (groups as
+// ReduceGroups lists them), for ArgMax and ArgMaxIndex.
+func groupArgMax(c *gadget.Ctx, x []frontend.Variable, groups []int, n int) ([]frontend.Variable, error) {
 	y := make([]frontend.Variable, len(groups)/n)
 	g := make([]frontend.Variable, n)
 	for o := range y {
 		for j, p := range groups[o*n : (o+1)*n] {
-			g[j] = in[0].V[p]
+			g[j] = x[p]
 		}
+		var err error
 		if y[o], err = firstArgMax(c, g); err != nil {
 			return nil, err
 		}
 	}
-	return one(y), nil
+	return y, nil
 }
 
 func (ArgMaxIndex) Sites(_ quant.Op, in, _ []quant.Value) []fixedpoint.Site {

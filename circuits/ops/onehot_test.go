@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
@@ -46,14 +47,7 @@ func indexModel(t testing.TB) *quant.Model {
 			t.Fatal(err)
 		}
 	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm := graphtest.Built(t, b)
 	var cal [][]float64
 	for range 8 {
 		s := nmTensor(r, 1, 16).Data
@@ -62,15 +56,7 @@ func indexModel(t testing.TB) *quant.Model {
 		}
 		cal = append(cal, s)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, fm, cal)
 }
 
 func indexInput(rng *rand.Rand) [][]int64 {

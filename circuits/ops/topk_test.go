@@ -8,6 +8,7 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
@@ -37,27 +38,12 @@ func topkModel(t testing.TB, rows int, linear bool) *quant.Model {
 			t.Fatal(err)
 		}
 	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fm := graphtest.Built(t, b)
 	var cal [][]float64
 	for range 8 {
 		cal = append(cal, nmTensor(r, 1, rows*6).Data)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, fm, cal)
 }
 
 // TopK (with ties) is bit-exact in the circuit and rejects any output

@@ -114,55 +114,16 @@ func TestGPT2VocabGreedy(t *testing.T) {
 // logits [1, seq, v], calibrated on random ids.
 func positionLM(t *testing.T, rng *rand.Rand, seq, v, d int, mix bool) *quant.Model {
 	t.Helper()
-	b := quant.NewGraphBuilder()
-	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
-		t.Fatal(err)
-	}
+	steps := []graphtest.Node{{Name: "e", Op: ops.NewGather(graphtest.Tensor(rng, 1, v, d)), In: []string{"ids"}}}
 	head := "e"
-	type step struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}
-	steps := []step{{"e", ops.NewGather(graphtest.Tensor(rng, 1, v, d)), []string{"ids"}}}
 	if mix {
-		steps = append(steps, step{"mx", &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, []string{"e"}}, step{"h", &ops.Binary{Op: "add"}, []string{"e", "mx"}})
+		steps = append(steps,
+			graphtest.Node{Name: "mx", Op: &ops.Reduce{Op: "max", Axes: []int{1}, KeepDims: true}, In: []string{"e"}},
+			graphtest.Node{Name: "h", Op: &ops.Binary{Op: "add"}, In: []string{"e", "mx"}})
 		head = "h"
 	}
-	steps = append(steps, step{"logits", ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), []string{head}})
-	for _, st := range steps {
-		if err := b.Node(st.name, st.op, st.in, []string{st.name}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := b.Output("logits"); err != nil {
-		t.Fatal(err)
-	}
-	g, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fm, err := quant.NewGraphModel(g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	steps = append(steps, graphtest.Node{Name: "logits", Op: ops.NewLinear(graphtest.Tensor(rng, 1, d, v), graphtest.Tensor(rng, 0.3, v), false), In: []string{head}})
+	return graphtest.TokenLM(t, rng, seq, v, steps...)
 }
 
 // generate's padding probe, the second line of defence behind
@@ -189,7 +150,7 @@ func TestGenerateProbesPadding(t *testing.T) {
 				if !errors.Is(err, quant.ErrNotCausal) {
 					t.Fatalf("NextTokensModel on the non-causal model: %v", err)
 				}
-				gm = uncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
+				gm = graphtest.UncheckedNextTokens(t, lm, len(prompt), 1) // the probe: a second line of defence
 			} else if err != nil {
 				t.Fatal(err)
 			}
@@ -207,28 +168,6 @@ func TestGenerateProbesPadding(t *testing.T) {
 	}
 }
 
-// uncheckedNextTokens is ops.NextTokensModel without its causality check.
-func uncheckedNextTokens(t *testing.T, lm *quant.Model, promptLen, n int) *quant.Model {
-	t.Helper()
-	g := lm.Graph
-	logits := g.Values[g.Outputs[0]]
-	v := logits.Shape[len(logits.Shape)-1]
-	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
-	id := len(ng.Values)
-	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
-	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
-	ng.Outputs = []int{id}
-	m := *lm
-	m.Graph = ng
-	sg := *lm.Scales.Graph
-	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
-	m.Scales.Graph = &sg
-	if err := m.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return &m
-}
-
 // verify --model labels a next_tokens proof a greedy completion only when
 // the model checks causal; a (hand-built) greedy model around a non-causal
 // LM is labelled NOT a greedy completion, with the reason and the note.
@@ -237,7 +176,7 @@ func TestVerifyLabelsCausality(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 7))
 	for _, mix := range []bool{false, true} {
 		lm := positionLM(t, rng, seq, v, 4, mix)
-		gm := uncheckedNextTokens(t, lm, 2, 1)
+		gm := graphtest.UncheckedNextTokens(t, lm, 2, 1)
 		x := []int64{3, 9, 0, 0}
 		tr, err := gm.Forward([][]int64{x})
 		if err != nil {

@@ -36,19 +36,28 @@ func (a *ArgMax) OutFracs([]int, []float64) []int { return []int{0} }
 
 // resolve returns the reduced axis, its length and the output shape.
 func (a *ArgMax) resolve(x []int) (axis, n int, out []int, err error) {
+	axis, n, out, err = argmaxAxis(x, a.Axis, a.KeepDims)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if n < 1 || n > MaxArgMaxAxis {
+		return 0, 0, nil, fmt.Errorf("%w: argmax over an axis of %d values (at most %d: the index is int8)", quant.ErrShape, n, MaxArgMaxAxis)
+	}
+	return axis, n, out, nil
+}
+
+// argmaxAxis resolves axis (negative: from the end) in the shape x and
+// returns it, its length and the output shape (keepDims as ONNX): ArgMax's
+// and ArgMaxIndex's resolve, before their own bounds on the length.
+func argmaxAxis(x []int, axis int, keepDims bool) (int, int, []int, error) {
 	r := len(x)
-	axis = a.Axis
 	if axis < -r || axis >= r {
-		return 0, 0, nil, fmt.Errorf("%w: argmax axis %d for rank %d", quant.ErrShape, a.Axis, r)
+		return 0, 0, nil, fmt.Errorf("%w: argmax axis %d for rank %d", quant.ErrShape, axis, r)
 	}
 	if axis < 0 {
 		axis += r
 	}
-	n = x[axis]
-	if n < 1 || n > MaxArgMaxAxis {
-		return 0, 0, nil, fmt.Errorf("%w: argmax over an axis of %d values (at most %d: the index is int8)", quant.ErrShape, n, MaxArgMaxAxis)
-	}
-	return axis, n, reduceShape(x, []int{axis}, a.KeepDims), nil
+	return axis, x[axis], reduceShape(x, []int{axis}, keepDims), nil
 }
 
 func (a *ArgMax) OutShapes(in [][]int) ([][]int, error) {
@@ -82,12 +91,18 @@ func (a *ArgMax) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := argmaxRun(in[0].Data, in[0].Shape, axis)
+	return argmaxEval(in[0], axis, out), nil
+}
+
+// argmaxEval is ArgMax's and ArgMaxIndex's float op: the indices along
+// axis as floats, shaped out.
+func argmaxEval(x *quant.FloatTensor, axis int, out []int) []*quant.FloatTensor {
+	idx := argmaxRun(x.Data, x.Shape, axis)
 	y := make([]float64, len(idx))
 	for i, v := range idx {
 		y[i] = float64(v)
 	}
-	return []*quant.FloatTensor{{Shape: out, Data: y}}, nil
+	return []*quant.FloatTensor{{Shape: out, Data: y}}
 }
 
 // argmaxBounds: [0, n − 1], or [0, 1] for an axis of one value (bounds
@@ -149,13 +164,19 @@ func (a *ArgMax) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tensor
 }
 
 func (a *ArgMax) Encode(e *quant.Encoder) error {
-	e.Int(int64(a.Axis))
+	encodeArgmax(e, a.Axis, a.KeepDims)
+	return nil
+}
+
+// encodeArgmax writes ArgMax's and ArgMaxIndex's attributes: the axis and
+// keepdims (0 or 1).
+func encodeArgmax(e *quant.Encoder, axis int, keepDims bool) {
+	e.Int(int64(axis))
 	k := int64(0)
-	if a.KeepDims {
+	if keepDims {
 		k = 1
 	}
 	e.Int(k)
-	return nil
 }
 func (a *ArgMax) EncodeWeights(*quant.Encoder) error { return nil }
 

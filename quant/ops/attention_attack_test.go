@@ -92,35 +92,7 @@ func TestAttentionAttackMaskedWeight(t *testing.T) {
 				}
 			}
 			rng := rand.New(rand.NewPCG(70, 4))
-			b := quant.NewGraphBuilder()
-			if err := b.Input("x", []int{6, 16}); err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range []struct {
-				name string
-				op   quant.FloatOp
-				in   []string
-			}{
-				{"q", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
-				{"k", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
-				{"v", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
-				{"attn", &ops.Attention{Heads: 2, KVHeads: 2, HeadDim: 8, Scale: 0.35, Mask: ops.MaskConst, Keep: k, Fill: -math.MaxFloat32}, []string{"q", "k", "v"}},
-			} {
-				if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := b.Output("attn"); err != nil {
-				t.Fatal(err)
-			}
-			g, err := b.Build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fm, err := quant.NewGraphModel(g)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fm := attentionGraph(t, rng, 16, &ops.Attention{Heads: 2, KVHeads: 2, HeadDim: 8, Scale: 0.35, Mask: ops.MaskConst, Keep: k, Fill: -math.MaxFloat32})
 			m := quantizedClose(t, fm, rng, 96, 0.05)
 			q := m.Graph.Nodes[3].Op.(*ops.QAttention)
 			lo, _ := quant.GPT2Formats{LogitBits: q.LogitBits}.LogitRange()

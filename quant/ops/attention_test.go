@@ -222,6 +222,17 @@ func TestAttentionHostile(t *testing.T) {
 // the float graph.
 func TestAttentionQuantizedClose(t *testing.T) {
 	rng := rand.New(rand.NewPCG(70, 4))
+	fm := attentionGraph(t, rng, 8, &ops.Attention{Heads: 4, KVHeads: 2, HeadDim: 4, Scale: 0.5, Mask: ops.MaskCausal})
+	m := quantizedClose(t, fm, rng, 96, 0.1)
+	if inner := m.Scales.Graph.Inner["attn"]; len(inner) != 1 || inner[0] != m.Graph.Nodes[3].Op.(*ops.QAttention).LogitFrac {
+		t.Errorf("inner fractions %v", m.Scales.Graph.Inner)
+	}
+}
+
+// attentionGraph is x [6, 16] → the projections q [6, 16], k and v [6, kv]
+// (random weights) → attn, the float model.
+func attentionGraph(t *testing.T, rng *rand.Rand, kv int, attn *ops.Attention) *quant.FloatModel {
+	t.Helper()
 	b := quant.NewGraphBuilder()
 	if err := b.Input("x", []int{6, 16}); err != nil {
 		t.Fatal(err)
@@ -232,9 +243,9 @@ func TestAttentionQuantizedClose(t *testing.T) {
 		in   []string
 	}{
 		{"q", ops.NewLinear(randTensor(rng, 0.5, 16, 16), randTensor(rng, 0.1, 16), false), []string{"x"}},
-		{"k", ops.NewLinear(randTensor(rng, 0.5, 16, 8), randTensor(rng, 0.1, 8), false), []string{"x"}},
-		{"v", ops.NewLinear(randTensor(rng, 0.5, 16, 8), randTensor(rng, 0.1, 8), false), []string{"x"}},
-		{"attn", &ops.Attention{Heads: 4, KVHeads: 2, HeadDim: 4, Scale: 0.5, Mask: ops.MaskCausal}, []string{"q", "k", "v"}},
+		{"k", ops.NewLinear(randTensor(rng, 0.5, 16, kv), randTensor(rng, 0.1, kv), false), []string{"x"}},
+		{"v", ops.NewLinear(randTensor(rng, 0.5, 16, kv), randTensor(rng, 0.1, kv), false), []string{"x"}},
+		{"attn", attn, []string{"q", "k", "v"}},
 	} {
 		if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
 			t.Fatal(err)
@@ -251,8 +262,5 @@ func TestAttentionQuantizedClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := quantizedClose(t, fm, rng, 96, 0.1)
-	if inner := m.Scales.Graph.Inner["attn"]; len(inner) != 1 || inner[0] != m.Graph.Nodes[3].Op.(*ops.QAttention).LogitFrac {
-		t.Errorf("inner fractions %v", m.Scales.Graph.Inner)
-	}
+	return fm
 }

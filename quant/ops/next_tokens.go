@@ -274,19 +274,14 @@ func (a *ArgMaxIndex) OutFracs([]int, []float64) []int { return []int{0} }
 func (*ArgMaxIndex) IndexOutput(i int) bool { return i == 0 }
 
 func (a *ArgMaxIndex) resolve(x []int) (axis, n int, out []int, err error) {
-	r := len(x)
-	axis = a.Axis
-	if axis < -r || axis >= r {
-		return 0, 0, nil, fmt.Errorf("%w: argmax axis %d for rank %d", quant.ErrShape, a.Axis, r)
+	axis, n, out, err = argmaxAxis(x, a.Axis, a.KeepDims)
+	if err != nil {
+		return 0, 0, nil, err
 	}
-	if axis < 0 {
-		axis += r
-	}
-	n = x[axis]
 	if n < 2 || n > MaxNextTokensVocab {
 		return 0, 0, nil, fmt.Errorf("%w: argmax_index over an axis of %d values (2..%d)", quant.ErrShape, n, MaxNextTokensVocab)
 	}
-	return axis, n, reduceShape(x, []int{axis}, a.KeepDims), nil
+	return axis, n, out, nil
 }
 
 // Groups returns the input positions of every output, in axis order, and
@@ -316,12 +311,7 @@ func (a *ArgMaxIndex) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error
 	if err != nil {
 		return nil, err
 	}
-	idx := argmaxRun(in[0].Data, in[0].Shape, axis)
-	y := make([]float64, len(idx))
-	for i, v := range idx {
-		y[i] = float64(v)
-	}
-	return []*quant.FloatTensor{{Shape: out, Data: y}}, nil
+	return argmaxEval(in[0], axis, out), nil
 }
 
 func (a *ArgMaxIndex) Quantize(in, out []quant.Value) (quant.Op, error) {
@@ -363,12 +353,7 @@ func (a *ArgMaxIndex) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.T
 }
 
 func (a *ArgMaxIndex) Encode(e *quant.Encoder) error {
-	e.Int(int64(a.Axis))
-	k := int64(0)
-	if a.KeepDims {
-		k = 1
-	}
-	e.Int(k)
+	encodeArgmax(e, a.Axis, a.KeepDims)
 	return nil
 }
 func (a *ArgMaxIndex) EncodeWeights(*quant.Encoder) error { return nil }

@@ -1,5 +1,7 @@
 // Package graphtest holds the helpers that the tests of layer-graph ops
-// share: building and calibrating a small graph model, random and extreme
+// share: building and calibrating a small graph model (Chain, Graph; from a
+// builder: Built, Quantized; token-id language models: TokenLM, Bigram,
+// UncheckedNextTokens), random and extreme
 // int8 inputs, checking a circuit bit-exact against the integer reference
 // (and that a moved output is rejected), and proving with tampered hints in
 // the real Groth16 prover.
@@ -8,6 +10,7 @@ package graphtest
 import (
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -25,6 +28,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // Field is BN254's scalar field.
@@ -76,6 +80,68 @@ func Graph(t testing.TB, rng *rand.Rand, shape []int, steps ...Step) *quant.Mode
 	if err := b.Input("x", shape); err != nil {
 		t.Fatal(err)
 	}
+	return Calibrated(t, rng, build(t, b, steps))
+}
+
+// TokenLM builds ids [1, seq] (index values in [0, v)) → nodes, the last
+// node's value the output (the logits), and returns it calibrated on 16
+// random id sequences and quantized.
+func TokenLM(t testing.TB, rng *rand.Rand, seq, v int, nodes ...Node) *quant.Model {
+	t.Helper()
+	steps := make([]Step, len(nodes))
+	for i, n := range nodes {
+		steps[i] = Step{n.Name, n.Op, n.In, []string{n.Name}}
+	}
+	b := quant.NewGraphBuilder()
+	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
+		t.Fatal(err)
+	}
+	return calibrated(t, build(t, b, steps), func() []float64 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		return x
+	})
+}
+
+// Bigram is the smallest causal LM: ids [1, seq] → embedding [v, 2] →
+// linear head → logits [1, seq, v], calibrated on random ids.
+func Bigram(t testing.TB, rng *rand.Rand, seq, v int) *quant.Model {
+	t.Helper()
+	return TokenLM(t, rng, seq, v,
+		Node{"e", ops.NewGather(Tensor(rng, 1, v, 2)), []string{"ids"}},
+		Node{"logits", ops.NewLinear(Tensor(rng, 1, 2, v), Tensor(rng, 0.5, v), false), []string{"e"}})
+}
+
+// UncheckedNextTokens is ops.NextTokensModel without its causality check:
+// lm's graph with a next_tokens node on its logits and ids (for tests of
+// the defences behind that check).
+func UncheckedNextTokens(t testing.TB, lm *quant.Model, promptLen, n int) *quant.Model {
+	t.Helper()
+	g := lm.Graph
+	logits := g.Values[g.Outputs[0]]
+	v := logits.Shape[len(logits.Shape)-1]
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	id := len(ng.Values)
+	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: []int{n}, DType: quant.DTypeIndex, Hi: int64(v - 1)})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: &ops.NextTokens{From: promptLen - 1, Count: n}, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
+	ng.Outputs = []int{id}
+	m := *lm
+	m.Graph = ng
+	sg := *lm.Scales.Graph
+	sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+	m.Scales.Graph = &sg
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+// build adds steps to b (its inputs declared), the first output of the last
+// step being the graph output, and returns the float model.
+func build(t testing.TB, b *quant.GraphBuilder, steps []Step) *quant.FloatModel {
+	t.Helper()
 	for _, s := range steps {
 		if err := b.Node(s.Name, s.Op, s.In, s.Out); err != nil {
 			t.Fatal(err)
@@ -84,6 +150,12 @@ func Graph(t testing.TB, rng *rand.Rand, shape []int, steps ...Step) *quant.Mode
 	if err := b.Output(steps[len(steps)-1].Out[0]); err != nil {
 		t.Fatal(err)
 	}
+	return Built(t, b)
+}
+
+// Built builds b (inputs, nodes and outputs declared) into a float model.
+func Built(t testing.TB, b *quant.GraphBuilder) *quant.FloatModel {
+	t.Helper()
 	g, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -92,16 +164,27 @@ func Graph(t testing.TB, rng *rand.Rand, shape []int, steps ...Step) *quant.Mode
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Calibrated(t, rng, fm)
+	return fm
 }
 
 // Calibrated calibrates fm on 16 uniform samples in [−1, 1] and quantizes it.
 func Calibrated(t testing.TB, rng *rand.Rand, fm *quant.FloatModel) *quant.Model {
 	t.Helper()
+	return calibrated(t, fm, func() []float64 { return Tensor(rng, 1, fm.Graph.InputSize()).Data })
+}
+
+func calibrated(t testing.TB, fm *quant.FloatModel, sample func() []float64) *quant.Model {
+	t.Helper()
 	var cal [][]float64
 	for range 16 {
-		cal = append(cal, Tensor(rng, 1, fm.Graph.InputSize()).Data)
+		cal = append(cal, sample())
 	}
+	return Quantized(t, fm, cal)
+}
+
+// Quantized calibrates fm on the samples cal and quantizes it.
+func Quantized(t testing.TB, fm *quant.FloatModel, cal [][]float64) *quant.Model {
+	t.Helper()
 	s, err := quant.Calibrate(fm, cal)
 	if err != nil {
 		t.Fatal(err)
