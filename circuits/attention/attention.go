@@ -58,9 +58,21 @@ type Params struct {
 }
 
 // bits returns the quotient bounds of the logit and output requantizations
-// for heads of dh values and seq rows.
+// for heads of dh values and seq rows. fixedpoint.QuotientBits allows for
+// int8 bounds (the distance to the farthest bound: 130); the logits' bounds
+// are ±2^(LogitBits−1), so their bits allow for 2 − lo more. (With the int8
+// margin, a logit requantization whose largest quotient is below about
+// 2^(LogitBits−1)·3/4 — a small logit multiplier, e.g. a small head dim —
+// left the honest prover unable to clamp a logit; as circuits/ops'
+// attentionBits.)
 func (p Params) bits(dh, seq int) (logit, out int) {
-	return fixedpoint.QuotientBits(int64(dh)*128*128, p.Logit.Mult, p.Logit.Shift),
+	accBound := int64(dh) * 128 * 128
+	lo, _ := p.Formats.LogitRange()
+	maxQ := new(big.Int).Mul(big.NewInt(accBound), big.NewInt(p.Logit.Mult))
+	maxQ.Add(maxQ, big.NewInt(quant.RoundingTerm(p.Logit.Shift)))
+	maxQ.Rsh(maxQ, p.Logit.Shift)
+	maxQ.Add(maxQ, big.NewInt(2-lo))
+	return max(maxQ.BitLen(), fixedpoint.QuotientBits(accBound, p.Logit.Mult, p.Logit.Shift)),
 		fixedpoint.QuotientBits((1<<quant.ProbFrac+int64(seq))*128, p.AttnOut.Mult, p.AttnOut.Shift)
 }
 

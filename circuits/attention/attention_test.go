@@ -122,10 +122,17 @@ type attnCircuit struct {
 	p      attention.Params
 	exp    []int64
 	expose bool
+	// planned sets up the range checks as circuits/gpt2 does: clamp tables
+	// planned from Sites, the log-derivative range checker.
+	planned bool
 }
 
 func (c *attnCircuit) Define(api frontend.API) error {
 	fp := fixedpoint.New(api)
+	if c.planned {
+		plan := fixedpoint.NewPlan(attention.Sites(c.p, len(c.QKV[0])/3, len(c.QKV)))
+		fp = fixedpoint.New(api, fixedpoint.WithPlan(plan), fixedpoint.WithLogChecker())
+	}
 	out := attention.Attention(api, fp, fixedpoint.NewTable(api, c.exp), c.p, c.QKV)
 	if c.expose {
 		for i := range out {
@@ -258,6 +265,46 @@ func TestAttentionRejectsWrongProduct(t *testing.T) {
 				}
 				if calls != m.Config.NHead {
 					t.Fatalf("%s: %d hint calls, want one per head", pr.name, calls)
+				}
+			}
+		}
+	}
+}
+
+// Completeness: a logit requantization whose largest quotient is small (a
+// small logit multiplier, e.g. a small head dim) — the logits' clamp bounds
+// ±2^(B−1) are farther than the int8 bounds fixedpoint.QuotientBits allows
+// for, so the honest prover could not clamp its logits ("lookup query too
+// large"). Every multiplier down to 1/64 of the calibrated one gives quant's
+// outputs bit for bit, on random and extreme inputs, with plain range checks
+// and with circuits/gpt2's (clamp tables, log-derivative checker).
+func TestAttentionSmallLogitQuotient(t *testing.T) {
+	b, m, _, _ := attnCases(t, 0)
+	for _, div := range []int64{2, 4, 16, 64} {
+		m.Blocks[0].Logit.Mult = b.Logit.Mult / div
+		circ, planned := attnShape(m.Blocks[0], m, matmul.Auto, true), attnShape(m.Blocks[0], m, matmul.Auto, true)
+		planned.planned = true
+		rng := rand.New(rand.NewPCG(71, uint64(div)))
+		for k := range 4 {
+			x := make([][]int64, attnSeq)
+			for i := range x {
+				x[i] = make([]int64, m.Config.DModel)
+				for j := range x[i] {
+					if k == 0 {
+						x[i][j] = []int64{quant.Int8Min, quant.Int8Max}[(i+j)%2]
+					} else {
+						x[i][j] = rng.Int64N(256) + quant.Int8Min
+					}
+				}
+			}
+			tr, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bt := tr.GPT2[0]
+			for _, c := range []*attnCircuit{planned, circ} {
+				if err := test.IsSolved(c, &attnCircuit{QKV: rows(bt.QKV), Out: rows(bt.Attn)}, field); err != nil {
+					t.Fatalf("mult/%d, planned %v, input %d: %v", div, c.planned, k, err)
 				}
 			}
 		}
