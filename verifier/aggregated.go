@@ -157,10 +157,8 @@ func (a *AggregatedBundle) Write(path string) error { return writeJSON(path, a.E
 // IsAggregated reports whether data is an aggregated bundle (by its media
 // type).
 func IsAggregated(data []byte) bool {
-	var probe struct {
-		MediaType string `json:"media_type"`
-	}
-	return json.Unmarshal(data, &probe) == nil && probe.MediaType == AggregatedMediaType
+	mt, err := probeMediaType(data)
+	return err == nil && mt == AggregatedMediaType
 }
 
 // ParseAggregated decodes an aggregated bundle strictly: its media type, no
@@ -168,17 +166,12 @@ func IsAggregated(data []byte) bool {
 // inputs, one entry per shard, and the carried sharded bundle parsed as one
 // (ParseSharded). It checks the form only: VerifyAggregated checks the proof.
 func ParseAggregated(data []byte) (*AggregatedBundle, error) {
-	if len(data) > MaxBundleSize {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBundle, len(data), MaxBundleSize)
+	mediaType, err := probeMediaType(data)
+	if err != nil {
+		return nil, err
 	}
-	var probe struct {
-		MediaType string `json:"media_type"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
-	}
-	if probe.MediaType != AggregatedMediaType {
-		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, AggregatedMediaType)
+	if mediaType != AggregatedMediaType {
+		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, mediaType, AggregatedMediaType)
 	}
 	if err := checkKeys(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)

@@ -182,23 +182,33 @@ func writeJSON(path string, encode func() ([]byte, error)) error {
 	return nil
 }
 
-// Parse decodes a bundle, rejecting unknown media types and fields and
-// enforcing the size limits.
-func Parse(data []byte) (*Bundle, error) {
+// probeMediaType reads only the media type of a bundle file of any kind,
+// after checking its size (the limit holds for every kind).
+func probeMediaType(data []byte) (string, error) {
 	if len(data) > MaxBundleSize {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBundle, len(data), MaxBundleSize)
+		return "", fmt.Errorf("%w: %d bytes, at most %d", ErrBundle, len(data), MaxBundleSize)
 	}
 	var probe struct {
 		MediaType string `json:"media_type"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
+		return "", fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
 	}
-	if probe.MediaType == mediaTypeV1 {
-		return nil, errV1(probe.MediaType, MediaType)
+	return probe.MediaType, nil
+}
+
+// Parse decodes a bundle, rejecting unknown media types and fields and
+// enforcing the size limits.
+func Parse(data []byte) (*Bundle, error) {
+	mediaType, err := probeMediaType(data)
+	if err != nil {
+		return nil, err
 	}
-	if probe.MediaType != MediaType {
-		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, MediaType)
+	if mediaType == mediaTypeV1 {
+		return nil, errV1(mediaType, MediaType)
+	}
+	if mediaType != MediaType {
+		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, mediaType, MediaType)
 	}
 	if err := checkKeys(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)

@@ -112,30 +112,23 @@ func (s *ShardedBundle) Write(path string) error { return writeJSON(path, s.Enco
 
 // IsSharded reports whether data is a sharded bundle (by its media type).
 func IsSharded(data []byte) bool {
-	var probe struct {
-		MediaType string `json:"media_type"`
-	}
-	return json.Unmarshal(data, &probe) == nil && probe.MediaType == ShardedMediaType
+	mt, err := probeMediaType(data)
+	return err == nil && mt == ShardedMediaType
 }
 
 // ParseSharded decodes a sharded bundle strictly: unknown media types and
 // fields are rejected, each shard's bundle is parsed as a single bundle (Parse),
 // and the size limits hold for the whole file.
 func ParseSharded(data []byte) (*ShardedBundle, error) {
-	if len(data) > MaxBundleSize {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBundle, len(data), MaxBundleSize)
+	mediaType, err := probeMediaType(data)
+	if err != nil {
+		return nil, err
 	}
-	var probe struct {
-		MediaType string `json:"media_type"`
+	if mediaType == shardedMediaTypeV1 {
+		return nil, errV1(mediaType, ShardedMediaType)
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("%w: malformed JSON: %v", ErrBundle, err)
-	}
-	if probe.MediaType == shardedMediaTypeV1 {
-		return nil, errV1(probe.MediaType, ShardedMediaType)
-	}
-	if probe.MediaType != ShardedMediaType {
-		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, probe.MediaType, ShardedMediaType)
+	if mediaType != ShardedMediaType {
+		return nil, fmt.Errorf("%w: %q (this build reads %q)", ErrUnsupportedVersion, mediaType, ShardedMediaType)
 	}
 	if err := checkKeys(data); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
