@@ -137,38 +137,9 @@ func g1Table(base *curve.G1Affine, c, nbChunks int) [][]curve.G1Affine {
 			jac[d] = jac[d-1]
 			jac[d].AddMixed(&bases[j])
 		}
-		tables[j] = make([]curve.G1Affine, size)
-		g1ToAffine(jac, tables[j])
+		tables[j] = curve.BatchJacobianToAffineG1(jac)
 	})
 	return tables
-}
-
-// g1ToAffine converts p to affine coordinates into out with one inversion.
-func g1ToAffine(p []curve.G1Jac, out []curve.G1Affine) {
-	// out[i].X holds the product of the non-zero Z before i.
-	acc := fp.One()
-	for i := range p {
-		if p[i].Z.IsZero() {
-			continue
-		}
-		out[i].X = acc
-		acc.Mul(&acc, &p[i].Z)
-	}
-	var inv fp.Element
-	inv.Inverse(&acc)
-	for i := len(p) - 1; i >= 0; i-- {
-		if p[i].Z.IsZero() {
-			out[i].X.SetZero()
-			out[i].Y.SetZero()
-			continue
-		}
-		var zInv, zInv2 fp.Element
-		zInv.Mul(&out[i].X, &inv)
-		inv.Mul(&inv, &p[i].Z)
-		zInv2.Square(&zInv)
-		out[i].X.Mul(&p[i].X, &zInv2)
-		out[i].Y.Mul(&p[i].Y, &zInv2).Mul(&out[i].Y, &zInv)
-	}
 }
 
 // batchMulG1 returns [s]·base for every s in scalars (Montgomery form),
@@ -300,7 +271,9 @@ func g2Table(base *curve.G2Affine, c, nbChunks int) [][]curve.G2Affine {
 	return tables
 }
 
-// g2ToAffine is g1ToAffine for G2.
+// g2ToAffine converts p to affine coordinates into out with one inversion
+// (Montgomery's trick): gnark-crypto's BatchJacobianToAffineG1, which has no
+// G2 counterpart.
 func g2ToAffine(p []curve.G2Jac, out []curve.G2Affine) {
 	var acc curve.E2
 	acc.SetOne()
