@@ -13,9 +13,9 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
-	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
-zkinfer's own safetensors + config), checks every tensor's name and shape, and
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
+	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2, Llama or Mistral
+checkpoint, or zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
 visibility: input and output hashed by default (one public input each,
 whatever the model's size; the bundle carries the values), weights fixed
@@ -30,9 +30,14 @@ model is converted into zkinfer's format beside the settings file
 inspect lists them) to prove the supported part of a larger model: the
 converted copy is that part, so calibrate-settings, compile-circuit and
 prove all use the same cut, and settings.json records it.
+A Hugging Face GPT-2 checkpoint is a stack of blocks (the residual stream
+in and out; --blocks A:B selects some) unless --lm imports it as a whole
+language model (token ids in, logits out, for zkinfer generate); Llama and
+Mistral checkpoints are always language models. --seq-len sets the number
+of positions.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
 		opts, err := importOptions(ctx)
 		if err != nil {
@@ -44,7 +49,7 @@ Next: calibrate-settings.`,
 }
 
 // modelHint tells the user which model files are read.
-const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2, Llama or Mistral checkpoint (model.safetensors beside its config.json; --lm imports a GPT-2 as a whole language model), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
 
 // cutHint tells the user what --inputs and --outputs take.
 const cutHint = "--inputs and --outputs take the names of ONNX tensors (the values nodes write, e.g. /2/AveragePool_output_0 as torch.onnx.export names them; Netron shows them), comma-separated or repeated; see README.md (sub-graphs)"
@@ -52,7 +57,7 @@ const cutHint = "--inputs and --outputs take the names of ONNX tensors (the valu
 // importOptions reads the flags that complete a model file.
 func importOptions(ctx *cli.Context) (importer.Options, error) {
 	opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name),
-		Inputs: ctx.StringSlice(CutInputsFlag.Name), Outputs: ctx.StringSlice(CutOutputsFlag.Name)}
+		LM: ctx.Bool(LMFlag.Name), Inputs: ctx.StringSlice(CutInputsFlag.Name), Outputs: ctx.StringSlice(CutOutputsFlag.Name)}
 	if p := ctx.String(SeqInputFlag.Name); p != "" {
 		n, err := importer.InputValues(p)
 		if err != nil {
@@ -93,6 +98,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 				seq = opts.SeqLen
 			}
 			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", seq, opts.Blocks)
+		}
+		if im.Format == importer.FormatHF && im.Float.Config.Architecture == quant.ArchitectureGraph {
+			src.Options = fmt.Sprintf("lm seq_len=%d", im.Float.Graph.InputSize())
 		}
 		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)
 	}
