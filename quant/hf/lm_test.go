@@ -1,6 +1,7 @@
 package hf_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -240,6 +241,79 @@ func TestLMHead(t *testing.T) {
 		t.Fatal("tie_word_embeddings: the head is not embed_tokensᵀ")
 	}
 	_ = ref
+
+	// GPT-2 with a vocabulary of 40000 > quant.MaxDim: the tied head in
+	// two column blocks and a concat, each logit ln_f(x)·wte[v].
+	gc, gw, _ := readCheckpoint(t, "gpt2")
+	const v = 40000
+	wte := make([]byte, 4*v*16)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < len(wte); i += 4 {
+		binary.LittleEndian.PutUint32(wte[i:], math.Float32bits(float32(rng.NormFloat64()*0.5)))
+	}
+	big, err := hf.ParseLM(withKey(t, gc, "vocab_size", v), replaceTensor(t, gw, "wte.weight", []uint64{v, 16}, wte), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := big.Graph
+	last := g.Nodes[len(g.Nodes)-1]
+	if last.Op.Kind() != "concat" || len(last.In) != 2 || !slices.Equal(g.Shapes[g.Outputs[0]], []int{1, 2, v}) {
+		t.Fatalf("head %s of %d inputs, logits %v", last.Op.Kind(), len(last.In), g.Shapes[g.Outputs[0]])
+	}
+	vals, err := g.Eval([]float64{1, v - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lnf []float64
+	for id, n := range g.Names {
+		if n == "head.ln_f" {
+			lnf = vals[id]
+		}
+	}
+	logits := vals[g.Outputs[0]]
+	for _, c := range [][2]int{{0, 0}, {1, v - 1}, {0, v / 2}, {1, v/2 - 1}} {
+		want := 0.0
+		for j := range 16 {
+			want += lnf[c[0]*16+j] * float64(math.Float32frombits(binary.LittleEndian.Uint32(wte[4*(c[1]*16+j):])))
+		}
+		if got := logits[c[0]*v+c[1]]; math.Abs(got-want) > 1e-9 {
+			t.Fatalf("logit %v = %v, want %v", c, got, want)
+		}
+	}
+}
+
+// replaceTensor replaces tensor name's shape and data (the file rewritten).
+func replaceTensor(t testing.TB, w []byte, name string, shape []uint64, data []byte) []byte {
+	t.Helper()
+	h, d := header(t, w)
+	out := map[string]any{}
+	var nd []byte
+	type entry struct {
+		name string
+		ti   tensorInfo
+	}
+	var es []entry
+	for k, raw := range h {
+		if k == "__metadata__" {
+			continue
+		}
+		var e tensorInfo
+		if err := json.Unmarshal(raw, &e); err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, entry{k, e})
+	}
+	slices.SortFunc(es, func(a, b entry) int { return int(a.ti.Offsets[0]) - int(b.ti.Offsets[0]) })
+	for _, e := range es {
+		chunk := d[e.ti.Offsets[0]:e.ti.Offsets[1]]
+		if e.name == name {
+			chunk, e.ti.Shape = data, shape
+		}
+		e.ti.Offsets = []uint64{uint64(len(nd)), uint64(len(nd) + len(chunk))}
+		nd = append(nd, chunk...)
+		out[e.name] = e.ti
+	}
+	return encode(t, out, nd)
 }
 
 func withKey(t testing.TB, config []byte, k string, v any) []byte {
@@ -410,4 +484,159 @@ func FuzzParseLM(f *testing.F) {
 			}
 		}
 	})
+}
+
+// tinyLlama is a valid Llama checkpoint of the smallest shapes (vocabulary
+// 2, hidden 2, one head of 2, MLP 1, one layer; F32 zeros but the norms),
+// its tensors in order, so tests can break its header one field at a time.
+func tinyLlama(t testing.TB) (config []byte, names []string, shapes [][]uint64) {
+	config = []byte(`{"model_type": "llama", "vocab_size": 2, "hidden_size": 2, "intermediate_size": 1, "num_attention_heads": 1, "num_hidden_layers": 1}`)
+	add := func(name string, shape ...uint64) {
+		names, shapes = append(names, name), append(shapes, shape)
+	}
+	add("lm_head.weight", 2, 2)
+	add("model.embed_tokens.weight", 2, 2)
+	p := "model.layers.0."
+	add(p+"input_layernorm.weight", 2)
+	add(p+"post_attention_layernorm.weight", 2)
+	for _, n := range []string{"q", "k", "v", "o"} {
+		add(p+"self_attn."+n+"_proj.weight", 2, 2)
+	}
+	add(p+"mlp.gate_proj.weight", 1, 2)
+	add(p+"mlp.up_proj.weight", 1, 2)
+	add(p+"mlp.down_proj.weight", 2, 1)
+	add("model.norm.weight", 2)
+	return config, names, shapes
+}
+
+// tinyFile writes tinyLlama's tensors as F32 (entry k's header changed by
+// f), data as the header's offsets say (padded or cut to dataLen when ≥ 0).
+func tinyFile(t testing.TB, f func(k int, e map[string]any), dataLen int) []byte {
+	_, names, shapes := tinyLlama(t)
+	h := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
+	off := 0
+	for k, name := range names {
+		n := 4
+		for _, s := range shapes[k] {
+			n *= int(s)
+		}
+		e := map[string]any{"dtype": "F32", "shape": shapes[k], "data_offsets": []int{off, off + n}}
+		off += n
+		if f != nil {
+			f(k, e)
+		}
+		if e["name"] != nil {
+			name = e["name"].(string)
+			delete(e, "name")
+		}
+		h[name] = e
+	}
+	if dataLen < 0 {
+		dataLen = off
+	}
+	data := make([]byte, dataLen)
+	for k := 0; k+4 <= len(data); k += 4 {
+		data[k+2], data[k+3] = 0x80, 0x3f // 1.0
+	}
+	return encode(t, h, data)
+}
+
+// Hostile headers: every one is refused with a one-line error, none
+// panics, and nothing is allocated from what the header claims before the
+// file's length bounds it.
+func TestSafetensorsHostile(t *testing.T) {
+	config, _, _ := tinyLlama(t)
+	if _, err := hf.ParseLM(config, tinyFile(t, nil, -1), 2); err != nil {
+		t.Fatalf("the honest tiny checkpoint: %v", err)
+	}
+	valid := tinyFile(t, nil, -1)
+	raw := func(header string, data int) []byte {
+		b := make([]byte, 8, 8+len(header)+data)
+		for i := range 8 {
+			b[i] = byte(len(header) >> (8 * i))
+		}
+		return append(append(b, header...), make([]byte, data)...)
+	}
+	withLen := func(n uint64) []byte {
+		b := slices.Clone(valid)
+		for i := range 8 {
+			b[i] = byte(n >> (8 * i))
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name    string
+		weights []byte
+		want    string
+	}{
+		{"empty", nil, "describes 36 parameters"},
+		{"header length beyond the file", withLen(uint64(len(valid))), "malformed safetensors file: invalid header length"},
+		{"header length 2^63", withLen(1 << 63), "malformed safetensors file: header too large"},
+		{"header length 2^64 − 1", withLen(math.MaxUint64), "malformed safetensors file: header too large"},
+		{"header not JSON", raw("{{{{", 200), "malformed safetensors file: invalid header deserialization"},
+		{"header a list", raw("[1, 2, 3]", 200), "malformed safetensors file"},
+		{"shape overflow", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["shape"] = []uint64{1 << 32, 1 << 32, 1 << 32}
+			}
+		}, -1), "malformed safetensors file"},
+		{"shape lies about the bytes", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["shape"] = []uint64{1000, 1000}
+			}
+		}, -1), "malformed safetensors file: metadata validation error: info data offsets mismatch"},
+		{"offsets overlap", tinyFile(t, func(k int, e map[string]any) {
+			if k == 1 {
+				e["data_offsets"] = []int{0, 16}
+			}
+		}, -1), "malformed safetensors file"},
+		{"offsets beyond the file", tinyFile(t, nil, 100), "malformed safetensors file: metadata incomplete buffer"},
+		{"negative offset", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["data_offsets"] = []int{-16, 0}
+			}
+		}, -1), "malformed safetensors file"},
+		{"negative dimension", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["shape"] = []int{-2, -2}
+			}
+		}, -1), "malformed safetensors file"},
+		{"unknown dtype", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["dtype"] = "Q4"
+			}
+		}, -1), "malformed safetensors file"},
+		{"integer dtype", tinyFile(t, func(k int, e map[string]any) {
+			if k == 2 {
+				e["dtype"] = "I32"
+			}
+		}, -1), `tensor "model.layers.0.input_layernorm.weight" has dtype I32`},
+		{"extra key", tinyFile(t, func(k int, e map[string]any) {
+			if k == 0 {
+				e["extra"] = 1
+			}
+		}, -1), "malformed safetensors file"},
+		{"a tensor renamed", tinyFile(t, func(k int, e map[string]any) {
+			if k == 3 {
+				e["name"] = "model.layers.0.post_attention_layernorm.gamma"
+			}
+		}, -1), `tensor "model.layers.0.post_attention_layernorm.weight" is missing`},
+		{"transposed shape", tinyFile(t, func(k int, e map[string]any) {
+			if k == 8 {
+				e["shape"] = []int{2, 1}
+			}
+		}, -1), `tensor "model.layers.0.mlp.gate_proj.weight" has shape [2 1], config.json implies [1 2]`},
+		{"NaN weight", func() []byte {
+			b := slices.Clone(valid)
+			n := len(b)
+			b[n-1], b[n-2] = 0x7f, 0xc0
+			return b
+		}(), `tensor "model.norm.weight" element 1 is NaN`},
+	} {
+		_, err := hf.ParseLM(config, c.weights, 2)
+		t.Logf("%s: %v", c.name, err)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
 }
