@@ -285,35 +285,12 @@ func TestLMHead(t *testing.T) {
 // replaceTensor replaces tensor name's shape and data (the file rewritten).
 func replaceTensor(t testing.TB, w []byte, name string, shape []uint64, data []byte) []byte {
 	t.Helper()
-	h, d := header(t, w)
-	out := map[string]any{}
-	var nd []byte
-	type entry struct {
-		name string
-		ti   tensorInfo
-	}
-	var es []entry
-	for k, raw := range h {
-		if k == "__metadata__" {
-			continue
+	return rewrite(t, w, func(n string, ti *tensorInfo, chunk []byte) ([]byte, bool) {
+		if n == name {
+			ti.Shape, chunk = shape, data
 		}
-		var e tensorInfo
-		if err := json.Unmarshal(raw, &e); err != nil {
-			t.Fatal(err)
-		}
-		es = append(es, entry{k, e})
-	}
-	slices.SortFunc(es, func(a, b entry) int { return int(a.ti.Offsets[0]) - int(b.ti.Offsets[0]) })
-	for _, e := range es {
-		chunk := d[e.ti.Offsets[0]:e.ti.Offsets[1]]
-		if e.name == name {
-			chunk, e.ti.Shape = data, shape
-		}
-		e.ti.Offsets = []uint64{uint64(len(nd)), uint64(len(nd) + len(chunk))}
-		nd = append(nd, chunk...)
-		out[e.name] = e.ti
-	}
-	return encode(t, out, nd)
+		return chunk, true
+	})
 }
 
 func withKey(t testing.TB, config []byte, k string, v any) []byte {
@@ -407,9 +384,10 @@ type tensorInfo struct {
 	Offsets []uint64 `json:"data_offsets"`
 }
 
-// rewrite applies f to every tensor entry of w's header (f may drop one by
-// returning false) and rewrites the file, data offsets packed again.
-func rewrite(t testing.TB, w []byte, f func(name string, ti *tensorInfo) bool) []byte {
+// rewrite applies f to every tensor entry of w's header and its data (f
+// returns the new data; false drops the tensor) and rewrites the file,
+// data offsets packed again.
+func rewrite(t testing.TB, w []byte, f func(name string, ti *tensorInfo, data []byte) ([]byte, bool)) []byte {
 	t.Helper()
 	h, data := header(t, w)
 	type entry struct {
@@ -431,8 +409,8 @@ func rewrite(t testing.TB, w []byte, f func(name string, ti *tensorInfo) bool) [
 	out := map[string]any{"__metadata__": map[string]string{"format": "pt"}}
 	var nd []byte
 	for _, e := range es {
-		chunk := data[e.ti.Offsets[0]:e.ti.Offsets[1]]
-		if !f(e.name, &e.ti) {
+		chunk, keep := f(e.name, &e.ti, data[e.ti.Offsets[0]:e.ti.Offsets[1]])
+		if !keep {
 			continue
 		}
 		e.ti.Offsets = []uint64{uint64(len(nd)), uint64(len(nd) + len(chunk))}
@@ -457,11 +435,11 @@ func renameTensor(t testing.TB, w []byte, name, other string) []byte {
 }
 
 func retype(t testing.TB, w []byte, name, dtype string) []byte {
-	return rewrite(t, w, func(n string, ti *tensorInfo) bool {
+	return rewrite(t, w, func(n string, ti *tensorInfo, data []byte) ([]byte, bool) {
 		if n == name {
 			ti.DType = dtype
 		}
-		return true
+		return data, true
 	})
 }
 
