@@ -334,21 +334,33 @@ func (l *lmBuilder) input() {
 	}
 }
 
-// head adds ln_f's successor: logits = x·w ([d, V], no bias), in column
-// blocks of at most quant.MaxDim joined by a concat.
-func (l *lmBuilder) head(x string, w *quant.FloatTensor) string {
+// head adds the LM head after the final norm: logits = x·Eᵀ for E [V, d]
+// (wte, embed_tokens or lm_head.weight, as stored), no bias, in column
+// blocks of at most quant.MaxDim joined by a concat; each block's [d, n]
+// weight is cut from E directly (no transposed copy of the whole table).
+func (l *lmBuilder) head(x string, e *quant.FloatTensor) string {
 	if l.err != nil {
 		return x
 	}
-	v := l.s.vocab
+	v, d := l.s.vocab, l.s.d
+	block := func(lo, hi int) *quant.FloatTensor {
+		n := hi - lo
+		w := &quant.FloatTensor{Shape: []int{d, n}, Data: make([]float64, d*n)}
+		for r := lo; r < hi; r++ {
+			for j := range d {
+				w.Data[j*n+r-lo] = e.Data[r*d+j]
+			}
+		}
+		return w
+	}
 	parts := (v + quant.MaxDim - 1) / quant.MaxDim
 	if parts == 1 {
-		return l.node("head.lm_head", ops.NewLinear(w, zeros(v), false), x)
+		return l.node("head.lm_head", ops.NewLinear(block(0, v), zeros(v), false), x)
 	}
 	var names []string
 	for p := range parts {
 		lo, hi := p*v/parts, (p+1)*v/parts
-		names = append(names, l.node(fmt.Sprintf("head.lm_head.%d", p), ops.NewLinear(columns(w, lo, hi), zeros(hi-lo), false), x))
+		names = append(names, l.node(fmt.Sprintf("head.lm_head.%d", p), ops.NewLinear(block(lo, hi), zeros(hi-lo), false), x))
 	}
 	return l.node("head.lm_head", &ops.Concat{Axis: 2}, names...)
 }
@@ -418,7 +430,7 @@ func (l *lmBuilder) gpt2() {
 	if l.err != nil {
 		return
 	}
-	l.finish(l.head(x, transposed(hw)))
+	l.finish(l.head(x, hw))
 }
 
 // ropeTables returns the cos and sin tables [seq·heads, dh] of RoPE with
@@ -498,5 +510,5 @@ func (l *lmBuilder) llama() {
 	if l.err != nil {
 		return
 	}
-	l.finish(l.head(x, transposed(hw)))
+	l.finish(l.head(x, hw))
 }
