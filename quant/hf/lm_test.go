@@ -3,6 +3,8 @@ package hf_test
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -616,5 +618,93 @@ func TestSafetensorsHostile(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
 		}
+	}
+}
+
+// addTensors appends F32 tensors (name → values, 1-D) to a checkpoint.
+func addTensors(t testing.TB, w []byte, add map[string][]float32) []byte {
+	t.Helper()
+	h, data := header(t, w)
+	out := map[string]any{}
+	for k, raw := range h {
+		out[k] = raw
+	}
+	nd := slices.Clone(data)
+	names := slices.Sorted(maps.Keys(add))
+	for _, name := range names {
+		vals := add[name]
+		off := len(nd)
+		for _, x := range vals {
+			nd = binary.LittleEndian.AppendUint32(nd, math.Float32bits(x))
+		}
+		out[name] = tensorInfo{DType: "F32", Shape: []uint64{uint64(len(vals))}, Offsets: []uint64{uint64(off), uint64(len(nd))}}
+	}
+	return encode(t, out, nd)
+}
+
+// Optional tensors: a GPT-2 file's lm_head.weight is the head when present;
+// Llama's attention_bias and mlp_bias read the projections' biases.
+func TestLMOptionalTensors(t *testing.T) {
+	gc, gw, _ := readCheckpoint(t, "gpt2")
+	head := make([]float32, 64*16)
+	for i := range head {
+		head[i] = float32(i%7) / 7
+	}
+	// lm_head.weight [64, 16]: appended as 1-D, then reshaped in the header.
+	w := addTensors(t, gw, map[string][]float32{"lm_head.weight": head})
+	w = rewrite(t, w, func(n string, ti *tensorInfo, d []byte) ([]byte, bool) {
+		if n == "lm_head.weight" {
+			ti.Shape = []uint64{64, 16}
+		}
+		return d, true
+	})
+	fm, err := hf.ParseLM(gc, w, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := fm.Graph.Nodes[len(fm.Graph.Nodes)-1].Op.Params()[0].T // [16, 64]
+	for v := range 64 {
+		for j := range 16 {
+			if last.Data[j*64+v] != float64(head[v*16+j]) {
+				t.Fatalf("head [%d, %d] = %v, lm_head.weight has %v", j, v, last.Data[j*64+v], head[v*16+j])
+			}
+		}
+	}
+
+	lc, lw, _ := readCheckpoint(t, "llama")
+	add := map[string][]float32{}
+	for i := range 2 {
+		for k, n := range map[string]int{"self_attn.q_proj": 16, "self_attn.k_proj": 8, "self_attn.v_proj": 8, "self_attn.o_proj": 16,
+			"mlp.gate_proj": 32, "mlp.up_proj": 32, "mlp.down_proj": 16} {
+			b := make([]float32, n)
+			for j := range b {
+				b[j] = float32(i+1) * float32(j) / 64
+			}
+			add[fmt.Sprintf("model.layers.%d.%s.bias", i, k)] = b
+		}
+	}
+	fm, err = hf.ParseLM(withKey(t, withKey(t, lc, "attention_bias", true), "mlp_bias", true), addTensors(t, lw, add), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, n := range fm.Graph.Nodes {
+		var name string
+		if _, err := fmt.Sscanf(n.Name, "h1.%s", &name); err != nil || n.Op.Kind() != "linear" {
+			continue
+		}
+		key := map[string]string{"q_proj": "self_attn.q_proj", "k_proj": "self_attn.k_proj", "v_proj": "self_attn.v_proj", "o_proj": "self_attn.o_proj",
+			"gate_proj": "mlp.gate_proj", "up_proj": "mlp.up_proj", "down_proj": "mlp.down_proj"}[name]
+		want := add["model.layers.1."+key+".bias"]
+		got := n.Op.Params()[1].T.Data
+		for j := range want {
+			if got[j] != float64(want[j]) {
+				t.Fatalf("%s bias %d = %v, want %v", n.Name, j, got[j], want[j])
+			}
+		}
+		found++
+	}
+	if found != 7 {
+		t.Fatalf("%d biased projections in layer 1, want 7", found)
 	}
 }
