@@ -156,7 +156,9 @@ func TestLMMatchesTorch(t *testing.T) {
 
 // The integer graphs' circuits accept exactly the integer reference's
 // logits (an output moved by one is rejected) on extreme and random ids,
-// and a greedy completion of the tiny GPT-2 and Llama proves in one pass.
+// and a greedy completion of the tiny GPT-2 and Llama is checked in one
+// pass (a non-argmax token rejected); the Llama's is proven with the real
+// Groth16 prover (the GPT-2's by cmd/zkinfer/testdata/hf_lm.txt).
 func TestLMCircuits(t *testing.T) {
 	for _, name := range []string{"gpt2", "llama"} {
 		t.Run(name, func(t *testing.T) {
@@ -212,6 +214,10 @@ func TestLMCircuits(t *testing.T) {
 			bad.Outputs = [][]int64{out}
 			if test.IsSolved(circ, graphtest.Assign(t, gm, &bad), graphtest.Field) == nil {
 				t.Fatal("a non-argmax completion token was accepted")
+			}
+			if name == "llama" {
+				// The real Groth16 prover on the greedy-completion model.
+				graphtest.ProveTampered(t, gm, x, nil)
 			}
 			t.Logf("%s: prompt %v → completion %v", name, prompt, ids[len(prompt):])
 		})
