@@ -21,6 +21,7 @@ package hf
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -52,21 +53,24 @@ type Config struct {
 	ScaleByLayerIdx  bool     `json:"scale_attn_by_inverse_layer_idx"`
 
 	// LlamaConfig, MistralConfig.
-	HiddenSize    int             `json:"hidden_size"`
-	Intermediate  int             `json:"intermediate_size"`
-	NumHeads      int             `json:"num_attention_heads"`
-	NumKVHeads    *int            `json:"num_key_value_heads"`
-	NumLayers     int             `json:"num_hidden_layers"`
-	HeadDim       *int            `json:"head_dim"`
-	MaxPositions  int             `json:"max_position_embeddings"`
-	RMSNormEps    *float64        `json:"rms_norm_eps"`
-	RopeTheta     *float64        `json:"rope_theta"`
-	RopeScaling   json.RawMessage `json:"rope_scaling"`
-	HiddenAct     *string         `json:"hidden_act"`
-	AttentionBias bool            `json:"attention_bias"`
-	MLPBias       bool            `json:"mlp_bias"`
-	SlidingWindow *int            `json:"sliding_window"`
-	PartialRotary *float64        `json:"partial_rotary_factor"`
+	HiddenSize   int             `json:"hidden_size"`
+	Intermediate int             `json:"intermediate_size"`
+	NumHeads     int             `json:"num_attention_heads"`
+	NumKVHeads   *int            `json:"num_key_value_heads"`
+	NumLayers    int             `json:"num_hidden_layers"`
+	HeadDim      *int            `json:"head_dim"`
+	MaxPositions int             `json:"max_position_embeddings"`
+	RMSNormEps   *float64        `json:"rms_norm_eps"`
+	RopeTheta    *float64        `json:"rope_theta"`
+	RopeScaling  json.RawMessage `json:"rope_scaling"`
+	// RopeParameters is transformers v5's spelling of rope_theta and
+	// rope_scaling together: {"rope_type": ..., "rope_theta": ...}.
+	RopeParameters json.RawMessage `json:"rope_parameters"`
+	HiddenAct      *string         `json:"hidden_act"`
+	AttentionBias  bool            `json:"attention_bias"`
+	MLPBias        bool            `json:"mlp_bias"`
+	SlidingWindow  *int            `json:"sliding_window"`
+	PartialRotary  *float64        `json:"partial_rotary_factor"`
 }
 
 // Model types this package imports.
@@ -125,10 +129,49 @@ func IsConfig(data []byte) bool {
 	return json.Unmarshal(data, &probe) == nil && probe.ModelType != nil
 }
 
-// ParseConfig decodes a transformers config.json.
+// nullable are the keys whose explicit null transformers reads as its
+// default (None → 4·n_embd, all heads, hidden/heads, no window, plain
+// RoPE). Any other key's null is refused: transformers keeps a None,
+// which is falsy (scale_attn_weights: no scaling) or fails.
+var nullable = map[string]bool{"n_inner": true, "num_key_value_heads": true, "head_dim": true, "sliding_window": true,
+	"rope_scaling": true, "rope_parameters": true}
+
+// configKeys are Config's JSON keys.
+var configKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); k != "" {
+			keys[k] = true
+		}
+	}
+	return keys
+}()
+
+// ParseConfig decodes a transformers config.json. Keys match exactly, as
+// transformers (a Python dict) reads them: encoding/json alone would also
+// take "Rope_Theta" for rope_theta.
 func ParseConfig(data []byte) (*Config, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
+	}
+	exact := map[string]json.RawMessage{}
+	for k, v := range raw {
+		if !configKeys[k] {
+			continue
+		}
+		if isNull(v) && !nullable[k] {
+			return nil, fmt.Errorf("hf: %w: config.json: %s is null (transformers keeps None, not its default; give a value or leave the key out)", quant.ErrValidation, k)
+		}
+		exact[k] = v
+	}
+	b, err := json.Marshal(exact)
+	if err != nil {
+		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
+	}
 	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
 	switch c.ModelType {

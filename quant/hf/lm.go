@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -82,7 +84,7 @@ func (c *Config) lm(seq int) (*lmShape, error) {
 	switch c.ModelType {
 	case ModelGPT2:
 		s = lmShape{vocab: intOr(c.VocabSize, 50257), d: c.NEmbd, heads: c.NHead, layers: c.NLayer, hidden: c.DHidden(),
-			positions: c.NPositions, eps: floatOr(c.LayerNormEpsilon, 1e-5), tied: true, attnBias: true, mlpBias: true}
+			positions: c.NPositions, eps: floatOr(c.LayerNormEpsilon, 1e-5), tied: c.TieWords == nil || *c.TieWords, attnBias: true, mlpBias: true}
 		if s.positions == 0 {
 			s.positions = 1024 // GPT2Config's default
 		}
@@ -122,6 +124,11 @@ func (c *Config) lm(seq int) (*lmShape, error) {
 		if c.TieWords != nil {
 			s.tied = *c.TieWords
 		}
+		if c.ModelType == ModelMistral && (c.AttentionBias || c.MLPBias) {
+			// MistralAttention and MistralMLP are bias=False whatever the
+			// config says: the file's bias tensors would not be used.
+			return nil, bad("attention_bias and mlp_bias are not mistral options (transformers' Mistral has no biases); use model_type \"llama\" for a model with them")
+		}
 		if act := c.HiddenAct; act != nil && *act != "silu" && *act != "swish" {
 			return nil, bad("hidden_act %q is not supported (supported: \"silu\": the SwiGLU MLP)", *act)
 		}
@@ -132,6 +139,39 @@ func (c *Config) lm(seq int) (*lmShape, error) {
 			}
 			if json.Unmarshal(c.RopeScaling, &rs) != nil || (rs.Type != "default" && rs.RopeType != "default") || (rs.Type != "" && rs.RopeType != "" && rs.Type != rs.RopeType) {
 				return nil, bad("rope_scaling %s is not supported (plain RoPE only: null)", bytes.TrimSpace(c.RopeScaling))
+			}
+		}
+		if !isNull(c.RopeParameters) {
+			// transformers v5: {"rope_type": "default", "rope_theta": θ}.
+			var rp map[string]json.RawMessage
+			if json.Unmarshal(c.RopeParameters, &rp) != nil {
+				return nil, bad("rope_parameters %s is not an object", bytes.TrimSpace(c.RopeParameters))
+			}
+			for _, k := range slices.Sorted(maps.Keys(rp)) {
+				v := rp[k]
+				switch k {
+				case "rope_type", "type":
+					var t string
+					if json.Unmarshal(v, &t) != nil || t != "default" {
+						return nil, bad("rope_parameters %s %s is not supported (plain RoPE only: \"default\")", k, v)
+					}
+				case "rope_theta":
+					var th float64
+					if json.Unmarshal(v, &th) != nil {
+						return nil, bad("rope_parameters rope_theta %s is not a number", v)
+					}
+					if c.RopeTheta != nil && *c.RopeTheta != th {
+						return nil, bad("rope_theta = %v and rope_parameters rope_theta = %v disagree", *c.RopeTheta, th)
+					}
+					s.theta = th
+				case "partial_rotary_factor":
+					var f float64
+					if json.Unmarshal(v, &f) != nil || f != 1 {
+						return nil, bad("rope_parameters partial_rotary_factor %s is not supported (RoPE over the whole head)", v)
+					}
+				default:
+					return nil, bad("rope_parameters key %q is not supported (plain RoPE only: rope_type \"default\" and rope_theta)", k)
+				}
 			}
 		}
 		if c.PartialRotary != nil && *c.PartialRotary != 1 {
@@ -365,6 +405,34 @@ func (l *lmBuilder) head(x string, e *quant.FloatTensor) string {
 	return l.node("head.lm_head", &ops.Concat{Axis: 2}, names...)
 }
 
+// headWeights returns the head's [V, d] table as transformers uses it:
+// the embedding emb (named embName) when tie_word_embeddings, else
+// lm_head.weight. A tied file that also saved lm_head.weight must hold the
+// embedding's values there: transformers ties the head to the embedding,
+// and which of two different tables it ended with would depend on its
+// version's loading order.
+func (l *lmBuilder) headWeights(emb *quant.FloatTensor, embName string) *quant.FloatTensor {
+	if l.err != nil {
+		return nil
+	}
+	if !l.s.tied {
+		return l.get("lm_head.weight", l.s.vocab, l.s.d)
+	}
+	if l.ck.has("lm_head.weight") {
+		hw := l.get("lm_head.weight", l.s.vocab, l.s.d)
+		if l.err != nil {
+			return nil
+		}
+		for i, v := range hw.Data {
+			if v != emb.Data[i] {
+				l.err = fmt.Errorf("%w: tie_word_embeddings is true but lm_head.weight differs from %s (element %d: %v, %v): set tie_word_embeddings false to use lm_head.weight as the head", quant.ErrValidation, embName, i, v, emb.Data[i])
+				return nil
+			}
+		}
+	}
+	return emb
+}
+
 func (l *lmBuilder) finish(out string) {
 	if l.err == nil {
 		l.err = l.b.Output(out)
@@ -421,16 +489,7 @@ func (l *lmBuilder) gpt2() {
 		x = l.node(g+"res_2", &ops.Binary{Op: "add"}, r1, m)
 	}
 	x = l.node("head.ln_f", ops.NewLayerNorm(l.get(p+"ln_f.weight", d), l.get(p+"ln_f.bias", d), s.eps), x)
-	// GPT-2's head is tied to wte; a file that saved lm_head.weight holds
-	// the same values.
-	hw := wte
-	if l.ck.has("lm_head.weight") {
-		hw = l.get("lm_head.weight", s.vocab, d)
-	}
-	if l.err != nil {
-		return
-	}
-	l.finish(l.head(x, hw))
+	l.finish(l.head(x, l.headWeights(wte, p+"wte.weight")))
 }
 
 // ropeTables returns the cos and sin tables [seq·heads, dh] of RoPE with
@@ -503,12 +562,5 @@ func (l *lmBuilder) llama() {
 		x = l.node(g+"res_2", &ops.Binary{Op: "add"}, r1, m)
 	}
 	x = l.node("head.norm", ops.NewRMSNorm(l.get(p+"norm.weight", d), s.eps), x)
-	hw := emb
-	if !s.tied {
-		hw = l.get("lm_head.weight", s.vocab, d)
-	}
-	if l.err != nil {
-		return
-	}
-	l.finish(l.head(x, hw))
+	l.finish(l.head(x, l.headWeights(emb, p+"embed_tokens.weight")))
 }

@@ -233,7 +233,8 @@ func TestLMHead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tied, err := hf.ParseLM(withKey(t, config, "tie_word_embeddings", true), weights, 4)
+	// Tied: lm_head.weight (different values) must not be in the file.
+	tied, err := hf.ParseLM(withKey(t, config, "tie_word_embeddings", true), renameTensor(t, weights, "lm_head.weight", "unused.weight"), 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -648,7 +649,7 @@ func addTensors(t testing.TB, w []byte, add map[string][]float32) []byte {
 	return encode(t, out, nd)
 }
 
-// Optional tensors: a GPT-2 file's lm_head.weight is the head when present;
+// Optional tensors: an untied GPT-2's lm_head.weight is the head;
 // Llama's attention_bias and mlp_bias read the projections' biases.
 func TestLMOptionalTensors(t *testing.T) {
 	gc, gw, _ := readCheckpoint(t, "gpt2")
@@ -664,7 +665,7 @@ func TestLMOptionalTensors(t *testing.T) {
 		}
 		return d, true
 	})
-	fm, err := hf.ParseLM(gc, w, 2)
+	fm, err := hf.ParseLM(withKey(t, gc, "tie_word_embeddings", false), w, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

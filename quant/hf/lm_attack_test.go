@@ -1,0 +1,184 @@
+package hf_test
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/hf"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// Findings of the adversarial review of the language-model import: each is
+// a config.json or checkpoint that transformers reads one way and the
+// import read another (a different model proven than the checkpoint's).
+
+// lmErr imports and returns the error text ("" when it imports).
+func lmErr(config, weights []byte, seq int) string {
+	if _, err := hf.ParseLM(config, weights, seq); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// f32Tensor appends an F32 tensor of the given shape and values.
+func f32Tensor(t testing.TB, w []byte, name string, shape []uint64, vals []float32) []byte {
+	t.Helper()
+	w = addTensors(t, w, map[string][]float32{name: vals})
+	return rewrite(t, w, func(n string, ti *tensorInfo, d []byte) ([]byte, bool) {
+		if n == name {
+			ti.Shape = shape
+		}
+		return d, true
+	})
+}
+
+// The head when tie_word_embeddings and lm_head.weight disagree:
+// transformers ties the head to the embedding (GPT-2's default is tied,
+// Llama's and Mistral's untied) and never reads a separate head into the
+// tied one; untied, it needs lm_head.weight (a missing one would be
+// randomly initialised). The import took lm_head.weight whenever a GPT-2
+// file had it and the embedding when it had not, whatever the flag said.
+func TestLMTiedHeadAgreesWithConfig(t *testing.T) {
+	gc, gw, _ := readCheckpoint(t, "gpt2")
+	lc, lw, _ := readCheckpoint(t, "llama")
+	mc, mw, _ := readCheckpoint(t, "mistral")
+	other := make([]float32, 64*16)
+	for i := range other {
+		other[i] = float32(i%7) / 7
+	}
+	// wte's own values as lm_head.weight: a tied file that saved both.
+	wte := func() []float32 {
+		fm, err := hf.ParseLM(gc, gw, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := fm.Graph.Nodes[0].Op.Params()[0].T.Data
+		out := make([]float32, len(e))
+		for i, v := range e {
+			out[i] = float32(v)
+		}
+		return out
+	}()
+	for _, c := range []struct {
+		name            string
+		config, weights []byte
+		want            string // "" imports
+	}{
+		{"gpt2 tied, lm_head differs", gc, f32Tensor(t, gw, "lm_head.weight", []uint64{64, 16}, other), `tie_word_embeddings is true but lm_head.weight differs from wte.weight`},
+		{"gpt2 tied, lm_head equal", gc, f32Tensor(t, gw, "lm_head.weight", []uint64{64, 16}, wte), ``},
+		{"gpt2 untied without lm_head", withKey(t, gc, "tie_word_embeddings", false), gw, `tensor "lm_head.weight" is missing`},
+		{"gpt2 untied with lm_head", withKey(t, gc, "tie_word_embeddings", false), f32Tensor(t, gw, "lm_head.weight", []uint64{64, 16}, other), ``},
+		{"llama tied, lm_head differs", withKey(t, lc, "tie_word_embeddings", true), lw, `tie_word_embeddings is true but lm_head.weight differs from model.embed_tokens.weight`},
+		{"mistral tied, lm_head differs", mc, f32Tensor(t, mw, "lm_head.weight", []uint64{64, 16}, other), `lm_head.weight differs from model.embed_tokens.weight`},
+	} {
+		if got := lmErr(c.config, c.weights, 2); (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Untied GPT-2: the head is lm_head.weight.
+	fm, err := hf.ParseLM(withKey(t, gc, "tie_word_embeddings", false), f32Tensor(t, gw, "lm_head.weight", []uint64{64, 16}, other), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := fm.Graph.Nodes[len(fm.Graph.Nodes)-1].Op.Params()[0].T // [16, 64]
+	if last.Data[3*64+5] != float64(other[5*16+3]) {
+		t.Fatal("untied GPT-2: the head is not lm_head.weight")
+	}
+}
+
+// transformers v5 writes RoPE's settings as rope_parameters {rope_type,
+// rope_theta, ...} (no top-level rope_theta): the import read only
+// rope_theta and rope_scaling, so such a file imported as plain RoPE with
+// θ = 10000 whatever it said (a Llama 3 "llama3" RoPE among them).
+func TestLMRopeParameters(t *testing.T) {
+	lc, lw, _ := readCheckpoint(t, "llama")
+	v5 := withKey(t, withKey(t, lc, "rope_theta", nil), "rope_scaling", nil)
+	for _, c := range []struct {
+		name   string
+		params map[string]any
+		want   string
+	}{
+		{"llama3", map[string]any{"rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}, `rope_parameters`},
+		{"linear", map[string]any{"rope_type": "linear", "rope_theta": 1000.0, "factor": 2.0}, `rope_parameters`},
+		{"unknown key", map[string]any{"rope_type": "default", "rope_theta": 1000.0, "factor": 2.0}, `rope_parameters`},
+		{"partial", map[string]any{"rope_type": "default", "rope_theta": 1000.0, "partial_rotary_factor": 0.5}, `partial_rotary_factor`},
+		{"bad theta", map[string]any{"rope_type": "default", "rope_theta": -3.0}, `rope_theta`},
+	} {
+		if got := lmErr(withKey(t, v5, "rope_parameters", c.params), lw, 4); !strings.Contains(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Both spellings must agree.
+	if got := lmErr(withKey(t, lc, "rope_parameters", map[string]any{"rope_type": "default", "rope_theta": 500000.0}), lw, 4); !strings.Contains(got, "rope_theta") {
+		t.Errorf("rope_theta 1000 and rope_parameters.rope_theta 500000: got %q", got)
+	}
+	// The default type with rope_theta 1000 is the checkpoint as saved by
+	// transformers 4: the same graph, RoPE tables included.
+	old, err := hf.ParseLM(lc, lw, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nu, err := hf.ParseLM(withKey(t, v5, "rope_parameters", map[string]any{"rope_type": "default", "rope_theta": 1000.0}), lw, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range old.Graph.Nodes {
+		if n.Op.Kind() != "rope" {
+			continue
+		}
+		a, b := n.Op.Params()[0].T.Data, nu.Graph.Nodes[i].Op.Params()[0].T.Data
+		if !slices.Equal(a, b) {
+			t.Fatalf("%s: rope tables differ with rope_parameters", n.Name)
+		}
+	}
+}
+
+// transformers' Mistral has no biases (q/k/v/o and the MLP are
+// bias=False whatever config.json says); the import read attention_bias
+// and mlp_bias for Mistral as for Llama and added the file's bias tensors.
+func TestLMMistralHasNoBiases(t *testing.T) {
+	mc, mw, _ := readCheckpoint(t, "mistral")
+	for _, k := range []string{"attention_bias", "mlp_bias"} {
+		if got := lmErr(withKey(t, mc, k, true), mw, 2); !strings.Contains(got, k) || !strings.Contains(got, "mistral") {
+			t.Errorf("%s true: got %q", k, got)
+		}
+	}
+}
+
+// config.json keys are case-sensitive for transformers (Python dicts):
+// "Scale_Attn_Weights" is an unrelated attribute, but Go's encoding/json
+// matched it to scale_attn_weights (the last spelling winning). And an
+// explicit null is not an absent key: scale_attn_weights null is falsy
+// (no scaling) in transformers, not the default true.
+func TestConfigKeysAsTransformersReadsThem(t *testing.T) {
+	gc, gw, _ := readCheckpoint(t, "gpt2")
+	scale := func(fm *quant.FloatModel) float64 {
+		for _, n := range fm.Graph.Nodes {
+			if a, ok := n.Op.(*ops.Attention); ok {
+				return a.Scale
+			}
+		}
+		t.Fatal("no attention")
+		return 0
+	}
+	fm, err := hf.ParseLM(withKey(t, gc, "Scale_Attn_Weights", false), gw, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := scale(fm), 1/math.Sqrt(8); got != want {
+		t.Errorf("with an unrelated key Scale_Attn_Weights: scale %v, want %v", got, want)
+	}
+	for _, k := range []string{"scale_attn_weights", "layer_norm_epsilon", "activation_function", "vocab_size", "tie_word_embeddings"} {
+		cfg := []byte(strings.Replace(string(withKey(t, gc, k, "X")), `"X"`, `null`, 1))
+		if got := lmErr(cfg, gw, 2); !strings.Contains(got, k) || !strings.Contains(got, "null") {
+			t.Errorf("%s null: got %q", k, got)
+		}
+	}
+	// n_inner null is transformers' own default (4·n_embd).
+	if got := lmErr(gc, gw, 2); got != "" {
+		t.Fatal(got)
+	}
+}
