@@ -272,6 +272,9 @@ func Parse(configData, weights []byte, opts Options) (*quant.FloatModel, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHeader(weights); err != nil {
+		return nil, fmt.Errorf("hf: %w", err)
+	}
 	m, err := quant.ParseGPT2Checkpoint(weights, cfg, opts.First)
 	if err != nil {
 		return nil, fmt.Errorf("hf: %w", err)
@@ -296,6 +299,9 @@ func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, erro
 	wd, err := quant.ReadFileLimited(weightsPath, quant.MaxModelFileSize)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkHeader(wd); err != nil {
+		return nil, fmt.Errorf("%s: hf: %w", weightsPath, err)
 	}
 	m, err := quant.ParseGPT2Checkpoint(wd, cfg, opts.First)
 	if err != nil {
