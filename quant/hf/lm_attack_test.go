@@ -213,3 +213,59 @@ func TestSafetensorsHeaderBounded(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// The options the import reads, away from their defaults, against torch
+// (testdata/hf/make_lm.py's gpt2_var and llama_var, written in transformers'
+// formulas): GPT-2 with "transformer." names, scale_attn_weights false and
+// scale_attn_by_inverse_layer_idx, the exact GELU, n_inner, a layer-norm
+// epsilon of 1e-3 and an untied head (BF16); Llama with head_dim·heads ≠
+// hidden_size, one KV head, attention and MLP biases, the default
+// rope_theta and rms_norm_eps, hidden_act "swish" and a tied head (F32).
+func TestLMOptionsMatchTorch(t *testing.T) {
+	for _, name := range []string{"gpt2_var", "llama_var"} {
+		config, weights, ref := readCheckpoint(t, name)
+		fm, err := hf.ParseLM(config, weights, len(ref.IDs))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		vals, err := fm.Graph.Eval(floats(ref.IDs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := vals[fm.Graph.Outputs[0]]
+		if len(got) != len(ref.Logits) {
+			t.Fatalf("%s: %d logits, torch has %d", name, len(got), len(ref.Logits))
+		}
+		worst := 0.0
+		for i := range got {
+			worst = math.Max(worst, math.Abs(got[i]-ref.Logits[i]))
+		}
+		t.Logf("%s: float logits within %.2g of torch's", name, worst)
+		if worst > 1e-4 {
+			t.Errorf("%s: float logits off torch's by %g", name, worst)
+		}
+		// Quantized, it is still a causal LM whose top tokens follow torch's.
+		m := lmQuantized(t, fm, ref.IDs)
+		x, err := m.QuantizeInput(floats(ref.IDs))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, v, agree := m.OutputValues(tr), len(ref.Logits)/len(ref.IDs), 0
+		for r := 0; r < len(q); r += v {
+			if argmax(q[r:r+v]) == argmax(ref.Logits[r:r+v]) {
+				agree++
+			}
+		}
+		t.Logf("%s: integer top-1 agrees with torch at %d of %d positions", name, agree, len(ref.IDs))
+		if agree < len(ref.IDs)/2 {
+			t.Errorf("%s: integer top-1 agrees at only %d of %d positions", name, agree, len(ref.IDs))
+		}
+		if _, err := ops.NextTokensModel(m, 2, len(ref.IDs)-1); err != nil {
+			t.Fatalf("%s: not accepted as a causal LM: %v", name, err)
+		}
+	}
+}

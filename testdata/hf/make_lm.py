@@ -202,10 +202,121 @@ def llama(name, model_type, seed, dtype, layers, tied, extra):
     save(name, cfg, w, dtype, forward)
 
 
+# --- Config options beyond the defaults (the adversarial review) -------------
+
+def gpt2_var():
+    """GPT2LMHeadModel with every option the import reads set away from its
+    default: "transformer." names, scale_attn_weights false with
+    scale_attn_by_inverse_layer_idx (attention scale 1/(layer+1)), the exact
+    GELU ("gelu"), n_inner 24, layer_norm_epsilon 1e-3, an untied
+    lm_head.weight; BF16."""
+    torch.manual_seed(1513)
+    D, H, L, P, FF, EPS = 16, 4, 2, 16, 24, 1e-3
+    cfg = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": V, "n_embd": D, "n_head": H,
+           "n_layer": L, "n_positions": P, "n_inner": FF, "activation_function": "gelu", "layer_norm_epsilon": EPS,
+           "scale_attn_weights": False, "scale_attn_by_inverse_layer_idx": True, "tie_word_embeddings": False,
+           "torch_dtype": "bfloat16"}
+    w = {"transformer.wte.weight": randn(V, D, scale=0.5), "transformer.wpe.weight": randn(P, D, scale=0.2)}
+    for i in range(L):
+        p = "transformer.h.%d." % i
+        for ln in ("ln_1", "ln_2"):
+            w[p + ln + ".weight"] = 1 + randn(D, scale=0.1)
+            w[p + ln + ".bias"] = randn(D, scale=0.05)
+        for name, (nx, nf) in (("attn.c_attn", (D, 3 * D)), ("attn.c_proj", (D, D)),
+                               ("mlp.c_fc", (D, FF)), ("mlp.c_proj", (FF, D))):
+            w[p + name + ".weight"] = randn(nx, nf, scale=0.5 / math.sqrt(nx))
+            w[p + name + ".bias"] = randn(nf, scale=0.05)
+    w["transformer.ln_f.weight"] = 1 + randn(D, scale=0.1)
+    w["transformer.ln_f.bias"] = randn(D, scale=0.05)
+    w["lm_head.weight"] = randn(V, D, scale=1 / math.sqrt(D))
+
+    def forward(w, ids):
+        def ln(x, p):
+            return nn.functional.layer_norm(x, (D,), w[p + ".weight"], w[p + ".bias"], EPS)
+
+        T = ids.shape[1]
+        x = w["transformer.wte.weight"][ids] + w["transformer.wpe.weight"][torch.arange(T)]
+        for i in range(L):
+            p = "transformer.h.%d." % i
+            a = ln(x, p + "ln_1")
+            q, k, v = (a @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]).split(D, dim=2)
+            q, k, v = (t.view(1, T, H, D // H).transpose(1, 2) for t in (q, k, v))
+            # GPT2Attention._attn: no 1/sqrt(head_dim), then / (layer_idx + 1).
+            att = causal_softmax(q @ k.transpose(-1, -2) / float(i + 1))
+            y = (att @ v).transpose(1, 2).reshape(1, T, D)
+            x = x + y @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
+            m = ln(x, p + "ln_2")
+            m = nn.functional.gelu(m @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+            x = x + m @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        return ln(x, "transformer.ln_f") @ w["lm_head.weight"].T
+
+    save("gpt2_var", cfg, w, "BF16", forward)
+
+
+def llama_var():
+    """LlamaForCausalLM with head_dim 8 given (4 heads · 8 = 32 ≠ hidden 16),
+    one key/value head (multi-query), attention_bias and mlp_bias,
+    rope_theta and rms_norm_eps left to their defaults (10000, 1e-6),
+    hidden_act "swish", tied head; F32."""
+    torch.manual_seed(1514)
+    D, H, KV, HD, FF, EPS, THETA, L = 16, 4, 1, 8, 24, 1e-6, 10000.0, 2
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": V, "hidden_size": D,
+           "intermediate_size": FF, "num_attention_heads": H, "num_key_value_heads": KV, "head_dim": HD,
+           "num_hidden_layers": L, "max_position_embeddings": 32, "hidden_act": "swish",
+           "tie_word_embeddings": True, "attention_bias": True, "mlp_bias": True, "torch_dtype": "float32"}
+    w = {"model.embed_tokens.weight": randn(V, D, scale=0.5)}
+    for i in range(L):
+        p = "model.layers.%d." % i
+        w[p + "input_layernorm.weight"] = 1 + randn(D, scale=0.1)
+        w[p + "post_attention_layernorm.weight"] = 1 + randn(D, scale=0.1)
+        for n, (nx, nf) in (("self_attn.q_proj", (D, H * HD)), ("self_attn.k_proj", (D, KV * HD)),
+                            ("self_attn.v_proj", (D, KV * HD)), ("self_attn.o_proj", (H * HD, D)),
+                            ("mlp.gate_proj", (D, FF)), ("mlp.up_proj", (D, FF)), ("mlp.down_proj", (FF, D))):
+            w[p + n + ".weight"] = randn(nf, nx, scale=1 / math.sqrt(nx))
+            w[p + n + ".bias"] = randn(nf, scale=0.1)
+    w["model.norm.weight"] = 1 + randn(D, scale=0.1)
+
+    def rms(x, g):
+        return g * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS))
+
+    def rotate_half(x):
+        return torch.cat((-x[..., HD // 2:], x[..., :HD // 2]), dim=-1)
+
+    def lin(x, p):
+        return x @ w[p + ".weight"].T + w[p + ".bias"]
+
+    def forward(w_, ids):
+        T = ids.shape[1]
+        inv_freq = 1.0 / (THETA ** (torch.arange(0, HD, 2).float() / HD))
+        freqs = torch.outer(torch.arange(T).float(), inv_freq)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos(), emb.sin()
+        x = w_["model.embed_tokens.weight"][ids]
+        for i in range(L):
+            p = "model.layers.%d." % i
+            a = rms(x, w_[p + "input_layernorm.weight"])
+            q = lin(a, p + "self_attn.q_proj").view(1, T, H, HD).transpose(1, 2)
+            k = lin(a, p + "self_attn.k_proj").view(1, T, KV, HD).transpose(1, 2)
+            v = lin(a, p + "self_attn.v_proj").view(1, T, KV, HD).transpose(1, 2)
+            q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+            k, v = k.repeat_interleave(H // KV, dim=1), v.repeat_interleave(H // KV, dim=1)
+            att = causal_softmax(q @ k.transpose(2, 3) / math.sqrt(HD))
+            y = (att @ v).transpose(1, 2).reshape(1, T, H * HD)
+            x = x + lin(y, p + "self_attn.o_proj")
+            m = rms(x, w_[p + "post_attention_layernorm.weight"])
+            g = nn.functional.silu(lin(m, p + "mlp.gate_proj")) * lin(m, p + "mlp.up_proj")
+            x = x + lin(g, p + "mlp.down_proj")
+        return rms(x, w_["model.norm.weight"]) @ w_["model.embed_tokens.weight"].T
+
+    save("llama_var", cfg, w, "F32", forward)
+
+
 def main():
     gpt2()
     llama("llama", "llama", 1511, "BF16", 2, False, {})
     llama("mistral", "mistral", 1512, "F16", 1, True, {"sliding_window": 4096})
+    gpt2_var()
+    llama_var()
 
 
 if __name__ == "__main__":
