@@ -27,6 +27,9 @@ the same bytes:
   - mistral/: model_type "mistral", the Llama layout with 1 layer,
     sliding_window 4096, tie_word_embeddings true (no lm_head.weight);
     F16.
+  - gpt2_var/, llama_var/: every option the import reads set away from
+    its default (see gpt2_var and llama_var below), for the adversarial
+    review's TestLMOptionsMatchTorch.
 
 logits.json: {"ids": [T ids], "logits": [T·V floats, row-major]}.
 """
