@@ -174,6 +174,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
+	// The raw fields as the file spells them (Marshal compacted them), for
+	// the errors that quote them.
+	c.RopeScaling, c.RopeParameters = exact["rope_scaling"], exact["rope_parameters"]
 	switch c.ModelType {
 	case ModelGPT2:
 		if _, ok := activations[c.activation()]; !ok {
