@@ -179,6 +179,23 @@ func ParseConfig(data []byte) (*Config, error) {
 	c.RopeScaling, c.RopeParameters = exact["rope_scaling"], exact["rope_parameters"]
 	switch c.ModelType {
 	case ModelGPT2:
+		// GPT2Config's attribute_map: transformers sets these aliases after
+		// the n_* keys, so an alias wins.
+		for _, a := range []struct {
+			key, alias string
+			n, v       *int
+		}{
+			{"n_embd", "hidden_size", &c.NEmbd, &c.HiddenSize}, {"n_positions", "max_position_embeddings", &c.NPositions, &c.MaxPositions},
+			{"n_head", "num_attention_heads", &c.NHead, &c.NumHeads}, {"n_layer", "num_hidden_layers", &c.NLayer, &c.NumLayers},
+		} {
+			if _, ok := exact[a.alias]; !ok {
+				continue
+			}
+			if _, ok := exact[a.key]; ok && *a.n != *a.v {
+				return nil, fmt.Errorf("hf: %w: %s = %d and %s = %d disagree (transformers' GPT2Config takes %s, an alias of %s)", quant.ErrValidation, a.key, *a.n, a.alias, *a.v, a.alias, a.key)
+			}
+			*a.n = *a.v
+		}
 		if _, ok := activations[c.activation()]; !ok {
 			return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
 		}

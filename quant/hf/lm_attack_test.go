@@ -269,3 +269,41 @@ func TestLMOptionsMatchTorch(t *testing.T) {
 		}
 	}
 }
+
+// GPT2Config's attribute_map makes hidden_size, max_position_embeddings,
+// num_attention_heads and num_hidden_layers aliases of n_embd,
+// n_positions, n_head and n_layer, set after them: a GPT-2 config.json
+// with "n_head": 2 and "num_attention_heads": 4 has 4 heads in
+// transformers (the same weights, a different model), and one with
+// "num_hidden_layers": 1 runs one block. The import read only the n_*
+// keys. Now an alias alone is read as transformers reads it, and an alias
+// disagreeing with its n_* key is refused.
+func TestGPT2ConfigAliases(t *testing.T) {
+	gc, gw, _ := readCheckpoint(t, "gpt2")
+	for _, c := range []struct{ key, alias string }{
+		{"n_head", "num_attention_heads"}, {"n_layer", "num_hidden_layers"}, {"n_embd", "hidden_size"}, {"n_positions", "max_position_embeddings"},
+	} {
+		got := lmErr(withKey(t, gc, c.alias, 4), gw, 2)
+		if !strings.Contains(got, c.key) || !strings.Contains(got, c.alias) {
+			t.Errorf("%s 4 beside %s: got %q", c.alias, c.key, got)
+		}
+	}
+	// The alias alone: 4 heads, as transformers builds it.
+	fm, err := hf.ParseLM(withKey(t, withKey(t, gc, "n_head", nil), "num_attention_heads", 4), gw, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range fm.Graph.Nodes {
+		if a, ok := n.Op.(*ops.Attention); ok && (a.Heads != 4 || a.HeadDim != 4) {
+			t.Fatalf("%s: %d heads of %d", n.Name, a.Heads, a.HeadDim)
+		}
+	}
+	// Equal values are fine.
+	if got := lmErr(withKey(t, gc, "num_attention_heads", 2), gw, 2); got != "" {
+		t.Fatal(got)
+	}
+	// The legacy blocks import reads them the same way.
+	if _, err := hf.Parse(withKey(t, gc, "num_hidden_layers", 1), gw, hf.Options{SeqLen: 2}); err == nil || !strings.Contains(err.Error(), "num_hidden_layers") {
+		t.Errorf("blocks import with num_hidden_layers 1 beside n_layer 2: %v", err)
+	}
+}
