@@ -140,6 +140,16 @@ func (c *Config) lm(seq int) (*lmShape, error) {
 			if json.Unmarshal(c.RopeScaling, &rs) != nil || (rs.Type != "default" && rs.RopeType != "default") || (rs.Type != "" && rs.RopeType != "" && rs.Type != rs.RopeType) {
 				return nil, bad("rope_scaling %s is not supported (plain RoPE only: null)", bytes.TrimSpace(c.RopeScaling))
 			}
+			// transformers v5 reads rope_scaling as rope_parameters (its
+			// rope_theta and partial_rotary_factor count), v4 does not: they
+			// must not change the model.
+			var rx struct {
+				Theta   *float64 `json:"rope_theta"`
+				Partial *float64 `json:"partial_rotary_factor"`
+			}
+			if json.Unmarshal(c.RopeScaling, &rx) != nil || (rx.Theta != nil && *rx.Theta != s.theta) || (rx.Partial != nil && *rx.Partial != 1) {
+				return nil, bad("rope_scaling %s: its rope_theta or partial_rotary_factor disagrees with rope_theta = %v over the whole head (transformers v4 and v5 read it differently)", bytes.TrimSpace(c.RopeScaling), s.theta)
+			}
 		}
 		if !isNull(c.RopeParameters) {
 			// transformers v5: {"rope_type": "default", "rope_theta": θ}.

@@ -112,6 +112,14 @@ func TestLMRopeParameters(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
 	}
+	// rope_scaling is rope_parameters to transformers v5 (not to v4): a
+	// rope_theta in it must agree with the model's.
+	if got := lmErr(withKey(t, lc, "rope_scaling", map[string]any{"rope_type": "default", "rope_theta": 500000.0}), lw, 4); !strings.Contains(got, "rope_scaling") {
+		t.Errorf("rope_scaling with rope_theta 500000 beside rope_theta 1000: got %q", got)
+	}
+	if got := lmErr(withKey(t, lc, "rope_scaling", map[string]any{"rope_type": "default", "rope_theta": 1000.0}), lw, 4); got != "" {
+		t.Errorf("rope_scaling with the same rope_theta: %s", got)
+	}
 	// Both spellings must agree.
 	if got := lmErr(withKey(t, lc, "rope_parameters", map[string]any{"rope_type": "default", "rope_theta": 500000.0}), lw, 4); !strings.Contains(got, "rope_theta") {
 		t.Errorf("rope_theta 1000 and rope_parameters.rope_theta 500000: got %q", got)
