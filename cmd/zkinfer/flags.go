@@ -55,7 +55,7 @@ var (
 	}
 	LMFlag = &cli.BoolFlag{
 		Name: "lm", Category: catModel,
-		Usage: "import a Hugging Face GPT-2 checkpoint as a whole language model: token ids in, logits out (wte, wpe, blocks, ln_f, tied head), for zkinfer generate; without it a GPT-2 checkpoint is a stack of blocks (residual stream in and out). Llama and Mistral checkpoints are always whole language models",
+		Usage: "import a Hugging Face GPT-2 checkpoint as a whole language model: token ids in, logits out (wte, wpe, blocks, ln_f, the head: wte unless tie_word_embeddings is false), for zkinfer generate; without it a GPT-2 checkpoint is a stack of blocks (residual stream in and out). Llama and Mistral checkpoints are always whole language models",
 	}
 	// CutInputsFlag and CutOutputsFlag cut an ONNX graph at named tensors.
 	CutInputsFlag = &cli.StringSliceFlag{

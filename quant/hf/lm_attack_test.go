@@ -315,3 +315,63 @@ func TestGPT2ConfigAliases(t *testing.T) {
 		t.Errorf("blocks import with num_hidden_layers 1 beside n_layer 2: %v", err)
 	}
 }
+
+// 16-bit edge values: ±Inf and NaN in BF16 (the Llama) and F16 (the
+// Mistral) are refused by name; the largest finite values, subnormals and
+// −0 import as their exact values.
+func TestLM16BitEdgeValues(t *testing.T) {
+	lc, lw, _ := readCheckpoint(t, "llama")
+	mc, mw, _ := readCheckpoint(t, "mistral")
+	set := func(w []byte, name string, bits uint16) []byte {
+		return rewrite(t, w, func(n string, ti *tensorInfo, d []byte) ([]byte, bool) {
+			if n == name {
+				d = slices.Clone(d)
+				binary.LittleEndian.PutUint16(d[2:], bits) // element 1
+			}
+			return d, true
+		})
+	}
+	for _, c := range []struct {
+		name            string
+		config, weights []byte
+		want            string
+	}{
+		{"bf16 +Inf", lc, set(lw, "model.norm.weight", 0x7f80), `tensor "model.norm.weight" element 1 is +Inf`},
+		{"bf16 −Inf", lc, set(lw, "model.norm.weight", 0xff80), `element 1 is -Inf`},
+		{"bf16 NaN", lc, set(lw, "model.norm.weight", 0x7fc1), `element 1 is NaN`},
+		{"f16 +Inf", mc, set(mw, "model.norm.weight", 0x7c00), `tensor "model.norm.weight" element 1 is +Inf`},
+		{"f16 NaN", mc, set(mw, "model.norm.weight", 0xfe01), `element 1 is NaN`},
+	} {
+		if got := lmErr(c.config, c.weights, 2); !strings.Contains(got, c.want) {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+	norm := func(fm *quant.FloatModel) float64 {
+		for _, n := range fm.Graph.Nodes {
+			if n.Name == "head.norm" {
+				return n.Op.Params()[0].T.Data[1]
+			}
+		}
+		t.Fatal("no head.norm")
+		return 0
+	}
+	for _, c := range []struct {
+		name            string
+		config, weights []byte
+		want            float64
+	}{
+		{"bf16 max", lc, set(lw, "model.norm.weight", 0x7f7f), float64(math.Float32frombits(0x7f7f0000))},
+		{"bf16 subnormal", lc, set(lw, "model.norm.weight", 0x0001), float64(math.Float32frombits(0x00010000))},
+		{"bf16 −0", lc, set(lw, "model.norm.weight", 0x8000), math.Copysign(0, -1)},
+		{"f16 max", mc, set(mw, "model.norm.weight", 0x7bff), 65504},
+		{"f16 smallest subnormal", mc, set(mw, "model.norm.weight", 0x0001), math.Ldexp(1, -24)},
+	} {
+		fm, err := hf.ParseLM(c.config, c.weights, 2)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := norm(fm); got != c.want || math.Signbit(got) != math.Signbit(c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
