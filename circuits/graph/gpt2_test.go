@@ -119,6 +119,39 @@ func TestGPT2MatchesReference(t *testing.T) {
 	}
 }
 
+// On the demo's model the composed clamp-and-GELU table pays, so c_fc's
+// clamps and the GELU are one lookup per output (linear.DenseMapped, as
+// circuits/gpt2 did; the demo's 102,437 constraints are pinned in
+// TestGPT2AsGraphMatchesLegacy): bit-exact with the reference on the
+// extremes and random inputs, and a wrong output is rejected.
+func TestGPT2FusedGELUMatchesReference(t *testing.T) {
+	m := demoGPT2(t)
+	c := m.Config
+	circ := gpt2Circuit(t, m)
+	rng := rand.New(rand.NewPCG(7, 8))
+	inputs := [][][]int64{constRows(c.SeqLen, c.DModel, func() int64 { return 127 }), constRows(c.SeqLen, c.DModel, func() int64 { return -128 })}
+	for k := range 4 {
+		inputs = append(inputs, randomRows(rng, c.SeqLen, c.DModel, []int64{40, 127}[k%2]))
+	}
+	for k, x := range inputs {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, gpt2Assign(t, m, tr), field); err != nil {
+			t.Fatalf("input %d: %v", k, err)
+		}
+	}
+	tr, err := m.Forward(inputs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Y[2][5] ^= 1
+	if test.IsSolved(circ, gpt2Assign(t, m, tr), field) == nil {
+		t.Fatal("wrong output accepted")
+	}
+}
+
 // Every hint of a gpt2 block, tampered inside the real Groth16 prover,
 // makes proving fail.
 func TestGPT2ProverRejectsTamperedHints(t *testing.T) {
