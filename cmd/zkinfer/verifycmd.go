@@ -345,7 +345,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		fmt.Fprintf(w, "warning: UNPINNED: every shard checked against its own verifying key\n")
 	}
 	for _, s := range res.Shards {
-		fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs), key %s, model commitment %s, setup %s\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest, s.ModelCommitment, s.Setup)
+		fmt.Fprintf(w, "ok: shard %d (%s %d:%d): proof (%s, %d public inputs), key %s, model commitment %s, setup %s\n", s.Index, prover.UnitName(res.ShardsVersion), s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest, s.ModelCommitment, s.Setup)
 		dev = dev || s.Setup == prover.SetupDevUnsafe
 	}
 	fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output\n", len(res.Shards))
