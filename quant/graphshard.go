@@ -212,7 +212,7 @@ func (g *Graph) CutsByName(names []string) ([]int, error) {
 		}
 		b := i + 1
 		if b == len(g.Nodes) {
-			return nil, fmt.Errorf("%w: cut %q: it is produced by the last node; nothing is left after it", ErrValidation, name)
+			return nil, fmt.Errorf("%w: cut %q: the last node or its output; nothing is left after it", ErrValidation, name)
 		}
 		if prev, ok := seen[b]; ok {
 			return nil, fmt.Errorf("%w: cuts %q and %q fall at the same boundary (after node %d, %s)", ErrValidation, prev, name, i, g.Nodes[i].Name)
@@ -241,10 +241,11 @@ func cuttable(g *Graph) string {
 
 // BalancedCuts returns the boundaries that split m's graph into k shards of
 // about equal estimated R1CS constraints (the ops' Cost plus the hashing of
-// each shard's inputs and outputs under v, with hashed boundaries between
-// shards). It walks the nodes once: boundary j is the first position whose
-// prefix reaches j/k of the total, moved back by one where that is closer,
-// and never leaves a shard empty.
+// each node's outputs, were they a boundary). Boundary j goes near j/k of
+// the total: among the positions whose prefix is within an eighth of a
+// shard of that target, the one with the fewest values crossing it (the
+// residual stream rather than a branch and the stream), then the closest;
+// no shard is left empty.
 func (m *Model) BalancedCuts(k int, v Visibility) ([]int, error) {
 	if m.Graph == nil {
 		return nil, fmt.Errorf("%w: BalancedCuts of a %q model", ErrValidation, m.Config.Architecture)
@@ -257,39 +258,53 @@ func (m *Model) BalancedCuts(k int, v Visibility) ([]int, error) {
 	prefix := make([]int, n+1)
 	for i, nd := range g.Nodes {
 		c := nd.Op.Cost(g.values(nd.In), g.values(nd.Out)).R1CS
-		// A boundary's hashing is paid on both sides: count the outputs'
-		// hashing with their producer.
 		for _, id := range nd.Out {
 			c += IOCost(g.Values[id].Size(), VisibilityHashed, false).R1CS
 		}
 		prefix[i+1] = prefix[i] + max(c, 1)
 	}
 	total := prefix[n]
+	slack := total / (8 * k)
+	width := func(b int) int { // values crossing b, or -1 when b cannot be cut
+		f, err := g.Frontier(b)
+		if err != nil {
+			return -1
+		}
+		w := 0
+		for _, id := range f {
+			w += g.Values[id].Size()
+		}
+		return w
+	}
 	var out []int
 	prev := 0
 	for j := 1; j < k; j++ {
 		target := total * j / k
-		b := prev + 1
-		for b < n && prefix[b] < target {
-			b++
-		}
-		if b > prev+1 && target-prefix[b-1] < prefix[b]-target {
-			b--
-		}
-		// Leave at least one node to each shard still to come; skip
-		// boundaries with too wide a cut set.
-		b = min(b, n-(k-j))
-		for b < n-(k-j) {
-			if f, err := g.Frontier(b); err == nil && len(f) <= MaxGraphIO {
-				break
+		best, bestW, bestD := -1, 0, 0
+		for b := prev + 1; b <= n-(k-j); b++ {
+			d := prefix[b] - target
+			if d < 0 {
+				d = -d
 			}
-			b++
+			w := width(b)
+			if w < 0 {
+				continue
+			}
+			in := d <= slack
+			bestIn := best >= 0 && bestD <= slack
+			switch {
+			case best < 0,
+				in && !bestIn,
+				in && bestIn && (w < bestW || (w == bestW && d < bestD)),
+				!in && !bestIn && d < bestD:
+				best, bestW, bestD = b, w, d
+			}
 		}
-		if _, err := g.Frontier(b); err != nil {
-			return nil, err
+		if best < 0 {
+			return nil, fmt.Errorf("%w: no boundary between nodes %d and %d can be cut (more than %d values cross each)", ErrValidation, prev, n-(k-j), MaxGraphIO)
 		}
-		out = append(out, b)
-		prev = b
+		out = append(out, best)
+		prev = best
 	}
 	return out, nil
 }

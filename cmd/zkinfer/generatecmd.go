@@ -47,6 +47,10 @@ var (
 		Name: "ids", Category: catFiles, Value: "generate.input.json",
 		Usage: "`FILE` to write the model's input ids to (an ordinary input file)",
 	}
+	genShardsFlag = &cli.IntFlag{
+		Name: "shards", Category: catProve,
+		Usage: "prove the completion in `N` shards (compile-circuit --shards N), one circuit and proof each (0: one circuit)",
+	}
 	genCircuitFlag = &cli.StringFlag{Name: "circuit", Category: catFiles, Value: "generate.zkc", Usage: "compiled circuit `FILE` to write"}
 	genPKFlag      = &cli.StringFlag{Name: "pk", Category: catFiles, Value: "generate.pk.key", Usage: "proving key `FILE` (written with --dev, read otherwise)"}
 	genVKFlag      = &cli.StringFlag{Name: "vk", Category: catFiles, Value: "generate.vk.key", Usage: "verifying key `FILE` (written with --dev, read otherwise)"}
@@ -83,8 +87,18 @@ are read: make them with 'zkinfer setup' on the written circuit), then the
 bundle. --prompt tokenizes with GPT-2's BPE (r50k_base, embedded: no
 download) and needs a model with GPT-2's 50257-token vocabulary; --tokens
 takes ids for any vocabulary. Next: zkinfer verify --vk generate.vk.key
---model generate.quant.json proof.json prints the prompt and the completion.`,
-	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag},
+--model generate.quant.json proof.json prints the prompt and the completion.
+
+--shards N cuts the greedy model into N shards of about equal estimated
+constraints (compile-circuit --shards): e.g. the embedding and the first
+blocks, the middle blocks, the last blocks with the head and next_tokens;
+the token ids cross every cut that next_tokens still needs, hashed with the
+activations. It writes the shard circuits and generate.shards.json beside
+--circuit, with --dev their keys and the keys manifest generate.keys.json,
+and a sharded bundle whose statement is the unsharded one's (ids in,
+completion out, the model commitment). Next: zkinfer verify --keys
+generate.keys.json --model generate.quant.json proof.json.`,
+	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag, genShardsFlag},
 	Action: func(ctx *cli.Context) error {
 		return generate(ctx)
 	},
@@ -255,6 +269,9 @@ func generate(ctx *cli.Context) error {
 	if err := prover.CheckBackend(backend); err != nil {
 		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
 	}
+	if k := ctx.Int(genShardsFlag.Name); k != 0 {
+		return generateSharded(ctx, p, gm, k, backend, vis, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath, prompt, completion, v)
+	}
 	c, err := prover.Compile(gm, p, prover.WithBackend(backend), prover.WithVisibility(vis))
 	if err != nil {
 		return err
@@ -282,6 +299,46 @@ func generate(ctx *cli.Context) error {
 		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
+	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+// generateSharded is generate --shards k: the greedy model gm cut into k
+// balanced shards, compiled, set up with --dev, proved, and the sharded
+// bundle written.
+func generateSharded(ctx *cli.Context, p prover.Progress, gm *quant.Model, k int, backend string, vis quant.Visibility, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath string, prompt, completion []int64, v int) error {
+	w := ctx.App.Writer
+	if k < 2 {
+		return withHint(fmt.Errorf("generate: --%s %d", genShardsFlag.Name, k), "pass 2 or more shards, or leave --%s out for one circuit", genShardsFlag.Name)
+	}
+	bounds, err := gm.BalancedCuts(k, vis)
+	if err != nil {
+		return withHint(fmt.Errorf("generate: --%s %d: %w", genShardsFlag.Name, k, err), "the greedy model has %d nodes", len(gm.Graph.Nodes))
+	}
+	man, err := prover.CompileGraphShards(gm, bounds, circuitPath, pkPath, vkPath, prefixed(p, "shards"), prover.WithBackend(backend), prover.WithVisibility(vis))
+	if err != nil {
+		return err
+	}
+	manPath := prover.ManifestPath(circuitPath)
+	if err := prover.WriteManifest(manPath, man); err != nil {
+		return err
+	}
+	for _, e := range man.Shards {
+		fmt.Fprintf(w, "shard %d: nodes %d:%d (%s … %s), %s (%d constraints)\n", e.Index, e.From, e.To, gm.Graph.Nodes[e.From].Name, gm.Graph.Nodes[e.To-1].Name, e.Circuit, e.Constraints)
+	}
+	fmt.Fprintf(w, "manifest: %s (%d shards, %s)\nmodel commitment: %s\nshards commitment: %s\n", manPath, len(man.Shards), man.Backend, man.ModelCommitment, man.ShardsCommitment)
+	if ctx.Bool(DevFlag.Name) {
+		if err := setupShards(w, ctx.App.ErrWriter, p, true, "", "", manPath); err != nil {
+			return err
+		}
+	}
+	err = proveShards(w, p, inputCheck{}, modelPath, manPath, inputPath, bundlePath, bundlePath+SaltsSuffix, -1, 1, false)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
+			return withHint(err, "make the shards' keys: pass --dev (UNSAFE keys) or run zkinfer setup --shards %s", manPath)
+		}
+		return err
+	}
 	printCompletion(w, prompt, completion, v)
 	return nil
 }

@@ -92,7 +92,7 @@ func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string,
 			return withHint(fmt.Errorf("compile: --%s: %w", CutFlag.Name, err), "zkinfer inspect MODEL lists the layers; name the values to cut after")
 		}
 	} else if bounds, err = m.BalancedCuts(n, s.Visibility); err != nil {
-		return withHint(fmt.Errorf("compile: --%s %d: %w", CompileShardsFlag.Name, n, err), "pass fewer shards than the graph has nodes (%d)", len(m.Graph.Nodes))
+		return withHint(fmt.Errorf("compile: --%s %d: %w", CompileShardsFlag.Name, n, err), "pass at most as many shards as the graph has nodes (%d)", len(m.Graph.Nodes))
 	}
 	sd, err := s.Digest()
 	if err != nil {
@@ -118,7 +118,7 @@ func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string,
 		if len(e.Cut) > 0 {
 			cut = strings.Join(e.Cut, ", ")
 		}
-		fmt.Fprintf(out, "shard %d: nodes %d:%d (%s … %s), hands on %s; %s (%d constraints, %s), keys %s %s\n", e.Index, e.From, e.To,
+		fmt.Fprintf(out, "shard %d: nodes %d:%d (%s … %s), passes on %s; %s (%d constraints, %s), keys %s %s\n", e.Index, e.From, e.To,
 			m.Graph.Nodes[e.From].Name, m.Graph.Nodes[e.To-1].Name, cut, e.Circuit, e.Constraints, e.CircuitDigest, e.PK, e.VK)
 	}
 	fmt.Fprintf(out, "manifest: %s (%d shards of %d nodes, %s)\nquantized model: %s (%s)\nmodel commitment: %s\nshards commitment: %s (v%d)\n", manPath, len(man.Shards), man.NLayer, man.Backend, quantPath, man.ModelDigest, man.ModelCommitment, man.ShardsCommitment, man.ShardsVersion)

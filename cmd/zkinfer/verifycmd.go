@@ -318,6 +318,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		return verifyError(bundlePath, err)
 	}
 	modelPath := ctx.String(VerifyModelFlag.Name)
+	var model *quant.Model
 	if modelPath != "" {
 		m, err := quant.LoadQuantized(modelPath)
 		if err != nil {
@@ -329,6 +330,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		if err := verifier.VerifyShardedModel(sb, keys, m, newProgress(ctx)); err != nil {
 			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
 		}
+		model = m
 	}
 	if ctx.Bool(JSONFlag.Name) {
 		return printJSON(ctx.App.Writer, struct {
@@ -358,6 +360,14 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 	fmt.Fprintf(w, "ok: model commitment %s (the keys manifest's)\n", res.ModelCommitment)
 	if modelPath != "" {
 		fmt.Fprintf(w, "ok: %s has the model commitment, and its shards the proven commitments and the pinned keys' circuits\n", modelPath)
+	}
+	if n := len(res.Shards); n > 0 && res.ShardsVersion == quant.GraphShardsVersion {
+		// The statement of a graph sharding is the model's: the first
+		// shard's input and the last shard's output (a greedy completion
+		// prints as one).
+		first, last := res.Shards[0], res.Shards[n-1]
+		whole := &verifier.Bundle{PublicInputs: []verifier.Tensor{sb.Shards[0].Bundle.PublicInputs[0], sb.Shards[n-1].Bundle.PublicInputs[1]}}
+		printVerifiedCompletion(w, whole, &verifier.Result{Input: first.Input, Output: last.Output}, model)
 	}
 	fmt.Fprintf(w, "VERIFIED: sharded proof, %d shards\n", len(res.Shards))
 	if dev {
