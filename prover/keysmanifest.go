@@ -24,9 +24,9 @@ const maxKeysManifest = 1 << 20
 // reports about a shard (circuit, how the key was made, shapes) comes from
 // the manifest, not from the bundle.
 type KeysManifest struct {
-	MediaType        string           `json:"media_type"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
+	MediaType        string `json:"media_type"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
 	ShardsCommitment string `json:"shards_commitment"`
 	// ShardsVersion is the shard manifest's (absent for gpt2 blocks).
 	ShardsVersion int              `json:"shards_version,omitempty"`

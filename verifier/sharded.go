@@ -65,9 +65,9 @@ type Shard struct {
 // --shard N) holds those shards only (fewer than NShards); AssembleShards
 // merges such bundles into a complete one.
 type ShardedBundle struct {
-	MediaType        string           `json:"media_type"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
+	MediaType        string `json:"media_type"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
 	ShardsCommitment string `json:"shards_commitment"`
 	// ShardsVersion is absent for a gpt2 model cut into blocks,
 	// quant.GraphShardsVersion for a layer graph cut into node ranges
