@@ -353,6 +353,22 @@ func TestGraphShardedProveVerify(t *testing.T) {
 		t.Errorf("another model, unpinned: %v", err)
 	}
 
+	// Private input and output, balanced in two: the model's salted
+	// commitments at the ends, the chain unsalted in between.
+	b2, err := mlp.BalancedCuts(2, quant.DefaultVisibility)
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := quant.Visibility{Input: quant.VisibilityPrivate, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}
+	pgs := newGraphSharded(t, mlp, b2, private)
+	psb, _ := pgs.prove(t, x)
+	if _, err := verifier.VerifySharded(roundTrip(t, psb), pgs.keysManifest(t), "test"); err != nil {
+		t.Fatalf("private, cut at %v: %v", b2, err)
+	}
+	if e := psb.Shards[0].Bundle.PublicInputs[0]; len(e.Values) != 0 || e.Commitment == "" {
+		t.Fatalf("the private input is carried: %+v", e)
+	}
+
 	// The LM as embedding + first linear | second linear | head +
 	// next_tokens, hashed prompt: the statement is the unsharded one's
 	// (prompt ids in, completion out, the model's commitment).
