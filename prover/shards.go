@@ -19,9 +19,10 @@ const FormatShards = "application/vnd.zkinfer.shards.v1+json"
 // maxManifest bounds a manifest file.
 const maxManifest = 1 << 20
 
-// ShardManifest lists the shards of a gpt2 model compiled shard by shard:
-// each shard is the sub-model of blocks From..To-1 (quant.Model.Slice) with
-// its own circuit. File names are relative to the manifest's directory.
+// ShardManifest lists the shards of a model compiled shard by shard: each
+// shard is the sub-model of blocks From..To-1 of a gpt2 model
+// (quant.Model.Slice), or of nodes From..To-1 of a layer graph
+// (quant.Model.GraphShard, ShardsVersion 2), with its own circuit. File names are relative to the manifest's directory.
 // Shards whose circuits have the same digest share one key pair (PK, VK).
 type ShardManifest struct {
 	MediaType string `json:"media_type"`

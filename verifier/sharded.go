@@ -47,8 +47,8 @@ type Shard struct {
 	Bundle *Bundle `json:"bundle"`
 }
 
-// ShardedBundle is a proof of one inference of a gpt2 model proven in
-// shards. Each shard's bundle is a single bundle of its sub-model
+// ShardedBundle is a proof of one inference of a gpt2 model (or a layer
+// graph, ShardsVersion 2) proven in shards. Each shard's bundle is a single bundle of its sub-model
 // (quant.Model.Slice): its proof, verifying key and public inputs, with the
 // shard's model commitment as its last public input. The first shard's input
 // and the last shard's output are exposed as Visibility says; between shards
