@@ -241,8 +241,9 @@ func cuttable(g *Graph) string {
 
 // BalancedCuts returns the boundaries that split m's graph into k shards of
 // about equal estimated R1CS constraints (the ops' Cost plus the hashing of
-// each node's outputs, were they a boundary). Boundary j goes near j/k of
-// the total: among the positions whose prefix is within an eighth of a
+// each node's outputs, were they a boundary, and of the model's inputs
+// under v). Boundary j goes near j/k of
+// the total: among the positions whose prefix is within a quarter of a
 // shard of that target, the one with the fewest values crossing it (the
 // residual stream rather than a branch and the stream), then the closest;
 // no shard is left empty.
@@ -261,10 +262,15 @@ func (m *Model) BalancedCuts(k int, v Visibility) ([]int, error) {
 		for _, id := range nd.Out {
 			c += IOCost(g.Values[id].Size(), VisibilityHashed, false).R1CS
 		}
+		if i == 0 { // the first shard exposes the model's inputs as v says
+			for _, id := range g.Inputs {
+				c += IOCost(g.Values[id].Size(), v.Input, true).R1CS
+			}
+		}
 		prefix[i+1] = prefix[i] + max(c, 1)
 	}
 	total := prefix[n]
-	slack := total / (8 * k)
+	slack := total / (4 * k)
 	width := func(b int) int { // values crossing b, or -1 when b cannot be cut
 		f, err := g.Frontier(b)
 		if err != nil {
