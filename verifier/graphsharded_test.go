@@ -32,6 +32,18 @@ func residualMLP(t *testing.T) *quant.Model {
 		graphtest.Node{Name: "y", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"r"}})
 }
 
+// smallCNN is x [1, 1, 8, 8] → conv 4×3×3 (pad 1) → relu → max pool 2 →
+// flatten [1, 64] → linear → y [1, 4].
+func smallCNN(t *testing.T) *quant.Model {
+	rng := rand.New(rand.NewPCG(9, 10))
+	return graphtest.Chain(t, rng, []int{1, 1, 8, 8},
+		graphtest.Node{Name: "c", Op: ops.NewConv(graphtest.Tensor(rng, 0.6, 4, 1, 3, 3), graphtest.Tensor(rng, 0.1, 4), ops.Window{Pads: []int{1, 1, 1, 1}}, 1, false), In: []string{"x"}},
+		graphtest.Node{Name: "r", Op: &ops.ReLU{}, In: []string{"c"}},
+		graphtest.Node{Name: "p", Op: ops.NewMaxPool(ops.Window{Kernel: []int{2, 2}, Strides: []int{2, 2}}, false), In: []string{"r"}},
+		graphtest.Node{Name: "f", Op: &ops.Reshape{Shape: []int{1, 64}}, In: []string{"p"}},
+		graphtest.Node{Name: "y", Op: ops.NewLinear(graphtest.Tensor(rng, 0.3, 64, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"f"}})
+}
+
 // tinyLM is a greedy-completion model: ids [1, 5] (vocabulary 16) →
 // embedding → two linears → head → next_tokens (prompt 2, 4 new tokens),
 // and the logits model it extends.
@@ -109,7 +121,7 @@ func TestGraphShardsChainBitExact(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		m    *quant.Model
-	}{{"mlp", residualMLP(t)}, {"lm", first(tinyLM(t))}} {
+	}{{"mlp", residualMLP(t)}, {"cnn", smallCNN(t)}, {"lm", first(tinyLM(t))}} {
 		m, n := c.m, len(c.m.Graph.Nodes)
 		var inputs [][][]int64
 		if c.name == "lm" {
@@ -369,6 +381,26 @@ func TestGraphShardedProveVerify(t *testing.T) {
 		t.Fatalf("the private input is carried: %+v", e)
 	}
 
+	// The CNN in two, balanced: the statement is the unsharded one's.
+	cnn := smallCNN(t)
+	cb, err := cnn.BalancedCuts(2, public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cgs := newGraphSharded(t, cnn, cb, public)
+	cx := graphtest.Inputs(rng, cnn, 1)[4]
+	csb, _ := cgs.prove(t, cx)
+	if _, err := verifier.VerifySharded(roundTrip(t, csb), cgs.keysManifest(t), "test"); err != nil {
+		t.Fatalf("cnn, cut at %v: %v", cb, err)
+	}
+	cwant, err := cnn.Forward(cx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := csb.Shards[1].Bundle.PublicInputs[1].Values; !slices.Equal(got, cwant.OutputParts()[0]) {
+		t.Fatalf("cnn: sharded output %v, unsharded %v", got, cwant.OutputParts()[0])
+	}
+
 	// The LM as embedding + first linear | second linear | head +
 	// next_tokens, hashed prompt: the statement is the unsharded one's
 	// (prompt ids in, completion out, the model's commitment).
@@ -390,6 +422,9 @@ func TestGraphShardedProveVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := lsb.Shards[2].Bundle.PublicInputs[1]
+	if in := lsb.Shards[0].Bundle.PublicInputs[0]; !slices.Equal(in.Values, ids[0]) {
+		t.Fatalf("sharded prompt ids %v, want %v", in.Values, ids[0])
+	}
 	if !slices.Equal(out.Values, unsharded.Outputs[0]) || lsb.ModelCommitment != lgs.man.ModelCommitment {
 		t.Fatalf("sharded completion %v, unsharded %v", out.Values, unsharded.Outputs[0])
 	}
