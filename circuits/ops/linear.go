@@ -24,6 +24,17 @@ func (Linear) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 	}
 	x := in[0].V
 	y := make([]frontend.Variable, 0, out[0].Size())
+	if c.W != nil && c.WitnessRows {
+		rows := make([][]frontend.Variable, 0, len(x)/q.In)
+		for r := 0; r+q.In <= len(x); r += q.In {
+			rows = append(rows, x[r:r+q.In])
+		}
+		w := linear.Weights{W: c.W[0], B: c.W[1], Mult: c.W[2]}
+		for _, row := range linear.DenseWitnessRows(c.API, c.FP, &q.Dense, w, rows, c.Products) {
+			y = append(y, row...)
+		}
+		return one(y), nil
+	}
 	for r := 0; r+q.In <= len(x); r += q.In {
 		if c.W != nil {
 			w := linear.Weights{W: c.W[0], B: c.W[1], Mult: c.W[2]}
@@ -36,7 +47,8 @@ func (Linear) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant
 }
 
 // WitnessWeights: under hashed or public weights every product is one
-// constraint (linear.DenseWitness).
+// constraint (linear.DenseWitness), or, with Ctx.WitnessRows, the rows'
+// products are one matrix product (linear.DenseWitnessRows).
 func (Linear) WitnessWeights() {}
 
 func (Linear) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {

@@ -1,12 +1,21 @@
-// Package hf imports Hugging Face GPT-2 checkpoints: a config.json as
-// transformers writes it (model_type "gpt2") and a model.safetensors with
-// the standard tensor names.
+// Package hf imports Hugging Face checkpoints: a config.json as
+// transformers writes it and a model.safetensors with the standard tensor
+// names.
 //
-// zkinfer's gpt2 models take the residual stream as input and return it (or
-// ln_f of it), so a checkpoint maps to a stack of decoder blocks; a slice of
-// the blocks is a model of its own. The token and position embeddings (wte,
-// wpe) and the LM head are not part of the proven model yet: the input file
-// holds the residual stream after the embeddings.
+// Two imports exist:
+//
+//   - a whole language model (ParseLM, LoadLM): token ids [1, T] in, logits
+//     [1, T, V] out, as a layer graph (quant.Graph) of the ops the ONNX LM
+//     path uses; model_type "gpt2" (wte, wpe, blocks, ln_f, tied head) and
+//     "llama"/"mistral" (embed_tokens, RMSNorm, RoPE, GQA, SwiGLU, head);
+//   - the legacy stack of GPT-2 blocks (Parse, Load): zkinfer's gpt2
+//     architecture takes the residual stream as input and returns it (or
+//     ln_f of it); a slice of the blocks is a model of its own. The input
+//     file holds the residual stream after the embeddings.
+//
+// A GPT-2 checkpoint imports as blocks unless the language model is asked
+// for (the CLI's --lm), so existing settings and commitments stay; Llama
+// and Mistral checkpoints import only as language models.
 package hf
 
 import (
@@ -23,10 +32,15 @@ import (
 // proof can hold.
 const DefaultSeqLen = 8
 
-// Config is the part of a transformers GPT2Config that decides the layer
-// list. Fields absent from the file take transformers' defaults.
+// Config is the part of a transformers GPT2Config, LlamaConfig or
+// MistralConfig that decides the layer list. Fields absent from the file
+// take transformers' defaults.
 type Config struct {
-	ModelType        string   `json:"model_type"`
+	ModelType string `json:"model_type"`
+	VocabSize *int   `json:"vocab_size"`
+	TieWords  *bool  `json:"tie_word_embeddings"`
+
+	// GPT2Config.
 	NEmbd            int      `json:"n_embd"`
 	NHead            int      `json:"n_head"`
 	NLayer           int      `json:"n_layer"`
@@ -36,7 +50,35 @@ type Config struct {
 	Activation       *string  `json:"activation_function"`
 	ScaleAttnWeights *bool    `json:"scale_attn_weights"`
 	ScaleByLayerIdx  bool     `json:"scale_attn_by_inverse_layer_idx"`
+
+	// LlamaConfig, MistralConfig.
+	HiddenSize    int             `json:"hidden_size"`
+	Intermediate  int             `json:"intermediate_size"`
+	NumHeads      int             `json:"num_attention_heads"`
+	NumKVHeads    *int            `json:"num_key_value_heads"`
+	NumLayers     int             `json:"num_hidden_layers"`
+	HeadDim       *int            `json:"head_dim"`
+	MaxPositions  int             `json:"max_position_embeddings"`
+	RMSNormEps    *float64        `json:"rms_norm_eps"`
+	RopeTheta     *float64        `json:"rope_theta"`
+	RopeScaling   json.RawMessage `json:"rope_scaling"`
+	HiddenAct     *string         `json:"hidden_act"`
+	AttentionBias bool            `json:"attention_bias"`
+	MLPBias       bool            `json:"mlp_bias"`
+	SlidingWindow *int            `json:"sliding_window"`
+	PartialRotary *float64        `json:"partial_rotary_factor"`
 }
+
+// Model types this package imports.
+const (
+	ModelGPT2    = "gpt2"
+	ModelLlama   = "llama"
+	ModelMistral = "mistral"
+)
+
+// IsGPT2 reports whether the checkpoint is a GPT-2 (it also imports as a
+// stack of blocks).
+func (c *Config) IsGPT2() bool { return c.ModelType == ModelGPT2 }
 
 // Options choose what part of the checkpoint becomes the model.
 type Options struct {
@@ -89,22 +131,30 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
-	if c.ModelType != "gpt2" {
-		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: \"gpt2\")", quant.ErrValidation, c.ModelType)
-	}
-	if _, ok := activations[c.activation()]; !ok {
-		return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
-	}
-	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
-		return nil, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported (attention divides by sqrt(head_dim))", quant.ErrValidation)
-	}
-	if c.ScaleByLayerIdx {
-		return nil, fmt.Errorf("hf: %w: scale_attn_by_inverse_layer_idx = true is not supported", quant.ErrValidation)
-	}
-	if c.NLayer < 1 || c.NLayer > quant.MaxLayers {
-		return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
+	switch c.ModelType {
+	case ModelGPT2:
+		if _, ok := activations[c.activation()]; !ok {
+			return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
+		}
+		if c.NLayer < 1 || c.NLayer > quant.MaxLayers {
+			return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
+		}
+	case ModelLlama, ModelMistral:
+		if c.NumLayers < 1 || c.NumLayers > quant.MaxLayers {
+			return nil, fmt.Errorf("hf: %w: num_hidden_layers = %d, want 1..%d", quant.ErrValidation, c.NumLayers, quant.MaxLayers)
+		}
+	default:
+		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: %q, %q, %q)", quant.ErrValidation, c.ModelType, ModelGPT2, ModelLlama, ModelMistral)
 	}
 	return &c, nil
+}
+
+// Layers is the number of decoder blocks.
+func (c *Config) Layers() int {
+	if c.IsGPT2() {
+		return c.NLayer
+	}
+	return c.NumLayers
 }
 
 // activations maps transformers' activation_function names to zkinfer's:
@@ -129,8 +179,18 @@ func (c *Config) DHidden() int {
 	return *c.NInner
 }
 
-// ModelConfig maps the checkpoint config and the options to zkinfer's config.
+// ModelConfig maps the checkpoint config and the options to zkinfer's
+// config of a stack of GPT-2 blocks (the legacy import).
 func (c *Config) ModelConfig(opts Options) (quant.Config, error) {
+	if !c.IsGPT2() {
+		return quant.Config{}, fmt.Errorf("hf: %w: a %s checkpoint imports only as a whole language model (token ids in, logits out); blocks are for GPT-2 checkpoints", quant.ErrValidation, c.ModelType)
+	}
+	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
+		return quant.Config{}, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported by the gpt2 blocks (attention divides by sqrt(head_dim)); import the language model instead", quant.ErrValidation)
+	}
+	if c.ScaleByLayerIdx {
+		return quant.Config{}, fmt.Errorf("hf: %w: scale_attn_by_inverse_layer_idx = true is not supported by the gpt2 blocks; import the language model instead", quant.ErrValidation)
+	}
 	end := opts.End
 	if end == 0 {
 		end = c.NLayer
