@@ -59,7 +59,7 @@ var (
 var generateCommand = &cli.Command{
 	Name:      "generate",
 	Usage:     "greedily complete a prompt with a language model and prove the completion",
-	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--sample top-k=K,temperature=T --seed S] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
+	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--sample top-k=K,temperature=T --seed S] [--shards N] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
 	Description: `Runs the quantized language model (a layer graph: token ids [1, T] in,
 logits [1, T, V] out, causal; e.g. a nanoGPT or Llama-style ONNX export
 compiled with compile-circuit) greedily on the prompt for N new tokens, then
@@ -243,6 +243,9 @@ func generate(ctx *cli.Context) error {
 		return withHint(fmt.Errorf("generate: %w: a prompt of %d tokens and %d new tokens need %d positions; the model reads %d", quant.ErrValidation, len(prompt), n, len(prompt)+n-1, t), "shorten the prompt or --max-new-tokens, or compile the model at a longer --seq-len")
 	}
 	if ctx.String(genSampleFlag.Name) != "" {
+		if ctx.Int(genShardsFlag.Name) != 0 {
+			return withHint(fmt.Errorf("generate: --%s proves greedy completions in shards; a sampled one is proven in one circuit", genShardsFlag.Name), "drop --%s or --%s", genShardsFlag.Name, genSampleFlag.Name)
+		}
 		return generateSampled(ctx, lm, quantPath, prompt, n, t, v, p)
 	}
 	gm, err := ops.NextTokensModel(lm, len(prompt), n) // checks causality statically (quant.CheckCausal)
