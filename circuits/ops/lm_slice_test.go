@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -10,9 +11,12 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx"
+	"github.com/zkinfer/zkinfer/quant/onnx/onnxpb"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
@@ -210,5 +214,223 @@ func TestGreedySlicedCausal(t *testing.T) {
 	}
 	if err := ops.CheckGreedyCausal(&bad); !errors.Is(err, quant.ErrNotCausal) {
 		t.Fatalf("a slice one position late: %v, want a causality refusal", err)
+	}
+}
+
+// A row-sliced greedy model survives its file (kind next_tokens_rows, the
+// same commitment and completion after a round trip); an LM whose logits
+// come from a row-dependent op (a per-position bias) is not sliced
+// (next_tokens on every row, as before); next_tokens_rows refuses logits
+// of another row count than its tokens.
+func TestGreedySlicedFileAndFallback(t *testing.T) {
+	lm := sliceLM(t, 8, 40)
+	m, err := ops.NextTokensModel(lm, 3, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/greedy.json"
+	if err := quant.WriteQuantized(path, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := quant.LoadQuantized(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err1 := quant.CommitString(m)
+	c2, err2 := quant.CommitString(back)
+	if err1 != nil || err2 != nil || c1 != c2 {
+		t.Fatalf("commitment %s → %s (%v, %v)", c1, c2, err1, err2)
+	}
+	nt, ok := back.Graph.Nodes[len(back.Graph.Nodes)-1].Op.(*ops.NextTokens)
+	if !ok || !nt.Sliced || nt.From != 2 || nt.Count != 4 {
+		t.Fatalf("decoded op %#v", back.Graph.Nodes[len(back.Graph.Nodes)-1].Op)
+	}
+	ids := greedyIDs(t, lm, []int64{1, 2, 3}, 4)
+	tr, err := back.Forward([][]int64{append(ids[:6:6], 0, 0)})
+	if err != nil || !slices.Equal(tr.Outputs[0], ids[3:]) {
+		t.Fatalf("decoded model: %v, %v", tr, err)
+	}
+
+	rng := rand.New(rand.NewPCG(8, 3))
+	biased := graphtest.TokenLM(t, rng, 6, 20,
+		graphtest.Node{Name: "e", Op: ops.NewGather(graphtest.Tensor(rng, 1, 20, 4)), In: []string{"ids"}},
+		graphtest.Node{Name: "h", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 4, 20), graphtest.Tensor(rng, 0.1, 20), false), In: []string{"e"}},
+		graphtest.Node{Name: "logits", Op: ops.NewAffine(graphtest.Tensor(rng, 1, 1), graphtest.Tensor(rng, 0.5, 1, 6, 20), false), In: []string{"h"}})
+	if _, ok, err := ops.SliceRows(biased.Graph, nil, biased.Graph.Outputs[0], 1, 2); ok || err != nil {
+		t.Fatalf("SliceRows on a per-position bias: ok %v, %v", ok, err)
+	}
+	g, err := ops.NextTokensModel(biased, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := g.Graph.Nodes[len(g.Graph.Nodes)-1].Op.Kind(); k != "next_tokens" {
+		t.Fatalf("unsliceable LM: %s, want next_tokens", k)
+	}
+	// Every row checked: nothing to slice.
+	if _, ok, _ := ops.SliceRows(lm.Graph, nil, lm.Graph.Outputs[0], 0, 8); ok {
+		t.Fatal("sliced with every row checked")
+	}
+
+	op := &ops.NextTokens{From: 2, Count: 4, Sliced: true}
+	logits := quant.Value{Shape: []int{1, 8, 40}, Lo: -128, Hi: 127}
+	idsV := quant.Value{Shape: []int{1, 8}, DType: quant.DTypeIndex, Hi: 39}
+	out := quant.Value{Shape: []int{4}, DType: quant.DTypeIndex, Hi: 39}
+	if err := op.Check([]quant.Value{logits, idsV}, []quant.Value{out}); !errors.Is(err, quant.ErrShape) {
+		t.Fatalf("next_tokens_rows on 8 rows for 4 tokens: %v", err)
+	}
+	logits.Shape = []int{1, 4, 40}
+	if err := op.Check([]quant.Value{logits, idsV}, []quant.Value{out}); err != nil {
+		t.Fatal(err)
+	}
+	op.From = 5 // From + Count > T
+	if err := op.Check([]quant.Value{logits, idsV}, []quant.Value{out}); err == nil {
+		t.Fatal("next_tokens_rows past the ids accepted")
+	}
+}
+
+// wideHeadONNX is an ONNX LM with a head wider than quant.MaxDim: int64 ids
+// [1, seq] → Gather(wte [v, d]) → MatMul(head [d, v]) → logits [1, seq, v]
+// (built here, as torch.onnx.export writes a bias-free nn.Linear head:
+// a MatMul with a [d, v] initializer).
+func wideHeadONNX(t testing.TB, seq, v, d int, seed uint64) []byte {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	init := func(name string, scale float64, dims ...int64) *onnxpb.TensorProto {
+		n := int64(1)
+		for _, x := range dims {
+			n *= x
+		}
+		raw := make([]byte, 4*n)
+		for i := range n {
+			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32((rng.Float64()*2-1)*scale)))
+		}
+		return &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnxpb.TensorProto_FLOAT)), RawData: raw}
+	}
+	vi := func(name string, et onnxpb.TensorProto_DataType, dims ...int64) *onnxpb.ValueInfoProto {
+		var ds []*onnxpb.TensorShapeProto_Dimension
+		for _, x := range dims {
+			ds = append(ds, &onnxpb.TensorShapeProto_Dimension{Value: &onnxpb.TensorShapeProto_Dimension_DimValue{DimValue: x}})
+		}
+		return &onnxpb.ValueInfoProto{Name: proto.String(name), Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
+			ElemType: proto.Int32(int32(et)), Shape: &onnxpb.TensorShapeProto{Dim: ds}}}}}
+	}
+	mp := &onnxpb.ModelProto{IrVersion: proto.Int64(8), OpsetImport: []*onnxpb.OperatorSetIdProto{{Version: proto.Int64(14)}},
+		Graph: &onnxpb.GraphProto{
+			Name: proto.String("wide_head"),
+			Node: []*onnxpb.NodeProto{
+				{OpType: proto.String("Gather"), Name: proto.String("wte"), Input: []string{"wte.weight", "ids"}, Output: []string{"e"}},
+				{OpType: proto.String("MatMul"), Name: proto.String("lm_head"), Input: []string{"e", "lm_head.weight"}, Output: []string{"logits"}},
+			},
+			Initializer: []*onnxpb.TensorProto{init("wte.weight", 1, int64(v), int64(d)), init("lm_head.weight", 0.5, int64(d), int64(v))},
+			Input:       []*onnxpb.ValueInfoProto{vi("ids", onnxpb.TensorProto_INT64, 1, int64(seq))},
+			Output:      []*onnxpb.ValueInfoProto{vi("logits", onnxpb.TensorProto_FLOAT, 1, int64(seq), int64(v))},
+		}}
+	data, err := proto.Marshal(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// An ONNX LM head of GPT-2's 50257 columns (beyond quant.MaxDim = 2^15, a
+// linear op's bound) imports as two linears over column blocks of 25128
+// and 25129 joined by a concat on the last axis: the float model is the
+// wide product exactly; calibration gives both blocks one output fraction
+// (one group), so the concat copies them (shifts 0); the greedy model
+// slices the blocks and the concat to the checked row. The circuit of a
+// 2-position greedy completion (one checked row) accepts the honest
+// completion and rejects a changed token.
+func TestWideONNXHead(t *testing.T) {
+	const seq, v, d = 2, 50257, 4
+	data := wideHeadONNX(t, seq, v, d, 15)
+	fm, _, err := onnx.ParseGraph(data, onnx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, n := range fm.Graph.Nodes {
+		kinds = append(kinds, n.Op.Kind())
+	}
+	if !slices.Equal(kinds, []string{"gather", "linear", "linear", "concat"}) {
+		t.Fatalf("nodes %v", kinds)
+	}
+	if a, b := fm.Graph.Nodes[1].Op.(*ops.Linear), fm.Graph.Nodes[2].Op.(*ops.Linear); a.Weight.T.Shape[1] != 25128 || b.Weight.T.Shape[1] != 25129 || a.Group == "" || a.Group != b.Group {
+		t.Fatalf("blocks %v, %v, groups %q %q", a.Weight.T.Shape, b.Weight.T.Shape, a.Group, b.Group)
+	}
+	// The float model is ids → wte rows → x·W, column for column.
+	var mp onnxpb.ModelProto
+	if err := proto.Unmarshal(data, &mp); err != nil {
+		t.Fatal(err)
+	}
+	f32 := func(tp *onnxpb.TensorProto) []float64 {
+		raw := tp.GetRawData()
+		out := make([]float64, len(raw)/4)
+		for i := range out {
+			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
+		}
+		return out
+	}
+	wte, head := f32(mp.Graph.Initializer[0]), f32(mp.Graph.Initializer[1])
+	ids := []float64{7, 50256}
+	vals, err := fm.Graph.Eval(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := vals[fm.Graph.Outputs[0]]
+	for r, id := range ids {
+		for c := range v {
+			want := 0.0
+			for j := range d {
+				want += wte[int(id)*d+j] * head[j*v+c]
+			}
+			if got := logits[r*v+c]; math.Abs(got-want) > 1e-9 {
+				t.Fatalf("logit [%d, %d] = %g, want %g", r, c, got, want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	var cal [][]float64
+	for range 8 {
+		cal = append(cal, []float64{float64(rng.IntN(v)), float64(rng.IntN(v))})
+	}
+	lm := graphtest.Quantized(t, fm, cal)
+	g := lm.Graph
+	b1, b2 := g.Values[g.Nodes[1].Out[0]], g.Values[g.Nodes[2].Out[0]]
+	cat := g.Nodes[3].Op.(*ops.QConcat)
+	if b1.Frac != b2.Frac || slices.Max(cat.Shifts) != 0 {
+		t.Fatalf("block fracs %d, %d; concat shifts %v", b1.Frac, b2.Frac, cat.Shifts)
+	}
+	m, err := ops.NextTokensModel(lm, 1, 2) // prompt 1, 2 new tokens: rows 0 and 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, err := ops.NextTokensModel(lm, 2, 1) // prompt 2, 1 new token: row 1 only
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := m1.Graph.Nodes[len(m1.Graph.Nodes)-1].Op.Kind(); k != "next_tokens_rows" {
+		t.Fatalf("one new token after 2: %s, want next_tokens_rows", k)
+	}
+	if k := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.Kind(); k != "next_tokens" {
+		t.Fatalf("every row checked: %s, want next_tokens", k)
+	}
+	prompt := []int64{123, 45678}
+	want := greedyIDs(t, lm, prompt, 1)[2]
+	tr, err := m1.Forward([][]int64{prompt})
+	if err != nil || tr.Outputs[0][0] != want {
+		t.Fatalf("sliced completion %v (%v), step by step %d", tr, err, want)
+	}
+	ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m1, graphtest.PublicIO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("greedy model, 1 checked row of 50257: %d R1CS constraints (estimate %d)", ccs.GetNbConstraints(), m1.Graph.Cost().R1CS)
+	if err := solve(t, ccs, m1, tr, nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := *tr
+	bad.Outputs = [][]int64{{(want + 1) % v}}
+	if solve(t, ccs, m1, &bad, nil) == nil {
+		t.Fatal("a non-argmax token was accepted")
 	}
 }

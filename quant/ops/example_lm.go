@@ -100,7 +100,11 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 				name = fmt.Sprintf("head.lm_head.%d", p)
 			}
 			names = append(names, name)
-			nodes = append(nodes, node{name, NewLinear(w, fill(0, hi-lo), false), []string{"head.ln_f"}})
+			l := NewLinear(w, fill(0, hi-lo), false)
+			if parts > 1 {
+				l.Group = "head.lm_head" // one output fraction: the concat copies
+			}
+			nodes = append(nodes, node{name, l, []string{"head.ln_f"}})
 		}
 		if parts > 1 {
 			nodes = append(nodes, node{"head.lm_head", &Concat{Axis: 2}, names})

@@ -44,8 +44,11 @@ func rowUniform(g *quant.Graph, n quant.Node) bool {
 	case *QConcat:
 		// Along the last axis (column blocks of a head): row r is row r of
 		// every input, each requantized by its own constant shift.
-		r := len(g.Values[n.Out[0]].Shape)
-		return len(n.In) >= 1 && (op.Axis == r-1 || op.Axis == -1)
+		r, a := len(g.Values[n.Out[0]].Shape), op.Axis
+		if a < 0 {
+			a += r
+		}
+		return len(n.In) >= 1 && r >= 2 && a == r-1
 	}
 	return false
 }
