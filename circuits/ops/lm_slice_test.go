@@ -434,3 +434,48 @@ func TestWideONNXHead(t *testing.T) {
 		t.Fatal("a non-argmax token was accepted")
 	}
 }
+
+// ops.ExampleLlama at a tiny size (RMSNorm, RoPE per head, GQA 4/2,
+// SwiGLU, untied head) is causal, its greedy completion model slices at
+// the attention output, agrees with step-by-step decoding, and its circuit
+// accepts exactly the integer reference (a moved completion rejected).
+func TestExampleLlamaGreedy(t *testing.T) {
+	const seq, v = 6, 50
+	fm, err := ops.ExampleLlama(ops.LlamaShape{Vocab: v, D: 16, Heads: 4, KVHeads: 2, Hidden: 24, Blocks: 1}, seq, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	var cal [][]float64
+	for range 16 {
+		x := make([]float64, seq)
+		for i := range x {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	lm := graphtest.Quantized(t, fm, cal)
+	m, err := ops.NextTokensModel(lm, 2, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if note := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.Kind(); note != "next_tokens_rows" {
+		t.Fatalf("last op %s", note)
+	}
+	prompt := []int64{7, 42}
+	ids := greedyIDs(t, lm, prompt, 4)
+	tr, err := m.Forward([][]int64{append(ids[:5:5], 1)})
+	if err != nil || !slices.Equal(tr.Outputs[0], ids[2:]) {
+		t.Fatalf("one pass %v (%v), step by step %v", tr, err, ids[2:])
+	}
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	if err := test.IsSolved(circ, graphtest.Assign(t, m, tr), graphtest.Field); err != nil {
+		t.Fatal(err)
+	}
+	bad := *tr
+	bad.Outputs = [][]int64{slices.Clone(tr.Outputs[0])}
+	bad.Outputs[0][3] = (bad.Outputs[0][3] + 1) % v
+	if test.IsSolved(circ, graphtest.Assign(t, m, &bad), graphtest.Field) == nil {
+		t.Fatal("a moved completion token was accepted")
+	}
+}
