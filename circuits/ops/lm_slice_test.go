@@ -479,3 +479,31 @@ func TestExampleLlamaGreedy(t *testing.T) {
 		t.Fatal("a moved completion token was accepted")
 	}
 }
+
+// Column blocks in one calibration group (ops.Linear.Group,
+// quant.SharedFrac) get one output fraction even when their magnitudes
+// differ 16-fold, so their concat copies them; without the group the
+// smaller block gets a finer fraction and the concat requantizes it.
+func TestLinearGroupSharesFrac(t *testing.T) {
+	for _, grouped := range []bool{true, false} {
+		rng := rand.New(rand.NewPCG(6, 6))
+		small, large := ops.NewLinear(graphtest.Tensor(rng, 0.05, 4, 5), graphtest.Tensor(rng, 0.01, 5), false), ops.NewLinear(graphtest.Tensor(rng, 0.8, 4, 6), graphtest.Tensor(rng, 0.01, 6), false)
+		if grouped {
+			small.Group, large.Group = "head", "head"
+		}
+		m := graphtest.Chain(t, rng, []int{1, 3, 4},
+			graphtest.Node{Name: "a", Op: small, In: []string{"x"}},
+			graphtest.Node{Name: "b", Op: large, In: []string{"x"}},
+			graphtest.Node{Name: "y", Op: &ops.Concat{Axis: -1}, In: []string{"a", "b"}})
+		g := m.Graph
+		fa, fb := g.Values[g.Nodes[0].Out[0]].Frac, g.Values[g.Nodes[1].Out[0]].Frac
+		shifts := g.Nodes[2].Op.(*ops.QConcat).Shifts
+		if grouped && (fa != fb || slices.Max(shifts) != 0) {
+			t.Fatalf("grouped: fracs %d, %d, shifts %v", fa, fb, shifts)
+		}
+		if !grouped && (fa <= fb || slices.Max(shifts) == 0) {
+			t.Fatalf("ungrouped: fracs %d, %d, shifts %v (the test needs blocks of different scales)", fa, fb, shifts)
+		}
+		graphtest.Matches(t, m, graphtest.Inputs(rng, m, 1))
+	}
+}
