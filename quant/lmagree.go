@@ -93,7 +93,9 @@ func LMShape(m *Model) (t, v int, err error) {
 		return 0, 0, fmt.Errorf("%w: %w: the input must be token ids and the output logits [1, T, V]", ErrValidation, ErrNotLM)
 	}
 	t, v = out.Shape[len(out.Shape)-2], out.Shape[len(out.Shape)-1]
-	if t < 1 || v < 2 || in.Size() != t || out.Size() != t*v {
+	// The ids' positions are their last axis (CheckCausal reads them
+	// there): [T] or [1, T], not [T, 1].
+	if t < 1 || v < 2 || in.Size() != t || len(in.Shape) == 0 || in.Shape[len(in.Shape)-1] != t || out.Size() != t*v {
 		return 0, 0, fmt.Errorf("%w: %w: %d ids in, logits %v out", ErrValidation, ErrNotLM, in.Size(), out.Shape)
 	}
 	return t, v, nil

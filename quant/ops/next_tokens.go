@@ -56,8 +56,8 @@ func (*NextTokens) IndexInput(i int) bool { return i == 1 }
 func (*NextTokens) IndexOutput(i int) bool { return i == 0 }
 
 // resolve checks the shapes: logits [..., T, V] with one element in the
-// leading axes, ids of T elements, 0 ≤ From, 1 ≤ Count, From + Count ≤ T;
-// it returns T and V.
+// leading axes, ids of T elements along their last axis, 0 ≤ From,
+// 1 ≤ Count, From + Count ≤ T; it returns T and V.
 func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if len(logits) < 2 {
 		return 0, 0, fmt.Errorf("%w: next_tokens logits of shape %v, want [..., T, V]", quant.ErrShape, logits)
@@ -69,8 +69,11 @@ func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if v < 2 || v > MaxNextTokensVocab {
 		return 0, 0, fmt.Errorf("%w: next_tokens over a vocabulary of %d, want 2..%d", quant.ErrShape, v, MaxNextTokensVocab)
 	}
-	if quant.ShapeSize(ids) != t {
-		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, t)
+	// The ids' last axis is the sequence (CheckCausal reads positions
+	// along it): [T] or [1, …, 1, T], never [T, 1] (every id at
+	// coordinate 0: any model would pass as causal).
+	if quant.ShapeSize(ids) != t || len(ids) == 0 || ids[len(ids)-1] != t {
+		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows, want [%d] or [1, %d]", quant.ErrShape, ids, t, t, t)
 	}
 	if n.From < 0 || n.Count < 1 || n.Count > t || n.From > t-n.Count { // not From + Count > T: it overflows
 		return 0, 0, fmt.Errorf("%w: next_tokens of %d tokens after a prompt of %d: the model reads %d positions, want prompt + tokens − 1 ≤ %d", quant.ErrValidation, n.Count, n.From+1, t, t)
