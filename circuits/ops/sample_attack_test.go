@@ -2,11 +2,18 @@ package ops_test
 
 import (
 	"errors"
+	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/std/math/bits"
 	"github.com/consensys/gnark/test"
+
+	circops "github.com/zkinfer/zkinfer/circuits/ops"
 
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
@@ -117,5 +124,180 @@ func TestAttackColumnIDsCausality(t *testing.T) {
 			}
 		}
 		t.Logf("prompt [3 9]: proven first tokens %v", firsts)
+	}
+}
+
+// hintNamed returns the registered gnark hint whose name ends in name.
+func hintNamed(t *testing.T, hints []solver.Hint, name string) solver.Hint {
+	t.Helper()
+	for _, h := range hints {
+		if strings.HasSuffix(solver.GetHintName(h), name) {
+			return h
+		}
+	}
+	t.Fatalf("no hint %q", name)
+	return nil
+}
+
+// Hints of the sampling gadget tampered together, where each alone was
+// already refused (TestSampledProve): the real prover fails on
+//   - a non-canonical decomposition of the hash (u + r, 254 bits): with
+//     top-1 the drawn token does not depend on lo, so only the canonical
+//     check of the 254-bit decomposition stands in the way;
+//   - t moved into the next token's interval with ρ and the bits
+//     recomputed to match (ρ goes negative);
+//   - at a top-k boundary between tied logits, the k-th selected id
+//     swapped for the next tied one with κ set to its key;
+//   - with K = V, a threshold or a top-k bit set (both must be 0).
+func TestAttackSampleHintsTogether(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(23, 5))
+	lm := graphtest.Bigram(t, rng, seq, v)
+	field := graphtest.Field
+	two254 := new(big.Int).Lsh(big.NewInt(1), 254)
+	prove := func(name string, lm *quant.Model, topK int, prompt []int64, seed int64, tampers map[string]graphtest.Tamper) {
+		t.Helper()
+		m, err := ops.SampleTokensModel(lm, len(prompt), seq-len(prompt)+1, topK, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(*ops.SampleTokens)
+		ids := sampledIDs(t, lm, prompt, op.Count, op.TopK, op.Weights, seed)
+		t.Logf("%s: top-k %d, seed %d: %v", name, op.TopK, seed, ids)
+		graphtest.ProveTampered(t, m, [][]int64{ids[:seq], {seed}}, tampers)
+	}
+	// The hashes u of the checked rows, and a seed with at least one
+	// below 2^254 − r (a second 254-bit decomposition exists).
+	hashes := func(seed int64) (us []*big.Int, ok bool) {
+		for r := 1; r < seq; r++ {
+			var sd, p fr.Element
+			sd.SetInt64(seed)
+			p.SetInt64(int64(r))
+			h := quant.Poseidon2([]fr.Element{ops.SampleTag, sd, p})
+			u := h.BigInt(new(big.Int))
+			us = append(us, u)
+			ok = ok || new(big.Int).Add(u, field).Cmp(two254) < 0
+		}
+		return us, ok
+	}
+	seed := int64(1)
+	us, ok := hashes(seed)
+	for ; !ok; seed++ {
+		us, ok = hashes(seed + 1)
+	}
+	nBits := hintNamed(t, bits.GetHints(), "nBits")
+	fired := map[string]bool{}
+	prove("top-1", lm, 1, []int64{5, 9}, seed, map[string]graphtest.Tamper{
+		"hash bits u + r": {H: nBits, F: func(f *big.Int, in, out []*big.Int) {
+			if len(out) != 254 {
+				return
+			}
+			for _, u := range us {
+				if in[0].Cmp(u) == 0 {
+					w := new(big.Int).Add(u, f)
+					if w.Cmp(two254) < 0 {
+						for i := range out {
+							out[i].SetUint64(uint64(w.Bit(i)))
+						}
+						fired["hash"] = true
+					}
+				}
+			}
+		}},
+	})
+	// t into the next token's interval: t' = C_token, ρ' = lo·S − t'·2^64.
+	nextToken := func(f *big.Int, in, out []*big.Int) {
+		lo, s, cum := in[0], in[1], in[2:]
+		t0 := out[0]
+		for j, c := range cum {
+			if c.Cmp(t0) > 0 {
+				if j == len(cum)-1 {
+					return // the last token: no next interval
+				}
+				t1 := new(big.Int).Set(c)
+				rho := new(big.Int).Mul(lo, s)
+				rho.Sub(rho, new(big.Int).Lsh(t1, 64))
+				out[0].Set(t1)
+				out[1].Mod(rho, f)
+				fired["draw"] = true
+				for k, ck := range cum {
+					out[2+k].SetInt64(0)
+					if ck.Cmp(t1) <= 0 {
+						out[2+k].SetInt64(1)
+					}
+				}
+				return
+			}
+		}
+	}
+	prove("top-4", lm, 4, []int64{5, 9}, 99, map[string]graphtest.Tamper{
+		"t in the next interval, ρ and bits to match": {H: circops.SampleDrawHint, F: nextToken},
+	})
+	if !fired["hash"] || !fired["draw"] {
+		t.Fatalf("a tamper never applied: %v", fired)
+	}
+	zeros := func(shape ...int) *quant.FloatTensor {
+		return &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+	}
+	flat := graphtest.TokenLM(t, rng, seq, v,
+		graphtest.Node{Name: "e", Op: ops.NewGather(zeros(v, 2)), In: []string{"ids"}},
+		graphtest.Node{Name: "logits", Op: ops.NewLinear(zeros(2, v), zeros(v), false), In: []string{"e"}})
+	const k = 3
+	prove("ties, top-3", flat, k, []int64{1, 2}, 5, map[string]graphtest.Tamper{
+		// All logits tie: the keys are consecutive, the selected ids 0…k−1.
+		"k-th selected swapped for the next tied id, κ its key": {H: circops.SampleMaxHint, F: func(_ *big.Int, _, out []*big.Int) {
+			out[2+k-1].SetInt64(0)
+			out[2+k].SetInt64(1)
+			out[1].Sub(out[1], big.NewInt(1))
+		}},
+		"one more selected, κ lowered to its key": {H: circops.SampleMaxHint, F: func(_ *big.Int, _, out []*big.Int) {
+			out[2+k].SetInt64(1)
+			out[1].Sub(out[1], big.NewInt(1))
+		}},
+	})
+	prove("all tokens", lm, v, []int64{5, 9}, 7, map[string]graphtest.Tamper{
+		"threshold set": {H: circops.SampleMaxHint, F: graphtest.Add(1, 1)},
+		"a top-k bit":   {H: circops.SampleMaxHint, F: graphtest.Add(2, 1)},
+	})
+}
+
+// The seed is an index input within [0, 2^24 − 1], range-checked by the
+// circuit: with top-1 (the tokens do not depend on the seed) the largest
+// seed is accepted and 2^24 and −1 are refused, by the range check alone.
+func TestAttackSampleSeedRange(t *testing.T) {
+	const seq, v = 4, 16
+	rng := rand.New(rand.NewPCG(23, 6))
+	lm := graphtest.Bigram(t, rng, seq, v)
+	m, err := ops.SampleTokensModel(lm, 2, 3, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := m.Graph.Values[m.Graph.Inputs[1]]; in.Lo != 0 || in.Hi != quant.MaxIndex {
+		t.Fatalf("seed input [%d, %d]", in.Lo, in.Hi)
+	}
+	op := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(*ops.SampleTokens)
+	ids := sampledIDs(t, lm, []int64{5, 9}, op.Count, op.TopK, op.Weights, 1)
+	tr, err := m.Forward([][]int64{ids[:seq], {1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	circ := graphtest.Circuit(t, m, graphtest.PublicIO)
+	for _, c := range []struct {
+		seed *big.Int
+		ok   bool
+	}{
+		{big.NewInt(quant.MaxIndex), true},
+		{big.NewInt(quant.MaxIndex + 1), false},
+		{new(big.Int).Sub(graphtest.Field, big.NewInt(1)), false},
+	} {
+		// The seed is its own part: one value, one public element (after
+		// the ids' packed elements).
+		a := graphtest.Assign(t, m, tr)
+		a.IO.X[1][0] = c.seed
+		a.IO.Input[len(a.IO.Input)-1] = c.seed
+		err := test.IsSolved(circ, a, graphtest.Field)
+		if (err == nil) != c.ok {
+			t.Errorf("seed %v: solved %v, want %v (%v)", c.seed, err == nil, c.ok, err)
+		}
 	}
 }
