@@ -18,6 +18,9 @@ import (
 const (
 	DefaultLMPrompts = 100
 	DefaultLMSeed    = 1
+	// MaxLMPrompts bounds LMAgreementOptions.Prompts (each prompt is one
+	// float and one integer forward pass).
+	MaxLMPrompts = 1 << 20
 	// LMExamples is how many disagreements a report keeps.
 	LMExamples = 8
 	// lmContext is how many ids before a disagreement an example shows.
@@ -119,8 +122,8 @@ func LMAgreement(fm *FloatModel, m *Model, o LMAgreementOptions) (*LMAgreementRe
 	if o.Len == 0 {
 		o.Len = t
 	}
-	if o.Prompts < 1 || o.Prompts > 1<<20 {
-		return nil, fmt.Errorf("%w: %d prompts, want 1..%d", ErrValidation, o.Prompts, 1<<20)
+	if o.Prompts < 1 || o.Prompts > MaxLMPrompts {
+		return nil, fmt.Errorf("%w: %d prompts, want 1..%d", ErrValidation, o.Prompts, MaxLMPrompts)
 	}
 	if o.Len < 1 || o.Len > t {
 		return nil, fmt.Errorf("%w: prompt length %d, the model reads 1..%d positions", ErrValidation, o.Len, t)
