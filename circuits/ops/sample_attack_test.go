@@ -301,3 +301,128 @@ func TestAttackSampleSeedRange(t *testing.T) {
 		}
 	}
 }
+
+// rowsStable reports whether, on trials random int8 inputs, redrawing the
+// input's row p (axis 1 of [1, T, D]) never changes an output row t < p
+// (output axis outAxis): causality observed, not proven.
+func rowsStable(t *testing.T, rng *rand.Rand, m *quant.Model, outAxis, trials int) bool {
+	t.Helper()
+	in := m.Graph.Values[m.Graph.Inputs[0]]
+	out := m.Graph.Values[m.Graph.Outputs[0]]
+	T, D := in.Shape[1], in.Shape[2]
+	inner := quant.ShapeSize(out.Shape[outAxis+1:])
+	rows := out.Shape[outAxis]
+	rnd := func(x []int64) {
+		for i := range x {
+			x[i] = rng.Int64N(256) - 128
+		}
+	}
+	rowsOf := func(x []int64) [][]int64 {
+		r := make([][]int64, T)
+		for i := range r {
+			r[i] = x[i*D : (i+1)*D]
+		}
+		return r
+	}
+	for range trials {
+		x := make([]int64, T*D)
+		rnd(x)
+		a, err := m.Forward(rowsOf(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range T {
+			y := slices.Clone(x)
+			rnd(y[p*D : (p+1)*D])
+			b, err := m.Forward(rowsOf(y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range a.Outputs[0] {
+				if r := (i / inner) % rows; r < p && a.Outputs[0][i] != b.Outputs[0][i] {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// Models built to trip the causality rules (sequence on axis 1 of x
+// [1, 6, 4]): convolutions and pools over time with strides, dilations,
+// one-sided and two-sided padding and ceil mode, transposed convolution,
+// negative pads that shift rows, top-k over positions, a condition taken
+// from the last row and broadcast. Whatever CheckCausal accepts must be
+// causal on random inputs; the refused ones mix positions (shown).
+func TestAttackCausalRulesTricky(t *testing.T) {
+	rng := rand.New(rand.NewPCG(77, 1))
+	const T, D = 6, 4
+	toTime := graphtest.Step{Name: "xt", Op: &ops.Transpose{Perm: []int{0, 2, 1}}, In: []string{"x"}, Out: []string{"xt"}} // [1, D, T]
+	back := func(in string) graphtest.Step {
+		return graphtest.Step{Name: "y", Op: &ops.Transpose{Perm: []int{0, 2, 1}}, In: []string{in}, Out: []string{"y"}}
+	}
+	conv := func(k int, win ops.Window) graphtest.Step {
+		win.Kernel = []int{k}
+		return graphtest.Step{Name: "c", Op: ops.NewConv(graphtest.Tensor(rng, 0.5, D, D, k), graphtest.Tensor(rng, 0.1, D), win, 1, false), In: []string{"xt"}, Out: []string{"c"}}
+	}
+	pool := func(max bool, win ops.Window) graphtest.Step {
+		op := ops.NewAvgPool(win, false, false)
+		if max {
+			op = ops.NewMaxPool(win, false)
+		}
+		return graphtest.Step{Name: "c", Op: op, In: []string{"xt"}, Out: []string{"c"}}
+	}
+	zero := 0.0
+	for _, c := range []struct {
+		name  string
+		steps []graphtest.Step
+		want  bool // what CheckCausal should say
+	}{
+		{"conv k3 left pad 2", []graphtest.Step{toTime, conv(3, ops.Window{Pads: []int{2, 0}}), back("c")}, true},
+		{"conv k3 pads 1,1", []graphtest.Step{toTime, conv(3, ops.Window{Pads: []int{1, 1}}), back("c")}, false},
+		{"conv k2 dilation 3 left pad 3", []graphtest.Step{toTime, conv(2, ops.Window{Pads: []int{3, 0}, Dilations: []int{3}}), back("c")}, true},
+		{"conv k2 dilation 2 pads 1,1", []graphtest.Step{toTime, conv(2, ops.Window{Pads: []int{1, 1}, Dilations: []int{2}}), back("c")}, false},
+		{"conv k3 stride 2 left pad 2", []graphtest.Step{toTime, conv(3, ops.Window{Pads: []int{2, 0}, Strides: []int{2}}), back("c")}, false},
+		{"conv k1 stride 1 right pad 2", []graphtest.Step{toTime, conv(1, ops.Window{Pads: []int{0, 2}}), back("c")}, true},
+		{"conv_transpose k2 stride 2", []graphtest.Step{toTime, {Name: "c", Op: func() quant.FloatOp {
+			op := ops.NewConv(graphtest.Tensor(rng, 0.5, D, D, 2), graphtest.Tensor(rng, 0.1, D), ops.Window{Kernel: []int{2}, Strides: []int{2}}, 1, false)
+			op.Transposed = true
+			return op
+		}(), In: []string{"xt"}, Out: []string{"c"}}, back("c")}, true},
+		{"max pool k2 left pad 1", []graphtest.Step{toTime, pool(true, ops.Window{Kernel: []int{2}, Pads: []int{1, 0}}), back("c")}, true},
+		{"max pool k2 stride 2 ceil pads 0,1", []graphtest.Step{toTime, pool(true, ops.Window{Kernel: []int{2}, Strides: []int{2}, Pads: []int{0, 1}}), back("c")}, false},
+		{"avg pool k3 pads 1,1", []graphtest.Step{toTime, pool(false, ops.Window{Kernel: []int{3}, Pads: []int{1, 1}}), back("c")}, false},
+		{"avg pool k3 left pad 2", []graphtest.Step{toTime, pool(false, ops.Window{Kernel: []int{3}, Pads: []int{2, 0}}), back("c")}, true},
+		{"pad −1 then +1 on positions (shift left)", []graphtest.Step{{Name: "y", Op: &ops.Pad{Pads: []int{0, -1, 0, 0, 1, 0}}, In: []string{"x"}, Out: []string{"y"}}}, false},
+		{"pad +1 then −1 on positions (shift right)", []graphtest.Step{{Name: "y", Op: &ops.Pad{Pads: []int{0, 1, 0, 0, -1, 0}}, In: []string{"x"}, Out: []string{"y"}}}, true},
+		{"top-2 over positions", []graphtest.Step{toTime, {Name: "tk", Op: &ops.TopK{K: 2, Axis: 2}, In: []string{"xt"}, Out: []string{"tk", "ti"}}, back("tk")}, false},
+		{"top-2 over features", []graphtest.Step{{Name: "y", Op: &ops.TopK{K: 2, Axis: 2}, In: []string{"x"}, Out: []string{"y", "yi"}}}, true},
+		{"condition from the last row, broadcast", []graphtest.Step{
+			{Name: "last", Op: &ops.Slice{Starts: []int64{T - 1}, Ends: []int64{T}, Axes: []int64{1}}, In: []string{"x"}, Out: []string{"last"}},
+			{Name: "cond", Op: &ops.Compare{Op: "greater", Const: &zero}, In: []string{"last"}, Out: []string{"cond"}},
+			{Name: "neg", Op: &ops.Binary{Op: "sub"}, In: []string{"last", "x"}, Out: []string{"neg"}},
+			{Name: "y", Op: &ops.Where{}, In: []string{"cond", "x", "neg"}, Out: []string{"y"}},
+		}, false},
+		{"condition from the first row, broadcast", []graphtest.Step{
+			{Name: "first", Op: &ops.Slice{Starts: []int64{0}, Ends: []int64{1}, Axes: []int64{1}}, In: []string{"x"}, Out: []string{"first"}},
+			{Name: "cond", Op: &ops.Compare{Op: "greater", Const: &zero}, In: []string{"first"}, Out: []string{"cond"}},
+			{Name: "neg", Op: &ops.Binary{Op: "sub"}, In: []string{"first", "x"}, Out: []string{"neg"}},
+			{Name: "y", Op: &ops.Where{}, In: []string{"cond", "x", "neg"}, Out: []string{"y"}},
+		}, true},
+	} {
+		m := graphtest.Graph(t, rng, []int{1, T, D}, c.steps...)
+		g := m.Graph
+		err := quant.CheckCausal(g, g.Inputs[0], 1, g.Outputs[0], 1)
+		stable := rowsStable(t, rng, m, 1, 8)
+		switch {
+		case err == nil && !stable:
+			t.Errorf("%s: accepted as causal, but a later row changes an earlier output row", c.name)
+		case (err == nil) != c.want:
+			t.Errorf("%s: CheckCausal %v, want causal %v (observed causal: %v)", c.name, err, c.want, stable)
+		case err != nil && !errors.Is(err, quant.ErrNotCausal):
+			t.Errorf("%s: %v, want a causality refusal", c.name, err)
+		default:
+			t.Logf("%s: causal %v, observed %v (%v)", c.name, err == nil, stable, err)
+		}
+	}
+}
