@@ -426,3 +426,36 @@ func TestAttackCausalRulesTricky(t *testing.T) {
 		}
 	}
 }
+
+// A seed the prover picks is no randomness: the first sampled token's
+// logits row does not depend on the seed, so trying seeds costs a hash
+// each, and a few hundred seeds reach several top-k tokens of the row
+// (here all four; each with its own valid proof). Hence the verifier must fix the seed (verify
+// prints a note).
+func TestAttackSampleSeedGrinding(t *testing.T) {
+	const seq, v, k = 4, 16, 4
+	rng := rand.New(rand.NewPCG(23, 7))
+	lm := graphtest.Bigram(t, rng, seq, v)
+	m, err := ops.SampleTokensModel(lm, 2, 3, k, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(*ops.SampleTokens)
+	x := []int64{5, 9, 0, 0}
+	tr, err := lm.Forward([][]int64{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := tr.Outputs[0][1*v : 2*v]
+	reach := map[int64]int64{} // first token → a seed that draws it
+	for seed := int64(0); seed < 400; seed++ {
+		tok := ops.SampleRow(row, k, op.Weights, ops.SampleLo(seed, 1))
+		if _, ok := reach[tok]; !ok {
+			reach[tok] = seed
+		}
+	}
+	t.Logf("first token → seed: %v", reach)
+	if len(reach) < 2 {
+		t.Fatalf("400 seeds reach one first token only: %v", reach)
+	}
+}

@@ -189,5 +189,6 @@ func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, 
 		return
 	}
 	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %d: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, ins[1][0])
+	fmt.Fprintf(w, "note: the completion is fixed by seed %d; check that it is the seed you chose (a prover free to pick the seed can try all %d and keep the completion it likes)\n", ins[1][0], quant.MaxIndex+1)
 	printCompletion(w, ins[0][:op.From+1], outs[0], int(res.Output.Parts[0].Hi+1))
 }
