@@ -37,7 +37,9 @@ import (
 // is computed once when the op is made (Quantize) and committed with the
 // model (the table, not the temperature, is the semantics: no float
 // arithmetic at proving or verifying time); it is non-increasing with
-// Weights[0] = 2^16. The randomness is a function of the public seed and
+// Weights[0] = 2^16. Check refuses a table that is not its temperature's
+// (each entry within 1 of the formula): the commitment binds the table
+// only, and a verifier prints the temperature. The randomness is a function of the public seed and
 // the position only, so anyone can recompute the sampled completion from
 // the model, the prompt and the seed, and the prover has no choice.
 //
@@ -243,6 +245,16 @@ func (s *SampleTokens) Check(in, out []quant.Value) error {
 	for d := 1; d < len(s.Weights); d++ {
 		if s.Weights[d] < 0 || s.Weights[d] > s.Weights[d-1] {
 			return fmt.Errorf("%w: sample_tokens weight %d at difference %d: the table must be non-increasing and non-negative", quant.ErrRange, s.Weights[d], d)
+		}
+	}
+	// The table is the semantics, but the temperature is what a verifier
+	// prints, and only the table is committed: it must be the
+	// temperature's (within 1 per entry: exp may differ in its last ulp
+	// between machines, which can move a rounding).
+	want := SampleWeights(s.Temperature, in[0].Frac)
+	for d, w := range s.Weights {
+		if w < want[d]-1 || w > want[d]+1 {
+			return fmt.Errorf("%w: sample_tokens weight %d at difference %d is not temperature %g's (%d at logits frac %d): the table and the temperature disagree", quant.ErrValidation, w, d, s.Temperature, want[d], in[0].Frac)
 		}
 	}
 	y := out[0]
