@@ -323,7 +323,10 @@ func (s *SampleTokens) Cost(in, out []quant.Value) quant.Cost {
 // the seed, whose completion is the only output. m must be causal
 // (quant.CheckCausal), as for greedy decoding.
 func SampleTokensModel(m *quant.Model, promptLen, newTokens, topK int, temperature float64) (*quant.Model, error) {
-	gm, err := NextTokensModel(m, promptLen, newTokens) // the checks, and the graph to extend
+	// The checks (causality, shapes). Sampling keeps the head over every
+	// position: sample_tokens has no row-sliced form yet (NextTokensModel's
+	// next_tokens_rows).
+	gm, err := NextTokensModelFull(m, promptLen, newTokens)
 	if err != nil {
 		return nil, err
 	}
