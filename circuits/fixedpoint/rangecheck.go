@@ -44,6 +44,9 @@ import (
 type logChecker struct {
 	api    frontend.API
 	checks []pendingCheck
+	// packed are the packed function tables (NewPackedTable), each its own
+	// log-derivative sum under the same commitment and challenge.
+	packed []*packedTable
 	closed bool
 }
 
@@ -51,6 +54,10 @@ type pendingCheck struct {
 	v      frontend.Variable
 	bits   int
 	padded bool
+	// widened: the caller needs only 0 ≤ v < 2^bits' for some bits' ≥ bits
+	// well below the field (see checkWidened); the check is then rounded up
+	// to whole limbs.
+	widened bool
 }
 
 func newLogChecker(api frontend.API) *logChecker {
@@ -61,7 +68,7 @@ func newLogChecker(api frontend.API) *logChecker {
 
 // Check constrains 0 ≤ v < 2^bits.
 func (c *logChecker) Check(v frontend.Variable, bits int) {
-	c.add(v, bits, false)
+	c.add(v, bits, false, false)
 }
 
 // checkPadded is Check for a value the caller knows is a bounded integer
@@ -70,10 +77,22 @@ func (c *logChecker) Check(v frontend.Variable, bits int) {
 // querying a partial last limb. See Requantize for why a remainder
 // qualifies.
 func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
-	c.add(v, bits, true)
+	c.add(v, bits, true, false)
 }
 
-func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
+// checkWidened is Check for a value whose exact width nothing depends on:
+// the caller needs v ≥ 0 and v bounded far below the field (a clamp
+// selector's test, a hinted quotient whose remainder check pins it, the
+// gaps of a square root), so the checker checks v on whole limbs,
+// 0 ≤ v < 2^(b·ceil(bits/b)), and saves the query of a partial last limb.
+// A widened check is a plain range check of at most bits + b − 1 ≤ bits +
+// 15 bits: every caller's argument holds for any bound that far below the
+// field (each says why).
+func (c *logChecker) checkWidened(v frontend.Variable, bits int) {
+	c.add(v, bits, false, true)
+}
+
+func (c *logChecker) add(v frontend.Variable, bits int, padded, widened bool) {
 	if c.closed {
 		panic("fixedpoint: range check after the checker was committed")
 	}
@@ -83,7 +102,7 @@ func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
 	case bits == 1:
 		c.api.AssertIsBoolean(v)
 	default:
-		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded})
+		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded, widened: widened})
 	}
 }
 
@@ -98,7 +117,7 @@ const (
 // costs under base b.
 func (p pendingCheck) queries(b int) int {
 	n := (p.bits + b - 1) / b
-	if p.bits%b != 0 && !p.padded {
+	if p.bits%b != 0 && !p.padded && !p.widened {
 		n++
 	}
 	return n
@@ -124,17 +143,29 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}
 	c.closed = true
-	if len(c.checks) == 0 {
+	var packed []*packedTable
+	for _, t := range c.packed {
+		if len(t.queries) > 0 {
+			packed = append(packed, t)
+		}
+	}
+	if len(c.checks) == 0 && len(packed) == 0 {
 		return nil
 	}
-	base := chooseBase(c.checks)
 	var queries []frontend.Variable
+	var base int
+	if len(c.checks) > 0 {
+		base = chooseBase(c.checks)
+	}
 	for _, ch := range c.checks {
 		v, bits := ch.v, ch.bits
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
 			bits += e
+		}
+		if ch.widened {
+			bits = (bits + base - 1) / base * base
 		}
 		n := (bits + base - 1) / base
 		top := v
@@ -157,47 +188,85 @@ func (c *logChecker) commit(api frontend.API) error {
 			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
 		}
 	}
-	size := 1 << base
-	countIn := append([]frontend.Variable{base}, queries...)
-	mult, err := api.Compiler().NewHint(RangeCountHint, size, countIn...)
-	if err != nil {
-		return err
+	var mult []frontend.Variable
+	committed := append([]frontend.Variable{}, queries...)
+	if len(queries) > 0 {
+		countIn := append([]frontend.Variable{base}, queries...)
+		var err error
+		mult, err = api.Compiler().NewHint(RangeCountHint, 1<<base, countIn...)
+		if err != nil {
+			return err
+		}
+		committed = append(committed, mult...)
 	}
-	committed := append(append([]frontend.Variable{}, queries...), mult...)
+	packedMult := make([][]frontend.Variable, len(packed))
+	for i, t := range packed {
+		in := make([]frontend.Variable, 0, 1+len(t.keys)+len(t.queries))
+		in = append(in, len(t.keys))
+		for _, k := range t.keys {
+			in = append(in, k)
+		}
+		in = append(in, t.queries...)
+		m, err := api.Compiler().NewHint(PackedCountHint, len(t.keys), in...)
+		if err != nil {
+			return err
+		}
+		packedMult[i] = m
+		committed = append(append(committed, t.queries...), m...)
+	}
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		left := make([]frontend.Variable, len(queries))
-		for i, q := range queries {
-			left[i] = api.Sub(x, q)
+		if len(queries) > 0 {
+			left := sumInverses(api, x, queries)
+			right := make([]frontend.Variable, len(mult))
+			if papi, ok := api.(frontend.PlonkAPI); ok {
+				// One gate per entry, as gnark's std/rangecheck: the hinted
+				// quotient w_j satisfies w_j·(x − j) = m_j.
+				in := append([]frontend.Variable{x}, mult...)
+				w, err := api.Compiler().NewHint(DivBySubHint, len(mult), in...)
+				if err != nil {
+					return err
+				}
+				for j := range right {
+					papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
+					right[j] = w[j]
+				}
+			} else {
+				for j := range right {
+					right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+				}
+			}
+			api.AssertIsEqual(left, sumAll(api, right))
 		}
-		if bi, ok := api.(frontend.BatchInverter); ok {
-			left = bi.BatchInvert(left)
-		} else {
-			for i := range left {
-				left[i] = api.Inverse(left[i])
+		// Each packed table is its own sum: its keys never meet the range
+		// table's entries (a range query equal to a key, or the converse,
+		// would otherwise pass).
+		for i, t := range packed {
+			left := sumInverses(api, x, t.queries)
+			right := make([]frontend.Variable, len(t.keys))
+			for j, k := range t.keys {
+				right[j] = api.DivUnchecked(packedMult[i][j], api.Sub(x, k))
 			}
+			api.AssertIsEqual(left, sumAll(api, right))
 		}
-		right := make([]frontend.Variable, size)
-		if papi, ok := api.(frontend.PlonkAPI); ok {
-			// One gate per entry, as gnark's std/rangecheck: the hinted
-			// quotient w_j satisfies w_j·(x − j) = m_j.
-			in := append([]frontend.Variable{x}, mult...)
-			w, err := api.Compiler().NewHint(DivBySubHint, size, in...)
-			if err != nil {
-				return err
-			}
-			for j := range right {
-				papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
-				right[j] = w[j]
-			}
-		} else {
-			for j := range right {
-				right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
-			}
-		}
-		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))
 		return nil
 	}, committed...)
 	return nil
+}
+
+// sumInverses returns Σ_i 1/(x − q_i), batch-inverted where the builder can.
+func sumInverses(api frontend.API, x frontend.Variable, queries []frontend.Variable) frontend.Variable {
+	left := make([]frontend.Variable, len(queries))
+	for i, q := range queries {
+		left[i] = api.Sub(x, q)
+	}
+	if bi, ok := api.(frontend.BatchInverter); ok {
+		left = bi.BatchInvert(left)
+	} else {
+		for i := range left {
+			left[i] = api.Inverse(left[i])
+		}
+	}
+	return sumAll(api, left)
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {

@@ -210,6 +210,8 @@ func proverRejectsTamperedHints(t *testing.T, m *quant.Model, c *gpt2.Circuit, c
 		"range-check limb":    fixedpoint.LimbsHint,
 		"range-check count":   fixedpoint.RangeCountHint,
 		"softmax division":    fixedpoint.DivFloorHint,
+		"exp lookup (packed)": fixedpoint.PackedLookupHint,
+		"exp lookup count":    fixedpoint.PackedCountHint,
 		"softmax max":         attention.MaxHint,
 		"layernorm rsqrt":     norm.RsqrtHint,
 		"attention product":   matmul.ProductHint,
