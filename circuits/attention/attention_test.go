@@ -327,7 +327,7 @@ func (c *packedSoftmaxCircuit) Define(api frontend.API) error {
 	for _, l := range c.Logits {
 		fp.Check(api.Sub(l, lo), logitBits)
 	}
-	p := attention.Softmax(api, fp, fp.NewPackedTable(quant.ExpTableFor(logitFrac, logitBits)), c.Logits)
+	p := attention.Softmax(api, fp, fixedpoint.NewPackedTable(api, quant.ExpTableFor(logitFrac, logitBits)), c.Logits)
 	for i := range p {
 		api.AssertIsEqual(p[i], c.Probs[i])
 	}

@@ -6,43 +6,43 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
+	"github.com/consensys/gnark/std/multicommit"
 )
 
-// PackedShift is K of a packed table's keys i + 2^K·T[i] (see NewPackedTable).
+// PackedShift is K of a packed table's keys i + 2^K·T[i] (NewPackedTable).
 const PackedShift = 100
 
-// packedTable is a function table i ↦ T[i] served by the log checker's
-// argument as single keys i + 2^K·T[i] (see Gadget.NewPackedTable).
+// packedTable is a function table i ↦ T[i] checked as single keys
+// i + 2^K·T[i] by its own log-derivative argument (NewPackedTable).
 type packedTable struct {
 	api    frontend.API
 	values []int64
 	keys   []*big.Int
 	// queries are the keys idx + 2^K·val the circuit looked up.
 	queries []frontend.Variable
+	closed  bool
 }
 
-// NewPackedTable returns a lookup table of values (index i ↦ values[i])
-// whose lookups cost one R1CS constraint each instead of two: under
-// WithLogChecker a lookup of idx returns a hinted val and adds the single
-// key idx + 2^K·val (K = PackedShift) to a log-derivative argument over the
-// constant keys i + 2^K·values[i], run with the range checks' commitment and
-// challenge (as a separate sum, so that no key meets the range table). Other
-// gadgets return NewTable(values), gnark's table.
+// NewPackedTable returns a lookup table of values (index i ↦ values[i],
+// each in [0, 2^40)) whose lookups cost one R1CS constraint each instead of
+// gnark's two. A lookup of idx returns a hinted val and queries the single
+// key idx + 2^K·val (K = PackedShift) in a log-derivative argument over the
+// constant keys i + 2^K·values[i] (Haböck 2022; the argument of
+// logChecker, with its own challenge from the circuit's commitment): no
+// random combination of index and value, so no product with the
+// challenge. The table's keys never meet another argument's entries.
 //
-// The key pins idx and val only when both are known integers of bounded
-// size, which the lookup itself does not give: a key equal to i +
-// 2^K·values[i] leaves val = values[i] + (i − idx)·2^−K for any idx. The
-// caller must therefore (a) bound idx, |idx| < 2^30, and (b) pin val to a
-// bounded integer by its own constraints (an integer multiple of val plus
-// bounded integers range-checked far below 2^(K−40)); then (i − idx)·2^−K
-// is an integer of size below 2^(K−40)… only when i = idx, so idx is in the
-// table's domain and val = values[idx]. attention.Softmax is such a caller
-// (its package doc gives the argument). Values must lie in [0, 2^40).
-func (g *Gadget) NewPackedTable(values []int64) logderivlookup.Table {
-	if !g.log {
-		return NewTable(g.api, values)
-	}
-	t := &packedTable{api: g.api, values: values, keys: make([]*big.Int, len(values))}
+// The key alone does not pin idx and val: for any idx, val = values[i] +
+// (i − idx)·2^−K (a field element, not an integer) gives a valid key. A
+// caller must therefore know idx as an integer with |idx| < 2^30 and pin
+// val to an integer by its own constraints: then (i − idx)·2^−K is an
+// integer although |i − idx| < 2^31 ≪ 2^K, which leaves i = idx (so idx is
+// in the table's domain) and val = values[idx]. attention.Softmax is such
+// a caller (its package doc gives the argument, through the range checks
+// of its division); do not use this table where nothing else bounds the
+// values looked up. Insert is not supported.
+func NewPackedTable(api frontend.API, values []int64) logderivlookup.Table {
+	t := &packedTable{api: api, values: values, keys: make([]*big.Int, len(values))}
 	for i, v := range values {
 		if v < 0 || v >= 1<<40 {
 			panic(fmt.Sprintf("fixedpoint: packed table value %d = %d outside [0, 2^40)", i, v))
@@ -50,8 +50,7 @@ func (g *Gadget) NewPackedTable(values []int64) logderivlookup.Table {
 		k := new(big.Int).Lsh(big.NewInt(v), PackedShift)
 		t.keys[i] = k.Add(k, big.NewInt(int64(i)))
 	}
-	lc := g.rc.(*logChecker)
-	lc.packed = append(lc.packed, t)
+	api.Compiler().Defer(t.commit)
 	return t
 }
 
@@ -63,6 +62,9 @@ func (t *packedTable) Insert(frontend.Variable) int {
 // Lookup returns values[idx] for each index (hinted; see NewPackedTable
 // for what pins them).
 func (t *packedTable) Lookup(inds ...frontend.Variable) []frontend.Variable {
+	if t.closed {
+		panic("fixedpoint: lookup after the packed table was committed")
+	}
 	if len(inds) == 0 {
 		return nil
 	}
@@ -81,6 +83,52 @@ func (t *packedTable) Lookup(inds ...frontend.Variable) []frontend.Variable {
 		t.queries = append(t.queries, t.api.Add(idx, t.api.Mul(out[i], shift)))
 	}
 	return out
+}
+
+// commit asserts Σ_q 1/(x − q) = Σ_j m_j/(x − key_j) for the hinted
+// multiplicities m_j, x derived from a commitment to the queries' wires and
+// the multiplicities. Soundness as logChecker's: a query that is no key
+// leaves a pole on the left only, so the two sides agree at a random x with
+// probability below (N + n)/|F|. A table nothing looked up costs nothing.
+func (t *packedTable) commit(api frontend.API) error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if len(t.queries) == 0 {
+		return nil
+	}
+	in := make([]frontend.Variable, 0, 1+len(t.keys)+len(t.queries))
+	in = append(in, len(t.keys))
+	for _, k := range t.keys {
+		in = append(in, k)
+	}
+	in = append(in, t.queries...)
+	mult, err := api.Compiler().NewHint(PackedCountHint, len(t.keys), in...)
+	if err != nil {
+		return err
+	}
+	committed := append(append([]frontend.Variable{}, t.queries...), mult...)
+	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
+		left := make([]frontend.Variable, len(t.queries))
+		for i, q := range t.queries {
+			left[i] = api.Sub(x, q)
+		}
+		if bi, ok := api.(frontend.BatchInverter); ok {
+			left = bi.BatchInvert(left)
+		} else {
+			for i := range left {
+				left[i] = api.Inverse(left[i])
+			}
+		}
+		right := make([]frontend.Variable, len(t.keys))
+		for j, k := range t.keys {
+			right[j] = api.DivUnchecked(mult[j], api.Sub(x, k))
+		}
+		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))
+		return nil
+	}, committed...)
+	return nil
 }
 
 // PackedLookupHint returns values[idx] for each index (inputs: n,

@@ -44,9 +44,6 @@ import (
 type logChecker struct {
 	api    frontend.API
 	checks []pendingCheck
-	// packed are the packed function tables (NewPackedTable), each its own
-	// log-derivative sum under the same commitment and challenge.
-	packed []*packedTable
 	closed bool
 }
 
@@ -82,7 +79,7 @@ func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
 
 // checkWidened is Check for a value whose exact width nothing depends on:
 // the caller needs v ≥ 0 and v bounded far below the field (a clamp
-// selector's test, a hinted quotient whose remainder check pins it, the
+// selector's test, a hinted quotient whose remainder checks pin it, the
 // gaps of a square root), so the checker checks v on whole limbs,
 // 0 ≤ v < 2^(b·ceil(bits/b)), and saves the query of a partial last limb.
 // A widened check is a plain range check of at most bits + b − 1 ≤ bits +
@@ -143,20 +140,11 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}
 	c.closed = true
-	var packed []*packedTable
-	for _, t := range c.packed {
-		if len(t.queries) > 0 {
-			packed = append(packed, t)
-		}
-	}
-	if len(c.checks) == 0 && len(packed) == 0 {
+	if len(c.checks) == 0 {
 		return nil
 	}
+	base := chooseBase(c.checks)
 	var queries []frontend.Variable
-	var base int
-	if len(c.checks) > 0 {
-		base = chooseBase(c.checks)
-	}
 	for _, ch := range c.checks {
 		v, bits := ch.v, ch.bits
 		if ch.padded && bits%base != 0 {
@@ -188,85 +176,47 @@ func (c *logChecker) commit(api frontend.API) error {
 			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
 		}
 	}
-	var mult []frontend.Variable
-	committed := append([]frontend.Variable{}, queries...)
-	if len(queries) > 0 {
-		countIn := append([]frontend.Variable{base}, queries...)
-		var err error
-		mult, err = api.Compiler().NewHint(RangeCountHint, 1<<base, countIn...)
-		if err != nil {
-			return err
-		}
-		committed = append(committed, mult...)
+	size := 1 << base
+	countIn := append([]frontend.Variable{base}, queries...)
+	mult, err := api.Compiler().NewHint(RangeCountHint, size, countIn...)
+	if err != nil {
+		return err
 	}
-	packedMult := make([][]frontend.Variable, len(packed))
-	for i, t := range packed {
-		in := make([]frontend.Variable, 0, 1+len(t.keys)+len(t.queries))
-		in = append(in, len(t.keys))
-		for _, k := range t.keys {
-			in = append(in, k)
-		}
-		in = append(in, t.queries...)
-		m, err := api.Compiler().NewHint(PackedCountHint, len(t.keys), in...)
-		if err != nil {
-			return err
-		}
-		packedMult[i] = m
-		committed = append(append(committed, t.queries...), m...)
-	}
+	committed := append(append([]frontend.Variable{}, queries...), mult...)
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		if len(queries) > 0 {
-			left := sumInverses(api, x, queries)
-			right := make([]frontend.Variable, len(mult))
-			if papi, ok := api.(frontend.PlonkAPI); ok {
-				// One gate per entry, as gnark's std/rangecheck: the hinted
-				// quotient w_j satisfies w_j·(x − j) = m_j.
-				in := append([]frontend.Variable{x}, mult...)
-				w, err := api.Compiler().NewHint(DivBySubHint, len(mult), in...)
-				if err != nil {
-					return err
-				}
-				for j := range right {
-					papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
-					right[j] = w[j]
-				}
-			} else {
-				for j := range right {
-					right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
-				}
-			}
-			api.AssertIsEqual(left, sumAll(api, right))
+		left := make([]frontend.Variable, len(queries))
+		for i, q := range queries {
+			left[i] = api.Sub(x, q)
 		}
-		// Each packed table is its own sum: its keys never meet the range
-		// table's entries (a range query equal to a key, or the converse,
-		// would otherwise pass).
-		for i, t := range packed {
-			left := sumInverses(api, x, t.queries)
-			right := make([]frontend.Variable, len(t.keys))
-			for j, k := range t.keys {
-				right[j] = api.DivUnchecked(packedMult[i][j], api.Sub(x, k))
+		if bi, ok := api.(frontend.BatchInverter); ok {
+			left = bi.BatchInvert(left)
+		} else {
+			for i := range left {
+				left[i] = api.Inverse(left[i])
 			}
-			api.AssertIsEqual(left, sumAll(api, right))
 		}
+		right := make([]frontend.Variable, size)
+		if papi, ok := api.(frontend.PlonkAPI); ok {
+			// One gate per entry, as gnark's std/rangecheck: the hinted
+			// quotient w_j satisfies w_j·(x − j) = m_j.
+			in := append([]frontend.Variable{x}, mult...)
+			w, err := api.Compiler().NewHint(DivBySubHint, size, in...)
+			if err != nil {
+				return err
+			}
+			for j := range right {
+				papi.AddPlonkConstraint(w[j], x, mult[j], -j, 0, -1, 1, 0)
+				right[j] = w[j]
+			}
+		} else {
+			for j := range right {
+				right[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
+			}
+		}
+		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))
 		return nil
 	}, committed...)
 	return nil
-}
-
-// sumInverses returns Σ_i 1/(x − q_i), batch-inverted where the builder can.
-func sumInverses(api frontend.API, x frontend.Variable, queries []frontend.Variable) frontend.Variable {
-	left := make([]frontend.Variable, len(queries))
-	for i, q := range queries {
-		left[i] = api.Sub(x, q)
-	}
-	if bi, ok := api.(frontend.BatchInverter); ok {
-		left = bi.BatchInvert(left)
-	} else {
-		for i := range left {
-			left[i] = api.Inverse(left[i])
-		}
-	}
-	return sumAll(api, left)
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {

@@ -85,7 +85,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		opts = append([]fixedpoint.Option{fixedpoint.WithPlan(Plan(m))}, opts...)
 	}
 	fp := fixedpoint.New(api, opts...)
-	exp := fp.NewPackedTable(m.ExpTable)
+	exp := fixedpoint.NewPackedTable(api, m.ExpTable)
 	// Built at its first lookup: where c_fc's clamp and GELU are fused
 	// (Block), nothing else looks it up.
 	gelu := fixedpoint.NewLazyTable(api, m.GELUTable)
