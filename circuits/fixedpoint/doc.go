@@ -69,6 +69,33 @@
 // gpt2 circuit uses it; it is an option because it changes the constraint
 // system of every circuit that takes it.
 //
+// # Widened checks
+//
+// Some range checks only need their value non-negative and bounded far
+// below the field, not an exact width: a clamp selector's tests (the
+// selectors are pinned for any bound), DivFloor's quotient (with the
+// remainder's checks it leaves one solution for any bound ≪ the field),
+// the gaps of norm.Rsqrt. CheckBound (checkBound inside the package) rounds
+// such a check up to whole limbs of WithLogChecker's base, chosen at commit
+// (gnark's checker checks exactly: the graph and ffn circuits, their keys
+// and quant/ops' estimates are unchanged), so that it costs
+// ceil(bits/b) queries instead of one more for a partial last limb; the
+// bound grows by at most b − 1 bits, which every caller's argument allows.
+// In the 64-token d-64 gpt2 block: −8,320 (the softmax quotients, 13 bits
+// under base 15) and −576 (LayerNorm square roots).
+//
+// # Packed tables
+//
+// NewPackedTable is a function table whose lookups cost one R1CS
+// constraint (the inverse of x − key) instead of logderivlookup's two (the
+// random combination of index and value, then the inverse): the key
+// idx + 2^100·val is a linear expression. Its own log-derivative argument
+// (its own challenge from the circuit's commitment; its keys never meet
+// another table's) proves each key is a table key, which pins idx and val
+// only once the caller has made val an integer: the table is for callers
+// whose other constraints do (attention.Softmax, whose package doc gives the
+// argument for its exp table).
+//
 // WithBitDecomposition ignores the plan: that path uses neither lookups nor
 // commitments.
 package fixedpoint

@@ -83,20 +83,20 @@ func (g *Gadget) checkRemainder(r frontend.Variable, bits int) {
 }
 
 // checkBound range-checks v, 0 ≤ v < 2^bits, where only v ≥ 0 and a bound
-// far below the field matter: the check is widened to whole limbs of the
-// checker's base (logChecker.checkWidened; under gnark's checker the plan's
-// base when it has one); bit decomposition checks exactly bits.
+// far below the field matter: under WithLogChecker the check is widened to
+// whole limbs of the checker's base (logChecker.checkWidened); gnark's
+// checker and bit decomposition check exactly bits.
 func (g *Gadget) checkBound(v frontend.Variable, bits int) {
 	g.checks++
 	g.rc.checkWidened(v, bits)
 }
 
-// CheckBound constrains 0 ≤ v < 2^b for some b with bits ≤ b < bits + 18,
-// b chosen by the range checker: bits rounded up to whole limbs of its base
-// (WithLogChecker's, or the plan's under gnark's checker), which saves the
-// query of a partial limb; without a known base b = bits. For checks that
-// only need v non-negative and bounded far below the field, such as the
-// gaps of a hinted square root.
+// CheckBound constrains 0 ≤ v < 2^b for some b with bits ≤ b < bits + 16,
+// b chosen by the range checker: under WithLogChecker bits rounded up to
+// whole limbs of its base, which saves the query of a partial limb; under
+// the other checkers b = bits (their constraint systems are unchanged). For
+// checks that only need v non-negative and bounded far below the field,
+// such as the gaps of a hinted square root.
 func (g *Gadget) CheckBound(v frontend.Variable, bits int) {
 	g.checkBound(v, bits)
 }
@@ -153,7 +153,7 @@ func New(api frontend.API, opts ...Option) *Gadget {
 	if b := cfg.plan.Base(); b > 0 {
 		rcOpts = append(rcOpts, rangecheck.WithBaseLength(b))
 	}
-	return &Gadget{api: api, rc: gnarkChecker{rangecheck.New(api, rcOpts...), cfg.plan.Base()}, plan: cfg.plan}
+	return &Gadget{api: api, rc: gnarkChecker{rangecheck.New(api, rcOpts...)}, plan: cfg.plan}
 }
 
 // bitChecker range-checks by binary decomposition: ToBinary constrains v to
@@ -168,22 +168,14 @@ func (b bitChecker) checkWidened(v frontend.Variable, n int) { b.Check(v, n) }
 
 // gnarkChecker is gnark's std/rangecheck, which pads nothing itself (the
 // Gadget pads Requantize's remainders to the plan's base, see
-// checkRemainder). base is the plan's base (0: gnark chooses), to which
-// checkWidened rounds its checks up: gnark queries a partial last limb
-// twice (the limb and the limb shifted), a whole one once.
-type gnarkChecker struct {
-	frontend.Rangechecker
-	base int
-}
+// checkRemainder) and widens nothing: the graph and ffn circuits that use
+// it keep their constraint systems (the legacy ffn circuit's keys, and the
+// cost estimates of quant/ops, assume them).
+type gnarkChecker struct{ frontend.Rangechecker }
 
 func (g gnarkChecker) checkPadded(v frontend.Variable, n int) { g.Check(v, n) }
 
-func (g gnarkChecker) checkWidened(v frontend.Variable, n int) {
-	if g.base > 0 {
-		n = (n + g.base - 1) / g.base * g.base
-	}
-	g.Check(v, n)
-}
+func (g gnarkChecker) checkWidened(v frontend.Variable, n int) { g.Check(v, n) }
 
 // Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
 // qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits
