@@ -98,20 +98,32 @@ func (t *packedTable) commit(api frontend.API) error {
 	if len(t.queries) == 0 {
 		return nil
 	}
-	in := make([]frontend.Variable, 0, 1+len(t.keys)+len(t.queries))
-	in = append(in, len(t.keys))
-	for _, k := range t.keys {
+	return keyArgument(api, t.keys, t.queries)
+}
+
+// keyArgument asserts that every query is one of keys (distinct constants)
+// by a log-derivative argument of its own: Σ_q 1/(x − q) = Σ_j m_j/(x −
+// key_j) for multiplicities m_j from PackedCountHint, x drawn from a
+// commitment to the queries' wires and the multiplicities (std/multicommit:
+// the circuit's one BSB22 commitment under Groth16). Soundness as
+// logChecker's: a query that is no key leaves a pole on the left only, so
+// the sides agree at a random x with probability below (N + n)/|F|. It
+// costs one constraint per query and one per key.
+func keyArgument(api frontend.API, keys []*big.Int, queries []frontend.Variable) error {
+	in := make([]frontend.Variable, 0, 1+len(keys)+len(queries))
+	in = append(in, len(keys))
+	for _, k := range keys {
 		in = append(in, k)
 	}
-	in = append(in, t.queries...)
-	mult, err := api.Compiler().NewHint(PackedCountHint, len(t.keys), in...)
+	in = append(in, queries...)
+	mult, err := api.Compiler().NewHint(PackedCountHint, len(keys), in...)
 	if err != nil {
 		return err
 	}
-	committed := append(append([]frontend.Variable{}, t.queries...), mult...)
+	committed := append(append([]frontend.Variable{}, queries...), mult...)
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		left := make([]frontend.Variable, len(t.queries))
-		for i, q := range t.queries {
+		left := make([]frontend.Variable, len(queries))
+		for i, q := range queries {
 			left[i] = api.Sub(x, q)
 		}
 		if bi, ok := api.(frontend.BatchInverter); ok {
@@ -121,8 +133,8 @@ func (t *packedTable) commit(api frontend.API) error {
 				left[i] = api.Inverse(left[i])
 			}
 		}
-		right := make([]frontend.Variable, len(t.keys))
-		for j, k := range t.keys {
+		right := make([]frontend.Variable, len(keys))
+		for j, k := range keys {
 			right[j] = api.DivUnchecked(mult[j], api.Sub(x, k))
 		}
 		api.AssertIsEqual(sumAll(api, left), sumAll(api, right))

@@ -3,6 +3,7 @@ package fixedpoint
 import (
 	"fmt"
 	"math/big"
+	"sort"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
@@ -144,9 +145,15 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}
 	base := chooseBase(c.checks)
+	small := smallWidths(c.checks, base)
+	smallQueries := make(map[int][]frontend.Variable)
 	var queries []frontend.Variable
 	for _, ch := range c.checks {
 		v, bits := ch.v, ch.bits
+		if small[bits] && !ch.padded && !ch.widened {
+			smallQueries[bits] = append(smallQueries[bits], v)
+			continue
+		}
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
@@ -175,6 +182,18 @@ func (c *logChecker) commit(api frontend.API) error {
 		if rem := n*base - bits; rem > 0 {
 			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
 		}
+	}
+	for _, w := range sortedKeys(smallQueries) {
+		keys := make([]*big.Int, 1<<w)
+		for j := range keys {
+			keys[j] = big.NewInt(int64(j))
+		}
+		if err := keyArgument(api, keys, smallQueries[w]); err != nil {
+			return err
+		}
+	}
+	if len(queries) == 0 {
+		return nil
 	}
 	size := 1 << base
 	countIn := append([]frontend.Variable{base}, queries...)
@@ -217,6 +236,65 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}, committed...)
 	return nil
+}
+
+// smallTableMin is how many checks of a width w below the base must
+// share a table [0, 2^w) of their own beyond its 2^w entries to pay for
+// its fixed cost (its sum and commitment): see smallWidths.
+const smallTableMin = 8
+
+// smallWidths returns the widths w < base of exact checks (neither padded
+// nor widened) that are cheaper in a table [0, 2^w) of their own: such a
+// check costs two queries under base (the value, then the value shifted by
+// base − w bits) and one there, so n checks of width w save n − 2^w.
+func smallWidths(checks []pendingCheck, base int) map[int]bool {
+	count := make(map[int]int)
+	for _, ch := range checks {
+		if !ch.padded && !ch.widened && ch.bits < base {
+			count[ch.bits]++
+		}
+	}
+	out := make(map[int]bool)
+	for w, n := range count {
+		if n > 1<<w+smallTableMin {
+			out[w] = true
+		}
+	}
+	return out
+}
+
+// checkerCost is what the checker's queries and tables cost for checks, in
+// R1CS constraints (the base chosen by chooseBase, the small tables of
+// smallWidths), without the arguments' small fixed costs.
+func checkerCost(checks []pendingCheck) int {
+	base := chooseBase(checks)
+	small := smallWidths(checks, base)
+	cost := 0
+	main := false
+	for _, ch := range checks {
+		if small[ch.bits] && !ch.padded && !ch.widened {
+			cost++
+			continue
+		}
+		main = true
+		cost += ch.queries(base)
+	}
+	if main {
+		cost += 1 << base
+	}
+	for w := range small {
+		cost += 1 << w
+	}
+	return cost
+}
+
+func sortedKeys(m map[int][]frontend.Variable) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {
