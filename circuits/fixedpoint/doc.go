@@ -26,6 +26,24 @@
 // the products cL·a and cH·b are the only multiplications: 4 constraints plus
 // two range checks per clamped value.
 //
+// # Clamp without selector products
+//
+// Under WithLogChecker the selector path checks, with B = bits rounded up
+// to whole limbs of the checker's base (B ≥ bits, so every honest a and b
+// fits),
+//
+//	cL, cH ∈ {0, 1}
+//	a + cL·2^B ∈ [0, 2^B)      (cL = 0 ⇒ a ∈ [0, 2^B), cL = 1 ⇒ a ∈ [−2^B, 0))
+//	b + cH·2^B ∈ [0, 2^B)      (likewise for b)
+//	out = v − (cL + cH)·v + cL·lo + cH·hi
+//
+// The checks are linear in the selectors and exact on B bits (a wider
+// check would let cL = 1 pass with a ≥ 0); they make a and b integers
+// below 2^B in size, so v is, and determine both selectors (cL = cH = 1
+// would need v < lo and v > hi). out is v, lo or hi as the selectors say,
+// at one product: (cL + cH)·v. 5 constraints instead of 6 (2 booleans,
+// 1 product, 2 queries when B is one limb).
+//
 // # Clamp tables
 //
 // With a Plan (WithPlan), a circuit-wide log-derivative table of 2^k entries

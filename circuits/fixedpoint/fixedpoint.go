@@ -301,6 +301,14 @@ func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) fronte
 	cL, cH := sel[0], sel[1]
 	api.AssertIsBoolean(cL)
 	api.AssertIsBoolean(cH)
+	if lc, ok := g.rc.(*logChecker); ok {
+		// Under WithLogChecker the sign tests are linear in the selectors
+		// (package doc, "Clamp without selector products"): one product.
+		g.checks += 2
+		lc.checkSelected(api.Sub(v, lo), cL, bits)
+		lc.checkSelected(api.Sub(hi, v), cH, bits)
+		return api.Add(api.Sub(v, api.Mul(api.Add(cL, cH), v)), api.Mul(cL, lo), api.Mul(cH, hi))
+	}
 	a := api.Sub(v, lo)
 	b := api.Sub(hi, v)
 	cLa := api.Mul(cL, a)

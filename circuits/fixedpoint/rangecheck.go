@@ -56,6 +56,9 @@ type pendingCheck struct {
 	// well below the field (see checkWidened); the check is then rounded up
 	// to whole limbs.
 	widened bool
+	// sel, when set, is a selector bit c: the check is then of
+	// v + c·2^B on B bits, B = bits widened to whole limbs (checkSelected).
+	sel frontend.Variable
 }
 
 func newLogChecker(api frontend.API) *logChecker {
@@ -88,6 +91,18 @@ func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
 // field (each says why).
 func (c *logChecker) checkWidened(v frontend.Variable, bits int) {
 	c.add(v, bits, false, true)
+}
+
+// checkSelected constrains v + sel·2^B ∈ [0, 2^B), B = bits rounded up to
+// whole limbs of the base: for sel ∈ {0, 1} (the caller asserts it) and v
+// an integer with |v| < 2^bits, it holds exactly when sel = 1 ⇔ v < 0
+// (sel = 0 gives v ∈ [0, 2^B), sel = 1 gives v ∈ [−2^B, 0)). The sign test
+// of a clamp selector without a product (Gadget.clampSelect).
+func (c *logChecker) checkSelected(v, sel frontend.Variable, bits int) {
+	if c.closed {
+		panic("fixedpoint: range check after the checker was committed")
+	}
+	c.checks = append(c.checks, pendingCheck{v: v, bits: max(bits, 1), widened: true, sel: sel})
 }
 
 func (c *logChecker) add(v frontend.Variable, bits int, padded, widened bool) {
@@ -161,6 +176,9 @@ func (c *logChecker) commit(api frontend.API) error {
 		}
 		if ch.widened {
 			bits = (bits + base - 1) / base * base
+		}
+		if ch.sel != nil {
+			v = api.Add(v, api.Mul(ch.sel, new(big.Int).Lsh(big.NewInt(1), uint(bits))))
 		}
 		n := (bits + base - 1) / base
 		top := v
