@@ -315,8 +315,8 @@ func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) fronte
 	cHb := api.Mul(cH, b)
 	// u = a − cL·(2a+1) and w = b − cH·(2b+1) are non-negative exactly when
 	// the selectors tell the truth.
-	// Widened checks: a bound of up to bits + 15 bits still pins the
-	// selectors (package doc) and bounds v far below the field.
+	// Bound checks (exact under gnark's checker and bit decomposition; a
+	// wider bound would still pin the selectors and bound v).
 	g.checkBound(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
 	g.checkBound(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
 	return api.Add(api.Sub(v, cLa), cHb)
