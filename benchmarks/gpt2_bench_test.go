@@ -76,7 +76,7 @@ type part struct {
 
 func (p *part) Define(api frontend.API) error {
 	fp := fixedpoint.New(api, fixedpoint.WithPlan(p.plan), fixedpoint.WithLogChecker())
-	exp := fixedpoint.NewTable(api, p.m.ExpTable)
+	exp := fixedpoint.NewPackedTable(api, p.m.ExpTable)
 	gelu := fixedpoint.NewTable(api, p.m.GELUTable)
 	p.build(api, fp, exp, gelu, p.In)
 	p.tables = fp.Tables()

@@ -81,10 +81,10 @@ func Breakdown(m *quant.Model) ([]Part, error) {
 			}
 		}},
 		{"attention-scores+probsV", seq, 3 * d, func(api frontend.API, fp *fixedpoint.Gadget, in [][]frontend.Variable) {
-			attention.Attention(api, fp, fixedpoint.NewTable(api, m.ExpTable), params, in)
+			attention.Attention(api, fp, fixedpoint.NewPackedTable(api, m.ExpTable), params, in)
 		}},
 		{"softmax", seq * cfg.NHead, seq, func(api frontend.API, fp *fixedpoint.Gadget, in [][]frontend.Variable) {
-			exp := fixedpoint.NewTable(api, m.ExpTable)
+			exp := fixedpoint.NewPackedTable(api, m.ExpTable)
 			for i, r := range in {
 				attention.Softmax(api, fp, exp, r[:i%seq+1])
 			}

@@ -15,6 +15,36 @@
 // The lookup proves 0 ≤ Δ_ij < 2^B, so m_i ≥ every l_ij; the product proves it
 // equals one of them. The division is fixedpoint.DivFloor.
 //
+// # Packed exp tables
+//
+// Softmax takes any exp table; circuits/gpt2 and the graph ops (softmax,
+// masked softmax, attention) pass fixedpoint.NewPackedTable, whose lookup
+// costs one constraint instead of two but pins nothing on its own: it proves
+// only that each key Δ_j + 2^K·E_j (K = fixedpoint.PackedShift = 100) is one
+// of the table's keys i + 2^K·e_i, i.e. E_j = e_{i_j} + δ_j·2^−K with
+// δ_j = i_j − Δ_j. Softmax's own constraints close the gap:
+//
+//   - Δ_j is an integer with |Δ_j| < 2^30: the logits are (the caller's
+//     contract) integers in the logit range, and the product makes m one of
+//     them; so |δ_j| < 2^31 and |Σ_j δ_j| < 2^51 for rows below 2^20.
+//   - The division's remainder checks give A = r_j·2^e and B = (den − 1 −
+//     r_j)·2^e as integers in [0, 2^54) (e < 16 the padding, 0 under gnark's
+//     checker), so den·2^e = A + B + 2^e is an integer N < 2^55. With den =
+//     2·Σ_j E_j: 2^(e+1−K)·Σδ_j = N − 2^(e+1)·Σe_{i_j} =: M, an integer
+//     below 2^60, so Σδ_j ≡ 2^(K−e−1)·M mod p; both sides are integers below
+//     p/2 in size (2^(K+60) < p/2), hence equal, and as 2^(K−e−1) ≥ 2^83
+//     exceeds |Σδ_j|, M = 0 and Σδ_j = 0: den is an integer.
+//   - Then, per j, A = 2^e·(2^(P+1)·e_{i_j} + S − q_j·den) + 2^(P+1+e−K)·δ_j
+//     with q_j an integer below 2^28 (its widened range check), so
+//     δ_j ≡ 2^(K−P−1−e)·M' mod p for an integer |M'| < 2^86; as before
+//     (2^(K+86) < p/2, 2^(K−P−1−e) ≥ 2^71 > |δ_j|) δ_j = 0.
+//
+// So Δ_j = i_j lies in the table's domain and E_j = ExpTable[Δ_j]: the
+// argument of the unpacked table, at one constraint a lookup. A wrong value,
+// a wrong multiplicity and the neighbouring-keys forgery (two δ of opposite
+// sign, which keeps S an integer) are each rejected by the real prover
+// (TestPackedSoftmaxTamperedHints; the gpt2 prover tamper test).
+//
 // The scores S = QKᵀ (row i kept up to column i) and the outputs P·V (row i
 // of P has i+1 entries) are products of two witness matrices, constrained by
 // circuits/matmul (Params.Products): either one constraint per scalar product
@@ -138,7 +168,9 @@ func Attention(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table
 }
 
 // Softmax returns the probabilities of one row of logits (each in the logit
-// range), as quant.SoftmaxRow: p_j ∈ [0, 2^ProbFrac].
+// range), as quant.SoftmaxRow: p_j ∈ [0, 2^ProbFrac]. exp may be a packed
+// table (fixedpoint.NewPackedTable): the division below pins its values
+// (package doc).
 func Softmax(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, logits []frontend.Variable) []frontend.Variable {
 	res, err := api.Compiler().NewHint(MaxHint, 1, logits...)
 	if err != nil {

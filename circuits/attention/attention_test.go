@@ -6,8 +6,11 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/attention"
@@ -307,6 +310,127 @@ func TestAttentionSmallLogitQuotient(t *testing.T) {
 					t.Fatalf("mult/%d, planned %v, input %d: %v", div, c.planned, k, err)
 				}
 			}
+		}
+	}
+}
+
+// packedSoftmaxCircuit is softmaxCircuit as circuits/gpt2 builds it: the
+// log-derivative range checker and the exp table packed into it
+// (fixedpoint.NewPackedTable: one constraint a lookup).
+type packedSoftmaxCircuit struct {
+	softmaxCircuit
+}
+
+func (c *packedSoftmaxCircuit) Define(api frontend.API) error {
+	fp := fixedpoint.New(api, fixedpoint.WithLogChecker())
+	lo, _ := quant.GPT2Formats{LogitBits: logitBits}.LogitRange()
+	for _, l := range c.Logits {
+		fp.Check(api.Sub(l, lo), logitBits)
+	}
+	p := attention.Softmax(api, fp, fixedpoint.NewPackedTable(api, quant.ExpTableFor(logitFrac, logitBits)), c.Logits)
+	for i := range p {
+		api.AssertIsEqual(p[i], c.Probs[i])
+	}
+	return nil
+}
+
+func packedShape(n int) *packedSoftmaxCircuit { return &packedSoftmaxCircuit{*shape(n)} }
+
+func packedAssign(logits []int64) *packedSoftmaxCircuit {
+	return &packedSoftmaxCircuit{*assign(logits)}
+}
+
+// With the packed exp table the probabilities are quant's, bit for bit, on
+// random and extreme rows, and a wrong probability is rejected.
+func TestPackedSoftmaxMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{1, 2, 7, 33} {
+		extreme := make([]int64, n)
+		for i := range extreme {
+			extreme[i] = -512
+		}
+		extreme[n-1] = 511
+		rows := [][]int64{make([]int64, n), extreme}
+		for range 5 {
+			row := make([]int64, n)
+			for i := range row {
+				row[i] = rng.Int64N(1024) - 512
+			}
+			rows = append(rows, row)
+		}
+		for _, row := range rows {
+			if err := test.IsSolved(packedShape(n), packedAssign(row), field); err != nil {
+				t.Fatalf("n=%d %v: %v", n, row, err)
+			}
+			bad := packedAssign(row)
+			bad.Probs[n-1] = bad.Probs[n-1].(int64) + 1
+			if err := test.IsSolved(packedShape(n), bad, field); err == nil {
+				t.Fatalf("n=%d %v: wrong probability accepted", n, row)
+			}
+		}
+	}
+}
+
+// Tampered packed-table hints are rejected by the real Groth16 prover: a
+// wrong exp value (its key is no table key), a wrong multiplicity, and the
+// attack the packed key leaves open to the lookup alone — two exp values
+// off by ∓2^−K·1 so that their keys are the neighbouring entries'
+// (Δ_0 + 2^K·E_0 = (Δ_0+1) + 2^K·e[Δ_0+1], and Δ_1 − 1 likewise), which
+// keeps S an integer: the division's range checks reject it (package doc).
+func TestPackedSoftmaxTamperedHints(t *testing.T) {
+	row := []int64{10, -40, 200, 199, 0}
+	ccs, err := frontend.Compile(field, r1cs.NewBuilder, packedShape(len(row)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(packedAssign(row), field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groth16.Prove(ccs, pk, w); err != nil {
+		t.Fatalf("honest proof failed: %v", err)
+	}
+	table := quant.ExpTableFor(logitFrac, logitBits)
+	inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift), field)
+	// Δ = max − l: 190, 240, 0, 1, 200; entries 0 and 1 move to the
+	// neighbouring keys.
+	shifted := func(p *big.Int, in, out []*big.Int) error {
+		if err := fixedpoint.PackedLookupHint(p, in, out); err != nil {
+			return err
+		}
+		for k, d := range map[int]int64{0: 1, 1: -1} {
+			delta := in[1+len(table)+k].Int64()
+			v := new(big.Int).Mul(big.NewInt(-d), inv)
+			out[k].Add(v, big.NewInt(table[delta+d]))
+			out[k].Mod(out[k], p)
+		}
+		return nil
+	}
+	for name, tm := range map[string]struct {
+		h    solver.Hint
+		fake solver.Hint
+	}{
+		"exp value+1":       {fixedpoint.PackedLookupHint, nil},
+		"count+1":           {fixedpoint.PackedCountHint, nil},
+		"neighbouring keys": {fixedpoint.PackedLookupHint, shifted},
+	} {
+		fake := tm.fake
+		if fake == nil {
+			h := tm.h
+			fake = func(p *big.Int, in, out []*big.Int) error {
+				if err := h(p, in, out); err != nil {
+					return err
+				}
+				out[0].Add(out[0], big.NewInt(1))
+				return nil
+			}
+		}
+		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(tm.h), fake))); err == nil {
+			t.Errorf("tampered %s: prover succeeded", name)
 		}
 	}
 }

@@ -26,6 +26,24 @@
 // the products cL·a and cH·b are the only multiplications: 4 constraints plus
 // two range checks per clamped value.
 //
+// # Clamp without selector products
+//
+// Under WithLogChecker the selector path checks, with B = bits rounded up
+// to whole limbs of the checker's base (B ≥ bits, so every honest a and b
+// fits),
+//
+//	cL, cH ∈ {0, 1}
+//	a + cL·2^B ∈ [0, 2^B)      (cL = 0 ⇒ a ∈ [0, 2^B), cL = 1 ⇒ a ∈ [−2^B, 0))
+//	b + cH·2^B ∈ [0, 2^B)      (likewise for b)
+//	out = v − (cL + cH)·v + cL·lo + cH·hi
+//
+// The checks are linear in the selectors and exact on B bits (a wider
+// check would let cL = 1 pass with a ≥ 0); they make a and b integers
+// below 2^B in size, so v is, and determine both selectors (cL = cH = 1
+// would need v < lo and v > hi). out is v, lo or hi as the selectors say,
+// at one product: (cL + cH)·v. 5 constraints instead of 6 (2 booleans,
+// 1 product, 2 queries when B is one limb).
+//
 // # Clamp tables
 //
 // With a Plan (WithPlan), a circuit-wide log-derivative table of 2^k entries
@@ -68,6 +86,33 @@
 // argument above. A Requantize with a table then costs 2 + ceil(s/b). The
 // gpt2 circuit uses it; it is an option because it changes the constraint
 // system of every circuit that takes it.
+//
+// # Widened checks
+//
+// Some range checks only need their value non-negative and bounded far
+// below the field, not an exact width: a clamp selector's tests (the
+// selectors are pinned for any bound), DivFloor's quotient (with the
+// remainder's checks it leaves one solution for any bound ≪ the field),
+// the gaps of norm.Rsqrt. CheckBound (checkBound inside the package) rounds
+// such a check up to whole limbs of WithLogChecker's base, chosen at commit
+// (gnark's checker checks exactly: the graph and ffn circuits, their keys
+// and quant/ops' estimates are unchanged), so that it costs
+// ceil(bits/b) queries instead of one more for a partial last limb; the
+// bound grows by at most b − 1 bits, which every caller's argument allows.
+// In the 64-token d-64 gpt2 block: −8,320 (the softmax quotients, 13 bits
+// under base 15) and −576 (LayerNorm square roots).
+//
+// # Packed tables
+//
+// NewPackedTable is a function table whose lookups cost one R1CS
+// constraint (the inverse of x − key) instead of logderivlookup's two (the
+// random combination of index and value, then the inverse): the key
+// idx + 2^100·val is a linear expression. Its own log-derivative argument
+// (its own challenge from the circuit's commitment; its keys never meet
+// another table's) proves each key is a table key, which pins idx and val
+// only once the caller has made val an integer: the table is for callers
+// whose other constraints do (attention.Softmax, whose package doc gives the
+// argument for its exp table).
 //
 // WithBitDecomposition ignores the plan: that path uses neither lookups nor
 // commitments.

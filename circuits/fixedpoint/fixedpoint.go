@@ -20,7 +20,7 @@ func init() {
 
 // GetHints lists the hints this package uses, for provers that register hints explicitly.
 func GetHints() []solver.Hint {
-	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint, DivBySubHint}
+	return []solver.Hint{DivPow2Hint, ClampSelectHint, DivFloorHint, LimbsHint, RangeCountHint, DivBySubHint, PackedLookupHint, PackedCountHint}
 }
 
 // Gadget constrains fixed-point operations; all values share one range checker.
@@ -44,6 +44,10 @@ type checker interface {
 	// checkPadded is Check for a value known to be a small integer, which
 	// the checker may scale to whole limbs (see logChecker.checkPadded).
 	checkPadded(v frontend.Variable, bits int)
+	// checkWidened is Check for a value of which only 0 ≤ v and a bound far
+	// below the field matter, which the checker may round up to whole limbs
+	// (see logChecker.checkWidened).
+	checkWidened(v frontend.Variable, bits int)
 }
 
 type mappedKey struct {
@@ -76,6 +80,25 @@ func (g *Gadget) checkRemainder(r frontend.Variable, bits int) {
 		bits += e
 	}
 	g.rc.Check(r, bits)
+}
+
+// checkBound range-checks v, 0 ≤ v < 2^bits, where only v ≥ 0 and a bound
+// far below the field matter: under WithLogChecker the check is widened to
+// whole limbs of the checker's base (logChecker.checkWidened); gnark's
+// checker and bit decomposition check exactly bits.
+func (g *Gadget) checkBound(v frontend.Variable, bits int) {
+	g.checks++
+	g.rc.checkWidened(v, bits)
+}
+
+// CheckBound constrains 0 ≤ v < 2^b for some b with bits ≤ b < bits + 16,
+// b chosen by the range checker: under WithLogChecker bits rounded up to
+// whole limbs of its base, which saves the query of a partial limb; under
+// the other checkers b = bits (their constraint systems are unchanged). For
+// checks that only need v non-negative and bounded far below the field,
+// such as the gaps of a hinted square root.
+func (g *Gadget) CheckBound(v frontend.Variable, bits int) {
+	g.checkBound(v, bits)
 }
 
 // RangeChecks returns the number of range checks the gadget has made so far.
@@ -141,11 +164,18 @@ func (b bitChecker) Check(v frontend.Variable, n int) { b.api.ToBinary(v, n) }
 
 func (b bitChecker) checkPadded(v frontend.Variable, n int) { b.Check(v, n) }
 
+func (b bitChecker) checkWidened(v frontend.Variable, n int) { b.Check(v, n) }
+
 // gnarkChecker is gnark's std/rangecheck, which pads nothing itself (the
-// Gadget pads Requantize's remainders to the plan's base, see checkRemainder).
+// Gadget pads Requantize's remainders to the plan's base, see
+// checkRemainder) and widens nothing: the graph and ffn circuits that use
+// it keep their constraint systems (the legacy ffn circuit's keys, and the
+// cost estimates of quant/ops, assume them).
 type gnarkChecker struct{ frontend.Rangechecker }
 
 func (g gnarkChecker) checkPadded(v frontend.Variable, n int) { g.Check(v, n) }
+
+func (g gnarkChecker) checkWidened(v frontend.Variable, n int) { g.Check(v, n) }
 
 // Requantize returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift), lo, hi).
 // qBits must bound the unclamped quotient: |q| + |lo| + |hi| < 2^qBits
@@ -271,14 +301,24 @@ func (g *Gadget) clampSelect(v frontend.Variable, lo, hi int64, bits int) fronte
 	cL, cH := sel[0], sel[1]
 	api.AssertIsBoolean(cL)
 	api.AssertIsBoolean(cH)
+	if lc, ok := g.rc.(*logChecker); ok {
+		// Under WithLogChecker the sign tests are linear in the selectors
+		// (package doc, "Clamp without selector products"): one product.
+		g.checks += 2
+		lc.checkSelected(api.Sub(v, lo), cL, bits)
+		lc.checkSelected(api.Sub(hi, v), cH, bits)
+		return api.Add(api.Sub(v, api.Mul(api.Add(cL, cH), v)), api.Mul(cL, lo), api.Mul(cH, hi))
+	}
 	a := api.Sub(v, lo)
 	b := api.Sub(hi, v)
 	cLa := api.Mul(cL, a)
 	cHb := api.Mul(cH, b)
 	// u = a − cL·(2a+1) and w = b − cH·(2b+1) are non-negative exactly when
 	// the selectors tell the truth.
-	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
-	g.check(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
+	// Bound checks (exact under gnark's checker and bit decomposition; a
+	// wider bound would still pin the selectors and bound v).
+	g.checkBound(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.checkBound(api.Sub(b, api.Add(api.Mul(cHb, 2), cH)), bits)
 	return api.Add(api.Sub(v, cLa), cHb)
 }
 
@@ -293,7 +333,7 @@ func (g *Gadget) ClampLow(v frontend.Variable, lo int64, bits int) frontend.Vari
 	api.AssertIsBoolean(cL)
 	a := api.Sub(v, lo)
 	cLa := api.Mul(cL, a)
-	g.check(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
+	g.checkBound(api.Sub(a, api.Add(api.Mul(cLa, 2), cL)), bits)
 	return api.Sub(v, cLa)
 }
 
@@ -336,7 +376,9 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 		panic(err)
 	}
 	q := res[0]
-	g.check(q, qBits)
+	// Only q's bound matters (with the remainder's checks it leaves one
+	// solution): the check may be widened to whole limbs.
+	g.checkBound(q, qBits)
 	// With q range-checked, r is an integer below 2^(qBits+denBits) + num in
 	// absolute value, far below the field: its two checks may be padded to
 	// whole limbs (see checkRemainder).

@@ -3,6 +3,7 @@ package fixedpoint
 import (
 	"fmt"
 	"math/big"
+	"sort"
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
@@ -51,6 +52,13 @@ type pendingCheck struct {
 	v      frontend.Variable
 	bits   int
 	padded bool
+	// widened: the caller needs only 0 ≤ v < 2^bits' for some bits' ≥ bits
+	// well below the field (see checkWidened); the check is then rounded up
+	// to whole limbs.
+	widened bool
+	// sel, when set, is a selector bit c: the check is then of
+	// v + c·2^B on B bits, B = bits widened to whole limbs (checkSelected).
+	sel frontend.Variable
 }
 
 func newLogChecker(api frontend.API) *logChecker {
@@ -61,7 +69,7 @@ func newLogChecker(api frontend.API) *logChecker {
 
 // Check constrains 0 ≤ v < 2^bits.
 func (c *logChecker) Check(v frontend.Variable, bits int) {
-	c.add(v, bits, false)
+	c.add(v, bits, false, false)
 }
 
 // checkPadded is Check for a value the caller knows is a bounded integer
@@ -70,10 +78,34 @@ func (c *logChecker) Check(v frontend.Variable, bits int) {
 // querying a partial last limb. See Requantize for why a remainder
 // qualifies.
 func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
-	c.add(v, bits, true)
+	c.add(v, bits, true, false)
 }
 
-func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
+// checkWidened is Check for a value whose exact width nothing depends on:
+// the caller needs v ≥ 0 and v bounded far below the field (a clamp
+// selector's test, a hinted quotient whose remainder checks pin it, the
+// gaps of a square root), so the checker checks v on whole limbs,
+// 0 ≤ v < 2^(b·ceil(bits/b)), and saves the query of a partial last limb.
+// A widened check is a plain range check of at most bits + b − 1 ≤ bits +
+// 15 bits: every caller's argument holds for any bound that far below the
+// field (each says why).
+func (c *logChecker) checkWidened(v frontend.Variable, bits int) {
+	c.add(v, bits, false, true)
+}
+
+// checkSelected constrains v + sel·2^B ∈ [0, 2^B), B = bits rounded up to
+// whole limbs of the base: for sel ∈ {0, 1} (the caller asserts it) and v
+// an integer with |v| < 2^bits, it holds exactly when sel = 1 ⇔ v < 0
+// (sel = 0 gives v ∈ [0, 2^B), sel = 1 gives v ∈ [−2^B, 0)). The sign test
+// of a clamp selector without a product (Gadget.clampSelect).
+func (c *logChecker) checkSelected(v, sel frontend.Variable, bits int) {
+	if c.closed {
+		panic("fixedpoint: range check after the checker was committed")
+	}
+	c.checks = append(c.checks, pendingCheck{v: v, bits: max(bits, 1), widened: true, sel: sel})
+}
+
+func (c *logChecker) add(v frontend.Variable, bits int, padded, widened bool) {
 	if c.closed {
 		panic("fixedpoint: range check after the checker was committed")
 	}
@@ -83,7 +115,7 @@ func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
 	case bits == 1:
 		c.api.AssertIsBoolean(v)
 	default:
-		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded})
+		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded, widened: widened})
 	}
 }
 
@@ -98,7 +130,7 @@ const (
 // costs under base b.
 func (p pendingCheck) queries(b int) int {
 	n := (p.bits + b - 1) / b
-	if p.bits%b != 0 && !p.padded {
+	if p.bits%b != 0 && !p.padded && !p.widened {
 		n++
 	}
 	return n
@@ -128,13 +160,25 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}
 	base := chooseBase(c.checks)
+	small := smallWidths(c.checks, base)
+	smallQueries := make(map[int][]frontend.Variable)
 	var queries []frontend.Variable
 	for _, ch := range c.checks {
 		v, bits := ch.v, ch.bits
+		if small[bits] && !ch.padded && !ch.widened {
+			smallQueries[bits] = append(smallQueries[bits], v)
+			continue
+		}
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
 			bits += e
+		}
+		if ch.widened {
+			bits = (bits + base - 1) / base * base
+		}
+		if ch.sel != nil {
+			v = api.Add(v, api.Mul(ch.sel, new(big.Int).Lsh(big.NewInt(1), uint(bits))))
 		}
 		n := (bits + base - 1) / base
 		top := v
@@ -156,6 +200,18 @@ func (c *logChecker) commit(api frontend.API) error {
 		if rem := n*base - bits; rem > 0 {
 			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
 		}
+	}
+	for _, w := range sortedKeys(smallQueries) {
+		keys := make([]*big.Int, 1<<w)
+		for j := range keys {
+			keys[j] = big.NewInt(int64(j))
+		}
+		if err := keyArgument(api, keys, smallQueries[w]); err != nil {
+			return err
+		}
+	}
+	if len(queries) == 0 {
+		return nil
 	}
 	size := 1 << base
 	countIn := append([]frontend.Variable{base}, queries...)
@@ -198,6 +254,65 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}, committed...)
 	return nil
+}
+
+// smallTableMin is how many checks of a width w below the base must
+// share a table [0, 2^w) of their own beyond its 2^w entries to pay for
+// its fixed cost (its sum and commitment): see smallWidths.
+const smallTableMin = 8
+
+// smallWidths returns the widths w < base of exact checks (neither padded
+// nor widened) that are cheaper in a table [0, 2^w) of their own: such a
+// check costs two queries under base (the value, then the value shifted by
+// base − w bits) and one there, so n checks of width w save n − 2^w.
+func smallWidths(checks []pendingCheck, base int) map[int]bool {
+	count := make(map[int]int)
+	for _, ch := range checks {
+		if !ch.padded && !ch.widened && ch.bits < base {
+			count[ch.bits]++
+		}
+	}
+	out := make(map[int]bool)
+	for w, n := range count {
+		if n > 1<<w+smallTableMin {
+			out[w] = true
+		}
+	}
+	return out
+}
+
+// checkerCost is what the checker's queries and tables cost for checks, in
+// R1CS constraints (the base chosen by chooseBase, the small tables of
+// smallWidths), without the arguments' small fixed costs.
+func checkerCost(checks []pendingCheck) int {
+	base := chooseBase(checks)
+	small := smallWidths(checks, base)
+	cost := 0
+	main := false
+	for _, ch := range checks {
+		if small[ch.bits] && !ch.padded && !ch.widened {
+			cost++
+			continue
+		}
+		main = true
+		cost += ch.queries(base)
+	}
+	if main {
+		cost += 1 << base
+	}
+	for w := range small {
+		cost += 1 << w
+	}
+	return cost
+}
+
+func sortedKeys(m map[int][]frontend.Variable) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	return keys
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {

@@ -136,15 +136,7 @@ func TestLogCheckerCost(t *testing.T) {
 		}
 		return out
 	}
-	model := func(bits []int, padded bool) int {
-		checks := pending(bits, padded)
-		b := chooseBase(checks)
-		n := 1 << b
-		for _, ch := range checks {
-			n += ch.queries(b)
-		}
-		return n
-	}
+	model := func(bits []int, padded bool) int { return checkerCost(pending(bits, padded)) }
 	for _, tc := range []struct {
 		bits   int
 		padded bool
@@ -170,4 +162,44 @@ func pending(bits []int, padded bool) []pendingCheck {
 		out[i] = pendingCheck{bits: b, padded: padded}
 	}
 	return out
+}
+
+// Exact checks narrower than the base, numerous enough, go to a table
+// [0, 2^w) of their own (one query each instead of two): it accepts 0 and
+// 2^w − 1 and rejects −1 and 2^w, through the test engine and the real
+// Groth16 prover.
+func TestLogCheckerSmallTable(t *testing.T) {
+	const n, w, wide, nWide = 600, 4, 10, 2000
+	bits := make([]int, n+nWide)
+	for i := range bits {
+		bits[i] = w
+		if i >= n {
+			bits[i] = wide // the wide checks set the base
+		}
+	}
+	checks := pending(bits, false)
+	if base := chooseBase(checks); !smallWidths(checks, base)[w] {
+		t.Fatalf("%d checks of %d bits under base %d: no table of their own", n, w, base)
+	}
+	circ := &checkCircuit{V: make([]frontend.Variable, len(bits)), bits: bits}
+	assign := func(v int64) *checkCircuit {
+		a := &checkCircuit{V: make([]frontend.Variable, len(bits))}
+		for i := range a.V {
+			a.V[i] = int64(i % (1 << bits[i]))
+		}
+		a.V[7] = v
+		return a
+	}
+	assert := test.NewAssert(t)
+	assert.CheckCircuit(circ, test.WithValidAssignment(assign(0)), test.WithValidAssignment(assign(1<<w-1)),
+		test.WithInvalidAssignment(assign(-1)), test.WithInvalidAssignment(assign(1<<w)),
+		test.WithCurves(ecc.BN254), test.WithBackends(backend.GROTH16), test.NoFuzzing(), test.NoSerializationChecks())
+	cs, err := frontend.Compile(bn254, r1cs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cs.GetNbConstraints(), checkerCost(checks); got < want || got > want+8 {
+		t.Errorf("%d constraints, model %d", got, want)
+	}
+	t.Logf("%d checks of %d bits and %d of %d: base %d, %d constraints (model %d)", n, w, nWide, wide, chooseBase(checks), cs.GetNbConstraints(), checkerCost(checks))
 }

@@ -50,11 +50,26 @@ type Ctx struct {
 	LegacyWeights bool
 
 	tables map[[sha256.Size]byte]logderivlookup.Table
+	packed map[[sha256.Size]byte]logderivlookup.Table
 }
 
 // NewCtx returns a context over api and fp.
 func NewCtx(api frontend.API, fp *fixedpoint.Gadget) *Ctx {
-	return &Ctx{API: api, FP: fp, tables: map[[sha256.Size]byte]logderivlookup.Table{}}
+	return &Ctx{API: api, FP: fp, tables: map[[sha256.Size]byte]logderivlookup.Table{}, packed: map[[sha256.Size]byte]logderivlookup.Table{}}
+}
+
+// PackedTable is Table for fixedpoint.NewPackedTable (one constraint a
+// lookup; only for callers that pin the looked-up values themselves, as
+// attention.Softmax does with its exp table), built once per circuit for
+// each distinct list of entries.
+func (c *Ctx) PackedTable(entries []int64) logderivlookup.Table {
+	key := TableKey(entries)
+	if t, ok := c.packed[key]; ok {
+		return t
+	}
+	t := fixedpoint.NewPackedTable(c.API, entries)
+	c.packed[key] = t
+	return t
 }
 
 // Table returns the lookup table of entries, built once per circuit for

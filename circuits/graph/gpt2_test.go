@@ -121,7 +121,7 @@ func TestGPT2MatchesReference(t *testing.T) {
 
 // On the demo's model the composed clamp-and-GELU table pays, so c_fc's
 // clamps and the GELU are one lookup per output (linear.DenseMapped, as
-// circuits/gpt2 did; the demo's 102,437 constraints are pinned in
+// circuits/gpt2 did; the demo's 100,357 constraints are pinned in
 // TestGPT2AsGraphMatchesLegacy): bit-exact with the reference on the
 // extremes and random inputs, and a wrong output is rejected.
 func TestGPT2FusedGELUMatchesReference(t *testing.T) {
@@ -202,6 +202,8 @@ func gpt2RejectsTamperedHints(t *testing.T, m *quant.Model, c *graph.Circuit, ch
 		"range-check limb":    fixedpoint.LimbsHint,
 		"range-check count":   fixedpoint.RangeCountHint,
 		"softmax division":    fixedpoint.DivFloorHint,
+		"exp lookup (packed)": fixedpoint.PackedLookupHint,
+		"exp lookup count":    fixedpoint.PackedCountHint,
 		"softmax max":         attention.MaxHint,
 		"layernorm rsqrt":     norm.RsqrtHint,
 		"attention product":   matmul.ProductHint,

@@ -208,7 +208,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		// The legacy circuit's tables: exp first, then GELU built at its
 		// first lookup (nothing looks it up where c_fc's clamps and GELU
 		// are fused).
-		ctx.Table(c.model.ExpTable)
+		ctx.PackedTable(c.model.ExpTable)
 		ctx.LazyTable(c.model.GELUTable)
 		if witness {
 			nodeW = c.legacyNodeWeights()

@@ -71,15 +71,18 @@ func Rsqrt(api frontend.API, fp *fixedpoint.Gadget, v frontend.Variable, k uint,
 		panic(err)
 	}
 	r := res[0]
-	fp.Check(r, int(k)+1)
+	// Bounds only (CheckBound may widen them to whole limbs): with r ≥ 0
+	// and r, t1, t2 far below the field (r < 2^(k+17), t < 2^(bits+16)), the
+	// two inequalities below hold over the integers and pin r.
+	fp.CheckBound(r, int(k)+1)
 	two2k := new(big.Int).Lsh(big.NewInt(1), 2*k)
 	r2 := api.Mul(r, r)
 	r2v := api.Mul(r2, v)
 	rv := api.Mul(r, v)
 	// (2r+1)·v bounds both gaps: 2r+1 ≤ 2^(k+2) and v ≤ vMax.
 	bits := int(k) + 2 + vMax.BitLen()
-	fp.Check(api.Sub(two2k, r2v), bits)
-	fp.Check(api.Sub(api.Add(r2v, api.Mul(rv, 2), v), two2k, 1), bits)
+	fp.CheckBound(api.Sub(two2k, r2v), bits)
+	fp.CheckBound(api.Sub(api.Add(r2v, api.Mul(rv, 2), v), two2k, 1), bits)
 	return r
 }
 

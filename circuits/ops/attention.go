@@ -56,7 +56,7 @@ func (Attention) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []qu
 		return nil, err
 	}
 	api, fp := c.API, c.FP
-	table := c.Table(q.ExpTable())
+	table := c.PackedTable(q.ExpTable())
 	lo, hi := quant.GPT2Formats{LogitBits: q.LogitBits}.LogitRange()
 	logitBits, outBits := attentionBits(q, s)
 	rep := h / hkv

@@ -114,6 +114,10 @@ func TestAttentionTamperedHints(t *testing.T) {
 		"product":  {matmul.ProductHint, nmAdd(3, 1)},
 		"division": {fixedpoint.DivFloorHint, nmAdd(0, 1)},
 		"quotient": {fixedpoint.DivPow2Hint, nmAdd(0, 1)},
+		// The packed exp table (fixedpoint.NewPackedTable): a wrong value,
+		// a wrong multiplicity.
+		"exp value": {fixedpoint.PackedLookupHint, nmAdd(0, 1)},
+		"exp count": {fixedpoint.PackedCountHint, nmAdd(0, 1)},
 	})
 }
 

@@ -25,7 +25,7 @@ func (MaskedSoftmax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out 
 	if err != nil {
 		return nil, err
 	}
-	t := c.Table(q.ExpTable())
+	t := c.PackedTable(q.ExpTable())
 	x := in[0].V
 	y := make([]frontend.Variable, len(x))
 	b := softmaxBits()

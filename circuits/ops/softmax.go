@@ -32,7 +32,7 @@ func (Softmax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quan
 	if err != nil {
 		return nil, err
 	}
-	t := c.Table(q.ExpTable())
+	t := c.PackedTable(q.ExpTable())
 	_, d := quant.Rows(out[0].Shape)
 	x := in[0].V
 	y := make([]frontend.Variable, 0, len(x))

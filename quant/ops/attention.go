@@ -718,8 +718,11 @@ func (q *QAttention) Cost(in, out []quant.Value) quant.Cost {
 }
 
 // Softmax cost per position without softmax's final requantization
-// (QSoftmax's measured 20.3 R1CS and 67.4 PLONK per value, less one).
+// (QSoftmax's measured 20.3 R1CS and 67.4 PLONK per value, less one), less
+// the packed exp lookup's saving (fixedpoint.NewPackedTable, measured on
+// circuits/ops TestAttentionCost: 1 R1CS and about 2.3 PLONK constraints
+// per position).
 const (
-	softmaxPositionCost    = 20
-	softmaxPositionCostSCS = 73
+	softmaxPositionCost    = 19
+	softmaxPositionCostSCS = 70
 )
