@@ -3,7 +3,9 @@ package fixedpoint
 import (
 	"fmt"
 	"math/big"
+	"slices"
 
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
 )
@@ -45,6 +47,12 @@ type logChecker struct {
 	api    frontend.API
 	checks []pendingCheck
 	closed bool
+	// packer keeps the pending values and the queries packed until they
+	// are used (compile memory).
+	packer lePacker
+	// plain (tests only) commits the query expressions themselves and packs
+	// nothing, as the checker did before; the system must not change.
+	plain bool
 }
 
 type pendingCheck struct {
@@ -84,6 +92,9 @@ func (c *logChecker) add(v frontend.Variable, bits int, padded bool) {
 		c.api.AssertIsBoolean(v)
 	default:
 		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded})
+		if !c.plain {
+			c.checks[len(c.checks)-1].v = c.packer.pack(v)
+		}
 	}
 }
 
@@ -129,8 +140,11 @@ func (c *logChecker) commit(api frontend.API) error {
 	}
 	base := chooseBase(c.checks)
 	var queries []frontend.Variable
-	for _, ch := range c.checks {
-		v, bits := ch.v, ch.bits
+	for i, ch := range c.checks {
+		// The queries copy the pending expression: drop it (compile memory,
+		// benchmarks/NOTES.md 2026-11-30 "compile peak").
+		c.checks[i].v = nil
+		v, bits := c.packer.unpack(ch.v), ch.bits
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
@@ -163,19 +177,21 @@ func (c *logChecker) commit(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	committed := append(append([]frontend.Variable{}, queries...), mult...)
-	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		left := make([]frontend.Variable, len(queries))
+	c.checks = nil
+	// The commitment is to the wires of the queries, not to the expressions:
+	// committing their distinct wires gives the same system, and lets the
+	// callback drop each query once x − q is built.
+	var committed []frontend.Variable
+	if c.plain {
+		committed = append(append(committed, queries...), mult...)
+	} else {
+		committed = append(distinctWires(api, queries), mult...)
 		for i, q := range queries {
-			left[i] = api.Sub(x, q)
+			queries[i] = c.packer.pack(q)
 		}
-		if bi, ok := api.(frontend.BatchInverter); ok {
-			left = bi.BatchInvert(left)
-		} else {
-			for i := range left {
-				left[i] = api.Inverse(left[i])
-			}
-		}
+	}
+	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
+		left := invertShifted(api, x, queries, c.packer.unpack)
 		right := make([]frontend.Variable, size)
 		if papi, ok := api.(frontend.PlonkAPI); ok {
 			// One gate per entry, as gnark's std/rangecheck: the hinted
@@ -198,6 +214,83 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}, committed...)
 	return nil
+}
+
+// invertChunk is how many queries invertShifted inverts in one batch under
+// R1CS.
+const invertChunk = 4096
+
+// invertShifted returns 1/(x − unpack(q)) for the queries qs, in batches
+// (frontend.BatchInverter: one hint and one constraint per query), and drops
+// each query once its x − q is built. Under R1CS a query is a long linear
+// expression (a requantization remainder carries its accumulator's terms):
+// batches of invertChunk keep only one batch of them as x − q at a time,
+// where one batch of all of them doubled the compile's peak memory. Under
+// PLONK (short expressions) it is one batch, as before.
+func invertShifted(api frontend.API, x frontend.Variable, qs []frontend.Variable, unpack func(frontend.Variable) frontend.Variable) []frontend.Variable {
+	out := make([]frontend.Variable, len(qs))
+	bi, ok := api.(frontend.BatchInverter)
+	chunk := len(qs)
+	if _, plonk := api.(frontend.PlonkAPI); !plonk {
+		chunk = invertChunk
+	}
+	for start := 0; start < len(qs); start += chunk {
+		end := min(start+chunk, len(qs))
+		for i := start; i < end; i++ {
+			out[i] = api.Sub(x, unpack(qs[i]))
+			qs[i] = nil
+		}
+		if !ok {
+			for i := start; i < end; i++ {
+				out[i] = api.Inverse(out[i])
+			}
+			continue
+		}
+		copy(out[start:end], bi.BatchInvert(out[start:end]))
+	}
+	return out
+}
+
+// distinctWires returns one variable per distinct wire (the constant wire
+// excepted) of the R1CS linear expressions vs, in increasing wire order, for
+// a commitment: gnark's Commit commits to the sorted set of the wires of its
+// arguments, so the commitment (and the constraint system) is the same as
+// for vs, while the long expressions need not stay alive until the commit.
+// Under PLONK (no linear expressions) vs is returned as it is. The
+// expressions' coefficients must already be in the system (they are: vs are
+// inputs of RangeCountHint), as reading them adds any that are not.
+func distinctWires(api frontend.API, vs []frontend.Variable) []frontend.Variable {
+	if _, ok := api.(frontend.PlonkAPI); ok {
+		return vs
+	}
+	comp := api.Compiler()
+	var seen []uint64 // bit set of wire IDs
+	var ids []uint32
+	for _, v := range vs {
+		le, ok := comp.ToCanonicalVariable(v).(constraint.LinearExpression)
+		if !ok {
+			return vs
+		}
+		for _, t := range le {
+			if t.VID == 0 {
+				continue
+			}
+			w := int(t.VID >> 6)
+			if w >= len(seen) {
+				seen = append(seen, make([]uint64, w+1-len(seen)+len(seen)/2)...)
+			}
+			if bit := uint64(1) << (t.VID & 63); seen[w]&bit == 0 {
+				seen[w] |= bit
+				ids = append(ids, t.VID)
+			}
+		}
+	}
+	slices.Sort(ids)
+	out := make([]frontend.Variable, len(ids))
+	for i, id := range ids {
+		out[i] = comp.InternalVariable(id)
+	}
+	return out
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {
