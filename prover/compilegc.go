@@ -10,10 +10,13 @@ import (
 // compileGCPercent is the garbage collector's target (GOGC) while a circuit
 // compiles. gnark's frontend allocates a great deal of short-lived memory
 // (linear expressions, the constraint system's growing slices) on top of a
-// live heap that keeps growing: at the default 100 the heap runs up to twice
-// the live peak, and the process's peak RSS further above it.
-// benchmarks/NOTES.md (2026-11-30, "compile peak") has the trade-off.
-var compileGCPercent = 100
+// live heap that keeps growing: at Go's default of 100 the heap runs up to
+// twice the live peak. 50 cut the peak RSS of compile-circuit on a 534 k
+// constraint circuit by about a third for about a fifth more CPU
+// (benchmarks/NOTES.md, 2026-12-01 "compile peak";
+// benchmarks/results/compile-memory.md). ZKINFER_COMPILE_GOGC overrides it
+// (100: Go's default behaviour); a GOGC set by the user is left alone.
+var compileGCPercent = 50
 
 func init() {
 	if v, err := strconv.Atoi(os.Getenv("ZKINFER_COMPILE_GOGC")); err == nil {

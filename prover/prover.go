@@ -158,6 +158,9 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err != nil {
 		return nil, err
 	}
+	// gnark encodes the whole system in memory: free that copy before the
+	// caller encodes it again to write the circuit file.
+	releaseCompileGarbage()
 	return &Circuit{CS: cs, Header: Header{
 		Format:         FormatCircuit,
 		Backend:        cfg.backend,

@@ -32,8 +32,12 @@ type lePacker struct {
 	size             uintptr      // of a term
 	vidOff, coeffOff uintptr
 	coeffLen         int
-	index            map[[maxPackedCoeff]uint64]uint32
-	coeffs           [][maxPackedCoeff]uint64
+	// index finds a coefficient's entry by its first word (a uint64 map is
+	// several times faster than one keyed by the whole array); others
+	// holds the coefficients whose first word is taken by another.
+	index  map[uint64]uint32
+	others map[[maxPackedCoeff]uint64]uint32
+	coeffs [][maxPackedCoeff]uint64
 }
 
 const maxPackedCoeff = 6
@@ -62,7 +66,8 @@ func (p *lePacker) layout(t reflect.Type) bool {
 		return false
 	}
 	p.typ, p.size, p.vidOff, p.coeffOff, p.coeffLen = t, e.Size(), vid.Offset, coeff.Offset, coeff.Type.Len()
-	p.index = make(map[[maxPackedCoeff]uint64]uint32)
+	p.index = make(map[uint64]uint32)
+	p.others = make(map[[maxPackedCoeff]uint64]uint32)
 	return true
 }
 
@@ -84,15 +89,29 @@ func (p *lePacker) pack(v frontend.Variable) frontend.Variable {
 		}
 		var c [maxPackedCoeff]uint64
 		copy(c[:p.coeffLen], unsafe.Slice((*uint64)(unsafe.Add(t, p.coeffOff)), p.coeffLen))
-		k, ok := p.index[c]
-		if !ok {
-			k = uint32(len(p.coeffs))
-			p.index[c] = k
-			p.coeffs = append(p.coeffs, c)
-		}
-		out[i] = uint64(k)<<32 | uint64(vid)
+		out[i] = uint64(p.coeffIndex(&c))<<32 | uint64(vid)
 	}
 	return out
+}
+
+func (p *lePacker) coeffIndex(c *[maxPackedCoeff]uint64) uint32 {
+	k, ok := p.index[c[0]]
+	if ok && p.coeffs[k] == *c {
+		return k
+	}
+	if ok {
+		if k, ok := p.others[*c]; ok {
+			return k
+		}
+	}
+	k = uint32(len(p.coeffs))
+	p.coeffs = append(p.coeffs, *c)
+	if ok {
+		p.others[*c] = k
+	} else {
+		p.index[c[0]] = k
+	}
+	return k
 }
 
 // unpack returns the expression v was packed from (a new slice), or v

@@ -185,10 +185,10 @@ func (c *logChecker) commit(api frontend.API) error {
 	if c.plain {
 		committed = append(append(committed, queries...), mult...)
 	} else {
-		committed = append(distinctWires(api, queries), mult...)
 		for i, q := range queries {
 			queries[i] = c.packer.pack(q)
 		}
+		committed = append(distinctWires(api, queries), mult...)
 	}
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
 		left := invertShifted(api, x, queries, c.packer.unpack)
@@ -252,7 +252,7 @@ func invertShifted(api frontend.API, x frontend.Variable, qs []frontend.Variable
 }
 
 // distinctWires returns one variable per distinct wire (the constant wire
-// excepted) of the R1CS linear expressions vs, in increasing wire order, for
+// excepted) of the R1CS linear expressions vs (packed or not), in increasing wire order, for
 // a commitment: gnark's Commit commits to the sorted set of the wires of its
 // arguments, so the commitment (and the constraint system) is the same as
 // for vs, while the long expressions need not stay alive until the commit.
@@ -266,23 +266,32 @@ func distinctWires(api frontend.API, vs []frontend.Variable) []frontend.Variable
 	comp := api.Compiler()
 	var seen []uint64 // bit set of wire IDs
 	var ids []uint32
+	add := func(vid uint32) {
+		if vid == 0 {
+			return
+		}
+		w := int(vid >> 6)
+		if w >= len(seen) {
+			seen = append(seen, make([]uint64, w+1-len(seen)+len(seen)/2)...)
+		}
+		if bit := uint64(1) << (vid & 63); seen[w]&bit == 0 {
+			seen[w] |= bit
+			ids = append(ids, vid)
+		}
+	}
 	for _, v := range vs {
+		if pv, ok := v.(packedLE); ok {
+			for _, t := range pv {
+				add(uint32(t))
+			}
+			continue
+		}
 		le, ok := comp.ToCanonicalVariable(v).(constraint.LinearExpression)
 		if !ok {
 			return vs
 		}
 		for _, t := range le {
-			if t.VID == 0 {
-				continue
-			}
-			w := int(t.VID >> 6)
-			if w >= len(seen) {
-				seen = append(seen, make([]uint64, w+1-len(seen)+len(seen)/2)...)
-			}
-			if bit := uint64(1) << (t.VID & 63); seen[w]&bit == 0 {
-				seen[w] |= bit
-				ids = append(ids, t.VID)
-			}
+			add(t.VID)
 		}
 	}
 	slices.Sort(ids)
