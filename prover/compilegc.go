@@ -12,7 +12,7 @@ import (
 // (linear expressions, the constraint system's growing slices) on top of a
 // live heap that keeps growing: at Go's default of 100 the heap runs up to
 // twice the live peak. 50 cut the peak RSS of compile-circuit on a 534 k
-// constraint circuit by about a third for about a fifth more CPU
+// constraint circuit from 1.2 to 1.05 GiB (25: 0.95 GiB, for more CPU still)
 // (benchmarks/NOTES.md, 2026-12-01 "compile peak";
 // benchmarks/results/compile-memory.md). ZKINFER_COMPILE_GOGC overrides it
 // (100: Go's default behaviour); a GOGC set by the user is left alone.
