@@ -145,16 +145,22 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		}
 	}
 	done := orSilent(p).Start("compiling circuit (" + cfg.backend + ")")
+	restoreGC := tuneGCForCompile()
 	cs, err := frontend.Compile(ecc.BN254.ScalarField(), builder, circuit)
+	restoreGC()
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
 	detachLookupBlueprints(cs)
+	releaseCompileGarbage()
 	digest, err := digestOf(cs)
 	if err != nil {
 		return nil, err
 	}
+	// gnark encodes the whole system in memory: free that copy before the
+	// caller encodes it again to write the circuit file.
+	releaseCompileGarbage()
 	return &Circuit{CS: cs, Header: Header{
 		Format:         FormatCircuit,
 		Backend:        cfg.backend,

@@ -3,8 +3,10 @@ package fixedpoint
 import (
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
 )
@@ -46,6 +48,12 @@ type logChecker struct {
 	api    frontend.API
 	checks []pendingCheck
 	closed bool
+	// packer keeps the pending values and the queries packed until they
+	// are used (compile memory).
+	packer lePacker
+	// plain (tests only) commits the query expressions themselves and packs
+	// nothing, as the checker did before; the system must not change.
+	plain bool
 }
 
 type pendingCheck struct {
@@ -116,6 +124,9 @@ func (c *logChecker) add(v frontend.Variable, bits int, padded, widened bool) {
 		c.api.AssertIsBoolean(v)
 	default:
 		c.checks = append(c.checks, pendingCheck{v: v, bits: bits, padded: padded, widened: widened})
+		if !c.plain {
+			c.checks[len(c.checks)-1].v = c.packer.pack(v)
+		}
 	}
 }
 
@@ -163,8 +174,11 @@ func (c *logChecker) commit(api frontend.API) error {
 	small := smallWidths(c.checks, base)
 	smallQueries := make(map[int][]frontend.Variable)
 	var queries []frontend.Variable
-	for _, ch := range c.checks {
-		v, bits := ch.v, ch.bits
+	for i, ch := range c.checks {
+		// The queries copy the pending expression: drop it (compile memory,
+		// benchmarks/NOTES.md 2026-11-30 "compile peak").
+		c.checks[i].v = nil
+		v, bits := c.packer.unpack(ch.v), ch.bits
 		if small[bits] && !ch.padded && !ch.widened {
 			smallQueries[bits] = append(smallQueries[bits], v)
 			continue
@@ -219,19 +233,21 @@ func (c *logChecker) commit(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	committed := append(append([]frontend.Variable{}, queries...), mult...)
-	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		left := make([]frontend.Variable, len(queries))
+	c.checks = nil
+	// The commitment is to the wires of the queries, not to the expressions:
+	// committing their distinct wires gives the same system, and lets the
+	// callback drop each query once x − q is built.
+	var committed []frontend.Variable
+	if c.plain {
+		committed = append(append(committed, queries...), mult...)
+	} else {
 		for i, q := range queries {
-			left[i] = api.Sub(x, q)
+			queries[i] = c.packer.pack(q)
 		}
-		if bi, ok := api.(frontend.BatchInverter); ok {
-			left = bi.BatchInvert(left)
-		} else {
-			for i := range left {
-				left[i] = api.Inverse(left[i])
-			}
-		}
+		committed = append(distinctWires(api, queries), mult...)
+	}
+	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
+		left := invertShifted(api, x, queries, c.packer.unpack)
 		right := make([]frontend.Variable, size)
 		if papi, ok := api.(frontend.PlonkAPI); ok {
 			// One gate per entry, as gnark's std/rangecheck: the hinted
@@ -281,6 +297,41 @@ func smallWidths(checks []pendingCheck, base int) map[int]bool {
 	return out
 }
 
+// invertChunk is how many queries invertShifted inverts in one batch under
+// R1CS.
+const invertChunk = 4096
+
+// invertShifted returns 1/(x − unpack(q)) for the queries qs, in batches
+// (frontend.BatchInverter: one hint and one constraint per query), and drops
+// each query once its x − q is built. Under R1CS a query is a long linear
+// expression (a requantization remainder carries its accumulator's terms):
+// batches of invertChunk keep only one batch of them as x − q at a time,
+// where one batch of all of them doubled the compile's peak memory. Under
+// PLONK (short expressions) it is one batch, as before.
+func invertShifted(api frontend.API, x frontend.Variable, qs []frontend.Variable, unpack func(frontend.Variable) frontend.Variable) []frontend.Variable {
+	out := make([]frontend.Variable, len(qs))
+	bi, ok := api.(frontend.BatchInverter)
+	chunk := len(qs)
+	if _, plonk := api.(frontend.PlonkAPI); !plonk {
+		chunk = invertChunk
+	}
+	for start := 0; start < len(qs); start += chunk {
+		end := min(start+chunk, len(qs))
+		for i := start; i < end; i++ {
+			out[i] = api.Sub(x, unpack(qs[i]))
+			qs[i] = nil
+		}
+		if !ok {
+			for i := start; i < end; i++ {
+				out[i] = api.Inverse(out[i])
+			}
+			continue
+		}
+		copy(out[start:end], bi.BatchInvert(out[start:end]))
+	}
+	return out
+}
+
 // checkerCost is what the checker's queries and tables cost for checks, in
 // R1CS constraints (the base chosen by chooseBase, the small tables of
 // smallWidths), without the arguments' small fixed costs.
@@ -313,6 +364,57 @@ func sortedKeys(m map[int][]frontend.Variable) []int {
 	}
 	sort.Ints(keys)
 	return keys
+}
+
+// distinctWires returns one variable per distinct wire (the constant wire
+// excepted) of the R1CS linear expressions vs (packed or not), in increasing wire order, for
+// a commitment: gnark's Commit commits to the sorted set of the wires of its
+// arguments, so the commitment (and the constraint system) is the same as
+// for vs, while the long expressions need not stay alive until the commit.
+// Under PLONK (no linear expressions) vs is returned as it is. The
+// expressions' coefficients must already be in the system (they are: vs are
+// inputs of RangeCountHint), as reading them adds any that are not.
+func distinctWires(api frontend.API, vs []frontend.Variable) []frontend.Variable {
+	if _, ok := api.(frontend.PlonkAPI); ok {
+		return vs
+	}
+	comp := api.Compiler()
+	var seen []uint64 // bit set of wire IDs
+	var ids []uint32
+	add := func(vid uint32) {
+		if vid == 0 {
+			return
+		}
+		w := int(vid >> 6)
+		if w >= len(seen) {
+			seen = append(seen, make([]uint64, w+1-len(seen)+len(seen)/2)...)
+		}
+		if bit := uint64(1) << (vid & 63); seen[w]&bit == 0 {
+			seen[w] |= bit
+			ids = append(ids, vid)
+		}
+	}
+	for _, v := range vs {
+		if pv, ok := v.(packedLE); ok {
+			for _, t := range pv {
+				add(uint32(t))
+			}
+			continue
+		}
+		le, ok := comp.ToCanonicalVariable(v).(constraint.LinearExpression)
+		if !ok {
+			return vs
+		}
+		for _, t := range le {
+			add(t.VID)
+		}
+	}
+	slices.Sort(ids)
+	out := make([]frontend.Variable, len(ids))
+	for i, id := range ids {
+		out[i] = comp.InternalVariable(id)
+	}
+	return out
 }
 
 func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {
