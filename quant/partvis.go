@@ -393,3 +393,19 @@ func (m *Model) sideCosts(v Visibility) (in, out Cost) {
 	}
 	return in, out
 }
+
+// IONames lists the model's input and output parts by name only (what
+// Visibility.Resolve reads): the graph's inputs and outputs, or "input" and
+// "output" for ffn and gpt2, as Model.InputParts and OutputParts name them.
+func (m *FloatModel) IONames() (in, out []IOPart) {
+	if m.Graph == nil {
+		return []IOPart{{Name: "input"}}, []IOPart{{Name: "output"}}
+	}
+	for _, p := range m.Graph.InputParts() {
+		in = append(in, IOPart{Name: p.Name})
+	}
+	for _, id := range m.Graph.Outputs {
+		out = append(out, IOPart{Name: m.Graph.Names[id]})
+	}
+	return in, out
+}

@@ -104,8 +104,8 @@ func generateSampled(ctx *cli.Context, lm *quant.Model, quantPath string, prompt
 	if !slices.Equal(tr.Outputs[0], completion) {
 		return withHint(fmt.Errorf("%w: the one pass samples %v, step by step %v", quant.ErrValidation, tr.Outputs[0], completion), "%s", notCausalHint)
 	}
-	vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
-	if err := vis.Validate(); err != nil {
+	vis, err := ioVisibility(ctx, quant.VisibilityFixed)
+	if err != nil {
 		return err
 	}
 	modelPath, inputPath, circuitPath := ctx.String(genModelOutFlag.Name), ctx.String(genInputOutFlag.Name), ctx.String(genCircuitFlag.Name)

@@ -45,7 +45,10 @@ Next: calibrate-settings.`,
 		if err != nil {
 			return err
 		}
-		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: ctx.String(WeightVisibilityFlag.Name)}
+		vis, err := ioVisibility(ctx, ctx.String(WeightVisibilityFlag.Name))
+		if err != nil {
+			return err
+		}
 		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
 	},
 }
@@ -83,7 +86,7 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 
 func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
 	if err := vis.Validate(); err != nil {
-		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private, and --weight-visibility as fixed, hashed, public or committed")
+		return withHint(err, "%s", visibilityHint)
 	}
 	im, err := openModel(model, opts)
 	if err != nil {
@@ -109,6 +112,13 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if err != nil {
 		return withHint(err, modelHint)
 	}
+	// Per-part visibility names the model's inputs and outputs: checked
+	// here, recorded in canonical form (one visibility for all parts when
+	// they are alike, every part named otherwise).
+	in, outParts := im.Float.IONames()
+	if vis, err = vis.Resolve(in, outParts); err != nil {
+		return withHint(err, "%s", visibilityHint)
+	}
 	s.Visibility = vis
 	if err := s.Write(settingsPath); err != nil {
 		return err
@@ -117,7 +127,7 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if vis.Weights != quant.VisibilityFixed {
 		weights = ", weights " + vis.Weights
 	}
-	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, weights)
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), quant.FormatIOVisibility(vis.Input, vis.InputParts), quant.FormatIOVisibility(vis.Output, vis.OutputParts), weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}

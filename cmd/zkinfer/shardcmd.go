@@ -210,7 +210,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	if only >= 0 {
 		vis = quant.ShardVisibility(man.Visibility, only, n)
 	}
-	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+	if privIn, privOut := vis.HasPrivate(); privIn || privOut {
 		if err := modelio.WriteSalts(saltsPath, salts, vis); err != nil {
 			return err
 		}
