@@ -1,10 +1,17 @@
 package verifier_test
 
 import (
+	"encoding/json"
 	"errors"
+	"math/big"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
@@ -145,6 +152,57 @@ func TestMixedBundle(t *testing.T) {
 		}
 		if !errors.Is(err, verifier.ErrBundle) {
 			t.Errorf("%s: %v, want ErrBundle", name, err)
+		}
+	}
+}
+
+// Without per-part visibility nothing moves for a one-input model (ffn
+// here; gpt2 and one-input graphs share the code path): naming its one
+// part resolves to the plain visibility and compiles to the same circuit
+// and layout, the header's visibility JSON has no part list, and the
+// public witness is the plain encodings (PackInt8, salted HashPacked) and
+// the commitment.
+func TestLegacyLayoutUnchanged(t *testing.T) {
+	plain := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPrivate, Weights: quant.VisibilityFixed}
+	f := newFixtureVis(t, 3, prover.BackendGroth16, plain)
+	named := sideVisibility(t, "input=public", "output=private")
+	c, err := prover.Compile(f.m, nil, prover.WithVisibility(named))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Header.CircuitDigest != f.c.Header.CircuitDigest || *c.Header.Visibility != plain {
+		t.Fatalf("named parts: circuit %s visibility %+v, want %s %+v", c.Header.CircuitDigest, *c.Header.Visibility, f.c.Header.CircuitDigest, plain)
+	}
+	l1, _ := json.Marshal(c.Header.Layout())
+	l2, _ := json.Marshal(f.keys.VKHeader.Layout())
+	if string(l1) != string(l2) || strings.Contains(string(l2), "parts") {
+		t.Fatalf("layouts %s and %s", l1, l2)
+	}
+	in, err := modelio.Public(quant.Flatten(f.tr.X), quant.VisibilityPublic, f.salts.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := modelio.Public(quant.Flatten(f.tr.Y), quant.VisibilityPrivate, f.salts.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := quant.Commit(f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(append(in, out...), commit.BigInt(new(big.Int)))
+	got := f.proof.Public.Vector().(fr.Vector)
+	if len(got) != len(want) {
+		t.Fatalf("%d public inputs, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if g := got[i].BigInt(new(big.Int)); g.Cmp(want[i]) != 0 {
+			t.Fatalf("public input %d is %s, want %s", i, g, want[i])
+		}
+	}
+	for _, tn := range f.bundle.PublicInputs {
+		if tn.Encoding == verifier.EncodingMixedParts || tn.Parts != nil {
+			t.Fatalf("tensor %s: %s with parts %v", tn.Name, tn.Encoding, tn.Parts)
 		}
 	}
 }
