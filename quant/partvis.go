@@ -143,13 +143,14 @@ func validateSide(what, def string, parts PartVisibility) error {
 	return checkIOVisibility(what, def)
 }
 
-// ParseIOVisibility reads the command-line form of one side's visibility:
+// ParseIOVisibility reads the command-line form of one side's (side:
+// "input" or "output", for messages) visibility:
 // a bare visibility for every part ("hashed"), or comma-separated
 // NAME=VISIBILITY overrides with at most one bare visibility for the parts
 // they do not name ("ids=public,mask=private,hashed"); without a bare one
 // the others take def. A name may hold '=' (the last '=' splits) but not
 // ','. It returns the default and the overrides, in the order given.
-func ParseIOVisibility(s, def string) (string, PartVisibility, error) {
+func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 	var (
 		list []PartVis
 		bare string
@@ -161,7 +162,7 @@ func ParseIOVisibility(s, def string) (string, PartVisibility, error) {
 			if bare != "" {
 				return "", "", fmt.Errorf("%w: %q: two visibilities (%s, %s) for the unnamed parts", ErrValidation, s, bare, f)
 			}
-			if err := checkIOVisibility("the", f); err != nil {
+			if err := checkIOVisibility(side, f); err != nil {
 				return "", "", err
 			}
 			bare = f

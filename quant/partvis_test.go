@@ -34,7 +34,7 @@ func TestPartVisibility(t *testing.T) {
 		{"ids=hashed", "hashed", "hashed", false},
 		{" x = private , public ", "hashed", "ids=public,mask=public,x=private", true},
 	} {
-		def, pv, err := ParseIOVisibility(c.flag, c.def)
+		def, pv, err := ParseIOVisibility("input", c.flag, c.def)
 		if err != nil {
 			t.Fatalf("%q: %v", c.flag, err)
 		}
@@ -71,11 +71,11 @@ func TestPartVisibility(t *testing.T) {
 		t.Errorf("default visibility JSON %s", data)
 	}
 	for _, bad := range []string{"ids=secret", "public,hashed", "=public", "ids=public,ids=hashed", "nope"} {
-		if _, _, err := ParseIOVisibility(bad, VisibilityHashed); !errors.Is(err, ErrValidation) {
+		if _, _, err := ParseIOVisibility("input", bad, VisibilityHashed); !errors.Is(err, ErrValidation) {
 			t.Errorf("%q: %v, want ErrValidation", bad, err)
 		}
 	}
-	def, pv, _ := ParseIOVisibility("idz=public,hashed", VisibilityHashed)
+	def, pv, _ := ParseIOVisibility("input", "idz=public,hashed", VisibilityHashed)
 	_, err := Visibility{Input: def, InputParts: pv, Output: VisibilityHashed, Weights: VisibilityFixed}.Resolve(in, out)
 	if err == nil || !strings.Contains(err.Error(), `"idz"`) || !strings.Contains(err.Error(), "ids, mask, x") {
 		t.Errorf("unknown part: %v", err)

@@ -17,10 +17,10 @@ func mixedVisibility(t testing.TB, in, out string) quant.Visibility {
 	t.Helper()
 	v := quant.Visibility{Weights: quant.VisibilityFixed}
 	var err error
-	if v.Input, v.InputParts, err = quant.ParseIOVisibility(in, quant.VisibilityHashed); err != nil {
+	if v.Input, v.InputParts, err = quant.ParseIOVisibility("input", in, quant.VisibilityHashed); err != nil {
 		t.Fatal(err)
 	}
-	if v.Output, v.OutputParts, err = quant.ParseIOVisibility(out, quant.VisibilityHashed); err != nil {
+	if v.Output, v.OutputParts, err = quant.ParseIOVisibility("output", out, quant.VisibilityHashed); err != nil {
 		t.Fatal(err)
 	}
 	return v

@@ -15,10 +15,10 @@ import (
 func ioVisibility(ctx *cli.Context, weights string) (quant.Visibility, error) {
 	v := quant.Visibility{Weights: weights}
 	var err error
-	if v.Input, v.InputParts, err = quant.ParseIOVisibility(ctx.String(InputVisibilityFlag.Name), quant.DefaultVisibility.Input); err != nil {
+	if v.Input, v.InputParts, err = quant.ParseIOVisibility("input", ctx.String(InputVisibilityFlag.Name), quant.DefaultVisibility.Input); err != nil {
 		return v, withHint(fmt.Errorf("--%s: %w", InputVisibilityFlag.Name, err), "%s", visibilityHint)
 	}
-	if v.Output, v.OutputParts, err = quant.ParseIOVisibility(ctx.String(OutputVisibilityFlag.Name), quant.DefaultVisibility.Output); err != nil {
+	if v.Output, v.OutputParts, err = quant.ParseIOVisibility("output", ctx.String(OutputVisibilityFlag.Name), quant.DefaultVisibility.Output); err != nil {
 		return v, withHint(fmt.Errorf("--%s: %w", OutputVisibilityFlag.Name, err), "%s", visibilityHint)
 	}
 	if err := v.Validate(); err != nil {

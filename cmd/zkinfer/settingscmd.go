@@ -25,7 +25,10 @@ whatever the model's size; the bundle carries the values), weights fixed
 witnesses; the circuit recomputes the model commitment, a public input, so
 one setup serves every model with the same settings and requantization
 shifts) or public (as hashed, and the weights are public inputs too; small
-models only). An imported
+models only). A graph with several inputs or outputs may expose each its
+own way: --input-visibility ids=public,mask=private,hashed (a bare value is
+for the parts not named; unknown names are refused with the graph's names),
+the same for --output-visibility. An imported
 model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
 --inputs and --outputs cut an ONNX graph at named tensors (as zkinfer
