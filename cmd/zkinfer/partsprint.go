@@ -92,3 +92,17 @@ func partShape(p prover.PartSpec) string {
 	}
 	return fmt.Sprintf("%v@frac%d", p.Shape, p.Frac)
 }
+
+// carriedParts cuts a verified bundle tensor's values by the pinned parts:
+// one slice per part, nil for a part whose values are not carried (a
+// private part of a mixed tensor); visOf gives each part's visibility.
+func carriedParts(t verifier.Tensor, parts []prover.PartSpec, visOf func([]quant.IOPart) ([]string, error)) ([][]int64, error) {
+	if t.Encoding != verifier.EncodingMixedParts {
+		return quant.SplitParts(parts, t.Values)
+	}
+	vis, err := visOf(parts)
+	if err != nil {
+		return nil, err
+	}
+	return verifier.MixedValues(t, parts, vis)
+}

@@ -180,14 +180,20 @@ func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, 
 		return
 	}
 	outs, err1 := quant.SplitParts(res.Output.Parts, ot.Values)
-	ins, err2 := quant.SplitParts(res.Input.Parts, it.Values)
-	if err1 != nil || err2 != nil || len(ins[1]) != 1 || op.From >= len(ins[0]) {
+	ins, err2 := carriedParts(*it, res.Input.Parts, res.Visibility.InputsOf)
+	// A private seed (--input-visibility seed=private) is not carried:
+	// the completion is proven for the committed seed.
+	seed := "private (committed)"
+	if err2 == nil && len(ins[1]) == 1 {
+		seed = fmt.Sprint(ins[1][0])
+	}
+	if err1 != nil || err2 != nil || ins[0] == nil || (ins[1] != nil && len(ins[1]) != 1) || op.From >= len(ins[0]) {
 		return
 	}
 	if err := quant.CheckCausal(m.Graph, node.In[1], -1, node.In[0], -2); err != nil {
 		fmt.Fprintf(w, "NOT a sampled completion: %v\n", err)
 		return
 	}
-	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %d: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, ins[1][0])
+	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %s: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, seed)
 	printCompletion(w, ins[0][:op.From+1], outs[0], int(res.Output.Parts[0].Hi+1))
 }
