@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math/big"
 	"reflect"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -168,18 +170,63 @@ func publicInputNames(b *verifier.Bundle, n int) ([]PublicInput, error) {
 		if err != nil {
 			return nil, err
 		}
+		mixed := mixedMeanings(b, t, k)
 		for i := range k {
 			name := t.Name
 			if k > 1 {
 				name = fmt.Sprintf("%s[%d]", t.Name, i)
 			}
-			out = append(out, PublicInput{Name: name, Encoding: t.Encoding, Meaning: meaning(t)})
+			m := meaning(t)
+			if mixed != nil {
+				m = mixed[i]
+			}
+			out = append(out, PublicInput{Name: name, Encoding: t.Encoding, Meaning: m})
 		}
 	}
 	if len(out) != n {
 		return nil, errors.New("public inputs: the tensors do not add up to the public witness")
 	}
 	return out, nil
+}
+
+// mixedMeanings says what each of the k public inputs of a mixed tensor
+// (parts of different visibilities) is, nil for any other tensor.
+func mixedMeanings(b *verifier.Bundle, t verifier.Tensor, k int) []string {
+	if t.Encoding != verifier.EncodingMixedParts {
+		return nil
+	}
+	var vis []string
+	var err error
+	if t.Name == verifier.TensorOutput {
+		vis, err = b.Visibility.OutputsOf(t.Parts)
+	} else {
+		vis, err = b.Visibility.InputsOf(t.Parts)
+	}
+	if err != nil {
+		return nil
+	}
+	pub, hashed, private := quant.PartGroups(vis)
+	names := func(idx []int) string {
+		var s []string
+		for _, i := range idx {
+			s = append(s, t.Parts[i].Name)
+		}
+		return strings.Join(s, ", ")
+	}
+	var out []string
+	for range quant.NbPackedParts(quant.Pick(t.Parts, pub)) {
+		out = append(out, "the public "+t.Name+" parts "+names(pub)+", in turn: int8 packed 31, index values 10 per field element")
+	}
+	if len(hashed) > 0 {
+		out = append(out, "Poseidon2 hash of the hashed "+t.Name+" parts "+names(hashed)+" (quant.HashParts); recompute it from the bundle's values")
+	}
+	if len(private) > 0 {
+		out = append(out, "salted Poseidon2 commitment to the private "+t.Name+" parts "+names(private)+" (the salt stays with the prover)")
+	}
+	if len(out) != k {
+		return nil
+	}
+	return out
 }
 
 func meaning(t verifier.Tensor) string {

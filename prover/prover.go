@@ -114,6 +114,12 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	// Per-part visibility in its canonical form, the one the header records.
+	vis, err := cfg.visibility.Resolve(m.InputParts(), m.OutputParts())
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	cfg.visibility = vis
 	modelDigest, err := m.Digest()
 	if err != nil {
 		return nil, err

@@ -580,7 +580,8 @@ func (m *Model) EstimateCost(v Visibility) Cost {
 		c.R1CS += o.R1CS
 		c.SCS += o.SCS
 	}
-	for _, io := range []Cost{PartsCost(m.InputParts(), v.Input, true), PartsCost(m.OutputParts(), v.Output, false)} {
+	in, out := m.sideCosts(v)
+	for _, io := range []Cost{in, out} {
 		c.R1CS += io.R1CS
 		c.SCS += io.SCS
 	}

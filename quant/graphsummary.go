@@ -57,7 +57,23 @@ func summarizeGraph(fm *FloatModel) Summary {
 	if qg != nil {
 		// Exposing the input and output under the default visibility.
 		all, nodes := m.EstimateCost(DefaultVisibility), qg.Cost()
-		io := LayerSummary{Name: "input/output", Kind: "io", Attrs: fmt.Sprintf(`{"input":%q,"output":%q}`, DefaultVisibility.Input, DefaultVisibility.Output),
+		attrs := fmt.Sprintf(`{"input":%q,"output":%q`, DefaultVisibility.Input, DefaultVisibility.Output)
+		// Several inputs or outputs: their names, which per-part
+		// visibility (--input-visibility NAME=VIS) takes.
+		for _, side := range []struct {
+			key string
+			ids []int
+		}{{"inputs", g.Inputs}, {"outputs", g.Outputs}} {
+			if len(side.ids) > 1 {
+				names := make([]string, len(side.ids))
+				for i, id := range side.ids {
+					names[i] = g.Names[id]
+				}
+				js, _ := json.Marshal(names)
+				attrs += fmt.Sprintf(`,%q:%s`, side.key, js)
+			}
+		}
+		io := LayerSummary{Name: "input/output", Kind: "io", Attrs: attrs + "}",
 			InShapes: [][]int{g.Shapes[g.Inputs[0]]}, OutShape: g.Shapes[g.Outputs[0]], Constraints: all.R1CS - nodes.R1CS, SCS: all.SCS - nodes.SCS}
 		s.Layers = append(s.Layers, io)
 		s.Constraints += io.Constraints

@@ -44,14 +44,14 @@ const (
 // the Solidity verifier), and keeps the weights fixed.
 var DefaultVisibility = Visibility{Input: VisibilityHashed, Output: VisibilityHashed, Weights: VisibilityFixed}
 
-// Validate checks that v is a combination this build can prove.
+// Validate checks that v is a combination this build can prove. Part
+// names are checked against a model by Resolve.
 func (v Visibility) Validate() error {
-	for _, io := range []struct{ name, v string }{{"input", v.Input}, {"output", v.Output}} {
-		switch io.v {
-		case VisibilityPublic, VisibilityHashed, VisibilityPrivate:
-		default:
-			return fmt.Errorf("%w: %s visibility %q (supported: %s, %s, %s)", ErrValidation, io.name, io.v, VisibilityPublic, VisibilityHashed, VisibilityPrivate)
-		}
+	if err := validateSide("input", v.Input, v.InputParts); err != nil {
+		return err
+	}
+	if err := validateSide("output", v.Output, v.OutputParts); err != nil {
+		return err
 	}
 	switch v.Weights {
 	case VisibilityFixed, VisibilityHashed, VisibilityPublic, VisibilityCommitted:
@@ -66,6 +66,11 @@ type Visibility struct {
 	Input   string `json:"input"`
 	Output  string `json:"output"`
 	Weights string `json:"weights"`
+	// InputParts and OutputParts give named input (output) parts their
+	// own visibility; absent when every part has Input's (Output's). See
+	// "Per-part visibility" (partvis.go).
+	InputParts  PartVisibility `json:"input_parts,omitempty"`
+	OutputParts PartVisibility `json:"output_parts,omitempty"`
 }
 
 // Settings ties a model file to the choices made for proving it. It is

@@ -104,10 +104,10 @@ func ShardsCommitment(n int, ranges []ShardRange, commitments []fr.Element) (fr.
 func ShardVisibility(v Visibility, i, n int) Visibility {
 	out := Visibility{Input: VisibilityHashed, Output: VisibilityHashed, Weights: v.Weights}
 	if i == 0 {
-		out.Input = v.Input
+		out.Input, out.InputParts = v.Input, v.InputParts
 	}
 	if i == n-1 {
-		out.Output = v.Output
+		out.Output, out.OutputParts = v.Output, v.OutputParts
 	}
 	return out
 }

@@ -65,7 +65,15 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		commit = prover.FormatCommitted(pub[len(pub)-1])
 	}
 	inParts, outParts := m.InputParts(), m.OutputParts()
-	in, err := partsTensor(TensorInput, inParts, m.InputShape(), tr.InputParts(), m.InputFrac(), vis.Input, pub)
+	inVis, err := vis.InputsOf(inParts)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	outVis, err := vis.OutputsOf(outParts)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
+	in, err := sideTensor(TensorInput, inParts, m.InputShape(), tr.InputParts(), m.InputFrac(), inVis, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +81,11 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
-	nOut := modelio.NbPublicParts(outParts, vis.Output)
+	nOut := modelio.NbPublicSide(outParts, outVis)
 	if len(pub) < 1+nw+nOut {
 		return nil, fmt.Errorf("bundle: %d public inputs, want at least %d", len(pub), 1+nw+nOut)
 	}
-	out, err := partsTensor(TensorOutput, outParts, m.OutputShape(), tr.OutputParts(), m.OutputFrac(), vis.Output, pub[len(pub)-1-nw-nOut:])
+	out, err := sideTensor(TensorOutput, outParts, m.OutputShape(), tr.OutputParts(), m.OutputFrac(), outVis, pub[len(pub)-1-nw-nOut:])
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +120,33 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		VerifyingKey:    vkb.Bytes(),
 		VKDigest:        vkDigest,
 	}, nil
+}
+
+// sideTensor is the bundle's view of a model's input or output whose parts
+// have visibilities vis: partsTensor when they are alike, else a mixed
+// tensor (EncodingMixedParts) carrying the public and hashed parts' values
+// and the private group's commitment, the side's last public input.
+func sideTensor(name string, parts []quant.IOPart, shape []int, values [][]int64, frac int, vis []string, pub fr.Vector) (Tensor, error) {
+	if quant.Uniform(vis) {
+		return partsTensor(name, parts, shape, values, frac, vis[0], pub)
+	}
+	if err := quant.CheckParts(parts, values); err != nil {
+		return Tensor{}, fmt.Errorf("bundle: %s: %w", name, err)
+	}
+	t := Tensor{Name: name, Shape: []int{quant.PartsSize(parts)}, Frac: 0, Parts: parts, Encoding: EncodingMixedParts, Values: []int64{}}
+	for i, v := range values {
+		if vis[i] != quant.VisibilityPrivate {
+			t.Values = append(t.Values, v...)
+		}
+	}
+	if _, _, private := quant.PartGroups(vis); len(private) > 0 {
+		n := modelio.NbPublicSide(parts, vis)
+		if len(pub) < n {
+			return t, fmt.Errorf("bundle: %s: %d public inputs, want at least %d", name, len(pub), n)
+		}
+		t.Commitment = formatElement(pub[n-1])
+	}
+	return t, nil
 }
 
 // partsTensor is the bundle's view of a model's input or output: tensor

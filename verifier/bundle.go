@@ -93,6 +93,17 @@ const (
 	// EncodingSaltedParts (private): one public input, quant.HashParts with
 	// a salt, carried as Tensor.Commitment without the values.
 	EncodingSaltedParts = "poseidon2-salted-parts"
+	// EncodingMixedParts (parts of different visibilities, quant.Visibility
+	// "Per-part visibility"): the public inputs of circuits/modelio "Parts
+	// of different visibilities": the public parts packed, one hash of the
+	// hashed parts, one salted commitment of the private parts. The tensor
+	// carries the values of the public and hashed parts, one part after
+	// the other in part order (Values; the private parts' are withheld),
+	// and the private group's commitment (Commitment, when a part is
+	// private). Each part's visibility is the bundle's Visibility, which
+	// Verify checks is the pinned key's, and the values are cut by the
+	// pinned parts.
+	EncodingMixedParts = "parts-mixed"
 	// EncodingModelCommitment: one public input, the bundle's
 	// ModelCommitment.
 	EncodingModelCommitment = "model-commitment"
@@ -246,7 +257,7 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q has shape %v", ErrBundle, t.Name, t.Shape)
 			}
 		}
-		isParts := t.Encoding == EncodingPackedParts || t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts
+		isParts := t.Encoding == EncodingPackedParts || t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts || t.Encoding == EncodingMixedParts
 		if isParts {
 			if err := checkParts(t); err != nil {
 				return nil, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
@@ -258,6 +269,14 @@ func Parse(data []byte) (*Bundle, error) {
 		case EncodingPackedParts, EncodingHashedParts:
 			if want != len(t.Values) {
 				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
+			}
+		case EncodingMixedParts:
+			vis, err := b.sideOf(t.Name, t.Parts)
+			if err != nil {
+				return nil, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+			}
+			if err := checkMixed(t, vis); err != nil {
+				return nil, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
 			}
 		case EncodingSaltedParts, EncodingChainParts:
 			if len(t.Values) != 0 {
@@ -291,13 +310,83 @@ func Parse(data []byte) (*Bundle, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingChainHash, EncodingChainParts, EncodingWeightElements, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingMixedParts, EncodingChainHash, EncodingChainParts, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment, b.Visibility.Weights); err != nil {
 		return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
 	}
 	return &b, nil
+}
+
+// sideOf is the visibility of each of parts of the bundle's tensor name
+// (input or output) under the bundle's visibility.
+func (b *Bundle) sideOf(name string, parts []PartSpec) ([]string, error) {
+	switch name {
+	case TensorInput:
+		return b.Visibility.InputsOf(parts)
+	case TensorOutput:
+		return b.Visibility.OutputsOf(parts)
+	}
+	return nil, fmt.Errorf("a %s tensor is the input or the output", EncodingMixedParts)
+}
+
+// checkMixed checks a mixed tensor against its parts' visibilities vis:
+// the public and hashed parts' values, and a commitment exactly when a
+// part is private.
+func checkMixed(t Tensor, vis []string) error {
+	if quant.Uniform(vis) {
+		return fmt.Errorf("a %s tensor whose parts are all %s", EncodingMixedParts, vis[0])
+	}
+	n, private := 0, false
+	for i, p := range t.Parts {
+		if vis[i] == quant.VisibilityPrivate {
+			private = true
+			continue
+		}
+		n += p.Size()
+	}
+	if len(t.Values) != n {
+		return fmt.Errorf("%d values, its public and hashed parts have %d", len(t.Values), n)
+	}
+	if !private {
+		if t.Commitment != "" {
+			return fmt.Errorf("a commitment, and no private part")
+		}
+		return nil
+	}
+	if _, err := parseElement(t.Commitment); err != nil {
+		return fmt.Errorf("commitment: %v", err)
+	}
+	return nil
+}
+
+// MixedValues cuts the values of a mixed tensor (EncodingMixedParts) by
+// parts, whose visibilities are vis: one slice per part, nil for a private
+// part (its values are not carried).
+func MixedValues(t Tensor, parts []PartSpec, vis []string) ([][]int64, error) {
+	if len(vis) != len(parts) {
+		return nil, fmt.Errorf("%d visibilities for %d parts", len(vis), len(parts))
+	}
+	_, _, private := quant.PartGroups(vis)
+	var carried []int
+	for i := range parts {
+		if vis[i] != quant.VisibilityPrivate {
+			carried = append(carried, i)
+		}
+	}
+	cut, err := quant.SplitParts(quant.Pick(parts, carried), t.Values)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]int64, len(parts))
+	for k, i := range carried {
+		out[i] = cut[k]
+	}
+	if len(private) == 0 && t.Commitment != "" {
+		return nil, fmt.Errorf("a commitment, and no private part")
+	}
+	return out, nil
 }
 
 // checkParts checks a parts tensor's declared parts: 1 to quant.MaxGraphIO

@@ -81,9 +81,14 @@ var ErrOpening = fmt.Errorf("%w: commitment opening mismatch", ErrRejected)
 
 // Open checks that values with salt (from the prover's salts file) open the
 // commitment of the bundle's private tensor name: how a host reveals a
-// private input or output to one auditor without a new proof.
+// private input or output to one auditor without a new proof. For a mixed
+// tensor (EncodingMixedParts) values are the private parts' only, one
+// after the other in part order.
 func Open(b *Bundle, name string, values []int64, salt fr.Element) error {
 	t, ok := b.Tensor(name)
+	if ok && t.Encoding == EncodingMixedParts && t.Commitment != "" {
+		return openMixed(b, t, values, salt)
+	}
 	if !ok || (t.Encoding != EncodingSaltedInt8 && t.Encoding != EncodingSaltedParts) {
 		return fmt.Errorf("%w: no private tensor %q", ErrBundle, name)
 	}
@@ -113,6 +118,34 @@ func Open(b *Bundle, name string, values []int64, salt fr.Element) error {
 	}
 	if got != want {
 		return fmt.Errorf("%w: tensor %q", ErrOpening, name)
+	}
+	return nil
+}
+
+// openMixed is Open for the private group of a mixed tensor: values, the
+// private parts' values in part order, with salt must hash (quant.HashParts
+// of the private parts) to the tensor's commitment.
+func openMixed(b *Bundle, t *Tensor, values []int64, salt fr.Element) error {
+	want, err := parseElement(t.Commitment)
+	if err != nil {
+		return fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+	}
+	vis, err := b.sideOf(t.Name, t.Parts)
+	if err != nil {
+		return fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+	}
+	_, _, private := quant.PartGroups(vis)
+	parts := quant.Pick(t.Parts, private)
+	cut, err := quant.SplitParts(parts, values)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOpening, err)
+	}
+	got, err := quant.HashParts(parts, cut, &salt)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrOpening, err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: tensor %q", ErrOpening, t.Name)
 	}
 	return nil
 }

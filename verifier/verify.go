@@ -278,6 +278,9 @@ func checkLayout(b *Bundle) error {
 	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
 	partsEnc := map[string]string{quant.VisibilityPublic: EncodingPackedParts, quant.VisibilityHashed: EncodingHashedParts, quant.VisibilityPrivate: EncodingSaltedParts}
 	encOf := func(name, vis string) string {
+		if vis == quant.VisibilityMixed {
+			return EncodingMixedParts
+		}
 		// A parts tensor names its parts; whether the pinned layout has
 		// them is checked against the anchor (checkAgainstHeader, the
 		// layout digest).
@@ -354,6 +357,8 @@ func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int,
 			spec = out
 		}
 		switch t.Encoding {
+		case EncodingMixedParts:
+			els, err = mixedPublic(b, t, spec)
 		case EncodingPackedParts, EncodingHashedParts:
 			var values [][]int64
 			if values, err = pinnedParts(t, spec); err != nil {
@@ -424,6 +429,52 @@ func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int,
 	return w, len(vals), nil
 }
 
+// mixedPublic is the public inputs of a mixed tensor read by the pinned
+// spec's parts, each with the visibility the bundle's Visibility gives it
+// (the pinned key's: checkAgainstHeader, the layout digest): the public
+// parts packed again, the hashed parts hashed again, then the private
+// group's commitment.
+func mixedPublic(b *Bundle, t Tensor, spec *prover.TensorSpec) ([]*big.Int, error) {
+	if _, err := pinnedParts(t, spec); err != nil {
+		return nil, err
+	}
+	vis, err := b.sideOf(t.Name, spec.Parts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMixed(Tensor{Parts: spec.Parts, Values: t.Values, Commitment: t.Commitment}, vis); err != nil {
+		return nil, err
+	}
+	values, err := MixedValues(t, spec.Parts, vis)
+	if err != nil {
+		return nil, err
+	}
+	pub, hashed, private := quant.PartGroups(vis)
+	var out []*big.Int
+	if len(pub) > 0 {
+		els, err := quant.PackParts(quant.Pick(spec.Parts, pub), quant.Pick(values, pub))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, els...)
+	}
+	if len(hashed) > 0 {
+		h, err := quant.HashParts(quant.Pick(spec.Parts, hashed), quant.Pick(values, hashed), nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h.BigInt(new(big.Int)))
+	}
+	if len(private) > 0 {
+		c, err := parseElement(t.Commitment)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c.BigInt(new(big.Int)))
+	}
+	return out, nil
+}
+
 // pinnedParts cuts a parts tensor's values by the pinned spec's parts,
 // after checking the pinned layout has parts for it at all and that the
 // tensor declares the same ones (a clear error rather than a failed proof).
@@ -434,7 +485,7 @@ func pinnedParts(t Tensor, spec *prover.TensorSpec) ([][]int64, error) {
 	if !sameParts(t.Parts, spec.Parts) {
 		return nil, fmt.Errorf("%w: the tensor declares parts %s, the pinned layout's are %s", ErrKeyMismatch, describeParts(t.Parts), describeParts(spec.Parts))
 	}
-	if t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts {
+	if t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts || t.Encoding == EncodingMixedParts {
 		return nil, nil
 	}
 	return quant.SplitParts(spec.Parts, t.Values)

@@ -35,6 +35,26 @@
 // the packing has one unpacking and the circuit accepts exactly the inputs
 // the reference accepts. One int8 part is exposed as it always was.
 //
+// # Parts of different visibilities
+//
+// Parts may each have their own visibility (quant.Visibility, "Per-part
+// visibility"). When a side's parts are not all alike, its public inputs
+// are, in this order:
+//
+//  1. the public parts, in part order, packed as above (quant.PackParts of
+//     those parts);
+//  2. if any part is hashed, one element: quant.HashParts of the hashed
+//     parts, in part order, without salt;
+//  3. if any part is private, one element: quant.HashParts of the private
+//     parts, in part order, with the side's salt.
+//
+// quant.HashParts of a group of one int8 part is its quant.HashPacked, as
+// for a whole side. The verifier knows the parts and each one's visibility
+// from the pinned key's layout, so it packs the public parts' values and
+// rehashes the hashed parts' values itself; of the private parts it sees
+// only the group's commitment. A side whose parts are all alike is exposed
+// exactly as before.
+//
 // Public packing has no such tag: its ⌈n/31⌉ public inputs do not tell n
 // from n plus −128s within the last element, so a verifier of public values
 // checks their count against the shape it trusts (the circuit's, from its
@@ -83,6 +103,8 @@ type IO struct {
 	bound    bool
 	inParts  []quant.IOPart
 	outParts []quant.IOPart
+	// inVis and outVis are each part's visibility.
+	inVis, outVis []string
 }
 
 // Salts are the secret salts of private inputs and outputs.
@@ -114,10 +136,11 @@ const SaltsMediaType = "application/vnd.zkinfer.salts.v1+json"
 // readable by its owner only: with the values, they open the commitments.
 func WriteSalts(path string, s Salts, v quant.Visibility) error {
 	f := saltsFile{MediaType: SaltsMediaType}
-	if v.Input == quant.VisibilityPrivate {
+	in, out := v.HasPrivate()
+	if in {
 		f.Input = hexOf(s.Input)
 	}
-	if v.Output == quant.VisibilityPrivate {
+	if out {
 		f.Output = hexOf(s.Output)
 	}
 	data, err := json.MarshalIndent(f, "", "  ")
@@ -153,6 +176,35 @@ func NbPublicParts(parts []quant.IOPart, v string) int {
 		return quant.NbPackedParts(parts)
 	}
 	return 1
+}
+
+// NbPublicSide is the number of public inputs of parts under per-part
+// visibilities vis: NbPublicParts when they are alike, else the public
+// parts' packed elements and one element per hashed or private group.
+func NbPublicSide(parts []quant.IOPart, vis []string) int {
+	if quant.Uniform(vis) {
+		return NbPublicParts(parts, vis[0])
+	}
+	pub, hashed, private := quant.PartGroups(vis)
+	n := quant.NbPackedParts(quant.Pick(parts, pub))
+	if len(hashed) > 0 {
+		n++
+	}
+	if len(private) > 0 {
+		n++
+	}
+	return n
+}
+
+// saltLenSide is the number of salts of a side: one when any part is
+// private.
+func saltLenSide(vis []string) int {
+	for _, v := range vis {
+		if v == quant.VisibilityPrivate {
+			return 1
+		}
+	}
+	return 0
 }
 
 func saltLen(v string) int {
@@ -206,7 +258,8 @@ func WeightElements(m *quant.Model) ([]*big.Int, error) {
 func New(m *quant.Model, v quant.Visibility) (IO, error) {
 	seq, d := quant.Rows(m.InputShape())
 	inParts, outParts := m.InputParts(), m.OutputParts()
-	if err := v.Validate(); err != nil {
+	v, inVis, outVis, err := resolve(m, v)
+	if err != nil {
 		return IO{}, err
 	}
 	nw, err := NbPublicWeights(m, v.Weights)
@@ -214,15 +267,17 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 		return IO{}, err
 	}
 	io := IO{
-		Input:      make([]frontend.Variable, NbPublicParts(inParts, v.Input)),
-		Output:     make([]frontend.Variable, NbPublicParts(outParts, v.Output)),
+		Input:      make([]frontend.Variable, NbPublicSide(inParts, inVis)),
+		Output:     make([]frontend.Variable, NbPublicSide(outParts, outVis)),
 		Weights:    make([]frontend.Variable, nw),
 		X:          make([][]frontend.Variable, seq),
-		InputSalt:  make([]frontend.Variable, saltLen(v.Input)),
-		OutputSalt: make([]frontend.Variable, saltLen(v.Output)),
+		InputSalt:  make([]frontend.Variable, saltLenSide(inVis)),
+		OutputSalt: make([]frontend.Variable, saltLenSide(outVis)),
 		vis:        v,
 		inParts:    inParts,
 		outParts:   outParts,
+		inVis:      inVis,
+		outVis:     outVis,
 	}
 	// With witness weights the commitment must not be a constant: the
 	// circuit would depend on the weights.
@@ -242,6 +297,60 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 		io.X[i] = make([]frontend.Variable, d)
 	}
 	return io, nil
+}
+
+// resolve returns v in canonical form for m (quant.Visibility.Resolve) and
+// each input and output part's visibility.
+func resolve(m *quant.Model, v quant.Visibility) (quant.Visibility, []string, []string, error) {
+	v, err := v.Resolve(m.InputParts(), m.OutputParts())
+	if err != nil {
+		return v, nil, nil, err
+	}
+	inVis, err := v.InputsOf(m.InputParts())
+	if err != nil {
+		return v, nil, nil, err
+	}
+	outVis, err := v.OutputsOf(m.OutputParts())
+	return v, inVis, outVis, err
+}
+
+// PublicSide returns the public inputs of parts (values: one slice per
+// part) under per-part visibilities vis, salt used by private parts only:
+// PublicParts when they are alike, else the groups of "Parts of different
+// visibilities".
+func PublicSide(parts []quant.IOPart, values [][]int64, vis []string, salt fr.Element) ([]*big.Int, error) {
+	if len(vis) != len(parts) {
+		return nil, fmt.Errorf("%w: %d visibilities for %d parts", quant.ErrValidation, len(vis), len(parts))
+	}
+	if quant.Uniform(vis) {
+		return PublicParts(parts, values, vis[0], salt)
+	}
+	if err := quant.CheckParts(parts, values); err != nil {
+		return nil, err
+	}
+	pub, hashed, private := quant.PartGroups(vis)
+	var out []*big.Int
+	if len(pub) > 0 {
+		els, err := quant.PackParts(quant.Pick(parts, pub), quant.Pick(values, pub))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, els...)
+	}
+	for _, g := range []struct {
+		idx  []int
+		salt *fr.Element
+	}{{hashed, nil}, {private, &salt}} {
+		if len(g.idx) == 0 {
+			continue
+		}
+		h, err := quant.HashParts(quant.Pick(parts, g.idx), quant.Pick(values, g.idx), g.salt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, h.BigInt(new(big.Int)))
+	}
+	return out, nil
 }
 
 // PublicParts returns the public inputs of parts (values: one slice per
@@ -295,7 +404,8 @@ func Public(values []int64, v string, salt fr.Element) ([]*big.Int, error) {
 // Assign returns the IO witness of one trace of the reference. salts are
 // read only for private input or output.
 func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (IO, error) {
-	if err := v.Validate(); err != nil {
+	v, inVis, outVis, err := resolve(m, v)
+	if err != nil {
 		return IO{}, err
 	}
 	commit, err := quant.Commit(m)
@@ -303,11 +413,11 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 		return IO{}, err
 	}
 	inParts, outParts := m.InputParts(), m.OutputParts()
-	in, err := PublicParts(inParts, tr.InputParts(), v.Input, salts.Input)
+	in, err := PublicSide(inParts, tr.InputParts(), inVis, salts.Input)
 	if err != nil {
 		return IO{}, fmt.Errorf("input: %w", err)
 	}
-	out, err := PublicParts(outParts, tr.OutputParts(), v.Output, salts.Output)
+	out, err := PublicSide(outParts, tr.OutputParts(), outVis, salts.Output)
 	if err != nil {
 		return IO{}, fmt.Errorf("output: %w", err)
 	}
@@ -319,10 +429,10 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 		}
 		io.Weights = vars(w)
 	}
-	if v.Input == quant.VisibilityPrivate {
+	if saltLenSide(inVis) == 1 {
 		io.InputSalt = []frontend.Variable{salts.Input}
 	}
-	if v.Output == quant.VisibilityPrivate {
+	if saltLenSide(outVis) == 1 {
 		io.OutputSalt = []frontend.Variable{salts.Output}
 	}
 	if !quant.SingleInt8(inParts) {
@@ -394,17 +504,23 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 		return fmt.Errorf("modelio: %s weights without BindModel", io.vis.Weights)
 	}
 	var err error
-	if legacyIn {
+	switch {
+	case legacyIn:
 		err = expose(api, io.vis.Input, io.Input, io.InputSalt, xs)
-	} else {
+	case !quant.Uniform(io.inVis):
+		err = exposeMixed(api, io.inVis, io.Input, io.InputSalt, io.inParts, io.X)
+	default:
 		err = exposeParts(api, io.vis.Input, io.Input, io.InputSalt, io.inParts, io.X)
 	}
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	if legacyOut {
+	switch {
+	case legacyOut:
 		err = expose(api, io.vis.Output, io.Output, io.OutputSalt, ys)
-	} else {
+	case !quant.Uniform(io.outVis):
+		err = exposeMixed(api, io.outVis, io.Output, io.OutputSalt, io.outParts, y)
+	default:
 		err = exposeParts(api, io.vis.Output, io.Output, io.OutputSalt, io.outParts, y)
 	}
 	if err != nil {
@@ -468,9 +584,23 @@ func exposeParts(api frontend.API, v string, pub, salt []frontend.Variable, part
 	if len(pub) != 1 || len(salt) != saltLen(v) {
 		return fmt.Errorf("%d public elements and %d salts for %s values", len(pub), len(salt), v)
 	}
-	tag, err := quant.IOTag(len(parts), len(salt) == 1)
+	h, err := hashGroup(api, parts, values, salt)
 	if err != nil {
 		return err
+	}
+	api.AssertIsEqual(pub[0], h)
+	return nil
+}
+
+// hashGroup is quant.HashParts in the circuit: HashPacked for one int8
+// part, else Poseidon2 of quant.IOTag, the salt and each part's hash.
+func hashGroup(api frontend.API, parts []quant.IOPart, values [][]frontend.Variable, salt []frontend.Variable) (frontend.Variable, error) {
+	if quant.SingleInt8(parts) {
+		return HashPacked(api, values[0], salt)
+	}
+	tag, err := quant.IOTag(len(parts), len(salt) == 1)
+	if err != nil {
+		return nil, err
 	}
 	elems := append([]frontend.Variable{tag}, salt...)
 	for i, p := range parts {
@@ -481,15 +611,47 @@ func exposeParts(api frontend.API, v string, pub, salt []frontend.Variable, part
 			h, err = HashPacked(api, values[i], nil)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		elems = append(elems, h)
 	}
-	h, err := Hash(api, elems)
-	if err != nil {
-		return err
+	return Hash(api, elems)
+}
+
+// exposeMixed asserts pub is the public inputs of parts whose visibilities
+// vis differ (see "Parts of different visibilities"): the public parts
+// packed, then the hashed group's hash, then the private group's salted
+// hash.
+func exposeMixed(api frontend.API, vis []string, pub, salt []frontend.Variable, parts []quant.IOPart, values [][]frontend.Variable) error {
+	if len(values) != len(parts) || len(vis) != len(parts) {
+		return fmt.Errorf("%d tensors and %d visibilities for %d parts", len(values), len(vis), len(parts))
 	}
-	api.AssertIsEqual(pub[0], h)
+	if len(pub) != NbPublicSide(parts, vis) || len(salt) != saltLenSide(vis) {
+		return fmt.Errorf("%d public elements and %d salts for parts of visibilities %v", len(pub), len(salt), vis)
+	}
+	public, hashed, private := quant.PartGroups(vis)
+	off := 0
+	if len(public) > 0 {
+		n := quant.NbPackedParts(quant.Pick(parts, public))
+		if err := exposeParts(api, quant.VisibilityPublic, pub[off:off+n], nil, quant.Pick(parts, public), quant.Pick(values, public)); err != nil {
+			return err
+		}
+		off += n
+	}
+	for _, g := range []struct {
+		idx  []int
+		salt []frontend.Variable
+	}{{hashed, nil}, {private, salt}} {
+		if len(g.idx) == 0 {
+			continue
+		}
+		h, err := hashGroup(api, quant.Pick(parts, g.idx), quant.Pick(values, g.idx), g.salt)
+		if err != nil {
+			return err
+		}
+		api.AssertIsEqual(pub[off], h)
+		off++
+	}
 	return nil
 }
 

@@ -204,7 +204,7 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 		return err
 	}
 	vis := man.Visibility
-	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+	if privIn, privOut := vis.HasPrivate(); privIn || privOut {
 		if err := modelio.WriteSalts(saltsPath, res.Salts, vis); err != nil {
 			return err
 		}

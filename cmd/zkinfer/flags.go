@@ -199,11 +199,11 @@ var (
 	}
 	InputVisibilityFlag = &cli.StringFlag{
 		Name: "input-visibility", Category: catModel, Value: quant.DefaultVisibility.Input,
-		Usage: "what the verifier sees of the input: public (packed values as public inputs), hashed (one Poseidon2 hash; values in the bundle) or private (a salted commitment; salt kept by the prover)",
+		Usage: "what the verifier sees of the input: public (packed values as public inputs), hashed (one Poseidon2 hash; values in the bundle) or private (a salted commitment; salt kept by the prover); per graph input: `NAME=VIS,…[,VIS]` (e.g. ids=public,mask=private,hashed: a bare VIS is for the inputs not named)",
 	}
 	OutputVisibilityFlag = &cli.StringFlag{
 		Name: "output-visibility", Category: catModel, Value: quant.DefaultVisibility.Output,
-		Usage: "what the verifier sees of the output: public, hashed or private (as --input-visibility)",
+		Usage: "what the verifier sees of the output: public, hashed or private, or per graph output `NAME=VIS,…[,VIS]` (as --input-visibility)",
 	}
 	WeightVisibilityFlag = &cli.StringFlag{
 		Name: "weight-visibility", Category: catModel, Value: quant.DefaultVisibility.Weights,

@@ -268,8 +268,8 @@ func generate(ctx *cli.Context) error {
 	for i, id := range append(append([]int64(nil), prompt...), completion[:n-1]...) {
 		ids[i] = float64(id)
 	}
-	vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
-	if err := vis.Validate(); err != nil {
+	vis, err := ioVisibility(ctx, quant.VisibilityFixed)
+	if err != nil {
 		return err
 	}
 	modelPath, inputPath, circuitPath := ctx.String(genModelOutFlag.Name), ctx.String(genInputOutFlag.Name), ctx.String(genCircuitFlag.Name)

@@ -219,7 +219,7 @@ func permuteModelCmd(ts *testscript.TestScript, neg bool, args []string) {
 // input or version.
 func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
-		ts.Fatalf("usage: tamper BUNDLE proof|output|input|alias-input|version|commitment")
+		ts.Fatalf("usage: tamper BUNDLE proof|output|input|output-last|input-last|alias-input|version|commitment")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
@@ -249,6 +249,21 @@ func tamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 					v++
 				}
 				vals[0] = v
+			}
+		}
+	case "input-last", "output-last":
+		// The last carried value: under per-part visibility the last
+		// public or hashed part's.
+		for _, t := range b["public_inputs"].([]any) {
+			tm := t.(map[string]any)
+			if tm["name"] == strings.TrimSuffix(args[1], "-last") {
+				vals := tm["values"].([]any)
+				k := len(vals) - 1
+				if vals[k].(float64) == 127 {
+					vals[k] = 126.0
+				} else {
+					vals[k] = vals[k].(float64) + 1
+				}
 			}
 		}
 	case "alias-input":

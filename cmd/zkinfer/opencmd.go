@@ -76,23 +76,34 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 		return err
 	}
 	opened := 0
+	inVis, err := b.Visibility.InputsOf(m.InputParts())
+	if err != nil {
+		return err
+	}
+	outVis, err := b.Visibility.OutputsOf(m.OutputParts())
+	if err != nil {
+		return err
+	}
 	for _, t := range []struct {
 		name   string
-		vis    string
+		vis    []string
 		has    bool
 		salt   fr.Element
 		values [][]int64
 	}{
-		{verifier.TensorInput, b.Visibility.Input, hasIn, s.Input, tr.InputParts()},
-		{verifier.TensorOutput, b.Visibility.Output, hasOut, s.Output, tr.OutputParts()},
+		{verifier.TensorInput, inVis, hasIn, s.Input, tr.InputParts()},
+		{verifier.TensorOutput, outVis, hasOut, s.Output, tr.OutputParts()},
 	} {
-		if t.vis != quant.VisibilityPrivate {
+		// The private parts: the whole side, or (parts of different
+		// visibilities) the private group, whose values Open takes alone.
+		_, _, private := quant.PartGroups(t.vis)
+		if len(private) == 0 {
 			continue
 		}
 		if !t.has {
 			return withHint(fmt.Errorf("open: %s: no %s salt", saltsPath, t.name), "use the salts file prove wrote for this bundle")
 		}
-		values := quant.Flatten(t.values)
+		values := quant.Flatten(quant.Pick(t.values, private))
 		if err := verifier.Open(b, t.name, values, t.salt); err != nil {
 			return err
 		}

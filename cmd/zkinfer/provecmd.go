@@ -222,8 +222,8 @@ func proveChecked(p prover.Progress, ic inputCheck, quantPath, circuitPath, pkPa
 		return nil, err
 	}
 	vis := c.Header.IO()
-	private := vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate
-	if !private {
+	privIn, privOut := vis.HasPrivate()
+	if !privIn && !privOut {
 		saltsPath = ""
 	}
 	start := time.Now()

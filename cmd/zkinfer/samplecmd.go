@@ -108,8 +108,8 @@ func generateSampled(ctx *cli.Context, lm *quant.Model, quantPath string, prompt
 	if !slices.Equal(tr.Outputs[0], completion) {
 		return withHint(fmt.Errorf("%w: the one pass samples %v, step by step %v", quant.ErrValidation, tr.Outputs[0], completion), "%s", notCausalHint)
 	}
-	vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: quant.VisibilityFixed}
-	if err := vis.Validate(); err != nil {
+	vis, err := ioVisibility(ctx, quant.VisibilityFixed)
+	if err != nil {
 		return err
 	}
 	modelPath, inputPath, circuitPath := ctx.String(genModelOutFlag.Name), ctx.String(genInputOutFlag.Name), ctx.String(genCircuitFlag.Name)
@@ -165,11 +165,13 @@ func writeSampleInput(path string, ids []int64, seed int64) error {
 
 // provenSample returns, for a verified sampling bundle checked against its
 // model m (verify --model: its output is a sample_tokens op over the
-// graph's two inputs, ids and seed), the op, the proven ids and seed, and
-// the completion; ok false when the bundle is not one.
-func provenSample(b *verifier.Bundle, res *verifier.Result, m *quant.Model) (op *ops.SampleTokens, node quant.Node, ids []int64, seed int64, completion []int64, ok bool) {
+// graph's two inputs, ids and seed), the op, the proven ids and seed (known
+// false for a private seed, --input-visibility seed=private: the
+// completion is proven for the committed seed), and the completion; ok
+// false when the bundle is not one.
+func provenSample(b *verifier.Bundle, res *verifier.Result, m *quant.Model) (op *ops.SampleTokens, node quant.Node, ids []int64, seed int64, known bool, completion []int64, ok bool) {
 	if m == nil || m.Graph == nil || len(m.Graph.Outputs) != 1 || len(m.Graph.Inputs) != 2 || res.Output == nil || res.Input == nil || len(res.Input.Parts) != 2 || len(res.Output.Parts) != 1 {
-		return nil, node, nil, 0, nil, false
+		return nil, node, nil, 0, false, nil, false
 	}
 	for _, n := range m.Graph.Nodes {
 		if s, ok := n.Op.(*ops.SampleTokens); ok && len(n.Out) == 1 && n.Out[0] == m.Graph.Outputs[0] && len(n.In) == 3 && n.In[1] == m.Graph.Inputs[0] && n.In[2] == m.Graph.Inputs[1] {
@@ -179,14 +181,17 @@ func provenSample(b *verifier.Bundle, res *verifier.Result, m *quant.Model) (op 
 	ot, ok1 := b.Tensor(verifier.TensorOutput)
 	it, ok2 := b.Tensor(verifier.TensorInput)
 	if op == nil || !ok1 || !ok2 {
-		return nil, node, nil, 0, nil, false
+		return nil, node, nil, 0, false, nil, false
 	}
 	outs, err1 := quant.SplitParts(res.Output.Parts, ot.Values)
-	ins, err2 := quant.SplitParts(res.Input.Parts, it.Values)
-	if err1 != nil || err2 != nil || len(ins[1]) != 1 || op.From >= len(ins[0]) {
-		return nil, node, nil, 0, nil, false
+	ins, err2 := carriedParts(*it, res.Input.Parts, res.Visibility.InputsOf)
+	if err1 != nil || err2 != nil || ins[0] == nil || (ins[1] != nil && len(ins[1]) != 1) || op.From >= len(ins[0]) {
+		return nil, node, nil, 0, false, nil, false
 	}
-	return op, node, ins[0], ins[1][0], outs[0], true
+	if len(ins[1]) == 1 {
+		seed, known = ins[1][0], true
+	}
+	return op, node, ins[0], seed, known, outs[0], true
 }
 
 // checkSampleSeed is verify --seed: the bundle must be a sampled
@@ -195,9 +200,12 @@ func checkSampleSeed(b *verifier.Bundle, res *verifier.Result, m *quant.Model, w
 	if m == nil {
 		return withHint(fmt.Errorf("verify: %w: --seed checks a sampled completion's seed, which needs --model", quant.ErrValidation), "pass the sampling model generate wrote: --model generate.quant.json")
 	}
-	_, _, _, seed, _, ok := provenSample(b, res, m)
+	_, _, _, seed, known, _, ok := provenSample(b, res, m)
 	if !ok {
 		return withHint(fmt.Errorf("verify: %w: --seed %d: the bundle is not a sampled completion of the model (a sample_tokens output over the ids and a seed input)", quant.ErrValidation, want), "--seed goes with bundles of generate --sample")
+	}
+	if !known {
+		return fmt.Errorf("verify: %w: --seed %d: the bundle's seed is private (committed), so it cannot be compared", quant.ErrValidation, want)
 	}
 	if seed != want {
 		return fmt.Errorf("verify: %w: the completion was sampled with seed %d, not %d", quant.ErrValidation, seed, want)
@@ -209,7 +217,7 @@ func checkSampleSeed(b *verifier.Bundle, res *verifier.Result, m *quant.Model, w
 // against its model m (provenSample), the sampling settings, the seed,
 // the prompt and the completion.
 func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, m *quant.Model) {
-	op, node, ids, seed, completion, ok := provenSample(b, res, m)
+	op, node, ids, seed, known, completion, ok := provenSample(b, res, m)
 	if !ok {
 		return
 	}
@@ -217,7 +225,11 @@ func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, 
 		fmt.Fprintf(w, "NOT a sampled completion: %v\n", err)
 		return
 	}
-	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %d: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, seed)
-	fmt.Fprintf(w, "note: the completion is fixed by seed %d; check that it is the seed you chose, or pass --seed (a prover free to pick the seed can try all %d and keep the completion it likes)\n", seed, quant.MaxIndex+1)
+	seedText := "private (committed)"
+	if known {
+		seedText = fmt.Sprint(seed)
+	}
+	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %s: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, seedText)
+	fmt.Fprintf(w, "note: the completion is fixed by seed %s; check that it is the seed you chose, or pass --seed (a prover free to pick the seed can try all %d and keep the completion it likes)\n", seedText, quant.MaxIndex+1)
 	printCompletion(w, ids[:op.From+1], completion, int(res.Output.Parts[0].Hi+1))
 }

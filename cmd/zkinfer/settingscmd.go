@@ -25,7 +25,10 @@ whatever the model's size; the bundle carries the values), weights fixed
 witnesses; the circuit recomputes the model commitment, a public input, so
 one setup serves every model with the same settings and requantization
 shifts) or public (as hashed, and the weights are public inputs too; small
-models only). An imported
+models only). A graph with several inputs or outputs may expose each its
+own way: --input-visibility ids=public,mask=private,hashed (a bare value is
+for the parts not named; unknown names are refused with the graph's names),
+the same for --output-visibility. An imported
 model is converted into zkinfer's format beside the settings file
 (settings.model.safetensors, settings.config.json) and its source recorded.
 --inputs and --outputs cut an ONNX graph at named tensors (as zkinfer
@@ -45,7 +48,10 @@ Next: calibrate-settings.`,
 		if err != nil {
 			return err
 		}
-		vis := quant.Visibility{Input: ctx.String(InputVisibilityFlag.Name), Output: ctx.String(OutputVisibilityFlag.Name), Weights: ctx.String(WeightVisibilityFlag.Name)}
+		vis, err := ioVisibility(ctx, ctx.String(WeightVisibilityFlag.Name))
+		if err != nil {
+			return err
+		}
 		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
 	},
 }
@@ -83,7 +89,7 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 
 func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
 	if err := vis.Validate(); err != nil {
-		return withHint(err, "pass --input-visibility and --output-visibility as public, hashed or private, and --weight-visibility as fixed, hashed, public or committed")
+		return withHint(err, "%s", visibilityHint)
 	}
 	im, err := openModel(model, opts)
 	if err != nil {
@@ -109,6 +115,13 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if err != nil {
 		return withHint(err, modelHint)
 	}
+	// Per-part visibility names the model's inputs and outputs: checked
+	// here, recorded in canonical form (one visibility for all parts when
+	// they are alike, every part named otherwise).
+	in, outParts := im.Float.IONames()
+	if vis, err = vis.Resolve(in, outParts); err != nil {
+		return withHint(err, "%s", visibilityHint)
+	}
 	s.Visibility = vis
 	if err := s.Write(settingsPath); err != nil {
 		return err
@@ -117,7 +130,7 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	if vis.Weights != quant.VisibilityFixed {
 		weights = ", weights " + vis.Weights
 	}
-	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), vis.Input, vis.Output, weights)
+	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), quant.FormatIOVisibility(vis.Input, vis.InputParts), quant.FormatIOVisibility(vis.Output, vis.OutputParts), weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
 	}

@@ -41,7 +41,7 @@ func compileSharded(out io.Writer, p prover.Progress, perShard int, backend, set
 	if err != nil {
 		return err
 	}
-	if s.Visibility.Input == quant.VisibilityPrivate || s.Visibility.Output == quant.VisibilityPrivate {
+	if pin, pout := s.Visibility.HasPrivate(); pin || pout {
 		fmt.Fprintf(out, "note: the activations between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
 	}
 	man, err := prover.CompileShards(m, perShard, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
@@ -98,7 +98,7 @@ func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string,
 	if err != nil {
 		return err
 	}
-	if s.Visibility.Input == quant.VisibilityPrivate || s.Visibility.Output == quant.VisibilityPrivate {
+	if pin, pout := s.Visibility.HasPrivate(); pin || pout {
 		fmt.Fprintf(out, "note: the tensors between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
 	}
 	man, err := prover.CompileGraphShards(m, bounds, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
@@ -280,7 +280,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	if only >= 0 {
 		vis = quant.ShardVisibility(man.Visibility, only, n)
 	}
-	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+	if privIn, privOut := vis.HasPrivate(); privIn || privOut {
 		if err := modelio.WriteSalts(saltsPath, salts, vis); err != nil {
 			return err
 		}

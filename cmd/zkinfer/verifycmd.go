@@ -170,7 +170,7 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	w := ctx.App.Writer
 	printAnchor(w, a, res.VKDigest)
 	fmt.Fprintf(w, "ok: proof (%s on %s, %d public inputs)\n", res.Backend, res.Curve, res.PublicInputs)
-	fmt.Fprintf(w, "ok: input %s, output %s, weights %s (shapes %s → %s, from the %s)\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights, spec(res.Input), spec(res.Output), res.IOFrom)
+	fmt.Fprintf(w, "ok: input %s, output %s, weights %s (shapes %s → %s, from the %s)\n", sideLabel(res.Visibility.Input, res.Visibility.InputParts), sideLabel(res.Visibility.Output, res.Visibility.OutputParts), res.Visibility.Weights, spec(res.Input), spec(res.Output), res.IOFrom)
 	fmt.Fprintf(w, "ok: model commitment %s (proven)\n", res.ModelCommitment)
 	printOutputParts(w, b, res)
 	if a != nil {

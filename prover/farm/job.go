@@ -206,11 +206,12 @@ func ParseInput(data []byte) (*Input, modelio.Salts, error) {
 // when those are private.
 func NewInput(x [][]int64, salts modelio.Salts, vis quant.Visibility) ([]byte, error) {
 	in := Input{MediaType: MediaTypeInput, X: x}
-	if vis.Input == quant.VisibilityPrivate {
+	privIn, privOut := vis.HasPrivate()
+	if privIn {
 		b := salts.Input.Bytes()
 		in.SaltInput = hex.EncodeToString(b[:])
 	}
-	if vis.Output == quant.VisibilityPrivate {
+	if privOut {
 		b := salts.Output.Bytes()
 		in.SaltOutput = hex.EncodeToString(b[:])
 	}

@@ -242,7 +242,7 @@ func (f *Farm) earlier(ctx context.Context, p *planned) (*verifier.ShardedBundle
 		return nil, modelio.Salts{}, false
 	}
 	salts := p.salts
-	if p.vis.Input == quant.VisibilityPrivate || p.vis.Output == quant.VisibilityPrivate {
+	if in, out := p.vis.HasPrivate(); in || out {
 		data, err := f.GetBytes(ctx, st.Job.Input, maxInput)
 		if err != nil {
 			return nil, salts, false
