@@ -20,6 +20,7 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
@@ -306,11 +307,19 @@ func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
 	}
 	// The same model with hashed weights (one commitment, the lookups' and
 	// products', weights allocated last among the secret inputs as here):
-	// its committed wires that are not weights must all be committed here
-	// by the lookup commitment (the circuits differ only in how the
-	// weights are bound, Poseidon2 and Pedersen, neither with lookups), and
-	// if it commits weights, the lookup commitment must commit the weights'
-	// commitment wire instead.
+	// kW counts the weights its lookups query (the embedding model's
+	// table is its weights; the int8 range checks of the weights are
+	// there too, as limb wires of gnark's std/rangecheck). Under committed
+	// weights every weight is queried as it is by the weights' own range
+	// checker (graph.bindCommittedWeights), so the lookup commitment must
+	// commit the weights' commitment wire in their place, always.
+	//
+	// The wire counts are not compared with the hashed circuit's any
+	// more: the weights' checks moved to a checker of their own, which
+	// changes both checkers' limbs (gnark's base is chosen from the checks
+	// it gets). That every query is still bound is tested by tampering
+	// (here: the shared checker's limbs; TestCommittedAttackWeightLimbs:
+	// the weights' checker's limbs and multiplicities).
 	hc, err := Compile(m, nil, WithVisibility(quant.Visibility{Input: committedVis.Input, Output: committedVis.Output, Weights: quant.VisibilityHashed}))
 	if err != nil {
 		t.Fatal(err)
@@ -327,14 +336,73 @@ func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
 			kW++
 		}
 	}
-	// Minus one mask wire each, and the committed circuit's blinding wire.
-	if got, want := len(l.PrivateCommitted)-2, len(hinfo[0].PrivateCommitted)-1-kW; got != want {
-		t.Fatalf("the lookup commitment commits %d private wires, the hashed-weights circuit %d besides weights: queries dropped or added", got, want)
-	}
-	if hasW := slices.Contains(l.PublicAndCommitmentCommitted, w.CommitmentIndex); hasW != (kW > 0) {
-		t.Fatalf("the lookups query %d weight wires; the lookup commitment commits to the weights' commitment wire: %v", kW, hasW)
+	if !slices.Contains(l.PublicAndCommitmentCommitted, w.CommitmentIndex) {
+		t.Fatalf("the lookup commitment does not commit to the weights' commitment wire (commitment wires %v)", l.PublicAndCommitmentCommitted)
 	}
 	t.Logf("lookup commitment: %d private wires, commitment wires %v; hashed weights: %d private wires, %d of them weights", len(l.PrivateCommitted), l.PublicAndCommitmentCommitted, len(hinfo[0].PrivateCommitted), kW)
 
 	return kW
+}
+
+// The weights' own range checker (graph.bindCommittedWeights: a
+// log-derivative argument over [0, 2^b), fixedpoint.WithLogChecker) binds
+// its limbs and multiplicities: with honest weights and the registered
+// commitment, a hinted upper limb moved by one (so the lowest limb, the
+// linear remainder, leaves the table) or moved out of the table itself,
+// or one multiplicity off by one, is not provable.
+func TestCommittedAttackWeightLimbs(t *testing.T) {
+	f := newCommittedAttack(t)
+	limbsID := solver.GetHintID(fixedpoint.LimbsHint)
+	countID := solver.GetHintID(fixedpoint.RangeCountHint)
+	calls, counts := 0, 0
+	countCalls := func(m *big.Int, in, out []*big.Int) error {
+		calls++
+		return fixedpoint.LimbsHint(m, in, out)
+	}
+	countCounts := func(m *big.Int, in, out []*big.Int) error {
+		counts++
+		return fixedpoint.RangeCountHint(m, in, out)
+	}
+	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(limbsID, countCalls), solver.OverrideHint(countID, countCounts)); err != nil {
+		t.Fatalf("honest, counting: %v", err)
+	}
+	if calls == 0 || counts != 1 {
+		t.Fatalf("%d limb decompositions, %d multiplicity hints: want some and one (the int32 biases have limbs)", calls, counts)
+	}
+	tampers := map[string]func(in, out []*big.Int){
+		"limb+1": func(in, out []*big.Int) { out[0].Add(out[0], big.NewInt(1)) },
+		"limb out of table": func(in, out []*big.Int) {
+			out[0].Add(out[0], new(big.Int).Lsh(big.NewInt(1), uint(in[0].Uint64())))
+		},
+	}
+	for name, tamper := range tampers {
+		for _, target := range []int{0, calls - 1} {
+			n := 0
+			bad := func(m *big.Int, in, out []*big.Int) error {
+				if err := fixedpoint.LimbsHint(m, in, out); err != nil {
+					return err
+				}
+				if n++; n-1 == target {
+					tamper(in, out)
+					out[0].Mod(out[0], m)
+				}
+				return nil
+			}
+			if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(limbsID, bad)); err == nil {
+				t.Errorf("%s in decomposition %d of %d proven", name, target, calls)
+			}
+		}
+	}
+	for _, j := range []int{0, 1} {
+		bad := func(m *big.Int, in, out []*big.Int) error {
+			if err := fixedpoint.RangeCountHint(m, in, out); err != nil {
+				return err
+			}
+			out[j].Add(out[j], big.NewInt(1))
+			return nil
+		}
+		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(countID, bad)); err == nil {
+			t.Errorf("multiplicity %d off by one proven", j)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
 
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -36,9 +37,9 @@ import (
 // circuit adds a blinding wire of its own (blindHint, never zeroed) to the
 // multicommit set, keeping that commitment hiding.
 //
-// The weights are range-checked as under hashed weights (bindWeights): the
-// committed point does not say they are int8 to a verifier who never sees
-// them, the range checks do. Committing costs no constraint.
+// The weights are range-checked (bindCommittedWeights): the committed point
+// does not say they are int8 to a verifier who never sees them, the range
+// checks do. Committing costs no constraint.
 
 func init() { solver.RegisterHint(blindHint) }
 
@@ -51,6 +52,62 @@ func blindHint(field *big.Int, _ []*big.Int, out []*big.Int) error {
 	}
 	out[0].Set(r)
 	return nil
+}
+
+// bindCommittedWeights range-checks the witness parameters, commits them
+// (commitWeights) and binds the commitment wire to the public model
+// commitment.
+//
+// The range checks go to a log-derivative checker of their own
+// (fixedpoint.WithLogChecker), not to the circuit's shared std/rangecheck:
+// an int8 weight w is one table query, w + 128 ∈ [0, 2^b), queried as it
+// is (no limb hint, no recomposition constraint), so it costs one R1CS
+// constraint (the inverse 1/(x − w − 128)) instead of std/rangecheck's two
+// (a limb wire, its query and the recomposition). The checker's base b is
+// chosen from the weights' checks alone (8 for any model with more than a
+// few hundred weights: a 256-entry table, one constraint per entry); int32
+// biases are four 8-bit limbs (three hinted, the lowest the linear
+// remainder), 16-bit multipliers two. The shared checker of the rest of
+// the circuit is untouched, so fixed- and hashed-weight circuits keep their
+// constraint systems.
+//
+// Soundness is the log-derivative argument's (fixedpoint/rangecheck.go):
+// its challenge x is derived (std/multicommit) from a commitment to every
+// query wire and multiplicity. A weight wire is already in the weights'
+// commitment, so gnark commits the weights' commitment wire in its place
+// (Keccak(D), itself a function of the weights): x is still drawn after
+// the weights are fixed, and a weight outside int8 makes the two sides of
+// the argument distinct rational functions of x, equal at a random x with
+// probability below (N + 2^b)/|F| for N queries.
+func (c *Circuit) bindCommittedWeights(api frontend.API, specs []quant.WeightSpec) error {
+	wfp := fixedpoint.New(api, fixedpoint.WithLogChecker())
+	for k, s := range specs {
+		w := c.W[k]
+		if len(w) != len(s.Values) {
+			return fmt.Errorf("graph: weight list %d has %d values, want %d", k, len(w), len(s.Values))
+		}
+		switch s.Kind {
+		case quant.WeightInt8:
+			for _, v := range w {
+				wfp.AssertInt8(v)
+			}
+		case quant.WeightInt32:
+			for _, v := range w {
+				wfp.Check(api.Sub(v, quant.Int32Min), 32)
+			}
+		case quant.WeightMult:
+			for _, v := range w {
+				wfp.Check(v, 16)
+			}
+		default:
+			return fmt.Errorf("graph: weight kind %d", s.Kind)
+		}
+	}
+	h, err := commitWeights(api, c.W)
+	if err != nil {
+		return err
+	}
+	return c.IO.BindModel(api, h, nil)
 }
 
 // commitWeights commits the weight wires with the proof system's commitment

@@ -240,6 +240,12 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 	if len(c.W) != len(specs) {
 		return nil, fmt.Errorf("graph: %d weight lists, the graph has %d", len(c.W), len(specs))
 	}
+	if c.IO.Visibility().Weights == quant.VisibilityCommitted {
+		if err := c.bindCommittedWeights(api, specs); err != nil {
+			return nil, err
+		}
+		return c.perNode(), nil
+	}
 	var elems []frontend.Variable
 	for k, s := range specs {
 		w := c.W[k]
@@ -265,16 +271,6 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 		default:
 			return nil, fmt.Errorf("graph: weight kind %d", s.Kind)
 		}
-	}
-	if c.IO.Visibility().Weights == quant.VisibilityCommitted {
-		h, err := commitWeights(api, c.W)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.IO.BindModel(api, h, nil); err != nil {
-			return nil, err
-		}
-		return c.perNode(), nil
 	}
 	consts, isWeight, err := quant.EncodeLayout(c.model)
 	if err != nil {
