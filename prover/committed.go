@@ -57,6 +57,40 @@ import (
 // commitment it is, how many weights it has and the SHA-256 of the basis
 // points (WriteWeightsBasis), so an auditor holding the basis file and the
 // published model recomputes the model commitment without the proving key.
+//
+// Where committed weights are not (yet) available, and why:
+//
+// PLONK. gnark v0.16.3's PLONK does support several BSB22 commitments (one
+// commitment polynomial π₂ per Commit call, committed by KZG over the
+// Lagrange SRS), and the binding would hold without any proof of knowledge:
+// a deterministic commitment W = Σ w_i·[L_{row_i}(τ)]₁ matched by Keccak
+// pins π₂ (KZG is binding for polynomials) and the qcp gates pin the weight
+// wires to π₂ at their rows. But its prover (backend/plonk/bn254/prove.go,
+// bsb22Hint) sets π₂ at two rows (the commitment's own constraint and the
+// last one) with fr.Element.SetRandom inside an unexported method, and it
+// installs that hint after the caller's solver options, so no option
+// reaches it: the commitment is a fresh random point in every proof and
+// names nothing a registry could store. Binding the weights publicly under
+// PLONK takes a fork of gnark's PLONK prover (zero those two evaluations
+// for the weights' commitment only; the lookups' keeps its blinding) and
+// the auditor's basis [L_{row_i}(τ)]₁ from the SRS. Compile refuses
+// committed weights with plonk, saying so.
+//
+// Aggregation. The recursive verifier (prover/aggregate) takes keys with at
+// most one commitment; committed-weights keys have two (the weights', the
+// lookups'), and aggregate refuses them by that count.
+//
+// GPU. Prove refuses the GPU prover under committed weights: zeroing the
+// mask goes through solver options that ICICLE's prover would have to pass
+// on, and its handling of two commitments is untested (no GPU here).
+//
+// Sharding. Sharded proving is for gpt2 models (quant.Model.Slice), whose
+// circuits take hashed, public or fixed weights; committed weights are for
+// layer graphs. For sharded layer graphs, each shard's model commitment
+// would be its own Keccak(D_shard) over its own key's basis (known only
+// after setup, so the shards commitment, quant.ShardsCommitment of those
+// values, is too); ModelCommitmentOf computes one shard's from its circuit,
+// proving key and sub-model.
 
 // WeightsBasis names the commitment basis of a committed-weights key.
 type WeightsBasis struct {
