@@ -76,6 +76,12 @@ func BenchmarkCommittedWeights(b *testing.B) {
 			b.ReportMetric(float64(r.params), "parameters")
 			b.ReportMetric(float64(r.hashed-r.fixed-r.products)/float64(r.weights), "hashed-commit/weight")
 			b.ReportMetric(float64(r.committed-r.fixed-r.products)/float64(r.weights), "committed-commit/weight")
+			// Everything committed weights add over fixed ones, products
+			// included: from two rows on the committed layer checks its
+			// products together (matmul), so its commit/weight above, which
+			// charges seq products per weight, goes negative.
+			b.ReportMetric(float64(r.hashed-r.fixed)/float64(r.weights), "hashed-over-fixed/weight")
+			b.ReportMetric(float64(r.committed-r.fixed)/float64(r.weights), "committed-over-fixed/weight")
 		})
 	}
 	b.Run("slope-64-to-128", func(b *testing.B) {

@@ -23,6 +23,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -403,6 +404,52 @@ func TestCommittedAttackWeightLimbs(t *testing.T) {
 		}
 		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(countID, bad)); err == nil {
 			t.Errorf("multiplicity %d off by one proven", j)
+		}
+	}
+}
+
+// Under committed weights a dense layer over several rows hints its
+// accumulators (linear.DenseWitnessRows, matmul's randomized row checks,
+// challenge from the lookup commitment, which commits the weights'
+// commitment wire in place of the weights): one accumulator off by one,
+// in the first or the last row, with honest weights and the registered
+// commitment, is not provable; the honest witness is, and its outputs are
+// the integer reference's (the proof's public output hash).
+func TestCommittedAttackRowProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m := graphtest.Chain(t, rng, []int{4, 8},
+		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), false), In: []string{"x"}})
+	x := make([][]int64, 4)
+	for i := range x {
+		x[i] = make([]int64, 8)
+		for j := range x[i] {
+			x[i][j] = int64(rng.IntN(256)) - 128
+		}
+	}
+	x[0][0], x[3][7] = 127, -128
+	f := newCommittedAttackOf(t, m, x)
+	id := solver.GetHintID(matmul.ProductHint)
+	outs := 0
+	count := func(fd *big.Int, in, out []*big.Int) error {
+		outs += len(out)
+		return matmul.ProductHint(fd, in, out)
+	}
+	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, count)); err != nil {
+		t.Fatalf("honest: %v", err)
+	}
+	if outs != 4*8 {
+		t.Fatalf("%d hinted accumulators, want 32 (the 4×8 product checked, not direct)", outs)
+	}
+	for _, k := range []int{0, outs - 1} {
+		bad := func(fd *big.Int, in, out []*big.Int) error {
+			if err := matmul.ProductHint(fd, in, out); err != nil {
+				return err
+			}
+			out[k].Add(out[k], big.NewInt(1))
+			return nil
+		}
+		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, bad)); err == nil {
+			t.Errorf("accumulator %d off by one proven", k)
 		}
 	}
 }

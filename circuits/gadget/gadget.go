@@ -34,6 +34,12 @@ type Ctx struct {
 	// one list per quant.WeightSpec of its op, under hashed or public
 	// weights; nil under fixed weights (the op's constants are used).
 	W [][]frontend.Variable
+	// WitnessRows (committed weights) lets a witness-weight op constrain
+	// the products of all its rows at once (linear.DenseWitnessRows:
+	// matmul's randomized check from a few rows on) rather than one
+	// constraint per product. Off under hashed and public weights, whose
+	// constraint systems it would change.
+	WitnessRows bool
 
 	tables map[[sha256.Size]byte]logderivlookup.Table
 }

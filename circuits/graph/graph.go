@@ -199,6 +199,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		ctx.W = nil
 		if witness {
 			ctx.W = nodeW[i]
+			ctx.WitnessRows = c.IO.Visibility().Weights == quant.VisibilityCommitted
 		}
 		outs, err := gd.Define(ctx, n.Op, in, g.ValuesOf(n.Out))
 		if err != nil {
