@@ -434,8 +434,19 @@ func TestCommittedAttackRowProducts(t *testing.T) {
 		outs += len(out)
 		return matmul.ProductHint(fd, in, out)
 	}
-	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, count)); err != nil {
+	p, pub, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, count))
+	if err != nil {
 		t.Fatalf("honest: %v", err)
+	}
+	if err := Verify(f.keys.VK, p, pub); err != nil {
+		t.Fatalf("honest proof does not verify: %v", err)
+	}
+	reg, err := ModelCommitmentOf(f.c, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pub.Vector().(fr.Vector); FormatCommitted(v[len(v)-1]) != reg {
+		t.Fatal("the honest proof's model commitment is not the registered one")
 	}
 	if outs != 4*8 {
 		t.Fatalf("%d hinted accumulators, want 32 (the 4×8 product checked, not direct)", outs)
