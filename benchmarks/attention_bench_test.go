@@ -14,7 +14,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/profile"
 
-	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
+	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
@@ -42,7 +42,7 @@ func BenchmarkAttentionProducts(b *testing.B) {
 		b.Run(s.name, func(b *testing.B) {
 			m := s.model(b)
 			for _, mode := range []matmul.Mode{matmul.Direct, matmul.Auto} {
-				c, err := gpt2c.New(m, quant.DefaultVisibility)
+				c, err := graph.New(m, quant.DefaultVisibility)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -57,7 +57,7 @@ func BenchmarkAttentionProducts(b *testing.B) {
 				if !s.plonk {
 					continue
 				}
-				c, err = gpt2c.New(m, quant.DefaultVisibility)
+				c, err = graph.New(m, quant.DefaultVisibility)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -82,7 +82,7 @@ func BenchmarkProveAttention(b *testing.B) {
 	for _, seq := range []int{8, 64} {
 		b.Run(fmt.Sprintf("d64-h4-seq%d", seq), func(b *testing.B) {
 			m, tr := quantizedTrace(b, gpt2(64, 4, seq, 1))
-			a, err := gpt2c.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+			a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func BenchmarkProveAttention(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, mode := range []matmul.Mode{matmul.Direct, matmul.Auto} {
-				c, err := gpt2c.New(m, quant.DefaultVisibility)
+				c, err := graph.New(m, quant.DefaultVisibility)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -142,7 +142,7 @@ func BenchmarkProveAttention(b *testing.B) {
 // `go tool pprof -sample_index=0 -top -cum FILE`. Compile only.
 func BenchmarkConstraintProfile(b *testing.B) {
 	m, _ := quantizedTrace(b, gpt2(64, 4, 64, 1))
-	c, err := gpt2c.New(m, quant.DefaultVisibility)
+	c, err := graph.New(m, quant.DefaultVisibility)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/activation"
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
-	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/linear"
 	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/norm"
@@ -89,7 +88,7 @@ func (p *part) Define(api frontend.API) error {
 // and returns its constraints, the clamp tables it built and whether it made
 // range checks.
 func countPart(tb testing.TB, m *quant.Model, rows, cols int, build func(frontend.API, *fixedpoint.Gadget, logderivlookup.Table, logderivlookup.Table, [][]frontend.Variable)) (int, [][2]int64, bool) {
-	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m, plan: gpt2c.Plan(m)}
+	c := &part{In: make([][]frontend.Variable, rows), build: build, m: m, plan: gpt2Plan(tb, m)}
 	for i := range c.In {
 		c.In[i] = make([]frontend.Variable, cols)
 	}
@@ -114,7 +113,7 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 			// The ranges the plan gives a clamp table.
 			var clampRanges [][2]int64
 			for _, r := range [][2]int64{{quant.Int8Min, quant.Int8Max}, {0, quant.Int8Max}, {lo0(m), -lo0(m) - 1}} {
-				if gpt2c.Plan(m).TableBits(r[0], r[1]) > 0 {
+				if gpt2Plan(b, m).TableBits(r[0], r[1]) > 0 {
 					clampRanges = append(clampRanges, r)
 				}
 			}
@@ -132,7 +131,7 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 					for _, r := range clampRanges {
 						fp.Clamp(0, r[0], r[1], 1)
 					}
-					if rb := gpt2c.Plan(m).Base(); rb > 0 {
+					if rb := gpt2Plan(b, m).Base(); rb > 0 {
 						fp.Check(in[0][0], rb)
 					}
 				}},
@@ -233,7 +232,7 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 			// range-check table every part would otherwise carry: its cost is
 			// that of one check of a full limb, less its query and recomposition.
 			rcCost := 0
-			if rb := gpt2c.Plan(m).Base(); rb > 0 {
+			if rb := gpt2Plan(b, m).Base(); rb > 0 {
 				n, _, _ := countPart(b, m, 1, 1, func(api frontend.API, fp *fixedpoint.Gadget, exp, gelu logderivlookup.Table, in [][]frontend.Variable) {
 					exp.Lookup(0)
 					gelu.Lookup(0)
@@ -241,7 +240,7 @@ func BenchmarkGPT2Breakdown(b *testing.B) {
 				})
 				rcCost = n - base - 2
 			}
-			b.Logf("plan: %s", gpt2c.Plan(m))
+			b.Logf("plan: %s", gpt2Plan(b, m))
 			total := 0
 			for _, p := range parts {
 				t0 := time.Now()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
-	gpt2c "github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -87,7 +86,7 @@ func BenchmarkRequantConstraints(b *testing.B) {
 			m := s.model(b)
 			var plan *fixedpoint.Plan
 			if m.Config.Architecture == quant.ArchitectureGPT2 {
-				plan = gpt2c.Plan(m)
+				plan = gpt2Plan(b, m)
 			} else {
 				plan = ffnPlan(b, m)
 			}
@@ -165,6 +164,21 @@ func testdataGPT2(tb testing.TB) *quant.Model {
 // ffnPlan is the clamp-table plan of an ffn model's circuit (its graph form's sites).
 func ffnPlan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
 	g, err := ops.FromLegacyFFN(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sites, err := graph.Sites(g, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return fixedpoint.NewPlan(sites)
+}
+
+// gpt2Plan is the clamp-table plan of a legacy gpt2 model's circuit (the
+// walker over ops.FromLegacyGPT2), formerly circuits/gpt2's Plan. Its
+// range-check base estimate also counts attention's softmax divisions.
+func gpt2Plan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
+	g, err := ops.FromLegacyGPT2(m)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits"
-	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
@@ -169,8 +168,6 @@ func TestWitnessWeightsMatchReference(t *testing.T) {
 func setModel(a frontend.Circuit, v any) {
 	switch c := a.(type) {
 	case *graph.Circuit:
-		c.IO.Model = v
-	case *gpt2.Circuit:
 		c.IO.Model = v
 	}
 }

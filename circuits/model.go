@@ -6,7 +6,6 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
-	"github.com/zkinfer/zkinfer/circuits/gpt2"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
@@ -21,12 +20,11 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (fronten
 		return nil, err
 	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN, quant.ArchitectureGraph:
-		// An ffn model is walked as its graph form (ops.FromLegacyFFN),
-		// constraint for constraint the former circuits/ffn.
+	case quant.ArchitectureFFN, quant.ArchitectureGPT2, quant.ArchitectureGraph:
+		// An ffn or gpt2 model is walked as its graph form
+		// (ops.FromLegacyFFN, ops.FromLegacyGPT2), constraint for
+		// constraint the former circuits/ffn and circuits/gpt2.
 		return graph.New(m, v, opts...)
-	case quant.ArchitectureGPT2:
-		return gpt2.New(m, v, opts...)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
@@ -38,10 +36,8 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 		return nil, err
 	}
 	switch m.Config.Architecture {
-	case quant.ArchitectureFFN, quant.ArchitectureGraph:
+	case quant.ArchitectureFFN, quant.ArchitectureGPT2, quant.ArchitectureGraph:
 		return graph.Assignment(m, tr, v, salts)
-	case quant.ArchitectureGPT2:
-		return gpt2.Assignment(m, tr, v, salts)
 	}
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }

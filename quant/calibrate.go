@@ -76,11 +76,20 @@ func maxAbs(m mat.Matrix) float64 {
 	return mx
 }
 
-// LayerError is the error of one quantized tensor against the float model.
+// LayerError is the error of one quantized tensor against the float model:
+// the dequantized integer values against the float ones, over every
+// element of every sample.
 type LayerError struct {
-	Layer  string  `json:"layer"`
+	Layer string `json:"layer"`
+	// Op is the kind of the graph node that writes the tensor ("input" for
+	// a graph input; empty for ffn and gpt2 models).
+	Op     string  `json:"op,omitempty"`
 	MaxAbs float64 `json:"max_abs_error"`
-	// Rel is MaxAbs divided by the largest float magnitude of the tensor.
+	// RMS is the root mean square of the errors.
+	RMS float64 `json:"rms_error"`
+	// Range is the largest float magnitude of the tensor.
+	Range float64 `json:"float_range"`
+	// Rel is MaxAbs divided by Range.
 	Rel float64 `json:"relative_error"`
 }
 
@@ -93,6 +102,10 @@ type AccuracyReport struct {
 	Outliers []Outlier `json:"outliers,omitempty"`
 	// Warnings are the signs of a degenerate calibration set (CheckCalibration).
 	Warnings []CalibrationWarning `json:"warnings,omitempty"`
+	// LM is the top-1 agreement of the integer language model's greedy
+	// next tokens with the float model's (LMAgreement; token-id graphs
+	// only).
+	LM *LMAgreementReport `json:"lm_agreement,omitempty"`
 }
 
 // Accuracy runs both forward passes on every sample and reports, per layer,
@@ -135,27 +148,39 @@ func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, e
 	return acc.report(len(samples)), nil
 }
 
-// accuracy accumulates, per named tensor, the largest error and magnitude.
+// accuracy accumulates, per named tensor, the largest error and
+// magnitude and the sum of squared errors.
 type accuracy struct {
 	rows []*LayerError
-	mags []float64
+	sq   []float64
+	n    []int
 }
 
 func (a *accuracy) add(name string, f mat.Matrix, q [][]int64, frac int) {
+	a.addOp(name, "", f, q, frac)
+}
+
+// addOp is add for a tensor written by an op of kind op.
+func (a *accuracy) addOp(name, op string, f mat.Matrix, q [][]int64, frac int) {
 	k := slices.IndexFunc(a.rows, func(r *LayerError) bool { return r.Layer == name })
 	if k < 0 {
 		k = len(a.rows)
-		a.rows = append(a.rows, &LayerError{Layer: name})
-		a.mags = append(a.mags, 0)
+		a.rows = append(a.rows, &LayerError{Layer: name, Op: op})
+		a.sq = append(a.sq, 0)
+		a.n = append(a.n, 0)
 	}
+	r := a.rows[k]
 	for t, row := range q {
 		for j, v := range row {
 			fv := f.At(t, j)
 			if math.IsInf(fv, 0) || math.IsNaN(fv) {
 				continue // no int8 value to compare with: CheckCalibration names them
 			}
-			a.rows[k].MaxAbs = math.Max(a.rows[k].MaxAbs, math.Abs(DequantizeValue(v, frac)-fv))
-			a.mags[k] = math.Max(a.mags[k], math.Abs(fv))
+			e := math.Abs(DequantizeValue(v, frac) - fv)
+			r.MaxAbs = math.Max(r.MaxAbs, e)
+			r.Range = math.Max(r.Range, math.Abs(fv))
+			a.sq[k] += e * e
+			a.n[k]++
 		}
 	}
 }
@@ -163,8 +188,11 @@ func (a *accuracy) add(name string, f mat.Matrix, q [][]int64, frac int) {
 func (a *accuracy) report(samples int) *AccuracyReport {
 	rep := &AccuracyReport{Samples: samples}
 	for k, r := range a.rows {
-		if a.mags[k] > 0 {
-			r.Rel = r.MaxAbs / a.mags[k]
+		if r.Range > 0 {
+			r.Rel = r.MaxAbs / r.Range
+		}
+		if a.n[k] > 0 {
+			r.RMS = math.Sqrt(a.sq[k] / float64(a.n[k]))
 		}
 		rep.Layers = append(rep.Layers, *r)
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // GPT-2 integer semantics. Every function here is the definition the
-// circuits in circuits/norm, circuits/attention and circuits/gpt2 constrain.
+// circuits in circuits/norm, circuits/attention and circuits/ops constrain
+// (the legacy gpt2 model walked as a layer graph: ops.FromLegacyGPT2).
 //
 // # Formats
 //

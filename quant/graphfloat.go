@@ -537,8 +537,18 @@ func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
 	return m, nil
 }
 
-// graphAccuracy compares every value of the integer graph with the float one.
+// addGraph compares every value of the integer graph with the float one,
+// naming the kind of the node that writes it.
 func (a *accuracy) addGraph(m *Model, fv [][]float64, iv [][]int64) {
+	kinds := make([]string, len(m.Graph.Values))
+	for _, id := range m.Graph.Inputs {
+		kinds[id] = "input"
+	}
+	for _, n := range m.Graph.Nodes {
+		for _, id := range n.Out {
+			kinds[id] = n.Op.Kind()
+		}
+	}
 	for id, v := range m.Graph.Values {
 		rows, width := Rows(v.Shape)
 		f := fv[id]
@@ -546,7 +556,7 @@ func (a *accuracy) addGraph(m *Model, fv [][]float64, iv [][]int64) {
 		for r := range q {
 			q[r] = iv[id][r*width : (r+1)*width]
 		}
-		a.add(v.Name, denseOf(rows, width, f), q, v.Frac)
+		a.addOp(v.Name, kinds[id], denseOf(rows, width, f), q, v.Frac)
 	}
 }
 

@@ -67,15 +67,26 @@ func summarizeGraph(fm *FloatModel) Summary {
 }
 
 // quickQuantize quantizes fm at fractions calibrated on four fixed
-// pseudo-random inputs in [-1, 1].
+// pseudo-random inputs: real values in [-1, 1], integers within the bounds
+// of index and bool inputs (token ids).
 func quickQuantize(fm *FloatModel) (*Model, error) {
 	rng := rand.New(rand.NewPCG(14, 14))
-	n := fm.Graph.InputSize()
+	g := fm.Graph
 	samples := make([][]float64, 4)
 	for k := range samples {
-		samples[k] = make([]float64, n)
-		for i := range samples[k] {
-			samples[k][i] = rng.Float64()*2 - 1
+		for j, id := range g.Inputs {
+			var spec GraphInput
+			if j < len(g.InputSpecs) {
+				spec = g.InputSpecs[j]
+			}
+			p := spec.Part()
+			for range ShapeSize(g.Shapes[id]) {
+				v := rng.Float64()*2 - 1
+				if spec.DType != "" {
+					v = float64(p.Lo + rng.Int64N(p.Hi-p.Lo+1))
+				}
+				samples[k] = append(samples[k], v)
+			}
 		}
 	}
 	s, err := Calibrate(fm, samples)

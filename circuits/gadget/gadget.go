@@ -16,6 +16,7 @@ import (
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -34,12 +35,19 @@ type Ctx struct {
 	// one list per quant.WeightSpec of its op, under hashed or public
 	// weights; nil under fixed weights (the op's constants are used).
 	W [][]frontend.Variable
-	// WitnessRows (committed weights) lets a witness-weight op constrain
-	// the products of all its rows at once (linear.DenseWitnessRows:
-	// matmul's randomized check from a few rows on) rather than one
-	// constraint per product. Off under hashed and public weights, whose
-	// constraint systems it would change.
+	// Products chooses how the products of two witness matrices are
+	// constrained (circuits/matmul; Auto, the zero value, by default):
+	// attention's QKᵀ and P·V, and a linear layer's in·W under WitnessRows.
+	Products matmul.Mode
+	// WitnessRows: under witness weights a linear layer constrains all its
+	// rows at once, in·W as one product of two witness matrices
+	// (linear.DenseWitnessRows, by Products), instead of one constraint per
+	// product row by row (the legacy gpt2 circuit's choice; circuits/graph).
 	WitnessRows bool
+	// LegacyWeights: W is in the legacy layout (circuits/weights) and
+	// range-checked by the caller: a layernorm's lists are γ, β (whole) and
+	// [mult] (the legacy gpt2 circuit; circuits/graph).
+	LegacyWeights bool
 
 	tables map[[sha256.Size]byte]logderivlookup.Table
 }
@@ -58,6 +66,20 @@ func (c *Ctx) Table(entries []int64) logderivlookup.Table {
 		return t
 	}
 	t := fixedpoint.NewTable(c.API, entries)
+	c.tables[key] = t
+	return t
+}
+
+// LazyTable returns the lookup table of entries as Table does, but one not
+// built until its first lookup (fixedpoint.NewLazyTable) when it is new:
+// a table that may end up unused (the fallback of a fused clamp and
+// function, linear.DenseMapped) costs nothing then.
+func (c *Ctx) LazyTable(entries []int64) logderivlookup.Table {
+	key := TableKey(entries)
+	if t, ok := c.tables[key]; ok {
+		return t
+	}
+	t := fixedpoint.NewLazyTable(c.API, entries)
 	c.tables[key] = t
 	return t
 }

@@ -11,8 +11,12 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/gadget"
+	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/circuits/norm"
 	_ "github.com/zkinfer/zkinfer/circuits/ops" // the op gadgets
+	"github.com/zkinfer/zkinfer/circuits/weights"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -27,33 +31,52 @@ type Circuit struct {
 	// W holds the parameters of every quant.Weighted node, one list per
 	// WeightSpec in node order, under hashed or public weights.
 	W [][]frontend.Variable
+	// LW holds a legacy gpt2 model's parameters under hashed or public
+	// weights, in the legacy circuit's layout (circuits/weights: LayerNorm β
+	// whole), so the witness and the constraints are the legacy ones; W is
+	// then empty.
+	LW weights.Vars
 
 	model *quant.Model
-	// g is the graph walked: m.Graph, or a legacy ffn model re-expressed
-	// (ops.FromLegacyFFN; legacy is then set).
-	g      *quant.Graph
-	legacy bool
-	fpOpts []fixedpoint.Option
+	// g is the graph walked: m.Graph, or a legacy ffn or gpt2 model
+	// re-expressed (ops.FromLegacyFFN, ops.FromLegacyGPT2; legacy is then
+	// its architecture).
+	g        *quant.Graph
+	legacy   string
+	fpOpts   []fixedpoint.Option
+	products matmul.Mode
+}
+
+// WithProducts chooses how the products of two witness matrices are
+// constrained (circuits/matmul; Auto by default): attention's QKᵀ and P·V
+// and, for a legacy gpt2 model under hashed or public weights, the linear
+// layers' in·W over all tokens (linear.DenseWitnessRows). It returns c.
+func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
+	c.products = mode
+	return c
 }
 
 // graphOf returns the layer graph of m: its own, or the graph form of a
-// legacy ffn model (whose architecture, commitment encoding and public
-// inputs stay the legacy ones).
-func graphOf(m *quant.Model) (g *quant.Graph, legacy bool, err error) {
-	switch {
-	case m.Graph != nil && m.Config.Architecture == quant.ArchitectureGraph:
-		return m.Graph, false, nil
-	case m.Config.Architecture == quant.ArchitectureFFN:
+// legacy ffn or gpt2 model (whose architecture, commitment encoding and
+// public inputs stay the legacy ones; legacy is then the architecture).
+func graphOf(m *quant.Model) (g *quant.Graph, legacy string, err error) {
+	switch a := m.Config.Architecture; {
+	case m.Graph != nil && a == quant.ArchitectureGraph:
+		return m.Graph, "", nil
+	case a == quant.ArchitectureFFN:
 		g, err := ops.FromLegacyFFN(m)
-		return g, true, err
+		return g, a, err
+	case a == quant.ArchitectureGPT2:
+		g, err := ops.FromLegacyGPT2(m)
+		return g, a, err
 	}
-	return nil, false, fmt.Errorf("graph: model has no layer graph")
+	return nil, "", fmt.Errorf("graph: model has no layer graph")
 }
 
-func checkModel(m *quant.Model, v quant.Visibility) (*quant.Graph, bool, error) {
+func checkModel(m *quant.Model, v quant.Visibility) (*quant.Graph, string, error) {
 	g, legacy, err := graphOf(m)
 	if err != nil {
-		return nil, false, err
+		return nil, "", err
 	}
 	return g, legacy, checkGraph(g, v)
 }
@@ -96,6 +119,10 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 	}
 	c := &Circuit{IO: io, model: m, g: g, legacy: legacy, fpOpts: opts}
 	if v.Weights != quant.VisibilityFixed {
+		if legacy == quant.ArchitectureGPT2 {
+			c.LW = weights.New(m)
+			return c, nil
+		}
 		for _, s := range weightSpecs(g) {
 			c.W = append(c.W, make([]frontend.Variable, len(s.Values)))
 		}
@@ -105,7 +132,7 @@ func New(m *quant.Model, v quant.Visibility, opts ...fixedpoint.Option) (*Circui
 
 // Assignment returns the witness of one trace of the integer reference.
 func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts modelio.Salts) (*Circuit, error) {
-	g, _, err := checkModel(m, v)
+	g, legacy, err := checkModel(m, v)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +142,10 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	}
 	c := &Circuit{IO: io}
 	if v.Weights != quant.VisibilityFixed {
+		if legacy == quant.ArchitectureGPT2 {
+			c.LW = weights.Assign(m)
+			return c, nil
+		}
 		for _, s := range weightSpecs(g) {
 			w := make([]frontend.Variable, len(s.Values))
 			for i, x := range s.Values {
@@ -155,20 +186,43 @@ func (c *Circuit) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	fpOpts := append([]fixedpoint.Option{fixedpoint.WithPlan(fixedpoint.NewPlan(sites))}, c.fpOpts...)
-	if c.legacy && witness {
-		// The legacy ffn circuit plans no clamp tables under witness
-		// weights (its residual's clamps take the selector path): kept, so
-		// the circuit is the legacy one constraint for constraint.
-		fpOpts = c.fpOpts
+	gpt2 := c.legacy == quant.ArchitectureGPT2
+	var fpOpts []fixedpoint.Option
+	if gpt2 {
+		// The legacy gpt2 circuit's own log-derivative range checker.
+		fpOpts = append(fpOpts, fixedpoint.WithLogChecker())
 	}
-	fp := fixedpoint.New(api, fpOpts...)
+	if c.legacy == "" || !witness {
+		// The legacy circuits plan no clamp tables under witness weights
+		// (ffn's residual clamps take the selector path): kept, so the
+		// circuits are the legacy ones constraint for constraint.
+		fpOpts = append([]fixedpoint.Option{fixedpoint.WithPlan(fixedpoint.NewPlan(sites))}, fpOpts...)
+	}
+	fp := fixedpoint.New(api, append(fpOpts, c.fpOpts...)...)
 	ctx := gadget.NewCtx(api, fp)
+	ctx.Products = c.products
 	var nodeW [][][]frontend.Variable
-	if witness {
+	var fused map[int]bool
+	if gpt2 {
+		ctx.WitnessRows, ctx.LegacyWeights = true, true
+		// The legacy circuit's tables: exp first, then GELU built at its
+		// first lookup (nothing looks it up where c_fc's clamps and GELU
+		// are fused).
+		ctx.Table(c.model.ExpTable)
+		ctx.LazyTable(c.model.GELUTable)
+		if witness {
+			nodeW = c.legacyNodeWeights()
+		} else {
+			fused = fuseMapped(g, fp)
+		}
+	} else if witness {
 		if nodeW, err = c.bindWeights(api, fp); err != nil {
 			return err
 		}
+		// Committed weights: a linear layer's rows checked together
+		// (matmul, by ctx.Products). Hashed and public layer graphs keep
+		// one constraint per product (their keys unchanged).
+		ctx.WitnessRows = c.IO.Visibility().Weights == quant.VisibilityCommitted
 	}
 	vals := make([][]frontend.Variable, len(g.Values))
 	// IO.Bind range-checks every input value to its bounds (int8, index
@@ -188,6 +242,15 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 	}
 	for i, n := range g.Nodes {
+		if fused[i] {
+			// c_fc's clamp and GELU in one lookup per output
+			// (linear.DenseMapped); the next node is the GELU, done here.
+			vals[g.Nodes[i+1].Out[0]] = mapped(ctx, n.Op.(*ops.QLinear), vals[n.In[0]], g.Nodes[i+1].Op.(*ops.QUnary))
+			continue
+		}
+		if i > 0 && fused[i-1] {
+			continue
+		}
 		gd, err := gadget.Lookup(n.Op.Kind())
 		if err != nil {
 			return err
@@ -199,7 +262,6 @@ func (c *Circuit) Define(api frontend.API) error {
 		ctx.W = nil
 		if witness {
 			ctx.W = nodeW[i]
-			ctx.WitnessRows = c.IO.Visibility().Weights == quant.VisibilityCommitted
 		}
 		outs, err := gd.Define(ctx, n.Op, in, g.ValuesOf(n.Out))
 		if err != nil {
@@ -213,6 +275,17 @@ func (c *Circuit) Define(api frontend.API) error {
 				return fmt.Errorf("graph: node %d (%s): output %d has %d variables, want %d", i, n.Name, k, len(outs[k]), g.Values[id].Size())
 			}
 			vals[id] = outs[k]
+		}
+	}
+	if gpt2 && witness {
+		// As the legacy circuit: the weights' range checks and the model
+		// commitment after the blocks.
+		h, elems, err := weights.Commit(api, fp, c.model, &c.LW)
+		if err != nil {
+			return fmt.Errorf("graph: %w", err)
+		}
+		if err := c.IO.BindModel(api, h, elems); err != nil {
+			return fmt.Errorf("graph: %w", err)
 		}
 	}
 	if !quant.SingleInt8(c.model.OutputParts()) {
@@ -316,4 +389,86 @@ func (c *Circuit) perNode() [][][]frontend.Variable {
 		}
 	}
 	return per
+}
+
+// legacyNodeWeights returns each node's parameter lists from LW (a legacy
+// gpt2 model under witness weights), in the legacy layout: a linear node's
+// W, B, Mult; a layernorm's γ, β, [mult] (gadget.Ctx.LegacyWeights). The
+// graph's weighted nodes are, per block, ln_1, c_attn, attn.c_proj, ln_2,
+// c_fc, mlp.c_proj, then ln_f.
+func (c *Circuit) legacyNodeWeights() [][][]frontend.Variable {
+	var lists [][][]frontend.Variable
+	dense := func(w linear.Weights) { lists = append(lists, [][]frontend.Variable{w.W, w.B, w.Mult}) }
+	ln := func(w norm.Weights) {
+		lists = append(lists, [][]frontend.Variable{w.Gamma, w.Beta, {w.Mult}})
+	}
+	for _, b := range c.LW.Blocks {
+		ln(b.LN1)
+		dense(b.QKV)
+		dense(b.AttnProj)
+		ln(b.LN2)
+		dense(b.FC)
+		dense(b.Proj)
+	}
+	for _, w := range c.LW.LNF {
+		ln(w)
+	}
+	per := make([][][]frontend.Variable, len(c.g.Nodes))
+	k := 0
+	for i, n := range c.g.Nodes {
+		if _, ok := n.Op.(quant.Weighted); ok && k < len(lists) {
+			per[i] = lists[k]
+			k++
+		}
+	}
+	return per
+}
+
+// fuseMapped returns the linear nodes of a legacy gpt2 graph whose clamp is
+// fused with the GELU that follows (linear.DenseMapped), as the legacy
+// circuit chose: of the linear nodes whose only reader is the next node, a
+// unary of a 256-entry table (c_fc), those clamping to int8 where the
+// composed table pays (linear.MappedPays) for all such pairs' outputs.
+func fuseMapped(g *quant.Graph, fp *fixedpoint.Gadget) map[int]bool {
+	readers := make([]int, len(g.Values))
+	for _, n := range g.Nodes {
+		for _, id := range n.In {
+			readers[id]++
+		}
+	}
+	for _, id := range g.Outputs {
+		readers[id]++
+	}
+	var pairs []int
+	count := 0
+	for i, n := range g.Nodes {
+		if _, ok := n.Op.(*ops.QLinear); !ok || i+1 == len(g.Nodes) || readers[n.Out[0]] != 1 {
+			continue
+		}
+		next := g.Nodes[i+1]
+		if u, ok := next.Op.(*ops.QUnary); !ok || len(u.Table) != 256 || next.In[0] != n.Out[0] {
+			continue
+		}
+		pairs = append(pairs, i)
+		count += g.Values[n.Out[0]].Size()
+	}
+	fused := map[int]bool{}
+	for _, i := range pairs {
+		q := g.Nodes[i].Op.(*ops.QLinear)
+		if q.Lo == quant.Int8Min && q.Hi == quant.Int8Max && linear.MappedPays(fp, &q.Dense, count) {
+			fused[i] = true
+		}
+	}
+	return fused
+}
+
+// mapped constrains u(q(x)) row by row with q's clamp and u's table in one
+// lookup per output (linear.DenseMapped, its fallback u's table).
+func mapped(ctx *gadget.Ctx, q *ops.QLinear, x []frontend.Variable, u *ops.QUnary) []frontend.Variable {
+	fallback := ctx.LazyTable(u.Table)
+	y := make([]frontend.Variable, 0, len(x)/q.In*q.Out)
+	for r := 0; r+q.In <= len(x); r += q.In {
+		y = append(y, linear.DenseMapped(ctx.API, ctx.FP, &q.Dense, x[r:r+q.In], "gelu", u.Table, fallback)...)
+	}
+	return y
 }

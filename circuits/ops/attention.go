@@ -83,7 +83,7 @@ func (Attention) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []qu
 				scoreCols = append(scoreCols, q.ScoreCols(i, s))
 			}
 		}
-		scores := matmul.Mul(api, qs, kt, matmul.WithCols(scoreCols))
+		scores := matmul.Mul(api, qs, kt, matmul.WithCols(scoreCols), matmul.WithMode(c.Products))
 		probs := make([][]frontend.Variable, len(qs))
 		for row := range qs {
 			i := row % t
@@ -102,7 +102,7 @@ func (Attention) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []qu
 			}
 			probs[row] = attention.Softmax(api, fp, table, logits)
 		}
-		o := matmul.Mul(api, probs, v)
+		o := matmul.Mul(api, probs, v, matmul.WithMode(c.Products))
 		for row := range o {
 			hd, i := g*rep+row/t, row%t
 			for e := range o[row] {

@@ -34,7 +34,11 @@ func (LayerNorm) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []qu
 	}
 	ln := &q.LayerNorm
 	var w norm.Weights
-	if c.W != nil {
+	switch {
+	case c.W != nil && c.LegacyWeights:
+		// γ, β whole, [mult], range-checked by the caller (circuits/weights).
+		w = norm.Weights{Gamma: c.W[0], Beta: c.W[1], Mult: c.W[2][0]}
+	case c.W != nil:
 		w = norm.Weights{Mult: c.W[3][0], Gamma: c.W[0], Beta: make([]frontend.Variable, ln.D)}
 		for i := range w.Beta {
 			w.Beta[i] = c.API.Add(c.API.Mul(c.W[1][i], new(big.Int).Lsh(big.NewInt(1), ops.BetaSplit)), c.W[2][i])

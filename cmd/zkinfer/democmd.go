@@ -51,7 +51,7 @@ Takes about 40 s on 2 cores, most of it the dev setup.`,
 		if err := genSettings(out, model, importer.Options{}, path(DefaultSettings), quant.DefaultVisibility); err != nil {
 			return err
 		}
-		rep, err := calibrate(path(DefaultSettings), calibration)
+		rep, err := calibrate(path(DefaultSettings), calibration, quant.LMAgreementOptions{}, false, nil, nil)
 		if err != nil {
 			return err
 		}

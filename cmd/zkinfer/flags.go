@@ -43,7 +43,7 @@ const (
 var (
 	ModelFlag = &cli.StringFlag{
 		Name: "model", Aliases: []string{"M"}, Category: catModel, Required: true,
-		Usage: "model `FILE`: an ONNX graph (.onnx), a Hugging Face GPT-2 model.safetensors (beside its config.json), or safetensors with GPT-2 tensor names and a zkinfer config",
+		Usage: "model `FILE`: an ONNX graph (.onnx), a Hugging Face GPT-2, Llama or Mistral model.safetensors (beside its config.json), or safetensors with GPT-2 tensor names and a zkinfer config",
 	}
 	SeqLenFlag = &cli.IntFlag{
 		Name: "seq-len", Category: catModel,
@@ -52,6 +52,10 @@ var (
 	BlocksFlag = &cli.StringFlag{
 		Name: "blocks", Category: catModel,
 		Usage: "blocks `A:B` (A..B-1) of a Hugging Face GPT-2 checkpoint; ln_f is included when B is n_layer (default: all)",
+	}
+	LMFlag = &cli.BoolFlag{
+		Name: "lm", Category: catModel,
+		Usage: "import a Hugging Face GPT-2 checkpoint as a whole language model: token ids in, logits out (wte, wpe, blocks, ln_f, the head: wte unless tie_word_embeddings is false), for zkinfer generate; without it a GPT-2 checkpoint is a stack of blocks (residual stream in and out). Llama and Mistral checkpoints are always whole language models",
 	}
 	// CutInputsFlag and CutOutputsFlag cut an ONNX graph at named tensors.
 	CutInputsFlag = &cli.StringSliceFlag{

@@ -55,7 +55,7 @@ var (
 var generateCommand = &cli.Command{
 	Name:      "generate",
 	Usage:     "greedily complete a prompt with a language model and prove the completion",
-	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
+	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--sample top-k=K,temperature=T --seed S] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
 	Description: `Runs the quantized language model (a layer graph: token ids [1, T] in,
 logits [1, T, V] out, causal; e.g. a nanoGPT or Llama-style ONNX export
 compiled with compile-circuit) greedily on the prompt for N new tokens, then
@@ -83,8 +83,15 @@ are read: make them with 'zkinfer setup' on the written circuit), then the
 bundle. --prompt tokenizes with GPT-2's BPE (r50k_base, embedded: no
 download) and needs a model with GPT-2's 50257-token vocabulary; --tokens
 takes ids for any vocabulary. Next: zkinfer verify --vk generate.vk.key
---model generate.quant.json proof.json prints the prompt and the completion.`,
-	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag},
+--model generate.quant.json proof.json prints the prompt and the completion.
+
+--sample top-k=K,temperature=T samples instead (op sample_tokens): at each
+position the K largest logits (ties to the lower id) weighted by a table of
+exp(−(max − logit)/T) committed with the model, drawn by
+Poseidon2(seed, position) — the public --seed is a second model input, so
+the bundle states it, and the circuit recomputes the draw: the prover has
+no choice. The same prompt, model and seed always give the same completion.`,
+	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag, genSampleFlag, genSeedFlag},
 	Action: func(ctx *cli.Context) error {
 		return generate(ctx)
 	},
@@ -220,6 +227,9 @@ func generate(ctx *cli.Context) error {
 	}
 	if len(prompt) == 0 || n < 1 || len(prompt)+n-1 > t {
 		return withHint(fmt.Errorf("generate: %w: a prompt of %d tokens and %d new tokens need %d positions; the model reads %d", quant.ErrValidation, len(prompt), n, len(prompt)+n-1, t), "shorten the prompt or --max-new-tokens, or compile the model at a longer --seq-len")
+	}
+	if ctx.String(genSampleFlag.Name) != "" {
+		return generateSampled(ctx, lm, quantPath, prompt, n, t, v, p)
 	}
 	gm, err := ops.NextTokensModel(lm, len(prompt), n) // checks causality statically (quant.CheckCausal)
 	if errors.Is(err, quant.ErrNotCausal) {

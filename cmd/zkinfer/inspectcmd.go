@@ -13,14 +13,14 @@ import (
 var inspectCommand = &cli.Command{
 	Name:      "inspect",
 	Usage:     "show a model as zkinfer reads it: layers, shapes, parameters, estimated circuit size",
-	UsageText: "zkinfer inspect [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--inputs NAME,… --outputs NAME,…] [--json] MODEL",
+	UsageText: "zkinfer inspect [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--json] MODEL",
 	Description: fmt.Sprintf(`Imports the model the way gen-settings does and lists its layers with their
 shapes, parameter counts and an estimate of the Groth16 constraints (weights
 fixed): %d per requantized output plus one per product of two activations
 (attention). compile-circuit counts exactly; the estimate is for deciding
 whether a setup is affordable before running one.`, quant.ConstraintsPerOutput),
 	ArgsUsage: "MODEL",
-	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, CutInputsFlag, CutOutputsFlag, JSONFlag},
+	Flags:     []cli.Flag{ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		if ctx.NArg() != 1 {
 			return withHint(fmt.Errorf("inspect takes one model file, got %d arguments", ctx.NArg()), "zkinfer inspect [flags] MODEL (flags go before the model file)")

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,9 +15,9 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
-	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2 checkpoint, or
-zkinfer's own safetensors + config), checks every tensor's name and shape, and
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
+	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2, Llama or Mistral
+checkpoint, or zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
 visibility: input and output hashed by default (one public input each,
 whatever the model's size; the bundle carries the values), weights fixed
@@ -30,9 +32,14 @@ model is converted into zkinfer's format beside the settings file
 inspect lists them) to prove the supported part of a larger model: the
 converted copy is that part, so calibrate-settings, compile-circuit and
 prove all use the same cut, and settings.json records it.
+A Hugging Face GPT-2 checkpoint is a stack of blocks (the residual stream
+in and out; --blocks A:B selects some) unless --lm imports it as a whole
+language model (token ids in, logits out, for zkinfer generate); Llama and
+Mistral checkpoints are always language models. --seq-len sets the number
+of positions.
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
 	Action: func(ctx *cli.Context) error {
 		opts, err := importOptions(ctx)
 		if err != nil {
@@ -44,7 +51,7 @@ Next: calibrate-settings.`,
 }
 
 // modelHint tells the user which model files are read.
-const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2 checkpoint (model.safetensors beside its config.json), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
+const modelHint = "the model is an ONNX graph (.onnx: an ffn block or a stack of GPT-2 blocks as torch.onnx.export writes them, or a layer graph of the ops README.md lists), a Hugging Face GPT-2, Llama or Mistral checkpoint (model.safetensors beside its config.json; --lm imports a GPT-2 as a whole language model), or a safetensors file with GPT-2 tensor names (e.g. h.0.attn.c_attn.weight, or mlp.c_fc.weight for an ffn block) with --config a zkinfer config; zkinfer inspect MODEL shows how a model is read; see README.md"
 
 // cutHint tells the user what --inputs and --outputs take.
 const cutHint = "--inputs and --outputs take the names of ONNX tensors (the values nodes write, e.g. /2/AveragePool_output_0 as torch.onnx.export names them; Netron shows them), comma-separated or repeated; see README.md (sub-graphs)"
@@ -52,7 +59,7 @@ const cutHint = "--inputs and --outputs take the names of ONNX tensors (the valu
 // importOptions reads the flags that complete a model file.
 func importOptions(ctx *cli.Context) (importer.Options, error) {
 	opts := importer.Options{ConfigPath: ctx.String(ConfigFlag.Name), SeqLen: ctx.Int(SeqLenFlag.Name), Blocks: ctx.String(BlocksFlag.Name),
-		Inputs: ctx.StringSlice(CutInputsFlag.Name), Outputs: ctx.StringSlice(CutOutputsFlag.Name)}
+		LM: ctx.Bool(LMFlag.Name), Inputs: ctx.StringSlice(CutInputsFlag.Name), Outputs: ctx.StringSlice(CutOutputsFlag.Name)}
 	if p := ctx.String(SeqInputFlag.Name); p != "" {
 		n, err := importer.InputValues(p)
 		if err != nil {
@@ -94,6 +101,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 			}
 			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", seq, opts.Blocks)
 		}
+		if im.Format == importer.FormatHF && im.Float.Config.Architecture == quant.ArchitectureGraph {
+			src.Options = fmt.Sprintf("lm seq_len=%d", im.Float.Graph.InputSize())
+		}
 		s, err = quant.NewImportedSettings(im.Float, src, settingsPath)
 	}
 	if err != nil {
@@ -117,25 +127,73 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	return nil
 }
 
+var (
+	lmPromptsFlag = &cli.IntFlag{
+		Name: "lm-prompts", Category: catModel, Value: quant.DefaultLMPrompts,
+		Usage: "language models (token ids in, logits out): compare the integer model's greedy next tokens with the float model's on `N` random prompts (0: skip)",
+	}
+	lmPromptLenFlag = &cli.IntFlag{
+		Name: "lm-prompt-len", Category: catModel,
+		Usage: "`L` tokens per random prompt, compared at each of the L positions (default: the model's sequence length)",
+	}
+	lmSeedFlag = &cli.Uint64Flag{
+		Name: "seed", Category: catModel, Value: quant.DefaultLMSeed,
+		Usage: "`SEED` of the random prompts (the same seed draws the same prompts)",
+	}
+	calibReportFlag = &cli.StringFlag{
+		Name: "report", Category: catFiles,
+		Usage: "also write the accuracy report (per-layer errors, LM agreement with its examples) as JSON to `FILE` (settings.json holds it too, under \"accuracy\")",
+	}
+)
+
 var calibrateCommand = &cli.Command{
 	Name:      "calibrate-settings",
 	Usage:     "choose fixed-point scales from sample inputs and report the accuracy",
-	UsageText: "zkinfer calibrate-settings --data calibration.json [--settings settings.json]",
+	UsageText: "zkinfer calibrate-settings --data calibration.json [--settings settings.json] [--report accuracy.json] [--lm-prompts N] [--lm-prompt-len L] [--seed S]",
 	Description: `Runs the float model on the samples, picks for every activation the finest
 power-of-two scale that does not saturate on them, quantizes, and compares the
-integer reference with the float model (max abs and relative error per layer).
-The scales and the report are stored in the settings file. Next: compile-circuit.
+integer reference with the float model on the samples: per layer (for a
+layer graph, per node output, with the node's op) the largest and the root
+mean square error of the dequantized integer values, the largest float
+magnitude (the range) and the largest error relative to it.
+The scales and the report are stored in the settings file (--report also
+writes the report on its own). Next: compile-circuit.
+
+For a language model (a layer graph of token ids [1, T] in and logits
+[1, T, V] out), it also runs both models on --lm-prompts random prompts
+(ids uniform over the vocabulary, drawn from --seed; --lm-prompt-len
+tokens each, the rest padded with id 0) and reports how often the integer
+model's greedy next token — the argmax of the logits row, ties to the
+lowest id, as generate proves it — is the float model's: overall, per
+position and per prompt, the integer ties, and the first disagreements
+with the float logit gap between the two tokens (a small gap is a near
+tie in float too). For a causal model position t's token is the greedy
+next token after the first t + 1 ids.
 
 It also checks the calibration set: a single sample, identical or constant
 samples, and — calibrating on the first three quarters of the samples and
 running the integer model on the last quarter — tensors that saturate or use
 fewer than 4 bits on those held-out samples. Each is a warning, an error with
 --strict.`,
-	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag},
+	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag, calibReportFlag, lmPromptsFlag, lmPromptLenFlag, lmSeedFlag},
 	Action: func(ctx *cli.Context) error {
-		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name))
+		lm := quant.LMAgreementOptions{Prompts: ctx.Int(lmPromptsFlag.Name), Len: ctx.Int(lmPromptLenFlag.Name), Seed: ctx.Uint64(lmSeedFlag.Name)}
+		if lm.Prompts < 0 || lm.Len < 0 {
+			return withHint(fmt.Errorf("calibrate-settings: %w: --lm-prompts %d, --lm-prompt-len %d", quant.ErrValidation, lm.Prompts, lm.Len), "pass --lm-prompts N ≥ 1 (0 skips the comparison) and --lm-prompt-len L between 1 and the model's sequence length")
+		}
+		lmSet := ctx.IsSet(lmPromptsFlag.Name) || ctx.IsSet(lmPromptLenFlag.Name) || ctx.IsSet(lmSeedFlag.Name)
+		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name), lm, lmSet, newProgress(ctx), ctx.App.ErrWriter)
 		if err != nil {
 			return err
+		}
+		if p := ctx.String(calibReportFlag.Name); p != "" {
+			data, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := quant.WriteFile(p, append(data, '\n'), 0o644); err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
 		}
 		warnOutliers(ctx.App.ErrWriter, ctx.String(DataFlag.Name), rep.Outliers)
 		for _, w := range rep.Warnings {
@@ -152,7 +210,11 @@ fewer than 4 bits on those held-out samples. Each is a warning, an error with
 	},
 }
 
-func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
+// calibrate picks the scales of the model of settingsPath on the samples
+// of dataPath, reports the accuracy and, for a language model and
+// lm.Prompts > 0, the greedy top-1 agreement (a note on warn when lmSet
+// and the model is no language model).
+func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet bool, p *progress, warn io.Writer) (*quant.AccuracyReport, error) {
 	s, err := loadSettings(settingsPath)
 	if err != nil {
 		return nil, err
@@ -181,9 +243,40 @@ func calibrate(settingsPath, dataPath string) (*quant.AccuracyReport, error) {
 	if rep.Warnings, err = quant.CheckCalibration(fm, in.InputData); err != nil {
 		return nil, err
 	}
+	if lm.Prompts > 0 {
+		_, _, err := quant.LMShape(m)
+		switch {
+		case err == nil:
+			if rep.LM, err = lmAgreement(fm, m, lm, p); err != nil {
+				return nil, withHint(fmt.Errorf("calibrate-settings: greedy agreement: %w", err), "--lm-prompt-len must be at most the model's sequence length")
+			}
+		case lmSet && warn != nil:
+			fmt.Fprintf(warn, "zkinfer: note: calibrate-settings: no greedy-token comparison: %v\n", err)
+		}
+	}
 	s.Scales, s.Accuracy = &scales, rep
 	return rep, s.Write(settingsPath)
 }
+
+// lmAgreement runs quant.LMAgreement with a progress stage and, every few
+// seconds, a line of how many prompts are done.
+func lmAgreement(fm *quant.FloatModel, m *quant.Model, o quant.LMAgreementOptions, p *progress) (*quant.LMAgreementReport, error) {
+	n := o.Prompts
+	done := p.Start(fmt.Sprintf("greedy tokens of the integer vs the float model on %d random prompts", n))
+	defer done()
+	last := time.Now()
+	o.Progress = func(k, total int) {
+		if !p.quiet && k < total && time.Since(last) >= lmProgressEvery {
+			last = time.Now()
+			fmt.Fprintf(p.w, "greedy tokens: %d of %d prompts compared\n", k, total)
+		}
+	}
+	return quant.LMAgreement(fm, m, o)
+}
+
+// lmProgressEvery is how often a long greedy-token comparison prints a
+// line.
+const lmProgressEvery = 5 * time.Second
 
 // describe renders a config's shape in one line.
 func describe(c quant.Config) string {
@@ -207,9 +300,52 @@ func loadSettings(path string) (*quant.Settings, error) {
 
 func printAccuracy(w io.Writer, rep *quant.AccuracyReport) {
 	fmt.Fprintf(w, "accuracy of the integer model vs float, over %d samples:\n", rep.Samples)
-	fmt.Fprintf(w, "  %-24s %14s %14s\n", "layer", "max abs error", "relative")
+	width, ops := len("layer"), false
 	for _, l := range rep.Layers {
-		fmt.Fprintf(w, "  %-24s %14.5f %13.2f%%\n", l.Layer, l.MaxAbs, 100*l.Rel)
+		width = max(width, min(len(l.Layer), 40))
+		ops = ops || l.Op != ""
+	}
+	op := func(s string) string {
+		if !ops {
+			return ""
+		}
+		return fmt.Sprintf(" %-14s", s)
+	}
+	fmt.Fprintf(w, "  %-*s%s %14s %12s %12s %9s\n", width, "layer", op("op"), "max abs error", "rms error", "float range", "relative")
+	for _, l := range rep.Layers {
+		fmt.Fprintf(w, "  %-*s%s %14.5f %12.5f %12.5g %8.2f%%\n", width, l.Layer, op(l.Op), l.MaxAbs, l.RMS, l.Range, 100*l.Rel)
+	}
+	if a := rep.LM; a != nil {
+		printLMAgreement(w, a)
+	}
+}
+
+// printLMAgreement prints a language model's greedy top-1 agreement.
+func printLMAgreement(w io.Writer, a *quant.LMAgreementReport) {
+	n := a.Prompts * a.PromptLen
+	fmt.Fprintf(w, "greedy next tokens, integer vs float model, on %d random prompts of %d tokens (seed %d, vocabulary %d):\n", a.Prompts, a.PromptLen, a.Seed, a.Vocab)
+	fmt.Fprintf(w, "  top-1 agreement: %.2f%% of %d positions; every position agrees on %d of %d prompts\n", 100*a.Agree, n, a.AllAgree, a.Prompts)
+	fmt.Fprintf(w, "  per position:")
+	for i, f := range a.PerPosition {
+		if i > 0 && i%8 == 0 {
+			fmt.Fprintf(w, "\n               ")
+		}
+		fmt.Fprintf(w, " %d:%.0f%%", i, 100*f)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  integer logits tied at the maximum (lowest id taken): %d of %d positions\n", a.IntegerTies, n)
+	if len(a.Examples) > 0 {
+		fmt.Fprintf(w, "  disagreements: mean float logit gap %.4g (float token's logit minus the integer token's; small: a near tie in float too); first ones:\n", a.MeanGap)
+		for _, e := range a.Examples {
+			more := ""
+			if len(e.Context) < e.Position+1 {
+				more = "… "
+			}
+			fmt.Fprintf(w, "    prompt %d position %d (after ids %s%v): float %d, integer %d, gap %.4g\n", e.Prompt, e.Position, more, e.Context, e.Float, e.Integer, e.Gap)
+		}
+	}
+	if !a.Causal {
+		fmt.Fprintln(w, "  note: the model is not causal (quant.CheckCausal): a position's token is the argmax of its logits row, not the greedy next token of its prefix")
 	}
 }
 

@@ -163,6 +163,7 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	printOutputParts(w, b, res)
 	if a != nil {
 		printVerifiedCompletion(w, b, res, m) // m was checked against the pinned key
+		printVerifiedSample(w, b, res, m)
 	}
 	if m != nil && a != nil {
 		fmt.Fprintf(w, "ok: %s has the proven model commitment\n", modelPath)

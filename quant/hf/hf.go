@@ -1,17 +1,27 @@
-// Package hf imports Hugging Face GPT-2 checkpoints: a config.json as
-// transformers writes it (model_type "gpt2") and a model.safetensors with
-// the standard tensor names.
+// Package hf imports Hugging Face checkpoints: a config.json as
+// transformers writes it and a model.safetensors with the standard tensor
+// names.
 //
-// zkinfer's gpt2 models take the residual stream as input and return it (or
-// ln_f of it), so a checkpoint maps to a stack of decoder blocks; a slice of
-// the blocks is a model of its own. The token and position embeddings (wte,
-// wpe) and the LM head are not part of the proven model yet: the input file
-// holds the residual stream after the embeddings.
+// Two imports exist:
+//
+//   - a whole language model (ParseLM, LoadLM): token ids [1, T] in, logits
+//     [1, T, V] out, as a layer graph (quant.Graph) of the ops the ONNX LM
+//     path uses; model_type "gpt2" (wte, wpe, blocks, ln_f, tied head) and
+//     "llama"/"mistral" (embed_tokens, RMSNorm, RoPE, GQA, SwiGLU, head);
+//   - the legacy stack of GPT-2 blocks (Parse, Load): zkinfer's gpt2
+//     architecture takes the residual stream as input and returns it (or
+//     ln_f of it); a slice of the blocks is a model of its own. The input
+//     file holds the residual stream after the embeddings.
+//
+// A GPT-2 checkpoint imports as blocks unless the language model is asked
+// for (the CLI's --lm), so existing settings and commitments stay; Llama
+// and Mistral checkpoints import only as language models.
 package hf
 
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -23,10 +33,15 @@ import (
 // proof can hold.
 const DefaultSeqLen = 8
 
-// Config is the part of a transformers GPT2Config that decides the layer
-// list. Fields absent from the file take transformers' defaults.
+// Config is the part of a transformers GPT2Config, LlamaConfig or
+// MistralConfig that decides the layer list. Fields absent from the file
+// take transformers' defaults.
 type Config struct {
-	ModelType        string   `json:"model_type"`
+	ModelType string `json:"model_type"`
+	VocabSize *int   `json:"vocab_size"`
+	TieWords  *bool  `json:"tie_word_embeddings"`
+
+	// GPT2Config.
 	NEmbd            int      `json:"n_embd"`
 	NHead            int      `json:"n_head"`
 	NLayer           int      `json:"n_layer"`
@@ -36,7 +51,38 @@ type Config struct {
 	Activation       *string  `json:"activation_function"`
 	ScaleAttnWeights *bool    `json:"scale_attn_weights"`
 	ScaleByLayerIdx  bool     `json:"scale_attn_by_inverse_layer_idx"`
+
+	// LlamaConfig, MistralConfig.
+	HiddenSize   int             `json:"hidden_size"`
+	Intermediate int             `json:"intermediate_size"`
+	NumHeads     int             `json:"num_attention_heads"`
+	NumKVHeads   *int            `json:"num_key_value_heads"`
+	NumLayers    int             `json:"num_hidden_layers"`
+	HeadDim      *int            `json:"head_dim"`
+	MaxPositions int             `json:"max_position_embeddings"`
+	RMSNormEps   *float64        `json:"rms_norm_eps"`
+	RopeTheta    *float64        `json:"rope_theta"`
+	RopeScaling  json.RawMessage `json:"rope_scaling"`
+	// RopeParameters is transformers v5's spelling of rope_theta and
+	// rope_scaling together: {"rope_type": ..., "rope_theta": ...}.
+	RopeParameters json.RawMessage `json:"rope_parameters"`
+	HiddenAct      *string         `json:"hidden_act"`
+	AttentionBias  bool            `json:"attention_bias"`
+	MLPBias        bool            `json:"mlp_bias"`
+	SlidingWindow  *int            `json:"sliding_window"`
+	PartialRotary  *float64        `json:"partial_rotary_factor"`
 }
+
+// Model types this package imports.
+const (
+	ModelGPT2    = "gpt2"
+	ModelLlama   = "llama"
+	ModelMistral = "mistral"
+)
+
+// IsGPT2 reports whether the checkpoint is a GPT-2 (it also imports as a
+// stack of blocks).
+func (c *Config) IsGPT2() bool { return c.ModelType == ModelGPT2 }
 
 // Options choose what part of the checkpoint becomes the model.
 type Options struct {
@@ -83,28 +129,95 @@ func IsConfig(data []byte) bool {
 	return json.Unmarshal(data, &probe) == nil && probe.ModelType != nil
 }
 
-// ParseConfig decodes a transformers config.json.
+// nullable are the keys whose explicit null transformers reads as its
+// default (None → 4·n_embd, all heads, hidden/heads, no window, plain
+// RoPE). Any other key's null is refused: transformers keeps a None,
+// which is falsy (scale_attn_weights: no scaling) or fails.
+var nullable = map[string]bool{"n_inner": true, "num_key_value_heads": true, "head_dim": true, "sliding_window": true,
+	"rope_scaling": true, "rope_parameters": true}
+
+// configKeys are Config's JSON keys.
+var configKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); k != "" {
+			keys[k] = true
+		}
+	}
+	return keys
+}()
+
+// ParseConfig decodes a transformers config.json. Keys match exactly, as
+// transformers (a Python dict) reads them: encoding/json alone would also
+// take "Rope_Theta" for rope_theta.
 func ParseConfig(data []byte) (*Config, error) {
-	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
-	if c.ModelType != "gpt2" {
-		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: \"gpt2\")", quant.ErrValidation, c.ModelType)
+	exact := map[string]json.RawMessage{}
+	for k, v := range raw {
+		if !configKeys[k] {
+			continue
+		}
+		if isNull(v) && !nullable[k] {
+			return nil, fmt.Errorf("hf: %w: config.json: %s is null (transformers keeps None, not its default; give a value or leave the key out)", quant.ErrValidation, k)
+		}
+		exact[k] = v
 	}
-	if _, ok := activations[c.activation()]; !ok {
-		return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
+	b, err := json.Marshal(exact)
+	if err != nil {
+		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
-	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
-		return nil, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported (attention divides by sqrt(head_dim))", quant.ErrValidation)
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("hf: %w: malformed config.json: %v", quant.ErrValidation, err)
 	}
-	if c.ScaleByLayerIdx {
-		return nil, fmt.Errorf("hf: %w: scale_attn_by_inverse_layer_idx = true is not supported", quant.ErrValidation)
-	}
-	if c.NLayer < 1 || c.NLayer > quant.MaxLayers {
-		return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
+	// The raw fields as the file spells them (Marshal compacted them), for
+	// the errors that quote them.
+	c.RopeScaling, c.RopeParameters = exact["rope_scaling"], exact["rope_parameters"]
+	switch c.ModelType {
+	case ModelGPT2:
+		// GPT2Config's attribute_map: transformers sets these aliases after
+		// the n_* keys, so an alias wins.
+		for _, a := range []struct {
+			key, alias string
+			n, v       *int
+		}{
+			{"n_embd", "hidden_size", &c.NEmbd, &c.HiddenSize}, {"n_positions", "max_position_embeddings", &c.NPositions, &c.MaxPositions},
+			{"n_head", "num_attention_heads", &c.NHead, &c.NumHeads}, {"n_layer", "num_hidden_layers", &c.NLayer, &c.NumLayers},
+		} {
+			if _, ok := exact[a.alias]; !ok {
+				continue
+			}
+			if _, ok := exact[a.key]; ok && *a.n != *a.v {
+				return nil, fmt.Errorf("hf: %w: %s = %d and %s = %d disagree (transformers' GPT2Config takes %s, an alias of %s)", quant.ErrValidation, a.key, *a.n, a.alias, *a.v, a.alias, a.key)
+			}
+			*a.n = *a.v
+		}
+		if _, ok := activations[c.activation()]; !ok {
+			return nil, fmt.Errorf("hf: %w: activation_function %q is not supported (supported: GPT-2's tanh GELU \"gelu_new\", \"gelu_pytorch_tanh\" or \"gelu_fast\"; the exact GELU \"gelu\")", quant.ErrValidation, c.activation())
+		}
+		if c.NLayer < 1 || c.NLayer > quant.MaxLayers {
+			return nil, fmt.Errorf("hf: %w: n_layer = %d, want 1..%d", quant.ErrValidation, c.NLayer, quant.MaxLayers)
+		}
+	case ModelLlama, ModelMistral:
+		if c.NumLayers < 1 || c.NumLayers > quant.MaxLayers {
+			return nil, fmt.Errorf("hf: %w: num_hidden_layers = %d, want 1..%d", quant.ErrValidation, c.NumLayers, quant.MaxLayers)
+		}
+	default:
+		return nil, fmt.Errorf("hf: %w: model_type %q is not supported (supported: %q, %q, %q)", quant.ErrValidation, c.ModelType, ModelGPT2, ModelLlama, ModelMistral)
 	}
 	return &c, nil
+}
+
+// Layers is the number of decoder blocks.
+func (c *Config) Layers() int {
+	if c.IsGPT2() {
+		return c.NLayer
+	}
+	return c.NumLayers
 }
 
 // activations maps transformers' activation_function names to zkinfer's:
@@ -129,8 +242,18 @@ func (c *Config) DHidden() int {
 	return *c.NInner
 }
 
-// ModelConfig maps the checkpoint config and the options to zkinfer's config.
+// ModelConfig maps the checkpoint config and the options to zkinfer's
+// config of a stack of GPT-2 blocks (the legacy import).
 func (c *Config) ModelConfig(opts Options) (quant.Config, error) {
+	if !c.IsGPT2() {
+		return quant.Config{}, fmt.Errorf("hf: %w: a %s checkpoint imports only as a whole language model (token ids in, logits out); blocks are for GPT-2 checkpoints", quant.ErrValidation, c.ModelType)
+	}
+	if c.ScaleAttnWeights != nil && !*c.ScaleAttnWeights {
+		return quant.Config{}, fmt.Errorf("hf: %w: scale_attn_weights = false is not supported by the gpt2 blocks (attention divides by sqrt(head_dim)); import the language model instead", quant.ErrValidation)
+	}
+	if c.ScaleByLayerIdx {
+		return quant.Config{}, fmt.Errorf("hf: %w: scale_attn_by_inverse_layer_idx = true is not supported by the gpt2 blocks; import the language model instead", quant.ErrValidation)
+	}
 	end := opts.End
 	if end == 0 {
 		end = c.NLayer
@@ -169,6 +292,9 @@ func Parse(configData, weights []byte, opts Options) (*quant.FloatModel, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkHeader(weights); err != nil {
+		return nil, fmt.Errorf("hf: %w", err)
+	}
 	m, err := quant.ParseGPT2Checkpoint(weights, cfg, opts.First)
 	if err != nil {
 		return nil, fmt.Errorf("hf: %w", err)
@@ -193,6 +319,9 @@ func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, erro
 	wd, err := quant.ReadFileLimited(weightsPath, quant.MaxModelFileSize)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkHeader(wd); err != nil {
+		return nil, fmt.Errorf("%s: hf: %w", weightsPath, err)
 	}
 	m, err := quant.ParseGPT2Checkpoint(wd, cfg, opts.First)
 	if err != nil {

@@ -161,7 +161,7 @@ func TestRejects(t *testing.T) {
 		opts   hf.Options
 		want   string
 	}{
-		{"bert", with("model_type", "bert"), hf.Options{}, `model_type "bert" is not supported (supported: "gpt2")`},
+		{"bert", with("model_type", "bert"), hf.Options{}, `model_type "bert" is not supported (supported: "gpt2", "llama", "mistral")`},
 		{"relu", with("activation_function", "relu"), hf.Options{}, `activation_function "relu" is not supported`},
 		{"heads", with("n_head", 3), hf.Options{}, `d_model = 8 does not divide into n_head = 3 heads`},
 		{"long", config, hf.Options{SeqLen: 9}, `seq_len 9 exceeds the model's n_positions 8`},

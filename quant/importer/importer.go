@@ -1,6 +1,7 @@
 // Package importer opens a model file in any format zkinfer reads and
 // returns its float model: zkinfer's own safetensors + config.json, ONNX
-// graphs (package onnx) and Hugging Face GPT-2 checkpoints (package hf).
+// graphs (package onnx) and Hugging Face GPT-2, Llama and Mistral
+// checkpoints (package hf).
 package importer
 
 import (
@@ -35,8 +36,13 @@ type Options struct {
 	// SeqLen is the sequence length for formats where it is not fixed (ONNX
 	// with a dynamic axis, Hugging Face); 0 means the format's default.
 	SeqLen int
-	// Blocks selects blocks "A:B" of a Hugging Face checkpoint.
+	// Blocks selects blocks "A:B" of a Hugging Face GPT-2 checkpoint
+	// imported as a stack of blocks.
 	Blocks string
+	// LM imports a Hugging Face GPT-2 checkpoint as a whole language model
+	// (token ids in, logits out: hf.ParseLM) rather than a stack of blocks.
+	// Llama and Mistral checkpoints are always imported so.
+	LM bool
 	// InputValues, when non-zero, is the number of values in one sample of
 	// the input to prove (see InputValues): where the sequence length is
 	// open and SeqLen is 0 it is InputValues / d_model, and every model must
@@ -60,6 +66,9 @@ type Model struct {
 
 // Open reads the model at path.
 func Open(path string, opts Options) (*Model, error) {
+	if opts.LM && strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return nil, fmt.Errorf("%w: --lm imports a Hugging Face checkpoint as a language model; an ONNX language model is read as its graph is (token ids in), without it", quant.ErrValidation)
+	}
 	if len(opts.Inputs) > 0 || len(opts.Outputs) > 0 {
 		if !strings.EqualFold(filepath.Ext(path), ".onnx") {
 			return nil, fmt.Errorf("%w: --inputs and --outputs cut an ONNX graph at named tensors; %s is not an .onnx file", quant.ErrValidation, path)
@@ -104,6 +113,9 @@ func Open(path string, opts Options) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", configPath, err)
 		}
+		if opts.LM || !c.IsGPT2() {
+			return openLM(path, configPath, c, opts)
+		}
 		first, end, err := hf.ParseBlocks(opts.Blocks, c.NLayer)
 		if err != nil {
 			return nil, fmt.Errorf("--blocks: %w", err)
@@ -121,6 +133,9 @@ func Open(path string, opts Options) (*Model, error) {
 		}
 		return checkInput(&Model{Float: fm, Format: FormatHF, ConfigPath: configPath}, opts)
 	}
+	if opts.LM {
+		return nil, fmt.Errorf("%s: %w: --lm applies to Hugging Face checkpoints (a config.json with a model_type)", configPath, quant.ErrValidation)
+	}
 	if opts.SeqLen != 0 || opts.Blocks != "" {
 		return nil, fmt.Errorf("%s: %w: --seq-len and --blocks apply to ONNX and Hugging Face models; a zkinfer config sets seq_len itself", configPath, quant.ErrValidation)
 	}
@@ -133,6 +148,31 @@ func Open(path string, opts Options) (*Model, error) {
 		return nil, err
 	}
 	return checkInput(&Model{Float: fm, Format: FormatNative, ConfigPath: configPath}, opts)
+}
+
+// openLM imports a Hugging Face checkpoint as a whole language model: ids
+// [1, T] in, T the sequence length (--seq-len, else the input file's ids
+// per sample, else hf.DefaultSeqLen).
+func openLM(path, configPath string, c *hf.Config, opts Options) (*Model, error) {
+	if opts.Blocks != "" {
+		if !c.IsGPT2() {
+			return nil, fmt.Errorf("%s: %w: --blocks selects blocks of a GPT-2 checkpoint; a %s checkpoint imports as a whole language model", configPath, quant.ErrValidation, c.ModelType)
+		}
+		return nil, fmt.Errorf("%w: --blocks and --lm exclude each other: a language model is imported whole (token ids in, logits out)", quant.ErrValidation)
+	}
+	seq := opts.SeqLen
+	if seq == 0 {
+		seq = opts.InputValues // one id per position
+	}
+	fm, err := hf.LoadLM(configPath, path, seq)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Float: fm, Format: FormatHF, ConfigPath: configPath}
+	if opts.SeqLen == 0 && opts.InputValues == 0 {
+		m.Notes = append(m.Notes, fmt.Sprintf("sequence length %d (the default; --seq-len sets it)", hf.DefaultSeqLen))
+	}
+	return checkInput(m, opts)
 }
 
 // openONNX imports an ONNX file: with the legacy importer (ffn blocks and

@@ -133,3 +133,53 @@ func FuzzInputValues(f *testing.F) {
 		}
 	})
 }
+
+// Hugging Face checkpoints as language models: GPT-2 with LM set, Llama
+// always; the sequence length from --seq-len or the input's ids.
+func TestOpenLM(t *testing.T) {
+	lmDir := filepath.Join("..", "..", "testdata", "hf")
+	gpt2 := filepath.Join(lmDir, "gpt2", "model.safetensors")
+	llama := filepath.Join(lmDir, "llama", "model.safetensors")
+	onnxLM := filepath.Join("..", "..", "testdata", "onnx", "lm", "nanogpt_op14.onnx")
+	for _, c := range []struct {
+		path string
+		opts importer.Options
+		seq  int
+		err  string
+	}{
+		{gpt2, importer.Options{LM: true, SeqLen: 5}, 5, ""},
+		{gpt2, importer.Options{LM: true, InputValues: 3}, 3, ""},
+		{gpt2, importer.Options{LM: true}, hf.DefaultSeqLen, ""},
+		{gpt2, importer.Options{SeqLen: 5}, 0, ""}, // the legacy blocks
+		{llama, importer.Options{SeqLen: 4}, 4, ""},
+		{llama, importer.Options{LM: true, InputValues: 6}, 6, ""},
+		{gpt2, importer.Options{LM: true, SeqLen: 4, InputValues: 5}, 0, "the input file's samples have 5 values, but the graph's input [1 4] takes 4"},
+		{gpt2, importer.Options{LM: true, Blocks: "0:1"}, 0, "--blocks and --lm exclude each other"},
+		{llama, importer.Options{Blocks: "0:1"}, 0, "a llama checkpoint imports as a whole language model"},
+		{gpt2, importer.Options{LM: true, SeqLen: 17}, 0, "seq_len 17 exceeds the model's 16 positions"},
+		{onnxLM, importer.Options{LM: true}, 0, "--lm imports a Hugging Face checkpoint"},
+	} {
+		m, err := importer.Open(c.path, c.opts)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s %+v: got %v, want %q", c.path, c.opts, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s %+v: %v", c.path, c.opts, err)
+		}
+		if m.Format != importer.FormatHF {
+			t.Errorf("%s %+v: format %s", c.path, c.opts, m.Format)
+		}
+		if c.seq == 0 {
+			if m.Float.Config.Architecture != quant.ArchitectureGPT2 {
+				t.Errorf("%s %+v: %s, want the gpt2 blocks", c.path, c.opts, m.Float.Config.Architecture)
+			}
+			continue
+		}
+		if g := m.Float.Graph; g == nil || g.InputSize() != c.seq || g.InputSpecs[0].DType != quant.DTypeIndex {
+			t.Errorf("%s %+v: not an LM over %d ids", c.path, c.opts, c.seq)
+		}
+	}
+}

@@ -347,6 +347,280 @@ func (q *QAttention) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.V
 	return []quant.Deps{d}, nil
 }
 
+// causalBroadcast: elementwise over inputs that broadcast to the output.
+func causalBroadcast(kind string, in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(in) == 0 || len(ds) != len(in) || len(out) != 1 {
+		return nil, errCausal(kind, "arity")
+	}
+	srcs := make([][]int, len(in))
+	for k, v := range in {
+		if s, err := BroadcastShape(v.Shape, out[0].Shape); err != nil || !slices.Equal(s, out[0].Shape) {
+			return nil, errCausal(kind, "input %v does not broadcast to %v", v.Shape, out[0].Shape)
+		}
+		srcs[k] = BroadcastIndex(v.Shape, out[0].Shape)
+	}
+	return []quant.Deps{quant.CausalElementwise(ds, srcs, out[0].Size())}, nil
+}
+
+// Compare, logic, min/max, prelu, residual, index_equal: elementwise
+// (broadcast).
+func (q *QCompare) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalBroadcast("compare", in, ds, out)
+}
+
+func (l *Logic) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalBroadcast("logic", in, ds, out)
+}
+
+func (q *QMinMax) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalBroadcast("minmax", in, ds, out)
+}
+
+func (q *QPRelu) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalSame("prelu", in, ds, out) // the slopes are constants
+}
+
+func (*QResidual) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(in) != 2 || !slices.Equal(in[0].Shape, in[1].Shape) {
+		return nil, errCausal("residual", "shapes")
+	}
+	return causalBroadcast("residual", in, ds, out)
+}
+
+func (q *IndexEqual) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalSame("index_equal", in, ds, out)
+}
+
+// Where: y = b + c·(a − b) reads its condition and both branches (a
+// constant condition is still not known to the analysis: both branches
+// count); exactly 0 where both branches are (a constant 0 branch or an
+// exactly-zero element).
+func (q *QWhere) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	d, err := causalBroadcast("where", in, ds, out)
+	if err != nil {
+		return nil, err
+	}
+	// The branches' inputs: a constant branch is DepZero when it is 0.
+	var branch []int // input index of a, b; −1 a constant 0; −2 another constant
+	constant := func(k *int64) int {
+		if *k == 0 {
+			return -1
+		}
+		return -2
+	}
+	switch {
+	case q.ConstA != nil && q.ConstB == nil && len(in) == 2:
+		branch = []int{constant(q.ConstA), 1}
+	case q.ConstB != nil && q.ConstA == nil && len(in) == 2:
+		branch = []int{1, constant(q.ConstB)}
+	case q.ConstA == nil && q.ConstB == nil && len(in) == 3:
+		branch = []int{1, 2}
+	default:
+		return nil, errCausal("where", "%d inputs with constant branches %v, %v", len(in), q.ConstA != nil, q.ConstB != nil)
+	}
+	srcs := make([][]int, len(in))
+	for k, v := range in {
+		srcs[k] = BroadcastIndex(v.Shape, out[0].Shape)
+	}
+	zero := func(b, p int) bool {
+		switch {
+		case b == -1:
+			return true
+		case b < 0:
+			return false
+		}
+		return ds[b].Dep[srcs[b][p]] == quant.DepZero
+	}
+	for p := range d[0].Dep {
+		if zero(branch[0], p) && zero(branch[1], p) {
+			d[0].Dep[p], d[0].Pos[p] = quant.DepZero, quant.PosNone
+		}
+	}
+	return d, nil
+}
+
+// Pad: a move; the padding is the constant 0 (DepZero).
+func (p *Pad) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 1 || len(p.Pads) != 2*len(in[0].Shape) || len(out[0].Shape) != len(in[0].Shape) {
+		return nil, errCausal("pad", "shapes")
+	}
+	return causalMoveChecked("pad", ds[0], p.Index(in[0].Shape, out[0].Shape), out[0].Size(), []bool{true})
+}
+
+// OneHot: output row i (Depth values) reads index i.
+func (o *OneHot) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 1 || o.Depth < 1 || out[0].Size() != in[0].Size()*o.Depth {
+		return nil, errCausal("onehot", "shapes")
+	}
+	src := make([]int, out[0].Size())
+	for i := range src {
+		src[i] = i / o.Depth
+	}
+	return []quant.Deps{quant.CausalElementwise(ds, [][]int{src}, len(src))}, nil
+}
+
+// GatherElements: output p reads index p and every candidate along the
+// axis (which one is chosen depends on the index).
+func (g *GatherElements) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 2 || len(out) != 1 || !slices.Equal(in[1].Shape, out[0].Shape) {
+		return nil, errCausal("gather_elements", "shapes")
+	}
+	base, st, n, err := g.Rows(in[0].Shape, in[1].Shape)
+	if err != nil || len(base) != out[0].Size() {
+		return nil, errCausal("gather_elements", "%v", err)
+	}
+	d := quant.NewDeps(len(base))
+	for p, b := range base {
+		d.Join(p, ds[1], p)
+		for j := range n {
+			d.Join(p, ds[0], b+j*st)
+		}
+	}
+	return []quant.Deps{d}, nil
+}
+
+// causalGroups: output element o of every output reads group group(o) of
+// n input positions (groups as ReduceGroups returns them).
+func causalGroups(d quant.Deps, groups []int, n int, outs []quant.Value, group func(o int) int) []quant.Deps {
+	res := make([]quant.Deps, len(outs))
+	for k, v := range outs {
+		res[k] = quant.NewDeps(v.Size())
+		for o := range v.Size() {
+			gi := group(o)
+			for _, p := range groups[gi*n : (gi+1)*n] {
+				res[k].Join(o, d, p)
+			}
+		}
+	}
+	return res
+}
+
+// ArgMax, argmax_index: output o reads its group along the axis (over the
+// sequence axis: every position).
+func (a *ArgMax) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalArgmax("argmax", a.Groups, in, ds, out)
+}
+
+func (a *ArgMaxIndex) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalArgmax("argmax_index", a.Groups, in, ds, out)
+}
+
+func causalArgmax(kind string, groupsOf func([]int) ([]int, int, error), in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 1 {
+		return nil, errCausal(kind, "arity")
+	}
+	groups, n, err := groupsOf(in[0].Shape)
+	if err != nil || n < 1 || len(groups) != n*out[0].Size() {
+		return nil, errCausal(kind, "groups: %v", err)
+	}
+	return causalGroups(ds[0], groups, n, out, func(o int) int { return o }), nil
+}
+
+// TopK: values and indices at (outer, k, inner) read group (outer, inner)
+// along the axis.
+func (t *TopK) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 2 {
+		return nil, errCausal("topk", "arity")
+	}
+	axis, n, shape, err := t.resolve(in[0].Shape)
+	if err != nil || !slices.Equal(shape, out[0].Shape) || !slices.Equal(shape, out[1].Shape) {
+		return nil, errCausal("topk", "shapes: %v", err)
+	}
+	groups, gn := ReduceGroups(in[0].Shape, []int{axis})
+	if gn != n {
+		return nil, errCausal("topk", "groups")
+	}
+	inner := quant.ShapeSize(in[0].Shape[axis+1:])
+	return causalGroups(ds[0], groups, n, out, func(o int) int {
+		return o/(inner*t.K)*inner + o%inner
+	}), nil
+}
+
+// windowDeps is the rule of convolutions and pools: output o reads the
+// input positions of its window (idx, −1: padding; exactly-zero elements
+// read nothing, as in a product). An output's position (naming only) is
+// that of the input at its own spatial coordinate when the op keeps the
+// spatial size (a "same" or causal convolution over time reads earlier
+// positions of its own), else the window's.
+func windowDeps(d quant.Deps, out int, g *geom, forEach func(fn func(o, plane int, idx []int))) quant.Deps {
+	r := quant.NewDeps(out)
+	same := slices.Equal(g.in, g.out)
+	forEach(func(o, plane int, idx []int) {
+		dep, pos := quant.DepConst, quant.PosNone
+		for _, p := range idx {
+			if p < 0 || d.Dep[p] == quant.DepZero {
+				continue
+			}
+			dep = max(dep, d.Dep[p])
+			if !same {
+				pos = quant.JoinPos(pos, d.Pos[p])
+			}
+		}
+		if same {
+			for _, p := range idx {
+				if p >= 0 && p%g.inPlane == plane {
+					pos = quant.JoinPos(pos, d.Pos[p])
+				}
+			}
+		}
+		r.Dep[o], r.Pos[o] = dep, pos
+	})
+	return r
+}
+
+// Conv (and conv_transpose): output (n, j, o) reads the patch of its
+// group's input channels; a convolution over the sequence axis is causal
+// only when no tap reaches a later position (left padding only, or the
+// later outputs sliced away).
+func (q *QConv) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 1 || q.Group < 1 {
+		return nil, errCausal(q.Kind(), "arity")
+	}
+	g, err := q.geometry(in[0].Shape)
+	if err != nil || out[0].Size() != g.n*q.Dense.Out*g.outPlane || len(ds[0].Dep) != in[0].Size() {
+		return nil, errCausal(q.Kind(), "geometry: %v", err)
+	}
+	og := q.Dense.Out / q.Group
+	d := windowDeps(ds[0], out[0].Size(), g, func(fn func(o, plane int, idx []int)) {
+		g.forEachPatch(q.Group, func(n, grp, o int, idx []int) {
+			fn((n*q.Dense.Out+grp*og)*g.outPlane+o, o, idx)
+		})
+	})
+	// Copy the first output channel of each group to the group's others.
+	for n := range g.n {
+		for grp := range q.Group {
+			for j := grp*og + 1; j < (grp+1)*og; j++ {
+				src, dst := (n*q.Dense.Out+grp*og)*g.outPlane, (n*q.Dense.Out+j)*g.outPlane
+				copy(d.Dep[dst:dst+g.outPlane], d.Dep[src:src+g.outPlane])
+				copy(d.Pos[dst:dst+g.outPlane], d.Pos[src:src+g.outPlane])
+			}
+		}
+	}
+	return []quant.Deps{d}, nil
+}
+
+// Pools: output (n, c, o) reads its window of channel c.
+func (q *QMaxPool) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalPool("max_pool", q.Window, in, ds, out)
+}
+
+func (q *QAvgPool) CausalDeps(in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	return causalPool("avg_pool", q.Window, in, ds, out)
+}
+
+func causalPool(kind string, w Window, in []quant.Value, ds []quant.Deps, out []quant.Value) ([]quant.Deps, error) {
+	if len(ds) != 1 || len(out) != 1 {
+		return nil, errCausal(kind, "arity")
+	}
+	g, err := poolGeometry(w, in[0].Shape)
+	if err != nil || out[0].Size() != g.n*g.c*g.outPlane || len(ds[0].Dep) != in[0].Size() {
+		return nil, errCausal(kind, "geometry: %v", err)
+	}
+	return []quant.Deps{windowDeps(ds[0], out[0].Size(), g, func(fn func(o, plane int, idx []int)) {
+		g.forEachWindow(func(o int, idx []int) { fn(o, o%g.outPlane, idx) })
+	})}, nil
+}
+
 // The ops above implement quant.CausalOp.
 var (
 	_ quant.CausalOp = (*QGather)(nil)
@@ -355,4 +629,20 @@ var (
 	_ quant.CausalOp = (*QMaskedSoftmax)(nil)
 	_ quant.CausalOp = (*QIndexMap)(nil)
 	_ quant.CausalOp = (*Reshape)(nil)
+	_ quant.CausalOp = (*QCompare)(nil)
+	_ quant.CausalOp = (*QWhere)(nil)
+	_ quant.CausalOp = (*Logic)(nil)
+	_ quant.CausalOp = (*QMinMax)(nil)
+	_ quant.CausalOp = (*QPRelu)(nil)
+	_ quant.CausalOp = (*QResidual)(nil)
+	_ quant.CausalOp = (*IndexEqual)(nil)
+	_ quant.CausalOp = (*Pad)(nil)
+	_ quant.CausalOp = (*OneHot)(nil)
+	_ quant.CausalOp = (*GatherElements)(nil)
+	_ quant.CausalOp = (*ArgMax)(nil)
+	_ quant.CausalOp = (*ArgMaxIndex)(nil)
+	_ quant.CausalOp = (*TopK)(nil)
+	_ quant.CausalOp = (*QConv)(nil)
+	_ quant.CausalOp = (*QMaxPool)(nil)
+	_ quant.CausalOp = (*QAvgPool)(nil)
 )

@@ -1,0 +1,112 @@
+package ops_test
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// sample_tokens as a float op in a graph with a seed input: quantized, its
+// table is the temperature's at the logits' format; the integer pass
+// accepts exactly the step-by-step samples; the model file round-trips and
+// the table is in the commitment.
+func TestSampleTokensFloatOp(t *testing.T) {
+	const seq, v = 6, 12
+	rng := rand.New(rand.NewPCG(4, 4))
+	rnd := func(shape ...int) *quant.FloatTensor {
+		x := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+		for i := range x.Data {
+			x.Data[i] = rng.Float64()*2 - 1
+		}
+		return x
+	}
+	b := quant.NewGraphBuilder()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}))
+	must(b.TypedInput(quant.GraphInput{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Hi: quant.MaxIndex}))
+	must(b.Node("e", ops.NewGather(rnd(v, 4)), []string{"ids"}, []string{"e"}))
+	must(b.Node("logits", ops.NewLinear(rnd(4, v), rnd(v), false), []string{"e"}, []string{"logits"}))
+	must(b.Node("s", &ops.SampleTokens{From: 1, Count: 4, TopK: 5, Temperature: 0.7}, []string{"logits", "ids", "seed"}, []string{"s"}))
+	must(b.Output("s"))
+	g, err := b.Build()
+	must(err)
+	fm, err := quant.NewGraphModel(g)
+	must(err)
+	var cal [][]float64
+	for range 8 {
+		x := make([]float64, seq+1)
+		for i := range seq {
+			x[i] = float64(rng.IntN(v))
+		}
+		x[seq] = float64(rng.IntN(1000))
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	must(err)
+	m, err := quant.Quantize(fm, s)
+	must(err)
+	n := m.Graph.Nodes[len(m.Graph.Nodes)-1]
+	op := n.Op.(*ops.SampleTokens)
+	logits := m.Graph.Values[n.In[0]]
+	if !slices.Equal(op.Weights, ops.SampleWeights(0.7, logits.Frac)) {
+		t.Fatalf("table %v", op.Weights[:4])
+	}
+	// Step by step with the integer graph's logits, then the one pass.
+	const seed = 777
+	ids := []int64{3, 8}
+	for k := range 4 {
+		x := make([]int64, seq)
+		copy(x, ids)
+		ids = append(ids, ops.Sampled(forwardLogits(t, m, x, seed), v, 1+k, 1, op.TopK, op.Weights, seed)[0])
+	}
+	x := slices.Clone(ids[:seq])
+	x[4] = (x[4] + 1) % v // not the third sample: the pass refuses
+	if _, err := m.Forward([][]int64{x, {seed}}); err == nil {
+		t.Fatal("a changed sampled token was accepted")
+	}
+	tr, err := m.Forward([][]int64{ids[:seq], {seed}})
+	must(err)
+	if !slices.Equal(tr.Outputs[0], ids[2:]) {
+		t.Fatalf("one pass %v, step by step %v", tr.Outputs[0], ids[2:])
+	}
+	data, err := json.Marshal(m)
+	must(err)
+	back, err := quant.ParseModelJSON(data)
+	must(err)
+	c1, err := quant.Commit(m)
+	must(err)
+	c2, err := quant.Commit(back)
+	must(err)
+	if c1 != c2 {
+		t.Fatal("the model file does not round-trip")
+	}
+	op.Weights[200]--
+	c3, err := quant.Commit(m)
+	must(err)
+	if c3 == c1 {
+		t.Fatal("the weight table is not in the commitment")
+	}
+}
+
+// forwardLogits runs m's graph up to its sample_tokens node's logits.
+func forwardLogits(t *testing.T, m *quant.Model, ids []int64, seed int64) []int64 {
+	t.Helper()
+	g := *m.Graph
+	n := g.Nodes[len(g.Nodes)-1]
+	g.Nodes = g.Nodes[:len(g.Nodes)-1]
+	g.Outputs = []int{n.In[0]}
+	vals, err := g.Forward(ids, []int64{seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vals[n.In[0]]
+}
