@@ -84,6 +84,12 @@ import (
 // mask goes through solver options that ICICLE's prover would have to pass
 // on, and its handling of two commitments is untested (no GPU here).
 //
+// Legacy gpt2. The gpt2 architecture is walked as a layer graph
+// (ops.FromLegacyGPT2) but keeps its legacy weight layout and Poseidon2
+// commitment, so circuits refuses committed weights for it; a GPT-2
+// imported as a layer graph (Hugging Face, --lm) takes them
+// (cmd/zkinfer/testdata/long/committed_hf_lm.txt).
+//
 // Sharding. Sharded proving is for gpt2 models (quant.Model.Slice), whose
 // circuits take hashed, public or fixed weights; committed weights are for
 // layer graphs. For sharded layer graphs, each shard's model commitment
