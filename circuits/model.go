@@ -45,7 +45,7 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 // checkCommitted refuses committed weights outside the layer graph: the
 // legacy ffn and gpt2 circuits recompute the Poseidon2 commitment only.
 func checkCommitted(m *quant.Model, v quant.Visibility) error {
-	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph {
+	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph && m.Config.Architecture != quant.ArchitectureGPT2 {
 		return fmt.Errorf("circuits: %w: %s weights need a layer-graph model (architecture %q has hashed, public or fixed weights)", quant.ErrValidation, quant.VisibilityCommitted, m.Config.Architecture)
 	}
 	return nil

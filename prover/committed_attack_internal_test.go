@@ -464,3 +464,62 @@ func TestCommittedAttackRowProducts(t *testing.T) {
 		}
 	}
 }
+
+// A legacy gpt2 model (walked as its layer graph) under committed weights:
+// the legacy parameter layout is committed in allocation order (the
+// prover's checks of the weights' commitment pass), an honest proof
+// verifies and proves the registered commitment (graph.WeightValues in the
+// legacy order, as an auditor computes it); a weight changed within int8
+// with the registered commitment kept does not solve.
+func TestCommittedWeightsGPT2(t *testing.T) {
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 2, NHead: 2, NLayer: 1,
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	fm := quant.RandomModel(cfg, 3)
+	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]int64{{1, -2, 3, 127, -128, 0, 5, 9}, {-7, 64, 2, -1, 0, 33, -90, 100}}
+	f := newCommittedAttackOf(t, m, x)
+	p, err := Prove(f.c, f.keys.PK, f.keys.PKHeader, m, f.tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(f.keys.VK, p.Proof, p.Public); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := ModelCommitmentOf(f.c, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := p.Public.Vector().(fr.Vector); FormatCommitted(v[len(v)-1]) != reg {
+		t.Fatalf("proven model commitment %s, registered %s", FormatCommitted(v[len(v)-1]), reg)
+	}
+	e, _, _, err := committedModel(f.c.CS, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := randomizeHintID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := circuits.Assignment(m, f.tr, committedVis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga := a.(*graph.Circuit)
+	ga.IO.Model = e
+	w := ga.LW.Blocks[0].QKV.W
+	w[0] = big.NewInt(int64(m.Blocks[0].QKV.W[0])%100 + 1)
+	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groth16.Prove(f.c.CS, f.keys.PK.(*groth16bn254.ProvingKey), full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solver.OverrideHint(id, zeroMask))); err == nil {
+		t.Fatal("a changed weight with the registered commitment was proven")
+	}
+}

@@ -84,6 +84,13 @@ func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath str
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.visibility.Weights == quant.VisibilityCommitted {
+		// Each shard's model commitment would be Keccak of its own
+		// weights' point over its own key's basis, known only after
+		// setup; the manifest's shards commitment is built here from the
+		// Poseidon2 ones (see "Sharding" in committed.go).
+		return nil, fmt.Errorf("compile: %w: %s weights are not supported with shards; use hashed weights", quant.ErrValidation, quant.VisibilityCommitted)
+	}
 	ranges, err := quant.ShardRanges(len(m.Blocks), perShard)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)

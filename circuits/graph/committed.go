@@ -10,6 +10,9 @@ import (
 	"github.com/consensys/gnark/std/multicommit"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/norm"
+	"github.com/zkinfer/zkinfer/circuits/weights"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -146,10 +149,93 @@ func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable
 	return h, nil
 }
 
+// bindCommittedLegacy is bindCommittedWeights for a legacy gpt2 model
+// walked as its layer graph: the parameters in the legacy layout (LW,
+// range-checked as the legacy circuit checks them, linear.CheckWeights and
+// norm.CheckWeights, but through the weights' own log-derivative checker),
+// committed in allocation order (legacyFlat).
+func (c *Circuit) bindCommittedLegacy(api frontend.API) error {
+	m, v := c.model, &c.LW
+	if len(v.Blocks) != len(m.Blocks) || (len(v.LNF) == 1) != (m.LNF != nil) || len(v.LNF) > 1 {
+		return fmt.Errorf("graph: witness has %d blocks and %d ln_f, the model %d and %v", len(v.Blocks), len(v.LNF), len(m.Blocks), m.LNF != nil)
+	}
+	want := weights.Assign(m)
+	if got, n := len(legacyFlat(v)), len(legacyFlat(&want)); got != n {
+		return fmt.Errorf("graph: witness has %d parameters, the model %d", got, n)
+	}
+	wfp := fixedpoint.New(api, fixedpoint.WithLogChecker())
+	for i := range m.Blocks {
+		b, w := &m.Blocks[i], &v.Blocks[i]
+		norm.CheckWeights(api, wfp, &b.LN1, w.LN1)
+		norm.CheckWeights(api, wfp, &b.LN2, w.LN2)
+		for _, d := range []linear.Weights{w.QKV, w.AttnProj, w.FC, w.Proj} {
+			linear.CheckWeights(api, wfp, d)
+		}
+	}
+	if m.LNF != nil {
+		norm.CheckWeights(api, wfp, m.LNF, v.LNF[0])
+	}
+	h, err := commitWeights(api, [][]frontend.Variable{legacyFlat(v)})
+	if err != nil {
+		return err
+	}
+	return c.IO.BindModel(api, h, nil)
+}
+
+// legacyFlat lists the legacy parameters in the order gnark allocates the
+// witness (the declaration order of weights.Vars, weights.Block,
+// linear.Weights and norm.Weights): ffn's FC and Proj (empty for gpt2), per
+// block LN1, LN2 (Mult, γ, β), QKV, AttnProj, FC, Proj (W, B, Mult), then
+// ln_f. The prover checks the weights' commitment is exactly the last
+// secret inputs in this order (prover.weightsCommitment).
+func legacyFlat(v *weights.Vars) []frontend.Variable {
+	var out []frontend.Variable
+	dense := func(w linear.Weights) {
+		out = append(out, w.W...)
+		out = append(out, w.B...)
+		out = append(out, w.Mult...)
+	}
+	ln := func(w norm.Weights) {
+		out = append(out, w.Mult)
+		out = append(out, w.Gamma...)
+		out = append(out, w.Beta...)
+	}
+	dense(v.FC)
+	dense(v.Proj)
+	for _, b := range v.Blocks {
+		ln(b.LN1)
+		ln(b.LN2)
+		dense(b.QKV)
+		dense(b.AttnProj)
+		dense(b.FC)
+		dense(b.Proj)
+	}
+	for _, w := range v.LNF {
+		ln(w)
+	}
+	return out
+}
+
 // WeightValues returns m's parameters in the order the circuit allocates
 // (and commits) them under witness weights: every quant.Weighted node's
-// lists, in node order, flattened.
+// lists, in node order, flattened; for a legacy gpt2 model the legacy
+// layout's order (legacyFlat).
 func WeightValues(m *quant.Model) ([]int64, error) {
+	if m.Config.Architecture == quant.ArchitectureGPT2 && m.Graph == nil {
+		v := weights.Assign(m)
+		var out []int64
+		for _, x := range legacyFlat(&v) {
+			switch t := x.(type) {
+			case int64:
+				out = append(out, t)
+			case int:
+				out = append(out, int64(t))
+			default:
+				return nil, fmt.Errorf("graph: legacy parameter of type %T", x)
+			}
+		}
+		return out, nil
+	}
 	if m.Graph == nil {
 		return nil, fmt.Errorf("graph: model has no layer graph")
 	}

@@ -212,6 +212,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		ctx.LazyTable(c.model.GELUTable)
 		if witness {
 			nodeW = c.legacyNodeWeights()
+			if c.IO.Visibility().Weights == quant.VisibilityCommitted {
+				// First of the circuit's commitments, as for layer graphs.
+				if err := c.bindCommittedLegacy(api); err != nil {
+					return err
+				}
+			}
 		} else {
 			fused = fuseMapped(g, fp)
 		}
@@ -277,7 +283,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			vals[id] = outs[k]
 		}
 	}
-	if gpt2 && witness {
+	if gpt2 && witness && c.IO.Visibility().Weights != quant.VisibilityCommitted {
 		// As the legacy circuit: the weights' range checks and the model
 		// commitment after the blocks.
 		h, elems, err := weights.Commit(api, fp, c.model, &c.LW)
