@@ -84,15 +84,14 @@ import (
 // mask goes through solver options that ICICLE's prover would have to pass
 // on, and its handling of two commitments is untested (no GPU here).
 //
-// Legacy gpt2. The gpt2 architecture is walked as a layer graph
-// (ops.FromLegacyGPT2) but keeps its legacy weight layout and Poseidon2
-// commitment, so circuits refuses committed weights for it; a GPT-2
-// imported as a layer graph (Hugging Face, --lm) takes them
-// (cmd/zkinfer/testdata/long/committed_hf_lm.txt).
+// Legacy gpt2 models (walked as their layer graph) take committed weights
+// in their legacy witness layout (graph.WeightValues lists it); legacy ffn
+// models do not (import them as layer graphs).
 //
-// Sharding. Sharded proving is for gpt2 models (quant.Model.Slice), whose
-// circuits take hashed, public or fixed weights; committed weights are for
-// layer graphs. For sharded layer graphs, each shard's model commitment
+// Sharding (refused: CompileShards). Sharded proving is for gpt2 models
+// (quant.Model.Slice); its manifest's shards commitment is built at
+// compile time from the shards' Poseidon2 commitments. Under committed
+// weights each shard's model commitment
 // would be its own Keccak(D_shard) over its own key's basis (known only
 // after setup, so the shards commitment, quant.ShardsCommitment of those
 // values, is too); ModelCommitmentOf computes one shard's from its circuit,
