@@ -179,7 +179,7 @@ func CheckShardedKeys(s *verifier.ShardedBundle, keys *prover.KeysManifest) ([]c
 	if len(s.Shards) != s.NShards {
 		return nil, fmt.Errorf("contracts: %w: the bundle holds %d of its %d shards", verifier.ErrIncomplete, len(s.Shards), s.NShards)
 	}
-	if keys.NLayer != s.NLayer || len(keys.Shards) != len(s.Shards) || keys.Visibility != s.Visibility {
+	if keys.ShardsVersion != s.ShardsVersion || keys.NLayer != s.NLayer || len(keys.Shards) != len(s.Shards) || keys.Visibility != s.Visibility {
 		return nil, fmt.Errorf("%w: the bundle has %d shards of %d blocks with visibility %+v, the keys manifest %d of %d with %+v", ErrShardedKeys, len(s.Shards), s.NLayer, s.Visibility, len(keys.Shards), keys.NLayer, keys.Visibility)
 	}
 	if keys.ModelCommitment != s.ModelCommitment || keys.ShardsCommitment != s.ShardsCommitment {
@@ -254,7 +254,17 @@ func ShardedRegistrationOf(keys *prover.KeysManifest, vks []prover.VerifyingKey,
 		}
 		reg.Shards = append(reg.Shards, ShardSpec{Verifier: verifiers[i], Backend: uint8(backend), PublicInputs: uint16(nPublic), Commitment: commitment, VkDigest: digest})
 	}
-	got, err := quant.ShardsCommitment(keys.NLayer, ranges, commits)
+	var model fr.Element
+	if keys.ShardsVersion == quant.GraphShardsVersion {
+		mc, err := ModelCommitment(keys.ModelCommitment)
+		if err != nil {
+			return nil, fmt.Errorf("model commitment: %w", err)
+		}
+		if err := model.SetBytesCanonical(mc.Bytes()); err != nil {
+			return nil, fmt.Errorf("contracts: model commitment %s is not a field element", keys.ModelCommitment)
+		}
+	}
+	got, err := quant.ShardsCommitmentOf(keys.ShardsVersion, model, keys.NLayer, ranges, commits)
 	if err != nil {
 		return nil, fmt.Errorf("contracts: %w", err)
 	}

@@ -88,14 +88,16 @@ import (
 // in their legacy witness layout (graph.WeightValues lists it); legacy ffn
 // models do not (import them as layer graphs).
 //
-// Sharding (refused: CompileShards). Sharded proving is for gpt2 models
-// (quant.Model.Slice); its manifest's shards commitment is built at
+// Sharding (refused for gpt2 block shards and layer-graph cut shards
+// alike, in compileShards): a manifest's shards commitment is built at
 // compile time from the shards' Poseidon2 commitments. Under committed
-// weights each shard's model commitment
-// would be its own Keccak(D_shard) over its own key's basis (known only
-// after setup, so the shards commitment, quant.ShardsCommitment of those
-// values, is too); ModelCommitmentOf computes one shard's from its circuit,
-// proving key and sub-model.
+// weights each shard's model commitment would be its own Keccak(D_shard)
+// over its own key's basis, known only after setup, and so would the
+// shards commitment (quant.ShardsCommitment of those values): the
+// manifest would have to be completed by setup. ModelCommitmentOf already
+// computes one shard's from its circuit, proving key and sub-model. With
+// the recursive aggregation refusing two-commitment keys too, sharded
+// committed weights are a follow-up.
 
 // WeightsBasis names the commitment basis of a committed-weights key.
 type WeightsBasis struct {

@@ -24,14 +24,16 @@ const maxKeysManifest = 1 << 20
 // reports about a shard (circuit, how the key was made, shapes) comes from
 // the manifest, not from the bundle.
 type KeysManifest struct {
-	MediaType        string           `json:"media_type"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
-	ShardsCommitment string           `json:"shards_commitment"`
-	NLayer           int              `json:"n_layer"`
-	Backend          string           `json:"backend"`
-	Visibility       quant.Visibility `json:"visibility"`
-	Shards           []KeyEntry       `json:"shards"`
+	MediaType        string `json:"media_type"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
+	ShardsCommitment string `json:"shards_commitment"`
+	// ShardsVersion is the shard manifest's (absent for gpt2 blocks).
+	ShardsVersion int              `json:"shards_version,omitempty"`
+	NLayer        int              `json:"n_layer"`
+	Backend       string           `json:"backend"`
+	Visibility    quant.Visibility `json:"visibility"`
+	Shards        []KeyEntry       `json:"shards"`
 }
 
 // KeyEntry pins shard Index (blocks From..To-1) to one verifying key.
@@ -54,7 +56,7 @@ func KeysPath(manifestPath string) string {
 // NewKeysManifest reads the verifying key of every shard of man (after
 // setup --shards) and returns the manifest that pins them.
 func NewKeysManifest(man *ShardManifest) (*KeysManifest, error) {
-	k := &KeysManifest{MediaType: FormatKeys, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment, ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, Backend: man.Backend, Visibility: man.Visibility}
+	k := &KeysManifest{MediaType: FormatKeys, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment, ShardsCommitment: man.ShardsCommitment, ShardsVersion: man.ShardsVersion, NLayer: man.NLayer, Backend: man.Backend, Visibility: man.Visibility}
 	for _, e := range man.Shards {
 		vk, h, err := ReadVerifyingKey(e.VK)
 		if err != nil {
@@ -117,12 +119,12 @@ func ParseKeysManifest(data []byte) (*KeysManifest, error) {
 	if err := decodeStrict(data, FormatKeys, &k); err != nil {
 		return nil, err
 	}
-	if err := checkManifestHead(k.Backend, k.Visibility, k.NLayer, len(k.Shards)); err != nil {
+	if err := checkManifestHead(k.Backend, k.Visibility, k.ShardsVersion, k.NLayer, len(k.Shards)); err != nil {
 		return nil, err
 	}
 	next := 0
 	for i, e := range k.Shards {
-		if err := checkShardRange(i, e.Index, e.From, e.To, next, k.NLayer); err != nil {
+		if err := checkShardRange(k.ShardsVersion, i, e.Index, e.From, e.To, next, k.NLayer); err != nil {
 			return nil, err
 		}
 		next = e.To
@@ -137,7 +139,7 @@ func ParseKeysManifest(data []byte) (*KeysManifest, error) {
 		}
 	}
 	if next != k.NLayer {
-		return nil, fmt.Errorf("%w: shards cover blocks 0:%d of %d", ErrCorrupted, next, k.NLayer)
+		return nil, fmt.Errorf("%w: shards cover %s 0:%d of %d", ErrCorrupted, UnitName(k.ShardsVersion), next, k.NLayer)
 	}
 	return &k, nil
 }

@@ -19,9 +19,10 @@ const FormatShards = "application/vnd.zkinfer.shards.v1+json"
 // maxManifest bounds a manifest file.
 const maxManifest = 1 << 20
 
-// ShardManifest lists the shards of a gpt2 model compiled shard by shard:
-// each shard is the sub-model of blocks From..To-1 (quant.Model.Slice) with
-// its own circuit. File names are relative to the manifest's directory.
+// ShardManifest lists the shards of a model compiled shard by shard: each
+// shard is the sub-model of blocks From..To-1 of a gpt2 model
+// (quant.Model.Slice), or of nodes From..To-1 of a layer graph
+// (quant.Model.GraphShard, ShardsVersion 2), with its own circuit. File names are relative to the manifest's directory.
 // Shards whose circuits have the same digest share one key pair (PK, VK).
 type ShardManifest struct {
 	MediaType string `json:"media_type"`
@@ -29,11 +30,16 @@ type ShardManifest struct {
 	ModelDigest     string `json:"model_digest"`
 	ModelCommitment string `json:"model_commitment"`
 	// ShardsCommitment is quant.ShardsCommitment of the shards.
-	ShardsCommitment string           `json:"shards_commitment"`
-	NLayer           int              `json:"n_layer"`
-	Backend          string           `json:"backend"`
-	Visibility       quant.Visibility `json:"visibility"`
-	Shards           []ShardEntry     `json:"shards"`
+	ShardsCommitment string `json:"shards_commitment"`
+	// ShardsVersion is absent (0) for a gpt2 model cut into block ranges
+	// (quant.ShardsCommitment, v1), quant.GraphShardsVersion for a layer
+	// graph cut into node ranges (quant.GraphShardsCommitment): NLayer and
+	// the entries' From/To then count nodes.
+	ShardsVersion int              `json:"shards_version,omitempty"`
+	NLayer        int              `json:"n_layer"`
+	Backend       string           `json:"backend"`
+	Visibility    quant.Visibility `json:"visibility"`
+	Shards        []ShardEntry     `json:"shards"`
 }
 
 // ShardEntry is one shard of a manifest.
@@ -49,6 +55,9 @@ type ShardEntry struct {
 	Constraints   int              `json:"constraints"`
 	PK            string           `json:"pk"`
 	VK            string           `json:"vk"`
+	// Cut names the values the shard hands to the next (its outputs'
+	// names; graph shardings only, informative: the circuits bind them).
+	Cut []string `json:"cut,omitempty"`
 }
 
 // ShardPath inserts ".shard-N" before the extension of path:
@@ -80,6 +89,31 @@ func (s *ShardManifest) Ranges() []quant.ShardRange {
 // first such shard j: with hashed weights identical blocks share one setup.
 // It returns the manifest, which the caller writes.
 func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath string, p Progress, opts ...CompileOption) (*ShardManifest, error) {
+	ranges, err := quant.ShardRanges(len(m.Blocks), perShard)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return compileShards(m, quant.ShardsVersion, ranges, circuitPath, pkPath, vkPath, p, opts...)
+}
+
+// CompileGraphShards cuts a layer-graph model at node boundaries bounds
+// (quant.GraphShardRanges: from Model.BalancedCuts or Graph.CutsByName)
+// and compiles each shard (quant.Model.GraphShard) as CompileShards does;
+// the manifest has quant.GraphShardsVersion and names each cut.
+func CompileGraphShards(m *quant.Model, bounds []int, circuitPath, pkPath, vkPath string, p Progress, opts ...CompileOption) (*ShardManifest, error) {
+	if m.Graph == nil || m.Config.Architecture != quant.ArchitectureGraph {
+		return nil, fmt.Errorf("compile: %w: cut sharding takes a layer-graph model, not %q", quant.ErrValidation, m.Config.Architecture)
+	}
+	ranges, err := quant.GraphShardRanges(len(m.Graph.Nodes), bounds)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return compileShards(m, quant.GraphShardsVersion, ranges, circuitPath, pkPath, vkPath, p, opts...)
+}
+
+// compileShards compiles the shards of m over ranges (blocks for
+// version 1, nodes for quant.GraphShardsVersion).
+func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circuitPath, pkPath, vkPath string, p Progress, opts ...CompileOption) (*ShardManifest, error) {
 	cfg := compileConfig{backend: DefaultBackend, visibility: quant.DefaultVisibility}
 	for _, o := range opts {
 		o(&cfg)
@@ -91,7 +125,10 @@ func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath str
 		// Poseidon2 ones (see "Sharding" in committed.go).
 		return nil, fmt.Errorf("compile: %w: %s weights are not supported with shards; use hashed weights", quant.ErrValidation, quant.VisibilityCommitted)
 	}
-	ranges, err := quant.ShardRanges(len(m.Blocks), perShard)
+	if len(ranges) > quant.MaxLayers {
+		return nil, fmt.Errorf("compile: %w: %d shards, at most %d", quant.ErrValidation, len(ranges), quant.MaxLayers)
+	}
+	_, units, err := m.ShardUnits()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -99,15 +136,18 @@ func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath str
 	if err != nil {
 		return nil, err
 	}
-	commit, err := quant.CommitString(m)
+	whole, err := quant.Commit(m)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	man := &ShardManifest{MediaType: FormatShards, ModelDigest: digest, ModelCommitment: commit, NLayer: len(m.Blocks), Backend: cfg.backend, Visibility: cfg.visibility}
+	man := &ShardManifest{MediaType: FormatShards, ModelDigest: digest, ModelCommitment: quant.FormatCommitment(whole), NLayer: units, Backend: cfg.backend, Visibility: cfg.visibility}
+	if version == quant.GraphShardsVersion {
+		man.ShardsVersion = version
+	}
 	keysOf := map[string]int{}
 	commits := make([]fr.Element, len(ranges))
 	for i, r := range ranges {
-		sub, err := m.Slice(r.From, r.To)
+		sub, err := m.ShardOf(version, r.From, r.To)
 		if err != nil {
 			return nil, fmt.Errorf("compile: shard %d: %w", i, err)
 		}
@@ -128,15 +168,21 @@ func CompileShards(m *quant.Model, perShard int, circuitPath, pkPath, vkPath str
 			k = i
 			keysOf[c.Header.CircuitDigest] = i
 		}
-		man.Shards = append(man.Shards, ShardEntry{
+		e := ShardEntry{
 			Index: i, From: r.From, To: r.To,
 			Circuit: filepath.Base(path), CircuitDigest: c.Header.CircuitDigest,
 			ModelDigest: c.Header.ModelDigest, Commitment: c.Header.Commitment,
 			Visibility: vis, Constraints: c.Header.Constraints,
 			PK: filepath.Base(ShardPath(pkPath, k)), VK: filepath.Base(ShardPath(vkPath, k)),
-		})
+		}
+		if version == quant.GraphShardsVersion && i < len(ranges)-1 {
+			for _, part := range sub.OutputParts() {
+				e.Cut = append(e.Cut, part.Name)
+			}
+		}
+		man.Shards = append(man.Shards, e)
 	}
-	sc, err := quant.ShardsCommitment(len(m.Blocks), ranges, commits)
+	sc, err := quant.ShardsCommitmentOf(version, whole, units, ranges, commits)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +243,50 @@ func decodeStrict(data []byte, format string, v any) error {
 }
 
 // checkManifestHead checks what shard and keys manifests have in common:
-// the backend, the visibility and n shards of nLayer blocks.
-func checkManifestHead(backend string, vis quant.Visibility, nLayer, n int) error {
+// the backend, the visibility and n shards of nLayer units (ShardUnits).
+func checkManifestHead(backend string, vis quant.Visibility, version, nLayer, n int) error {
 	if err := CheckBackend(backend); err != nil {
 		return err
 	}
 	if err := vis.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupted, err)
 	}
-	if nLayer < 1 || nLayer > quant.MaxLayers || n < 1 || n > nLayer {
-		return fmt.Errorf("%w: %d shards of %d blocks", ErrCorrupted, n, nLayer)
+	return CheckShardCount(version, nLayer, n)
+}
+
+// CheckShardCount checks n shards of nLayer units of a sharding of the
+// given version: 0 (gpt2 blocks, up to quant.MaxLayers) or
+// quant.GraphShardsVersion (graph nodes, up to quant.MaxGraphNodes, in at
+// most quant.MaxLayers shards).
+func CheckShardCount(version, nLayer, n int) error {
+	limit := quant.MaxLayers
+	switch version {
+	case 0:
+	case quant.GraphShardsVersion:
+		limit = quant.MaxGraphNodes
+	default:
+		return fmt.Errorf("%w: shards_version %d (absent for gpt2 blocks, %d for graph cuts)", ErrCorrupted, version, quant.GraphShardsVersion)
+	}
+	if nLayer < 1 || nLayer > limit || n < 1 || n > min(nLayer, quant.MaxLayers) {
+		return fmt.Errorf("%w: %d shards of %d %s", ErrCorrupted, n, nLayer, UnitName(version))
 	}
 	return nil
 }
 
-// checkShardRange checks that entry i, naming shard index with blocks
-// from..to-1, is shard i and starts at block next, within nLayer blocks.
-func checkShardRange(i, index, from, to, next, nLayer int) error {
+// UnitName is what a sharding of the given version cuts: "blocks" or "nodes".
+func UnitName(version int) string {
+	if version == quant.GraphShardsVersion {
+		return "nodes"
+	}
+	return "blocks"
+}
+
+// checkShardRange checks that entry i, naming shard index with units
+// from..to-1, is shard i and starts at unit next, within nLayer units.
+func checkShardRange(version, i, index, from, to, next, nLayer int) error {
 	if index != i || from != next || to <= from || to > nLayer {
-		return fmt.Errorf("%w: shard %d: index %d, blocks %d:%d (want shard %d from block %d)", ErrCorrupted, i, index, from, to, i, next)
+		u := UnitName(version)
+		return fmt.Errorf("%w: shard %d: index %d, %s %d:%d (want shard %d from %s %d)", ErrCorrupted, i, index, u, from, to, i, strings.TrimSuffix(u, "s"), next)
 	}
 	return nil
 }
@@ -226,12 +297,12 @@ func ParseManifest(data []byte) (*ShardManifest, error) {
 	if err := decodeStrict(data, FormatShards, &s); err != nil {
 		return nil, err
 	}
-	if err := checkManifestHead(s.Backend, s.Visibility, s.NLayer, len(s.Shards)); err != nil {
+	if err := checkManifestHead(s.Backend, s.Visibility, s.ShardsVersion, s.NLayer, len(s.Shards)); err != nil {
 		return nil, err
 	}
 	next := 0
 	for i, e := range s.Shards {
-		if err := checkShardRange(i, e.Index, e.From, e.To, next, s.NLayer); err != nil {
+		if err := checkShardRange(s.ShardsVersion, i, e.Index, e.From, e.To, next, s.NLayer); err != nil {
 			return nil, err
 		}
 		next = e.To
@@ -242,7 +313,7 @@ func ParseManifest(data []byte) (*ShardManifest, error) {
 		}
 	}
 	if next != s.NLayer {
-		return nil, fmt.Errorf("%w: shards cover blocks 0:%d of %d", ErrCorrupted, next, s.NLayer)
+		return nil, fmt.Errorf("%w: shards cover %s 0:%d of %d", ErrCorrupted, UnitName(s.ShardsVersion), next, s.NLayer)
 	}
 	return &s, nil
 }

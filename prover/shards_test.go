@@ -100,19 +100,27 @@ func TestParseManifestRejects(t *testing.T) {
 		old, new string
 		want     error
 	}{
-		"newer version":  {"shards.v1", "shards.v2", prover.ErrUnsupportedVersion},
-		"unknown field":  {`"n_layer"`, `"x": 1, "n_layer"`, prover.ErrCorrupted},
-		"gap":            {`"from": 1, "to": 2`, `"from": 2, "to": 2`, prover.ErrCorrupted},
-		"short":          {`"n_layer": 2`, `"n_layer": 3`, prover.ErrCorrupted},
-		"order":          {`"index": 1`, `"index": 0`, prover.ErrCorrupted},
-		"path traversal": {`"c1.zkc"`, `"../c1.zkc"`, prover.ErrCorrupted},
-		"absolute path":  {`"pk0"`, `"/etc/pk0"`, prover.ErrCorrupted},
-		"backend":        {`"groth16"`, `"stark"`, prover.ErrUnsupportedBackend},
+		"newer version":   {"shards.v1", "shards.v2", prover.ErrUnsupportedVersion},
+		"unknown field":   {`"n_layer"`, `"x": 1, "n_layer"`, prover.ErrCorrupted},
+		"gap":             {`"from": 1, "to": 2`, `"from": 2, "to": 2`, prover.ErrCorrupted},
+		"short":           {`"n_layer": 2`, `"n_layer": 3`, prover.ErrCorrupted},
+		"order":           {`"index": 1`, `"index": 0`, prover.ErrCorrupted},
+		"path traversal":  {`"c1.zkc"`, `"../c1.zkc"`, prover.ErrCorrupted},
+		"absolute path":   {`"pk0"`, `"/etc/pk0"`, prover.ErrCorrupted},
+		"backend":         {`"groth16"`, `"stark"`, prover.ErrUnsupportedBackend},
+		"shards v1 named": {`"n_layer": 2`, `"shards_version": 1, "n_layer": 2`, prover.ErrCorrupted},
+		"shards v3":       {`"n_layer": 2`, `"shards_version": 3, "n_layer": 2`, prover.ErrCorrupted},
+		"blocks > 256":    {`"n_layer": 2`, `"n_layer": 300`, prover.ErrCorrupted},
 	} {
 		data := strings.Replace(good, c.old, c.new, 1)
 		if _, err := prover.ParseManifest([]byte(data)); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", name, err, c.want)
 		}
+	}
+	// A graph sharding counts nodes: up to quant.MaxGraphNodes.
+	graph := strings.Replace(strings.Replace(good, `"n_layer": 2`, `"shards_version": 2, "n_layer": 300`, 1), `"from": 1, "to": 2`, `"from": 1, "to": 300`, 1)
+	if m, err := prover.ParseManifest([]byte(graph)); err != nil || m.ShardsVersion != 2 {
+		t.Fatalf("graph manifest of 300 nodes: %v", err)
 	}
 	if got := prover.ShardPath("out/proof.json", 3); got != "out/proof.shard-3.json" {
 		t.Errorf("ShardPath = %q", got)

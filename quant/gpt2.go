@@ -71,9 +71,9 @@ func ParseGPT2Checkpoint(data []byte, cfg Config, first int) (m *FloatModel, err
 			m, err = nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, r)
 		}
 	}()
-	st, err := safetensors.Deserialize(data)
+	st, err := DeserializeSafetensors(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, err)
+		return nil, err
 	}
 	prefix := ""
 	if _, ok := st.Tensor(fmt.Sprintf("h.%d.ln_1.weight", first)); !ok {

@@ -63,9 +63,9 @@ func ParseModel(data []byte, cfg Config) (m *FloatModel, err error) {
 			m, err = nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, r)
 		}
 	}()
-	st, err := safetensors.Deserialize(data)
+	st, err := DeserializeSafetensors(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed safetensors file: %v", ErrValidation, err)
+		return nil, err
 	}
 	if cfg.Architecture == ArchitectureGPT2 {
 		return parseGPT2(st, cfg)

@@ -119,3 +119,54 @@ func TestShardsCommitment(t *testing.T) {
 		t.Error("mismatched lengths accepted")
 	}
 }
+
+// The graph sharding commitment (v2) names the model, the node ranges and
+// the shards' commitments; version 1 dispatches to the legacy encoding,
+// unchanged. The known answer pins the v2 encoding.
+func TestGraphShardsCommitment(t *testing.T) {
+	var a, b, m fr.Element
+	a.SetUint64(1)
+	b.SetUint64(2)
+	m.SetUint64(3)
+	r := []quant.ShardRange{{0, 1}, {1, 2}}
+	base, err := quant.GraphShardsCommitment(m, 2, r, []fr.Element{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := quant.FormatCommitment(base); got != graphShardsKAT {
+		t.Errorf("GraphShardsCommitment = %s, pinned %s", got, graphShardsKAT)
+	}
+	v1, _ := quant.ShardsCommitment(2, r, []fr.Element{a, b})
+	for _, version := range []int{0, quant.ShardsVersion} {
+		if got, err := quant.ShardsCommitmentOf(version, m, 2, r, []fr.Element{a, b}); err != nil || got != v1 {
+			t.Errorf("ShardsCommitmentOf(%d) is not the v1 commitment: %v", version, err)
+		}
+	}
+	if got, _ := quant.ShardsCommitmentOf(quant.GraphShardsVersion, m, 2, r, []fr.Element{a, b}); got != base || got == v1 {
+		t.Error("ShardsCommitmentOf(2) is not GraphShardsCommitment, or equals v1")
+	}
+	for i, c := range []func() (fr.Element, error){
+		func() (fr.Element, error) { return quant.GraphShardsCommitment(a, 2, r, []fr.Element{a, b}) },
+		func() (fr.Element, error) { return quant.GraphShardsCommitment(m, 2, r, []fr.Element{b, a}) },
+		func() (fr.Element, error) { return quant.GraphShardsCommitment(m, 3, r, []fr.Element{a, b}) },
+		func() (fr.Element, error) {
+			return quant.GraphShardsCommitment(m, 2, []quant.ShardRange{{0, 2}, {2, 2}}, []fr.Element{a, b})
+		},
+	} {
+		got, err := c()
+		if err != nil || got == base {
+			t.Errorf("variant %d: %v, same commitment %v", i, err, got == base)
+		}
+	}
+	if _, err := quant.ShardsCommitmentOf(3, m, 2, r, []fr.Element{a, b}); err == nil {
+		t.Error("shards version 3 accepted")
+	}
+	if _, err := quant.GraphShardRanges(4, []int{2, 2}); err == nil {
+		t.Error("an empty shard accepted")
+	}
+	if got, err := quant.GraphShardRanges(4, []int{1, 3}); err != nil || !slices.Equal(got, []quant.ShardRange{{0, 1}, {1, 3}, {3, 4}}) {
+		t.Errorf("GraphShardRanges(4, [1 3]) = %v, %v", got, err)
+	}
+}
+
+const graphShardsKAT = "poseidon2:0x26a7329de4bc758ff2d108ac025e7122a8c2d9dd351f2739923ec8db44c7381b"

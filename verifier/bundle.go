@@ -77,6 +77,11 @@ const (
 	// as Tensor.Commitment without the values; the output of one shard and
 	// the input of the next must carry the same hash.
 	EncodingChainHash = "poseidon2-int8-packed-31-chain"
+	// EncodingChainParts (between the shards of a graph sharded bundle
+	// whose boundary is several tensors or index values): one public input,
+	// quant.HashParts of the values (no salt), carried as
+	// Tensor.Commitment with the parts and without the values.
+	EncodingChainParts = "poseidon2-parts-chain"
 	// EncodingPackedParts (public, a model whose inputs or outputs are
 	// parts: several graph inputs, index inputs): quant.PackParts of the
 	// values, all parts one after the other, cut by the parts of the
@@ -241,7 +246,7 @@ func Parse(data []byte) (*Bundle, error) {
 				return nil, fmt.Errorf("%w: tensor %q has shape %v", ErrBundle, t.Name, t.Shape)
 			}
 		}
-		isParts := t.Encoding == EncodingPackedParts || t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts
+		isParts := t.Encoding == EncodingPackedParts || t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts
 		if isParts {
 			if err := checkParts(t); err != nil {
 				return nil, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
@@ -254,7 +259,7 @@ func Parse(data []byte) (*Bundle, error) {
 			if want != len(t.Values) {
 				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
 			}
-		case EncodingSaltedParts:
+		case EncodingSaltedParts, EncodingChainParts:
 			if len(t.Values) != 0 {
 				return nil, fmt.Errorf("%w: %s tensor %q carries values", ErrBundle, t.Encoding, t.Name)
 			}
@@ -286,7 +291,7 @@ func Parse(data []byte) (*Bundle, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingChainHash, EncodingWeightElements, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingChainHash, EncodingChainParts, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment, b.Visibility.Weights); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -37,7 +38,8 @@ var (
 	ErrShardMismatch = fmt.Errorf("%w: shard bundles do not belong together", ErrBundle)
 )
 
-// Shard is the proof of blocks From..To-1 of the model.
+// Shard is the proof of blocks From..To-1 of the model (nodes, for a
+// graph sharding: ShardedBundle.ShardsVersion).
 type Shard struct {
 	Index  int     `json:"index"`
 	From   int     `json:"from"`
@@ -45,8 +47,8 @@ type Shard struct {
 	Bundle *Bundle `json:"bundle"`
 }
 
-// ShardedBundle is a proof of one inference of a gpt2 model proven in
-// shards. Each shard's bundle is a single bundle of its sub-model
+// ShardedBundle is a proof of one inference of a gpt2 model (or a layer
+// graph, ShardsVersion 2) proven in shards. Each shard's bundle is a single bundle of its sub-model
 // (quant.Model.Slice): its proof, verifying key and public inputs, with the
 // shard's model commitment as its last public input. The first shard's input
 // and the last shard's output are exposed as Visibility says; between shards
@@ -63,13 +65,18 @@ type Shard struct {
 // --shard N) holds those shards only (fewer than NShards); AssembleShards
 // merges such bundles into a complete one.
 type ShardedBundle struct {
-	MediaType        string           `json:"media_type"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
-	ShardsCommitment string           `json:"shards_commitment"`
-	NLayer           int              `json:"n_layer"`
-	NShards          int              `json:"n_shards"`
-	Visibility       quant.Visibility `json:"visibility"`
+	MediaType        string `json:"media_type"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
+	ShardsCommitment string `json:"shards_commitment"`
+	// ShardsVersion is absent for a gpt2 model cut into blocks,
+	// quant.GraphShardsVersion for a layer graph cut into node ranges
+	// (NLayer and the shards' From/To then count nodes, and the shards
+	// commitment is quant.GraphShardsCommitment).
+	ShardsVersion int              `json:"shards_version,omitempty"`
+	NLayer        int              `json:"n_layer"`
+	NShards       int              `json:"n_shards"`
+	Visibility    quant.Visibility `json:"visibility"`
 	// ProofHash is the hash to field of the shards' Groth16 commitment
 	// challenges: empty for Keccak (the EVM's, the default),
 	// prover.ProofHashMiMC for shards proven to be aggregated (zkinfer
@@ -90,14 +97,27 @@ func NewShard(b *Bundle, i, n int, r quant.ShardRange) (Shard, error) {
 		if !boundary {
 			continue
 		}
-		if t.Encoding != EncodingHashedInt8 {
+		var (
+			h   fr.Element
+			err error
+			enc = EncodingChainHash
+		)
+		switch t.Encoding {
+		case EncodingHashedInt8:
+			h, err = quant.HashPacked(t.Values, nil)
+		case EncodingHashedParts:
+			var values [][]int64
+			if values, err = quant.SplitParts(t.Parts, t.Values); err == nil {
+				h, err = quant.HashParts(t.Parts, values, nil)
+			}
+			enc = EncodingChainParts
+		default:
 			return Shard{}, fmt.Errorf("shard %d: %w: boundary %q is %s, want hashed", i, ErrBundle, t.Name, t.Encoding)
 		}
-		h, err := quant.HashPacked(t.Values, nil)
 		if err != nil {
 			return Shard{}, fmt.Errorf("shard %d: %w", i, err)
 		}
-		t.Encoding, t.Values, t.Commitment = EncodingChainHash, []int64{}, formatElement(h)
+		t.Encoding, t.Values, t.Commitment = enc, []int64{}, formatElement(h)
 	}
 	return Shard{Index: i, From: r.From, To: r.To, Bundle: b}, nil
 }
@@ -155,8 +175,8 @@ func ParseSharded(data []byte) (*ShardedBundle, error) {
 	if s.ProofHash != "" && s.ProofHash != prover.ProofHashMiMC {
 		return nil, fmt.Errorf("%w: proof_hash %q (empty for Keccak, or %q)", ErrBundle, s.ProofHash, prover.ProofHashMiMC)
 	}
-	if s.NLayer < 1 || s.NLayer > quant.MaxLayers || s.NShards < 1 || s.NShards > min(s.NLayer, MaxShards) {
-		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrBundle, s.NShards, s.NLayer)
+	if err := prover.CheckShardCount(s.ShardsVersion, s.NLayer, s.NShards); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
 	if len(raw.Shards) < 1 || len(raw.Shards) > s.NShards {
 		return nil, fmt.Errorf("%w: %d shards, the model has %d", ErrBundle, len(raw.Shards), s.NShards)
@@ -211,6 +231,9 @@ type ShardResult struct {
 	// ShardsCommitment is proven: recomputed from the shards' proofs.
 	ShardsCommitment string           `json:"shards_commitment"`
 	Visibility       quant.Visibility `json:"visibility"`
+	// ShardsVersion is the bundle's: absent for gpt2 blocks,
+	// quant.GraphShardsVersion for graph node ranges.
+	ShardsVersion int `json:"shards_version,omitempty"`
 	// Pinned: every shard was checked against a keys manifest.
 	Pinned bool `json:"pinned"`
 	// ProofHash is the bundle's: prover.ProofHashMiMC when the shards were
@@ -255,29 +278,30 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 	}
 	// The structure first, so that a missing or misplaced shard is named
 	// as such rather than as the next shard's failure.
+	unit := prover.UnitName(s.ShardsVersion)
 	next := 0
 	for i, sh := range s.Shards {
 		if sh.Index != i || sh.From != next || sh.To <= sh.From || sh.To > s.NLayer {
-			return nil, fmt.Errorf("%w: position %d holds shard %d with blocks %d:%d, want shard %d starting at block %d", ErrShardOrder, i, sh.Index, sh.From, sh.To, i, next)
+			return nil, fmt.Errorf("%w: position %d holds shard %d with %s %d:%d, want shard %d starting at %s %d", ErrShardOrder, i, sh.Index, unit, sh.From, sh.To, i, strings.TrimSuffix(unit, "s"), next)
 		}
 		next = sh.To
 	}
 	if next != s.NLayer {
-		return nil, fmt.Errorf("%w: the shards cover blocks 0:%d of %d", ErrShardOrder, next, s.NLayer)
+		return nil, fmt.Errorf("%w: the shards cover %s 0:%d of %d", ErrShardOrder, unit, next, s.NLayer)
 	}
 	if keys != nil {
 		if err := checkKeysManifest(s, keys); err != nil {
 			return nil, err
 		}
 	}
-	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility, Pinned: keys != nil, ProofHash: s.ProofHash}
+	res := &ShardResult{ModelCommitment: s.ModelCommitment, Visibility: s.Visibility, ShardsVersion: s.ShardsVersion, Pinned: keys != nil, ProofHash: s.ProofHash}
 	if s.ProofHash != "" {
 		opts = append(slices.Clip(opts), withProofHash(s.ProofHash))
 	}
 	ranges := make([]quant.ShardRange, len(s.Shards))
 	commits := make([]fr.Element, len(s.Shards))
 	for i, sh := range s.Shards {
-		name := fmt.Sprintf("shard %d (blocks %d:%d)", i, sh.From, sh.To)
+		name := fmt.Sprintf("shard %d (%s %d:%d)", i, unit, sh.From, sh.To)
 		b := sh.Bundle
 		if want := quant.ShardVisibility(s.Visibility, i, s.NShards); b.Visibility != want {
 			return nil, fmt.Errorf("%s: %w: visibility %+v, want %+v", name, ErrBundle, b.Visibility, want)
@@ -293,7 +317,7 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 		if i > 0 {
 			prev := s.Shards[i-1].Bundle.PublicInputs[1]
 			in := b.PublicInputs[0]
-			if prev.Commitment != in.Commitment || !slices.Equal(prev.Shape, in.Shape) {
+			if prev.Encoding != in.Encoding || prev.Commitment != in.Commitment || !slices.Equal(prev.Shape, in.Shape) || !sameParts(prev.Parts, in.Parts) {
 				return nil, fmt.Errorf("%s: %w: its input hash %s is not shard %d's output hash %s", name, ErrChain, in.Commitment, i-1, prev.Commitment)
 			}
 		}
@@ -303,7 +327,14 @@ func VerifySharded(s *ShardedBundle, keys *prover.KeysManifest, source string, o
 		ranges[i] = quant.ShardRange{From: sh.From, To: sh.To}
 		res.Shards = append(res.Shards, ShardCheck{Index: i, From: sh.From, To: sh.To, Result: r})
 	}
-	sc, err := quant.ShardsCommitment(s.NLayer, ranges, commits)
+	var model fr.Element
+	if s.ShardsVersion == quant.GraphShardsVersion {
+		var err error
+		if model, err = parseCommitment(s.ModelCommitment, s.Visibility.Weights); err != nil {
+			return nil, fmt.Errorf("%w: model commitment: %v", ErrBundle, err)
+		}
+	}
+	sc, err := quant.ShardsCommitmentOf(s.ShardsVersion, model, s.NLayer, ranges, commits)
 	if err != nil {
 		return nil, err
 	}
@@ -320,15 +351,15 @@ func withProofHash(h string) Option { return func(o *options) { o.proofHash = h 
 // checkKeysManifest checks that a structurally sound sharded bundle is
 // sharded as the keys manifest says, for the model it names.
 func checkKeysManifest(s *ShardedBundle, keys *prover.KeysManifest) error {
-	if keys.NLayer != s.NLayer || len(keys.Shards) != s.NShards || keys.Visibility != s.Visibility {
-		return fmt.Errorf("%w: the bundle has %d shards of %d blocks with visibility %+v, the keys manifest %d of %d with %+v", ErrKeyMismatch, s.NShards, s.NLayer, s.Visibility, len(keys.Shards), keys.NLayer, keys.Visibility)
+	if keys.ShardsVersion != s.ShardsVersion || keys.NLayer != s.NLayer || len(keys.Shards) != s.NShards || keys.Visibility != s.Visibility {
+		return fmt.Errorf("%w: the bundle has %d shards of %d %s with visibility %+v, the keys manifest %d of %d %s with %+v", ErrKeyMismatch, s.NShards, s.NLayer, prover.UnitName(s.ShardsVersion), s.Visibility, len(keys.Shards), keys.NLayer, prover.UnitName(keys.ShardsVersion), keys.Visibility)
 	}
 	if keys.ModelCommitment != s.ModelCommitment || keys.ShardsCommitment != s.ShardsCommitment {
 		return fmt.Errorf("%w: the bundle claims model %s sharded as %s, the keys manifest pins model %s sharded as %s", ErrKeyMismatch, s.ModelCommitment, s.ShardsCommitment, keys.ModelCommitment, keys.ShardsCommitment)
 	}
 	for i, sh := range s.Shards {
 		if e := keys.Shards[i]; e.From != sh.From || e.To != sh.To {
-			return fmt.Errorf("%w: shard %d covers blocks %d:%d, the keys manifest's %d:%d", ErrShardOrder, i, sh.From, sh.To, e.From, e.To)
+			return fmt.Errorf("%w: shard %d covers %s %d:%d, the keys manifest's %d:%d", ErrShardOrder, i, prover.UnitName(s.ShardsVersion), sh.From, sh.To, e.From, e.To)
 		}
 	}
 	return nil
@@ -338,13 +369,23 @@ func checkKeysManifest(s *ShardedBundle, keys *prover.KeysManifest) error {
 // with other shards carry chain hashes instead of values.
 func shardLayout(b *Bundle, i, n int) error {
 	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
-	want := []struct{ name, enc string }{{TensorInput, enc[b.Visibility.Input]}, {TensorOutput, enc[b.Visibility.Output]}, {TensorModel, EncodingModelCommitment}}
-	if i > 0 {
-		want[0].enc = EncodingChainHash
+	partsEnc := map[string]string{quant.VisibilityPublic: EncodingPackedParts, quant.VisibilityHashed: EncodingHashedParts, quant.VisibilityPrivate: EncodingSaltedParts}
+	// A tensor that declares parts is encoded as parts; whether the pinned
+	// layout has them is checked against the anchor (the layout digest).
+	encOf := func(name, vis string, chain bool) string {
+		t, ok := b.Tensor(name)
+		parts := ok && len(t.Parts) > 0
+		switch {
+		case chain && parts:
+			return EncodingChainParts
+		case chain:
+			return EncodingChainHash
+		case parts:
+			return partsEnc[vis]
+		}
+		return enc[vis]
 	}
-	if i < n-1 {
-		want[1].enc = EncodingChainHash
-	}
+	want := []struct{ name, enc string }{{TensorInput, encOf(TensorInput, b.Visibility.Input, i > 0)}, {TensorOutput, encOf(TensorOutput, b.Visibility.Output, i < n-1)}, {TensorModel, EncodingModelCommitment}}
 	if len(b.PublicInputs) != len(want) {
 		return fmt.Errorf("%w: %d public tensors, want %d (input, output, model)", ErrBundle, len(b.PublicInputs), len(want))
 	}
@@ -372,11 +413,15 @@ func VerifyShardedModel(s *ShardedBundle, keys *prover.KeysManifest, m *quant.Mo
 	if commit != s.ModelCommitment || commit != keys.ModelCommitment {
 		return fmt.Errorf("%w: the model's is %s, the bundle's %s, the keys manifest's %s", ErrModelMismatch, commit, s.ModelCommitment, keys.ModelCommitment)
 	}
-	if len(m.Blocks) != s.NLayer {
-		return fmt.Errorf("%w: the model has %d blocks, the bundle %d", ErrModelMismatch, len(m.Blocks), s.NLayer)
+	version, units, err := m.ShardUnits()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrModelMismatch, err)
+	}
+	if version != max(s.ShardsVersion, quant.ShardsVersion) || units != s.NLayer {
+		return fmt.Errorf("%w: the model has %d %s, the bundle %d %s", ErrModelMismatch, units, prover.UnitName(version), s.NLayer, prover.UnitName(s.ShardsVersion))
 	}
 	for i, sh := range s.Shards {
-		sub, err := m.Slice(sh.From, sh.To)
+		sub, err := m.ShardOf(version, sh.From, sh.To)
 		if err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
@@ -385,7 +430,7 @@ func VerifyShardedModel(s *ShardedBundle, keys *prover.KeysManifest, m *quant.Mo
 			sp = shardProgress{p, fmt.Sprintf("shard %d: ", i)}
 		}
 		if err := CheckModel(sh.Bundle, PinManifestEntry(keys.Shards[i], "keys manifest"), sub, sp); err != nil {
-			return fmt.Errorf("shard %d (blocks %d:%d): %w", i, sh.From, sh.To, err)
+			return fmt.Errorf("shard %d (%s %d:%d): %w", i, prover.UnitName(s.ShardsVersion), sh.From, sh.To, err)
 		}
 	}
 	return nil
@@ -413,7 +458,7 @@ func AssembleShards(parts []*ShardedBundle) (*ShardedBundle, error) {
 	byIndex := map[int]Shard{}
 	for k, p := range parts {
 		if p.ModelDigest != out.ModelDigest || p.ModelCommitment != out.ModelCommitment || p.ShardsCommitment != out.ShardsCommitment ||
-			p.NLayer != out.NLayer || p.NShards != out.NShards || p.Visibility != out.Visibility || p.ProofHash != out.ProofHash {
+			p.ShardsVersion != out.ShardsVersion || p.NLayer != out.NLayer || p.NShards != out.NShards || p.Visibility != out.Visibility || p.ProofHash != out.ProofHash {
 			return nil, fmt.Errorf("%w: part %d is for model %s sharded as %s (%d shards), part 0 for %s sharded as %s (%d shards)",
 				ErrShardMismatch, k, p.ModelCommitment, p.ShardsCommitment, p.NShards, out.ModelCommitment, out.ShardsCommitment, out.NShards)
 		}

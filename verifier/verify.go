@@ -368,7 +368,7 @@ func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int,
 			if h, err = quant.HashParts(parts, values, nil); err == nil {
 				els = []*big.Int{h.BigInt(new(big.Int))}
 			}
-		case EncodingSaltedParts:
+		case EncodingSaltedParts, EncodingChainParts:
 			if _, err = pinnedParts(t, spec); err != nil {
 				break
 			}
@@ -434,7 +434,7 @@ func pinnedParts(t Tensor, spec *prover.TensorSpec) ([][]int64, error) {
 	if !sameParts(t.Parts, spec.Parts) {
 		return nil, fmt.Errorf("%w: the tensor declares parts %s, the pinned layout's are %s", ErrKeyMismatch, describeParts(t.Parts), describeParts(spec.Parts))
 	}
-	if t.Encoding == EncodingSaltedParts {
+	if t.Encoding == EncodingSaltedParts || t.Encoding == EncodingChainParts {
 		return nil, nil
 	}
 	return quant.SplitParts(spec.Parts, t.Values)

@@ -96,6 +96,10 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	if err != nil {
 		return withHint(err, "aggregate takes the sharded bundle of: zkinfer prove --shards circuit.shards.json --aggregatable")
 	}
+	if sb.ShardsVersion != 0 {
+		return withHint(fmt.Errorf("aggregate: %s: %w: a layer graph cut into shards (shards version %d); the recursive verifier recomputes the gpt2 block shardings' commitment (version 1) only", bundlePath, prover.ErrNotAggregatable, sb.ShardsVersion),
+			"verify the sharded bundle as it is: zkinfer verify --keys circuit.keys.json, or on chain with verify-evm --keys")
+	}
 	if sb.ProofHash != prover.ProofHashMiMC {
 		return withHint(fmt.Errorf("aggregate: %s: %w: its shard proofs were made for the EVM (Keccak commitment challenge); the recursive verifier recomputes it with MiMC", bundlePath, prover.ErrNotAggregatable),
 			"prove the shards for aggregation with: zkinfer prove --shards circuit.shards.json --aggregatable (same keys)")

@@ -15,7 +15,7 @@ import (
 var compileCommand = &cli.Command{
 	Name:      "compile-circuit",
 	Usage:     "quantize the model and compile its circuit (R1CS for Groth16, SCS for PLONK)",
-	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--range-checks lookup|bits] [--shard-blocks K] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
+	UsageText: "zkinfer compile-circuit [--backend groth16|plonk] [--range-checks lookup|bits] [--shard-blocks K | --shards N | --cut NAME,…] [--settings settings.json] [--quantized model.quant.json] [--circuit circuit.zkc]",
 	Description: `Quantizes the model at the calibrated scales, writes the integer model (JSON,
 for inspection and for proving) and compiles the circuit with the weights as
 constants (or, with hashed or public weights, as witnesses: the circuit then
@@ -38,12 +38,31 @@ and verify read (--shards). The first shard's input and the last shard's
 output are exposed as the settings say; between shards the activation is a
 public Poseidon2 hash, the output of one shard and the input of the next.
 Each shard proves on its own, in parallel or on other machines, so the
-memory is one shard's. Next: setup.`,
-	Flags: []cli.Flag{BackendFlag, RangeChecksFlag, ShardBlocksFlag, SettingsFlag, QuantizedFlag, CircuitFlag},
+memory is one shard's.
+
+--shards N cuts a layer-graph model into N consecutive parts of about equal
+estimated constraints; --cut NAME,… cuts it after the named values (or
+nodes), as 'zkinfer inspect' lists them. What crosses a cut is every tensor
+live across it (the residual stream, and e.g. the token ids a later
+next_tokens reads), hashed together as one public Poseidon2 value; the first
+shard takes the model's inputs, the last gives its outputs, so the sharded
+proof states what the unsharded one does. Same files and next steps as
+--shard-blocks. Next: setup.`,
+	Flags: []cli.Flag{BackendFlag, RangeChecksFlag, ShardBlocksFlag, CompileShardsFlag, CutFlag, SettingsFlag, QuantizedFlag, CircuitFlag},
 	Action: func(ctx *cli.Context) error {
 		rc := ctx.String(RangeChecksFlag.Name)
 		if rc != prover.RangeChecksLookup && rc != prover.RangeChecksBits {
 			return withHint(fmt.Errorf("compile: --%s %q is not a range-check strategy", RangeChecksFlag.Name, rc), "pass --%s %s or --%s %s", RangeChecksFlag.Name, prover.RangeChecksLookup, RangeChecksFlag.Name, prover.RangeChecksBits)
+		}
+		n, cuts := ctx.Int(CompileShardsFlag.Name), splitNames(ctx.StringSlice(CutFlag.Name))
+		if n != 0 || len(cuts) > 0 {
+			if ctx.Int(ShardBlocksFlag.Name) != 0 || (n != 0 && len(cuts) > 0) {
+				return withHint(fmt.Errorf("compile: --%s, --%s and --%s exclude each other", ShardBlocksFlag.Name, CompileShardsFlag.Name, CutFlag.Name), "--%s for gpt2 block ranges, --%s N or --%s NAME,… for layer graphs", ShardBlocksFlag.Name, CompileShardsFlag.Name, CutFlag.Name)
+			}
+			if n < 0 || n == 1 {
+				return withHint(fmt.Errorf("compile: --%s %d", CompileShardsFlag.Name, n), "pass 2 or more shards, e.g. --%s 2 (without it: one circuit)", CompileShardsFlag.Name)
+			}
+			return compileGraphSharded(ctx.App.Writer, newProgress(ctx), n, cuts, ctx.String(BackendFlag.Name), ctx.String(SettingsFlag.Name), ctx.String(QuantizedFlag.Name), ctx.String(CircuitFlag.Name), prover.WithRangeChecks(rc))
 		}
 		if k := ctx.Int(ShardBlocksFlag.Name); k != 0 {
 			if k < 0 {
@@ -185,4 +204,18 @@ func writeWeightsBasis(out io.Writer, vkPath string, c *prover.Circuit, keys *pr
 	}
 	fmt.Fprintf(out, "weights basis: %s (%d points, %s; publish it: model commitments are over it, zkinfer commit --weights-basis)\n", path, keys.VKHeader.WeightsBasis.Weights, keys.VKHeader.WeightsBasis.Digest)
 	return nil
+}
+
+// splitNames splits comma-separated names (a flag given once or more) and
+// drops empty ones.
+func splitNames(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

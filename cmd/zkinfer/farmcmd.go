@@ -136,6 +136,10 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 	if err != nil {
 		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
 	}
+	if man.ShardsVersion != 0 {
+		return withHint(fmt.Errorf("prove: --%s: %s cuts a layer graph (shards version %d); the farm proves gpt2 block shardings only", NATSFlag.Name, manifestPath, man.ShardsVersion),
+			"prove the shards here (prove --shards %s), or one per machine with --shard N and combine them with zkinfer assemble", manifestPath)
+	}
 	m, err := quant.LoadQuantized(quantPath)
 	if err != nil {
 		return withHint(err, "make it with: zkinfer compile-circuit --shard-blocks K --quantized %s", quantPath)

@@ -257,6 +257,16 @@ var (
 		Name: "shard-blocks", Category: catProve,
 		Usage: "split a gpt2 model into shards of `K` blocks, one circuit each (circuit.shard-N.zkc and the manifest circuit.shards.json); 0: one circuit",
 	}
+	// CompileShardsFlag is compile-circuit's --shards: a number of graph
+	// shards (elsewhere --shards names the manifest compile-circuit writes).
+	CompileShardsFlag = &cli.IntFlag{
+		Name: "shards", Category: catProve,
+		Usage: "cut a layer-graph model into `N` shards of about equal estimated constraints, one circuit each (as --shard-blocks; 0: one circuit)",
+	}
+	CutFlag = &cli.StringSliceFlag{
+		Name: "cut", Category: catProve,
+		Usage: "cut a layer-graph model after the named values `NAME,…` (or nodes; see zkinfer inspect): one shard per part, one circuit each",
+	}
 	ShardsFlag = &cli.StringFlag{
 		Name: "shards", Category: catFiles,
 		Usage: "shard manifest `FILE` written by compile-circuit --shard-blocks (e.g. circuit.shards.json): work on every shard it lists",

@@ -47,6 +47,10 @@ var (
 		Name: "ids", Category: catFiles, Value: "generate.input.json",
 		Usage: "`FILE` to write the model's input ids to (an ordinary input file)",
 	}
+	genShardsFlag = &cli.IntFlag{
+		Name: "shards", Category: catProve,
+		Usage: "prove the completion in `N` shards (compile-circuit --shards N), one circuit and proof each (0: one circuit)",
+	}
 	genCircuitFlag = &cli.StringFlag{Name: "circuit", Category: catFiles, Value: "generate.zkc", Usage: "compiled circuit `FILE` to write"}
 	genPKFlag      = &cli.StringFlag{Name: "pk", Category: catFiles, Value: "generate.pk.key", Usage: "proving key `FILE` (written with --dev, read otherwise)"}
 	genVKFlag      = &cli.StringFlag{Name: "vk", Category: catFiles, Value: "generate.vk.key", Usage: "verifying key `FILE` (written with --dev, read otherwise)"}
@@ -55,16 +59,18 @@ var (
 var generateCommand = &cli.Command{
 	Name:      "generate",
 	Usage:     "greedily complete a prompt with a language model and prove the completion",
-	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--sample top-k=K,temperature=T --seed S] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
+	UsageText: "zkinfer generate (--prompt TEXT | --tokens 1,2,3) [--max-new-tokens N] [--sample top-k=K,temperature=T --seed S] [--shards N] [--quantized model.quant.json] [--dev] [--backend groth16|plonk] [--bundle proof.json]",
 	Description: `Runs the quantized language model (a layer graph: token ids [1, T] in,
 logits [1, T, V] out, causal; e.g. a nanoGPT or Llama-style ONNX export
 compiled with compile-circuit) greedily on the prompt for N new tokens, then
 proves the whole completion in one proof:
 
    the model reads the prompt (L tokens), the completion but its last
-   token, and padding up to T; one forward pass gives the logits of every
-   position, and an op next_tokens checks that at each position from L − 1
-   on the argmax of the logits (the lowest id on ties) is the next token.
+   token, and padding up to T; one forward pass runs the blocks at every
+   position and the position-wise tail (ln_f, the LM head, the last MLP)
+   at positions L − 1 … L + N − 2 only, and an op next_tokens checks that
+   at each of them the argmax of the logits (the lowest id on ties) is the
+   next token.
 
 The causal mask makes position t's logits a function of the tokens up to t,
 so the one pass is exactly the N decoding steps; the padding changes no
@@ -90,8 +96,18 @@ position the K largest logits (ties to the lower id) weighted by a table of
 exp(−(max − logit)/T) committed with the model, drawn by
 Poseidon2(seed, position) — the public --seed is a second model input, so
 the bundle states it, and the circuit recomputes the draw: the prover has
-no choice. The same prompt, model and seed always give the same completion.`,
-	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag, genSampleFlag, genSeedFlag},
+no choice. The same prompt, model and seed always give the same completion.
+
+--shards N cuts the greedy model into N shards of about equal estimated
+constraints (compile-circuit --shards): e.g. the embedding and the first
+blocks, the middle blocks, the last blocks with the head and next_tokens;
+the token ids cross every cut that next_tokens still needs, hashed with the
+activations. It writes the shard circuits and generate.shards.json beside
+--circuit, with --dev their keys and the keys manifest generate.keys.json,
+and a sharded bundle whose statement is the unsharded one's (ids in,
+completion out, the model commitment). Next: zkinfer verify --keys
+generate.keys.json --model generate.quant.json proof.json.`,
+	Flags: []cli.Flag{genPromptFlag, genTokensFlag, genNewTokensFlag, QuantizedFlag, genModelOutFlag, genInputOutFlag, genCircuitFlag, genPKFlag, genVKFlag, BundleFlag, DevFlag, BackendFlag, InputVisibilityFlag, OutputVisibilityFlag, genSampleFlag, genSeedFlag, genShardsFlag},
 	Action: func(ctx *cli.Context) error {
 		return generate(ctx)
 	},
@@ -229,6 +245,9 @@ func generate(ctx *cli.Context) error {
 		return withHint(fmt.Errorf("generate: %w: a prompt of %d tokens and %d new tokens need %d positions; the model reads %d", quant.ErrValidation, len(prompt), n, len(prompt)+n-1, t), "shorten the prompt or --max-new-tokens, or compile the model at a longer --seq-len")
 	}
 	if ctx.String(genSampleFlag.Name) != "" {
+		if ctx.Int(genShardsFlag.Name) != 0 {
+			return withHint(fmt.Errorf("generate: --%s proves greedy completions in shards; a sampled one is proven in one circuit", genShardsFlag.Name), "drop --%s or --%s", genShardsFlag.Name, genSampleFlag.Name)
+		}
 		return generateSampled(ctx, lm, quantPath, prompt, n, t, v, p)
 	}
 	gm, err := ops.NextTokensModel(lm, len(prompt), n) // checks causality statically (quant.CheckCausal)
@@ -265,6 +284,9 @@ func generate(ctx *cli.Context) error {
 	if err := prover.CheckBackend(backend); err != nil {
 		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
 	}
+	if k := ctx.Int(genShardsFlag.Name); k != 0 {
+		return generateSharded(ctx, p, gm, k, backend, vis, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath, prompt, completion, v)
+	}
 	c, err := prover.Compile(gm, p, prover.WithBackend(backend), prover.WithVisibility(vis))
 	if err != nil {
 		return err
@@ -292,6 +314,46 @@ func generate(ctx *cli.Context) error {
 		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
+	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+// generateSharded is generate --shards k: the greedy model gm cut into k
+// balanced shards, compiled, set up with --dev, proved, and the sharded
+// bundle written.
+func generateSharded(ctx *cli.Context, p prover.Progress, gm *quant.Model, k int, backend string, vis quant.Visibility, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath string, prompt, completion []int64, v int) error {
+	w := ctx.App.Writer
+	if k < 2 {
+		return withHint(fmt.Errorf("generate: --%s %d", genShardsFlag.Name, k), "pass 2 or more shards, or leave --%s out for one circuit", genShardsFlag.Name)
+	}
+	bounds, err := gm.BalancedCuts(k, vis)
+	if err != nil {
+		return withHint(fmt.Errorf("generate: --%s %d: %w", genShardsFlag.Name, k, err), "the greedy model has %d nodes", len(gm.Graph.Nodes))
+	}
+	man, err := prover.CompileGraphShards(gm, bounds, circuitPath, pkPath, vkPath, prefixed(p, "shards"), prover.WithBackend(backend), prover.WithVisibility(vis))
+	if err != nil {
+		return err
+	}
+	manPath := prover.ManifestPath(circuitPath)
+	if err := prover.WriteManifest(manPath, man); err != nil {
+		return err
+	}
+	for _, e := range man.Shards {
+		fmt.Fprintf(w, "shard %d: nodes %d:%d (%s … %s), %s (%d constraints)\n", e.Index, e.From, e.To, gm.Graph.Nodes[e.From].Name, gm.Graph.Nodes[e.To-1].Name, e.Circuit, e.Constraints)
+	}
+	fmt.Fprintf(w, "manifest: %s (%d shards, %s)\nmodel commitment: %s\nshards commitment: %s\n", manPath, len(man.Shards), man.Backend, man.ModelCommitment, man.ShardsCommitment)
+	if ctx.Bool(DevFlag.Name) {
+		if err := setupShards(w, ctx.App.ErrWriter, p, true, "", "", manPath); err != nil {
+			return err
+		}
+	}
+	err = proveShards(w, p, inputCheck{}, modelPath, manPath, inputPath, bundlePath, bundlePath+SaltsSuffix, -1, 1, false)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
+			return withHint(err, "make the shards' keys: pass --dev (UNSAFE keys) or run zkinfer setup --shards %s", manPath)
+		}
+		return err
+	}
 	printCompletion(w, prompt, completion, v)
 	return nil
 }

@@ -398,7 +398,7 @@ func genONNXGPT2Cmd(ts *testscript.TestScript, neg bool, args []string) {
 // replace the hash between shards 0 and 1 on both sides.
 func shardTamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
-		ts.Fatalf("usage: shard-tamper BUNDLE swap|reorder|drop|chain")
+		ts.Fatalf("usage: shard-tamper BUNDLE swap|reorder|drop|chain|output")
 	}
 	path := ts.MkAbs(args[0])
 	data, err := os.ReadFile(path)
@@ -418,6 +418,12 @@ func shardTamperCmd(ts *testscript.TestScript, neg bool, args []string) {
 		h := "0x" + strings.Repeat("0", 63) + "7"
 		bundle(0)["public_inputs"].([]any)[1].(map[string]any)["commitment"] = h
 		bundle(1)["public_inputs"].([]any)[0].(map[string]any)["commitment"] = h
+	case "output":
+		// The last shard's first output value moved by one (a completion
+		// token changed, an activation nudged).
+		t := bundle(len(shards) - 1)["public_inputs"].([]any)[1].(map[string]any)
+		vals := t["values"].([]any)
+		vals[0] = vals[0].(float64) + 1
 	default:
 		ts.Fatalf("shard-tamper: unknown change %q", args[1])
 	}

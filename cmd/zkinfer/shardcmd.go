@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,68 @@ func compileSharded(out io.Writer, p prover.Progress, perShard int, backend, set
 		fmt.Fprintf(out, "shard %d: blocks %d:%d, %s (%d constraints, %s), keys %s %s\n", e.Index, e.From, e.To, e.Circuit, e.Constraints, e.CircuitDigest, e.PK, e.VK)
 	}
 	fmt.Fprintf(out, "manifest: %s (%d shards, %s)\nquantized model: %s (%s)\nmodel commitment: %s\nshards commitment: %s\n", manPath, len(man.Shards), man.Backend, quantPath, man.ModelDigest, man.ModelCommitment, man.ShardsCommitment)
+	return nil
+}
+
+// compileGraphSharded is compile-circuit --shards N or --cut NAME,… of a
+// layer-graph model: cut at node boundaries (balanced by estimated
+// constraints, or after the named values), one circuit per shard and the
+// manifest beside the circuit path.
+func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string, backend, settingsPath, quantPath, circuitPath string, opts ...prover.CompileOption) error {
+	if err := prover.CheckBackend(backend); err != nil {
+		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
+	}
+	s, err := loadSettings(settingsPath)
+	if err != nil {
+		return err
+	}
+	m, err := s.Quantize()
+	if err != nil {
+		return fmt.Errorf("%s: %w", settingsPath, err)
+	}
+	if m.Config.Architecture != quant.ArchitectureGraph || m.Graph == nil {
+		if m.Config.Architecture == quant.ArchitectureGPT2 {
+			return withHint(fmt.Errorf("compile: --%s/--%s cut layer graphs; this model is gpt2", CompileShardsFlag.Name, CutFlag.Name), "split a gpt2 model into block ranges with --%s K", ShardBlocksFlag.Name)
+		}
+		return withHint(fmt.Errorf("compile: --%s/--%s: %w: only layer graphs are cut into shards, this model is %s", CompileShardsFlag.Name, CutFlag.Name, quant.ErrValidation, m.Config.Architecture), "compile it without --%s", CompileShardsFlag.Name)
+	}
+	var bounds []int
+	if len(cuts) > 0 {
+		bounds, err = m.Graph.CutsByName(cuts)
+		if err != nil {
+			return withHint(fmt.Errorf("compile: --%s: %w", CutFlag.Name, err), "zkinfer inspect MODEL lists the layers; name the values to cut after")
+		}
+	} else if bounds, err = m.BalancedCuts(n, s.Visibility); err != nil {
+		return withHint(fmt.Errorf("compile: --%s %d: %w", CompileShardsFlag.Name, n, err), "pass at most as many shards as the graph has nodes (%d)", len(m.Graph.Nodes))
+	}
+	sd, err := s.Digest()
+	if err != nil {
+		return err
+	}
+	if s.Visibility.Input == quant.VisibilityPrivate || s.Visibility.Output == quant.VisibilityPrivate {
+		fmt.Fprintf(out, "note: the tensors between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
+	}
+	man, err := prover.CompileGraphShards(m, bounds, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
+		append([]prover.CompileOption{prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd)}, opts...)...)
+	if err != nil {
+		return err
+	}
+	if err := quant.WriteQuantized(quantPath, m); err != nil {
+		return err
+	}
+	manPath := prover.ManifestPath(circuitPath)
+	if err := prover.WriteManifest(manPath, man); err != nil {
+		return err
+	}
+	for _, e := range man.Shards {
+		cut := "the model's outputs"
+		if len(e.Cut) > 0 {
+			cut = strings.Join(e.Cut, ", ")
+		}
+		fmt.Fprintf(out, "shard %d: nodes %d:%d (%s … %s), passes on %s; %s (%d constraints, %s), keys %s %s\n", e.Index, e.From, e.To,
+			m.Graph.Nodes[e.From].Name, m.Graph.Nodes[e.To-1].Name, cut, e.Circuit, e.Constraints, e.CircuitDigest, e.PK, e.VK)
+	}
+	fmt.Fprintf(out, "manifest: %s (%d shards of %d nodes, %s)\nquantized model: %s (%s)\nmodel commitment: %s\nshards commitment: %s (v%d)\n", manPath, len(man.Shards), man.NLayer, man.Backend, quantPath, man.ModelDigest, man.ModelCommitment, man.ShardsCommitment, man.ShardsVersion)
 	return nil
 }
 
@@ -146,13 +209,20 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	// The integer forward pass of every shard, chained: cheap next to
 	// proving, and what a machine proving one shard needs for its input.
 	var all []shardJob
-	for _, e := range man.Shards {
-		sub, err := m.Slice(e.From, e.To)
+	version := max(man.ShardsVersion, quant.ShardsVersion)
+	for i, e := range man.Shards {
+		sub, err := m.ShardOf(version, e.From, e.To)
 		if err != nil {
 			return err
 		}
 		if d, _ := sub.Digest(); d != e.ModelDigest {
-			return fmt.Errorf("shard %d: %w: the manifest names sub-model %s, the model's blocks %d:%d are %s", e.Index, prover.ErrCircuitMismatch, e.ModelDigest, e.From, e.To, d)
+			return fmt.Errorf("shard %d: %w: the manifest names sub-model %s, the model's %s %d:%d are %s", e.Index, prover.ErrCircuitMismatch, e.ModelDigest, prover.UnitName(man.ShardsVersion), e.From, e.To, d)
+		}
+		if i > 0 && version == quant.GraphShardsVersion {
+			// The previous shard's outputs, part by part, are this one's inputs.
+			if cur, err = sub.ShardInput(all[i-1].trace.OutputParts()); err != nil {
+				return fmt.Errorf("shard %d: %w", e.Index, err)
+			}
 		}
 		tr, err := sub.Forward(cur)
 		if err != nil {
@@ -195,7 +265,7 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 	elapsed := time.Since(start)
 	sb := &verifier.ShardedBundle{
 		MediaType: verifier.ShardedMediaType, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment,
-		ShardsCommitment: man.ShardsCommitment, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, ProofHash: proofHash, Shards: shards,
+		ShardsCommitment: man.ShardsCommitment, ShardsVersion: man.ShardsVersion, NLayer: man.NLayer, NShards: n, Visibility: man.Visibility, ProofHash: proofHash, Shards: shards,
 	}
 	if only < 0 {
 		keys, err := prover.NewKeysManifest(man)
@@ -224,7 +294,8 @@ func proveShards(out io.Writer, p prover.Progress, ic inputCheck, quantPath, man
 		return nil
 	}
 	fmt.Fprintf(out, "bundle: %s (%d shards, proved in %s)\n", bundlePath, n, elapsed.Round(time.Millisecond))
-	y := all[n-1].model.DequantizeOutput(all[n-1].trace.Y)
+	last := all[n-1]
+	y := last.model.OutputValues(last.trace)
 	fmt.Fprintf(out, "output (first values): %v\n", y[:min(len(y), 6)])
 	return nil
 }

@@ -319,6 +319,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		return verifyError(bundlePath, err)
 	}
 	modelPath := ctx.String(VerifyModelFlag.Name)
+	var model *quant.Model
 	if modelPath != "" {
 		m, err := quant.LoadQuantized(modelPath)
 		if err != nil {
@@ -330,6 +331,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		if err := verifier.VerifyShardedModel(sb, keys, m, newProgress(ctx)); err != nil {
 			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
 		}
+		model = m
 	}
 	if ctx.Bool(JSONFlag.Name) {
 		return printJSON(ctx.App.Writer, struct {
@@ -346,7 +348,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		fmt.Fprintf(w, "warning: UNPINNED: every shard checked against its own verifying key\n")
 	}
 	for _, s := range res.Shards {
-		fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs), key %s, model commitment %s, setup %s\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest, s.ModelCommitment, s.Setup)
+		fmt.Fprintf(w, "ok: shard %d (%s %d:%d): proof (%s, %d public inputs), key %s, model commitment %s, setup %s\n", s.Index, prover.UnitName(res.ShardsVersion), s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest, s.ModelCommitment, s.Setup)
 		dev = dev || s.Setup == prover.SetupDevUnsafe
 	}
 	fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output\n", len(res.Shards))
@@ -359,6 +361,14 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 	fmt.Fprintf(w, "ok: model commitment %s (the keys manifest's)\n", res.ModelCommitment)
 	if modelPath != "" {
 		fmt.Fprintf(w, "ok: %s has the model commitment, and its shards the proven commitments and the pinned keys' circuits\n", modelPath)
+	}
+	if n := len(res.Shards); n > 0 && res.ShardsVersion == quant.GraphShardsVersion {
+		// The statement of a graph sharding is the model's: the first
+		// shard's input and the last shard's output (a greedy completion
+		// prints as one).
+		first, last := res.Shards[0], res.Shards[n-1]
+		whole := &verifier.Bundle{PublicInputs: []verifier.Tensor{sb.Shards[0].Bundle.PublicInputs[0], sb.Shards[n-1].Bundle.PublicInputs[1]}}
+		printVerifiedCompletion(w, whole, &verifier.Result{Input: first.Input, Output: last.Output}, model)
 	}
 	fmt.Fprintf(w, "VERIFIED: sharded proof, %d shards\n", len(res.Shards))
 	if dev {

@@ -25,40 +25,15 @@ type checkpoint struct {
 	st safetensors.SafeTensors
 }
 
-// MaxHeaderSize bounds a checkpoint's safetensors header (the library's
-// own bound is 100 MB). Decoding a header costs far more memory than its
-// bytes: 94 MB holding one tensor's shape of 50 million ones took 4.3 GB
-// of resident memory. 4 MiB holds some 35 000 tensor entries, far more than
-// the ≤ 256 layers this package imports name.
-const MaxHeaderSize = 4 << 20
-
-// checkHeader refuses a safetensors file whose header is beyond
-// MaxHeaderSize, before anything is decoded.
-func checkHeader(data []byte) error {
-	if len(data) < 8 {
-		return nil // the library says what is wrong
-	}
-	if n := binary.LittleEndian.Uint64(data); n > MaxHeaderSize {
-		return fmt.Errorf("%w: malformed safetensors file: header too large: %d bytes, at most %d", quant.ErrValidation, n, MaxHeaderSize)
-	}
-	return nil
-}
+// MaxHeaderSize bounds a checkpoint's safetensors header: the bound every
+// safetensors reader of zkinfer applies (quant.MaxSafetensorsHeader).
+const MaxHeaderSize = quant.MaxSafetensorsHeader
 
 // openCheckpoint parses the safetensors header of data.
 func openCheckpoint(data []byte) (c *checkpoint, err error) {
-	if err := checkHeader(data); err != nil {
-		return nil, err
-	}
-	// The reader validates what it trusts, but untrusted bytes must never
-	// take the process down.
-	defer func() {
-		if r := recover(); r != nil {
-			c, err = nil, fmt.Errorf("%w: malformed safetensors file: %v", quant.ErrValidation, r)
-		}
-	}()
-	st, err := safetensors.Deserialize(data)
+	st, err := quant.DeserializeSafetensors(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: malformed safetensors file: %v", quant.ErrValidation, err)
+		return nil, err
 	}
 	return &checkpoint{st: st}, nil
 }

@@ -292,9 +292,6 @@ func Parse(configData, weights []byte, opts Options) (*quant.FloatModel, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkHeader(weights); err != nil {
-		return nil, fmt.Errorf("hf: %w", err)
-	}
 	m, err := quant.ParseGPT2Checkpoint(weights, cfg, opts.First)
 	if err != nil {
 		return nil, fmt.Errorf("hf: %w", err)
@@ -319,9 +316,6 @@ func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, erro
 	wd, err := quant.ReadFileLimited(weightsPath, quant.MaxModelFileSize)
 	if err != nil {
 		return nil, err
-	}
-	if err := checkHeader(wd); err != nil {
-		return nil, fmt.Errorf("%s: hf: %w", weightsPath, err)
 	}
 	m, err := quant.ParseGPT2Checkpoint(wd, cfg, opts.First)
 	if err != nil {
