@@ -42,11 +42,12 @@ func Assignment(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts model
 	return nil, fmt.Errorf("circuits: no circuit for architecture %q", m.Config.Architecture)
 }
 
-// checkCommitted refuses committed weights outside the layer graph: the
-// legacy ffn and gpt2 circuits recompute the Poseidon2 commitment only.
+// checkCommitted refuses committed weights outside layer graphs and legacy
+// gpt2 models (walked as their layer graph): the legacy ffn circuit
+// recomputes the Poseidon2 commitment only.
 func checkCommitted(m *quant.Model, v quant.Visibility) error {
-	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph {
-		return fmt.Errorf("circuits: %w: %s weights need a layer-graph model (architecture %q has hashed, public or fixed weights)", quant.ErrValidation, quant.VisibilityCommitted, m.Config.Architecture)
+	if v.Weights == quant.VisibilityCommitted && m.Config.Architecture != quant.ArchitectureGraph && m.Config.Architecture != quant.ArchitectureGPT2 {
+		return fmt.Errorf("circuits: %w: %s weights need a layer-graph or gpt2 model (architecture %q has hashed, public or fixed weights)", quant.ErrValidation, quant.VisibilityCommitted, m.Config.Architecture)
 	}
 	return nil
 }

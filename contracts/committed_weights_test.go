@@ -48,9 +48,18 @@ func TestCommittedWeightsOnChain(t *testing.T) {
 		t.Fatalf("proof of %d bytes, want two commitments and a PoK (448)", len(proofA))
 	}
 
+	// The lookup commitment commits to the weights' commitment wire (the
+	// weights' own range checks query them): the contract must hash the
+	// first challenge into the second (multicommit.go, chained).
+	if gvk := keys.VK.(*groth16bn254.VerifyingKey); !slices.Equal(gvk.PublicAndCommitmentCommitted[1], []int{n + 1}) || len(gvk.PublicAndCommitmentCommitted[0]) != 0 {
+		t.Fatalf("committed wires %v: want none, then the first commitment's wire %d", gvk.PublicAndCommitmentCommitted, n+1)
+	}
 	var src bytes.Buffer
 	if err := contracts.ExportVerifier(keys.VK.(groth16.VerifyingKey), &src); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(src.String(), "mstore(publicAndCommitmentCommittedOffset, mload(publicCommitments))") {
+		t.Fatal("the exported verifier does not chain the first challenge into the second")
 	}
 	comp, err := contracts.Compile(ctx, src.Bytes(), "Verifier")
 	if err != nil {

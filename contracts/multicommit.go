@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
@@ -44,8 +45,13 @@ import (
 // MSM adds the commitment points with one ECADD call, which sums two points);
 // commitment keys with different G (gnark's Go verifier refuses those too);
 // a commitment that commits to another commitment's wire (the template reads
-// it from past the public inputs). zkinfer's committed-weights keys have two
-// commitments, no committed public wires and a shared G.
+// it from past the public inputs), except the one case zkinfer needs: the
+// second commitment committing to the first's wire alone, whose copy is
+// replaced by the first challenge. zkinfer's committed-weights keys have two
+// commitments, no committed public wires and a shared G; the second (the
+// lookups') commits to the first's (the weights') wire when lookups query
+// weights: always since the weights' range checks query them
+// (circuits/graph, bindCommittedWeights).
 func multiCommitSolidity(src []byte, vk *groth16bn254.VerifyingKey) ([]byte, error) {
 	k := len(vk.CommitmentKeys)
 	if k != 2 || len(vk.PublicAndCommitmentCommitted) != 2 {
@@ -55,20 +61,40 @@ func multiCommitSolidity(src []byte, vk *groth16bn254.VerifyingKey) ([]byte, err
 		return nil, errors.New("the commitment keys have different G (gnark's verifier refuses these too)")
 	}
 	nbPublic := len(vk.G1.K) - 1 - k
+	// The second commitment may commit to the first's wire (wire
+	// nbPublic+1) and nothing else: the lookup commitment of a circuit whose
+	// lookups query weights (the weights' own range checks, embedding
+	// tables) commits the weights' commitment wire in their place.
+	chained := len(vk.PublicAndCommitmentCommitted[0]) == 0 && slices.Equal(vk.PublicAndCommitmentCommitted[1], []int{nbPublic + 1})
 	for i, s := range vk.PublicAndCommitmentCommitted {
 		for _, j := range s {
-			if j < 1 || j > nbPublic {
-				return nil, fmt.Errorf("commitment %d commits to wire %d, not a public input (1..%d)", i, j, nbPublic)
+			if (j < 1 || j > nbPublic) && !chained {
+				return nil, fmt.Errorf("commitment %d commits to wire %d, not a public input (1..%d) nor, alone, the first commitment's wire", i, j, nbPublic)
 			}
 		}
 	}
 	out := string(src)
-	replace := func(what, old, new string) error {
-		if n := strings.Count(out, old); n != 1 {
-			return fmt.Errorf("gnark's template changed: %s found %d times, want once", what, n)
+	replaceN := func(what, old, new string, want int) error {
+		if n := strings.Count(out, old); n != want {
+			return fmt.Errorf("gnark's template changed: %s found %d times, want %d", what, n, want)
 		}
-		out = strings.Replace(out, old, new, 1)
+		out = strings.ReplaceAll(out, old, new)
 		return nil
+	}
+	replace := func(what, old, new string) error { return replaceN(what, old, new, 1) }
+
+	if chained {
+		// gnark's template copies a commitment's committed wires from the
+		// public inputs (input[j-1]), which for the first commitment's
+		// wire reads past them. The value is the first commitment's
+		// challenge, computed just before (publicCommitments[0]): gnark's
+		// Go verifier appends the challenges to the public witness and
+		// reads it there. Once in verifyProof, once in verifyCompressedProof.
+		old := fmt.Sprintf("calldatacopy(add(publicAndCommitmentCommittedOffset, 0), add(input, %d), 32)", 32*nbPublic)
+		const new = "mstore(publicAndCommitmentCommittedOffset, mload(publicCommitments)) // zkinfer: the first commitment's challenge"
+		if err := replaceN("the second commitment's committed-wire copy", old, new, 2); err != nil {
+			return nil, err
+		}
 	}
 
 	// verifyProof: the PoK sits after the two commitments in the proof bytes.

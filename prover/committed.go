@@ -57,6 +57,47 @@ import (
 // commitment it is, how many weights it has and the SHA-256 of the basis
 // points (WriteWeightsBasis), so an auditor holding the basis file and the
 // published model recomputes the model commitment without the proving key.
+//
+// Where committed weights are not (yet) available, and why:
+//
+// PLONK. gnark v0.16.3's PLONK does support several BSB22 commitments (one
+// commitment polynomial π₂ per Commit call, committed by KZG over the
+// Lagrange SRS), and the binding would hold without any proof of knowledge:
+// a deterministic commitment W = Σ w_i·[L_{row_i}(τ)]₁ matched by Keccak
+// pins π₂ (KZG is binding for polynomials) and the qcp gates pin the weight
+// wires to π₂ at their rows. But its prover (backend/plonk/bn254/prove.go,
+// bsb22Hint) sets π₂ at two rows (the commitment's own constraint and the
+// last one) with fr.Element.SetRandom inside an unexported method, and it
+// installs that hint after the caller's solver options, so no option
+// reaches it: the commitment is a fresh random point in every proof and
+// names nothing a registry could store. Binding the weights publicly under
+// PLONK takes a fork of gnark's PLONK prover (zero those two evaluations
+// for the weights' commitment only; the lookups' keeps its blinding) and
+// the auditor's basis [L_{row_i}(τ)]₁ from the SRS. Compile refuses
+// committed weights with plonk, saying so.
+//
+// Aggregation. The recursive verifier (prover/aggregate) takes keys with at
+// most one commitment; committed-weights keys have two (the weights', the
+// lookups'), and aggregate refuses them by that count.
+//
+// GPU. Prove refuses the GPU prover under committed weights: zeroing the
+// mask goes through solver options that ICICLE's prover would have to pass
+// on, and its handling of two commitments is untested (no GPU here).
+//
+// Legacy gpt2 models (walked as their layer graph) take committed weights
+// in their legacy witness layout (graph.WeightValues lists it); legacy ffn
+// models do not (import them as layer graphs).
+//
+// Sharding (refused for gpt2 block shards and layer-graph cut shards
+// alike, in compileShards): a manifest's shards commitment is built at
+// compile time from the shards' Poseidon2 commitments. Under committed
+// weights each shard's model commitment would be its own Keccak(D_shard)
+// over its own key's basis, known only after setup, and so would the
+// shards commitment (quant.ShardsCommitment of those values): the
+// manifest would have to be completed by setup. ModelCommitmentOf already
+// computes one shard's from its circuit, proving key and sub-model. With
+// the recursive aggregation refusing two-commitment keys too, sharded
+// committed weights are a follow-up.
 
 // WeightsBasis names the commitment basis of a committed-weights key.
 type WeightsBasis struct {

@@ -20,8 +20,10 @@ import (
 	"github.com/consensys/gnark/std/rangecheck"
 
 	"github.com/zkinfer/zkinfer/circuits"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -306,11 +308,19 @@ func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
 	}
 	// The same model with hashed weights (one commitment, the lookups' and
 	// products', weights allocated last among the secret inputs as here):
-	// its committed wires that are not weights must all be committed here
-	// by the lookup commitment (the circuits differ only in how the
-	// weights are bound, Poseidon2 and Pedersen, neither with lookups), and
-	// if it commits weights, the lookup commitment must commit the weights'
-	// commitment wire instead.
+	// kW counts the weights its lookups query (the embedding model's
+	// table is its weights; the int8 range checks of the weights are
+	// there too, as limb wires of gnark's std/rangecheck). Under committed
+	// weights every weight is queried as it is by the weights' own range
+	// checker (graph.bindCommittedWeights), so the lookup commitment must
+	// commit the weights' commitment wire in their place, always.
+	//
+	// The wire counts are not compared with the hashed circuit's any
+	// more: the weights' checks moved to a checker of their own, which
+	// changes both checkers' limbs (gnark's base is chosen from the checks
+	// it gets). That every query is still bound is tested by tampering
+	// (here: the shared checker's limbs; TestCommittedAttackWeightLimbs:
+	// the weights' checker's limbs and multiplicities).
 	hc, err := Compile(m, nil, WithVisibility(quant.Visibility{Input: committedVis.Input, Output: committedVis.Output, Weights: quant.VisibilityHashed}))
 	if err != nil {
 		t.Fatal(err)
@@ -327,14 +337,189 @@ func checkLookupBinding(t *testing.T, m *quant.Model, c *Circuit) int {
 			kW++
 		}
 	}
-	// Minus one mask wire each, and the committed circuit's blinding wire.
-	if got, want := len(l.PrivateCommitted)-2, len(hinfo[0].PrivateCommitted)-1-kW; got != want {
-		t.Fatalf("the lookup commitment commits %d private wires, the hashed-weights circuit %d besides weights: queries dropped or added", got, want)
-	}
-	if hasW := slices.Contains(l.PublicAndCommitmentCommitted, w.CommitmentIndex); hasW != (kW > 0) {
-		t.Fatalf("the lookups query %d weight wires; the lookup commitment commits to the weights' commitment wire: %v", kW, hasW)
+	if !slices.Contains(l.PublicAndCommitmentCommitted, w.CommitmentIndex) {
+		t.Fatalf("the lookup commitment does not commit to the weights' commitment wire (commitment wires %v)", l.PublicAndCommitmentCommitted)
 	}
 	t.Logf("lookup commitment: %d private wires, commitment wires %v; hashed weights: %d private wires, %d of them weights", len(l.PrivateCommitted), l.PublicAndCommitmentCommitted, len(hinfo[0].PrivateCommitted), kW)
 
 	return kW
+}
+
+// The weights' own range checker (graph.bindCommittedWeights: a
+// log-derivative argument over [0, 2^b), fixedpoint.WithLogChecker) binds
+// its limbs and multiplicities: with honest weights and the registered
+// commitment, a hinted upper limb moved by one (so the lowest limb, the
+// linear remainder, leaves the table) or moved out of the table itself,
+// or one multiplicity off by one, is not provable.
+func TestCommittedAttackWeightLimbs(t *testing.T) {
+	f := newCommittedAttack(t)
+	limbsID := solver.GetHintID(fixedpoint.LimbsHint)
+	countID := solver.GetHintID(fixedpoint.RangeCountHint)
+	calls, counts := 0, 0
+	countCalls := func(m *big.Int, in, out []*big.Int) error {
+		calls++
+		return fixedpoint.LimbsHint(m, in, out)
+	}
+	countCounts := func(m *big.Int, in, out []*big.Int) error {
+		counts++
+		return fixedpoint.RangeCountHint(m, in, out)
+	}
+	if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(limbsID, countCalls), solver.OverrideHint(countID, countCounts)); err != nil {
+		t.Fatalf("honest, counting: %v", err)
+	}
+	if calls == 0 || counts != 1 {
+		t.Fatalf("%d limb decompositions, %d multiplicity hints: want some and one (the int32 biases have limbs)", calls, counts)
+	}
+	tampers := map[string]func(in, out []*big.Int){
+		"limb+1": func(in, out []*big.Int) { out[0].Add(out[0], big.NewInt(1)) },
+		"limb out of table": func(in, out []*big.Int) {
+			out[0].Add(out[0], new(big.Int).Lsh(big.NewInt(1), uint(in[0].Uint64())))
+		},
+	}
+	for name, tamper := range tampers {
+		for _, target := range []int{0, calls - 1} {
+			n := 0
+			bad := func(m *big.Int, in, out []*big.Int) error {
+				if err := fixedpoint.LimbsHint(m, in, out); err != nil {
+					return err
+				}
+				if n++; n-1 == target {
+					tamper(in, out)
+					out[0].Mod(out[0], m)
+				}
+				return nil
+			}
+			if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(limbsID, bad)); err == nil {
+				t.Errorf("%s in decomposition %d of %d proven", name, target, calls)
+			}
+		}
+	}
+	for _, j := range []int{0, 1} {
+		bad := func(m *big.Int, in, out []*big.Int) error {
+			if err := fixedpoint.RangeCountHint(m, in, out); err != nil {
+				return err
+			}
+			out[j].Add(out[j], big.NewInt(1))
+			return nil
+		}
+		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(countID, bad)); err == nil {
+			t.Errorf("multiplicity %d off by one proven", j)
+		}
+	}
+}
+
+// Under committed weights a dense layer over several rows hints its
+// accumulators (linear.DenseWitnessRows, matmul's randomized row checks,
+// challenge from the lookup commitment, which commits the weights'
+// commitment wire in place of the weights): one accumulator off by one,
+// in the first or the last row, with honest weights and the registered
+// commitment, is not provable; the honest witness is, and its outputs are
+// the integer reference's (the proof's public output hash).
+func TestCommittedAttackRowProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m := graphtest.Chain(t, rng, []int{4, 8},
+		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), false), In: []string{"x"}})
+	x := make([][]int64, 4)
+	for i := range x {
+		x[i] = make([]int64, 8)
+		for j := range x[i] {
+			x[i][j] = int64(rng.IntN(256)) - 128
+		}
+	}
+	x[0][0], x[3][7] = 127, -128
+	f := newCommittedAttackOf(t, m, x)
+	id := solver.GetHintID(matmul.ProductHint)
+	outs := 0
+	count := func(fd *big.Int, in, out []*big.Int) error {
+		outs += len(out)
+		return matmul.ProductHint(fd, in, out)
+	}
+	p, pub, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, count))
+	if err != nil {
+		t.Fatalf("honest: %v", err)
+	}
+	if err := Verify(f.keys.VK, p, pub); err != nil {
+		t.Fatalf("honest proof does not verify: %v", err)
+	}
+	reg, err := ModelCommitmentOf(f.c, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := pub.Vector().(fr.Vector); FormatCommitted(v[len(v)-1]) != reg {
+		t.Fatal("the honest proof's model commitment is not the registered one")
+	}
+	if outs != 4*8 {
+		t.Fatalf("%d hinted accumulators, want 32 (the 4×8 product checked, not direct)", outs)
+	}
+	for _, k := range []int{0, outs - 1} {
+		bad := func(fd *big.Int, in, out []*big.Int) error {
+			if err := matmul.ProductHint(fd, in, out); err != nil {
+				return err
+			}
+			out[k].Add(out[k], big.NewInt(1))
+			return nil
+		}
+		if _, _, err := f.prove(t, 0, func(*graph.Circuit) {}, solver.OverrideHint(id, bad)); err == nil {
+			t.Errorf("accumulator %d off by one proven", k)
+		}
+	}
+}
+
+// A legacy gpt2 model (walked as its layer graph) under committed weights:
+// the legacy parameter layout is committed in allocation order (the
+// prover's checks of the weights' commitment pass), an honest proof
+// verifies and proves the registered commitment (graph.WeightValues in the
+// legacy order, as an auditor computes it); a weight changed within int8
+// with the registered commitment kept does not solve.
+func TestCommittedWeightsGPT2(t *testing.T) {
+	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 2, NHead: 2, NLayer: 1,
+		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
+	fm := quant.RandomModel(cfg, 3)
+	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]int64{{1, -2, 3, 127, -128, 0, 5, 9}, {-7, 64, 2, -1, 0, 33, -90, 100}}
+	f := newCommittedAttackOf(t, m, x)
+	p, err := Prove(f.c, f.keys.PK, f.keys.PKHeader, m, f.tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(f.keys.VK, p.Proof, p.Public); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := ModelCommitmentOf(f.c, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := p.Public.Vector().(fr.Vector); FormatCommitted(v[len(v)-1]) != reg {
+		t.Fatalf("proven model commitment %s, registered %s", FormatCommitted(v[len(v)-1]), reg)
+	}
+	e, _, _, err := committedModel(f.c.CS, f.keys.PK, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := randomizeHintID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := circuits.Assignment(m, f.tr, committedVis, modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ga := a.(*graph.Circuit)
+	ga.IO.Model = e
+	w := ga.LW.Blocks[0].QKV.W
+	w[0] = big.NewInt(int64(m.Blocks[0].QKV.W[0])%100 + 1)
+	full, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groth16.Prove(f.c.CS, f.keys.PK.(*groth16bn254.ProvingKey), full, solidity.WithProverTargetSolidityVerifier(backend.GROTH16), backend.WithSolverOptions(solver.OverrideHint(id, zeroMask))); err == nil {
+		t.Fatal("a changed weight with the registered commitment was proven")
+	}
 }

@@ -138,7 +138,12 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 		return nil, fmt.Errorf("compile: range checks %q: want %q or %q", cfg.rangeChecks, RangeChecksLookup, RangeChecksBits)
 	}
 	if cfg.visibility.Weights == quant.VisibilityCommitted && cfg.backend != BackendGroth16 {
-		return nil, fmt.Errorf("compile: %w: %s weights need the %s backend (its BSB22 commitment); use hashed weights with %s", quant.ErrValidation, quant.VisibilityCommitted, BackendGroth16, cfg.backend)
+		// gnark's PLONK prover blinds every BSB22 commitment with two
+		// random evaluations drawn inside the prover (not a hint, so not
+		// overridable), which makes the commitment a random point rather
+		// than a function of the weights: nothing a registry could name.
+		// See "PLONK" in committed.go.
+		return nil, fmt.Errorf("compile: %w: %s weights need the %s backend (its BSB22 commitment): gnark's %s prover blinds its commitments with randomness it does not expose, so they cannot name the weights; use hashed weights with %s", quant.ErrValidation, quant.VisibilityCommitted, BackendGroth16, cfg.backend, cfg.backend)
 	}
 	circuit, err := circuits.New(m, cfg.visibility, fpOpts...)
 	if err != nil {

@@ -118,6 +118,13 @@ func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circu
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.visibility.Weights == quant.VisibilityCommitted {
+		// Each shard's model commitment would be Keccak of its own
+		// weights' point over its own key's basis, known only after
+		// setup; the manifest's shards commitment is built here from the
+		// Poseidon2 ones (see "Sharding" in committed.go).
+		return nil, fmt.Errorf("compile: %w: %s weights are not supported with shards; use hashed weights", quant.ErrValidation, quant.VisibilityCommitted)
+	}
 	if len(ranges) > quant.MaxLayers {
 		return nil, fmt.Errorf("compile: %w: %d shards, at most %d", quant.ErrValidation, len(ranges), quant.MaxLayers)
 	}

@@ -126,3 +126,14 @@ func TestParseManifestRejects(t *testing.T) {
 		t.Errorf("ShardPath = %q", got)
 	}
 }
+
+// Committed weights are refused with shards, by name.
+func TestCompileShardsRefusesCommitted(t *testing.T) {
+	dir := t.TempDir()
+	m := gpt2Tiny(t, 2, false)
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityCommitted}
+	_, err := prover.CompileShards(m, 1, filepath.Join(dir, "c.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key"), nil, prover.WithVisibility(vis))
+	if err == nil || !errors.Is(err, quant.ErrValidation) || !strings.Contains(err.Error(), "committed weights are not supported with shards") {
+		t.Fatalf("committed shards: %v", err)
+	}
+}

@@ -596,7 +596,13 @@ func (m *Model) EstimateCost(v Visibility) Cost {
 			}
 			perms := n/2 + 1 // the weight elements are hashed; every int8 weight is range-checked and multiplied
 			if v.Weights == VisibilityCommitted {
-				perms = 0 // committed by the proof system, not hashed in the circuit
+				// Committed by the proof system, not hashed in the
+				// circuit; range-checked by a log-derivative checker of
+				// their own (circuits/graph, bindCommittedWeights): one
+				// query per int8 weight, a 256-entry table.
+				c.R1CS += c.Params + committedTableR1CS
+				c.SCS += 4 * c.Params
+				return c
 			}
 			c.R1CS += hashPermR1CS*perms + 2*c.Params
 			c.SCS += hashPermSCS*perms + 4*c.Params
@@ -604,6 +610,10 @@ func (m *Model) EstimateCost(v Visibility) Cost {
 	}
 	return c
 }
+
+// committedTableR1CS is the committed weights' range-check table: 2^8
+// entries, one constraint each.
+const committedTableR1CS = 1 << 8
 
 // circuitOverhead, set by package circuits/graph, adds what depends on the
 // whole circuit rather than on one node: clamps that no circuit-wide table

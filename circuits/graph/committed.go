@@ -9,6 +9,10 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
 
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/linear"
+	"github.com/zkinfer/zkinfer/circuits/norm"
+	"github.com/zkinfer/zkinfer/circuits/weights"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -36,9 +40,9 @@ import (
 // circuit adds a blinding wire of its own (blindHint, never zeroed) to the
 // multicommit set, keeping that commitment hiding.
 //
-// The weights are range-checked as under hashed weights (bindWeights): the
-// committed point does not say they are int8 to a verifier who never sees
-// them, the range checks do. Committing costs no constraint.
+// The weights are range-checked (bindCommittedWeights): the committed point
+// does not say they are int8 to a verifier who never sees them, the range
+// checks do. Committing costs no constraint.
 
 func init() { solver.RegisterHint(blindHint) }
 
@@ -51,6 +55,62 @@ func blindHint(field *big.Int, _ []*big.Int, out []*big.Int) error {
 	}
 	out[0].Set(r)
 	return nil
+}
+
+// bindCommittedWeights range-checks the witness parameters, commits them
+// (commitWeights) and binds the commitment wire to the public model
+// commitment.
+//
+// The range checks go to a log-derivative checker of their own
+// (fixedpoint.WithLogChecker), not to the circuit's shared std/rangecheck:
+// an int8 weight w is one table query, w + 128 ∈ [0, 2^b), queried as it
+// is (no limb hint, no recomposition constraint), so it costs one R1CS
+// constraint (the inverse 1/(x − w − 128)) instead of std/rangecheck's two
+// (a limb wire, its query and the recomposition). The checker's base b is
+// chosen from the weights' checks alone (8 for any model with more than a
+// few hundred weights: a 256-entry table, one constraint per entry); int32
+// biases are four 8-bit limbs (three hinted, the lowest the linear
+// remainder), 16-bit multipliers two. The shared checker of the rest of
+// the circuit is untouched, so fixed- and hashed-weight circuits keep their
+// constraint systems.
+//
+// Soundness is the log-derivative argument's (fixedpoint/rangecheck.go):
+// its challenge x is derived (std/multicommit) from a commitment to every
+// query wire and multiplicity. A weight wire is already in the weights'
+// commitment, so gnark commits the weights' commitment wire in its place
+// (Keccak(D), itself a function of the weights): x is still drawn after
+// the weights are fixed, and a weight outside int8 makes the two sides of
+// the argument distinct rational functions of x, equal at a random x with
+// probability below (N + 2^b)/|F| for N queries.
+func (c *Circuit) bindCommittedWeights(api frontend.API, specs []quant.WeightSpec) error {
+	wfp := fixedpoint.New(api, fixedpoint.WithLogChecker())
+	for k, s := range specs {
+		w := c.W[k]
+		if len(w) != len(s.Values) {
+			return fmt.Errorf("graph: weight list %d has %d values, want %d", k, len(w), len(s.Values))
+		}
+		switch s.Kind {
+		case quant.WeightInt8:
+			for _, v := range w {
+				wfp.AssertInt8(v)
+			}
+		case quant.WeightInt32:
+			for _, v := range w {
+				wfp.Check(api.Sub(v, quant.Int32Min), 32)
+			}
+		case quant.WeightMult:
+			for _, v := range w {
+				wfp.Check(v, 16)
+			}
+		default:
+			return fmt.Errorf("graph: weight kind %d", s.Kind)
+		}
+	}
+	h, err := commitWeights(api, c.W)
+	if err != nil {
+		return err
+	}
+	return c.IO.BindModel(api, h, nil)
 }
 
 // commitWeights commits the weight wires with the proof system's commitment
@@ -89,10 +149,93 @@ func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable
 	return h, nil
 }
 
+// bindCommittedLegacy is bindCommittedWeights for a legacy gpt2 model
+// walked as its layer graph: the parameters in the legacy layout (LW,
+// range-checked as the legacy circuit checks them, linear.CheckWeights and
+// norm.CheckWeights, but through the weights' own log-derivative checker),
+// committed in allocation order (legacyFlat).
+func (c *Circuit) bindCommittedLegacy(api frontend.API) error {
+	m, v := c.model, &c.LW
+	if len(v.Blocks) != len(m.Blocks) || (len(v.LNF) == 1) != (m.LNF != nil) || len(v.LNF) > 1 {
+		return fmt.Errorf("graph: witness has %d blocks and %d ln_f, the model %d and %v", len(v.Blocks), len(v.LNF), len(m.Blocks), m.LNF != nil)
+	}
+	want := weights.Assign(m)
+	if got, n := len(legacyFlat(v)), len(legacyFlat(&want)); got != n {
+		return fmt.Errorf("graph: witness has %d parameters, the model %d", got, n)
+	}
+	wfp := fixedpoint.New(api, fixedpoint.WithLogChecker())
+	for i := range m.Blocks {
+		b, w := &m.Blocks[i], &v.Blocks[i]
+		norm.CheckWeights(api, wfp, &b.LN1, w.LN1)
+		norm.CheckWeights(api, wfp, &b.LN2, w.LN2)
+		for _, d := range []linear.Weights{w.QKV, w.AttnProj, w.FC, w.Proj} {
+			linear.CheckWeights(api, wfp, d)
+		}
+	}
+	if m.LNF != nil {
+		norm.CheckWeights(api, wfp, m.LNF, v.LNF[0])
+	}
+	h, err := commitWeights(api, [][]frontend.Variable{legacyFlat(v)})
+	if err != nil {
+		return err
+	}
+	return c.IO.BindModel(api, h, nil)
+}
+
+// legacyFlat lists the legacy parameters in the order gnark allocates the
+// witness (the declaration order of weights.Vars, weights.Block,
+// linear.Weights and norm.Weights): ffn's FC and Proj (empty for gpt2), per
+// block LN1, LN2 (Mult, γ, β), QKV, AttnProj, FC, Proj (W, B, Mult), then
+// ln_f. The prover checks the weights' commitment is exactly the last
+// secret inputs in this order (prover.weightsCommitment).
+func legacyFlat(v *weights.Vars) []frontend.Variable {
+	var out []frontend.Variable
+	dense := func(w linear.Weights) {
+		out = append(out, w.W...)
+		out = append(out, w.B...)
+		out = append(out, w.Mult...)
+	}
+	ln := func(w norm.Weights) {
+		out = append(out, w.Mult)
+		out = append(out, w.Gamma...)
+		out = append(out, w.Beta...)
+	}
+	dense(v.FC)
+	dense(v.Proj)
+	for _, b := range v.Blocks {
+		ln(b.LN1)
+		ln(b.LN2)
+		dense(b.QKV)
+		dense(b.AttnProj)
+		dense(b.FC)
+		dense(b.Proj)
+	}
+	for _, w := range v.LNF {
+		ln(w)
+	}
+	return out
+}
+
 // WeightValues returns m's parameters in the order the circuit allocates
 // (and commits) them under witness weights: every quant.Weighted node's
-// lists, in node order, flattened.
+// lists, in node order, flattened; for a legacy gpt2 model the legacy
+// layout's order (legacyFlat).
 func WeightValues(m *quant.Model) ([]int64, error) {
+	if m.Config.Architecture == quant.ArchitectureGPT2 && m.Graph == nil {
+		v := weights.Assign(m)
+		var out []int64
+		for _, x := range legacyFlat(&v) {
+			switch t := x.(type) {
+			case int64:
+				out = append(out, t)
+			case int:
+				out = append(out, int64(t))
+			default:
+				return nil, fmt.Errorf("graph: legacy parameter of type %T", x)
+			}
+		}
+		return out, nil
+	}
 	if m.Graph == nil {
 		return nil, fmt.Errorf("graph: model has no layer graph")
 	}

@@ -212,6 +212,12 @@ func (c *Circuit) Define(api frontend.API) error {
 		ctx.LazyTable(c.model.GELUTable)
 		if witness {
 			nodeW = c.legacyNodeWeights()
+			if c.IO.Visibility().Weights == quant.VisibilityCommitted {
+				// First of the circuit's commitments, as for layer graphs.
+				if err := c.bindCommittedLegacy(api); err != nil {
+					return err
+				}
+			}
 		} else {
 			fused = fuseMapped(g, fp)
 		}
@@ -219,6 +225,10 @@ func (c *Circuit) Define(api frontend.API) error {
 		if nodeW, err = c.bindWeights(api, fp); err != nil {
 			return err
 		}
+		// Committed weights: a linear layer's rows checked together
+		// (matmul, by ctx.Products). Hashed and public layer graphs keep
+		// one constraint per product (their keys unchanged).
+		ctx.WitnessRows = c.IO.Visibility().Weights == quant.VisibilityCommitted
 	}
 	vals := make([][]frontend.Variable, len(g.Values))
 	// IO.Bind range-checks every input value to its bounds (int8, index
@@ -273,7 +283,7 @@ func (c *Circuit) Define(api frontend.API) error {
 			vals[id] = outs[k]
 		}
 	}
-	if gpt2 && witness {
+	if gpt2 && witness && c.IO.Visibility().Weights != quant.VisibilityCommitted {
 		// As the legacy circuit: the weights' range checks and the model
 		// commitment after the blocks.
 		h, elems, err := weights.Commit(api, fp, c.model, &c.LW)
@@ -310,6 +320,12 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 	if len(c.W) != len(specs) {
 		return nil, fmt.Errorf("graph: %d weight lists, the graph has %d", len(c.W), len(specs))
 	}
+	if c.IO.Visibility().Weights == quant.VisibilityCommitted {
+		if err := c.bindCommittedWeights(api, specs); err != nil {
+			return nil, err
+		}
+		return c.perNode(), nil
+	}
 	var elems []frontend.Variable
 	for k, s := range specs {
 		w := c.W[k]
@@ -335,16 +351,6 @@ func (c *Circuit) bindWeights(api frontend.API, fp *fixedpoint.Gadget) ([][][]fr
 		default:
 			return nil, fmt.Errorf("graph: weight kind %d", s.Kind)
 		}
-	}
-	if c.IO.Visibility().Weights == quant.VisibilityCommitted {
-		h, err := commitWeights(api, c.W)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.IO.BindModel(api, h, nil); err != nil {
-			return nil, err
-		}
-		return c.perNode(), nil
 	}
 	consts, isWeight, err := quant.EncodeLayout(c.model)
 	if err != nil {
