@@ -118,6 +118,14 @@ func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circu
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// A shard's bundle exposes input, output and its Poseidon2 commitment
+	// (verifier's shard layout), which the shards commitment hashes:
+	// public weights add a tensor and committed weights a BSB22
+	// commitment, so such shards could be set up and proven but never
+	// verified.
+	if w := cfg.visibility.Weights; w == quant.VisibilityPublic || w == quant.VisibilityCommitted {
+		return nil, fmt.Errorf("compile: %w: sharded models take fixed or hashed weights, not %s weights", quant.ErrValidation, w)
+	}
 	if len(ranges) > quant.MaxLayers {
 		return nil, fmt.Errorf("compile: %w: %d shards, at most %d", quant.ErrValidation, len(ranges), quant.MaxLayers)
 	}

@@ -2,13 +2,16 @@ package prover_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 func gpt2Tiny(t *testing.T, layers int, lnf bool) *quant.Model {
@@ -124,5 +127,40 @@ func TestParseManifestRejects(t *testing.T) {
 	}
 	if got := prover.ShardPath("out/proof.json", 3); got != "out/proof.shard-3.json" {
 		t.Errorf("ShardPath = %q", got)
+	}
+}
+
+// Sharded bundles carry three public tensors per shard (input, output, the
+// shard's Poseidon2 commitment), so public weights (a fourth tensor) and
+// committed weights (a BSB22 commitment, not the shard's Commit) can never
+// verify: compiling such shards is refused before any setup is spent.
+func TestCompileShardsRefusesWitnessWeightsTheyCannotVerify(t *testing.T) {
+	dir := t.TempDir()
+	circuit, pk, vk := filepath.Join(dir, "circuit.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key")
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "a", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), true), In: []string{"x"}},
+		graphtest.Node{Name: "y", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"a"}})
+	m := gpt2Tiny(t, 2, false)
+	for _, w := range []string{quant.VisibilityPublic, quant.VisibilityCommitted} {
+		vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: w}
+		for name, compile := range map[string]func() error{
+			"gpt2 blocks": func() error {
+				_, err := prover.CompileShards(m, 1, circuit, pk, vk, nil, prover.WithVisibility(vis))
+				return err
+			},
+			"graph cut": func() error {
+				_, err := prover.CompileGraphShards(g, []int{1}, circuit, pk, vk, nil, prover.WithVisibility(vis))
+				return err
+			},
+		} {
+			os.Remove(prover.ShardPath(circuit, 0))
+			if err := compile(); err == nil || !strings.Contains(err.Error(), w+" weights") {
+				t.Errorf("%s, %s weights: %v, want a refusal naming them", name, w, err)
+			}
+			if _, err := os.Stat(prover.ShardPath(circuit, 0)); err == nil {
+				t.Errorf("%s, %s weights: a shard circuit was written", name, w)
+			}
+		}
 	}
 }
