@@ -164,3 +164,70 @@ func TestCompileShardsRefusesWitnessWeightsTheyCannotVerify(t *testing.T) {
 		}
 	}
 }
+
+// With witness (hashed) weights two shards of the same architecture and
+// scales compile to one circuit and share one key pair (compileShards),
+// yet each shard has its own weights and commitment. The keys manifest
+// must name each shard's commitment, not the one the shared key was
+// compiled from: the registry registers exactly these commitments
+// (contracts.ShardedRegistrationOf) and checks every shard proof against
+// its own.
+func TestKeysManifestSharedKeyKeepsEachShardsCommitment(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "a", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"x"}})
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}
+	c, err := prover.Compile(g, nil, prover.WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prover.WriteKeys(filepath.Join(dir, "pk.shard-0.key"), filepath.Join(dir, "vk.shard-0.key"), keys); err != nil {
+		t.Fatal(err)
+	}
+	// Two shards on the one key, as compileShards writes them: each entry
+	// names its own sub-model's commitment.
+	other := "poseidon2:0x" + strings.Repeat("0", 63) + "7"
+	man := &prover.ShardManifest{MediaType: prover.FormatShards, ModelCommitment: c.Header.Commitment, ShardsVersion: quant.GraphShardsVersion, NLayer: 2, Backend: prover.BackendGroth16, Visibility: vis}
+	for i, commit := range []string{c.Header.Commitment, other} {
+		man.Shards = append(man.Shards, prover.ShardEntry{Index: i, From: i, To: i + 1, CircuitDigest: c.Header.CircuitDigest, Commitment: commit, Visibility: vis,
+			Circuit: "c.shard-0.zkc", PK: filepath.Join(dir, "pk.shard-0.key"), VK: filepath.Join(dir, "vk.shard-0.key")})
+	}
+	k, err := prover.NewKeysManifest(man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range k.Shards {
+		if e.Key.Commitment != man.Shards[i].Commitment {
+			t.Errorf("shard %d: the keys manifest names commitment %s, the shard's is %s", i, e.Key.Commitment, man.Shards[i].Commitment)
+		}
+		if e.VKDigest != k.Shards[0].VKDigest {
+			t.Errorf("shard %d: key %s, not the shared key %s", i, e.VKDigest, k.Shards[0].VKDigest)
+		}
+	}
+	// With fixed weights the key is the model's: a shard of another
+	// commitment on it is refused.
+	fixed := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}
+	fc, err := prover.Compile(g, nil, prover.WithVisibility(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := prover.SetupDev(fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prover.WriteKeys(filepath.Join(dir, "pk.fixed.key"), filepath.Join(dir, "vk.fixed.key"), fk); err != nil {
+		t.Fatal(err)
+	}
+	man.Visibility = fixed
+	for i := range man.Shards {
+		man.Shards[i].Visibility, man.Shards[i].CircuitDigest, man.Shards[i].VK = fixed, fc.Header.CircuitDigest, filepath.Join(dir, "vk.fixed.key")
+	}
+	if _, err := prover.NewKeysManifest(man); err == nil {
+		t.Error("a fixed-weights key pinned for a shard of another commitment")
+	}
+}
