@@ -65,6 +65,18 @@ func NewKeysManifest(man *ShardManifest) (*KeysManifest, error) {
 		if h.CircuitDigest != e.CircuitDigest {
 			return nil, fmt.Errorf("shard %d: %s: %w: the key is for circuit %s, the manifest names %s", e.Index, e.VK, ErrCircuitMismatch, h.CircuitDigest, e.CircuitDigest)
 		}
+		// Shards of one circuit share a key (compileShards); its header
+		// names the model the circuit was compiled from. With witness
+		// weights each shard has its own weights, so the entry names the
+		// shard's commitment (what the registry registers for it); the
+		// layout, so the digest, is the key's either way. With fixed
+		// weights the circuit is one model's and must be this shard's.
+		if h.Commitment != e.Commitment {
+			if w := h.IO().Weights; w == "" || w == quant.VisibilityFixed {
+				return nil, fmt.Errorf("shard %d: %s: %w: the key is for model %s, the shard is %s", e.Index, e.VK, ErrCircuitMismatch, h.Commitment, e.Commitment)
+			}
+			h.Commitment = e.Commitment
+		}
 		ke, err := NewKeyEntry(e.Index, quant.ShardRange{From: e.From, To: e.To}, vk, h)
 		if err != nil {
 			return nil, err

@@ -125,6 +125,13 @@ func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circu
 		// Poseidon2 ones (see "Sharding" in committed.go).
 		return nil, fmt.Errorf("compile: %w: %s weights are not supported with shards; use hashed weights", quant.ErrValidation, quant.VisibilityCommitted)
 	}
+	// A shard's bundle exposes input, output and its Poseidon2 commitment
+	// (verifier's shard layout), which the shards commitment hashes:
+	// public weights add a tensor, so such shards could be set up and
+	// proven but never verified.
+	if w := cfg.visibility.Weights; w == quant.VisibilityPublic {
+		return nil, fmt.Errorf("compile: %w: sharded models take fixed or hashed weights, not %s weights", quant.ErrValidation, w)
+	}
 	if len(ranges) > quant.MaxLayers {
 		return nil, fmt.Errorf("compile: %w: %d shards, at most %d", quant.ErrValidation, len(ranges), quant.MaxLayers)
 	}

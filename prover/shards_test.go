@@ -2,13 +2,16 @@ package prover_test
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 func gpt2Tiny(t *testing.T, layers int, lnf bool) *quant.Model {
@@ -135,5 +138,107 @@ func TestCompileShardsRefusesCommitted(t *testing.T) {
 	_, err := prover.CompileShards(m, 1, filepath.Join(dir, "c.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key"), nil, prover.WithVisibility(vis))
 	if err == nil || !errors.Is(err, quant.ErrValidation) || !strings.Contains(err.Error(), "committed weights are not supported with shards") {
 		t.Fatalf("committed shards: %v", err)
+	}
+}
+
+// Sharded bundles carry three public tensors per shard (input, output, the
+// shard's Poseidon2 commitment), so public weights (a fourth tensor) and
+// committed weights (a BSB22 commitment, not the shard's Commit) can never
+// verify: compiling such shards is refused before any setup is spent.
+func TestCompileShardsRefusesWitnessWeightsTheyCannotVerify(t *testing.T) {
+	dir := t.TempDir()
+	circuit, pk, vk := filepath.Join(dir, "circuit.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key")
+	rng := rand.New(rand.NewPCG(1, 2))
+	g := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "a", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 8), graphtest.Tensor(rng, 0.1, 8), true), In: []string{"x"}},
+		graphtest.Node{Name: "y", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"a"}})
+	m := gpt2Tiny(t, 2, false)
+	for _, w := range []string{quant.VisibilityPublic, quant.VisibilityCommitted} {
+		vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: w}
+		for name, compile := range map[string]func() error{
+			"gpt2 blocks": func() error {
+				_, err := prover.CompileShards(m, 1, circuit, pk, vk, nil, prover.WithVisibility(vis))
+				return err
+			},
+			"graph cut": func() error {
+				_, err := prover.CompileGraphShards(g, []int{1}, circuit, pk, vk, nil, prover.WithVisibility(vis))
+				return err
+			},
+		} {
+			os.Remove(prover.ShardPath(circuit, 0))
+			if err := compile(); err == nil || !strings.Contains(err.Error(), w+" weights") {
+				t.Errorf("%s, %s weights: %v, want a refusal naming them", name, w, err)
+			}
+			if _, err := os.Stat(prover.ShardPath(circuit, 0)); err == nil {
+				t.Errorf("%s, %s weights: a shard circuit was written", name, w)
+			}
+		}
+	}
+}
+
+// With witness (hashed) weights two shards of the same architecture and
+// scales compile to one circuit and share one key pair (compileShards),
+// yet each shard has its own weights and commitment. The keys manifest
+// must name each shard's commitment, not the one the shared key was
+// compiled from: the registry registers exactly these commitments
+// (contracts.ShardedRegistrationOf) and checks every shard proof against
+// its own.
+func TestKeysManifestSharedKeyKeepsEachShardsCommitment(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	g := graphtest.Chain(t, rng, []int{2, 8},
+		graphtest.Node{Name: "a", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 8, 4), graphtest.Tensor(rng, 0.1, 4), false), In: []string{"x"}})
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}
+	c, err := prover.Compile(g, nil, prover.WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prover.WriteKeys(filepath.Join(dir, "pk.shard-0.key"), filepath.Join(dir, "vk.shard-0.key"), keys); err != nil {
+		t.Fatal(err)
+	}
+	// Two shards on the one key, as compileShards writes them: each entry
+	// names its own sub-model's commitment.
+	other := "poseidon2:0x" + strings.Repeat("0", 63) + "7"
+	man := &prover.ShardManifest{MediaType: prover.FormatShards, ModelCommitment: c.Header.Commitment, ShardsVersion: quant.GraphShardsVersion, NLayer: 2, Backend: prover.BackendGroth16, Visibility: vis}
+	for i, commit := range []string{c.Header.Commitment, other} {
+		man.Shards = append(man.Shards, prover.ShardEntry{Index: i, From: i, To: i + 1, CircuitDigest: c.Header.CircuitDigest, Commitment: commit, Visibility: vis,
+			Circuit: "c.shard-0.zkc", PK: filepath.Join(dir, "pk.shard-0.key"), VK: filepath.Join(dir, "vk.shard-0.key")})
+	}
+	k, err := prover.NewKeysManifest(man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range k.Shards {
+		if e.Key.Commitment != man.Shards[i].Commitment {
+			t.Errorf("shard %d: the keys manifest names commitment %s, the shard's is %s", i, e.Key.Commitment, man.Shards[i].Commitment)
+		}
+		if e.VKDigest != k.Shards[0].VKDigest {
+			t.Errorf("shard %d: key %s, not the shared key %s", i, e.VKDigest, k.Shards[0].VKDigest)
+		}
+	}
+	// With fixed weights the key is the model's: a shard of another
+	// commitment on it is refused.
+	fixed := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}
+	fc, err := prover.Compile(g, nil, prover.WithVisibility(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fk, err := prover.SetupDev(fc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prover.WriteKeys(filepath.Join(dir, "pk.fixed.key"), filepath.Join(dir, "vk.fixed.key"), fk); err != nil {
+		t.Fatal(err)
+	}
+	man.Visibility = fixed
+	for i := range man.Shards {
+		man.Shards[i].Visibility, man.Shards[i].CircuitDigest, man.Shards[i].VK = fixed, fc.Header.CircuitDigest, filepath.Join(dir, "vk.fixed.key")
+	}
+	if _, err := prover.NewKeysManifest(man); err == nil {
+		t.Error("a fixed-weights key pinned for a shard of another commitment")
 	}
 }

@@ -187,29 +187,39 @@ func GraphShardRanges(n int, bounds []int) ([]ShardRange, error) {
 // cut at), a node name after that node. Boundaries are sorted; a name that
 // is unknown, at the graph's end or named twice is an error.
 func (g *Graph) CutsByName(names []string) ([]int, error) {
-	producer := map[string]int{}
-	for i, n := range g.Nodes {
-		for _, id := range n.Out {
-			if _, ok := producer[g.Values[id].Name]; !ok {
-				producer[g.Values[id].Name] = i
-			}
+	// Where each name cuts: after the node producing the value of that
+	// name, or after the node of that name. A name that points at two
+	// places (a value of one node and another node, two values or nodes
+	// of that name) is refused rather than resolved silently.
+	at := map[string][]int{}
+	add := func(name string, i int) {
+		if l := at[name]; len(l) == 0 || l[len(l)-1] != i {
+			at[name] = append(l, i)
 		}
 	}
-	nodes := map[string]int{}
 	for i, n := range g.Nodes {
-		if _, ok := nodes[n.Name]; !ok {
-			nodes[n.Name] = i
+		for _, id := range n.Out {
+			add(g.Values[id].Name, i)
 		}
+		add(n.Name, i)
+	}
+	inputs := map[string]bool{}
+	for _, id := range g.Inputs {
+		inputs[g.Values[id].Name] = true
 	}
 	seen := map[int]string{}
 	var out []int
 	for _, name := range names {
-		i, ok := producer[name]
-		if !ok {
-			if i, ok = nodes[name]; !ok {
-				return nil, fmt.Errorf("%w: cut %q: no value or node of that name (the cuttable values: %s)", ErrValidation, name, cuttable(g))
-			}
+		l := at[name]
+		switch {
+		case len(l) == 0 && inputs[name]:
+			return nil, fmt.Errorf("%w: cut %q: a graph input; a cut falls after a node (the cuttable values: %s)", ErrValidation, name, cuttable(g))
+		case len(l) == 0:
+			return nil, fmt.Errorf("%w: cut %q: no value or node of that name (the cuttable values: %s)", ErrValidation, name, cuttable(g))
+		case len(l) > 1:
+			return nil, fmt.Errorf("%w: cut %q is ambiguous: it names values or nodes after nodes %v; cut by another name", ErrValidation, name, l)
 		}
+		i := l[0]
 		b := i + 1
 		if b == len(g.Nodes) {
 			return nil, fmt.Errorf("%w: cut %q: the last node or its output; nothing is left after it", ErrValidation, name)

@@ -330,6 +330,11 @@ func generateSharded(ctx *cli.Context, p prover.Progress, gm *quant.Model, k int
 	if err != nil {
 		return withHint(fmt.Errorf("generate: --%s %d: %w", genShardsFlag.Name, k, err), "the greedy model has %d nodes", len(gm.Graph.Nodes))
 	}
+	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+		// next_tokens reads the ids at the end, so prompt and completion
+		// cross every cut, unsalted: a short prompt is a small search.
+		fmt.Fprintf(w, "note: the token ids (prompt and completion) cross every cut with the activations as unsalted hashes; whoever can guess them can check the guess against them, so private ids are only as hidden as they are hard to guess\n")
+	}
 	man, err := prover.CompileGraphShards(gm, bounds, circuitPath, pkPath, vkPath, prefixed(p, "shards"), prover.WithBackend(backend), prover.WithVisibility(vis))
 	if err != nil {
 		return err
