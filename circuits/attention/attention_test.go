@@ -404,9 +404,16 @@ func TestPackedSoftmaxTamperedHints(t *testing.T) {
 		}
 		for k, d := range map[int]int64{0: 1, 1: -1} {
 			delta := in[1+len(table)+k].Int64()
-			v := new(big.Int).Mul(big.NewInt(-d), inv)
+			// E = e[Δ+d] + d·2^−K: its key Δ + 2^K·E is entry Δ+d's.
+			v := new(big.Int).Mul(big.NewInt(d), inv)
 			out[k].Add(v, big.NewInt(table[delta+d]))
 			out[k].Mod(out[k], p)
+			key := new(big.Int).Lsh(out[k], fixedpoint.PackedShift)
+			key.Add(key, big.NewInt(delta)).Mod(key, p)
+			want := new(big.Int).Lsh(big.NewInt(table[delta+d]), fixedpoint.PackedShift)
+			if want.Add(want, big.NewInt(delta+d)).Cmp(key) != 0 {
+				t.Errorf("forged key of Δ=%d is not entry %d's: the forgery would not reach the division", delta, delta+d)
+			}
 		}
 		return nil
 	}
