@@ -85,7 +85,7 @@ func roundingDivision(p *big.Int, in, out []*big.Int) error {
 // the circuits/attention package doc) stands between them and a proof.
 // Pairs of opposite shifts (Σδ = 0, so S stays an integer), wide ones, a
 // single shift in a row of one logit (softmax of width 1, a masked row
-// keeping one entry), each with the honest division hint and with one that
+// keeping one entry, causal attention's first row), each with the honest division hint and with one that
 // rounds the forged values away, under gnark's range checker and under the
 // log-derivative one (padded remainder checks). The real Groth16 prover
 // must fail on each.
@@ -128,8 +128,16 @@ func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 			[][]int64{{5, 100, -100}, {90, 0, -1}},
 		},
 	}
+	// Causal attention (8 tokens: the randomized products): row 0 of
+	// each head has a single key.
+	am := attnModel(t, 3, 8, 16, &ops.Attention{Heads: 2, KVHeads: 1, HeadDim: 8, Scale: 0.5, Mask: ops.MaskCausal})
+	models["causal attention"] = struct {
+		m *quant.Model
+		x [][]int64
+	}{am, nmInputs(rand.New(rand.NewPCG(70, 4)), am, 1)[4]}
 	if testing.Short() {
 		delete(models, "masked softmax, a row of one kept")
+		delete(models, "causal attention")
 	}
 	for _, log := range []bool{false, true} {
 		var opts []fixedpoint.Option
