@@ -7,9 +7,12 @@ import (
 
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/plonk"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
+	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
@@ -179,6 +182,71 @@ func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 						t.Errorf("%s (log checker %v): forged exp values shifted by ±%d (rounding division %v): the prover succeeded", name, log, d, div != nil)
 					}
 				}
+			}
+		}
+	}
+}
+
+// The same forgeries under PLONK (the packed table's key argument and the
+// log checker's PLONK gates): the prover fails.
+func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 43))
+	for name, mc := range map[string]struct {
+		m *quant.Model
+		x [][]int64
+	}{
+		"softmax 2×5": {nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
+		"softmax 2×1": {nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10}, {-40}}},
+	} {
+		for _, log := range []bool{false, true} {
+			var opts []fixedpoint.Option
+			if log {
+				opts = append(opts, fixedpoint.WithLogChecker())
+			}
+			ccs, err := frontend.Compile(graphtest.Field, scs.NewBuilder, graphtest.Circuit(t, mc.m, graphtest.PublicIO, opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srs, lag, err := unsafekzg.NewSRS(ccs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pk, _, err := plonk.Setup(ccs, srs, lag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, err := mc.m.Forward(mc.x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := frontend.NewWitness(graphtest.Assign(t, mc.m, tr), graphtest.Field)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := plonk.Prove(ccs, pk, w); err != nil {
+				t.Fatalf("%s (log %v): honest proof failed: %v", name, log, err)
+			}
+			forge := packedForgery(t, func(deltas []int64) map[int]int64 {
+				if len(deltas) == 1 {
+					return map[int]int64{0: 1}
+				}
+				for j, x := range deltas {
+					if x >= 1 {
+						for a, y := range deltas {
+							if y == 0 {
+								return map[int]int64{a: 1, j: -1}
+							}
+						}
+					}
+				}
+				return nil
+			})
+			o := []solver.Option{
+				solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), forge),
+				solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundingDivision),
+			}
+			if _, err := plonk.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
+				t.Errorf("%s (log checker %v): forged exp values: the PLONK prover succeeded", name, log)
 			}
 		}
 	}
