@@ -43,7 +43,13 @@
 // argument of the unpacked table, at one constraint a lookup. A wrong value,
 // a wrong multiplicity and the neighbouring-keys forgery (two δ of opposite
 // sign, which keeps S an integer) are each rejected by the real prover
-// (TestPackedSoftmaxTamperedHints; the gpt2 prover tamper test).
+// (TestPackedSoftmaxTamperedHints; the gpt2 prover tamper test), as are
+// wider pairs and the single shift of a row of one logit, with a division
+// hint that rounds the forged values away, under both range checkers and
+// PLONK (circuits/ops TestPackedSoftmaxForgeriesReachingTheDivision,
+// TestPackedSoftmaxForgeriesPLONK); each forgery there is checked to be a
+// table key, and with the division's remainder checks removed the
+// single-key one proves.
 //
 // The scores S = QKᵀ (row i kept up to column i) and the outputs P·V (row i
 // of P has i+1 entries) are products of two witness matrices, constrained by

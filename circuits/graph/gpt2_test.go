@@ -222,6 +222,78 @@ func gpt2RejectsTamperedHints(t *testing.T, m *quant.Model, c *graph.Circuit, ch
 			t.Errorf("tampered %s: prover succeeded", name)
 		}
 	}
+	// The packed exp lookup's own forgery: per row, the max's exp value
+	// moved to the next entry's key and another's to the previous one
+	// (E = e[Δ±1] ± 2^−K: both are table keys and S stays an integer), or
+	// a row of one logit moved alone; the division hint rounds the forged
+	// values away. Only the division's checks can reject it.
+	// Forged in the first row of each head alone (one key), the rounded
+	// quotient is the honest one, so nothing downstream differs.
+	for _, pairs := range []bool{false, true} {
+		if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(
+			solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), gpt2PackedForgery(pairs)),
+			solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), gpt2RoundingDivision))); err == nil {
+			t.Errorf("forged packed exp keys (rows of several keys too: %v): prover succeeded", pairs)
+		}
+	}
+}
+
+// gpt2PackedForgery is PackedLookupHint with each row's exp values moved to
+// other table keys: the max (Δ = 0) to entry 1 and a logit with Δ ≥ 1 to
+// entry Δ − 1 (E = e[i] + (i − Δ)·2^−K) when pairs, and a row of one logit
+// to entry 1.
+func gpt2PackedForgery(pairs bool) solver.Hint {
+	return func(p *big.Int, in, out []*big.Int) error {
+		if err := fixedpoint.PackedLookupHint(p, in, out); err != nil {
+			return err
+		}
+		inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift), p)
+		n := int(in[0].Int64())
+		table, idx := in[1:1+n], in[1+n:]
+		move := func(j int, d int64) {
+			out[j].Mul(big.NewInt(d), inv)
+			out[j].Add(out[j], table[idx[j].Int64()+d]).Mod(out[j], p)
+		}
+		a, b := -1, -1
+		for j, x := range idx {
+			if x.Sign() == 0 && a < 0 {
+				a = j
+			} else if x.Sign() > 0 && b < 0 {
+				b = j
+			}
+		}
+		switch {
+		case len(idx) == 1:
+			move(0, 1)
+		case pairs && a >= 0 && b >= 0:
+			move(a, 1)
+			move(b, -1)
+		}
+		return nil
+	}
+}
+
+// gpt2RoundingDivision is DivFloorHint on the integer parts N of a
+// numerator and denominator moved by small multiples c of 2^−K (v = N +
+// c·2^−K): the quotient a forger would pick.
+func gpt2RoundingDivision(p *big.Int, in, out []*big.Int) error {
+	k := fixedpoint.PackedShift
+	one := new(big.Int).Lsh(big.NewInt(1), uint(k))
+	integral := func(v *big.Int) *big.Int {
+		t := new(big.Int).Lsh(v, uint(k))
+		t.Mod(t, p)
+		c := new(big.Int).Mod(t, one)
+		if c.Bit(k-1) == 1 {
+			c.Sub(c, one)
+		}
+		return t.Sub(t, c).Rsh(t, uint(k))
+	}
+	num, den := integral(in[0]), integral(in[1])
+	if den.Sign() <= 0 {
+		den.SetInt64(1)
+	}
+	out[0].Quo(num, den)
+	return nil
 }
 
 // The exact (erf) GELU changes only the table's entries: the same circuit
