@@ -73,12 +73,12 @@ type AggregatedShard struct {
 // sharded bundle aggregated (the auditors' path: every shard re-checked);
 // otherwise Shards' digests name its shard bundles.
 type AggregatedBundle struct {
-	MediaType        string           `json:"media_type"`
-	Backend          string           `json:"backend"`
-	Curve            string           `json:"curve"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
-	ShardsCommitment string           `json:"shards_commitment"`
+	MediaType        string `json:"media_type"`
+	Backend          string `json:"backend"`
+	Curve            string `json:"curve"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
+	ShardsCommitment string `json:"shards_commitment"`
 	// ShardsVersion is the sharded bundle's: absent for a gpt2 model cut
 	// into blocks, quant.GraphShardsVersion for a layer graph cut into node
 	// ranges (NLayer and the shards' From/To then count nodes, and the
