@@ -62,7 +62,8 @@ var aggregateCommand = &cli.Command{
 one Groth16 proof (gnark std/recursion, BN254 in BN254) that every shard
 proof verifies under its key, that each shard's output hash is the next
 shard's input hash, and that the shards' commitments hash to the shards
-commitment. The aggregated proof's public inputs are the input hash, the
+commitment (v1 for gpt2 block shards, v2 with the model's commitment for a
+layer graph cut into shards). The aggregated proof's public inputs are the input hash, the
 output hash and the shards commitment; the chain verifies it for ~350 k gas
 whatever the number of shards.
 

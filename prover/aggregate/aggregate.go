@@ -21,6 +21,15 @@
 //   - ShardsCommitment = quant.ShardsCommitment(n, ranges, model_0..model_{k-1}),
 //     Poseidon2 in the circuit (modelio.Hash), n and the ranges constants.
 //
+// A layer graph cut into node ranges (Sharding, version
+// quant.GraphShardsVersion) is aggregated the same way: its shards have the
+// same three public inputs (a cut set of several tensors or index values is
+// one parts-chain hash), n counts nodes, and ShardsCommitment is
+// quant.GraphShardsCommitment(model, n, ranges, model_0..model_{k-1}), the
+// whole model's commitment a constant like the ranges. The zero Sharding is
+// version 1, and Check, NewCircuit, CircuitID and Setup are its
+// CheckSharding, NewShardingCircuit, ShardingCircuitID and SetupSharding.
+//
 // Check does the same in Go (inner proofs verified natively) and Statement
 // returns the outer public inputs: the aggregator runs it first and never
 // builds a witness the circuit would reject.
