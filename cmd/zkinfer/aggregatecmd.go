@@ -391,7 +391,7 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	if keys != nil {
 		// The outer proof binds the shards commitment; the shard key digests
 		// the bundle lists are its word until the shard level checks them.
-		fmt.Fprintf(w, "ok: the shards commitment, block ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", ctx.String(PinKeysFlag.Name))
+		fmt.Fprintf(w, "ok: the shards commitment, %s ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", strings.TrimSuffix(prover.UnitName(ab.ShardsVersion), "s"), ctx.String(PinKeysFlag.Name))
 	}
 	if res.Shards == nil {
 		why := "pass --keys circuit.keys.json to re-check every shard"
@@ -401,7 +401,7 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 		fmt.Fprintf(w, "VERIFIED: aggregated proof of %d shards (outer proof only; %s)\n", res.NShards, why)
 	} else {
 		for _, s := range res.Shards.Shards {
-			fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs, MiMC challenge), key %s, bundle as named\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest)
+			fmt.Fprintf(w, "ok: shard %d (%s %d:%d): proof (%s, %d public inputs, MiMC challenge), key %s, bundle as named\n", s.Index, prover.UnitName(ab.ShardsVersion), s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest)
 		}
 		fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output, the outer proof's ends\n", len(res.Shards.Shards))
 		if modelPath != "" {
