@@ -23,22 +23,39 @@ import (
 // BenchmarkGPT2SmallLM is GPT-2-small's shape (vocabulary 50257, d 768, 12
 // heads; ops.ExampleGPT2 with RANDOM weights: no checkpoint is available
 // offline) as a greedy LM: wte (gather_packed, 31 per entry) and wpe, the
-// blocks, ln_f, the tied LM head and next_tokens (prompt seq, 1 new
-// token). It builds ZKINFER_GPT2_BLOCKS blocks (default 1) at
-// ZKINFER_GPT2_SEQ positions (default 1), reports the ops' estimates
-// (quant.Op.Cost) per part and their 12-block extrapolation (the blocks'
-// part scaled by 12/blocks, labelled), and compiles (R1CS, public ids and
-// output, fixed weights) the embedding alone (wte packed + wpe: the part
-// this branch adds) to check its estimate at GPT-2 scale; with
-// ZKINFER_GPT2_COMPILE=all it compiles the whole model too (GiBs: the LM
-// head alone is 50257·768 weight terms per position; run under the heavy
-// lock). ZKINFER_GPT2_REPORT=FILE writes the report.
+// blocks, ln_f, the tied LM head and next_tokens. It builds
+// ZKINFER_GPT2_BLOCKS blocks (default 1) at ZKINFER_GPT2_SEQ positions
+// (default 1) and, for every count N of new tokens in ZKINFER_GPT2_NEW
+// (comma-separated, default 1; prompt = positions − N + 1), reports the
+// ops' estimates (quant.Op.Cost) per part of the greedy model before row
+// slicing (ops.NextTokensModelFull: ln_f and the head at every position)
+// and after (ops.NextTokensModel: the row-uniform tail on the N checked
+// rows), their 12-block extrapolation (labelled) and the constraints per
+// new token. ZKINFER_GPT2_COMPILE: "embed" (default) compiles the
+// embedding alone (R1CS, public ids and completion, fixed weights) to
+// check its estimate; "all" compiles the whole sliced greedy model of the
+// first N (GiBs: under the heavy lock); "none" compiles nothing.
+// ZKINFER_GPT2_PROVE=1 (with "all") also runs the library pipeline on it:
+// compile (hashed I/O), dev setup, prove, verify, with times and the
+// process's peak RSS. ZKINFER_GPT2_REPORT=FILE writes the report.
 func BenchmarkGPT2SmallLM(b *testing.B) {
 	seq := envInt(b, "ZKINFER_GPT2_SEQ", 1)
 	blocks := envInt(b, "ZKINFER_GPT2_BLOCKS", 1)
+	news := []int{1}
+	if s := os.Getenv("ZKINFER_GPT2_NEW"); s != "" {
+		news = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 || n > seq {
+				b.Fatalf("ZKINFER_GPT2_NEW=%q: want counts within 1..%d", s, seq)
+			}
+			news = append(news, n)
+		}
+	}
+	mode := os.Getenv("ZKINFER_GPT2_COMPILE")
 	var rep strings.Builder
-	fmt.Fprintf(&rep, "# GPT-2-small-shaped greedy LM (random weights)\n\n%s, %s/%s, %d CPUs (GOMAXPROCS %d), gnark %s, %s. R1CS and PLONK estimates, public ids and completion, fixed weights; %d positions, prompt %d + 1 new token.\n\n",
-		time.Now().UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), prover.GnarkVersion(), loadAvg(), seq, seq)
+	fmt.Fprintf(&rep, "# GPT-2-small-shaped greedy LM (random weights)\n\n%s, %s/%s, %d CPUs (GOMAXPROCS %d), gnark %s, %s. R1CS and PLONK estimates, public ids and completion, fixed weights; %d positions, new tokens %v (prompt = positions − new + 1).\n\n",
+		time.Now().UTC().Format(time.RFC3339), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), prover.GnarkVersion(), loadAvg(), seq, news)
 	vis := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityFixed}
 	compile := func(name string, m *quant.Model, est int) {
 		var ms runtime.MemStats
@@ -60,35 +77,66 @@ func BenchmarkGPT2SmallLM(b *testing.B) {
 		s := ops.GPT2Small
 		s.Blocks = blocks
 		start := time.Now()
-		m, err := gpt2Greedy(s, seq)
+		lm, err := gpt2LM(s, seq)
 		if err != nil {
 			b.Fatal(err)
 		}
-		split := costSplit(m)
-		fmt.Fprintf(&rep, "%d block(s) built, calibrated on 4 random id sequences, quantized in %s.\n\n", blocks, time.Since(start).Round(time.Millisecond))
-		fmt.Fprintf(&rep, "| part | R1CS estimate | PLONK estimate | R1CS, 12 blocks (extrapolated) |\n|---|---|---|---|\n")
-		var tot12 int
-		for _, p := range []string{"embed", "blocks", "head", "argmax", "io"} {
-			x := split[p].R1CS
-			if p == "blocks" && blocks > 0 {
-				x = x * 12 / blocks
+		fmt.Fprintf(&rep, "%d block(s) built, calibrated on 4 random id sequences, quantized in %s.\n", blocks, time.Since(start).Round(time.Millisecond))
+		var first *quant.Model
+		for _, n := range news {
+			full, err := ops.NextTokensModelFull(lm, seq-n+1, n)
+			if err != nil {
+				b.Fatal(err)
 			}
-			tot12 += x
-			fmt.Fprintf(&rep, "| %s | %d | %d | %d |\n", p, split[p].R1CS, split[p].SCS, x)
+			sliced, err := ops.NextTokensModel(lm, seq-n+1, n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if first == nil {
+				first = sliced
+			}
+			fs, ss := costSplit(full), costSplit(sliced)
+			fmt.Fprintf(&rep, "\n**Prompt %d + %d new token(s)** (%s):\n\n", seq-n+1, n, sliceNote(sliced))
+			fmt.Fprintf(&rep, "| part | R1CS before slicing | R1CS after | PLONK after | R1CS before, 12 blocks | R1CS after, 12 blocks |\n|---|---|---|---|---|---|\n")
+			var f12, s12 int
+			for _, p := range []string{"embed", "blocks", "head", "argmax", "io"} {
+				x, y := fs[p].R1CS, ss[p].R1CS
+				label := p
+				if p == "io" {
+					label = "I/O + circuit-wide (range-check base, tables; not scaled)"
+				}
+				if p == "blocks" && blocks > 0 {
+					// Every block but the last runs on all positions; the
+					// last one's row-uniform tail on the checked rows.
+					per := x / blocks
+					x, y = per*12, y+per*(12-blocks)
+				}
+				f12 += x
+				s12 += y
+				fmt.Fprintf(&rep, "| %s | %d | %d | %d | %d | %d |\n", label, fs[p].R1CS, ss[p].R1CS, ss[p].SCS, x, y)
+			}
+			fmt.Fprintf(&rep, "| total | %d | %d | %d | %d | %d |\n", fs["total"].R1CS, ss["total"].R1CS, ss["total"].SCS, f12, s12)
+			fmt.Fprintf(&rep, "| per new token | %d | %d | %d | %d | %d |\n", fs["total"].R1CS/n, ss["total"].R1CS/n, ss["total"].SCS/n, f12/n, s12/n)
 		}
-		fmt.Fprintf(&rep, "| total | %d | %d | %d |\n", split["total"].R1CS, split["total"].SCS, tot12)
-		if os.Getenv("ZKINFER_GPT2_COMPILE") == "all" {
-			compile(fmt.Sprintf("the whole model (%d blocks)", blocks), m, split["total"].R1CS)
+		lm = nil
+		switch mode {
+		case "all":
+			if os.Getenv("ZKINFER_GPT2_PROVE") == "1" {
+				// One compile (hashed I/O, the pipeline's), not two.
+				rep.WriteString(proveRow(b, first, seq-news[0]+1, news[0]))
+				break
+			}
+			compile(fmt.Sprintf("\nthe whole sliced greedy model (%d block(s), prompt %d + %d new)", blocks, seq-news[0]+1, news[0]), first, costSplit(first)["total"].R1CS)
+		case "", "embed":
+			runtime.GC()
+			e := ops.GPT2Small
+			e.Blocks, e.NoHead = 0, true
+			em, err := gpt2Embedding(e, seq)
+			if err != nil {
+				b.Fatal(err)
+			}
+			compile("the embedding (wte gather_packed + wpe)", em, em.EstimateCost(vis).R1CS)
 		}
-		m = nil
-		runtime.GC()
-		e := ops.GPT2Small
-		e.Blocks, e.NoHead = 0, true
-		em, err := gpt2Embedding(e, seq)
-		if err != nil {
-			b.Fatal(err)
-		}
-		compile("the embedding (wte gather_packed + wpe)", em, em.EstimateCost(vis).R1CS)
 	}
 	b.Log("\n" + rep.String())
 	if path := os.Getenv("ZKINFER_GPT2_REPORT"); path != "" {
@@ -96,6 +144,84 @@ func BenchmarkGPT2SmallLM(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// sliceNote says which nodes of a greedy model run on the checked rows.
+func sliceNote(m *quant.Model) string {
+	var cuts []string
+	for _, n := range m.Graph.Nodes {
+		if _, ok := n.Op.(*ops.QSlice); ok && strings.HasSuffix(m.Graph.Values[n.Out[0]].Name, ".rows") {
+			cuts = append(cuts, n.Name)
+		}
+	}
+	if len(cuts) == 0 {
+		return "nothing sliced: every position is checked"
+	}
+	return "rows sliced at " + strings.Join(cuts, ", ") + "; everything after them runs on the checked rows"
+}
+
+// proveRow runs the library pipeline on the greedy model m (hashed I/O,
+// fixed weights): compile, dev setup, prove on a greedy completion of a
+// random prompt, verify; it returns a report line with the times and the
+// process's peak RSS.
+func proveRow(b *testing.B, m *quant.Model, promptLen, newTokens int) string {
+	b.Helper()
+	t0 := time.Now()
+	c, err := prover.Compile(m, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	compileT := time.Since(t0)
+	t0 = time.Now()
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setupT := time.Since(t0)
+	tr, err := greedyTrace(m, promptLen, newTokens)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 = time.Now()
+	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	proveT := time.Since(t0)
+	if err := prover.Verify(keys.VK, p.Proof, p.Public); err != nil {
+		b.Fatalf("proof rejected: %v", err)
+	}
+	est := m.EstimateCost(quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}).R1CS
+	return fmt.Sprintf("\nPipeline on the sliced greedy model (prompt %d + %d new; Groth16, hashed ids and completion, fixed weights, dev setup): %d constraints (estimate %+.1f %%); compile %s, setup %s, prove %s (%.0f constraints/s), verified; peak RSS %s; %s\n",
+		promptLen, newTokens, c.Header.Constraints, 100*float64(est-c.Header.Constraints)/float64(c.Header.Constraints), compileT.Round(time.Millisecond), setupT.Round(time.Millisecond), proveT.Round(time.Millisecond),
+		float64(c.Header.Constraints)/proveT.Seconds(), peakRSSText(), loadAvg())
+}
+
+// greedyTrace is the trace of the greedy model m (one new token) on a
+// random prompt of promptLen ids, zero padding after: with one new token
+// the model's input holds no completion token, so any prompt is honest.
+func greedyTrace(m *quant.Model, promptLen, newTokens int) (*quant.Trace, error) {
+	seq := m.Graph.Values[m.Graph.Inputs[0]].Size()
+	rng := rand.New(rand.NewPCG(7, 7))
+	hi := m.Graph.Values[m.Graph.Inputs[0]].Hi
+	x := make([]int64, seq)
+	for i := range promptLen {
+		x[i] = rng.Int64N(hi + 1)
+	}
+	if newTokens != 1 {
+		return nil, fmt.Errorf("greedyTrace: %d new tokens (only 1 is supported)", newTokens)
+	}
+	return m.Forward([][]int64{x})
+}
+
+// peakRSS is the process's peak resident set size (VmHWM).
+// peakRSSText is peakRSS (hf_bench_test.go) as text for reports.
+func peakRSSText() string {
+	n := peakRSS()
+	if n == 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
 }
 
 // gpt2Embedding is ExampleGPT2 of shape s (NoHead) calibrated and quantized.
@@ -124,10 +250,9 @@ func randomIDs(vocab, seq int) [][]float64 {
 	return cal
 }
 
-// gpt2Greedy builds ops.ExampleGPT2 at seq positions, calibrates it on 4
-// random id sequences, quantizes it and appends next_tokens (prompt seq,
-// 1 new token).
-func gpt2Greedy(s ops.GPT2Shape, seq int) (*quant.Model, error) {
+// gpt2LM builds ops.ExampleGPT2 at seq positions, calibrates it on 4
+// random id sequences and quantizes it.
+func gpt2LM(s ops.GPT2Shape, seq int) (*quant.Model, error) {
 	fm, err := ops.ExampleGPT2(s, seq, 1)
 	if err != nil {
 		return nil, err
@@ -136,11 +261,7 @@ func gpt2Greedy(s ops.GPT2Shape, seq int) (*quant.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := quant.Quantize(fm, st)
-	if err != nil {
-		return nil, err
-	}
-	return ops.NextTokensModel(m, seq, 1)
+	return quant.Quantize(fm, st)
 }
 
 // costSplit sums the ops' estimates by part: embed.*, h<i>.* (blocks),
@@ -170,7 +291,7 @@ func costSplit(m *quant.Model) map[string]quant.Cost {
 			part = "embed"
 		case strings.HasPrefix(n.Name, "head."):
 			part = "head"
-		case n.Name == "next_tokens":
+		case strings.HasPrefix(n.Op.Kind(), "next_tokens"):
 			part = "argmax"
 		}
 		add(part, c)

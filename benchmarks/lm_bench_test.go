@@ -125,7 +125,7 @@ func lmRow(file string, seq int, greedy bool) (string, error) {
 		}
 		c := n.Op.Cost(in, out).R1CS
 		switch {
-		case n.Op.Kind() == "next_tokens":
+		case strings.HasPrefix(n.Op.Kind(), "next_tokens"):
 			split[3] += c
 		case strings.Contains(n.Name, "/h.") || strings.Contains(n.Name, "/layers.") || strings.Contains(n.Name, "/layers/"):
 			split[1] += c

@@ -170,6 +170,18 @@ var ErrNotCausal = errors.New("not causal")
 // sequence axis — anything that might read a later position — is refused,
 // naming the first node that mixes positions on the way to the output.
 func CheckCausal(g *Graph, input, inAxis, output, outAxis int) error {
+	return CheckCausalFrom(g, input, inAxis, output, outAxis, 0)
+}
+
+// CheckCausalFrom is CheckCausal for an output whose coordinate t along
+// outAxis is position from + t of the input (rows from … of the logits, as
+// a greedy-completion model whose LM head runs on the checked rows only
+// computes them): element (…, t, …) may depend only on input coordinates
+// ≤ from + t. from ≥ 0.
+func CheckCausalFrom(g *Graph, input, inAxis, output, outAxis, from int) error {
+	if from < 0 || from > MaxTensorValues {
+		return fmt.Errorf("%w: causality from position %d", ErrValidation, from)
+	}
 	if input < 0 || input >= len(g.Values) || output < 0 || output >= len(g.Values) {
 		return fmt.Errorf("%w: causality of values %d → %d of %d", ErrValidation, input, output, len(g.Values))
 	}
@@ -283,12 +295,16 @@ func CheckCausal(g *Graph, input, inAxis, output, outAxis int) error {
 	}
 	var bad error
 	forAxis(outV.Shape, oa, func(i, t int) {
-		if bad == nil && d.Dep[i] > int32(t) {
+		if bad == nil && d.Dep[i] > int32(from+t) {
 			what := fmt.Sprintf("position %d", d.Dep[i])
 			if d.Dep[i] == DepAll {
 				what = "any position"
 			}
-			bad = fmt.Errorf("%w: %w: row %d of %q may depend on %s of %q%s", ErrValidation, ErrNotCausal, t, outV.Name, what, in.Name, culprit(g, output, why))
+			row := fmt.Sprintf("row %d", t)
+			if from != 0 {
+				row = fmt.Sprintf("row %d (position %d)", t, from+t)
+			}
+			bad = fmt.Errorf("%w: %w: %s of %q may depend on %s of %q%s", ErrValidation, ErrNotCausal, row, outV.Name, what, in.Name, culprit(g, output, why))
 		}
 	})
 	return bad

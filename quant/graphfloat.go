@@ -406,6 +406,14 @@ type InnerCalibrated interface {
 	QuantizeInner(in, out []Value, inner []int) (Op, error)
 }
 
+// SharedFrac is implemented by float ops whose output fraction is chosen
+// together with other ops': every op of one non-empty FracGroup (with one
+// output) is calibrated on the largest magnitude any of them reached (the
+// column blocks of a layer too wide for one op, joined by a concat).
+type SharedFrac interface {
+	FracGroup() string
+}
+
 // calibrateGraph evaluates every sample, then chooses the fractions in
 // topological order: the input's from its largest magnitude, every node's
 // outputs by its op's rule (FloatOp.OutFracs).
@@ -457,6 +465,20 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 		}
 		fracs[id] = fracFor(mx[id])
 	}
+	// Ops of one calibration group (SharedFrac) see the group's largest
+	// magnitude.
+	groupMax := map[string]float64{}
+	group := func(n FloatNode) string {
+		if sf, ok := n.Op.(SharedFrac); ok && len(n.Out) == 1 {
+			return sf.FracGroup()
+		}
+		return ""
+	}
+	for _, n := range g.Nodes {
+		if k := group(n); k != "" {
+			groupMax[k] = math.Max(groupMax[k], mx[n.Out[0]])
+		}
+	}
 	for _, n := range g.Nodes {
 		in := make([]int, len(n.In))
 		for k, id := range n.In {
@@ -465,6 +487,9 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 		out := make([]float64, len(n.Out))
 		for k, id := range n.Out {
 			out[k] = mx[id]
+		}
+		if k := group(n); k != "" {
+			out[0] = groupMax[k]
 		}
 		of := n.Op.OutFracs(in, out)
 		for k, id := range n.Out {

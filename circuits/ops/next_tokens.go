@@ -29,7 +29,12 @@ import (
 // ExtremeHint, every output of which is pinned above.
 type NextTokens struct{}
 
-func init() { gadget.Register("next_tokens", NextTokens{}) }
+// next_tokens_rows (ops.NextTokens with Sliced) is the same gadget on
+// logits that hold the checked rows only: row k is position From + k.
+func init() {
+	gadget.Register("next_tokens", NextTokens{})
+	gadget.Register("next_tokens_rows", NextTokens{})
+}
 
 func (NextTokens) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []quant.Value) ([][]frontend.Variable, error) {
 	n, err := opAs[*ops.NextTokens](op)
@@ -42,7 +47,8 @@ func (NextTokens) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []q
 	rows := out[0].Size()
 	y := make([]frontend.Variable, rows)
 	for k := range y {
-		idx, err := firstArgMax(c, in[0].V[(n.From+k)*v:(n.From+k+1)*v])
+		r := n.Row(k)
+		idx, err := firstArgMax(c, in[0].V[r*v:(r+1)*v])
 		if err != nil {
 			return nil, err
 		}

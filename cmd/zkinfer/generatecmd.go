@@ -66,9 +66,11 @@ compiled with compile-circuit) greedily on the prompt for N new tokens, then
 proves the whole completion in one proof:
 
    the model reads the prompt (L tokens), the completion but its last
-   token, and padding up to T; one forward pass gives the logits of every
-   position, and an op next_tokens checks that at each position from L − 1
-   on the argmax of the logits (the lowest id on ties) is the next token.
+   token, and padding up to T; one forward pass runs the blocks at every
+   position and the position-wise tail (ln_f, the LM head, the last MLP)
+   at positions L − 1 … L + N − 2 only, and an op next_tokens checks that
+   at each of them the argmax of the logits (the lowest id on ties) is the
+   next token.
 
 The causal mask makes position t's logits a function of the tokens up to t,
 so the one pass is exactly the N decoding steps; the padding changes no

@@ -388,6 +388,9 @@ func (l *lmBuilder) input() {
 // (wte, embed_tokens or lm_head.weight, as stored), no bias, in column
 // blocks of at most quant.MaxDim joined by a concat; each block's [d, n]
 // weight is cut from E directly (no transposed copy of the whole table).
+// The blocks form one calibration group (ops.Linear.Group): one output
+// fraction, so the concat copies them without requantizing, as the ONNX
+// importer's wide heads.
 func (l *lmBuilder) head(x string, e *quant.FloatTensor) string {
 	if l.err != nil {
 		return x
@@ -410,7 +413,9 @@ func (l *lmBuilder) head(x string, e *quant.FloatTensor) string {
 	var names []string
 	for p := range parts {
 		lo, hi := p*v/parts, (p+1)*v/parts
-		names = append(names, l.node(fmt.Sprintf("head.lm_head.%d", p), ops.NewLinear(block(lo, hi), zeros(hi-lo), false), x))
+		blk := ops.NewLinear(block(lo, hi), zeros(hi-lo), false)
+		blk.Group = "head.lm_head" // one output fraction: the concat copies
+		names = append(names, l.node(fmt.Sprintf("head.lm_head.%d", p), blk, x))
 	}
 	return l.node("head.lm_head", &ops.Concat{Axis: 2}, names...)
 }

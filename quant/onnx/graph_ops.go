@@ -220,8 +220,46 @@ func (gi *graphImporter) linear(n *onnxpb.NodeProto, x string, w *tensor, bias [
 		out = m.GetOutput()[0]
 	}
 	out, fused := gi.fusedRelu(out)
+	if w.dims[1] > quant.MaxDim {
+		return gi.wideLinear(n, x, w, bias, out, relu || fused)
+	}
 	op := ops.NewLinear(&quant.FloatTensor{Shape: slices.Clone(w.dims), Data: w.data}, &quant.FloatTensor{Shape: []int{len(bias)}, Data: bias}, relu || fused)
 	return gi.node(n, "", op, []string{x}, []string{out})
+}
+
+// wideLinear maps a linear of more than quant.MaxDim output columns (an LM
+// head over GPT-2's 50257 tokens) to ⌈cols/MaxDim⌉ linears over balanced
+// column blocks, each at most MaxDim wide, joined by a concat on the last
+// axis. Every output column is the same float function as in the wide
+// layer; the blocks share one calibration group (ops.Linear.Group), so
+// they get one output fraction — the one the wide layer would get — and
+// the concat copies them (no requantization). The integers of a column
+// are those QuantizeDense gives it, per-column multipliers at the block's
+// shift.
+func (gi *graphImporter) wideLinear(n *onnxpb.NodeProto, x string, w *tensor, bias []float64, out string, relu bool) error {
+	rows, cols := w.dims[0], w.dims[1]
+	parts := (cols + quant.MaxDim - 1) / quant.MaxDim
+	if err := gi.b.constant(len(w.data)); err != nil {
+		return err
+	}
+	names := make([]string, parts)
+	for p := range parts {
+		lo, hi := p*cols/parts, (p+1)*cols/parts
+		bw := &quant.FloatTensor{Shape: []int{rows, hi - lo}, Data: make([]float64, rows*(hi-lo))}
+		for i := range rows {
+			copy(bw.Data[i*(hi-lo):(i+1)*(hi-lo)], w.data[i*cols+lo:i*cols+hi])
+		}
+		op := ops.NewLinear(bw, &quant.FloatTensor{Shape: []int{hi - lo}, Data: slices.Clone(bias[lo:hi])}, relu)
+		op.Group = "cols:" + out
+		names[p] = fmt.Sprintf("%s/cols%d", out, p)
+		if err := gi.fresh(names[p]); err != nil {
+			return err
+		}
+		if err := gi.node(n, fmt.Sprintf("/cols%d", p), op, []string{x}, []string{names[p]}); err != nil {
+			return err
+		}
+	}
+	return gi.node(n, "", &ops.Concat{Axis: -1}, names, []string{out})
 }
 
 // pendingAffine is an affine op on x per input column, folded into the

@@ -100,7 +100,11 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 				name = fmt.Sprintf("head.lm_head.%d", p)
 			}
 			names = append(names, name)
-			nodes = append(nodes, node{name, NewLinear(w, fill(0, hi-lo), false), []string{"head.ln_f"}})
+			l := NewLinear(w, fill(0, hi-lo), false)
+			if parts > 1 {
+				l.Group = "head.lm_head" // one output fraction: the concat copies
+			}
+			nodes = append(nodes, node{name, l, []string{"head.ln_f"}})
 		}
 		if parts > 1 {
 			nodes = append(nodes, node{"head.lm_head", &Concat{Axis: 2}, names})
@@ -116,6 +120,152 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 	}
 	if !s.NoHead {
 		x = "head.lm_head"
+	}
+	if err := b.Output(x); err != nil {
+		return nil, err
+	}
+	g, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	return quant.NewGraphModel(g)
+}
+
+// LlamaShape is the shape of ExampleLlama.
+type LlamaShape struct {
+	Vocab, D, Heads, KVHeads, Hidden, Blocks int
+	// BlockOnly makes the model the blocks alone: a float residual stream
+	// x [1, seq, D] in, the last block's residual out (no embedding, final
+	// norm or head; Vocab unused).
+	BlockOnly bool
+}
+
+// ExampleLlama returns a Llama-style language model with random weights
+// drawn from seed (no checkpoint: Llama's op graph, not its values): ids
+// [1, seq] → embed_tokens (a gather; gather_packed beyond 2^22 values) →
+// Blocks pre-norm blocks (RMSNorm → q, k, v projections without bias,
+// Heads query heads and KVHeads kv heads (grouped-query attention) of
+// D/Heads values → RoPE (θ 10000, rotate_half per head: reshape and
+// transpose to [1, H, T, dh] and back, free) on q and k → causal
+// attention → o_proj → residual; RMSNorm → SwiGLU (silu(gate)·up) of
+// Hidden values → down → residual) → RMSNorm → untied head → logits
+// [1, seq, Vocab]. Node names start with "embed.", "h<i>." and "head."
+// (the cost split of the benchmarks).
+func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error) {
+	if s.D < 2 || s.Heads < 1 || s.KVHeads < 1 || s.Heads%s.KVHeads != 0 || s.D%s.Heads != 0 || (s.D/s.Heads)%2 != 0 || s.Hidden < 1 || s.Blocks < 0 || seq < 1 || (!s.BlockOnly && s.Vocab < 2) {
+		return nil, fmt.Errorf("%w: Llama shape %+v at %d positions", quant.ErrValidation, s, seq)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
+	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
+		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+		for i := range t.Data {
+			t.Data[i] = (rng.Float64()*2 - 1) * scale
+		}
+		return t
+	}
+	ones := func(n int) *quant.FloatTensor {
+		t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
+		for i := range t.Data {
+			t.Data[i] = 1
+		}
+		return t
+	}
+	zeros := func(n int) *quant.FloatTensor { return &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)} }
+	d, h, hkv := s.D, s.Heads, s.KVHeads
+	dh := d / h
+	cos := &quant.FloatTensor{Shape: []int{seq, dh}, Data: make([]float64, seq*dh)}
+	sin := &quant.FloatTensor{Shape: []int{seq, dh}, Data: make([]float64, seq*dh)}
+	for p := range seq {
+		for j := range dh {
+			f := float64(p) / math.Pow(10000, float64(2*(j%(dh/2)))/float64(dh))
+			cos.Data[p*dh+j], sin.Data[p*dh+j] = math.Cos(f), math.Sin(f)
+		}
+	}
+	type node struct {
+		name string
+		op   quant.FloatOp
+		in   []string
+	}
+	var nodes []node
+	x := "x"
+	b := quant.NewGraphBuilder()
+	if s.BlockOnly {
+		if err := b.Input("x", []int{1, seq, d}); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(s.Vocab - 1)}); err != nil {
+			return nil, err
+		}
+		var emb quant.FloatOp = NewGather(rnd(1, s.Vocab, d))
+		if s.Vocab*d > 1<<22 {
+			emb = NewGatherPacked(rnd(1, s.Vocab, d), 0)
+		}
+		nodes = append(nodes, node{"embed.tokens", emb, []string{"ids"}})
+		x = "embed.tokens"
+	}
+	w := 1 / math.Sqrt(float64(d))
+	lin := func(in, out int, scale float64) *Linear { return NewLinear(rnd(scale, in, out), zeros(out), false) }
+	// rope applies RoPE per head to a [1, seq, n·dh] projection.
+	rope := func(p, v string, n int) string {
+		nodes = append(nodes,
+			node{p + v + "_heads", &Reshape{Shape: []int{1, seq, n, dh}}, []string{p + v}},
+			node{p + v + "_t", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_heads"}},
+			node{p + v + "_rope", NewRope(cos, sin), []string{p + v + "_t"}},
+			node{p + v + "_back", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_rope"}},
+			node{p + v + "_rot", &Reshape{Shape: []int{1, seq, n * dh}}, []string{p + v + "_back"}},
+		)
+		return p + v + "_rot"
+	}
+	for i := range s.Blocks {
+		p := fmt.Sprintf("h%d.", i)
+		nodes = append(nodes,
+			node{p + "input_layernorm", NewRMSNorm(ones(d), 1e-5), []string{x}},
+			node{p + "q", lin(d, h*dh, w), []string{p + "input_layernorm"}},
+			node{p + "k", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
+			node{p + "v", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
+		)
+		q, k := rope(p, "q", h), rope(p, "k", hkv)
+		nodes = append(nodes,
+			node{p + "attn", &Attention{Heads: h, KVHeads: hkv, HeadDim: dh, Scale: 1 / math.Sqrt(float64(dh)), Mask: MaskCausal}, []string{q, k, p + "v"}},
+			node{p + "o_proj", lin(d, d, w), []string{p + "attn"}},
+			node{p + "res_1", &Binary{Op: "add"}, []string{x, p + "o_proj"}},
+			node{p + "post_attention_layernorm", NewRMSNorm(ones(d), 1e-5), []string{p + "res_1"}},
+			node{p + "gate", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
+			node{p + "up", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
+			node{p + "silu", &Unary{Fn: "silu"}, []string{p + "gate"}},
+			node{p + "swiglu", &Binary{Op: "mul"}, []string{p + "silu", p + "up"}},
+			node{p + "down", lin(s.Hidden, d, 1/math.Sqrt(float64(s.Hidden))), []string{p + "swiglu"}},
+			node{p + "res_2", &Binary{Op: "add"}, []string{p + "res_1", p + "down"}},
+		)
+		x = p + "res_2"
+	}
+	if !s.BlockOnly {
+		nodes = append(nodes, node{"head.norm", NewRMSNorm(ones(d), 1e-5), []string{x}})
+		parts := (s.Vocab + quant.MaxDim - 1) / quant.MaxDim
+		var names []string
+		for q := range parts {
+			lo, hi := q*s.Vocab/parts, (q+1)*s.Vocab/parts
+			name := "head.lm_head"
+			if parts > 1 {
+				name = fmt.Sprintf("head.lm_head.%d", q)
+			}
+			l := lin(d, hi-lo, w)
+			if parts > 1 {
+				l.Group = "head.lm_head"
+			}
+			names = append(names, name)
+			nodes = append(nodes, node{name, l, []string{"head.norm"}})
+		}
+		if parts > 1 {
+			nodes = append(nodes, node{"head.lm_head", &Concat{Axis: 2}, names})
+		}
+		x = "head.lm_head"
+	}
+	for _, n := range nodes {
+		if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.name, err)
+		}
 	}
 	if err := b.Output(x); err != nil {
 		return nil, err

@@ -11,7 +11,11 @@ import (
 // (ONNX Gemm and MatMul with a constant right operand, torch nn.Linear),
 // optionally followed by ReLU, which the requantization's clamp absorbs.
 type Linear struct {
-	ReLU   bool         `json:"relu,omitempty"`
+	ReLU bool `json:"relu,omitempty"`
+	// Group, when set, ties the output fraction to every other op of the
+	// same group (quant.SharedFrac): the column blocks of a layer wider
+	// than quant.MaxDim, so that their concat needs no requantization.
+	Group  string       `json:"group,omitempty"`
 	Weight *quant.Param `json:"-"`
 	Bias   *quant.Param `json:"-"`
 }
@@ -40,6 +44,9 @@ func (l *Linear) Kind() string                         { return "linear" }
 func (l *Linear) Params() []*quant.Param               { return []*quant.Param{l.Weight, l.Bias} }
 func (l *Linear) dims() (in, out int)                  { return l.Weight.T.Shape[0], l.Weight.T.Shape[1] }
 func (l *Linear) OutFracs(_ []int, mx []float64) []int { return []int{quant.FracFor(mx[0])} }
+
+// FracGroup is the calibration group (quant.SharedFrac).
+func (l *Linear) FracGroup() string { return l.Group }
 
 func (l *Linear) OutShapes(in [][]int) ([][]int, error) {
 	if err := arity(in, 1); err != nil {

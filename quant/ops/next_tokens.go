@@ -28,9 +28,16 @@ import (
 // reference refuses ids that do not follow their own argmax.
 //
 // It is both the float and the integer op (no parameters, no scale).
+//
+// With Sliced (kind next_tokens_rows, NextTokensModel's form) the logits
+// are only the checked rows [..., N, V]: row k is position From + k (the
+// LM head ran on rows From … From + N − 1 alone, see SliceRows); the ids
+// are still the T positions and the checks are the same.
 type NextTokens struct {
 	From  int `json:"from"`
 	Count int `json:"count"`
+	// Sliced is set by the kind (next_tokens_rows), never by a file.
+	Sliced bool `json:"-"`
 }
 
 // MaxNextTokensVocab bounds V: the ids are 24-bit index values.
@@ -43,9 +50,32 @@ func init() {
 		NewFloat: func() quant.FloatOp { return &NextTokens{} },
 		Doc:      "greedy decoding in one pass: the argmax (lowest id on ties) of each logits row from From on is the next token id, and equals the model's input id at the next position; about 5 R1CS constraints and one 8-bit range check per checked logit",
 	})
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "next_tokens_rows", ID: 83,
+		New:      func() quant.Op { return &NextTokens{Sliced: true} },
+		NewFloat: func() quant.FloatOp { return &NextTokens{Sliced: true} },
+		Doc:      "next_tokens on the checked logits rows only (row k is position From + k: the LM head ran on those rows alone); the same checks and cost",
+	})
 }
 
-func (n *NextTokens) Kind() string                    { return "next_tokens" }
+func (n *NextTokens) Kind() string {
+	if n.Sliced {
+		return "next_tokens_rows"
+	}
+	return "next_tokens"
+}
+
+// row is the logits row of checked position From + k.
+func (n *NextTokens) row(k int) int {
+	if n.Sliced {
+		return k
+	}
+	return n.From + k
+}
+
+// Row is the logits row of checked position From + k (k < Count).
+func (n *NextTokens) Row(k int) int { return n.row(k) }
+
 func (n *NextTokens) Params() []*quant.Param          { return nil }
 func (n *NextTokens) OutFracs([]int, []float64) []int { return []int{0} }
 
@@ -55,22 +85,28 @@ func (*NextTokens) IndexInput(i int) bool { return i == 1 }
 // IndexOutput: the completion is an index value.
 func (*NextTokens) IndexOutput(i int) bool { return i == 0 }
 
-// resolve checks the shapes: logits [..., T, V] with one element in the
-// leading axes, ids of T elements, 0 ≤ From, 1 ≤ Count, From + Count ≤ T;
-// it returns T and V.
+// resolve checks the shapes: logits [..., T, V] ([..., Count, V] when
+// Sliced) with one element in the leading axes, ids of T elements,
+// 0 ≤ From, 1 ≤ Count, From + Count ≤ T; it returns T and V.
 func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if len(logits) < 2 {
-		return 0, 0, fmt.Errorf("%w: next_tokens logits of shape %v, want [..., T, V]", quant.ErrShape, logits)
+		return 0, 0, fmt.Errorf("%w: %s logits of shape %v, want [..., T, V]", quant.ErrShape, n.Kind(), logits)
 	}
-	t, v = logits[len(logits)-2], logits[len(logits)-1]
-	if quant.ShapeSize(logits) != t*v {
-		return 0, 0, fmt.Errorf("%w: next_tokens logits %v: the leading axes must hold one element (one sequence)", quant.ErrShape, logits)
+	rows := logits[len(logits)-2]
+	v = logits[len(logits)-1]
+	if quant.ShapeSize(logits) != rows*v {
+		return 0, 0, fmt.Errorf("%w: %s logits %v: the leading axes must hold one element (one sequence)", quant.ErrShape, n.Kind(), logits)
 	}
 	if v < 2 || v > MaxNextTokensVocab {
-		return 0, 0, fmt.Errorf("%w: next_tokens over a vocabulary of %d, want 2..%d", quant.ErrShape, v, MaxNextTokensVocab)
+		return 0, 0, fmt.Errorf("%w: %s over a vocabulary of %d, want 2..%d", quant.ErrShape, n.Kind(), v, MaxNextTokensVocab)
 	}
-	if quant.ShapeSize(ids) != t {
-		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, t)
+	t = quant.ShapeSize(ids)
+	if n.Sliced {
+		if rows != n.Count {
+			return 0, 0, fmt.Errorf("%w: next_tokens_rows reads %d logits rows for %d tokens", quant.ErrShape, rows, n.Count)
+		}
+	} else if t != rows {
+		return 0, 0, fmt.Errorf("%w: next_tokens ids %v for %d logits rows", quant.ErrShape, ids, rows)
 	}
 	if n.From < 0 || n.Count < 1 || n.Count > t || n.From > t-n.Count { // not From + Count > T: it overflows
 		return 0, 0, fmt.Errorf("%w: next_tokens of %d tokens after a prompt of %d: the model reads %d positions, want prompt + tokens − 1 ≤ %d", quant.ErrValidation, n.Count, n.From+1, t, t)
@@ -97,7 +133,8 @@ func (n *NextTokens) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error)
 	}
 	y := make([]float64, n.Count)
 	for k := range y {
-		y[k] = float64(argmaxRow(in[0].Data[(n.From+k)*v : (n.From+k+1)*v]))
+		r := n.row(k)
+		y[k] = float64(argmaxRow(in[0].Data[r*v : (r+1)*v]))
 	}
 	return []*quant.FloatTensor{{Shape: []int{n.Count}, Data: y}}, nil
 }
@@ -119,7 +156,7 @@ func (n *NextTokens) Quantize(in, out []quant.Value) (quant.Op, error) {
 		return nil, err
 	}
 	out[0].DType, out[0].Frac, out[0].Lo, out[0].Hi = quant.DTypeIndex, 0, 0, int64(v-1)
-	q := &NextTokens{From: n.From, Count: n.Count}
+	q := &NextTokens{From: n.From, Count: n.Count, Sliced: n.Sliced}
 	if err := q.Check(in, out); err != nil {
 		return nil, err
 	}
@@ -154,7 +191,7 @@ func (n *NextTokens) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Te
 	if err != nil {
 		return nil, err
 	}
-	y := Greedy(in[0].Data, v, n.From, n.Count)
+	y := Greedy(in[0].Data, v, n.row(0), n.Count)
 	for k := range len(y) - 1 {
 		if got := in[1].Data[n.From+k+1]; got != y[k] {
 			return nil, fmt.Errorf("%w: %w: position %d holds token %d, the model's greedy next token after position %d is %d", quant.ErrValidation, ErrNotGreedy, n.From+k+1, got, n.From+k, y[k])
@@ -208,7 +245,25 @@ func (n *NextTokens) Cost(in, out []quant.Value) quant.Cost {
 // refused, naming the first node that mixes positions). m is not
 // modified (the graph's slices are copied; ops are shared, they are never
 // written).
+//
+// The row-uniform ops before the logits (ln_f, the LM head, the last
+// block's MLP: SliceRows) run on the checked rows only, after a slice of
+// their inputs, and a next_tokens_rows node reads those Count rows: the
+// same integers on every checked row (same ops and weights), so the same
+// completion, at the head's cost per new token instead of per position.
+// NextTokensModelFull keeps every row.
 func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, error) {
+	return nextTokensModel(m, promptLen, newTokens, true)
+}
+
+// NextTokensModelFull is NextTokensModel without row slicing: the LM graph
+// computes its logits at every position and next_tokens reads rows From …
+// From + Count − 1 of them (the form before row slicing; for comparisons).
+func NextTokensModelFull(m *quant.Model, promptLen, newTokens int) (*quant.Model, error) {
+	return nextTokensModel(m, promptLen, newTokens, false)
+}
+
+func nextTokensModel(m *quant.Model, promptLen, newTokens int, slice bool) (*quant.Model, error) {
 	g := m.Graph
 	if g == nil || len(g.Inputs) != 1 || len(g.Outputs) != 1 {
 		return nil, fmt.Errorf("%w: greedy completion needs a layer graph with one input (the token ids) and one output (the logits)", quant.ErrValidation)
@@ -230,6 +285,20 @@ func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, er
 	}
 	v := logits.Shape[len(logits.Shape)-1]
 	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	var fracs []int
+	if m.Scales.Graph != nil {
+		fracs = m.Scales.Graph.Fracs
+	}
+	if slice {
+		rs, ok, err := SliceRows(g, fracs, g.Outputs[0], op.From, op.Count)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ng, fracs = rs.Graph, rs.Fracs
+			op.Sliced = true
+		}
+	}
 	id := len(ng.Values)
 	ng.Values = append(ng.Values, quant.Value{Name: "next_tokens", Shape: shapes[0], DType: quant.DTypeIndex, Lo: 0, Hi: int64(v - 1)})
 	ng.Nodes = append(ng.Nodes, quant.Node{Name: "next_tokens", Op: op, In: []int{g.Outputs[0], g.Inputs[0]}, Out: []int{id}})
@@ -238,11 +307,17 @@ func NextTokensModel(m *quant.Model, promptLen, newTokens int) (*quant.Model, er
 	out.Graph = ng
 	if m.Scales.Graph != nil {
 		sg := *m.Scales.Graph
-		sg.Fracs = append(slices.Clone(sg.Fracs), 0)
+		sg.Fracs = append(slices.Clone(fracs), 0)
 		out.Scales.Graph = &sg
 	}
 	if err := out.Validate(); err != nil {
 		return nil, err
+	}
+	if op.Sliced {
+		// What verify --model checks, on the rewritten graph.
+		if err := CheckGreedyCausal(&out); err != nil {
+			return nil, fmt.Errorf("greedy completion on the checked rows: %w", err)
+		}
 	}
 	return &out, nil
 }
@@ -366,7 +441,8 @@ func (a *ArgMaxIndex) Cost(in, _ []quant.Value) quant.Cost {
 
 // CheckGreedyCausal checks a greedy-completion model (NextTokensModel's
 // output): every next_tokens node's logits rows depend only on the ids at
-// positions up to theirs (quant.CheckCausal from the ids it reads).
+// positions up to theirs (quant.CheckCausal from the ids it reads; for a
+// next_tokens_rows node row k is position From + k, quant.CheckCausalFrom).
 func CheckGreedyCausal(m *quant.Model) error {
 	g := m.Graph
 	if g == nil {
@@ -381,7 +457,11 @@ func CheckGreedyCausal(m *quant.Model) error {
 			return fmt.Errorf("%w: next_tokens node %q reads %d values", quant.ErrValidation, n.Name, len(n.In))
 		}
 		found = true
-		if err := quant.CheckCausal(g, n.In[1], -1, n.In[0], -2); err != nil {
+		from := 0
+		if nt := n.Op.(*NextTokens); nt.Sliced {
+			from = nt.From // logits row k is position From + k
+		}
+		if err := quant.CheckCausalFrom(g, n.In[1], -1, n.In[0], -2, from); err != nil {
 			return err
 		}
 	}
