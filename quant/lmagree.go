@@ -18,6 +18,9 @@ import (
 const (
 	DefaultLMPrompts = 100
 	DefaultLMSeed    = 1
+	// MaxLMPrompts bounds LMAgreementOptions.Prompts (each prompt is one
+	// float and one integer forward pass).
+	MaxLMPrompts = 1 << 20
 	// LMExamples is how many disagreements a report keeps.
 	LMExamples = 8
 	// lmContext is how many ids before a disagreement an example shows.
@@ -93,7 +96,9 @@ func LMShape(m *Model) (t, v int, err error) {
 		return 0, 0, fmt.Errorf("%w: %w: the input must be token ids and the output logits [1, T, V]", ErrValidation, ErrNotLM)
 	}
 	t, v = out.Shape[len(out.Shape)-2], out.Shape[len(out.Shape)-1]
-	if t < 1 || v < 2 || in.Size() != t || out.Size() != t*v {
+	// The ids' positions are their last axis (CheckCausal reads them
+	// there): [T] or [1, T], not [T, 1].
+	if t < 1 || v < 2 || in.Size() != t || len(in.Shape) == 0 || in.Shape[len(in.Shape)-1] != t || out.Size() != t*v {
 		return 0, 0, fmt.Errorf("%w: %w: %d ids in, logits %v out", ErrValidation, ErrNotLM, in.Size(), out.Shape)
 	}
 	return t, v, nil
@@ -117,8 +122,8 @@ func LMAgreement(fm *FloatModel, m *Model, o LMAgreementOptions) (*LMAgreementRe
 	if o.Len == 0 {
 		o.Len = t
 	}
-	if o.Prompts < 1 || o.Prompts > 1<<20 {
-		return nil, fmt.Errorf("%w: %d prompts, want 1..%d", ErrValidation, o.Prompts, 1<<20)
+	if o.Prompts < 1 || o.Prompts > MaxLMPrompts {
+		return nil, fmt.Errorf("%w: %d prompts, want 1..%d", ErrValidation, o.Prompts, MaxLMPrompts)
 	}
 	if o.Len < 1 || o.Len > t {
 		return nil, fmt.Errorf("%w: prompt length %d, the model reads 1..%d positions", ErrValidation, o.Len, t)

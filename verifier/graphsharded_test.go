@@ -156,9 +156,10 @@ func TestGraphShardsChainBitExact(t *testing.T) {
 		}
 	}
 	// The LM's cut after the first linear carries the ids too (next_tokens
-	// reads them) as a second, index part.
+	// reads them) as a second, index part. (Node 1 is the row slice
+	// NextTokensModel puts before the row-uniform tail.)
 	m, _ := tinyLM(t)
-	f, err := m.Graph.Frontier(2)
+	f, err := m.Graph.Frontier(3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestGraphShardsChainBitExact(t *testing.T) {
 		t.Fatalf("LM frontier after h1: %v", f)
 	}
 	// Cuts by name, balanced cuts, and bad cuts.
-	if b, err := m.Graph.CutsByName([]string{"h2", "e"}); err != nil || !slices.Equal(b, []int{1, 3}) {
+	if b, err := m.Graph.CutsByName([]string{"h2", "e"}); err != nil || !slices.Equal(b, []int{1, 4}) {
 		t.Fatalf("cuts by name: %v %v", b, err)
 	}
 	for _, bad := range [][]string{{"nope"}, {"next_tokens"}, {"h1", "h1"}} {

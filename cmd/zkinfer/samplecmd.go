@@ -26,6 +26,10 @@ var (
 		Name: "sample", Category: catModel,
 		Usage: "sample instead of greedy decoding: `top-k=K,temperature=T` (either may be left out: all tokens, temperature 1); the randomness is Poseidon2(seed, position), proven in the circuit",
 	}
+	verifySeedFlag = &cli.Int64Flag{
+		Name: "seed", Category: catModel,
+		Usage: "with --model on a bundle of generate --sample: fail unless the completion was sampled with `SEED` (the seed you chose; a prover who picks it can try them all)",
+	}
 	genSeedFlag = &cli.Int64Flag{
 		Name: "seed", Category: catModel, Value: 1,
 		Usage: "public `SEED` of --sample (0..16777215): part of the model's input, so the bundle states it",
@@ -159,16 +163,14 @@ func writeSampleInput(path string, ids []int64, seed int64) error {
 	return quant.WriteFile(path, append(data, '\n'), 0o644)
 }
 
-// printVerifiedSample prints, for a verified sampling bundle checked
-// against its model m (verify --model: its output is a sample_tokens op
-// over the graph's two inputs, ids and seed), the sampling settings, the
-// seed, the prompt and the completion.
-func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, m *quant.Model) {
+// provenSample returns, for a verified sampling bundle checked against its
+// model m (verify --model: its output is a sample_tokens op over the
+// graph's two inputs, ids and seed), the op, the proven ids and seed, and
+// the completion; ok false when the bundle is not one.
+func provenSample(b *verifier.Bundle, res *verifier.Result, m *quant.Model) (op *ops.SampleTokens, node quant.Node, ids []int64, seed int64, completion []int64, ok bool) {
 	if m == nil || m.Graph == nil || len(m.Graph.Outputs) != 1 || len(m.Graph.Inputs) != 2 || res.Output == nil || res.Input == nil || len(res.Input.Parts) != 2 || len(res.Output.Parts) != 1 {
-		return
+		return nil, node, nil, 0, nil, false
 	}
-	var op *ops.SampleTokens
-	var node quant.Node
 	for _, n := range m.Graph.Nodes {
 		if s, ok := n.Op.(*ops.SampleTokens); ok && len(n.Out) == 1 && n.Out[0] == m.Graph.Outputs[0] && len(n.In) == 3 && n.In[1] == m.Graph.Inputs[0] && n.In[2] == m.Graph.Inputs[1] {
 			op, node = s, n
@@ -177,17 +179,45 @@ func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, 
 	ot, ok1 := b.Tensor(verifier.TensorOutput)
 	it, ok2 := b.Tensor(verifier.TensorInput)
 	if op == nil || !ok1 || !ok2 {
-		return
+		return nil, node, nil, 0, nil, false
 	}
 	outs, err1 := quant.SplitParts(res.Output.Parts, ot.Values)
 	ins, err2 := quant.SplitParts(res.Input.Parts, it.Values)
 	if err1 != nil || err2 != nil || len(ins[1]) != 1 || op.From >= len(ins[0]) {
+		return nil, node, nil, 0, nil, false
+	}
+	return op, node, ins[0], ins[1][0], outs[0], true
+}
+
+// checkSampleSeed is verify --seed: the bundle must be a sampled
+// completion of the checked model (--model) drawn with seed want.
+func checkSampleSeed(b *verifier.Bundle, res *verifier.Result, m *quant.Model, want int64) error {
+	if m == nil {
+		return withHint(fmt.Errorf("verify: %w: --seed checks a sampled completion's seed, which needs --model", quant.ErrValidation), "pass the sampling model generate wrote: --model generate.quant.json")
+	}
+	_, _, _, seed, _, ok := provenSample(b, res, m)
+	if !ok {
+		return withHint(fmt.Errorf("verify: %w: --seed %d: the bundle is not a sampled completion of the model (a sample_tokens output over the ids and a seed input)", quant.ErrValidation, want), "--seed goes with bundles of generate --sample")
+	}
+	if seed != want {
+		return fmt.Errorf("verify: %w: the completion was sampled with seed %d, not %d", quant.ErrValidation, seed, want)
+	}
+	return nil
+}
+
+// printVerifiedSample prints, for a verified sampling bundle checked
+// against its model m (provenSample), the sampling settings, the seed,
+// the prompt and the completion.
+func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, m *quant.Model) {
+	op, node, ids, seed, completion, ok := provenSample(b, res, m)
+	if !ok {
 		return
 	}
 	if err := quant.CheckCausal(m.Graph, node.In[1], -1, node.In[0], -2); err != nil {
 		fmt.Fprintf(w, "NOT a sampled completion: %v\n", err)
 		return
 	}
-	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %d: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, ins[1][0])
-	printCompletion(w, ins[0][:op.From+1], outs[0], int(res.Output.Parts[0].Hi+1))
+	fmt.Fprintf(w, "ok: sampled completion (proven; model checked causal; top-k %d, temperature %g, seed %d: randomness Poseidon2(seed, position))\n", op.TopK, op.Temperature, seed)
+	fmt.Fprintf(w, "note: the completion is fixed by seed %d; check that it is the seed you chose, or pass --seed (a prover free to pick the seed can try all %d and keep the completion it likes)\n", seed, quant.MaxIndex+1)
+	printCompletion(w, ids[:op.From+1], completion, int(res.Output.Parts[0].Hi+1))
 }

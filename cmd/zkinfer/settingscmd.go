@@ -181,6 +181,9 @@ fewer than 4 bits on those held-out samples. Each is a warning, an error with
 		if lm.Prompts < 0 || lm.Len < 0 {
 			return withHint(fmt.Errorf("calibrate-settings: %w: --lm-prompts %d, --lm-prompt-len %d", quant.ErrValidation, lm.Prompts, lm.Len), "pass --lm-prompts N ≥ 1 (0 skips the comparison) and --lm-prompt-len L between 1 and the model's sequence length")
 		}
+		if lm.Prompts > quant.MaxLMPrompts { // before calibrating, which may take long
+			return withHint(fmt.Errorf("calibrate-settings: %w: --lm-prompts %d: at most %d", quant.ErrValidation, lm.Prompts, quant.MaxLMPrompts), "pass --lm-prompts N between 1 and %d (each prompt is one float and one integer forward pass; 0 skips the comparison)", quant.MaxLMPrompts)
+		}
 		lmSet := ctx.IsSet(lmPromptsFlag.Name) || ctx.IsSet(lmPromptLenFlag.Name) || ctx.IsSet(lmSeedFlag.Name)
 		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name), lm, lmSet, newProgress(ctx), ctx.App.ErrWriter)
 		if err != nil {
@@ -248,7 +251,7 @@ func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet
 		switch {
 		case err == nil:
 			if rep.LM, err = lmAgreement(fm, m, lm, p); err != nil {
-				return nil, withHint(fmt.Errorf("calibrate-settings: greedy agreement: %w", err), "--lm-prompt-len must be at most the model's sequence length")
+				return nil, withHint(fmt.Errorf("calibrate-settings: greedy agreement: %w", err), "--lm-prompts must be 1..%d and --lm-prompt-len at most the model's sequence length", quant.MaxLMPrompts)
 			}
 		case lmSet && warn != nil:
 			fmt.Fprintf(warn, "zkinfer: note: calibrate-settings: no greedy-token comparison: %v\n", err)

@@ -66,7 +66,7 @@ shard bundle (carried, or --sharded FILE for --detach) must be the one the
 aggregated proof names at its position, and is re-checked against the keys
 manifest with the hash chain and the shards commitment.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, verifySeedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -84,6 +84,8 @@ Exit code 0 only when every check passes.`,
 		}
 		if agg, err := isAggregatedBundle(bundle); err != nil {
 			return err
+		} else if agg && ctx.IsSet(verifySeedFlag.Name) {
+			return fmt.Errorf("verify: --%s checks a single bundle of generate --sample, not an aggregated one", verifySeedFlag.Name)
 		} else if agg {
 			return verifyAggregatedBundle(ctx, bundle)
 		}
@@ -104,6 +106,8 @@ Exit code 0 only when every check passes.`,
 		}
 		if sharded, err := isShardedBundle(bundle); err != nil {
 			return err
+		} else if sharded && ctx.IsSet(verifySeedFlag.Name) {
+			return fmt.Errorf("verify: --%s checks a single bundle of generate --sample, not a sharded one", verifySeedFlag.Name)
 		} else if sharded {
 			return verifyShardedBundle(ctx, bundle, opts...)
 		}
@@ -145,6 +149,14 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	} else if m != nil && a != nil {
 		if err := verifier.CheckModel(b, a, m, newProgress(ctx)); err != nil {
 			return fmt.Errorf("%s: %s: %w", bundlePath, modelPath, err)
+		}
+	}
+	if ctx.IsSet(verifySeedFlag.Name) {
+		if a == nil {
+			return fmt.Errorf("verify: --%s needs a pinned key (an unpinned proof proves nothing about the model)", verifySeedFlag.Name)
+		}
+		if err := checkSampleSeed(b, res, m, ctx.Int64(verifySeedFlag.Name)); err != nil {
+			return err
 		}
 	}
 	if ctx.Bool(JSONFlag.Name) {

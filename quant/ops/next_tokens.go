@@ -86,8 +86,9 @@ func (*NextTokens) IndexInput(i int) bool { return i == 1 }
 func (*NextTokens) IndexOutput(i int) bool { return i == 0 }
 
 // resolve checks the shapes: logits [..., T, V] ([..., Count, V] when
-// Sliced) with one element in the leading axes, ids of T elements,
-// 0 ≤ From, 1 ≤ Count, From + Count ≤ T; it returns T and V.
+// Sliced) with one element in the leading axes, ids of T elements along
+// their last axis, 0 ≤ From, 1 ≤ Count, From + Count ≤ T; it returns T
+// and V.
 func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 	if len(logits) < 2 {
 		return 0, 0, fmt.Errorf("%w: %s logits of shape %v, want [..., T, V]", quant.ErrShape, n.Kind(), logits)
@@ -101,6 +102,12 @@ func (n *NextTokens) resolve(logits, ids []int) (t, v int, err error) {
 		return 0, 0, fmt.Errorf("%w: %s over a vocabulary of %d, want 2..%d", quant.ErrShape, n.Kind(), v, MaxNextTokensVocab)
 	}
 	t = quant.ShapeSize(ids)
+	// The ids' last axis is the sequence (CheckCausal reads positions
+	// along it): [T] or [1, …, 1, T], never [T, 1] (every id at
+	// coordinate 0: any model would pass as causal).
+	if len(ids) == 0 || ids[len(ids)-1] != t {
+		return 0, 0, fmt.Errorf("%w: %s ids %v, want [%d] or [1, %d]", quant.ErrShape, n.Kind(), ids, t, t)
+	}
 	if n.Sliced {
 		if rows != n.Count {
 			return 0, 0, fmt.Errorf("%w: next_tokens_rows reads %d logits rows for %d tokens", quant.ErrShape, rows, n.Count)

@@ -37,7 +37,9 @@ import (
 // is computed once when the op is made (Quantize) and committed with the
 // model (the table, not the temperature, is the semantics: no float
 // arithmetic at proving or verifying time); it is non-increasing with
-// Weights[0] = 2^16. The randomness is a function of the public seed and
+// Weights[0] = 2^16. Check refuses a table that is not its temperature's
+// (each entry within 1 of the formula): the commitment binds the table
+// only, and a verifier prints the temperature. The randomness is a function of the public seed and
 // the position only, so anyone can recompute the sampled completion from
 // the model, the prompt and the seed, and the prover has no choice.
 //
@@ -245,6 +247,16 @@ func (s *SampleTokens) Check(in, out []quant.Value) error {
 			return fmt.Errorf("%w: sample_tokens weight %d at difference %d: the table must be non-increasing and non-negative", quant.ErrRange, s.Weights[d], d)
 		}
 	}
+	// The table is the semantics, but the temperature is what a verifier
+	// prints, and only the table is committed: it must be the
+	// temperature's (within 1 per entry: exp may differ in its last ulp
+	// between machines, which can move a rounding).
+	want := SampleWeights(s.Temperature, in[0].Frac)
+	for d, w := range s.Weights {
+		if w < want[d]-1 || w > want[d]+1 {
+			return fmt.Errorf("%w: sample_tokens weight %d at difference %d is not temperature %g's (%d at logits frac %d): the table and the temperature disagree", quant.ErrValidation, w, d, s.Temperature, want[d], in[0].Frac)
+		}
+	}
 	y := out[0]
 	if y.DType != quant.DTypeIndex || y.Lo != 0 || y.Hi != int64(v-1) || !slices.Equal(y.Shape, []int{s.Count}) {
 		return fmt.Errorf("%w: sample_tokens output %q %v [%d, %d], want index [%d] within [0, %d]", quant.ErrValidation, y.DType, y.Shape, y.Lo, y.Hi, s.Count, v-1)
@@ -311,7 +323,10 @@ func (s *SampleTokens) Cost(in, out []quant.Value) quant.Cost {
 // the seed, whose completion is the only output. m must be causal
 // (quant.CheckCausal), as for greedy decoding.
 func SampleTokensModel(m *quant.Model, promptLen, newTokens, topK int, temperature float64) (*quant.Model, error) {
-	gm, err := NextTokensModel(m, promptLen, newTokens) // the checks, and the graph to extend
+	// The checks (causality, shapes). Sampling keeps the head over every
+	// position: sample_tokens has no row-sliced form yet (NextTokensModel's
+	// next_tokens_rows).
+	gm, err := NextTokensModelFull(m, promptLen, newTokens)
 	if err != nil {
 		return nil, err
 	}

@@ -110,3 +110,94 @@ func forwardLogits(t *testing.T, m *quant.Model, ids []int64, seed int64) []int6
 	}
 	return vals[n.In[0]]
 }
+
+// The verifier prints a sampling model's temperature (verify --model), but
+// the commitment binds only the weight table: a model file whose
+// temperature field was edited (same table, same commitment) or whose
+// table is not that temperature's (an imported or hand-made table) must
+// not load, so the temperature shown is the table's.
+func TestSampleTokensTemperatureBound(t *testing.T) {
+	const seq, v = 5, 10
+	rng := rand.New(rand.NewPCG(9, 9))
+	rnd := func(shape ...int) *quant.FloatTensor {
+		x := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+		for i := range x.Data {
+			x.Data[i] = rng.Float64()*2 - 1
+		}
+		return x
+	}
+	b := quant.NewGraphBuilder()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}))
+	must(b.TypedInput(quant.GraphInput{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Hi: quant.MaxIndex}))
+	must(b.Node("e", ops.NewGather(rnd(v, 4)), []string{"ids"}, []string{"e"}))
+	must(b.Node("logits", ops.NewLinear(rnd(4, v), rnd(v), false), []string{"e"}, []string{"logits"}))
+	must(b.Node("s", &ops.SampleTokens{From: 1, Count: 3, TopK: 4, Temperature: 1.3}, []string{"logits", "ids", "seed"}, []string{"s"}))
+	must(b.Output("s"))
+	g, err := b.Build()
+	must(err)
+	fm, err := quant.NewGraphModel(g)
+	must(err)
+	var cal [][]float64
+	for range 8 {
+		x := make([]float64, seq+1)
+		for i := range seq {
+			x[i] = float64(rng.IntN(v))
+		}
+		cal = append(cal, x)
+	}
+	s, err := quant.Calibrate(fm, cal)
+	must(err)
+	m, err := quant.Quantize(fm, s)
+	must(err)
+	op := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(*ops.SampleTokens)
+	c0, err := quant.Commit(m)
+	must(err)
+	load := func(name string, edit func(*ops.SampleTokens), ok bool) {
+		t.Helper()
+		keep := *op
+		keep.Weights = slices.Clone(op.Weights)
+		defer func() { *op = keep }()
+		edit(op)
+		data, err := json.Marshal(m)
+		must(err)
+		_, err = quant.ParseModelJSON(data)
+		switch {
+		case ok && err != nil:
+			t.Errorf("%s: refused: %v", name, err)
+		case !ok && err == nil:
+			c, _ := quant.Commit(m)
+			t.Errorf("%s: loaded (commitment unchanged: %v), the verifier would print temperature %g", name, c == c0, op.Temperature)
+		case !ok:
+			t.Logf("%s: %v", name, err)
+		}
+	}
+	load("honest", func(*ops.SampleTokens) {}, true)
+	load("temperature edited", func(o *ops.SampleTokens) { o.Temperature = 0.1 }, false)
+	load("temperature slightly edited", func(o *ops.SampleTokens) { o.Temperature = 1.2 }, false)
+	load("greedy table at temperature 1.3", func(o *ops.SampleTokens) {
+		for d := 1; d < len(o.Weights); d++ {
+			o.Weights[d] = 0
+		}
+	}, false)
+	load("flat table at temperature 1.3", func(o *ops.SampleTokens) {
+		for d := range o.Weights {
+			o.Weights[d] = ops.SampleWeightOne
+		}
+	}, false)
+	// A last-ulp difference of exp between machines may move an entry by
+	// one: still that temperature's table.
+	load("an entry off by one", func(o *ops.SampleTokens) {
+		for d := 1; d < len(o.Weights); d++ {
+			if o.Weights[d] > 0 && o.Weights[d] < o.Weights[d-1] {
+				o.Weights[d]--
+				return
+			}
+		}
+	}, true)
+}
