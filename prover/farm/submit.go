@@ -74,7 +74,7 @@ type Result struct {
 // planned is one shard as the submitter plans and checks it.
 type planned struct {
 	job Job
-	// sub is the shard's sub-model, in its input as sub.Forward takes it.
+	// sub is the shard's sub-model and in its input as sub.Forward takes it.
 	sub   *quant.Model
 	in    [][]int64
 	trace *quant.Trace
