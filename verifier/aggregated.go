@@ -73,15 +73,20 @@ type AggregatedShard struct {
 // sharded bundle aggregated (the auditors' path: every shard re-checked);
 // otherwise Shards' digests name its shard bundles.
 type AggregatedBundle struct {
-	MediaType        string           `json:"media_type"`
-	Backend          string           `json:"backend"`
-	Curve            string           `json:"curve"`
-	ModelDigest      string           `json:"model_digest"`
-	ModelCommitment  string           `json:"model_commitment"`
-	ShardsCommitment string           `json:"shards_commitment"`
-	NLayer           int              `json:"n_layer"`
-	NShards          int              `json:"n_shards"`
-	Visibility       quant.Visibility `json:"visibility"`
+	MediaType        string `json:"media_type"`
+	Backend          string `json:"backend"`
+	Curve            string `json:"curve"`
+	ModelDigest      string `json:"model_digest"`
+	ModelCommitment  string `json:"model_commitment"`
+	ShardsCommitment string `json:"shards_commitment"`
+	// ShardsVersion is the sharded bundle's: absent for a gpt2 model cut
+	// into blocks, quant.GraphShardsVersion for a layer graph cut into node
+	// ranges (NLayer and the shards' From/To then count nodes, and the
+	// shards commitment is quant.GraphShardsCommitment).
+	ShardsVersion int              `json:"shards_version,omitempty"`
+	NLayer        int              `json:"n_layer"`
+	NShards       int              `json:"n_shards"`
+	Visibility    quant.Visibility `json:"visibility"`
 	// OuterCircuit is aggregate.CircuitID of the outer circuit.
 	OuterCircuit  string `json:"outer_circuit"`
 	OuterVKDigest string `json:"outer_vk_digest"`
@@ -129,7 +134,7 @@ func NewAggregated(sb *ShardedBundle, keys *prover.KeysManifest, outerCircuit st
 	ab := &AggregatedBundle{
 		MediaType: AggregatedMediaType, Backend: prover.BackendGroth16, Curve: prover.CurveBN254,
 		ModelDigest: sb.ModelDigest, ModelCommitment: sb.ModelCommitment, ShardsCommitment: sb.ShardsCommitment,
-		NLayer: sb.NLayer, NShards: sb.NShards, Visibility: sb.Visibility,
+		ShardsVersion: sb.ShardsVersion, NLayer: sb.NLayer, NShards: sb.NShards, Visibility: sb.Visibility,
 		OuterCircuit: outerCircuit, OuterVKDigest: d, Setup: setup, Warning: warning,
 		PublicInputs: []string{formatElement(st[0]), formatElement(st[1]), formatElement(st[2])},
 		Input:        sb.Shards[0].Bundle.PublicInputs[0], Output: sb.Shards[len(sb.Shards)-1].Bundle.PublicInputs[1],
@@ -192,8 +197,8 @@ func ParseAggregated(data []byte) (*AggregatedBundle, error) {
 	if err := a.Visibility.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBundle, err)
 	}
-	if a.NLayer < 1 || a.NLayer > quant.MaxLayers || a.NShards < 1 || a.NShards > min(a.NLayer, MaxShards) {
-		return nil, fmt.Errorf("%w: %d shards of %d blocks", ErrBundle, a.NShards, a.NLayer)
+	if err := prover.CheckShardCount(a.ShardsVersion, a.NLayer, a.NShards); err != nil || a.NShards > MaxShards {
+		return nil, fmt.Errorf("%w: %d shards of %d %s (shards version %d)", ErrBundle, a.NShards, a.NLayer, prover.UnitName(a.ShardsVersion), a.ShardsVersion)
 	}
 	if len(a.Shards) != a.NShards {
 		return nil, fmt.Errorf("%w: %d shard entries, the model has %d shards", ErrBundle, len(a.Shards), a.NShards)
@@ -231,7 +236,11 @@ func ParseAggregated(data []byte) (*AggregatedBundle, error) {
 		// The visibility the bundle states (and verify prints) is the
 		// tensor's encoding.
 		vis := []string{a.Visibility.Input, a.Visibility.Output}[k]
-		if want := map[string]string{quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}[vis]; want != t.Encoding {
+		enc := map[string]string{quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
+		if len(t.Parts) > 0 {
+			enc = map[string]string{quant.VisibilityHashed: EncodingHashedParts, quant.VisibilityPrivate: EncodingSaltedParts}
+		}
+		if want := enc[vis]; want != t.Encoding {
 			return nil, fmt.Errorf("%w: tensor %q is %s, the bundle's visibility %q", ErrBundle, t.Name, t.Encoding, vis)
 		}
 	}
@@ -322,7 +331,13 @@ func tensorElement(t Tensor) (fr.Element, error) {
 	switch t.Encoding {
 	case EncodingHashedInt8:
 		return quant.HashPacked(t.Values, nil)
-	case EncodingSaltedInt8:
+	case EncodingHashedParts:
+		values, err := quant.SplitParts(t.Parts, t.Values)
+		if err != nil {
+			return fr.Element{}, fmt.Errorf("%w: tensor %q: %v", ErrBundle, t.Name, err)
+		}
+		return quant.HashParts(t.Parts, values, nil)
+	case EncodingSaltedInt8, EncodingSaltedParts:
 		return parseElement(t.Commitment)
 	}
 	return fr.Element{}, fmt.Errorf("%w: tensor %q is %s: aggregated shards have hashed or private input and output", ErrBundle, t.Name, t.Encoding)
@@ -441,8 +456,16 @@ func VerifyAggregated(a *AggregatedBundle, outerVK prover.VerifyingKey, commitme
 // carry no commitment, a private tensor carries its commitment and no
 // values (so no value is shown that the proof does not bind).
 func checkBoundary(t Tensor) error {
-	if len(t.Shape) > 8 || len(t.Parts) != 0 || len(t.Elements) != 0 {
+	isParts := t.Encoding == EncodingHashedParts || t.Encoding == EncodingSaltedParts
+	if len(t.Shape) > 8 || (len(t.Parts) != 0) != isParts || len(t.Elements) != 0 {
 		return fmt.Errorf("tensor %q: %d dimensions, %d parts, %d elements", t.Name, len(t.Shape), len(t.Parts), len(t.Elements))
+	}
+	if isParts {
+		// The parts a layer graph's several inputs (or index inputs) are
+		// cut into (a graph sharding's first input or last output).
+		if err := checkParts(t); err != nil {
+			return fmt.Errorf("tensor %q: %v", t.Name, err)
+		}
 	}
 	want := 1
 	for _, s := range t.Shape {
@@ -454,11 +477,11 @@ func checkBoundary(t Tensor) error {
 		}
 	}
 	switch t.Encoding {
-	case EncodingHashedInt8:
+	case EncodingHashedInt8, EncodingHashedParts:
 		if want != len(t.Values) || t.Commitment != "" {
 			return fmt.Errorf("tensor %q: %d values for shape %v, commitment %q", t.Name, len(t.Values), t.Shape, t.Commitment)
 		}
-	case EncodingSaltedInt8:
+	case EncodingSaltedInt8, EncodingSaltedParts:
 		if len(t.Values) != 0 {
 			return fmt.Errorf("%s tensor %q carries values", t.Encoding, t.Name)
 		}
@@ -466,7 +489,7 @@ func checkBoundary(t Tensor) error {
 			return fmt.Errorf("tensor %q: commitment: %v", t.Name, err)
 		}
 	default:
-		return fmt.Errorf("tensor %q is %s: aggregated shards have hashed or private input and output (%s, %s)", t.Name, t.Encoding, EncodingHashedInt8, EncodingSaltedInt8)
+		return fmt.Errorf("tensor %q is %s: aggregated shards have hashed or private input and output (%s, %s, %s, %s)", t.Name, t.Encoding, EncodingHashedInt8, EncodingSaltedInt8, EncodingHashedParts, EncodingSaltedParts)
 	}
 	return nil
 }
@@ -474,8 +497,12 @@ func checkBoundary(t Tensor) error {
 // sameTensor reports whether a and b are the same tensor, field by field.
 func sameTensor(a, b Tensor) bool {
 	return a.Name == b.Name && a.Frac == b.Frac && a.Encoding == b.Encoding && a.Commitment == b.Commitment &&
-		slices.Equal(a.Shape, b.Shape) && slices.Equal(a.Values, b.Values) && len(a.Parts) == 0 && len(b.Parts) == 0 &&
+		slices.Equal(a.Shape, b.Shape) && slices.Equal(a.Values, b.Values) && slices.EqualFunc(a.Parts, b.Parts, samePart) &&
 		slices.Equal(a.Elements, b.Elements)
+}
+
+func samePart(a, b PartSpec) bool {
+	return a.Name == b.Name && a.DType == b.DType && a.Lo == b.Lo && a.Hi == b.Hi && a.Frac == b.Frac && slices.Equal(a.Shape, b.Shape)
 }
 
 // CheckOuterKeyHeader checks the aggregated bundle against the header of
@@ -501,7 +528,7 @@ func CheckShardBundles(a *AggregatedBundle, sb *ShardedBundle) error {
 	if sb.ProofHash != prover.ProofHashMiMC {
 		return fmt.Errorf("%w: the sharded bundle's proofs use hash %q, aggregated shards are proven with %q (prove --aggregatable)", ErrShardBundle, sb.ProofHash, prover.ProofHashMiMC)
 	}
-	if sb.ShardsCommitment != a.ShardsCommitment || sb.NLayer != a.NLayer || sb.NShards != a.NShards || sb.Visibility != a.Visibility || sb.ModelCommitment != a.ModelCommitment {
+	if sb.ShardsCommitment != a.ShardsCommitment || sb.ShardsVersion != a.ShardsVersion || sb.NLayer != a.NLayer || sb.NShards != a.NShards || sb.Visibility != a.Visibility || sb.ModelCommitment != a.ModelCommitment {
 		return fmt.Errorf("%w: the sharded bundle is of model %s sharded as %s (%d shards), the aggregated proof of %s sharded as %s (%d shards)", ErrShardBundle, sb.ModelCommitment, sb.ShardsCommitment, sb.NShards, a.ModelCommitment, a.ShardsCommitment, a.NShards)
 	}
 	if len(sb.Shards) != len(a.Shards) {
@@ -532,8 +559,9 @@ func checkAggregatedKeys(a *AggregatedBundle, keys *prover.KeysManifest) error {
 	if keys.ShardsCommitment != a.ShardsCommitment || keys.ModelCommitment != a.ModelCommitment {
 		return fmt.Errorf("%w: the aggregated bundle claims model %s sharded as %s, the keys manifest pins model %s sharded as %s", ErrShardsCommitment, a.ModelCommitment, a.ShardsCommitment, keys.ModelCommitment, keys.ShardsCommitment)
 	}
-	if keys.NLayer != a.NLayer || len(keys.Shards) != a.NShards || keys.Visibility != a.Visibility {
-		return fmt.Errorf("%w: the aggregated bundle has %d shards of %d blocks, the keys manifest %d of %d", ErrKeyMismatch, a.NShards, a.NLayer, len(keys.Shards), keys.NLayer)
+	if keys.ShardsVersion != a.ShardsVersion || keys.NLayer != a.NLayer || len(keys.Shards) != a.NShards || keys.Visibility != a.Visibility {
+		return fmt.Errorf("%w: the aggregated bundle has %d shards of %d %s (shards version %d), the keys manifest %d of %d %s (shards version %d)", ErrKeyMismatch,
+			a.NShards, a.NLayer, prover.UnitName(a.ShardsVersion), a.ShardsVersion, len(keys.Shards), keys.NLayer, prover.UnitName(keys.ShardsVersion), keys.ShardsVersion)
 	}
 	for i, s := range a.Shards {
 		e := keys.Shards[i]

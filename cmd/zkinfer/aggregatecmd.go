@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -60,7 +62,8 @@ var aggregateCommand = &cli.Command{
 one Groth16 proof (gnark std/recursion, BN254 in BN254) that every shard
 proof verifies under its key, that each shard's output hash is the next
 shard's input hash, and that the shards' commitments hash to the shards
-commitment. The aggregated proof's public inputs are the input hash, the
+commitment (v1 for gpt2 block shards, v2 with the model's commitment for a
+layer graph cut into shards). The aggregated proof's public inputs are the input hash, the
 output hash and the shards commitment; the chain verifies it for ~350 k gas
 whatever the number of shards.
 
@@ -95,10 +98,6 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	sb, err := verifier.ReadSharded(bundlePath)
 	if err != nil {
 		return withHint(err, "aggregate takes the sharded bundle of: zkinfer prove --shards circuit.shards.json --aggregatable")
-	}
-	if sb.ShardsVersion != 0 {
-		return withHint(fmt.Errorf("aggregate: %s: %w: a layer graph cut into shards (shards version %d); the recursive verifier recomputes the gpt2 block shardings' commitment (version 1) only", bundlePath, prover.ErrNotAggregatable, sb.ShardsVersion),
-			"verify the sharded bundle as it is: zkinfer verify --keys circuit.keys.json, or on chain with verify-evm --keys")
 	}
 	if sb.ProofHash != prover.ProofHashMiMC {
 		return withHint(fmt.Errorf("aggregate: %s: %w: its shard proofs were made for the EVM (Keccak commitment challenge); the recursive verifier recomputes it with MiMC", bundlePath, prover.ErrNotAggregatable),
@@ -149,8 +148,23 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	for i, s := range shards {
 		gvks[i] = s.VK
 	}
+	sharding, err := aggregateSharding(keys)
+	if err != nil {
+		return err
+	}
+	// What the outer circuit will check, natively first: a mismatch is
+	// found before the outer setup.
+	done = p.Start("checking the shards for aggregation")
+	st, err := aggregate.CheckSharding(sharding, sb.NLayer, shards)
+	done()
+	if err != nil {
+		return fmt.Errorf("aggregate: %w", err)
+	}
+	if got := quant.FormatCommitment(st.ShardsCommitment); got != keys.ShardsCommitment {
+		return fmt.Errorf("aggregate: %w: the shards hash to %s, the keys manifest pins %s", verifier.ErrShardsCommitment, got, keys.ShardsCommitment)
+	}
 	t0 := time.Now()
-	outer, err := aggregate.Setup(sb.NLayer, ranges, gvks, cache, p)
+	outer, err := aggregate.SetupSharding(sharding, sb.NLayer, ranges, gvks, cache, p)
 	if err != nil {
 		return err
 	}
@@ -197,6 +211,28 @@ func aggregateBundle(ctx *cli.Context, bundlePath string) error {
 	}
 	fmt.Fprintf(w, "outer keys cached in %s\n", cache)
 	return nil
+}
+
+// aggregateSharding is the outer circuit's sharding for the pinned keys
+// manifest: version 1 for gpt2 blocks, or a graph cut sharding of the model
+// the manifest pins (its commitment is hashed into the shards commitment).
+func aggregateSharding(keys *prover.KeysManifest) (aggregate.Sharding, error) {
+	switch keys.ShardsVersion {
+	case 0:
+		return aggregate.Sharding{}, nil
+	case quant.GraphShardsVersion:
+		h, ok := strings.CutPrefix(keys.ModelCommitment, quant.CommitmentPrefix+"0x")
+		raw, err := hex.DecodeString(h)
+		if !ok || err != nil || len(raw) != fr.Bytes {
+			return aggregate.Sharding{}, fmt.Errorf("aggregate: %w: model commitment %q", prover.ErrCorrupted, keys.ModelCommitment)
+		}
+		var model fr.Element
+		if err := model.SetBytesCanonical(raw); err != nil {
+			return aggregate.Sharding{}, fmt.Errorf("aggregate: %w: model commitment %q: %v", prover.ErrCorrupted, keys.ModelCommitment, err)
+		}
+		return aggregate.Sharding{Version: quant.GraphShardsVersion, Model: model}, nil
+	}
+	return aggregate.Sharding{}, fmt.Errorf("aggregate: %w: shards version %d", prover.ErrUnsupportedVersion, keys.ShardsVersion)
 }
 
 // aggregateShards turns the shards of a verified sharded bundle into the
@@ -355,7 +391,7 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 	if keys != nil {
 		// The outer proof binds the shards commitment; the shard key digests
 		// the bundle lists are its word until the shard level checks them.
-		fmt.Fprintf(w, "ok: the shards commitment, block ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", ctx.String(PinKeysFlag.Name))
+		fmt.Fprintf(w, "ok: the shards commitment, %s ranges and listed shard keys are those keys manifest %s pins (the outer key fixes the shard keys it aggregates; the shard level ties them to the manifest)\n", strings.TrimSuffix(prover.UnitName(ab.ShardsVersion), "s"), ctx.String(PinKeysFlag.Name))
 	}
 	if res.Shards == nil {
 		why := "pass --keys circuit.keys.json to re-check every shard"
@@ -365,7 +401,7 @@ func verifyAggregatedBundle(ctx *cli.Context, path string) error {
 		fmt.Fprintf(w, "VERIFIED: aggregated proof of %d shards (outer proof only; %s)\n", res.NShards, why)
 	} else {
 		for _, s := range res.Shards.Shards {
-			fmt.Fprintf(w, "ok: shard %d (blocks %d:%d): proof (%s, %d public inputs, MiMC challenge), key %s, bundle as named\n", s.Index, s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest)
+			fmt.Fprintf(w, "ok: shard %d (%s %d:%d): proof (%s, %d public inputs, MiMC challenge), key %s, bundle as named\n", s.Index, prover.UnitName(ab.ShardsVersion), s.From, s.To, s.Backend, s.PublicInputs, s.VKDigest)
 		}
 		fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output, the outer proof's ends\n", len(res.Shards.Shards))
 		if modelPath != "" {

@@ -136,10 +136,6 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 	if err != nil {
 		return withHint(err, "compile the shards with: zkinfer compile-circuit --shard-blocks K")
 	}
-	if man.ShardsVersion != 0 {
-		return withHint(fmt.Errorf("prove: --%s: %s cuts a layer graph (shards version %d); the farm proves gpt2 block shardings only", NATSFlag.Name, manifestPath, man.ShardsVersion),
-			"prove the shards here (prove --shards %s), or one per machine with --shard N and combine them with zkinfer assemble", manifestPath)
-	}
 	m, err := quant.LoadQuantized(quantPath)
 	if err != nil {
 		return withHint(err, "make it with: zkinfer compile-circuit --shard-blocks K --quantized %s", quantPath)
@@ -219,11 +215,7 @@ func proveFarm(ctx *cli.Context, ic inputCheck, quantPath, manifestPath, inputPa
 	}
 	fmt.Fprintf(ctx.App.Writer, "bundle: %s (%d shards, proved on the farm in %s%s; verified with the keys of %s; %d of %d artifacts uploaded)\n",
 		bundlePath, len(res.Bundle.Shards), time.Since(start).Round(time.Millisecond), reused, source, res.Uploaded, res.Artifacts)
-	last, err := m.Slice(man.Shards[len(man.Shards)-1].From, man.NLayer)
-	if err != nil {
-		return err
-	}
-	y := last.DequantizeOutput(res.Output)
+	y := res.Last.OutputValues(res.Trace)
 	fmt.Fprintf(ctx.App.Writer, "output (first values): %v\n", y[:min(len(y), 6)])
 	return nil
 }

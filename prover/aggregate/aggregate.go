@@ -21,6 +21,15 @@
 //   - ShardsCommitment = quant.ShardsCommitment(n, ranges, model_0..model_{k-1}),
 //     Poseidon2 in the circuit (modelio.Hash), n and the ranges constants.
 //
+// A layer graph cut into node ranges (Sharding, version
+// quant.GraphShardsVersion) is aggregated the same way: its shards have the
+// same three public inputs (a cut set of several tensors or index values is
+// one parts-chain hash), n counts nodes, and ShardsCommitment is
+// quant.GraphShardsCommitment(model, n, ranges, model_0..model_{k-1}), the
+// whole model's commitment a constant like the ranges. The zero Sharding is
+// version 1, and Check, NewCircuit, CircuitID and Setup are its
+// CheckSharding, NewShardingCircuit, ShardingCircuitID and SetupSharding.
+//
 // Check does the same in Go (inner proofs verified natively) and Statement
 // returns the outer public inputs: the aggregator runs it first and never
 // builds a witness the circuit would reject.
@@ -63,6 +72,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -124,11 +134,57 @@ func (s Statement) PublicInputs() []fr.Element {
 	return []fr.Element{s.Input, s.Output, s.ShardsCommitment}
 }
 
+// Sharding says which shards commitment the outer circuit recomputes: the
+// zero value for a gpt2 model cut into blocks (quant.ShardsCommitment,
+// version 1), or Version quant.GraphShardsVersion for a layer graph cut
+// into node ranges (quant.GraphShardsCommitment), which also hashes Model,
+// the whole model's commitment (a constant of the outer circuit, as the
+// shard keys are).
+type Sharding struct {
+	Version int
+	Model   fr.Element
+}
+
+// Validate checks the version.
+func (s Sharding) Validate() error {
+	switch s.Version {
+	case 0, quant.ShardsVersion:
+		if !s.Model.IsZero() {
+			return fmt.Errorf("aggregate: a version-1 (gpt2 blocks) sharding names no model commitment")
+		}
+		return nil
+	case quant.GraphShardsVersion:
+		return nil
+	}
+	return fmt.Errorf("aggregate: %w: shards version %d (this build aggregates 1 and %d)", quant.ErrUnsupportedVersion, s.Version, quant.GraphShardsVersion)
+}
+
+// graph reports whether s is a graph cut sharding.
+func (s Sharding) graph() bool { return s.Version == quant.GraphShardsVersion }
+
+// unit is what the sharding's ranges count, for messages.
+func (s Sharding) unit() string {
+	if s.graph() {
+		return "nodes"
+	}
+	return "blocks"
+}
+
 // Check verifies natively what the outer circuit verifies for an n-block
 // model: every proof under its key (VerifierOptions), the ranges covering
 // 0..n in order, the hash chain and the shards commitment. It returns the
 // statement the aggregated proof will have.
 func Check(n int, shards []Shard) (Statement, error) {
+	return CheckSharding(Sharding{}, n, shards)
+}
+
+// CheckSharding is Check for a sharding of either version: n counts the
+// model's blocks (version 1) or nodes (graph cut sharding), and the
+// statement's shards commitment is quant.ShardsCommitmentOf.
+func CheckSharding(sh Sharding, n int, shards []Shard) (Statement, error) {
+	if err := sh.Validate(); err != nil {
+		return Statement{}, err
+	}
 	if len(shards) == 0 {
 		return Statement{}, fmt.Errorf("aggregate: no shards")
 	}
@@ -137,7 +193,7 @@ func Check(n int, shards []Shard) (Statement, error) {
 	next := 0
 	for i, s := range shards {
 		if s.Range.From != next || s.Range.To <= s.Range.From || s.Range.To > n {
-			return Statement{}, fmt.Errorf("%w: shard %d covers blocks %d:%d, want %d:… within %d", ErrRejected, i, s.Range.From, s.Range.To, next, n)
+			return Statement{}, fmt.Errorf("%w: shard %d covers %s %d:%d, want %d:… within %d", ErrRejected, i, sh.unit(), s.Range.From, s.Range.To, next, n)
 		}
 		next = s.Range.To
 		if len(s.Public) != NbInnerPublic {
@@ -165,9 +221,9 @@ func Check(n int, shards []Shard) (Statement, error) {
 		ranges[i], commitments[i] = s.Range, s.Public[2]
 	}
 	if next != n {
-		return Statement{}, fmt.Errorf("%w: shards end at block %d of %d", ErrRejected, next, n)
+		return Statement{}, fmt.Errorf("%w: shards end at %s %d of %d", ErrRejected, strings.TrimSuffix(sh.unit(), "s"), next, n)
 	}
-	c, err := quant.ShardsCommitment(n, ranges, commitments)
+	c, err := quant.ShardsCommitmentOf(max(sh.Version, quant.ShardsVersion), sh.Model, n, ranges, commitments)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -220,19 +276,29 @@ type Circuit struct {
 	Proofs  []Proof
 	Publics []Witness
 
-	n      int                `gnark:"-"`
-	ranges []quant.ShardRange `gnark:"-"`
-	vks    []VerifyingKey     `gnark:"-"`
+	sharding Sharding           `gnark:"-"`
+	n        int                `gnark:"-"`
+	ranges   []quant.ShardRange `gnark:"-"`
+	vks      []VerifyingKey     `gnark:"-"`
 }
 
 // NewCircuit returns the outer circuit (to compile) for shards with these
 // ranges of an n-block model, proven under these verifying keys (one per
 // shard; shards sharing a key pass it again).
 func NewCircuit(n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey) (*Circuit, error) {
+	return NewShardingCircuit(Sharding{}, n, ranges, vks)
+}
+
+// NewShardingCircuit is NewCircuit for a sharding of either version (n
+// counts blocks or nodes).
+func NewShardingCircuit(sh Sharding, n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey) (*Circuit, error) {
+	if err := sh.Validate(); err != nil {
+		return nil, err
+	}
 	if len(ranges) == 0 || len(ranges) != len(vks) {
 		return nil, fmt.Errorf("aggregate: %d ranges and %d keys", len(ranges), len(vks))
 	}
-	c := &Circuit{n: n, ranges: append([]quant.ShardRange(nil), ranges...)}
+	c := &Circuit{sharding: sh, n: n, ranges: append([]quant.ShardRange(nil), ranges...)}
 	for i, vk := range vks {
 		if n, err := nbPublic(vk); err != nil || n != NbInnerPublic {
 			return nil, fmt.Errorf("aggregate: shard %d's key takes %d public inputs, want %d (%v)", i, n, NbInnerPublic, err)
@@ -262,7 +328,7 @@ func placeholderProof(nbCommitments int) Proof {
 // Assign checks the shards (Check) and returns the assignment of c for
 // them and the statement.
 func (c *Circuit) Assign(shards []Shard) (*Circuit, Statement, error) {
-	st, err := Check(c.n, shards)
+	st, err := CheckSharding(c.sharding, c.n, shards)
 	if err != nil {
 		return nil, Statement{}, err
 	}
@@ -276,7 +342,7 @@ func (c *Circuit) assign(shards []Shard, st Statement) (*Circuit, error) {
 	if len(shards) != len(c.vks) {
 		return nil, fmt.Errorf("aggregate: %d shards for a circuit of %d", len(shards), len(c.vks))
 	}
-	a := &Circuit{n: c.n, ranges: c.ranges, vks: c.vks,
+	a := &Circuit{sharding: c.sharding, n: c.n, ranges: c.ranges, vks: c.vks,
 		Input: st.Input, Output: st.Output, ShardsCommitment: st.ShardsCommitment}
 	for i, s := range shards {
 		if s.Range != c.ranges[i] {
@@ -331,7 +397,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for i := range k {
 		commitments[i] = pub[i][2]
 	}
-	sc, err := shardsCommitment(api, c.n, c.ranges, commitments)
+	sc, err := shardsCommitmentOf(api, c.sharding, c.n, c.ranges, commitments)
 	if err != nil {
 		return err
 	}
@@ -348,6 +414,31 @@ func native(api frontend.API, f *emulatedField, e *emulated.Element[sw_bn254.Sca
 // shardsDomain is "zkinfer.shards" as a big-endian integer, the first
 // element of quant.ShardsCommitment's encoding (tests tie the two).
 var shardsDomain = new(big.Int).SetBytes([]byte("zkinfer.shards"))
+
+// shardsCommitmentOf is quant.ShardsCommitmentOf in the circuit:
+// shardsCommitment for version 1, graphShardsCommitment for a graph cut
+// sharding.
+func shardsCommitmentOf(api frontend.API, sh Sharding, n int, ranges []quant.ShardRange, commitments []frontend.Variable) (frontend.Variable, error) {
+	if sh.graph() {
+		return graphShardsCommitment(api, sh.Model, n, ranges, commitments)
+	}
+	return shardsCommitment(api, n, ranges, commitments)
+}
+
+// graphShardsCommitment is quant.GraphShardsCommitment in the circuit:
+// Poseidon2 of the domain, the version (2), the whole model's commitment,
+// n, k, then per shard its first and end node (constants, as the model's
+// commitment) and its commitment.
+func graphShardsCommitment(api frontend.API, model fr.Element, n int, ranges []quant.ShardRange, commitments []frontend.Variable) (frontend.Variable, error) {
+	if len(ranges) != len(commitments) || len(ranges) == 0 {
+		return nil, fmt.Errorf("aggregate: %d ranges and %d commitments", len(ranges), len(commitments))
+	}
+	elems := []frontend.Variable{shardsDomain, quant.GraphShardsVersion, model.BigInt(new(big.Int)), n, len(ranges)}
+	for i, r := range ranges {
+		elems = append(elems, r.From, r.To, commitments[i])
+	}
+	return modelio.Hash(api, elems)
+}
 
 // shardsCommitment is quant.ShardsCommitment in the circuit: Poseidon2 of
 // the domain, the version, n, k, then per shard its first and end block

@@ -253,3 +253,126 @@ func TestShardsCommitmentInCircuit(t *testing.T) {
 		t.Fatal("the commitment of a 4-block sharding satisfied a 5-block circuit")
 	}
 }
+
+// graphSharding is a graph cut sharding of a model committed as 4242².
+func graphSharding() Sharding {
+	var m fr.Element
+	m.SetUint64(4242)
+	m.Square(&m)
+	return Sharding{Version: quant.GraphShardsVersion, Model: m}
+}
+
+// TestCheckStatementGraph: a graph cut sharding's statement carries
+// quant.GraphShardsCommitment (which hashes the whole model's commitment),
+// not the version-1 commitment of the same shards; the model matters.
+func TestCheckStatementGraph(t *testing.T) {
+	f := newFixture(t)
+	shards := f.chain(t)
+	sh := graphSharding()
+	st, err := CheckSharding(sh, 4, shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commits := []fr.Element{shards[0].Public[2], shards[1].Public[2], shards[2].Public[2]}
+	want, err := quant.GraphShardsCommitment(sh.Model, 4, ranges(shards), commits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.ShardsCommitment.Equal(&want) {
+		t.Errorf("v2 shards commitment %s, want quant.GraphShardsCommitment %s", st.ShardsCommitment.String(), want.String())
+	}
+	v1, err := Check(4, shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1.ShardsCommitment.Equal(&st.ShardsCommitment) || !v1.Input.Equal(&st.Input) || !v1.Output.Equal(&st.Output) {
+		t.Error("v1 and v2 statements: same commitment, or different input/output")
+	}
+	if same, err := CheckSharding(Sharding{Version: quant.ShardsVersion}, 4, shards); err != nil || same != v1 {
+		t.Errorf("explicit version 1: %v, %v", same, err)
+	}
+	other := sh
+	other.Model.SetUint64(7)
+	if o, err := CheckSharding(other, 4, shards); err != nil || o.ShardsCommitment.Equal(&st.ShardsCommitment) {
+		t.Errorf("another model: %v, same commitment", err)
+	}
+	for _, bad := range []Sharding{{Version: 3}, {Version: quant.ShardsVersion, Model: sh.Model}} {
+		if _, err := CheckSharding(bad, 4, shards); err == nil {
+			t.Errorf("sharding %+v accepted", bad)
+		}
+		if _, err := NewShardingCircuit(bad, 4, ranges(shards), keys(shards)); err == nil {
+			t.Errorf("circuit of sharding %+v built", bad)
+		}
+	}
+	// The outer circuit of a graph sharding assigns the v2 statement.
+	c, err := NewShardingCircuit(sh, 4, ranges(shards), keys(shards))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ast, err := c.Assign(shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ast != st || a.sharding != sh {
+		t.Fatalf("assigned statement %v, want %v", ast, st)
+	}
+}
+
+// graphCommitmentCircuit exposes shardsCommitmentOf alone.
+type graphCommitmentCircuit struct {
+	Commitments []frontend.Variable
+	Want        frontend.Variable `gnark:",public"`
+	sh          Sharding
+	n           int
+	ranges      []quant.ShardRange
+}
+
+func (c *graphCommitmentCircuit) Define(api frontend.API) error {
+	h, err := shardsCommitmentOf(api, c.sh, c.n, c.ranges, c.Commitments)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(h, c.Want)
+	return nil
+}
+
+// TestGraphShardsCommitmentInCircuit: the outer circuit's v2 commitment is
+// quant.GraphShardsCommitment, and binds the model, the node count and the
+// version.
+func TestGraphShardsCommitmentInCircuit(t *testing.T) {
+	rs := []quant.ShardRange{{From: 0, To: 1}, {From: 1, To: 3}, {From: 3, To: 4}}
+	cs := make([]fr.Element, 3)
+	for i := range cs {
+		cs[i].SetUint64(uint64(2000 + i))
+		cs[i].Square(&cs[i])
+	}
+	sh := graphSharding()
+	want, err := quant.GraphShardsCommitment(sh.Model, 4, rs, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	circuit := func(sh Sharding, n int) *graphCommitmentCircuit {
+		return &graphCommitmentCircuit{Commitments: make([]frontend.Variable, 3), sh: sh, n: n, ranges: rs}
+	}
+	assign := func(w fr.Element) *graphCommitmentCircuit {
+		a := &graphCommitmentCircuit{Want: w, sh: sh, n: 4, ranges: rs}
+		for _, c := range cs {
+			a.Commitments = append(a.Commitments, c)
+		}
+		return a
+	}
+	if err := test.IsSolved(circuit(sh, 4), assign(want), field); err != nil {
+		t.Fatalf("in-circuit v2 shards commitment differs from quant.GraphShardsCommitment: %v", err)
+	}
+	other := sh
+	other.Model.SetUint64(1)
+	for name, c := range map[string]*graphCommitmentCircuit{
+		"another model":      circuit(other, 4),
+		"another node count": circuit(sh, 5),
+		"version 1":          circuit(Sharding{}, 4),
+	} {
+		if err := test.IsSolved(c, assign(want), field); err == nil {
+			t.Errorf("%s: the commitment satisfied the circuit", name)
+		}
+	}
+}

@@ -35,11 +35,28 @@ const CircuitVersion = 1
 // aggregations with the same ID compile the same circuit, so they can share
 // its keys (the cache of Setup).
 func CircuitID(n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey) (string, error) {
+	return ShardingCircuitID(Sharding{}, n, ranges, vks)
+}
+
+// ShardingCircuitID is CircuitID for a sharding of either version. A graph
+// cut sharding (quant.GraphShardsVersion) also hashes, after the gnark
+// version, "shards.v2", a zero byte and the whole model's commitment (32
+// bytes), so its keys are never those of a version-1 sharding; a version-1
+// sharding's ID is CircuitID's, byte for byte.
+func ShardingCircuitID(sh Sharding, n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey) (string, error) {
+	if err := sh.Validate(); err != nil {
+		return "", err
+	}
 	if len(ranges) != len(vks) {
 		return "", fmt.Errorf("aggregate: %d ranges and %d keys", len(ranges), len(vks))
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "zkinfer.aggregate.v%d\x00%s\x00", CircuitVersion, prover.GnarkVersion())
+	if sh.graph() {
+		model := sh.Model.Bytes()
+		fmt.Fprintf(h, "shards.v%d\x00", sh.Version)
+		h.Write(model[:])
+	}
 	word := func(x int) { binary.Write(h, binary.BigEndian, uint64(x)) }
 	word(n)
 	word(len(ranges))
@@ -82,12 +99,18 @@ type Outer struct {
 // shard on two cores: benchmarks/results/aggregation.md); the cache makes it
 // once per set of shard keys.
 func Setup(n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey, cacheDir string, p prover.Progress) (*Outer, error) {
+	return SetupSharding(Sharding{}, n, ranges, vks, cacheDir, p)
+}
+
+// SetupSharding is Setup for a sharding of either version (n counts blocks
+// or nodes); its cache key is ShardingCircuitID.
+func SetupSharding(sh Sharding, n int, ranges []quant.ShardRange, vks []groth16.VerifyingKey, cacheDir string, p prover.Progress) (*Outer, error) {
 	p = orSilent(p)
-	id, err := CircuitID(n, ranges, vks)
+	id, err := ShardingCircuitID(sh, n, ranges, vks)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewCircuit(n, ranges, vks)
+	c, err := NewShardingCircuit(sh, n, ranges, vks)
 	if err != nil {
 		return nil, err
 	}

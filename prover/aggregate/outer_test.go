@@ -40,6 +40,29 @@ func TestCircuitID(t *testing.T) {
 			t.Errorf("%s: same CircuitID %s", name, base)
 		}
 	}
+	// Graph cut shardings: another ID than version 1's, per model; version
+	// 1 named explicitly is CircuitID.
+	sid := func(sh Sharding) string {
+		t.Helper()
+		s, err := ShardingCircuitID(sh, 3, rs, []groth16.VerifyingKey{f.vk, g.vk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if sid(Sharding{Version: quant.ShardsVersion}) != base || sid(Sharding{}) != base {
+		t.Error("version 1 named explicitly: another CircuitID")
+	}
+	sh := graphSharding()
+	v2 := sid(sh)
+	sh2 := sh
+	sh2.Model.SetUint64(9)
+	if v2 == base || sid(sh2) == v2 || sid(sh2) == base {
+		t.Errorf("graph sharding IDs %s (model 2: %s) vs version 1 %s", v2, sid(sh2), base)
+	}
+	if _, err := ShardingCircuitID(Sharding{Version: 7}, 3, rs, []groth16.VerifyingKey{f.vk, g.vk}); err == nil {
+		t.Error("CircuitID of shards version 7")
+	}
 	if _, err := CircuitID(3, rs, []groth16.VerifyingKey{f.vk}); err == nil {
 		t.Error("CircuitID of 2 ranges and 1 key")
 	}

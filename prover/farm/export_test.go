@@ -28,3 +28,10 @@ func DropJobs(ctx context.Context, f *Farm, ackWait time.Duration, maxDeliver in
 	}
 	return nil
 }
+
+// WithTamper makes a dishonest worker: fn rewrites every result it proves
+// (shard, the sharded bundle's JSON) before it is stored.
+func WithTamper(cfg WorkerConfig, fn func(shard int, result []byte) []byte) WorkerConfig {
+	cfg.tamper = func(j *Job, result []byte) []byte { return fn(j.Shard, result) }
+	return cfg
+}

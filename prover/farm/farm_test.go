@@ -292,6 +292,8 @@ func TestParseJobRejects(t *testing.T) {
 		``, `{}`, `{"media_type": "application/vnd.zkinfer.farm-job.v2+json"}`,
 		`{"media_type": "application/vnd.zkinfer.farm-job.v1+json", "extra": 1}`,
 		`{"media_type": "application/vnd.zkinfer.farm-job.v1+json", "shard": 3, "n_shards": 3, "n_layer": 3, "from": 0, "to": 1}`,
+		`{"media_type": "application/vnd.zkinfer.farm-job.v1+json", "shards_version": 3, "shard": 0, "n_shards": 3, "n_layer": 3, "from": 0, "to": 1}`,
+		`{"media_type": "application/vnd.zkinfer.farm-job.v1+json", "shard": 0, "n_shards": 2, "n_layer": 300, "from": 0, "to": 1}`,
 		strings.Repeat(" ", 1<<20),
 	} {
 		if _, err := farm.ParseJob([]byte(data)); !errors.Is(err, farm.ErrMessage) {

@@ -11,6 +11,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -33,6 +34,10 @@ type Job struct {
 	NShards int    `json:"n_shards"`
 	From    int    `json:"from"`
 	To      int    `json:"to"`
+	// ShardsVersion is the shard manifest's: absent for a gpt2 model cut
+	// into blocks, quant.GraphShardsVersion for a layer graph cut into node
+	// ranges (From, To and NLayer then count nodes).
+	ShardsVersion int `json:"shards_version,omitempty"`
 	// The whole model, as the result's sharded bundle names it.
 	NLayer           int              `json:"n_layer"`
 	ModelDigest      string           `json:"model_digest"`
@@ -53,8 +58,11 @@ type Job struct {
 	Input   Digest `json:"input"`
 }
 
-// Input is the shard's input activation (int8, seq × d_model) and the salts
-// of the model's private input or output where this shard has them.
+// Input is the shard's input as its sub-model's Forward takes it (the
+// activation, int8 seq × d_model, rows of its last axis for one int8
+// tensor; one flat slice per part for a graph shard whose cut set is
+// several tensors or index values) and the salts of the model's private
+// input or output where this shard has them.
 type Input struct {
 	MediaType  string    `json:"media_type"`
 	X          [][]int64 `json:"x"`
@@ -129,9 +137,9 @@ func ParseJob(data []byte) (*Job, error) {
 	if err := decodeStrict(data, MediaTypeJob, maxJobMessage, &j); err != nil {
 		return nil, err
 	}
-	if j.NLayer < 1 || j.NLayer > quant.MaxLayers || j.NShards < 1 || j.NShards > j.NLayer ||
+	if prover.CheckShardCount(j.ShardsVersion, j.NLayer, j.NShards) != nil ||
 		j.Shard < 0 || j.Shard >= j.NShards || j.From < 0 || j.To <= j.From || j.To > j.NLayer {
-		return nil, fmt.Errorf("%w: shard %d of %d, blocks %d:%d of %d", ErrMessage, j.Shard, j.NShards, j.From, j.To, j.NLayer)
+		return nil, fmt.Errorf("%w: shard %d of %d, %s %d:%d of %d (shards version %d)", ErrMessage, j.Shard, j.NShards, prover.UnitName(j.ShardsVersion), j.From, j.To, j.NLayer, j.ShardsVersion)
 	}
 	if err := j.Visibility.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMessage, err)
@@ -161,10 +169,12 @@ func JobKey(j *Job, x [][]int64) (string, error) {
 	id := struct {
 		Format                   string
 		Shard, NShards, From, To int
-		ShardsCommitment         string
-		Circuit, PK, VK, Model   Digest
-		X                        [][]int64
-	}{MediaTypeJob, j.Shard, j.NShards, j.From, j.To, j.ShardsCommitment, j.Circuit, j.PK, j.VK, j.Model, x}
+		// Absent for gpt2 blocks: their keys are unchanged.
+		ShardsVersion          int `json:",omitempty"`
+		ShardsCommitment       string
+		Circuit, PK, VK, Model Digest
+		X                      [][]int64
+	}{MediaTypeJob, j.Shard, j.NShards, j.From, j.To, j.ShardsVersion, j.ShardsCommitment, j.Circuit, j.PK, j.VK, j.Model, x}
 	data, err := json.Marshal(id)
 	if err != nil {
 		return "", err

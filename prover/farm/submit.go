@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -26,7 +27,8 @@ type Request struct {
 	// verify under them. KeysSource names it in messages.
 	Keys       *prover.KeysManifest
 	KeysSource string
-	// Model is the whole quantized model and X its quantized input.
+	// Model is the whole quantized model and X its quantized input (as
+	// Model.QuantizeInput returns it).
 	Model *quant.Model
 	X     [][]int64
 	// Salts are fresh salts for a private input or output.
@@ -55,8 +57,13 @@ type Result struct {
 	// Salts opens the bundle's private input or output (the salts of
 	// shards reused from an earlier run are that run's).
 	Salts modelio.Salts
-	// Output is the model's integer output.
+	// Output is the model's integer output (rows of its last axis; nil for
+	// a layer graph whose outputs are parts: see Last and Trace).
 	Output [][]int64
+	// Last is the last shard's sub-model and Trace its integer trace:
+	// Last.OutputValues(Trace) is the model's output, dequantized.
+	Last  *quant.Model
+	Trace *quant.Trace
 	// Reused lists the shards an earlier run had proved.
 	Reused []int
 	// Uploaded counts the artifacts this run stored, of Artifacts it
@@ -66,7 +73,10 @@ type Result struct {
 
 // planned is one shard as the submitter plans and checks it.
 type planned struct {
-	job   Job
+	job Job
+	// sub is the shard's sub-model and in its input as sub.Forward takes it.
+	sub   *quant.Model
+	in    [][]int64
 	trace *quant.Trace
 	salts modelio.Salts
 	vis   quant.Visibility
@@ -125,8 +135,11 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 		}
 		return d, nil
 	}
+	// Blocks of a gpt2 model (version 1), or nodes of a layer graph.
+	version := max(man.ShardsVersion, quant.ShardsVersion)
+	var prev *quant.Trace
 	for i, e := range man.Shards {
-		sub, err := m.Slice(e.From, e.To)
+		sub, err := m.ShardOf(version, e.From, e.To)
 		if err != nil {
 			return nil, err
 		}
@@ -135,15 +148,22 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		if d := DigestOf(subJSON); string(d) != e.ModelDigest {
-			return nil, fmt.Errorf("shard %d: %w: the manifest names sub-model %s, the model's blocks %d:%d are %s", i, prover.ErrCircuitMismatch, e.ModelDigest, e.From, e.To, d)
+			return nil, fmt.Errorf("shard %d: %w: the manifest names sub-model %s, the model's %s %d:%d are %s", i, prover.ErrCircuitMismatch, e.ModelDigest, prover.UnitName(man.ShardsVersion), e.From, e.To, d)
+		}
+		if i > 0 && version == quant.GraphShardsVersion {
+			// The previous shard's outputs, part by part, are this one's
+			// inputs.
+			if cur, err = sub.ShardInput(prev.OutputParts()); err != nil {
+				return nil, fmt.Errorf("shard %d: %w", i, err)
+			}
 		}
 		tr, err := sub.Forward(cur)
 		if err != nil {
 			return nil, fmt.Errorf("shard %d: %w", i, err)
 		}
 		vis := quant.ShardVisibility(man.Visibility, i, n)
-		p := &planned{trace: tr, salts: req.Salts, vis: vis, job: Job{
-			MediaType: MediaTypeJob, Shard: i, NShards: n, From: e.From, To: e.To,
+		p := &planned{sub: sub, in: cur, trace: tr, salts: req.Salts, vis: vis, job: Job{
+			MediaType: MediaTypeJob, Shard: i, NShards: n, From: e.From, To: e.To, ShardsVersion: man.ShardsVersion,
 			NLayer: man.NLayer, ModelDigest: man.ModelDigest, ModelCommitment: man.ModelCommitment,
 			ShardsCommitment: man.ShardsCommitment, Visibility: man.Visibility,
 			CircuitDigest: e.CircuitDigest, SubModelDigest: e.ModelDigest,
@@ -167,7 +187,7 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		plan[i] = p
-		cur = tr.Y
+		prev, cur = tr, tr.Y
 		// A shard whose job an earlier run did, with a result that checks,
 		// is not proved again; the others are published at once, so the
 		// workers start while the later shards are prepared.
@@ -177,7 +197,7 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 			emit(Event{Shard: i, State: StateDone, Reused: true})
 			continue
 		}
-		in, err := NewInput(p.trace.X, p.salts, p.vis)
+		in, err := NewInput(p.in, p.salts, p.vis)
 		if err != nil {
 			return nil, err
 		}
@@ -201,7 +221,7 @@ func (f *Farm) Prove(ctx context.Context, req Request) (*Result, error) {
 		keys = append(keys, p.job.Key)
 		emit(Event{Shard: i, State: StateQueued})
 	}
-	res.Output = cur
+	res.Output, res.Last, res.Trace = cur, plan[n-1].sub, prev
 	if len(keys) > 0 {
 		if err := f.await(ctx, plan, keys, emit, advisories, seqs); err != nil {
 			return nil, err
@@ -248,7 +268,7 @@ func (f *Farm) earlier(ctx context.Context, p *planned) (*verifier.ShardedBundle
 			return nil, salts, false
 		}
 		in, s, err := ParseInput(data)
-		if err != nil || !slices.EqualFunc(in.X, p.trace.X, slices.Equal) {
+		if err != nil || !slices.EqualFunc(in.X, p.in, slices.Equal) {
 			return nil, salts, false
 		}
 		salts = s
@@ -275,47 +295,61 @@ func (f *Farm) result(ctx context.Context, p *planned, d Digest, salts modelio.S
 		return nil, fmt.Errorf("%w: shard %d: %v", ErrBadResult, j.Shard, err)
 	}
 	if sb.ModelDigest != j.ModelDigest || sb.ModelCommitment != j.ModelCommitment || sb.ShardsCommitment != j.ShardsCommitment ||
-		sb.NLayer != j.NLayer || sb.NShards != j.NShards || sb.Visibility != j.Visibility || len(sb.Shards) != 1 {
+		sb.ShardsVersion != j.ShardsVersion || sb.NLayer != j.NLayer || sb.NShards != j.NShards || sb.Visibility != j.Visibility || len(sb.Shards) != 1 {
 		return nil, fmt.Errorf("%w: shard %d: the result is not a bundle of this model's shard", ErrBadResult, j.Shard)
 	}
 	sh := sb.Shards[0]
 	if sh.Index != j.Shard || sh.From != j.From || sh.To != j.To {
-		return nil, fmt.Errorf("%w: shard %d: the result holds shard %d (blocks %d:%d)", ErrBadResult, j.Shard, sh.Index, sh.From, sh.To)
+		return nil, fmt.Errorf("%w: shard %d: the result holds shard %d (%s %d:%d)", ErrBadResult, j.Shard, sh.Index, prover.UnitName(j.ShardsVersion), sh.From, sh.To)
 	}
 	b := sh.Bundle
 	if b.ModelDigest != j.SubModelDigest || b.CircuitDigest != j.CircuitDigest {
 		return nil, fmt.Errorf("%w: shard %d: the result is for sub-model %s, circuit %s", ErrBadResult, j.Shard, b.ModelDigest, b.CircuitDigest)
 	}
 	for k, t := range []struct {
-		name   string
-		values [][]int64
-		vis    string
-		chain  bool
+		name  string
+		spec  []quant.IOPart
+		parts [][]int64
+		vis   string
+		chain bool
 	}{
-		{verifier.TensorInput, p.trace.X, p.vis.Input, j.Shard > 0},
-		{verifier.TensorOutput, p.trace.Y, p.vis.Output, j.Shard < j.NShards-1},
+		{verifier.TensorInput, p.sub.InputParts(), p.trace.InputParts(), p.vis.Input, j.Shard > 0},
+		{verifier.TensorOutput, p.sub.OutputParts(), p.trace.OutputParts(), p.vis.Output, j.Shard < j.NShards-1},
 	} {
 		if len(b.PublicInputs) < 2 || b.PublicInputs[k].Name != t.name {
 			return nil, fmt.Errorf("%w: shard %d: no %s tensor", ErrBadResult, j.Shard, t.name)
 		}
-		if err := checkTensor(&b.PublicInputs[k], b, t.name, quant.Flatten(t.values), t.vis, t.chain, salts, k == 0); err != nil {
+		if err := checkTensor(&b.PublicInputs[k], b, t.name, t.spec, t.parts, t.vis, t.chain, salts, k == 0); err != nil {
 			return nil, fmt.Errorf("%w: shard %d: %s: %v", ErrBadResult, j.Shard, t.name, err)
 		}
 	}
 	return sb, nil
 }
 
-// checkTensor checks that a shard's public tensor is values: their chain
-// hash between shards, else as visibility vis exposes them.
-func checkTensor(t *verifier.Tensor, b *verifier.Bundle, name string, values []int64, vis string, chain bool, salts modelio.Salts, input bool) error {
+// checkTensor checks that a shard's public tensor is parts (the parts spec
+// says, one flat slice each): their chain hash between shards (the legacy
+// one for one int8 tensor, the parts chain hash otherwise), else as
+// visibility vis exposes them.
+func checkTensor(t *verifier.Tensor, b *verifier.Bundle, name string, spec []quant.IOPart, parts [][]int64, vis string, chain bool, salts modelio.Salts, input bool) error {
+	values := quant.Flatten(parts)
 	switch {
 	case chain:
-		h, err := quant.HashPacked(values, nil)
+		enc := verifier.EncodingChainHash
+		var (
+			h   fr.Element
+			err error
+		)
+		if quant.SingleInt8(spec) {
+			h, err = quant.HashPacked(values, nil)
+		} else {
+			enc = verifier.EncodingChainParts
+			h, err = quant.HashParts(spec, parts, nil)
+		}
 		if err != nil {
 			return err
 		}
 		raw := h.Bytes()
-		if t.Encoding != verifier.EncodingChainHash || t.Commitment != fmt.Sprintf("0x%x", raw[:]) {
+		if t.Encoding != enc || t.Commitment != fmt.Sprintf("0x%x", raw[:]) {
 			return errors.New("not the hash of the activation the submitter computed")
 		}
 	case vis == quant.VisibilityPrivate:

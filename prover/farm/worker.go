@@ -53,6 +53,10 @@ type WorkerConfig struct {
 	// its artifacts, builds the witness and stops where gnark's prover
 	// would start, sending in-progress acks, until ctx ends.
 	Stall bool
+
+	// tamper, for tests of a dishonest worker (export_test.go), rewrites
+	// the result of a job before it is stored.
+	tamper func(j *Job, result []byte) []byte
 }
 
 // Validate checks the configuration (a zero AckWait is DefaultAckWait).
@@ -290,6 +294,9 @@ func (w *worker) handle(stop context.Context, msg jetstream.Msg) {
 		stall = stop.Done()
 	}
 	result, err := w.prove(ctx, job, tag, stall)
+	if err == nil && w.cfg.tamper != nil {
+		result = w.cfg.tamper(job, result)
+	}
 	if err == nil {
 		var d Digest
 		if d, _, err = w.f.PutBytes(ctx, result, "shard bundle"); err == nil {
@@ -426,7 +433,7 @@ func (w *worker) prove(ctx context.Context, j *Job, tag string, stall <-chan str
 		return perm(err)
 	}
 	sb := &verifier.ShardedBundle{MediaType: verifier.ShardedMediaType, ModelDigest: j.ModelDigest, ModelCommitment: j.ModelCommitment,
-		ShardsCommitment: j.ShardsCommitment, NLayer: j.NLayer, NShards: j.NShards, Visibility: j.Visibility, Shards: []verifier.Shard{sh}}
+		ShardsCommitment: j.ShardsCommitment, ShardsVersion: j.ShardsVersion, NLayer: j.NLayer, NShards: j.NShards, Visibility: j.Visibility, Shards: []verifier.Shard{sh}}
 	return sb.Encode()
 }
 
