@@ -104,9 +104,11 @@ func (p *PartVisibility) UnmarshalJSON(data []byte) error {
 		*p = ""
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
 	var list []PartVis
-	if err := json.Unmarshal(data, &list); err != nil {
-		return err
+	if err := dec.Decode(&list); err != nil {
+		return fmt.Errorf("%w: part visibilities: %v", ErrValidation, err)
 	}
 	q := NewPartVisibility(list)
 	if _, err := q.List(); err != nil {

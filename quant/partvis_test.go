@@ -133,3 +133,14 @@ func TestParseIOVisibilityHostile(t *testing.T) {
 		}
 	}
 }
+
+// A part visibility entry with a field it does not have is refused, as
+// every other zkinfer file refuses unknown fields, rather than dropped
+// when the list is brought to its canonical form.
+func TestPartVisibilityUnknownField(t *testing.T) {
+	var v Visibility
+	err := json.Unmarshal([]byte(`{"input":"mixed","output":"hashed","weights":"fixed","input_parts":[{"name":"a","visibility":"public"},{"name":"b","visibility":"private","salted":false}]}`), &v)
+	if !errors.Is(err, ErrValidation) {
+		t.Fatalf("%v (%+v), want ErrValidation", err, v)
+	}
+}
