@@ -379,6 +379,8 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		// shard's input and the last shard's output (a greedy completion
 		// prints as one).
 		first, last := res.Shards[0], res.Shards[n-1]
+		// The last shard's output is the model's, read by its pinned key.
+		printOutputParts(w, sb.Shards[n-1].Bundle, last.Result)
 		whole := &verifier.Bundle{PublicInputs: []verifier.Tensor{sb.Shards[0].Bundle.PublicInputs[0], sb.Shards[n-1].Bundle.PublicInputs[1]}}
 		printVerifiedCompletion(w, whole, &verifier.Result{Input: first.Input, Output: last.Output}, model)
 	}
