@@ -139,6 +139,11 @@ func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circu
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	// The canonical per-part visibility (Compile records each shard's so),
+	// so that the manifest's shard visibilities are the circuit headers'.
+	if cfg.visibility, err = cfg.visibility.Resolve(m.InputParts(), m.OutputParts()); err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	digest, err := m.Digest()
 	if err != nil {
 		return nil, err

@@ -242,3 +242,31 @@ func TestKeysManifestSharedKeyKeepsEachShardsCommitment(t *testing.T) {
 		t.Error("a fixed-weights key pinned for a shard of another commitment")
 	}
 }
+
+// A visibility in its command-line form (the one part named, as generate
+// --input-visibility ids=private passes it) is recorded in the manifest in
+// its canonical form, the one each shard's circuit header records, so the
+// manifest's shard visibilities are the headers' (else the keys manifest
+// is refused as corrupted and the sharded bundle by its own keys).
+func TestCompileShardsResolvesVisibility(t *testing.T) {
+	dir := t.TempDir()
+	m := gpt2Tiny(t, 2, false)
+	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed,
+		InputParts: quant.NewPartVisibility([]quant.PartVis{{Name: "input", Visibility: quant.VisibilityPrivate}})}
+	man, err := prover.CompileShards(m, 1, filepath.Join(dir, "c.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key"), nil, prover.WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (quant.Visibility{Input: quant.VisibilityPrivate, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}); man.Visibility != want {
+		t.Fatalf("manifest visibility %+v, want %+v", man.Visibility, want)
+	}
+	for i, e := range man.Shards {
+		c, err := prover.ReadCircuit(filepath.Join(dir, e.Circuit))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *c.Header.Visibility != e.Visibility {
+			t.Fatalf("shard %d: manifest visibility %+v, circuit header %+v", i, e.Visibility, *c.Header.Visibility)
+		}
+	}
+}

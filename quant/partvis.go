@@ -104,9 +104,11 @@ func (p *PartVisibility) UnmarshalJSON(data []byte) error {
 		*p = ""
 		return nil
 	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
 	var list []PartVis
-	if err := json.Unmarshal(data, &list); err != nil {
-		return err
+	if err := dec.Decode(&list); err != nil {
+		return fmt.Errorf("%w: part visibilities: %v", ErrValidation, err)
 	}
 	q := NewPartVisibility(list)
 	if _, err := q.List(); err != nil {
@@ -124,7 +126,7 @@ func checkIOVisibility(what, v string) error {
 	case VisibilityPublic, VisibilityHashed, VisibilityPrivate:
 		return nil
 	}
-	return fmt.Errorf("%w: %s visibility %q (supported: %s, %s, %s)", ErrValidation, what, v, VisibilityPublic, VisibilityHashed, VisibilityPrivate)
+	return fmt.Errorf("%w: %s visibility %.32q (supported: %s, %s, %s)", ErrValidation, what, v, VisibilityPublic, VisibilityHashed, VisibilityPrivate)
 }
 
 // validateSide checks one side's default and part list: the default is a
@@ -155,12 +157,17 @@ func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 		list []PartVis
 		bare string
 	)
+	// At most one field per part and a bare one: bounded before splitting,
+	// so a hostile flag costs no more than its own size.
+	if n := strings.Count(s, ",") + 1; n > MaxGraphIO+1 {
+		return "", "", fmt.Errorf("%w: --%s-visibility has %d comma-separated fields, at most %d (one per part, one bare visibility)", ErrValidation, side, n, MaxGraphIO+1)
+	}
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		name, v, named := cutLast(f, "=")
 		if !named {
 			if bare != "" {
-				return "", "", fmt.Errorf("%w: %q: two visibilities (%s, %s) for the unnamed parts", ErrValidation, s, bare, f)
+				return "", "", fmt.Errorf("%w: %.80q: two visibilities (%s, %.32s) for the unnamed parts", ErrValidation, s, bare, f)
 			}
 			if err := checkIOVisibility(side, f); err != nil {
 				return "", "", err
@@ -171,7 +178,10 @@ func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 		name = strings.TrimSpace(name)
 		v = strings.TrimSpace(v)
 		if name == "" {
-			return "", "", fmt.Errorf("%w: %q: %q names no part", ErrValidation, s, f)
+			return "", "", fmt.Errorf("%w: %.80q: %.80q names no part", ErrValidation, s, f)
+		}
+		if len(name) > maxPartName {
+			return "", "", fmt.Errorf("%w: a part name of %d bytes (%.32q…), at most %d", ErrValidation, len(name), name, maxPartName)
 		}
 		if err := checkIOVisibility("part "+name, v); err != nil {
 			return "", "", err
@@ -187,6 +197,10 @@ func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 	}
 	return bare, p, nil
 }
+
+// maxPartName bounds a part name on the command line (graph input and
+// output names are far shorter).
+const maxPartName = 1024
 
 func cutLast(s, sep string) (before, after string, found bool) {
 	if i := strings.LastIndex(s, sep); i >= 0 {

@@ -3,6 +3,7 @@ package quant
 import (
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,52 @@ func TestPartVisibility(t *testing.T) {
 	}
 	if in, out := (Visibility{Input: VisibilityMixed, InputParts: NewPartVisibility([]PartVis{{"a", VisibilityPrivate}, {"b", VisibilityPublic}}), Output: VisibilityHashed}).HasPrivate(); !in || out {
 		t.Errorf("HasPrivate: %v %v", in, out)
+	}
+}
+
+// A hostile --input-visibility is refused before it costs more than its own
+// size: a million parts fails on the count (no million-entry list built and
+// JSON-encoded first), and an error quotes a bounded prefix of the input,
+// not megabytes of it.
+func TestParseIOVisibilityHostile(t *testing.T) {
+	var sb strings.Builder
+	for i := range 1000000 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("p=public")
+	}
+	for name, s := range map[string]string{
+		"a million parts":  sb.String(),
+		"a million commas": strings.Repeat(",", 1000000),
+		"a million '='":    strings.Repeat("=", 1000000),
+		"a huge name":      strings.Repeat("n", 1000000) + "=public",
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, _, err := ParseIOVisibility("input", s, VisibilityHashed)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrValidation) {
+			t.Errorf("%s: %v, want ErrValidation", name, err)
+			continue
+		}
+		if len(err.Error()) > 1000 {
+			t.Errorf("%s: an error of %d bytes", name, len(err.Error()))
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4*uint64(len(s))+1<<20 {
+			t.Errorf("%s: %d MB allocated for %d bytes", name, alloc>>20, len(s))
+		}
+	}
+}
+
+// A part visibility entry with a field it does not have is refused, as
+// every other zkinfer file refuses unknown fields, rather than dropped
+// when the list is brought to its canonical form.
+func TestPartVisibilityUnknownField(t *testing.T) {
+	var v Visibility
+	err := json.Unmarshal([]byte(`{"input":"mixed","output":"hashed","weights":"fixed","input_parts":[{"name":"a","visibility":"public"},{"name":"b","visibility":"private","salted":false}]}`), &v)
+	if !errors.Is(err, ErrValidation) {
+		t.Fatalf("%v (%+v), want ErrValidation", err, v)
 	}
 }

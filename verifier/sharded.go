@@ -380,6 +380,9 @@ func shardLayout(b *Bundle, i, n int) error {
 			return EncodingChainParts
 		case chain:
 			return EncodingChainHash
+		case vis == quant.VisibilityMixed:
+			// The first shard's input, the last shard's output.
+			return EncodingMixedParts
 		case parts:
 			return partsEnc[vis]
 		}

@@ -326,11 +326,17 @@ func generateSharded(ctx *cli.Context, p prover.Progress, gm *quant.Model, k int
 	if k < 2 {
 		return withHint(fmt.Errorf("generate: --%s %d", genShardsFlag.Name, k), "pass 2 or more shards, or leave --%s out for one circuit", genShardsFlag.Name)
 	}
+	// The canonical form (--input-visibility ids=private names the one
+	// part): what the circuits and the manifest record.
+	vis, err := vis.Resolve(gm.InputParts(), gm.OutputParts())
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
 	bounds, err := gm.BalancedCuts(k, vis)
 	if err != nil {
 		return withHint(fmt.Errorf("generate: --%s %d: %w", genShardsFlag.Name, k, err), "the greedy model has %d nodes", len(gm.Graph.Nodes))
 	}
-	if vis.Input == quant.VisibilityPrivate || vis.Output == quant.VisibilityPrivate {
+	if pin, pout := vis.HasPrivate(); pin || pout {
 		// next_tokens reads the ids at the end, so prompt and completion
 		// cross every cut, unsalted: a short prompt is a small search.
 		fmt.Fprintf(w, "note: the token ids (prompt and completion) cross every cut with the activations as unsalted hashes; whoever can guess them can check the guess against them, so private ids are only as hidden as they are hard to guess\n")

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
@@ -15,15 +16,17 @@ import (
 var openCommand = &cli.Command{
 	Name:      "open",
 	Usage:     "open a bundle's private input/output commitments with the prover's salts",
-	UsageText: "zkinfer open --input input.json [--quantized model.quant.json] [--salts FILE] [BUNDLE]",
+	UsageText: "zkinfer open --input input.json [--quantized model.quant.json] [--salts FILE] [--weights-basis vk.basis] [BUNDLE]",
 	Description: `For a bundle with a private input or output: quantizes the input, runs the
 integer reference forward pass of the model and checks that the values, with
 the salts prove wrote (default: the bundle path + .salts.json), open the
 bundle's salted commitments. How a host reveals a private input or output to
 one auditor without a new proof: it hands over the input, the salts and the
 quantized model; the auditor runs verify, then open. Prints the opened values'
-first elements; exit code 0 only when every private commitment opens.`,
-	Flags: []cli.Flag{InputFlag, QuantizedFlag, BundleFlag, SaltsFlag},
+first elements; exit code 0 only when every private commitment opens. With
+committed weights the bundle names the model by its commitment over the
+key's weights basis: pass that basis (--weights-basis vk.basis).`,
+	Flags: []cli.Flag{InputFlag, QuantizedFlag, BundleFlag, SaltsFlag, WeightsBasisFlag},
 	Action: func(ctx *cli.Context) error {
 		bundle := ctx.String(BundleFlag.Name)
 		if ctx.NArg() > 1 {
@@ -36,11 +39,11 @@ first elements; exit code 0 only when every private commitment opens.`,
 		if salts == "" {
 			salts = bundle + SaltsSuffix
 		}
-		return openBundle(ctx.App.Writer, bundle, salts, ctx.String(QuantizedFlag.Name), ctx.String(InputFlag.Name))
+		return openBundle(ctx.App.Writer, bundle, salts, ctx.String(QuantizedFlag.Name), ctx.String(InputFlag.Name), ctx.String(WeightsBasisFlag.Name))
 	},
 }
 
-func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string) error {
+func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath, basisPath string) error {
 	b, err := verifier.Read(bundlePath)
 	if err != nil {
 		return err
@@ -53,8 +56,21 @@ func openBundle(w io.Writer, bundlePath, saltsPath, quantPath, inputPath string)
 	if err != nil {
 		return err
 	}
-	commit, err := quant.CommitString(m)
-	if err != nil {
+	var commit string
+	if b.Visibility.Weights == quant.VisibilityCommitted {
+		// The bundle names the model over its key's weights basis, whose
+		// digest is the bundle's (verify checks it is the pinned key's).
+		if basisPath == "" {
+			return withHint(fmt.Errorf("open: %s: committed weights: --%s is missing", bundlePath, WeightsBasisFlag.Name), "pass the basis file setup wrote beside the verifying key: --%s vk.basis", WeightsBasisFlag.Name)
+		}
+		basis, err := prover.ReadWeightsBasis(basisPath, b.WeightsBasis)
+		if err != nil {
+			return fmt.Errorf("open: %w", err)
+		}
+		if commit, err = prover.CommittedCommitment(m, basis); err != nil {
+			return fmt.Errorf("open: %w", err)
+		}
+	} else if commit, err = quant.CommitString(m); err != nil {
 		return err
 	}
 	if commit != b.ModelCommitment {

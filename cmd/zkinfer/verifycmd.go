@@ -364,7 +364,7 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		dev = dev || s.Setup == prover.SetupDevUnsafe
 	}
 	fmt.Fprintf(w, "ok: hash chain from the input through %d shards to the output\n", len(res.Shards))
-	fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", res.Visibility.Input, res.Visibility.Output, res.Visibility.Weights)
+	fmt.Fprintf(w, "ok: input %s, output %s, weights %s\n", sideLabel(res.Visibility.Input, res.Visibility.InputParts), sideLabel(res.Visibility.Output, res.Visibility.OutputParts), res.Visibility.Weights)
 	fmt.Fprintf(w, "ok: shards commitment %s (proven)\n", res.ShardsCommitment)
 	if keys == nil {
 		fmt.Fprintf(w, "UNPINNED: sharded proof, %d shards, each valid for the key it brings; this proves nothing about any model\n", len(res.Shards))
@@ -379,6 +379,8 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		// shard's input and the last shard's output (a greedy completion
 		// prints as one).
 		first, last := res.Shards[0], res.Shards[n-1]
+		// The last shard's output is the model's, read by its pinned key.
+		printOutputParts(w, sb.Shards[n-1].Bundle, last.Result)
 		whole := &verifier.Bundle{PublicInputs: []verifier.Tensor{sb.Shards[0].Bundle.PublicInputs[0], sb.Shards[n-1].Bundle.PublicInputs[1]}}
 		printVerifiedCompletion(w, whole, &verifier.Result{Input: first.Input, Output: last.Output}, model)
 	}
