@@ -102,6 +102,11 @@ type Source struct {
 	// Path is relative to the settings file's directory when it can be.
 	Path   string `json:"path"`
 	SHA256 string `json:"sha256"`
+	// Config and ConfigSHA256 record the configuration file an import read
+	// beside the weights (a Hugging Face config.json: it decides norms'
+	// epsilons, RoPE's θ, the attention scale), relative as Path.
+	Config       string `json:"config,omitempty"`
+	ConfigSHA256 string `json:"config_sha256,omitempty"`
 	// Options are the import options that shaped the model (sequence
 	// length, block range), for the record.
 	Options string `json:"options,omitempty"`
@@ -150,6 +155,13 @@ func NewImportedSettings(fm *FloatModel, src Source, settingsPath string) (*Sett
 		return nil, err
 	}
 	src.Path, src.SHA256 = relTo(filepath.Dir(settingsPath), src.Path), sum
+	if src.Config != "" {
+		csum, err := fileSHA256(src.Config)
+		if err != nil {
+			return nil, err
+		}
+		src.Config, src.ConfigSHA256 = relTo(filepath.Dir(settingsPath), src.Config), csum
+	}
 	s.Source = &src
 	return s, nil
 }

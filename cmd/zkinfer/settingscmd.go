@@ -107,6 +107,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 			}
 			src.Options = fmt.Sprintf("seq_len=%d blocks=%q", seq, opts.Blocks)
 		}
+		if im.Format == importer.FormatHF {
+			src.Config = im.ConfigPath
+		}
 		if im.Format == importer.FormatHF && im.Float.Config.Architecture == quant.ArchitectureGraph {
 			src.Options = fmt.Sprintf("lm seq_len=%d", im.Float.Graph.InputSize())
 		}
