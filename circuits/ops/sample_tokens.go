@@ -37,10 +37,15 @@ import (
 // key comparisons and their count, κ by the product over the selected keys
 // (with K = V: κ and b are asserted 0), t and ρ by the product's unique
 // decomposition (lo·S < 2^105, far below the field), c by the comparisons.
+//
+// sample_tokens_rows (ops.SampleTokens with Sliced) is the same gadget on
+// logits that hold the checked rows only: row k is position r = From + k,
+// and the hash and the ids use r.
 type SampleTokens struct{}
 
 func init() {
 	gadget.Register("sample_tokens", SampleTokens{})
+	gadget.Register("sample_tokens_rows", SampleTokens{})
 	solver.RegisterHint(SampleMaxHint, SampleDrawHint)
 }
 
@@ -60,8 +65,8 @@ func (SampleTokens) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out [
 	y := make([]frontend.Variable, rows)
 	two64 := new(big.Int).Lsh(big.NewInt(1), 64)
 	for k := range y {
-		r := s.From + k
-		x := in[0].V[r*v : (r+1)*v]
+		r, row := s.From+k, s.Row(k) // the position, its logits row
+		x := in[0].V[row*v : (row+1)*v]
 		hint, err := api.Compiler().NewHint(SampleMaxHint, 2+v, append([]frontend.Variable{s.TopK}, x...)...)
 		if err != nil {
 			return nil, err

@@ -194,3 +194,83 @@ func TestVerifyLabelsCausality(t *testing.T) {
 		}
 	}
 }
+
+// verify --model labels a sampling proof a sampled completion for both
+// forms of the sampling model: sample_tokens over every logits row (the
+// files written before row slicing, SampleTokensModelFull) and
+// sample_tokens_rows (SampleTokensModel: the head on the checked rows,
+// causality with row k as position From + k); each loads from its file,
+// and the same ids and seed are the completion of both. A sliced model
+// whose row slice starts one position late is labelled NOT a sampled
+// completion.
+func TestVerifySampleKinds(t *testing.T) {
+	const seq, v, promptLen, n, topK, temp, seed = 5, 16, 2, 3, 4, 0.8, 9
+	rng := rand.New(rand.NewPCG(31, 84))
+	lm := positionLM(t, rng, seq, v, 4, false)
+	full, err := ops.SampleTokensModelFull(lm, promptLen, n, topK, temp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sliced, err := ops.SampleTokensModel(lm, promptLen, n, topK, temp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := sliced.Graph.Nodes[len(sliced.Graph.Nodes)-1].Op.(*ops.SampleTokens)
+	ids := []int64{3, 11}
+	for k := range n {
+		x := make([]int64, seq)
+		copy(x, ids)
+		tr, err := lm.Forward([][]int64{x})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, ops.Sampled(tr.Outputs[0], v, promptLen-1+k, 1, op.TopK, op.Weights, seed)[0])
+	}
+	x := append(slices.Clone(ids[:promptLen+n-1]), 0)
+	label := func(m *quant.Model) string {
+		t.Helper()
+		b := &verifier.Bundle{PublicInputs: []verifier.Tensor{{Name: verifier.TensorInput, Values: append(slices.Clone(x), seed)}, {Name: verifier.TensorOutput, Values: ids[promptLen:]}}}
+		res := &verifier.Result{Input: &prover.TensorSpec{Parts: m.InputParts()}, Output: &prover.TensorSpec{Parts: m.OutputParts()}}
+		var w strings.Builder
+		printVerifiedSample(&w, b, res, m)
+		return w.String()
+	}
+	for kind, m := range map[string]*quant.Model{"sample_tokens": full, "sample_tokens_rows": sliced} {
+		path := t.TempDir() + "/sample.quant.json"
+		if err := quant.WriteQuantized(path, m); err != nil {
+			t.Fatal(err)
+		}
+		back, err := quant.LoadQuantized(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k := back.Graph.Nodes[len(back.Graph.Nodes)-1].Op.Kind(); k != kind {
+			t.Fatalf("loaded %s, want %s", k, kind)
+		}
+		tr, err := back.Forward([][]int64{x, {seed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(tr.Outputs[0], ids[promptLen:]) {
+			t.Fatalf("%s: one pass %v, step by step %v", kind, tr.Outputs[0], ids[promptLen:])
+		}
+		out := label(back)
+		if !strings.Contains(out, "ok: sampled completion (proven; model checked causal; top-k 4, temperature 0.8, seed 9") || !strings.Contains(out, "prompt tokens: [3 11]") {
+			t.Fatalf("%s: %s", kind, out)
+		}
+	}
+	g := *sliced.Graph
+	g.Nodes = slices.Clone(g.Nodes)
+	for k, nd := range g.Nodes {
+		if s, ok := nd.Op.(*ops.QSlice); ok {
+			starts := slices.Clone(s.Starts)
+			starts[len(starts)-2]++
+			g.Nodes[k].Op = &ops.QSlice{Starts: starts, Steps: s.Steps}
+		}
+	}
+	late := *sliced
+	late.Graph = &g
+	if out := label(&late); !strings.Contains(out, "NOT a sampled completion") || strings.Contains(out, "ok: sampled completion") {
+		t.Fatalf("a slice one position late: %s", out)
+	}
+}

@@ -164,7 +164,8 @@ func writeSampleInput(path string, ids []int64, seed int64) error {
 }
 
 // provenSample returns, for a verified sampling bundle checked against its
-// model m (verify --model: its output is a sample_tokens op over the
+// model m (verify --model: its output is a sample_tokens or
+// sample_tokens_rows op (ops.SampleTokens) over the
 // graph's two inputs, ids and seed), the op, the proven ids and seed (known
 // false for a private seed, --input-visibility seed=private: the
 // completion is proven for the committed seed), and the completion; ok
@@ -221,7 +222,7 @@ func printVerifiedSample(w io.Writer, b *verifier.Bundle, res *verifier.Result, 
 	if !ok {
 		return
 	}
-	if err := quant.CheckCausal(m.Graph, node.In[1], -1, node.In[0], -2); err != nil {
+	if err := ops.CheckSampleCausal(m.Graph, node); err != nil { // sample_tokens_rows: row k is position From + k
 		fmt.Fprintf(w, "NOT a sampled completion: %v\n", err)
 		return
 	}

@@ -45,6 +45,12 @@ import (
 //
 // It is both the float op (calibration: the same rule over exact
 // probabilities) and the integer op.
+//
+// With Sliced (kind sample_tokens_rows, SampleTokensModel's form) the
+// logits are only the checked rows [..., N, V]: row k is position From + k
+// (the LM head ran on those rows alone, see SliceRows). The draw still
+// hashes the position r = From + k, never k, so the sampled tokens are the
+// unsliced op's.
 type SampleTokens struct {
 	From        int     `json:"from"`
 	Count       int     `json:"count"`
@@ -53,6 +59,8 @@ type SampleTokens struct {
 	// Weights is the integer op's table (256 entries); empty in the float
 	// op.
 	Weights []int64 `json:"weights,omitempty"`
+	// Sliced is set by the kind (sample_tokens_rows), never by a file.
+	Sliced bool `json:"-"`
 }
 
 // Sampling constants: the weight of the maximum logit, and the bound on
@@ -84,9 +92,29 @@ func init() {
 		NewFloat: func() quant.FloatOp { return &SampleTokens{} },
 		Doc:      "top-k / temperature sampling with a public seed in one pass: each row's token is drawn from the committed weight table over the top k logits by Poseidon2(seed, position), and equals the model's input id at the next position",
 	})
+	quant.RegisterOp(quant.OpInfo{
+		Kind: "sample_tokens_rows", ID: 84,
+		New:      func() quant.Op { return &SampleTokens{Sliced: true} },
+		NewFloat: func() quant.FloatOp { return &SampleTokens{Sliced: true} },
+		Doc:      "sample_tokens on the checked logits rows only (row k is position From + k: the LM head ran on those rows alone; the draw hashes the position); the same checks and cost",
+	})
 }
 
-func (s *SampleTokens) Kind() string                    { return "sample_tokens" }
+func (s *SampleTokens) Kind() string {
+	if s.Sliced {
+		return "sample_tokens_rows"
+	}
+	return "sample_tokens"
+}
+
+// Row is the logits row of checked position From + k (k < Count).
+func (s *SampleTokens) Row(k int) int {
+	if s.Sliced {
+		return k
+	}
+	return s.From + k
+}
+
 func (s *SampleTokens) Params() []*quant.Param          { return nil }
 func (s *SampleTokens) OutFracs([]int, []float64) []int { return []int{0} }
 
@@ -98,7 +126,7 @@ func (*SampleTokens) IndexOutput(i int) bool { return i == 0 }
 
 // resolve checks the shapes and attributes and returns T and V.
 func (s *SampleTokens) resolve(logits, ids, seed []int) (t, v int, err error) {
-	nt := NextTokens{From: s.From, Count: s.Count}
+	nt := NextTokens{From: s.From, Count: s.Count, Sliced: s.Sliced}
 	if t, v, err = nt.resolve(logits, ids); err != nil {
 		return 0, 0, err
 	}
@@ -189,7 +217,8 @@ func (s *SampleTokens) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, erro
 	}
 	y := make([]float64, s.Count)
 	for k := range y {
-		row := in[0].Data[(s.From+k)*v : (s.From+k+1)*v]
+		r := s.Row(k)
+		row := in[0].Data[r*v : (r+1)*v]
 		m := slices.Max(row)
 		mask := topKMask(row, s.TopK)
 		c := make([]float64, v)
@@ -218,7 +247,7 @@ func (s *SampleTokens) Quantize(in, out []quant.Value) (quant.Op, error) {
 		return nil, err
 	}
 	out[0].DType, out[0].Frac, out[0].Lo, out[0].Hi = quant.DTypeIndex, 0, 0, int64(v-1)
-	q := &SampleTokens{From: s.From, Count: s.Count, TopK: s.TopK, Temperature: s.Temperature, Weights: SampleWeights(s.Temperature, in[0].Frac)}
+	q := &SampleTokens{From: s.From, Count: s.Count, TopK: s.TopK, Temperature: s.Temperature, Weights: SampleWeights(s.Temperature, in[0].Frac), Sliced: s.Sliced}
 	if err := q.Check(in, out); err != nil {
 		return nil, err
 	}
@@ -271,7 +300,7 @@ func (s *SampleTokens) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.
 	if err != nil {
 		return nil, err
 	}
-	y := Sampled(in[0].Data, v, s.From, s.Count, s.TopK, s.Weights, in[2].Data[0])
+	y := s.Sample(in[0].Data, v, in[2].Data[0])
 	for k := range len(y) - 1 {
 		if got := in[1].Data[s.From+k+1]; got != y[k] {
 			return nil, fmt.Errorf("%w: %w: position %d holds token %d, the model's sampled next token after position %d is %d", quant.ErrValidation, ErrNotSampled, s.From+k+1, got, s.From+k, y[k])
@@ -283,9 +312,23 @@ func (s *SampleTokens) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.
 // Sampled returns the sampled tokens of rows from … from + count − 1 of
 // the logits [·, v] (SampleRow with the seed's randomness per position).
 func Sampled(logits []int64, v, from, count, topK int, weights []int64, seed int64) []int64 {
+	return sampledRows(logits, v, from, from, count, topK, weights, seed)
+}
+
+// Sample returns the op's tokens for its logits input (v columns; every
+// row, or the checked rows when Sliced) and seed, without checking ids.
+func (s *SampleTokens) Sample(logits []int64, v int, seed int64) []int64 {
+	return sampledRows(logits, v, s.Row(0), s.From, s.Count, s.TopK, s.Weights, seed)
+}
+
+// sampledRows is Sampled on logits whose row row0 + k is position from + k
+// (row0 = 0: the sliced logits of sample_tokens_rows); the draw hashes the
+// position.
+func sampledRows(logits []int64, v, row0, from, count, topK int, weights []int64, seed int64) []int64 {
 	y := make([]int64, count)
 	for k := range y {
-		y[k] = SampleRow(logits[(from+k)*v:(from+k+1)*v], topK, weights, SampleLo(seed, from+k))
+		r := row0 + k
+		y[k] = SampleRow(logits[r*v:(r+1)*v], topK, weights, SampleLo(seed, from+k))
 	}
 	return y
 }
@@ -322,44 +365,93 @@ func (s *SampleTokens) Cost(in, out []quant.Value) quant.Cost {
 // a sample_tokens node (top-k, temperature) reading the logits, the ids and
 // the seed, whose completion is the only output. m must be causal
 // (quant.CheckCausal), as for greedy decoding.
+//
+// As NextTokensModel, the row-uniform tail before the logits (SliceRows)
+// runs on the checked rows only and a sample_tokens_rows node reads those
+// Count rows (the same integers on every checked row, the draw hashing the
+// position: the same completion); when the tail cannot be sliced the node
+// is sample_tokens over every row. SampleTokensModelFull keeps every row.
 func SampleTokensModel(m *quant.Model, promptLen, newTokens, topK int, temperature float64) (*quant.Model, error) {
-	// The checks (causality, shapes). Sampling keeps the head over every
-	// position: sample_tokens has no row-sliced form yet (NextTokensModel's
-	// next_tokens_rows).
-	gm, err := NextTokensModelFull(m, promptLen, newTokens)
-	if err != nil {
+	return sampleTokensModel(m, promptLen, newTokens, topK, temperature, true)
+}
+
+// SampleTokensModelFull is SampleTokensModel without row slicing (the form
+// before it: the head at every position; for comparisons).
+func SampleTokensModelFull(m *quant.Model, promptLen, newTokens, topK int, temperature float64) (*quant.Model, error) {
+	return sampleTokensModel(m, promptLen, newTokens, topK, temperature, false)
+}
+
+func sampleTokensModel(m *quant.Model, promptLen, newTokens, topK int, temperature float64, slice bool) (*quant.Model, error) {
+	// The checks (one ids input, int8 logits, causality, shapes).
+	if _, err := NextTokensModelFull(m, promptLen, newTokens); err != nil {
 		return nil, err
 	}
-	g := gm.Graph
-	logits := g.Values[m.Graph.Outputs[0]]
+	g := m.Graph
+	logits := g.Values[g.Outputs[0]]
 	v := logits.Shape[len(logits.Shape)-1]
 	if topK == 0 {
 		topK = v
 	}
 	op := &SampleTokens{From: promptLen - 1, Count: newTokens, TopK: topK, Temperature: temperature}
 	seedV := quant.Value{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Lo: 0, Hi: quant.MaxIndex}
-	ids := g.Values[m.Graph.Inputs[0]]
+	ids := g.Values[g.Inputs[0]]
 	if _, err := op.OutShapes([][]int{logits.Shape, ids.Shape, seedV.Shape}); err != nil {
 		return nil, err
 	}
-	q := &SampleTokens{From: op.From, Count: op.Count, TopK: topK, Temperature: temperature, Weights: SampleWeights(temperature, logits.Frac)}
-	ng := &quant.Graph{Values: slices.Clone(m.Graph.Values), Inputs: slices.Clone(m.Graph.Inputs), Nodes: slices.Clone(m.Graph.Nodes)}
+	ng := &quant.Graph{Values: slices.Clone(g.Values), Inputs: slices.Clone(g.Inputs), Nodes: slices.Clone(g.Nodes)}
+	var fracs []int
+	if m.Scales.Graph != nil {
+		fracs = m.Scales.Graph.Fracs
+	}
+	sliced := false
+	if slice {
+		rs, ok, err := SliceRows(g, fracs, g.Outputs[0], op.From, op.Count)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ng, fracs, sliced = rs.Graph, rs.Fracs, true
+		}
+	}
+	q := &SampleTokens{From: op.From, Count: op.Count, TopK: topK, Temperature: temperature, Weights: SampleWeights(temperature, logits.Frac), Sliced: sliced}
 	seed := len(ng.Values)
 	ng.Values = append(ng.Values, seedV)
 	ng.Inputs = append(ng.Inputs, seed)
 	id := len(ng.Values)
 	ng.Values = append(ng.Values, quant.Value{Name: "sampled_tokens", Shape: []int{newTokens}, DType: quant.DTypeIndex, Lo: 0, Hi: int64(v - 1)})
-	ng.Nodes = append(ng.Nodes, quant.Node{Name: "sample_tokens", Op: q, In: []int{m.Graph.Outputs[0], m.Graph.Inputs[0], seed}, Out: []int{id}})
+	ng.Nodes = append(ng.Nodes, quant.Node{Name: "sample_tokens", Op: q, In: []int{g.Outputs[0], g.Inputs[0], seed}, Out: []int{id}})
 	ng.Outputs = []int{id}
 	out := *m
 	out.Graph = ng
 	if m.Scales.Graph != nil {
 		sg := *m.Scales.Graph
-		sg.Fracs = append(slices.Clone(sg.Fracs), 0, 0)
+		sg.Fracs = append(slices.Clone(fracs), 0, 0)
 		out.Scales.Graph = &sg
 	}
 	if err := out.Validate(); err != nil {
 		return nil, err
 	}
+	if sliced {
+		// What verify --model checks, on the rewritten graph.
+		if err := CheckSampleCausal(ng, ng.Nodes[len(ng.Nodes)-1]); err != nil {
+			return nil, fmt.Errorf("sampled completion on the checked rows: %w", err)
+		}
+	}
 	return &out, nil
+}
+
+// CheckSampleCausal checks that node n of g, a sample_tokens or
+// sample_tokens_rows node, reads logits rows that depend only on the ids
+// at positions up to theirs (quant.CheckCausal from the ids it reads; for
+// sample_tokens_rows row k is position From + k, quant.CheckCausalFrom).
+func CheckSampleCausal(g *quant.Graph, n quant.Node) error {
+	s, ok := n.Op.(*SampleTokens)
+	if !ok || len(n.In) != 3 {
+		return fmt.Errorf("%w: node %q is not a sample_tokens node over logits, ids and a seed", quant.ErrValidation, n.Name)
+	}
+	from := 0
+	if s.Sliced {
+		from = s.From // logits row k is position From + k
+	}
+	return quant.CheckCausalFrom(g, n.In[1], -1, n.In[0], -2, from)
 }

@@ -201,3 +201,93 @@ func TestSampleTokensTemperatureBound(t *testing.T) {
 		}
 	}, true)
 }
+
+// sample_tokens_rows (ID 84) is sample_tokens on the checked rows only:
+// on random int8 logits, for several seeds, top-k and temperatures, the
+// sliced op over rows From … From + Count − 1 samples exactly the unsliced
+// op's tokens (integer and float rule: the draw hashes the position From +
+// k, not the row k), and both refuse ids that do not follow them. The
+// kinds decode to the right form.
+func TestSampleTokensRows(t *testing.T) {
+	const seq, v, from, count = 9, 30, 3, 5
+	rng := rand.New(rand.NewPCG(84, 1))
+	logits := make([]int64, seq*v)
+	for i := range logits {
+		logits[i] = rng.Int64N(256) - 128
+	}
+	rows := logits[from*v : (from+count)*v]
+	for _, c := range []struct {
+		topK int
+		temp float64
+		seed int64
+	}{{5, 0.9, 42}, {v, 1.3, 7}, {1, 1, 3}, {12, 0.4, 1 << 20}, {2, 2.5, quant.MaxIndex}} {
+		w := ops.SampleWeights(c.temp, 4)
+		full := &ops.SampleTokens{From: from, Count: count, TopK: c.topK, Temperature: c.temp, Weights: w}
+		sliced := &ops.SampleTokens{From: from, Count: count, TopK: c.topK, Temperature: c.temp, Weights: w, Sliced: true}
+		want := ops.Sampled(logits, v, from, count, c.topK, w, c.seed)
+		if got := full.Sample(logits, v, c.seed); !slices.Equal(got, want) {
+			t.Fatalf("unsliced Sample %v, Sampled %v", got, want)
+		}
+		if got := sliced.Sample(rows, v, c.seed); !slices.Equal(got, want) {
+			t.Fatalf("top-k %d, temperature %v, seed %d: sliced %v, unsliced %v", c.topK, c.temp, c.seed, got, want)
+		}
+		ids := make([]int64, seq)
+		for i := range ids {
+			ids[i] = rng.Int64N(v)
+		}
+		for k := range count - 1 {
+			ids[from+k+1] = want[k]
+		}
+		idsT := &quant.Tensor{Shape: []int{1, seq}, Data: ids}
+		seedT := &quant.Tensor{Shape: []int{1}, Data: []int64{c.seed}}
+		a, err := full.Forward([]*quant.Tensor{{Shape: []int{1, seq, v}, Data: logits}, idsT, seedT}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := sliced.Forward([]*quant.Tensor{{Shape: []int{1, count, v}, Data: rows}, idsT, seedT}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(a[0].Data, want) || !slices.Equal(b[0].Data, want) {
+			t.Fatalf("Forward: unsliced %v, sliced %v, want %v", a[0].Data, b[0].Data, want)
+		}
+		if count > 1 && c.topK > 1 {
+			bad := &quant.Tensor{Shape: idsT.Shape, Data: slices.Clone(ids)}
+			bad.Data[from+1] = (bad.Data[from+1] + 1) % v
+			if _, err := sliced.Forward([]*quant.Tensor{{Shape: []int{1, count, v}, Data: rows}, bad, seedT}, nil); err == nil {
+				t.Fatal("sliced: a changed sampled token was accepted")
+			}
+		}
+		// The float rule (calibration) reads the same rows.
+		fl := func(x []int64, shape ...int) *quant.FloatTensor {
+			f := &quant.FloatTensor{Shape: shape, Data: make([]float64, len(x))}
+			for i, e := range x {
+				f.Data[i] = float64(e) / 16
+			}
+			return f
+		}
+		fid := &quant.FloatTensor{Shape: []int{1, seq}, Data: make([]float64, seq)}
+		fseed := &quant.FloatTensor{Shape: []int{1}, Data: []float64{float64(c.seed)}}
+		fa, err := full.Eval([]*quant.FloatTensor{fl(logits, 1, seq, v), fid, fseed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, err := sliced.Eval([]*quant.FloatTensor{fl(rows, 1, count, v), fid, fseed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(fa[0].Data, fb[0].Data) {
+			t.Fatalf("float rule: unsliced %v, sliced %v", fa[0].Data, fb[0].Data)
+		}
+	}
+	for kind, sliced := range map[string]bool{"sample_tokens": false, "sample_tokens_rows": true} {
+		info, ok := quant.LookupOp(kind)
+		if !ok {
+			t.Fatalf("kind %s not registered", kind)
+		}
+		op := info.New().(*ops.SampleTokens)
+		if op.Sliced != sliced || op.Kind() != kind {
+			t.Fatalf("kind %s decodes to Sliced %v, Kind %s", kind, op.Sliced, op.Kind())
+		}
+	}
+}
