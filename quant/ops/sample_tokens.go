@@ -128,7 +128,7 @@ func (*SampleTokens) IndexOutput(i int) bool { return i == 0 }
 func (s *SampleTokens) resolve(logits, ids, seed []int) (t, v int, err error) {
 	nt := NextTokens{From: s.From, Count: s.Count, Sliced: s.Sliced}
 	if t, v, err = nt.resolve(logits, ids); err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("%s (the checks of %s): %w", s.Kind(), nt.Kind(), err)
 	}
 	if quant.ShapeSize(seed) != 1 {
 		return 0, 0, fmt.Errorf("%w: sample_tokens seed %v, want one value", quant.ErrShape, seed)
