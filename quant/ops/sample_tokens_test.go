@@ -107,11 +107,7 @@ func sampleTokensModel(t *testing.T, seq, v int, op *ops.SampleTokens, rng *rand
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	must(err)
-	m, err := quant.Quantize(fm, s)
-	must(err)
-	return m
+	return calibrated(t, fm, cal)
 }
 
 // forwardLogits runs m's graph up to its sample_tokens node's logits.
