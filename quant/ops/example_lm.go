@@ -33,20 +33,7 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 		return nil, fmt.Errorf("%w: GPT-2 shape %+v at %d positions", quant.ErrValidation, s, seq)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range t.Data {
-			t.Data[i] = (rng.Float64()*2 - 1) * scale
-		}
-		return t
-	}
-	fill := func(v float64, n int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
-		for i := range t.Data {
-			t.Data[i] = v
-		}
-		return t
-	}
+	rnd := exampleRand(rng)
 	d := s.D
 	wte := rnd(0.1, s.Vocab, d)
 	b := quant.NewGraphBuilder()
@@ -57,21 +44,21 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 	}
 	nodes := []node{
 		{"embed.wte", NewGatherPacked(wte, 0), []string{"ids"}},
-		{"embed.wpe", NewAffine(fill(1, 1), rnd(0.05, 1, seq, d), false), []string{"embed.wte"}},
+		{"embed.wpe", NewAffine(filled(1, 1), rnd(0.05, 1, seq, d), false), []string{"embed.wte"}},
 	}
 	x := "embed.wpe"
 	w := 1 / math.Sqrt(float64(d))
 	for i := range s.Blocks {
 		p := fmt.Sprintf("h%d.", i)
 		nodes = append(nodes,
-			node{p + "ln_1", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{x}},
+			node{p + "ln_1", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{x}},
 			node{p + "q", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
 			node{p + "k", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
 			node{p + "v", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
 			node{p + "attn", &Attention{Heads: s.Heads, KVHeads: s.Heads, HeadDim: d / s.Heads, Scale: 1 / math.Sqrt(float64(d/s.Heads)), Mask: MaskCausal}, []string{p + "q", p + "k", p + "v"}},
 			node{p + "c_proj", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "attn"}},
 			node{p + "res_1", &Binary{Op: "add"}, []string{x, p + "c_proj"}},
-			node{p + "ln_2", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{p + "res_1"}},
+			node{p + "ln_2", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{p + "res_1"}},
 			node{p + "fc", NewLinear(rnd(w, d, 4*d), rnd(0.02, 4*d), false), []string{p + "ln_2"}},
 			node{p + "gelu", &Unary{Fn: "gelu"}, []string{p + "fc"}},
 			node{p + "proj", NewLinear(rnd(w/2, 4*d, d), rnd(0.02, d), false), []string{p + "gelu"}},
@@ -81,7 +68,7 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 	}
 	if !s.NoHead {
 		nodes = append(nodes,
-			node{"head.ln_f", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{x}},
+			node{"head.ln_f", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{x}},
 		)
 		// The tied head wteᵀ, in column blocks of at most quant.MaxDim
 		// (a linear's bound) joined by a concat when the vocabulary is larger.
@@ -100,7 +87,7 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 				name = fmt.Sprintf("head.lm_head.%d", p)
 			}
 			names = append(names, name)
-			l := NewLinear(w, fill(0, hi-lo), false)
+			l := NewLinear(w, filled(0, hi-lo), false)
 			if parts > 1 {
 				l.Group = "head.lm_head" // one output fraction: the concat copies
 			}
@@ -156,20 +143,8 @@ func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error)
 		return nil, fmt.Errorf("%w: Llama shape %+v at %d positions", quant.ErrValidation, s, seq)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
-	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range t.Data {
-			t.Data[i] = (rng.Float64()*2 - 1) * scale
-		}
-		return t
-	}
-	ones := func(n int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
-		for i := range t.Data {
-			t.Data[i] = 1
-		}
-		return t
-	}
+	rnd := exampleRand(rng)
+	ones := func(n int) *quant.FloatTensor { return filled(1, n) }
 	zeros := func(n int) *quant.FloatTensor { return &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)} }
 	d, h, hkv := s.D, s.Heads, s.KVHeads
 	dh := d / h
