@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -22,16 +23,7 @@ func gpt2Config(d, dh, seq, heads, layers int, lnf bool) quant.Config {
 // legacyGPT2 is RandomModel(cfg, seed) calibrated on 8 random samples.
 func legacyGPT2(t testing.TB, cfg quant.Config, seed uint64) *quant.Model {
 	t.Helper()
-	fm := quant.RandomModel(cfg, seed)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 8, seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, quant.RandomModel(cfg, seed), quant.RandomSamples(cfg, 8, seed))
 }
 
 // demoGPT2 is the demo's model (testdata/demo) calibrated on its calibration set.
@@ -50,15 +42,7 @@ func demoGPT2(t testing.TB) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := quant.Calibrate(fm, cal.InputData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, fm, cal.InputData)
 }
 
 // The legacy gpt2 architecture re-expressed as a layer graph
