@@ -98,8 +98,15 @@ func TokenLM(t testing.TB, rng *rand.Rand, seq, v int, nodes ...Node) *quant.Mod
 	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
 		t.Fatal(err)
 	}
-	return calibrated(t, build(t, b, steps), func() []float64 {
-		x := make([]float64, seq)
+	return IDCalibrated(t, rng, build(t, b, steps), v)
+}
+
+// IDCalibrated calibrates fm, whose one input is token ids in [0, v), on 16
+// random id sequences and quantizes it.
+func IDCalibrated(t testing.TB, rng *rand.Rand, fm *quant.FloatModel, v int) *quant.Model {
+	t.Helper()
+	return calibrated(t, fm, func() []float64 {
+		x := make([]float64, fm.Graph.InputSize())
 		for i := range x {
 			x[i] = float64(rng.IntN(v))
 		}
