@@ -166,35 +166,44 @@ func sliceNote(m *quant.Model) string {
 // process's peak RSS.
 func proveRow(b *testing.B, m *quant.Model, promptLen, newTokens int) string {
 	b.Helper()
+	tr, err := greedyTrace(m, promptLen, newTokens)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, compileT, setupT, proveT := timedPipeline(b, m, tr)
+	est := m.EstimateCost(quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}).R1CS
+	return fmt.Sprintf("\nPipeline on the sliced greedy model (prompt %d + %d new; Groth16, hashed ids and completion, fixed weights, dev setup): %d constraints (estimate %+.1f %%); compile %s, setup %s, prove %s (%.0f constraints/s), verified; peak RSS %s; %s\n",
+		promptLen, newTokens, c.Header.Constraints, 100*float64(est-c.Header.Constraints)/float64(c.Header.Constraints), compileT.Round(time.Millisecond), setupT.Round(time.Millisecond), proveT.Round(time.Millisecond),
+		float64(c.Header.Constraints)/proveT.Seconds(), peakRSSText(), loadAvg())
+}
+
+// timedPipeline runs the library pipeline on m and its trace tr at the
+// default options: compile, dev setup, prove, verify; it returns the
+// circuit and the compile, setup and prove times.
+func timedPipeline(b *testing.B, m *quant.Model, tr *quant.Trace) (c *prover.Circuit, compileT, setupT, proveT time.Duration) {
+	b.Helper()
 	t0 := time.Now()
 	c, err := prover.Compile(m, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	compileT := time.Since(t0)
+	compileT = time.Since(t0)
 	t0 = time.Now()
 	keys, err := prover.SetupDev(c, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	setupT := time.Since(t0)
-	tr, err := greedyTrace(m, promptLen, newTokens)
-	if err != nil {
-		b.Fatal(err)
-	}
+	setupT = time.Since(t0)
 	t0 = time.Now()
 	p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	proveT := time.Since(t0)
+	proveT = time.Since(t0)
 	if err := prover.Verify(keys.VK, p.Proof, p.Public); err != nil {
 		b.Fatalf("proof rejected: %v", err)
 	}
-	est := m.EstimateCost(quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}).R1CS
-	return fmt.Sprintf("\nPipeline on the sliced greedy model (prompt %d + %d new; Groth16, hashed ids and completion, fixed weights, dev setup): %d constraints (estimate %+.1f %%); compile %s, setup %s, prove %s (%.0f constraints/s), verified; peak RSS %s; %s\n",
-		promptLen, newTokens, c.Header.Constraints, 100*float64(est-c.Header.Constraints)/float64(c.Header.Constraints), compileT.Round(time.Millisecond), setupT.Round(time.Millisecond), proveT.Round(time.Millisecond),
-		float64(c.Header.Constraints)/proveT.Seconds(), peakRSSText(), loadAvg())
+	return c, compileT, setupT, proveT
 }
 
 // greedyTrace is the trace of the greedy model m (one new token) on a

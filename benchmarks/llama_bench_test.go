@@ -100,31 +100,11 @@ func BenchmarkLlamaBlock(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				t0 = time.Now()
-				c, err := prover.Compile(m, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				compileT := time.Since(t0)
-				t0 = time.Now()
-				keys, err := prover.SetupDev(c, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				setupT := time.Since(t0)
-				t0 = time.Now()
-				p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				proveT := time.Since(t0)
-				if err := prover.Verify(keys.VK, p.Proof, p.Public); err != nil {
-					b.Fatalf("proof rejected: %v", err)
-				}
+				c, compileT, setupT, proveT := timedPipeline(b, m, tr)
 				fmt.Fprintf(&rep, "Pipeline at %d position(s): %d constraints (%d per position; estimate %+.1f %%); compile %s, dev setup %s, prove %s, verified; peak RSS %s; %s.\n\n",
 					seq, c.Header.Constraints, c.Header.Constraints/seq, 100*float64(est.R1CS-c.Header.Constraints)/float64(c.Header.Constraints),
 					compileT.Round(time.Millisecond), setupT.Round(time.Millisecond), proveT.Round(time.Millisecond), peakRSSText(), loadAvg())
-				keys, c = nil, nil
+				c = nil
 				runtime.GC()
 			}
 		}

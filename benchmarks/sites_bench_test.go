@@ -163,22 +163,21 @@ func testdataGPT2(tb testing.TB) *quant.Model {
 
 // ffnPlan is the clamp-table plan of an ffn model's circuit (its graph form's sites).
 func ffnPlan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
-	g, err := ops.FromLegacyFFN(m)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	sites, err := graph.Sites(g, false)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return fixedpoint.NewPlan(sites)
+	return legacyPlan(tb, ops.FromLegacyFFN, m)
 }
 
 // gpt2Plan is the clamp-table plan of a legacy gpt2 model's circuit (the
 // walker over ops.FromLegacyGPT2), formerly circuits/gpt2's Plan. Its
 // range-check base estimate also counts attention's softmax divisions.
 func gpt2Plan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
-	g, err := ops.FromLegacyGPT2(m)
+	return legacyPlan(tb, ops.FromLegacyGPT2, m)
+}
+
+// legacyPlan is the clamp-table plan of the walker's circuit over m's
+// graph form (from: ops.FromLegacyFFN or ops.FromLegacyGPT2).
+func legacyPlan(tb testing.TB, from func(*quant.Model) (*quant.Graph, error), m *quant.Model) *fixedpoint.Plan {
+	tb.Helper()
+	g, err := from(m)
 	if err != nil {
 		tb.Fatal(err)
 	}

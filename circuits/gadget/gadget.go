@@ -63,26 +63,14 @@ func NewCtx(api frontend.API, fp *fixedpoint.Gadget) *Ctx {
 // attention.Softmax does with its exp table), built once per circuit for
 // each distinct list of entries.
 func (c *Ctx) PackedTable(entries []int64) logderivlookup.Table {
-	key := TableKey(entries)
-	if t, ok := c.packed[key]; ok {
-		return t
-	}
-	t := fixedpoint.NewPackedTable(c.API, entries)
-	c.packed[key] = t
-	return t
+	return c.memo(c.packed, entries, fixedpoint.NewPackedTable)
 }
 
 // Table returns the lookup table of entries, built once per circuit for
 // each distinct list of entries (two nodes with the same function at the
 // same scales share one table).
 func (c *Ctx) Table(entries []int64) logderivlookup.Table {
-	key := TableKey(entries)
-	if t, ok := c.tables[key]; ok {
-		return t
-	}
-	t := fixedpoint.NewTable(c.API, entries)
-	c.tables[key] = t
-	return t
+	return c.memo(c.tables, entries, fixedpoint.NewTable)
 }
 
 // LazyTable returns the lookup table of entries as Table does, but one not
@@ -90,12 +78,18 @@ func (c *Ctx) Table(entries []int64) logderivlookup.Table {
 // a table that may end up unused (the fallback of a fused clamp and
 // function, linear.DenseMapped) costs nothing then.
 func (c *Ctx) LazyTable(entries []int64) logderivlookup.Table {
+	return c.memo(c.tables, entries, fixedpoint.NewLazyTable)
+}
+
+// memo returns the table of entries in tables (by TableKey), built with
+// build and kept there when new.
+func (c *Ctx) memo(tables map[[sha256.Size]byte]logderivlookup.Table, entries []int64, build func(frontend.API, []int64) logderivlookup.Table) logderivlookup.Table {
 	key := TableKey(entries)
-	if t, ok := c.tables[key]; ok {
+	if t, ok := tables[key]; ok {
 		return t
 	}
-	t := fixedpoint.NewLazyTable(c.API, entries)
-	c.tables[key] = t
+	t := build(c.API, entries)
+	tables[key] = t
 	return t
 }
 

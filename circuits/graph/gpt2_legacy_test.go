@@ -1,22 +1,16 @@
 package graph_test
 
 import (
-	"crypto/sha256"
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/consensys/gnark/constraint"
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -29,16 +23,7 @@ func gpt2Config(d, dh, seq, heads, layers int, lnf bool) quant.Config {
 // legacyGPT2 is RandomModel(cfg, seed) calibrated on 8 random samples.
 func legacyGPT2(t testing.TB, cfg quant.Config, seed uint64) *quant.Model {
 	t.Helper()
-	fm := quant.RandomModel(cfg, seed)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 8, seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, quant.RandomModel(cfg, seed), quant.RandomSamples(cfg, 8, seed))
 }
 
 // demoGPT2 is the demo's model (testdata/demo) calibrated on its calibration set.
@@ -57,15 +42,7 @@ func demoGPT2(t testing.TB) *quant.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := quant.Calibrate(fm, cal.InputData)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return graphtest.Quantized(t, fm, cal.InputData)
 }
 
 // The legacy gpt2 architecture re-expressed as a layer graph
@@ -98,14 +75,7 @@ func TestGPT2AsGraphMatchesLegacy(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := m.Config
-		var inputs [][][]int64
-		for _, v := range []int64{-128, 127, 0} {
-			inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return v }))
-		}
-		for range 10 {
-			inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return rng.Int64N(256) - 128 }))
-		}
-		for k, x := range inputs {
+		for k, x := range legacyInputs(c, rng, 10) {
 			tr, err := m.Forward(x)
 			if err != nil {
 				t.Fatal(err)
@@ -142,44 +112,16 @@ func TestGPT2AsGraphMatchesLegacy(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, plonk := range []bool{false, true} {
-					var cs constraint.ConstraintSystem
-					if plonk {
-						cs, err = frontend.Compile(field, scs.NewBuilder, walked)
-					} else {
-						cs, err = frontend.Compile(field, r1cs.NewBuilder, walked)
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
 					key := gpt2Pin{name, vs, bits, plonk}
 					want, ok := gpt2LegacyCounts[key]
-					got := [3]int{cs.GetNbConstraints(), cs.GetNbPublicVariables(), cs.GetNbSecretVariables()}
+					got := compiledCounts(t, walked, plonk)
 					if !ok || got != want {
 						t.Errorf("%+v: graph circuit has %v constraints, public, secret variables; the legacy circuit %v", key, got, want)
 					}
 				}
 			}
-			k := int64(0)
-			tr, err := m.Forward(constRows(c.SeqLen, c.DModel, func() int64 { k++; return k*37%256 - 128 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var salts modelio.Salts
-			salts.Input.SetUint64(5)
-			salts.Output.SetUint64(6)
-			ga, err := graph.Assignment(m, tr, v, salts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gw, err := frontend.NewWitness(ga, field, frontend.PublicOnly())
-			if err != nil {
-				t.Fatal(err)
-			}
-			gb, err := gw.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := fmt.Sprintf("%x", sha256.Sum256(gb)); got != gpt2LegacyPublic[[2]string{name, vs}] {
+			ga, got := legacyPublicWitness(t, m, v)
+			if got != gpt2LegacyPublic[[2]string{name, vs}] {
 				t.Errorf("%s %s: public witness sha256 %s, the legacy circuit's %s", name, vs, got, gpt2LegacyPublic[[2]string{name, vs}])
 			}
 			if name == "demo" || v.Weights != quant.VisibilityFixed {

@@ -84,6 +84,29 @@ func ioVisibilities() map[string]quant.Visibility {
 	return out
 }
 
+// refuseWrongOutputs checks that circ refuses, in each output of tr, the
+// assignment whose value k (mod the output's size) is one off; what names
+// the case in the failure.
+func refuseWrongOutputs(t *testing.T, circ frontend.Circuit, m *quant.Model, tr *quant.Trace, vis quant.Visibility, salts modelio.Salts, k int, what string) {
+	t.Helper()
+	for o := range tr.Outputs {
+		bad := cloneTrace(tr)
+		j := k % len(bad.Outputs[o])
+		if bad.Outputs[o][j] < 127 {
+			bad.Outputs[o][j]++
+		} else {
+			bad.Outputs[o][j]--
+		}
+		a, err := graph.Assignment(m, bad, vis, salts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if test.IsSolved(circ, a, field) == nil {
+			t.Fatalf("%s sample %d: a wrong output %d was accepted", what, k, o)
+		}
+	}
+}
+
 func cloneTrace(tr *quant.Trace) *quant.Trace {
 	c := *tr
 	// X and Y (one int8 input or output) are what the assignment reads
@@ -137,23 +160,7 @@ func TestSeveralInputsAndOutputs(t *testing.T) {
 				if err := test.IsSolved(circ, a, field); err != nil {
 					t.Fatalf("%s %s sample %d: %v", name, vname, k, err)
 				}
-				// A wrong output value, in each output.
-				for o := range tr.Outputs {
-					bad := cloneTrace(tr)
-					j := k % len(bad.Outputs[o])
-					if bad.Outputs[o][j] < 127 {
-						bad.Outputs[o][j]++
-					} else {
-						bad.Outputs[o][j]--
-					}
-					a, err := graph.Assignment(m, bad, vis, salts)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if test.IsSolved(circ, a, field) == nil {
-						t.Fatalf("%s %s sample %d: a wrong output %d was accepted", name, vname, k, o)
-					}
-				}
+				refuseWrongOutputs(t, circ, m, tr, vis, salts, k, name+" "+vname)
 				// The witness input differs from the exposed one (another
 				// valid value).
 				if a, err = graph.Assignment(m, tr, vis, salts); err != nil {

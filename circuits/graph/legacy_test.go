@@ -54,14 +54,7 @@ func TestFFNAsGraphMatchesLegacy(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := m.Config
-		var inputs [][][]int64
-		for _, v := range []int64{-128, 127, 0} {
-			inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return v }))
-		}
-		for range 20 {
-			inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return rng.Int64N(256) - 128 }))
-		}
-		for k, x := range inputs {
+		for k, x := range legacyInputs(c, rng, 20) {
 			tr, err := m.Forward(x)
 			if err != nil {
 				t.Fatal(err)
@@ -90,18 +83,9 @@ func TestFFNAsGraphMatchesLegacy(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, plonk := range []bool{false, true} {
-					var cs constraint.ConstraintSystem
-					if plonk {
-						cs, err = frontend.Compile(field, scs.NewBuilder, walked)
-					} else {
-						cs, err = frontend.Compile(field, r1cs.NewBuilder, walked)
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
 					key := ffnPin{name, v.Input + "/" + v.Output + "/" + v.Weights, bits, plonk}
 					want, ok := ffnLegacyCounts[key]
-					got := [3]int{cs.GetNbConstraints(), cs.GetNbPublicVariables(), cs.GetNbSecretVariables()}
+					got := compiledCounts(t, walked, plonk)
 					if !ok || got != want {
 						t.Errorf("%+v: graph circuit has %v constraints, public, secret variables; the legacy circuit %v", key, got, want)
 					}
@@ -109,28 +93,9 @@ func TestFFNAsGraphMatchesLegacy(t *testing.T) {
 			}
 			// The legacy public witness (commitment, input, output, and the
 			// weights under public weights) is the graph circuit's.
-			k := int64(0)
-			tr, err := m.Forward(constRows(c.SeqLen, c.DModel, func() int64 { k++; return k*37%256 - 128 }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var salts modelio.Salts
-			salts.Input.SetUint64(5)
-			salts.Output.SetUint64(6)
-			ga, err := graph.Assignment(m, tr, v, salts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gw, err := frontend.NewWitness(ga, field, frontend.PublicOnly())
-			if err != nil {
-				t.Fatal(err)
-			}
-			gb, err := gw.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
+			ga, got := legacyPublicWitness(t, m, v)
 			vis := v.Input + "/" + v.Output + "/" + v.Weights
-			if got := fmt.Sprintf("%x", sha256.Sum256(gb)); got != ffnLegacyPublic[[2]string{name, vis}] {
+			if got != ffnLegacyPublic[[2]string{name, vis}] {
 				t.Errorf("%s %s: public witness sha256 %s, the legacy circuit's %s", name, vis, got, ffnLegacyPublic[[2]string{name, vis}])
 			}
 			walked, err := graph.New(m, v)
@@ -142,6 +107,66 @@ func TestFFNAsGraphMatchesLegacy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// legacyInputs is the inputs a legacy model and its graph are compared
+// on: all -128, all 127, all 0, then n random rows of c.SeqLen × c.DModel.
+func legacyInputs(c quant.Config, rng *rand.Rand, n int) [][][]int64 {
+	var inputs [][][]int64
+	for _, v := range []int64{-128, 127, 0} {
+		inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return v }))
+	}
+	for range n {
+		inputs = append(inputs, constRows(c.SeqLen, c.DModel, func() int64 { return rng.Int64N(256) - 128 }))
+	}
+	return inputs
+}
+
+// compiledCounts compiles walked for R1CS (or PLONK) and returns its
+// constraint, public and secret variable counts, as the legacy pins hold them.
+func compiledCounts(t testing.TB, walked frontend.Circuit, plonk bool) [3]int {
+	t.Helper()
+	var cs constraint.ConstraintSystem
+	var err error
+	if plonk {
+		cs, err = frontend.Compile(field, scs.NewBuilder, walked)
+	} else {
+		cs, err = frontend.Compile(field, r1cs.NewBuilder, walked)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [3]int{cs.GetNbConstraints(), cs.GetNbPublicVariables(), cs.GetNbSecretVariables()}
+}
+
+// legacyPublicWitness assigns m's circuit under v on the fixed input
+// k*37%256-128 (k = 1, 2, ...) with input and output salts 5 and 6, and
+// returns the assignment and the sha256 (hex) of its binary public witness,
+// as the legacy pins hold it.
+func legacyPublicWitness(t testing.TB, m *quant.Model, v quant.Visibility) (*graph.Circuit, string) {
+	t.Helper()
+	c := m.Config
+	k := int64(0)
+	tr, err := m.Forward(constRows(c.SeqLen, c.DModel, func() int64 { k++; return k*37%256 - 128 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var salts modelio.Salts
+	salts.Input.SetUint64(5)
+	salts.Output.SetUint64(6)
+	ga, err := graph.Assignment(m, tr, v, salts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := frontend.NewWitness(ga, field, frontend.PublicOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gb, err := gw.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ga, fmt.Sprintf("%x", sha256.Sum256(gb))
 }
 
 func constRows(rows, width int, f func() int64) [][]int64 {

@@ -445,16 +445,7 @@ func TestExampleLlamaGreedy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(4, 4))
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	lm := graphtest.Quantized(t, fm, cal)
+	lm := graphtest.IDCalibrated(t, rand.New(rand.NewPCG(4, 4)), fm, v)
 	m, err := ops.NextTokensModel(lm, 2, 4)
 	if err != nil {
 		t.Fatal(err)

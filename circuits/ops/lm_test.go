@@ -96,6 +96,14 @@ func TestLMCircuits(t *testing.T) {
 // zeros irrelevant, which the one-pass check below confirms.
 func greedyIDs(t *testing.T, m *quant.Model, prompt []int64, n int) []int64 {
 	t.Helper()
+	return decodeIDs(t, m, prompt, n, func(logits []int64, v, row int) int64 { return ops.Greedy(logits, v, row, 1)[0] })
+}
+
+// decodeIDs decodes n tokens after prompt with m (ids [T] → logits [T, V])
+// one step at a time: step k runs m on the prompt, the k tokens so far and
+// zeros after, and appends pick(logits, V, L − 1 + k).
+func decodeIDs(t *testing.T, m *quant.Model, prompt []int64, n int, pick func(logits []int64, v, row int) int64) []int64 {
+	t.Helper()
 	seq := quant.ShapeSize(m.InputShape())
 	v := m.OutputShape()[len(m.OutputShape())-1]
 	ids := slices.Clone(prompt)
@@ -106,8 +114,7 @@ func greedyIDs(t *testing.T, m *quant.Model, prompt []int64, n int) []int64 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		row := len(prompt) - 1 + k
-		ids = append(ids, ops.Greedy(tr.Outputs[0], v, row, 1)[0])
+		ids = append(ids, pick(tr.Outputs[0], v, len(prompt)-1+k))
 	}
 	return ids
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
-	"github.com/consensys/gnark/frontend/cs/scs"
-	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
@@ -156,14 +154,7 @@ func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := mc.m.Forward(mc.x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := frontend.NewWitness(graphtest.Assign(t, mc.m, tr), graphtest.Field)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := graphtest.Witness(t, mc.m, mc.x)
 			if _, err := groth16.Prove(ccs, pk, w); err != nil {
 				t.Fatalf("%s (log %v): honest proof failed: %v", name, log, err)
 			}
@@ -203,26 +194,8 @@ func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
 			if log {
 				opts = append(opts, fixedpoint.WithLogChecker())
 			}
-			ccs, err := frontend.Compile(graphtest.Field, scs.NewBuilder, graphtest.Circuit(t, mc.m, graphtest.PublicIO, opts...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			srs, lag, err := unsafekzg.NewSRS(ccs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pk, _, err := plonk.Setup(ccs, srs, lag)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := mc.m.Forward(mc.x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w, err := frontend.NewWitness(graphtest.Assign(t, mc.m, tr), graphtest.Field)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ccs, pk, _ := graphtest.SetupPLONK(t, graphtest.Circuit(t, mc.m, graphtest.PublicIO, opts...))
+			w := graphtest.Witness(t, mc.m, mc.x)
 			if _, err := plonk.Prove(ccs, pk, w); err != nil {
 				t.Fatalf("%s (log %v): honest proof failed: %v", name, log, err)
 			}

@@ -46,16 +46,7 @@ func columnIDsLM(t *testing.T, rng *rand.Rand, seq, v, d int) *quant.Model {
 	if err := b.Output("logits"); err != nil {
 		t.Fatal(err)
 	}
-	fm := graphtest.Built(t, b)
-	var cal [][]float64
-	for range 16 {
-		x := make([]float64, seq)
-		for i := range x {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	return graphtest.Quantized(t, fm, cal)
+	return graphtest.IDCalibrated(t, rng, graphtest.Built(t, b), v)
 }
 
 // The causality check reads the ids' sequence axis as their last axis:

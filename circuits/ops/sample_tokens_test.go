@@ -20,19 +20,9 @@ import (
 // (top-k, the weight table, the seed), as a user's sampler would.
 func sampledIDs(t *testing.T, m *quant.Model, prompt []int64, n, topK int, weights []int64, seed int64) []int64 {
 	t.Helper()
-	seq := quant.ShapeSize(m.InputShape())
-	v := m.OutputShape()[len(m.OutputShape())-1]
-	ids := slices.Clone(prompt)
-	for k := range n {
-		x := make([]int64, seq)
-		copy(x, ids)
-		tr, err := m.Forward([][]int64{x})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, ops.Sampled(tr.Outputs[0], v, len(prompt)-1+k, 1, topK, weights, seed)[0])
-	}
-	return ids
+	return decodeIDs(t, m, prompt, n, func(logits []int64, v, row int) int64 {
+		return ops.Sampled(logits, v, row, 1, topK, weights, seed)[0]
+	})
 }
 
 // Sampling with a public seed in one proof: the one pass equals step-by-

@@ -299,15 +299,25 @@ func Parse(configData, weights []byte, opts Options) (*quant.FloatModel, error) 
 	return m, nil
 }
 
-// Load reads a checkpoint's config.json and model.safetensors.
-func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, error) {
-	cd, err := quant.ReadFileLimited(configPath, quant.MaxJSONFileSize)
+// readConfig reads and parses the config.json at path (a parse error
+// named by the path).
+func readConfig(path string) (*Config, error) {
+	cd, err := quant.ReadFileLimited(path, quant.MaxJSONFileSize)
 	if err != nil {
 		return nil, err
 	}
 	c, err := ParseConfig(cd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", configPath, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Load reads a checkpoint's config.json and model.safetensors.
+func Load(configPath, weightsPath string, opts Options) (*quant.FloatModel, error) {
+	c, err := readConfig(configPath)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := c.ModelConfig(opts)
 	if err != nil {

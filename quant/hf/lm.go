@@ -283,13 +283,9 @@ func ParseLM(configData, weights []byte, seqLen int) (*quant.FloatModel, error) 
 // LoadLM reads a checkpoint's config.json and model.safetensors as a whole
 // language model over seqLen positions (0: DefaultSeqLen).
 func LoadLM(configPath, weightsPath string, seqLen int) (*quant.FloatModel, error) {
-	cd, err := quant.ReadFileLimited(configPath, quant.MaxJSONFileSize)
+	c, err := readConfig(configPath)
 	if err != nil {
 		return nil, err
-	}
-	c, err := ParseConfig(cd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", configPath, err)
 	}
 	if seqLen == 0 {
 		seqLen = DefaultSeqLen

@@ -66,15 +66,9 @@ func TestOpen(t *testing.T) {
 		{hfModel, importer.Options{SeqLen: 4, InputValues: 6 * 8}, "", 0, "but --seq-len is 4 (32 values)"},
 		{onnxModel, importer.Options{InputValues: 32}, importer.FormatONNX, 0, ""},
 	} {
-		m, err := importer.Open(c.path, c.opts)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s %+v: got %v, want %q", c.path, c.opts, err, c.err)
-			}
+		m := openOrRefused(t, c.path, c.opts, c.err)
+		if m == nil {
 			continue
-		}
-		if err != nil {
-			t.Fatalf("%s %+v: %v", c.path, c.opts, err)
 		}
 		if m.Format != c.format || len(m.Float.Blocks) != c.layers {
 			t.Errorf("%s %+v: format %s with %d blocks, want %s with %d", c.path, c.opts, m.Format, len(m.Float.Blocks), c.format, c.layers)
@@ -159,15 +153,9 @@ func TestOpenLM(t *testing.T) {
 		{gpt2, importer.Options{LM: true, SeqLen: 17}, 0, "seq_len 17 exceeds the model's 16 positions"},
 		{onnxLM, importer.Options{LM: true}, 0, "--lm imports a Hugging Face checkpoint"},
 	} {
-		m, err := importer.Open(c.path, c.opts)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%s %+v: got %v, want %q", c.path, c.opts, err, c.err)
-			}
+		m := openOrRefused(t, c.path, c.opts, c.err)
+		if m == nil {
 			continue
-		}
-		if err != nil {
-			t.Fatalf("%s %+v: %v", c.path, c.opts, err)
 		}
 		if m.Format != importer.FormatHF {
 			t.Errorf("%s %+v: format %s", c.path, c.opts, m.Format)
@@ -182,4 +170,21 @@ func TestOpenLM(t *testing.T) {
 			t.Errorf("%s %+v: not an LM over %d ids", c.path, c.opts, c.seq)
 		}
 	}
+}
+
+// openOrRefused opens path with opts; where wantErr is set it checks that
+// the refusal names it and returns nil.
+func openOrRefused(t *testing.T, path string, opts importer.Options, wantErr string) *importer.Model {
+	t.Helper()
+	m, err := importer.Open(path, opts)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%s %+v: got %v, want %q", path, opts, err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("%s %+v: %v", path, opts, err)
+	}
+	return m
 }

@@ -12,13 +12,7 @@ import (
 // ReLU → − s. Tests of both sides and the demo use it.
 func ExampleGraph(seed uint64) (*quant.FloatModel, error) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range t.Data {
-			t.Data[i] = (rng.Float64()*2 - 1) * scale
-		}
-		return t
-	}
+	rnd := exampleRand(rng)
 	b := quant.NewGraphBuilder()
 	steps := []func() error{
 		func() error { return b.Input("x", []int{2, 8}) },

@@ -49,6 +49,8 @@ func ExampleEmbedding(seed uint64) (*quant.FloatModel, error) {
 	)
 }
 
+// exampleRand returns a draw of tensors of uniform values in [−scale,
+// scale) from rng, for the example models' weights.
 func exampleRand(rng *rand.Rand) func(scale float64, shape ...int) *quant.FloatTensor {
 	return func(scale float64, shape ...int) *quant.FloatTensor {
 		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
@@ -57,6 +59,15 @@ func exampleRand(rng *rand.Rand) func(scale float64, shape ...int) *quant.FloatT
 		}
 		return t
 	}
+}
+
+// filled is a vector of n values v.
+func filled(v float64, n int) *quant.FloatTensor {
+	t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
+	for i := range t.Data {
+		t.Data[i] = v
+	}
+	return t
 }
 
 func buildExample(b *quant.GraphBuilder, steps ...func() error) (*quant.FloatModel, error) {

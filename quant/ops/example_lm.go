@@ -33,102 +33,56 @@ func ExampleGPT2(s GPT2Shape, seq int, seed uint64) (*quant.FloatModel, error) {
 		return nil, fmt.Errorf("%w: GPT-2 shape %+v at %d positions", quant.ErrValidation, s, seq)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range t.Data {
-			t.Data[i] = (rng.Float64()*2 - 1) * scale
-		}
-		return t
-	}
-	fill := func(v float64, n int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
-		for i := range t.Data {
-			t.Data[i] = v
-		}
-		return t
-	}
+	rnd := exampleRand(rng)
 	d := s.D
 	wte := rnd(0.1, s.Vocab, d)
 	b := quant.NewGraphBuilder()
-	type node struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}
-	nodes := []node{
+	nodes := []exampleNode{
 		{"embed.wte", NewGatherPacked(wte, 0), []string{"ids"}},
-		{"embed.wpe", NewAffine(fill(1, 1), rnd(0.05, 1, seq, d), false), []string{"embed.wte"}},
+		{"embed.wpe", NewAffine(filled(1, 1), rnd(0.05, 1, seq, d), false), []string{"embed.wte"}},
 	}
 	x := "embed.wpe"
 	w := 1 / math.Sqrt(float64(d))
 	for i := range s.Blocks {
 		p := fmt.Sprintf("h%d.", i)
 		nodes = append(nodes,
-			node{p + "ln_1", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{x}},
-			node{p + "q", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
-			node{p + "k", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
-			node{p + "v", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
-			node{p + "attn", &Attention{Heads: s.Heads, KVHeads: s.Heads, HeadDim: d / s.Heads, Scale: 1 / math.Sqrt(float64(d/s.Heads)), Mask: MaskCausal}, []string{p + "q", p + "k", p + "v"}},
-			node{p + "c_proj", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "attn"}},
-			node{p + "res_1", &Binary{Op: "add"}, []string{x, p + "c_proj"}},
-			node{p + "ln_2", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{p + "res_1"}},
-			node{p + "fc", NewLinear(rnd(w, d, 4*d), rnd(0.02, 4*d), false), []string{p + "ln_2"}},
-			node{p + "gelu", &Unary{Fn: "gelu"}, []string{p + "fc"}},
-			node{p + "proj", NewLinear(rnd(w/2, 4*d, d), rnd(0.02, d), false), []string{p + "gelu"}},
-			node{p + "res_2", &Binary{Op: "add"}, []string{p + "res_1", p + "proj"}},
+			exampleNode{p + "ln_1", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{x}},
+			exampleNode{p + "q", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
+			exampleNode{p + "k", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
+			exampleNode{p + "v", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "ln_1"}},
+			exampleNode{p + "attn", &Attention{Heads: s.Heads, KVHeads: s.Heads, HeadDim: d / s.Heads, Scale: 1 / math.Sqrt(float64(d/s.Heads)), Mask: MaskCausal}, []string{p + "q", p + "k", p + "v"}},
+			exampleNode{p + "c_proj", NewLinear(rnd(w, d, d), rnd(0.02, d), false), []string{p + "attn"}},
+			exampleNode{p + "res_1", &Binary{Op: "add"}, []string{x, p + "c_proj"}},
+			exampleNode{p + "ln_2", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{p + "res_1"}},
+			exampleNode{p + "fc", NewLinear(rnd(w, d, 4*d), rnd(0.02, 4*d), false), []string{p + "ln_2"}},
+			exampleNode{p + "gelu", &Unary{Fn: "gelu"}, []string{p + "fc"}},
+			exampleNode{p + "proj", NewLinear(rnd(w/2, 4*d, d), rnd(0.02, d), false), []string{p + "gelu"}},
+			exampleNode{p + "res_2", &Binary{Op: "add"}, []string{p + "res_1", p + "proj"}},
 		)
 		x = p + "res_2"
 	}
 	if !s.NoHead {
 		nodes = append(nodes,
-			node{"head.ln_f", NewLayerNorm(fill(1, d), fill(0, d), 1e-5), []string{x}},
+			exampleNode{"head.ln_f", NewLayerNorm(filled(1, d), filled(0, d), 1e-5), []string{x}},
 		)
-		// The tied head wteᵀ, in column blocks of at most quant.MaxDim
-		// (a linear's bound) joined by a concat when the vocabulary is larger.
-		parts := (s.Vocab + quant.MaxDim - 1) / quant.MaxDim
-		var names []string
-		for p := range parts {
-			lo, hi := p*s.Vocab/parts, (p+1)*s.Vocab/parts
+		// The tied head wteᵀ.
+		nodes = append(nodes, exampleHead(s.Vocab, "head.ln_f", func(lo, hi int) *Linear {
 			w := &quant.FloatTensor{Shape: []int{d, hi - lo}, Data: make([]float64, d*(hi-lo))}
 			for v := lo; v < hi; v++ {
 				for j := range d {
 					w.Data[j*(hi-lo)+v-lo] = wte.Data[v*d+j]
 				}
 			}
-			name := "head.lm_head"
-			if parts > 1 {
-				name = fmt.Sprintf("head.lm_head.%d", p)
-			}
-			names = append(names, name)
-			l := NewLinear(w, fill(0, hi-lo), false)
-			if parts > 1 {
-				l.Group = "head.lm_head" // one output fraction: the concat copies
-			}
-			nodes = append(nodes, node{name, l, []string{"head.ln_f"}})
-		}
-		if parts > 1 {
-			nodes = append(nodes, node{"head.lm_head", &Concat{Axis: 2}, names})
-		}
+			return NewLinear(w, filled(0, hi-lo), false)
+		})...)
 	}
 	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(s.Vocab - 1)}); err != nil {
 		return nil, err
 	}
-	for _, n := range nodes {
-		if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
-			return nil, fmt.Errorf("node %s: %w", n.name, err)
-		}
-	}
 	if !s.NoHead {
 		x = "head.lm_head"
 	}
-	if err := b.Output(x); err != nil {
-		return nil, err
-	}
-	g, err := b.Build()
-	if err != nil {
-		return nil, err
-	}
-	return quant.NewGraphModel(g)
+	return buildExampleNodes(b, nodes, x)
 }
 
 // LlamaShape is the shape of ExampleLlama.
@@ -156,20 +110,8 @@ func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error)
 		return nil, fmt.Errorf("%w: Llama shape %+v at %d positions", quant.ErrValidation, s, seq)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d))
-	rnd := func(scale float64, shape ...int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range t.Data {
-			t.Data[i] = (rng.Float64()*2 - 1) * scale
-		}
-		return t
-	}
-	ones := func(n int) *quant.FloatTensor {
-		t := &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)}
-		for i := range t.Data {
-			t.Data[i] = 1
-		}
-		return t
-	}
+	rnd := exampleRand(rng)
+	ones := func(n int) *quant.FloatTensor { return filled(1, n) }
 	zeros := func(n int) *quant.FloatTensor { return &quant.FloatTensor{Shape: []int{n}, Data: make([]float64, n)} }
 	d, h, hkv := s.D, s.Heads, s.KVHeads
 	dh := d / h
@@ -181,12 +123,7 @@ func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error)
 			cos.Data[p*dh+j], sin.Data[p*dh+j] = math.Cos(f), math.Sin(f)
 		}
 	}
-	type node struct {
-		name string
-		op   quant.FloatOp
-		in   []string
-	}
-	var nodes []node
+	var nodes []exampleNode
 	x := "x"
 	b := quant.NewGraphBuilder()
 	if s.BlockOnly {
@@ -201,7 +138,7 @@ func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error)
 		if s.Vocab*d > 1<<22 {
 			emb = NewGatherPacked(rnd(1, s.Vocab, d), 0)
 		}
-		nodes = append(nodes, node{"embed.tokens", emb, []string{"ids"}})
+		nodes = append(nodes, exampleNode{"embed.tokens", emb, []string{"ids"}})
 		x = "embed.tokens"
 	}
 	w := 1 / math.Sqrt(float64(d))
@@ -209,65 +146,90 @@ func ExampleLlama(s LlamaShape, seq int, seed uint64) (*quant.FloatModel, error)
 	// rope applies RoPE per head to a [1, seq, n·dh] projection.
 	rope := func(p, v string, n int) string {
 		nodes = append(nodes,
-			node{p + v + "_heads", &Reshape{Shape: []int{1, seq, n, dh}}, []string{p + v}},
-			node{p + v + "_t", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_heads"}},
-			node{p + v + "_rope", NewRope(cos, sin), []string{p + v + "_t"}},
-			node{p + v + "_back", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_rope"}},
-			node{p + v + "_rot", &Reshape{Shape: []int{1, seq, n * dh}}, []string{p + v + "_back"}},
+			exampleNode{p + v + "_heads", &Reshape{Shape: []int{1, seq, n, dh}}, []string{p + v}},
+			exampleNode{p + v + "_t", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_heads"}},
+			exampleNode{p + v + "_rope", NewRope(cos, sin), []string{p + v + "_t"}},
+			exampleNode{p + v + "_back", &Transpose{Perm: []int{0, 2, 1, 3}}, []string{p + v + "_rope"}},
+			exampleNode{p + v + "_rot", &Reshape{Shape: []int{1, seq, n * dh}}, []string{p + v + "_back"}},
 		)
 		return p + v + "_rot"
 	}
 	for i := range s.Blocks {
 		p := fmt.Sprintf("h%d.", i)
 		nodes = append(nodes,
-			node{p + "input_layernorm", NewRMSNorm(ones(d), 1e-5), []string{x}},
-			node{p + "q", lin(d, h*dh, w), []string{p + "input_layernorm"}},
-			node{p + "k", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
-			node{p + "v", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
+			exampleNode{p + "input_layernorm", NewRMSNorm(ones(d), 1e-5), []string{x}},
+			exampleNode{p + "q", lin(d, h*dh, w), []string{p + "input_layernorm"}},
+			exampleNode{p + "k", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
+			exampleNode{p + "v", lin(d, hkv*dh, w), []string{p + "input_layernorm"}},
 		)
 		q, k := rope(p, "q", h), rope(p, "k", hkv)
 		nodes = append(nodes,
-			node{p + "attn", &Attention{Heads: h, KVHeads: hkv, HeadDim: dh, Scale: 1 / math.Sqrt(float64(dh)), Mask: MaskCausal}, []string{q, k, p + "v"}},
-			node{p + "o_proj", lin(d, d, w), []string{p + "attn"}},
-			node{p + "res_1", &Binary{Op: "add"}, []string{x, p + "o_proj"}},
-			node{p + "post_attention_layernorm", NewRMSNorm(ones(d), 1e-5), []string{p + "res_1"}},
-			node{p + "gate", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
-			node{p + "up", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
-			node{p + "silu", &Unary{Fn: "silu"}, []string{p + "gate"}},
-			node{p + "swiglu", &Binary{Op: "mul"}, []string{p + "silu", p + "up"}},
-			node{p + "down", lin(s.Hidden, d, 1/math.Sqrt(float64(s.Hidden))), []string{p + "swiglu"}},
-			node{p + "res_2", &Binary{Op: "add"}, []string{p + "res_1", p + "down"}},
+			exampleNode{p + "attn", &Attention{Heads: h, KVHeads: hkv, HeadDim: dh, Scale: 1 / math.Sqrt(float64(dh)), Mask: MaskCausal}, []string{q, k, p + "v"}},
+			exampleNode{p + "o_proj", lin(d, d, w), []string{p + "attn"}},
+			exampleNode{p + "res_1", &Binary{Op: "add"}, []string{x, p + "o_proj"}},
+			exampleNode{p + "post_attention_layernorm", NewRMSNorm(ones(d), 1e-5), []string{p + "res_1"}},
+			exampleNode{p + "gate", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
+			exampleNode{p + "up", lin(d, s.Hidden, w), []string{p + "post_attention_layernorm"}},
+			exampleNode{p + "silu", &Unary{Fn: "silu"}, []string{p + "gate"}},
+			exampleNode{p + "swiglu", &Binary{Op: "mul"}, []string{p + "silu", p + "up"}},
+			exampleNode{p + "down", lin(s.Hidden, d, 1/math.Sqrt(float64(s.Hidden))), []string{p + "swiglu"}},
+			exampleNode{p + "res_2", &Binary{Op: "add"}, []string{p + "res_1", p + "down"}},
 		)
 		x = p + "res_2"
 	}
 	if !s.BlockOnly {
-		nodes = append(nodes, node{"head.norm", NewRMSNorm(ones(d), 1e-5), []string{x}})
-		parts := (s.Vocab + quant.MaxDim - 1) / quant.MaxDim
-		var names []string
-		for q := range parts {
-			lo, hi := q*s.Vocab/parts, (q+1)*s.Vocab/parts
-			name := "head.lm_head"
-			if parts > 1 {
-				name = fmt.Sprintf("head.lm_head.%d", q)
-			}
-			l := lin(d, hi-lo, w)
-			if parts > 1 {
-				l.Group = "head.lm_head"
-			}
-			names = append(names, name)
-			nodes = append(nodes, node{name, l, []string{"head.norm"}})
-		}
-		if parts > 1 {
-			nodes = append(nodes, node{"head.lm_head", &Concat{Axis: 2}, names})
-		}
+		nodes = append(nodes, exampleNode{"head.norm", NewRMSNorm(ones(d), 1e-5), []string{x}})
+		nodes = append(nodes, exampleHead(s.Vocab, "head.norm", func(lo, hi int) *Linear { return lin(d, hi-lo, w) })...)
 		x = "head.lm_head"
 	}
+	return buildExampleNodes(b, nodes, x)
+}
+
+// exampleNode is a node of the example language models: its one output
+// value bears its name.
+type exampleNode struct {
+	name string
+	op   quant.FloatOp
+	in   []string
+}
+
+// exampleHead is an LM head over the value in: one linear of vocab columns
+// or, beyond quant.MaxDim (a linear's bound), linears over column blocks
+// (one output group: the concat copies) joined by a concat; part(lo, hi)
+// makes the linear of columns lo..hi−1, called in column order. Its output
+// is "head.lm_head".
+func exampleHead(vocab int, in string, part func(lo, hi int) *Linear) []exampleNode {
+	var nodes []exampleNode
+	parts := (vocab + quant.MaxDim - 1) / quant.MaxDim
+	var names []string
+	for p := range parts {
+		lo, hi := p*vocab/parts, (p+1)*vocab/parts
+		name := "head.lm_head"
+		if parts > 1 {
+			name = fmt.Sprintf("head.lm_head.%d", p)
+		}
+		l := part(lo, hi)
+		if parts > 1 {
+			l.Group = "head.lm_head"
+		}
+		names = append(names, name)
+		nodes = append(nodes, exampleNode{name, l, []string{in}})
+	}
+	if parts > 1 {
+		nodes = append(nodes, exampleNode{"head.lm_head", &Concat{Axis: 2}, names})
+	}
+	return nodes
+}
+
+// buildExampleNodes adds nodes to b (its inputs declared), marks out the
+// output and builds the float model.
+func buildExampleNodes(b *quant.GraphBuilder, nodes []exampleNode, out string) (*quant.FloatModel, error) {
 	for _, n := range nodes {
 		if err := b.Node(n.name, n.op, n.in, []string{n.name}); err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.name, err)
 		}
 	}
-	if err := b.Output(x); err != nil {
+	if err := b.Output(out); err != nil {
 		return nil, err
 	}
 	g, err := b.Build()

@@ -24,15 +24,7 @@ func lmCalibrated(t *testing.T, fm *quant.FloatModel, seed uint64) *quant.Model 
 		}
 		cal = append(cal, x)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return calibrated(t, fm, cal)
 }
 
 // The agreement report on a tiny GPT-2-layout LM: deterministic per seed,
@@ -137,25 +129,7 @@ func TestLMAgreementGPT2(t *testing.T) {
 
 func lmOrNot(t *testing.T, fm *quant.FloatModel) *quant.Model {
 	t.Helper()
-	n := fm.Graph.InputSize()
-	rng := rand.New(rand.NewPCG(1, 2))
-	var cal [][]float64
-	for range 4 {
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = rng.Float64()*2 - 1
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return calibrated(t, fm, samples(rand.New(rand.NewPCG(1, 2)), 4, fm.Graph.InputSize()))
 }
 
 // A head whose two best logits differ by less than one int8 step: the

@@ -61,14 +61,7 @@ func nmQuantize(t testing.TB, fm *quant.FloatModel, rng *rand.Rand, scale float6
 	for range 32 {
 		cal = append(cal, nmTensor(rng, scale, n).Data)
 	}
-	s, err := quant.Calibrate(fm, cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := calibrated(t, fm, cal)
 	// The quantized model survives its file form with the same commitment.
 	data, err := json.Marshal(m)
 	if err != nil {

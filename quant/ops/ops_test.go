@@ -35,6 +35,20 @@ func samples(rng *rand.Rand, n, size int) [][]float64 {
 	return out
 }
 
+// calibrated calibrates fm on cal and quantizes it.
+func calibrated(t testing.TB, fm *quant.FloatModel, cal [][]float64) *quant.Model {
+	t.Helper()
+	s, err := quant.Calibrate(fm, cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := quant.Quantize(fm, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // The integer graph follows the float graph within a few quantization steps.
 func TestGraphQuantizesClose(t *testing.T) {
 	quantizedClose(t, MixedGraph(t, 1), rand.New(rand.NewPCG(2, 2)), 16, 0.15)
@@ -171,14 +185,7 @@ func TestRegistry(t *testing.T) {
 // maxRel; it returns the model.
 func quantizedClose(t *testing.T, fm *quant.FloatModel, rng *rand.Rand, size int, maxRel float64) *quant.Model {
 	t.Helper()
-	s, err := quant.Calibrate(fm, samples(rng, 32, size))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := calibrated(t, fm, samples(rng, 32, size))
 	rep, err := quant.Accuracy(fm, m, samples(rng, 16, size))
 	if err != nil {
 		t.Fatal(err)

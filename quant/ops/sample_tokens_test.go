@@ -16,44 +16,13 @@ import (
 // the table is in the commitment.
 func TestSampleTokensFloatOp(t *testing.T) {
 	const seq, v = 6, 12
-	rng := rand.New(rand.NewPCG(4, 4))
-	rnd := func(shape ...int) *quant.FloatTensor {
-		x := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range x.Data {
-			x.Data[i] = rng.Float64()*2 - 1
-		}
-		return x
-	}
-	b := quant.NewGraphBuilder()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}))
-	must(b.TypedInput(quant.GraphInput{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Hi: quant.MaxIndex}))
-	must(b.Node("e", ops.NewGather(rnd(v, 4)), []string{"ids"}, []string{"e"}))
-	must(b.Node("logits", ops.NewLinear(rnd(4, v), rnd(v), false), []string{"e"}, []string{"logits"}))
-	must(b.Node("s", &ops.SampleTokens{From: 1, Count: 4, TopK: 5, Temperature: 0.7}, []string{"logits", "ids", "seed"}, []string{"s"}))
-	must(b.Output("s"))
-	g, err := b.Build()
-	must(err)
-	fm, err := quant.NewGraphModel(g)
-	must(err)
-	var cal [][]float64
-	for range 8 {
-		x := make([]float64, seq+1)
-		for i := range seq {
-			x[i] = float64(rng.IntN(v))
-		}
-		x[seq] = float64(rng.IntN(1000))
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	must(err)
-	m, err := quant.Quantize(fm, s)
-	must(err)
+	m := sampleTokensModel(t, seq, v, &ops.SampleTokens{From: 1, Count: 4, TopK: 5, Temperature: 0.7}, rand.New(rand.NewPCG(4, 4)), true)
 	n := m.Graph.Nodes[len(m.Graph.Nodes)-1]
 	op := n.Op.(*ops.SampleTokens)
 	logits := m.Graph.Values[n.In[0]]
@@ -97,6 +66,50 @@ func TestSampleTokensFloatOp(t *testing.T) {
 	}
 }
 
+// sampleTokensModel is a quantized graph ids (1×seq, tokens < v), seed →
+// gather (v×4) → linear (4×v) → op (on logits, ids, seed), its weights
+// drawn from rng, calibrated on 8 random id rows whose seed is drawn below
+// 1000 where calSeed, else 0.
+func sampleTokensModel(t *testing.T, seq, v int, op *ops.SampleTokens, rng *rand.Rand, calSeed bool) *quant.Model {
+	t.Helper()
+	rnd := func(shape ...int) *quant.FloatTensor {
+		x := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
+		for i := range x.Data {
+			x.Data[i] = rng.Float64()*2 - 1
+		}
+		return x
+	}
+	b := quant.NewGraphBuilder()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}))
+	must(b.TypedInput(quant.GraphInput{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Hi: quant.MaxIndex}))
+	must(b.Node("e", ops.NewGather(rnd(v, 4)), []string{"ids"}, []string{"e"}))
+	must(b.Node("logits", ops.NewLinear(rnd(4, v), rnd(v), false), []string{"e"}, []string{"logits"}))
+	must(b.Node("s", op, []string{"logits", "ids", "seed"}, []string{"s"}))
+	must(b.Output("s"))
+	g, err := b.Build()
+	must(err)
+	fm, err := quant.NewGraphModel(g)
+	must(err)
+	var cal [][]float64
+	for range 8 {
+		x := make([]float64, seq+1)
+		for i := range seq {
+			x[i] = float64(rng.IntN(v))
+		}
+		if calSeed {
+			x[seq] = float64(rng.IntN(1000))
+		}
+		cal = append(cal, x)
+	}
+	return calibrated(t, fm, cal)
+}
+
 // forwardLogits runs m's graph up to its sample_tokens node's logits.
 func forwardLogits(t *testing.T, m *quant.Model, ids []int64, seed int64) []int64 {
 	t.Helper()
@@ -117,44 +130,13 @@ func forwardLogits(t *testing.T, m *quant.Model, ids []int64, seed int64) []int6
 // table is not that temperature's (an imported or hand-made table) must
 // not load, so the temperature shown is the table's.
 func TestSampleTokensTemperatureBound(t *testing.T) {
-	const seq, v = 5, 10
-	rng := rand.New(rand.NewPCG(9, 9))
-	rnd := func(shape ...int) *quant.FloatTensor {
-		x := &quant.FloatTensor{Shape: shape, Data: make([]float64, quant.ShapeSize(shape))}
-		for i := range x.Data {
-			x.Data[i] = rng.Float64()*2 - 1
-		}
-		return x
-	}
-	b := quant.NewGraphBuilder()
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: v - 1}))
-	must(b.TypedInput(quant.GraphInput{Name: "seed", Shape: []int{1}, DType: quant.DTypeIndex, Hi: quant.MaxIndex}))
-	must(b.Node("e", ops.NewGather(rnd(v, 4)), []string{"ids"}, []string{"e"}))
-	must(b.Node("logits", ops.NewLinear(rnd(4, v), rnd(v), false), []string{"e"}, []string{"logits"}))
-	must(b.Node("s", &ops.SampleTokens{From: 1, Count: 3, TopK: 4, Temperature: 1.3}, []string{"logits", "ids", "seed"}, []string{"s"}))
-	must(b.Output("s"))
-	g, err := b.Build()
-	must(err)
-	fm, err := quant.NewGraphModel(g)
-	must(err)
-	var cal [][]float64
-	for range 8 {
-		x := make([]float64, seq+1)
-		for i := range seq {
-			x[i] = float64(rng.IntN(v))
-		}
-		cal = append(cal, x)
-	}
-	s, err := quant.Calibrate(fm, cal)
-	must(err)
-	m, err := quant.Quantize(fm, s)
-	must(err)
+	m := sampleTokensModel(t, 5, 10, &ops.SampleTokens{From: 1, Count: 3, TopK: 4, Temperature: 1.3}, rand.New(rand.NewPCG(9, 9)), false)
 	op := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(*ops.SampleTokens)
 	c0, err := quant.Commit(m)
 	must(err)

@@ -17,6 +17,8 @@ import (
 	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/plonk"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -96,8 +98,15 @@ func TokenLM(t testing.TB, rng *rand.Rand, seq, v int, nodes ...Node) *quant.Mod
 	if err := b.TypedInput(quant.GraphInput{Name: "ids", Shape: []int{1, seq}, DType: quant.DTypeIndex, Hi: int64(v - 1)}); err != nil {
 		t.Fatal(err)
 	}
-	return calibrated(t, build(t, b, steps), func() []float64 {
-		x := make([]float64, seq)
+	return IDCalibrated(t, rng, build(t, b, steps), v)
+}
+
+// IDCalibrated calibrates fm, whose one input is token ids in [0, v), on 16
+// random id sequences and quantizes it.
+func IDCalibrated(t testing.TB, rng *rand.Rand, fm *quant.FloatModel, v int) *quant.Model {
+	t.Helper()
+	return calibrated(t, fm, func() []float64 {
+		x := make([]float64, fm.Graph.InputSize())
 		for i := range x {
 			x[i] = float64(rng.IntN(v))
 		}
@@ -240,6 +249,21 @@ func Assign(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	return a
 }
 
+// Witness runs m on x and returns the full witness of its trace under
+// PublicIO, for a prover.
+func Witness(t testing.TB, m *quant.Model, x [][]int64) witness.Witness {
+	t.Helper()
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := frontend.NewWitness(Assign(t, m, tr), Field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // Matches checks that the circuit of m (PublicIO) accepts exactly the
 // integer reference's output on every input (test.IsSolved), with the bit
 // decomposition strategy too on the first two, and rejects the output
@@ -298,14 +322,7 @@ func ProveTampered(t *testing.T, m *quant.Model, x [][]int64, tampers map[string
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(Assign(t, m, tr), Field)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := Witness(t, m, x)
 	proof, err := groth16.Prove(ccs, pk, w)
 	if err != nil {
 		t.Fatalf("honest proof failed: %v", err)
@@ -339,26 +356,8 @@ func ProveTampered(t *testing.T, m *quant.Model, x [][]int64, tampers map[string
 // number of PLONK constraints.
 func ProvePLONK(t *testing.T, m *quant.Model, x [][]int64) int {
 	t.Helper()
-	ccs, err := frontend.Compile(Field, scs.NewBuilder, Circuit(t, m, PublicIO))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srs, lag, err := unsafekzg.NewSRS(ccs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pk, vk, err := plonk.Setup(ccs, srs, lag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := frontend.NewWitness(Assign(t, m, tr), Field)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ccs, pk, vk := SetupPLONK(t, Circuit(t, m, PublicIO))
+	w := Witness(t, m, x)
 	proof, err := plonk.Prove(ccs, pk, w)
 	if err != nil {
 		t.Fatal(err)
@@ -371,4 +370,22 @@ func ProvePLONK(t *testing.T, m *quant.Model, x [][]int64) int {
 		t.Fatal(err)
 	}
 	return ccs.GetNbConstraints()
+}
+
+// SetupPLONK compiles circ for PLONK and runs a setup on an unsafe test SRS.
+func SetupPLONK(t testing.TB, circ frontend.Circuit) (constraint.ConstraintSystem, plonk.ProvingKey, plonk.VerifyingKey) {
+	t.Helper()
+	ccs, err := frontend.Compile(Field, scs.NewBuilder, circ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srs, lag, err := unsafekzg.NewSRS(ccs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := plonk.Setup(ccs, srs, lag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs, pk, vk
 }
