@@ -72,6 +72,8 @@ type pendingCheck struct {
 	// sel, when set, is a selector bit c: the check is then of
 	// v + c·2^B on B bits, B = bits widened to whole limbs (checkSelected).
 	sel frontend.Variable
+	// val, when set, holds v's value (checkPaddedValue).
+	val frontend.Variable
 }
 
 func newLogChecker(api frontend.API) *logChecker {
@@ -92,6 +94,19 @@ func (c *logChecker) Check(v frontend.Variable, bits int) {
 // qualifies.
 func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
 	c.add(v, bits, true, false)
+}
+
+// checkPaddedValue is checkPadded with val, a wire that holds v's value in
+// an honest witness (a hint output): the limb hint reads val instead of v,
+// a long expression, whose copy in the hint's inputs it saves. Nothing
+// trusts val: the queries are built from v (the lowest limb is v less the
+// hinted upper limbs), so a wrong val only gives wrong limbs, which the
+// argument rejects as any wrong limb.
+func (c *logChecker) checkPaddedValue(v, val frontend.Variable, bits int) {
+	c.add(v, bits, true, false)
+	if n := len(c.checks); n > 0 && c.checks[n-1].padded && bits > 1 {
+		c.checks[n-1].val = val
+	}
 }
 
 // checkWidened is Check for a value whose exact width nothing depends on:
@@ -198,6 +213,9 @@ func (c *logChecker) commit(api frontend.API) error {
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			if ch.val != nil {
+				ch.val = api.Mul(ch.val, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			}
 			bits += e
 		}
 		if ch.widened {
@@ -208,7 +226,11 @@ func (c *logChecker) commit(api frontend.API) error {
 		}
 		n := (bits + base - 1) / base
 		rem := n*base - bits
-		in := []frontend.Variable{base, n, v}
+		hv := v
+		if ch.val != nil {
+			hv = ch.val
+		}
+		in := []frontend.Variable{base, n, hv}
 		nOut := n
 		if rem > 0 {
 			in = append(in, rem)
