@@ -191,7 +191,16 @@ func (g *Gadget) quotient(acc frontend.Variable, mult int64, shift uint) fronten
 	p := api.Add(api.Mul(acc, mult), quant.RoundingTerm(shift))
 	q := p
 	if shift > 0 {
-		res, err := api.Compiler().NewHint(DivPow2Hint, 1, p, shift)
+		// Under the log checker the hint also returns the remainder's
+		// value, a wire constrained by nothing that the checker's limb hint
+		// reads instead of the remainder's long expression (compile memory,
+		// benchmarks/NOTES.md 2026-12-01 "compile peak memory, part 2"):
+		// the limbs are the prover's anyway, the queries use r itself.
+		nOut := 1
+		if g.log {
+			nOut = 2
+		}
+		res, err := api.Compiler().NewHint(DivPow2Hint, nOut, p, shift)
 		if err != nil {
 			panic(err)
 		}
@@ -200,7 +209,13 @@ func (g *Gadget) quotient(acc frontend.Variable, mult int64, shift uint) fronten
 		// bounds q. The checker may check r·2^e on whole limbs instead: as
 		// q is bounded, r·2^e is an integer multiple of 2^e, so
 		// r·2^e ∈ [0, 2^(shift+e)) still gives r ∈ [0, 2^shift).
-		g.checkRemainder(api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift))), int(shift))
+		r := api.Sub(p, api.Mul(q, new(big.Int).Lsh(big.NewInt(1), shift)))
+		if g.log {
+			g.checks++
+			g.rc.(*logChecker).checkPaddedValue(r, res[1], int(shift))
+		} else {
+			g.checkRemainder(r, int(shift))
+		}
 	}
 	return q
 }
@@ -479,10 +494,11 @@ func QuotientBits(accBound, mult int64, shift uint) int {
 }
 
 // DivPow2Hint returns floor(p / 2^s) for a signed p (inputs: p, s), using
-// quant.DivPow2 so the circuit and the reference share one definition.
+// quant.DivPow2 so the circuit and the reference share one definition; with
+// two outputs, the remainder p − q·2^s as well.
 func DivPow2Hint(field *big.Int, inputs, outputs []*big.Int) error {
-	if len(inputs) != 2 || len(outputs) != 1 {
-		return fmt.Errorf("DivPow2Hint: want 2 inputs and 1 output")
+	if len(inputs) != 2 || (len(outputs) != 1 && len(outputs) != 2) {
+		return fmt.Errorf("DivPow2Hint: want 2 inputs and 1 or 2 outputs")
 	}
 	p, err := signed(field, inputs[0])
 	if err != nil {
@@ -492,8 +508,11 @@ func DivPow2Hint(field *big.Int, inputs, outputs []*big.Int) error {
 	if s > 62 {
 		return fmt.Errorf("DivPow2Hint: shift %d too large", s)
 	}
-	q, _ := quant.DivPow2(p, uint(s))
+	q, r := quant.DivPow2(p, uint(s))
 	outputs[0].Mod(big.NewInt(q), field)
+	if len(outputs) == 2 {
+		outputs[1].Mod(big.NewInt(r), field)
+	}
 	return nil
 }
 

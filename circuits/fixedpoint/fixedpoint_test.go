@@ -125,6 +125,18 @@ func requantizeTamperedHints(t *testing.T, log bool) {
 		"highSelNeg": {fixedpoint.ClampSelectHint, offsetHint(fixedpoint.ClampSelectHint, 1, -1)},
 		"bothSel":    {fixedpoint.ClampSelectHint, both},
 	}
+	if log {
+		// The remainder's value, which the checker's limb hint reads
+		// (checkPaddedValue): wrong, it gives wrong limbs.
+		tamperings["remainderValue+1"] = struct {
+			hint solver.Hint
+			fake solver.Hint
+		}{fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 1, 1)}
+		tamperings["remainderValue+2^16"] = struct {
+			hint solver.Hint
+			fake solver.Hint
+		}{fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 1, 1<<16)}
+	}
 	// acc values in range, above and below, so each selector is exercised both ways.
 	for _, acc := range []int64{5000, 1 << 23, -(1 << 23)} {
 		want := quant.Requantize(acc, 1234, 16, -128, 127)

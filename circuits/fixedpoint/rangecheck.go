@@ -30,8 +30,13 @@ import (
 // too) unless the check is padded; the table costs one constraint per entry.
 //
 // Soundness. The queries q_i are linear expressions of the circuit's wires;
-// the multiplicities m_j (how often j is queried) come from a hint. Every
-// wire of every query and every m_j is committed (std/multicommit: the
+// the multiplicities m_j (how often j is queried) come from a hint, which
+// counts the values LimbsHint returns for the queries (limb 0 and the
+// shifted top limb are extra, unconstrained outputs for it), not the query
+// expressions: nothing in the argument trusts the m_j, only the equation
+// below relates them to the queries, so their source does not matter for
+// soundness, and the queries (long expressions) need not all exist at once
+// to be counted. Every wire of every query and every m_j is committed (std/multicommit: the
 // circuit's one BSB22 commitment under Groth16, the commitment gate under
 // PLONK), and the challenge x is derived from that commitment. The circuit
 // asserts Σ_i 1/(x − q_i) = Σ_j m_j/(x − j). If some q_i is outside the
@@ -67,6 +72,8 @@ type pendingCheck struct {
 	// sel, when set, is a selector bit c: the check is then of
 	// v + c·2^B on B bits, B = bits widened to whole limbs (checkSelected).
 	sel frontend.Variable
+	// val, when set, holds v's value (checkPaddedValue).
+	val frontend.Variable
 }
 
 func newLogChecker(api frontend.API) *logChecker {
@@ -87,6 +94,19 @@ func (c *logChecker) Check(v frontend.Variable, bits int) {
 // qualifies.
 func (c *logChecker) checkPadded(v frontend.Variable, bits int) {
 	c.add(v, bits, true, false)
+}
+
+// checkPaddedValue is checkPadded with val, a wire that holds v's value in
+// an honest witness (a hint output): the limb hint reads val instead of v,
+// a long expression, whose copy in the hint's inputs it saves. Nothing
+// trusts val: the queries are built from v (the lowest limb is v less the
+// hinted upper limbs), so a wrong val only gives wrong limbs, which the
+// argument rejects as any wrong limb.
+func (c *logChecker) checkPaddedValue(v, val frontend.Variable, bits int) {
+	c.add(v, bits, true, false)
+	if n := len(c.checks); n > 0 && c.checks[n-1].padded && bits > 1 {
+		c.checks[n-1].val = val
+	}
 }
 
 // checkWidened is Check for a value whose exact width nothing depends on:
@@ -173,10 +193,17 @@ func (c *logChecker) commit(api frontend.API) error {
 	base := chooseBase(c.checks)
 	small := smallWidths(c.checks, base)
 	smallQueries := make(map[int][]frontend.Variable)
-	var queries []frontend.Variable
+	// The multiplicities are counted from the values of the queries as
+	// LimbsHint returns them (limb 0 and the shifted top limb as extra,
+	// unconstrained outputs), not from the query expressions, so that the
+	// queries, long linear expressions, are built one batch at a time in the
+	// callback and dropped (compile memory, benchmarks/NOTES.md 2026-12-01
+	// "compile peak memory, part 2"). The counts are the prover's anyway:
+	// the log-derivative equation pins them (see the type's doc).
+	var groups []queryGroup
+	counted := []frontend.Variable{base}
 	for i, ch := range c.checks {
-		// The queries copy the pending expression: drop it (compile memory,
-		// benchmarks/NOTES.md 2026-11-30 "compile peak").
+		// The group holds the value: drop the pending expression.
 		c.checks[i].v = nil
 		v, bits := c.packer.unpack(ch.v), ch.bits
 		if small[bits] && !ch.padded && !ch.widened {
@@ -186,6 +213,9 @@ func (c *logChecker) commit(api frontend.API) error {
 		if ch.padded && bits%base != 0 {
 			e := base - bits%base
 			v = api.Mul(v, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			if ch.val != nil {
+				ch.val = api.Mul(ch.val, new(big.Int).Lsh(big.NewInt(1), uint(e)))
+			}
 			bits += e
 		}
 		if ch.widened {
@@ -195,25 +225,23 @@ func (c *logChecker) commit(api frontend.API) error {
 			v = api.Add(v, api.Mul(ch.sel, new(big.Int).Lsh(big.NewInt(1), uint(bits))))
 		}
 		n := (bits + base - 1) / base
-		top := v
-		if n > 1 {
-			upper, err := api.Compiler().NewHint(LimbsHint, n-1, base, n, v)
-			if err != nil {
-				return err
-			}
-			low := v
-			for k, l := range upper {
-				low = api.Sub(low, api.Mul(l, new(big.Int).Lsh(big.NewInt(1), uint(base*(k+1)))))
-			}
-			queries = append(queries, low)
-			queries = append(queries, upper...)
-			top = upper[n-2]
-		} else {
-			queries = append(queries, v)
+		rem := n*base - bits
+		hv := v
+		if ch.val != nil {
+			hv = ch.val
 		}
-		if rem := n*base - bits; rem > 0 {
-			queries = append(queries, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(rem))))
+		in := []frontend.Variable{base, n, hv}
+		nOut := n
+		if rem > 0 {
+			in = append(in, rem)
+			nOut++
 		}
+		out, err := api.Compiler().NewHint(LimbsHint, nOut, in...)
+		if err != nil {
+			return err
+		}
+		counted = append(counted, out...)
+		groups = append(groups, queryGroup{v: c.packer.pack(v), upper: out[:n-1], rem: rem})
 	}
 	for _, w := range sortedKeys(smallQueries) {
 		keys := make([]*big.Int, 1<<w)
@@ -224,30 +252,42 @@ func (c *logChecker) commit(api frontend.API) error {
 			return err
 		}
 	}
-	if len(queries) == 0 {
+	c.checks = nil
+	if len(groups) == 0 {
 		return nil
 	}
 	size := 1 << base
-	countIn := append([]frontend.Variable{base}, queries...)
-	mult, err := api.Compiler().NewHint(RangeCountHint, size, countIn...)
+	mult, err := api.Compiler().NewHint(RangeCountHint, size, counted...)
 	if err != nil {
 		return err
 	}
-	c.checks = nil
+	total := len(counted) - 1
+	counted = nil
+	qs := &queryStream{api: api, groups: groups, base: base, unpack: c.packer.unpack}
 	// The commitment is to the wires of the queries, not to the expressions:
-	// committing their distinct wires gives the same system, and lets the
-	// callback drop each query once x − q is built.
+	// committing their distinct wires (those of the values and of the upper
+	// limbs) gives the same system, and lets the callback build each query
+	// only when it inverts x − q.
+	// Under PLONK the queries are short (single terms) and committed as
+	// they are (a commitment there is to wires, some of which the queries
+	// create): they are built here, all at once, as before.
 	var committed []frontend.Variable
-	if c.plain {
-		committed = append(append(committed, queries...), mult...)
+	_, plonk := api.(frontend.PlonkAPI)
+	if c.plain || plonk {
+		all := make([]frontend.Variable, total)
+		qs.fill(all)
+		committed = append(append(committed, all...), mult...)
+		qs = &queryStream{prebuilt: all}
 	} else {
-		for i, q := range queries {
-			queries[i] = c.packer.pack(q)
+		vs := make([]frontend.Variable, 0, len(groups))
+		for _, g := range groups {
+			vs = append(vs, g.v)
+			vs = append(vs, g.upper...)
 		}
-		committed = append(distinctWires(api, queries), mult...)
+		committed = append(distinctWires(api, vs), mult...)
 	}
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		left := invertShifted(api, x, queries, c.packer.unpack)
+		left := invertShifted(api, x, total, qs.fill)
 		right := make([]frontend.Variable, size)
 		if papi, ok := api.(frontend.PlonkAPI); ok {
 			// One gate per entry, as gnark's std/rangecheck: the hinted
@@ -270,6 +310,64 @@ func (c *logChecker) commit(api frontend.API) error {
 		return nil
 	}, committed...)
 	return nil
+}
+
+// queryGroup is one checked value v (packed, after padding, widening and
+// selection) and its upper limbs l_1…l_{n−1}: its queries are, in order,
+// the lowest limb v − Σ_{k≥1} l_k·2^(k·b), the upper limbs, and, when
+// rem > 0, the top limb (v itself if n = 1) times 2^rem.
+type queryGroup struct {
+	v     frontend.Variable
+	upper []frontend.Variable
+	rem   int
+}
+
+// queryStream builds the groups' queries in order, a batch at a time, and
+// drops each group's value once its queries are built (or hands out
+// prebuilt queries).
+type queryStream struct {
+	api      frontend.API
+	groups   []queryGroup
+	base     int
+	unpack   func(frontend.Variable) frontend.Variable
+	pending  []frontend.Variable // built, not yet handed out
+	prebuilt []frontend.Variable
+}
+
+func (s *queryStream) fill(dst []frontend.Variable) {
+	if s.prebuilt != nil {
+		n := copy(dst, s.prebuilt)
+		s.prebuilt = s.prebuilt[n:]
+		return
+	}
+	api := s.api
+	for len(dst) > 0 {
+		if len(s.pending) == 0 {
+			g := &s.groups[0]
+			v := s.unpack(g.v)
+			top := v
+			if len(g.upper) > 0 {
+				low := v
+				for k, l := range g.upper {
+					low = api.Sub(low, api.Mul(l, new(big.Int).Lsh(big.NewInt(1), uint(s.base*(k+1)))))
+				}
+				s.pending = append(s.pending, low)
+				s.pending = append(s.pending, g.upper...)
+				top = g.upper[len(g.upper)-1]
+			} else {
+				s.pending = append(s.pending, v)
+			}
+			if g.rem > 0 {
+				s.pending = append(s.pending, api.Mul(top, new(big.Int).Lsh(big.NewInt(1), uint(g.rem))))
+			}
+			*g = queryGroup{}
+			s.groups = s.groups[1:]
+		}
+		n := copy(dst, s.pending)
+		clear(s.pending[:n])
+		s.pending = s.pending[n:]
+		dst = dst[n:]
+	}
 }
 
 // smallTableMin is how many checks of a width w below the base must
@@ -301,25 +399,26 @@ func smallWidths(checks []pendingCheck, base int) map[int]bool {
 // R1CS.
 const invertChunk = 4096
 
-// invertShifted returns 1/(x − unpack(q)) for the queries qs, in batches
-// (frontend.BatchInverter: one hint and one constraint per query), and drops
-// each query once its x − q is built. Under R1CS a query is a long linear
-// expression (a requantization remainder carries its accumulator's terms):
-// batches of invertChunk keep only one batch of them as x − q at a time,
-// where one batch of all of them doubled the compile's peak memory. Under
-// PLONK (short expressions) it is one batch, as before.
-func invertShifted(api frontend.API, x frontend.Variable, qs []frontend.Variable, unpack func(frontend.Variable) frontend.Variable) []frontend.Variable {
-	out := make([]frontend.Variable, len(qs))
+// invertShifted returns 1/(x − q) for the n queries q that fill hands out in
+// order, in batches (frontend.BatchInverter: one hint and one constraint per
+// query), building each batch's queries only when it is inverted. Under
+// R1CS a query is a long linear expression (a requantization remainder
+// carries its accumulator's terms): batches of invertChunk keep only one
+// batch of them, and of x − q, at a time, where one batch of all of them
+// doubled the compile's peak memory. Under PLONK (short expressions) it is
+// one batch, as before.
+func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]frontend.Variable)) []frontend.Variable {
+	out := make([]frontend.Variable, n)
 	bi, ok := api.(frontend.BatchInverter)
-	chunk := len(qs)
+	chunk := n
 	if _, plonk := api.(frontend.PlonkAPI); !plonk {
 		chunk = invertChunk
 	}
-	for start := 0; start < len(qs); start += chunk {
-		end := min(start+chunk, len(qs))
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		fill(out[start:end])
 		for i := start; i < end; i++ {
-			out[i] = api.Sub(x, unpack(qs[i]))
-			qs[i] = nil
+			out[i] = api.Sub(x, out[i])
 		}
 		if !ok {
 			for i := start; i < end; i++ {
@@ -427,21 +526,60 @@ func sumAll(api frontend.API, v []frontend.Variable) frontend.Variable {
 	return api.Add(v[0], v[1], v[2:]...)
 }
 
-// LimbsHint returns the limbs 1..n−1 of v in base 2^b (inputs: b, n, v): the
-// k-th output is floor(v / 2^(k·b)) mod 2^b. Limb 0 is v less the others, a
-// linear expression in the circuit.
+// LimbsHint returns the limbs 1..n−1 of v in base 2^b (inputs: b, n, v,
+// and optionally s): the k-th output is floor(v / 2^(k·b)) mod 2^b. Limb 0
+// is v less the others, a linear expression in the circuit. With n outputs,
+// the last is limb 0 as well; with n + 1 (s given), the last two are limb 0
+// and the top limb n−1 times 2^s: the values of the checker's queries, from
+// which it counts the multiplicities. These extra outputs are constrained by
+// nothing (the multiplicities are the prover's choice anyway).
 func LimbsHint(field *big.Int, inputs, outputs []*big.Int) error {
-	if len(inputs) != 3 || !inputs[0].IsUint64() || !inputs[1].IsUint64() {
-		return fmt.Errorf("LimbsHint: want inputs b, n, v")
+	if (len(inputs) != 3 && len(inputs) != 4) || !inputs[0].IsUint64() || !inputs[1].IsUint64() {
+		return fmt.Errorf("LimbsHint: want inputs b, n, v[, s]")
 	}
 	b, n := inputs[0].Uint64(), inputs[1].Uint64()
-	if b == 0 || b > 64 || n < 2 || uint64(len(outputs)) != n-1 {
-		return fmt.Errorf("LimbsHint: base %d, %d limbs, %d outputs", b, n, len(outputs))
+	want := n - 1
+	if len(outputs) >= int(n) {
+		want = n + uint64(len(inputs)-3)
+	}
+	if b == 0 || b > 64 || n < 1 || n > 1<<20 || uint64(len(outputs)) != want || want == 0 {
+		return fmt.Errorf("LimbsHint: base %d, %d limbs, %d inputs, %d outputs", b, n, len(inputs), len(outputs))
+	}
+	var s uint64
+	if len(inputs) == 4 {
+		if !inputs[3].IsUint64() || inputs[3].Uint64() > 64 {
+			return fmt.Errorf("LimbsHint: shift %v", inputs[3])
+		}
+		s = inputs[3].Uint64()
 	}
 	mask := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(b)), big.NewInt(1))
-	for k := range outputs {
-		outputs[k].Rsh(inputs[2], uint(b)*uint(k+1))
-		outputs[k].And(outputs[k], mask)
+	limb := func(dst *big.Int, k uint64) {
+		dst.Rsh(inputs[2], uint(b*k))
+		dst.And(dst, mask)
+	}
+	for k := uint64(1); k < n; k++ {
+		limb(outputs[k-1], k)
+	}
+	if want >= n {
+		// Limb 0 as the circuit computes it: v − Σ_{k≥1} l_k·2^(k·b) (v
+		// itself when v is outside [0, 2^(n·b)) — then no decomposition
+		// fits and the table rejects the query).
+		limb(outputs[n-1], 0)
+		if inputs[2].BitLen() > int(n*b) {
+			t := new(big.Int).Set(inputs[2])
+			for k := uint64(1); k < n; k++ {
+				t.Sub(t, new(big.Int).Lsh(outputs[k-1], uint(b*k)))
+			}
+			outputs[n-1].Mod(t, field)
+		}
+	}
+	if want == n+1 {
+		top := outputs[n-1]
+		if n > 1 {
+			top = outputs[n-2]
+		}
+		outputs[n].Lsh(top, uint(s))
+		outputs[n].Mod(outputs[n], field)
 	}
 	return nil
 }

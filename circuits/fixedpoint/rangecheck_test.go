@@ -203,3 +203,58 @@ func TestLogCheckerSmallTable(t *testing.T) {
 	}
 	t.Logf("%d checks of %d bits and %d of %d: base %d, %d constraints (model %d)", n, w, nWide, wide, chooseBase(checks), cs.GetNbConstraints(), checkerCost(checks))
 }
+
+// LimbsHint's extra outputs are the values of the checker's queries: limb 0
+// (v less the upper limbs) and the top limb shifted; the old call (n − 1
+// outputs) is unchanged.
+func TestLimbsHintQueryValues(t *testing.T) {
+	field := bn254
+	v := big.NewInt(0x2_b3c4_d5e6) // 34 bits: 3 limbs of 12 bits, top shifted by 2
+	mk := func(n int) []*big.Int {
+		out := make([]*big.Int, n)
+		for i := range out {
+			out[i] = new(big.Int)
+		}
+		return out
+	}
+	in := []*big.Int{big.NewInt(12), big.NewInt(3), v, big.NewInt(2)}
+	out := mk(4)
+	if err := LimbsHint(field, in, out); err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{0xc4d, 0x2b3, 0x5e6, 0x2b3 << 2}
+	for i, w := range want {
+		if out[i].Int64() != w {
+			t.Errorf("output %d = %v, want %#x", i, out[i], w)
+		}
+	}
+	old := mk(2)
+	if err := LimbsHint(field, in[:3], old); err != nil || old[0].Cmp(out[0]) != 0 || old[1].Cmp(out[1]) != 0 {
+		t.Errorf("old call: %v %v (%v)", old[0], old[1], err)
+	}
+	one := mk(2)
+	if err := LimbsHint(field, []*big.Int{big.NewInt(12), big.NewInt(1), big.NewInt(0x5e6), big.NewInt(2)}, one); err != nil || one[0].Int64() != 0x5e6 || one[1].Int64() != 0x5e6<<2 {
+		t.Errorf("one limb: %v %v (%v)", one[0], one[1], err)
+	}
+	if err := LimbsHint(field, in, mk(3)); err == nil {
+		t.Error("a shift without its output accepted")
+	}
+}
+
+// The multiplicities are counted from LimbsHint's extra outputs: wrong
+// values there give wrong multiplicities, which the log-derivative equation
+// rejects.
+func TestLogCheckerTamperedCountedValues(t *testing.T) {
+	circ := &checkCircuit{V: make([]frontend.Variable, len(checkBits)), bits: checkBits}
+	a := checkAssign(func(b int) int64 { return 1<<b - 3 })
+	fake := func(field *big.Int, in, out []*big.Int) error {
+		if err := LimbsHint(field, in, out); err != nil {
+			return err
+		}
+		out[len(out)-1].Add(out[len(out)-1], big.NewInt(1))
+		return nil
+	}
+	if err := test.IsSolved(circ, a, bn254, test.WithReplacementHint(solver.GetHintID(LimbsHint), fake)); err == nil {
+		t.Error("tampered counted values accepted")
+	}
+}
