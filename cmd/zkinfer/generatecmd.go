@@ -287,6 +287,18 @@ func generate(ctx *cli.Context) error {
 	if k := ctx.Int(genShardsFlag.Name); k != 0 {
 		return generateSharded(ctx, p, gm, k, backend, vis, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath, prompt, completion, v)
 	}
+	if err := compileAndProve(ctx, p, gm, backend, vis, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath); err != nil {
+		return err
+	}
+	printCompletion(w, prompt, completion, v)
+	return nil
+}
+
+// compileAndProve is the single-circuit end of generate (greedy or
+// sampled): compile gm, write the circuit, set up with --dev, prove the
+// input file into the bundle, and say where everything went.
+func compileAndProve(ctx *cli.Context, p prover.Progress, gm *quant.Model, backend string, vis quant.Visibility, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath string) error {
+	w := ctx.App.Writer
 	c, err := prover.Compile(gm, p, prover.WithBackend(backend), prover.WithVisibility(vis))
 	if err != nil {
 		return err
@@ -314,7 +326,6 @@ func generate(ctx *cli.Context) error {
 		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
 	}
 	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
-	printCompletion(w, prompt, completion, v)
 	return nil
 }
 

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -124,30 +122,9 @@ func generateSampled(ctx *cli.Context, lm *quant.Model, quantPath string, prompt
 	if err := prover.CheckBackend(backend); err != nil {
 		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
 	}
-	c, err := prover.Compile(gm, p, prover.WithBackend(backend), prover.WithVisibility(vis))
-	if err != nil {
+	if err := compileAndProve(ctx, p, gm, backend, vis, modelPath, inputPath, circuitPath, pkPath, vkPath, bundlePath); err != nil {
 		return err
 	}
-	if err := prover.WriteCircuit(circuitPath, c); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "circuit: %s (%s, %d constraints)\nmodel commitment: %s\n", circuitPath, c.Header.Backend, c.Header.Constraints, c.Header.Commitment)
-	if ctx.Bool(DevFlag.Name) {
-		if err := setup(w, ctx.App.ErrWriter, p, true, "", "", circuitPath, pkPath, vkPath); err != nil {
-			return err
-		}
-	}
-	res, err := proveChecked(p, inputCheck{}, modelPath, circuitPath, pkPath, vkPath, inputPath, bundlePath, bundlePath+SaltsSuffix)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) && !ctx.Bool(DevFlag.Name) {
-			return withHint(err, "make keys for %s: pass --dev (UNSAFE keys) or run zkinfer setup --circuit %s --pk %s --vk %s", circuitPath, circuitPath, pkPath, vkPath)
-		}
-		return err
-	}
-	if res.saltsPath != "" {
-		fmt.Fprintf(w, "salts: %s (private input/output; keep it secret)\n", res.saltsPath)
-	}
-	fmt.Fprintf(w, "bundle: %s (proved in %s, proof %d bytes)\n", bundlePath, res.proveTime.Round(time.Millisecond), res.proofSize)
 	fmt.Fprintf(w, "sampled with top-k %d, temperature %g, seed %d\n", op.TopK, temp, seed)
 	printCompletion(w, prompt, completion, v)
 	return nil

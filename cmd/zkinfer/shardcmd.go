@@ -23,37 +23,23 @@ import (
 // compileSharded is compile-circuit --shard-blocks: the quantized model, one
 // circuit per shard and the manifest beside the circuit path.
 func compileSharded(out io.Writer, p prover.Progress, perShard int, backend, settingsPath, quantPath, circuitPath string, opts ...prover.CompileOption) error {
-	if err := prover.CheckBackend(backend); err != nil {
-		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
-	}
-	s, err := loadSettings(settingsPath)
+	s, m, err := loadForShards(backend, settingsPath)
 	if err != nil {
 		return err
-	}
-	m, err := s.Quantize()
-	if err != nil {
-		return fmt.Errorf("%s: %w", settingsPath, err)
 	}
 	if m.Config.Architecture != quant.ArchitectureGPT2 {
 		return withHint(fmt.Errorf("compile: --%s: %w: only gpt2 models split into shards, this one is %s", ShardBlocksFlag.Name, quant.ErrValidation, m.Config.Architecture), "compile it without --%s", ShardBlocksFlag.Name)
 	}
-	sd, err := s.Digest()
+	copts, err := shardOptions(out, s, "activations", backend, opts)
 	if err != nil {
 		return err
 	}
-	if pin, pout := s.Visibility.HasPrivate(); pin || pout {
-		fmt.Fprintf(out, "note: the activations between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
-	}
-	man, err := prover.CompileShards(m, perShard, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
-		append([]prover.CompileOption{prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd)}, opts...)...)
+	man, err := prover.CompileShards(m, perShard, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"), copts...)
 	if err != nil {
 		return err
 	}
-	if err := quant.WriteQuantized(quantPath, m); err != nil {
-		return err
-	}
-	manPath := prover.ManifestPath(circuitPath)
-	if err := prover.WriteManifest(manPath, man); err != nil {
+	manPath, err := saveShards(quantPath, circuitPath, m, man)
+	if err != nil {
 		return err
 	}
 	for _, e := range man.Shards {
@@ -63,21 +49,55 @@ func compileSharded(out io.Writer, p prover.Progress, perShard int, backend, set
 	return nil
 }
 
+// loadForShards checks the backend and reads and quantizes the settings'
+// model, for compile-circuit's sharded forms.
+func loadForShards(backend, settingsPath string) (*quant.Settings, *quant.Model, error) {
+	if err := prover.CheckBackend(backend); err != nil {
+		return nil, nil, withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
+	}
+	s, err := loadSettings(settingsPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.Quantize()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", settingsPath, err)
+	}
+	return s, m, nil
+}
+
+// shardOptions returns the compile options of every shard (backend,
+// visibility, settings digest, then opts) and notes, when a side is
+// private, that what crosses the cuts (what) is exposed as unsalted hashes.
+func shardOptions(out io.Writer, s *quant.Settings, what, backend string, opts []prover.CompileOption) ([]prover.CompileOption, error) {
+	sd, err := s.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if pin, pout := s.Visibility.HasPrivate(); pin || pout {
+		fmt.Fprintf(out, "note: the %s between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n", what)
+	}
+	return append([]prover.CompileOption{prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd)}, opts...), nil
+}
+
+// saveShards writes the quantized model and the shards manifest beside
+// the circuit path, returning the manifest's path.
+func saveShards(quantPath, circuitPath string, m *quant.Model, man *prover.ShardManifest) (string, error) {
+	if err := quant.WriteQuantized(quantPath, m); err != nil {
+		return "", err
+	}
+	manPath := prover.ManifestPath(circuitPath)
+	return manPath, prover.WriteManifest(manPath, man)
+}
+
 // compileGraphSharded is compile-circuit --shards N or --cut NAME,… of a
 // layer-graph model: cut at node boundaries (balanced by estimated
 // constraints, or after the named values), one circuit per shard and the
 // manifest beside the circuit path.
 func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string, backend, settingsPath, quantPath, circuitPath string, opts ...prover.CompileOption) error {
-	if err := prover.CheckBackend(backend); err != nil {
-		return withHint(err, "pass --backend %s or --backend %s", prover.BackendGroth16, prover.BackendPLONK)
-	}
-	s, err := loadSettings(settingsPath)
+	s, m, err := loadForShards(backend, settingsPath)
 	if err != nil {
 		return err
-	}
-	m, err := s.Quantize()
-	if err != nil {
-		return fmt.Errorf("%s: %w", settingsPath, err)
 	}
 	if m.Config.Architecture != quant.ArchitectureGraph || m.Graph == nil {
 		if m.Config.Architecture == quant.ArchitectureGPT2 {
@@ -94,23 +114,16 @@ func compileGraphSharded(out io.Writer, p prover.Progress, n int, cuts []string,
 	} else if bounds, err = m.BalancedCuts(n, s.Visibility); err != nil {
 		return withHint(fmt.Errorf("compile: --%s %d: %w", CompileShardsFlag.Name, n, err), "pass at most as many shards as the graph has nodes (%d)", len(m.Graph.Nodes))
 	}
-	sd, err := s.Digest()
+	copts, err := shardOptions(out, s, "tensors", backend, opts)
 	if err != nil {
 		return err
 	}
-	if pin, pout := s.Visibility.HasPrivate(); pin || pout {
-		fmt.Fprintf(out, "note: the tensors between shards are exposed as unsalted hashes; whoever can guess a private input can check the guess against them\n")
-	}
-	man, err := prover.CompileGraphShards(m, bounds, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"),
-		append([]prover.CompileOption{prover.WithBackend(backend), prover.WithVisibility(s.Visibility), prover.WithSettingsDigest(sd)}, opts...)...)
+	man, err := prover.CompileGraphShards(m, bounds, circuitPath, DefaultPK, DefaultVK, prefixed(p, "shards"), copts...)
 	if err != nil {
 		return err
 	}
-	if err := quant.WriteQuantized(quantPath, m); err != nil {
-		return err
-	}
-	manPath := prover.ManifestPath(circuitPath)
-	if err := prover.WriteManifest(manPath, man); err != nil {
+	manPath, err := saveShards(quantPath, circuitPath, m, man)
+	if err != nil {
 		return err
 	}
 	for _, e := range man.Shards {
