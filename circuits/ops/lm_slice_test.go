@@ -193,26 +193,7 @@ func TestGreedySlicedCausal(t *testing.T) {
 	if err := ops.CheckGreedyCausal(m); err != nil {
 		t.Fatal(err)
 	}
-	g := *m.Graph
-	g.Nodes = slices.Clone(g.Nodes)
-	late := 0
-	for k, n := range g.Nodes {
-		if s, ok := n.Op.(*ops.QSlice); ok {
-			starts := slices.Clone(s.Starts)
-			starts[len(starts)-2]++
-			g.Nodes[k].Op = &ops.QSlice{Starts: starts, Steps: s.Steps}
-			late++
-		}
-	}
-	if late != 2 {
-		t.Fatalf("%d slice nodes, want 2", late)
-	}
-	bad := *m
-	bad.Graph = &g
-	if err := bad.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ops.CheckGreedyCausal(&bad); !errors.Is(err, quant.ErrNotCausal) {
+	if err := ops.CheckGreedyCausal(sliceOneLate(t, m)); !errors.Is(err, quant.ErrNotCausal) {
 		t.Fatalf("a slice one position late: %v, want a causality refusal", err)
 	}
 }
@@ -497,4 +478,31 @@ func TestLinearGroupSharesFrac(t *testing.T) {
 		}
 		graphtest.Matches(t, m, graphtest.Inputs(rng, m, 1))
 	}
+}
+
+// sliceOneLate is m (a row-sliced completion model with two slice nodes)
+// with every row slice starting one position late: causal for row k as
+// position From + k + 1 only, which the causality checks must refuse.
+func sliceOneLate(t *testing.T, m *quant.Model) *quant.Model {
+	t.Helper()
+	g := *m.Graph
+	g.Nodes = slices.Clone(g.Nodes)
+	late := 0
+	for k, n := range g.Nodes {
+		if s, ok := n.Op.(*ops.QSlice); ok {
+			starts := slices.Clone(s.Starts)
+			starts[len(starts)-2]++
+			g.Nodes[k].Op = &ops.QSlice{Starts: starts, Steps: s.Steps}
+			late++
+		}
+	}
+	if late != 2 {
+		t.Fatalf("%d slice nodes, want 2", late)
+	}
+	bad := *m
+	bad.Graph = &g
+	if err := bad.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return &bad
 }

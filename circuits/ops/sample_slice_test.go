@@ -184,26 +184,8 @@ func TestSampledSlicedFileAndFallback(t *testing.T) {
 
 	// A slice one position late: causal for row k as position From + k + 1
 	// only; refused.
-	g := *m.Graph
-	g.Nodes = slices.Clone(g.Nodes)
-	late := 0
-	for k, n := range g.Nodes {
-		if s, ok := n.Op.(*ops.QSlice); ok {
-			starts := slices.Clone(s.Starts)
-			starts[len(starts)-2]++
-			g.Nodes[k].Op = &ops.QSlice{Starts: starts, Steps: s.Steps}
-			late++
-		}
-	}
-	if late != 2 {
-		t.Fatalf("%d slice nodes, want 2", late)
-	}
-	bad := *m
-	bad.Graph = &g
-	if err := bad.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := ops.CheckSampleCausal(bad.Graph, g.Nodes[len(g.Nodes)-1]); !errors.Is(err, quant.ErrNotCausal) {
+	bad := sliceOneLate(t, m)
+	if err := ops.CheckSampleCausal(bad.Graph, bad.Graph.Nodes[len(bad.Graph.Nodes)-1]); !errors.Is(err, quant.ErrNotCausal) {
 		t.Fatalf("a slice one position late: %v, want a causality refusal", err)
 	}
 
