@@ -35,7 +35,8 @@ import (
 // embedding alone (R1CS, public ids and completion, fixed weights) to
 // check its estimate; "all" compiles the whole sliced greedy model of the
 // first N (GiBs: under the heavy lock); "none" compiles nothing.
-// ZKINFER_GPT2_PROVE=1 (with "all") also runs the library pipeline on it:
+// ZKINFER_GPT2_SHARDS=k also cuts the first greedy model into k balanced
+// shards and compiles each. ZKINFER_GPT2_PROVE=1 (with "all") also runs the library pipeline on it:
 // compile (hashed I/O), dev setup, prove, verify, with times and the
 // process's peak RSS. ZKINFER_GPT2_REPORT=FILE writes the report.
 func BenchmarkGPT2SmallLM(b *testing.B) {
@@ -119,6 +120,9 @@ func BenchmarkGPT2SmallLM(b *testing.B) {
 			fmt.Fprintf(&rep, "| per new token | %d | %d | %d | %d | %d |\n", fs["total"].R1CS/n, ss["total"].R1CS/n, ss["total"].SCS/n, f12/n, s12/n)
 		}
 		lm = nil
+		if k := envInt(b, "ZKINFER_GPT2_SHARDS", 0); k > 1 {
+			shardRows(b, &rep, first, k, vis, compile)
+		}
 		switch mode {
 		case "all":
 			if os.Getenv("ZKINFER_GPT2_PROVE") == "1" {
@@ -143,6 +147,28 @@ func BenchmarkGPT2SmallLM(b *testing.B) {
 		if err := quant.WriteFile(path, []byte(rep.String()), 0o644); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// shardRows cuts the greedy model m into k shards balanced by estimated
+// constraints (compile-circuit --shards k) and reports each shard's
+// nodes, boundary and estimate, then compiles each shard (one at a time,
+// freed in between): the sharded row of issue 15's benchmark
+// (ZKINFER_GPT2_SHARDS=k).
+func shardRows(b *testing.B, rep *strings.Builder, m *quant.Model, k int, vis quant.Visibility, compile func(string, *quant.Model, int)) {
+	bounds, err := m.BalancedCuts(k, vis)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(rep, "\n**In %d shards** (balanced by estimated constraints: cuts after nodes %v):\n", k, bounds)
+	edges := append(append([]int{0}, bounds...), len(m.Graph.Nodes))
+	for i := range k {
+		sub, err := m.GraphShard(edges[i], edges[i+1])
+		if err != nil {
+			b.Fatal(err)
+		}
+		compile(fmt.Sprintf("shard %d: nodes %d:%d (%s … %s)", i, edges[i], edges[i+1], m.Graph.Nodes[edges[i]].Name, m.Graph.Nodes[edges[i+1]-1].Name), sub, sub.EstimateCost(vis).R1CS)
+		runtime.GC()
 	}
 }
 
