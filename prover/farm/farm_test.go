@@ -64,30 +64,7 @@ func newSharded(t *testing.T, vis quant.Visibility) *sharded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := prover.ManifestPath(circuit)
-	if err := prover.WriteManifest(path, man); err != nil {
-		t.Fatal(err)
-	}
-	if man, err = prover.ReadManifest(path); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range man.Shards {
-		c, err := prover.ReadCircuit(e.Circuit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := prover.SetupDev(c, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := prover.WriteKeys(e.PK, e.VK, k); err != nil {
-			t.Fatal(err)
-		}
-	}
-	keys, err := prover.NewKeysManifest(man)
-	if err != nil {
-		t.Fatal(err)
-	}
+	man, keys := setupShards(t, circuit, man)
 	x, err := m.QuantizeInput(quant.RandomSamples(cfg, 1, 9)[0])
 	if err != nil {
 		t.Fatal(err)
@@ -356,4 +333,36 @@ func TestCorruptArtifactReported(t *testing.T) {
 	if _, err := f.Prove(ctx, s.request(t)); err != nil {
 		t.Fatalf("after the store was repaired: %v", err)
 	}
+}
+
+// setupShards writes man beside circuit, reads it back, makes dev keys for
+// every shard circuit, and returns the manifest read and its keys manifest.
+func setupShards(t *testing.T, circuit string, man *prover.ShardManifest) (*prover.ShardManifest, *prover.KeysManifest) {
+	t.Helper()
+	path := prover.ManifestPath(circuit)
+	if err := prover.WriteManifest(path, man); err != nil {
+		t.Fatal(err)
+	}
+	man, err := prover.ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range man.Shards {
+		c, err := prover.ReadCircuit(e.Circuit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := prover.SetupDev(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := prover.WriteKeys(e.PK, e.VK, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := prover.NewKeysManifest(man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return man, keys
 }

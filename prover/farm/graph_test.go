@@ -60,30 +60,7 @@ func newGraphSharded(t *testing.T) *sharded {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := prover.ManifestPath(circuit)
-		if err := prover.WriteManifest(path, man); err != nil {
-			t.Fatal(err)
-		}
-		if man, err = prover.ReadManifest(path); err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range man.Shards {
-			c, err := prover.ReadCircuit(e.Circuit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			k, err := prover.SetupDev(c, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := prover.WriteKeys(e.PK, e.VK, k); err != nil {
-				t.Fatal(err)
-			}
-		}
-		keys, err := prover.NewKeysManifest(man)
-		if err != nil {
-			t.Fatal(err)
-		}
+		man, keys := setupShards(t, circuit, man)
 		x := graphtest.Inputs(rand.New(rand.NewPCG(3, 4)), m, 1)[4]
 		graphS = &sharded{model: m, man: man, keys: keys, x: x}
 	})
