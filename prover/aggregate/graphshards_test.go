@@ -13,9 +13,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 
-	"github.com/zkinfer/zkinfer/circuits"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -83,25 +81,9 @@ func graphShardProofs(t *testing.T, bounds ...int) ([]Shard, *prover.ShardManife
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := circuits.Assignment(sub, tr, c.Header.IO(), modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		full, err := frontend.NewWitness(a, field)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := full.Public()
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof, err := groth16.Prove(c.CS, keys.PK.(groth16.ProvingKey), full, ProverOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		vec := append([]fr.Element(nil), pub.Vector().(fr.Vector)...)
-		shards = append(shards, Shard{Range: quant.ShardRange{From: e.From, To: e.To}, VK: keys.VK.(groth16.VerifyingKey), Proof: proof, Public: vec})
-		t.Logf("shard %d (nodes %d:%d, cut %v): %d constraints, %d public inputs", i, e.From, e.To, e.Cut, c.CS.GetNbConstraints(), len(vec))
+		sh := provedShard(t, c, keys, sub, tr, quant.ShardRange{From: e.From, To: e.To})
+		shards = append(shards, sh)
+		t.Logf("shard %d (nodes %d:%d, cut %v): %d constraints, %d public inputs", i, e.From, e.To, e.Cut, c.CS.GetNbConstraints(), len(sh.Public))
 	}
 	return shards, man, Sharding{Version: quant.GraphShardsVersion, Model: whole}
 }

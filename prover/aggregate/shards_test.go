@@ -69,24 +69,7 @@ func TestRealShards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := circuits.Assignment(sub, tr, c.Header.IO(), modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		full, err := frontend.NewWitness(a, field)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := full.Public()
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof, err := groth16.Prove(c.CS, keys.PK.(groth16.ProvingKey), full, ProverOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		vec := append([]fr.Element(nil), pub.Vector().(fr.Vector)...)
-		s := Shard{Range: r, VK: keys.VK.(groth16.VerifyingKey), Proof: proof, Public: vec}
+		s := provedShard(t, c, keys, sub, tr, r)
 		commit, err := quant.Commit(sub)
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +88,7 @@ func TestRealShards(t *testing.T) {
 			}
 		}
 		shards = append(shards, s)
-		t.Logf("shard %d: %d constraints, %d public inputs", i, c.CS.GetNbConstraints(), len(vec))
+		t.Logf("shard %d: %d constraints, %d public inputs", i, c.CS.GetNbConstraints(), len(s.Public))
 		x = tr.Y
 	}
 	st, err := Check(3, shards)
@@ -140,4 +123,28 @@ func TestRealShards(t *testing.T) {
 	if err := ccs.IsSolved(w); err != nil {
 		t.Fatalf("real shards: %v", err)
 	}
+}
+
+// provedShard proves the trace tr of sub on the shard circuit c with keys
+// (aggregatable prover options): the Shard for range r.
+func provedShard(t *testing.T, c *prover.Circuit, keys *prover.Keys, sub *quant.Model, tr *quant.Trace, r quant.ShardRange) Shard {
+	t.Helper()
+	a, err := circuits.Assignment(sub, tr, c.Header.IO(), modelio.Salts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := frontend.NewWitness(a, field)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := full.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := groth16.Prove(c.CS, keys.PK.(groth16.ProvingKey), full, ProverOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vec := append([]fr.Element(nil), pub.Vector().(fr.Vector)...)
+	return Shard{Range: r, VK: keys.VK.(groth16.VerifyingKey), Proof: proof, Public: vec}
 }
