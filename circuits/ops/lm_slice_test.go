@@ -209,19 +209,7 @@ func TestGreedySlicedFileAndFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := t.TempDir() + "/greedy.json"
-	if err := quant.WriteQuantized(path, m); err != nil {
-		t.Fatal(err)
-	}
-	back, err := quant.LoadQuantized(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c1, err1 := quant.CommitString(m)
-	c2, err2 := quant.CommitString(back)
-	if err1 != nil || err2 != nil || c1 != c2 {
-		t.Fatalf("commitment %s → %s (%v, %v)", c1, c2, err1, err2)
-	}
+	back := reloaded(t, m)
 	nt, ok := back.Graph.Nodes[len(back.Graph.Nodes)-1].Op.(*ops.NextTokens)
 	if !ok || !nt.Sliced || nt.From != 2 || nt.Count != 4 {
 		t.Fatalf("decoded op %#v", back.Graph.Nodes[len(back.Graph.Nodes)-1].Op)
@@ -505,4 +493,24 @@ func sliceOneLate(t *testing.T, m *quant.Model) *quant.Model {
 		t.Fatal(err)
 	}
 	return &bad
+}
+
+// reloaded is m written to a file and read back, with its commitment
+// checked unchanged.
+func reloaded(t *testing.T, m *quant.Model) *quant.Model {
+	t.Helper()
+	path := t.TempDir() + "/model.json"
+	if err := quant.WriteQuantized(path, m); err != nil {
+		t.Fatal(err)
+	}
+	back, err := quant.LoadQuantized(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err1 := quant.CommitString(m)
+	c2, err2 := quant.CommitString(back)
+	if err1 != nil || err2 != nil || c1 != c2 {
+		t.Fatalf("commitment %s → %s (%v, %v)", c1, c2, err1, err2)
+	}
+	return back
 }

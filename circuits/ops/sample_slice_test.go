@@ -155,19 +155,7 @@ func TestSampledSlicedFileAndFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := t.TempDir() + "/sample.json"
-	if err := quant.WriteQuantized(path, m); err != nil {
-		t.Fatal(err)
-	}
-	back, err := quant.LoadQuantized(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c1, err1 := quant.CommitString(m)
-	c2, err2 := quant.CommitString(back)
-	if err1 != nil || err2 != nil || c1 != c2 {
-		t.Fatalf("commitment %s → %s (%v, %v)", c1, c2, err1, err2)
-	}
+	back := reloaded(t, m)
 	last := back.Graph.Nodes[len(back.Graph.Nodes)-1]
 	st, ok := last.Op.(*ops.SampleTokens)
 	if !ok || !st.Sliced || st.From != 2 || st.Count != 4 || st.TopK != 5 || st.Temperature != 0.9 {
