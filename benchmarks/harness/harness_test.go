@@ -67,6 +67,18 @@ func TestRunTiny(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(csv), strings.Join(CSVHeader, ",")+"\n") || strings.Count(string(csv), "\n") != 2 {
 		t.Fatalf("csv %q, %v", csv, err)
 	}
+	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil || strings.Count(string(md), "\n") != 3 || !strings.Contains(string(md), "| "+r.Name+" | ") || !strings.Contains(string(md), groupDigits(r.ConstraintsR1CS)) {
+		t.Fatalf("markdown %q, %v", md, err)
+	}
+}
+
+func TestGroupDigits(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 523505: "523,505", 1932096: "1,932,096", -12345: "-12,345"} {
+		if got := groupDigits(n); got != want {
+			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 func TestMerge(t *testing.T) {

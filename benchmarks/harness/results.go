@@ -80,6 +80,8 @@ func (r *Result) Contended() bool {
 const (
 	JSONFile = "harness.json"
 	CSVFile  = "harness.csv"
+	// MarkdownFile is the table README.md quotes (WriteMarkdown).
+	MarkdownFile = "harness.md"
 )
 
 // FormatVersion of harness.json; readers reject other versions.
@@ -180,7 +182,59 @@ func Write(dir string, results []*Result) error {
 	if err := WriteCSV(&buf, results); err != nil {
 		return err
 	}
-	return quant.WriteFile(filepath.Join(dir, CSVFile), buf.Bytes(), 0o644)
+	if err := quant.WriteFile(filepath.Join(dir, CSVFile), buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	buf.Reset()
+	WriteMarkdown(&buf, results)
+	return quant.WriteFile(filepath.Join(dir, MarkdownFile), buf.Bytes(), 0o644)
+}
+
+// WriteMarkdown writes the results as the Markdown table README.md quotes:
+// one row per configuration, a dash where a stage was not run (or was
+// skipped, with the reason in harness.json), "~" before estimated counts,
+// and the load average and date of each row's measurement.
+func WriteMarkdown(w *bytes.Buffer, results []*Result) {
+	w.WriteString("| config | shape (d / heads / seq / blocks) | R1CS constraints | compile s | setup s | prove s | floor s | prove/floor | proving key MiB | verify gas | peak RSS MiB | load | measured |\n")
+	w.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	dash := func(s string) string {
+		if s == "" {
+			return "—"
+		}
+		return s
+	}
+	f1 := func(v float64) string { // seconds to a tenth, "" when not measured
+
+		if v == 0 {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	for _, r := range results {
+		n := groupDigits(r.ConstraintsR1CS)
+		if r.R1CSEstimate != "" {
+			n = "~" + n + " (est.)"
+		}
+		var floor string
+		if r.Floor != nil {
+			floor = strconv.FormatFloat(r.Floor.TotalS, 'f', 2, 64)
+		}
+		var pk, gas string
+		if r.PKBytes > 0 {
+			pk = strconv.FormatFloat(float64(r.PKBytes)/(1<<20), 'f', 1, 64)
+		}
+		if r.VerifyGas > 0 {
+			gas = groupDigits(int(r.VerifyGas))
+		}
+		load := fmt.Sprintf("%.1f–%.1f", r.LoadStart, r.LoadEnd)
+		if r.Contended() {
+			load += " (contended)"
+		}
+		date, _, _ := strings.Cut(r.MeasuredAt, "T")
+		fmt.Fprintf(w, "| %s | %d / %d / %d / %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Name, r.DModel, r.Heads, r.Seq, r.Blocks, n, dash(f1(r.CompileS)), dash(f1(r.SetupS)), dash(ratio(r.ProveS)),
+			dash(floor), dash(ratio(r.ProveOverFloor)), dash(pk), dash(gas), dash(strconv.FormatFloat(r.PeakRSSMiB, 'f', 0, 64)), load, date)
+	}
 }
 
 // CSVHeader names the columns of harness.csv.
@@ -238,4 +292,18 @@ func ratio(v float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// groupDigits writes n with thousands separators: 1234567 → "1,234,567".
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
