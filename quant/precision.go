@@ -153,23 +153,35 @@ func multBits(ratio float64, shift uint) int {
 
 // capped returns the shift for maxRatio under the cap c (0: none): the
 // default shift s0 when it is at most c, else the smallest shift ≥ c
-// (and ≤ s0) at which the largest multiplier keeps MinRequantMultBits bits.
-func capped(maxRatio float64, c int) (s, s0 uint, err error) {
+// (and ≤ s0) at which the largest multiplier keeps MinRequantMultBits bits
+// or, when single (maxRatio is the requantization's only ratio), is exact
+// (a power-of-two ratio loses nothing at any shift that keeps it ≥ 1).
+func capped(maxRatio float64, c int, single bool) (s, s0 uint, err error) {
 	s0, err = defaultShift(maxRatio)
 	if err != nil || c <= 0 || int(s0) <= c {
 		return s0, s0, err
 	}
 	s = uint(c)
-	for s < s0 && multBits(maxRatio, s) < MinRequantMultBits {
+	for s < s0 && multBits(maxRatio, s) < MinRequantMultBits && !(single && exact(maxRatio, s)) {
 		s++
 	}
 	return s, s0, nil
 }
 
+// exact reports whether ratio·2^s is a positive integer.
+func exact(ratio float64, s uint) bool {
+	v := math.Ldexp(ratio, int(s))
+	return v >= 1 && v == math.Round(v)
+}
+
 // Shift returns the shift of a requantization whose largest ratio
 // (accumulator scale / output scale) is maxRatio, under RequantBits.
 func (r Requantizer) Shift(site string, maxRatio float64) (uint, error) {
-	s, s0, err := capped(maxRatio, r.RequantBits)
+	return r.shift(site, maxRatio, false)
+}
+
+func (r Requantizer) shift(site string, maxRatio float64, single bool) (uint, error) {
+	s, s0, err := capped(maxRatio, r.RequantBits, single)
 	if err == nil && r.RequantBits > 0 {
 		r.note(RequantNote{Site: site, Cap: r.RequantBits, Default: s0, Shift: s, MultBits: multBits(maxRatio, s)})
 	}
@@ -192,7 +204,7 @@ func (r Requantizer) Norm(site string, d int, ratioAt func(k uint) float64) (k, 
 		k -= uint(min((int(s0)-r.NormBits+1)/2, LNPrecision-MinLNPrecision))
 	}
 	ratio := ratioAt(k)
-	if shift, _, err = capped(ratio, r.NormBits); err != nil {
+	if shift, _, err = capped(ratio, r.NormBits, false); err != nil {
 		return 0, 0, err
 	}
 	r.note(RequantNote{Site: site, Cap: r.NormBits, Default: s0, Shift: shift, MultBits: multBits(ratio, shift), K: k})
@@ -202,7 +214,7 @@ func (r Requantizer) Norm(site string, d int, ratioAt func(k uint) float64) (k, 
 // Requant returns the multiplier and shift of a single-channel
 // requantization by ratio (attention's logits and output) under RequantBits.
 func (r Requantizer) Requant(site string, ratio float64) (Requant, error) {
-	shift, err := r.Shift(site, ratio)
+	shift, err := r.shift(site, ratio, true)
 	if err != nil {
 		return Requant{}, err
 	}
