@@ -103,6 +103,9 @@ type RequantNote struct {
 	MultBits int `json:"mult_bits"`
 	// K is a norm's reciprocal square root precision (0 for others).
 	K uint `json:"k,omitempty"`
+	// Exact: the multiplier is the requantization's only one and exact (a
+	// power-of-two ratio), however few its bits.
+	Exact bool `json:"exact,omitempty"`
 }
 
 // Reached reports whether the cap was met.
@@ -183,7 +186,7 @@ func (r Requantizer) Shift(site string, maxRatio float64) (uint, error) {
 func (r Requantizer) shift(site string, maxRatio float64, single bool) (uint, error) {
 	s, s0, err := capped(maxRatio, r.RequantBits, single)
 	if err == nil && r.RequantBits > 0 {
-		r.note(RequantNote{Site: site, Cap: r.RequantBits, Default: s0, Shift: s, MultBits: multBits(maxRatio, s)})
+		r.note(RequantNote{Site: site, Cap: r.RequantBits, Default: s0, Shift: s, MultBits: multBits(maxRatio, s), Exact: single && exact(maxRatio, s)})
 	}
 	return s, err
 }

@@ -400,8 +400,11 @@ func printRequantizations(w io.Writer, rep *quant.AccuracyReport) {
 		if n.K != 0 {
 			k = fmt.Sprint(n.K)
 		}
-		if !n.Reached() {
+		switch {
+		case !n.Reached():
 			note, missed = "  cap not reached: the nearest shift that keeps the multiplier's bits", missed+1
+		case n.Exact:
+			note = "  exact (a power-of-two ratio)"
 		}
 		fmt.Fprintf(w, "  %-*s %4d %8d %6d %10d %4s%s\n", width, name, n.Cap, n.Default, n.Shift, n.MultBits, k, note)
 	}
