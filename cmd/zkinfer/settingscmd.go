@@ -15,7 +15,7 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed] [--precision compact | --requant-bits N --norm-requant-bits N]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2, Llama or Mistral
 checkpoint, or zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
@@ -40,6 +40,9 @@ in and out; --blocks A:B selects some) unless --lm imports it as a whole
 language model (token ids in, logits out, for zkinfer generate); Llama and
 Mistral checkpoints are always language models. --seq-len sets the number
 of positions.
+--precision compact (or --requant-bits N, --norm-requant-bits N) records a
+requantization precision: a smaller circuit for coarser multipliers (see
+calibrate-settings --help; README.md, "Smaller circuits").
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
 	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag, PrecisionFlag, RequantBitsFlag, NormRequantBitsFlag},
@@ -204,7 +207,7 @@ Requantization precision (settings' "requant_bits", "norm_requant_bits";
 gen-settings takes the same flags): each requantization's remainder is
 range-checked in limbs of about 15 bits, and by default its shift keeps
 about 16 bits of multiplier precision (23–26-bit remainders for dense
-layers, 37–45 for LayerNorm: two and three limbs). --precision compact
+layers, 42–45 for LayerNorm: two and three limbs). --precision compact
 (--requant-bits 15 --norm-requant-bits 30) caps them at one and two limbs,
 for coarser multipliers (at least 5 bits; a norm's reciprocal square root
 keeps at least 4 bits beyond the worst case); the flags update the
