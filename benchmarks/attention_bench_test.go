@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/profile"
 
+	"github.com/zkinfer/zkinfer/benchmarks/harness"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/matmul"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
@@ -176,6 +177,15 @@ func BenchmarkPinnedCounts(b *testing.B) {
 		{"gpt2small-block-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }},
 		{"gpt2small-block-seq8", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 8, 1)); return m }},
 		{"d64-h4-seq64", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }},
+		// The same block quantized under the "compact" precision
+		// (quant.CompactPrecision: dense remainders ≤ 15 bits, norms ≤ 30).
+		{"d64-h4-seq64-compact", func(tb testing.TB) *quant.Model {
+			m, _, err := harness.RandomQuantizedAt(gpt2(64, 4, 64, 1), 4, quant.CompactPrecision)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return m
+		}},
 	}
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {

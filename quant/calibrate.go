@@ -106,6 +106,11 @@ type AccuracyReport struct {
 	// next tokens with the float model's (LMAgreement; token-id graphs
 	// only).
 	LM *LMAgreementReport `json:"lm_agreement,omitempty"`
+	// Precision and Requantizations are the settings' requantization
+	// precision and what each capped requantization got (absent at the
+	// default precision).
+	Precision       *Precision    `json:"precision,omitempty"`
+	Requantizations []RequantNote `json:"requantizations,omitempty"`
 }
 
 // Accuracy runs both forward passes on every sample and reports, per layer,

@@ -142,8 +142,8 @@ func (ln *LayerNorm) Validate(name string) error {
 	if ln.D < 1 || ln.D > MaxGPT2Dim || len(ln.Gamma) != ln.D || len(ln.Beta) != ln.D {
 		return fmt.Errorf("%w: %s: d = %d with %d gamma and %d beta values", ErrShape, name, ln.D, len(ln.Gamma), len(ln.Beta))
 	}
-	if ln.K != LNK(ln.D) {
-		return fmt.Errorf("%w: %s: k = %d, want %d for d = %d", ErrRange, name, ln.K, LNK(ln.D), ln.D)
+	if lo, hi := LNKRange(ln.D); ln.K < lo || ln.K > hi {
+		return fmt.Errorf("%w: %s: k = %d, want %d..%d for d = %d (%d by default)", ErrRange, name, ln.K, lo, hi, ln.D, hi)
 	}
 	if ln.Eps < 1 || ln.Eps > 1<<40 {
 		return fmt.Errorf("%w: %s: eps = %d, want 1..2^40", ErrRange, name, ln.Eps)

@@ -107,9 +107,8 @@ func calibrateGPT2(fm *FloatModel, samples [][]float64, st *tensorStats) (Scales
 }
 
 // quantizeLN quantizes LayerNorm parameters for int8 input rows at inFrac
-// and int8 output at outFrac.
-func quantizeLN(ln FloatLayerNorm, d, inFrac, outFrac int, eps float64) (*LayerNorm, error) {
-	q := &LayerNorm{D: d, Gamma: make([]int64, d), Beta: make([]int64, d), K: LNK(d)}
+// and int8 output at outFrac, K and the shift chosen by r.
+func (r Requantizer) quantizeLN(ln FloatLayerNorm, d, inFrac, outFrac int, eps float64) (*LayerNorm, error) {
 	mg := 0.0
 	for _, g := range ln.Gamma {
 		mg = math.Max(mg, math.Abs(g))
@@ -119,16 +118,18 @@ func quantizeLN(ln FloatLayerNorm, d, inFrac, outFrac int, eps float64) (*LayerN
 	}
 	sg := mg / Int8Max
 	// The accumulator z·γq has real scale sg·sqrt(d)/2^K.
-	acc := sg * math.Sqrt(float64(d)) / math.Ldexp(1, int(q.K))
+	accAt := func(k uint) float64 { return sg * math.Sqrt(float64(d)) / math.Ldexp(1, int(k)) }
+	k, shift, err := r.Norm("", d, func(k uint) float64 { return math.Ldexp(accAt(k), outFrac) })
+	if err != nil {
+		return nil, err
+	}
+	q := &LayerNorm{D: d, Gamma: make([]int64, d), Beta: make([]int64, d), K: k}
+	acc := accAt(k)
 	for i := range ln.Gamma {
 		q.Gamma[i] = Clamp(int64(math.Round(ln.Gamma[i]/sg)), -Int8Max, Int8Max)
 		q.Beta[i] = Clamp(int64(math.Round(ln.Beta[i]/acc)), -(1 << (q.K + 10)), 1<<(q.K+10))
 	}
 	ratio := math.Ldexp(acc, outFrac)
-	shift, err := chooseShift(ratio)
-	if err != nil {
-		return nil, err
-	}
 	q.Shift = shift
 	q.Mult = int64(math.Round(math.Ldexp(ratio, int(shift))))
 	// ε in integer units: V = d³·var·4^inFrac.
@@ -136,15 +137,7 @@ func quantizeLN(ln FloatLayerNorm, d, inFrac, outFrac int, eps float64) (*LayerN
 	return q, nil
 }
 
-func quantizeRequant(ratio float64) (Requant, error) {
-	shift, err := chooseShift(ratio)
-	if err != nil {
-		return Requant{}, err
-	}
-	return Requant{Mult: int64(math.Round(math.Ldexp(ratio, int(shift)))), Shift: shift}, nil
-}
-
-func quantizeGPT2(fm *FloatModel, s Scales) (*Model, error) {
+func quantizeGPT2(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 	cfg := fm.Config
 	gs := s.GPT2
 	if gs == nil || len(gs.Layers) != cfg.NLayer {
@@ -164,22 +157,22 @@ func quantizeGPT2(fm *FloatModel, s Scales) (*Model, error) {
 			}
 			return err
 		}
-		ln1, e := quantizeLN(fb.LN1, d, f.ResidualFrac, ls.LN1, cfg.LayerNormEpsilon)
+		ln1, e := r.Node(fmt.Sprintf("h.%d.ln_1", l)).quantizeLN(fb.LN1, d, f.ResidualFrac, ls.LN1, cfg.LayerNormEpsilon)
 		wrap("ln_1", e)
 		qkvFrac := func(j int) int { return []int{ls.Q, ls.K, ls.V}[j/d] }
-		qkv, e := quantizeDense(fb.AttnW.RawMatrix().Data, fb.AttnB, d, 3*d, ls.LN1, qkvFrac, Int8Min)
+		qkv, e := r.Node(fmt.Sprintf("h.%d.attn.c_attn", l)).quantizeDense(fb.AttnW.RawMatrix().Data, fb.AttnB, d, 3*d, ls.LN1, qkvFrac, Int8Min)
 		wrap("attn.c_attn", e)
-		b.Logit, e = quantizeRequant(math.Ldexp(1/math.Sqrt(float64(dh)), f.LogitFrac-ls.Q-ls.K))
+		b.Logit, e = r.Node(fmt.Sprintf("h.%d.attn", l)).Requant("logits", math.Ldexp(1/math.Sqrt(float64(dh)), f.LogitFrac-ls.Q-ls.K))
 		wrap("attn.logits", e)
-		b.AttnOut, e = quantizeRequant(math.Ldexp(1, ls.Attn-ProbFrac-ls.V))
+		b.AttnOut, e = r.Node(fmt.Sprintf("h.%d.attn", l)).Requant("out", math.Ldexp(1, ls.Attn-ProbFrac-ls.V))
 		wrap("attn.out", e)
-		proj, e := quantizeDense(fb.AttnProjW.RawMatrix().Data, fb.AttnProjB, d, d, ls.Attn, fixed(f.ResidualFrac), Int8Min)
+		proj, e := r.Node(fmt.Sprintf("h.%d.attn.c_proj", l)).quantizeDense(fb.AttnProjW.RawMatrix().Data, fb.AttnProjB, d, d, ls.Attn, fixed(f.ResidualFrac), Int8Min)
 		wrap("attn.c_proj", e)
-		ln2, e := quantizeLN(fb.LN2, d, f.ResidualFrac, ls.LN2, cfg.LayerNormEpsilon)
+		ln2, e := r.Node(fmt.Sprintf("h.%d.ln_2", l)).quantizeLN(fb.LN2, d, f.ResidualFrac, ls.LN2, cfg.LayerNormEpsilon)
 		wrap("ln_2", e)
-		fc, e := quantizeDense(fb.FCW.RawMatrix().Data, fb.FCB, d, cfg.DHidden, ls.LN2, fixed(f.GELUInFrac), Int8Min)
+		fc, e := r.Node(fmt.Sprintf("h.%d.mlp.c_fc", l)).quantizeDense(fb.FCW.RawMatrix().Data, fb.FCB, d, cfg.DHidden, ls.LN2, fixed(f.GELUInFrac), Int8Min)
 		wrap("mlp.c_fc", e)
-		mproj, e := quantizeDense(fb.ProjW.RawMatrix().Data, fb.ProjB, cfg.DHidden, d, f.GELUOutFrac, fixed(f.ResidualFrac), Int8Min)
+		mproj, e := r.Node(fmt.Sprintf("h.%d.mlp.c_proj", l)).quantizeDense(fb.ProjW.RawMatrix().Data, fb.ProjB, cfg.DHidden, d, f.GELUOutFrac, fixed(f.ResidualFrac), Int8Min)
 		wrap("mlp.c_proj", e)
 		if err != nil {
 			return nil, err
@@ -188,7 +181,7 @@ func quantizeGPT2(fm *FloatModel, s Scales) (*Model, error) {
 		m.Blocks = append(m.Blocks, b)
 	}
 	if fm.LNF != nil {
-		lnf, err := quantizeLN(*fm.LNF, d, f.ResidualFrac, gs.LNFFrac, cfg.LayerNormEpsilon)
+		lnf, err := r.Node("ln_f").quantizeLN(*fm.LNF, d, f.ResidualFrac, gs.LNFFrac, cfg.LayerNormEpsilon)
 		if err != nil {
 			return nil, fmt.Errorf("ln_f: %w", err)
 		}

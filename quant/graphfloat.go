@@ -406,6 +406,16 @@ type InnerCalibrated interface {
 	QuantizeInner(in, out []Value, inner []int) (Op, error)
 }
 
+// PrecisionQuantizer is implemented by float ops that choose
+// requantization shifts (linear, conv, attention, norms, affine, mean,
+// average pool): QuantizePrecision is Quantize (QuantizeInner, given the
+// inner fractions, for InnerCalibrated ops) with the shifts chosen by r,
+// which records each choice under the node's name. Quantize must equal
+// QuantizePrecision with the zero Requantizer.
+type PrecisionQuantizer interface {
+	QuantizePrecision(in, out []Value, inner []int, r Requantizer) (Op, error)
+}
+
 // SharedFrac is implemented by float ops whose output fraction is chosen
 // together with other ops': every op of one non-empty FracGroup (with one
 // output) is calibrated on the largest magnitude any of them reached (the
@@ -512,8 +522,9 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 	return s, s.Validate()
 }
 
-// quantizeGraph quantizes every node at the calibrated fractions.
-func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
+// quantizeGraph quantizes every node at the calibrated fractions, the
+// requantization shifts chosen by r.
+func quantizeGraph(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 	g := fm.Graph
 	if s.Graph == nil || len(s.Graph.Fracs) != len(g.Names) {
 		return nil, fmt.Errorf("%w: the scales do not belong to this graph (calibrate again)", ErrValidation)
@@ -536,13 +547,20 @@ func quantizeGraph(fm *FloatModel, s Scales) (*Model, error) {
 		out := qg.values(n.Out)
 		var op Op
 		var err error
-		if ic, ok := n.Op.(InnerCalibrated); ok {
-			inner, found := s.Graph.Inner[n.Name]
-			if !found {
+		ic, isInner := n.Op.(InnerCalibrated)
+		var inner []int
+		if isInner {
+			var found bool
+			if inner, found = s.Graph.Inner[n.Name]; !found {
 				return nil, fmt.Errorf("%w: node %q (%s): the scales hold no inner fractions for it (calibrate again)", ErrValidation, n.Name, n.Op.Kind())
 			}
+		}
+		switch pq, ok := n.Op.(PrecisionQuantizer); {
+		case ok:
+			op, err = pq.QuantizePrecision(qg.values(n.In), out, inner, r.Node(n.Name))
+		case isInner:
 			op, err = ic.QuantizeInner(qg.values(n.In), out, inner)
-		} else {
+		default:
 			op, err = n.Op.Quantize(qg.values(n.In), out)
 		}
 		if err != nil {

@@ -300,21 +300,31 @@ func LoadQuantized(path string) (*Model, error) {
 
 // Quantize turns a float model into integers at the given scales.
 func Quantize(fm *FloatModel, s Scales) (*Model, error) {
+	return QuantizeWith(fm, s, Requantizer{})
+}
+
+// QuantizeWith is Quantize with the requantization shifts chosen by r
+// (NewRequantizer: a Precision, and where to record what each
+// requantization got).
+func QuantizeWith(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := r.Precision.Validate(); err != nil {
 		return nil, err
 	}
 	cfg := fm.Config
 	if cfg.Architecture == ArchitectureGPT2 {
-		return quantizeGPT2(fm, s)
+		return quantizeGPT2(fm, s, r)
 	}
 	if cfg.Architecture == ArchitectureGraph {
-		return quantizeGraph(fm, s)
+		return quantizeGraph(fm, s, r)
 	}
-	fc, err := quantizeDense(fm.W1.RawMatrix().Data, fm.B1, cfg.DModel, cfg.DHidden, s.StreamFrac, fixed(s.HiddenFrac), 0)
+	fc, err := r.Node("c_fc").quantizeDense(fm.W1.RawMatrix().Data, fm.B1, cfg.DModel, cfg.DHidden, s.StreamFrac, fixed(s.HiddenFrac), 0)
 	if err != nil {
 		return nil, fmt.Errorf("c_fc: %w", err)
 	}
-	proj, err := quantizeDense(fm.W2.RawMatrix().Data, fm.B2, cfg.DHidden, cfg.DModel, s.HiddenFrac, fixed(s.StreamFrac), Int8Min)
+	proj, err := r.Node("c_proj").quantizeDense(fm.W2.RawMatrix().Data, fm.B2, cfg.DHidden, cfg.DModel, s.HiddenFrac, fixed(s.StreamFrac), Int8Min)
 	if err != nil {
 		return nil, fmt.Errorf("c_proj: %w", err)
 	}
@@ -328,7 +338,7 @@ func Quantize(fm *FloatModel, s Scales) (*Model, error) {
 // quantizeDense quantizes w[in][out] per output channel (symmetric int8),
 // the bias at accumulator scale, and the multipliers that map the
 // accumulator (scale 2^-inFrac·s_w) to the output scale 2^-outFrac.
-func quantizeDense(w, b []float64, in, out, inFrac int, outFrac func(j int) int, lo int64) (*Dense, error) {
+func (r Requantizer) quantizeDense(w, b []float64, in, out, inFrac int, outFrac func(j int) int, lo int64) (*Dense, error) {
 	d := &Dense{In: in, Out: out, W: make([]int8, in*out), B: make([]int64, out), Mult: make([]int64, out), Lo: lo, Hi: Int8Max}
 	sw := make([]float64, out)
 	ratio := make([]float64, out) // accumulator scale / output scale
@@ -350,7 +360,7 @@ func quantizeDense(w, b []float64, in, out, inFrac int, outFrac func(j int) int,
 		ratio[j] = math.Ldexp(sw[j], outFrac(j)-inFrac)
 		maxRatio = math.Max(maxRatio, ratio[j])
 	}
-	shift, err := chooseShift(maxRatio)
+	shift, err := r.Shift("", maxRatio)
 	if err != nil {
 		return nil, err
 	}
@@ -359,19 +369,6 @@ func quantizeDense(w, b []float64, in, out, inFrac int, outFrac func(j int) int,
 		d.Mult[j] = int64(math.Round(math.Ldexp(ratio[j], int(shift))))
 	}
 	return d, nil
-}
-
-// chooseShift returns the largest shift at which the multiplier of the
-// largest ratio stays below MaxMultiplier: the most precision the multipliers can carry.
-func chooseShift(maxRatio float64) (uint, error) {
-	shift := 0
-	for shift < MaxShift && math.Round(math.Ldexp(maxRatio, shift+1)) < MaxMultiplier {
-		shift++
-	}
-	if math.Round(math.Ldexp(maxRatio, shift)) >= MaxMultiplier {
-		return 0, fmt.Errorf("%w: requantization multiplier %g too large for the chosen scales", ErrRange, maxRatio)
-	}
-	return uint(shift), nil
 }
 
 // fixed returns an outFrac function giving f for every channel.
@@ -389,10 +386,7 @@ func abs64(v int64) int64 {
 // weights per output channel, int32 biases at accumulator scale, and the
 // multipliers and shift of the requantization.
 func QuantizeDense(w, b []float64, in, out, inFrac, outFrac int, lo int64) (*Dense, error) {
-	if len(w) != in*out || len(b) != out {
-		return nil, fmt.Errorf("%w: dense layer %d×%d with %d weights and %d biases", ErrShape, in, out, len(w), len(b))
-	}
-	return quantizeDense(w, b, in, out, inFrac, fixed(outFrac), lo)
+	return Requantizer{}.QuantizeDense(w, b, in, out, inFrac, outFrac, lo)
 }
 
 // FracFor returns the largest fraction f with maxAbs·2^f ≤ 127 within
@@ -405,4 +399,4 @@ func FracForRange(maxAbs, limit float64) int { return fracForRange(maxAbs, limit
 
 // QuantizeRequant returns the multiplier and shift of a requantization by a
 // positive ratio, as gpt2's attention chooses them.
-func QuantizeRequant(ratio float64) (Requant, error) { return quantizeRequant(ratio) }
+func QuantizeRequant(ratio float64) (Requant, error) { return Requantizer{}.Requant("", ratio) }

@@ -80,14 +80,19 @@ type Settings struct {
 	MediaType string `json:"media_type"`
 	// Weights and ConfigPath are relative to the settings file's directory
 	// when they were given relative to it.
-	Weights       string          `json:"weights"`
-	WeightsSHA256 string          `json:"weights_sha256"`
-	ConfigPath    string          `json:"config"`
-	Config        Config          `json:"model"`
-	Visibility    Visibility      `json:"visibility"`
-	Backend       string          `json:"backend"`
-	Scales        *Scales         `json:"scales"`
-	Accuracy      *AccuracyReport `json:"accuracy,omitempty"`
+	Weights       string     `json:"weights"`
+	WeightsSHA256 string     `json:"weights_sha256"`
+	ConfigPath    string     `json:"config"`
+	Config        Config     `json:"model"`
+	Visibility    Visibility `json:"visibility"`
+	Backend       string     `json:"backend"`
+	Scales        *Scales    `json:"scales"`
+	// Precision bounds the requantizations' remainders ("requant_bits",
+	// "norm_requant_bits"; absent: the default rule): smaller circuits
+	// for less precise multipliers. Quantize applies it; calibration does
+	// not depend on it.
+	Precision
+	Accuracy *AccuracyReport `json:"accuracy,omitempty"`
 	// Source is the file the model was imported from, when gen-settings
 	// converted it into Weights and ConfigPath.
 	Source *Source `json:"source,omitempty"`
@@ -236,6 +241,9 @@ func LoadSettings(path string) (*Settings, error) {
 	if err := s.Visibility.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := s.Precision.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if s.Scales != nil {
 		if err := s.Scales.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -292,7 +300,8 @@ func (s *Settings) LoadModel() (*FloatModel, error) {
 	return LoadModel(path, s.Config)
 }
 
-// Quantize loads the model and quantizes it at the calibrated scales.
+// Quantize loads the model and quantizes it at the calibrated scales and
+// the settings' precision.
 func (s *Settings) Quantize() (*Model, error) {
 	if s.Scales == nil {
 		return nil, fmt.Errorf("%w: settings are not calibrated", ErrValidation)
@@ -301,7 +310,7 @@ func (s *Settings) Quantize() (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Quantize(fm, *s.Scales)
+	return QuantizeWith(fm, *s.Scales, NewRequantizer(s.Precision, nil))
 }
 
 // WriteQuantized writes a quantized model atomically, as inspectable JSON.

@@ -9,13 +9,19 @@ import (
 // RandomQuantized quantizes quant.RandomModel(cfg, 1), calibrated on n random
 // samples, and returns it with the samples.
 func RandomQuantized(cfg quant.Config, n int) (*quant.Model, [][]float64, error) {
+	return RandomQuantizedAt(cfg, n, quant.Precision{})
+}
+
+// RandomQuantizedAt is RandomQuantized with the requantization precision p
+// (settings' requant_bits, norm_requant_bits).
+func RandomQuantizedAt(cfg quant.Config, n int, p quant.Precision) (*quant.Model, [][]float64, error) {
 	fm := quant.RandomModel(cfg, 1)
 	samples := quant.RandomSamples(cfg, n, 2)
 	s, err := quant.Calibrate(fm, samples)
 	if err != nil {
 		return nil, nil, fmt.Errorf("calibrate: %w", err)
 	}
-	m, err := quant.Quantize(fm, s)
+	m, err := quant.QuantizeWith(fm, s, quant.NewRequantizer(p, nil))
 	if err != nil {
 		return nil, nil, fmt.Errorf("quantize: %w", err)
 	}

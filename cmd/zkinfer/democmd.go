@@ -48,10 +48,10 @@ Takes about 40 s on 2 cores, most of it the dev setup.`,
 		input := filepath.Join(modelDir, quant.ExampleInput)
 		path := func(name string) string { return filepath.Join(dir, name) }
 		out, p := ctx.App.Writer, newProgress(ctx)
-		if err := genSettings(out, model, importer.Options{}, path(DefaultSettings), quant.DefaultVisibility); err != nil {
+		if err := genSettings(out, model, importer.Options{}, path(DefaultSettings), quant.DefaultVisibility, quant.Precision{}); err != nil {
 			return err
 		}
-		rep, err := calibrate(path(DefaultSettings), calibration, quant.LMAgreementOptions{}, false, nil, nil)
+		rep, err := calibrate(path(DefaultSettings), calibration, quant.LMAgreementOptions{}, false, nil, nil, nil)
 		if err != nil {
 			return err
 		}

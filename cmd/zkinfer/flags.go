@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -309,7 +310,47 @@ var (
 		Name: "strict", Category: catModel,
 		Usage: "fail when the calibration set looks degenerate (one sample, identical or constant samples, saturation or < 4 bits on held-out samples) instead of warning",
 	}
+	// Requantization precision (settings' requant_bits, norm_requant_bits).
+	PrecisionFlag = &cli.StringFlag{
+		Name: "precision", Category: catModel,
+		Usage: "requantization precision preset: `NAME` default (about 16-bit multipliers) or compact (requant_bits 15, norm_requant_bits 30: dense remainders in one 15-bit range-check limb, norms in two; a smaller circuit for slightly coarser multipliers)",
+	}
+	RequantBitsFlag = &cli.IntFlag{
+		Name: "requant-bits", Category: catModel,
+		Usage: "the most bits `N` (1..48) a requantization remainder may have (dense layers, attention, affine, mean, average pool): each costs ceil(N/15) range-check limbs at the usual base; smaller N keeps fewer multiplier bits (at least 5: a layer that cannot reach N keeps the nearest shift, and calibrate-settings says so); 0: the default",
+	}
+	NormRequantBitsFlag = &cli.IntFlag{
+		Name: "norm-requant-bits", Category: catModel,
+		Usage: "--requant-bits for LayerNorm and RMSNorm, whose shift also holds their reciprocal square root's precision K (lowered too, keeping at least 4 bits beyond the worst case); 0: the default",
+	}
 )
+
+// precisionFlags reads --precision, --requant-bits and --norm-requant-bits
+// over p (the explicit widths override the preset); set reports whether
+// any was given.
+func precisionFlags(ctx *cli.Context, p quant.Precision) (_ quant.Precision, set bool, err error) {
+	if ctx.IsSet(PrecisionFlag.Name) {
+		switch name := ctx.String(PrecisionFlag.Name); name {
+		case "default":
+			p = quant.Precision{}
+		case "compact":
+			p = quant.CompactPrecision
+		default:
+			return p, false, withHint(fmt.Errorf("--%s %q: %w: unknown precision", PrecisionFlag.Name, name, quant.ErrValidation), "pass --%s default or --%s compact, or the widths with --%s N --%s N", PrecisionFlag.Name, PrecisionFlag.Name, RequantBitsFlag.Name, NormRequantBitsFlag.Name)
+		}
+		set = true
+	}
+	if ctx.IsSet(RequantBitsFlag.Name) {
+		p.RequantBits, set = ctx.Int(RequantBitsFlag.Name), true
+	}
+	if ctx.IsSet(NormRequantBitsFlag.Name) {
+		p.NormBits, set = ctx.Int(NormRequantBitsFlag.Name), true
+	}
+	if err := p.Validate(); err != nil {
+		return p, false, withHint(err, "--%s and --%s take 1..%d bits (0: the default); --%s compact is 15 and 30", RequantBitsFlag.Name, NormRequantBitsFlag.Name, quant.MaxShift, PrecisionFlag.Name)
+	}
+	return p, set, nil
+}
 
 // Issue 17: the proving farm (NATS JetStream). Secrets come from files or
 // the environment, never from flag values (shell history, process lists).

@@ -15,7 +15,7 @@ import (
 var genSettingsCommand = &cli.Command{
 	Name:      "gen-settings",
 	Usage:     "read a model file and write the settings for proving it",
-	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed]",
+	UsageText: "zkinfer gen-settings --model model.onnx|model.safetensors [--config config.json] [--seq-len N | --input input.json] [--blocks A:B | --lm] [--inputs NAME,… --outputs NAME,…] [--settings settings.json] [--input-visibility hashed] [--output-visibility hashed] [--weight-visibility fixed|hashed|public|committed] [--precision compact | --requant-bits N --norm-requant-bits N]",
 	Description: `Imports the model (an ONNX graph, a Hugging Face GPT-2, Llama or Mistral
 checkpoint, or zkinfer's own safetensors + config), checks every tensor's name and shape, and
 writes a settings file that records the model, its SHA-256 and the
@@ -40,9 +40,12 @@ in and out; --blocks A:B selects some) unless --lm imports it as a whole
 language model (token ids in, logits out, for zkinfer generate); Llama and
 Mistral checkpoints are always language models. --seq-len sets the number
 of positions.
+--precision compact (or --requant-bits N, --norm-requant-bits N) records a
+requantization precision: a smaller circuit for coarser multipliers (see
+calibrate-settings --help; README.md, "Smaller circuits").
 See what a model turns into first with: zkinfer inspect MODEL.
 Next: calibrate-settings.`,
-	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag},
+	Flags: []cli.Flag{ModelFlag, ConfigFlag, SeqLenFlag, SeqInputFlag, BlocksFlag, LMFlag, CutInputsFlag, CutOutputsFlag, SettingsFlag, InputVisibilityFlag, OutputVisibilityFlag, WeightVisibilityFlag, PrecisionFlag, RequantBitsFlag, NormRequantBitsFlag},
 	Action: func(ctx *cli.Context) error {
 		opts, err := importOptions(ctx)
 		if err != nil {
@@ -52,7 +55,11 @@ Next: calibrate-settings.`,
 		if err != nil {
 			return err
 		}
-		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis)
+		prec, _, err := precisionFlags(ctx, quant.Precision{})
+		if err != nil {
+			return err
+		}
+		return genSettings(ctx.App.Writer, ctx.String(ModelFlag.Name), opts, ctx.String(SettingsFlag.Name), vis, prec)
 	},
 }
 
@@ -87,7 +94,7 @@ func openModel(model string, opts importer.Options) (*importer.Model, error) {
 	return im, nil
 }
 
-func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility) error {
+func genSettings(out io.Writer, model string, opts importer.Options, settingsPath string, vis quant.Visibility, prec quant.Precision) error {
 	if err := vis.Validate(); err != nil {
 		return withHint(err, "%s", visibilityHint)
 	}
@@ -126,6 +133,7 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 		return withHint(err, "%s", visibilityHint)
 	}
 	s.Visibility = vis
+	s.Precision = prec
 	if err := s.Write(settingsPath); err != nil {
 		return err
 	}
@@ -136,6 +144,9 @@ func genSettings(out io.Writer, model string, opts importer.Options, settingsPat
 	fmt.Fprintf(out, "settings: %s (%s; input %s, output %s%s)\n", settingsPath, describe(s.Config), quant.FormatIOVisibility(vis.Input, vis.InputParts), quant.FormatIOVisibility(vis.Output, vis.OutputParts), weights)
 	if s.Source != nil {
 		fmt.Fprintf(out, "imported from %s (%s) into %s\n", model, s.Source.Format, s.Weights)
+	}
+	if !prec.IsDefault() {
+		fmt.Fprintf(out, "requantization precision: %s\n", prec)
 	}
 	for _, n := range im.Notes {
 		fmt.Fprintf(out, "note: %s\n", n)
@@ -165,7 +176,7 @@ var (
 var calibrateCommand = &cli.Command{
 	Name:      "calibrate-settings",
 	Usage:     "choose fixed-point scales from sample inputs and report the accuracy",
-	UsageText: "zkinfer calibrate-settings --data calibration.json [--settings settings.json] [--report accuracy.json] [--lm-prompts N] [--lm-prompt-len L] [--seed S]",
+	UsageText: "zkinfer calibrate-settings --data calibration.json [--settings settings.json] [--report accuracy.json] [--lm-prompts N] [--lm-prompt-len L] [--seed S] [--precision compact | --requant-bits N --norm-requant-bits N]",
 	Description: `Runs the float model on the samples, picks for every activation the finest
 power-of-two scale that does not saturate on them, quantizes, and compares the
 integer reference with the float model on the samples: per layer (for a
@@ -190,8 +201,21 @@ It also checks the calibration set: a single sample, identical or constant
 samples, and — calibrating on the first three quarters of the samples and
 running the integer model on the last quarter — tensors that saturate or use
 fewer than 4 bits on those held-out samples. Each is a warning, an error with
---strict.`,
-	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag, calibReportFlag, lmPromptsFlag, lmPromptLenFlag, lmSeedFlag},
+--strict.
+
+Requantization precision (settings' "requant_bits", "norm_requant_bits";
+gen-settings takes the same flags): each requantization's remainder is
+range-checked in limbs of about 15 bits, and by default its shift keeps
+about 16 bits of multiplier precision (23–26-bit remainders for dense
+layers, 42–45 for LayerNorm: two and three limbs). --precision compact
+(--requant-bits 15 --norm-requant-bits 30) caps them at one and two limbs,
+for coarser multipliers (at least 5 bits; a norm's reciprocal square root
+keeps at least 4 bits beyond the worst case); the flags update the
+settings. The accuracy table shows what that costs, and a table of every
+capped requantization (default and chosen shift, multiplier bits, a
+norm's K) says which could not reach the cap. The circuit is the same
+code; only the quantized multipliers and shifts differ.`,
+	Flags: []cli.Flag{DataFlag, SettingsFlag, JSONFlag, CalibrateStrictFlag, calibReportFlag, lmPromptsFlag, lmPromptLenFlag, lmSeedFlag, PrecisionFlag, RequantBitsFlag, NormRequantBitsFlag},
 	Action: func(ctx *cli.Context) error {
 		lm := quant.LMAgreementOptions{Prompts: ctx.Int(lmPromptsFlag.Name), Len: ctx.Int(lmPromptLenFlag.Name), Seed: ctx.Uint64(lmSeedFlag.Name)}
 		if lm.Prompts < 0 || lm.Len < 0 {
@@ -201,7 +225,11 @@ fewer than 4 bits on those held-out samples. Each is a warning, an error with
 			return withHint(fmt.Errorf("calibrate-settings: %w: --lm-prompts %d: at most %d", quant.ErrValidation, lm.Prompts, quant.MaxLMPrompts), "pass --lm-prompts N between 1 and %d (each prompt is one float and one integer forward pass; 0 skips the comparison)", quant.MaxLMPrompts)
 		}
 		lmSet := ctx.IsSet(lmPromptsFlag.Name) || ctx.IsSet(lmPromptLenFlag.Name) || ctx.IsSet(lmSeedFlag.Name)
-		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name), lm, lmSet, newProgress(ctx), ctx.App.ErrWriter)
+		prec := func(p quant.Precision) (quant.Precision, error) {
+			p, _, err := precisionFlags(ctx, p)
+			return p, err
+		}
+		rep, err := calibrate(ctx.String(SettingsFlag.Name), ctx.String(DataFlag.Name), lm, lmSet, prec, newProgress(ctx), ctx.App.ErrWriter)
 		if err != nil {
 			return err
 		}
@@ -232,11 +260,17 @@ fewer than 4 bits on those held-out samples. Each is a warning, an error with
 // calibrate picks the scales of the model of settingsPath on the samples
 // of dataPath, reports the accuracy and, for a language model and
 // lm.Prompts > 0, the greedy top-1 agreement (a note on warn when lmSet
-// and the model is no language model).
-func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet bool, p *progress, warn io.Writer) (*quant.AccuracyReport, error) {
+// and the model is no language model). prec, when not nil, returns the
+// requantization precision given the settings' (the flags).
+func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet bool, prec func(quant.Precision) (quant.Precision, error), p *progress, warn io.Writer) (*quant.AccuracyReport, error) {
 	s, err := loadSettings(settingsPath)
 	if err != nil {
 		return nil, err
+	}
+	if prec != nil {
+		if s.Precision, err = prec(s.Precision); err != nil {
+			return nil, err
+		}
 	}
 	fm, err := s.LoadModel()
 	if err != nil {
@@ -250,7 +284,8 @@ func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet
 	if err != nil {
 		return nil, err
 	}
-	m, err := quant.Quantize(fm, scales)
+	var notes []quant.RequantNote
+	m, err := quant.QuantizeWith(fm, scales, quant.NewRequantizer(s.Precision, &notes))
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +294,10 @@ func calibrate(settingsPath, dataPath string, lm quant.LMAgreementOptions, lmSet
 		return nil, err
 	}
 	rep.Outliers = outliers
+	if !s.Precision.IsDefault() {
+		p := s.Precision
+		rep.Precision, rep.Requantizations = &p, notes
+	}
 	if rep.Warnings, err = quant.CheckCalibration(fm, in.InputData); err != nil {
 		return nil, err
 	}
@@ -336,6 +375,44 @@ func printAccuracy(w io.Writer, rep *quant.AccuracyReport) {
 	}
 	if a := rep.LM; a != nil {
 		printLMAgreement(w, a)
+	}
+	printRequantizations(w, rep)
+}
+
+// printRequantizations lists what each capped requantization got.
+func printRequantizations(w io.Writer, rep *quant.AccuracyReport) {
+	if rep.Precision == nil {
+		return
+	}
+	fmt.Fprintf(w, "requantization precision %s: %d requantizations\n", rep.Precision, len(rep.Requantizations))
+	if len(rep.Requantizations) == 0 {
+		return
+	}
+	width := len("node")
+	for _, n := range rep.Requantizations {
+		width = max(width, min(len(n.Node)+len(n.Site)+1, 40))
+	}
+	fmt.Fprintf(w, "  %-*s %4s %8s %6s %10s %4s\n", width, "node", "cap", "default", "shift", "mult bits", "k")
+	missed := 0
+	for _, n := range rep.Requantizations {
+		name := n.Node
+		if n.Site != "" {
+			name += "/" + n.Site
+		}
+		k, note := "", ""
+		if n.K != 0 {
+			k = fmt.Sprint(n.K)
+		}
+		switch {
+		case !n.Reached():
+			note, missed = "  cap not reached: the nearest shift that keeps the multiplier's bits", missed+1
+		case n.Exact:
+			note = "  exact (a power-of-two ratio)"
+		}
+		fmt.Fprintf(w, "  %-*s %4d %8d %6d %10d %4s%s\n", width, name, n.Cap, n.Default, n.Shift, n.MultBits, k, note)
+	}
+	if missed > 0 {
+		fmt.Fprintf(w, "  %d of %d requantizations could not reach their cap at these scales\n", missed, len(rep.Requantizations))
 	}
 }
 

@@ -101,14 +101,15 @@ func (a *Affine) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 	return []*quant.FloatTensor{{Shape: x.Shape, Data: y}}, nil
 }
 
-// affineShift returns the largest shift at which ratio·2^shift rounds below
-// quant.MaxMultiplier (the rule of quant.QuantizeDense).
-func affineShift(ratio float64) (uint, int64, error) {
-	shift := 0
-	for shift < quant.MaxShift && math.Round(math.Ldexp(ratio, shift+1)) < quant.MaxMultiplier {
-		shift++
+// affineShift returns the shift chosen by r (by default the largest at
+// which ratio·2^shift rounds below quant.MaxMultiplier, the rule of
+// quant.QuantizeDense) and the multiplier.
+func affineShift(ratio float64, r quant.Requantizer) (uint, int64, error) {
+	shift, err := r.Shift("", ratio)
+	if err != nil {
+		return 0, 0, err
 	}
-	m := math.Round(math.Ldexp(ratio, shift))
+	m := math.Round(math.Ldexp(ratio, int(shift)))
 	if m >= quant.MaxMultiplier || m < 0 || math.IsNaN(m) {
 		return 0, 0, fmt.Errorf("%w: requantization multiplier %g too large for the chosen scales", quant.ErrRange, ratio)
 	}
@@ -116,6 +117,11 @@ func affineShift(ratio float64) (uint, int64, error) {
 }
 
 func (a *Affine) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return a.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with the shift chosen by r.
+func (a *Affine) QuantizePrecision(in, out []quant.Value, _ []int, r quant.Requantizer) (quant.Op, error) {
 	fi, fo := in[0].Frac, out[0].Frac
 	mx := 0.0
 	for _, v := range a.Scale.T.Data {
@@ -139,7 +145,7 @@ func (a *Affine) Quantize(in, out []quant.Value) (quant.Op, error) {
 		q.B[i] = quant.Clamp(int64(math.Round(v/accScale)), quant.Int32Min, quant.Int32Max)
 	}
 	var err error
-	if q.Shift, q.Mult, err = affineShift(math.Ldexp(sw, fo-fi)); err != nil {
+	if q.Shift, q.Mult, err = affineShift(math.Ldexp(sw, fo-fi), r); err != nil {
 		return nil, err
 	}
 	out[0].Lo, out[0].Hi = q.Lo, q.Hi

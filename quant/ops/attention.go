@@ -299,6 +299,11 @@ func (a *Attention) Quantize(in, out []quant.Value) (quant.Op, error) {
 
 // QuantizeInner quantizes at the calibrated logit fraction inner[0].
 func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op, error) {
+	return a.QuantizePrecision(in, out, inner, quant.Requantizer{})
+}
+
+// QuantizePrecision is QuantizeInner with the shifts chosen by r.
+func (a *Attention) QuantizePrecision(in, out []quant.Value, inner []int, r quant.Requantizer) (quant.Op, error) {
 	if len(in) != 3 || len(out) != 1 || len(inner) != 1 {
 		return nil, fmt.Errorf("%w: attention quantized with %d inputs, %d outputs and %d inner fractions", quant.ErrValidation, len(in), len(out), len(inner))
 	}
@@ -306,7 +311,8 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 	if err != nil {
 		return nil, err
 	}
-	q, err := a.quantizeAt(d, in, out, inner[0])
+	kept := r.Scratch()
+	q, err := a.quantizeAt(d, in, out, inner[0], kept)
 	if err != nil {
 		return nil, err
 	}
@@ -319,14 +325,16 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 	if q.lowConst() {
 		limit := float64(int64(1)<<(q.LogitBits-1) - 1)
 		if lf := quant.FracForRange(math.Ldexp(limit, -q.LogitFrac)+maskMargin, limit); lf < q.LogitFrac {
-			if w, err := a.quantizeAt(d, in, out, lf); err == nil && w.Check(in, out) == nil {
-				q = w
+			wide := r.Scratch()
+			if w, err := a.quantizeAt(d, in, out, lf, wide); err == nil && w.Check(in, out) == nil {
+				q, kept = w, wide
 			}
 		}
 	}
 	if err := q.Check(in, out); err != nil {
 		return nil, err
 	}
+	r.Keep(kept)
 	return q, nil
 }
 
@@ -335,13 +343,13 @@ func (a *Attention) QuantizeInner(in, out []quant.Value, inner []int) (quant.Op,
 var maskMargin = math.Ceil(float64(quant.ExpBits+1) * math.Ln2)
 
 // quantizeAt quantizes at logit fraction lf.
-func (a *Attention) quantizeAt(d attnDims, in, out []quant.Value, lf int) (*QAttention, error) {
+func (a *Attention) quantizeAt(d attnDims, in, out []quant.Value, lf int, r quant.Requantizer) (*QAttention, error) {
 	var err error
 	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits()}
-	if q.Logit, err = quant.QuantizeRequant(math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
+	if q.Logit, err = r.Requant("logits", math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
 		return nil, fmt.Errorf("attention logits: %w", err)
 	}
-	if q.Out, err = quant.QuantizeRequant(math.Ldexp(1, out[0].Frac-quant.ProbFrac-in[2].Frac)); err != nil {
+	if q.Out, err = r.Requant("out", math.Ldexp(1, out[0].Frac-quant.ProbFrac-in[2].Frac)); err != nil {
 		return nil, fmt.Errorf("attention output: %w", err)
 	}
 	out[0].Lo, out[0].Hi = quant.Int8Min, quant.Int8Max

@@ -419,6 +419,11 @@ func (c *Conv) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 }
 
 func (c *Conv) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return c.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with the shift chosen by rq.
+func (c *Conv) QuantizePrecision(in, out []quant.Value, _ []int, rq quant.Requantizer) (quant.Op, error) {
 	r, g, cout, err := c.resolve(in[0].Shape)
 	if err != nil {
 		return nil, err
@@ -428,7 +433,7 @@ func (c *Conv) Quantize(in, out []quant.Value) (quant.Op, error) {
 		lo = 0
 	}
 	group := max(c.Group, 1)
-	d, err := quant.QuantizeDense(c.denseWeights(g, cout), c.Bias.T.Data, g.c/group*g.kSize, cout, in[0].Frac, out[0].Frac, lo)
+	d, err := rq.QuantizeDense(c.denseWeights(g, cout), c.Bias.T.Data, g.c/group*g.kSize, cout, in[0].Frac, out[0].Frac, lo)
 	if err != nil {
 		return nil, err
 	}

@@ -93,12 +93,17 @@ func (l *Linear) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 }
 
 func (l *Linear) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return l.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with the shift chosen by r.
+func (l *Linear) QuantizePrecision(in, out []quant.Value, _ []int, r quant.Requantizer) (quant.Op, error) {
 	ni, no := l.dims()
 	lo := int64(quant.Int8Min)
 	if l.ReLU {
 		lo = 0
 	}
-	d, err := quant.QuantizeDense(l.Weight.T.Data, l.Bias.T.Data, ni, no, in[0].Frac, out[0].Frac, lo)
+	d, err := r.QuantizeDense(l.Weight.T.Data, l.Bias.T.Data, ni, no, in[0].Frac, out[0].Frac, lo)
 	if err != nil {
 		return nil, err
 	}

@@ -141,9 +141,8 @@ func normEval(x *quant.FloatTensor, gamma, beta []float64, eps float64, center b
 // in integer units (V = d³·(var + ε)·4^inFrac), as quant's GPT-2 LayerNorm.
 // ε is capped at 2^40 (quant.LayerNorm.Validate's bound), which only bites
 // for input fractions at which ε is far below the input's resolution.
-func quantizeNorm(gamma, beta []float64, eps float64, inFrac, outFrac int) (*quant.LayerNorm, error) {
+func quantizeNorm(gamma, beta []float64, eps float64, inFrac, outFrac int, r quant.Requantizer) (*quant.LayerNorm, error) {
 	d := len(gamma)
-	q := &quant.LayerNorm{D: d, Gamma: make([]int64, d), Beta: make([]int64, d), K: quant.LNK(d)}
 	mg := 0.0
 	for _, g := range gamma {
 		mg = math.Max(mg, math.Abs(g))
@@ -152,7 +151,16 @@ func quantizeNorm(gamma, beta []float64, eps float64, inFrac, outFrac int) (*qua
 		mg = 1
 	}
 	sg := mg / quant.Int8Max
-	acc := sg * math.Sqrt(float64(d)) / math.Ldexp(1, int(q.K))
+	accAt := func(k uint) float64 { return sg * math.Sqrt(float64(d)) / math.Ldexp(1, int(k)) }
+	if err := checkRatio(math.Ldexp(accAt(quant.LNK(d)), outFrac)); err != nil {
+		return nil, err
+	}
+	k, shift, err := r.Norm("", d, func(k uint) float64 { return math.Ldexp(accAt(k), outFrac) })
+	if err != nil {
+		return nil, err
+	}
+	q := &quant.LayerNorm{D: d, Gamma: make([]int64, d), Beta: make([]int64, d), K: k}
+	acc := accAt(k)
 	bb := int64(1) << (q.K + 10)
 	for i := range gamma {
 		q.Gamma[i] = quant.Clamp(int64(math.Round(gamma[i]/sg)), -quant.Int8Max, quant.Int8Max)
@@ -161,10 +169,6 @@ func quantizeNorm(gamma, beta []float64, eps float64, inFrac, outFrac int) (*qua
 		}
 	}
 	ratio := math.Ldexp(acc, outFrac)
-	shift, err := ratioShift(ratio)
-	if err != nil {
-		return nil, err
-	}
 	q.Shift = shift
 	q.Mult = int64(math.Round(math.Ldexp(ratio, int(shift))))
 	e := eps * math.Pow(float64(d), 3) * math.Ldexp(1, 2*inFrac)
@@ -175,24 +179,31 @@ func quantizeNorm(gamma, beta []float64, eps float64, inFrac, outFrac int) (*qua
 	return q, nil
 }
 
-// ratioShift returns the largest shift at which round(ratio·2^shift) stays
-// below quant.MaxMultiplier (quant's rule for every requantization).
-func ratioShift(ratio float64) (uint, error) {
+// checkRatio refuses a requantization ratio that is NaN or negative.
+func checkRatio(ratio float64) error {
 	if math.IsNaN(ratio) || ratio < 0 {
-		return 0, fmt.Errorf("%w: requantization ratio %v", quant.ErrRange, ratio)
+		return fmt.Errorf("%w: requantization ratio %v", quant.ErrRange, ratio)
 	}
-	shift := 0
-	for shift < quant.MaxShift && math.Round(math.Ldexp(ratio, shift+1)) < quant.MaxMultiplier {
-		shift++
+	return nil
+}
+
+// ratioShift returns the shift of a requantization by ratio chosen by r
+// (by default the largest at which round(ratio·2^shift) stays below
+// quant.MaxMultiplier, quant's rule for every requantization).
+func ratioShift(ratio float64, r quant.Requantizer) (uint, error) {
+	if err := checkRatio(ratio); err != nil {
+		return 0, err
 	}
-	if math.Round(math.Ldexp(ratio, shift)) >= quant.MaxMultiplier {
-		return 0, fmt.Errorf("%w: requantization multiplier %g too large for the chosen scales", quant.ErrRange, ratio)
-	}
-	return uint(shift), nil
+	return r.Shift("", ratio)
 }
 
 func (l *LayerNorm) Quantize(in, out []quant.Value) (quant.Op, error) {
-	q, err := quantizeNorm(l.Gamma.T.Data, l.Beta.T.Data, l.Epsilon, in[0].Frac, out[0].Frac)
+	return l.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with K and the shift chosen by r.
+func (l *LayerNorm) QuantizePrecision(in, out []quant.Value, _ []int, r quant.Requantizer) (quant.Op, error) {
+	q, err := quantizeNorm(l.Gamma.T.Data, l.Beta.T.Data, l.Epsilon, in[0].Frac, out[0].Frac, r)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +312,12 @@ func (r *RMSNorm) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 }
 
 func (r *RMSNorm) Quantize(in, out []quant.Value) (quant.Op, error) {
-	q, err := quantizeNorm(r.Gamma.T.Data, nil, r.Epsilon, in[0].Frac, out[0].Frac)
+	return r.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with K and the shift chosen by rq.
+func (r *RMSNorm) QuantizePrecision(in, out []quant.Value, _ []int, rq quant.Requantizer) (quant.Op, error) {
+	q, err := quantizeNorm(r.Gamma.T.Data, nil, r.Epsilon, in[0].Frac, out[0].Frac, rq)
 	if err != nil {
 		return nil, err
 	}

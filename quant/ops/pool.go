@@ -216,6 +216,11 @@ func (p *Pool) OutFracs(in []int, mx []float64) []int {
 }
 
 func (p *Pool) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return p.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with an average's shift chosen by rq.
+func (p *Pool) QuantizePrecision(in, out []quant.Value, _ []int, rq quant.Requantizer) (quant.Op, error) {
 	r, g, err := p.window(in[0].Shape)
 	if err != nil {
 		return nil, err
@@ -241,6 +246,12 @@ func (p *Pool) Quantize(in, out []quant.Value) (quant.Op, error) {
 	if !found {
 		return nil, fmt.Errorf("%w: average from frac %d to frac %d: no multiplier fits", quant.ErrRange, in[0].Frac, out[0].Frac)
 	}
+	// Under a cap, the largest multiplier is the smallest window's.
+	q.Shift = rq.Capped("", q.Shift, func(s uint) (int64, bool) {
+		m, ok := avgMult(s, q.Scale, cmin)
+		mk, _ := avgMult(s, q.Scale, g.kSize)
+		return m, ok && m > 0 && mk > 0
+	})
 	out[0].Lo, out[0].Hi = avgBounds(in[0])
 	return q, nil
 }

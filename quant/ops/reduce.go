@@ -221,6 +221,11 @@ func (r *Reduce) OutFracs(in []int, mx []float64) []int {
 }
 
 func (r *Reduce) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return r.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with the shift (mean, sum) chosen by rq.
+func (r *Reduce) QuantizePrecision(in, out []quant.Value, _ []int, rq quant.Requantizer) (quant.Op, error) {
 	axes, err := normAxes(r.Axes, len(in[0].Shape))
 	if err != nil {
 		return nil, err
@@ -239,7 +244,7 @@ func (r *Reduce) Quantize(in, out []quant.Value) (quant.Op, error) {
 	if r.Op == "mean" {
 		ratio /= float64(n)
 	}
-	if q.Shift, err = ratioShift(ratio); err != nil {
+	if q.Shift, err = ratioShift(ratio, rq); err != nil {
 		return nil, err
 	}
 	q.Mult = int64(math.Round(math.Ldexp(ratio, int(q.Shift))))

@@ -194,15 +194,24 @@ func calibrated(t testing.TB, fm *quant.FloatModel, sample func() []float64) *qu
 // Quantized calibrates fm on the samples cal and quantizes it.
 func Quantized(t testing.TB, fm *quant.FloatModel, cal [][]float64) *quant.Model {
 	t.Helper()
+	m, _ := QuantizedAt(t, fm, cal, quant.Precision{})
+	return m
+}
+
+// QuantizedAt is Quantized at the requantization precision p; it also
+// returns what each capped requantization got.
+func QuantizedAt(t testing.TB, fm *quant.FloatModel, cal [][]float64, p quant.Precision) (*quant.Model, []quant.RequantNote) {
+	t.Helper()
 	s, err := quant.Calibrate(fm, cal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := quant.Quantize(fm, s)
+	var notes []quant.RequantNote
+	m, err := quant.QuantizeWith(fm, s, quant.NewRequantizer(p, &notes))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return m, notes
 }
 
 // Inputs returns four extreme inputs (all −128, all 127, all 0, alternating)
