@@ -233,8 +233,8 @@ func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
 		m *quant.Model
 		x [][]int64
 	}{
-		"softmax 2×5": {nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
-		"softmax 2×1": {nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10}, {-40}}},
+		"softmax 2×5":            {nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
+		"softmax 2×1":            {nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10}, {-40}}},
 		"softmax 2×5 (division)": {nmDivision(nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}})), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
 	} {
 		for _, log := range []bool{false, true} {

@@ -153,7 +153,10 @@ func (q *QSoftmax) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tens
 
 // Encode: the input fraction, plus RecipTag under Recip (the same length:
 // older encodings unchanged, and no recip node encodes as a division one).
-func (q *QSoftmax) Encode(e *quant.Encoder) error { e.Int(recipTagged(int64(q.InFrac), q.Recip)); return nil }
+func (q *QSoftmax) Encode(e *quant.Encoder) error {
+	e.Int(recipTagged(int64(q.InFrac), q.Recip))
+	return nil
+}
 
 // RecipTag marks a recip softmax in an op's encoding: it is added to a
 // small field (a fraction), so that the encoding keeps its length and
