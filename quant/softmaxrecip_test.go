@@ -114,5 +114,27 @@ func TestSoftmaxRecipRowExtremes(t *testing.T) {
 		if p[0] != p[3] || p[0] < top/4-1 || p[0] > top/4+1 {
 			t.Errorf("frac %d: uniform row: %v", frac, p)
 		}
+		// Rows of the largest width (quant.MaxDim): no overflow, R above
+		// 2^(F+1), the bound held; uniform and one-hot.
+		for _, hot := range []bool{false, true} {
+			row := make([]int64, quant.MaxDim)
+			if hot {
+				for j := range row {
+					row[j] = -512
+				}
+				row[quant.MaxDim-1] = 511
+			}
+			p, r := quant.SoftmaxRecipRow(row, table, frac)
+			var sum int64
+			for _, v := range p {
+				if v < 0 || v > top {
+					t.Fatalf("frac %d, max width (one-hot %v): p = %d", frac, hot, v)
+				}
+				sum += v
+			}
+			if r <= 1<<(frac+1) || sum > top+quant.MaxDim/2 || (hot && p[quant.MaxDim-1] < top-2) {
+				t.Errorf("frac %d, max width (one-hot %v): R = %d, Σp = %d", frac, hot, r, sum)
+			}
+		}
 	}
 }

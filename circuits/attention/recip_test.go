@@ -87,14 +87,18 @@ func recipTestRows(rng *rand.Rand, n, random int) [][]int64 {
 }
 
 // The reciprocal softmax circuit accepts exactly quant.SoftmaxRecipRow on
-// random and extreme rows (a row of one, uniform, one-hot; up to 300
-// values), at frac 7 (the int8 ops) and 12 (attention), under both range
+// random and extreme rows (a row of one, uniform, one-hot; up to 4,096
+// values, whose 31-bit remainders take three limbs), at frac 7 (the int8 ops) and 12 (attention), under both range
 // checkers, and rejects a probability moved by one.
 func TestSoftmaxRecipMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 85))
 	for _, frac := range []int{7, quant.ProbFrac} {
-		for _, n := range []int{1, 2, 5, 33, 300} {
-			for _, row := range recipTestRows(rng, n, 2) {
+		for _, n := range []int{1, 2, 5, 33, 300, 4096} {
+			rows := recipTestRows(rng, n, 2)
+			if n == 4096 {
+				rows = rows[2:4] // one-hot and random: t = 31, three limbs under base 15
+			}
+			for _, row := range rows {
 				for _, log := range []bool{false, true} {
 					if err := test.IsSolved(recipShape(n, frac, log), recipAssign(row, frac), field); err != nil {
 						t.Fatalf("frac %d, n %d, log %v, %v: %v", frac, n, log, row, err)
