@@ -214,8 +214,8 @@ func Softmax(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, 
 // p_j = floor((E_j·R + 2^(t−1)) / 2^t) (the product E_j·R, the t-bit
 // remainder, p_j's frac-bit bound: fixedpoint.ShiftRound). p_j ≤ 2^frac − 1
 // follows from E_j ≤ S and R·S ≤ N (quant/softmaxrecip.go); the bound check
-// only makes the quotient unique. exp may be a packed table: the package
-// doc's argument carries over (RecipPackedArgument below).
+// only makes the quotient unique. exp may be a packed table: the row's
+// division and the per-element checks pin its values (package doc).
 func SoftmaxRecip(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, logits []frontend.Variable, frac int) []frontend.Variable {
 	exps, s := rowExps(api, exp, logits)
 	n := len(logits)

@@ -79,7 +79,7 @@ func (Softmax) Sites(op quant.Op, _, out []quant.Value) []fixedpoint.Site {
 	}
 }
 
-// recipSites are the range checks of rows recip softmax rows of n values
+// recipSites are the range checks of `rows` recip softmax rows of n values
 // at frac (attention.SoftmaxRecip): per value the t-bit remainder and the
 // output's bound, per row R's bound and the division's two remainders.
 func recipSites(n, rows, frac int) []fixedpoint.Site {
