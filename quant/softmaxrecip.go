@@ -28,16 +28,20 @@ import "math/bits"
 // would leave R ≈ 2^(F+t)/(n·2^16): a few bits at long rows, a relative
 // error of percents on every element). Measured on random and extreme
 // rows (TestSoftmaxRecipAccuracy, 10-bit logits at frac 5): max |p − float
-// softmax| 1.00 units at frac 7 (as the division then int8
-// requantization), 1.0 units at frac 12 (the division: 0.52); see
+// softmax| 1.00 unit at frac 7 (as the division then int8
+// requantization), 1.00 unit at frac 12 (the division: 0.52); see
 // benchmarks/NOTES.md 2026-12-01 "per-row reciprocal softmax".
 //
 // In a circuit: one hinted division per row (R·S + ρ = N, 0 ≤ ρ < S, R
 // bounded), then per element one product E_j·R, one remainder of t bits
 // (two range-check limbs at base 15 for rows up to 4,095) and one bound
-// check of out_j,
-// instead of SoftmaxRow's division per element (the quotient's check, two
-// remainders of 17 + bitlen(n) bits, the product q·2S).
+// check of out_j, instead of SoftmaxRow's division per element (the
+// quotient's check, two remainders of 17 + bitlen(n) bits, the product
+// q·2S). A shift of one 15-bit limb would save one more constraint per
+// element but, with 16-bit exps, leave R a few bits on long rows.
+//
+// RecipGuard is the shift's margin over ExpBits + bitlen(n): the floor of R
+// costs at most 2^−RecipGuard units.
 const RecipGuard = 2
 
 // RecipShift returns t for a row of n ≥ 1 values.
