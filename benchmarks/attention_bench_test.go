@@ -165,33 +165,44 @@ func BenchmarkConstraintProfile(b *testing.B) {
 // and benchmarks/NOTES.md quote (default hashed input/output, fixed
 // weights): the demo model (testdata/demo, 2 blocks, 8 tokens), GPT-2
 // small's block at 1 and 8 tokens (random weights, quantizeRandom) and the
-// d-64, 4-head, 64-token block of BenchmarkConstraintProfile. Compile
-// only; the 8-token block needs about 2.5 GB, so run it under the heavy
-// lock.
+// d-64, 4-head, 64-token block of BenchmarkConstraintProfile, and that
+// block with the per-row reciprocal softmax in its attention
+// (d64-h4-seq64-recip: graph.Circuit.WithRecipAttention, a different
+// integer semantics, quant.SoftmaxRecipRow). Compile only; the 8-token
+// block needs about 2.5 GB, so run it under the heavy lock.
 func BenchmarkPinnedCounts(b *testing.B) {
+	compactD64 := func(tb testing.TB) *quant.Model {
+		m, _, err := harness.RandomQuantizedAt(gpt2(64, 4, 64, 1), 4, quant.CompactPrecision)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return m
+	}
 	shapes := []struct {
-		name string
-		load func(testing.TB) *quant.Model
+		name  string
+		load  func(testing.TB) *quant.Model
+		recip bool
 	}{
-		{"demo-testdata", testdataGPT2},
-		{"gpt2small-block-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }},
-		{"gpt2small-block-seq8", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 8, 1)); return m }},
-		{"d64-h4-seq64", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }},
+		{"demo-testdata", testdataGPT2, false},
+		{"gpt2small-block-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }, false},
+		{"gpt2small-block-seq8", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 8, 1)); return m }, false},
+		{"d64-h4-seq64", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }, false},
+		{"d64-h4-seq64-recip", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }, true},
 		// The same block quantized under the "compact" precision
 		// (quant.CompactPrecision: dense remainders ≤ 15 bits, norms ≤ 30).
-		{"d64-h4-seq64-compact", func(tb testing.TB) *quant.Model {
-			m, _, err := harness.RandomQuantizedAt(gpt2(64, 4, 64, 1), 4, quant.CompactPrecision)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return m
-		}},
+		{"d64-h4-seq64-compact", compactD64, false},
+		{"d64-h4-seq64-compact-recip", compactD64, true},
 	}
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
 			c, err := graph.New(s.load(b), quant.DefaultVisibility)
 			if err != nil {
 				b.Fatal(err)
+			}
+			if s.recip {
+				if c, err = c.WithRecipAttention(); err != nil {
+					b.Fatal(err)
+				}
 			}
 			cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 			if err != nil {

@@ -170,7 +170,7 @@ func ffnPlan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
 // walker over ops.FromLegacyGPT2), formerly circuits/gpt2's Plan. Its
 // range-check base estimate also counts attention's softmax divisions.
 func gpt2Plan(tb testing.TB, m *quant.Model) *fixedpoint.Plan {
-	return legacyPlan(tb, ops.FromLegacyGPT2, m)
+	return legacyPlan(tb, func(m *quant.Model) (*quant.Graph, error) { return ops.FromLegacyGPT2(m) }, m)
 }
 
 // legacyPlan is the clamp-table plan of the walker's circuit over m's

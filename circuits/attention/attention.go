@@ -39,6 +39,23 @@
 //     δ_j ≡ 2^(K−P−1−e)·M' mod p for an integer |M'| < 2^86; as before
 //     (2^(K+86) < p/2, 2^(K−P−1−e) ≥ 2^71 > |δ_j|) δ_j = 0.
 //
+// SoftmaxRecip (the per-row reciprocal, quant.SoftmaxRecipRow) closes the
+// same gap with its own checks:
+//
+//   - R's division: R is bounded (R < 2^(r+15)), ρ and S − 1 − ρ are
+//     checked integers below 2^(den+15) (padded), so S = ρ + (S−1−ρ) + 1 is
+//     an integer A < 2^50 and 2^−K·Σδ_j = A − Σe_{i_j} =: M, an integer below
+//     2^51: as above Σδ_j = 2^K·M as integers (both below p/2), and
+//     |Σδ_j| < 2^51 < 2^K forces M = 0: S = Σe_{i_j}, an integer, and
+//     R·S + ρ = N holds over the integers (every term below 2^100), so
+//     R = floor(N/S) ≥ 1 (N ≥ 2^(frac+t−1) > S).
+//   - Per element, ShiftRound's remainder check and p_j's bound make
+//     E_j·R = p_j·2^t + r_j − 2^(t−1) an integer below 2^(frac+t+16) in
+//     size; E_j·R = e_{i_j}·R + 2^−K·δ_j·R, so δ_j·R ≡ 2^K·M' mod p for an
+//     integer |M'| < 2^80; |δ_j·R| < 2^31·2^(r+15) < 2^K and
+//     2^(K+80) < p/2, so δ_j·R = 2^K·M' over the integers, M' = 0 and, as
+//     R ≥ 1, δ_j = 0.
+//
 // So Δ_j = i_j lies in the table's domain and E_j = ExpTable[Δ_j]: the
 // argument of the unpacked table, at one constraint a lookup. A wrong value,
 // a wrong multiplicity and the neighbouring-keys forgery (two δ of opposite
@@ -178,6 +195,43 @@ func Attention(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table
 // table (fixedpoint.NewPackedTable): the division below pins its values
 // (package doc).
 func Softmax(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, logits []frontend.Variable) []frontend.Variable {
+	exps, s := rowExps(api, exp, logits)
+	den := api.Mul(s, 2)
+	// S ≤ n·2^ExpBits, so 2S < 2^(ExpBits+1+bitlen(n)).
+	denBits := quant.ExpBits + 1 + big.NewInt(int64(len(logits))).BitLen()
+	probs := make([]frontend.Variable, len(logits))
+	for j, e := range exps {
+		num := api.Add(api.Mul(e, 1<<(quant.ProbFrac+1)), s)
+		probs[j] = fp.DivFloor(num, den, quant.ProbFrac+1, denBits)
+	}
+	return probs
+}
+
+// SoftmaxRecip returns the probabilities of one row of logits (each in the
+// logit range) at fraction frac, as quant.SoftmaxRecipRow: the row's max and
+// exps as Softmax's, one reciprocal R = floor(N/S) per row (DivFloor: R's
+// bound, ρ = N − R·S and S − 1 − ρ in [0, 2^den)), then per element
+// p_j = floor((E_j·R + 2^(t−1)) / 2^t) (the product E_j·R, the t-bit
+// remainder, p_j's frac-bit bound: fixedpoint.ShiftRound). p_j ≤ 2^frac − 1
+// follows from E_j ≤ S and R·S ≤ N (quant/softmaxrecip.go); the bound check
+// only makes the quotient unique. exp may be a packed table: the row's
+// division and the per-element checks pin its values (package doc).
+func SoftmaxRecip(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, logits []frontend.Variable, frac int) []frontend.Variable {
+	exps, s := rowExps(api, exp, logits)
+	n := len(logits)
+	t := quant.RecipShift(n)
+	rBits, denBits := quant.RecipBits(n, frac)
+	r := fp.DivFloor(quant.RecipNumerator(frac, t), s, rBits, denBits)
+	probs := make([]frontend.Variable, n)
+	for j, e := range exps {
+		probs[j] = fp.ShiftRound(api.Mul(e, r), t, frac)
+	}
+	return probs
+}
+
+// rowExps returns the exps of a row of logits and their sum: the hinted
+// max, pinned by the exp table's domain and a zero product.
+func rowExps(api frontend.API, exp logderivlookup.Table, logits []frontend.Variable) ([]frontend.Variable, frontend.Variable) {
 	res, err := api.Compiler().NewHint(MaxHint, 1, logits...)
 	if err != nil {
 		panic(err)
@@ -194,16 +248,7 @@ func Softmax(api frontend.API, fp *fixedpoint.Gadget, exp logderivlookup.Table, 
 	}
 	api.AssertIsEqual(prod, 0)
 	exps := exp.Lookup(deltas...)
-	s := sum(api, exps)
-	den := api.Mul(s, 2)
-	// S ≤ n·2^ExpBits, so 2S < 2^(ExpBits+1+bitlen(n)).
-	denBits := quant.ExpBits + 1 + big.NewInt(int64(len(logits))).BitLen()
-	probs := make([]frontend.Variable, len(logits))
-	for j, e := range exps {
-		num := api.Add(api.Mul(e, 1<<(quant.ProbFrac+1)), s)
-		probs[j] = fp.DivFloor(num, den, quant.ProbFrac+1, denBits)
-	}
-	return probs
+	return exps, sum(api, exps)
 }
 
 func sum(api frontend.API, terms []frontend.Variable) frontend.Variable {

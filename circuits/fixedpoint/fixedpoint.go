@@ -408,6 +408,20 @@ func (g *Gadget) DivFloor(num, den frontend.Variable, qBits, denBits int) fronte
 	return q
 }
 
+// ShiftRound returns q = floor((x + 2^(shift−1)) / 2^shift) for an integer
+// 0 ≤ x far below the field, with q < 2^qBits: the hinted quotient is
+// pinned by its remainder's check (0 ≤ x + 2^(shift−1) − q·2^shift <
+// 2^shift, padded to whole limbs as Requantize's) and q's bound (widened
+// under WithLogChecker), which together leave one solution as long as
+// 2^(qBits+shift+16) is far below the field. It is Requantize without the
+// clamp, for a caller that knows q's range (the reciprocal softmax's
+// outputs, quant.SoftmaxRecipRow).
+func (g *Gadget) ShiftRound(x frontend.Variable, shift uint, qBits int) frontend.Variable {
+	q := g.quotient(x, 1, shift)
+	g.checkBound(q, qBits)
+	return q
+}
+
 // NewTable returns a log-derivative lookup table holding values at indices
 // 0..len-1. Build one per function per circuit and share it.
 func NewTable(api frontend.API, values []int64) logderivlookup.Table {

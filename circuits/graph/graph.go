@@ -56,6 +56,49 @@ func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
 	return c
 }
 
+// WithRecipAttention rebuilds a legacy gpt2 model's graph with the per-row
+// reciprocal softmax in its attention nodes (ops.WithRecipAttention): a
+// different integer semantics from m's legacy forward pass, so the witness
+// must come from that graph's forward pass (LegacyRecipTrace), not
+// m.Forward. For benchmarks and experiments: the circuit and its keys are
+// not the legacy model's. Other models are left as they are. It returns c.
+func (c *Circuit) WithRecipAttention() (*Circuit, error) {
+	if c.legacy != quant.ArchitectureGPT2 {
+		return c, nil
+	}
+	g, err := ops.FromLegacyGPT2(c.model, ops.WithRecipAttention())
+	if err != nil {
+		return nil, err
+	}
+	c.g = g
+	return c, nil
+}
+
+// LegacyRecipTrace runs a legacy gpt2 model's graph with recip attention
+// (WithRecipAttention) on x and returns the trace Assignment needs (input
+// and output rows).
+func LegacyRecipTrace(m *quant.Model, x [][]int64) (*quant.Trace, error) {
+	g, err := ops.FromLegacyGPT2(m, ops.WithRecipAttention())
+	if err != nil {
+		return nil, err
+	}
+	var flat []int64
+	for _, r := range x {
+		flat = append(flat, r...)
+	}
+	vals, err := g.Forward(flat)
+	if err != nil {
+		return nil, err
+	}
+	y := vals[g.Outputs[0]]
+	d := m.Config.DModel
+	tr := &quant.Trace{X: x}
+	for r := 0; r+d <= len(y); r += d {
+		tr.Y = append(tr.Y, y[r:r+d])
+	}
+	return tr, nil
+}
+
 // graphOf returns the layer graph of m: its own, or the graph form of a
 // legacy ffn or gpt2 model (whose architecture, commitment encoding and
 // public inputs stay the legacy ones; legacy is then the architecture).

@@ -25,6 +25,9 @@ import (
 // of the row's positions), one requantization per output. Stacking the
 // query heads of a kv head makes GQA/MQA share the products' per-key work
 // (the randomized check's u_e are computed once per kv head). No new hint.
+// Under ops.QAttention.Recip a row's softmax is attention.SoftmaxRecip at
+// frac 12 (one reciprocal per row, then a product, a remainder and a bound
+// per position) instead of the division per position.
 type Attention struct{}
 
 func init() { gadget.Register("attention", Attention{}) }
@@ -100,7 +103,11 @@ func (Attention) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out []qu
 				}
 				logits[j] = fp.Requantize(acc, q.Logit.Mult, q.Logit.Shift, lo, hi, logitBits)
 			}
-			probs[row] = attention.Softmax(api, fp, table, logits)
+			if q.Recip {
+				probs[row] = attention.SoftmaxRecip(api, fp, table, logits, quant.ProbFrac)
+			} else {
+				probs[row] = attention.Softmax(api, fp, table, logits)
+			}
 		}
 		o := matmul.Mul(api, probs, v, matmul.WithMode(c.Products))
 		for row := range o {
@@ -133,10 +140,16 @@ func (Attention) Sites(op quant.Op, in, out []quant.Value) []fixedpoint.Site {
 			}
 		}
 	}
-	denBits := quant.ExpBits + 1 + bits.Len(uint(s))
-	return []fixedpoint.Site{
+	sites := []fixedpoint.Site{
 		{Lo: lo, Hi: hi, Bits: logitBits, Shift: q.Logit.Shift, Count: h * computed},
 		{Lo: quant.Int8Min, Hi: quant.Int8Max, Bits: outBits, Shift: q.Out.Shift, Count: out[0].Size()},
-		rangeSite(uint(denBits), 2*h*positions), rangeSite(quant.ProbFrac+1, h*positions),
 	}
+	if q.Recip {
+		for i := 0; i < t; i++ {
+			sites = append(sites, recipSites(q.Cols(i, s), h, quant.ProbFrac)...)
+		}
+		return sites
+	}
+	denBits := quant.ExpBits + 1 + bits.Len(uint(s))
+	return append(sites, rangeSite(uint(denBits), 2*h*positions), rangeSite(quant.ProbFrac+1, h*positions))
 }

@@ -15,7 +15,9 @@ import (
 // MaskedSoftmax constrains ops.QMaskedSoftmax: Softmax's constraints
 // (circuits/attention.Softmax, then one requantization to int8 at frac 7)
 // on the kept positions of every row; the masked outputs are the constant
-// 0, so no hint or witness can give them weight.
+// 0, so no hint or witness can give them weight. Under
+// ops.QMaskedSoftmax.Recip the kept positions of a row are
+// attention.SoftmaxRecip at frac 7 (no requantization).
 type MaskedSoftmax struct{}
 
 func init() { gadget.Register("masked_softmax", MaskedSoftmax{}) }
@@ -38,6 +40,15 @@ func (MaskedSoftmax) Define(c *gadget.Ctx, op quant.Op, in []gadget.Tensor, out 
 				sub = append(sub, x[r+j])
 			}
 		}
+		if q.Recip {
+			p := attention.SoftmaxRecip(c.API, c.FP, t, sub, ops.SoftmaxFrac)
+			for j, k := range keep {
+				if k == 1 {
+					y[r+j], p = p[0], p[1:]
+				}
+			}
+			continue
+		}
 		p := attention.Softmax(c.API, c.FP, t, sub)
 		for j, k := range keep {
 			if k == 1 {
@@ -54,6 +65,19 @@ func (MaskedSoftmax) Sites(op quant.Op, in, _ []quant.Value) []fixedpoint.Site {
 		return nil
 	}
 	n := q.Kept(in[0].Size())
+	if q.Recip {
+		// Rows by kept count: each count its shift and bounds.
+		reps := in[0].Size() / max(q.Rows*q.Cols, 1)
+		var sites []fixedpoint.Site
+		for r := range q.Rows {
+			k := 0
+			for _, v := range q.KeepRow(r) {
+				k += int(v)
+			}
+			sites = append(sites, recipSites(k, reps, ops.SoftmaxFrac)...)
+		}
+		return sites
+	}
 	denBits := quant.ExpBits + 1 + bits.Len(uint(q.Cols))
 	return []fixedpoint.Site{
 		{Lo: 0, Hi: quant.Int8Max, Bits: softmaxBits(), Shift: softmaxShift, Count: n},

@@ -10,6 +10,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // Short names for the shared helpers of circuits/graph/graphtest, as the
@@ -69,3 +70,20 @@ func nmProveTampered(t *testing.T, m *quant.Model, x [][]int64, tampers map[stri
 }
 
 func nmAdd(k int, d int64) func(*big.Int, []*big.Int, []*big.Int) { return graphtest.Add(k, d) }
+
+// nmDivision returns m with its softmax, masked softmax and attention nodes
+// on the division semantics (Recip false, the files of before 2026-12-01),
+// changed in place.
+func nmDivision(m *quant.Model) *quant.Model {
+	for _, n := range m.Graph.Nodes {
+		switch q := n.Op.(type) {
+		case *ops.QSoftmax:
+			q.Recip = false
+		case *ops.QMaskedSoftmax:
+			q.Recip = false
+		case *ops.QAttention:
+			q.Recip = false
+		}
+	}
+	return m
+}

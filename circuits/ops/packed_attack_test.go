@@ -80,6 +80,34 @@ func roundingDivision(p *big.Int, in, out []*big.Int) error {
 	return nil
 }
 
+// roundingShift is DivPow2Hint for a value that a forgery moved by a small
+// multiple of 2^−K (the recip softmax's E_j·R + 2^(t−1)): it shifts its
+// integer part N (v = N + c·2^−K, |c| < 2^(K−1); N = v for an honest
+// integer), the quotient and remainder an attacker would pick.
+func roundingShift(p *big.Int, in, out []*big.Int) error {
+	half := new(big.Int).Rsh(p, 1)
+	t := new(big.Int).Lsh(in[0], fixedpoint.PackedShift)
+	t.Mod(t, p)
+	if t.Cmp(half) > 0 {
+		t.Sub(t, p)
+	}
+	one := new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift)
+	c := new(big.Int).Mod(t, one)
+	if c.Bit(fixedpoint.PackedShift-1) == 1 {
+		c.Sub(c, one)
+	}
+	n := t.Sub(t, c).Rsh(t, fixedpoint.PackedShift)
+	if !n.IsInt64() {
+		return fixedpoint.DivPow2Hint(p, in, out)
+	}
+	q, r := quant.DivPow2(n.Int64(), uint(in[1].Uint64()))
+	out[0].Mod(big.NewInt(q), p)
+	if len(out) == 2 {
+		out[1].Mod(big.NewInt(r), p)
+	}
+	return nil
+}
+
 // The packed exp table (one constraint a lookup) against forgeries its key
 // argument accepts: every forged exp value below is a table key, so only
 // Softmax's division (its remainder and quotient checks, the argument of
@@ -88,8 +116,10 @@ func roundingDivision(p *big.Int, in, out []*big.Int) error {
 // single shift in a row of one logit (softmax of width 1, a masked row
 // keeping one entry, causal attention's first row), each with the honest division hint and with one that
 // rounds the forged values away, under gnark's range checker and under the
-// log-derivative one (padded remainder checks). The real Groth16 prover
-// must fail on each.
+// log-derivative one (padded remainder checks); each on the per-row
+// reciprocal softmax (the default; its shifts E_j·R + 2^(t−1) then rounded
+// too, roundingShift) and on the division. The real Groth16 prover must
+// fail on each.
 func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 	pair := func(d int64) func([]int64) map[int]int64 {
 		return func(deltas []int64) map[int]int64 {
@@ -140,6 +170,22 @@ func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 		delete(models, "masked softmax, a row of one kept")
 		delete(models, "causal attention")
 	}
+	// The same on the division semantics.
+	for name, mc := range map[string]struct {
+		m *quant.Model
+		x [][]int64
+	}{
+		"softmax 2×5 (division)": {
+			nmDivision(nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}})),
+			[][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}},
+		},
+		"softmax 2×1 (division)": {
+			nmDivision(nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}})),
+			[][]int64{{10}, {-40}},
+		},
+	} {
+		models[name] = mc
+	}
 	for _, log := range []bool{false, true} {
 		var opts []fixedpoint.Option
 		if log {
@@ -163,7 +209,8 @@ func TestPackedSoftmaxForgeriesReachingTheDivision(t *testing.T) {
 				for _, div := range []solver.Hint{nil, roundingDivision} {
 					o := []solver.Option{solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), forge)}
 					if div != nil {
-						o = append(o, solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), div))
+						o = append(o, solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), div),
+							solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundingShift))
 					}
 					_, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(o...))
 					if testing.Verbose() {
@@ -186,8 +233,9 @@ func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
 		m *quant.Model
 		x [][]int64
 	}{
-		"softmax 2×5": {nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
-		"softmax 2×1": {nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10}, {-40}}},
+		"softmax 2×5":            {nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
+		"softmax 2×1":            {nmModel(t, r, []int{2, 1}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}), [][]int64{{10}, {-40}}},
+		"softmax 2×5 (division)": {nmDivision(nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}})), [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}},
 	} {
 		for _, log := range []bool{false, true} {
 			var opts []fixedpoint.Option
@@ -217,6 +265,7 @@ func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
 			o := []solver.Option{
 				solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), forge),
 				solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundingDivision),
+				solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundingShift),
 			}
 			if _, err := plonk.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
 				t.Errorf("%s (log checker %v): forged exp values: the PLONK prover succeeded", name, log)

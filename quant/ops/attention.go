@@ -77,6 +77,16 @@ const (
 // Value, or excluded; the excluded positions of a row are its last ones
 // (its positions are a prefix, as the circuit's products take them), and
 // every row keeps at least one.
+//
+// With Recip (set by Quantize since 2026-12-01; files without the field,
+// and ops.FromLegacyGPT2 by default, keep the division) the row's
+// probabilities are quant.SoftmaxRecipRow(l_i, table, 12): one reciprocal
+// R = floor(N/S) per row, then p_ij = floor((E_ij·R + 2^(t−1)) / 2^t) ∈
+// [0, 4095] with t = quant.RecipShift(Cols(i)) (proof of the bound in
+// quant/softmaxrecip.go); within 1 unit of 2^−12 of the float softmax on
+// random and extreme rows (the division: 0.52). In the circuit a position
+// then costs a product, a t-bit remainder and a 12-bit bound instead of
+// the division's quotient, two remainders and product.
 type QAttention struct {
 	Heads     int           `json:"heads"`
 	KVHeads   int           `json:"kv_heads"`
@@ -88,6 +98,7 @@ type QAttention struct {
 	Out       quant.Requant `json:"out"`
 	Mode      []int8        `json:"mode,omitempty"`
 	Value     []int64       `json:"value,omitempty"`
+	Recip     bool          `json:"recip,omitempty"`
 }
 
 // MaxAttentionMACs bounds the multiply-adds of one attention node.
@@ -98,7 +109,7 @@ func init() {
 		Kind: "attention", ID: 70,
 		New:      func() quant.Op { return &QAttention{} },
 		NewFloat: func() quant.FloatOp { return &Attention{} },
-		Doc:      "fused softmax(scale·QKᵀ + mask)·V over H query heads and Hkv kv heads (MHA/MQA/GQA), mask none, causal or a constant with a finite fill: QKᵀ and P·V by the randomized product check, one logit requantization per computed score, gpt2's softmax (2^10-entry exp table), one requantization per output",
+		Doc:      "fused softmax(scale·QKᵀ + mask)·V over H query heads and Hkv kv heads (MHA/MQA/GQA), mask none, causal or a constant with a finite fill: QKᵀ and P·V by the randomized product check, one logit requantization per computed score, the softmax by one reciprocal per row and a product and shift per position (recip; older files: gpt2's division per position; 2^10-entry exp table), one requantization per output",
 	})
 }
 
@@ -345,7 +356,7 @@ var maskMargin = math.Ceil(float64(quant.ExpBits+1) * math.Ln2)
 // quantizeAt quantizes at logit fraction lf.
 func (a *Attention) quantizeAt(d attnDims, in, out []quant.Value, lf int, r quant.Requantizer) (*QAttention, error) {
 	var err error
-	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits()}
+	q := &QAttention{Heads: a.Heads, KVHeads: a.KVHeads, HeadDim: a.HeadDim, Mask: a.Mask, LogitFrac: lf, LogitBits: a.logitBits(), Recip: true}
 	if q.Logit, err = r.Requant("logits", math.Ldexp(a.Scale, lf-in[0].Frac-in[1].Frac)); err != nil {
 		return nil, fmt.Errorf("attention logits: %w", err)
 	}
@@ -626,7 +637,7 @@ func (q *QAttention) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Te
 				}
 				l[j] = quant.Requantize(sc+v, q.Logit.Mult, q.Logit.Shift, lo, hi)
 			}
-			p, _, _, _ := quant.SoftmaxRow(l, table)
+			p := q.Probs(l, table)
 			for e := 0; e < d.dh; e++ {
 				var acc int64
 				for j := range p {
@@ -639,12 +650,24 @@ func (q *QAttention) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Te
 	return []*quant.Tensor{{Shape: out[0].Shape, Data: y}}, nil
 }
 
+// Probs returns the probabilities of one row of logits at frac 12: the
+// division (quant.SoftmaxRow) or, under Recip, the per-row reciprocal.
+func (q *QAttention) Probs(l, table []int64) []int64 {
+	if q.Recip {
+		p, _ := quant.SoftmaxRecipRow(l, table, quant.ProbFrac)
+		return p
+	}
+	p, _, _, _ := quant.SoftmaxRow(l, table)
+	return p
+}
+
 // Encode: heads, kv heads, head dim, the mask kind (0 none, 1 causal,
-// 2 const), the logit format, both requantizations, then for a const mask
-// every position's mode and value.
+// 2 const), the logit format (its fraction plus RecipTag under Recip),
+// both requantizations, then for a const mask every position's mode and
+// value.
 func (q *QAttention) Encode(e *quant.Encoder) error {
 	kind := map[string]int64{MaskNone: 0, MaskCausal: 1, MaskConst: 2}[q.Mask]
-	for _, v := range []int64{int64(q.Heads), int64(q.KVHeads), int64(q.HeadDim), kind, int64(q.LogitFrac), int64(q.LogitBits),
+	for _, v := range []int64{int64(q.Heads), int64(q.KVHeads), int64(q.HeadDim), kind, recipTagged(int64(q.LogitFrac), q.Recip), int64(q.LogitBits),
 		q.Logit.Mult, int64(q.Logit.Shift), q.Out.Mult, int64(q.Out.Shift), int64(len(q.Mode))} {
 		e.Int(v)
 	}
@@ -720,8 +743,21 @@ func (q *QAttention) Cost(in, out []quant.Value) quant.Cost {
 	products := hkv * (matmulEstimate(dh, scoreCols) + pv)
 	n := out[0].Size()
 	table := 1 << q.LogitBits
-	r1cs := products + h*computed*RequantCost + h*positions*softmaxPositionCost + n*RequantCost + table
-	scs := 3*products + h*computed*RequantCostSCS + h*positions*softmaxPositionCostSCS + n*RequantCostSCS + 2*table
+	r1cs := products + h*computed*RequantCost + n*RequantCost + table
+	scs := 3*products + h*computed*RequantCostSCS + n*RequantCostSCS + 2*table
+	if q.Recip {
+		// Per row of c positions: the values' and the row's parts.
+		for i := 0; i < t; i++ {
+			c := q.Cols(i, s)
+			v1, vs := recipValueCost(c, quant.ProbFrac)
+			r1, rs := recipRowCost(c, quant.ProbFrac)
+			r1cs += h * (c*v1 + r1)
+			scs += h * (c*vs + rs)
+		}
+	} else {
+		r1cs += h * positions * softmaxPositionCost
+		scs += h * positions * softmaxPositionCostSCS
+	}
 	return quant.Cost{R1CS: r1cs, SCS: scs}
 }
 

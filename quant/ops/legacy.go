@@ -60,7 +60,16 @@ func FromLegacyFFN(m *quant.Model) (*quant.Graph, error) {
 // graph is how its circuit is built, not a new model. c_attn's three
 // thirds have their own fractions (q, k, v); the graph's values carry q's on
 // all three (fractions are metadata here: no integer op reads them).
-func FromLegacyGPT2(m *quant.Model) (*quant.Graph, error) {
+//
+// WithRecipAttention gives the attention nodes the per-row reciprocal
+// softmax (QAttention.Recip): a different integer semantics, so the graph is
+// no longer m's forward pass (its reference is the graph's own Forward), for
+// benchmarks and experiments on the legacy block's circuit.
+func FromLegacyGPT2(m *quant.Model, opts ...LegacyOption) (*quant.Graph, error) {
+	var o legacyOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	c := m.Config
 	if c.Architecture != quant.ArchitectureGPT2 || m.Scales.GPT2 == nil {
 		return nil, fmt.Errorf("%w: FromLegacyGPT2 of a %s model", quant.ErrValidation, c.Architecture)
@@ -98,7 +107,7 @@ func FromLegacyGPT2(m *quant.Model) (*quant.Graph, error) {
 		}
 		attn := value(p+"attn", d, ls.Attn, quant.Int8Min, quant.Int8Max)
 		node(p+"attn", &QAttention{Heads: c.NHead, KVHeads: c.NHead, HeadDim: c.HeadDim(), Mask: MaskCausal,
-			LogitFrac: f.LogitFrac, LogitBits: f.LogitBits, Logit: b.Logit, Out: b.AttnOut}, parts[:], attn)
+			LogitFrac: f.LogitFrac, LogitBits: f.LogitBits, Logit: b.Logit, Out: b.AttnOut, Recip: o.recip}, parts[:], attn)
 		ap := value(p+"attn.c_proj", d, f.ResidualFrac, b.AttnProj.Lo, b.AttnProj.Hi)
 		node(p+"attn.c_proj", &QLinear{Dense: b.AttnProj}, []int{attn}, ap)
 		h := value(p+"attn.residual", d, f.ResidualFrac, quant.Int8Min, quant.Int8Max)
@@ -126,3 +135,12 @@ func FromLegacyGPT2(m *quant.Model) (*quant.Graph, error) {
 	}
 	return g, nil
 }
+
+// LegacyOption changes what FromLegacyGPT2 builds.
+type LegacyOption func(*legacyOptions)
+
+type legacyOptions struct{ recip bool }
+
+// WithRecipAttention makes FromLegacyGPT2's attention nodes use the per-row
+// reciprocal softmax (QAttention.Recip).
+func WithRecipAttention() LegacyOption { return func(o *legacyOptions) { o.recip = true } }

@@ -26,12 +26,15 @@ type MaskedSoftmax struct {
 
 // QMaskedSoftmax is MaskedSoftmax in integers: QSoftmax's row (the exp
 // table of the input's fraction, one division, one requantization to int8
-// at frac 7) over the kept positions of each row, 0 at the masked ones.
+// at frac 7; with Recip, QSoftmax's per-row reciprocal over the row's kept
+// count: quant.SoftmaxRecipRow) over the kept positions of each row, 0 at
+// the masked ones. Quantize sets Recip; files without it keep the division.
 type QMaskedSoftmax struct {
 	InFrac int     `json:"in_frac"`
 	Rows   int     `json:"rows"`
 	Cols   int     `json:"cols"`
 	Keep   []uint8 `json:"keep"`
+	Recip  bool    `json:"recip,omitempty"`
 }
 
 func init() {
@@ -109,7 +112,7 @@ func (m *MaskedSoftmax) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, err
 
 func (m *MaskedSoftmax) Quantize(in, out []quant.Value) (quant.Op, error) {
 	out[0].Frac, out[0].Lo, out[0].Hi = SoftmaxFrac, 0, quant.Int8Max
-	q := &QMaskedSoftmax{InFrac: in[0].Frac, Rows: m.Rows, Cols: m.Cols, Keep: slices.Clone(m.Keep)}
+	q := &QMaskedSoftmax{InFrac: in[0].Frac, Rows: m.Rows, Cols: m.Cols, Keep: slices.Clone(m.Keep), Recip: true}
 	if err := q.Check(in, out); err != nil {
 		return nil, err
 	}
@@ -150,7 +153,7 @@ func (q *QMaskedSoftmax) Forward(in []*quant.Tensor, out []quant.Value) ([]*quan
 	x := in[0].Data
 	c := q.Cols
 	t := q.ExpTable()
-	sm := &QSoftmax{InFrac: q.InFrac}
+	sm := &QSoftmax{InFrac: q.InFrac, Recip: q.Recip}
 	y := make([]int64, len(x))
 	for r := 0; r+c <= len(x); r += c {
 		keep := q.KeepRow(r / c)
@@ -170,8 +173,9 @@ func (q *QMaskedSoftmax) Forward(in []*quant.Tensor, out []quant.Value) ([]*quan
 	return []*quant.Tensor{{Shape: out[0].Shape, Data: y}}, nil
 }
 
+// Encode: as QSoftmax's (RecipTag on the fraction under Recip), then the mask.
 func (q *QMaskedSoftmax) Encode(e *quant.Encoder) error {
-	e.Int(int64(q.InFrac))
+	e.Int(recipTagged(int64(q.InFrac), q.Recip))
 	e.Int(int64(q.Rows))
 	e.Int(int64(q.Cols))
 	for _, k := range q.Keep {
@@ -190,8 +194,24 @@ func (q *QMaskedSoftmax) Kept(n int) int {
 	return n / (q.Rows * q.Cols) * per
 }
 
-// Cost: softmax's per kept value (masked ones are constants), the table.
+// Cost: softmax's per kept value (masked ones are constants), the table;
+// under Recip per row of k kept values too (its shift grows with k).
 func (q *QMaskedSoftmax) Cost(in, _ []quant.Value) quant.Cost {
 	n := q.Kept(in[0].Size())
-	return quant.Cost{R1CS: 20*n + 256, SCS: 67*n + 512}
+	if !q.Recip {
+		return quant.Cost{R1CS: 20*n + 256, SCS: 67*n + 512}
+	}
+	c := quant.Cost{R1CS: 256, SCS: 512}
+	reps := in[0].Size() / max(q.Rows*q.Cols, 1)
+	for r := range q.Rows {
+		k := 0
+		for _, v := range q.KeepRow(r) {
+			k += int(v)
+		}
+		v1, vs := recipValueCost(k, SoftmaxFrac)
+		r1, rs := recipRowCost(k, SoftmaxFrac)
+		c.R1CS += reps * (k*v1 + r1)
+		c.SCS += reps * (k*vs + rs)
+	}
+	return c
 }

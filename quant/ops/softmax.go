@@ -23,8 +23,20 @@ type Softmax struct{}
 // The output is int8 at the fixed fraction SoftmaxFrac = 7 with bounds
 // [0, 127]: a probability of 1 saturates at 127/128. InFrac repeats the
 // input's fraction (Forward sees no formats); Check pins it.
+//
+// With Recip (set by Quantize since 2026-12-01; files without the field
+// keep the division above) the row is quant.SoftmaxRecipRow at frac 7: one
+// reciprocal per row, R = floor(N/S) with N = 255·2^(t−1) − 1 and
+// t = quant.RecipShift(d), then out_j = floor((E_j·R + 2^(t−1)) / 2^t),
+// which lies in [0, 127] without a clamp (E_j·R ≤ S·R ≤ N; the proof is in
+// quant/softmaxrecip.go). Per value in a circuit: a product, a remainder
+// of t bits and a bound check instead of a division (a quotient, two
+// remainders, a product) and a requantization. Accuracy on random and
+// extreme rows (quant TestSoftmaxRecipAccuracy): max |out − float| 1.00
+// unit of 2^−7, as the division's; at most 1 unit from it.
 type QSoftmax struct {
-	InFrac int `json:"in_frac"`
+	InFrac int  `json:"in_frac"`
+	Recip  bool `json:"recip,omitempty"`
 }
 
 // Softmax formats: the exp table's index width (int8 differences) and the
@@ -40,7 +52,7 @@ func init() {
 		Kind: "softmax", ID: 42,
 		New:      func() quant.Op { return &QSoftmax{} },
 		NewFloat: func() quant.FloatOp { return &Softmax{} },
-		Doc:      "softmax over the last axis: hinted row max, a 256-entry exp table, one division and one requantization per value; int8 output at frac 7",
+		Doc:      "softmax over the last axis: hinted row max, a 256-entry exp table, one reciprocal per row and one product and shift per value (recip; older files: one division and one requantization per value); int8 output at frac 7",
 	})
 }
 
@@ -88,7 +100,7 @@ func (*Softmax) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, error) {
 
 func (*Softmax) Quantize(in, out []quant.Value) (quant.Op, error) {
 	out[0].Frac, out[0].Lo, out[0].Hi = SoftmaxFrac, 0, quant.Int8Max
-	return &QSoftmax{InFrac: in[0].Frac}, nil
+	return &QSoftmax{InFrac: in[0].Frac, Recip: true}, nil
 }
 
 func (*QSoftmax) Kind() string { return "softmax" }
@@ -117,6 +129,10 @@ func (q *QSoftmax) ExpTable() []int64 { return quant.ExpTableFor(q.InFrac, Softm
 
 // Row returns the int8 probabilities of one row (see QSoftmax).
 func (q *QSoftmax) Row(x, table []int64) []int64 {
+	if q.Recip {
+		p, _ := quant.SoftmaxRecipRow(x, table, SoftmaxFrac)
+		return p
+	}
 	p, _, _, _ := quant.SoftmaxRow(x, table)
 	for j := range p {
 		p[j] = quant.Requantize(p[j], 1, softmaxShift, 0, quant.Int8Max)
@@ -135,7 +151,24 @@ func (q *QSoftmax) Forward(in []*quant.Tensor, out []quant.Value) ([]*quant.Tens
 	return []*quant.Tensor{{Shape: out[0].Shape, Data: y}}, nil
 }
 
-func (q *QSoftmax) Encode(e *quant.Encoder) error    { e.Int(int64(q.InFrac)); return nil }
+// Encode: the input fraction, plus RecipTag under Recip (the same length:
+// older encodings unchanged, and no recip node encodes as a division one).
+func (q *QSoftmax) Encode(e *quant.Encoder) error {
+	e.Int(recipTagged(int64(q.InFrac), q.Recip))
+	return nil
+}
+
+// RecipTag marks a recip softmax in an op's encoding: it is added to a
+// small field (a fraction), so that the encoding keeps its length and
+// differs from the division's.
+const RecipTag = int64(1) << 32
+
+func recipTagged(v int64, recip bool) int64 {
+	if recip {
+		return v + RecipTag
+	}
+	return v
+}
 func (*QSoftmax) EncodeWeights(*quant.Encoder) error { return nil }
 
 // Cost: per value a lookup, a product of the max check, the division's
@@ -144,7 +177,52 @@ func (*QSoftmax) EncodeWeights(*quant.Encoder) error { return nil }
 // constraints per value; the R1CS rate counts the planned range checks at
 // ops.RefRangeBase (the circuit-wide overhead moves them to the circuit's
 // base): 34.6 per value in all at 64×64.
-func (*QSoftmax) Cost(_, out []quant.Value) quant.Cost {
+//
+// Recip: per value the lookup, the max's product, the product E·R, the
+// t-bit remainder and the output's bound (at RefRangeBase); per row the
+// division's product and three range checks.
+func (q *QSoftmax) Cost(_, out []quant.Value) quant.Cost {
 	n := out[0].Size()
+	if q.Recip {
+		_, d := quant.Rows(out[0].Shape)
+		return recipCost(n, n/max(d, 1), d)
+	}
 	return quant.Cost{R1CS: 26*n + 256, SCS: 67*n + 512}
 }
+
+// recipCost estimates a recip softmax of n values in rows of d (a
+// 256-entry table).
+func recipCost(n, rows, d int) quant.Cost {
+	r1, sc := recipValueCost(d, SoftmaxFrac)
+	rr, rs := recipRowCost(d, SoftmaxFrac)
+	return quant.Cost{R1CS: r1*n + rr*rows + 256, SCS: sc*n + rs*rows + 512}
+}
+
+// recipValueCost is the estimated cost of one value of a recip softmax row
+// of n values at frac (quant.SoftmaxRecipRow): the packed exp lookup, the
+// max's product, the product E·R (3 R1CS), the t-bit remainder and the
+// output's bound at RefRangeBase. PLONK: measured on circuits/ops
+// TestNormCostProbe (64×64) and TestAttentionCost.
+func recipValueCost(n, frac int) (r1cs, scs int) {
+	t := int(quant.RecipShift(n))
+	scs = recipValueSCS
+	if frac > SoftmaxFrac {
+		scs = recipValueSCSWide
+	}
+	return 3 + RefRangeCheck(t) + RefRangeCheck(frac), scs
+}
+
+// recipRowCost is the per-row part: the product R·S and the division's
+// three range checks (R's bound, the remainder and its complement).
+func recipRowCost(n, frac int) (r1cs, scs int) {
+	rb, db := quant.RecipBits(n, frac)
+	return 1 + RefRangeCheck(rb) + 2*RefRangeCheck(db), recipRowSCS
+}
+
+// PLONK per value at frac 7 (softmax 64×64: 34 puts the estimate 6 % under
+// the compiled count) and at frac 12 (attention at 16 tokens: 52), per row.
+const (
+	recipValueSCS     = 34
+	recipValueSCSWide = 52
+	recipRowSCS       = 40
+)

@@ -1,9 +1,14 @@
 package ops_test
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -61,5 +66,63 @@ func TestSoftmaxInteger(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Quantize sets Recip on the softmax and masked softmax ops; a recip
+// node's forward pass is quant.SoftmaxRecipRow per row, its JSON carries
+// "recip": true (a division node's has no such key), and its encoding
+// differs from the division node's at the same length.
+func TestSoftmaxRecipOps(t *testing.T) {
+	in := []quant.Value{{Shape: []int{2, 3}, Frac: 4, Lo: quant.Int8Min, Hi: quant.Int8Max}}
+	out := []quant.Value{{Shape: []int{2, 3}}}
+	op, err := (&ops.Softmax{}).Quantize(in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := op.(*ops.QSoftmax)
+	if !q.Recip {
+		t.Fatal("softmax: Quantize left Recip false")
+	}
+	x := []int64{5, -7, 100, -128, -128, -128}
+	y, err := q.Forward([]*quant.Tensor{{Shape: in[0].Shape, Data: x}}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := q.ExpTable()
+	for r := range 2 {
+		want, _ := quant.SoftmaxRecipRow(x[3*r:3*r+3], table, ops.SoftmaxFrac)
+		if !slices.Equal(y[0].Data[3*r:3*r+3], want) {
+			t.Fatalf("row %d: %v, want %v", r, y[0].Data[3*r:3*r+3], want)
+		}
+	}
+	div := &ops.QSoftmax{InFrac: q.InFrac}
+	enc := func(o quant.Op) []fr.Element {
+		g := &quant.Graph{Values: []quant.Value{in[0], out[0]}, Inputs: []int{0}, Outputs: []int{1},
+			Nodes: []quant.Node{{Name: "sm", Op: o, In: []int{0}, Out: []int{1}}}}
+		els, err := quant.Encode(&quant.Model{Config: quant.Config{Architecture: quant.ArchitectureGraph}, Graph: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return els
+	}
+	if a, b := enc(q), enc(div); len(a) != len(b) || slices.Equal(a, b) {
+		t.Errorf("encodings: recip %d elements, division %d, equal %v", len(a), len(b), slices.Equal(a, b))
+	}
+	for o, want := range map[quant.Op]bool{q: true, div: false} {
+		data, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(data), `"recip":true`); got != want || (!want && strings.Contains(string(data), "recip")) {
+			t.Errorf("JSON %s", data)
+		}
+	}
+	mop, err := (&ops.MaskedSoftmax{Rows: 2, Cols: 3, Keep: []uint8{1, 0, 0, 1, 1, 1}}).Quantize(in, []quant.Value{{Shape: []int{2, 3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mop.(*ops.QMaskedSoftmax).Recip {
+		t.Error("masked softmax: Quantize left Recip false")
 	}
 }

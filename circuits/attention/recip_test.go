@@ -1,0 +1,231 @@
+package attention_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/attention"
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/quant"
+)
+
+// recipCircuit checks Probs = SoftmaxRecip(Logits) at Frac for one row,
+// with the packed exp table and, when Log, the log-derivative checker (as
+// the gpt2 circuit); otherwise gnark's checker (as layer graphs).
+type recipCircuit struct {
+	Logits []frontend.Variable
+	Probs  []frontend.Variable `gnark:",public"`
+	frac   int
+	log    bool
+}
+
+func (c *recipCircuit) Define(api frontend.API) error {
+	var opts []fixedpoint.Option
+	if c.log {
+		opts = append(opts, fixedpoint.WithLogChecker())
+	}
+	fp := fixedpoint.New(api, opts...)
+	lo, _ := quant.GPT2Formats{LogitBits: logitBits}.LogitRange()
+	for _, l := range c.Logits {
+		fp.Check(api.Sub(l, lo), logitBits)
+	}
+	p := attention.SoftmaxRecip(api, fp, fixedpoint.NewPackedTable(api, quant.ExpTableFor(logitFrac, logitBits)), c.Logits, c.frac)
+	for i := range p {
+		api.AssertIsEqual(p[i], c.Probs[i])
+	}
+	return nil
+}
+
+func recipShape(n, frac int, log bool) *recipCircuit {
+	return &recipCircuit{Logits: make([]frontend.Variable, n), Probs: make([]frontend.Variable, n), frac: frac, log: log}
+}
+
+func recipAssign(logits []int64, frac int) *recipCircuit {
+	probs, _ := quant.SoftmaxRecipRow(logits, quant.ExpTableFor(logitFrac, logitBits), frac)
+	c := &recipCircuit{frac: frac}
+	for i := range logits {
+		c.Logits = append(c.Logits, logits[i])
+		c.Probs = append(c.Probs, probs[i])
+	}
+	return c
+}
+
+// recipTestRows are the extreme rows of n logits (all equal, one-hot with
+// the rest at the range's bottom, the max last) and random ones.
+func recipTestRows(rng *rand.Rand, n, random int) [][]int64 {
+	oneHot := make([]int64, n)
+	for i := range oneHot {
+		oneHot[i] = -512
+	}
+	oneHot[n-1] = 511
+	top := make([]int64, n)
+	for i := range top {
+		top[i] = 511
+	}
+	rows := [][]int64{make([]int64, n), top, oneHot}
+	for range random {
+		row := make([]int64, n)
+		for i := range row {
+			row[i] = rng.Int64N(1024) - 512
+		}
+		rows = append(rows, row)
+		near := make([]int64, n) // logits within a few units: long flat rows
+		for i := range near {
+			near[i] = rng.Int64N(8)
+		}
+		rows = append(rows, near)
+	}
+	return rows
+}
+
+// The reciprocal softmax circuit accepts exactly quant.SoftmaxRecipRow on
+// random and extreme rows (a row of one, uniform, one-hot; up to 4,096
+// values, whose 31-bit remainders take three limbs), at frac 7 (the int8 ops) and 12 (attention), under both range
+// checkers, and rejects a probability moved by one.
+func TestSoftmaxRecipMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 85))
+	for _, frac := range []int{7, quant.ProbFrac} {
+		for _, n := range []int{1, 2, 5, 33, 300, 4096} {
+			rows := recipTestRows(rng, n, 2)
+			if n == 4096 {
+				rows = rows[2:4] // one-hot and random: t = 31, three limbs under base 15
+			}
+			for _, row := range rows {
+				for _, log := range []bool{false, true} {
+					if err := test.IsSolved(recipShape(n, frac, log), recipAssign(row, frac), field); err != nil {
+						t.Fatalf("frac %d, n %d, log %v, %v: %v", frac, n, log, row, err)
+					}
+					bad := recipAssign(row, frac)
+					j := rng.IntN(n)
+					bad.Probs[j] = bad.Probs[j].(int64) + 1
+					if err := test.IsSolved(recipShape(n, frac, log), bad, field); err == nil {
+						t.Fatalf("frac %d, n %d, log %v: probability %d + 1 accepted", frac, n, log, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Every hint of the reciprocal softmax is pinned: the real Groth16 prover
+// fails on a wrong reciprocal (R ± 1), a wrong output (out ± 1, its
+// remainder then outside [0, 2^t), the hint's remainder value moved with it
+// under the log checker so that the limbs agree), an output moved by a
+// whole 2^t step with the remainder (a remainder out of range the other
+// way), and the packed table's forgeries that keep S an integer (rounded
+// away by the division and shift hints), under both range checkers.
+func TestSoftmaxRecipTamperedHints(t *testing.T) {
+	row := []int64{10, -40, 200, 199, 0}
+	table := quant.ExpTableFor(logitFrac, logitBits)
+	inv := new(big.Int).ModInverse(new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift), field)
+	moveOut := func(d int64) solver.Hint {
+		return func(p *big.Int, in, out []*big.Int) error {
+			if err := fixedpoint.DivPow2Hint(p, in, out); err != nil {
+				return err
+			}
+			out[0].Add(out[0], big.NewInt(d))
+			if len(out) == 2 { // the remainder's value, consistent with q
+				s := uint(in[1].Uint64())
+				out[1].Sub(out[1], new(big.Int).Lsh(big.NewInt(d), s)).Mod(out[1], p)
+			}
+			return nil
+		}
+	}
+	moveR := func(d int64) solver.Hint {
+		return func(p *big.Int, in, out []*big.Int) error {
+			if err := fixedpoint.DivFloorHint(p, in, out); err != nil {
+				return err
+			}
+			out[0].Add(out[0], big.NewInt(d))
+			return nil
+		}
+	}
+	// Δ = 190, 240, 0, 1, 200: entries 2 and 3 move to the neighbouring keys
+	// (Σδ = 0), the division and shift hints take the integer parts.
+	shifted := func(p *big.Int, in, out []*big.Int) error {
+		if err := fixedpoint.PackedLookupHint(p, in, out); err != nil {
+			return err
+		}
+		for k, d := range map[int]int64{2: 1, 3: -1} {
+			delta := in[1+len(table)+k].Int64()
+			v := new(big.Int).Mul(big.NewInt(d), inv)
+			out[k].Add(v, big.NewInt(table[delta+d])).Mod(out[k], p)
+		}
+		return nil
+	}
+	integral := func(p, v *big.Int) *big.Int {
+		one := new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift)
+		x := new(big.Int).Lsh(v, fixedpoint.PackedShift)
+		x.Mod(x, p)
+		if x.Cmp(new(big.Int).Rsh(p, 1)) > 0 {
+			x.Sub(x, p)
+		}
+		c := new(big.Int).Mod(x, one)
+		if c.Bit(fixedpoint.PackedShift-1) == 1 {
+			c.Sub(c, one)
+		}
+		return x.Sub(x, c).Rsh(x, fixedpoint.PackedShift)
+	}
+	roundDiv := func(p *big.Int, in, out []*big.Int) error {
+		out[0].Quo(integral(p, in[0]), integral(p, in[1]))
+		return nil
+	}
+	roundShift := func(p *big.Int, in, out []*big.Int) error {
+		n := integral(p, in[0])
+		s := uint(in[1].Uint64())
+		q := new(big.Int).Rsh(n, s)
+		out[0].Mod(q, p)
+		if len(out) == 2 {
+			out[1].Sub(n, q.Lsh(q, s)).Mod(out[1], p)
+		}
+		return nil
+	}
+	for _, frac := range []int{7, quant.ProbFrac} {
+		for _, log := range []bool{false, true} {
+			ccs, err := frontend.Compile(field, r1cs.NewBuilder, recipShape(len(row), frac, log))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pk, _, err := groth16.Setup(ccs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := frontend.NewWitness(recipAssign(row, frac), field)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := groth16.Prove(ccs, pk, w); err != nil {
+				t.Fatalf("frac %d, log %v: honest proof failed: %v", frac, log, err)
+			}
+			t0 := quant.RecipShift(len(row))
+			for name, o := range map[string][]solver.Option{
+				"R+1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1))},
+				"R-1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(-1))},
+				"R+2^10":            {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1<<10))},
+				"out+1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
+				"out-1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
+				"out+2^t":           {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
+				"neighbouring keys": {solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), shifted), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+			} {
+				if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
+					t.Errorf("frac %d, log %v: tampered %s: prover succeeded", frac, log, name)
+				}
+			}
+			// The forgery hints alone, on honest values, are honest: the
+			// rounding hints reproduce the honest proof.
+			if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(
+				solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv),
+				solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift))); err != nil {
+				t.Errorf("frac %d, log %v: rounding hints on honest values: %v", frac, log, err)
+			}
+		}
+	}
+}
