@@ -142,6 +142,15 @@ func validateSide(what, def string, parts PartVisibility) error {
 		}
 		return nil
 	}
+	if def == VisibilityCommitted {
+		// Committed input or output (Groth16 only, see README "Committed
+		// input and output"): the whole side in one BSB22 commitment, so
+		// a part list, which would split the side, is refused.
+		if parts != "" {
+			return fmt.Errorf("%w: %s visibility %s covers the whole side: per-part visibilities with %s are not supported (one commitment per side; use hashed or private parts)", ErrValidation, what, def, def)
+		}
+		return nil
+	}
 	return checkIOVisibility(what, def)
 }
 
