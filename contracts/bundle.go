@@ -134,6 +134,9 @@ func RegistryBackend(vk prover.VerifyingKey) (Backend, int, error) {
 // BundleCalldata encodes a bundle's proof and public inputs for its
 // verifier and the registry.
 func BundleCalldata(b *verifier.Bundle) ([]byte, []*big.Int, error) {
+	if err := CheckOnChain(b.Visibility); err != nil {
+		return nil, nil, err
+	}
 	_, proof, err := verifier.Decode(b)
 	if err != nil {
 		return nil, nil, err
@@ -302,4 +305,24 @@ func (c *Chain) verifyRegistered(ctx context.Context, d *Deployment, m *Model, p
 	res.Accepted, res.RegistryVerifyGas, res.TxHash = true, rcpt.GasUsed, rcpt.TxHash.Hex()
 	res.PublicInputsHash = common.Hash(ev.PublicInputsHash).Hex()
 	return res, nil
+}
+
+// ErrCommittedIO: committed input or output (quant.VisibilityCommitted as
+// an input or output visibility) is not verified on chain yet.
+var ErrCommittedIO = errors.New("contracts: committed input or output is not supported on chain")
+
+// CheckOnChain refuses visibilities the on-chain verifier does not support:
+// committed input or output. Such a key has three BSB22 commitments (input,
+// output, lookups; two with one side committed) and the lookups' commits
+// the input's wire: the Solidity post-processing (multicommit.go) handles
+// two commitments with the second committing the first's wire alone, and
+// a contract caller would also have to recompute the side's public input
+// (Keccak of Σ v·B over the key's basis: one MSM over the basis, which
+// the calldata does not carry). Verify such bundles off chain (zkinfer
+// verify) or use hashed input and output.
+func CheckOnChain(v quant.Visibility) error {
+	if cin, cout := v.CommittedIO(); cin || cout {
+		return fmt.Errorf("%w: the Solidity verifier handles at most two BSB22 commitments and no committed values' basis (input %s, output %s); verify off chain with zkinfer verify, or use hashed input and output", ErrCommittedIO, v.Input, v.Output)
+	}
+	return nil
 }

@@ -38,9 +38,12 @@ from a key file (the one you made with setup, or audited), never from a
 bundle's embedded key; the key's digest is printed.`,
 	Flags: []cli.Flag{VKFlag, SolidityFlag},
 	Action: func(ctx *cli.Context) error {
-		vk, _, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
+		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
 		if err != nil {
 			return err
+		}
+		if err := contracts.CheckOnChain(hdr.IO()); err != nil {
+			return fmt.Errorf("create-evm-verifier: %w", err)
 		}
 		solPath := ctx.String(SolidityFlag.Name)
 		comp, err := createEVMVerifier(ctx.Context, newProgress(ctx), vk, solPath)
@@ -181,6 +184,9 @@ deploy-evm --vk vk.agg.key made.`,
 		b, err := readSingleBundle(ctx.String(BundleFlag.Name))
 		if err != nil {
 			return err
+		}
+		if err := contracts.CheckOnChain(b.Visibility); err != nil {
+			return fmt.Errorf("verify-evm: %w", err)
 		}
 		var (
 			pinned prover.VerifyingKey

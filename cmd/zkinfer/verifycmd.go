@@ -66,7 +66,7 @@ shard bundle (carried, or --sharded FILE for --detach) must be the one the
 aggregated proof names at its position, and is re-checked against the keys
 manifest with the hash chain and the shards commitment.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, verifySeedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, InputBasisFlag, OutputBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, verifySeedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -135,6 +135,7 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	if err != nil {
 		return err
 	}
+	opts = append(opts, ioBasisFiles(ctx, b))
 	res, err := verifier.Verify(b, a, opts...)
 	if err != nil {
 		return verifyError(bundlePath, err)
@@ -389,4 +390,22 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
 	}
 	return nil
+}
+
+// ioBasisFiles is the basis files of a bundle's committed input and
+// output: --input-basis and --output-basis, else the files setup wrote
+// beside the pinned --vk. Verify checks each against the pinned key's
+// digest of it; a side that is not committed needs none.
+func ioBasisFiles(ctx *cli.Context, b *verifier.Bundle) verifier.Option {
+	in, out := ctx.String(InputBasisFlag.Name), ctx.String(OutputBasisFlag.Name)
+	cin, cout := b.Visibility.CommittedIO()
+	if vk := ctx.String(PinVKFlag.Name); vk != "" {
+		if in == "" && cin {
+			in = prover.InputBasisPath(vk)
+		}
+		if out == "" && cout {
+			out = prover.OutputBasisPath(vk)
+		}
+	}
+	return verifier.IOBasisFiles(in, out)
 }
