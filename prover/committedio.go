@@ -86,9 +86,11 @@ import (
 // with at most one commitment); the GPU prover (the mask override would
 // have to reach ICICLE's prover; untested); per-part visibilities and
 // models whose input or output is several parts (one commitment over one
-// int8 tensor per side); export-verifier and verify-evm (see the
-// contracts package's refusal). Committed weights combine: their
-// commitment stays first, then the input's, then the output's.
+// int8 tensor per side). On chain one committed side works (two BSB22
+// commitments with the lookups', contracts/multicommit.go); two, or one
+// with committed weights, are refused (contracts.CheckOnChain). Committed
+// weights combine off chain: their commitment stays first, then the
+// input's, then the output's.
 
 // IOBasis names the commitment basis of a committed input or output.
 type IOBasis struct {

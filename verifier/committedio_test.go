@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/zkinfer/zkinfer/prover"
@@ -195,6 +196,10 @@ func TestCommittedIORefusals(t *testing.T) {
 	m := committedModel(t, 1)
 	if _, err := prover.Compile(m, nil, prover.WithVisibility(committedIOVis), prover.WithBackend(prover.BackendPLONK)); !errors.Is(err, quant.ErrValidation) {
 		t.Fatalf("plonk: %v", err)
+	}
+	dir := t.TempDir()
+	if _, err := prover.CompileGraphShards(m, []int{1}, filepath.Join(dir, "c.zkc"), filepath.Join(dir, "pk.key"), filepath.Join(dir, "vk.key"), nil, prover.WithVisibility(committedIOVis)); err == nil || !strings.Contains(err.Error(), "not supported with shards") {
+		t.Fatalf("shards: %v", err)
 	}
 	mixed := committedIOVis
 	mixed.InputParts = quant.NewPartVisibility([]quant.PartVis{{Name: "x", Visibility: quant.VisibilityHashed}})

@@ -369,6 +369,24 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 	return publicWitness(b, l.Input, l.Output)
 }
 
+// PublicWitnessWith is PublicWitness for a bundle with a committed input
+// or output: opts give the basis files (IOBasisFiles), which are read and
+// checked against the bundle's own layout (its input_basis and
+// output_basis), only as good as the check of that layout against a pinned
+// digest (contracts.CheckBundleKey, Verify).
+func PublicWitnessWith(b *Bundle, opts ...Option) (witness.Witness, int, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	l := b.Layout()
+	bases, err := readIOBases(b, l, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	return publicWitnessBases(b, l.Input, l.Output, bases)
+}
+
 // publicWitness is PublicWitness with the parts of input and output taken
 // from in and out (the pinned layout's).
 func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int, error) {
