@@ -48,7 +48,10 @@ without one:
 The bundle's key must be the pinned one. Then the proof is checked against
 the public inputs (input and output, hashed again from the carried values
 where hashed, and the model commitment), and the carried tensors' shapes and
-fractions against the pinned key's.
+fractions against the pinned key's. A committed input or output's public
+input is recomputed from the carried values and the pinned key's basis file
+(beside --vk: vk.input.basis, vk.output.basis; or --input-basis,
+--output-basis, needed with --vk-digest), whose digest the key pins.
 With --model (the quantized model file), also checks that the proof is about
 that model: its Poseidon2 commitment must be the proven one and the circuit
 compiled from it must be the circuit the pinned key is for (fixed weights:
