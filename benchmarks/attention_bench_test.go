@@ -212,4 +212,21 @@ func BenchmarkPinnedCounts(b *testing.B) {
 			b.Logf("%s: %d R1CS constraints", s.name, cs.GetNbConstraints())
 		})
 	}
+	// The d-64 block with committed input and output (BSB22, Groth16)
+	// instead of Poseidon2-hashed: issue 19 item 1.
+	b.Run("d64-h4-seq64-committed-io", func(b *testing.B) {
+		m, _ := quantizedTrace(b, gpt2(64, 4, 64, 1))
+		vis := quant.DefaultVisibility
+		vis.Input, vis.Output = quant.VisibilityCommitted, quant.VisibilityCommitted
+		c, err := graph.New(m, vis)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(cs.GetNbConstraints()), "constraints")
+		b.Logf("d64-h4-seq64-committed-io: %d R1CS constraints", cs.GetNbConstraints())
+	})
 }

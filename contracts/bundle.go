@@ -132,13 +132,18 @@ func RegistryBackend(vk prover.VerifyingKey) (Backend, int, error) {
 }
 
 // BundleCalldata encodes a bundle's proof and public inputs for its
-// verifier and the registry.
-func BundleCalldata(b *verifier.Bundle) ([]byte, []*big.Int, error) {
+// verifier and the registry. opts give the basis file of a committed input
+// or output (verifier.IOBasisFiles), whose public input is recomputed from
+// the bundle's values.
+func BundleCalldata(b *verifier.Bundle, opts ...verifier.Option) ([]byte, []*big.Int, error) {
+	if err := CheckOnChain(b.Visibility); err != nil {
+		return nil, nil, err
+	}
 	_, proof, err := verifier.Decode(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, _, err := verifier.PublicWitness(b)
+	pub, _, err := verifier.PublicWitnessWith(b, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +182,10 @@ type BundleResult struct {
 // deploys a registry, registers the model with the key's digest and
 // verifies again through it, for the registry's gas. A proof the verifier
 // rejects is Accepted false with a nil error.
-func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *Compiled) (*BundleResult, error) {
+//
+// opts give the basis files of a committed input or output
+// (verifier.IOBasisFiles): checked against the pinned layout l's.
+func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *Compiled, opts ...verifier.Option) (*BundleResult, error) {
 	digest, err := CheckBundleKey(b, pinned, l)
 	if err != nil {
 		return nil, err
@@ -190,7 +198,7 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	if err != nil {
 		return nil, err
 	}
-	proofBytes, inputs, err := BundleCalldata(b)
+	proofBytes, inputs, err := BundleCalldata(b, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,11 +268,11 @@ func (c *Chain) deployAndRegister(ctx context.Context, pinned prover.VerifyingKe
 // pinned by the registry); pinned, when not nil, must also be the bundle's
 // key and the key the model was registered with. A proof the registry
 // rejects is Accepted false with a nil error.
-func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout) (*BundleResult, error) {
+func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, opts ...verifier.Option) (*BundleResult, error) {
 	if d.ChainID != c.chainID.Uint64() {
 		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
 	}
-	proofBytes, inputs, err := BundleCalldata(b)
+	proofBytes, inputs, err := BundleCalldata(b, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -302,4 +310,31 @@ func (c *Chain) verifyRegistered(ctx context.Context, d *Deployment, m *Model, p
 	res.Accepted, res.RegistryVerifyGas, res.TxHash = true, rcpt.GasUsed, rcpt.TxHash.Hex()
 	res.PublicInputsHash = common.Hash(ev.PublicInputsHash).Hex()
 	return res, nil
+}
+
+// ErrCommittedIO: committed input and output together, or either with
+// committed weights, are not verified on chain.
+var ErrCommittedIO = errors.New("contracts: more than one committed side is not supported on chain")
+
+// CheckOnChain refuses visibilities the on-chain verifier does not
+// support. Every committed side (weights, input, output; quant.
+// VisibilityCommitted) is a BSB22 commitment of its own, and the lookups
+// add one: the Solidity rewrite (multicommit.go) verifies two commitments,
+// so one committed side at most. With a committed input or output the
+// contract's caller supplies that side's public input, Keccak256 of Σ v·B
+// over the key's basis (verifier.PublicWitnessWith recomputes it from the
+// bundle's values and the pinned key's basis file): the contract checks
+// the proof against it like any public input.
+func CheckOnChain(v quant.Visibility) error {
+	cin, cout := v.CommittedIO()
+	n := 0
+	for _, c := range []bool{cin, cout, v.Weights == quant.VisibilityCommitted} {
+		if c {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%w: input %s, output %s, weights %s make %d BSB22 commitments with the lookups', and the Solidity verifier checks at most two; verify off chain with zkinfer verify, or commit one side only", ErrCommittedIO, v.Input, v.Output, v.Weights, n+1)
+	}
+	return nil
 }

@@ -78,8 +78,11 @@ type Calldata struct {
 // verifies nothing (see CalldataNote). modelID, when not nil, completes the
 // registry call's data; registry and verifierAddr, when not nil, are
 // recorded as the calls' targets.
-func NewCalldata(b *verifier.Bundle, modelID *common.Hash, registry, verifierAddr *common.Address) (*Calldata, error) {
-	proof, inputs, err := BundleCalldata(b)
+//
+// opts give the basis file of a committed input or output
+// (verifier.IOBasisFiles).
+func NewCalldata(b *verifier.Bundle, modelID *common.Hash, registry, verifierAddr *common.Address, opts ...verifier.Option) (*Calldata, error) {
+	proof, inputs, err := BundleCalldata(b, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("contracts: calldata: %w", err)
 	}
@@ -166,9 +169,12 @@ func publicInputNames(b *verifier.Bundle, n int) ([]PublicInput, error) {
 	for _, t := range b.PublicInputs {
 		one := *b
 		one.PublicInputs = []verifier.Tensor{t}
-		_, k, err := verifier.PublicWitness(&one)
-		if err != nil {
-			return nil, err
+		k := 1 // a committed side: one element, BundleCalldata recomputed it
+		if t.Encoding != verifier.EncodingCommittedInt8 {
+			var err error
+			if _, k, err = verifier.PublicWitness(&one); err != nil {
+				return nil, err
+			}
 		}
 		mixed := mixedMeanings(b, t, k)
 		for i := range k {
@@ -239,6 +245,8 @@ func meaning(t verifier.Tensor) string {
 		return "Poseidon2 hash of the " + t.Name + " activation, chaining shards"
 	case verifier.EncodingPackedInt8:
 		return "the " + t.Name + " values, int8 packed 31 per field element"
+	case verifier.EncodingCommittedInt8:
+		return "Keccak256 mod r of the BSB22 commitment to the " + t.Name + " values over the key's " + t.Name + " basis; recompute it from the bundle's values and the basis file"
 	case verifier.EncodingHashedParts:
 		return "Poseidon2 hash of the " + t.Name + " parts (quant.HashParts: one hash per part); recompute it from the bundle's values"
 	case verifier.EncodingSaltedParts:

@@ -87,6 +87,11 @@ type Header struct {
 	// WeightsBasis, in the key headers of committed-weights circuits, names
 	// the weights' commitment basis (committed.go); part of the layout.
 	WeightsBasis *WeightsBasis `json:"weights_basis,omitempty"`
+	// InputBasis and OutputBasis, in the key headers of circuits with a
+	// committed input (output), name its commitment basis (committedio.go);
+	// part of the layout.
+	InputBasis  *IOBasis `json:"input_basis,omitempty"`
+	OutputBasis *IOBasis `json:"output_basis,omitempty"`
 	// SettingsDigest is the SHA-256 of the settings file the circuit was
 	// compiled from (WithSettingsDigest).
 	SettingsDigest string `json:"settings_digest,omitempty"`

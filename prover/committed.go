@@ -216,8 +216,13 @@ const basisMagic = "zkinfer.weights-basis.v1\n"
 // writeBasis writes the basis file: basisMagic, the count (uint64 big
 // endian), and each point compressed (32 bytes, gnark-crypto's encoding).
 func writeBasis(w io.Writer, b []curve.G1Affine) error {
+	return writeBasisMagic(w, basisMagic, b)
+}
+
+// writeBasisMagic is writeBasis with another magic line (ioBasisMagic).
+func writeBasisMagic(w io.Writer, magic string, b []curve.G1Affine) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(basisMagic)
+	bw.WriteString(magic)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 	bw.Write(n[:])
@@ -255,6 +260,12 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 	if want.Weights < 1 || want.Weights > maxBasisWeights || want.Commitment != 0 {
 		return nil, fmt.Errorf("%s: %w: the key header's weights basis (%d weights, commitment %d) is malformed (at most %d weights, commitment 0)", path, ErrCorrupted, want.Weights, want.Commitment, maxBasisWeights)
 	}
+	return readBasisFile(path, basisMagic, want.Weights, want.Digest)
+}
+
+// readBasisFile reads a basis file of n points with the given magic line
+// and checks its digest (the pinned header's) before decoding.
+func readBasisFile(path, magic string, n int, digest string) ([]curve.G1Affine, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -264,23 +275,23 @@ func ReadWeightsBasis(path string, want *WeightsBasis) ([]curve.G1Affine, error)
 	if err != nil {
 		return nil, err
 	}
-	size := int64(len(basisMagic)) + 8 + int64(want.Weights)*curve.SizeOfG1AffineCompressed
+	size := int64(len(magic)) + 8 + int64(n)*curve.SizeOfG1AffineCompressed
 	if st.Size() != size {
-		return nil, fmt.Errorf("%s: %d bytes, a basis of %d weights has %d", path, st.Size(), want.Weights, size)
+		return nil, fmt.Errorf("%s: %d bytes, a basis of %d points has %d", path, st.Size(), n, size)
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	if d := "sha256:" + hex.EncodeToString(sum[:]); d != want.Digest {
-		return nil, fmt.Errorf("%s: %w: digest %s, the pinned key's basis is %s", path, ErrCircuitMismatch, d, want.Digest)
+	if d := "sha256:" + hex.EncodeToString(sum[:]); d != digest {
+		return nil, fmt.Errorf("%s: %w: digest %s, the pinned key's basis is %s", path, ErrCircuitMismatch, d, digest)
 	}
-	if string(data[:len(basisMagic)]) != basisMagic || binary.BigEndian.Uint64(data[len(basisMagic):]) != uint64(want.Weights) {
-		return nil, fmt.Errorf("%s: not a weights basis file of %d weights", path, want.Weights)
+	if string(data[:len(magic)]) != magic || binary.BigEndian.Uint64(data[len(magic):]) != uint64(n) {
+		return nil, fmt.Errorf("%s: not a %s basis file of %d points", path, strings.TrimSpace(magic), n)
 	}
-	b := make([]curve.G1Affine, want.Weights)
-	off := len(basisMagic) + 8
+	b := make([]curve.G1Affine, n)
+	off := len(magic) + 8
 	for j := range b {
 		if _, err := b[j].SetBytes(data[off : off+curve.SizeOfG1AffineCompressed]); err != nil {
 			return nil, fmt.Errorf("%s: point %d: %w", path, j, err)

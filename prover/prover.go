@@ -137,6 +137,11 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	default:
 		return nil, fmt.Errorf("compile: range checks %q: want %q or %q", cfg.rangeChecks, RangeChecksLookup, RangeChecksBits)
 	}
+	if cin, cout := cfg.visibility.CommittedIO(); (cin || cout) && cfg.backend != BackendGroth16 {
+		// As for committed weights: PLONK's BSB22 commitments are
+		// blinded inside its prover (committedio.go).
+		return nil, fmt.Errorf("compile: %w: %s input or output needs the %s backend (its BSB22 commitment): gnark's %s prover blinds its commitments with randomness it does not expose, so they cannot name the values; use hashed with %s", quant.ErrValidation, quant.VisibilityCommitted, BackendGroth16, cfg.backend, cfg.backend)
+	}
 	if cfg.visibility.Weights == quant.VisibilityCommitted && cfg.backend != BackendGroth16 {
 		// gnark's PLONK prover blinds every BSB22 commitment with two
 		// random evaluations drawn inside the prover (not a hint, so not
@@ -358,6 +363,21 @@ func newKeys(c *Circuit, pk ProvingKey, vk VerifyingKey, setup, digest, warning 
 		}
 		h.WeightsBasis = wb
 	}
+	cin, cout := h.IO().CommittedIO()
+	for _, s := range []struct {
+		side string
+		on   bool
+		dst  **IOBasis
+	}{{SideInput, cin, &h.InputBasis}, {SideOutput, cout, &h.OutputBasis}} {
+		if !s.on {
+			continue
+		}
+		b, err := IOBasisOf(c.CS, h.IO(), pk, s.side)
+		if err != nil {
+			return nil, fmt.Errorf("setup: %w", err)
+		}
+		*s.dst = b
+	}
 	pkh, vkh := h, h
 	pkh.Format, vkh.Format = FormatProvingKey, FormatVerifyingKey
 	d, err := VerifyingKeyDigest(vk, vkh.Layout())
@@ -515,6 +535,17 @@ func Prove(c *Circuit, pk ProvingKey, pkHeader Header, m *quant.Model, tr *quant
 			return nil, fmt.Errorf("prove: %s weights: the GPU prover is not supported", quant.VisibilityCommitted)
 		}
 		if solverOpts, err = proveCommitted(c, pk, m, assignment); err != nil {
+			return nil, fmt.Errorf("prove: %w", err)
+		}
+	}
+	if cin, cout := c.Header.IO().CommittedIO(); cin || cout {
+		if cfg.gpu {
+			return nil, fmt.Errorf("prove: %s input or output: the GPU prover is not supported (the commitment mask override would have to reach ICICLE's prover; untested)", quant.VisibilityCommitted)
+		}
+		if cfg.aggregatable {
+			return nil, fmt.Errorf("prove: %w: %s input or output: the recursive verifier takes keys with at most one commitment", ErrNotAggregatable, quant.VisibilityCommitted)
+		}
+		if solverOpts, err = proveCommittedIO(c, pk, tr, assignment); err != nil {
 			return nil, fmt.Errorf("prove: %w", err)
 		}
 	}

@@ -125,6 +125,11 @@ func compileShards(m *quant.Model, version int, ranges []quant.ShardRange, circu
 		// Poseidon2 ones (see "Sharding" in committed.go).
 		return nil, fmt.Errorf("compile: %w: %s weights are not supported with shards; use hashed weights", quant.ErrValidation, quant.VisibilityCommitted)
 	}
+	if cin, cout := cfg.visibility.CommittedIO(); cin || cout {
+		// Shards chain through Poseidon2 hashes of their boundaries, and
+		// the recursive aggregation takes keys with one commitment.
+		return nil, fmt.Errorf("compile: %w: %s input or output is not supported with shards (shards chain through Poseidon2 boundary hashes); use hashed", quant.ErrValidation, quant.VisibilityCommitted)
+	}
 	// A shard's bundle exposes input, output and its Poseidon2 commitment
 	// (verifier's shard layout), which the shards commitment hashes:
 	// public weights add a tensor, so such shards could be set up and

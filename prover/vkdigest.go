@@ -29,11 +29,16 @@ type Layout struct {
 	// other keys' digests are unchanged): the digest then pins the basis
 	// an auditor recomputes model commitments with.
 	WeightsBasis *WeightsBasis `json:"weights_basis,omitempty"`
+	// InputBasis and OutputBasis are set for a committed input (output)
+	// only, likewise: the digest pins the basis its public input is
+	// recomputed over.
+	InputBasis  *IOBasis `json:"input_basis,omitempty"`
+	OutputBasis *IOBasis `json:"output_basis,omitempty"`
 }
 
 // Layout returns the layout a key (or circuit) header records.
 func (h Header) Layout() Layout {
-	return Layout{Backend: h.Backend, Visibility: h.Visibility, Input: h.Input, Output: h.Output, WeightsBasis: h.WeightsBasis}
+	return Layout{Backend: h.Backend, Visibility: h.Visibility, Input: h.Input, Output: h.Output, WeightsBasis: h.WeightsBasis, InputBasis: h.InputBasis, OutputBasis: h.OutputBasis}
 }
 
 // VerifyingKeyDigest is the canonical digest that pins a verifying key with

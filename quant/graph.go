@@ -556,7 +556,14 @@ const (
 // also pays its range checks).
 func IOCost(n int, v string, input bool) Cost {
 	var c Cost
-	if v != VisibilityPublic {
+	if v == VisibilityCommitted {
+		// Committed by the proof system (Groth16): nothing hashed; the
+		// output values are copied to witness wires of their own, one
+		// equality each (circuits/modelio, exposeCommitted).
+		if !input {
+			c.R1CS = n
+		}
+	} else if v != VisibilityPublic {
 		perms := (n + PackedPerElement - 1) / PackedPerElement
 		c.R1CS, c.SCS = hashPermR1CS*perms, hashPermSCS*perms
 	} else {

@@ -142,6 +142,15 @@ func validateSide(what, def string, parts PartVisibility) error {
 		}
 		return nil
 	}
+	if def == VisibilityCommitted {
+		// Committed input or output (Groth16 only, see README "Committed
+		// input and output"): the whole side in one BSB22 commitment, so
+		// a part list, which would split the side, is refused.
+		if parts != "" {
+			return fmt.Errorf("%w: %s visibility %s covers the whole side: per-part visibilities with %s are not supported (one commitment per side; use hashed or private parts)", ErrValidation, what, def, def)
+		}
+		return nil
+	}
 	return checkIOVisibility(what, def)
 }
 
@@ -169,8 +178,10 @@ func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 			if bare != "" {
 				return "", "", fmt.Errorf("%w: %.80q: two visibilities (%s, %.32s) for the unnamed parts", ErrValidation, s, bare, f)
 			}
-			if err := checkIOVisibility(side, f); err != nil {
-				return "", "", err
+			if f != VisibilityCommitted {
+				if err := checkIOVisibility(side, f); err != nil {
+					return "", "", err
+				}
 			}
 			bare = f
 			continue
@@ -182,6 +193,9 @@ func ParseIOVisibility(side, s, def string) (string, PartVisibility, error) {
 		}
 		if len(name) > maxPartName {
 			return "", "", fmt.Errorf("%w: a part name of %d bytes (%.32q…), at most %d", ErrValidation, len(name), name, maxPartName)
+		}
+		if v == VisibilityCommitted {
+			return "", "", fmt.Errorf("%w: part %.32q: %s covers a whole side (one commitment), not one part: use --%s-visibility %s alone", ErrValidation, name, v, side, v)
 		}
 		if err := checkIOVisibility("part "+name, v); err != nil {
 			return "", "", err

@@ -29,13 +29,18 @@ const (
 	// architecture) or public (the commitment and the weight elements are
 	// public inputs; small models only, MaxPublicWeights).
 	VisibilityFixed = "fixed"
-	// VisibilityCommitted (weights only, Groth16 only): the weights are
+	// VisibilityCommitted (Groth16 only): the weights are
 	// private witnesses committed by the proof system's own Pedersen
 	// (BSB22) commitment instead of hashed in the circuit; the public model
 	// commitment is the Keccak hash of that commitment point, which anyone
 	// recomputes from the weights and the key's commitment basis
 	// (prover.WeightsBasis). EZKL calls this "polycommit". See README,
-	// "Committed weights".
+	// "Committed weights". As an input or output visibility (the whole
+	// side, one int8 tensor) the side's values are committed the same way
+	// instead of hashed: one public input, Keccak of that commitment's
+	// point, which a verifier holding the values recomputes from the key's
+	// input (output) basis (prover.IOBasis). README, "Committed input and
+	// output".
 	VisibilityCommitted = "committed"
 )
 
@@ -323,4 +328,10 @@ func WriteQuantized(path string, m *Model) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// CommittedIO reports whether the input and the output are committed
+// (VisibilityCommitted: one BSB22 commitment per side, Groth16 only).
+func (v Visibility) CommittedIO() (in, out bool) {
+	return v.Input == VisibilityCommitted, v.Output == VisibilityCommitted
 }

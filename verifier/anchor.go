@@ -113,7 +113,7 @@ func DeriveKey(m *quant.Model, vis quant.Visibility, rangeChecks string, srs *pr
 // pinned key.
 func (b *Bundle) Layout() prover.Layout {
 	vis := b.Visibility
-	l := prover.Layout{Backend: b.Backend, Visibility: &vis, WeightsBasis: b.WeightsBasis}
+	l := prover.Layout{Backend: b.Backend, Visibility: &vis, WeightsBasis: b.WeightsBasis, InputBasis: b.InputBasis, OutputBasis: b.OutputBasis}
 	if t, ok := b.Tensor(TensorInput); ok {
 		l.Input = &prover.TensorSpec{Shape: t.Shape, Frac: t.Frac, Parts: t.Parts}
 	}

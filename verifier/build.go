@@ -106,6 +106,8 @@ func NewBundle(m *quant.Model, c *prover.Circuit, vk prover.VerifyingKey, vkHead
 		ModelCommitment: commit,
 		Visibility:      vis,
 		WeightsBasis:    vkHeader.WeightsBasis,
+		InputBasis:      vkHeader.InputBasis,
+		OutputBasis:     vkHeader.OutputBasis,
 		SettingsDigest:  c.Header.SettingsDigest,
 		RangeChecks:     c.Header.RangeChecks,
 		CircuitDigest:   c.Header.CircuitDigest,
@@ -203,6 +205,10 @@ func tensor(name string, v [][]int64, frac int, vis string, pub fr.Vector) (Tens
 		t.Encoding = EncodingPackedInt8
 	case quant.VisibilityHashed:
 		t.Encoding = EncodingHashedInt8
+	case quant.VisibilityCommitted:
+		// The values, as hashed carries them: the verifier recomputes the
+		// public input from them and its key's basis.
+		t.Encoding = EncodingCommittedInt8
 	case quant.VisibilityPrivate:
 		if len(pub) == 0 {
 			return t, fmt.Errorf("bundle: %s: no public input", name)

@@ -72,6 +72,14 @@ const (
 	// a salt only the prover's host knows; the bundle carries the
 	// commitment (Tensor.Commitment) and no values.
 	EncodingSaltedInt8 = "poseidon2-salted-int8-packed-31"
+	// EncodingCommittedInt8 (committed, Groth16): one public input,
+	// Keccak256 mod r of the BSB22 commitment point Σ v_j·B_j of the
+	// values over the pinned key's input (output) basis
+	// (prover.CommittedValues); the bundle carries the values and the
+	// verifier recomputes the point from them and the basis file of the
+	// key it pinned (never one the bundle names unless the pinned digest
+	// covers it).
+	EncodingCommittedInt8 = "bsb22-keccak-int8"
 	// EncodingChainHash (between the shards of a sharded bundle): one
 	// public input, quant.HashPacked of the activation (no salt), carried
 	// as Tensor.Commitment without the values; the output of one shard and
@@ -175,6 +183,11 @@ type Bundle struct {
 	// WeightsBasis is the key's under committed weights (part of its
 	// layout, so of VKDigest): which basis the model commitment is over.
 	WeightsBasis *prover.WeightsBasis `json:"weights_basis,omitempty"`
+	// InputBasis and OutputBasis are the key's under committed input
+	// (output), part of its layout like WeightsBasis: which basis the
+	// side's public input is over.
+	InputBasis  *prover.IOBasis `json:"input_basis,omitempty"`
+	OutputBasis *prover.IOBasis `json:"output_basis,omitempty"`
 }
 
 // Encode returns the bundle as indented JSON.
@@ -285,7 +298,7 @@ func Parse(data []byte) (*Bundle, error) {
 			if _, err := parseElement(t.Commitment); err != nil {
 				return nil, fmt.Errorf("%w: tensor %q: commitment: %v", ErrBundle, t.Name, err)
 			}
-		case EncodingPackedInt8, EncodingHashedInt8:
+		case EncodingPackedInt8, EncodingHashedInt8, EncodingCommittedInt8:
 			if want != len(t.Values) {
 				return nil, fmt.Errorf("%w: tensor %q has %d values for shape %v", ErrBundle, t.Name, len(t.Values), t.Shape)
 			}
@@ -310,7 +323,7 @@ func Parse(data []byte) (*Bundle, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingMixedParts, EncodingChainHash, EncodingChainParts, EncodingWeightElements, EncodingModelCommitment)
+			return nil, fmt.Errorf("%w: tensor %q has encoding %q (supported: %q, %q, %q, %q, %q, %q, %q, %q, %q, %q, %q, %q)", ErrBundle, t.Name, t.Encoding, EncodingPackedInt8, EncodingHashedInt8, EncodingCommittedInt8, EncodingSaltedInt8, EncodingPackedParts, EncodingHashedParts, EncodingSaltedParts, EncodingMixedParts, EncodingChainHash, EncodingChainParts, EncodingWeightElements, EncodingModelCommitment)
 		}
 	}
 	if _, err := parseCommitment(b.ModelCommitment, b.Visibility.Weights); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/witness"
@@ -75,6 +76,20 @@ type Option func(*options)
 type options struct {
 	production, insecure bool
 	proofHash            string // prover.ProofHashMiMC for shards proven for aggregation
+	// inBasis and outBasis are the basis files of a committed input and
+	// output (IOBasisFiles).
+	inBasis, outBasis string
+}
+
+// IOBasisFiles gives the basis files of a committed input and output
+// (prover.InputBasisPath, prover.OutputBasisPath: setup writes them beside
+// the verifying key): Verify reads each committed side's and checks its
+// digest against the pinned layout's (the pinned key header's, or for a
+// bare digest the bundle's, which that digest covers) before recomputing
+// the side's public input from the carried values. Empty paths are for
+// sides that are not committed.
+func IOBasisFiles(input, output string) Option {
+	return func(o *options) { o.inBasis, o.outBasis = input, output }
 }
 
 // RequireProduction makes Verify refuse keys that the anchor's header does
@@ -143,8 +158,13 @@ func verify(b *Bundle, a *Anchor, layout func(*Bundle) error, opts ...Option) (*
 	pinned := b.Layout()
 	if h != nil {
 		pinned.Input, pinned.Output = h.Input, h.Output
+		pinned.InputBasis, pinned.OutputBasis = h.InputBasis, h.OutputBasis
 	}
-	n, err := verifyProof(b, vk, pinned, o.proofHash)
+	bases, err := readIOBases(b, pinned, o)
+	if err != nil {
+		return nil, err
+	}
+	n, err := verifyProofBases(b, vk, pinned, o.proofHash, bases)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +271,12 @@ func describeParts(p []prover.PartSpec) string {
 // vk and the bundle's public inputs, read by the pinned layout l, and
 // returns the number of public inputs.
 func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash string) (int, error) {
+	return verifyProofBases(b, vk, l, proofHash, nil)
+}
+
+// verifyProofBases is verifyProof with the bases of committed input and
+// output (readIOBases), keyed by tensor name.
+func verifyProofBases(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash string, bases map[string][]curve.G1Affine) (int, error) {
 	proof, err := prover.NewProof(b.Backend)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrBundle, err)
@@ -258,7 +284,7 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash s
 	if err := prover.Decode(proof, b.Proof); err != nil {
 		return 0, fmt.Errorf("%w: proof: %v", ErrBundle, err)
 	}
-	pub, n, err := publicWitness(b, l.Input, l.Output)
+	pub, n, err := publicWitnessBases(b, l.Input, l.Output, bases)
 	if err != nil {
 		return 0, err
 	}
@@ -275,7 +301,7 @@ func verifyProof(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofHash s
 // as the bundle's visibility says, so that a bundle cannot label a hashed
 // value public or drop the model commitment.
 func checkLayout(b *Bundle) error {
-	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8}
+	enc := map[string]string{quant.VisibilityPublic: EncodingPackedInt8, quant.VisibilityHashed: EncodingHashedInt8, quant.VisibilityPrivate: EncodingSaltedInt8, quant.VisibilityCommitted: EncodingCommittedInt8}
 	partsEnc := map[string]string{quant.VisibilityPublic: EncodingPackedParts, quant.VisibilityHashed: EncodingHashedParts, quant.VisibilityPrivate: EncodingSaltedParts}
 	encOf := func(name, vis string) string {
 		if vis == quant.VisibilityMixed {
@@ -343,9 +369,32 @@ func PublicWitness(b *Bundle) (witness.Witness, int, error) {
 	return publicWitness(b, l.Input, l.Output)
 }
 
+// PublicWitnessWith is PublicWitness for a bundle with a committed input
+// or output: opts give the basis files (IOBasisFiles), which are read and
+// checked against the bundle's own layout (its input_basis and
+// output_basis), only as good as the check of that layout against a pinned
+// digest (contracts.CheckBundleKey, Verify).
+func PublicWitnessWith(b *Bundle, opts ...Option) (witness.Witness, int, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	l := b.Layout()
+	bases, err := readIOBases(b, l, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	return publicWitnessBases(b, l.Input, l.Output, bases)
+}
+
 // publicWitness is PublicWitness with the parts of input and output taken
 // from in and out (the pinned layout's).
 func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int, error) {
+	return publicWitnessBases(b, in, out, nil)
+}
+
+// publicWitnessBases is publicWitness with the bases of committed sides.
+func publicWitnessBases(b *Bundle, in, out *prover.TensorSpec, bases map[string][]curve.G1Affine) (witness.Witness, int, error) {
 	var vals []*big.Int
 	for _, t := range b.PublicInputs {
 		var (
@@ -387,6 +436,16 @@ func publicWitness(b *Bundle, in, out *prover.TensorSpec) (witness.Witness, int,
 			var h fr.Element
 			if h, err = quant.HashPacked(t.Values, nil); err == nil {
 				els = []*big.Int{h.BigInt(new(big.Int))}
+			}
+		case EncodingCommittedInt8:
+			basis, ok := bases[t.Name]
+			if !ok {
+				err = fmt.Errorf("a %s tensor needs the pinned key's %s basis (verifier.IOBasisFiles; zkinfer verify finds it beside --vk)", quant.VisibilityCommitted, t.Name)
+				break
+			}
+			var c fr.Element
+			if c, err = prover.CommittedValues(t.Values, basis); err == nil {
+				els = []*big.Int{c.BigInt(new(big.Int))}
 			}
 		case EncodingSaltedInt8, EncodingChainHash:
 			var c fr.Element
@@ -515,4 +574,38 @@ func parseAnyCommitment(s string) (fr.Element, error) {
 		}
 	}
 	return fr.Element{}, fmt.Errorf("%q is not a model commitment", s)
+}
+
+// readIOBases reads the basis file of each committed side of the bundle
+// (the paths of IOBasisFiles) and checks it against the pinned layout's
+// IOBasis: the pinned key header's or, for a bare digest, the bundle's,
+// which resolveKey found that digest to cover. A side the pinned layout
+// does not commit gets no basis, so a bundle that claims committed
+// against a key that is not fails.
+func readIOBases(b *Bundle, pinned prover.Layout, o options) (map[string][]curve.G1Affine, error) {
+	var out map[string][]curve.G1Affine
+	for _, s := range []struct {
+		name, path string
+		want       *prover.IOBasis
+	}{{TensorInput, o.inBasis, pinned.InputBasis}, {TensorOutput, o.outBasis, pinned.OutputBasis}} {
+		t, ok := b.Tensor(s.name)
+		if !ok || t.Encoding != EncodingCommittedInt8 {
+			continue
+		}
+		if s.want == nil {
+			return nil, fmt.Errorf("%w: the bundle's %s is %s, the pinned key has no %s basis", ErrKeyMismatch, s.name, quant.VisibilityCommitted, s.name)
+		}
+		if s.path == "" {
+			return nil, fmt.Errorf("%w: the bundle's %s is %s: the pinned key's %s basis file is needed to recompute its public input (setup wrote it beside the verifying key, vk.%s.basis)", ErrBundle, s.name, quant.VisibilityCommitted, s.name, s.name)
+		}
+		basis, err := prover.ReadIOBasis(s.path, s.want)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s basis: %v", ErrKeyMismatch, s.name, err)
+		}
+		if out == nil {
+			out = map[string][]curve.G1Affine{}
+		}
+		out[s.name] = basis
+	}
+	return out, nil
 }

@@ -131,9 +131,20 @@ func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable
 	if err != nil {
 		return nil, fmt.Errorf("graph: committing the weights: %w", err)
 	}
+	if err := blindLookups(api); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// blindLookups adds a blinding wire of its own (blindHint, which the
+// prover never zeroes) to the lookup commitment (std/multicommit): the
+// prover zeroes every BSB22 mask of a circuit with committed weights,
+// input or output, the lookups' too.
+func blindLookups(api frontend.API) error {
 	blind, err := api.Compiler().NewHint(blindHint, 1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// In a constraint, or its basis point would be zero and it would hide
 	// nothing.
@@ -146,7 +157,7 @@ func commitWeights(api frontend.API, w [][]frontend.Variable) (frontend.Variable
 		multicommit.WithCommitment(api, func(frontend.API, frontend.Variable) error { return nil }, blind[0])
 		return nil
 	})
-	return h, nil
+	return nil
 }
 
 // bindCommittedLegacy is bindCommittedWeights for a legacy gpt2 model

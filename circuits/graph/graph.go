@@ -337,6 +337,14 @@ func (c *Circuit) Define(api frontend.API) error {
 			return fmt.Errorf("graph: %w", err)
 		}
 	}
+	if cin, cout := c.IO.Visibility().CommittedIO(); (cin || cout) && c.IO.Visibility().Weights != quant.VisibilityCommitted {
+		// Committed input or output: the prover zeroes the commitment
+		// masks (prover.Prove), so the lookups' commitment gets its own
+		// blinding wire, as under committed weights (commitWeights).
+		if err := blindLookups(api); err != nil {
+			return err
+		}
+	}
 	if !quant.SingleInt8(c.model.OutputParts()) {
 		ys := make([][]frontend.Variable, len(g.Outputs))
 		for k, id := range g.Outputs {

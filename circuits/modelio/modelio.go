@@ -97,6 +97,11 @@ type IO struct {
 	// and are empty otherwise (gnark rejects unconstrained inputs).
 	InputSalt  []frontend.Variable
 	OutputSalt []frontend.Variable
+	// Y holds the output values under committed output (row-major, one
+	// witness wire each, asserted equal to the circuit's output and
+	// committed: see "Committed input and output"), and is empty
+	// otherwise.
+	Y []frontend.Variable
 
 	vis      quant.Visibility
 	commit   fr.Element
@@ -266,7 +271,12 @@ func New(m *quant.Model, v quant.Visibility) (IO, error) {
 	if err != nil {
 		return IO{}, err
 	}
+	nY, err := committedSides(v, inParts, outParts)
+	if err != nil {
+		return IO{}, err
+	}
 	io := IO{
+		Y:          make([]frontend.Variable, nY),
 		Input:      make([]frontend.Variable, NbPublicSide(inParts, inVis)),
 		Output:     make([]frontend.Variable, NbPublicSide(outParts, outVis)),
 		Weights:    make([]frontend.Variable, nw),
@@ -321,6 +331,14 @@ func resolve(m *quant.Model, v quant.Visibility) (quant.Visibility, []string, []
 func PublicSide(parts []quant.IOPart, values [][]int64, vis []string, salt fr.Element) ([]*big.Int, error) {
 	if len(vis) != len(parts) {
 		return nil, fmt.Errorf("%w: %d visibilities for %d parts", quant.ErrValidation, len(vis), len(parts))
+	}
+	if quant.Uniform(vis) && vis[0] == quant.VisibilityCommitted {
+		// The commitment's Keccak wire: a function of the proving key's
+		// basis, which the prover fills in (prover.Prove); zero here.
+		if err := quant.CheckParts(parts, values); err != nil {
+			return nil, err
+		}
+		return []*big.Int{new(big.Int)}, nil
 	}
 	if quant.Uniform(vis) {
 		return PublicParts(parts, values, vis[0], salt)
@@ -421,7 +439,12 @@ func Assign(m *quant.Model, tr *quant.Trace, v quant.Visibility, salts Salts) (I
 	if err != nil {
 		return IO{}, fmt.Errorf("output: %w", err)
 	}
-	io := IO{Input: vars(in), Output: vars(out), Weights: []frontend.Variable{}, Model: commit, InputSalt: []frontend.Variable{}, OutputSalt: []frontend.Variable{}}
+	io := IO{Input: vars(in), Output: vars(out), Weights: []frontend.Variable{}, Model: commit, InputSalt: []frontend.Variable{}, OutputSalt: []frontend.Variable{}, Y: []frontend.Variable{}}
+	if _, out := v.CommittedIO(); out {
+		for _, p := range tr.OutputParts() {
+			io.Y = append(io.Y, vars(p)...)
+		}
+	}
 	if v.Weights == quant.VisibilityPublic {
 		w, err := WeightElements(m)
 		if err != nil {
@@ -504,7 +527,10 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 		return fmt.Errorf("modelio: %s weights without BindModel", io.vis.Weights)
 	}
 	var err error
+	cin, cout := io.vis.CommittedIO()
 	switch {
+	case cin:
+		err = exposeCommitted(api, io.Input, xs)
 	case legacyIn:
 		err = expose(api, io.vis.Input, io.Input, io.InputSalt, xs)
 	case !quant.Uniform(io.inVis):
@@ -516,6 +542,14 @@ func (io *IO) Bind(api frontend.API, fp *fixedpoint.Gadget, y [][]frontend.Varia
 		return fmt.Errorf("input: %w", err)
 	}
 	switch {
+	case cout:
+		if len(io.Y) != len(ys) {
+			return fmt.Errorf("output: %d committed output wires for %d values", len(io.Y), len(ys))
+		}
+		for i := range ys {
+			api.AssertIsEqual(io.Y[i], ys[i])
+		}
+		err = exposeCommitted(api, io.Output, io.Y)
 	case legacyOut:
 		err = expose(api, io.vis.Output, io.Output, io.OutputSalt, ys)
 	case !quant.Uniform(io.outVis):
@@ -739,4 +773,48 @@ func vars[T any](v []T) []frontend.Variable {
 		out[i] = x
 	}
 	return out
+}
+
+// committedSides checks committed input and output (quant.VisibilityCommitted)
+// against the model's parts, and returns the number of committed output
+// wires (Y): the output's size under committed output, 0 otherwise.
+func committedSides(v quant.Visibility, inParts, outParts []quant.IOPart) (int, error) {
+	cin, cout := v.CommittedIO()
+	if cin && !quant.SingleInt8(inParts) {
+		return 0, fmt.Errorf("%w: %s input needs one int8 input tensor: the model's input is %d parts (several graph inputs or index values); use hashed", quant.ErrValidation, quant.VisibilityCommitted, len(inParts))
+	}
+	if !cout {
+		return 0, nil
+	}
+	if !quant.SingleInt8(outParts) {
+		return 0, fmt.Errorf("%w: %s output needs one int8 output tensor: the model's output is %d parts; use hashed", quant.ErrValidation, quant.VisibilityCommitted, len(outParts))
+	}
+	return outParts[0].Size(), nil
+}
+
+// exposeCommitted asserts pub (one element) is the wire of a proof-system
+// commitment (frontend.Committer: Groth16's BSB22) to exactly values,
+// which must be distinct secret input wires in allocation order (X, or Y):
+// gnark sorts a commitment's wires by id, and the verifier's basis lists
+// one point per value in value order (prover.IOBasisOf checks the
+// commitment is over consecutive secret inputs). No hash is computed in
+// the circuit: see "Committed input and output" in prover/committedio.go
+// for what binds the values.
+func exposeCommitted(api frontend.API, pub, values []frontend.Variable) error {
+	if len(pub) != 1 {
+		return fmt.Errorf("%d public elements for %s values", len(pub), quant.VisibilityCommitted)
+	}
+	if len(values) == 0 {
+		return fmt.Errorf("%s: no values", quant.VisibilityCommitted)
+	}
+	committer, ok := api.(frontend.Committer)
+	if !ok {
+		return fmt.Errorf("%s values need a builder with commitments (Groth16)", quant.VisibilityCommitted)
+	}
+	h, err := committer.Commit(values...)
+	if err != nil {
+		return fmt.Errorf("committing the values: %w", err)
+	}
+	api.AssertIsEqual(pub[0], h)
+	return nil
 }

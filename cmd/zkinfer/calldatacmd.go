@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/zkinfer/zkinfer/contracts"
+	"github.com/zkinfer/zkinfer/verifier"
 )
 
 var calldataCommand = &cli.Command{
@@ -41,7 +42,7 @@ create-evm-verifier and deploy-evm write.
 This verifies NOTHING: a bundle is evidence whose every byte the prover chose.
 Check it with: zkinfer verify --vk vk.key (a key you pinned: see the README,
 "Verifying: trust anchors"), or let the registered verifier decide on chain.`,
-	Flags: []cli.Flag{BundleFlag, JSONFlag, CalldataDeploymentFlag, CalldataRegistryFlag, CalldataModelIDFlag},
+	Flags: []cli.Flag{BundleFlag, JSONFlag, CalldataDeploymentFlag, CalldataRegistryFlag, CalldataModelIDFlag, InputBasisFlag, OutputBasisFlag},
 	Action: func(ctx *cli.Context) error {
 		path := ctx.String(BundleFlag.Name)
 		switch {
@@ -60,7 +61,9 @@ Check it with: zkinfer verify --vk vk.key (a key you pinned: see the README,
 		if err != nil {
 			return err
 		}
-		cd, err := contracts.NewCalldata(b, modelID, registry, verifierAddr)
+		// A committed input or output: its public input is recomputed
+		// from the bundle's values over the basis file given.
+		cd, err := contracts.NewCalldata(b, modelID, registry, verifierAddr, verifier.IOBasisFiles(ctx.String(InputBasisFlag.Name), ctx.String(OutputBasisFlag.Name)))
 		if err != nil {
 			return err
 		}

@@ -195,6 +195,9 @@ func setup(out, warn io.Writer, p prover.Progress, dev bool, srsPath, backend, c
 // writeWeightsBasis writes a committed-weights key pair's weights basis
 // beside the verifying key (vk.basis): what model commitments are over.
 func writeWeightsBasis(out io.Writer, vkPath string, c *prover.Circuit, keys *prover.Keys) error {
+	if err := writeIOBases(out, vkPath, c, keys); err != nil {
+		return err
+	}
 	if keys.VKHeader.WeightsBasis == nil {
 		return nil
 	}
@@ -203,6 +206,25 @@ func writeWeightsBasis(out io.Writer, vkPath string, c *prover.Circuit, keys *pr
 		return err
 	}
 	fmt.Fprintf(out, "weights basis: %s (%d points, %s; publish it: model commitments are over it, zkinfer commit --weights-basis)\n", path, keys.VKHeader.WeightsBasis.Weights, keys.VKHeader.WeightsBasis.Digest)
+	return nil
+}
+
+// writeIOBases writes the bases of a committed input and output beside the
+// verifying key (vk.input.basis, vk.output.basis): what verify recomputes
+// those sides' public inputs over.
+func writeIOBases(out io.Writer, vkPath string, c *prover.Circuit, keys *prover.Keys) error {
+	for _, s := range []struct {
+		side, path string
+		b          *prover.IOBasis
+	}{{prover.SideInput, prover.InputBasisPath(vkPath), keys.VKHeader.InputBasis}, {prover.SideOutput, prover.OutputBasisPath(vkPath), keys.VKHeader.OutputBasis}} {
+		if s.b == nil {
+			continue
+		}
+		if err := prover.WriteIOBasis(s.path, c.CS, keys.VKHeader.IO(), keys.PK, s.side); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s basis: %s (%d points, %s; publish it with the verifying key: verify recomputes the committed %s from it)\n", s.side, s.path, s.b.Values, s.b.Digest, s.side)
+	}
 	return nil
 }
 

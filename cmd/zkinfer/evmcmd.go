@@ -38,9 +38,12 @@ from a key file (the one you made with setup, or audited), never from a
 bundle's embedded key; the key's digest is printed.`,
 	Flags: []cli.Flag{VKFlag, SolidityFlag},
 	Action: func(ctx *cli.Context) error {
-		vk, _, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
+		vk, hdr, digest, err := readPinnedVK(ctx.String(VKFlag.Name))
 		if err != nil {
 			return err
+		}
+		if err := contracts.CheckOnChain(hdr.IO()); err != nil {
+			return fmt.Errorf("create-evm-verifier: %w", err)
 		}
 		solPath := ctx.String(SolidityFlag.Name)
 		comp, err := createEVMVerifier(ctx.Context, newProgress(ctx), vk, solPath)
@@ -151,6 +154,12 @@ the model was registered with must also be that key's.
 Prints whether the contract accepted, the gas used, the transaction hash and
 the verifying key's digest. Exit code 0 only when the contract accepts.
 
+A committed input or output: its public input is recomputed from the
+bundle's values and the basis file beside --vk (vk.input.basis,
+vk.output.basis; or --input-basis, --output-basis), checked against the
+pinned key's digest of it. One committed side at most on chain (with the
+lookups' that makes the two BSB22 commitments the contract verifies).
+
 Sharded bundles: --keys circuit.keys.json pins every shard's key (--vk does
 not apply). Without --rpc the shard verifiers are built from the key files
 the shard manifest (--shards) names, each checked against the keys
@@ -167,7 +176,7 @@ registry, the aggregated model registered (the shards commitment with the
 outer verifier and key digest) and the outer proof verified by verifyProof
 and through verifyInference. With --rpc it goes to the registry entry
 deploy-evm --vk vk.agg.key made.`,
-	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, evmKeysFlag, evmShardsFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
+	Flags: []cli.Flag{BundleFlag, pinnedVKFlag, InputBasisFlag, OutputBasisFlag, evmKeysFlag, evmShardsFlag, JSONFlag, RPCFlag, ChainIDFlag, KeyFileFlag, DeploymentFlag},
 	Action: func(ctx *cli.Context) error {
 		if agg, _ := isAggregatedBundle(ctx.String(BundleFlag.Name)); agg {
 			return verifyEVMAggregated(ctx, ctx.String(BundleFlag.Name))
@@ -182,6 +191,9 @@ deploy-evm --vk vk.agg.key made.`,
 		if err != nil {
 			return err
 		}
+		if err := contracts.CheckOnChain(b.Visibility); err != nil {
+			return fmt.Errorf("verify-evm: %w", err)
+		}
 		var (
 			pinned prover.VerifyingKey
 			hdr    prover.Header
@@ -194,12 +206,12 @@ deploy-evm --vk vk.agg.key made.`,
 		}
 		var res *contracts.BundleResult
 		if ctx.String(RPCFlag.Name) != "" {
-			res, err = verifyEVMNode(ctx, b, pinned, hdr.Layout())
+			res, err = verifyEVMNode(ctx, b, pinned, hdr.Layout(), ioBasisFiles(ctx, b))
 		} else {
 			if err := noChainFlags(ctx); err != nil {
 				return err
 			}
-			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, pinned, hdr.Layout(), nil)
+			res, err = verifyEVM(ctx.Context, newProgress(ctx), b, pinned, hdr.Layout(), nil, ioBasisFiles(ctx, b))
 		}
 		if err != nil {
 			return pinHint(err, vkPath)
@@ -246,7 +258,7 @@ func pinHint(err error, vkPath string) error {
 // verifyEVM verifies the bundle on the embedded chain with the verifier of
 // the pinned key; comp, when not nil, is that verifier already compiled. The
 // key is checked before anything is compiled or deployed.
-func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *contracts.Compiled) (*contracts.BundleResult, error) {
+func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, comp *contracts.Compiled, opts ...verifier.Option) (*contracts.BundleResult, error) {
 	if _, err := contracts.CheckBundleKey(b, pinned, l); err != nil {
 		return nil, err
 	}
@@ -266,7 +278,7 @@ func verifyEVM(ctx context.Context, p prover.Progress, b *verifier.Bundle, pinne
 	defer chain.Close()
 	done := p.Start("verifying on chain")
 	defer done()
-	return chain.VerifyBundle(ctx, b, pinned, l, comp)
+	return chain.VerifyBundle(ctx, b, pinned, l, comp, opts...)
 }
 
 func printEVMResult(w io.Writer, r *contracts.BundleResult) {

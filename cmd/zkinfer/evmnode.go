@@ -134,7 +134,7 @@ verifies) instead of Verifier.abi.json and Verifier.bin.`,
 
 // verifyEVMNode verifies a bundle through the registry of a deployment on a
 // node; pinned, when not nil, must be the bundle's key and the registered one.
-func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout) (*contracts.BundleResult, error) {
+func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, opts ...verifier.Option) (*contracts.BundleResult, error) {
 	d, err := contracts.ReadDeployment(ctx.String(DeploymentFlag.Name))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -148,7 +148,7 @@ func verifyEVMNode(ctx *cli.Context, b *verifier.Bundle, pinned prover.Verifying
 	}
 	defer chain.Close()
 	done := newProgress(ctx).Start("verifying on " + chain.Name())
-	res, err := chain.VerifyBundleRegistered(ctx.Context, d, b, pinned, l)
+	res, err := chain.VerifyBundleRegistered(ctx.Context, d, b, pinned, l, opts...)
 	done()
 	if err != nil {
 		if errors.Is(err, contracts.ErrWrongChain) {

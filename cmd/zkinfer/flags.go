@@ -200,15 +200,23 @@ var (
 	}
 	InputVisibilityFlag = &cli.StringFlag{
 		Name: "input-visibility", Category: catModel, Value: quant.DefaultVisibility.Input,
-		Usage: "what the verifier sees of the input: public (packed values as public inputs), hashed (one Poseidon2 hash; values in the bundle) or private (a salted commitment; salt kept by the prover); per graph input: `NAME=VIS,…[,VIS]` (e.g. ids=public,mask=private,hashed: a bare VIS is for the inputs not named)",
+		Usage: "what the verifier sees of the input: public (packed values as public inputs), hashed (one Poseidon2 hash; values in the bundle) or private (a salted commitment; salt kept by the prover); per graph input: `NAME=VIS,…[,VIS]` (e.g. ids=public,mask=private,hashed: a bare VIS is for the inputs not named); or committed (Groth16, one int8 tensor, the whole side: the values committed by the proof system's own Pedersen commitment instead of hashed, ≈ 0 constraints instead of ≈ 6 per value; values in the bundle, verify recomputes the commitment over the key's input basis, which setup writes beside the verifying key; not hiding: use private for secret values)",
 	}
 	OutputVisibilityFlag = &cli.StringFlag{
 		Name: "output-visibility", Category: catModel, Value: quant.DefaultVisibility.Output,
-		Usage: "what the verifier sees of the output: public, hashed or private, or per graph output `NAME=VIS,…[,VIS]` (as --input-visibility)",
+		Usage: "what the verifier sees of the output: public, hashed or private, or per graph output `NAME=VIS,…[,VIS]` (as --input-visibility), or committed (as --input-visibility committed)",
 	}
 	WeightVisibilityFlag = &cli.StringFlag{
 		Name: "weight-visibility", Category: catModel, Value: quant.DefaultVisibility.Weights,
 		Usage: "what the verifier sees of the weights: fixed (circuit constants: the keys are bound to one model), hashed (private witnesses whose Poseidon2 commitment is a public input: one setup serves every model of the architecture) or public (hashed, plus the weights as public inputs; small models only), or committed (layer graphs, Groth16: private witnesses committed by the proof system's own Pedersen commitment instead of hashed in the circuit, ≈ 2 constraints per weight instead of ≈ 8; the model commitment is then over the key's weights basis, which setup writes beside the verifying key)",
+	}
+	InputBasisFlag = &cli.StringFlag{
+		Name: "input-basis", Category: catTrust,
+		Usage: "committed input: the input basis `FILE` setup wrote beside the verifying key (default with --vk: vk.input.basis); its digest must be the pinned key's",
+	}
+	OutputBasisFlag = &cli.StringFlag{
+		Name: "output-basis", Category: catTrust,
+		Usage: "committed output: the output basis `FILE` setup wrote beside the verifying key (default with --vk: vk.output.basis); its digest must be the pinned key's",
 	}
 	WeightsBasisFlag = &cli.StringFlag{
 		Name: "weights-basis", Category: catTrust,

@@ -48,7 +48,10 @@ without one:
 The bundle's key must be the pinned one. Then the proof is checked against
 the public inputs (input and output, hashed again from the carried values
 where hashed, and the model commitment), and the carried tensors' shapes and
-fractions against the pinned key's.
+fractions against the pinned key's. A committed input or output's public
+input is recomputed from the carried values and the pinned key's basis file
+(beside --vk: vk.input.basis, vk.output.basis; or --input-basis,
+--output-basis, needed with --vk-digest), whose digest the key pins.
 With --model (the quantized model file), also checks that the proof is about
 that model: its Poseidon2 commitment must be the proven one and the circuit
 compiled from it must be the circuit the pinned key is for (fixed weights:
@@ -66,7 +69,7 @@ shard bundle (carried, or --sharded FILE for --detach) must be the one the
 aggregated proof names at its position, and is re-checked against the keys
 manifest with the hash chain and the shards commitment.
 Exit code 0 only when every check passes.`,
-	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, verifySeedFlag, JSONFlag},
+	Flags: []cli.Flag{BundleFlag, PinVKFlag, PinVKDigestFlag, PinKeysFlag, VerifyModelFlag, WeightsBasisFlag, InputBasisFlag, OutputBasisFlag, PinSRSFlag, PinModelIDFlag, PinRegistryFlag, PinAuditorFlag, RPCFlag, ChainIDFlag, RequireProductionFlag, InsecureUnpinnedFlag, aggShardedFlag, verifySeedFlag, JSONFlag},
 	Action: func(ctx *cli.Context) error {
 		var opts []verifier.Option
 		if ctx.Bool(RequireProductionFlag.Name) {
@@ -135,6 +138,7 @@ func verifySingle(ctx *cli.Context, bundlePath string, opts ...verifier.Option) 
 	if err != nil {
 		return err
 	}
+	opts = append(opts, ioBasisFiles(ctx, b))
 	res, err := verifier.Verify(b, a, opts...)
 	if err != nil {
 		return verifyError(bundlePath, err)
@@ -389,4 +393,22 @@ func verifyShardedBundle(ctx *cli.Context, bundlePath string, opts ...verifier.O
 		fmt.Fprintf(w, "warning: %s\n", prover.DevSetupWarning)
 	}
 	return nil
+}
+
+// ioBasisFiles is the basis files of a bundle's committed input and
+// output: --input-basis and --output-basis, else the files setup wrote
+// beside the pinned --vk. Verify checks each against the pinned key's
+// digest of it; a side that is not committed needs none.
+func ioBasisFiles(ctx *cli.Context, b *verifier.Bundle) verifier.Option {
+	in, out := ctx.String(InputBasisFlag.Name), ctx.String(OutputBasisFlag.Name)
+	cin, cout := b.Visibility.CommittedIO()
+	if vk := ctx.String(PinVKFlag.Name); vk != "" {
+		if in == "" && cin {
+			in = prover.InputBasisPath(vk)
+		}
+		if out == "" && cout {
+			out = prover.OutputBasisPath(vk)
+		}
+	}
+	return verifier.IOBasisFiles(in, out)
 }
