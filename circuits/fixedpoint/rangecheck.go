@@ -414,11 +414,24 @@ func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]fro
 	if _, plonk := api.(frontend.PlonkAPI); !plonk {
 		chunk = invertChunk
 	}
+	var grow *growthCollector
+	if chunk < n {
+		grow = newGrowthCollector(api)
+	}
 	for start := 0; start < n; start += chunk {
 		end := min(start+chunk, n)
 		fill(out[start:end])
 		for i := start; i < end; i++ {
 			out[i] = api.Sub(x, out[i])
+		}
+		if grow != nil && ok {
+			// gnark's batch inversion appends about 2 words a term of each
+			// x − q and its check inv·(x − q) = 1 as many again.
+			words := 0
+			for _, v := range out[start:end] {
+				words += 4*terms(v) + 8
+			}
+			grow.before(words)
 		}
 		if !ok {
 			for i := start; i < end; i++ {
@@ -427,6 +440,9 @@ func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]fro
 			continue
 		}
 		copy(out[start:end], bi.BatchInvert(out[start:end]))
+		if grow != nil {
+			grow.after()
+		}
 	}
 	return out
 }
