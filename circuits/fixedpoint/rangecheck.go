@@ -406,7 +406,8 @@ const invertChunk = 4096
 // carries its accumulator's terms): batches of invertChunk keep only one
 // batch of them, and of x − q, at a time, where one batch of all of them
 // doubled the compile's peak memory. Under PLONK (short expressions) it is
-// one batch, as before.
+// one batch, as before. Around the batches that grow the system's CallData
+// it collects garbage (growthCollector: the compile's peak memory).
 func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]frontend.Variable)) []frontend.Variable {
 	out := make([]frontend.Variable, n)
 	bi, ok := api.(frontend.BatchInverter)
