@@ -170,13 +170,10 @@ func Compile(m *quant.Model, p Progress, opts ...CompileOption) (*Circuit, error
 	}
 	detachLookupBlueprints(cs)
 	releaseCompileGarbage()
-	digest, err := digestOf(cs)
+	digest, err := digestOf(streamedSystem{cs})
 	if err != nil {
 		return nil, err
 	}
-	// gnark encodes the whole system in memory: free that copy before the
-	// caller encodes it again to write the circuit file.
-	releaseCompileGarbage()
 	return &Circuit{CS: cs, Header: Header{
 		Format:         FormatCircuit,
 		Backend:        cfg.backend,
@@ -254,7 +251,7 @@ func digestOf(w io.WriterTo) (string, error) {
 
 // WriteCircuit writes a compiled circuit atomically.
 func WriteCircuit(path string, c *Circuit) error {
-	return writeArtifact(path, c.Header, c.CS)
+	return writeArtifact(path, c.Header, streamedSystem{c.CS})
 }
 
 // ReadCircuit reads a compiled circuit.

@@ -406,7 +406,8 @@ const invertChunk = 4096
 // carries its accumulator's terms): batches of invertChunk keep only one
 // batch of them, and of x − q, at a time, where one batch of all of them
 // doubled the compile's peak memory. Under PLONK (short expressions) it is
-// one batch, as before.
+// one batch, as before. Around the batches that grow the system's CallData
+// it collects garbage (growthCollector: the compile's peak memory).
 func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]frontend.Variable)) []frontend.Variable {
 	out := make([]frontend.Variable, n)
 	bi, ok := api.(frontend.BatchInverter)
@@ -414,11 +415,24 @@ func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]fro
 	if _, plonk := api.(frontend.PlonkAPI); !plonk {
 		chunk = invertChunk
 	}
+	var grow *growthCollector
+	if chunk < n {
+		grow = newGrowthCollector(api)
+	}
 	for start := 0; start < n; start += chunk {
 		end := min(start+chunk, n)
 		fill(out[start:end])
 		for i := start; i < end; i++ {
 			out[i] = api.Sub(x, out[i])
+		}
+		if grow != nil && ok {
+			// gnark's batch inversion appends about 2 words a term of each
+			// x − q and its check inv·(x − q) = 1 as many again.
+			words := 0
+			for _, v := range out[start:end] {
+				words += 4*terms(v) + 8
+			}
+			grow.before(words)
 		}
 		if !ok {
 			for i := start; i < end; i++ {
@@ -427,6 +441,9 @@ func invertShifted(api frontend.API, x frontend.Variable, n int, fill func([]fro
 			continue
 		}
 		copy(out[start:end], bi.BatchInvert(out[start:end]))
+		if grow != nil {
+			grow.after()
+		}
 	}
 	return out
 }
