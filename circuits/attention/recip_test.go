@@ -161,6 +161,35 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 		}
 		return nil
 	}
+	// The max forged below the row's (199, the second largest, so that the
+	// zero product holds): Δ = 189, 239, −1, 0, 199. Entry 2's key −1 is
+	// outside the table; δ = +1 moves it to key 0 and δ = −1 moves entry 0
+	// from 189 to 188 (Σδ = 0, S an integer): each forged value is a table
+	// key, and the division and shift hints round the rest away. Only the
+	// per-element argument (δ_j·R = 0) rejects it.
+	lowMax := func(p *big.Int, in, out []*big.Int) error {
+		out[0].SetInt64(199)
+		return nil
+	}
+	lowMaxKeys := func(p *big.Int, in, out []*big.Int) error {
+		n := int(in[0].Int64())
+		for k := range out {
+			delta := in[1+n+k]
+			if delta.Cmp(new(big.Int).Rsh(p, 1)) > 0 {
+				delta = new(big.Int).Sub(delta, p)
+			}
+			i, d := delta.Int64(), int64(0)
+			switch k {
+			case 0:
+				i, d = i-1, -1
+			case 2:
+				i, d = i+1, 1
+			}
+			v := new(big.Int).Mul(big.NewInt(d), inv)
+			out[k].Add(v, big.NewInt(table[i])).Mod(out[k], p)
+		}
+		return nil
+	}
 	integral := func(p, v *big.Int) *big.Int {
 		one := new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift)
 		x := new(big.Int).Lsh(v, fixedpoint.PackedShift)
@@ -207,16 +236,54 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 			}
 			t0 := quant.RecipShift(len(row))
 			for name, o := range map[string][]solver.Option{
-				"R+1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1))},
-				"R-1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(-1))},
-				"R+2^10":            {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1<<10))},
-				"out+1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
-				"out-1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
-				"out+2^t":           {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
-				"neighbouring keys": {solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), shifted), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+				"R+1":     {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1))},
+				"R-1":     {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(-1))},
+				"R+2^10":  {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1<<10))},
+				"out+1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
+				"out-1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
+				"out+2^t": {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
 			} {
 				if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
 					t.Errorf("frac %d, log %v: tampered %s: prover succeeded", frac, log, name)
+				}
+			}
+			// The packed table's forgeries, each with the public outputs
+			// set to what the forged values give through the rounding
+			// hints (SoftmaxRecipRow of the forged table entries), so that
+			// only the per-element argument (δ_j·R = 0 through ShiftRound's
+			// remainder check) can reject them, not the outputs' equality.
+			for name, f := range map[string]struct {
+				o    []solver.Option
+				exps []int64
+			}{
+				"max below the row's, keys shifted into the table": {
+					[]solver.Option{solver.OverrideHint(solver.GetHintID(attention.MaxHint), lowMax), solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), lowMaxKeys), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+					[]int64{table[188], table[239], table[0], table[0], table[199]},
+				},
+				"neighbouring keys": {
+					[]solver.Option{solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), shifted), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+					[]int64{table[190], table[240], table[1], table[0], table[200]},
+				},
+			} {
+				forged := recipAssign(row, frac)
+				var s int64
+				for _, e := range f.exps {
+					s += e
+				}
+				r := quant.RecipNumerator(frac, t0) / s
+				for j, e := range f.exps {
+					forged.Probs[j] = (e*r + int64(1)<<(t0-1)) >> t0
+				}
+				fw, err := frontend.NewWitness(forged, field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = groth16.Prove(ccs, pk, fw, backend.WithSolverOptions(f.o...))
+				if testing.Verbose() {
+					t.Logf("frac %d, log %v, %s (outputs %v): %v", frac, log, name, forged.Probs, err)
+				}
+				if err == nil {
+					t.Errorf("frac %d, log %v: forged %s: prover succeeded", frac, log, name)
 				}
 			}
 			// The forgery hints alone, on honest values, are honest: the
