@@ -3,6 +3,7 @@ package attention_test
 import (
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark/backend"
@@ -236,15 +237,30 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 			}
 			t0 := quant.RecipShift(len(row))
 			for name, o := range map[string][]solver.Option{
-				"R+1":     {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1))},
-				"R-1":     {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(-1))},
-				"R+2^10":  {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1<<10))},
 				"out+1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
 				"out-1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
 				"out+2^t": {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
 			} {
 				if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
 					t.Errorf("frac %d, log %v: tampered %s: prover succeeded", frac, log, name)
+				}
+			}
+			// A wrong reciprocal, the public outputs set to what it gives
+			// (E_j·R' rounded), so that only the row division's remainder
+			// checks can reject it: R ± 1 leaves most outputs as they are.
+			for _, d := range []int64{1, -1, 1 << 10} {
+				honest, r := quant.SoftmaxRecipRow(row, table, frac)
+				moved := recipAssign(row, frac)
+				for j, l := range row {
+					mx := slices.Max(row)
+					moved.Probs[j] = (table[mx-l]*(r+d) + int64(1)<<(t0-1)) >> t0
+				}
+				mw, err := frontend.NewWitness(moved, field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := groth16.Prove(ccs, pk, mw, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(d)))); err == nil {
+					t.Errorf("frac %d, log %v: R%+d with its outputs %v (honest %v): prover succeeded", frac, log, d, moved.Probs, honest)
 				}
 			}
 			// The packed table's forgeries, each with the public outputs
