@@ -2,6 +2,7 @@ package attention_test
 
 import (
 	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // recipCircuit checks Probs = SoftmaxRecip(Logits) at Frac for one row,
@@ -308,6 +310,57 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 				solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv),
 				solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift))); err != nil {
 				t.Errorf("frac %d, log %v: rounding hints on honest values: %v", frac, log, err)
+			}
+		}
+	}
+}
+
+// The bounds the package doc's SoftmaxRecip argument relies on, for every
+// row length up to quant.MaxDim at both fractions in use, with the widest
+// slack the checkers allow (remainders padded and bounds widened by up to
+// 15 bits, keys differing by |δ| < 2^31): R ≥ 1 and p_j ≤ 2^frac − 1 at
+// the honest values, R and S within their checked widths, |Σδ| and
+// |δ_j·R| below 2^(K−15), and 2^K times the integers M, M' of the
+// argument below p/2 (no wraparound a prover could use); the reference's
+// products E_j·R fit an int64.
+func TestSoftmaxRecipFieldBounds(t *testing.T) {
+	pow := func(e int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(e)) }
+	halfP := new(big.Int).Rsh(field, 1)
+	const slack, deltaBits = 15, 31
+	k := fixedpoint.PackedShift
+	for _, frac := range []int{ops.SoftmaxFrac, quant.ProbFrac} {
+		for n := 1; n <= quant.MaxDim; n++ {
+			tt := int(quant.RecipShift(n))
+			rb, den := quant.RecipBits(n, frac)
+			N := quant.RecipNumerator(frac, uint(tt))
+			bigN := new(big.Int).Sub(new(big.Int).Lsh(new(big.Int).Sub(pow(frac+1), big.NewInt(1)), uint(tt-1)), big.NewInt(1))
+			sMax := new(big.Int).Mul(big.NewInt(int64(n)), pow(quant.ExpBits))
+			switch {
+			case bigN.Cmp(big.NewInt(N)) != 0 || bigN.BitLen() > 62:
+				t.Fatalf("frac %d, n %d: N = %s overflows int64", frac, n, bigN)
+			case bigN.Cmp(sMax) < 0:
+				t.Fatalf("frac %d, n %d: R may be 0", frac, n)
+			case new(big.Int).Rsh(new(big.Int).Add(bigN, pow(tt-1)), uint(tt)).Cmp(new(big.Int).Sub(pow(frac), big.NewInt(1))) != 0:
+				t.Fatalf("frac %d, n %d: the largest output is not 2^frac − 1", frac, n)
+			case new(big.Int).Rsh(bigN, quant.ExpBits).BitLen() > rb || sMax.BitLen() > den:
+				t.Fatalf("frac %d, n %d: R or S above its checked width", frac, n)
+			}
+			// Row division: |Σδ| < n·2^31, M = A + B + 2^e·(1 − Σe_i).
+			if bits.Len(uint(n))+deltaBits >= k-slack {
+				t.Fatalf("frac %d, n %d: Σδ may reach 2^(K−e)", frac, n)
+			}
+			m := new(big.Int).Add(pow(den+slack+1), new(big.Int).Lsh(sMax, slack))
+			if new(big.Int).Lsh(m, uint(k)).Cmp(halfP) >= 0 {
+				t.Fatalf("frac %d, n %d: 2^K·M may wrap", frac, n)
+			}
+			// Per element: |δ_j·R| < 2^31·2^(rb+15), M' = A + 2^e·(q·2^t − 2^(t−1) − e·R).
+			if deltaBits+rb+slack >= k-slack {
+				t.Fatalf("frac %d, n %d: δ·R may reach 2^(K−e)", frac, n)
+			}
+			mp := new(big.Int).Add(pow(frac+slack+tt), pow(quant.ExpBits+rb+slack))
+			mp.Lsh(mp, slack).Add(mp, pow(tt+slack))
+			if new(big.Int).Lsh(mp, uint(k)).Cmp(halfP) >= 0 {
+				t.Fatalf("frac %d, n %d: 2^K·M' may wrap", frac, n)
 			}
 		}
 	}
