@@ -375,6 +375,20 @@ func TestPackedSoftmaxForgeriesWithForgedOutputs(t *testing.T) {
 				if err == nil {
 					t.Errorf("%s: forged exp values shifted by ±%d, forged outputs (log checker %v): the prover succeeded", name, d, log)
 				}
+				if name != "recip" || d != 1 || testing.Short() {
+					continue
+				}
+				// The same under PLONK.
+				pccs, ppk, _ := graphtest.SetupPLONK(t, graphtest.Circuit(t, m, graphtest.PublicIO, opts...))
+				if _, err := plonk.Prove(pccs, ppk, w); err == nil {
+					t.Errorf("%s ±%d (log checker %v): the forged outputs proved under PLONK without a forgery", name, d, log)
+				}
+				if _, err := plonk.Prove(pccs, ppk, w, backend.WithSolverOptions(
+					solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), packedForgery(t, pair(d))),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundingDivision),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundingShift))); err == nil {
+					t.Errorf("%s: forged exp values shifted by ±%d, forged outputs (log checker %v): the PLONK prover succeeded", name, d, log)
+				}
 			}
 		}
 	}
