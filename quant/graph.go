@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -323,10 +324,67 @@ func decodeStrictJSON(data []byte, v any) error {
 	if len(data) == 0 {
 		data = []byte("{}")
 	}
+	if err := checkJSONKeys(data); err != nil {
+		return fmt.Errorf("%w: %v", ErrValidation, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %v", ErrValidation, err)
+	}
+	return nil
+}
+
+// checkJSONKeys refuses an object, at any depth of data, with two keys
+// that encoding/json would take for one field: it matches keys to fields
+// case-insensitively and keeps the last, so {"recip": false, "Recip": true}
+// would decode as recip while other readers (and a reader's eyes) may take
+// the first. Arrays without objects (weights) are skipped unread.
+func checkJSONKeys(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0:
+		return nil
+	case data[0] == '[':
+		if bytes.IndexByte(data, '{') < 0 {
+			return nil
+		}
+		var elems []json.RawMessage
+		if err := json.Unmarshal(data, &elems); err != nil {
+			return err
+		}
+		for _, e := range elems {
+			if err := checkJSONKeys(e); err != nil {
+				return err
+			}
+		}
+	case data[0] == '{':
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if _, err := dec.Token(); err != nil {
+			return err
+		}
+		seen := make(map[string]string)
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			// encoding/json's folding: simple case folding, ſ as s and
+			// the Kelvin sign as k.
+			folded := strings.ToLower(strings.ToUpper(key))
+			if prev, dup := seen[folded]; dup {
+				return fmt.Errorf("duplicate key %q (and %q): each field once", key, prev)
+			}
+			seen[folded] = key
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				return err
+			}
+			if err := checkJSONKeys(v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

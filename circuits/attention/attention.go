@@ -66,7 +66,12 @@
 // PLONK (circuits/ops TestPackedSoftmaxForgeriesReachingTheDivision,
 // TestPackedSoftmaxForgeriesPLONK); each forgery there is checked to be a
 // table key, and with the division's remainder checks removed the
-// single-key one proves.
+// single-key one proves. The recip forgeries and a wrong R are also tried
+// with the public outputs set to what they compute
+// (TestSoftmaxRecipTamperedHints, TestPackedSoftmaxForgeriesWithForgedOutputs),
+// so that only the argument above can reject them: with ShiftRound's
+// remainder check or the row division's remainder checks removed, those
+// forgeries prove.
 //
 // The scores S = QKᵀ (row i kept up to column i) and the outputs P·V (row i
 // of P has i+1 entries) are products of two witness matrices, constrained by

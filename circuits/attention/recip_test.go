@@ -2,7 +2,9 @@ package attention_test
 
 import (
 	"math/big"
+	"math/bits"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/consensys/gnark/backend"
@@ -15,6 +17,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/attention"
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
 // recipCircuit checks Probs = SoftmaxRecip(Logits) at Frac for one row,
@@ -161,6 +164,35 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 		}
 		return nil
 	}
+	// The max forged below the row's (199, the second largest, so that the
+	// zero product holds): Δ = 189, 239, −1, 0, 199. Entry 2's key −1 is
+	// outside the table; δ = +1 moves it to key 0 and δ = −1 moves entry 0
+	// from 189 to 188 (Σδ = 0, S an integer): each forged value is a table
+	// key, and the division and shift hints round the rest away. Only the
+	// per-element argument (δ_j·R = 0) rejects it.
+	lowMax := func(p *big.Int, in, out []*big.Int) error {
+		out[0].SetInt64(199)
+		return nil
+	}
+	lowMaxKeys := func(p *big.Int, in, out []*big.Int) error {
+		n := int(in[0].Int64())
+		for k := range out {
+			delta := in[1+n+k]
+			if delta.Cmp(new(big.Int).Rsh(p, 1)) > 0 {
+				delta = new(big.Int).Sub(delta, p)
+			}
+			i, d := delta.Int64(), int64(0)
+			switch k {
+			case 0:
+				i, d = i-1, -1
+			case 2:
+				i, d = i+1, 1
+			}
+			v := new(big.Int).Mul(big.NewInt(d), inv)
+			out[k].Add(v, big.NewInt(table[i])).Mod(out[k], p)
+		}
+		return nil
+	}
 	integral := func(p, v *big.Int) *big.Int {
 		one := new(big.Int).Lsh(big.NewInt(1), fixedpoint.PackedShift)
 		x := new(big.Int).Lsh(v, fixedpoint.PackedShift)
@@ -207,16 +239,69 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 			}
 			t0 := quant.RecipShift(len(row))
 			for name, o := range map[string][]solver.Option{
-				"R+1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1))},
-				"R-1":               {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(-1))},
-				"R+2^10":            {solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(1<<10))},
-				"out+1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
-				"out-1":             {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
-				"out+2^t":           {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
-				"neighbouring keys": {solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), shifted), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+				"out+1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1))},
+				"out-1":   {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(-1))},
+				"out+2^t": {solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), moveOut(1<<t0))},
 			} {
 				if _, err := groth16.Prove(ccs, pk, w, backend.WithSolverOptions(o...)); err == nil {
 					t.Errorf("frac %d, log %v: tampered %s: prover succeeded", frac, log, name)
+				}
+			}
+			// A wrong reciprocal, the public outputs set to what it gives
+			// (E_j·R' rounded), so that only the row division's remainder
+			// checks can reject it: R ± 1 leaves most outputs as they are.
+			for _, d := range []int64{1, -1, 1 << 10} {
+				honest, r := quant.SoftmaxRecipRow(row, table, frac)
+				moved := recipAssign(row, frac)
+				for j, l := range row {
+					mx := slices.Max(row)
+					moved.Probs[j] = (table[mx-l]*(r+d) + int64(1)<<(t0-1)) >> t0
+				}
+				mw, err := frontend.NewWitness(moved, field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := groth16.Prove(ccs, pk, mw, backend.WithSolverOptions(solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), moveR(d)))); err == nil {
+					t.Errorf("frac %d, log %v: R%+d with its outputs %v (honest %v): prover succeeded", frac, log, d, moved.Probs, honest)
+				}
+			}
+			// The packed table's forgeries, each with the public outputs
+			// set to what the forged values give through the rounding
+			// hints (SoftmaxRecipRow of the forged table entries), so that
+			// only the per-element argument (δ_j·R = 0 through ShiftRound's
+			// remainder check) can reject them, not the outputs' equality.
+			for name, f := range map[string]struct {
+				o    []solver.Option
+				exps []int64
+			}{
+				"max below the row's, keys shifted into the table": {
+					[]solver.Option{solver.OverrideHint(solver.GetHintID(attention.MaxHint), lowMax), solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), lowMaxKeys), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+					[]int64{table[188], table[239], table[0], table[0], table[199]},
+				},
+				"neighbouring keys": {
+					[]solver.Option{solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), shifted), solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv), solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift)},
+					[]int64{table[190], table[240], table[1], table[0], table[200]},
+				},
+			} {
+				forged := recipAssign(row, frac)
+				var s int64
+				for _, e := range f.exps {
+					s += e
+				}
+				r := quant.RecipNumerator(frac, t0) / s
+				for j, e := range f.exps {
+					forged.Probs[j] = (e*r + int64(1)<<(t0-1)) >> t0
+				}
+				fw, err := frontend.NewWitness(forged, field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = groth16.Prove(ccs, pk, fw, backend.WithSolverOptions(f.o...))
+				if testing.Verbose() {
+					t.Logf("frac %d, log %v, %s (outputs %v): %v", frac, log, name, forged.Probs, err)
+				}
+				if err == nil {
+					t.Errorf("frac %d, log %v: forged %s: prover succeeded", frac, log, name)
 				}
 			}
 			// The forgery hints alone, on honest values, are honest: the
@@ -225,6 +310,57 @@ func TestSoftmaxRecipTamperedHints(t *testing.T) {
 				solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundDiv),
 				solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundShift))); err != nil {
 				t.Errorf("frac %d, log %v: rounding hints on honest values: %v", frac, log, err)
+			}
+		}
+	}
+}
+
+// The bounds the package doc's SoftmaxRecip argument relies on, for every
+// row length up to quant.MaxDim at both fractions in use, with the widest
+// slack the checkers allow (remainders padded and bounds widened by up to
+// 15 bits, keys differing by |δ| < 2^31): R ≥ 1 and p_j ≤ 2^frac − 1 at
+// the honest values, R and S within their checked widths, |Σδ| and
+// |δ_j·R| below 2^(K−15), and 2^K times the integers M, M' of the
+// argument below p/2 (no wraparound a prover could use); the reference's
+// products E_j·R fit an int64.
+func TestSoftmaxRecipFieldBounds(t *testing.T) {
+	pow := func(e int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(e)) }
+	halfP := new(big.Int).Rsh(field, 1)
+	const slack, deltaBits = 15, 31
+	k := fixedpoint.PackedShift
+	for _, frac := range []int{ops.SoftmaxFrac, quant.ProbFrac} {
+		for n := 1; n <= quant.MaxDim; n++ {
+			tt := int(quant.RecipShift(n))
+			rb, den := quant.RecipBits(n, frac)
+			N := quant.RecipNumerator(frac, uint(tt))
+			bigN := new(big.Int).Sub(new(big.Int).Lsh(new(big.Int).Sub(pow(frac+1), big.NewInt(1)), uint(tt-1)), big.NewInt(1))
+			sMax := new(big.Int).Mul(big.NewInt(int64(n)), pow(quant.ExpBits))
+			switch {
+			case bigN.Cmp(big.NewInt(N)) != 0 || bigN.BitLen() > 62:
+				t.Fatalf("frac %d, n %d: N = %s overflows int64", frac, n, bigN)
+			case bigN.Cmp(sMax) < 0:
+				t.Fatalf("frac %d, n %d: R may be 0", frac, n)
+			case new(big.Int).Rsh(new(big.Int).Add(bigN, pow(tt-1)), uint(tt)).Cmp(new(big.Int).Sub(pow(frac), big.NewInt(1))) != 0:
+				t.Fatalf("frac %d, n %d: the largest output is not 2^frac − 1", frac, n)
+			case new(big.Int).Rsh(bigN, quant.ExpBits).BitLen() > rb || sMax.BitLen() > den:
+				t.Fatalf("frac %d, n %d: R or S above its checked width", frac, n)
+			}
+			// Row division: |Σδ| < n·2^31, M = A + B + 2^e·(1 − Σe_i).
+			if bits.Len(uint(n))+deltaBits >= k-slack {
+				t.Fatalf("frac %d, n %d: Σδ may reach 2^(K−e)", frac, n)
+			}
+			m := new(big.Int).Add(pow(den+slack+1), new(big.Int).Lsh(sMax, slack))
+			if new(big.Int).Lsh(m, uint(k)).Cmp(halfP) >= 0 {
+				t.Fatalf("frac %d, n %d: 2^K·M may wrap", frac, n)
+			}
+			// Per element: |δ_j·R| < 2^31·2^(rb+15), M' = A + 2^e·(q·2^t − 2^(t−1) − e·R).
+			if deltaBits+rb+slack >= k-slack {
+				t.Fatalf("frac %d, n %d: δ·R may reach 2^(K−e)", frac, n)
+			}
+			mp := new(big.Int).Add(pow(frac+slack+tt), pow(quant.ExpBits+rb+slack))
+			mp.Lsh(mp, slack).Add(mp, pow(tt+slack))
+			if new(big.Int).Lsh(mp, uint(k)).Cmp(halfP) >= 0 {
+				t.Fatalf("frac %d, n %d: 2^K·M' may wrap", frac, n)
 			}
 		}
 	}

@@ -99,3 +99,47 @@ func TestNormWitnessWeights(t *testing.T) {
 		}
 	}
 }
+
+// A hostile quantized file may give a norm any K of quant.LNKRange: at the
+// floor (the fewest bits the precision knob allows) and with the largest ε
+// (2^40, so that 2^K < sqrt(V) and the reciprocal square root is 0 on
+// every row) as with ε = 1, the circuits of both norms still match the
+// reference and reject a moved reciprocal square root; K one below the
+// floor is refused by the graph's validation.
+func TestNormAtTheFloorK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 40))
+	for _, eps := range []int64{1, 1 << 40} {
+		for name, m := range map[string]*quant.Model{"layernorm": lnModel(t, 5), "rmsnorm": rmsModel(t, 5)} {
+			var k *uint
+			var d int
+			var beta []int64
+			switch q := m.Graph.Nodes[len(m.Graph.Nodes)-1].Op.(type) {
+			case *ops.QLayerNorm:
+				k, d, beta = &q.K, q.D, q.Beta
+				q.Eps = eps
+			case *ops.QRMSNorm:
+				k, d = &q.K, q.D
+				q.Eps = eps
+			}
+			lo, _ := quant.LNKRange(d)
+			*k = lo - 1
+			if err := m.Graph.Validate(); err == nil {
+				t.Fatalf("%s: K %d below LNKRange accepted", name, *k)
+			}
+			*k = lo
+			bb := int64(1) << (lo + 10)
+			for i := range beta {
+				beta[i] = quant.Clamp(beta[i], -bb, bb)
+			}
+			if err := m.Graph.Validate(); err != nil {
+				t.Fatalf("%s at K %d: %v", name, lo, err)
+			}
+			nmMatches(t, m, nmInputs(rng, m, 2))
+			x := nmInputs(rng, m, 1)[4]
+			nmProveTampered(t, m, x, map[string]nmTamper{
+				"rsqrt+1": {norm.RsqrtHint, nmAdd(0, 1)},
+				"rsqrt-1": {norm.RsqrtHint, nmAdd(0, -1)},
+			})
+		}
+	}
+}

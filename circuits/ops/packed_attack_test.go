@@ -273,3 +273,123 @@ func TestPackedSoftmaxForgeriesPLONK(t *testing.T) {
 		}
 	}
 }
+
+// TestPackedSoftmaxForgeriesReachingTheDivision's pairs, with the public
+// outputs set to what the forged exp values give through the rounding
+// hints (the row's softmax of the forged table entries; the rows change),
+// so that the prover can fail only on the softmax's own argument, not on
+// the outputs' equality with the honest ones: on the reciprocal softmax
+// (δ_j·R = 0 through ShiftRound's remainder check) and on the division,
+// under gnark's range checker (the plan's padded remainders) and the log
+// checker.
+func TestPackedSoftmaxForgeriesWithForgedOutputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 43))
+	x := [][]int64{{10, -40, 100, 99, 0}, {-128, 127, 126, 3, -5}}
+	recip := nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}})
+	models := map[string]*quant.Model{"recip": recip, "division": nmDivision(nmModel(t, r, []int{2, 5}, nmNode{"sm", &ops.Softmax{}, []string{"x"}}))}
+	// pair moves the row's max (Δ = 0) up by d and the first logit at
+	// Δ ≥ d down by d (Σδ = 0).
+	pair := func(d int64) func([]int64) map[int]int64 {
+		return func(deltas []int64) map[int]int64 {
+			a, b := -1, -1
+			for j, x := range deltas {
+				if x == 0 && a < 0 {
+					a = j
+				} else if x >= d && b < 0 {
+					b = j
+				}
+			}
+			return map[int]int64{a: d, b: -d}
+		}
+	}
+	for name, m := range models {
+		q := m.Graph.Nodes[0].Op.(*ops.QSoftmax)
+		table := q.ExpTable()
+		for _, d := range []int64{1, 7} {
+			// The outputs the forgery computes: the rows' softmax over the
+			// forged entries' integer parts.
+			tr, err := m.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changed := false
+			for i, row := range x {
+				mx := row[0]
+				for _, v := range row {
+					mx = max(mx, v)
+				}
+				deltas := make([]int64, len(row))
+				for j, v := range row {
+					deltas[j] = mx - v
+				}
+				exps := make([]int64, len(row))
+				for j := range row {
+					exps[j] = table[deltas[j]]
+				}
+				for j, s := range pair(d)(deltas) {
+					exps[j] = table[deltas[j]+s]
+				}
+				var s int64
+				for _, e := range exps {
+					s += e
+				}
+				y := make([]int64, len(row))
+				for j, e := range exps {
+					if q.Recip {
+						t0 := quant.RecipShift(len(row))
+						y[j] = (e*(quant.RecipNumerator(ops.SoftmaxFrac, t0)/s) + int64(1)<<(t0-1)) >> t0
+					} else {
+						y[j] = quant.Requantize((e<<(quant.ProbFrac+1)+s)/(2*s), 1, quant.ProbFrac-ops.SoftmaxFrac, 0, quant.Int8Max)
+					}
+					changed = changed || y[j] != tr.Y[i][j]
+				}
+				tr.Y[i] = y
+			}
+			if !changed {
+				t.Fatalf("%s ±%d: the forgery leaves the outputs as they are", name, d)
+			}
+			for _, log := range []bool{false, true} {
+				var opts []fixedpoint.Option
+				if log {
+					opts = append(opts, fixedpoint.WithLogChecker())
+				}
+				ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m, graphtest.PublicIO, opts...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pk, _, err := groth16.Setup(ccs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := frontend.NewWitness(nmAssign(t, m, tr), graphtest.Field)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = groth16.Prove(ccs, pk, w, backend.WithSolverOptions(
+					solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), packedForgery(t, pair(d))),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundingDivision),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundingShift)))
+				if testing.Verbose() {
+					t.Logf("%s ±%d (log %v), outputs %v: %v", name, d, log, tr.Y, err)
+				}
+				if err == nil {
+					t.Errorf("%s: forged exp values shifted by ±%d, forged outputs (log checker %v): the prover succeeded", name, d, log)
+				}
+				if name != "recip" || d != 1 || testing.Short() {
+					continue
+				}
+				// The same under PLONK.
+				pccs, ppk, _ := graphtest.SetupPLONK(t, graphtest.Circuit(t, m, graphtest.PublicIO, opts...))
+				if _, err := plonk.Prove(pccs, ppk, w); err == nil {
+					t.Errorf("%s ±%d (log checker %v): the forged outputs proved under PLONK without a forgery", name, d, log)
+				}
+				if _, err := plonk.Prove(pccs, ppk, w, backend.WithSolverOptions(
+					solver.OverrideHint(solver.GetHintID(fixedpoint.PackedLookupHint), packedForgery(t, pair(d))),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivFloorHint), roundingDivision),
+					solver.OverrideHint(solver.GetHintID(fixedpoint.DivPow2Hint), roundingShift))); err == nil {
+					t.Errorf("%s: forged exp values shifted by ±%d, forged outputs (log checker %v): the PLONK prover succeeded", name, d, log)
+				}
+			}
+		}
+	}
+}

@@ -126,3 +126,47 @@ func TestSoftmaxRecipOps(t *testing.T) {
 		t.Error("masked softmax: Quantize left Recip false")
 	}
 }
+
+// An op's attributes with a key twice, up to case (encoding/json matches
+// keys case-insensitively and keeps the last), are refused: a file whose
+// "recip": false is overridden by a later "Recip": true would read as the
+// division to other tools while committing to the reciprocal. A single
+// key, "recip" true, false, null or absent, decodes; a non-bool is refused.
+func TestOpAttrsDuplicateKeys(t *testing.T) {
+	node := func(op, attrs string) error {
+		var n quant.Node
+		return json.Unmarshal([]byte(`{"name":"n","op":"`+op+`","in":[0],"out":[1],"attrs":`+attrs+`}`), &n)
+	}
+	for _, a := range []string{
+		`{"in_frac":3,"recip":true,"recip":false}`,
+		`{"in_frac":3,"recip":false,"Recip":true}`,
+		`{"in_frac":3,"recip":false,"RECIP":true}`,
+		`{"in_frac":3,"in_frac":4}`,
+	} {
+		if err := node("softmax", a); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("softmax %s: %v", a, err)
+		}
+	}
+	for _, logit := range []string{`{"mult":1,"shift":0,"Mult":2}`, `{"mult":1,"shift":0,"ſhift":5}`} { // encoding/json folds ſ to s
+		if err := node("attention", `{"heads":1,"kv_heads":1,"head_dim":1,"mask":"none","logit_frac":1,"logit_bits":8,"logit":`+logit+`,"out":{"mult":1,"shift":0}}`); err == nil || !strings.Contains(err.Error(), "duplicate key") {
+			t.Errorf("attention, logit %s: %v", logit, err)
+		}
+	}
+	if err := node("masked_softmax", `{"in_frac":3,"rows":1,"cols":2,"keep":[1,1],"recip":true,"recip":true}`); err == nil {
+		t.Error("masked_softmax: a repeated recip accepted")
+	}
+	for a, want := range map[string]bool{`{"in_frac":3,"recip":true}`: true, `{"in_frac":3,"recip":false}`: false, `{"in_frac":3,"recip":null}`: false, `{"in_frac":3}`: false} {
+		var n quant.Node
+		if err := json.Unmarshal([]byte(`{"name":"n","op":"softmax","in":[0],"out":[1],"attrs":`+a+`}`), &n); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		if got := n.Op.(*ops.QSoftmax).Recip; got != want {
+			t.Errorf("%s: recip %v", a, got)
+		}
+	}
+	for _, a := range []string{`{"in_frac":3,"recip":1}`, `{"in_frac":3,"recip":"true"}`} {
+		if err := node("softmax", a); err == nil {
+			t.Errorf("%s accepted", a)
+		}
+	}
+}
