@@ -191,4 +191,23 @@ func BenchmarkPinnedCounts(b *testing.B) {
 			b.Logf("%s: %d R1CS constraints", s.name, cs.GetNbConstraints())
 		})
 	}
+	// The d-64 block with both c_proj + residual pairs fused
+	// (linear_residual: graph.Circuit.WithResidualFusion), another integer
+	// semantics: one clamp lookup less per fused output.
+	b.Run("d64-h4-seq64-resfuse", func(b *testing.B) {
+		m, _ := quantizedTrace(b, gpt2(64, 4, 64, 1))
+		c, err := graph.New(m, quant.DefaultVisibility)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if c, err = c.WithResidualFusion(); err != nil {
+			b.Fatal(err)
+		}
+		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(cs.GetNbConstraints()), "constraints")
+		b.Logf("d64-h4-seq64-resfuse: %d R1CS constraints", cs.GetNbConstraints())
+	})
 }

@@ -56,6 +56,41 @@ func (c *Circuit) WithProducts(mode matmul.Mode) *Circuit {
 	return c
 }
 
+// WithResidualFusion makes c, the circuit of a legacy ffn or gpt2 model,
+// the circuit of its graph with every linear layer that feeds only a
+// residual add fused with it (ops.FuseResiduals: ffn's c_proj, gpt2's two
+// c_proj per block; one clamp lookup less per output). That is another
+// integer semantics than the model's (quant's legacy forward pass and
+// commitment stay unfused): a witness must come from the fused graph's
+// forward pass (FusedGraph), as the benchmarks that measure the fusion on
+// GPT-2 blocks and the tests do. Layer graphs are fused when quantized
+// (ops.FuseResidualPass), so they refuse it. It returns c.
+func (c *Circuit) WithResidualFusion() (*Circuit, error) {
+	if c.legacy == "" {
+		return nil, fmt.Errorf("graph: %w: residual fusion of a layer graph happens when it is quantized", quant.ErrValidation)
+	}
+	g, err := FusedGraph(c.model)
+	if err != nil {
+		return nil, err
+	}
+	c.g = g
+	return c, nil
+}
+
+// FusedGraph returns the graph WithResidualFusion walks for a legacy ffn
+// or gpt2 model m: its graph form with ops.FuseResiduals applied.
+func FusedGraph(m *quant.Model) (*quant.Graph, error) {
+	g, legacy, err := graphOf(m)
+	if err != nil {
+		return nil, err
+	}
+	if legacy == "" {
+		return nil, fmt.Errorf("graph: %w: residual fusion of a layer graph happens when it is quantized", quant.ErrValidation)
+	}
+	g, _, err = ops.FuseResiduals(g, nil)
+	return g, err
+}
+
 // graphOf returns the layer graph of m: its own, or the graph form of a
 // legacy ffn or gpt2 model (whose architecture, commitment encoding and
 // public inputs stay the legacy ones; legacy is then the architecture).
