@@ -100,8 +100,8 @@ func TestRequantizeAddTamperedHints(t *testing.T) {
 	for _, table := range []bool{false, true} {
 		for _, log := range []bool{false, true} {
 			tamperings := map[string]tamper{
-				"quotient+1":  {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1)},
-				"quotient-1":  {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -1)},
+				"quotient+1":   {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1)},
+				"quotient-1":   {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, -1)},
 				"quotient+2¹⁶": {fixedpoint.DivPow2Hint, offsetHint(fixedpoint.DivPow2Hint, 0, 1<<16)},
 			}
 			if !table {

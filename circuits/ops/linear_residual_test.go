@@ -1,0 +1,186 @@
+package ops_test
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
+	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
+	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/ops"
+)
+
+// residualFloat: x [4, 8] → fc1 (large weights: its output leaves int8 on
+// extreme inputs) → res1 = h = residual(x, fc1) → fc2 (small, of h)
+// → fc3 (ReLU) → add3 = y + fc3, with y = fc2 + x (at x's fraction): fc1+res1 and fc2+add2 fuse when
+// quantized, fc3 (ReLU) does not.
+func residualFloat(t testing.TB, seed uint64) *quant.FloatModel {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 19))
+	b := quant.NewGraphBuilder()
+	for _, err := range []error{
+		b.Input("x", []int{4, 8}),
+		b.Node("fc1", ops.NewLinear(randTensor(rng, 0.6, 8, 8), randTensor(rng, 0.2, 8), false), []string{"x"}, []string{"p1"}),
+		b.Node("res1", &ops.Residual{}, []string{"x", "p1"}, []string{"h"}),
+		b.Node("fc2", ops.NewLinear(randTensor(rng, 0.02, 8, 8), randTensor(rng, 0.02, 8), false), []string{"h"}, []string{"p2"}),
+		b.Node("add2", &ops.Binary{Op: "add"}, []string{"p2", "x"}, []string{"y"}),
+		b.Node("fc3", ops.NewLinear(randTensor(rng, 0.3, 8, 8), randTensor(rng, 0.1, 8), true), []string{"y"}, []string{"p3"}),
+		b.Node("add3", &ops.Binary{Op: "add"}, []string{"p3", "y"}, []string{"z"}),
+		b.Output("z"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return graphtest.Built(t, b)
+}
+
+func residualModel(t testing.TB, seed uint64) (*quant.FloatModel, *quant.Model) {
+	t.Helper()
+	fm := residualFloat(t, seed)
+	return fm, graphtest.Calibrated(t, rand.New(rand.NewPCG(seed, 20)), fm)
+}
+
+func kinds(g *quant.Graph) []string {
+	var out []string
+	for _, n := range g.Nodes {
+		out = append(out, n.Name+":"+n.Op.Kind())
+	}
+	return out
+}
+
+// Quantization fuses a linear layer into the residual add that alone reads
+// it (residual, or binary add at one fraction), not a ReLU layer; the
+// fused graph drops the layer's output value and its scales follow.
+func TestLinearResidualFusedWhenQuantized(t *testing.T) {
+	_, m := residualModel(t, 1)
+	want := []string{"fc1+res1:linear_residual", "fc2+add2:linear_residual", "fc3:linear", "add3:binary"}
+	if got := kinds(m.Graph); !slices.Equal(got, want) {
+		t.Fatalf("nodes %v, want %v", got, want)
+	}
+	for _, v := range m.Graph.Values {
+		if v.Name == "p1" || v.Name == "p2" {
+			t.Errorf("value %s kept", v.Name)
+		}
+	}
+	if len(m.Scales.Graph.Fracs) != len(m.Graph.Values) {
+		t.Fatalf("%d fractions for %d values", len(m.Scales.Graph.Fracs), len(m.Graph.Values))
+	}
+	// A graph that names linear_residual itself quantizes to the same op.
+	rng := rand.New(rand.NewPCG(5, 5))
+	direct := graphtest.Chain(t, rng, []int{2, 8}, graphtest.Node{Name: "y", Op: ops.NewLinearResidual(randTensor(rng, 0.5, 8, 8), randTensor(rng, 0.1, 8)), In: []string{"x", "x"}})
+	if got := kinds(direct.Graph); !slices.Equal(got, []string{"y:linear_residual"}) {
+		t.Fatalf("nodes %v", got)
+	}
+}
+
+// The circuit is the fused integer reference bit for bit on extreme and
+// random inputs, where fc1's requantized value leaves int8 (and the
+// residual at ±128 pulls the sum back), and rejects a moved output; also
+// under hashed weights (linear.DenseWitnessAdd).
+func TestLinearResidualMatchesReference(t *testing.T) {
+	_, m := residualModel(t, 1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	inputs := graphtest.Inputs(rng, m, 6)
+	// fc1's q beyond int8 on the extreme inputs, and somewhere the fused
+	// output differs from the unfused pair's.
+	fc1 := m.Graph.Nodes[0].Op.(*ops.QLinearResidual)
+	beyond, differs := 0, 0
+	for _, x := range inputs {
+		for _, row := range x {
+			acc, _ := fc1.Dense.Apply(row)
+			y := fc1.Apply(row, row)
+			for j, a := range acc {
+				q := quant.RequantizeUnclamped(a, fc1.Mult[j], fc1.Shift)
+				if q < -128 || q > 127 {
+					beyond++
+				}
+				if quant.ResidualAdd(quant.Clamp(q, -128, 127), row[j]) != y[j] {
+					differs++
+				}
+			}
+		}
+	}
+	if beyond == 0 || differs == 0 {
+		t.Fatalf("%d requantized values beyond int8, %d outputs differ from the unfused pair's: the test does not reach saturation", beyond, differs)
+	}
+	graphtest.Matches(t, m, inputs)
+	hashed := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityHashed}
+	circ := graphtest.Circuit(t, m, hashed)
+	for _, x := range inputs[:3] {
+		tr, err := m.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := graph.Assignment(m, tr, hashed, modelio.Salts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(circ, a, field); err != nil {
+			t.Fatalf("hashed weights: %v", err)
+		}
+	}
+}
+
+// Through the real Groth16 prover: a tampered quotient (so a remainder out
+// of range), a selector that lets an output skip its saturation, a flipped
+// selector: the prover fails.
+func TestLinearResidualTamperedHints(t *testing.T) {
+	_, m := residualModel(t, 1)
+	x := graphtest.Inputs(rand.New(rand.NewPCG(1, 1)), m, 0)[1] // all 127: saturates
+	skip := graphtest.Tamper{H: fixedpoint.ClampSelectHint, F: func(_ *big.Int, _, out []*big.Int) {
+		out[0].SetInt64(0)
+		out[1].SetInt64(0)
+	}}
+	graphtest.ProveTampered(t, m, x, map[string]graphtest.Tamper{
+		"quotient":    {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, 1)},
+		"quotient-1":  {H: fixedpoint.DivPow2Hint, F: graphtest.Add(0, -1)},
+		"unsaturated": skip,
+		"low":         {H: fixedpoint.ClampSelectHint, F: graphtest.Add(0, 1)},
+		"high":        {H: fixedpoint.ClampSelectHint, F: graphtest.Add(1, 1)},
+	})
+}
+
+// Fusing never loses accuracy here: the output's largest error against
+// the float model, fused and not (the pass switched off), on held-out
+// samples.
+func TestLinearResidualAccuracy(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3} {
+		fm, fused := residualModel(t, seed)
+		quant.SetFusionPass(nil)
+		_, plain := residualModel(t, seed)
+		quant.SetFusionPass(ops.FuseResidualPass)
+		if len(plain.Graph.Nodes) != 6 {
+			t.Fatalf("unfused graph has %d nodes", len(plain.Graph.Nodes))
+		}
+		rng := rand.New(rand.NewPCG(seed, 99))
+		var samples [][]float64
+		for range 32 {
+			samples = append(samples, randTensor(rng, 1, 32).Data)
+		}
+		errOf := func(m *quant.Model) float64 {
+			rep, err := quant.Accuracy(fm, m, samples)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range rep.Layers {
+				if l.Layer == "z" {
+					return l.MaxAbs
+				}
+			}
+			t.Fatal("no output layer in the report")
+			return 0
+		}
+		if f, p := errOf(fused), errOf(plain); f > p {
+			t.Errorf("seed %d: output max abs error %.4f fused, %.4f unfused", seed, f, p)
+		} else {
+			t.Logf("seed %d: output max abs error %.4f fused, %.4f unfused", seed, f, p)
+		}
+	}
+}
