@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/consensys/gnark/test"
@@ -182,5 +183,49 @@ func TestLinearResidualAccuracy(t *testing.T) {
 		} else {
 			t.Logf("seed %d: output max abs error %.4f fused, %.4f unfused", seed, f, p)
 		}
+	}
+}
+
+// A cut names the fused node; the fused layer's old node or value name
+// gets an error that names the fused node. The shards around the fused
+// node chain to the model's output.
+func TestLinearResidualCuts(t *testing.T) {
+	_, m := residualModel(t, 1)
+	for name, want := range map[string]string{"fc1": `into node "fc1+res1"`, "p1": "fc1+res1, fc2+add2", "res1": `no value or node`} {
+		if _, err := m.Graph.CutsByName([]string{name}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("cut %q: %v, want an error with %q", name, err, want)
+		}
+	}
+	b, err := m.Graph.CutsByName([]string{"fc1+res1"})
+	if err != nil || !slices.Equal(b, []int{1}) {
+		t.Fatalf("cut fc1+res1: %v %v", b, err)
+	}
+	x := graphtest.Inputs(rand.New(rand.NewPCG(2, 2)), m, 1)[4]
+	whole, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0, err := m.GraphShard(0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := m.GraphShard(1, len(m.Graph.Nodes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0, err := s0.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s1.ShardInput(t0.OutputParts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, err := s1.Forward(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(slices.Concat(t1.OutputParts()...), slices.Concat(whole.OutputParts()...)) {
+		t.Fatal("the shards' chained output differs from the model's")
 	}
 }
