@@ -96,8 +96,8 @@ func TestSampledSlicedHead(t *testing.T) {
 		}
 		nFull, nSliced := count(full), count(sliced)
 		t.Logf("constraints: full %d (estimate %d), sliced %d (estimate %d)", nFull, full.Graph.Cost().R1CS, nSliced, sliced.Graph.Cost().R1CS)
-		if nFull != 24259 || nSliced != 21351 {
-			t.Errorf("constraints: full %d, sliced %d; pinned 24259 and 21351", nFull, nSliced)
+		if nFull != 24131 || nSliced != 21287 {
+			t.Errorf("constraints: full %d, sliced %d; pinned 24131 and 21287", nFull, nSliced)
 		}
 		seed := honest.Inputs[1][0]
 		circ := graphtest.Circuit(t, sliced, graphtest.PublicIO)
