@@ -3,10 +3,14 @@ package ops_test
 import (
 	"math/big"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
@@ -14,6 +18,7 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
+	"github.com/zkinfer/zkinfer/quant/onnx"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
 
@@ -83,8 +88,8 @@ func TestLinearResidualFusedWhenQuantized(t *testing.T) {
 
 // The circuit is the fused integer reference bit for bit on extreme and
 // random inputs, where fc1's requantized value leaves int8 (and the
-// residual at ±128 pulls the sum back), and rejects a moved output; also
-// under hashed weights (linear.DenseWitnessAdd).
+// residual at ±128 pulls the sum back), and rejects a moved output; it
+// compiles for PLONK; also under hashed weights (linear.DenseWitnessAdd).
 func TestLinearResidualMatchesReference(t *testing.T) {
 	_, m := residualModel(t, 1)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -112,6 +117,9 @@ func TestLinearResidualMatchesReference(t *testing.T) {
 		t.Fatalf("%d requantized values beyond int8, %d outputs differ from the unfused pair's: the test does not reach saturation", beyond, differs)
 	}
 	graphtest.Matches(t, m, inputs)
+	if _, err := frontend.Compile(field, scs.NewBuilder, graphtest.Circuit(t, m, publicIO)); err != nil {
+		t.Fatalf("PLONK: %v", err)
+	}
 	hashed := quant.Visibility{Input: quant.VisibilityPublic, Output: quant.VisibilityPublic, Weights: quant.VisibilityHashed}
 	circ := graphtest.Circuit(t, m, hashed)
 	for _, x := range inputs[:3] {
@@ -227,5 +235,68 @@ func TestLinearResidualCuts(t *testing.T) {
 	}
 	if !slices.Equal(slices.Concat(t1.OutputParts()...), slices.Concat(whole.OutputParts()...)) {
 		t.Fatal("the shards' chained output differs from the model's")
+	}
+}
+
+// On the exports that fuse (zoo attention blocks, a two-input graph, the
+// BERT LM), calibrated on their input file, the output's largest error
+// against the float model is never worse fused than with the pass
+// switched off (benchmarks/NOTES.md, "linear + residual fused").
+func TestLinearResidualAccuracyONNX(t *testing.T) {
+	for _, f := range []string{"zoo/attn_encoder_postln_op14", "zoo/attn_gpt2_causal_op14", "zoo/two_inputs_op13", "lm/bert_op14"} {
+		path := filepath.Join("..", "..", "testdata", "onnx", filepath.FromSlash(f))
+		data, err := os.ReadFile(path + ".onnx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, _, err := onnx.ParseGraph(data, onnx.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(path + ".input.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := quant.ParseInput(raw, fm.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := quant.Calibrate(fm, in.InputData)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused, err := quant.Quantize(fm, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quant.SetFusionPass(nil)
+		plain, err := quant.Quantize(fm, s)
+		quant.SetFusionPass(ops.FuseResidualPass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(plain.Graph.Nodes) - len(fused.Graph.Nodes)
+		if n < 1 {
+			t.Fatalf("%s: nothing fused", f)
+		}
+		outErr := func(m *quant.Model) float64 {
+			rep, err := quant.Accuracy(fm, m, in.InputData)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := fm.Graph.Names[fm.Graph.Outputs[0]]
+			for _, l := range rep.Layers {
+				if l.Layer == name {
+					return l.MaxAbs
+				}
+			}
+			t.Fatalf("%s: no output %s in the report", f, name)
+			return 0
+		}
+		fe, pe := outErr(fused), outErr(plain)
+		t.Logf("%s: %d fused; output max abs error %.4f fused, %.4f unfused", f, n, fe, pe)
+		if fe > pe {
+			t.Errorf("%s: fusing made the output worse: %.4f > %.4f", f, fe, pe)
+		}
 	}
 }
