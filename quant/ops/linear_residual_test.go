@@ -120,7 +120,9 @@ func TestFuseResidualsGPT2(t *testing.T) {
 // fraction than its output.
 func TestFuseResidualPassSkips(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 3))
-	lin := func(relu bool) *ops.Linear { return ops.NewLinear(randTensor(rng, 0.1, 4, 4), randTensor(rng, 0.1, 4), relu) }
+	lin := func(relu bool) *ops.Linear {
+		return ops.NewLinear(randTensor(rng, 0.1, 4, 4), randTensor(rng, 0.1, 4), relu)
+	}
 	b := quant.NewGraphBuilder()
 	for _, err := range []error{
 		b.Input("x", []int{2, 4}),
