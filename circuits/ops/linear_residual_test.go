@@ -63,9 +63,10 @@ func kinds(g *quant.Graph) []string {
 
 // Quantization fuses a linear layer into the residual add that alone reads
 // it (residual, or binary add at one fraction), not a ReLU layer; the
-// fused graph drops the layer's output value and its scales follow.
+// fused graph drops the layer's output value and its scales follow;
+// inspect's summary says so.
 func TestLinearResidualFusedWhenQuantized(t *testing.T) {
-	_, m := residualModel(t, 1)
+	fm, m := residualModel(t, 1)
 	want := []string{"fc1+res1:linear_residual", "fc2+add2:linear_residual", "fc3:linear", "add3:binary"}
 	if got := kinds(m.Graph); !slices.Equal(got, want) {
 		t.Fatalf("nodes %v, want %v", got, want)
@@ -77,6 +78,16 @@ func TestLinearResidualFusedWhenQuantized(t *testing.T) {
 	}
 	if len(m.Scales.Graph.Fracs) != len(m.Graph.Values) {
 		t.Fatalf("%d fractions for %d values", len(m.Scales.Graph.Fracs), len(m.Graph.Values))
+	}
+	// inspect's summary: a row per float node, the fused estimate on the
+	// layer's row, none on its add's, and a note.
+	sum := quant.Summarize(fm)
+	rows := map[string]int{}
+	for _, l := range sum.Layers {
+		rows[l.Name] = l.Constraints
+	}
+	if rows["fc1"] == 0 || rows["res1"] != 0 || rows["fc2"] == 0 || rows["add2"] != 0 || rows["add3"] == 0 || len(sum.Notes) != 1 || !strings.Contains(sum.Notes[0], "fc1+res1, fc2+add2") {
+		t.Fatalf("summary rows %v, notes %q", rows, sum.Notes)
 	}
 	// A graph that names linear_residual itself quantizes to the same op.
 	rng := rand.New(rand.NewPCG(5, 5))
