@@ -202,6 +202,17 @@ func (g *Graph) CutsByName(names []string) ([]int, error) {
 			add(g.Values[id].Name, i)
 		}
 		add(n.Name, i)
+		if n.Op != nil && n.Op.Kind() == "linear_residual" {
+			// A linear layer fused with its residual add, "<linear>+<add>"
+			// (ops.FuseResidualPass): the add's name cuts after it too, at
+			// the boundary the add had (every suffix after a "+", as either
+			// name may hold one; a clash is refused as ambiguous below).
+			for k := range len(n.Name) {
+				if n.Name[k] == '+' && k+1 < len(n.Name) {
+					add(n.Name[k+1:], i)
+				}
+			}
+		}
 	}
 	inputs := map[string]bool{}
 	for _, id := range g.Inputs {
