@@ -1,8 +1,8 @@
 package ops_test
 
 import (
-	"math/big"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
