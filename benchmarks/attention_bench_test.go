@@ -165,12 +165,19 @@ func BenchmarkConstraintProfile(b *testing.B) {
 // and benchmarks/NOTES.md quote (default hashed input/output, fixed
 // weights): the demo model (testdata/demo, 2 blocks, 8 tokens), GPT-2
 // small's block at 1 and 8 tokens (random weights, quantizeRandom) and the
-// d-64, 4-head, 64-token block of BenchmarkConstraintProfile, and that
-// block with the per-row reciprocal softmax in its attention
-// (d64-h4-seq64-recip: graph.Circuit.WithRecipAttention, a different
-// integer semantics, quant.SoftmaxRecipRow). Compile only; the 8-token
-// block needs about 2.5 GB, so run it under the heavy lock.
+// d-64, 4-head, 64-token block of BenchmarkConstraintProfile; then that
+// block under each of issue 19's options and all of them together:
+// -recip (the per-row reciprocal softmax in its attention,
+// graph.Circuit.WithRecipAttention, quant.SoftmaxRecipRow), -resfuse (both
+// c_proj + residual pairs fused, WithResidualFusion, op linear_residual),
+// -compact (quant.CompactPrecision: dense remainders ≤ 15 bits, norms ≤
+// 30), -committed-io (input and output committed by BSB22 commitments
+// instead of Poseidon2-hashed), -all (the four). recip and resfuse are
+// other integer semantics than the legacy model's: what a newly quantized
+// layer graph gets. Compile only; the 8-token block needs about 2.5 GB, so
+// run it under the heavy lock.
 func BenchmarkPinnedCounts(b *testing.B) {
+	d64 := func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }
 	compactD64 := func(tb testing.TB) *quant.Model {
 		m, _, err := harness.RandomQuantizedAt(gpt2(64, 4, 64, 1), 4, quant.CompactPrecision)
 		if err != nil {
@@ -178,29 +185,41 @@ func BenchmarkPinnedCounts(b *testing.B) {
 		}
 		return m
 	}
+	committed := quant.DefaultVisibility
+	committed.Input, committed.Output = quant.VisibilityCommitted, quant.VisibilityCommitted
 	shapes := []struct {
-		name  string
-		load  func(testing.TB) *quant.Model
-		recip bool
+		name        string
+		load        func(testing.TB) *quant.Model
+		recip, fuse bool
+		committedIO bool
 	}{
-		{"demo-testdata", testdataGPT2, false},
-		{"gpt2small-block-seq1", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }, false},
-		{"gpt2small-block-seq8", func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 8, 1)); return m }, false},
-		{"d64-h4-seq64", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }, false},
-		{"d64-h4-seq64-recip", func(tb testing.TB) *quant.Model { m, _ := quantizedTrace(tb, gpt2(64, 4, 64, 1)); return m }, true},
-		// The same block quantized under the "compact" precision
-		// (quant.CompactPrecision: dense remainders ≤ 15 bits, norms ≤ 30).
-		{"d64-h4-seq64-compact", compactD64, false},
-		{"d64-h4-seq64-compact-recip", compactD64, true},
+		{name: "demo-testdata", load: testdataGPT2},
+		{name: "gpt2small-block-seq1", load: func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 1, 1)); return m }},
+		{name: "gpt2small-block-seq8", load: func(tb testing.TB) *quant.Model { m, _ := quantizeRandom(tb, gpt2(768, 12, 8, 1)); return m }},
+		{name: "d64-h4-seq64", load: d64},
+		{name: "d64-h4-seq64-recip", load: d64, recip: true},
+		{name: "d64-h4-seq64-resfuse", load: d64, fuse: true},
+		{name: "d64-h4-seq64-compact", load: compactD64},
+		{name: "d64-h4-seq64-committed-io", load: d64, committedIO: true},
+		{name: "d64-h4-seq64-all", load: compactD64, recip: true, fuse: true, committedIO: true},
 	}
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
-			c, err := graph.New(s.load(b), quant.DefaultVisibility)
+			vis := quant.DefaultVisibility
+			if s.committedIO {
+				vis = committed
+			}
+			c, err := graph.New(s.load(b), vis)
 			if err != nil {
 				b.Fatal(err)
 			}
 			if s.recip {
 				if c, err = c.WithRecipAttention(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if s.fuse {
+				if c, err = c.WithResidualFusion(); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -212,21 +231,4 @@ func BenchmarkPinnedCounts(b *testing.B) {
 			b.Logf("%s: %d R1CS constraints", s.name, cs.GetNbConstraints())
 		})
 	}
-	// The d-64 block with committed input and output (BSB22, Groth16)
-	// instead of Poseidon2-hashed: issue 19 item 1.
-	b.Run("d64-h4-seq64-committed-io", func(b *testing.B) {
-		m, _ := quantizedTrace(b, gpt2(64, 4, 64, 1))
-		vis := quant.DefaultVisibility
-		vis.Input, vis.Output = quant.VisibilityCommitted, quant.VisibilityCommitted
-		c, err := graph.New(m, vis)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(cs.GetNbConstraints()), "constraints")
-		b.Logf("d64-h4-seq64-committed-io: %d R1CS constraints", cs.GetNbConstraints())
-	})
 }

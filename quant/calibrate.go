@@ -131,7 +131,7 @@ func Accuracy(fm *FloatModel, m *Model, samples [][]float64) (*AccuracyReport, e
 			if err != nil {
 				return nil, fmt.Errorf("sample %d: %w", i, err)
 			}
-			acc.addGraph(m, fv, it.Values)
+			acc.addGraph(m, fm.Graph, fv, it.Values)
 			continue
 		}
 		if m.Config.Architecture == ArchitectureGPT2 {

@@ -522,12 +522,110 @@ func calibrateGraph(g *FloatGraph, samples [][]float64, st *tensorStats) (Scales
 	return s, s.Validate()
 }
 
+// NodeFusion is two nodes of a float graph that quantization replaces by
+// one integer op (a fusion pass, SetFusionPass): node First's outputs are
+// read by node Second alone, and the fused node, named Name, reads In and
+// writes Second's outputs with Op's quantization; First's outputs are no
+// values of the quantized graph (their ids are dropped, the others
+// renumbered in order). The float graph, and so its evaluation and its
+// calibration, is unchanged: only the integer semantics fuse.
+type NodeFusion struct {
+	First, Second int
+	Name          string
+	Op            FloatOp
+	In            []int
+}
+
+var fusionPass func(g *FloatGraph, fracs []int) []NodeFusion
+
+// SetFusionPass installs the pass that quantizeGraph applies to every layer
+// graph it quantizes, given the calibrated fractions (package quant/ops
+// installs its linear + residual fusion, ops.FuseResidualPass, in its
+// init). Models quantized before keep their nodes: a quantized file holds
+// its integer graph.
+func SetFusionPass(f func(g *FloatGraph, fracs []int) []NodeFusion) { fusionPass = f }
+
+// checkFusions checks that fs are disjoint pairs First < Second with
+// First's outputs read only by Second (and no graph output), and returns
+// them by Second, the nodes they remove, and the values they drop.
+func checkFusions(g *FloatGraph, fs []NodeFusion) (bySecond map[int]NodeFusion, skip, drop []bool, err error) {
+	readers := make([]int, len(g.Names))
+	for _, n := range g.Nodes {
+		for _, id := range n.In {
+			readers[id]++
+		}
+	}
+	for _, id := range g.Outputs {
+		readers[id]++
+	}
+	bySecond = map[int]NodeFusion{}
+	skip = make([]bool, len(g.Nodes))
+	drop = make([]bool, len(g.Names))
+	for _, f := range fs {
+		if f.First < 0 || f.First >= f.Second || f.Second >= len(g.Nodes) || skip[f.First] || skip[f.Second] || f.Op == nil {
+			return nil, nil, nil, fmt.Errorf("%w: fusion of nodes %d and %d", ErrValidation, f.First, f.Second)
+		}
+		if _, dup := bySecond[f.First]; dup {
+			return nil, nil, nil, fmt.Errorf("%w: node %d fused twice", ErrValidation, f.First)
+		}
+		if _, dup := bySecond[f.Second]; dup {
+			return nil, nil, nil, fmt.Errorf("%w: node %d fused twice", ErrValidation, f.Second)
+		}
+		for _, id := range g.Nodes[f.First].Out {
+			if readers[id] != 1 || !slices.Contains(g.Nodes[f.Second].In, id) || slices.Contains(f.In, id) {
+				return nil, nil, nil, fmt.Errorf("%w: fusion of nodes %d and %d: value %q is read elsewhere", ErrValidation, f.First, f.Second, g.Names[id])
+			}
+			drop[id] = true
+		}
+		skip[f.First] = true
+		bySecond[f.Second] = f
+	}
+	return bySecond, skip, drop, nil
+}
+
+// dropValues removes the values drop marks (read by no node, no graph
+// input or output) from qg and fracs, renumbering the others in order.
+func dropValues(qg *Graph, fracs []int, drop []bool) (*Graph, []int) {
+	ids := make([]int, len(qg.Values))
+	out := &Graph{}
+	var fs []int
+	for id, v := range qg.Values {
+		ids[id] = -1
+		if !drop[id] {
+			ids[id] = len(out.Values)
+			out.Values = append(out.Values, v)
+			fs = append(fs, fracs[id])
+		}
+	}
+	re := func(l []int) []int {
+		r := make([]int, len(l))
+		for k, id := range l {
+			r[k] = ids[id]
+		}
+		return r
+	}
+	out.Inputs, out.Outputs = re(qg.Inputs), re(qg.Outputs)
+	for _, n := range qg.Nodes {
+		out.Nodes = append(out.Nodes, Node{Name: n.Name, Op: n.Op, In: re(n.In), Out: re(n.Out)})
+	}
+	return out, fs
+}
+
 // quantizeGraph quantizes every node at the calibrated fractions, the
+// fusion pass's pairs (SetFusionPass) as one node each, the
 // requantization shifts chosen by r.
 func quantizeGraph(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 	g := fm.Graph
 	if s.Graph == nil || len(s.Graph.Fracs) != len(g.Names) {
 		return nil, fmt.Errorf("%w: the scales do not belong to this graph (calibrate again)", ErrValidation)
+	}
+	var fusions []NodeFusion
+	if fusionPass != nil {
+		fusions = fusionPass(g, s.Graph.Fracs)
+	}
+	fused, skip, drop, err := checkFusions(g, fusions)
+	if err != nil {
+		return nil, err
 	}
 	qg := &Graph{Inputs: slices.Clone(g.Inputs), Outputs: slices.Clone(g.Outputs)}
 	for id, name := range g.Names {
@@ -543,10 +641,28 @@ func quantizeGraph(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 			v.DType, v.Lo, v.Hi = p.DType, p.Lo, p.Hi
 		}
 	}
-	for _, n := range g.Nodes {
+	for i, n := range g.Nodes {
+		if skip[i] {
+			continue
+		}
 		out := qg.values(n.Out)
 		var op Op
 		var err error
+		if f, ok := fused[i]; ok {
+			if pq, ok := f.Op.(PrecisionQuantizer); ok {
+				op, err = pq.QuantizePrecision(qg.values(f.In), out, nil, r.Node(f.Name))
+			} else {
+				op, err = f.Op.Quantize(qg.values(f.In), out)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("nodes %q and %q fused (%s): %w", g.Nodes[f.First].Name, n.Name, f.Op.Kind(), err)
+			}
+			for k, id := range n.Out {
+				qg.Values[id] = out[k]
+			}
+			qg.Nodes = append(qg.Nodes, Node{Name: f.Name, Op: op, In: slices.Clone(f.In), Out: slices.Clone(n.Out)})
+			continue
+		}
 		ic, isInner := n.Op.(InnerCalibrated)
 		var inner []int
 		if isInner {
@@ -571,6 +687,11 @@ func quantizeGraph(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 		}
 		qg.Nodes = append(qg.Nodes, Node{Name: n.Name, Op: op, In: slices.Clone(n.In), Out: slices.Clone(n.Out)})
 	}
+	if len(fusions) > 0 {
+		var fracs []int
+		qg, fracs = dropValues(qg, s.Graph.Fracs, drop)
+		s.Graph = &GraphScales{Fracs: fracs, Inner: s.Graph.Inner}
+	}
 	cfg := fm.Config
 	cfg.Graph = nil
 	m := &Model{Version: ModelVersion, Config: cfg, Scales: s, Graph: qg}
@@ -582,7 +703,13 @@ func quantizeGraph(fm *FloatModel, s Scales, r Requantizer) (*Model, error) {
 
 // addGraph compares every value of the integer graph with the float one,
 // naming the kind of the node that writes it.
-func (a *accuracy) addGraph(m *Model, fv [][]float64, iv [][]int64) {
+func (a *accuracy) addGraph(m *Model, fg *FloatGraph, fv [][]float64, iv [][]int64) {
+	// Values by name: a fusion (NodeFusion) drops values of the float graph
+	// from the integer one.
+	floatID := make(map[string]int, len(fg.Names))
+	for id, name := range fg.Names {
+		floatID[name] = id
+	}
 	kinds := make([]string, len(m.Graph.Values))
 	for _, id := range m.Graph.Inputs {
 		kinds[id] = "input"
@@ -593,8 +720,12 @@ func (a *accuracy) addGraph(m *Model, fv [][]float64, iv [][]int64) {
 		}
 	}
 	for id, v := range m.Graph.Values {
+		fid, ok := floatID[v.Name]
+		if !ok {
+			continue
+		}
 		rows, width := Rows(v.Shape)
-		f := fv[id]
+		f := fv[fid]
 		q := make([][]int64, rows)
 		for r := range q {
 			q[r] = iv[id][r*width : (r+1)*width]

@@ -202,6 +202,17 @@ func (g *Graph) CutsByName(names []string) ([]int, error) {
 			add(g.Values[id].Name, i)
 		}
 		add(n.Name, i)
+		if n.Op != nil && n.Op.Kind() == "linear_residual" {
+			// A linear layer fused with its residual add, "<linear>+<add>"
+			// (ops.FuseResidualPass): the add's name cuts after it too, at
+			// the boundary the add had (every suffix after a "+", as either
+			// name may hold one; a clash is refused as ambiguous below).
+			for k := range len(n.Name) {
+				if n.Name[k] == '+' && k+1 < len(n.Name) {
+					add(n.Name[k+1:], i)
+				}
+			}
+		}
 	}
 	inputs := map[string]bool{}
 	for _, id := range g.Inputs {
@@ -215,7 +226,10 @@ func (g *Graph) CutsByName(names []string) ([]int, error) {
 		case len(l) == 0 && inputs[name]:
 			return nil, fmt.Errorf("%w: cut %q: a graph input; a cut falls after a node (the cuttable values: %s)", ErrValidation, name, cuttable(g))
 		case len(l) == 0:
-			return nil, fmt.Errorf("%w: cut %q: no value or node of that name (the cuttable values: %s)", ErrValidation, name, cuttable(g))
+			if f := fusedInto(g, name); f != "" {
+				return nil, fmt.Errorf("%w: cut %q: that node was fused with the residual add that reads it into node %q when the model was quantized, so no boundary lies between them; cut after %q instead", ErrValidation, name, f, f)
+			}
+			return nil, fmt.Errorf("%w: cut %q: no value or node of that name (the cuttable values: %s)%s", ErrValidation, name, cuttable(g), fusedNote(g))
 		case len(l) > 1:
 			return nil, fmt.Errorf("%w: cut %q is ambiguous: it names values or nodes after nodes %v; cut by another name", ErrValidation, name, l)
 		}
@@ -232,6 +246,36 @@ func (g *Graph) CutsByName(names []string) ([]int, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// fusedInto returns the name of the fused node (a linear layer and the
+// residual add that reads it, named "<linear>+<add>": ops.FuseResidualPass)
+// whose first part is name, "" for none.
+func fusedInto(g *Graph, name string) string {
+	for _, n := range g.Nodes {
+		if n.Op != nil && n.Op.Kind() == "linear_residual" && strings.HasPrefix(n.Name, name+"+") {
+			return n.Name
+		}
+	}
+	return ""
+}
+
+// fusedNote says, for a graph with fused linear + residual nodes, that the
+// fused layers' outputs are no values.
+func fusedNote(g *Graph) string {
+	var names []string
+	for _, n := range g.Nodes {
+		if n.Op != nil && n.Op.Kind() == "linear_residual" && strings.Contains(n.Name, "+") {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	if len(names) > 4 {
+		names = append(names[:4], "…")
+	}
+	return fmt.Sprintf("; the linear layers fused with their residual adds when quantized (%s) write no output of their own", strings.Join(names, ", "))
 }
 
 // cuttable lists the first value names a cut may name.

@@ -23,7 +23,37 @@ func summarizeGraph(fm *FloatModel) Summary {
 	} else {
 		s.Notes = append(s.Notes, fmt.Sprintf("estimates from shapes only: the quick quantization failed (%v)", err))
 	}
-	for i, n := range g.Nodes {
+	// The quantized node of each float node, by name: a node fused with
+	// the next one it feeds (NodeFusion, "<first>+<second>") carries the
+	// fused node's estimate on the first's row, none on the second's.
+	qnode := map[string]int{}
+	var fused []string
+	if qg != nil {
+		for k, qn := range qg.Nodes {
+			qnode[qn.Name] = k
+		}
+		for i := range g.Nodes {
+			if _, ok := qnode[g.Nodes[i].Name]; ok {
+				continue
+			}
+			for j := i + 1; j < len(g.Nodes); j++ {
+				name := g.Nodes[i].Name + "+" + g.Nodes[j].Name
+				if k, ok := qnode[name]; ok {
+					qnode[g.Nodes[i].Name], qnode[g.Nodes[j].Name] = k, -1
+					fused = append(fused, name)
+					break
+				}
+			}
+		}
+	}
+	if len(fused) > 0 {
+		shown := fused
+		if len(shown) > 4 {
+			shown = append(shown[:4:4], "…")
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("%d linear layers fused with the residual adds that read them when quantized (linear_residual: %s): each layer's row carries the fused node's estimate, its add's row none", len(fused), strings.Join(shown, ", ")))
+	}
+	for _, n := range g.Nodes {
 		l := LayerSummary{Name: n.Name, Kind: n.Op.Kind()}
 		if a, err := json.Marshal(n.Op); err == nil && string(a) != "{}" {
 			l.Attrs = string(a)
@@ -38,9 +68,11 @@ func summarizeGraph(fm *FloatModel) Summary {
 			l.Outputs += ShapeSize(g.Shapes[id])
 		}
 		if qg != nil {
-			qn := qg.Nodes[i]
-			c := qn.Op.Cost(qg.ValuesOf(qn.In), qg.ValuesOf(qn.Out))
-			l.Params, l.Constraints, l.SCS = c.Params, c.R1CS, c.SCS
+			if k, ok := qnode[n.Name]; ok && k >= 0 {
+				qn := qg.Nodes[k]
+				c := qn.Op.Cost(qg.ValuesOf(qn.In), qg.ValuesOf(qn.Out))
+				l.Params, l.Constraints, l.SCS = c.Params, c.R1CS, c.SCS
+			}
 		} else {
 			for _, p := range n.Op.Params() {
 				l.Params += len(p.T.Data)

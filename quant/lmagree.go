@@ -154,7 +154,7 @@ func LMAgreement(fm *FloatModel, m *Model, o LMAgreementOptions) (*LMAgreementRe
 		if err != nil {
 			return nil, fmt.Errorf("prompt %d: integer model: %w", p, err)
 		}
-		fl, il := fv[outID], tr.Values[outID]
+		fl, il := fv[fm.Graph.Outputs[0]], tr.Values[outID]
 		if len(fl) != t*v || len(il) != t*v {
 			return nil, fmt.Errorf("%w: prompt %d: logits of %d and %d values, want %d", ErrShape, p, len(fl), len(il), t*v)
 		}

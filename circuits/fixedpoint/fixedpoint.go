@@ -220,6 +220,18 @@ func (g *Gadget) quotient(acc frontend.Variable, mult int64, shift uint) fronten
 	return q
 }
 
+// RequantizeAdd returns clamp(floor((acc·mult + 2^(shift-1)) / 2^shift) + x,
+// lo, hi): a requantization whose quotient q is not clamped on its own but
+// added to x first (a linear layer fused with the residual add that reads
+// it, ops.QLinearResidual), one clamp for both. x must be constrained to
+// int8 by the caller, and bits must bound the sum's distance to either
+// bound for every honest q (ResidualQuotientBits: |q| + 255 < 2^bits). The
+// clamp bounds q + x, so q too (x is int8), and with it the remainder's
+// range check pins q as in Requantize.
+func (g *Gadget) RequantizeAdd(acc frontend.Variable, mult int64, shift uint, x frontend.Variable, lo, hi int64, bits int) frontend.Variable {
+	return g.Clamp(g.api.Add(g.quotient(acc, mult, shift), x), lo, hi, bits)
+}
+
 // MappedTableBits returns k when RequantizeMapped would serve a site
 // [lo, hi] with bound qBits by one lookup into a table of 2^k entries (the
 // plan has a table for [lo, hi] that fits), 0 when it would not.
@@ -504,6 +516,21 @@ func QuotientBits(accBound, mult int64, shift uint) int {
 	maxQ.Add(maxQ, big.NewInt(quant.RoundingTerm(shift)))
 	maxQ.Rsh(maxQ, shift)
 	maxQ.Add(maxQ, big.NewInt(2-quant.Int8Min)) // distance to the farthest bound, and the -1 of a − cL·(2a+1)
+	return maxQ.BitLen()
+}
+
+// ResidualQuotientBits returns the bits RequantizeAdd needs for an
+// accumulator bounded by |acc| ≤ accBound, multiplied by mult and shifted
+// by shift, plus an int8 x: with Q = floor((accBound·mult + 2^(shift-1)) /
+// 2^shift), |q| ≤ Q, so q + x ∈ [−Q − 128, Q + 127] is within Q + 255 of
+// either int8 bound; bitlen(Q + 258) covers that distance, and the −1 of
+// the selector path's a − cL·(2a+1), as QuotientBits does for q alone
+// (Q + 130). See ops.QLinearResidual for the bound on q.
+func ResidualQuotientBits(accBound, mult int64, shift uint) int {
+	maxQ := new(big.Int).Mul(big.NewInt(accBound), big.NewInt(mult))
+	maxQ.Add(maxQ, big.NewInt(quant.RoundingTerm(shift)))
+	maxQ.Rsh(maxQ, shift)
+	maxQ.Add(maxQ, big.NewInt(2-2*quant.Int8Min))
 	return maxQ.BitLen()
 }
 

@@ -14,6 +14,20 @@ import (
 // caller to [0, MaxMultiplier). qBits must bound the unclamped quotient for
 // every multiplier the range check admits (WorstQuotientBits).
 func (g *Gadget) RequantizeVar(acc, mult frontend.Variable, shift uint, lo, hi int64, qBits int) frontend.Variable {
+	return g.Clamp(g.quotientVar(acc, mult, shift), lo, hi, qBits)
+}
+
+// RequantizeAddVar is RequantizeAdd with a witness multiplier (as
+// RequantizeVar): clamp(floor((acc·mult + 2^(shift-1)) / 2^shift) + x, lo,
+// hi), x constrained int8 by the caller; bits must bound the unclamped sum
+// for every multiplier the range check admits (WorstResidualQuotientBits).
+func (g *Gadget) RequantizeAddVar(acc, mult frontend.Variable, shift uint, x frontend.Variable, lo, hi int64, bits int) frontend.Variable {
+	return g.Clamp(g.api.Add(g.quotientVar(acc, mult, shift), x), lo, hi, bits)
+}
+
+// quotientVar is quotient with a witness multiplier; the caller must bound
+// q (a clamp).
+func (g *Gadget) quotientVar(acc, mult frontend.Variable, shift uint) frontend.Variable {
 	api := g.api
 	p := api.Add(api.Mul(acc, mult), quant.RoundingTerm(shift))
 	q := p
@@ -32,7 +46,7 @@ func (g *Gadget) RequantizeVar(acc, mult frontend.Variable, shift uint, lo, hi i
 			g.rc.Check(r, int(shift))
 		}
 	}
-	return g.Clamp(q, lo, hi, qBits)
+	return q
 }
 
 // WorstQuotientBits is QuotientBits for the largest multiplier a
@@ -40,4 +54,10 @@ func (g *Gadget) RequantizeVar(acc, mult frontend.Variable, shift uint, lo, hi i
 // uses when the multiplier is a witness, so it does not depend on the weights.
 func WorstQuotientBits(accBound int64, shift uint) int {
 	return QuotientBits(accBound, quant.MaxMultiplier-1, shift)
+}
+
+// WorstResidualQuotientBits is ResidualQuotientBits for the largest
+// multiplier a requantization may carry (see WorstQuotientBits).
+func WorstResidualQuotientBits(accBound int64, shift uint) int {
+	return ResidualQuotientBits(accBound, quant.MaxMultiplier-1, shift)
 }

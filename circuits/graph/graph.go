@@ -74,6 +74,57 @@ func (c *Circuit) WithRecipAttention() (*Circuit, error) {
 	return c, nil
 }
 
+// WithResidualFusion makes c, the circuit of a legacy ffn or gpt2 model,
+// the circuit of its graph with every linear layer that feeds only a
+// residual add fused with it (ops.FuseResiduals: ffn's c_proj, gpt2's two
+// c_proj per block; one clamp lookup less per output). That is another
+// integer semantics than the model's (quant's legacy forward pass and
+// commitment stay unfused): a witness must come from the fused graph's
+// forward pass (FusedGraph), as the benchmarks that measure the fusion on
+// GPT-2 blocks and the tests do. It fuses the graph c walks now, so it
+// composes with WithRecipAttention called first (LegacyVariantGraph).
+// Layer graphs are fused when quantized (ops.FuseResidualPass), so they
+// refuse it. It returns c.
+func (c *Circuit) WithResidualFusion() (*Circuit, error) {
+	if c.legacy == "" {
+		return nil, fmt.Errorf("graph: %w: residual fusion of a layer graph happens when it is quantized", quant.ErrValidation)
+	}
+	g, _, err := ops.FuseResiduals(c.g, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.g = g
+	return c, nil
+}
+
+// FusedGraph returns the graph WithResidualFusion walks for a legacy ffn
+// or gpt2 model m: its graph form with ops.FuseResiduals applied.
+func FusedGraph(m *quant.Model) (*quant.Graph, error) {
+	return LegacyVariantGraph(m, false, true)
+}
+
+// LegacyVariantGraph returns the graph of a legacy ffn or gpt2 model m as
+// WithRecipAttention (recip, gpt2 only) and WithResidualFusion (fuse)
+// make it: the graph whose forward pass gives such a circuit's witness.
+func LegacyVariantGraph(m *quant.Model, recip, fuse bool) (*quant.Graph, error) {
+	g, legacy, err := graphOf(m)
+	if err != nil {
+		return nil, err
+	}
+	if legacy == "" {
+		return nil, fmt.Errorf("graph: %w: the variants of legacy models apply to legacy ffn and gpt2 models", quant.ErrValidation)
+	}
+	if recip && legacy == quant.ArchitectureGPT2 {
+		if g, err = ops.FromLegacyGPT2(m, ops.WithRecipAttention()); err != nil {
+			return nil, err
+		}
+	}
+	if fuse {
+		g, _, err = ops.FuseResiduals(g, nil)
+	}
+	return g, err
+}
+
 // LegacyRecipTrace runs a legacy gpt2 model's graph with recip attention
 // (WithRecipAttention) on x and returns the trace Assignment needs (input
 // and output rows).

@@ -94,3 +94,29 @@ func MappedPays(fp *fixedpoint.Gadget, d *quant.Dense, count int) bool {
 	}
 	return k > 0 && 2*count > 1<<k
 }
+
+// ResidualSites returns the clamp sites of DenseAdd applied to rows rows.
+func ResidualSites(d *quant.Dense, rows int) []fixedpoint.Site {
+	count := make(map[int]int)
+	for j := 0; j < d.Out; j++ {
+		count[fixedpoint.ResidualQuotientBits(d.AccBound(j), d.Mult[j], d.Shift)] += rows
+	}
+	sites := make([]fixedpoint.Site, 0, len(count))
+	for bits, n := range count {
+		sites = append(sites, fixedpoint.Site{Lo: d.Lo, Hi: d.Hi, Bits: bits, Shift: d.Shift, Count: n})
+	}
+	return sites
+}
+
+// DenseAdd applies d to in and adds res (d.Out int8 values, constrained
+// by the caller) before the one clamp to [d.Lo, d.Hi]
+// (fixedpoint.Gadget.RequantizeAdd): ops.QLinearResidual.Apply.
+func DenseAdd(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, in, res []frontend.Variable) []frontend.Variable {
+	acc := Accumulate(api, d, in)
+	out := make([]frontend.Variable, d.Out)
+	for j := range acc {
+		bits := fixedpoint.ResidualQuotientBits(d.AccBound(j), d.Mult[j], d.Shift)
+		out[j] = fp.RequantizeAdd(acc[j], d.Mult[j], d.Shift, res[j], d.Lo, d.Hi, bits)
+	}
+	return out
+}

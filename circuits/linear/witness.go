@@ -64,7 +64,20 @@ func WorstAccBound(in int) int64 {
 // requantization bounds come from WorstAccBound, so the circuit is the same
 // for every weight set. w must be range-checked (CheckWeights).
 func DenseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in []frontend.Variable) []frontend.Variable {
+	return denseWitness(api, fp, d, w, in, nil)
+}
+
+// DenseWitnessAdd is DenseWitness with res (d.Out int8 values, constrained
+// by the caller) added before the one clamp (DenseAdd's semantics).
+func DenseWitnessAdd(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in, res []frontend.Variable) []frontend.Variable {
+	return denseWitness(api, fp, d, w, in, res)
+}
+
+func denseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in, res []frontend.Variable) []frontend.Variable {
 	bits := fixedpoint.WorstQuotientBits(WorstAccBound(d.In), d.Shift)
+	if res != nil {
+		bits = fixedpoint.WorstResidualQuotientBits(WorstAccBound(d.In), d.Shift)
+	}
 	out := make([]frontend.Variable, d.Out)
 	terms := make([]frontend.Variable, 0, d.In+1)
 	for j := 0; j < d.Out; j++ {
@@ -73,6 +86,10 @@ func DenseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Wei
 			terms = append(terms, api.Mul(in[i], w.W[i*d.Out+j]))
 		}
 		acc := api.Add(terms[0], terms[1], terms[2:]...)
+		if res != nil {
+			out[j] = fp.RequantizeAddVar(acc, w.Mult[j], d.Shift, res[j], d.Lo, d.Hi, bits)
+			continue
+		}
 		out[j] = fp.RequantizeVar(acc, w.Mult[j], d.Shift, d.Lo, d.Hi, bits)
 	}
 	return out
@@ -89,7 +106,21 @@ func DenseWitness(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Wei
 // DenseWitness row by row: the accumulators are the same field elements, and
 // the same requantizations follow.
 func DenseWitnessRows(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in [][]frontend.Variable, mode matmul.Mode) [][]frontend.Variable {
+	return denseWitnessRows(api, fp, d, w, in, nil, mode)
+}
+
+// DenseWitnessRowsAdd is DenseWitnessRows with res[t] (d.Out int8 values
+// per row, constrained by the caller) added before each row's clamps
+// (DenseAdd's semantics).
+func DenseWitnessRowsAdd(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in, res [][]frontend.Variable, mode matmul.Mode) [][]frontend.Variable {
+	return denseWitnessRows(api, fp, d, w, in, res, mode)
+}
+
+func denseWitnessRows(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w Weights, in, res [][]frontend.Variable, mode matmul.Mode) [][]frontend.Variable {
 	bits := fixedpoint.WorstQuotientBits(WorstAccBound(d.In), d.Shift)
+	if res != nil {
+		bits = fixedpoint.WorstResidualQuotientBits(WorstAccBound(d.In), d.Shift)
+	}
 	wm := make([][]frontend.Variable, d.In)
 	for i := range wm {
 		wm[i] = w.W[i*d.Out : (i+1)*d.Out]
@@ -99,6 +130,10 @@ func DenseWitnessRows(api frontend.API, fp *fixedpoint.Gadget, d *quant.Dense, w
 	for t := range out {
 		out[t] = make([]frontend.Variable, d.Out)
 		for j := range out[t] {
+			if res != nil {
+				out[t][j] = fp.RequantizeAddVar(api.Add(acc[t][j], w.B[j]), w.Mult[j], d.Shift, res[t][j], d.Lo, d.Hi, bits)
+				continue
+			}
 			out[t][j] = fp.RequantizeVar(api.Add(acc[t][j], w.B[j]), w.Mult[j], d.Shift, d.Lo, d.Hi, bits)
 		}
 	}

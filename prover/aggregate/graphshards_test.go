@@ -20,9 +20,9 @@ import (
 )
 
 // residualMLP is x [2, 8] → a = relu(x·W1) → b = a·W2 → r = x + b →
-// y = r·W3 [2, 4]: cut at [1, 3], the cut after a carries x and a (two
-// tensors, the parts chain hash), the cut after r one tensor (the legacy
-// chain hash).
+// y = r·W3 [2, 4], b and r quantized as one node "b+r" (linear_residual):
+// cut at [1, 2], the cut after a carries x and a (two tensors, the parts
+// chain hash), the cut after r one tensor (the legacy chain hash).
 func residualMLP(t testing.TB) *quant.Model {
 	rng := rand.New(rand.NewPCG(5, 6))
 	return graphtest.Chain(t, rng, []int{2, 8},
@@ -39,7 +39,7 @@ func residualMLP(t testing.TB) *quant.Model {
 func graphShardProofs(t *testing.T, bounds ...int) ([]Shard, *prover.ShardManifest, Sharding) {
 	t.Helper()
 	if bounds == nil {
-		bounds = []int{1, 3}
+		bounds = []int{1, 2}
 	}
 	m := residualMLP(t)
 	dir := t.TempDir()

@@ -36,6 +36,9 @@ func rowUniform(g *quant.Graph, n quant.Node) bool {
 		// Elementwise with constants broadcast over every axis but the
 		// last (a per-position constant, like GPT-2's wpe add, is not).
 		return len(n.In) == 1 && rowConst(op.WShape) && rowConst(op.BShape)
+	case *QLinearResidual:
+		// Linear per row of x, plus the same row of the residual.
+		return len(n.In) == 2 && slices.Equal(g.Values[n.In[1]].Shape, g.Values[n.Out[0]].Shape)
 	case *QBinary:
 		// Elementwise on two sequences of the output's shape (a residual
 		// add, a gated product).
