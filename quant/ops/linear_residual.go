@@ -99,11 +99,17 @@ func (l *LinearResidual) Eval(in []*quant.FloatTensor) ([]*quant.FloatTensor, er
 // Quantize: the layer's multipliers map its accumulator straight to the
 // output's fraction, which must be the residual's.
 func (l *LinearResidual) Quantize(in, out []quant.Value) (quant.Op, error) {
+	return l.QuantizePrecision(in, out, nil, quant.Requantizer{})
+}
+
+// QuantizePrecision is Quantize with the shift chosen by r (the settings'
+// requant_bits apply to the fused layer as to a linear one).
+func (l *LinearResidual) QuantizePrecision(in, out []quant.Value, _ []int, r quant.Requantizer) (quant.Op, error) {
 	if in[1].Frac != out[0].Frac || in[1].DType != quant.DTypeInt8 {
 		return nil, fmt.Errorf("%w: linear_residual: residual at frac %d (dtype %q), output at frac %d: the residual must be int8 at the output's fraction", quant.ErrValidation, in[1].Frac, in[1].DType, out[0].Frac)
 	}
 	ni, no := l.linear().dims()
-	d, err := quant.QuantizeDense(l.Weight.T.Data, l.Bias.T.Data, ni, no, in[0].Frac, out[0].Frac, quant.Int8Min)
+	d, err := r.QuantizeDense(l.Weight.T.Data, l.Bias.T.Data, ni, no, in[0].Frac, out[0].Frac, quant.Int8Min)
 	if err != nil {
 		return nil, err
 	}

@@ -170,3 +170,46 @@ func TestFuseResidualPassSkips(t *testing.T) {
 		t.Fatalf("not fused at one fraction: %+v", fs)
 	}
 }
+
+// A fused layer takes the settings' precision as a linear one does: under
+// requant_bits 15 its remainder has at most 15 bits, the same shift and
+// multipliers as the unfused linear at that precision, and the zero
+// precision quantizes as Quantize.
+func TestLinearResidualPrecision(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := &quant.FloatTensor{Shape: []int{8, 4}, Data: make([]float64, 32)}
+	for i := range w.Data {
+		w.Data[i] = rng.Float64()*2 - 1
+	}
+	b := &quant.FloatTensor{Shape: []int{4}, Data: make([]float64, 4)}
+	v := func(shape []int, frac int) quant.Value {
+		return quant.Value{Shape: shape, Frac: frac, Lo: quant.Int8Min, Hi: quant.Int8Max, DType: quant.DTypeInt8}
+	}
+	in := []quant.Value{v([]int{2, 8}, 6), v([]int{2, 4}, 5)}
+	fused := &ops.LinearResidual{Weight: &quant.Param{Name: "weight", T: w}, Bias: &quant.Param{Name: "bias", T: b}}
+	lin := &ops.Linear{Weight: fused.Weight, Bias: fused.Bias}
+	var notes []quant.RequantNote
+	r := quant.NewRequantizer(quant.Precision{RequantBits: 15}, &notes).Node("fc+res")
+	out := []quant.Value{v([]int{2, 4}, 5)}
+	op, err := fused.QuantizePrecision(in, out, nil, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := op.(*ops.QLinearResidual)
+	lout := []quant.Value{v([]int{2, 4}, 5)}
+	lop, err := lin.QuantizePrecision(in[:1], lout, nil, quant.NewRequantizer(quant.Precision{RequantBits: 15}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := lop.(*ops.QLinear)
+	if q.Shift > 15 || q.Shift != l.Shift || !slices.Equal(q.Mult, l.Mult) || len(notes) == 0 || notes[0].Node != "fc+res" {
+		t.Fatalf("fused shift %d mult %v (linear %d %v), notes %+v", q.Shift, q.Mult, l.Shift, l.Mult, notes)
+	}
+	op0, err := fused.Quantize(in, []quant.Value{v([]int{2, 4}, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q0 := op0.(*ops.QLinearResidual); q0.Shift <= 15 {
+		t.Fatalf("default precision shift %d: want the default's wider remainder", q0.Shift)
+	}
+}
