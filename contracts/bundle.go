@@ -190,6 +190,9 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	if err != nil {
 		return nil, err
 	}
+	if err := verifier.CheckLayout(b); err != nil {
+		return nil, err
+	}
 	commitment, err := ModelCommitment(b.ModelCommitment)
 	if err != nil {
 		return nil, err
@@ -272,10 +275,6 @@ func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *ve
 	if d.ChainID != c.chainID.Uint64() {
 		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
 	}
-	proofBytes, inputs, err := BundleCalldata(b, opts...)
-	if err != nil {
-		return nil, err
-	}
 	m, err := c.Model(ctx, d.Registry, d.ModelID)
 	if err != nil {
 		return nil, err
@@ -288,6 +287,28 @@ func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *ve
 		if m.VkDigest != want {
 			return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, not the pinned key %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(want))
 		}
+	}
+	// The registered digest pins the bundle's layout too: the calldata is
+	// read by it (a committed side's basis digest, the parts), so a bundle
+	// whose layout is not the registered key's (its own input_basis, with
+	// a basis file of its own making) is refused before any is read.
+	vk, _, err := verifier.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	got, err := VKDigest(vk, b.Layout())
+	if err != nil {
+		return nil, err
+	}
+	if got != m.VkDigest {
+		return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, the bundle's key and layout are %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(got))
+	}
+	if err := verifier.CheckLayout(b); err != nil {
+		return nil, err
+	}
+	proofBytes, inputs, err := BundleCalldata(b, opts...)
+	if err != nil {
+		return nil, err
 	}
 	return c.verifyRegistered(ctx, d, m, proofBytes, inputs)
 }
