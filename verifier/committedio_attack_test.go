@@ -14,6 +14,7 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
 	"github.com/zkinfer/zkinfer/prover"
+	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
 )
 
@@ -149,4 +150,35 @@ func writeIOBasisFile(t *testing.T, path string, b []curve.G1Affine) string {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Committed weights, input and output together (off chain: four BSB22
+// commitments with the lookups'): each side's commitment index is its own
+// (weights 0, input 1, output 2), the honest bundle verifies, and a value
+// changed on either side, or the weights' basis file offered as a side's,
+// is refused.
+func TestCommittedIOWithAllCommitted(t *testing.T) {
+	vis := committedIOVis
+	vis.Weights = quant.VisibilityCommitted
+	m := committedModel(t, 4)
+	f := newIOFixture(t, m, vis)
+	h := f.keys.VKHeader
+	if h.WeightsBasis == nil || h.WeightsBasis.Commitment != 0 || h.InputBasis.Commitment != 1 || h.OutputBasis.Commitment != 2 {
+		t.Fatalf("bases %+v %+v %+v, want commitments 0, 1, 2", h.WeightsBasis, h.InputBasis, h.OutputBasis)
+	}
+	a := f.pin(t, f.registered(t, m))
+	if _, err := f.verify(f.bundle, a); err != nil {
+		t.Fatalf("honest bundle: %v", err)
+	}
+	for _, name := range []string{verifier.TensorInput, verifier.TensorOutput} {
+		b := cloneBundle(t, f.bundle)
+		tn, _ := b.Tensor(name)
+		tn.Values[1] ^= 1
+		if _, err := f.verify(b, a); !errors.Is(err, verifier.ErrRejected) {
+			t.Fatalf("%s changed: %v, want ErrRejected", name, err)
+		}
+	}
+	if _, err := verifier.Verify(f.bundle, a, verifier.IOBasisFiles(f.basis, f.out)); !errors.Is(err, verifier.ErrKeyMismatch) {
+		t.Fatalf("the weights' basis as the input's: %v, want ErrKeyMismatch", err)
+	}
 }
