@@ -268,9 +268,13 @@ func (c *Chain) deployAndRegister(ctx context.Context, pinned prover.VerifyingKe
 
 // VerifyBundleRegistered verifies a bundle through the registry entry of a
 // deployment. The registered verifier is the anchor here (its code hash is
-// pinned by the registry); pinned, when not nil, must also be the bundle's
-// key and the key the model was registered with. A proof the registry
-// rejects is Accepted false with a nil error.
+// pinned by the registry), with the registered verifying-key digest: the
+// bundle's key and layout must be it (the layout says how the calldata is
+// recomputed from the bundle: a committed side's basis digest, which the
+// basis file in opts must match), and its tensors encoded as its
+// visibility says (verifier.CheckLayout). pinned, when not nil, must also
+// be the bundle's key and the key the model was registered with. A proof
+// the registry rejects is Accepted false with a nil error.
 func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, opts ...verifier.Option) (*BundleResult, error) {
 	if d.ChainID != c.chainID.Uint64() {
 		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
