@@ -190,6 +190,9 @@ func (c *Chain) VerifyBundle(ctx context.Context, b *verifier.Bundle, pinned pro
 	if err != nil {
 		return nil, err
 	}
+	if err := verifier.CheckLayout(b); err != nil {
+		return nil, err
+	}
 	commitment, err := ModelCommitment(b.ModelCommitment)
 	if err != nil {
 		return nil, err
@@ -265,16 +268,16 @@ func (c *Chain) deployAndRegister(ctx context.Context, pinned prover.VerifyingKe
 
 // VerifyBundleRegistered verifies a bundle through the registry entry of a
 // deployment. The registered verifier is the anchor here (its code hash is
-// pinned by the registry); pinned, when not nil, must also be the bundle's
-// key and the key the model was registered with. A proof the registry
-// rejects is Accepted false with a nil error.
+// pinned by the registry), with the registered verifying-key digest: the
+// bundle's key and layout must be it (the layout says how the calldata is
+// recomputed from the bundle: a committed side's basis digest, which the
+// basis file in opts must match), and its tensors encoded as its
+// visibility says (verifier.CheckLayout). pinned, when not nil, must also
+// be the bundle's key and the key the model was registered with. A proof
+// the registry rejects is Accepted false with a nil error.
 func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *verifier.Bundle, pinned prover.VerifyingKey, l prover.Layout, opts ...verifier.Option) (*BundleResult, error) {
 	if d.ChainID != c.chainID.Uint64() {
 		return nil, fmt.Errorf("contracts: %w: the deployment is on chain id %d, the node serves %s", ErrWrongChain, d.ChainID, c.chainID)
-	}
-	proofBytes, inputs, err := BundleCalldata(b, opts...)
-	if err != nil {
-		return nil, err
 	}
 	m, err := c.Model(ctx, d.Registry, d.ModelID)
 	if err != nil {
@@ -288,6 +291,28 @@ func (c *Chain) VerifyBundleRegistered(ctx context.Context, d *Deployment, b *ve
 		if m.VkDigest != want {
 			return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, not the pinned key %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(want))
 		}
+	}
+	// The registered digest pins the bundle's layout too: the calldata is
+	// read by it (a committed side's basis digest, the parts), so a bundle
+	// whose layout is not the registered key's (its own input_basis, with
+	// a basis file of its own making) is refused before any is read.
+	vk, _, err := verifier.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	got, err := VKDigest(vk, b.Layout())
+	if err != nil {
+		return nil, err
+	}
+	if got != m.VkDigest {
+		return nil, fmt.Errorf("%w: model %s is registered with verifying key %s, the bundle's key and layout are %s", ErrKeyMismatch, d.ModelID, FormatVKDigest(m.VkDigest), FormatVKDigest(got))
+	}
+	if err := verifier.CheckLayout(b); err != nil {
+		return nil, err
+	}
+	proofBytes, inputs, err := BundleCalldata(b, opts...)
+	if err != nil {
+		return nil, err
 	}
 	return c.verifyRegistered(ctx, d, m, proofBytes, inputs)
 }

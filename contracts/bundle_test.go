@@ -77,6 +77,7 @@ func forgedBundle(t *testing.T, commitment fr.Element, input, output []int64) (*
 	b := &verifier.Bundle{
 		MediaType: verifier.MediaType, Backend: prover.BackendGroth16, Curve: "bn254",
 		ModelCommitment: quant.FormatCommitment(commitment),
+		Visibility:      quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed},
 		PublicInputs: []verifier.Tensor{
 			{Name: "input", Shape: []int{len(input)}, Encoding: verifier.EncodingHashedInt8, Values: input},
 			{Name: "output", Shape: []int{len(output)}, Encoding: verifier.EncodingHashedInt8, Values: output},

@@ -183,11 +183,11 @@ func checkBasis(b []curve.G1Affine) error {
 	seen := make(map[[curve.SizeOfG1AffineCompressed]byte]int, len(b))
 	for j := range b {
 		if b[j].IsInfinity() {
-			return fmt.Errorf("committed weights: the basis point of weight %d is zero: that weight would not be bound", j)
+			return fmt.Errorf("the basis point of committed value %d is zero: that value would not be bound", j)
 		}
 		c := b[j].Bytes()
 		if i, ok := seen[c]; ok {
-			return fmt.Errorf("committed weights: weights %d and %d share a basis point: they would not be bound apart", i, j)
+			return fmt.Errorf("committed values %d and %d share a basis point: they would not be bound apart", i, j)
 		}
 		seen[c] = j
 	}
@@ -202,7 +202,7 @@ func WeightsBasisOf(cs constraint.ConstraintSystem, pk ProvingKey) (*WeightsBasi
 		return nil, err
 	}
 	if err := checkBasis(b); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("committed weights: %w", err)
 	}
 	h := sha256.New()
 	if err := writeBasis(h, b); err != nil {

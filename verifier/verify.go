@@ -297,6 +297,14 @@ func verifyProofBases(b *Bundle, vk prover.VerifyingKey, l prover.Layout, proofH
 	return n, nil
 }
 
+// CheckLayout checks a single bundle's public tensors are input, output,
+// [weights,] model, each encoded as the bundle's visibility says (Verify
+// does; the on-chain paths must too): the layout digest covers the
+// visibility, not the tensors' encodings, so without it a bundle could
+// carry a hashed or committed side as a salted commitment, its public
+// input then the prover's rather than recomputed from the values.
+func CheckLayout(b *Bundle) error { return checkLayout(b) }
+
 // checkLayout checks the public tensors are input, output and model, encoded
 // as the bundle's visibility says, so that a bundle cannot label a hashed
 // value public or drop the model commitment.
