@@ -232,3 +232,96 @@ func BenchmarkPinnedCounts(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProveOptions proves the d-64, 4-head, 64-token gpt2 block
+// (Groth16, gnark's setup, hashed input and output, fixed weights) as the
+// legacy model is and as a newly quantized layer graph of it is with the
+// integer-semantics options of issue 19 together: compact precision
+// (quant.CompactPrecision), the per-row reciprocal softmax and the fused
+// c_proj + residual pairs; each witness is its own semantics' reference
+// output on the same random sample, and each proof is verified. (Committed
+// input and output need prover.Prove's zero mask: measured separately by
+// BenchmarkCommittedIOProve.) Run it under the heavy lock: about 3 GB.
+func BenchmarkProveOptions(b *testing.B) {
+	cfg := gpt2(64, 4, 64, 1)
+	for _, v := range []struct {
+		name        string
+		compact     bool
+		recip, fuse bool
+	}{
+		{name: "d64-h4-seq64"},
+		{name: "d64-h4-seq64-compact-recip-resfuse", compact: true, recip: true, fuse: true},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			var p quant.Precision
+			if v.compact {
+				p = quant.CompactPrecision
+			}
+			m, samples, err := harness.RandomQuantizedAt(cfg, 4, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr, err := harness.Trace(m, samples[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if v.recip || v.fuse {
+				if tr, err = graph.LegacyVariantTrace(m, tr.X, v.recip, v.fuse); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c, err := graph.New(m, quant.DefaultVisibility)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if v.recip {
+				if c, err = c.WithRecipAttention(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if v.fuse {
+				if c, err = c.WithResidualFusion(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+			if err != nil {
+				b.Fatal(err)
+			}
+			pub, err := w.Public()
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 := time.Now()
+			ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			compile := time.Since(t0)
+			t0 = time.Now()
+			pk, vk, err := groth16.Setup(ccs)
+			if err != nil {
+				b.Fatal(err)
+			}
+			setup := time.Since(t0)
+			t0 = time.Now()
+			proof, err := groth16.Prove(ccs, pk, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			prove := time.Since(t0)
+			if err := groth16.Verify(proof, vk, pub); err != nil {
+				b.Fatal(err)
+			}
+			internal, secret, _ := ccs.GetNbVariables()
+			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
+			b.ReportMetric(prove.Seconds(), "prove-s")
+			b.Logf("%s: %d constraints, %d wires: compile %s, setup %s, prove %s, verified (load %.1f)", v.name, ccs.GetNbConstraints(), internal+secret,
+				compile.Round(time.Millisecond), setup.Round(time.Millisecond), prove.Round(time.Millisecond), harness.Load1())
+		})
+	}
+}

@@ -129,7 +129,14 @@ func LegacyVariantGraph(m *quant.Model, recip, fuse bool) (*quant.Graph, error) 
 // (WithRecipAttention) on x and returns the trace Assignment needs (input
 // and output rows).
 func LegacyRecipTrace(m *quant.Model, x [][]int64) (*quant.Trace, error) {
-	g, err := ops.FromLegacyGPT2(m, ops.WithRecipAttention())
+	return LegacyVariantTrace(m, x, true, false)
+}
+
+// LegacyVariantTrace runs LegacyVariantGraph(m, recip, fuse) on x and
+// returns the trace Assignment needs for the circuit WithRecipAttention
+// (recip) and WithResidualFusion (fuse) make of m: input and output rows.
+func LegacyVariantTrace(m *quant.Model, x [][]int64, recip, fuse bool) (*quant.Trace, error) {
+	g, err := LegacyVariantGraph(m, recip, fuse)
 	if err != nil {
 		return nil, err
 	}
