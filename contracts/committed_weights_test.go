@@ -35,9 +35,7 @@ import (
 // weights is refused by the registry's commitment check; a tampered D, second
 // commitment or proof of knowledge is refused by the verifier.
 func TestCommittedWeightsOnChain(t *testing.T) {
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f := newCommittedWeights(t)

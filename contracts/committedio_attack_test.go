@@ -3,28 +3,21 @@ package contracts_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
-	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/contracts"
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
-	"github.com/zkinfer/zkinfer/quant/ops"
 	"github.com/zkinfer/zkinfer/verifier"
+	"github.com/zkinfer/zkinfer/verifier/verifiertest"
 )
 
 // Attacks on committed input through the on-chain paths: the prover (model
@@ -42,32 +35,12 @@ import (
 //     layout digest does not cover tensor encodings, so the on-chain paths
 //     must check them as Verify does.
 func TestCommittedIOOnChainAttacks(t *testing.T) {
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rng := rand.New(rand.NewPCG(7, 7))
-	m := graphtest.Chain(t, rng, []int{2, 6},
-		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
-	x := [][]int64{{1, -2, 3, 127, -128, 0}, {5, 6, -7, 8, 9, -10}}
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, tr := committedIOModel(t, 7)
 	vis := quant.Visibility{Input: quant.VisibilityCommitted, Output: quant.VisibilityHashed, Weights: quant.VisibilityFixed}
-	pc, err := prover.Compile(m, nil, prover.WithVisibility(vis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := prover.SetupDev(pc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := prover.Prove(pc, keys.PK, keys.PKHeader, m, tr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, keys, p := proveDev(t, m, tr, vis)
 	b, err := verifier.NewBundle(m, pc, keys.VK, keys.VKHeader, p, tr)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +89,7 @@ func TestCommittedIOOnChainAttacks(t *testing.T) {
 
 	// Forged: other input values, a basis of the prover's making over which
 	// they commit to the proof's point D.
-	forged := cloneBundle(t, b)
+	forged := verifiertest.CloneBundle(t, b)
 	in, _ := forged.Tensor(verifier.TensorInput)
 	for j := range in.Values {
 		in.Values[j] = int64(j%7) - 3
@@ -127,9 +100,9 @@ func TestCommittedIOOnChainAttacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	gp := p.Proof.(*groth16bn254.Proof)
-	fb := forgeBasis(t, in.Values, genuine, gp.Commitments[keys.VKHeader.InputBasis.Commitment])
+	fb := verifiertest.ForgeIOBasis(t, in.Values, genuine, gp.Commitments[keys.VKHeader.InputBasis.Commitment])
 	forgedPath := filepath.Join(dir, "forged.input.basis")
-	forged.InputBasis = &prover.IOBasis{Commitment: keys.VKHeader.InputBasis.Commitment, Values: len(fb), Digest: writeForgedBasis(t, forgedPath, fb)}
+	forged.InputBasis = &prover.IOBasis{Commitment: keys.VKHeader.InputBasis.Commitment, Values: len(fb), Digest: verifiertest.WriteIOBasisFile(t, forgedPath, fb)}
 	forged.VKDigest = ""
 	fopts := verifier.IOBasisFiles(forgedPath, "")
 	if _, pub, err := contracts.BundleCalldata(forged, fopts); err != nil || pub[0].Cmp(inputs[0]) != 0 {
@@ -145,13 +118,13 @@ func TestCommittedIOOnChainAttacks(t *testing.T) {
 
 	// Relabelled: the committed input carried as a salted commitment (the
 	// prover's public input, no values to recompute it from).
-	salted := cloneBundle(t, b)
+	salted := verifiertest.CloneBundle(t, b)
 	in, _ = salted.Tensor(verifier.TensorInput)
 	var e fr.Element
 	e.SetBigInt(inputs[0])
 	eb := e.Bytes()
 	in.Encoding, in.Values, in.Commitment = verifier.EncodingSaltedInt8, nil, fmt.Sprintf("0x%x", eb[:])
-	salted = cloneBundle(t, salted)
+	salted = verifiertest.CloneBundle(t, salted)
 	for name, verify := range map[string]func() (*contracts.BundleResult, error){
 		"pinned": func() (*contracts.BundleResult, error) {
 			return chain.VerifyBundle(ctx, salted, keys.VK, l, comp, opts)
@@ -168,53 +141,4 @@ func TestCommittedIOOnChainAttacks(t *testing.T) {
 			t.Fatalf("%s: relabelled committed input: %v, want ErrBundle", name, err)
 		}
 	}
-}
-
-// forgeBasis returns b with its first point replaced so that Σ v_j·B'_j is
-// d (v[0] = 1).
-func forgeBasis(t *testing.T, v []int64, b []curve.G1Affine, d curve.G1Affine) []curve.G1Affine {
-	t.Helper()
-	if v[0] != 1 {
-		t.Fatal("forgeBasis needs v[0] = 1")
-	}
-	rest, err := prover.IOPoint(append([]int64{0}, v[1:]...), b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := append([]curve.G1Affine(nil), b...)
-	out[0].Sub(&d, &rest)
-	return out
-}
-
-// writeForgedBasis writes b in the I/O basis file format and returns its
-// digest.
-func writeForgedBasis(t *testing.T, path string, b []curve.G1Affine) string {
-	t.Helper()
-	var buf bytes.Buffer
-	buf.WriteString("zkinfer.io-basis.v1\n")
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-	buf.Write(n[:])
-	for i := range b {
-		c := b[i].Bytes()
-		buf.Write(c[:])
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func cloneBundle(t *testing.T, b *verifier.Bundle) *verifier.Bundle {
-	t.Helper()
-	data, err := b.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := verifier.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -26,19 +26,10 @@ import (
 // hashed input and output. Both sides committed (three commitments) is
 // refused by CheckOnChain and by the export.
 func TestCommittedIOOnChain(t *testing.T) {
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rng := rand.New(rand.NewPCG(6, 6))
-	m := graphtest.Chain(t, rng, []int{2, 6},
-		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
-	x := [][]int64{{1, -2, 3, 127, -128, 0}, {5, 6, -7, 8, 9, -10}}
-	tr, err := m.Forward(x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, tr := committedIOModel(t, 6)
 	chain, err := contracts.NewSimulatedChain()
 	if err != nil {
 		t.Fatal(err)
@@ -48,18 +39,7 @@ func TestCommittedIOOnChain(t *testing.T) {
 	for _, v := range []quant.Visibility{{Input: h, Output: h}, {Input: c, Output: h}, {Input: h, Output: c}, {Input: c, Output: c}} {
 		v.Weights = quant.VisibilityFixed
 		name := "input " + v.Input + ", output " + v.Output
-		pc, err := prover.Compile(m, nil, prover.WithVisibility(v))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys, err := prover.SetupDev(pc, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := prover.Prove(pc, keys.PK, keys.PKHeader, m, tr, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, keys, p := proveDev(t, m, tr, v)
 		var src bytes.Buffer
 		err = contracts.ExportVerifier(keys.VK.(groth16.VerifyingKey), &src)
 		ncom := len(keys.VK.(*groth16bn254.VerifyingKey).CommitmentKeys)
@@ -94,4 +74,38 @@ func TestCommittedIOOnChain(t *testing.T) {
 			t.Fatalf("%s: a changed public input accepted", name)
 		}
 	}
+}
+
+// committedIOModel is the committed-I/O tests' model (one linear layer,
+// weights drawn from seed) and its trace on a fixed input of extremes.
+func committedIOModel(t *testing.T, seed uint64) (*quant.Model, *quant.Trace) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed))
+	m := graphtest.Chain(t, rng, []int{2, 6},
+		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 4), graphtest.Tensor(rng, 0.1, 4), true), In: []string{"x"}})
+	x := [][]int64{{1, -2, 3, 127, -128, 0}, {5, 6, -7, 8, 9, -10}}
+	tr, err := m.Forward(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, tr
+}
+
+// proveDev compiles m with visibility vis, sets up development keys and
+// proves tr.
+func proveDev(t *testing.T, m *quant.Model, tr *quant.Trace, vis quant.Visibility) (*prover.Circuit, *prover.Keys, *prover.Proof) {
+	t.Helper()
+	pc, err := prover.Compile(m, nil, prover.WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := prover.SetupDev(pc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := prover.Prove(pc, keys.PK, keys.PKHeader, m, tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc, keys, p
 }

@@ -30,9 +30,7 @@ import (
 // commitments, and a proof for weights A counts neither for model B nor
 // under commitment B.
 func TestOneVerifierTwoWeightSets(t *testing.T) {
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: quant.VisibilityHashed}

@@ -201,9 +201,7 @@ func wantShardRevert(t *testing.T, err error, name string, shard int) {
 // every way of recombining shard proofs reverts with the registry's named
 // error.
 func TestShardedRegistry(t *testing.T) {
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	sm := newShardedModel(t, 3, 21)
@@ -370,9 +368,7 @@ func TestShardedGas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	if _, err := contracts.FindSolc(); err != nil {
-		t.Fatalf("solcjs is required for these tests (run `npm ci --prefix contracts`): %v", err)
-	}
+	requireSolc(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	var rows []string

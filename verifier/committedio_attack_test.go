@@ -2,20 +2,17 @@ package verifier_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 
-	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
+	"github.com/zkinfer/zkinfer/verifier/verifiertest"
 )
 
 // Committed input and output against a prover who controls the bundle and
@@ -71,7 +68,7 @@ func TestCommittedIOBasisSubstitution(t *testing.T) {
 	// The bundle's basis header relabelled (digest mode reads it): sides
 	// swapped, the input's pointed at commitment 2 (the lookups'), dropped.
 	relabel := func(what string, edit func(b *verifier.Bundle)) {
-		b := cloneBundle(t, f.bundle)
+		b := verifiertest.CloneBundle(t, f.bundle)
 		edit(b)
 		b.VKDigest = ""
 		refused(what, b, f.in, f.out)
@@ -84,7 +81,7 @@ func TestCommittedIOBasisSubstitution(t *testing.T) {
 	// Forged: other input values, and a basis of the prover's making over
 	// which they commit to the proof's input point D, named in the bundle
 	// and handed out as the basis file.
-	forged := cloneBundle(t, f.bundle)
+	forged := verifiertest.CloneBundle(t, f.bundle)
 	in, _ := forged.Tensor(verifier.TensorInput)
 	for j := range in.Values {
 		in.Values[j] = int64(j%5) - 2
@@ -98,9 +95,9 @@ func TestCommittedIOBasisSubstitution(t *testing.T) {
 	if _, err := proof.ReadFrom(bytes.NewReader(forged.Proof)); err != nil {
 		t.Fatal(err)
 	}
-	fb := forgeIOBasis(t, in.Values, genuine, proof.Commitments[f.keys.VKHeader.InputBasis.Commitment])
+	fb := verifiertest.ForgeIOBasis(t, in.Values, genuine, proof.Commitments[f.keys.VKHeader.InputBasis.Commitment])
 	fp := filepath.Join(dir, "forged.input.basis")
-	fd := writeIOBasisFile(t, fp, fb)
+	fd := verifiertest.WriteIOBasisFile(t, fp, fb)
 	// The forged basis does reproduce the proof's public input: only the
 	// pin stands between it and an accepted bundle.
 	if _, err := verifier.Verify(withInputBasis(t, forged, fd), nil, verifier.InsecureUnpinned(), verifier.IOBasisFiles(fp, f.out)); err != nil {
@@ -112,44 +109,11 @@ func TestCommittedIOBasisSubstitution(t *testing.T) {
 
 func withInputBasis(t *testing.T, b *verifier.Bundle, digest string) *verifier.Bundle {
 	t.Helper()
-	c := cloneBundle(t, b)
+	c := verifiertest.CloneBundle(t, b)
 	x := *c.InputBasis
 	x.Digest = digest
 	c.InputBasis, c.VKDigest = &x, ""
 	return c
-}
-
-// forgeIOBasis returns b with its first point replaced so that Σ v_j·B'_j
-// is d (v[0] = 1).
-func forgeIOBasis(t *testing.T, v []int64, b []curve.G1Affine, d curve.G1Affine) []curve.G1Affine {
-	t.Helper()
-	rest, err := prover.IOPoint(append([]int64{0}, v[1:]...), b)
-	if err != nil || v[0] != 1 {
-		t.Fatal(err, v[0])
-	}
-	out := append([]curve.G1Affine(nil), b...)
-	out[0].Sub(&d, &rest)
-	return out
-}
-
-// writeIOBasisFile writes b in the I/O basis file format (prover.WriteIOBasis)
-// and returns its digest.
-func writeIOBasisFile(t *testing.T, path string, b []curve.G1Affine) string {
-	t.Helper()
-	var buf bytes.Buffer
-	buf.WriteString("zkinfer.io-basis.v1\n")
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-	buf.Write(n[:])
-	for i := range b {
-		c := b[i].Bytes()
-		buf.Write(c[:])
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Committed weights, input and output together (off chain: four BSB22
@@ -171,7 +135,7 @@ func TestCommittedIOWithAllCommitted(t *testing.T) {
 		t.Fatalf("honest bundle: %v", err)
 	}
 	for _, name := range []string{verifier.TensorInput, verifier.TensorOutput} {
-		b := cloneBundle(t, f.bundle)
+		b := verifiertest.CloneBundle(t, f.bundle)
 		tn, _ := b.Tensor(name)
 		tn.Values[1] ^= 1
 		if _, err := f.verify(b, a); !errors.Is(err, verifier.ErrRejected) {

@@ -9,6 +9,7 @@ import (
 	"github.com/zkinfer/zkinfer/prover"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/verifier"
+	"github.com/zkinfer/zkinfer/verifier/verifiertest"
 )
 
 var committedIOVis = quant.Visibility{Input: quant.VisibilityCommitted, Output: quant.VisibilityCommitted, Weights: quant.VisibilityFixed}
@@ -100,7 +101,7 @@ func TestCommittedIO(t *testing.T) {
 	}
 	// A value changed by one, input or output: another point, rejected.
 	for _, name := range []string{verifier.TensorInput, verifier.TensorOutput} {
-		b := cloneBundle(t, f.bundle)
+		b := verifiertest.CloneBundle(t, f.bundle)
 		tn, _ := b.Tensor(name)
 		if tn.Values[3] < quant.Int8Max {
 			tn.Values[3]++
@@ -160,7 +161,7 @@ func TestCommittedIO(t *testing.T) {
 	}
 	// Relabelled hashed, against its own key: the hash is not the
 	// commitment's Keccak wire.
-	hb := cloneBundle(t, f.bundle)
+	hb := verifiertest.CloneBundle(t, f.bundle)
 	hb.Visibility = hv
 	hb.InputBasis, hb.OutputBasis = nil, nil
 	for i := range hb.PublicInputs[:2] {
@@ -184,7 +185,7 @@ func TestCommittedIOWithCommittedWeights(t *testing.T) {
 	if _, err := f.verify(f.bundle, f.pin(t, reg)); err != nil {
 		t.Fatalf("honest proof: %v", err)
 	}
-	b := cloneBundle(t, f.bundle)
+	b := verifiertest.CloneBundle(t, f.bundle)
 	b.PublicInputs[0].Values[0] ^= 1
 	if _, err := f.verify(b, f.pin(t, reg)); !errors.Is(err, verifier.ErrRejected) {
 		t.Fatalf("input changed: %v, want ErrRejected", err)
@@ -206,17 +207,4 @@ func TestCommittedIORefusals(t *testing.T) {
 	if err := mixed.Validate(); !errors.Is(err, quant.ErrValidation) {
 		t.Fatalf("per-part committed: %v", err)
 	}
-}
-
-func cloneBundle(t *testing.T, b *verifier.Bundle) *verifier.Bundle {
-	t.Helper()
-	data, err := b.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := verifier.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
