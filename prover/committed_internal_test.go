@@ -31,6 +31,31 @@ func committedDense(t testing.TB) *quant.Model {
 		graphtest.Node{Name: "fc", Op: ops.NewLinear(graphtest.Tensor(rng, 0.5, 6, 5), graphtest.Tensor(rng, 0.1, 5), false), In: []string{"x"}})
 }
 
+// committedDenseSetup compiles committedDense with visibility vis, checks
+// that the circuit has wantCommitments BSB22 commitments (what they are, for
+// the message; 0 skips the check), sets up development keys and traces the
+// input of extremes {1, −2, 3, 127, −128, 0}.
+func committedDenseSetup(t testing.TB, vis quant.Visibility, wantCommitments int, what string) (*quant.Model, *Circuit, *Keys, *quant.Trace) {
+	t.Helper()
+	m := committedDense(t)
+	c, err := Compile(m, nil, WithVisibility(vis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := c.CS.GetCommitments().(constraint.Groth16Commitments); wantCommitments != 0 && len(info) != wantCommitments {
+		t.Fatalf("%d commitments, want %d (%s)", len(info), wantCommitments, what)
+	}
+	keys, err := SetupDev(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := m.Forward([][]int64{{1, -2, 3, 127, -128, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, c, keys, tr
+}
+
 // The proof's weights commitment is exactly Σ w_j·B_j (mask zero), the
 // circuit has the weights' commitment first and the lookups' second; a
 // witness with one weight changed (the registered commitment kept) does
@@ -38,24 +63,7 @@ func committedDense(t testing.TB) *quant.Model {
 // (the public commitment is of the unmasked point); the blinding hint of
 // the lookup commitment is not zeroed (it is not hints.Randomize).
 func TestCommittedWeightsProver(t *testing.T) {
-	m := committedDense(t)
-	c, err := Compile(m, nil, WithVisibility(committedVis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := c.CS.GetCommitments().(constraint.Groth16Commitments)
-	if len(info) != 2 {
-		t.Fatalf("%d commitments, want 2 (weights, lookups)", len(info))
-	}
-	keys, err := SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xq := [][]int64{{1, -2, 3, 127, -128, 0}}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c, keys, tr := committedDenseSetup(t, committedVis, 2, "weights, lookups")
 	p, err := Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -28,20 +28,7 @@ import (
 // recomputed) proves. Values just outside (128, −129), a multiple of the
 // table size away (w ± 256) and a field element near p.
 func TestCommittedWeightOutsideInt8Refused(t *testing.T) {
-	m := committedDense(t)
-	c, err := Compile(m, nil, WithVisibility(committedVis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xq := [][]int64{{1, -2, 3, 127, -128, 0}}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c, keys, tr := committedDenseSetup(t, committedVis, 0, "")
 	_, b, err := weightsBasis(c.CS, keys.PK)
 	if err != nil {
 		t.Fatal(err)

@@ -29,19 +29,7 @@ import (
 // range checks), so no proof exists for a value list a verifier would
 // recompute from those values.
 func TestCommittedIOWitnessAttacks(t *testing.T) {
-	m := committedDense(t)
-	c, err := Compile(m, nil, WithVisibility(committedIOVis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := m.Forward([][]int64{{1, -2, 3, 127, -128, 0}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c, keys, tr := committedDenseSetup(t, committedIOVis, 0, "")
 	_, bIn, err := ioBasis(c.CS, committedIOVis, keys.PK, SideInput)
 	if err != nil {
 		t.Fatal(err)

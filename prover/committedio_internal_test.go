@@ -12,7 +12,6 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/solidity"
 	"github.com/consensys/gnark/backend/witness"
-	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/constraint/solver"
 	"github.com/consensys/gnark/frontend"
 
@@ -32,23 +31,7 @@ var committedIOVis = quant.Visibility{Input: quant.VisibilityCommitted, Output: 
 // that verifies only for its own public inputs, not for the ones a
 // verifier recomputes from the values.
 func TestCommittedIOProver(t *testing.T) {
-	m := committedDense(t)
-	c, err := Compile(m, nil, WithVisibility(committedIOVis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info := c.CS.GetCommitments().(constraint.Groth16Commitments); len(info) != 3 {
-		t.Fatalf("%d commitments, want 3 (input, output, lookups)", len(info))
-	}
-	keys, err := SetupDev(c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	xq := [][]int64{{1, -2, 3, 127, -128, 0}}
-	tr, err := m.Forward(xq)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, c, keys, tr := committedDenseSetup(t, committedIOVis, 3, "input, output, lookups")
 	p, err := Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 	if err != nil {
 		t.Fatal(err)
