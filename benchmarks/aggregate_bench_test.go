@@ -301,26 +301,12 @@ func BenchmarkAggregateInnerCurve(b *testing.B) {
 					b.Fatal(err)
 				}
 				compile := time.Since(t0)
-				t0 = time.Now()
-				pk, vk, err := groth16.Setup(ccs)
-				if err != nil {
-					b.Fatal(err)
-				}
-				setup := time.Since(t0)
 				w, err := frontend.NewWitness(a, f)
 				if err != nil {
 					b.Fatal(err)
 				}
-				t0 = time.Now()
-				proof, err := groth16.Prove(ccs, pk, w)
-				if err != nil {
-					b.Fatal(err)
-				}
-				prove := time.Since(t0)
 				pub, _ := w.Public()
-				if err := groth16.Verify(proof, vk, pub); err != nil {
-					b.Fatal(err)
-				}
+				setup, prove := setupProveVerify(b, ccs, w, pub)
 				b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
 				b.ReportMetric(setup.Seconds(), "setup-s")
 				b.ReportMetric(prove.Seconds(), "prove-s")

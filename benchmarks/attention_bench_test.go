@@ -8,6 +8,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
@@ -104,21 +105,7 @@ func BenchmarkProveAttention(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				t0 := time.Now()
-				pk, vk, err := groth16.Setup(ccs)
-				if err != nil {
-					b.Fatal(err)
-				}
-				setup := time.Since(t0)
-				t0 = time.Now()
-				proof, err := groth16.Prove(ccs, pk, w)
-				if err != nil {
-					b.Fatal(err)
-				}
-				prove := time.Since(t0)
-				if err := groth16.Verify(proof, vk, pub); err != nil {
-					b.Fatal(err)
-				}
+				setup, prove := setupProveVerify(b, ccs, w, pub)
 				committed := 0
 				for _, cm := range ccs.GetCommitments().(constraint.Groth16Commitments) {
 					committed += len(cm.PrivateCommitted)
@@ -302,21 +289,7 @@ func BenchmarkProveOptions(b *testing.B) {
 				b.Fatal(err)
 			}
 			compile := time.Since(t0)
-			t0 = time.Now()
-			pk, vk, err := groth16.Setup(ccs)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
-			t0 = time.Now()
-			proof, err := groth16.Prove(ccs, pk, w)
-			if err != nil {
-				b.Fatal(err)
-			}
-			prove := time.Since(t0)
-			if err := groth16.Verify(proof, vk, pub); err != nil {
-				b.Fatal(err)
-			}
+			setup, prove := setupProveVerify(b, ccs, w, pub)
 			internal, secret, _ := ccs.GetNbVariables()
 			b.ReportMetric(float64(ccs.GetNbConstraints()), "constraints")
 			b.ReportMetric(prove.Seconds(), "prove-s")
@@ -324,4 +297,26 @@ func BenchmarkProveOptions(b *testing.B) {
 				compile.Round(time.Millisecond), setup.Round(time.Millisecond), prove.Round(time.Millisecond), harness.Load1())
 		})
 	}
+}
+
+// setupProveVerify runs the Groth16 dev setup of ccs and proves w (each
+// timed), and verifies the proof against pub.
+func setupProveVerify(b *testing.B, ccs constraint.ConstraintSystem, w, pub witness.Witness) (setup, prove time.Duration) {
+	b.Helper()
+	t0 := time.Now()
+	pk, vk, err := groth16.Setup(ccs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setup = time.Since(t0)
+	t0 = time.Now()
+	proof, err := groth16.Prove(ccs, pk, w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prove = time.Since(t0)
+	if err := groth16.Verify(proof, vk, pub); err != nil {
+		b.Fatal(err)
+	}
+	return setup, prove
 }

@@ -117,21 +117,8 @@ func BenchmarkCommittedWeightsProve(b *testing.B) {
 	for _, w := range []string{quant.VisibilityHashed, quant.VisibilityCommitted} {
 		b.Run(w, func(b *testing.B) {
 			vis := quant.Visibility{Input: quant.VisibilityHashed, Output: quant.VisibilityHashed, Weights: w}
-			c, err := prover.Compile(m, nil, prover.WithVisibility(vis))
-			if err != nil {
-				b.Fatal(err)
-			}
+			c, keys, setup, pkBytes := timedDevKeys(b, m, vis)
 			t0 := time.Now()
-			keys, err := prover.SetupDev(c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
-			var pk bytes.Buffer
-			if _, err := keys.PK.WriteTo(&pk); err != nil {
-				b.Fatal(err)
-			}
-			t0 = time.Now()
 			p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 			if err != nil {
 				b.Fatal(err)
@@ -143,9 +130,30 @@ func BenchmarkCommittedWeightsProve(b *testing.B) {
 			b.ReportMetric(float64(c.Header.Constraints), "constraints")
 			b.ReportMetric(setup.Seconds(), "setup-s")
 			b.ReportMetric(prove.Seconds(), "prove-s")
-			b.ReportMetric(float64(pk.Len())/1e6, "pk-MB")
+			b.ReportMetric(float64(pkBytes)/1e6, "pk-MB")
 		})
 	}
+}
+
+// timedDevKeys compiles m with visibility vis, sets up development keys
+// (timed) and returns the proving key's encoded size in bytes.
+func timedDevKeys(b *testing.B, m *quant.Model, vis quant.Visibility) (*prover.Circuit, *prover.Keys, time.Duration, int) {
+	b.Helper()
+	c, err := prover.Compile(m, nil, prover.WithVisibility(vis))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	keys, err := prover.SetupDev(c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	setup := time.Since(t0)
+	var pk bytes.Buffer
+	if _, err := keys.PK.WriteTo(&pk); err != nil {
+		b.Fatal(err)
+	}
+	return c, keys, setup, pk.Len()
 }
 
 // BenchmarkCommittedWeightsGPT2Layer compiles (R1CS, exact counts) one
@@ -200,23 +208,10 @@ func BenchmarkCommittedIOProve(b *testing.B) {
 	for _, v := range []string{quant.VisibilityHashed, quant.VisibilityCommitted} {
 		b.Run(v, func(b *testing.B) {
 			vis := quant.Visibility{Input: v, Output: v, Weights: quant.VisibilityFixed}
-			c, err := prover.Compile(m, nil, prover.WithVisibility(vis))
-			if err != nil {
-				b.Fatal(err)
-			}
-			t0 := time.Now()
-			keys, err := prover.SetupDev(c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
-			var pk bytes.Buffer
-			if _, err := keys.PK.WriteTo(&pk); err != nil {
-				b.Fatal(err)
-			}
+			c, keys, setup, pkBytes := timedDevKeys(b, m, vis)
 			var best time.Duration
 			for i := 0; i < 3; i++ {
-				t0 = time.Now()
+				t0 := time.Now()
 				p, err := prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil)
 				if err != nil {
 					b.Fatal(err)
@@ -231,7 +226,7 @@ func BenchmarkCommittedIOProve(b *testing.B) {
 			b.ReportMetric(float64(c.Header.Constraints), "constraints")
 			b.ReportMetric(setup.Seconds(), "setup-s")
 			b.ReportMetric(best.Seconds(), "prove-s")
-			b.ReportMetric(float64(pk.Len())/1e6, "pk-MB")
+			b.ReportMetric(float64(pkBytes)/1e6, "pk-MB")
 		})
 	}
 }
