@@ -549,15 +549,7 @@ func SetFusionPass(f func(g *FloatGraph, fracs []int) []NodeFusion) { fusionPass
 // First's outputs read only by Second (and no graph output), and returns
 // them by Second, the nodes they remove, and the values they drop.
 func checkFusions(g *FloatGraph, fs []NodeFusion) (bySecond map[int]NodeFusion, skip, drop []bool, err error) {
-	readers := make([]int, len(g.Names))
-	for _, n := range g.Nodes {
-		for _, id := range n.In {
-			readers[id]++
-		}
-	}
-	for _, id := range g.Outputs {
-		readers[id]++
-	}
+	readers, _ := g.Uses()
 	bySecond = map[int]NodeFusion{}
 	skip = make([]bool, len(g.Nodes))
 	drop = make([]bool, len(g.Names))
@@ -597,13 +589,7 @@ func dropValues(qg *Graph, fracs []int, drop []bool) (*Graph, []int) {
 			fs = append(fs, fracs[id])
 		}
 	}
-	re := func(l []int) []int {
-		r := make([]int, len(l))
-		for k, id := range l {
-			r[k] = ids[id]
-		}
-		return r
-	}
+	re := func(l []int) []int { return RemapIDs(ids, l) }
 	out.Inputs, out.Outputs = re(qg.Inputs), re(qg.Outputs)
 	for _, n := range qg.Nodes {
 		out.Nodes = append(out.Nodes, Node{Name: n.Name, Op: n.Op, In: re(n.In), Out: re(n.Out)})
@@ -786,13 +772,7 @@ func (g *FloatGraph) PruneDead() *FloatGraph {
 			out.Shapes = append(out.Shapes, g.Shapes[id])
 		}
 	}
-	re := func(l []int) []int {
-		r := make([]int, len(l))
-		for k, id := range l {
-			r[k] = ids[id]
-		}
-		return r
-	}
+	re := func(l []int) []int { return RemapIDs(ids, l) }
 	out.Inputs, out.Outputs = re(g.Inputs), re(g.Outputs)
 	for k, n := range g.Nodes {
 		if keep[k] {

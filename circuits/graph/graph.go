@@ -545,15 +545,7 @@ func (c *Circuit) legacyNodeWeights() [][][]frontend.Variable {
 // unary of a 256-entry table (c_fc), those clamping to int8 where the
 // composed table pays (linear.MappedPays) for all such pairs' outputs.
 func fuseMapped(g *quant.Graph, fp *fixedpoint.Gadget) map[int]bool {
-	readers := make([]int, len(g.Values))
-	for _, n := range g.Nodes {
-		for _, id := range n.In {
-			readers[id]++
-		}
-	}
-	for _, id := range g.Outputs {
-		readers[id]++
-	}
+	readers, _ := g.Uses()
 	var pairs []int
 	count := 0
 	for i, n := range g.Nodes {

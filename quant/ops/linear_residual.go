@@ -216,22 +216,7 @@ func init() { quant.SetFusionPass(FuseResidualPass) }
 // quantized straight to that fraction: the add's output. Where both
 // operands qualify, the first one fuses.
 func FuseResidualPass(g *quant.FloatGraph, fracs []int) []quant.NodeFusion {
-	readers := make([]int, len(g.Names))
-	producer := make([]int, len(g.Names))
-	for i := range producer {
-		producer[i] = -1
-	}
-	for i, n := range g.Nodes {
-		for _, id := range n.In {
-			readers[id]++
-		}
-		for _, id := range n.Out {
-			producer[id] = i
-		}
-	}
-	for _, id := range g.Outputs {
-		readers[id]++
-	}
+	readers, producer := g.Uses()
 	var out []quant.NodeFusion
 	for j, n := range g.Nodes {
 		if len(n.In) != 2 || len(n.Out) != 1 {
@@ -288,22 +273,7 @@ func FuseResiduals(g *quant.Graph, fracs []int) (*quant.Graph, []int, error) {
 	if fracs != nil && len(fracs) != len(g.Values) {
 		return nil, nil, fmt.Errorf("%w: %d fractions for %d values", quant.ErrValidation, len(fracs), len(g.Values))
 	}
-	readers := make([]int, len(g.Values))
-	producer := make([]int, len(g.Values))
-	for i := range producer {
-		producer[i] = -1
-	}
-	for i, n := range g.Nodes {
-		for _, id := range n.In {
-			readers[id]++
-		}
-		for _, id := range n.Out {
-			producer[id] = i
-		}
-	}
-	for _, id := range g.Outputs {
-		readers[id]++
-	}
+	readers, producer := g.Uses()
 	skip := make([]bool, len(g.Nodes))
 	fused := map[int]quant.Node{}
 	drop := make([]bool, len(g.Values))
@@ -353,13 +323,7 @@ func FuseResiduals(g *quant.Graph, fracs []int) (*quant.Graph, []int, error) {
 			fs = append(fs, fracs[id])
 		}
 	}
-	re := func(l []int) []int {
-		r := make([]int, len(l))
-		for k, id := range l {
-			r[k] = ids[id]
-		}
-		return r
-	}
+	re := func(l []int) []int { return quant.RemapIDs(ids, l) }
 	out.Inputs, out.Outputs = re(g.Inputs), re(g.Outputs)
 	for j, n := range g.Nodes {
 		if skip[j] {
