@@ -84,18 +84,7 @@ func BenchmarkProveAttention(b *testing.B) {
 	for _, seq := range []int{8, 64} {
 		b.Run(fmt.Sprintf("d64-h4-seq%d", seq), func(b *testing.B) {
 			m, tr := quantizedTrace(b, gpt2(64, 4, seq, 1))
-			a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-			if err != nil {
-				b.Fatal(err)
-			}
-			pub, err := w.Public()
-			if err != nil {
-				b.Fatal(err)
-			}
+			w, pub := defaultWitness(b, m, tr)
 			for _, mode := range []matmul.Mode{matmul.Direct, matmul.Auto} {
 				c, err := graph.New(m, quant.DefaultVisibility)
 				if err != nil {
@@ -271,18 +260,7 @@ func BenchmarkProveOptions(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
-			if err != nil {
-				b.Fatal(err)
-			}
-			pub, err := w.Public()
-			if err != nil {
-				b.Fatal(err)
-			}
+			w, pub := defaultWitness(b, m, tr)
 			t0 := time.Now()
 			ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 			if err != nil {
@@ -297,6 +275,25 @@ func BenchmarkProveOptions(b *testing.B) {
 				compile.Round(time.Millisecond), setup.Round(time.Millisecond), prove.Round(time.Millisecond), harness.Load1())
 		})
 	}
+}
+
+// defaultWitness returns the full and public witness of m's graph circuit
+// (default visibility, no salts) for the trace tr.
+func defaultWitness(b *testing.B, m *quant.Model, tr *quant.Trace) (w, pub witness.Witness) {
+	b.Helper()
+	a, err := graph.Assignment(m, tr, quant.DefaultVisibility, modelio.Salts{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err = frontend.NewWitness(a, ecc.BN254.ScalarField())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, err = w.Public()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w, pub
 }
 
 // setupProveVerify runs the Groth16 dev setup of ccs and proves w (each
