@@ -133,6 +133,14 @@ func TestGPT2FusedGELUMatchesReference(t *testing.T) {
 	for k := range 4 {
 		inputs = append(inputs, randomRows(rng, c.SeqLen, c.DModel, []int64{40, 127}[k%2]))
 	}
+	gpt2MatchesReference(t, circ, m, inputs, 3, 2, 5)
+}
+
+// gpt2MatchesReference checks that circ, m's legacy gpt2 circuit, accepts
+// the reference trace of every input, and rejects the trace of inputs[k]
+// with output Y[i][j]'s low bit flipped.
+func gpt2MatchesReference(t *testing.T, circ *graph.Circuit, m *quant.Model, inputs [][][]int64, k, i, j int) {
+	t.Helper()
 	for k, x := range inputs {
 		tr, err := m.Forward(x)
 		if err != nil {
@@ -142,11 +150,11 @@ func TestGPT2FusedGELUMatchesReference(t *testing.T) {
 			t.Fatalf("input %d: %v", k, err)
 		}
 	}
-	tr, err := m.Forward(inputs[3])
+	tr, err := m.Forward(inputs[k])
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.Y[2][5] ^= 1
+	tr.Y[i][j] ^= 1
 	if test.IsSolved(circ, gpt2Assign(t, m, tr), field) == nil {
 		t.Fatal("wrong output accepted")
 	}
