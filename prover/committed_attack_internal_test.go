@@ -474,15 +474,7 @@ func TestCommittedAttackRowProducts(t *testing.T) {
 func TestCommittedWeightsGPT2(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 2, NHead: 2, NLayer: 1,
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
-	fm := quant.RandomModel(cfg, 3)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, quant.RandomModel(cfg, 3), quant.RandomSamples(cfg, 4, 3))
 	x := [][]int64{{1, -2, 3, 127, -128, 0, 5, 9}, {-7, 64, 2, -1, 0, 33, -90, 100}}
 	f := newCommittedAttackOf(t, m, x)
 	p, err := Prove(f.c, f.keys.PK, f.keys.PKHeader, m, f.tr, nil)

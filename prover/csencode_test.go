@@ -10,6 +10,7 @@ import (
 	cs "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/frontend"
 
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 )
 
@@ -20,15 +21,7 @@ import (
 func TestStreamedSystemSameBytes(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 2, NHead: 2, NLayer: 1,
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
-	fm := quant.RandomModel(cfg, 3)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, quant.RandomModel(cfg, 3), quant.RandomSamples(cfg, 4, 3))
 	for _, backend := range Backends {
 		lookup, err := frontend.Compile(ecc.BN254.ScalarField(), builderOf(backend), &lookupTestCircuit{})
 		if err != nil {

@@ -18,15 +18,7 @@ func gpt2Tiny(t *testing.T, layers int, lnf bool) *quant.Model {
 	t.Helper()
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 1, NHead: 2, NLayer: layers,
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: lnf}
-	fm := quant.RandomModel(cfg, 3)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, quant.RandomModel(cfg, 3), quant.RandomSamples(cfg, 4, 3))
 	return m
 }
 

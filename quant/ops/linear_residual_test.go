@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -64,15 +65,7 @@ func TestLinearResidualForward(t *testing.T) {
 func TestFuseResidualsGPT2(t *testing.T) {
 	cfg := quant.Config{Architecture: quant.ArchitectureGPT2, DModel: 8, DHidden: 16, SeqLen: 3, NHead: 2, NLayer: 2,
 		Activation: quant.ActivationGELU, LayerNormEpsilon: 1e-5, FinalLayerNorm: true}
-	fm := quant.RandomModel(cfg, 1)
-	s, err := quant.Calibrate(fm, quant.RandomSamples(cfg, 4, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := quant.Quantize(fm, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := graphtest.Quantized(t, quant.RandomModel(cfg, 1), quant.RandomSamples(cfg, 4, 1))
 	g, err := ops.FromLegacyGPT2(m)
 	if err != nil {
 		t.Fatal(err)
