@@ -30,25 +30,17 @@ func BenchmarkBackends(b *testing.B) {
 	for _, backend := range prover.Backends {
 		b.Run("demo-"+backend, func(b *testing.B) {
 			m, tr := demoModel(b)
-			c, err := prover.Compile(m, nil, prover.WithBackend(backend))
-			if err != nil {
-				b.Fatal(err)
-			}
-			t0 := time.Now()
-			keys, err := prover.SetupDev(c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
+			c, keys, setup := timedSetup(b, m, prover.WithBackend(backend))
 			b.ResetTimer()
 			var proof *prover.Proof
+			var err error
 			for i := 0; i < b.N; i++ {
 				if proof, err = prover.Prove(c, keys.PK, keys.PKHeader, m, tr, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
-			t0 = time.Now()
+			t0 := time.Now()
 			if err := prover.Verify(keys.VK, proof.Proof, proof.Public); err != nil {
 				b.Fatal(err)
 			}

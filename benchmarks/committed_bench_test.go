@@ -135,11 +135,10 @@ func BenchmarkCommittedWeightsProve(b *testing.B) {
 	}
 }
 
-// timedDevKeys compiles m with visibility vis, sets up development keys
-// (timed) and returns the proving key's encoded size in bytes.
-func timedDevKeys(b *testing.B, m *quant.Model, vis quant.Visibility) (*prover.Circuit, *prover.Keys, time.Duration, int) {
+// timedSetup compiles m with opts and sets up development keys, timed.
+func timedSetup(b *testing.B, m *quant.Model, opts ...prover.CompileOption) (*prover.Circuit, *prover.Keys, time.Duration) {
 	b.Helper()
-	c, err := prover.Compile(m, nil, prover.WithVisibility(vis))
+	c, err := prover.Compile(m, nil, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -148,7 +147,14 @@ func timedDevKeys(b *testing.B, m *quant.Model, vis quant.Visibility) (*prover.C
 	if err != nil {
 		b.Fatal(err)
 	}
-	setup := time.Since(t0)
+	return c, keys, time.Since(t0)
+}
+
+// timedDevKeys is timedSetup under visibility vis; it also returns the
+// proving key's encoded size in bytes.
+func timedDevKeys(b *testing.B, m *quant.Model, vis quant.Visibility) (*prover.Circuit, *prover.Keys, time.Duration, int) {
+	b.Helper()
+	c, keys, setup := timedSetup(b, m, prover.WithVisibility(vis))
 	var pk bytes.Buffer
 	if _, err := keys.PK.WriteTo(&pk); err != nil {
 		b.Fatal(err)

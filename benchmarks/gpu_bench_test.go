@@ -46,16 +46,7 @@ func BenchmarkGPU(b *testing.B) {
 	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
 			m, sample := s.load(b)
-			c, err := prover.Compile(m, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			t0 := time.Now()
-			keys, err := prover.SetupDev(c, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			setup := time.Since(t0)
+			c, keys, setup := timedSetup(b, m)
 			xq, err := m.QuantizeInput(sample)
 			if err != nil {
 				b.Fatal(err)
