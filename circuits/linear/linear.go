@@ -42,9 +42,15 @@ func Accumulate(api frontend.API, d *quant.Dense, in []frontend.Variable) []fron
 
 // Sites returns the clamp sites of d applied to rows rows, for fixedpoint.NewPlan.
 func Sites(d *quant.Dense, rows int) []fixedpoint.Site {
+	return sitesOf(d, rows, fixedpoint.QuotientBits)
+}
+
+// sitesOf returns the clamp sites of d applied to rows rows, output j's
+// quotient of quotientBits(d.AccBound(j), d.Mult[j], d.Shift) bits.
+func sitesOf(d *quant.Dense, rows int, quotientBits func(accBound, mult int64, shift uint) int) []fixedpoint.Site {
 	count := make(map[int]int)
 	for j := 0; j < d.Out; j++ {
-		count[fixedpoint.QuotientBits(d.AccBound(j), d.Mult[j], d.Shift)] += rows
+		count[quotientBits(d.AccBound(j), d.Mult[j], d.Shift)] += rows
 	}
 	sites := make([]fixedpoint.Site, 0, len(count))
 	for bits, n := range count {
@@ -97,15 +103,7 @@ func MappedPays(fp *fixedpoint.Gadget, d *quant.Dense, count int) bool {
 
 // ResidualSites returns the clamp sites of DenseAdd applied to rows rows.
 func ResidualSites(d *quant.Dense, rows int) []fixedpoint.Site {
-	count := make(map[int]int)
-	for j := 0; j < d.Out; j++ {
-		count[fixedpoint.ResidualQuotientBits(d.AccBound(j), d.Mult[j], d.Shift)] += rows
-	}
-	sites := make([]fixedpoint.Site, 0, len(count))
-	for bits, n := range count {
-		sites = append(sites, fixedpoint.Site{Lo: d.Lo, Hi: d.Hi, Bits: bits, Shift: d.Shift, Count: n})
-	}
-	return sites
+	return sitesOf(d, rows, fixedpoint.ResidualQuotientBits)
 }
 
 // DenseAdd applies d to in and adds res (d.Out int8 values, constrained
