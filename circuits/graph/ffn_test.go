@@ -14,7 +14,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -152,10 +152,7 @@ func ffnCircuit(t testing.TB, m *quant.Model, opts ...fixedpoint.Option) *graph.
 
 func ffnAssignment(t *testing.T, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, ffnPublicIO, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := graphtest.AssignAt(t, m, tr, ffnPublicIO)
 	return a
 }
 

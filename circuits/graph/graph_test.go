@@ -9,7 +9,6 @@ import (
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -120,10 +119,7 @@ func TestWitnessWeights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, v)
 		if err := test.IsSolved(circ, a, field); err != nil {
 			t.Fatalf("%s weights: %v", wv, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark/test/unsafekzg"
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -253,10 +254,7 @@ func TestGatherWitnessWeights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, vis, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, vis)
 		if err := test.IsSolved(circ, a, field); err != nil {
 			t.Fatalf("%s weights: %v", wv, err)
 		}
@@ -350,10 +348,7 @@ func TestIndexInputProves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := graph.Assignment(m, tr, vis, modelio.Salts{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := graphtest.AssignAt(t, m, tr, vis)
 	w, err := frontend.NewWitness(a, field)
 	if err != nil {
 		t.Fatal(err)

@@ -80,10 +80,7 @@ func TestResidualFusionLegacy(t *testing.T) {
 			}
 			for k, x := range inputs {
 				tr, changed := fusedTrace(t, m, fg, x)
-				a, err := graph.Assignment(m, tr, v, modelio.Salts{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				a := graphtest.AssignAt(t, m, tr, v)
 				if err := test.IsSolved(c, a, field); err != nil {
 					t.Fatalf("%s %s input %d: %v", name, v.Weights, k, err)
 				}

@@ -101,10 +101,7 @@ func TestAffineMatchesReference(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				a := graphtest.AssignAt(t, m, tr, publicIO)
 				if err := test.IsSolved(circ, a, field); err != nil {
 					t.Fatalf("seed %d input %d: %v", seed, k, err)
 				}
@@ -175,18 +172,12 @@ func TestAffineWitnessWeights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, v, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, v)
 		if err := test.IsSolved(circ, a, field); err != nil {
 			t.Fatalf("%s weights: %v", wv, err)
 		}
 		for k, list := range a.W {
-			a, err := graph.Assignment(m, tr, v, modelio.Salts{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := graphtest.AssignAt(t, m, tr, v)
 			a.W[k][len(list)-1] = a.W[k][len(list)-1].(int64) ^ 1
 			if test.IsSolved(circ, a, field) == nil {
 				t.Fatalf("%s weights: a changed parameter in list %d was accepted", wv, k)

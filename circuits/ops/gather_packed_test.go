@@ -16,7 +16,6 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/ops"
 )
@@ -160,10 +159,7 @@ func TestGatherPackedWitnessWeights(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, vis, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, vis)
 		if err := test.IsSolved(circ, a, graphtest.Field); err != nil {
 			t.Fatalf("%s weights: %v", wv, err)
 		}

@@ -15,9 +15,7 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
-	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/quant"
 	"github.com/zkinfer/zkinfer/quant/onnx"
 	"github.com/zkinfer/zkinfer/quant/ops"
@@ -139,10 +137,7 @@ func TestLinearResidualMatchesReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, hashed, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, hashed)
 		if err := test.IsSolved(circ, a, field); err != nil {
 			t.Fatalf("hashed weights: %v", err)
 		}

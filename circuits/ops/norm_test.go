@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/fixedpoint"
 	"github.com/zkinfer/zkinfer/circuits/graph"
+	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
 	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/norm"
 	"github.com/zkinfer/zkinfer/quant"
@@ -79,10 +80,7 @@ func TestNormWitnessWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := graph.Assignment(m, tr, v, modelio.Salts{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := graphtest.AssignAt(t, m, tr, v)
 			if err := test.IsSolved(circ, a, nmField); err != nil {
 				t.Fatalf("%s weights: %v", wv, err)
 			}

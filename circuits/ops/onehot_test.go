@@ -10,7 +10,6 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
 	qops "github.com/zkinfer/zkinfer/quant/ops"
@@ -86,10 +85,7 @@ func TestIndexOpsGadgets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := graph.Assignment(m, tr, nmIO, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, nmIO)
 		if err := test.IsSolved(circ, a, nmField); err != nil {
 			t.Fatalf("input %d: %v", k, err)
 		}
@@ -100,10 +96,7 @@ func TestIndexOpsGadgets(t *testing.T) {
 			if old == m.Graph.Values[m.Graph.Outputs[o]].Hi {
 				*y = old - 1
 			}
-			a, err := graph.Assignment(m, tr, nmIO, modelio.Salts{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := graphtest.AssignAt(t, m, tr, nmIO)
 			if test.IsSolved(circ, a, nmField) == nil {
 				t.Fatalf("input %d: output %d moved by one was accepted", k, o)
 			}

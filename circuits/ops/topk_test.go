@@ -9,7 +9,6 @@ import (
 
 	"github.com/zkinfer/zkinfer/circuits/graph"
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
-	"github.com/zkinfer/zkinfer/circuits/modelio"
 	"github.com/zkinfer/zkinfer/circuits/ops"
 	"github.com/zkinfer/zkinfer/quant"
 	qops "github.com/zkinfer/zkinfer/quant/ops"
@@ -63,10 +62,7 @@ func TestTopKGadget(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := graph.Assignment(m, tr, nmIO, modelio.Salts{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := graphtest.AssignAt(t, m, tr, nmIO)
 			if err := test.IsSolved(circ, a, nmField); err != nil {
 				t.Fatalf("input %d %v: %v", k, x, err)
 			}
@@ -77,10 +73,7 @@ func TestTopKGadget(t *testing.T) {
 				if old == m.Graph.Values[m.Graph.Outputs[o]].Hi {
 					*y = old - 1
 				}
-				a, err := graph.Assignment(m, tr, nmIO, modelio.Salts{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				a := graphtest.AssignAt(t, m, tr, nmIO)
 				if test.IsSolved(circ, a, nmField) == nil {
 					t.Fatalf("input %d: output %d moved by one was accepted", k, o)
 				}

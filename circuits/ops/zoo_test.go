@@ -72,10 +72,7 @@ func TestZooCircuits(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		a, err := graph.Assignment(m, tr, publicIO, modelio.Salts{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := graphtest.AssignAt(t, m, tr, publicIO)
 		if err := test.IsSolved(circ, a, field); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

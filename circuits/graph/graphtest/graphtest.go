@@ -251,7 +251,13 @@ func Circuit(t testing.TB, m *quant.Model, v quant.Visibility, opts ...fixedpoin
 // Assign returns the witness of tr under PublicIO.
 func Assign(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
-	a, err := graph.Assignment(m, tr, PublicIO, modelio.Salts{})
+	return AssignAt(t, m, tr, PublicIO)
+}
+
+// AssignAt returns the witness of tr under v (no salts).
+func AssignAt(t testing.TB, m *quant.Model, tr *quant.Trace, v quant.Visibility) *graph.Circuit {
+	t.Helper()
+	a, err := graph.Assignment(m, tr, v, modelio.Salts{})
 	if err != nil {
 		t.Fatal(err)
 	}
