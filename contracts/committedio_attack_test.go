@@ -1,7 +1,6 @@
 package contracts_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,14 +49,7 @@ func TestCommittedIOOnChainAttacks(t *testing.T) {
 	if err := prover.WriteIOBasis(basisPath, pc.CS, vis, keys.PK, prover.SideInput); err != nil {
 		t.Fatal(err)
 	}
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(keys.VK.(groth16.VerifyingKey), &src); err != nil {
-		t.Fatal(err)
-	}
-	comp, err := contracts.Compile(ctx, src.Bytes(), "Verifier")
-	if err != nil {
-		t.Fatal(err)
-	}
+	comp := compiledVerifier(t, ctx, keys.VK.(groth16.VerifyingKey))
 	chain, err := contracts.NewSimulatedChain()
 	if err != nil {
 		t.Fatal(err)

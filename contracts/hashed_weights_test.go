@@ -1,7 +1,6 @@
 package contracts_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/big"
@@ -72,14 +71,7 @@ func TestOneVerifierTwoWeightSets(t *testing.T) {
 		}
 	}
 
-	var src bytes.Buffer
-	if err := contracts.ExportVerifier(vk, &src); err != nil {
-		t.Fatal(err)
-	}
-	comp, err := contracts.Compile(ctx, src.Bytes(), "Verifier")
-	if err != nil {
-		t.Fatal(err)
-	}
+	comp := compiledVerifier(t, ctx, vk)
 	chain, err := contracts.NewSimulatedChain()
 	if err != nil {
 		t.Fatal(err)
