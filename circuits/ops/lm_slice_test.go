@@ -114,14 +114,7 @@ func TestGreedySlicedHead(t *testing.T) {
 		t.Fatalf("last node %s, want next_tokens_rows", k)
 	}
 	// Constraint counts, compiled (R1CS, public I/O, fixed weights).
-	count := func(m *quant.Model) int {
-		ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m, graphtest.PublicIO))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ccs.GetNbConstraints()
-	}
-	nFull, nSliced := count(full), count(sliced)
+	nFull, nSliced := graphtest.R1CS(t, full), graphtest.R1CS(t, sliced)
 	t.Logf("constraints: full %d (estimate %d), sliced %d (estimate %d)", nFull, full.Graph.Cost().R1CS, nSliced, sliced.Graph.Cost().R1CS)
 	if nFull != 17171 || nSliced != 14195 {
 		t.Errorf("constraints: full %d, sliced %d; pinned 17171 and 14195 (17299 and 14259 before c_proj + res_1 fused, 17449 and 14445 with the softmax division, 17852 and 14848 before the packed exp table)", nFull, nSliced)

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkinfer/zkinfer/circuits/graph/graphtest"
@@ -87,14 +85,7 @@ func TestSampledSlicedHead(t *testing.T) {
 		}
 		// Constraint counts (R1CS, public I/O, fixed weights) and the
 		// tamper checks, on one setting.
-		count := func(m *quant.Model) int {
-			ccs, err := frontend.Compile(graphtest.Field, r1cs.NewBuilder, graphtest.Circuit(t, m, graphtest.PublicIO))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return ccs.GetNbConstraints()
-		}
-		nFull, nSliced := count(full), count(sliced)
+		nFull, nSliced := graphtest.R1CS(t, full), graphtest.R1CS(t, sliced)
 		t.Logf("constraints: full %d (estimate %d), sliced %d (estimate %d)", nFull, full.Graph.Cost().R1CS, nSliced, sliced.Graph.Cost().R1CS)
 		if nFull != 23925 || nSliced != 21081 {
 			t.Errorf("constraints: full %d, sliced %d; pinned 23925 and 21081 (24053 and 21145 before c_proj + res_1 fused, 24259 and 21351 with the softmax division)", nFull, nSliced)

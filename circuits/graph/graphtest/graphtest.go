@@ -248,6 +248,17 @@ func Circuit(t testing.TB, m *quant.Model, v quant.Visibility, opts ...fixedpoin
 	return c
 }
 
+// R1CS compiles m's circuit under PublicIO (fixed weights) and returns its
+// R1CS constraint count.
+func R1CS(t testing.TB, m *quant.Model) int {
+	t.Helper()
+	ccs, err := frontend.Compile(Field, r1cs.NewBuilder, Circuit(t, m, PublicIO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs.GetNbConstraints()
+}
+
 // Assign returns the witness of tr under PublicIO.
 func Assign(t testing.TB, m *quant.Model, tr *quant.Trace) *graph.Circuit {
 	t.Helper()
